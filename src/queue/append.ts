@@ -1,0 +1,23 @@
+import type { Task, TaskInput } from './types.js';
+
+export interface AppendPlan {
+  added: Task[];
+  skipped: string[];
+}
+
+/** New tasks become `pending`; ids already in the queue are skipped (never replaced). */
+export function planAppend(existing: ReadonlySet<string>, inputs: readonly TaskInput[], now: Date): AppendPlan {
+  const added: Task[] = [];
+  const skipped: string[] = [];
+  const at = now.toISOString();
+  for (const input of inputs) {
+    if (existing.has(input.id)) {
+      skipped.push(input.id);
+      continue;
+    }
+    const task: Task = { id: input.id, type: input.type, status: 'pending', attempts: 0, added_at: at };
+    if (input.data !== undefined) task.data = input.data;
+    added.push(task);
+  }
+  return { added, skipped };
+}

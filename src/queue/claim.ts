@@ -1,0 +1,70 @@
+import { priorityRank } from './priority.js';
+import type { Task } from './types.js';
+
+export interface Claimant {
+  workerId: number;
+  pid: number;
+  host: string;
+  token: string;
+  now: Date;
+  leaseMs: number;
+}
+
+/** Whether a pending task may be claimed now (a retried task waits for its backoff). */
+export function isReady(task: Task, now: Date): boolean {
+  return task.status === 'pending' && (task.not_before === undefined || Date.parse(task.not_before) <= now.getTime());
+}
+
+/**
+ * Index of the task to claim next: the first ready `pending` task in queue order among those of the
+ * highest priority; -1 when none is ready. One pass, no sort, so claiming stays cheap on big queues.
+ */
+export function selectNext(tasks: readonly Task[], now: Date): number {
+  let best = -1;
+  let bestRank = -Infinity;
+  for (let i = 0; i < tasks.length; i++) {
+    const task = tasks[i]!;
+    if (!isReady(task, now)) continue;
+    const rank = priorityRank(task.data);
+    if (rank > bestRank) {
+      best = i;
+      bestRank = rank;
+    }
+  }
+  return best;
+}
+
+/** The earliest time a pending-but-waiting task becomes ready, if any. */
+export function nextReadyAt(tasks: readonly Task[], now: Date): Date | undefined {
+  let earliest: number | undefined;
+  for (const task of tasks) {
+    if (task.status !== 'pending' || task.not_before === undefined) continue;
+    const at = Date.parse(task.not_before);
+    if (at > now.getTime() && (earliest === undefined || at < earliest)) earliest = at;
+  }
+  return earliest === undefined ? undefined : new Date(earliest);
+}
+
+export function claimTask(task: Task, who: Claimant): Task {
+  const { not_before: _ready, ...rest } = task;
+  return {
+    ...rest,
+    status: 'claimed',
+    worker_id: who.workerId,
+    worker_pid: who.pid,
+    worker_host: who.host,
+    claim_token: who.token,
+    claimed_at: who.now.toISOString(),
+    lease_expires_at: new Date(who.now.getTime() + who.leaseMs).toISOString(),
+    attempts: (task.attempts ?? 0) + 1,
+  };
+}
+
+/** Whether `token` still holds the claim on `task` (a late report from a lost lease does not). */
+export function holdsClaim(task: Task | undefined, token: string): boolean {
+  return task !== undefined && task.status === 'claimed' && task.claim_token === token;
+}
+
+export function renewLease(task: Task, now: Date, leaseMs: number): Task {
+  return { ...task, lease_expires_at: new Date(now.getTime() + leaseMs).toISOString() };
+}

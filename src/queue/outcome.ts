@@ -1,0 +1,99 @@
+import { holdsClaim } from './claim.js';
+import { withoutClaim } from './lease.js';
+import type { FailureReason, Finding, Issue, Task } from './types.js';
+
+/** What a worker learned from one agent run. */
+export interface RunOutcome {
+  ok: boolean;
+  finding: string;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  /** Set when `ok` is false. */
+  reason?: FailureReason;
+  /** Human-readable failure: reason, exit code or signal, and the last lines of output. */
+  error?: string;
+}
+
+export interface ReportContext {
+  token: string;
+  workerId: number;
+  now: Date;
+  /** How many times a failed task is requeued before it stays failed. */
+  retries: number;
+  /** Delay before attempt n+1 is claimable, given the attempt that failed. */
+  backoffMs: (attempt: number) => number;
+}
+
+export type ReportDecision =
+  | { kind: 'refused'; why: string }
+  | { kind: 'completed'; task: Task; finding: Finding }
+  | { kind: 'failed' | 'requeued'; task: Task; issue: Issue };
+
+/** Applies an agent's outcome to the task it ran, unless the claim was lost meanwhile. */
+export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: ReportContext): ReportDecision {
+  if (task === undefined || !holdsClaim(task, ctx.token)) {
+    const state = task === undefined ? 'is no longer in the queue' : `is ${task.status}${task.worker_id != null ? ` (worker ${task.worker_id})` : ''}`;
+    return { kind: 'refused', why: `the claim was lost (lease expired or queue reset): the task ${state}; result discarded` };
+  }
+  const timestamp = ctx.now.toISOString();
+  const base = withoutClaim(task);
+  if (outcome.ok) {
+    const finding: Finding = {
+      task_id: task.id,
+      worker_id: ctx.workerId,
+      finding: outcome.finding,
+      timestamp,
+      duration_ms: outcome.durationMs,
+      exit_code: outcome.exitCode,
+      attempt: task.attempts,
+    };
+    const { error: _e, failed_at: _f, last_error: _l, ...clean } = base;
+    return {
+      kind: 'completed',
+      finding,
+      task: { ...clean, status: 'completed', completed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, finding: outcome.finding },
+    };
+  }
+  const error = outcome.error ?? 'agent failed';
+  const retry = task.attempts <= ctx.retries;
+  const issue: Issue = {
+    task_id: task.id,
+    worker_id: ctx.workerId,
+    error,
+    reason: outcome.reason ?? 'exit',
+    timestamp,
+    attempt: task.attempts,
+    exit_code: outcome.exitCode,
+    signal: outcome.signal,
+    duration_ms: outcome.durationMs,
+    outcome: retry ? 'requeued' : 'failed',
+  };
+  if (retry) {
+    const notBefore = new Date(ctx.now.getTime() + ctx.backoffMs(task.attempts)).toISOString();
+    return { kind: 'requeued', issue, task: { ...base, status: 'pending', not_before: notBefore, last_error: error } };
+  }
+  return {
+    kind: 'failed',
+    issue,
+    task: { ...base, status: 'failed', failed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, error },
+  };
+}
+
+/** A task interrupted by shutdown goes back to pending; the interrupted attempt is not counted. */
+export function releaseInterrupted(task: Task | undefined, token: string): Task | undefined {
+  if (task === undefined || !holdsClaim(task, token)) return undefined;
+  return { ...withoutClaim(task), status: 'pending', attempts: Math.max(0, task.attempts - 1) };
+}
+
+/** Exponential backoff: base, 2×base, 4×base… capped at five minutes. */
+export function retryBackoff(baseMs: number): (attempt: number) => number {
+  return (attempt) => Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 300_000);
+}
+
+/** Puts failed tasks back to pending (`ralph queue retry`); attempts start over. */
+export function retryTask(task: Task): Task | undefined {
+  if (task.status !== 'failed') return undefined;
+  const { error: _e, failed_at: _f, not_before: _n, ...rest } = withoutClaim(task);
+  return { ...rest, status: 'pending', attempts: 0, last_error: task.error };
+}

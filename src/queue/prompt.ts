@@ -1,0 +1,41 @@
+import type { Task } from './types.js';
+
+export const DEFAULT_PROMPT_TEMPLATE = `You are one worker in a pool of autonomous agents. Complete this task.
+
+Task id: {{id}}
+Task type: {{type}}
+Task data (JSON):
+{{data}}
+
+Do the work the task describes. When you are done, end your answer with one line of the form
+FINDINGS: <a one-paragraph summary of what you did and found>
+`;
+
+/**
+ * Fills a prompt template: `{{id}}`, `{{type}}`, `{{data}}` (pretty JSON) and `{{data.<path>}}`
+ * (a string as it is, anything else as JSON, empty when absent). One pass, so values that themselves
+ * contain `{{…}}` are inserted verbatim and never expanded.
+ */
+export function renderPrompt(template: string, task: Pick<Task, 'id' | 'type' | 'data'>): string {
+  return template.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (whole, key: string) => {
+    if (key === 'id') return task.id;
+    if (key === 'type') return task.type;
+    if (key === 'data') return JSON.stringify(task.data ?? null, null, 2);
+    if (key.startsWith('data.')) return format(lookup(task.data, key.slice(5).split('.')));
+    return whole;
+  });
+}
+
+function lookup(value: unknown, path: string[]): unknown {
+  let current = value;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+function format(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import type { TaskInput } from './types.js';
+
+const taskSchema = z.looseObject({
+  id: z.string({ error: (issue) => (issue.input === undefined ? 'missing `id`' : `\`id\` must be a string, got ${JSON.stringify(issue.input)}`) })
+    .min(1, '`id` must not be empty'),
+  type: z.string({ error: (issue) => (issue.input === undefined ? 'missing `type`' : `\`type\` must be a string, got ${JSON.stringify(issue.input)}`) })
+    .min(1, '`type` must not be empty'),
+  data: z.unknown().optional(),
+});
+
+interface Located {
+  value: unknown;
+  where: string;
+}
+
+/**
+ * Reads a tasks file: `{"tasks":[…]}`, a bare JSON array, or JSON Lines (one task per line).
+ * Errors name the file and the place (line and column, or the task's position) and what is wrong.
+ */
+export function parseTasksFile(text: string, file: string): TaskInput[] {
+  const located = locateTasks(text.replace(/^\uFEFF/, ''), file);
+  const tasks: TaskInput[] = [];
+  const seen = new Map<string, string>();
+  for (const { value, where } of located) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new InputError(`${file}: ${where} must be an object with \`id\` and \`type\`, got ${describe(value)}.`);
+    }
+    const parsed = taskSchema.safeParse(value);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw new InputError(`${file}: ${where}: ${first?.message ?? 'invalid task'}.`);
+    }
+    const { id, type, data } = parsed.data;
+    const earlier = seen.get(id);
+    if (earlier !== undefined) throw new InputError(`${file}: ${where}: duplicate task id ${JSON.stringify(id)} (first at ${earlier}).`);
+    seen.set(id, where);
+    tasks.push(data === undefined ? { id, type } : { id, type, data });
+  }
+  return tasks;
+}
+
+function locateTasks(text: string, file: string): Located[] {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new InputError(`${file} is empty; expected {"tasks":[…]}, a JSON array, or JSON Lines.`);
+  const whole = tryParse(text);
+  if (whole.ok) {
+    const value = whole.value;
+    if (Array.isArray(value)) return value.map((v, i) => ({ value: v, where: `task #${i + 1}` }));
+    if (value !== null && typeof value === 'object' && 'tasks' in value) {
+      const list = (value as { tasks: unknown }).tasks;
+      if (!Array.isArray(list)) throw new InputError(`${file}: \`tasks\` must be an array, got ${describe(list)}.`);
+      return list.map((v, i) => ({ value: v, where: `task #${i + 1}` }));
+    }
+    if (value !== null && typeof value === 'object') return [{ value, where: 'line 1' }];
+    throw new InputError(`${file}: expected {"tasks":[…]}, a JSON array, or JSON Lines, got ${describe(value)}.`);
+  }
+  // Not one JSON document: JSON Lines, or a broken JSON document.
+  const lines = text.split('\n');
+  const nonEmpty = lines.filter((l) => l.trim() !== '');
+  const looksLikeJsonLines = nonEmpty.length > 1 && nonEmpty.every((l) => l.trim().startsWith('{'));
+  if (!looksLikeJsonLines) throw new InputError(`${file}: invalid JSON ${whole.where(text)}: ${whole.message}.`);
+  const located: Located[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    const parsed = tryParse(line);
+    if (!parsed.ok) throw new InputError(`${file}: invalid JSON on line ${i + 1} ${parsed.where(line)}: ${parsed.message}.`);
+    located.push({ value: parsed.value, where: `line ${i + 1}` });
+  });
+  return located;
+}
+
+type ParseResult = { ok: true; value: unknown } | { ok: false; message: string; where: (text: string) => string };
+
+function tryParse(text: string): ParseResult {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    const message = (error as Error).message.replace(/\s*\(line \d+ column \d+\)$/, '');
+    const position = /at position (\d+)/.exec(message);
+    return {
+      ok: false,
+      message: message.replace(/ in JSON at position \d+/, '').replace(/^JSON\.parse: /, ''),
+      where: (source) => (position ? `at ${lineColumn(source, Number(position[1]))}` : 'at end of input'),
+    };
+  }
+}
+
+export function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return `line ${line}, column ${column}`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}

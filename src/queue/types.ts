@@ -1,0 +1,87 @@
+/** The four task states of the original design; extra fields are allowed on every record. */
+export type TaskStatus = 'pending' | 'claimed' | 'completed' | 'failed';
+
+export const TASK_STATUSES: readonly TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
+
+/** A task as it is given in a tasks file. */
+export interface TaskInput {
+  id: string;
+  type: string;
+  data?: unknown;
+}
+
+/** A task as it is kept in `.ralph/work-queue.json`. */
+export interface Task extends TaskInput {
+  status: TaskStatus;
+  attempts: number;
+  added_at?: string;
+  worker_id?: number | null;
+  claimed_at?: string;
+  lease_expires_at?: string;
+  claim_token?: string;
+  worker_pid?: number;
+  worker_host?: string;
+  completed_at?: string;
+  failed_at?: string;
+  /** Earliest time a requeued task may be claimed again (retry backoff). */
+  not_before?: string;
+  duration_ms?: number;
+  exit_code?: number | null;
+  finding?: string;
+  error?: string;
+  [extra: string]: unknown;
+}
+
+export interface RunInfo {
+  started_at: string;
+  ended_at?: string;
+  workers: number;
+  timed_out?: boolean;
+  interrupted?: string;
+  tasks_file?: string;
+}
+
+/** Queue-level fields besides the tasks. */
+export interface QueueMeta {
+  active: boolean;
+  worker_count: number;
+  run?: RunInfo;
+}
+
+export interface Finding {
+  task_id: string;
+  worker_id: number;
+  finding: string;
+  timestamp: string;
+  duration_ms: number;
+  exit_code: number | null;
+  attempt: number;
+  [extra: string]: unknown;
+}
+
+export interface Issue {
+  task_id: string;
+  worker_id: number;
+  error: string;
+  reason: FailureReason;
+  timestamp: string;
+  attempt: number;
+  exit_code: number | null;
+  signal: string | null;
+  duration_ms: number;
+  /** What happened to the task: it failed for good, or went back to pending for another try. */
+  outcome: 'failed' | 'requeued';
+  [extra: string]: unknown;
+}
+
+export type FailureReason = 'exit' | 'timeout' | 'spawn' | 'signal' | 'lease-expired' | 'worker-died';
+
+/** The whole state of a queue directory, as the workers see it. */
+export interface QueueState {
+  tasks: Task[];
+  meta: QueueMeta;
+  findings: Finding[];
+  issues: Issue[];
+}
+
+export type StatusCounts = Record<TaskStatus, number>;

@@ -1,0 +1,50 @@
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAlive } from './process.js';
+
+let counter = 0;
+
+const TEMP_PATTERN = /\.tmp-(\d+)-\d+$/;
+
+/**
+ * Writes a file so that readers see the old content or the new, never a torn one: write a temporary
+ * file beside it, then rename it into place. The temporary file is removed if anything fails.
+ */
+export function writeFileAtomicSync(path: string, data: string, options: { fsync?: boolean } = {}): void {
+  const temp = `${path}.tmp-${process.pid}-${counter++}`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, 'w', 0o644);
+    writeSync(fd, data);
+    if (options.fsync) fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
+  } catch (error) {
+    if (fd !== undefined) {
+      try { closeSync(fd); } catch { /* already failing */ }
+    }
+    try { unlinkSync(temp); } catch { /* it may not exist */ }
+    throw error;
+  }
+}
+
+/** Removes temporary files left in `dir` by processes of this host that are gone. */
+export function cleanupTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const match = TEMP_PATTERN.exec(name);
+    if (!match || isAlive(Number(match[1]))) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(name);
+    } catch { /* another process cleaned it */ }
+  }
+  return removed;
+}

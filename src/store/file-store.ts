@@ -1,0 +1,283 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { RalphError, isErrno } from '../errors.js';
+import type { Finding, Issue, QueueMeta, QueueState, Task } from '../queue/types.js';
+import { writeFileAtomicSync } from './atomic-write.js';
+import { appendJournal, headerLine, readJournal } from './journal.js';
+import type { JournalEntry, JournalRead } from './journal.js';
+import { FileLock } from './lock.js';
+import type { LockOptions } from './lock.js';
+import { statePaths } from './paths.js';
+import type { StatePaths } from './paths.js';
+import { parseQueueSnapshot, parseResultsSnapshot, readJsonFile, serializeQueue, serializeResults } from './snapshot.js';
+import type { Store, Transaction } from './store.js';
+
+export interface FileStoreOptions {
+  lock?: LockOptions;
+  /** How often the JSON snapshots are rewritten while changes arrive (ms). */
+  compactEveryMs?: number;
+  /** The journal is folded into the snapshots once it grows past this size. */
+  maxJournalBytes?: number;
+}
+
+interface Cache {
+  state: QueueState;
+  index: Map<string, number>;
+  queueSig: string;
+  resultsSig: string;
+  generations: { queue: number; results: number };
+  journal?: Pick<JournalRead, 'header' | 'headerLine' | 'end' | 'tornBytes'>;
+  applyTasks: boolean;
+  applyResults: boolean;
+}
+
+/**
+ * The `.ralph/` file store: `work-queue.json` and `results.json` snapshots plus `journal.ndjson`.
+ * A transaction appends one journal line under `.ralph/.lock`; about once a second (and at the end
+ * of a run) the snapshots are rewritten atomically, each stamped with a generation that tells which
+ * journal lines they already contain, so a crash at any point loses nothing and applies nothing twice.
+ */
+export class FileStore implements Store {
+  readonly dir: string;
+  readonly paths: StatePaths;
+  readonly lock: FileLock;
+  private readonly compactEveryMs: number;
+  private readonly maxJournalBytes: number;
+  private cache: Cache | undefined;
+
+  constructor(dir: string, options: FileStoreOptions = {}) {
+    this.dir = dir;
+    this.paths = statePaths(dir);
+    this.lock = new FileLock(this.paths.lock, options.lock);
+    this.compactEveryMs = options.compactEveryMs ?? 1000;
+    this.maxJournalBytes = options.maxJournalBytes ?? 16 * 1024 * 1024;
+  }
+
+  exists(): boolean {
+    return existsSync(this.paths.queue);
+  }
+
+  ensure(): void {
+    for (const dir of [this.dir, this.paths.sessions, this.paths.prompts]) mkdirSync(dir, { recursive: true });
+    const empty: QueueState = { tasks: [], meta: { active: false, worker_count: 0 }, findings: [], issues: [] };
+    const now = new Date();
+    if (!existsSync(this.paths.queue)) writeFileAtomicSync(this.paths.queue, serializeQueue(empty, 0, now));
+    if (!existsSync(this.paths.results)) writeFileAtomicSync(this.paths.results, serializeResults(empty, 0, now));
+  }
+
+  read(): QueueState {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const cache = this.sync();
+        if (isConsistent(cache) || attempt >= 20) return cache.state;
+      } catch (error) {
+        // A snapshot renamed away between stat and open: read again.
+        if (!isErrno(error, 'ENOENT') || attempt >= 20) throw error;
+      }
+      this.cache = undefined;
+      pause(5);
+    }
+  }
+
+  async transact<T>(body: (tx: Transaction) => T, purpose?: string): Promise<T> {
+    const handle = await this.lock.acquire(purpose);
+    try {
+      const cache = this.sync();
+      const now = new Date();
+      if (!isConsistent(cache)) this.writeSnapshots(cache, now);
+      const tx = new FileTransaction(cache, now);
+      const result = body(tx);
+      if (!tx.changed()) return result;
+      if (!handle.stillHeld()) {
+        throw new RalphError('RALPH_LOCK_LOST', `Lost ${this.paths.lock} before committing (held past its lease?); nothing was written.`, { exitCode: 1 });
+      }
+      if (tx.resetRequested) {
+        cache.state = { tasks: [], findings: [], issues: [], meta: cache.state.meta };
+        cache.index = new Map();
+        applyEntry(cache, tx.entry(), true, true);
+        this.writeSnapshots(cache, now);
+        return result;
+      }
+      const journal = cache.journal!;
+      const entry = tx.entry();
+      journal.end = appendJournal(this.paths.journal, entry, journal.end);
+      journal.tornBytes = 0;
+      applyEntry(cache, entry, true, true);
+      const age = now.getTime() - Date.parse(journal.header.created_at);
+      if (age >= this.compactEveryMs || journal.end > this.maxJournalBytes) this.writeSnapshots(cache, now);
+      return result;
+    } catch (error) {
+      this.cache = undefined;
+      throw error;
+    } finally {
+      handle.release();
+    }
+  }
+
+  async compact(): Promise<void> {
+    const handle = await this.lock.acquire('compact');
+    try {
+      const cache = this.sync();
+      if (!isConsistent(cache) || (cache.journal?.end ?? 0) > Buffer.byteLength(cache.journal?.headerLine ?? '') + 1) {
+        this.writeSnapshots(cache, new Date());
+      }
+    } catch (error) {
+      this.cache = undefined;
+      throw error;
+    } finally {
+      handle.release();
+    }
+  }
+
+  /** Brings the cache up to date with the files: only new journal lines when nothing else moved. */
+  private sync(): Cache {
+    const cache = this.cache;
+    if (cache?.journal) {
+      if (signature(this.paths.queue) === cache.queueSig && signature(this.paths.results) === cache.resultsSig) {
+        const read = readJournal(this.paths.journal, cache.journal.end, cache.journal.headerLine);
+        if (read && !read.rotated) {
+          for (const entry of read.entries) applyEntry(cache, entry, cache.applyTasks, cache.applyResults);
+          cache.journal.end = read.end;
+          cache.journal.tornBytes = read.tornBytes;
+          return cache;
+        }
+      }
+    }
+    this.cache = this.load();
+    return this.cache;
+  }
+
+  private load(): Cache {
+    const queueSig = signature(this.paths.queue);
+    const resultsSig = signature(this.paths.results);
+    const queue = parseQueueSnapshot(readJsonFile(this.paths.queue) ?? missing(this.paths.queue), this.paths.queue);
+    const results = parseResultsSnapshot(readJsonFile(this.paths.results) ?? { findings: [], issues: [] }, this.paths.results);
+    const state: QueueState = { tasks: queue.tasks, meta: queue.meta, findings: results.findings, issues: results.issues };
+    const cache: Cache = {
+      state,
+      index: new Map(queue.tasks.map((t, i) => [t.id, i])),
+      queueSig,
+      resultsSig,
+      generations: { queue: queue.generation, results: results.generation },
+      applyTasks: false,
+      applyResults: false,
+    };
+    const journal = readJournal(this.paths.journal);
+    if (journal) {
+      cache.journal = { header: journal.header, headerLine: journal.headerLine, end: journal.end, tornBytes: journal.tornBytes };
+      cache.applyTasks = journal.header.generation === queue.generation;
+      cache.applyResults = journal.header.generation === results.generation;
+      for (const entry of journal.entries) applyEntry(cache, entry, cache.applyTasks, cache.applyResults);
+    }
+    return cache;
+  }
+
+  // Snapshots first, each stamped with the new generation, then a fresh journal: a crash in between
+  // leaves generations that tell which journal lines are already in which snapshot.
+  private writeSnapshots(cache: Cache, now: Date): void {
+    const g = Math.max(cache.generations.queue, cache.generations.results, cache.journal?.header.generation ?? 0) + 1;
+    writeFileAtomicSync(this.paths.queue, serializeQueue(cache.state, g, now), { fsync: true });
+    writeFileAtomicSync(this.paths.results, serializeResults(cache.state, g, now), { fsync: true });
+    const line = headerLine(g, now);
+    writeFileAtomicSync(this.paths.journal, `${line}\n`, { fsync: true });
+    cache.queueSig = signature(this.paths.queue);
+    cache.resultsSig = signature(this.paths.results);
+    cache.generations = { queue: g, results: g };
+    cache.journal = { header: JSON.parse(line), headerLine: line, end: Buffer.byteLength(line) + 1, tornBytes: 0 };
+    cache.applyTasks = true;
+    cache.applyResults = true;
+  }
+}
+
+function isConsistent(cache: Cache): boolean {
+  return cache.journal !== undefined && cache.applyTasks && cache.applyResults;
+}
+
+function applyEntry(cache: Cache, entry: JournalEntry, tasks: boolean, results: boolean): void {
+  if (tasks) {
+    for (const task of entry.tasks ?? []) {
+      const at = cache.index.get(task.id);
+      if (at === undefined) {
+        cache.index.set(task.id, cache.state.tasks.length);
+        cache.state.tasks.push(task);
+      } else {
+        cache.state.tasks[at] = task;
+      }
+    }
+    if (entry.meta) cache.state.meta = { ...cache.state.meta, ...entry.meta };
+  }
+  if (results) {
+    if (entry.findings) cache.state.findings.push(...entry.findings);
+    if (entry.issues) cache.state.issues.push(...entry.issues);
+  }
+}
+
+class FileTransaction implements Transaction {
+  readonly now: Date;
+  resetRequested = false;
+  private readonly cache: Cache;
+  private readonly puts = new Map<string, Task>();
+  private readonly newFindings: Finding[] = [];
+  private readonly newIssues: Issue[] = [];
+  private metaChange: Partial<QueueMeta> | undefined;
+
+  constructor(cache: Cache, now: Date) {
+    this.cache = cache;
+    this.now = now;
+  }
+
+  get tasks(): readonly Task[] { return this.resetRequested ? [] : this.cache.state.tasks; }
+  get findings(): readonly Finding[] { return this.resetRequested ? [] : this.cache.state.findings; }
+  get issues(): readonly Issue[] { return this.resetRequested ? [] : this.cache.state.issues; }
+  get meta(): Readonly<QueueMeta> { return { ...this.cache.state.meta, ...this.metaChange }; }
+
+  get(id: string): Task | undefined {
+    const put = this.puts.get(id);
+    if (put || this.resetRequested) return put;
+    const at = this.cache.index.get(id);
+    return at === undefined ? undefined : this.cache.state.tasks[at];
+  }
+
+  put(task: Task): void { this.puts.set(task.id, task); }
+  addFinding(finding: Finding): void { this.newFindings.push(finding); }
+  addIssue(issue: Issue): void { this.newIssues.push(issue); }
+  setMeta(meta: Partial<QueueMeta>): void { this.metaChange = { ...this.metaChange, ...meta }; }
+
+  reset(): void {
+    this.resetRequested = true;
+    this.puts.clear();
+    this.newFindings.length = 0;
+    this.newIssues.length = 0;
+  }
+
+  changed(): boolean {
+    return this.resetRequested || this.puts.size > 0 || this.newFindings.length > 0 || this.newIssues.length > 0 || this.metaChange !== undefined;
+  }
+
+  entry(): JournalEntry {
+    const entry: JournalEntry = {};
+    if (this.puts.size > 0) entry.tasks = [...this.puts.values()];
+    if (this.newFindings.length > 0) entry.findings = this.newFindings;
+    if (this.newIssues.length > 0) entry.issues = this.newIssues;
+    if (this.metaChange) entry.meta = this.metaChange;
+    return entry;
+  }
+}
+
+function signature(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return 'missing';
+    throw error;
+  }
+}
+
+function missing(path: string): never {
+  throw Object.assign(new Error(`${path} does not exist`), { code: 'ENOENT' });
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function pause(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+
+/** Where everything lives inside a state directory (default `.ralph/`). */
+export interface StatePaths {
+  dir: string;
+  queue: string;
+  results: string;
+  journal: string;
+  lock: string;
+  sessions: string;
+  prompts: string;
+  report: string;
+  session(workerId: number): string;
+  workerLog(workerId: number): string;
+}
+
+export function statePaths(dir: string): StatePaths {
+  return {
+    dir,
+    queue: join(dir, 'work-queue.json'),
+    results: join(dir, 'results.json'),
+    journal: join(dir, 'journal.ndjson'),
+    lock: join(dir, '.lock'),
+    sessions: join(dir, 'sessions'),
+    prompts: join(dir, 'prompts'),
+    report: join(dir, 'ORCHESTRATOR-REPORT.md'),
+    session: (id) => join(dir, 'sessions', `worker-${id}.session`),
+    workerLog: (id) => join(dir, `worker-${id}.log`),
+  };
+}

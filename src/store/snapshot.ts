@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { CorruptStateError, isErrno } from '../errors.js';
+import { TASK_STATUSES } from '../queue/types.js';
+import type { Finding, Issue, QueueMeta, QueueState, Task } from '../queue/types.js';
+
+/** The snapshot files as they are on disk, compatible with the original shell implementation. */
+export interface QueueSnapshot {
+  tasks: Task[];
+  meta: QueueMeta;
+  generation: number;
+}
+
+export interface ResultsSnapshot {
+  findings: Finding[];
+  issues: Issue[];
+  generation: number;
+}
+
+// One record per line inside the arrays: readable in an editor, greppable, and fast to write.
+function jsonList(items: readonly unknown[], indent: string): string {
+  if (items.length === 0) return '[]';
+  return `[\n${items.map((item) => `${indent}  ${JSON.stringify(item)}`).join(',\n')}\n${indent}]`;
+}
+
+export function serializeQueue(state: QueueState, generation: number, now: Date): string {
+  const completed = state.tasks.reduce((n, t) => n + (t.status === 'completed' ? 1 : 0), 0);
+  const tail: Record<string, unknown> = {
+    active: state.meta.active,
+    worker_count: state.meta.worker_count,
+    completed,
+    generation,
+    updated_at: now.toISOString(),
+  };
+  if (state.meta.run) tail.run = state.meta.run;
+  const rest = Object.entries(tail).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n');
+  return `{\n  "tasks": ${jsonList(state.tasks, '  ')},\n${rest}\n}\n`;
+}
+
+export function serializeResults(state: QueueState, generation: number, now: Date): string {
+  return `{\n  "findings": ${jsonList(state.findings, '  ')},\n  "issues": ${jsonList(state.issues, '  ')},\n`
+    + `  "timestamp": ${JSON.stringify(now.toISOString())},\n  "generation": ${generation}\n}\n`;
+}
+
+export function readJsonFile(path: string): unknown | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  if (text.trim() === '') throw new CorruptStateError(path, 'the file is empty');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CorruptStateError(path, `invalid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function parseQueueSnapshot(value: unknown, path: string): QueueSnapshot {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new CorruptStateError(path, 'expected an object with `tasks`');
+  const raw = value as Record<string, unknown>;
+  if (!Array.isArray(raw.tasks)) throw new CorruptStateError(path, '`tasks` is missing or not an array');
+  const tasks = raw.tasks.map((task, i) => checkTask(task, i, path));
+  const meta: QueueMeta = {
+    active: raw.active === true,
+    worker_count: typeof raw.worker_count === 'number' ? raw.worker_count : 0,
+  };
+  if (raw.run !== null && typeof raw.run === 'object') meta.run = raw.run as QueueMeta['run'];
+  return { tasks, meta, generation: typeof raw.generation === 'number' ? raw.generation : 0 };
+}
+
+export function parseResultsSnapshot(value: unknown, path: string): ResultsSnapshot {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new CorruptStateError(path, 'expected an object with `findings` and `issues`');
+  const raw = value as Record<string, unknown>;
+  if (raw.findings !== undefined && !Array.isArray(raw.findings)) throw new CorruptStateError(path, '`findings` is not an array');
+  if (raw.issues !== undefined && !Array.isArray(raw.issues)) throw new CorruptStateError(path, '`issues` is not an array');
+  return {
+    findings: (raw.findings ?? []) as Finding[],
+    issues: (raw.issues ?? []) as Issue[],
+    generation: typeof raw.generation === 'number' ? raw.generation : 0,
+  };
+}
+
+function checkTask(value: unknown, i: number, path: string): Task {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new CorruptStateError(path, `task #${i + 1} is not an object`);
+  const task = value as Task;
+  if (typeof task.id !== 'string') throw new CorruptStateError(path, `task #${i + 1} has no string \`id\``);
+  if (typeof task.type !== 'string') throw new CorruptStateError(path, `task ${JSON.stringify(task.id)} has no string \`type\``);
+  if (!TASK_STATUSES.includes(task.status)) throw new CorruptStateError(path, `task ${JSON.stringify(task.id)} has an unknown status ${JSON.stringify(task.status)}`);
+  if (typeof task.attempts !== 'number') task.attempts = 0;
+  return task;
+}

@@ -1,0 +1,36 @@
+import type { Finding, Issue, QueueMeta, QueueState, Task } from '../queue/types.js';
+
+/**
+ * Where the queue lives. The file store under `.ralph/` is the one implementation today; the
+ * interface is what workers and the orchestrator use, so another backend can take its place.
+ */
+export interface Store {
+  readonly dir: string;
+  /** Whether a queue exists here. */
+  exists(): boolean;
+  /** Creates the directory and empty state files where missing; never overwrites. */
+  ensure(): void;
+  /** A consistent view of the state, read without taking the lock. */
+  read(): QueueState;
+  /** Runs `body` under the lock on the current state and commits what it changed, atomically. */
+  transact<T>(body: (tx: Transaction) => T, purpose?: string): Promise<T>;
+  /** Rewrites the JSON snapshots so that they hold every change (also done now and then by itself). */
+  compact(): Promise<void>;
+}
+
+export interface Transaction {
+  /** The tasks as they were when the transaction started. */
+  readonly tasks: readonly Task[];
+  readonly meta: Readonly<QueueMeta>;
+  readonly findings: readonly Finding[];
+  readonly issues: readonly Issue[];
+  readonly now: Date;
+  /** The task as this transaction sees it (its own changes included). */
+  get(id: string): Task | undefined;
+  put(task: Task): void;
+  addFinding(finding: Finding): void;
+  addIssue(issue: Issue): void;
+  setMeta(meta: Partial<QueueMeta>): void;
+  /** Empties the queue and the results. */
+  reset(): void;
+}
