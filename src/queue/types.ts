@@ -36,9 +36,10 @@ export interface RunInfo {
   started_at: string;
   ended_at?: string;
   workers: number;
-  timed_out?: boolean;
-  interrupted?: string;
+  /** Why the run ended: completed, timeout, signal, budget or workers-exited. */
+  stopped_by?: string;
   tasks_file?: string;
+  agent_cmd?: string;
 }
 
 /** Queue-level fields besides the tasks. */

@@ -1,0 +1,69 @@
+import type { FailureReason } from '../queue/types.js';
+
+/** What an adapter is told about the task it runs. */
+export interface AgentContext {
+  task: { id: string; type: string; data: unknown; attempt: number };
+  prompt: string;
+  promptFile: string;
+  workerId: number;
+  stateDir: string;
+  cwd: string;
+}
+
+/** How to start the agent: never a shell string built from task data. */
+export interface AgentInvocation {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  stdin: string;
+  cwd: string;
+}
+
+/** What the process did. */
+export interface ProcessOutput {
+  stdout: string;
+  /** The tail of stdout and stderr interleaved as they arrived. */
+  combinedTail: string;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  interrupted: boolean;
+  spawnError?: Error;
+  durationMs: number;
+}
+
+/** What the adapter made of it. */
+export interface AgentResult {
+  ok: boolean;
+  text: string;
+  finding: string;
+  reason?: FailureReason;
+  error?: string;
+}
+
+/**
+ * One agent CLI. Building the invocation and reading the output are pure; spawning, streaming and
+ * timeouts belong to the shared runner (`run-process.ts`).
+ */
+export interface AgentAdapter {
+  readonly name: string;
+  /** A one-line description for logs and the report. */
+  describe(): string;
+  invocation(ctx: AgentContext): AgentInvocation;
+  parse(output: ProcessOutput): AgentResult;
+  /** A problem that would make every run fail (binary missing…), or undefined. */
+  preflight(cwd: string): string | undefined;
+}
+
+/** The variables every agent gets, whatever the adapter. */
+export function ralphEnv(ctx: AgentContext): Record<string, string> {
+  return {
+    RALPH_TASK_ID: ctx.task.id,
+    RALPH_TASK_TYPE: ctx.task.type,
+    RALPH_TASK_DATA: JSON.stringify(ctx.task.data ?? null),
+    RALPH_WORKER_ID: String(ctx.workerId),
+    RALPH_ATTEMPT: String(ctx.task.attempt),
+    RALPH_PROMPT_FILE: ctx.promptFile,
+    RALPH_DIR: ctx.stateDir,
+  };
+}

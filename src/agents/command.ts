@@ -1,0 +1,77 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { extractFinding } from '../queue/finding.js';
+import { ralphEnv } from './agent.js';
+import type { AgentAdapter, AgentContext, AgentInvocation, AgentResult, ProcessOutput } from './agent.js';
+import { describeFailure } from './failure.js';
+
+/**
+ * `--agent-cmd CMD`: the user's own command line, run by `/bin/sh -c`. The command is the user's
+ * text, never task data; the task reaches it through stdin, the prompt file and RALPH_* variables.
+ */
+export class CommandAgent implements AgentAdapter {
+  readonly name = 'command';
+  readonly command: string;
+  private readonly timeoutMs: number | undefined;
+
+  constructor(command: string, options: { timeoutMs?: number } = {}) {
+    this.command = command;
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  describe(): string {
+    return `sh -c ${JSON.stringify(this.command)}`;
+  }
+
+  invocation(ctx: AgentContext): AgentInvocation {
+    return { command: '/bin/sh', args: ['-c', this.command], env: ralphEnv(ctx), stdin: ctx.prompt, cwd: ctx.cwd };
+  }
+
+  parse(output: ProcessOutput): AgentResult {
+    const failure = describeFailure(output, this.timeoutMs);
+    const finding = extractFinding(output.stdout);
+    if (failure) return { ok: false, text: output.stdout, finding, reason: failure.reason, error: failure.error };
+    return { ok: true, text: output.stdout, finding };
+  }
+
+  preflight(cwd: string): string | undefined {
+    return checkCommandLine(this.command, cwd, process.env.PATH ?? '');
+  }
+}
+
+const SHELL_WORDS = new Set([
+  '.', ':', '[', 'alias', 'break', 'case', 'cd', 'command', 'continue', 'echo', 'eval', 'exec', 'exit', 'export',
+  'false', 'for', 'if', 'printf', 'read', 'set', 'shift', 'test', 'trap', 'true', 'type', 'ulimit', 'umask',
+  'unset', 'until', 'wait', 'while', '{', '(', '!',
+]);
+
+/** The first word of a command line is an executable we can find, or a message saying it is not. */
+export function checkCommandLine(command: string, cwd: string, pathVariable: string): string | undefined {
+  const words = command.trim().split(/\s+/);
+  let first = words.find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w));
+  if (first === undefined || first === '') return command.trim() === '' ? 'the agent command is empty' : undefined;
+  first = first.replace(/^['"]|['"]$/g, '');
+  if (SHELL_WORDS.has(first) || /[$`*?(]/.test(first)) return undefined;
+  if (first.includes('/')) {
+    const path = isAbsolute(first) ? first : resolve(cwd, first);
+    return executableProblem(path) && `agent command ${first}: ${executableProblem(path)}`;
+  }
+  for (const dir of pathVariable.split(delimiter)) {
+    if (dir !== '' && executableProblem(join(dir, first)) === undefined) return undefined;
+  }
+  return `agent command ${first}: not found on PATH; install it or give its path`;
+}
+
+function executableProblem(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return `${path} is not a file`;
+  } catch {
+    return `${path} does not exist`;
+  }
+  try {
+    accessSync(path, constants.X_OK);
+    return undefined;
+  } catch {
+    return `${path} is not executable (try chmod +x ${path})`;
+  }
+}

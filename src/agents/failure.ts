@@ -1,0 +1,23 @@
+import { lastLines } from '../queue/finding.js';
+import type { FailureReason } from '../queue/types.js';
+import type { ProcessOutput } from './agent.js';
+
+const TAIL_LINES = 10;
+
+/** Why a process run failed, in words, or undefined when it succeeded. Pure. */
+export function describeFailure(output: ProcessOutput, timeoutMs: number | undefined): { reason: FailureReason; error: string } | undefined {
+  const tail = lastLines(output.combinedTail, TAIL_LINES);
+  const withTail = (head: string) => (tail === '' ? `${head} (no output)` : `${head}; last output:\n${tail}`);
+  if (output.spawnError) return { reason: 'spawn', error: `could not start the agent: ${output.spawnError.message}` };
+  if (output.timedOut) {
+    const after = timeoutMs === undefined ? '' : ` after ${formatSeconds(timeoutMs)}`;
+    return { reason: 'timeout', error: withTail(`timed out${after} (--task-timeout); its process group was killed${output.signal ? ` (${output.signal})` : ''}`) };
+  }
+  if (output.signal) return { reason: 'signal', error: withTail(`agent was killed by ${output.signal}`) };
+  if (output.exitCode !== 0) return { reason: 'exit', error: withTail(`agent exited with code ${output.exitCode}`) };
+  return undefined;
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}

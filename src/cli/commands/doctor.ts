@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { judge } from '../../doctor/checks.js';
+import { gatherFacts } from '../../doctor/gather.js';
+import { print, printJson } from '../output.js';
+import { dirOption } from './common.js';
+
+const MARK = { ok: 'ok   ', warn: 'WARN ', error: 'ERROR' } as const;
+
+export function registerDoctor(program: Command, setExit: (code: number) => void): void {
+  const command = program.command('doctor')
+    .description('check the queue, lock, workers, failures and agent command, and say what to do')
+    .option('--agent-cmd <cmd>', 'agent command to check (default: the one of the last run)')
+    .option('--json', 'machine-readable output');
+  dirOption(command);
+  command.addHelpText('after', '\nExit code: 0 when nothing is an error, 1 otherwise.');
+  command.action((flags: { dir: string; agentCmd?: string; json?: boolean }) => {
+    const checks = judge(gatherFacts(flags.dir, flags.agentCmd));
+    const errors = checks.filter((c) => c.level === 'error').length;
+    if (flags.json) printJson({ ok: errors === 0, checks });
+    else {
+      for (const c of checks) {
+        print(`${MARK[c.level]} ${c.check}: ${c.found}`);
+        if (c.fix && c.level !== 'ok') print(`      → ${c.fix}`);
+      }
+    }
+    setExit(errors === 0 ? 0 : 1);
+  });
+}

@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { InputError, StateMissingError } from '../../errors.js';
+import { appendTasks, loadTasksFile } from '../../orchestrator/boot.js';
+import { retryFailed } from '../../orchestrator/retry.js';
+import { TASK_STATUSES } from '../../queue/types.js';
+import type { TaskStatus } from '../../queue/types.js';
+import { FileStore } from '../../store/file-store.js';
+import { print, printJson } from '../output.js';
+import { dirOption } from './common.js';
+
+function openStore(dir: string): FileStore {
+  const store = new FileStore(dir);
+  if (!store.exists()) throw new StateMissingError(dir);
+  return store;
+}
+
+export function registerQueue(program: Command): void {
+  const queue = program.command('queue').description('look at and change the queue: add, list, retry');
+
+  const add = queue.command('add')
+    .description('append tasks from a file (ids already queued are skipped); running workers pick them up')
+    .argument('<file>', 'tasks file: {"tasks":[…]}, a JSON array, or JSON Lines')
+    .option('--json', 'machine-readable output');
+  dirOption(add).action(async (file: string, flags: { dir: string; json?: boolean }) => {
+    const tasks = loadTasksFile(file);
+    const store = new FileStore(flags.dir);
+    store.ensure();
+    const result = await appendTasks(store, tasks);
+    if (flags.json) printJson(result);
+    else print(`Queued ${result.added} task(s)${result.skipped.length ? `; skipped ${result.skipped.length} already in the queue` : ''}.`);
+  });
+
+  const list = queue.command('list')
+    .description('list tasks')
+    .option('--status <status>', `only tasks with this status (${TASK_STATUSES.join(', ')})`)
+    .option('--json', 'machine-readable output');
+  dirOption(list).action((flags: { dir: string; status?: string; json?: boolean }) => {
+    if (flags.status !== undefined && !TASK_STATUSES.includes(flags.status as TaskStatus)) {
+      throw new InputError(`Expected --status to be one of ${TASK_STATUSES.join(', ')}, got \`${flags.status}\`.`);
+    }
+    const tasks = openStore(flags.dir).read().tasks.filter((t) => flags.status === undefined || t.status === flags.status);
+    if (flags.json) { printJson(tasks); return; }
+    for (const t of tasks) {
+      const worker = t.worker_id != null ? ` worker ${t.worker_id}` : '';
+      print(`${t.status.padEnd(9)} ${t.id}  (${t.type}, ${t.attempts} attempt(s)${worker})`);
+    }
+    if (tasks.length === 0) print('No tasks.');
+  });
+
+  const retry = queue.command('retry')
+    .description('put failed tasks back to pending: the given ids, or every failed task with --failed')
+    .argument('[ids...]', 'ids of failed tasks')
+    .option('--failed', 'every failed task')
+    .option('--json', 'machine-readable output');
+  dirOption(retry).action(async (ids: string[], flags: { dir: string; failed?: boolean; json?: boolean }) => {
+    if (ids.length === 0 && !flags.failed) throw new InputError('Name the task ids to retry, or pass --failed for every failed task.');
+    if (ids.length > 0 && flags.failed) throw new InputError('Give task ids or --failed, not both.');
+    const result = await retryFailed(openStore(flags.dir), { ids, allFailed: flags.failed === true });
+    if (flags.json) printJson(result);
+    else print(`Requeued ${result.retried.length} task(s)${result.retried.length ? `: ${result.retried.join(', ')}` : ''}. Run \`ralph run\` to work on them.`);
+  });
+}

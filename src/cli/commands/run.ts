@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { runOrchestration } from '../../orchestrator/run.js';
+import type { RunResult } from '../../orchestrator/run.js';
+import { formatDuration } from '../../orchestrator/progress.js';
+import { positiveInt, positiveSeconds } from '../parsers.js';
+import { note, print, printJson } from '../output.js';
+import { dirOption, toWorkerSettings, workerOptions } from './common.js';
+import type { WorkerFlags } from './common.js';
+
+interface RunFlags extends WorkerFlags {
+  dir: string;
+  tasks?: string;
+  workers: number;
+  reset?: boolean;
+  timeout?: number;
+  json?: boolean;
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+export function registerRun(program: Command, setExit: (code: number) => void): void {
+  const command = program.command('run')
+    .description('load tasks into the queue, run N workers until every task is done, write the report')
+    .option('--tasks <file>', 'tasks to append: {"tasks":[…]}, a JSON array, or JSON Lines (omit to resume the queue)')
+    .option('--workers <n>', 'worker processes', positiveInt, 3)
+    .option('--reset', 'empty the queue and results before loading tasks')
+    .option('--timeout <seconds>', 'stop the run after this long; unfinished tasks go back to pending', positiveSeconds)
+    .option('--json', 'print a machine-readable summary at the end');
+  dirOption(command);
+  workerOptions(command);
+  command.addHelpText('after', `
+Examples:
+  $ ralph run --tasks tasks.json --workers 4 --agent-cmd './my-agent.sh'
+  $ ralph run --agent-cmd 'claude -p' --task-timeout 900 --retries 1     # resume the queue in .ralph/
+
+Exit codes: 0 every task completed, 1 some failed or unfinished, 2 bad usage or input,
+130/143 interrupted by SIGINT/SIGTERM (in-flight tasks go back to pending).`);
+  command.action(async (flags: RunFlags) => {
+    const abort = new AbortController();
+    let signalled: string | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) { note(`ralph: ${signal} again; still stopping workers, please wait`); return; }
+      signalled = signal;
+      note(`\nralph: ${signal}: stopping workers; in-flight tasks go back to pending`);
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const result = await runOrchestration({
+        ...toWorkerSettings(flags),
+        dir: flags.dir,
+        workers: flags.workers,
+        ...(flags.tasks === undefined ? {} : { tasksFile: flags.tasks }),
+        ...(flags.reset ? { reset: true } : {}),
+        ...(flags.timeout === undefined ? {} : { timeoutSec: flags.timeout }),
+        signal: abort.signal,
+      });
+      if (flags.json) printJson(result);
+      else printSummary(result);
+      setExit(signalled ? SIGNAL_EXIT[signalled] ?? 1 : result.exit_code);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  });
+}
+
+function printSummary(result: RunResult): void {
+  const c = result.counts;
+  const took = result.duration_ms === null ? '' : ` in ${formatDuration(result.duration_ms)}`;
+  print(`${result.total} task(s)${took}: ${c.completed} completed, ${c.failed} failed, ${c.pending} pending, ${c.claimed} claimed.`);
+  for (const f of result.failures.slice(0, 10)) print(`  failed: ${f.id}: ${f.error.split('\n')[0]}${f.log ? ` (see ${f.log})` : ''}`);
+  if (result.failures.length > 10) print(`  … and ${result.failures.length - 10} more failures`);
+  if (result.stopped_by === 'timeout') print(`Stopped at the --timeout; ${result.unfinished.length} task(s) unfinished.`);
+  print(`Report: ${result.report}`);
+}

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { CommandAgent } from '../../agents/command.js';
+import { fileLogger } from '../../worker/log.js';
+import { statePaths } from '../../store/paths.js';
+import { loadPromptTemplate } from '../../worker/template.js';
+import { runWorker } from '../../worker/worker.js';
+import { positiveInt } from '../parsers.js';
+import { dirOption, workerOptions } from './common.js';
+import type { WorkerFlags } from './common.js';
+
+interface Flags extends WorkerFlags {
+  id: number;
+  dir: string;
+}
+
+export function registerWorker(program: Command): void {
+  const command = program.command('worker')
+    .description('run one worker on an existing queue (ralph run starts these; you can start more by hand)')
+    .requiredOption('--id <n>', 'worker number; the log is <dir>/worker-<n>.log', positiveInt);
+  dirOption(command);
+  workerOptions(command);
+  command.addHelpText('after', `
+The worker claims tasks until it is stopped (SIGTERM/SIGINT) or, when no run is active, until no task
+is pending. Its log goes to <dir>/worker-<n>.log (and to the terminal when there is one).
+
+Example:
+  $ ralph worker --id 9 --agent-cmd ./my-agent.sh`);
+  command.action(async (flags: Flags) => {
+    const template = loadPromptTemplate(flags.promptTemplate);
+    const timeoutMs = flags.taskTimeout === undefined ? undefined : flags.taskTimeout * 1000;
+    const agent = new CommandAgent(flags.agentCmd, timeoutMs === undefined ? {} : { timeoutMs });
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('disconnect', stop);
+    const log = fileLogger(statePaths(flags.dir).workerLog(flags.id), process.stdout.isTTY ? process.stdout : undefined);
+    try {
+      await runWorker({
+        dir: flags.dir,
+        id: flags.id,
+        agent,
+        promptTemplate: template,
+        log,
+        graceMs: flags.grace * 1000,
+        leaseMs: flags.lease * 1000,
+        maxAttempts: flags.maxAttempts,
+        retries: flags.retries,
+        retryBackoffMs: flags.retryBackoff * 1000,
+        signal: abort.signal,
+        ...(timeoutMs === undefined ? {} : { taskTimeoutMs: timeoutMs }),
+      });
+    } catch (error) {
+      log.info(`worker ${flags.id} failed: ${(error as Error).message}`);
+      throw error;
+    } finally {
+      log.close();
+    }
+  });
+}

@@ -1,0 +1,63 @@
+import { Command, CommanderError } from 'commander';
+import { RalphError } from '../errors.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerInit } from './commands/init.js';
+import { registerQueue } from './commands/queue.js';
+import { registerReport } from './commands/report.js';
+import { registerRun } from './commands/run.js';
+import { registerStatus } from './commands/status.js';
+import { registerUnlock } from './commands/unlock.js';
+import { registerWorker } from './commands/worker.js';
+import { note } from './output.js';
+
+/** A command's result: the process exits with this code. */
+export type ExitCode = number;
+
+export function createProgram(setExit: (code: ExitCode) => void): Command {
+  const program = new Command('ralph')
+    .description('Run autonomous AI coding agents unattended and in parallel, safely.\n\n'
+      + 'A plain-file queue under .ralph/ feeds N worker processes; each claims one task at a time under a\n'
+      + 'lock, runs an agent, records a short finding, and claims the next. Start with `ralph init`, then\n'
+      + '`ralph run --tasks tasks.json --agent-cmd ./my-agent.sh`.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `ralph: ${text}` : text) });
+  for (const register of [registerInit, registerRun, registerWorker, registerStatus, registerReport, registerQueue, registerDoctor, registerUnlock]) {
+    register(program, setExit);
+  }
+  program.commands.forEach((command) => command.exitOverride());
+  return program;
+}
+
+const VERSION = '0.1.0';
+
+/** The only place that prints fatal errors and exits. */
+export async function main(argv: string[]): Promise<void> {
+  let code: ExitCode = 0;
+  const program = createProgram((c) => { code = c; });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    code = exitCodeFor(error);
+  }
+  process.exitCode = code;
+  // Leave stdout a moment to drain, then exit even if a stray handle is open.
+  setImmediate(() => process.exit(code));
+}
+
+function exitCodeFor(error: unknown): ExitCode {
+  if (error instanceof CommanderError) {
+    // Help and version are not errors; commander already printed what went wrong otherwise.
+    return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
+  }
+  if (error instanceof RalphError) {
+    note(`ralph: ${error.message}`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  note(`ralph: unexpected error: ${message}`);
+  if (process.env.RALPH_DEBUG && error instanceof Error && error.stack) note(error.stack);
+  else note('ralph: set RALPH_DEBUG=1 to see where it happened, and please report it.');
+  return 1;
+}

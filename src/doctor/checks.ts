@@ -1,0 +1,65 @@
+import type { StatusCounts, Task } from '../queue/types.js';
+import type { LockInspection } from '../store/lock.js';
+import { describeOwner } from '../store/lock.js';
+
+export type Level = 'ok' | 'warn' | 'error';
+
+export interface Check {
+  level: Level;
+  check: string;
+  found: string;
+  fix?: string;
+}
+
+/** What doctor looked at; gathered by `gather.ts`, judged here without I/O. */
+export interface Facts {
+  dir: string;
+  queueProblem?: string;
+  sessionProblems: string[];
+  counts?: StatusCounts;
+  findingsCount?: number;
+  liveWorkers: number;
+  lock: LockInspection;
+  staleClaims: Array<Pick<Task, 'id' | 'worker_id'> & { why: string }>;
+  failed: Array<{ id: string; error: string; log: string; logLines: string[] }>;
+  agentCmd?: string;
+  agentProblem?: string;
+  tempFiles: string[];
+}
+
+export function judge(f: Facts): Check[] {
+  const checks: Check[] = [];
+  if (f.queueProblem) {
+    checks.push({ level: 'error', check: 'queue', found: f.queueProblem, fix: `Run \`ralph init\` or \`ralph run --tasks FILE\` to create it; for a corrupt file, repair or move it and start with \`ralph run --reset\`.` });
+  } else if (f.counts) {
+    const c = f.counts;
+    checks.push({ level: 'ok', check: 'queue', found: `${f.dir}/work-queue.json is readable: pending ${c.pending}, claimed ${c.claimed}, completed ${c.completed}, failed ${c.failed}` });
+  }
+  for (const problem of f.sessionProblems) checks.push({ level: 'error', check: 'sessions', found: problem, fix: 'Delete the broken session file; the worker writes a new one when it starts.' });
+
+  if (f.lock.state === 'stale') checks.push({ level: 'warn', check: 'lock', found: `stale lock: ${f.lock.why}`, fix: 'Workers take it over by themselves; `ralph unlock` removes it now.' });
+  else if (f.lock.state === 'held' && f.lock.ageMs > 10_000) checks.push({ level: 'warn', check: 'lock', found: `held for ${Math.round(f.lock.ageMs / 1000)}s by ${describeOwner(f.lock.owner)}; locks are normally held for milliseconds`, fix: 'If that process is stuck, stop it; `ralph unlock --force` removes the lock.' });
+  else checks.push({ level: 'ok', check: 'lock', found: f.lock.state === 'free' ? 'free' : `held by ${describeOwner(f.lock.owner)}` });
+
+  if (f.counts && f.counts.pending > 0 && f.liveWorkers === 0) {
+    checks.push({ level: 'warn', check: 'workers', found: `${f.counts.pending} task(s) pending but no live worker`, fix: 'Start a run with `ralph run --agent-cmd CMD` (or add workers with `ralph worker --id N --agent-cmd CMD`).' });
+  } else {
+    checks.push({ level: 'ok', check: 'workers', found: `${f.liveWorkers} live worker(s)` });
+  }
+  if (f.staleClaims.length > 0) {
+    const list = f.staleClaims.slice(0, 10).map((t) => `${t.id} (worker ${t.worker_id ?? '?'}: ${t.why})`).join(', ');
+    checks.push({ level: 'warn', check: 'claims', found: `${f.staleClaims.length} claimed task(s) whose worker stopped: ${list}`, fix: 'Any live worker or `ralph run` puts them back to pending (attempts count); start one to resume.' });
+  }
+  for (const t of f.failed.slice(0, 20)) {
+    const lines = t.logLines.length > 0 ? `\n  ${t.log}:\n${t.logLines.map((l) => `    ${l}`).join('\n')}` : '';
+    checks.push({ level: 'warn', check: 'failed task', found: `${t.id}: ${t.error.split('\n')[0]}${lines}`, fix: 'Fix the cause, then `ralph queue retry --failed` and `ralph run`.' });
+  }
+  if (f.failed.length > 20) checks.push({ level: 'warn', check: 'failed task', found: `… and ${f.failed.length - 20} more failed task(s)`, fix: '`ralph queue list --status failed` lists them all.' });
+  if (f.agentProblem) checks.push({ level: 'error', check: 'agent', found: f.agentProblem, fix: 'Install it, fix the path, or `chmod +x` the script; check with `sh -c "<your command>"`.' });
+  else if (f.agentCmd) checks.push({ level: 'ok', check: 'agent', found: `agent command found: ${f.agentCmd}` });
+  if (f.counts && f.counts.completed > 0 && f.findingsCount === 0) {
+    checks.push({ level: 'error', check: 'results', found: `${f.counts.completed} task(s) completed but ${f.dir}/results.json has no findings`, fix: 'results.json was replaced or emptied by hand; the findings are also on each completed task in work-queue.json (`finding`).' });
+  }
+  if (f.tempFiles.length > 0) checks.push({ level: 'warn', check: 'temp files', found: `${f.tempFiles.length} temporary file(s) left by crashed writers: ${f.tempFiles.slice(0, 5).join(', ')}`, fix: 'Harmless; the next `ralph run` removes them.' });
+  return checks;
+}

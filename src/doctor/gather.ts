@@ -1,0 +1,78 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { CommandAgent } from '../agents/command.js';
+import { errorMessage } from '../errors.js';
+import { countByStatus } from '../queue/counts.js';
+import { staleClaimReason } from '../queue/lease.js';
+import { sessionAlive } from '../report/status.js';
+import { FileStore } from '../store/file-store.js';
+import { HOST, isAlive } from '../store/process.js';
+import { readSession } from '../worker/session.js';
+import type { WorkerSession } from '../worker/session.js';
+import type { Facts } from './checks.js';
+
+/** Looks at a state directory the way a person would, without changing anything. */
+export function gatherFacts(dir: string, agentCmd?: string): Facts {
+  const store = new FileStore(dir);
+  const facts: Facts = { dir, sessionProblems: [], liveWorkers: 0, lock: store.lock.inspect(), staleClaims: [], failed: [], tempFiles: [] };
+  const sessions: WorkerSession[] = [];
+  try {
+    for (const name of readdirSync(store.paths.sessions)) {
+      const match = /^worker-(\d+)\.session$/.exec(name);
+      if (!match) continue;
+      try {
+        const s = readSession(store.paths, Number(match[1]));
+        if (s) sessions.push(s);
+      } catch (error) {
+        facts.sessionProblems.push(errorMessage(error));
+      }
+    }
+  } catch { /* no sessions directory */ }
+  facts.liveWorkers = sessions.filter((s) => sessionAlive(s, Date.now(), 60_000)).length;
+
+  let command = agentCmd;
+  if (!store.exists()) {
+    facts.queueProblem = `no queue at ${store.paths.queue}`;
+  } else {
+    try {
+      const state = store.read();
+      facts.counts = countByStatus(state.tasks);
+      facts.findingsCount = state.findings.length;
+      command ??= state.meta.run?.agent_cmd;
+      const ctx = { now: new Date(), host: HOST, maxAttempts: Infinity, isAlive };
+      for (const t of state.tasks) {
+        const why = staleClaimReason(t, ctx);
+        if (why) facts.staleClaims.push({ id: t.id, worker_id: t.worker_id ?? null, why });
+        if (t.status === 'failed') {
+          const log = store.paths.workerLog(t.worker_id ?? 0);
+          facts.failed.push({ id: t.id, error: t.error ?? 'unknown error', log, logLines: logLinesFor(log, t.id) });
+        }
+      }
+    } catch (error) {
+      facts.queueProblem = errorMessage(error);
+    }
+  }
+  if (command) {
+    facts.agentCmd = command;
+    const problem = new CommandAgent(command).preflight(process.cwd());
+    if (problem) facts.agentProblem = problem;
+  }
+  try {
+    facts.tempFiles = readdirSync(dir).filter((n) => /\.tmp-\d+-\d+$/.test(n));
+  } catch { /* no directory */ }
+  return facts;
+}
+
+// The lines of the task's last run in a worker log: from its "▶ task <id>" line to the outcome.
+function logLinesFor(log: string, id: string): string[] {
+  let lines: string[];
+  try {
+    lines = readFileSync(log, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+  const start = lines.findLastIndex((l) => l.includes(`▶ task ${id} (`));
+  if (start < 0) return [];
+  const end = lines.findIndex((l, i) => i > start && (l.includes(`✘ task ${id} `) || l.includes('▶ task ')));
+  const slice = lines.slice(start, end < 0 ? start + 12 : end + 1);
+  return slice.length > 12 ? [...slice.slice(0, 3), '…', ...slice.slice(-8)] : slice;
+}

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { InputError, isErrno } from '../errors.js';
+import { planAppend } from '../queue/append.js';
+import { parseTasksFile } from '../queue/tasks-file.js';
+import type { TaskInput } from '../queue/types.js';
+import type { Store } from '../store/store.js';
+
+/** Reads and checks a tasks file before anything under `.ralph/` is touched. */
+export function loadTasksFile(path: string): TaskInput[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) throw new InputError(`Tasks file ${path} not found.`);
+    if (isErrno(error, 'EISDIR')) throw new InputError(`Tasks file ${path} is a directory; give a JSON or JSON Lines file.`);
+    throw new InputError(`Cannot read tasks file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return parseTasksFile(text, path);
+}
+
+export interface AppendResult {
+  added: number;
+  skipped: string[];
+}
+
+/** Appends tasks as `pending` (ids already queued are skipped); `reset` empties queue and results first. */
+export async function appendTasks(store: Store, tasks: readonly TaskInput[], options: { reset?: boolean } = {}): Promise<AppendResult> {
+  return store.transact((tx) => {
+    if (options.reset) tx.reset();
+    const existing = new Set(options.reset ? [] : tx.tasks.map((t) => t.id));
+    const plan = planAppend(existing, tasks, tx.now);
+    for (const task of plan.added) tx.put(task);
+    return { added: plan.added.length, skipped: plan.skipped };
+  }, 'append tasks');
+}

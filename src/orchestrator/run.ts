@@ -1,0 +1,177 @@
+import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CommandAgent } from '../agents/command.js';
+import { InputError } from '../errors.js';
+import { countByStatus, isSettled } from '../queue/counts.js';
+import { releaseInterrupted } from '../queue/outcome.js';
+import { reapAll } from '../queue/reap.js';
+import { staleClaimReason } from '../queue/lease.js';
+import type { RunInfo } from '../queue/types.js';
+import { cleanupTempFiles } from '../store/atomic-write.js';
+import { FileStore } from '../store/file-store.js';
+import { HOST, isAlive } from '../store/process.js';
+import { writeReport } from '../report/write.js';
+import type { RunSummary, StopReason } from '../report/summary.js';
+import { killReaped } from '../worker/reaper.js';
+import { readSession } from '../worker/session.js';
+import { loadPromptTemplate } from '../worker/template.js';
+import { appendTasks, loadTasksFile } from './boot.js';
+import { formatProgress } from './progress.js';
+import { spawnWorker } from './spawn.js';
+import type { WorkerSettings } from './settings.js';
+
+export interface RunOptions extends WorkerSettings {
+  dir: string;
+  tasksFile?: string;
+  workers: number;
+  reset?: boolean;
+  timeoutSec?: number;
+  /** Where progress goes (default: stderr); a TTY gets one live line. */
+  progress?: NodeJS.WriteStream | NodeJS.WritableStream;
+  progressIntervalMs?: number;
+  /** Aborting stops the run like SIGINT: workers are stopped, in-flight tasks go back to pending. */
+  signal?: AbortSignal;
+  /** Messages for the user (boot, shutdown). */
+  say?: (line: string) => void;
+}
+
+export interface RunResult extends RunSummary {
+  added: number;
+  skipped: number;
+}
+
+const MAX_RESPAWNS = 3;
+
+interface Slot {
+  id: number;
+  child: ChildProcess | undefined;
+  exited: boolean;
+  respawns: number;
+}
+
+/** `ralph run`: boot the queue, spawn workers, watch them, write the report, shut down. */
+export async function runOrchestration(options: RunOptions): Promise<RunResult> {
+  const say = options.say ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Everything that can be wrong with the input is found before .ralph/ is touched.
+  const tasks = options.tasksFile === undefined ? [] : loadTasksFile(options.tasksFile);
+  loadPromptTemplate(options.promptTemplate);
+  const problem = new CommandAgent(options.agentCmd).preflight(process.cwd());
+  if (problem) throw new InputError(`${problem}.`);
+
+  const store = new FileStore(options.dir);
+  if (!options.tasksFile && !store.exists()) {
+    throw new InputError(`No queue at ${options.dir} and no --tasks given: pass --tasks FILE (or run \`ralph init\`).`);
+  }
+  store.ensure();
+  store.read(); // a corrupt state file stops the run here, before anything is written
+  cleanupTempFiles(options.dir);
+  const appended = await appendTasks(store, tasks, { reset: options.reset ?? false });
+  if (options.tasksFile) {
+    say(`ralph: queued ${appended.added} task(s) from ${options.tasksFile}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue` : ''}`);
+  }
+
+  const startedAt = new Date();
+  const run: RunInfo = { started_at: startedAt.toISOString(), workers: options.workers };
+  if (options.tasksFile) run.tasks_file = options.tasksFile;
+  run.agent_cmd = options.agentCmd;
+  const before = countByStatus(store.read().tasks);
+  await store.transact((tx) => tx.setMeta({ active: true, worker_count: options.workers, run }), 'run start');
+
+  const settings: WorkerSettings = { ...options };
+  const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({ id: i + 1, child: undefined, exited: true, respawns: 0 }));
+  const start = (slot: Slot) => {
+    const child = spawnWorker(slot.id, options.dir, store.paths.workerLog(slot.id), settings);
+    slot.child = child;
+    slot.exited = false;
+    child.on('exit', (code, signal) => {
+      slot.exited = true;
+      if (code !== 0 && !stopping) say(`ralph: worker ${slot.id} exited (${signal ?? `code ${code}`}); see ${store.paths.workerLog(slot.id)}`);
+    });
+  };
+  let stopping = false;
+  for (const slot of slots) start(slot);
+
+  const progress = options.progress ?? process.stderr;
+  const live = 'isTTY' in progress && progress.isTTY === true;
+  const interval = options.progressIntervalMs ?? (live ? 250 : 5000);
+  const deadline = options.timeoutSec === undefined ? Infinity : startedAt.getTime() + options.timeoutSec * 1000;
+  let stoppedBy: StopReason = 'completed';
+  let lastPrint = 0;
+  let lastHousekeeping = Date.now();
+  const finishedBefore = before.completed + before.failed;
+
+  for (;;) {
+    const state = store.read();
+    const counts = countByStatus(state.tasks);
+    const now = Date.now();
+    if (live || now - lastPrint >= interval) {
+      const line = formatProgress({ counts, elapsedMs: now - startedAt.getTime(), finished: counts.completed + counts.failed - finishedBefore });
+      progress.write(live ? `\r\x1b[2K${line}` : `${line}\n`);
+      lastPrint = now;
+    }
+    if (isSettled(counts)) break;
+    if (options.signal?.aborted) { stoppedBy = 'signal'; break; }
+    if (now >= deadline) { stoppedBy = 'timeout'; break; }
+    if (now - lastHousekeeping >= 1000) {
+      lastHousekeeping = now;
+      await housekeeping(store, state.tasks, options.maxAttempts);
+      for (const slot of slots) {
+        if (slot.exited && slot.child && slot.child.exitCode !== 0 && slot.respawns < MAX_RESPAWNS) {
+          slot.respawns += 1;
+          say(`ralph: restarting worker ${slot.id} (restart ${slot.respawns} of ${MAX_RESPAWNS})`);
+          start(slot);
+        }
+      }
+      if (slots.every((s) => s.exited)) { stoppedBy = 'workers-exited'; break; }
+    }
+    await sleep(live ? 250 : 100, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+  }
+  if (live) progress.write('\n');
+
+  stopping = true;
+  await shutdown(store, slots, options, say);
+  await store.transact((tx) => tx.setMeta({ active: false, run: { ...run, ended_at: new Date().toISOString(), stopped_by: stoppedBy } }), 'run end');
+  await store.compact();
+  const summary = writeReport(store, stoppedBy);
+  return { ...summary, added: appended.added, skipped: appended.skipped.length };
+}
+
+// Reap claims whose worker is gone (lease expired, or the worker process died), without waiting
+// for an idle worker to notice.
+async function housekeeping(store: FileStore, tasks: ReturnType<FileStore['read']>['tasks'], maxAttempts: number): Promise<void> {
+  const ctx = () => ({ now: new Date(), host: HOST, maxAttempts, isAlive });
+  if (!tasks.some((t) => staleClaimReason(t, ctx()) !== undefined)) return;
+  const reaped = await store.transact((tx) => {
+    const found = reapAll(tx.tasks, ctx());
+    for (const r of found) { tx.put(r.task); tx.addIssue(r.issue); }
+    return found;
+  }, 'orchestrator reap');
+  for (const r of reaped) killReaped(store.paths, r.issue.worker_id);
+}
+
+async function shutdown(store: FileStore, slots: Slot[], options: RunOptions, say: (line: string) => void): Promise<void> {
+  await store.transact((tx) => tx.setMeta({ active: false }), 'run stopping');
+  const live = slots.filter((s) => !s.exited && s.child);
+  for (const slot of live) slot.child!.kill('SIGTERM');
+  const patience = Date.now() + options.graceSec * 1000 + 3000;
+  while (live.some((s) => !s.exited) && Date.now() < patience) await sleep(50);
+  const stubborn = live.filter((s) => !s.exited);
+  for (const slot of stubborn) {
+    say(`ralph: worker ${slot.id} did not stop in time; killing it`);
+    slot.child!.kill('SIGKILL');
+    const session = readSession(store.paths, slot.id);
+    if (session?.agent_pgid) {
+      try { process.kill(-session.agent_pgid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+  while (stubborn.some((s) => !s.exited)) await sleep(20);
+  // Tasks still claimed by our (now dead) workers were interrupted, not failed: back to pending.
+  const pids = new Set(slots.map((s) => s.child?.pid).filter((p): p is number => p !== undefined));
+  await store.transact((tx) => {
+    for (const task of tx.tasks) {
+      if (task.status !== 'claimed' || task.worker_host !== HOST || !pids.has(task.worker_pid ?? -1)) continue;
+      const released = releaseInterrupted(task, task.claim_token ?? '');
+      if (released) tx.put(released);
+    }
+  }, 'run shutdown');
+}

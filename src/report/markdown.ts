@@ -1,0 +1,93 @@
+import { formatDuration } from '../orchestrator/progress.js';
+import type { QueueState } from '../queue/types.js';
+import type { RunSummary } from './summary.js';
+
+const FINDING_CELL = 160;
+
+const STOPPED: Record<string, string> = {
+  completed: 'no task left pending or claimed',
+  timeout: 'the --timeout was reached',
+  signal: 'interrupted by a signal',
+  budget: 'the budget was reached',
+  'workers-exited': 'every worker exited and could not be restarted',
+};
+
+/** `.ralph/ORCHESTRATOR-REPORT.md`, from the state files alone. Pure. */
+export function renderReport(state: QueueState, summary: RunSummary): string {
+  const out: string[] = ['# Orchestrator report', ''];
+  const run = summary.run;
+  out.push(`- Started: ${run?.started_at ?? 'unknown (no run recorded)'}`);
+  out.push(`- Ended: ${run?.ended_at ?? (run ? 'still running or interrupted' : 'unknown')}`);
+  out.push(`- Duration: ${summary.duration_ms === null ? 'unknown' : formatDuration(summary.duration_ms)}`);
+  if (run) out.push(`- Workers: ${run.workers}`);
+  if (summary.stopped_by) out.push(`- Stopped because: ${STOPPED[summary.stopped_by] ?? summary.stopped_by}`);
+  if (summary.tasks_per_second !== null) out.push(`- Throughput: ${summary.tasks_per_second} tasks/s`);
+  out.push(`- Result: ${summary.ok ? 'every task completed' : 'some tasks failed or are unfinished'} (exit code ${summary.exit_code})`, '');
+
+  out.push('## Counts', '', '| status | tasks |', '| --- | ---: |');
+  for (const [status, n] of Object.entries(summary.counts)) out.push(`| ${status} | ${n} |`);
+  out.push(`| **total** | ${summary.total} |`, '');
+
+  out.push('## Tasks', '');
+  if (state.tasks.length === 0) out.push('No tasks in the queue.', '');
+  else {
+    out.push('| id | type | status | worker | attempts | duration | finding |', '| --- | --- | --- | ---: | ---: | ---: | --- |');
+    for (const t of state.tasks) {
+      const duration = typeof t.duration_ms === 'number' ? formatDuration(t.duration_ms) : '';
+      const finding = t.status === 'completed' ? t.finding ?? '' : t.status === 'failed' ? `(failed) ${firstLine(t.error ?? '')}` : '';
+      out.push(`| ${cell(t.id)} | ${cell(t.type)} | ${t.status} | ${t.worker_id ?? ''} | ${t.attempts} | ${duration} | ${cell(clip(finding, FINDING_CELL))} |`);
+    }
+    out.push('');
+  }
+
+  if (summary.failures.length > 0) {
+    out.push('## Failures', '');
+    for (const f of summary.failures) {
+      out.push(`### ${inline(f.id)} (${inline(f.type)})`, '');
+      out.push(`Worker ${f.worker_id ?? '?'}, ${f.attempts} attempt(s).${f.log ? ` Read \`${f.log}\` for the full output.` : ''}`, '');
+      out.push(fence(f.error), '');
+    }
+    out.push('Put failed tasks back with `ralph queue retry --failed`.', '');
+  }
+
+  if (summary.unfinished.length > 0) {
+    out.push('## Unfinished', '');
+    out.push(`${summary.unfinished.length} task(s) were not finished when the run ended; \`ralph run\` again picks them up.`, '');
+    for (const u of summary.unfinished) out.push(`- ${inline(u.id)} (${inline(u.type)}): ${u.status}${u.worker_id != null ? `, last worker ${u.worker_id}` : ''}, ${u.attempts} attempt(s)`);
+    out.push('');
+  }
+
+  out.push('## Workers', '');
+  if (summary.workers.length === 0) out.push('No worker registered.', '');
+  else {
+    out.push('| worker | completed | failed | requeued | busy | status | last heartbeat | log |', '| ---: | ---: | ---: | ---: | ---: | --- | --- | --- |');
+    for (const w of summary.workers) {
+      out.push(`| ${w.worker_id} | ${w.completed} | ${w.failed} | ${w.requeued} | ${formatDuration(w.busy_ms)} | ${w.status} | ${w.last_heartbeat ?? ''} | \`${w.log}\` |`);
+    }
+    out.push('');
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function inline(text: string): string {
+  return `\`${text.replace(/`/g, "'").replace(/\r?\n/g, ' ')}\``;
+}
+
+function fence(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(longest + 1);
+  return `${ticks}\n${text}\n${ticks}`;
+}
+
+function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? '';
+}

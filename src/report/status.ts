@@ -1,0 +1,60 @@
+import { countByStatus } from '../queue/counts.js';
+import type { QueueMeta, StatusCounts } from '../queue/types.js';
+import type { FileStore } from '../store/file-store.js';
+import type { LockInspection } from '../store/lock.js';
+import { HOST, isAlive } from '../store/process.js';
+import { readSessions } from '../worker/session.js';
+import type { WorkerSession } from '../worker/session.js';
+
+export interface WorkerView {
+  worker_id: number;
+  status: string;
+  /** Alive: the process runs (same host) or its heartbeat is recent (other host). */
+  alive: boolean;
+  pid: number;
+  host: string;
+  current_task: string | null;
+  heartbeat_age_ms: number;
+  iteration: number;
+}
+
+export interface StatusView {
+  dir: string;
+  total: number;
+  counts: StatusCounts;
+  active: boolean;
+  run: QueueMeta['run'] | null;
+  workers: WorkerView[];
+  lock: LockInspection;
+}
+
+/** Whether a worker is alive, judged by its process (same host) or its heartbeat (elsewhere). */
+export function sessionAlive(session: WorkerSession, now: number, staleAfterMs: number): boolean {
+  if (session.status === 'stopped') return false;
+  if (session.host === HOST) return isAlive(session.pid);
+  return now - Date.parse(session.last_heartbeat) <= staleAfterMs;
+}
+
+export function gatherStatus(store: FileStore): StatusView {
+  const state = store.read();
+  const now = Date.now();
+  const workers = readSessions(store.paths).map((s) => ({
+    worker_id: s.worker_id,
+    status: s.status,
+    alive: sessionAlive(s, now, 60_000),
+    pid: s.pid,
+    host: s.host,
+    current_task: s.current_task,
+    heartbeat_age_ms: now - Date.parse(s.last_heartbeat),
+    iteration: s.iteration,
+  }));
+  return {
+    dir: store.dir,
+    total: state.tasks.length,
+    counts: countByStatus(state.tasks),
+    active: state.meta.active,
+    run: state.meta.run ?? null,
+    workers,
+    lock: store.lock.inspect(),
+  };
+}

@@ -1,0 +1,67 @@
+import { readdirSync } from 'node:fs';
+import { CorruptStateError, isErrno } from '../errors.js';
+import { writeFileAtomicSync } from '../store/atomic-write.js';
+import type { StatePaths } from '../store/paths.js';
+import { readJsonFile } from '../store/snapshot.js';
+
+export type WorkerStatus = 'idle' | 'running' | 'stopping' | 'stopped';
+
+/** `.ralph/sessions/worker-<N>.session`: one worker's registration, heartbeat and history. */
+export interface WorkerSession {
+  worker_id: number;
+  status: WorkerStatus;
+  registered: string;
+  last_heartbeat: string;
+  iteration: number;
+  /** The most recent findings, newest last (at most SESSION_HISTORY; all of them are in results.json). */
+  findings: Array<{ task_id: string; finding: string; timestamp: string }>;
+  pid: number;
+  host: string;
+  current_task: string | null;
+  /** Process group of the agent running now, so that a reaper can kill it if this worker dies. */
+  agent_pgid: number | null;
+  completed: number;
+  failed: number;
+  busy_ms: number;
+  stopped_at?: string;
+  [extra: string]: unknown;
+}
+
+export const SESSION_HISTORY = 100;
+
+export function writeSession(paths: StatePaths, session: WorkerSession): void {
+  writeFileAtomicSync(paths.session(session.worker_id), `${JSON.stringify(session, null, 2)}\n`);
+}
+
+export function readSession(paths: StatePaths, workerId: number): WorkerSession | undefined {
+  const path = paths.session(workerId);
+  const value = readJsonFile(path);
+  return value === undefined ? undefined : checkSession(value, path);
+}
+
+/** Every session file, in worker order. */
+export function readSessions(paths: StatePaths): WorkerSession[] {
+  let names: string[];
+  try {
+    names = readdirSync(paths.sessions);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return [];
+    throw error;
+  }
+  const sessions: WorkerSession[] = [];
+  for (const name of names) {
+    const match = /^worker-(\d+)\.session$/.exec(name);
+    if (!match) continue;
+    const session = readSession(paths, Number(match[1]));
+    if (session) sessions.push(session);
+  }
+  return sessions.sort((a, b) => a.worker_id - b.worker_id);
+}
+
+function checkSession(value: unknown, path: string): WorkerSession {
+  const s = value as Partial<WorkerSession> | null;
+  if (s === null || typeof s !== 'object' || typeof s.worker_id !== 'number' || typeof s.last_heartbeat !== 'string') {
+    throw new CorruptStateError(path, 'expected a session with `worker_id` and `last_heartbeat`');
+  }
+  return { findings: [], iteration: 0, completed: 0, failed: 0, busy_ms: 0, current_task: null, agent_pgid: null, ...s } as WorkerSession;
+}

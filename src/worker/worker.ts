@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AgentAdapter } from '../agents/agent.js';
+import { runProcess } from '../agents/run-process.js';
+import { RalphError, StateMissingError, errorMessage } from '../errors.js';
+import { claimTask, nextReadyAt, renewLease, selectNext, holdsClaim } from '../queue/claim.js';
+import { decideReport, releaseInterrupted, retryBackoff } from '../queue/outcome.js';
+import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
+import { renderPrompt } from '../queue/prompt.js';
+import { reapAll } from '../queue/reap.js';
+import type { Task } from '../queue/types.js';
+import { FileStore } from '../store/file-store.js';
+import { HOST, isAlive } from '../store/process.js';
+import { ChangeWatcher } from './change-watcher.js';
+import type { Logger } from './log.js';
+import { SESSION_HISTORY, readSession, writeSession } from './session.js';
+import type { WorkerSession } from './session.js';
+import { killReaped } from './reaper.js';
+
+export interface WorkerOptions {
+  dir: string;
+  id: number;
+  agent: AgentAdapter;
+  promptTemplate: string;
+  log: Logger;
+  /** Working directory of the agent (default: this process's). */
+  cwd?: string;
+  taskTimeoutMs?: number;
+  graceMs: number;
+  leaseMs: number;
+  maxAttempts: number;
+  retries: number;
+  retryBackoffMs: number;
+  /** Poll interval when no change notification arrives. */
+  pollMs?: number;
+  /** Stops the worker: no new claims, and a running agent is interrupted. */
+  signal?: AbortSignal;
+}
+
+export interface WorkerSummary {
+  workerId: number;
+  completed: number;
+  failed: number;
+  stoppedBy: 'drained' | 'signal';
+}
+
+interface PendingReport {
+  task: Task;
+  token: string;
+  outcome?: RunOutcome;
+  interrupted: boolean;
+}
+
+/** The worker loop: claim → run the agent → report, until stopped or the queue is done. */
+export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
+  const store = new FileStore(options.dir);
+  if (!store.exists()) throw new StateMissingError(options.dir);
+  const { paths } = store;
+  const log = options.log;
+  const cwd = options.cwd ?? process.cwd();
+  const stateDir = resolve(options.dir);
+  const promptFile = join(stateDir, 'prompts', `worker-${options.id}.prompt.md`);
+  const backoff = retryBackoff(options.retryBackoffMs);
+  const reapContext = () => ({ now: new Date(), host: HOST, maxAttempts: options.maxAttempts, isAlive });
+
+  const previous = readSession(paths, options.id);
+  if (previous && previous.status !== 'stopped' && previous.host === HOST && previous.pid !== process.pid && isAlive(previous.pid)) {
+    throw new RalphError('RALPH_WORKER_RUNNING', `Worker ${options.id} is already running (pid ${previous.pid}); pick another --id.`);
+  }
+  const now = new Date().toISOString();
+  const session: WorkerSession = {
+    worker_id: options.id, status: 'idle', registered: now, last_heartbeat: now, iteration: 0, findings: [],
+    pid: process.pid, host: HOST, current_task: null, agent_pgid: null, completed: 0, failed: 0, busy_ms: 0,
+  };
+  const saveSession = () => writeSession(paths, session);
+  saveSession();
+  log.info(`worker ${options.id} registered (pid ${process.pid} on ${HOST}); agent: ${options.agent.describe()}`);
+
+  let current: { task: Task; token: string; abort: AbortController } | undefined;
+  let renewing = false;
+  const heartbeat = setInterval(() => {
+    session.last_heartbeat = new Date().toISOString();
+    try { saveSession(); } catch (error) { log.info(`could not write the session file: ${errorMessage(error)}`); }
+    const held = current;
+    if (!held || renewing) return;
+    renewing = true;
+    store.transact((tx) => {
+      const task = tx.get(held.task.id);
+      if (!task || !holdsClaim(task, held.token)) return false;
+      tx.put(renewLease(task, tx.now, options.leaseMs));
+      return true;
+    }, `worker ${options.id} lease`).then((kept) => {
+      if (!kept && current === held) {
+        log.info(`lost the claim on task ${held.task.id} (its lease was taken away); stopping its agent`);
+        held.abort.abort();
+      }
+    }, (error: unknown) => log.info(`lease renewal failed: ${errorMessage(error)}`)).finally(() => { renewing = false; });
+  }, Math.max(100, Math.min(5000, Math.floor(options.leaseMs / 3))));
+
+  const watcher = new ChangeWatcher(options.dir, ['journal.ndjson', 'work-queue.json']);
+  let pending: PendingReport | undefined;
+  let stoppedBy: WorkerSummary['stoppedBy'] = 'drained';
+  try {
+    for (;;) {
+      const stopping = options.signal?.aborted === true;
+      const token = randomBytes(9).toString('base64url');
+      watcher.clear();
+      const report = pending;
+      const step = await store.transact((tx) => {
+        const decision = report ? settle(tx, report) : undefined;
+        const reaped = reapAll(tx.tasks, reapContext());
+        for (const r of reaped) { tx.put(r.task); tx.addIssue(r.issue); }
+        let claimed: Task | undefined;
+        if (!stopping) {
+          const at = selectNext(tx.tasks, tx.now);
+          const candidate = at >= 0 ? tx.get(tx.tasks[at]!.id) : undefined;
+          if (candidate && candidate.status === 'pending') {
+            claimed = claimTask(candidate, { workerId: options.id, pid: process.pid, host: HOST, token, now: tx.now, leaseMs: options.leaseMs });
+            tx.put(claimed);
+          }
+        }
+        const waitingUntil = claimed ? undefined : nextReadyAt(tx.tasks, tx.now);
+        const anyPending = tx.tasks.some((t) => t.status === 'pending');
+        return { decision, reaped, claimed, active: tx.meta.active, anyPending, waitingUntil };
+      }, `worker ${options.id}`);
+      pending = undefined;
+      if (report && step.decision) noteReport(report, step.decision);
+      for (const r of step.reaped) {
+        log.info(`task ${r.task.id}: ${r.issue.error}`);
+        killReaped(paths, r.issue.worker_id, log);
+      }
+      if (stopping) { stoppedBy = 'signal'; break; }
+      if (step.claimed) {
+        pending = await runTask(step.claimed, token);
+        continue;
+      }
+      if (session.status !== 'idle' || session.current_task !== null) {
+        session.status = 'idle';
+        session.current_task = null;
+        saveSession();
+      }
+      if (!step.active && !step.anyPending) break;
+      const untilReady = step.waitingUntil ? Math.max(10, step.waitingUntil.getTime() - Date.now()) : Infinity;
+      await watcher.wait(Math.min(options.pollMs ?? 1000, untilReady), options.signal);
+    }
+  } finally {
+    clearInterval(heartbeat);
+    watcher.close();
+    session.status = 'stopped';
+    session.current_task = null;
+    session.agent_pgid = null;
+    session.stopped_at = new Date().toISOString();
+    session.last_heartbeat = session.stopped_at;
+    saveSession();
+    log.info(`worker ${options.id} stopped (${stoppedBy === 'signal' ? 'asked to stop' : 'no work left'}): ${session.completed} completed, ${session.failed} failed`);
+  }
+  return { workerId: options.id, completed: session.completed, failed: session.failed, stoppedBy };
+
+  function settle(tx: Parameters<Parameters<FileStore['transact']>[0]>[0], report: PendingReport): ReportDecision | undefined {
+    const task = tx.get(report.task.id);
+    if (report.interrupted || !report.outcome) {
+      const released = releaseInterrupted(task, report.token);
+      if (released) tx.put(released);
+      return undefined;
+    }
+    const decision = decideReport(task, report.outcome, {
+      token: report.token, workerId: options.id, now: tx.now, retries: options.retries, backoffMs: backoff,
+    });
+    if (decision.kind === 'completed') { tx.put(decision.task); tx.addFinding(decision.finding); }
+    if (decision.kind === 'failed' || decision.kind === 'requeued') { tx.put(decision.task); tx.addIssue(decision.issue); }
+    return decision;
+  }
+
+  function noteReport(report: PendingReport, decision: ReportDecision): void {
+    const id = report.task.id;
+    session.iteration += 1;
+    if (decision.kind === 'refused') {
+      log.info(`task ${id}: report refused: ${decision.why}`);
+      return;
+    }
+    if (decision.kind === 'completed') {
+      session.completed += 1;
+      session.findings.push({ task_id: id, finding: decision.finding.finding, timestamp: decision.finding.timestamp });
+      if (session.findings.length > SESSION_HISTORY) session.findings.splice(0, session.findings.length - SESSION_HISTORY);
+      log.info(`✔ task ${id} completed in ${report.outcome?.durationMs ?? 0} ms`);
+      return;
+    }
+    session.failed += decision.kind === 'failed' ? 1 : 0;
+    const next = decision.kind === 'requeued' ? `requeued, claimable after ${decision.task.not_before}` : 'failed';
+    log.info(`✘ task ${id} ${next}: ${decision.issue.error}`);
+  }
+
+  async function runTask(task: Task, token: string): Promise<PendingReport> {
+    const abort = new AbortController();
+    const onStop = () => abort.abort();
+    options.signal?.addEventListener('abort', onStop);
+    current = { task, token, abort };
+    const prompt = renderPrompt(options.promptTemplate, task);
+    writeFileSync(promptFile, prompt);
+    const invocation = options.agent.invocation({
+      task: { id: task.id, type: task.type, data: task.data, attempt: task.attempts },
+      prompt, promptFile, workerId: options.id, stateDir, cwd,
+    });
+    log.info(`▶ task ${task.id} (${task.type}) attempt ${task.attempts}`);
+    session.status = 'running';
+    session.current_task = task.id;
+    try {
+      const output = await runProcess(invocation, {
+        ...(options.taskTimeoutMs === undefined ? {} : { timeoutMs: options.taskTimeoutMs }),
+        graceMs: options.graceMs,
+        signal: abort.signal,
+        onSpawn: (pid) => { session.agent_pgid = pid; saveSession(); },
+        onLine: (stream, line) => log.info(`[${stream === 'stdout' ? 'out' : 'err'}] ${line}`),
+      });
+      session.agent_pgid = null;
+      session.busy_ms += output.durationMs;
+      if (output.interrupted) {
+        log.info(`task ${task.id} interrupted after ${output.durationMs} ms; it goes back to pending`);
+        return { task, token, interrupted: true };
+      }
+      const result = options.agent.parse(output);
+      const outcome: RunOutcome = {
+        ok: result.ok, finding: result.finding, exitCode: output.exitCode, signal: output.signal, durationMs: output.durationMs,
+      };
+      if (result.reason) outcome.reason = result.reason;
+      if (result.error) outcome.error = result.error;
+      return { task, token, outcome, interrupted: false };
+    } finally {
+      options.signal?.removeEventListener('abort', onStop);
+      current = undefined;
+    }
+  }
+}
