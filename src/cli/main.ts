@@ -15,10 +15,17 @@ export type ExitCode = number;
 
 export function createProgram(setExit: (code: ExitCode) => void): Command {
   const program = new Command('ralph')
-    .description('Run autonomous AI coding agents unattended and in parallel, safely.\n\n'
-      + 'A plain-file queue under .ralph/ feeds N worker processes; each claims one task at a time under a\n'
-      + 'lock, runs an agent, records a short finding, and claims the next. Start with `ralph init`, then\n'
-      + '`ralph run --tasks tasks.json --agent-cmd ./my-agent.sh`.')
+    .description('Run autonomous AI coding agents unattended and in parallel, safely. A plain-file queue under '
+      + '.ralph/ feeds N worker processes; each claims one task at a time under a lock, runs an agent, records a '
+      + 'short finding, and claims the next.')
+    .addHelpText('after', `
+Quick start:
+  $ ralph init                                   # .ralph/ and an example tasks.json
+  $ ralph run --tasks tasks.json --workers 4 --agent-cmd './my-agent.sh'
+  $ ralph status                                 # from another terminal while it runs
+
+Exit codes: 0 success, 1 some tasks failed or are unfinished, 2 bad usage or input, 130/143 interrupted.
+Run \`ralph <command> --help\` for each command's options.`)
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

@@ -25,11 +25,13 @@ export interface AppendResult {
 
 /** Appends tasks as `pending` (ids already queued are skipped); `reset` empties queue and results first. */
 export async function appendTasks(store: Store, tasks: readonly TaskInput[], options: { reset?: boolean } = {}): Promise<AppendResult> {
-  return store.transact((tx) => {
+  const result = await store.transact((tx) => {
     if (options.reset) tx.reset();
     const existing = new Set(options.reset ? [] : tx.tasks.map((t) => t.id));
     const plan = planAppend(existing, tasks, tx.now);
     for (const task of plan.added) tx.put(task);
     return { added: plan.added.length, skipped: plan.skipped };
   }, 'append tasks');
+  await store.compact();
+  return result;
 }

@@ -8,7 +8,7 @@ export interface RetryResult {
 
 /** `ralph queue retry`: failed tasks (the given ids, or all with `failed`) go back to pending. */
 export async function retryFailed(store: Store, selection: { ids: readonly string[]; allFailed: boolean }): Promise<RetryResult> {
-  return store.transact((tx) => {
+  const result = await store.transact((tx) => {
     const ids = selection.allFailed ? tx.tasks.filter((t) => t.status === 'failed').map((t) => t.id) : [...new Set(selection.ids)];
     const problems: string[] = [];
     for (const id of ids) {
@@ -20,4 +20,6 @@ export async function retryFailed(store: Store, selection: { ids: readonly strin
     for (const id of ids) tx.put(retryTask(tx.get(id)!)!);
     return { retried: ids };
   }, 'queue retry');
+  await store.compact();
+  return result;
 }

@@ -113,19 +113,28 @@ export class FileStore implements Store {
     }
   }
 
+  /** Folds the journal into the snapshots now, if it holds anything. */
   async compact(): Promise<void> {
     const handle = await this.lock.acquire('compact');
     try {
       const cache = this.sync();
-      if (!isConsistent(cache) || (cache.journal?.end ?? 0) > Buffer.byteLength(cache.journal?.headerLine ?? '') + 1) {
-        this.writeSnapshots(cache, new Date());
-      }
+      if (!isConsistent(cache) || journalHasEntries(cache)) this.writeSnapshots(cache, new Date());
     } catch (error) {
       this.cache = undefined;
       throw error;
     } finally {
       handle.release();
     }
+  }
+
+  /** Compacts when the snapshots lag the journal by more than `maxAgeMs` (checked without the lock). */
+  async compactIfStale(maxAgeMs: number): Promise<boolean> {
+    const cache = this.sync();
+    const journal = cache.journal;
+    const stale = !isConsistent(cache)
+      || (journal !== undefined && journalHasEntries(cache) && Date.now() - Date.parse(journal.header.created_at) >= maxAgeMs);
+    if (stale) await this.compact();
+    return stale;
   }
 
   /** Brings the cache up to date with the files: only new journal lines when nothing else moved. */
@@ -190,6 +199,10 @@ export class FileStore implements Store {
 
 function isConsistent(cache: Cache): boolean {
   return cache.journal !== undefined && cache.applyTasks && cache.applyResults;
+}
+
+function journalHasEntries(cache: Cache): boolean {
+  return cache.journal !== undefined && cache.journal.end > Buffer.byteLength(cache.journal.headerLine) + 1;
 }
 
 function applyEntry(cache: Cache, entry: JournalEntry, tasks: boolean, results: boolean): void {

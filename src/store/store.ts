@@ -16,6 +16,8 @@ export interface Store {
   transact<T>(body: (tx: Transaction) => T, purpose?: string): Promise<T>;
   /** Rewrites the JSON snapshots so that they hold every change (also done now and then by itself). */
   compact(): Promise<void>;
+  /** Compacts when the snapshots lag the journal by more than `maxAgeMs`; says whether it did. */
+  compactIfStale(maxAgeMs: number): Promise<boolean>;
 }
 
 export interface Transaction {

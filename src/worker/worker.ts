@@ -153,6 +153,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     session.stopped_at = new Date().toISOString();
     session.last_heartbeat = session.stopped_at;
     saveSession();
+    await store.compactIfStale(0).catch((error: unknown) => log.info(`could not compact the queue: ${errorMessage(error)}`));
     log.info(`worker ${options.id} stopped (${stoppedBy === 'signal' ? 'asked to stop' : 'no work left'}): ${session.completed} completed, ${session.failed} failed`);
   }
   return { workerId: options.id, completed: session.completed, failed: session.failed, stoppedBy };
