@@ -52,6 +52,7 @@ export function checkCommandLine(command: string, cwd: string, pathVariable: str
   if (first === undefined || first === '') return command.trim() === '' ? 'the agent command is empty' : undefined;
   first = first.replace(/^['"]|['"]$/g, '');
   if (SHELL_WORDS.has(first) || /[$`*?(]/.test(first)) return undefined;
+  if (first.startsWith('~/') && process.env.HOME) first = `${process.env.HOME}${first.slice(1)}`;
   if (first.includes('/')) {
     const path = isAbsolute(first) ? first : resolve(cwd, first);
     return executableProblem(path) && `agent command ${first}: ${executableProblem(path)}`;

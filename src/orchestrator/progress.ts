@@ -19,7 +19,7 @@ export function formatProgress({ counts, elapsedMs, finished }: Progress): strin
 
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '?';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`;
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);

@@ -45,6 +45,17 @@ export function nextReadyAt(tasks: readonly Task[], now: Date): Date | undefined
   return earliest === undefined ? undefined : new Date(earliest);
 }
 
+/** When an idle worker should look again: a retry becoming ready, or a claim's lease running out. */
+export function nextWakeAt(tasks: readonly Task[], now: Date): Date | undefined {
+  let earliest = nextReadyAt(tasks, now)?.getTime();
+  for (const task of tasks) {
+    if (task.status !== 'claimed' || task.lease_expires_at === undefined) continue;
+    const at = Date.parse(task.lease_expires_at);
+    if (at > now.getTime() && (earliest === undefined || at < earliest)) earliest = at;
+  }
+  return earliest === undefined ? undefined : new Date(earliest);
+}
+
 export function claimTask(task: Task, who: Claimant): Task {
   const { not_before: _ready, ...rest } = task;
   return {

@@ -27,6 +27,7 @@ export function cap(text: string, max: number): string {
 
 /** The last `n` non-empty lines of some output, for error messages. */
 export function lastLines(output: string, n: number): string {
+  if (n <= 0) return '';
   const lines = output.replace(/\r\n?/g, '\n').split('\n').filter((l) => l.trim() !== '');
   return lines.slice(-n).join('\n');
 }

@@ -88,7 +88,7 @@ export function releaseInterrupted(task: Task | undefined, token: string): Task 
 
 /** Exponential backoff: base, 2×base, 4×base… capped at five minutes. */
 export function retryBackoff(baseMs: number): (attempt: number) => number {
-  return (attempt) => Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 300_000);
+  return (attempt) => (baseMs <= 0 ? 0 : Math.min(baseMs * 2 ** Math.min(Math.max(0, attempt - 1), 30), 300_000));
 }
 
 /** Puts failed tasks back to pending (`ralph queue retry`); attempts start over. */

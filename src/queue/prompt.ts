@@ -29,7 +29,7 @@ export function renderPrompt(template: string, task: Pick<Task, 'id' | 'type' | 
 function lookup(value: unknown, path: string[]): unknown {
   let current = value;
   for (const part of path) {
-    if (current === null || typeof current !== 'object') return undefined;
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part)) return undefined;
     current = (current as Record<string, unknown>)[part];
   }
   return current;

@@ -1,3 +1,5 @@
+import { parse, printParseErrorCode } from 'jsonc-parser';
+import type { ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { TaskInput } from './types.js';
@@ -60,31 +62,59 @@ function locateTasks(text: string, file: string): Located[] {
   const lines = text.split('\n');
   const nonEmpty = lines.filter((l) => l.trim() !== '');
   const looksLikeJsonLines = nonEmpty.length > 1 && nonEmpty.every((l) => l.trim().startsWith('{'));
-  if (!looksLikeJsonLines) throw new InputError(`${file}: invalid JSON ${whole.where(text)}: ${whole.message}.`);
+  if (!looksLikeJsonLines) throw new InputError(`${file}: invalid JSON${where(text, whole.offset, true)}: ${whole.message}.`);
   const located: Located[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const parsed = tryParse(line);
-    if (!parsed.ok) throw new InputError(`${file}: invalid JSON on line ${i + 1} ${parsed.where(line)}: ${parsed.message}.`);
+    if (!parsed.ok) throw new InputError(`${file}: invalid JSON on line ${i + 1}${where(line, parsed.offset, false)}: ${parsed.message}.`);
     located.push({ value: parsed.value, where: `line ${i + 1}` });
   });
   return located;
 }
 
-type ParseResult = { ok: true; value: unknown } | { ok: false; message: string; where: (text: string) => string };
+type ParseResult = { ok: true; value: unknown } | { ok: false; message: string; offset: number | undefined };
 
+const PROBLEMS: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'invalid number',
+  PropertyNameExpected: 'expected a property name in double quotes',
+  ValueExpected: 'expected a value',
+  ColonExpected: 'expected a colon',
+  CommaExpected: 'expected a comma',
+  CloseBraceExpected: 'expected a closing brace',
+  CloseBracketExpected: 'expected a closing bracket',
+  EndOfFileExpected: 'unexpected text after the end of the JSON value',
+  InvalidCommentToken: 'comments are not allowed in JSON',
+  UnexpectedEndOfComment: 'comments are not allowed in JSON',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'invalid \\u escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid character in a string',
+};
+
+// JSON.parse decides; jsonc-parser only says where and what, since V8's messages on Node 20 often
+// carry no position.
 function tryParse(text: string): ParseResult {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    const message = (error as Error).message.replace(/\s*\(line \d+ column \d+\)$/, '');
-    const position = /at position (\d+)/.exec(message);
-    return {
-      ok: false,
-      message: message.replace(/ in JSON at position \d+/, '').replace(/^JSON\.parse: /, ''),
-      where: (source) => (position ? `at ${lineColumn(source, Number(position[1]))}` : 'at end of input'),
-    };
+    const errors: ParseError[] = [];
+    parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    const first = errors[0];
+    if (first) {
+      const code = printParseErrorCode(first.error);
+      return { ok: false, message: PROBLEMS[code] ?? code, offset: first.offset };
+    }
+    return { ok: false, message: (error as Error).message.split('\n')[0] ?? 'invalid JSON', offset: undefined };
   }
+}
+
+function where(text: string, offset: number | undefined, withLine: boolean): string {
+  if (offset === undefined) return '';
+  const at = lineColumn(text, offset);
+  return withLine ? ` at ${at}` : ` ${at.replace(/^line \d+, /, '')}`;
 }
 
 export function lineColumn(text: string, offset: number): string {

@@ -70,11 +70,11 @@ export function renderReport(state: QueueState, summary: RunSummary): string {
 }
 
 function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r\n?|\n/g, ' ');
 }
 
 function inline(text: string): string {
-  return `\`${text.replace(/`/g, "'").replace(/\r?\n/g, ' ')}\``;
+  return `\`${text.replace(/`/g, "'").replace(/\r\n?|\n/g, ' ')}\``;
 }
 
 function fence(text: string): string {

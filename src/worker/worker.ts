@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { AgentAdapter } from '../agents/agent.js';
 import { runProcess } from '../agents/run-process.js';
 import { RalphError, StateMissingError, errorMessage } from '../errors.js';
-import { claimTask, nextReadyAt, renewLease, selectNext, holdsClaim } from '../queue/claim.js';
+import { claimTask, nextWakeAt, renewLease, selectNext, holdsClaim } from '../queue/claim.js';
 import { decideReport, releaseInterrupted, retryBackoff } from '../queue/outcome.js';
 import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { renderPrompt } from '../queue/prompt.js';
@@ -120,9 +120,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
             tx.put(claimed);
           }
         }
-        const waitingUntil = claimed ? undefined : nextReadyAt(tx.tasks, tx.now);
-        const anyPending = tx.tasks.some((t) => t.status === 'pending');
-        return { decision, reaped, claimed, active: tx.meta.active, anyPending, waitingUntil };
+        const waitingUntil = claimed ? undefined : nextWakeAt(tx.tasks, tx.now);
+        // Another worker's claim may still come back (lease expiry), so it keeps this worker around.
+        const open = tx.tasks.some((t) => t.status === 'pending' || (t.status === 'claimed' && t.claim_token !== token));
+        return { decision, reaped, claimed, active: tx.meta.active, open, waitingUntil };
       }, `worker ${options.id}`);
       pending = undefined;
       if (report && step.decision) noteReport(report, step.decision);
@@ -140,7 +141,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         session.current_task = null;
         saveSession();
       }
-      if (!step.active && !step.anyPending) break;
+      if (!step.active && !step.open) break;
       const untilReady = step.waitingUntil ? Math.max(10, step.waitingUntil.getTime() - Date.now()) : Infinity;
       await watcher.wait(Math.min(options.pollMs ?? 1000, untilReady), options.signal);
     }

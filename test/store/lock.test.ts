@@ -1,0 +1,161 @@
+// FileLock within one process: the owner record, inspection, release, refresh and the takeover guard.
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FileLock, LockHandle } from '../../src/store/lock.js';
+import type { LockOwner } from '../../src/store/lock.js';
+import { LockTimeoutError } from '../../src/errors.js';
+import { tempDir } from '../helpers.js';
+import { deadPid } from './support.js';
+
+const ownerIn = (path: string): LockOwner => JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+const ago = (ms: number): string => new Date(Date.now() - ms).toISOString();
+
+function plant(path: string, owner: Partial<LockOwner>): LockOwner {
+  const record = { pid: process.pid, host: hostname(), token: 'planted', acquired_at: ago(0), refreshed_at: ago(0), lease_ms: 30_000, ...owner };
+  writeFileSync(path, JSON.stringify(record));
+  return record;
+}
+
+describe('FileLock in one process', () => {
+  it('writes a complete owner record when it takes a free lock and leaves no temporary files', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, '.lock');
+    const handle = await new FileLock(lockPath, { leaseMs: 5_000 }).acquire('testing');
+    const owner = ownerIn(lockPath);
+    expect(owner).toEqual({
+      pid: process.pid, host: hostname(), token: handle.owner.token, purpose: 'testing',
+      acquired_at: expect.any(String), refreshed_at: owner.acquired_at, lease_ms: 5_000,
+    });
+    expect(Date.now() - Date.parse(owner.acquired_at)).toBeLessThan(5_000);
+    expect(readdirSync(dir)).toEqual(['.lock']);
+    expect(handle.stillHeld()).toBe(true);
+    handle.release();
+    expect(handle.stillHeld()).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a second holder while the first is alive and within its lease', async () => {
+    const lockPath = join(tempDir(), '.lock');
+    const lock = new FileLock(lockPath, { timeoutMs: 100 });
+    const first = await lock.acquire('first');
+    const before = readFileSync(lockPath, 'utf8');
+    expect(lock.tryAcquire('second')).toBeUndefined();
+    const error = await lock.acquire('second').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockTimeoutError);
+    expect((error as LockTimeoutError).code).toBe('RALPH_LOCK_TIMEOUT');
+    expect((error as Error).message).toContain(`pid ${process.pid}`);
+    expect(readFileSync(lockPath, 'utf8')).toBe(before);
+    first.release();
+    const second = await lock.acquire('second');
+    expect(ownerIn(lockPath).token).toBe(second.owner.token);
+    second.release();
+  });
+
+  it('reports free, held and stale locks, with the reason it is stale', async () => {
+    const lockPath = join(tempDir(), '.lock');
+    const lock = new FileLock(lockPath);
+    expect(lock.inspect()).toEqual({ state: 'free' });
+    plant(lockPath, { token: 'live' });
+    expect(lock.inspect()).toMatchObject({ state: 'held', owner: { token: 'live' } });
+    plant(lockPath, { pid: await deadPid(), token: 'dead' });
+    const dead = lock.inspect();
+    expect(dead).toMatchObject({ state: 'stale', owner: { token: 'dead' } });
+    expect(dead.state === 'stale' && dead.why).toContain('is not running');
+    plant(lockPath, { token: 'silent', refreshed_at: ago(2_000), lease_ms: 1_000 });
+    const silent = lock.inspect();
+    expect(silent).toMatchObject({ state: 'stale', owner: { token: 'silent' } });
+    expect(silent.state === 'stale' && silent.why).toContain('has not refreshed it');
+    // A dead pid on another host cannot be checked: only the lease tells.
+    plant(lockPath, { pid: await deadPid(), host: 'elsewhere.invalid', token: 'remote' });
+    expect(lock.inspect().state).toBe('held');
+  });
+
+  it('treats an unreadable lock file as held while young and stale once older than the lease', async () => {
+    const lockPath = join(tempDir(), '.lock');
+    const lock = new FileLock(lockPath, { leaseMs: 1_000, timeoutMs: 100 });
+    writeFileSync(lockPath, '{"pid": 12');
+    expect(lock.inspect().state).toBe('held');
+    expect(lock.tryAcquire()).toBeUndefined();
+    expect(readFileSync(lockPath, 'utf8')).toBe('{"pid": 12');
+    const old = (Date.now() - 5_000) / 1000;
+    utimesSync(lockPath, old, old);
+    expect(lock.inspect().state).toBe('stale');
+    const handle = await lock.acquire();
+    expect(ownerIn(lockPath).token).toBe(handle.owner.token);
+    handle.release();
+  });
+
+  it('takes over a dead owner\'s lock by replacing it, and the takeover guard is gone afterwards', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, '.lock');
+    plant(lockPath, { pid: await deadPid() });
+    const handle = new FileLock(lockPath).tryAcquire('heir');
+    expect(handle).toBeDefined();
+    expect(ownerIn(lockPath)).toMatchObject({ token: handle!.owner.token, purpose: 'heir' });
+    expect(readdirSync(dir)).toEqual(['.lock']);
+    handle!.release();
+  });
+
+  it('waits while a fresh takeover guard exists and breaks one left behind for over ten seconds', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, '.lock');
+    const guard = `${lockPath}.takeover`;
+    const stale = plant(lockPath, { pid: await deadPid() });
+    writeFileSync(guard, 'someone is taking over');
+    const lock = new FileLock(lockPath, { timeoutMs: 150 });
+    await expect(lock.acquire()).rejects.toBeInstanceOf(LockTimeoutError);
+    expect(ownerIn(lockPath)).toEqual(stale);
+    expect(existsSync(guard)).toBe(true);
+
+    const old = (Date.now() - 20_000) / 1000;
+    utimesSync(guard, old, old);
+    const handle = await new FileLock(lockPath, { timeoutMs: 2_000 }).acquire();
+    expect(ownerIn(lockPath).token).toBe(handle.owner.token);
+    expect(readdirSync(dir)).toEqual(['.lock']);
+    handle.release();
+  });
+
+  it('refreshes only its own lock, moving refreshed_at forward and keeping the token', async () => {
+    const lockPath = join(tempDir(), '.lock');
+    const handle = await new FileLock(lockPath).acquire();
+    const first = ownerIn(lockPath);
+    await new Promise((r) => setTimeout(r, 15));
+    expect(handle.refresh()).toBe(true);
+    const second = ownerIn(lockPath);
+    expect(second.token).toBe(first.token);
+    expect(second.acquired_at).toBe(first.acquired_at);
+    expect(Date.parse(second.refreshed_at)).toBeGreaterThan(Date.parse(first.refreshed_at));
+    handle.release();
+    expect(handle.refresh()).toBe(false);
+    expect(existsSync(lockPath)).toBe(false);
+  });
+
+  it('never lets a handle whose lock was taken over release or refresh the new owner\'s lock', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, '.lock');
+    const old = await new FileLock(lockPath, { leaseMs: 20 }).acquire('old');
+    await new Promise((r) => setTimeout(r, 40)); // its lease lapses
+    const heir = await new FileLock(lockPath, { timeoutMs: 1_000 }).acquire('heir');
+    const held = readFileSync(lockPath, 'utf8');
+    expect(old.stillHeld()).toBe(false);
+    expect(old.refresh()).toBe(false);
+    old.release();
+    new LockHandle(lockPath, { ...heir.owner, token: 'forged' }).release();
+    expect(readFileSync(lockPath, 'utf8')).toBe(held);
+    expect(heir.stillHeld()).toBe(true);
+    heir.release();
+    expect(existsSync(lockPath)).toBe(false);
+  });
+
+  it('force-removes any lock and returns what it found', async () => {
+    const lockPath = join(tempDir(), '.lock');
+    const lock = new FileLock(lockPath);
+    expect(lock.forceRemove()).toEqual({ state: 'free' });
+    const handle = await lock.acquire('victim');
+    expect(lock.forceRemove()).toMatchObject({ state: 'held', owner: { token: handle.owner.token, purpose: 'victim' } });
+    expect(existsSync(lockPath)).toBe(false);
+    expect(handle.stillHeld()).toBe(false);
+  });
+});

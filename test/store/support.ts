@@ -1,0 +1,82 @@
+// Shared by the store tests: real `node` child processes running fixtures against the built dist/.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, waitFor } from '../helpers.js';
+import type { Result } from '../helpers.js';
+
+export const DIST = join(ROOT, 'dist');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+/** Fails loudly when dist/store is missing or older than src/store (run `npm run build`). */
+export function assertBuilt(): void {
+  const srcDir = join(ROOT, 'src', 'store');
+  for (const name of readdirSync(srcDir)) {
+    if (!name.endsWith('.ts')) continue;
+    const built = join(DIST, 'store', name.replace(/\.ts$/, '.js'));
+    if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(srcDir, name)).mtimeMs) {
+      throw new Error(`${built} is missing or older than src/store/${name}: run \`npm run build\` first`);
+    }
+  }
+}
+
+export interface Running {
+  child: ChildProcess;
+  pid: number;
+  done: Promise<Result>;
+  /** Complete stdout lines received so far. */
+  lines: string[];
+  stderr: () => string;
+}
+
+/** Starts `node test/fixtures/<fixture> ...args`. */
+export function startFixture(fixture: string, args: string[]): Running {
+  const child = spawn(process.execPath, [join(FIXTURES, fixture), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let stdout = '';
+  let partial = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    partial += d.toString();
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const done = new Promise<Result>((res) => {
+    child.on('close', (code, signal) => res({ code, signal, stdout, stderr }));
+  });
+  return { child, pid: child.pid!, done, lines, stderr: () => stderr };
+}
+
+/** Runs a fixture to the end. */
+export function runFixture(fixture: string, args: string[]): Promise<Result> {
+  return startFixture(fixture, args).done;
+}
+
+/** Waits for the first stdout line of a running fixture (failing early if it exits). */
+export async function firstLine(running: Running, timeoutMs = 15_000): Promise<string> {
+  let exited = false;
+  void running.done.then(() => { exited = true; });
+  return waitFor('a line from the fixture', () => {
+    if (running.lines.length > 0) return running.lines[0];
+    if (exited) throw new Error(`fixture exited before printing: ${running.stderr()}`);
+    return undefined;
+  }, timeoutMs, 5);
+}
+
+/** SIGKILLs a fixture and waits until it is reaped, so its pid no longer counts as alive. */
+export async function kill9(running: Running): Promise<Result> {
+  running.child.kill('SIGKILL');
+  return running.done;
+}
+
+/** The pid of a process of this host that has exited and been reaped. */
+export async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  const pid = child.pid!;
+  await new Promise((res) => child.on('close', res));
+  return pid;
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { WORKER_DEFAULTS, workerArgv } from '../../src/orchestrator/settings.js';
+import type { WorkerSettings } from '../../src/orchestrator/settings.js';
+
+const full: WorkerSettings = {
+  agentCmd: './agent.sh --fast',
+  promptTemplate: 'prompt.txt',
+  taskTimeoutSec: 900,
+  graceSec: 5,
+  leaseSec: 60,
+  maxAttempts: 3,
+  retries: 1,
+  retryBackoffSec: 2.5,
+};
+
+const pairs = (argv: string[]) => Object.fromEntries(argv.flatMap((v, i) => (i % 2 === 0 ? [[v, argv[i + 1]]] : [])));
+
+describe('workerArgv', () => {
+  it.each<[keyof WorkerSettings, string, string]>([
+    ['agentCmd', '--agent-cmd', './agent.sh --fast'],
+    ['promptTemplate', '--prompt-template', 'prompt.txt'],
+    ['taskTimeoutSec', '--task-timeout', '900'],
+    ['graceSec', '--grace', '5'],
+    ['leaseSec', '--lease', '60'],
+    ['maxAttempts', '--max-attempts', '3'],
+    ['retries', '--retries', '1'],
+    ['retryBackoffSec', '--retry-backoff', '2.5'],
+  ])('passes %s as %s', (_key, flag, value) => {
+    expect(pairs(workerArgv(full))[flag]).toBe(value);
+  });
+
+  it('gives one flag and one value per setting', () => {
+    expect(workerArgv(full)).toHaveLength(Object.keys(full).length * 2);
+  });
+
+  it.each<[string, Partial<WorkerSettings>, string]>([
+    ['no prompt template', { promptTemplate: undefined }, '--prompt-template'],
+    ['no task timeout', { taskTimeoutSec: undefined }, '--task-timeout'],
+  ])('omits the flag when there is %s', (_what, over, flag) => {
+    expect(workerArgv({ ...full, ...over })).not.toContain(flag);
+  });
+
+  it('keeps zero values', () => {
+    expect(pairs(workerArgv({ ...full, retries: 0, retryBackoffSec: 0 }))).toMatchObject({ '--retries': '0', '--retry-backoff': '0' });
+  });
+
+  it('keeps an agent command with spaces and quotes as one argument', () => {
+    const argv = workerArgv({ ...full, agentCmd: `claude -p "it's $(x)"` });
+    expect(argv[argv.indexOf('--agent-cmd') + 1]).toBe(`claude -p "it's $(x)"`);
+  });
+
+  it('turns the defaults into flags', () => {
+    expect(workerArgv({ agentCmd: 'a', ...WORKER_DEFAULTS })).toEqual([
+      '--agent-cmd', 'a', '--grace', '5', '--lease', '60', '--max-attempts', '3', '--retries', '0', '--retry-backoff', '2',
+    ]);
+  });
+});
