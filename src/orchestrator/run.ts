@@ -131,7 +131,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
 
   stopping = true;
   await shutdown(store, slots, options, say);
-  await store.transact((tx) => tx.setMeta({ active: false, run: { ...run, ended_at: new Date().toISOString(), stopped_by: stoppedBy } }), 'run end');
+  await store.transact((tx) => tx.setMeta({ active: false, run: { ...run, ended_at: new Date().toISOString(), stopped_by: stoppedBy, max_rss_kb: process.resourceUsage().maxRSS } }), 'run end');
   await store.compact();
   const summary = writeReport(store, stoppedBy);
   return { ...summary, added: appended.added, skipped: appended.skipped.length };
@@ -147,7 +147,7 @@ async function housekeeping(store: FileStore, tasks: ReturnType<FileStore['read'
     for (const r of found) { tx.put(r.task); tx.addIssue(r.issue); }
     return found;
   }, 'orchestrator reap');
-  for (const r of reaped) killReaped(store.paths, r.issue.worker_id);
+  for (const r of reaped) killReaped(store.paths, r.issue.worker_id, r.token);
 }
 
 async function shutdown(store: FileStore, slots: Slot[], options: RunOptions, say: (line: string) => void): Promise<void> {

@@ -11,6 +11,8 @@ export interface ReapContext {
 export interface Reaped {
   task: Task;
   issue: Issue;
+  /** The token of the claim that was taken away (to find its orphaned agent). */
+  token: string | undefined;
 }
 
 /** Why a claim is no longer held by a live worker, or undefined while it is. */
@@ -62,5 +64,5 @@ export function reapClaim(task: Task, ctx: ReapContext): Reaped | undefined {
     duration_ms: task.claimed_at ? Math.max(0, ctx.now.getTime() - Date.parse(task.claimed_at)) : 0,
     outcome: exhausted ? 'failed' : 'requeued',
   };
-  return { task: next, issue };
+  return { task: next, issue, token: task.claim_token };
 }

@@ -40,6 +40,8 @@ export interface RunInfo {
   stopped_by?: string;
   tasks_file?: string;
   agent_cmd?: string;
+  /** Peak resident memory of the orchestrator process. */
+  max_rss_kb?: number;
 }
 
 /** Queue-level fields besides the tasks. */

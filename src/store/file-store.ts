@@ -31,7 +31,7 @@ interface Cache {
 }
 
 /**
- * The `.ralph/` file store: `work-queue.json` and `results.json` snapshots plus `journal.ndjson`.
+ * The `.ralph/` file store: `work-queue.json` and `results.json` snapshots plus `journal/queue.ndjson`.
  * A transaction appends one journal line under `.ralph/.lock`; about once a second (and at the end
  * of a run) the snapshots are rewritten atomically, each stamped with a generation that tells which
  * journal lines they already contain, so a crash at any point loses nothing and applies nothing twice.
@@ -57,7 +57,7 @@ export class FileStore implements Store {
   }
 
   ensure(): void {
-    for (const dir of [this.dir, this.paths.sessions, this.paths.prompts]) mkdirSync(dir, { recursive: true });
+    for (const dir of [this.dir, this.paths.sessions, this.paths.prompts, this.paths.journalDir]) mkdirSync(dir, { recursive: true });
     const empty: QueueState = { tasks: [], meta: { active: false, worker_count: 0 }, findings: [], issues: [] };
     const now = new Date();
     if (!existsSync(this.paths.queue)) writeFileAtomicSync(this.paths.queue, serializeQueue(empty, 0, now));
@@ -184,10 +184,11 @@ export class FileStore implements Store {
   // leaves generations that tell which journal lines are already in which snapshot.
   private writeSnapshots(cache: Cache, now: Date): void {
     const g = Math.max(cache.generations.queue, cache.generations.results, cache.journal?.header.generation ?? 0) + 1;
-    writeFileAtomicSync(this.paths.queue, serializeQueue(cache.state, g, now), { fsync: true });
-    writeFileAtomicSync(this.paths.results, serializeResults(cache.state, g, now), { fsync: true });
+    writeFileAtomicSync(this.paths.queue, serializeQueue(cache.state, g, now));
+    writeFileAtomicSync(this.paths.results, serializeResults(cache.state, g, now));
     const line = headerLine(g, now);
-    writeFileAtomicSync(this.paths.journal, `${line}\n`, { fsync: true });
+    mkdirSync(this.paths.journalDir, { recursive: true });
+    writeFileAtomicSync(this.paths.journal, `${line}\n`);
     cache.queueSig = signature(this.paths.queue);
     cache.resultsSig = signature(this.paths.results);
     cache.generations = { queue: g, results: g };

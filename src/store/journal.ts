@@ -3,7 +3,7 @@ import { CorruptStateError, isErrno } from '../errors.js';
 import type { Finding, Issue, QueueMeta, Task } from '../queue/types.js';
 
 /**
- * The journal (`journal.ndjson`) holds the changes made since the last snapshot of
+ * The journal (`journal/queue.ndjson`) holds the changes made since the last snapshot of
  * `work-queue.json` and `results.json`: a header line, then one line per committed transaction.
  * Appending one line is what makes a claim or a report cheap on a queue of any size; the snapshots
  * are rewritten from time to time ("compaction") and the journal starts over.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError, isErrno } from '../errors.js';
 import { HOST, isAlive } from './process.js';
@@ -30,10 +30,11 @@ export interface LockOptions {
 }
 
 const GUARD_STALE_MS = 10_000;
+const INSPECT_AFTER_MS = 50;
 
 /**
- * An exclusive lock file. Taking it is an atomic `link` of a complete owner record, so the lock is
- * never seen half-written. A lock whose owner died (same host) or let its lease lapse is taken over
+ * An exclusive lock file, taken by an exclusive create (O_EXCL) that then writes the owner record; a
+ * lock seen empty is being written and counts as held until its lease passes. A lock whose owner died (same host) or let its lease lapse is taken over
  * under a second guard file, re-checked there, and replaced by an atomic rename: the lock path never
  * goes missing during a takeover, so no third process can slip in, and the new owner confirms its
  * token afterwards.
@@ -52,10 +53,13 @@ export class FileLock {
   }
 
   async acquire(purpose?: string): Promise<LockHandle> {
-    const deadline = Date.now() + this.timeoutMs;
+    const started = Date.now();
+    const deadline = started + this.timeoutMs;
     let delay = 1;
     for (;;) {
-      const handle = this.tryAcquire(purpose);
+      // A busy lock is normal and held for a millisecond or so; only a long wait is worth a look at
+      // who holds it (a stale lock is then taken over).
+      const handle = this.tryAcquire(purpose, Date.now() - started >= INSPECT_AFTER_MS);
       if (handle) return handle;
       if (Date.now() >= deadline) {
         const seen = this.inspect();
@@ -63,27 +67,37 @@ export class FileLock {
         throw new LockTimeoutError(this.path, holder);
       }
       await sleep(delay + Math.random() * delay);
-      delay = Math.min(delay * 2, 25);
+      delay = Math.min(delay * 2, 8);
     }
   }
 
   /** One attempt, without waiting: the lock if it was free or stale, else undefined. */
-  tryAcquire(purpose?: string): LockHandle | undefined {
+  tryAcquire(purpose?: string, inspect = true): LockHandle | undefined {
     const owner = this.newOwner(purpose);
-    const temp = `${this.path}.${owner.token}`;
-    writeFileSync(temp, JSON.stringify(owner));
+    const record = JSON.stringify(owner);
+    let fd: number | undefined;
     try {
+      fd = openSync(this.path, 'wx');
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error;
+    }
+    if (fd !== undefined) {
       try {
-        linkSync(temp, this.path);
-        return new LockHandle(this.path, owner);
-      } catch (error) {
-        if (!isErrno(error, 'EEXIST')) throw error;
+        writeSync(fd, record);
+      } finally {
+        closeSync(fd);
       }
-      const seen = this.inspect();
-      if (seen.state !== 'stale') return undefined;
+      return new LockHandle(this.path, owner, this.leaseMs);
+    }
+    if (!inspect) return undefined;
+    const seen = this.inspect();
+    if (seen.state !== 'stale') return undefined;
+    const temp = `${this.path}.${owner.token}`;
+    writeFileSync(temp, record);
+    try {
       return this.takeOver(temp, owner, seen.owner?.token);
     } finally {
-      try { unlinkSync(temp); } catch { /* linked or renamed away */ }
+      try { unlinkSync(temp); } catch { /* renamed into place */ }
     }
   }
 
@@ -138,7 +152,7 @@ export class FileLock {
       if (again.state !== 'stale' || again.owner?.token !== staleToken) return undefined;
       renameSync(temp, this.path);
       const confirmed = parseOwner(readFileSync(this.path, 'utf8'));
-      return confirmed?.token === owner.token ? new LockHandle(this.path, owner) : undefined;
+      return confirmed?.token === owner.token ? new LockHandle(this.path, owner, this.leaseMs) : undefined;
     } finally {
       try { unlinkSync(guard); } catch { /* nothing to do */ }
     }
@@ -162,16 +176,23 @@ export class FileLock {
 export class LockHandle {
   readonly path: string;
   readonly owner: LockOwner;
+  private readonly leaseMs: number;
+  private refreshedAt = Date.now();
   private released = false;
 
-  constructor(path: string, owner: LockOwner) {
+  constructor(path: string, owner: LockOwner, leaseMs: number) {
     this.path = path;
     this.owner = owner;
+    this.leaseMs = leaseMs;
   }
 
-  /** Whether the lock file still carries this holder's token. */
+  /**
+   * Whether the lock file still carries this holder's token. Within the first half of the lease
+   * nobody may take a live holder's lock, so the file is only read after that.
+   */
   stillHeld(): boolean {
     if (this.released) return false;
+    if (Date.now() - this.refreshedAt < this.leaseMs / 2) return true;
     try {
       return parseOwner(readFileSync(this.path, 'utf8'))?.token === this.owner.token;
     } catch {
@@ -186,6 +207,7 @@ export class LockHandle {
     const temp = `${this.path}.${this.owner.token}.refresh`;
     writeFileSync(temp, JSON.stringify(this.owner));
     renameSync(temp, this.path);
+    this.refreshedAt = Date.now();
     return true;
   }
 

@@ -5,6 +5,8 @@ export interface StatePaths {
   dir: string;
   queue: string;
   results: string;
+  /** Its own directory, so that watching it for queue changes sees nothing else. */
+  journalDir: string;
   journal: string;
   lock: string;
   sessions: string;
@@ -19,7 +21,8 @@ export function statePaths(dir: string): StatePaths {
     dir,
     queue: join(dir, 'work-queue.json'),
     results: join(dir, 'results.json'),
-    journal: join(dir, 'journal.ndjson'),
+    journalDir: join(dir, 'journal'),
+    journal: join(dir, 'journal', 'queue.ndjson'),
     lock: join(dir, '.lock'),
     sessions: join(dir, 'sessions'),
     prompts: join(dir, 'prompts'),

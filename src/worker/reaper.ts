@@ -1,22 +1,64 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { HOST, isAlive } from '../store/process.js';
 import type { StatePaths } from '../store/paths.js';
 import type { Logger } from './log.js';
 import { readSession } from './session.js';
 
+/** Every agent gets its claim's token in this variable, so that its processes can be found later. */
+export const CLAIM_ENV = 'RALPH_CLAIM_TOKEN';
+
 /**
  * When a worker of this host died mid-task, its agent (in its own process group) may still run.
- * Kill that group before the task is run again, so that two agents never work on one task here.
+ * Kill it before the task runs again, so that two agents never work on one task here: on Linux
+ * every process carrying the claim's token in its environment (grandchildren that left the group
+ * included), else the process group recorded in the dead worker's session.
  */
-export function killReaped(paths: StatePaths, workerId: number, log?: Logger): void {
-  let session;
-  try {
-    session = readSession(paths, workerId);
-  } catch {
-    return;
+export function killReaped(paths: StatePaths, workerId: number, token: string | undefined, log?: Logger): void {
+  const groups = new Set<number>();
+  if (token !== undefined && process.platform === 'linux') {
+    for (const pid of processesWithEnv(`${CLAIM_ENV}=${token}`)) {
+      groups.add(pid);
+      const pgid = processGroupOf(pid);
+      if (pgid !== undefined && pgid > 1) groups.add(-pgid);
+    }
   }
-  if (!session || session.host !== HOST || session.agent_pgid === null || isAlive(session.pid)) return;
   try {
-    process.kill(-session.agent_pgid, 'SIGKILL');
-    log?.info(`killed the orphaned agent process group ${session.agent_pgid} of dead worker ${workerId}`);
-  } catch { /* already gone */ }
+    const session = readSession(paths, workerId);
+    if (session && session.host === HOST && session.agent_pgid !== null && !isAlive(session.pid)) groups.add(-session.agent_pgid);
+  } catch { /* an unreadable session: nothing more to learn */ }
+  for (const target of groups) {
+    try {
+      process.kill(target, 'SIGKILL');
+      log?.info(`killed orphaned agent ${target < 0 ? `process group ${-target}` : `process ${target}`} of worker ${workerId}`);
+    } catch { /* already gone */ }
+  }
+}
+
+function processesWithEnv(entry: string): number[] {
+  const found: number[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  const needle = Buffer.from(`\0${entry}\0`);
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const env = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${name}/environ`)]);
+      if (env.includes(needle)) found.push(Number(name));
+    } catch { /* gone, or not ours to read */ }
+  }
+  return found;
+}
+
+function processGroupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[2]);
+  } catch {
+    return undefined;
+  }
 }

@@ -20,10 +20,14 @@ export interface WorkerSession {
   current_task: string | null;
   /** Process group of the agent running now, so that a reaper can kill it if this worker dies. */
   agent_pgid: number | null;
+  /** The claim token of the current task (its agent carries it as RALPH_CLAIM_TOKEN). */
+  current_token?: string | null;
   completed: number;
   failed: number;
   busy_ms: number;
   stopped_at?: string;
+  /** Peak resident memory of the worker process, written when it stops. */
+  max_rss_kb?: number;
   [extra: string]: unknown;
 }
 

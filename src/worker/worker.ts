@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AgentAdapter } from '../agents/agent.js';
 import { runProcess } from '../agents/run-process.js';
@@ -16,7 +16,7 @@ import { ChangeWatcher } from './change-watcher.js';
 import type { Logger } from './log.js';
 import { SESSION_HISTORY, readSession, writeSession } from './session.js';
 import type { WorkerSession } from './session.js';
-import { killReaped } from './reaper.js';
+import { CLAIM_ENV, killReaped } from './reaper.js';
 
 export interface WorkerOptions {
   dir: string;
@@ -37,6 +37,8 @@ export interface WorkerOptions {
   /** Stops the worker: no new claims, and a running agent is interrupted. */
   signal?: AbortSignal;
 }
+
+const SESSION_WRITES_MS = 250;
 
 export interface WorkerSummary {
   workerId: number;
@@ -73,7 +75,23 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     worker_id: options.id, status: 'idle', registered: now, last_heartbeat: now, iteration: 0, findings: [],
     pid: process.pid, host: HOST, current_task: null, agent_pgid: null, completed: 0, failed: 0, busy_ms: 0,
   };
-  const saveSession = () => writeSession(paths, session);
+  // Session writes replace a file, which is costly on some file systems: at most SESSION_WRITES_MS
+  // apart while busy; the heartbeat and stopping write at once.
+  let sessionTimer: NodeJS.Timeout | undefined;
+  let lastSessionWrite = 0;
+  const saveSession = () => {
+    if (sessionTimer) { clearTimeout(sessionTimer); sessionTimer = undefined; }
+    lastSessionWrite = Date.now();
+    writeSession(paths, session);
+  };
+  const touchSession = () => {
+    if (sessionTimer) return;
+    const wait = Math.max(0, lastSessionWrite + SESSION_WRITES_MS - Date.now());
+    sessionTimer = setTimeout(() => {
+      sessionTimer = undefined;
+      try { saveSession(); } catch (error) { log.info(`could not write the session file: ${errorMessage(error)}`); }
+    }, wait);
+  };
   saveSession();
   log.info(`worker ${options.id} registered (pid ${process.pid} on ${HOST}); agent: ${options.agent.describe()}`);
 
@@ -98,7 +116,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     }, (error: unknown) => log.info(`lease renewal failed: ${errorMessage(error)}`)).finally(() => { renewing = false; });
   }, Math.max(100, Math.min(5000, Math.floor(options.leaseMs / 3))));
 
-  const watcher = new ChangeWatcher(options.dir, ['journal.ndjson', 'work-queue.json']);
+  const watcher = new ChangeWatcher(paths.journalDir, ['queue.ndjson']);
   let pending: PendingReport | undefined;
   let stoppedBy: WorkerSummary['stoppedBy'] = 'drained';
   try {
@@ -129,7 +147,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       if (report && step.decision) noteReport(report, step.decision);
       for (const r of step.reaped) {
         log.info(`task ${r.task.id}: ${r.issue.error}`);
-        killReaped(paths, r.issue.worker_id, log);
+        killReaped(paths, r.issue.worker_id, r.token, log);
       }
       if (stopping) { stoppedBy = 'signal'; break; }
       if (step.claimed) {
@@ -139,7 +157,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       if (session.status !== 'idle' || session.current_task !== null) {
         session.status = 'idle';
         session.current_task = null;
-        saveSession();
+        touchSession();
       }
       if (!step.active && !step.open) break;
       const untilReady = step.waitingUntil ? Math.max(10, step.waitingUntil.getTime() - Date.now()) : Infinity;
@@ -147,11 +165,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     }
   } finally {
     clearInterval(heartbeat);
+    if (sessionTimer) clearTimeout(sessionTimer);
     watcher.close();
     session.status = 'stopped';
     session.current_task = null;
     session.agent_pgid = null;
     session.stopped_at = new Date().toISOString();
+    session.max_rss_kb = process.resourceUsage().maxRSS;
     session.last_heartbeat = session.stopped_at;
     saveSession();
     await store.compactIfStale(0).catch((error: unknown) => log.info(`could not compact the queue: ${errorMessage(error)}`));
@@ -177,6 +197,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   function noteReport(report: PendingReport, decision: ReportDecision): void {
     const id = report.task.id;
     session.iteration += 1;
+    touchSession();
     if (decision.kind === 'refused') {
       log.info(`task ${id}: report refused: ${decision.why}`);
       return;
@@ -199,23 +220,28 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     options.signal?.addEventListener('abort', onStop);
     current = { task, token, abort };
     const prompt = renderPrompt(options.promptTemplate, task);
-    writeFileSync(promptFile, prompt);
+    // A new file each time: truncating one in place forces a flush on ext4, and is slower.
+    try { unlinkSync(promptFile); } catch { /* first task */ }
+    writeFileSync(promptFile, prompt, { flag: 'wx' });
     const invocation = options.agent.invocation({
       task: { id: task.id, type: task.type, data: task.data, attempt: task.attempts },
       prompt, promptFile, workerId: options.id, stateDir, cwd,
     });
+    invocation.env[CLAIM_ENV] = token;
     log.info(`▶ task ${task.id} (${task.type}) attempt ${task.attempts}`);
     session.status = 'running';
     session.current_task = task.id;
+    session.current_token = token;
     try {
       const output = await runProcess(invocation, {
         ...(options.taskTimeoutMs === undefined ? {} : { timeoutMs: options.taskTimeoutMs }),
         graceMs: options.graceMs,
         signal: abort.signal,
-        onSpawn: (pid) => { session.agent_pgid = pid; saveSession(); },
+        onSpawn: (pid) => { session.agent_pgid = pid; touchSession(); },
         onLine: (stream, line) => log.info(`[${stream === 'stdout' ? 'out' : 'err'}] ${line}`),
       });
       session.agent_pgid = null;
+      session.current_token = null;
       session.busy_ms += output.durationMs;
       if (output.interrupted) {
         log.info(`task ${task.id} interrupted after ${output.durationMs} ms; it goes back to pending`);

@@ -46,7 +46,7 @@ describe('crash safety', () => {
     writeTasks(dir, [{ id: 'victim', type: 't' }]);
     const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir, env: { PIDS: pids } });
     await waitFor('the first attempt to start', () => existsSync(join(pids, 'first')) && readFileSync(join(pids, 'first'), 'utf8').trim() !== '');
-    const holder = await waitFor('the session of the worker running the task', () => sessions(dir).find((s) => s.current_task === 'victim' && s.agent_pgid));
+    const holder = await waitFor('the session of the worker running the task', () => sessions(dir).find((s) => s.current_task === 'victim'));
     process.kill(holder.pid, 'SIGKILL');
     const result = await run.done;
     expect(result.code).toBe(0);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { InputError, StateMissingError } from '../../errors.js';
-import { appendTasks, loadTasksFile } from '../../orchestrator/boot.js';
 import { retryFailed } from '../../orchestrator/retry.js';
 import { TASK_STATUSES } from '../../queue/types.js';
 import type { TaskStatus } from '../../queue/types.js';
@@ -22,6 +21,7 @@ export function registerQueue(program: Command): void {
     .argument('<file>', 'tasks file: {"tasks":[…]}, a JSON array, or JSON Lines')
     .option('--json', 'machine-readable output');
   dirOption(add).action(async (file: string, flags: { dir: string; json?: boolean }) => {
+    const { appendTasks, loadTasksFile } = await import('../../orchestrator/boot.js');
     const tasks = loadTasksFile(file);
     const store = new FileStore(flags.dir);
     store.ensure();

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runOrchestration } from '../../orchestrator/run.js';
 import type { RunResult } from '../../orchestrator/run.js';
 import { formatDuration } from '../../orchestrator/progress.js';
 import { positiveInt, positiveSeconds } from '../parsers.js';
@@ -47,6 +46,8 @@ Exit codes: 0 every task completed, 1 some failed or unfinished, 2 bad usage or 
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
+      // Loaded on use: workers start with this CLI too, and stay smaller (cheaper to fork) without it.
+      const { runOrchestration } = await import('../../orchestrator/run.js');
       const result = await runOrchestration({
         ...toWorkerSettings(flags),
         dir: flags.dir,

@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// `npm run bench`: the speed figures of the orchestration mode, measured in one run on this machine.
+// Targets are printed next to each figure; they are not asserted (timing belongs here, not in tests).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
+const { FileStore } = await import(join(ROOT, 'dist', 'store', 'file-store.js'));
+const { appendTasks } = await import(join(ROOT, 'dist', 'orchestrator', 'boot.js'));
+const { claimTask, selectNext } = await import(join(ROOT, 'dist', 'queue', 'claim.js'));
+const { decideReport, retryTask } = await import(join(ROOT, 'dist', 'queue', 'outcome.js'));
+const { HOST } = await import(join(ROOT, 'dist', 'store', 'process.js'));
+
+const scratch = [];
+function temp() {
+  const dir = mkdtempSync(join(tmpdir(), 'ralph-bench-'));
+  scratch.push(dir);
+  return dir;
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const rows = [];
+const row = (metric, value, target = '', ok = '') => { rows.push([metric, value, target, ok]); console.error(`  ${metric}: ${value}`); };
+
+// 1. Throughput: `ralph run` with a no-op agent vs xargs -P 8 spawning the same command.
+async function throughput(tasks = 1000, workers = 8, rounds = 3) {
+  console.error(`throughput: ${tasks} tasks, ${workers} workers, ${rounds} rounds each`);
+  const ralphRates = [];
+  const xargsRates = [];
+  let rss;
+  for (let r = 0; r < rounds; r++) {
+    const dir = temp();
+    writeFileSync(join(dir, 'tasks.json'), JSON.stringify({ tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i}`, type: 'noop' })) }));
+    const t0 = performance.now();
+    const run = spawnSync(process.execPath, [CLI, 'run', '--tasks', 'tasks.json', '--workers', String(workers), '--agent-cmd', 'true', '--json'], { cwd: dir, encoding: 'utf8' });
+    const seconds = (performance.now() - t0) / 1000;
+    if (run.status !== 0) throw new Error(`ralph run failed: ${run.stderr}`);
+    const summary = JSON.parse(run.stdout);
+    if (summary.counts.completed !== tasks) throw new Error(`only ${summary.counts.completed} tasks completed`);
+    ralphRates.push(tasks / seconds);
+    const sessions = readdirSync(join(dir, '.ralph', 'sessions')).map((f) => JSON.parse(readFileSync(join(dir, '.ralph', 'sessions', f), 'utf8')));
+    rss = { orchestrator: summary.run.max_rss_kb, worker: Math.max(...sessions.map((s) => s.max_rss_kb ?? 0)) };
+
+    const x0 = performance.now();
+    const xargs = spawnSync('sh', ['-c', `seq ${tasks} | xargs -P ${workers} -I{} sh -c true`]);
+    if (xargs.status !== 0) throw new Error('xargs failed');
+    xargsRates.push(tasks / ((performance.now() - x0) / 1000));
+  }
+  const ours = median(ralphRates);
+  const theirs = median(xargsRates);
+  row(`ralph run, no-op agent, ${tasks} tasks, ${workers} workers (tasks/s, wall clock incl. boot+report)`, ours.toFixed(0));
+  row(`xargs -P ${workers} spawning sh -c true ${tasks} times (tasks/s)`, theirs.toFixed(0));
+  row('ralph / xargs', `${(ours / theirs).toFixed(2)}`, '>= 0.33', ours / theirs >= 1 / 3 ? 'yes' : 'NO');
+  return rss;
+}
+
+// 2. Coordination cost: claim + report through the real store, no agent, on queues of N tasks.
+async function coordination(sizes = [100, 1000, 10000], ops = 1000) {
+  console.error(`coordination: claim + report, ${ops} tasks per queue size`);
+  const rates = {};
+  for (const n of sizes) {
+    const dir = join(temp(), '.ralph');
+    const store = new FileStore(dir);
+    store.ensure();
+    await appendTasks(store, Array.from({ length: n }, (_, i) => ({ id: `t${i}`, type: 'noop', data: { i, note: 'a task of ordinary size with a little data' } })));
+    store.read();
+    let elapsed = 0;
+    for (let done = 0; done < ops;) {
+      const t0 = performance.now();
+      const batch = Math.min(ops - done, n);
+      for (let i = 0; i < batch; i++) {
+        const token = `tok${done + i}`;
+        const claimed = await store.transact((tx) => {
+          const at = selectNext(tx.tasks, tx.now);
+          const task = claimTask(tx.tasks[at], { workerId: 1, pid: process.pid, host: HOST, token, now: tx.now, leaseMs: 60_000 });
+          tx.put(task);
+          return task;
+        });
+        await store.transact((tx) => {
+          const decision = decideReport(tx.get(claimed.id), { ok: true, finding: 'ok', exitCode: 0, signal: null, durationMs: 1 }, { token, workerId: 1, now: tx.now, retries: 0, backoffMs: () => 0 });
+          tx.put(decision.task);
+          tx.addFinding(decision.finding);
+        });
+      }
+      elapsed += performance.now() - t0;
+      done += batch;
+      if (done < ops) await store.transact((tx) => { for (const t of tx.tasks) tx.put(retryTask({ ...t, status: 'failed' })); });
+    }
+    const perTask = elapsed / ops;
+    rates[n] = 1000 / perTask;
+    row(`claim + report with ${n} tasks in the queue (ms per task)`, perTask.toFixed(3), n === 1000 ? '<= 2 ms' : '', n === 1000 ? (perTask <= 2 ? 'yes' : 'NO') : '');
+  }
+  const ratio = rates[sizes.at(-1)] / rates[sizes[0]];
+  row(`rate at ${sizes.at(-1)} / rate at ${sizes[0]}`, ratio.toFixed(2), '>= 0.5', ratio >= 0.5 ? 'yes' : 'NO');
+}
+
+// 3. Latency from adding a task to an idle pool until a worker claims it.
+async function claimLatency(workers = 4, samples = 40) {
+  console.error(`claim latency: ${workers} idle workers, ${samples} tasks added one at a time`);
+  const cwd = temp();
+  const dir = join(cwd, '.ralph');
+  const store = new FileStore(dir);
+  store.ensure();
+  await store.transact((tx) => tx.setMeta({ active: true, worker_count: workers }));
+  const children = Array.from({ length: workers }, (_, i) => spawn(process.execPath, [CLI, 'worker', '--id', String(i + 1), '--agent-cmd', 'true'], { cwd, stdio: 'ignore' }));
+  try {
+    const sessionsDir = join(dir, 'sessions');
+    const deadline = Date.now() + 20_000;
+    while (readdirSync(sessionsDir).length < workers && Date.now() < deadline) await sleep(20);
+    await sleep(300);
+    const latencies = [];
+    for (let i = 0; i < samples; i++) {
+      const id = `lat-${i}`;
+      await appendTasks(store, [{ id, type: 'noop' }]);
+      let task;
+      while (!(task = store.read().tasks.find((t) => t.id === id))?.claimed_at && task?.status !== 'completed') await sleep(2);
+      latencies.push(Date.parse(task.claimed_at) - Date.parse(task.added_at));
+      while (store.read().tasks.find((t) => t.id === id)?.status !== 'completed') await sleep(5);
+      await sleep(30);
+    }
+    const m = median(latencies);
+    row(`task added → claimed by an idle pool (median ms; p90 ${pct(latencies, 0.9)} ms)`, String(m), '<= 100 ms', m <= 100 ? 'yes' : 'NO');
+  } finally {
+    await store.transact((tx) => tx.setMeta({ active: false }));
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r)))));
+  }
+}
+
+console.error(`ralph benchmark on ${cpus().length} cores, node ${process.version}`);
+try {
+  const rss = await throughput();
+  await coordination();
+  await claimLatency();
+  row('peak RSS of the orchestrator (MiB)', (rss.orchestrator / 1024).toFixed(1));
+  row('peak RSS of one worker (MiB, largest of 8)', (rss.worker / 1024).toFixed(1));
+  const width = [0, 1, 2, 3].map((i) => Math.max(...[['metric', 'value', 'target', 'met'], ...rows].map((r) => String(r[i]).length)));
+  const line = (r) => `| ${r.map((c, i) => String(c).padEnd(width[i])).join(' | ')} |`;
+  console.log(line(['metric', 'value', 'target', 'met']));
+  console.log(`|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+} finally {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+}
