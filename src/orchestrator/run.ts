@@ -89,7 +89,8 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     });
   };
   let stopping = false;
-  for (const slot of slots) start(slot);
+  // Nothing to do (everything completed or failed already): no workers to start and stop.
+  if (!isSettled(before)) for (const slot of slots) start(slot);
 
   const progress = options.progress ?? process.stderr;
   const live = 'isTTY' in progress && progress.isTTY === true;
