@@ -90,18 +90,17 @@ export class FileStore implements Store {
       if (!handle.stillHeld()) {
         throw new RalphError('RALPH_LOCK_LOST', `Lost ${this.paths.lock} before committing (held past its lease?); nothing was written.`, { exitCode: 1 });
       }
-      if (tx.resetRequested) {
-        cache.state = { tasks: [], findings: [], issues: [], meta: cache.state.meta };
-        cache.index = new Map();
-        applyEntry(cache, tx.entry(), true, true);
-        this.writeSnapshots(cache, now);
-        return result;
-      }
+      // One journal line is the commit point, also for a reset: a crash between the snapshot writes
+      // that follow can never pair the reset queue with the old results.
       const journal = cache.journal!;
       const entry = tx.entry();
       journal.end = appendJournal(this.paths.journal, entry, journal.end);
       journal.tornBytes = 0;
       applyEntry(cache, entry, true, true);
+      if (entry.reset) {
+        this.writeSnapshots(cache, now);
+        return result;
+      }
       const age = now.getTime() - Date.parse(journal.header.created_at);
       if (age >= this.compactEveryMs || journal.end > this.maxJournalBytes) this.writeSnapshots(cache, now);
       return result;
@@ -207,6 +206,14 @@ function journalHasEntries(cache: Cache): boolean {
 }
 
 function applyEntry(cache: Cache, entry: JournalEntry, tasks: boolean, results: boolean): void {
+  if (entry.reset && tasks) {
+    cache.state.tasks = [];
+    cache.index = new Map();
+  }
+  if (entry.reset && results) {
+    cache.state.findings = [];
+    cache.state.issues = [];
+  }
   if (tasks) {
     for (const task of entry.tasks ?? []) {
       const at = cache.index.get(task.id);
@@ -268,7 +275,7 @@ class FileTransaction implements Transaction {
   }
 
   entry(): JournalEntry {
-    const entry: JournalEntry = {};
+    const entry: JournalEntry = this.resetRequested ? { reset: true } : {};
     if (this.puts.size > 0) entry.tasks = [...this.puts.values()];
     if (this.newFindings.length > 0) entry.findings = this.newFindings;
     if (this.newIssues.length > 0) entry.issues = this.newIssues;

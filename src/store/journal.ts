@@ -15,6 +15,8 @@ export interface JournalHeader {
 }
 
 export interface JournalEntry {
+  /** Empties the queue and the results before the rest of the entry applies. */
+  reset?: true;
   tasks?: Task[];
   findings?: Finding[];
   issues?: Issue[];

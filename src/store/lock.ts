@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError, isErrno } from '../errors.js';
 import { HOST, isAlive } from './process.js';
@@ -33,20 +33,24 @@ const GUARD_STALE_MS = 10_000;
 const INSPECT_AFTER_MS = 50;
 
 /**
- * An exclusive lock file, taken by an exclusive create (O_EXCL) that then writes the owner record; a
- * lock seen empty is being written and counts as held until its lease passes. A lock whose owner died (same host) or let its lease lapse is taken over
- * under a second guard file, re-checked there, and replaced by an atomic rename: the lock path never
- * goes missing during a takeover, so no third process can slip in, and the new owner confirms its
- * token afterwards.
+ * An exclusive lock file. Taking it is an atomic `link` of a complete owner record (an exclusive
+ * create), so the lock is never seen half-written, even if its taker dies on the way. A lock whose
+ * owner died (same host) or let its lease lapse is taken over under a second guard file, re-checked
+ * there, and replaced by an atomic rename: the lock path never goes missing during a takeover, so no
+ * third process can slip in, and the new owner confirms its token afterwards. Releasing and
+ * refreshing check the token under the same guard, so a holder that overran its lease can never
+ * remove or overwrite the lock of the process that took over.
  */
 export class FileLock {
   readonly path: string;
+  private readonly guard: string;
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
   private readonly alive: (pid: number) => boolean;
 
   constructor(path: string, options: LockOptions = {}) {
     this.path = path;
+    this.guard = `${path}.takeover`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.alive = options.isAlive ?? isAlive;
@@ -71,33 +75,30 @@ export class FileLock {
     }
   }
 
-  /** One attempt, without waiting: the lock if it was free or stale, else undefined. */
+  /** One attempt, without waiting: the lock if it was free (or stale, when `inspect`), else undefined. */
   tryAcquire(purpose?: string, inspect = true): LockHandle | undefined {
     const owner = this.newOwner(purpose);
-    const record = JSON.stringify(owner);
-    let fd: number | undefined;
+    const temp = tempName(this.path);
+    writeFileSync(temp, JSON.stringify(owner));
     try {
-      fd = openSync(this.path, 'wx');
-    } catch (error) {
-      if (!isErrno(error, 'EEXIST')) throw error;
-    }
-    if (fd !== undefined) {
       try {
-        writeSync(fd, record);
-      } finally {
-        closeSync(fd);
+        linkSync(temp, this.path);
+        return new LockHandle(this, owner);
+      } catch (error) {
+        if (!isErrno(error, 'EEXIST')) throw error;
       }
-      return new LockHandle(this.path, owner, this.leaseMs);
-    }
-    if (!inspect) return undefined;
-    const seen = this.inspect();
-    if (seen.state !== 'stale') return undefined;
-    const temp = `${this.path}.${owner.token}`;
-    writeFileSync(temp, record);
-    try {
-      return this.takeOver(temp, owner, seen.owner?.token);
+      if (!inspect) return undefined;
+      const seen = this.inspect();
+      if (seen.state !== 'stale') return undefined;
+      return this.withGuard(false, () => {
+        // Re-check under the guard: the stale owner we saw must still be the one in place.
+        const again = this.inspect();
+        if (again.state !== 'stale' || again.owner?.token !== seen.owner?.token) return undefined;
+        renameSync(temp, this.path);
+        return this.tokenInFile() === owner.token ? new LockHandle(this, owner) : undefined;
+      });
     } finally {
-      try { unlinkSync(temp); } catch { /* renamed into place */ }
+      try { unlinkSync(temp); } catch { /* linked or renamed away */ }
     }
   }
 
@@ -137,24 +138,46 @@ export class FileLock {
     return seen;
   }
 
-  private takeOver(temp: string, owner: LockOwner, staleToken: string | undefined): LockHandle | undefined {
-    const guard = `${this.path}.takeover`;
+  /** The token in the lock file now, if any. */
+  tokenInFile(): string | undefined {
     try {
-      linkSync(temp, guard);
-    } catch (error) {
-      if (!isErrno(error, 'EEXIST')) throw error;
-      breakStaleGuard(guard);
+      return parseOwner(readFileSync(this.path, 'utf8'))?.token;
+    } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Runs `body` holding the takeover guard. A guard is held for microseconds; with `wait` this
+   * waits for it (a guard left by a dead process is broken after GUARD_STALE_MS), else it gives up
+   * at once and returns undefined.
+   */
+  withGuard<T>(wait: boolean, body: () => T): T | undefined {
+    // The guard appears complete (link of a written file), naming its owner, so that a guard left
+    // by a process killed while holding it is recognised as such at once.
+    const temp = tempName(this.guard);
+    writeFileSync(temp, JSON.stringify({ pid: process.pid, host: HOST }));
     try {
-      // Re-check under the guard: the stale owner we saw must still be the one in place.
-      const again = this.inspect();
-      if (again.state !== 'stale' || again.owner?.token !== staleToken) return undefined;
-      renameSync(temp, this.path);
-      const confirmed = parseOwner(readFileSync(this.path, 'utf8'));
-      return confirmed?.token === owner.token ? new LockHandle(this.path, owner, this.leaseMs) : undefined;
+      let delay = 1;
+      for (;;) {
+        try {
+          linkSync(temp, this.guard);
+          break;
+        } catch (error) {
+          if (!isErrno(error, 'EEXIST')) throw error;
+          if (breakStaleGuard(this.guard, this.alive)) continue;
+          if (!wait) return undefined;
+          pause(delay);
+          delay = Math.min(delay * 2, 20);
+        }
+      }
     } finally {
-      try { unlinkSync(guard); } catch { /* nothing to do */ }
+      try { unlinkSync(temp); } catch { /* gone */ }
+    }
+    try {
+      return body();
+    } finally {
+      try { unlinkSync(this.guard); } catch { /* broken as stale by someone else */ }
     }
   }
 
@@ -174,50 +197,58 @@ export class FileLock {
 }
 
 export class LockHandle {
-  readonly path: string;
   readonly owner: LockOwner;
-  private readonly leaseMs: number;
-  private refreshedAt = Date.now();
+  private readonly lock: FileLock;
   private released = false;
 
-  constructor(path: string, owner: LockOwner, leaseMs: number) {
-    this.path = path;
+  constructor(lock: FileLock, owner: LockOwner) {
+    this.lock = lock;
     this.owner = owner;
-    this.leaseMs = leaseMs;
   }
 
-  /**
-   * Whether the lock file still carries this holder's token. Within the first half of the lease
-   * nobody may take a live holder's lock, so the file is only read after that.
-   */
+  get path(): string {
+    return this.lock.path;
+  }
+
+  /** Whether the lock file still carries this holder's token. */
   stillHeld(): boolean {
-    if (this.released) return false;
-    if (Date.now() - this.refreshedAt < this.leaseMs / 2) return true;
-    try {
-      return parseOwner(readFileSync(this.path, 'utf8'))?.token === this.owner.token;
-    } catch {
-      return false;
-    }
+    return !this.released && this.lock.tokenInFile() === this.owner.token;
   }
 
-  /** Extends the lease of a long critical section. */
+  /** Extends the lease of a long critical section; false if the lock is no longer this holder's. */
   refresh(): boolean {
-    if (!this.stillHeld()) return false;
-    this.owner.refreshed_at = new Date().toISOString();
-    const temp = `${this.path}.${this.owner.token}.refresh`;
-    writeFileSync(temp, JSON.stringify(this.owner));
-    renameSync(temp, this.path);
-    this.refreshedAt = Date.now();
-    return true;
+    if (this.released) return false;
+    return this.lock.withGuard(true, () => {
+      if (this.lock.tokenInFile() !== this.owner.token) return false;
+      this.owner.refreshed_at = new Date().toISOString();
+      const temp = tempName(this.lock.path);
+      writeFileSync(temp, JSON.stringify(this.owner));
+      renameSync(temp, this.lock.path);
+      return true;
+    }) ?? false;
   }
 
   /** Releases the lock if it is still this holder's; never removes someone else's. */
   release(): void {
-    const held = this.stillHeld();
+    if (this.released) return;
     this.released = true;
-    if (!held) return;
-    try { unlinkSync(this.path); } catch { /* already gone */ }
+    this.lock.withGuard(true, () => {
+      if (this.lock.tokenInFile() !== this.owner.token) return;
+      try { unlinkSync(this.lock.path); } catch { /* already gone */ }
+    });
   }
+}
+
+let tempCounter = 0;
+
+// Named like every other temporary file, so that cleanupTempFiles removes those of dead processes.
+function tempName(path: string): string {
+  return `${path}.tmp-${process.pid}-${tempCounter++}`;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function pause(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
 }
 
 function parseOwner(text: string): LockOwner | undefined {
@@ -244,18 +275,28 @@ export function describeOwner(owner: LockOwner): string {
   return `pid ${owner.pid} on ${owner.host}${owner.purpose ? ` (${owner.purpose})` : ''} since ${owner.acquired_at}`;
 }
 
-// A takeover guard is held for microseconds; one older than GUARD_STALE_MS belongs to a process that
-// died mid-takeover. Move it aside, and put it back if what we moved turned out to be a fresh one.
-function breakStaleGuard(guard: string): void {
+// A guard is held for microseconds. One whose owner is dead (same host), or that is older than
+// GUARD_STALE_MS, was left by a process that died holding it: move it aside, and put it back if what
+// was moved turned out to be a fresh one. Says whether it broke one.
+function breakStaleGuard(guard: string, alive: (pid: number) => boolean): boolean {
   let before;
-  try { before = statSync(guard); } catch { return; }
-  if (Date.now() - before.mtimeMs < GUARD_STALE_MS) return;
+  let owner: { pid?: unknown; host?: unknown } | undefined;
+  try {
+    before = statSync(guard);
+    owner = JSON.parse(readFileSync(guard, 'utf8')) as typeof owner;
+  } catch {
+    if (!before) return false;
+  }
+  const deadOwner = owner?.host === HOST && typeof owner.pid === 'number' && !alive(owner.pid);
+  if (!deadOwner && Date.now() - before.mtimeMs < GUARD_STALE_MS) return false;
   const aside = `${guard}.${process.pid}.${Date.now()}`;
-  try { renameSync(guard, aside); } catch { return; }
+  try { renameSync(guard, aside); } catch { return false; }
   try {
     if (statSync(aside).ino !== before.ino) {
       try { linkSync(aside, guard); } catch { /* a newer guard is in place */ }
+      return false;
     }
+    return true;
   } finally {
     try { unlinkSync(aside); } catch { /* gone */ }
   }

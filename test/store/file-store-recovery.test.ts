@@ -1,11 +1,12 @@
 // FileStore recovery from what crashes leave: a torn journal tail, and a compaction cut off between
 // its snapshot writes (hand-written generations), which must lose nothing and apply nothing twice.
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
 import type { Finding, Issue, QueueState, Task } from '../../src/queue/types.js';
 import { tempDir } from '../helpers.js';
+import { stateFiles, writeState } from './support.js';
 
 const T = '2025-01-01T00:00:00.000Z';
 const task = (id: string, status: Task['status'] = 'pending'): Task => ({ id, type: 'test', status, attempts: status === 'pending' ? 0 : 1 });
@@ -19,10 +20,9 @@ const resultsText = (findings: Finding[], issues: Issue[], generation: number) =
 const journalText = (generation: number, entries: object[]) =>
   [JSON.stringify({ journal: 1, generation, created_at: T }), ...entries.map((e) => JSON.stringify(e))].map((l) => `${l}\n`).join('');
 
-function files(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of ['work-queue.json', 'results.json', 'journal.ndjson']) out[name] = readFileSync(join(dir, name), 'utf8');
-  return out;
+function files(dir: string): { queue: string; results: string; journal: string } {
+  const paths = stateFiles(dir);
+  return { queue: readFileSync(paths.queue, 'utf8'), results: readFileSync(paths.results, 'utf8'), journal: readFileSync(paths.journal, 'utf8') };
 }
 
 function summary(state: QueueState) {
@@ -58,9 +58,7 @@ describe('FileStore recovery', () => {
   for (const [when, queue, results, journal] of cases) {
     it(`recovers every change exactly once from a compaction cut off ${when}`, async () => {
       const dir = tempDir();
-      writeFileSync(join(dir, 'work-queue.json'), queue);
-      writeFileSync(join(dir, 'results.json'), results);
-      writeFileSync(join(dir, 'journal.ndjson'), journal);
+      writeState(dir, { queue, results, journal });
       const before = files(dir);
 
       expect(summary(new FileStore(dir).read())).toEqual(full);
@@ -75,17 +73,31 @@ describe('FileStore recovery', () => {
       expect(summary(store.read())).toEqual(after);
 
       await store.compact();
-      const snapshot = JSON.parse(readFileSync(join(dir, 'work-queue.json'), 'utf8'));
-      const resultsSnapshot = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+      const snapshot = JSON.parse(files(dir).queue);
+      const resultsSnapshot = JSON.parse(files(dir).results);
       expect(snapshot).toMatchObject({ tasks: after.tasks, active: true, worker_count: 2, completed: 1 });
       expect(resultsSnapshot).toMatchObject({ findings: after.findings, issues: after.issues });
       const highest = Math.max(...[queue, results, journal.split('\n')[0]!].map((text) => JSON.parse(text).generation as number));
       expect(snapshot.generation).toBeGreaterThan(highest);
       expect(resultsSnapshot.generation).toBe(snapshot.generation);
-      expect(readFileSync(join(dir, 'journal.ndjson'), 'utf8').trimEnd().split('\n')).toHaveLength(1);
+      expect(files(dir).journal.trimEnd().split('\n')).toHaveLength(1);
       expect(summary(new FileStore(dir).read())).toEqual(after);
     });
   }
+
+  it('shows a reset cut off between its snapshot writes either whole or not at all', () => {
+    // A reset that left task z with its finding is committed as one journal line; it rewrote
+    // work-queue.json (generation 4), then the process died before results.json: the findings and
+    // issues from before the reset must not stay beside z.
+    const dir = tempDir();
+    const resetLine = `${JSON.stringify({ reset: true, tasks: [task('z')], findings: [finding('z')] })}\n`;
+    writeState(dir, { queue: queueText([task('z')], 4, 2), results: oldResults, journal: oldJournal + resetLine });
+    const seen = new FileStore(dir).read();
+    const ids = { tasks: seen.tasks.map((t) => t.id), findings: seen.findings.map((f) => f.task_id), issues: seen.issues.map((i) => i.task_id) };
+    const whole = { tasks: ['a', 'b'], findings: ['a'], issues: ['b'] };
+    const reset = { tasks: ['z'], findings: ['z'], issues: [] };
+    expect([whole, reset]).toContainEqual(ids);
+  });
 
   async function storeWithTwoTasks(): Promise<{ dir: string; store: FileStore }> {
     const dir = join(tempDir(), '.ralph');
@@ -117,7 +129,7 @@ describe('FileStore recovery', () => {
       const journal = readFileSync(store.paths.journal, 'utf8');
       expect(journal).not.toContain('torn');
       expect(journal.endsWith('\n')).toBe(true);
-      expect(journal.startsWith(before['journal.ndjson']!.slice(0, before['journal.ndjson']!.length - torn.length))).toBe(true);
+      expect(journal.startsWith(before.journal.slice(0, before.journal.length - torn.length))).toBe(true);
       const lines = journal.trimEnd().split('\n').map((l) => JSON.parse(l));
       expect(lines).toHaveLength(4);
       expect(lines[3]).toEqual({ tasks: [task('c')], findings: [finding('c')] });

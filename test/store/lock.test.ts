@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileLock, LockHandle } from '../../src/store/lock.js';
+import { FileLock } from '../../src/store/lock.js';
 import type { LockOwner } from '../../src/store/lock.js';
 import { LockTimeoutError } from '../../src/errors.js';
 import { tempDir } from '../helpers.js';
@@ -142,7 +142,6 @@ describe('FileLock in one process', () => {
     expect(old.stillHeld()).toBe(false);
     expect(old.refresh()).toBe(false);
     old.release();
-    new LockHandle(lockPath, { ...heir.owner, token: 'forged' }).release();
     expect(readFileSync(lockPath, 'utf8')).toBe(held);
     expect(heir.stillHeld()).toBe(true);
     heir.release();
@@ -156,6 +155,24 @@ describe('FileLock in one process', () => {
     const handle = await lock.acquire('victim');
     expect(lock.forceRemove()).toMatchObject({ state: 'held', owner: { token: handle.owner.token, purpose: 'victim' } });
     expect(existsSync(lockPath)).toBe(false);
-    expect(handle.stillHeld()).toBe(false);
+  });
+
+  it('never lets the handle of a force-removed lock release or refresh the lock someone took next', async () => {
+    // `ralph unlock --force` removes a held lock; its former holder may still be running and must
+    // not remove or overwrite the lock of the process that took it after that.
+    const lockPath = join(tempDir(), '.lock');
+    const lock = new FileLock(lockPath, { timeoutMs: 500 });
+    const former = await lock.acquire('former');
+    lock.forceRemove();
+    const next = await lock.acquire('next');
+    const held = readFileSync(lockPath, 'utf8');
+    expect(former.refresh()).toBe(false);
+    expect(readFileSync(lockPath, 'utf8')).toBe(held);
+    former.release();
+    expect(readFileSync(lockPath, 'utf8')).toBe(held);
+    expect(ownerIn(lockPath).token).toBe(next.owner.token);
+    await expect(lock.acquire('third')).rejects.toBeInstanceOf(LockTimeoutError);
+    next.release();
+    expect(existsSync(lockPath)).toBe(false);
   });
 });

@@ -1,8 +1,9 @@
 // Shared by the store tests: real `node` child processes running fixtures against the built dist/.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { statePaths } from '../../src/store/paths.js';
 import { ROOT, waitFor } from '../helpers.js';
 import type { Result } from '../helpers.js';
 
@@ -79,4 +80,21 @@ export async function deadPid(): Promise<number> {
   const pid = child.pid!;
   await new Promise((res) => child.on('close', res));
   return pid;
+}
+
+/** Where the state files of a store directory are, as the store itself names them. */
+export function stateFiles(dir: string): { queue: string; results: string; journal: string } {
+  const paths = statePaths(dir);
+  return { queue: paths.queue, results: paths.results, journal: paths.journal };
+}
+
+/** Writes state files by hand, creating the directories they live in. */
+export function writeState(dir: string, texts: { queue?: string; results?: string; journal?: string }): void {
+  const files = stateFiles(dir);
+  for (const key of ['queue', 'results', 'journal'] as const) {
+    const text = texts[key];
+    if (text === undefined) continue;
+    mkdirSync(dirname(files[key]), { recursive: true });
+    writeFileSync(files[key], text);
+  }
 }
