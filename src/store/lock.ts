@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError, isErrno } from '../errors.js';
 import { HOST, isAlive } from './process.js';
@@ -77,6 +77,8 @@ export class FileLock {
 
   /** One attempt, without waiting: the lock if it was free (or stale, when `inspect`), else undefined. */
   tryAcquire(purpose?: string, inspect = true): LockHandle | undefined {
+    // Busy is the common answer under contention: a stat says so without writing a record.
+    if (!inspect && existsSync(this.path)) return undefined;
     const owner = this.newOwner(purpose);
     const temp = tempName(this.path);
     writeFileSync(temp, JSON.stringify(owner));
@@ -228,14 +230,20 @@ export class LockHandle {
     }) ?? false;
   }
 
-  /** Releases the lock if it is still this holder's; never removes someone else's. */
+  /**
+   * Releases the lock if it is still this holder's; never removes someone else's. Within the first
+   * half of its lease nobody can have taken it over (a takeover needs a dead or silent owner), so
+   * the token check alone is enough; later, the check and the removal run under the guard.
+   */
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.lock.withGuard(true, () => {
+    const remove = () => {
       if (this.lock.tokenInFile() !== this.owner.token) return;
       try { unlinkSync(this.lock.path); } catch { /* already gone */ }
-    });
+    };
+    if (Date.now() - Date.parse(this.owner.refreshed_at) < this.owner.lease_ms / 2) remove();
+    else this.lock.withGuard(true, remove);
   }
 }
 

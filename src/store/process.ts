@@ -27,3 +27,20 @@ function isZombie(pid: number): boolean {
 }
 
 export const HOST = hostname();
+
+/**
+ * `isAlive` with answers remembered for `ttlMs`: a worker checks every other claim's worker on
+ * every transaction, and a dead one is still noticed within `ttlMs`.
+ */
+export function cachedIsAlive(ttlMs: number): (pid: number) => boolean {
+  const seen = new Map<number, { alive: boolean; at: number }>();
+  return (pid) => {
+    const now = Date.now();
+    const hit = seen.get(pid);
+    if (hit && now - hit.at < ttlMs) return hit.alive;
+    const alive = isAlive(pid);
+    seen.set(pid, { alive, at: now });
+    if (seen.size > 4096) seen.clear();
+    return alive;
+  };
+}

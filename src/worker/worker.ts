@@ -11,7 +11,7 @@ import { renderPrompt } from '../queue/prompt.js';
 import { reapAll } from '../queue/reap.js';
 import type { Task } from '../queue/types.js';
 import { FileStore } from '../store/file-store.js';
-import { HOST, isAlive } from '../store/process.js';
+import { HOST, cachedIsAlive, isAlive } from '../store/process.js';
 import { ChangeWatcher } from './change-watcher.js';
 import type { Logger } from './log.js';
 import { SESSION_HISTORY, readSession, writeSession } from './session.js';
@@ -64,7 +64,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const stateDir = resolve(options.dir);
   const promptFile = join(stateDir, 'prompts', `worker-${options.id}.prompt.md`);
   const backoff = retryBackoff(options.retryBackoffMs);
-  const reapContext = () => ({ now: new Date(), host: HOST, maxAttempts: options.maxAttempts, isAlive });
+  const alive = cachedIsAlive(1000);
+  const reapContext = () => ({ now: new Date(), host: HOST, maxAttempts: options.maxAttempts, isAlive: alive });
 
   const previous = readSession(paths, options.id);
   if (previous && previous.status !== 'stopped' && previous.host === HOST && previous.pid !== process.pid && isAlive(previous.pid)) {
@@ -175,7 +176,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     session.last_heartbeat = session.stopped_at;
     saveSession();
     await store.compactIfStale(0).catch((error: unknown) => log.info(`could not compact the queue: ${errorMessage(error)}`));
-    log.info(`worker ${options.id} stopped (${stoppedBy === 'signal' ? 'asked to stop' : 'no work left'}): ${session.completed} completed, ${session.failed} failed`);
+    const cpu = process.cpuUsage();
+    log.info(`worker ${options.id} stopped (${stoppedBy === 'signal' ? 'asked to stop' : 'no work left'}): ${session.completed} completed, ${session.failed} failed; cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s, peak rss ${Math.round((session.max_rss_kb ?? 0) / 1024)} MiB`);
   }
   return { workerId: options.id, completed: session.completed, failed: session.failed, stoppedBy };
 
