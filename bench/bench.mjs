@@ -27,23 +27,51 @@ const rows = [];
 const row = (metric, value, target = '', ok = '') => { rows.push([metric, value, target, ok]); console.error(`  ${metric}: ${value}`); };
 
 // 1. Throughput: `ralph run` with a no-op agent vs xargs -P 8 spawning the same command.
+// What any design with Node worker processes can reach here: 8 Node processes spawning the agent
+// with nothing else to do (no queue, no lock, no log). Each spawn is a fork() of a Node process.
+const SPAWN_LOOP = `
+const { spawn } = require('node:child_process');
+let left = Number(process.argv[1]);
+const next = () => { if (left-- <= 0) return;
+  const c = spawn('/bin/sh', ['-c', 'true'], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  c.stdin.on('error', () => {}); c.stdin.end('prompt'); c.on('close', next); };
+next();`;
+
+function nodeSpawnFloor(tasks, workers) {
+  const t0 = performance.now();
+  const per = Math.ceil(tasks / workers);
+  const script = `${Array.from({ length: workers }, () => `"${process.execPath}" -e "$LOOP" ${per} &`).join(' ')} wait`;
+  const run = spawnSync('sh', ['-c', script], { env: { ...process.env, LOOP: SPAWN_LOOP } });
+  if (run.status !== 0) throw new Error(`spawn floor failed: ${run.stderr}`);
+  return tasks / ((performance.now() - t0) / 1000);
+}
+
+function ralphRun(tasks, workers) {
+  const dir = temp();
+  writeFileSync(join(dir, 'tasks.json'), JSON.stringify({ tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i}`, type: 'noop' })) }));
+  const t0 = performance.now();
+  const run = spawnSync(process.execPath, [CLI, 'run', '--tasks', 'tasks.json', '--workers', String(workers), '--agent-cmd', 'true', '--json'], { cwd: dir, encoding: 'utf8' });
+  const seconds = (performance.now() - t0) / 1000;
+  if (run.status !== 0) throw new Error(`ralph run failed: ${run.stderr}`);
+  const summary = JSON.parse(run.stdout);
+  if (summary.counts.completed !== tasks) throw new Error(`only ${summary.counts.completed} tasks completed`);
+  return { rate: tasks / seconds, dir, summary };
+}
+
 async function throughput(tasks = 1000, workers = 8, rounds = 3) {
   console.error(`throughput: ${tasks} tasks, ${workers} workers, ${rounds} rounds each`);
   const ralphRates = [];
   const xargsRates = [];
   let rss;
+  const floorRates = [];
+  const twoWorkerRates = [];
   for (let r = 0; r < rounds; r++) {
-    const dir = temp();
-    writeFileSync(join(dir, 'tasks.json'), JSON.stringify({ tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i}`, type: 'noop' })) }));
-    const t0 = performance.now();
-    const run = spawnSync(process.execPath, [CLI, 'run', '--tasks', 'tasks.json', '--workers', String(workers), '--agent-cmd', 'true', '--json'], { cwd: dir, encoding: 'utf8' });
-    const seconds = (performance.now() - t0) / 1000;
-    if (run.status !== 0) throw new Error(`ralph run failed: ${run.stderr}`);
-    const summary = JSON.parse(run.stdout);
-    if (summary.counts.completed !== tasks) throw new Error(`only ${summary.counts.completed} tasks completed`);
-    ralphRates.push(tasks / seconds);
+    const { rate, dir, summary } = ralphRun(tasks, workers);
+    ralphRates.push(rate);
     const sessions = readdirSync(join(dir, '.ralph', 'sessions')).map((f) => JSON.parse(readFileSync(join(dir, '.ralph', 'sessions', f), 'utf8')));
     rss = { orchestrator: summary.run.max_rss_kb, worker: Math.max(...sessions.map((s) => s.max_rss_kb ?? 0)) };
+    twoWorkerRates.push(ralphRun(tasks, 2).rate);
+    floorRates.push(nodeSpawnFloor(tasks, workers));
 
     const x0 = performance.now();
     const xargs = spawnSync('sh', ['-c', `seq ${tasks} | xargs -P ${workers} -I{} sh -c true`]);
@@ -54,6 +82,8 @@ async function throughput(tasks = 1000, workers = 8, rounds = 3) {
   const theirs = median(xargsRates);
   row(`ralph run, no-op agent, ${tasks} tasks, ${workers} workers (tasks/s, wall clock incl. boot+report)`, ours.toFixed(0));
   row(`xargs -P ${workers} spawning sh -c true ${tasks} times (tasks/s)`, theirs.toFixed(0));
+  row(`ralph run, same, 2 workers (tasks/s)`, median(twoWorkerRates).toFixed(0));
+  row(`floor: ${workers} bare Node processes spawning sh -c true, nothing else (tasks/s)`, median(floorRates).toFixed(0));
   row('ralph / xargs', `${(ours / theirs).toFixed(2)}`, '>= 0.33', ours / theirs >= 1 / 3 ? 'yes' : 'NO');
   return rss;
 }
