@@ -105,12 +105,14 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     const state = store.read();
     const counts = countByStatus(state.tasks);
     const now = Date.now();
-    if (live || now - lastPrint >= interval) {
+    const settled = isSettled(counts);
+    // A plain line every `interval`, and always the last one; on a terminal, one line kept current.
+    if (live || settled || now - lastPrint >= interval) {
       const line = formatProgress({ counts, elapsedMs: now - startedAt.getTime(), finished: counts.completed + counts.failed - finishedBefore });
       progress.write(live ? `\r\x1b[2K${line}` : `${line}\n`);
       lastPrint = now;
     }
-    if (isSettled(counts)) break;
+    if (settled) break;
     if (options.signal?.aborted) { stoppedBy = 'signal'; break; }
     if (now >= deadline) { stoppedBy = 'timeout'; break; }
     if (now - lastHousekeeping >= 1000) {
