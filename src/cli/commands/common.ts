@@ -1,10 +1,19 @@
 import { Option } from 'commander';
+import { StateMissingError } from '../../errors.js';
+import { FileStore } from '../../store/file-store.js';
 import type { Command } from 'commander';
 import { WORKER_DEFAULTS } from '../../orchestrator/settings.js';
 import type { WorkerSettings } from '../../orchestrator/settings.js';
 import { nonNegativeInt, nonNegativeSeconds, positiveInt, positiveSeconds } from '../parsers.js';
 
 export const DEFAULT_DIR = '.ralph';
+
+/** The store of an existing queue, or the error that says how to create one. */
+export function openStore(dir: string): FileStore {
+  const store = new FileStore(dir);
+  if (!store.exists()) throw new StateMissingError(dir);
+  return store;
+}
 
 export function dirOption(command: Command): Command {
   return command.option('--dir <dir>', 'state directory', DEFAULT_DIR);

@@ -1,17 +1,11 @@
 import type { Command } from 'commander';
-import { InputError, StateMissingError } from '../../errors.js';
+import { InputError } from '../../errors.js';
 import { retryFailed } from '../../orchestrator/retry.js';
 import { TASK_STATUSES } from '../../queue/types.js';
 import type { TaskStatus } from '../../queue/types.js';
 import { FileStore } from '../../store/file-store.js';
 import { print, printJson } from '../output.js';
-import { dirOption } from './common.js';
-
-function openStore(dir: string): FileStore {
-  const store = new FileStore(dir);
-  if (!store.exists()) throw new StateMissingError(dir);
-  return store;
-}
+import { dirOption, openStore } from './common.js';
 
 export function registerQueue(program: Command): void {
   const queue = program.command('queue').description('look at and change the queue: add, list, retry');

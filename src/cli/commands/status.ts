@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
-import { StateMissingError } from '../../errors.js';
 import { formatDuration } from '../../orchestrator/progress.js';
 import { gatherStatus } from '../../report/status.js';
 import type { StatusView } from '../../report/status.js';
 import { describeOwner } from '../../store/lock.js';
-import { FileStore } from '../../store/file-store.js';
 import { print, printJson } from '../output.js';
-import { dirOption } from './common.js';
+import { dirOption, openStore } from './common.js';
 
 export function registerStatus(program: Command): void {
   const command = program.command('status')
@@ -14,8 +12,7 @@ export function registerStatus(program: Command): void {
     .option('--json', 'machine-readable output');
   dirOption(command);
   command.action((flags: { dir: string; json?: boolean }) => {
-    const store = new FileStore(flags.dir);
-    if (!store.exists()) throw new StateMissingError(flags.dir);
+    const store = openStore(flags.dir);
     const view = gatherStatus(store);
     if (flags.json) printJson(view);
     else printStatus(view);

@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
 import { CommandAgent } from '../../agents/command.js';
-import { StateMissingError } from '../../errors.js';
-import { FileStore } from '../../store/file-store.js';
 import { fileLogger } from '../../worker/log.js';
 import { statePaths } from '../../store/paths.js';
 import { loadPromptTemplate } from '../../worker/template.js';
 import { runWorker } from '../../worker/worker.js';
 import { positiveInt } from '../parsers.js';
-import { dirOption, workerOptions } from './common.js';
+import { dirOption, openStore, workerOptions } from './common.js';
 import type { WorkerFlags } from './common.js';
 
 interface Flags extends WorkerFlags {
@@ -28,7 +26,7 @@ is pending. Its log goes to <dir>/worker-<n>.log (and to the terminal when there
 Example:
   $ ralph worker --id 9 --agent-cmd ./my-agent.sh`);
   command.action(async (flags: Flags) => {
-    if (!new FileStore(flags.dir).exists()) throw new StateMissingError(flags.dir);
+    openStore(flags.dir);
     const template = loadPromptTemplate(flags.promptTemplate);
     const timeoutMs = flags.taskTimeout === undefined ? undefined : flags.taskTimeout * 1000;
     const agent = new CommandAgent(flags.agentCmd, timeoutMs === undefined ? {} : { timeoutMs });
