@@ -23,12 +23,9 @@ export class InputError extends RalphError {
 export class CorruptStateError extends RalphError {
   readonly file: string;
 
-  constructor(file: string, problem: string, options: { cause?: unknown } = {}) {
-    super(
-      'RALPH_CORRUPT_STATE',
-      `${file} is not a valid Ralph state file (${problem}). It was left untouched: repair it by hand, restore it from a backup, or move it away and start again with \`ralph run --reset\`.`,
-      options,
-    );
+  constructor(file: string, problem: string, options: { cause?: unknown; fix?: string } = {}) {
+    const fix = options.fix ?? 'repair it by hand, restore it from a backup, or move it away and start again with `ralph run --reset`';
+    super('RALPH_CORRUPT_STATE', `${file} is not a valid Ralph state file (${problem}). It was left untouched: ${fix}.`, options);
     this.file = file;
   }
 }

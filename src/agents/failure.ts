@@ -8,7 +8,12 @@ const TAIL_LINES = 10;
 export function describeFailure(output: ProcessOutput, timeoutMs: number | undefined): { reason: FailureReason; error: string } | undefined {
   const tail = lastLines(output.combinedTail, TAIL_LINES);
   const withTail = (head: string) => (tail === '' ? `${head} (no output)` : `${head}; last output:\n${tail}`);
-  if (output.spawnError) return { reason: 'spawn', error: `could not start the agent: ${output.spawnError.message}` };
+  if (output.spawnError) {
+    const tooBig = (output.spawnError as NodeJS.ErrnoException).code === 'E2BIG'
+      ? ' (the task\'s data is too large for the RALPH_TASK_DATA environment variable; keep large data in a file and put its path in the task)'
+      : '';
+    return { reason: 'spawn', error: `could not start the agent: ${output.spawnError.message}${tooBig}` };
+  }
   if (output.timedOut) {
     const after = timeoutMs === undefined ? '' : ` after ${formatSeconds(timeoutMs)}`;
     return { reason: 'timeout', error: withTail(`timed out${after} (--task-timeout); its process group was killed${output.signal ? ` (${output.signal})` : ''}`) };

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { AgentInvocation, ProcessOutput } from './agent.js';
 
 export interface RunProcessOptions {
@@ -8,7 +9,7 @@ export interface RunProcessOptions {
   graceMs: number;
   /** Aborting interrupts the run the same way a timeout does (shutdown). */
   signal?: AbortSignal;
-  /** Each complete output line as it arrives. */
+  /** Each complete output line as it arrives (a very long line arrives in pieces of MAX_LINE). */
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
   onSpawn?: (pid: number) => void;
   /** Environment the invocation's variables are laid over (default: this process's). */
@@ -17,12 +18,15 @@ export interface RunProcessOptions {
 
 const MAX_STDOUT = 1 << 20;
 const MAX_TAIL = 1 << 16;
+export const MAX_LINE = 1 << 16;
 const DRAIN_MS = 2000;
+const GROUP_POLL_MS = 50;
 
 /**
  * Runs an agent in its own process group, stdout and stderr read concurrently (no pipe deadlock).
- * A timeout or an abort sends SIGTERM to the whole group and SIGKILL after the grace period; when
- * the agent exits, whatever it left running in its group is killed too.
+ * A timeout or an abort sends SIGTERM to the whole group and SIGKILL after the grace period, also
+ * when the group's leader (a wrapper script, say) dies at once and leaves the real agent cleaning up.
+ * When the agent exits by itself, whatever it left running in its group is killed.
  */
 export function runProcess(invocation: AgentInvocation, options: RunProcessOptions): Promise<ProcessOutput> {
   const started = Date.now();
@@ -31,28 +35,36 @@ export function runProcess(invocation: AgentInvocation, options: RunProcessOptio
     let tail = '';
     let timedOut = false;
     let interrupted = false;
+    let stopping = false;
+    let graceOver = false;
+    let closed = false;
+    let drained = false;
     let exit: { code: number | null; signal: string | null } | undefined;
     let settled = false;
     const timers: NodeJS.Timeout[] = [];
     const partial = { stdout: '', stderr: '' };
 
-    const child = spawn(invocation.command, invocation.args, {
-      cwd: invocation.cwd,
-      env: { ...(options.baseEnv ?? process.env), ...invocation.env },
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn(invocation.command, invocation.args, {
+        cwd: invocation.cwd,
+        env: { ...(options.baseEnv ?? process.env), ...invocation.env },
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      // Some failures (E2BIG: an environment too large for exec) are thrown, not emitted.
+      resolve({ stdout: '', combinedTail: '', exitCode: null, signal: null, timedOut: false, interrupted: false, spawnError: error as Error, durationMs: Date.now() - started });
+      return;
+    }
 
     const killGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return;
       try { process.kill(-child.pid, signal); } catch { /* group already gone */ }
     };
-
-    const stop = (why: 'timeout' | 'interrupt') => {
-      if (exit || settled) return;
-      if (why === 'timeout') timedOut = true; else interrupted = true;
-      killGroup('SIGTERM');
-      timers.push(setTimeout(() => killGroup('SIGKILL'), options.graceMs));
+    const groupGone = () => {
+      if (child.pid === undefined) return true;
+      try { process.kill(-child.pid, 0); return false; } catch { return true; }
     };
 
     const finish = (spawnError?: Error) => {
@@ -75,6 +87,30 @@ export function runProcess(invocation: AgentInvocation, options: RunProcessOptio
       if (spawnError) output.spawnError = spawnError;
       resolve(output);
     };
+    // Done when the leader has exited, its output is read (or given up on), and, after a stop,
+    // the group is gone or its grace period is over.
+    const maybeFinish = () => {
+      if (exit && (closed || drained) && (!stopping || graceOver)) finish();
+    };
+
+    const stop = (why: 'timeout' | 'interrupt') => {
+      if (stopping || settled) return;
+      stopping = true;
+      if (why === 'timeout') timedOut = true; else interrupted = true;
+      killGroup('SIGTERM');
+      timers.push(setTimeout(() => {
+        killGroup('SIGKILL');
+        graceOver = true;
+        maybeFinish();
+      }, options.graceMs));
+      const poll = setInterval(() => {
+        if (!groupGone()) return;
+        clearInterval(poll);
+        graceOver = true;
+        maybeFinish();
+      }, GROUP_POLL_MS);
+      timers.push(poll);
+    };
 
     const onData = (stream: 'stdout' | 'stderr') => (text: string) => {
       if (stream === 'stdout') {
@@ -85,36 +121,50 @@ export function runProcess(invocation: AgentInvocation, options: RunProcessOptio
       if (tail.length > MAX_TAIL) tail = tail.slice(-MAX_TAIL);
       if (!options.onLine) return;
       const lines = (partial[stream] + text).split('\n');
-      partial[stream] = lines.pop() ?? '';
-      for (const line of lines) options.onLine(stream, line);
+      let rest = lines.pop() ?? '';
+      for (const line of lines) emitLine(stream, line);
+      // A line with no end in sight goes out in pieces rather than growing without bound.
+      while (rest.length >= MAX_LINE) {
+        emitLine(stream, rest.slice(0, MAX_LINE));
+        rest = rest.slice(MAX_LINE);
+      }
+      partial[stream] = rest;
+    };
+    const emitLine = (stream: 'stdout' | 'stderr', line: string) => {
+      if (line.length <= MAX_LINE) options.onLine?.(stream, line);
+      else for (let at = 0; at < line.length; at += MAX_LINE) options.onLine?.(stream, line.slice(at, at + MAX_LINE));
     };
 
     const onAbort = () => stop('interrupt');
 
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', onData('stdout'));
-    child.stderr.on('data', onData('stderr'));
-    child.stdin.on('error', () => { /* the agent did not read its stdin: fine */ });
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', onData('stdout'));
+    child.stderr!.on('data', onData('stderr'));
+    child.stdin!.on('error', () => { /* the agent did not read its stdin: fine */ });
     child.on('error', (error) => {
       if (child.pid === undefined) finish(error);
     });
     child.on('spawn', () => {
       if (child.pid !== undefined) options.onSpawn?.(child.pid);
-      child.stdin.end(invocation.stdin);
+      child.stdin!.end(invocation.stdin);
     });
     child.on('exit', (code, signal) => {
       exit = { code, signal };
-      // The leader is gone; nothing it started may outlive it.
-      killGroup('SIGKILL');
+      // The leader is gone. Unless a stop is under way (then the grace timer decides), nothing it
+      // started may outlive it.
+      if (!stopping) killGroup('SIGKILL');
       timers.push(setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish();
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        drained = true;
+        maybeFinish();
       }, DRAIN_MS));
+      maybeFinish();
     });
     child.on('close', () => {
-      if (exit) finish();
+      closed = true;
+      maybeFinish();
     });
 
     if (options.timeoutMs !== undefined) timers.push(setTimeout(() => stop('timeout'), options.timeoutMs));

@@ -24,7 +24,7 @@ Quick start:
   $ ralph run --tasks tasks.json --workers 4 --agent-cmd './my-agent.sh'
   $ ralph status                                 # from another terminal while it runs
 
-Exit codes: 0 success, 1 some tasks failed or are unfinished, 2 bad usage or input, 130/143 interrupted.
+Exit codes: 0 success, 1 some tasks failed or are unfinished, 2 bad usage or input, 129/130/143 interrupted.
 Run \`ralph <command> --help\` for each command's options.`)
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
@@ -41,6 +41,11 @@ const VERSION = '0.1.0';
 
 /** The only place that prints fatal errors and exits. */
 export async function main(argv: string[]): Promise<void> {
+  // A reader that went away (`ralph queue list | head`) is not an error worth a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   let code: ExitCode = 0;
   const program = createProgram((c) => { code = c; });
   try {

@@ -4,6 +4,8 @@ import { describeOwner } from '../store/lock.js';
 
 export type Level = 'ok' | 'warn' | 'error';
 
+export const SHOWN_FAILURES = 20;
+
 export interface Check {
   level: Level;
   check: string;
@@ -50,11 +52,11 @@ export function judge(f: Facts): Check[] {
     const list = f.staleClaims.slice(0, 10).map((t) => `${t.id} (worker ${t.worker_id ?? '?'}: ${t.why})`).join(', ');
     checks.push({ level: 'warn', check: 'claims', found: `${f.staleClaims.length} claimed task(s) whose worker stopped: ${list}`, fix: 'Any live worker or `ralph run` puts them back to pending (attempts count); start one to resume.' });
   }
-  for (const t of f.failed.slice(0, 20)) {
+  for (const t of f.failed.slice(0, SHOWN_FAILURES)) {
     const lines = t.logLines.length > 0 ? `\n  ${t.log}:\n${t.logLines.map((l) => `    ${l}`).join('\n')}` : '';
     checks.push({ level: 'warn', check: 'failed task', found: `${t.id}: ${t.error.split('\n')[0]}${lines}`, fix: 'Fix the cause, then `ralph queue retry --failed` and `ralph run`.' });
   }
-  if (f.failed.length > 20) checks.push({ level: 'warn', check: 'failed task', found: `… and ${f.failed.length - 20} more failed task(s)`, fix: '`ralph queue list --status failed` lists them all.' });
+  if (f.failed.length > SHOWN_FAILURES) checks.push({ level: 'warn', check: 'failed task', found: `… and ${f.failed.length - SHOWN_FAILURES} more failed task(s)`, fix: '`ralph queue list --status failed` lists them all.' });
   if (f.agentProblem) checks.push({ level: 'error', check: 'agent', found: f.agentProblem, fix: 'Install it, fix the path, or `chmod +x` the script; check with `sh -c "<your command>"`.' });
   else if (f.agentCmd) checks.push({ level: 'ok', check: 'agent', found: `agent command found: ${f.agentCmd}` });
   if (f.counts && f.counts.completed > 0 && f.findingsCount === 0) {

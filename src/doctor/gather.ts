@@ -6,27 +6,16 @@ import { staleClaimReason } from '../queue/lease.js';
 import { sessionAlive } from '../report/status.js';
 import { FileStore } from '../store/file-store.js';
 import { HOST, isAlive } from '../store/process.js';
-import { readSession } from '../worker/session.js';
-import type { WorkerSession } from '../worker/session.js';
+import { readSessionsLenient } from '../worker/session.js';
+import { SHOWN_FAILURES } from './checks.js';
 import type { Facts } from './checks.js';
 
 /** Looks at a state directory the way a person would, without changing anything. */
 export function gatherFacts(dir: string, agentCmd?: string): Facts {
   const store = new FileStore(dir);
   const facts: Facts = { dir, sessionProblems: [], liveWorkers: 0, lock: store.lock.inspect(), staleClaims: [], failed: [], tempFiles: [] };
-  const sessions: WorkerSession[] = [];
-  try {
-    for (const name of readdirSync(store.paths.sessions)) {
-      const match = /^worker-(\d+)\.session$/.exec(name);
-      if (!match) continue;
-      try {
-        const s = readSession(store.paths, Number(match[1]));
-        if (s) sessions.push(s);
-      } catch (error) {
-        facts.sessionProblems.push(errorMessage(error));
-      }
-    }
-  } catch { /* no sessions directory */ }
+  const { sessions, problems } = readSessionsLenient(store.paths);
+  facts.sessionProblems = problems;
   facts.liveWorkers = sessions.filter((s) => sessionAlive(s, Date.now(), 60_000)).length;
 
   let command = agentCmd;
@@ -44,7 +33,9 @@ export function gatherFacts(dir: string, agentCmd?: string): Facts {
         if (why) facts.staleClaims.push({ id: t.id, worker_id: t.worker_id ?? null, why });
         if (t.status === 'failed') {
           const log = store.paths.workerLog(t.worker_id ?? 0);
-          facts.failed.push({ id: t.id, error: t.error ?? 'unknown error', log, logLines: logLinesFor(log, t.id) });
+          // Only the failures doctor shows get their log read.
+          const logLines = facts.failed.length < SHOWN_FAILURES ? logLinesFor(log, t.id) : [];
+          facts.failed.push({ id: t.id, error: t.error ?? 'unknown error', log, logLines });
         }
       }
     } catch (error) {

@@ -4,7 +4,6 @@ import { CommandAgent } from '../agents/command.js';
 import { InputError } from '../errors.js';
 import { countByStatus, isSettled } from '../queue/counts.js';
 import { releaseInterrupted } from '../queue/outcome.js';
-import { reapAll } from '../queue/reap.js';
 import { staleClaimReason } from '../queue/lease.js';
 import type { RunInfo } from '../queue/types.js';
 import { cleanupTempFiles } from '../store/atomic-write.js';
@@ -12,8 +11,9 @@ import { FileStore } from '../store/file-store.js';
 import { HOST, isAlive } from '../store/process.js';
 import { writeReport } from '../report/write.js';
 import type { RunSummary, StopReason } from '../report/summary.js';
-import { killReaped } from '../worker/reaper.js';
-import { readSession } from '../worker/session.js';
+import { killReaped, reapStale } from '../worker/reaper.js';
+import { readSession, readSessions } from '../worker/session.js';
+import { runIsLive } from './liveness.js';
 import { loadPromptTemplate } from '../worker/template.js';
 import { appendTasks, loadTasksFile } from './boot.js';
 import { formatProgress } from './progress.js';
@@ -62,8 +62,16 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   if (!options.tasksFile && !store.exists()) {
     throw new InputError(`No queue at ${options.dir} and no --tasks given: pass --tasks FILE (or run \`ralph init\`).`);
   }
+  if (store.exists()) {
+    // A corrupt state file, or another live run, stops this one here, before anything is written.
+    const current = store.read();
+    readSessions(store.paths);
+    const other = current.meta.run;
+    if (runIsLive(current.meta, isAlive) && other?.pid !== undefined) {
+      throw new InputError(`another \`ralph run\` (pid ${other.pid} on ${other.host}) is using ${options.dir}; wait for it to finish, stop it, or add workers to it with \`ralph worker\`.`);
+    }
+  }
   store.ensure();
-  store.read(); // a corrupt state file stops the run here, before anything is written
   cleanupTempFiles(options.dir);
   const appended = await appendTasks(store, tasks, { reset: options.reset ?? false });
   if (options.tasksFile) {
@@ -71,7 +79,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   }
 
   const startedAt = new Date();
-  const run: RunInfo = { started_at: startedAt.toISOString(), workers: options.workers };
+  const run: RunInfo = { started_at: startedAt.toISOString(), workers: options.workers, pid: process.pid, host: HOST };
   if (options.tasksFile) run.tasks_file = options.tasksFile;
   run.agent_cmd = options.agentCmd;
   const before = countByStatus(store.read().tasks);
@@ -145,12 +153,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
 async function housekeeping(store: FileStore, tasks: ReturnType<FileStore['read']>['tasks'], maxAttempts: number): Promise<void> {
   const ctx = () => ({ now: new Date(), host: HOST, maxAttempts, isAlive });
   if (!tasks.some((t) => staleClaimReason(t, ctx()) !== undefined)) return;
-  const reaped = await store.transact((tx) => {
-    const found = reapAll(tx.tasks, ctx());
-    for (const r of found) { tx.put(r.task); tx.addIssue(r.issue); }
-    return found;
-  }, 'orchestrator reap');
-  for (const r of reaped) killReaped(store.paths, r.issue.worker_id, r.token);
+  await store.transact((tx) => reapStale(tx, ctx(), store.paths), 'orchestrator reap');
 }
 
 async function shutdown(store: FileStore, slots: Slot[], options: RunOptions, say: (line: string) => void): Promise<void> {
@@ -164,9 +167,7 @@ async function shutdown(store: FileStore, slots: Slot[], options: RunOptions, sa
     say(`ralph: worker ${slot.id} did not stop in time; killing it`);
     slot.child!.kill('SIGKILL');
     const session = readSession(store.paths, slot.id);
-    if (session?.agent_pgid) {
-      try { process.kill(-session.agent_pgid, 'SIGKILL'); } catch { /* gone */ }
-    }
+    if (session?.current_token) killReaped(store.paths, slot.id, session.current_token);
   }
   while (stubborn.some((s) => !s.exited)) await sleep(20);
   // Tasks still claimed by our (now dead) workers were interrupted, not failed: back to pending.

@@ -40,6 +40,9 @@ export interface RunInfo {
   stopped_by?: string;
   tasks_file?: string;
   agent_cmd?: string;
+  /** The orchestrator's process, so that a second run can tell this one is alive. */
+  pid?: number;
+  host?: string;
   /** Peak resident memory of the orchestrator process. */
   max_rss_kb?: number;
 }

@@ -13,7 +13,7 @@ const STOPPED: Record<string, string> = {
 };
 
 /** `.ralph/ORCHESTRATOR-REPORT.md`, from the state files alone. Pure. */
-export function renderReport(state: QueueState, summary: RunSummary): string {
+export function renderReport(state: QueueState, summary: RunSummary, sessionProblems: readonly string[] = []): string {
   const out: string[] = ['# Orchestrator report', ''];
   const run = summary.run;
   out.push(`- Started: ${run?.started_at ?? 'unknown (no run recorded)'}`);
@@ -66,6 +66,7 @@ export function renderReport(state: QueueState, summary: RunSummary): string {
     }
     out.push('');
   }
+  for (const problem of sessionProblems) out.push(`Note: ${problem} This report skipped it.`, '');
   return `${out.join('\n')}\n`;
 }
 

@@ -1,6 +1,6 @@
 import { writeFileAtomicSync } from '../store/atomic-write.js';
 import type { FileStore } from '../store/file-store.js';
-import { readSessions } from '../worker/session.js';
+import { readSessionsLenient } from '../worker/session.js';
 import { renderReport } from './markdown.js';
 import { buildSummary } from './summary.js';
 import type { RunSummary, StopReason } from './summary.js';
@@ -8,8 +8,9 @@ import type { RunSummary, StopReason } from './summary.js';
 /** Rewrites `.ralph/ORCHESTRATOR-REPORT.md` from the state files and returns the summary. */
 export function writeReport(store: FileStore, stoppedBy?: StopReason): RunSummary {
   const state = store.read();
-  const sessions = readSessions(store.paths);
+  // A broken session file costs its worker's row, not the report.
+  const { sessions, problems } = readSessionsLenient(store.paths);
   const summary = buildSummary(state, sessions, { dir: store.dir, report: store.paths.report, ...(stoppedBy ? { stoppedBy } : {}) });
-  writeFileAtomicSync(store.paths.report, renderReport(state, summary));
+  writeFileAtomicSync(store.paths.report, renderReport(state, summary, problems));
   return summary;
 }

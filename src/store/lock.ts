@@ -140,6 +140,20 @@ export class FileLock {
     return seen;
   }
 
+  /**
+   * Removes the lock only if it is still the one `seen` described (`ralph unlock`): under the guard,
+   * so that a worker that took the lock over meanwhile keeps it.
+   */
+  removeIfUnchanged(seen: LockInspection): boolean {
+    if (seen.state === 'free') return false;
+    return this.withGuard(true, () => {
+      const now = this.inspect();
+      if (now.state === 'free' || now.owner?.token !== seen.owner?.token || now.state !== seen.state) return false;
+      try { unlinkSync(this.path); } catch { return false; }
+      return true;
+    }) ?? false;
+  }
+
   /** The token in the lock file now, if any. */
   tokenInFile(): string | undefined {
     try {

@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { CorruptStateError, isErrno } from '../errors.js';
+import { CorruptStateError, RalphError, errorMessage, isErrno } from '../errors.js';
 import { writeFileAtomicSync } from '../store/atomic-write.js';
 import type { StatePaths } from '../store/paths.js';
 import { readJsonFile } from '../store/snapshot.js';
@@ -37,29 +37,52 @@ export function writeSession(paths: StatePaths, session: WorkerSession): void {
   writeFileAtomicSync(paths.session(session.worker_id), `${JSON.stringify(session, null, 2)}\n`);
 }
 
+const SESSION_FIX = 'delete it (when its worker is not running); the worker writes a new one when it starts';
+
 export function readSession(paths: StatePaths, workerId: number): WorkerSession | undefined {
   const path = paths.session(workerId);
-  const value = readJsonFile(path);
-  return value === undefined ? undefined : checkSession(value, path);
+  try {
+    const value = readJsonFile(path);
+    return value === undefined ? undefined : checkSession(value, path);
+  } catch (error) {
+    if (error instanceof CorruptStateError) throw new CorruptStateError(path, problemOf(error), { fix: SESSION_FIX, cause: error });
+    throw error;
+  }
 }
 
-/** Every session file, in worker order. */
-export function readSessions(paths: StatePaths): WorkerSession[] {
+/** Every readable session file, in worker order, and what was wrong with the others. */
+export function readSessionsLenient(paths: StatePaths): { sessions: WorkerSession[]; problems: string[] } {
   let names: string[];
   try {
     names = readdirSync(paths.sessions);
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) return [];
+    if (isErrno(error, 'ENOENT')) return { sessions: [], problems: [] };
     throw error;
   }
   const sessions: WorkerSession[] = [];
+  const problems: string[] = [];
   for (const name of names) {
     const match = /^worker-(\d+)\.session$/.exec(name);
     if (!match) continue;
-    const session = readSession(paths, Number(match[1]));
-    if (session) sessions.push(session);
+    try {
+      const session = readSession(paths, Number(match[1]));
+      if (session) sessions.push(session);
+    } catch (error) {
+      problems.push(errorMessage(error));
+    }
   }
-  return sessions.sort((a, b) => a.worker_id - b.worker_id);
+  return { sessions: sessions.sort((a, b) => a.worker_id - b.worker_id), problems };
+}
+
+/** Every session file, in worker order; a broken one is an error. */
+export function readSessions(paths: StatePaths): WorkerSession[] {
+  const { sessions, problems } = readSessionsLenient(paths);
+  if (problems.length > 0) throw new RalphError('RALPH_CORRUPT_STATE', problems[0]!);
+  return sessions;
+}
+
+function problemOf(error: CorruptStateError): string {
+  return /\((.*)\)\. It was left untouched/.exec(error.message)?.[1] ?? error.message;
 }
 
 function checkSession(value: unknown, path: string): WorkerSession {

@@ -8,15 +8,15 @@ import { claimTask, nextWakeAt, renewLease, selectNext, holdsClaim } from '../qu
 import { decideReport, releaseInterrupted, retryBackoff } from '../queue/outcome.js';
 import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { renderPrompt } from '../queue/prompt.js';
-import { reapAll } from '../queue/reap.js';
 import type { Task } from '../queue/types.js';
 import { FileStore } from '../store/file-store.js';
 import { HOST, cachedIsAlive, isAlive } from '../store/process.js';
+import { runIsLive } from '../orchestrator/liveness.js';
 import { ChangeWatcher } from './change-watcher.js';
 import type { Logger } from './log.js';
 import { SESSION_HISTORY, readSession, writeSession } from './session.js';
 import type { WorkerSession } from './session.js';
-import { CLAIM_ENV, killReaped } from './reaper.js';
+import { CLAIM_ENV, reapStale } from './reaper.js';
 
 export interface WorkerOptions {
   dir: string;
@@ -58,6 +58,7 @@ interface PendingReport {
 export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
   const store = new FileStore(options.dir);
   if (!store.exists()) throw new StateMissingError(options.dir);
+  store.ensure(); // a queue from the shell implementation lacks prompts/ and journal/
   const { paths } = store;
   const log = options.log;
   const cwd = options.cwd ?? process.cwd();
@@ -128,8 +129,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       const report = pending;
       const step = await store.transact((tx) => {
         const decision = report ? settle(tx, report) : undefined;
-        const reaped = reapAll(tx.tasks, reapContext());
-        for (const r of reaped) { tx.put(r.task); tx.addIssue(r.issue); }
+        reapStale(tx, reapContext(), paths, log);
         let claimed: Task | undefined;
         if (!stopping) {
           const at = selectNext(tx.tasks, tx.now);
@@ -142,13 +142,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         const waitingUntil = claimed ? undefined : nextWakeAt(tx.tasks, tx.now);
         // Another worker's claim may still come back (lease expiry), so it keeps this worker around.
         const open = tx.tasks.some((t) => t.status === 'pending' || (t.status === 'claimed' && t.claim_token !== token));
-        return { decision, reaped, claimed, active: tx.meta.active, open, waitingUntil };
+        return { decision, claimed, live: runIsLive(tx.meta, alive), open, waitingUntil };
       }, `worker ${options.id}`);
       pending = undefined;
       if (report && step.decision) noteReport(report, step.decision);
-      for (const r of step.reaped) {
-        log.info(`task ${r.task.id}: ${r.issue.error}`);
-        killReaped(paths, r.issue.worker_id, r.token, log);
+      // Told to stop while waiting for the lock: give back what was just claimed, run nothing.
+      if (step.claimed && options.signal?.aborted) {
+        pending = { task: step.claimed, token, interrupted: true };
+        continue;
       }
       if (stopping) { stoppedBy = 'signal'; break; }
       if (step.claimed) {
@@ -160,7 +161,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         session.current_task = null;
         touchSession();
       }
-      if (!step.active && !step.open) break;
+      if (!step.live && !step.open) break;
       const untilReady = step.waitingUntil ? Math.max(10, step.waitingUntil.getTime() - Date.now()) : Infinity;
       await watcher.wait(Math.min(options.pollMs ?? 1000, untilReady), options.signal);
     }
@@ -219,18 +220,27 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   async function runTask(task: Task, token: string): Promise<PendingReport> {
     const abort = new AbortController();
     const onStop = () => abort.abort();
+    if (options.signal?.aborted) abort.abort();
     options.signal?.addEventListener('abort', onStop);
     current = { task, token, abort };
-    const prompt = renderPrompt(options.promptTemplate, task);
-    // A new file each time: truncating one in place forces a flush on ext4, and is slower.
-    try { unlinkSync(promptFile); } catch { /* first task */ }
-    writeFileSync(promptFile, prompt, { flag: 'wx' });
-    const invocation = options.agent.invocation({
-      task: { id: task.id, type: task.type, data: task.data, attempt: task.attempts },
-      prompt, promptFile, workerId: options.id, stateDir, cwd,
-    });
-    invocation.env[CLAIM_ENV] = token;
     log.info(`▶ task ${task.id} (${task.type}) attempt ${task.attempts}`);
+    let invocation;
+    try {
+      const prompt = renderPrompt(options.promptTemplate, task);
+      // A new file each time: truncating one in place forces a flush on ext4, and is slower.
+      try { unlinkSync(promptFile); } catch { /* first task */ }
+      writeFileSync(promptFile, prompt, { flag: 'wx' });
+      invocation = options.agent.invocation({
+        task: { id: task.id, type: task.type, data: task.data, attempt: task.attempts },
+        prompt, promptFile, workerId: options.id, stateDir, cwd,
+      });
+      invocation.env[CLAIM_ENV] = token;
+    } catch (error) {
+      options.signal?.removeEventListener('abort', onStop);
+      current = undefined;
+      const message = `could not prepare the agent: ${errorMessage(error)}`;
+      return { task, token, interrupted: false, outcome: { ok: false, finding: '', exitCode: null, signal: null, durationMs: 0, reason: 'spawn', error: message } };
+    }
     session.status = 'running';
     session.current_task = task.id;
     session.current_token = token;

@@ -15,7 +15,8 @@ interface RunFlags extends WorkerFlags {
   json?: boolean;
 }
 
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export function registerRun(program: Command, setExit: (code: number) => void): void {
   const command = program.command('run')
@@ -33,7 +34,7 @@ Examples:
   $ ralph run --agent-cmd 'claude -p' --task-timeout 900 --retries 1     # resume the queue in .ralph/
 
 Exit codes: 0 every task completed, 1 some failed or unfinished, 2 bad usage or input,
-130/143 interrupted by SIGINT/SIGTERM (in-flight tasks go back to pending).`);
+129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM (in-flight tasks go back to pending).`);
   command.action(async (flags: RunFlags) => {
     const abort = new AbortController();
     let signalled: string | undefined;
@@ -43,8 +44,7 @@ Exit codes: 0 every task completed, 1 some failed or unfinished, 2 bad usage or 
       note(`\nralph: ${signal}: stopping workers; in-flight tasks go back to pending`);
       abort.abort();
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
     try {
       // Loaded on use: workers start with this CLI too, and stay smaller (cheaper to fork) without it.
       const { runOrchestration } = await import('../../orchestrator/run.js');
@@ -61,8 +61,7 @@ Exit codes: 0 every task completed, 1 some failed or unfinished, 2 bad usage or 
       else printSummary(result);
       setExit(signalled ? SIGNAL_EXIT[signalled] ?? 1 : result.exit_code);
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     }
   });
 }

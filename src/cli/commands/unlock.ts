@@ -20,7 +20,10 @@ export function registerUnlock(program: Command): void {
     if (seen.state === 'held' && !flags.force) {
       throw new RalphError('RALPH_LOCK_LIVE', `${lock.path} is held by ${describeOwner(seen.owner)}, which is alive; not removed. Stop that process first, or use --force if you are sure it is stuck.`, { exitCode: 1 });
     }
-    lock.forceRemove();
+    if (!lock.removeIfUnchanged(seen)) {
+      print(`${lock.path} changed hands while looking at it (a worker took it over); left as it is. Run \`ralph status\` to see who holds it.`);
+      return;
+    }
     if (seen.state === 'stale') print(`Removed stale lock ${lock.path}: ${seen.why}.`);
     else print(`Removed live lock ${lock.path} held by ${describeOwner(seen.owner)} (--force).`);
   });

@@ -32,8 +32,7 @@ Example:
     const agent = new CommandAgent(flags.agentCmd, timeoutMs === undefined ? {} : { timeoutMs });
     const abort = new AbortController();
     const stop = () => abort.abort();
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, stop);
     process.on('disconnect', stop);
     const log = fileLogger(statePaths(flags.dir).workerLog(flags.id), process.stdout.isTTY ? process.stdout : undefined);
     try {
