@@ -47,9 +47,11 @@ export function gatherFacts(dir: string, agentCmd?: string): Facts {
     const problem = new CommandAgent(command).preflight(process.cwd());
     if (problem) facts.agentProblem = problem;
   }
-  try {
-    facts.tempFiles = readdirSync(dir).filter((n) => /\.tmp-\d+-\d+$/.test(n));
-  } catch { /* no directory */ }
+  for (const where of [dir, store.paths.sessions, store.paths.journalDir, store.paths.prompts]) {
+    try {
+      facts.tempFiles.push(...readdirSync(where).filter((n) => /\.tmp-\d+-\d+$/.test(n)));
+    } catch { /* no such directory */ }
+  }
   return facts;
 }
 

@@ -72,7 +72,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     }
   }
   store.ensure();
-  cleanupTempFiles(options.dir);
+  for (const dir of [options.dir, store.paths.sessions, store.paths.journalDir, store.paths.prompts]) cleanupTempFiles(dir);
   const appended = await appendTasks(store, tasks, { reset: options.reset ?? false });
   if (options.tasksFile) {
     say(`ralph: queued ${appended.added} task(s) from ${options.tasksFile}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue` : ''}`);

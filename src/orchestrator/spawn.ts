@@ -16,7 +16,6 @@ export function spawnWorker(id: number, dir: string, logPath: string, settings: 
   try {
     return spawn(process.execPath, [CLI_PATH, 'worker', '--id', String(id), '--dir', dir, ...workerArgv(settings)], {
       stdio: ['ignore', fd, fd, 'ipc'],
-      env: { ...process.env, RALPH_ORCHESTRATED: '1' },
     });
   } finally {
     closeSync(fd);

@@ -8,6 +8,7 @@ import { FileLock } from './lock.js';
 import type { LockOptions } from './lock.js';
 import { statePaths } from './paths.js';
 import type { StatePaths } from './paths.js';
+import { pause } from './process.js';
 import { parseQueueSnapshot, parseResultsSnapshot, readJsonFile, serializeQueue, serializeResults } from './snapshot.js';
 import type { Store, Transaction } from './store.js';
 
@@ -298,7 +299,3 @@ function missing(path: string): never {
   throw Object.assign(new Error(`${path} does not exist`), { code: 'ENOENT' });
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-function pause(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError, isErrno } from '../errors.js';
-import { HOST, isAlive } from './process.js';
+import { HOST, isAlive, pause } from './process.js';
 
 /** What `.ralph/.lock` holds: who owns it and until when. */
 export interface LockOwner {
@@ -268,10 +268,6 @@ function tempName(path: string): string {
   return `${path}.tmp-${process.pid}-${tempCounter++}`;
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-function pause(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
 
 function parseOwner(text: string): LockOwner | undefined {
   try {

@@ -44,3 +44,10 @@ export function cachedIsAlive(ttlMs: number): (pid: number) => boolean {
     return alive;
   };
 }
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks this thread for `ms` (for the short synchronous waits of the lock and the store). */
+export function pause(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}

@@ -4,7 +4,7 @@ import { writeFileAtomicSync } from '../store/atomic-write.js';
 import type { StatePaths } from '../store/paths.js';
 import { readJsonFile } from '../store/snapshot.js';
 
-export type WorkerStatus = 'idle' | 'running' | 'stopping' | 'stopped';
+export type WorkerStatus = 'idle' | 'running' | 'stopped';
 
 /** `.ralph/sessions/worker-<N>.session`: one worker's registration, heartbeat and history. */
 export interface WorkerSession {

@@ -1,0 +1,27 @@
+// The typed API behind the CLI: every command is a function a program can call.
+export { runOrchestration } from './orchestrator/run.js';
+export type { RunOptions, RunResult } from './orchestrator/run.js';
+export { appendTasks, loadTasksFile } from './orchestrator/boot.js';
+export { retryFailed } from './orchestrator/retry.js';
+export type { WorkerSettings } from './orchestrator/settings.js';
+export { runWorker } from './worker/worker.js';
+export type { WorkerOptions, WorkerSummary } from './worker/worker.js';
+export { fileLogger } from './worker/log.js';
+export type { Logger } from './worker/log.js';
+export { loadPromptTemplate } from './worker/template.js';
+export { FileStore } from './store/file-store.js';
+export type { Store, Transaction } from './store/store.js';
+export { FileLock } from './store/lock.js';
+export type { AgentAdapter, AgentContext, AgentInvocation, AgentResult, ProcessOutput } from './agents/agent.js';
+export { CommandAgent } from './agents/command.js';
+export { runProcess } from './agents/run-process.js';
+export { writeReport } from './report/write.js';
+export { gatherStatus } from './report/status.js';
+export type { RunSummary } from './report/summary.js';
+export { gatherFacts } from './doctor/gather.js';
+export { judge } from './doctor/checks.js';
+export { parseTasksFile } from './queue/tasks-file.js';
+export { extractFinding } from './queue/finding.js';
+export { DEFAULT_PROMPT_TEMPLATE, renderPrompt } from './queue/prompt.js';
+export type { Finding, Issue, QueueState, Task, TaskInput, TaskStatus } from './queue/types.js';
+export { CorruptStateError, InputError, RalphError, StateMissingError } from './errors.js';
