@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import { countByStatus, isSettled } from '../queue/counts.js';
 import { releaseInterrupted } from '../queue/outcome.js';
 import { staleClaimReason } from '../queue/lease.js';
-import type { RunInfo } from '../queue/types.js';
+import type { QueueMeta, RunInfo } from '../queue/types.js';
 import { cleanupTempFiles } from '../store/atomic-write.js';
 import { FileStore } from '../store/file-store.js';
 import { HOST, isAlive } from '../store/process.js';
@@ -66,24 +66,24 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     // A corrupt state file, or another live run, stops this one here, before anything is written.
     const current = store.read();
     readSessions(store.paths);
-    const other = current.meta.run;
-    if (runIsLive(current.meta, isAlive) && other?.pid !== undefined) {
-      throw new InputError(`another \`ralph run\` (pid ${other.pid} on ${other.host}) is using ${options.dir}; wait for it to finish, stop it, or add workers to it with \`ralph worker\`.`);
-    }
+    refuseLiveRun(current.meta, options.dir);
   }
   store.ensure();
   for (const dir of [options.dir, store.paths.sessions, store.paths.journalDir, store.paths.prompts]) cleanupTempFiles(dir);
+
+  const startedAt = new Date();
+  const run: RunInfo = { started_at: startedAt.toISOString(), workers: options.workers, pid: process.pid, host: HOST, agent_cmd: options.agentCmd };
+  if (options.tasksFile) run.tasks_file = options.tasksFile;
+  // Checked again under the lock, so that of two runs started at once only one goes on.
+  await store.transact((tx) => {
+    refuseLiveRun(tx.meta, options.dir);
+    tx.setMeta({ active: true, worker_count: options.workers, run });
+  }, 'run start');
   const appended = await appendTasks(store, tasks, { reset: options.reset ?? false });
   if (options.tasksFile) {
     say(`ralph: queued ${appended.added} task(s) from ${options.tasksFile}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue` : ''}`);
   }
-
-  const startedAt = new Date();
-  const run: RunInfo = { started_at: startedAt.toISOString(), workers: options.workers, pid: process.pid, host: HOST };
-  if (options.tasksFile) run.tasks_file = options.tasksFile;
-  run.agent_cmd = options.agentCmd;
   const before = countByStatus(store.read().tasks);
-  await store.transact((tx) => tx.setMeta({ active: true, worker_count: options.workers, run }), 'run start');
 
   const settings: WorkerSettings = { ...options };
   const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({ id: i + 1, child: undefined, exited: true, respawns: 0 }));
@@ -146,6 +146,13 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   await store.compact();
   const summary = writeReport(store, stoppedBy);
   return { ...summary, added: appended.added, skipped: appended.skipped.length };
+}
+
+function refuseLiveRun(meta: QueueMeta, dir: string): void {
+  const other = meta.run;
+  if (other?.pid !== undefined && other.pid !== process.pid && runIsLive(meta, isAlive)) {
+    throw new InputError(`another \`ralph run\` (pid ${other.pid} on ${other.host}) is using ${dir}; wait for it to finish, stop it, or add workers to it with \`ralph worker\`.`);
+  }
 }
 
 // Reap claims whose worker is gone (lease expired, or the worker process died), without waiting

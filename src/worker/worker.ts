@@ -10,6 +10,7 @@ import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { renderPrompt } from '../queue/prompt.js';
 import type { Task } from '../queue/types.js';
 import { FileStore } from '../store/file-store.js';
+import type { Transaction } from '../store/store.js';
 import { HOST, cachedIsAlive, isAlive } from '../store/process.js';
 import { runIsLive } from '../orchestrator/liveness.js';
 import { ChangeWatcher } from './change-watcher.js';
@@ -171,6 +172,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     watcher.close();
     session.status = 'stopped';
     session.current_task = null;
+    session.current_token = null;
     session.agent_pgid = null;
     session.stopped_at = new Date().toISOString();
     session.max_rss_kb = process.resourceUsage().maxRSS;
@@ -182,7 +184,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   }
   return { workerId: options.id, completed: session.completed, failed: session.failed, stoppedBy };
 
-  function settle(tx: Parameters<Parameters<FileStore['transact']>[0]>[0], report: PendingReport): ReportDecision | undefined {
+  function settle(tx: Transaction, report: PendingReport): ReportDecision | undefined {
     const task = tx.get(report.task.id);
     if (report.interrupted || !report.outcome) {
       const released = releaseInterrupted(task, report.token);
