@@ -159,7 +159,8 @@ function refuseLiveRun(meta: QueueMeta, dir: string): void {
 // for an idle worker to notice.
 async function housekeeping(store: FileStore, tasks: ReturnType<FileStore['read']>['tasks'], maxAttempts: number): Promise<void> {
   const ctx = () => ({ now: new Date(), host: HOST, maxAttempts, isAlive });
-  if (!tasks.some((t) => staleClaimReason(t, ctx()) !== undefined)) return;
+  const look = ctx();
+  if (!tasks.some((t) => staleClaimReason(t, look) !== undefined)) return;
   await store.transact((tx) => reapStale(tx, ctx(), store.paths), 'orchestrator reap');
 }
 

@@ -69,7 +69,7 @@ export class FileStore implements Store {
     for (let attempt = 0; ; attempt++) {
       try {
         const cache = this.sync();
-        if (isConsistent(cache) || attempt >= 20) return cache.state;
+        if (!midCompaction(cache) || attempt >= 20) return cache.state;
       } catch (error) {
         // A snapshot renamed away between stat and open: read again.
         if (!isErrno(error, 'ENOENT') || attempt >= 20) throw error;
@@ -200,6 +200,13 @@ export class FileStore implements Store {
 
 function isConsistent(cache: Cache): boolean {
   return cache.journal !== undefined && cache.applyTasks && cache.applyResults;
+}
+
+// Snapshots and journal disagree on their generation only while a compaction is being written (or
+// was cut off by a crash). A store without a journal yet (new, or in the shell layout) is settled.
+function midCompaction(cache: Cache): boolean {
+  const { queue, results } = cache.generations;
+  return queue !== results || (cache.journal !== undefined && cache.journal.header.generation !== queue);
 }
 
 function journalHasEntries(cache: Cache): boolean {

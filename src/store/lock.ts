@@ -133,7 +133,7 @@ export class FileLock {
     return { state: 'held', owner, ageMs };
   }
 
-  /** Removes the lock whatever its state (`ralph unlock`); returns what was there. */
+  /** Removes the lock whatever its state, without any check; returns what was there. */
   forceRemove(): LockInspection {
     const seen = this.inspect();
     try { unlinkSync(this.path); } catch (error) { if (!isErrno(error, 'ENOENT')) throw error; }
