@@ -14,6 +14,7 @@ const { appendTasks } = await import(join(ROOT, 'dist', 'orchestrator', 'boot.js
 const { claimTask, selectNext } = await import(join(ROOT, 'dist', 'queue', 'claim.js'));
 const { decideReport, retryTask } = await import(join(ROOT, 'dist', 'queue', 'outcome.js'));
 const { HOST } = await import(join(ROOT, 'dist', 'store', 'process.js'));
+const { spawnBackend } = await import(join(ROOT, 'dist', 'agents', 'spawn.js'));
 
 const scratch = [];
 function temp() {
@@ -28,20 +29,22 @@ const row = (metric, value, target = '', ok = '') => { rows.push([metric, value,
 
 // 1. Throughput: `ralph run` with a no-op agent vs xargs -P 8 spawning the same command.
 // What any design with Node worker processes can reach here: 8 Node processes spawning the agent
-// with nothing else to do (no queue, no lock, no log). Each spawn is a fork() of a Node process.
+// with nothing else to do (no queue, no lock, no log), through Ralph's own spawn layer: with
+// Node's child_process (a fork() of the Node process per spawn) and with the native posix_spawn helper.
 const SPAWN_LOOP = `
-const { spawn } = require('node:child_process');
+const { spawnDetached } = await import(process.env.SPAWN_MODULE);
 let left = Number(process.argv[1]);
 const next = () => { if (left-- <= 0) return;
-  const c = spawn('/bin/sh', ['-c', 'true'], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  const c = spawnDetached('/bin/sh', ['-c', 'true'], { cwd: process.cwd(), env: process.env }, process.env.SPAWN_BACKEND);
   c.stdin.on('error', () => {}); c.stdin.end('prompt'); c.on('close', next); };
 next();`;
 
-function nodeSpawnFloor(tasks, workers) {
+function nodeSpawnFloor(tasks, workers, backend) {
   const t0 = performance.now();
   const per = Math.ceil(tasks / workers);
-  const script = `${Array.from({ length: workers }, () => `"${process.execPath}" -e "$LOOP" ${per} &`).join(' ')} wait`;
-  const run = spawnSync('sh', ['-c', script], { env: { ...process.env, LOOP: SPAWN_LOOP } });
+  const script = `${Array.from({ length: workers }, () => `"${process.execPath}" --input-type=module -e "$LOOP" ${per} &`).join(' ')} wait`;
+  const env = { ...process.env, LOOP: SPAWN_LOOP, SPAWN_MODULE: join(ROOT, 'dist', 'agents', 'spawn.js'), SPAWN_BACKEND: backend };
+  const run = spawnSync('sh', ['-c', script], { env });
   if (run.status !== 0) throw new Error(`spawn floor failed: ${run.stderr}`);
   return tasks / ((performance.now() - t0) / 1000);
 }
@@ -64,6 +67,8 @@ async function throughput(tasks = 1000, workers = 8, rounds = 3) {
   const xargsRates = [];
   let rss;
   const floorRates = [];
+  const nativeFloorRates = [];
+  const native = spawnBackend().backend === 'posix_spawn';
   const twoWorkerRates = [];
   for (let r = 0; r < rounds; r++) {
     const { rate, dir, summary } = ralphRun(tasks, workers);
@@ -71,7 +76,8 @@ async function throughput(tasks = 1000, workers = 8, rounds = 3) {
     const sessions = readdirSync(join(dir, '.ralph', 'sessions')).map((f) => JSON.parse(readFileSync(join(dir, '.ralph', 'sessions', f), 'utf8')));
     rss = { orchestrator: summary.run.max_rss_kb, worker: Math.max(...sessions.map((s) => s.max_rss_kb ?? 0)) };
     twoWorkerRates.push(ralphRun(tasks, 2).rate);
-    floorRates.push(nodeSpawnFloor(tasks, workers));
+    floorRates.push(nodeSpawnFloor(tasks, workers, 'child_process'));
+    if (native) nativeFloorRates.push(nodeSpawnFloor(tasks, workers, 'posix_spawn'));
 
     const x0 = performance.now();
     const xargs = spawnSync('sh', ['-c', `seq ${tasks} | xargs -P ${workers} -I{} sh -c true`]);
@@ -80,10 +86,11 @@ async function throughput(tasks = 1000, workers = 8, rounds = 3) {
   }
   const ours = median(ralphRates);
   const theirs = median(xargsRates);
-  row(`ralph run, no-op agent, ${tasks} tasks, ${workers} workers (tasks/s, wall clock incl. boot+report)`, ours.toFixed(0));
+  row(`ralph run, no-op agent, ${tasks} tasks, ${workers} workers (tasks/s, wall clock incl. boot+report; agents started with ${spawnBackend().backend})`, ours.toFixed(0));
   row(`xargs -P ${workers} spawning sh -c true ${tasks} times (tasks/s)`, theirs.toFixed(0));
   row(`ralph run, same, 2 workers (tasks/s)`, median(twoWorkerRates).toFixed(0));
-  row(`floor: ${workers} bare Node processes spawning sh -c true, nothing else (tasks/s)`, median(floorRates).toFixed(0));
+  row(`floor: ${workers} bare Node processes spawning sh -c true with child_process, nothing else (tasks/s)`, median(floorRates).toFixed(0));
+  if (native) row(`floor: the same with posix_spawn (tasks/s)`, median(nativeFloorRates).toFixed(0));
   row('ralph / xargs', `${(ours / theirs).toFixed(2)}`, '>= 0.33', ours / theirs >= 1 / 3 ? 'yes' : 'NO');
   return rss;
 }

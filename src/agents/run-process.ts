@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import type { AgentInvocation, ProcessOutput } from './agent.js';
+import { spawnDetached } from './spawn.js';
+import type { SpawnBackend, SpawnedChild } from './spawn.js';
 
 export interface RunProcessOptions {
   /** Kill the process group after this long (undefined: no limit). */
@@ -14,6 +14,8 @@ export interface RunProcessOptions {
   onSpawn?: (pid: number) => void;
   /** Environment the invocation's variables are laid over (default: this process's). */
   baseEnv?: NodeJS.ProcessEnv;
+  /** How to start it (default: posix_spawn when the native helper is built, else child_process). */
+  backend?: SpawnBackend;
 }
 
 const MAX_STDOUT = 1 << 20;
@@ -44,16 +46,15 @@ export function runProcess(invocation: AgentInvocation, options: RunProcessOptio
     const timers: NodeJS.Timeout[] = [];
     const partial = { stdout: '', stderr: '' };
 
-    let child: ChildProcess;
+    let child: SpawnedChild;
     try {
-      child = spawn(invocation.command, invocation.args, {
+      child = spawnDetached(invocation.command, invocation.args, {
         cwd: invocation.cwd,
         env: { ...(options.baseEnv ?? process.env), ...invocation.env },
-        detached: true,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      }, options.backend);
     } catch (error) {
-      // Some failures (E2BIG: an environment too large for exec) are thrown, not emitted.
+      // Some failures are thrown, not emitted: all of them from posix_spawn, E2BIG (an environment
+      // too large for exec) from child_process.
       resolve({ stdout: '', combinedTail: '', exitCode: null, signal: null, timedOut: false, interrupted: false, spawnError: error as Error, durationMs: Date.now() - started });
       return;
     }
@@ -137,17 +138,17 @@ export function runProcess(invocation: AgentInvocation, options: RunProcessOptio
 
     const onAbort = () => stop('interrupt');
 
-    child.stdout!.setEncoding('utf8');
-    child.stderr!.setEncoding('utf8');
-    child.stdout!.on('data', onData('stdout'));
-    child.stderr!.on('data', onData('stderr'));
-    child.stdin!.on('error', () => { /* the agent did not read its stdin: fine */ });
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', onData('stdout'));
+    child.stderr.on('data', onData('stderr'));
+    child.stdin.on('error', () => { /* the agent did not read its stdin: fine */ });
     child.on('error', (error) => {
       if (child.pid === undefined) finish(error);
     });
     child.on('spawn', () => {
       if (child.pid !== undefined) options.onSpawn?.(child.pid);
-      child.stdin!.end(invocation.stdin);
+      child.stdin.end(invocation.stdin);
     });
     child.on('exit', (code, signal) => {
       exit = { code, signal };
@@ -155,8 +156,8 @@ export function runProcess(invocation: AgentInvocation, options: RunProcessOptio
       // started may outlive it.
       if (!stopping) killGroup('SIGKILL');
       timers.push(setTimeout(() => {
-        child.stdout!.destroy();
-        child.stderr!.destroy();
+        child.stdout.destroy();
+        child.stderr.destroy();
         drained = true;
         maybeFinish();
       }, DRAIN_MS));

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { CommandAgent } from '../agents/command.js';
+import { spawnBackend } from '../agents/spawn.js';
 import { errorMessage } from '../errors.js';
 import { countByStatus } from '../queue/counts.js';
 import { staleClaimReason } from '../queue/lease.js';
@@ -47,6 +48,7 @@ export function gatherFacts(dir: string, agentCmd?: string): Facts {
     const problem = new CommandAgent(command).preflight(process.cwd());
     if (problem) facts.agentProblem = problem;
   }
+  facts.spawn = spawnBackend();
   for (const where of [dir, store.paths.sessions, store.paths.journalDir, store.paths.prompts]) {
     try {
       facts.tempFiles.push(...readdirSync(where).filter((n) => /\.tmp-\d+-\d+$/.test(n)));

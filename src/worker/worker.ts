@@ -3,6 +3,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AgentAdapter } from '../agents/agent.js';
 import { runProcess } from '../agents/run-process.js';
+import { spawnBackend } from '../agents/spawn.js';
 import { RalphError, StateMissingError, errorMessage } from '../errors.js';
 import { claimTask, nextWakeAt, renewLease, selectNext, holdsClaim } from '../queue/claim.js';
 import { decideReport, releaseInterrupted, retryBackoff } from '../queue/outcome.js';
@@ -96,7 +97,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     }, wait);
   };
   saveSession();
-  log.info(`worker ${options.id} registered (pid ${process.pid} on ${HOST}); agent: ${options.agent.describe()}`);
+  const spawning = spawnBackend();
+  log.info(`worker ${options.id} registered (pid ${process.pid} on ${HOST}); agent: ${options.agent.describe()}; started with ${spawning.backend}${spawning.why ? ` (${spawning.why})` : ''}`);
 
   let current: { task: Task; token: string; abort: AbortController } | undefined;
   let renewing = false;

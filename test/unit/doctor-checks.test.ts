@@ -48,6 +48,8 @@ describe('judge', () => {
     ['completed tasks without findings is an error', { findingsCount: 0 }, 'results', ['error']],
     ['findings present is fine', { findingsCount: 2 }, 'results', []],
     ['no completed tasks needs no findings', { counts: { pending: 0, claimed: 0, completed: 0, failed: 1 }, findingsCount: 0 }, 'results', []],
+    ['the native spawn helper in use is ok', { spawn: { backend: 'posix_spawn' } }, 'spawn', ['ok']],
+    ['the child_process fallback is a warning', { spawn: { backend: 'child_process', why: 'RALPH_SPAWN=node' } }, 'spawn', ['warn']],
     ['leftover temp files are a warning', { tempFiles: ['a.tmp'] }, 'temp files', ['warn']],
   ])('says %s', (_what, over, check, expected) => {
     expect(levels(judge(healthy(over)), check)).toEqual(expected);
