@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { RalphError } from '../errors.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
+import { registerLoops } from './commands/loops.js';
+import { registerStampHandoff } from './commands/stamp-handoff.js';
 import { registerQueue } from './commands/queue.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
@@ -30,7 +32,7 @@ Run \`ralph <command> --help\` for each command's options.`)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `ralph: ${text}` : text) });
-  for (const register of [registerInit, registerRun, registerWorker, registerStatus, registerReport, registerQueue, registerDoctor, registerUnlock]) {
+  for (const register of [registerInit, registerRun, registerWorker, registerStatus, registerReport, registerQueue, registerDoctor, registerUnlock, registerLoops, registerStampHandoff]) {
     register(program, setExit);
   }
   program.commands.forEach((command) => command.exitOverride());

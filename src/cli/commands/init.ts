@@ -1,5 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import { Option } from 'commander';
 import type { Command } from 'commander';
+import { scaffoldLoops } from '../../loops/scaffold.js';
+import type { Actor } from '../../loops/sync-state.js';
 import { FileStore } from '../../store/file-store.js';
 import { print } from '../output.js';
 import { dirOption } from './common.js';
@@ -15,9 +18,18 @@ const EXAMPLE_TASKS = {
 export function registerInit(program: Command): void {
   const command = program.command('init')
     .description('create the state directory and an example tasks file (tasks.json)')
-    .option('--tasks <file>', 'where to write the example tasks', 'tasks.json');
+    .option('--tasks <file>', 'where to write the example tasks', 'tasks.json')
+    .option('--loops', 'instead: set up this repository for the supervisor/engineer loops (supervisor.sh, loop.sh, prompts/, input.md, sync/state.json, logs/ ignored)')
+    .addOption(new Option('--start <actor>', 'with --loops: who takes the first turn').choices(['galph', 'ralph']).default('galph'));
   dirOption(command);
-  command.action((flags: { dir: string; tasks: string }) => {
+  command.action((flags: { dir: string; tasks: string; loops?: boolean; start: Actor }) => {
+    if (flags.loops) {
+      const { written, kept } = scaffoldLoops(process.cwd(), flags.start);
+      for (const name of written) print(`Wrote ${name}`);
+      for (const name of kept) print(`${name} exists; left as it is.`);
+      print(`Next: commit these files and push the branch; then ./supervisor.sh --sync-via-git --branch <branch> --agent-cmd '<agent>' on one machine and ./loop.sh --sync-via-git --branch <branch> --agent-cmd '<agent>' on the other. ${flags.start} goes first.`);
+      return;
+    }
     const store = new FileStore(flags.dir);
     const existed = store.exists();
     store.ensure();

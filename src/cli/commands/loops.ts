@@ -1,0 +1,173 @@
+import { resolve } from 'node:path';
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { CommandAgent } from '../../agents/command.js';
+import { RalphError } from '../../errors.js';
+import { runLoop } from '../../loops/actor.js';
+import type { LoopOptions } from '../../loops/actor.js';
+import {
+  DEFAULT_DOCS_WHITELIST, DEFAULT_REPORT_EXTENSIONS, DEFAULT_TRACKED_OUTPUT_EXTENSIONS, DEFAULT_TRACKED_OUTPUT_GLOBS, parseExtensions, parseList,
+} from '../../loops/policies.js';
+import type { PolicyOptions } from '../../loops/policies.js';
+import type { Actor } from '../../loops/sync-state.js';
+import { note, print } from '../output.js';
+import { nonNegativeInt, nonNegativeSeconds, positiveInt, positiveSeconds } from '../parsers.js';
+import type { ExitCode } from '../main.js';
+
+const MiB = 1024 * 1024;
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
+interface LoopFlags {
+  agentCmd: string;
+  syncViaGit?: boolean;
+  syncLoops: number;
+  pollInterval: number;
+  maxWaitSec?: number;
+  branch?: string;
+  logdir: string;
+  verbose?: boolean;
+  heartbeatSecs?: number;
+  agentTimeout?: number;
+  grace: number;
+  leaseSec: number;
+  autoCommitReports: boolean;
+  reportExtensions: string;
+  reportPathGlobs: string;
+  maxReportFileBytes: number;
+  maxReportTotalBytes: number;
+  forceAddReports: boolean;
+  // supervisor
+  promptFile?: string;
+  autoCommitDocs?: boolean;
+  autocommitWhitelist?: string;
+  maxAutocommitBytes?: number;
+  autoCommitTrackedOutputs?: boolean;
+  trackedOutputGlobs?: string;
+  trackedOutputExtensions?: string;
+  maxTrackedOutputFileBytes?: number;
+  maxTrackedOutputTotalBytes?: number;
+  prepullAutoCommitDocs?: boolean;
+  // loop
+  prompt?: string;
+}
+
+function commonOptions(command: Command): Command {
+  return command
+    .requiredOption('--agent-cmd <cmd>', 'agent command line, run with /bin/sh -c; the prompt arrives on stdin and in $RALPH_PROMPT_FILE, with $RALPH_ACTOR, $RALPH_ITERATION, $RALPH_BRANCH')
+    .option('--sync-via-git', 'take turns with the other actor through sync/state.json on the shared branch (default: run back to back locally)')
+    .option('--sync-loops <n>', 'number of turns (iterations) to run', positiveInt, 20)
+    .option('--poll-interval <seconds>', 'how often to fetch the branch while waiting for my turn', positiveSeconds, 5)
+    .option('--max-wait-sec <seconds>', 'give up (exit 1) after waiting this long for my turn (default: wait forever)', positiveSeconds)
+    .addOption(new Option('--branch <name>', 'the branch to work on; abort if another is checked out').env('ORCHESTRATION_BRANCH'))
+    .option('--logdir <path>', 'per-iteration logs and summaries go under <path>/<branch>/', 'logs')
+    .option('--verbose', 'print state changes')
+    .option('--heartbeat-secs <n>', 'print a heartbeat line this often while waiting', positiveSeconds)
+    .option('--agent-timeout <seconds>', 'kill the agent (its whole process group) after this long', positiveSeconds)
+    .option('--grace <seconds>', 'time between SIGTERM and SIGKILL when stopping an agent', nonNegativeSeconds, 5)
+    .option('--lease-sec <seconds>', 'my turn\'s lease in sync/state.json, renewed (pushed) every third of it while the agent runs', positiveSeconds, 300)
+    .option('--auto-commit-reports', 'commit new or changed report files after my turn (default)', true)
+    .option('--no-auto-commit-reports', 'do not commit report files')
+    .option('--report-extensions <list>', 'file types that count as reports', DEFAULT_REPORT_EXTENSIONS.join(','))
+    .option('--report-path-globs <globs>', 'only reports matching these globs (default: any path; logs/ and tmp/ are always skipped)', '')
+    .option('--max-report-file-bytes <n>', 'largest report file committed', nonNegativeInt, 5 * MiB)
+    .option('--max-report-total-bytes <n>', 'most report bytes committed per turn', nonNegativeInt, 20 * MiB)
+    .option('--force-add-reports', 'also commit report files that .gitignore ignores (default)', true)
+    .option('--no-force-add-reports', 'skip ignored report files');
+}
+
+function reportsPolicy(f: LoopFlags): PolicyOptions['reports'] {
+  return {
+    enabled: f.autoCommitReports, extensions: parseExtensions(f.reportExtensions), pathGlobs: parseList(f.reportPathGlobs),
+    maxFileBytes: f.maxReportFileBytes, maxTotalBytes: f.maxReportTotalBytes, forceAdd: f.forceAddReports,
+  };
+}
+
+async function runActor(actor: Actor, f: LoopFlags, promptPath: string, promptName: string, policies: PolicyOptions, setExit: (code: ExitCode) => void): Promise<void> {
+  if (f.syncViaGit && !f.branch) throw new RalphError('RALPH_BAD_INPUT', '--sync-via-git needs --branch NAME (or ORCHESTRATION_BRANCH): the branch both machines share.');
+  const abort = new AbortController();
+  let signalled: string | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = signal;
+    note(`\nralph ${actor}: ${signal}: stopping the agent; my turn stays mine and is resumed when I am restarted`);
+    abort.abort();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
+  const options: LoopOptions = {
+    actor, cwd: process.cwd(),
+    agent: new CommandAgent(f.agentCmd, timeoutMs === undefined ? {} : { timeoutMs }),
+    promptPath, promptName,
+    ...(f.branch ? { branch: f.branch } : {}),
+    syncViaGit: f.syncViaGit === true, loops: f.syncLoops, pollMs: f.pollInterval * 1000,
+    ...(f.maxWaitSec === undefined ? {} : { maxWaitMs: f.maxWaitSec * 1000 }),
+    leaseMs: f.leaseSec * 1000,
+    ...(timeoutMs === undefined ? {} : { agentTimeoutMs: timeoutMs }),
+    graceMs: f.grace * 1000, logdir: f.logdir, verbose: f.verbose === true,
+    ...(f.heartbeatSecs === undefined ? {} : { heartbeatMs: f.heartbeatSecs * 1000 }),
+    policies, prepullRecovery: actor === 'galph' && f.prepullAutoCommitDocs !== false,
+    print, signal: abort.signal,
+  };
+  const summary = await runLoop(options);
+  if (signalled) setExit(SIGNAL_EXIT[signalled] ?? 1);
+  else if (summary.failed) setExit(1);
+  print(`ralph ${actor}: ${summary.turns} turn(s) ${summary.failed ? 'ended with a failure' : 'done'}`);
+}
+
+const AFTER = (name: string, example: string) => `
+Modes:
+  without --sync-via-git  run --sync-loops turns back to back on this machine
+  with --sync-via-git     take turns with the other actor through sync/state.json on --branch
+                          (fetch, wait for my turn, mark running, run the agent, auto-commit, stamp, push)
+
+Logs: <logdir>/<branch>/${name}/iter-NNNNN_YYYYMMDD_HHMMSS${name === 'ralph' ? '_<prompt>' : ''}.log, summaries in <logdir>/<branch>/${name}-summaries/.
+Exit codes: 0 all turns done, 1 a turn failed, the handoff was aborted or --max-wait-sec ran out, 2 bad usage,
+129/130/143 interrupted (the turn stays mine and is resumed on restart).
+
+Example:
+  $ ${example}`;
+
+export function registerLoops(program: Command, setExit: (code: ExitCode) => void): void {
+  const supervisor = program.command('supervisor')
+    .description('run the supervisor ("galph"): its agent plans and writes instructions (input.md) for the engineer');
+  commonOptions(supervisor)
+    .option('--prompt-file <path>', 'the supervisor prompt', 'prompts/supervisor.md')
+    .option('--auto-commit-docs', 'commit changed doc/meta files on the whitelist after my turn (default)', true)
+    .option('--no-auto-commit-docs', 'do not commit doc/meta files')
+    .option('--autocommit-whitelist <globs>', 'doc/meta files committed after my turn', DEFAULT_DOCS_WHITELIST.join(','))
+    .option('--max-autocommit-bytes <n>', 'largest doc/meta file committed', nonNegativeInt, MiB)
+    .option('--auto-commit-tracked-outputs', 'commit modified tracked outputs such as fixtures (default)', true)
+    .option('--no-auto-commit-tracked-outputs', 'do not commit tracked outputs')
+    .option('--tracked-output-globs <globs>', 'tracked outputs committed after my turn', DEFAULT_TRACKED_OUTPUT_GLOBS.join(','))
+    .option('--tracked-output-extensions <list>', 'file types of tracked outputs', DEFAULT_TRACKED_OUTPUT_EXTENSIONS.join(','))
+    .option('--max-tracked-output-file-bytes <n>', 'largest tracked output committed', nonNegativeInt, 32 * MiB)
+    .option('--max-tracked-output-total-bytes <n>', 'most tracked-output bytes committed per turn', nonNegativeInt, 100 * MiB)
+    .option('--prepull-auto-commit-docs', 'when a pull is blocked by local changes, scrub submodules and commit tracked outputs and docs, retrying after each (default)', true)
+    .option('--no-prepull-auto-commit-docs', 'fail at once when a pull is blocked by local changes')
+    .addHelpText('after', AFTER('galph', "ralph supervisor --sync-via-git --branch feature/x --agent-cmd 'claude -p' --verbose"))
+    .action(async (f: LoopFlags) => {
+      const policies: PolicyOptions = {
+        trackedOutputs: {
+          enabled: f.autoCommitTrackedOutputs !== false, globs: parseList(f.trackedOutputGlobs ?? ''), extensions: parseExtensions(f.trackedOutputExtensions ?? ''),
+          maxFileBytes: f.maxTrackedOutputFileBytes ?? 32 * MiB, maxTotalBytes: f.maxTrackedOutputTotalBytes ?? 100 * MiB,
+        },
+        docs: { enabled: f.autoCommitDocs !== false, whitelist: parseList(f.autocommitWhitelist ?? ''), maxBytes: f.maxAutocommitBytes ?? MiB },
+        reports: reportsPolicy(f),
+      };
+      await runActor('galph', f, resolve(f.promptFile ?? 'prompts/supervisor.md'), 'supervisor', policies, setExit);
+    });
+
+  const loop = program.command('loop')
+    .description('run the engineer ("ralph"): its agent does the work the supervisor asked for');
+  commonOptions(loop)
+    .option('--prompt <name>', 'the engineering prompt: prompts/<name>.md (main for features, debug for parity/trace loops)', 'main')
+    .addHelpText('after', `${AFTER('ralph', "ralph loop --sync-via-git --branch feature/x --prompt main --agent-cmd 'claude -p'")}
+
+The engineer's agent commits its own work; afterwards report files are auto-committed, and any other
+dirty tracked file aborts the handoff (exit 1, state not flipped), so nothing unpublished is left behind.`)
+    .action(async (f: LoopFlags) => {
+      const name = f.prompt ?? 'main';
+      if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new RalphError('RALPH_BAD_INPUT', `--prompt ${name}: expected a name such as main or debug (the file is prompts/<name>.md).`);
+      await runActor('ralph', f, resolve('prompts', `${name}.md`), name, { reports: reportsPolicy(f) }, setExit);
+    });
+}

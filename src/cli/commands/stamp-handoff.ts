@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Argument } from 'commander';
+import type { Command } from 'commander';
+import { RalphError } from '../../errors.js';
+import { Git } from '../../git/git.js';
+import { changedFiles, commitState } from '../../loops/actor.js';
+import { STATE_PATH, handoffSubject, parseSyncState, stampHandoff } from '../../loops/sync-state.js';
+import type { Actor } from '../../loops/sync-state.js';
+import { print } from '../output.js';
+
+interface Flags { branch?: string; pull: boolean; push: boolean; allowDirty?: boolean; json?: boolean }
+
+export function registerStampHandoff(program: Command): void {
+  program.command('stamp-handoff')
+    .description('flip sync/state.json to the next actor and publish it, exactly as the loops do, without running an agent')
+    .addArgument(new Argument('<actor>', 'who hands off').choices(['galph', 'ralph']))
+    .addArgument(new Argument('<result>', 'ok hands the turn over (ralph\'s ok also increments the iteration); fail keeps it').choices(['ok', 'fail']))
+    .option('--branch <name>', 'the branch (default: $ORCHESTRATION_BRANCH or the current one); abort if another is checked out')
+    .option('--no-pull', 'do not fetch and rebase first')
+    .option('--no-push', 'commit locally only')
+    .option('--allow-dirty', 'stamp although tracked files have uncommitted changes (not recommended)')
+    .option('--json', 'print the new state as JSON')
+    .addHelpText('after', `
+Example:
+  $ ralph stamp-handoff galph ok --branch feature/x     # the supervisor's turn is done: ralph's turn
+  $ ralph stamp-handoff ralph fail --no-push            # mark the engineer's turn failed, locally`)
+    .action(async (actor: Actor, result: 'ok' | 'fail', flags: Flags) => {
+      const cwd = process.cwd();
+      const git = new Git(cwd, (line) => print(`ralph: ${line}`));
+      const current = git.currentBranch();
+      const branch = flags.branch ?? process.env.ORCHESTRATION_BRANCH ?? current;
+      if (branch === undefined) throw new RalphError('RALPH_GIT_BRANCH', 'HEAD is detached; check out the branch or pass --branch.');
+      if (current !== branch) throw new RalphError('RALPH_GIT_BRANCH', `the current branch is ${current ?? '(detached HEAD)'}, not ${branch}. Nothing was touched.`);
+      if (!flags.allowDirty) {
+        const dirty = changedFiles(git).filter((f) => f.state !== 'untracked' && f.state !== 'ignored').map((f) => f.path);
+        if (dirty.length) throw new RalphError('RALPH_DIRTY_TREE', `tracked files have uncommitted changes: ${dirty.join(', ')}. Commit or stash them, or pass --allow-dirty.`, { exitCode: 1 });
+      }
+      if (flags.pull) {
+        await git.exclusive('pull', async () => {
+          const r = await git.pull(branch);
+          if (r.code !== 0) {
+            if (git.rebaseInProgress()) await git.mutate(['rebase', '--abort']);
+            throw new RalphError('RALPH_GIT', `git pull failed: ${r.stderr.trim()}. Resolve it by hand, or pass --no-pull.`, { exitCode: 1 });
+          }
+        });
+      }
+      let text: string;
+      try {
+        text = readFileSync(join(cwd, STATE_PATH), 'utf8');
+      } catch {
+        throw new RalphError('RALPH_NO_SYNC_STATE', `${STATE_PATH} not found; create it with \`ralph init --loops\`.`);
+      }
+      const state = parseSyncState(text);
+      if ('problem' in state) throw new RalphError('RALPH_BAD_SYNC_STATE', `${STATE_PATH} is not a valid sync state (${state.problem}).`);
+      const ok = result === 'ok';
+      const head = git.headShort();
+      const stamped = stampHandoff(state, actor, ok, head, new Date());
+      const subject = handoffSubject(stamped, actor, ok, head);
+      await commitState({ git, branch, cwd, actor }, stamped, subject, flags.push);
+      if (flags.json) print(JSON.stringify(stamped, null, 2));
+      else {
+        print(subject);
+        print(flags.push ? `pushed to origin/${branch}` : 'committed locally (--no-push)');
+      }
+    });
+}

@@ -1,0 +1,170 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync, unlinkSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { RalphError } from '../errors.js';
+import { FileLock } from '../store/lock.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class GitError extends RalphError {
+  constructor(message: string) {
+    super('RALPH_GIT', message, { exitCode: 1 });
+  }
+}
+
+/** An index.lock older than this was left by a git that crashed; a younger one belongs to a live git. */
+export const STALE_INDEX_LOCK_MS = 60_000;
+/** How long a mutating command waits for a live git's index.lock before it fails. */
+export const INDEX_LOCK_WAIT_MS = 10_000;
+const PUSH_ATTEMPTS = 5;
+
+/**
+ * Git for the loops: every command from an argument array (never a shell string), English output,
+ * no prompts. Mutating commands run under `.git/orchestrator.lock` (one mutex for every Ralph process
+ * on this clone; stale-lock safe) and wait a bounded time for git's own `index.lock`.
+ */
+export class Git {
+  readonly cwd: string;
+  readonly gitDir: string;
+  private readonly log: (line: string) => void;
+  private readonly mutex: FileLock;
+
+  constructor(cwd: string, log: (line: string) => void = () => {}) {
+    this.cwd = cwd;
+    this.log = log;
+    const top = this.run(['rev-parse', '--git-dir']);
+    if (top.code !== 0) throw new GitError(`${cwd} is not inside a git repository (${top.stderr.trim()}). Run the loops in a clone of the shared repository.`);
+    const dir = top.stdout.trim();
+    this.gitDir = isAbsolute(dir) ? dir : join(cwd, dir);
+    this.mutex = new FileLock(join(this.gitDir, 'orchestrator.lock'), { leaseMs: 120_000, timeoutMs: 300_000 });
+  }
+
+  /** Runs git; never throws for a non-zero exit. */
+  run(args: string[], input?: string): GitResult {
+    const result = spawnSync('git', args, {
+      cwd: this.cwd,
+      encoding: 'utf8',
+      input,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no' },
+    });
+    if (result.error) throw new GitError(`could not run git: ${result.error.message}. Is git installed and on PATH?`);
+    return { code: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+  }
+
+  /** Runs git and returns stdout, or throws with git's own message and what was attempted. */
+  check(args: string[], what?: string): string {
+    const r = this.run(args);
+    if (r.code !== 0) throw new GitError(`${what ?? `git ${args.join(' ')}`} failed: ${(r.stderr || r.stdout).trim()}`);
+    return r.stdout;
+  }
+
+  /** Runs `body` holding the orchestrator mutex (never proceeds without it). */
+  async exclusive<T>(purpose: string, body: () => T | Promise<T>): Promise<T> {
+    const handle = await this.mutex.acquire(purpose);
+    try {
+      return await body();
+    } finally {
+      handle.release();
+    }
+  }
+
+  /** A mutating command: waits for a live git's index.lock (bounded), removes a stale one. Call inside `exclusive`. */
+  async mutate(args: string[]): Promise<GitResult> {
+    const deadline = Date.now() + INDEX_LOCK_WAIT_MS;
+    let delay = 50;
+    for (;;) {
+      await this.clearStaleIndexLock();
+      const r = this.run(args);
+      if (r.code === 0 || !/index\.lock/.test(r.stderr)) return r;
+      if (Date.now() >= deadline) {
+        throw new GitError(`git ${args[0]} failed: ${join(this.gitDir, 'index.lock')} is held by another git for more than ${INDEX_LOCK_WAIT_MS / 1000}s. `
+          + `If no git command is running, remove it (it is removed automatically once it is ${STALE_INDEX_LOCK_MS / 1000}s old).`);
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+
+  private async clearStaleIndexLock(): Promise<void> {
+    const lock = join(this.gitDir, 'index.lock');
+    try {
+      const age = Date.now() - statSync(lock).mtimeMs;
+      if (age >= STALE_INDEX_LOCK_MS) {
+        unlinkSync(lock);
+        this.log(`removed a stale ${lock} (${Math.round(age / 1000)}s old, left by a git that crashed)`);
+      }
+    } catch { /* no lock */ }
+  }
+
+  async mutateOrThrow(args: string[], what?: string): Promise<string> {
+    const r = await this.mutate(args);
+    if (r.code !== 0) throw new GitError(`${what ?? `git ${args.join(' ')}`} failed: ${(r.stderr || r.stdout).trim()}`);
+    return r.stdout;
+  }
+
+  currentBranch(): string | undefined {
+    const r = this.run(['symbolic-ref', '--quiet', '--short', 'HEAD']);
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  }
+
+  headShort(): string {
+    return this.check(['rev-parse', '--short', 'HEAD']).trim();
+  }
+
+  rebaseInProgress(): boolean {
+    return existsSync(join(this.gitDir, 'rebase-merge')) || existsSync(join(this.gitDir, 'rebase-apply'));
+  }
+
+  /** Does `origin/<branch>` exist after a fetch? */
+  async fetch(branch: string): Promise<boolean> {
+    const r = await this.mutate(['fetch', '--quiet', 'origin', branch]);
+    if (r.code === 0) return true;
+    if (/couldn't find remote ref/i.test(r.stderr)) return false;
+    throw new GitError(`git fetch origin ${branch} failed: ${r.stderr.trim()}. Check the remote (git remote -v) and your network or credentials.`);
+  }
+
+  /** Commits on HEAD that origin/<branch> does not have. */
+  unpushed(branch: string): string[] {
+    const r = this.run(['log', '--format=%s', `origin/${branch}..HEAD`]);
+    return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+  }
+
+  /** Brings HEAD up to origin/<branch>: fast-forward, or rebase local commits onto it. */
+  async pull(branch: string): Promise<GitResult> {
+    if (this.rebaseInProgress()) {
+      this.log('aborting a rebase left in progress by an earlier run');
+      await this.mutate(['rebase', '--abort']);
+    }
+    if (!(await this.fetch(branch))) return { code: 0, stdout: '', stderr: '' };
+    return this.mutate(['rebase', '--quiet', `origin/${branch}`]);
+  }
+
+  /**
+   * `git push origin HEAD:<branch>`, never forced. A rejected push fetches, rebases onto the
+   * remote, lets `recheck` veto (is it still my turn?), and tries again, a bounded number of times.
+   */
+  async push(branch: string, recheck: () => string | undefined): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.mutate(['push', '--quiet', 'origin', `HEAD:${branch}`]);
+      if (r.code === 0) return;
+      const rejected = /rejected|fetch first|non-fast-forward|failed to push/i.test(r.stderr);
+      if (!rejected || attempt >= PUSH_ATTEMPTS) {
+        throw new GitError(`git push origin HEAD:${branch} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${r.stderr.trim()}`);
+      }
+      this.log(`push rejected (the other side pushed first); fetching and rebasing, attempt ${attempt + 1} of ${PUSH_ATTEMPTS}`);
+      const rebased = await this.pull(branch);
+      if (rebased.code !== 0) {
+        await this.mutate(['rebase', '--abort']);
+        throw new GitError(`the remote moved and my commits do not rebase onto it: ${rebased.stderr.trim()}. Nothing was forced; resolve by hand (git pull --rebase origin ${branch}) and rerun.`);
+      }
+      const veto = recheck();
+      if (veto) throw new GitError(`not pushing: ${veto}`);
+    }
+  }
+}

@@ -1,0 +1,349 @@
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentAdapter } from '../agents/agent.js';
+import { runProcess } from '../agents/run-process.js';
+import { RalphError, errorMessage } from '../errors.js';
+import { Git, GitError } from '../git/git.js';
+import { fileLogger } from '../worker/log.js';
+import type { Logger } from '../worker/log.js';
+import { iterationFiles, renderSummary } from './logs.js';
+import { planAutoCommit } from './policies.js';
+import type { ChangedFile, CommitPlan, PolicyOptions } from './policies.js';
+import {
+  STATE_PATH, decideTurn, formatSyncState, handoffSubject, isHandoffSubject, markRunning, parseSyncState, renewLease, runningSubject, stampHandoff,
+} from './sync-state.js';
+import type { Actor, SyncState } from './sync-state.js';
+
+export interface LoopOptions {
+  actor: Actor;
+  /** The repository (the current directory). */
+  cwd: string;
+  agent: AgentAdapter;
+  /** The prompt file, and its short name for log names (`main`, `debug`, `supervisor`). */
+  promptPath: string;
+  promptName: string;
+  /** --branch; required with sync, defaults to the current branch otherwise. */
+  branch?: string;
+  syncViaGit: boolean;
+  loops: number;
+  pollMs: number;
+  maxWaitMs?: number;
+  leaseMs: number;
+  agentTimeoutMs?: number;
+  graceMs: number;
+  logdir: string;
+  verbose: boolean;
+  heartbeatMs?: number;
+  policies: PolicyOptions;
+  /** Galph: recover from a pull blocked by local changes (submodules, tracked outputs, docs). */
+  prepullRecovery: boolean;
+  /** Console output (state changes, agent output). */
+  print: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface LoopSummary {
+  turns: number;
+  failed: boolean;
+}
+
+/** `ralph supervisor` and `ralph loop`: run this actor's turns, alone (async) or taking turns through git. */
+export async function runLoop(options: LoopOptions): Promise<LoopSummary> {
+  const git = new Git(options.cwd, (line) => options.print(`ralph ${options.actor}: ${line}`));
+  const current = git.currentBranch();
+  const branch = options.branch ?? current;
+  if (branch === undefined) throw new RalphError('RALPH_GIT_BRANCH', 'HEAD is detached; check out the branch to work on, or pass --branch.');
+  if (current !== branch) {
+    throw new RalphError('RALPH_GIT_BRANCH', `the current branch is ${current ?? '(detached HEAD)'}, not ${branch}. Nothing was touched. Run \`git checkout ${branch}\` or pass --branch ${current ?? 'NAME'}.`);
+  }
+  readPrompt(options.promptPath); // a missing prompt is an error before anything else happens
+  const ctx = { ...options, branch, git };
+  return options.syncViaGit ? runSync(ctx) : runAsync(ctx);
+}
+
+type Ctx = LoopOptions & { branch: string; git: Git };
+
+function readPrompt(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new RalphError('RALPH_NO_PROMPT', `prompt file ${path} not found. Create it (\`ralph init --loops\` writes the defaults) or pick another with --prompt / --prompt-file.`);
+  }
+}
+
+async function runAsync(ctx: Ctx): Promise<LoopSummary> {
+  let iteration = readLocalState(ctx)?.iteration ?? 1;
+  for (let turn = 1; turn <= ctx.loops; turn++, iteration++) {
+    if (ctx.signal?.aborted) return { turns: turn - 1, failed: true };
+    ctx.print(`ralph ${ctx.actor}: iteration ${iteration} (${turn} of ${ctx.loops}, async)`);
+    const result = await runTurn(ctx, iteration, 'async', undefined);
+    if (!result.ok) return { turns: turn, failed: true };
+  }
+  return { turns: ctx.loops, failed: false };
+}
+
+async function runSync(ctx: Ctx): Promise<LoopSummary> {
+  const { git, branch, actor } = ctx;
+  await git.exclusive('recover', async () => {
+    const remote = await git.fetch(branch);
+    const unpushed = remote ? git.unpushed(branch) : [];
+    // A crash between the handoff commit and its push: push it now, do not redo the turn.
+    if (unpushed.some(isHandoffSubject)) {
+      ctx.print(`ralph ${actor}: found ${unpushed.length} unpushed commit(s) from an earlier run (${unpushed[0]}); pushing them`);
+      await pullOrRecover(ctx);
+      await git.push(branch, () => undefined);
+    }
+  });
+  let turns = 0;
+  let waitingSince = Date.now();
+  let lastWhy = '';
+  let lastHeartbeat = Date.now();
+  while (turns < ctx.loops) {
+    if (ctx.signal?.aborted) return { turns, failed: true };
+    await git.exclusive('pull', () => pullOrRecover(ctx));
+    const state = readState(ctx);
+    const now = new Date();
+    const decision = decideTurn(state, actor, now);
+    if (decision.kind === 'wait') {
+      const why = decision.expiredLease ?? decision.why;
+      if (why !== lastWhy) {
+        if (decision.expiredLease) ctx.print(`ralph ${actor}: LEASE EXPIRED: ${decision.expiredLease}`);
+        else if (ctx.verbose) ctx.print(`ralph ${actor}: ${decision.why}`);
+        lastWhy = why;
+      }
+      if (ctx.heartbeatMs !== undefined && Date.now() - lastHeartbeat >= ctx.heartbeatMs) {
+        ctx.print(`ralph ${actor}: still ${decision.why}; waited ${Math.round((Date.now() - waitingSince) / 1000)}s`);
+        lastHeartbeat = Date.now();
+      }
+      if (ctx.maxWaitMs !== undefined && Date.now() - waitingSince > ctx.maxWaitMs) {
+        throw new RalphError('RALPH_MAX_WAIT', `gave up after --max-wait-sec ${ctx.maxWaitMs / 1000}: it was ${state.expected_actor}'s turn (iteration ${state.iteration}, status ${state.status}) since ${state.last_update ?? 'an unknown time'}.`, { exitCode: 1 });
+      }
+      await sleep(ctx.pollMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+      continue;
+    }
+    turns++;
+    lastWhy = '';
+    if (decision.resume) ctx.print(`ralph ${actor}: resuming my own turn of iteration ${state.iteration} (status ${state.status} from an earlier run that stopped)`);
+    else if (ctx.verbose) ctx.print(`ralph ${actor}: my turn: iteration ${state.iteration}`);
+    const running = markRunning(state, actor, new Date(), ctx.leaseMs);
+    await commitState(ctx, running, runningSubject(running, actor));
+    const result = await runTurn(ctx, state.iteration, 'sync', running);
+    if (result.aborted) return { turns, failed: true };
+    const stamped = stampHandoff(running, actor, result.ok, result.workCommit, new Date());
+    await commitState(ctx, stamped, handoffSubject(stamped, actor, result.ok, result.workCommit));
+    ctx.print(`ralph ${actor}: handed off: ${handoffSubject(stamped, actor, result.ok, result.workCommit)}`);
+    if (!result.ok) return { turns, failed: true };
+    waitingSince = Date.now();
+  }
+  return { turns, failed: false };
+}
+
+function readLocalState(ctx: Ctx): SyncState | undefined {
+  try {
+    const parsed = parseSyncState(readFileSync(join(ctx.cwd, STATE_PATH), 'utf8'));
+    return 'problem' in parsed ? undefined : parsed;
+  } catch {
+    return undefined;
+  }
+}
+
+function readState(ctx: Ctx): SyncState {
+  const path = join(ctx.cwd, STATE_PATH);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new RalphError('RALPH_NO_SYNC_STATE', `${STATE_PATH} not found on branch ${ctx.branch}. Create it with \`ralph init --loops --start galph\`, commit and push it.`);
+  }
+  const parsed = parseSyncState(text);
+  if ('problem' in parsed) throw new RalphError('RALPH_BAD_SYNC_STATE', `${STATE_PATH} is not a valid sync state (${parsed.problem}); fix it by hand or with \`ralph stamp-handoff\`.`);
+  return parsed;
+}
+
+/** Writes, commits (that file only) and pushes the state; a rejected push is retried after a rebase and a re-check. */
+export async function commitState(ctx: Pick<Ctx, 'git' | 'branch' | 'cwd' | 'actor'>, state: SyncState, subject: string, push = true): Promise<void> {
+  const { git } = ctx;
+  await git.exclusive('handoff', async () => {
+    const path = join(ctx.cwd, STATE_PATH);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, formatSyncState(state));
+    await git.mutateOrThrow(['add', '--', STATE_PATH]);
+    await git.mutateOrThrow(['commit', '--quiet', '--no-verify', '-m', subject, '--', STATE_PATH], 'committing sync/state.json');
+    if (!push) return;
+    await git.push(ctx.branch, () => {
+      // After the rebase: the remote's history is below my commit. Did the other side move meanwhile?
+      const log = git.run(['log', '--format=%s', '-n', '1', 'HEAD~1', '--', STATE_PATH]).stdout.trim();
+      if (isHandoffSubject(log) && !log.includes(`actor=${ctx.actor}`)) return `the other side stamped the state meanwhile (${log}); rerun to re-read whose turn it is`;
+      return undefined;
+    });
+  });
+}
+
+/** `git pull` (fetch + rebase); galph first clears what blocks it, in the documented order. */
+async function pullOrRecover(ctx: Ctx): Promise<void> {
+  const { git, branch } = ctx;
+  let r = await git.pull(branch);
+  if (r.code === 0) return;
+  if (git.rebaseInProgress()) await git.mutate(['rebase', '--abort']);
+  const localChanges = /local changes|unstaged changes|uncommitted changes|would be overwritten|untracked working tree files/i.test(r.stderr);
+  if (localChanges && ctx.prepullRecovery) {
+    const steps: Array<[string, () => Promise<void>]> = [
+      ['submodule scrub', async () => {
+        await git.mutate(['submodule', 'sync', '--recursive']);
+        await git.mutate(['submodule', 'update', '--init', '--recursive', '--checkout', '--force']);
+      }],
+      ['tracked outputs auto-commit', () => autoCommit(ctx, 'pre-pull', { trackedOutputs: ctx.policies.trackedOutputs }).then(() => undefined)],
+      ['doc/meta whitelist auto-commit', () => autoCommit(ctx, 'pre-pull', { docs: ctx.policies.docs }).then(() => undefined)],
+    ];
+    for (const [name, step] of steps) {
+      ctx.print(`ralph ${ctx.actor}: pull blocked by local changes; trying ${name}`);
+      await step();
+      r = await git.pull(branch);
+      if (r.code === 0) return;
+      if (git.rebaseInProgress()) await git.mutate(['rebase', '--abort']);
+    }
+  }
+  const dirty = changedFiles(git).filter((f) => f.state !== 'untracked' && f.state !== 'ignored').map((f) => f.path);
+  throw new GitError(`git pull (fetch + rebase onto origin/${branch}) failed: ${r.stderr.trim()}${dirty.length ? `\nDirty paths: ${dirty.join(', ')}` : ''}\n`
+    + 'Resolve it by hand (commit, stash or move the changes), then rerun.');
+}
+
+/** The working tree's changes, for the auto-commit policies. */
+export function changedFiles(git: Git, withIgnored = false): ChangedFile[] {
+  const out = git.check(['status', '--porcelain=v1', '-z', '--untracked-files=all', ...(withIgnored ? ['--ignored=matching'] : [])]);
+  const parts = out.split('\0');
+  const files: ChangedFile[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const entry = parts[i]!;
+    if (entry.length < 4) continue;
+    const xy = entry.slice(0, 2);
+    const path = entry.slice(3);
+    if (xy[0] === 'R' || xy[0] === 'C') i++; // the rename's source follows
+    if (path.endsWith('/')) continue; // a whole ignored directory
+    const state = xy === '??' ? 'untracked' : xy === '!!' ? 'ignored' : xy.includes('D') ? 'deleted' : xy[0] === 'A' ? 'added' : 'modified';
+    let bytes = 0;
+    if (state !== 'deleted') {
+      try { bytes = statSync(join(git.cwd, path)).size; } catch { /* vanished */ }
+    }
+    files.push({ path, state, bytes });
+  }
+  return files;
+}
+
+/** Applies the policies: one commit per policy that has files. Returns the plan (violations included). */
+async function autoCommit(ctx: Ctx, why: string, policies: PolicyOptions): Promise<CommitPlan> {
+  const { git } = ctx;
+  const plan = planAutoCommit(changedFiles(git, policies.reports?.forceAdd === true), policies);
+  const groups: Array<[string, string[]]> = [['tracked outputs', plan.trackedOutputs], ['docs', plan.docs], ['reports', plan.reports]];
+  for (const [name, paths] of groups) {
+    if (paths.length === 0) continue;
+    const force = paths.filter((p) => plan.forceAdd.includes(p));
+    const normal = paths.filter((p) => !plan.forceAdd.includes(p));
+    if (normal.length) await git.mutateOrThrow(['add', '-A', '--', ...normal]);
+    if (force.length) await git.mutateOrThrow(['add', '-f', '--', ...force]);
+    await git.mutateOrThrow(['commit', '--quiet', '--no-verify', '-m', `ralph ${ctx.actor}: auto-commit ${name} (${why})`, '--', ...paths], `auto-committing ${name}`);
+    ctx.print(`ralph ${ctx.actor}: auto-committed ${name}: ${paths.join(', ')}`);
+  }
+  for (const s of plan.skipped) ctx.print(`ralph ${ctx.actor}: not auto-committed: ${s.path}: ${s.why}`);
+  return plan;
+}
+
+interface TurnResult {
+  ok: boolean;
+  aborted: boolean;
+  workCommit: string;
+}
+
+/** One turn: run the agent (lease renewed meanwhile), auto-commit, write the log and the summary. */
+async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', running: SyncState | undefined): Promise<TurnResult> {
+  const { git, actor } = ctx;
+  const startedAt = new Date();
+  const names = iterationFiles(ctx.branch, actor, iteration, startedAt, ctx.promptName);
+  const logPath = join(ctx.logdir, names.log);
+  mkdirSync(dirname(logPath), { recursive: true });
+  const log: Logger = fileLogger(logPath);
+  const say = (line: string) => { log.info(line); ctx.print(line); };
+  const before = git.headShort();
+  let renewal: NodeJS.Timeout | undefined;
+  let renewing: Promise<void> = Promise.resolve();
+  try {
+    say(`ralph ${actor}: iteration ${iteration} on ${ctx.branch} (${mode}), prompt ${relative(ctx.cwd, ctx.promptPath) || ctx.promptPath}`);
+    const prompt = readPrompt(ctx.promptPath);
+    const invocation = ctx.agent.invocation({
+      task: { id: `${actor}-${iteration}`, type: actor, data: { iteration, branch: ctx.branch }, attempt: 1 },
+      prompt, promptFile: ctx.promptPath, workerId: 0, stateDir: ctx.cwd, cwd: ctx.cwd,
+    });
+    Object.assign(invocation.env, { RALPH_ACTOR: actor, RALPH_ITERATION: String(iteration), RALPH_BRANCH: ctx.branch });
+    if (running) {
+      // The lease is renewed while the agent runs, so the other side can tell a long turn from a dead one.
+      let state = running;
+      renewal = setInterval(() => {
+        renewing = renewing.then(async () => {
+          state = renewLease(state, new Date(), ctx.leaseMs);
+          try {
+            await renewRemoteLease(ctx, state);
+            if (ctx.verbose) say(`ralph ${actor}: lease renewed until ${state.lease_expires_at}`);
+          } catch (error) {
+            say(`ralph ${actor}: could not renew the lease: ${errorMessage(error)}`);
+          }
+        });
+      }, Math.max(1000, Math.floor(ctx.leaseMs / 3)));
+    }
+    const output = await runProcess(invocation, {
+      graceMs: ctx.graceMs,
+      ...(ctx.agentTimeoutMs === undefined ? {} : { timeoutMs: ctx.agentTimeoutMs }),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onLine: (_stream, line) => { log.info(line); ctx.print(line); },
+    });
+    if (renewal) clearInterval(renewal);
+    renewal = undefined;
+    await renewing;
+    const parsed = ctx.agent.parse(output);
+    if (output.interrupted) {
+      say(`ralph ${actor}: interrupted; the turn stays mine (${running ? `state ${running.status}` : 'async'}) and is resumed when I am restarted`);
+      return { ok: false, aborted: true, workCommit: before };
+    }
+    let ok = parsed.ok;
+    let error = parsed.error;
+    if (!ok) say(`ralph ${actor}: agent failed: ${error ?? 'unknown'}`);
+    // Publish what the agent left, by policy. Anything else dirty aborts the handoff.
+    const plan = await git.exclusive('auto-commit', () => autoCommit(ctx, `${actor} iteration ${iteration}`, ctx.policies));
+    const after = git.headShort();
+    const commits = before === after ? [] : git.check(['log', '--format=%h %s', `${before}..${after}`]).split('\n').filter(Boolean);
+    const filesChanged = before === after ? [] : git.check(['diff', '--name-only', before, after]).split('\n').filter(Boolean);
+    const summaryPath = join(ctx.logdir, names.summary);
+    const writeSummary = () => {
+      mkdirSync(dirname(summaryPath), { recursive: true });
+      writeFileSync(summaryPath, renderSummary({
+        actor, iteration, branch: ctx.branch, mode, prompt: ctx.promptName, startedAt, endedAt: new Date(), exitCode: output.exitCode, signal: output.signal,
+        timedOut: output.timedOut, ok, ...(error ? { error } : {}), commits, filesChanged, finding: parsed.finding, log: logPath,
+      }));
+    };
+    if (plan.violations.length > 0) {
+      ok = false;
+      error = `dirty tracked file(s) outside every auto-commit policy: ${plan.violations.join(', ')}`;
+      writeSummary();
+      say(`ralph ${actor}: handoff aborted: ${error}`);
+      throw new RalphError('RALPH_DIRTY_TREE', `handoff aborted, state not changed: ${error}. Commit or revert them (or widen --autocommit-whitelist), then rerun; the turn is resumed.`, { exitCode: 1 });
+    }
+    writeSummary();
+    say(`ralph ${actor}: iteration ${iteration} ${ok ? 'done' : 'failed'}; ${commits.length} commit(s); summary ${summaryPath}`);
+    return { ok, aborted: false, workCommit: after };
+  } finally {
+    if (renewal) clearInterval(renewal);
+    log.close();
+  }
+}
+
+/** Lease renewal: only sync/state.json is committed; local work in progress is kept through a rebase. */
+async function renewRemoteLease(ctx: Ctx, state: SyncState): Promise<void> {
+  const { git } = ctx;
+  await git.exclusive('lease', async () => {
+    const path = join(ctx.cwd, STATE_PATH);
+    writeFileSync(path, formatSyncState(state));
+    await git.mutateOrThrow(['commit', '--quiet', '--no-verify', '-m', runningSubject(state, ctx.actor), '--', STATE_PATH], 'committing the lease');
+    const r = await git.mutate(['push', '--quiet', 'origin', `HEAD:${ctx.branch}`]);
+    if (r.code !== 0) throw new GitError(`push of the renewed lease failed: ${r.stderr.trim()}`);
+  });
+}

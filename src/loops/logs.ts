@@ -1,0 +1,81 @@
+import type { Actor } from './sync-state.js';
+
+/** `feature/x` → `feature-x`: the directory of a branch's logs. */
+export function branchSlug(branch: string): string {
+  return branch.replace(/\//g, '-');
+}
+
+/** `YYYYMMDD_HHMMSS` in UTC. */
+export function stamp(at: Date): string {
+  const iso = at.toISOString();
+  return `${iso.slice(0, 10).replace(/-/g, '')}_${iso.slice(11, 19).replace(/:/g, '')}`;
+}
+
+/**
+ * The naming contract (relative to --logdir):
+ *   <branch>/galph/iter-00017_YYYYMMDD_HHMMSS.log
+ *   <branch>/ralph/iter-00017_YYYYMMDD_HHMMSS_<prompt>.log
+ *   <branch>/galph-summaries/iter-00017_YYYYMMDD_HHMMSS-summary.md   (and ralph-summaries/)
+ */
+export function iterationFiles(branch: string, actor: Actor, iteration: number, at: Date, prompt: string): { log: string; summary: string } {
+  const base = `iter-${String(iteration).padStart(5, '0')}_${stamp(at)}`;
+  const dir = branchSlug(branch);
+  return {
+    log: `${dir}/${actor}/${base}${actor === 'ralph' ? `_${prompt}` : ''}.log`,
+    summary: `${dir}/${actor}-summaries/${base}-summary.md`,
+  };
+}
+
+export interface IterationSummary {
+  actor: Actor;
+  iteration: number;
+  branch: string;
+  mode: 'sync' | 'async';
+  prompt: string;
+  startedAt: Date;
+  endedAt: Date;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  ok: boolean;
+  error?: string;
+  commits: string[];
+  filesChanged: string[];
+  finding: string;
+  log: string;
+}
+
+/** The markdown summary beside an iteration's log. Pure. */
+export function renderSummary(s: IterationSummary): string {
+  const seconds = ((s.endedAt.getTime() - s.startedAt.getTime()) / 1000).toFixed(1);
+  const exit = s.timedOut ? `timed out (--agent-timeout)${s.signal ? `, ${s.signal}` : ''}` : s.signal ? `killed by ${s.signal}` : `exit ${s.exitCode ?? 'unknown'}`;
+  const lines = [
+    `# ${s.actor} iteration ${s.iteration}`,
+    '',
+    `- actor: ${s.actor}`,
+    `- iteration: ${s.iteration}`,
+    `- branch: ${s.branch}`,
+    `- mode: ${s.mode}`,
+    `- prompt: ${s.prompt}`,
+    `- started: ${s.startedAt.toISOString()}`,
+    `- ended: ${s.endedAt.toISOString()}`,
+    `- duration: ${seconds}s`,
+    `- exit status: ${exit}`,
+    `- result: ${s.ok ? 'ok' : 'fail'}${s.error ? ` (${s.error.split('\n')[0]})` : ''}`,
+    `- log: ${s.log}`,
+    '',
+    '## Commits',
+    '',
+    ...(s.commits.length ? s.commits.map((c) => `- ${c}`) : ['(none)']),
+    '',
+    '## Files changed',
+    '',
+    ...(s.filesChanged.length ? s.filesChanged.map((f) => `- ${f}`) : ['(none)']),
+    '',
+    '## Finding',
+    '',
+    s.finding || '(none)',
+    '',
+  ];
+  return lines.join('\n');
+}

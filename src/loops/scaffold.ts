@@ -1,0 +1,93 @@
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { STATE_PATH, formatSyncState, initialState } from './sync-state.js';
+import type { Actor } from './sync-state.js';
+
+const CLI_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'bin.js');
+
+/** A path as one single-quoted shell word. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function wrapper(command: 'supervisor' | 'loop', what: string): string {
+  return `#!/bin/sh
+# ${what}. Every argument is passed on: ./${command === 'supervisor' ? 'supervisor' : 'loop'}.sh --help
+# Runs the installed ralph with the Node that installed it; RALPH_NODE overrides that Node.
+exec "\${RALPH_NODE:-${process.execPath.replace(/(["\\$`])/g, '\\$1')}}" ${shellQuote(CLI_PATH)} ${command} "$@"
+`;
+}
+
+const SUPERVISOR_PROMPT = `# Supervisor (galph)
+
+You supervise an engineer agent ("ralph") who works on this repository in turns with you.
+
+1. Read \`input.md\` (your last instructions), \`galph_memory.md\` if it exists, and the engineer's latest
+   commits (\`git log -n 10 --stat\`).
+2. Decide the single most valuable next step.
+3. Rewrite \`input.md\` with precise instructions for the engineer: the goal, the files involved, how to
+   check the result. Keep notes for yourself in \`galph_memory.md\`.
+4. Do not change source code yourself.
+
+End your answer with one line: \`FINDINGS: <one-paragraph summary of what you asked for and why>\`.
+`;
+
+const MAIN_PROMPT = `# Engineer (ralph)
+
+Read \`input.md\`: it holds the supervisor's instructions for this turn. Do exactly that work in this
+repository, run the checks it names, and commit your changes with a clear message (\`git commit\`).
+Do not edit \`input.md\` or \`sync/state.json\`.
+
+End your answer with one line: \`FINDINGS: <one-paragraph summary of what you did and what remains>\`.
+`;
+
+const DEBUG_PROMPT = `# Engineer (ralph), debugging
+
+Read \`input.md\`: it names a behaviour that differs from the reference (a parity or trace problem).
+Reproduce it, trace both sides to the first point where they diverge, fix the cause, add a test that
+fails without the fix, and commit.
+
+End your answer with one line: \`FINDINGS: <where they diverged, the fix, the test>\`.
+`;
+
+const INPUT = `# Instructions for the engineer
+
+(The supervisor rewrites this file every turn.)
+`;
+
+export interface ScaffoldResult {
+  written: string[];
+  kept: string[];
+}
+
+/** `ralph init --loops`: wrappers, prompts, input.md, sync/state.json, logs/ ignored. Existing files are kept. */
+export function scaffoldLoops(root: string, start: Actor, now = new Date()): ScaffoldResult {
+  const result: ScaffoldResult = { written: [], kept: [] };
+  const files: Array<[string, string, boolean]> = [
+    ['supervisor.sh', wrapper('supervisor', 'The supervisor ("galph")'), true],
+    ['loop.sh', wrapper('loop', 'The engineer ("ralph")'), true],
+    ['prompts/supervisor.md', SUPERVISOR_PROMPT, false],
+    ['prompts/main.md', MAIN_PROMPT, false],
+    ['prompts/debug.md', DEBUG_PROMPT, false],
+    ['input.md', INPUT, false],
+    [STATE_PATH, formatSyncState(initialState(start, now)), false],
+  ];
+  for (const [name, text, executable] of files) {
+    const path = join(root, name);
+    if (existsSync(path)) { result.kept.push(name); continue; }
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text, { flag: 'wx' });
+    if (executable) chmodSync(path, 0o755);
+    result.written.push(name);
+  }
+  const gitignore = join(root, '.gitignore');
+  const ignored = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
+  if (!ignored.split('\n').some((l) => ['logs/', 'logs', '/logs', '/logs/'].includes(l.trim()))) {
+    appendFileSync(gitignore, `${ignored === '' || ignored.endsWith('\n') ? '' : '\n'}logs/\n`);
+    result.written.push('.gitignore (logs/)');
+  } else {
+    result.kept.push('.gitignore');
+  }
+  return result;
+}

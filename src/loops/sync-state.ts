@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/** The supervisor ("galph") and the engineer ("ralph"). */
+export type Actor = 'galph' | 'ralph';
+export const ACTORS: readonly Actor[] = ['galph', 'ralph'];
+export const other = (actor: Actor): Actor => (actor === 'galph' ? 'ralph' : 'galph');
+
+export type SyncStatus = 'idle' | 'running-galph' | 'waiting-ralph' | 'running-ralph' | 'complete' | 'failed';
+
+const stateSchema = z.object({
+  iteration: z.number().int().min(0),
+  expected_actor: z.enum(['galph', 'ralph']),
+  status: z.enum(['idle', 'running-galph', 'waiting-ralph', 'running-ralph', 'complete', 'failed']),
+  last_update: z.string().nullable().optional(),
+  lease_expires_at: z.string().nullable().optional(),
+  galph_commit: z.string().nullable().optional(),
+  ralph_commit: z.string().nullable().optional(),
+}).passthrough();
+
+/** `sync/state.json`: whose turn it is, committed and pushed between the two machines. */
+export interface SyncState {
+  iteration: number;
+  expected_actor: Actor;
+  status: SyncStatus;
+  last_update: string | null;
+  lease_expires_at: string | null;
+  galph_commit: string | null;
+  ralph_commit: string | null;
+}
+
+export const STATE_PATH = 'sync/state.json';
+
+/** Parses the state file's text, or says what is wrong with it. Pure. */
+export function parseSyncState(text: string): SyncState | { problem: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { problem: `not JSON (${(error as Error).message})` };
+  }
+  const parsed = stateSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { problem: `${issue.path.join('.') || 'the file'}: ${issue.message}` };
+  }
+  const s = parsed.data;
+  return {
+    iteration: s.iteration, expected_actor: s.expected_actor, status: s.status,
+    last_update: s.last_update ?? null, lease_expires_at: s.lease_expires_at ?? null,
+    galph_commit: s.galph_commit ?? null, ralph_commit: s.ralph_commit ?? null,
+  };
+}
+
+export function formatSyncState(state: SyncState): string {
+  return `${JSON.stringify(state, null, 2)}\n`;
+}
+
+export function initialState(start: Actor, now: Date): SyncState {
+  return { iteration: 1, expected_actor: start, status: 'idle', last_update: now.toISOString(), lease_expires_at: null, galph_commit: null, ralph_commit: null };
+}
+
+/** What an actor should do on seeing a state. */
+export type TurnDecision =
+  | { kind: 'run'; resume: boolean }
+  | { kind: 'wait'; why: string; expiredLease?: string };
+
+/**
+ * Whose turn is it? Mine when the state expects me and is not another actor's running turn. A state
+ * saying `running-<me>` is my own turn that I (or a crashed earlier me) started: resume it. A waiting
+ * actor is told plainly when the other side's lease has expired. Pure.
+ */
+export function decideTurn(state: SyncState, me: Actor, now: Date): TurnDecision {
+  const them = other(me);
+  if (state.status === `running-${me}`) return { kind: 'run', resume: true };
+  if (state.expected_actor === me && state.status !== `running-${them}`) {
+    // Ralph's failed turn is retried by a restarted ralph; galph's likewise.
+    return { kind: 'run', resume: false };
+  }
+  const why = `waiting for ${them} (iteration ${state.iteration}, status ${state.status}, since ${state.last_update ?? 'unknown'})`;
+  if (state.status === `running-${them}` && state.lease_expires_at !== null && Date.parse(state.lease_expires_at) < now.getTime()) {
+    return {
+      kind: 'wait', why,
+      expiredLease: `${them}'s turn (iteration ${state.iteration}) started at ${state.last_update ?? 'an unknown time'} and its lease expired at ${state.lease_expires_at}: `
+        + `${them} stopped renewing it (crashed, killed or disconnected). Restart ${them === 'galph' ? '`ralph supervisor`' : '`ralph loop`'} on ${them}'s machine `
+        + `with the same flags; it resumes its turn. To give up that turn instead: \`ralph stamp-handoff ${them} fail\`.`,
+    };
+  }
+  return { kind: 'wait', why };
+}
+
+/** The state while `me` runs its turn, with a lease other machines can check. Pure. */
+export function markRunning(state: SyncState, me: Actor, now: Date, leaseMs: number): SyncState {
+  return { ...state, status: `running-${me}`, expected_actor: me, last_update: now.toISOString(), lease_expires_at: new Date(now.getTime() + leaseMs).toISOString() };
+}
+
+export function renewLease(state: SyncState, now: Date, leaseMs: number): SyncState {
+  return { ...state, lease_expires_at: new Date(now.getTime() + leaseMs).toISOString() };
+}
+
+/**
+ * The state after `me` finished its turn: galph hands over at the same iteration; ralph's success
+ * hands back and increments the iteration; a failure stays with its actor, no increment. Pure.
+ */
+export function stampHandoff(state: SyncState, me: Actor, ok: boolean, commit: string, now: Date): SyncState {
+  // The turn's lease ends with the handoff.
+  const base = { ...state, last_update: now.toISOString(), lease_expires_at: now.toISOString(), [`${me}_commit`]: commit } as SyncState;
+  if (!ok) return { ...base, expected_actor: me, status: 'failed' };
+  if (me === 'galph') return { ...base, expected_actor: 'ralph', status: 'waiting-ralph' };
+  return { ...base, expected_actor: 'galph', status: 'complete', iteration: state.iteration + 1 };
+}
+
+/** `[SYNC i=<iteration>] actor=<who> → next=<who> status=<ok|fail> <sha>` of the stamped state. */
+export function handoffSubject(stamped: SyncState, me: Actor, ok: boolean, workCommit: string): string {
+  return `[SYNC i=${stamped.iteration}] actor=${me} → next=${stamped.expected_actor} status=${ok ? 'ok' : 'fail'} ${workCommit}`.trimEnd();
+}
+
+export function runningSubject(state: SyncState, me: Actor): string {
+  return `[SYNC i=${state.iteration}] actor=${me} status=running lease=${state.lease_expires_at}`;
+}
+
+/** Is `subject` a handoff commit (for recovery after a crash between commit and push)? */
+export function isHandoffSubject(subject: string): boolean {
+  return /^\[SYNC i=\d+\] actor=(galph|ralph) (→ next=|status=running)/.test(subject);
+}

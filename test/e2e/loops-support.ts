@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ralph as runRalph, startRalph, tempDir } from '../helpers.js';
+
+/** git with an argument array in `cwd`; returns trimmed stdout. */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' } }).trim();
+}
+
+export interface Setup {
+  root: string;
+  remote: string;
+  a: string;
+  b: string;
+  agents: string;
+}
+
+function configure(repo: string, name: string): void {
+  git(repo, 'config', 'user.name', name);
+  git(repo, 'config', 'user.email', `${name}@example.com`);
+  git(repo, 'config', 'commit.gpgsign', 'false');
+}
+
+/** A bare remote on disk and two clones (A: supervisor, B: engineer) of a repository set up by `ralph init --loops`. */
+export async function twoClones(start: 'galph' | 'ralph' = 'galph', branch = 'main'): Promise<Setup> {
+  const root = tempDir('ralph-loops-');
+  const remote = join(root, 'remote.git');
+  git(root, 'init', '--quiet', '--bare', '-b', branch, remote);
+  const a = join(root, 'a');
+  git(root, 'clone', '--quiet', remote, a);
+  configure(a, 'galph');
+  git(a, 'checkout', '--quiet', '-b', branch);
+  writeFileSync(join(a, 'README.md'), '# project\n');
+  const init = await runRalph(['init', '--loops', '--start', start], { cwd: a });
+  if (init.code !== 0) throw new Error(`init --loops failed: ${init.stderr}`);
+  git(a, 'add', '-A');
+  git(a, 'commit', '--quiet', '-m', 'set up the loops');
+  git(a, 'push', '--quiet', 'origin', `HEAD:${branch}`);
+  const b = join(root, 'b');
+  git(root, 'clone', '--quiet', '-b', branch, remote, b);
+  configure(b, 'ralph');
+  const agents = join(root, 'agents');
+  mkdirSync(agents);
+  writeAgent(agents, 'galph.sh', `
+echo "galph iteration $RALPH_ITERATION on $RALPH_BRANCH" >> input.md
+mkdir -p reports && echo "report $RALPH_ITERATION" > "reports/galph-$RALPH_ITERATION.md"
+echo "FINDINGS: asked for step $RALPH_ITERATION"`);
+  writeAgent(agents, 'ralph.sh', `
+mkdir -p work && echo "done $RALPH_ITERATION" > "work/ralph-$RALPH_ITERATION.txt"
+git add work && git commit --quiet -m "ralph: step $RALPH_ITERATION"
+echo "FINDINGS: did step $RALPH_ITERATION"`);
+  return { root, remote, a, b, agents };
+}
+
+export function writeAgent(dir: string, name: string, body: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, `#!/bin/sh\nset -e\n${body.trim()}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+export const FAST = ['--poll-interval', '0.2', '--grace', '1'];
+
+export { runRalph, startRalph };
