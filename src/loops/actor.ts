@@ -1,11 +1,14 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentAdapter } from '../agents/agent.js';
 import { runProcess } from '../agents/run-process.js';
 import { RalphError, errorMessage } from '../errors.js';
 import { Git, GitError } from '../git/git.js';
+import { isAlive } from '../store/process.js';
 import { fileLogger } from '../worker/log.js';
+import { CLAIM_ENV, processesWithToken } from '../worker/reaper.js';
 import type { Logger } from '../worker/log.js';
 import { iterationFiles, renderSummary } from './logs.js';
 import { planAutoCommit } from './policies.js';
@@ -59,6 +62,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopSummary> {
   }
   readPrompt(options.promptPath); // a missing prompt is an error before anything else happens
   const ctx = { ...options, branch, git };
+  killLeftoverAgent(ctx);
   return options.syncViaGit ? runSync(ctx) : runAsync(ctx);
 }
 
@@ -274,7 +278,9 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
       task: { id: `${actor}-${iteration}`, type: actor, data: { iteration, branch: ctx.branch }, attempt: 1 },
       prompt, promptFile: ctx.promptPath, workerId: 0, stateDir: ctx.cwd, cwd: ctx.cwd,
     });
-    Object.assign(invocation.env, { RALPH_ACTOR: actor, RALPH_ITERATION: String(iteration), RALPH_BRANCH: ctx.branch });
+    const token = randomBytes(9).toString('base64url');
+    Object.assign(invocation.env, { RALPH_ACTOR: actor, RALPH_ITERATION: String(iteration), RALPH_BRANCH: ctx.branch, [CLAIM_ENV]: token });
+    writeFileSync(agentRecord(ctx), `${JSON.stringify({ pid: process.pid, token, iteration, started_at: startedAt.toISOString() })}\n`);
     if (running) {
       // The lease is renewed while the agent runs, so the other side can tell a long turn from a dead one.
       let state = running;
@@ -298,6 +304,7 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
     });
     if (renewal) clearInterval(renewal);
     renewal = undefined;
+    rmSync(agentRecord(ctx), { force: true });
     await renewing;
     const parsed = ctx.agent.parse(output);
     if (output.interrupted) {
@@ -334,6 +341,35 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
     if (renewal) clearInterval(renewal);
     log.close();
   }
+}
+
+/** Where a running agent is recorded, so that a restarted loop can stop one its crashed predecessor left. */
+function agentRecord(ctx: Ctx): string {
+  return join(ctx.git.gitDir, `ralph-${ctx.actor}-agent.json`);
+}
+
+/**
+ * A loop killed mid-turn leaves its agent running in its own process group. Before the turn is
+ * resumed, that agent is killed (found by the token in its environment), so that two agents never
+ * work on one turn.
+ */
+function killLeftoverAgent(ctx: Ctx): void {
+  let record: { pid: number; token: string; iteration: number };
+  try {
+    record = JSON.parse(readFileSync(agentRecord(ctx), 'utf8'));
+  } catch {
+    return;
+  }
+  if (record.pid !== process.pid && isAlive(record.pid)) {
+    throw new RalphError('RALPH_LOOP_RUNNING', `another ${ctx.actor === 'galph' ? 'supervisor' : 'loop'} (pid ${record.pid}) is running its agent in this clone; stop it first.`, { exitCode: 1 });
+  }
+  for (const target of processesWithToken(record.token)) {
+    try {
+      process.kill(target, 'SIGKILL');
+      ctx.print(`ralph ${ctx.actor}: killed the agent left running by a crashed earlier run (iteration ${record.iteration}, ${target < 0 ? `process group ${-target}` : `pid ${target}`})`);
+    } catch { /* already gone */ }
+  }
+  rmSync(agentRecord(ctx), { force: true });
 }
 
 /** Lease renewal: only sync/state.json is committed; local work in progress is kept through a rebase. */

@@ -33,14 +33,7 @@ export function reapStale(tx: Transaction, ctx: ReapContext, paths: StatePaths, 
  * included) and their process groups.
  */
 export function killReaped(paths: StatePaths, workerId: number, token: string | undefined, log?: Logger): void {
-  const groups = new Set<number>();
-  if (token !== undefined && process.platform === 'linux') {
-    for (const pid of processesWithEnv(`${CLAIM_ENV}=${token}`)) {
-      groups.add(pid);
-      const pgid = processGroupOf(pid);
-      if (pgid !== undefined && pgid > 1) groups.add(-pgid);
-    }
-  }
+  const groups = token !== undefined ? processesWithToken(token) : new Set<number>();
   // Elsewhere, the process group the dead worker recorded (a pid that may have been reused since,
   // which is why Linux goes by the token only).
   if (process.platform !== 'linux') {
@@ -55,6 +48,18 @@ export function killReaped(paths: StatePaths, workerId: number, token: string | 
       log?.info(`killed orphaned agent ${target < 0 ? `process group ${-target}` : `process ${target}`} of worker ${workerId}`);
     } catch { /* already gone */ }
   }
+}
+
+/** On Linux: every process carrying the token in its environment, and their process groups (as negative numbers). */
+export function processesWithToken(token: string): Set<number> {
+  const groups = new Set<number>();
+  if (process.platform !== 'linux') return groups;
+  for (const pid of processesWithEnv(`${CLAIM_ENV}=${token}`)) {
+    groups.add(pid);
+    const pgid = processGroupOf(pid);
+    if (pgid !== undefined && pgid > 1) groups.add(-pgid);
+  }
+  return groups;
 }
 
 function processesWithEnv(entry: string): number[] {
