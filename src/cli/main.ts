@@ -4,6 +4,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerInit } from './commands/init.js';
 import { registerLoops } from './commands/loops.js';
 import { registerStampHandoff } from './commands/stamp-handoff.js';
+import { registerTailLogs } from './commands/tail-logs.js';
 import { registerQueue } from './commands/queue.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
@@ -19,12 +20,14 @@ export function createProgram(setExit: (code: ExitCode) => void): Command {
   const program = new Command('ralph')
     .description('Run autonomous AI coding agents unattended and in parallel, safely. A plain-file queue under '
       + '.ralph/ feeds N worker processes; each claims one task at a time under a lock, runs an agent, records a '
-      + 'short finding, and claims the next.')
+      + 'short finding, and claims the next. Or: a supervisor (galph) and an engineer (ralph) agent take turns on one '
+      + 'repository, locally or on two machines through sync/state.json on a shared git branch.')
     .addHelpText('after', `
 Quick start:
   $ ralph init                                   # .ralph/ and an example tasks.json
   $ ralph run --tasks tasks.json --workers 4 --agent-cmd './my-agent.sh'
   $ ralph status                                 # from another terminal while it runs
+  $ ralph init --loops && ./supervisor.sh --sync-via-git --branch main --agent-cmd 'claude -p'   # the loops
 
 Exit codes: 0 success, 1 some tasks failed or are unfinished, 2 bad usage or input, 129/130/143 interrupted.
 Run \`ralph <command> --help\` for each command's options.`)
@@ -32,7 +35,7 @@ Run \`ralph <command> --help\` for each command's options.`)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `ralph: ${text}` : text) });
-  for (const register of [registerInit, registerRun, registerWorker, registerStatus, registerReport, registerQueue, registerDoctor, registerUnlock, registerLoops, registerStampHandoff]) {
+  for (const register of [registerInit, registerRun, registerWorker, registerStatus, registerReport, registerQueue, registerDoctor, registerUnlock, registerLoops, registerStampHandoff, registerTailLogs]) {
     register(program, setExit);
   }
   program.commands.forEach((command) => command.exitOverride());
