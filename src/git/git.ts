@@ -79,7 +79,7 @@ export class Git {
     const deadline = Date.now() + INDEX_LOCK_WAIT_MS;
     let delay = 50;
     for (;;) {
-      await this.clearStaleIndexLock();
+      this.clearStaleIndexLock();
       const r = this.run(args);
       if (r.code === 0 || !/index\.lock/.test(r.stderr)) return r;
       if (Date.now() >= deadline) {
@@ -91,15 +91,19 @@ export class Git {
     }
   }
 
-  private async clearStaleIndexLock(): Promise<void> {
+  /** Removes an index.lock left by a git that crashed; returns what it did, for the log. */
+  clearStaleIndexLock(): string | undefined {
     const lock = join(this.gitDir, 'index.lock');
     try {
       const age = Date.now() - statSync(lock).mtimeMs;
       if (age >= STALE_INDEX_LOCK_MS) {
         unlinkSync(lock);
-        this.log(`removed a stale ${lock} (${Math.round(age / 1000)}s old, left by a git that crashed)`);
+        const message = `removed a stale ${lock} (${Math.round(age / 1000)}s old, left by a git that crashed)`;
+        this.log(message);
+        return message;
       }
     } catch { /* no lock */ }
+    return undefined;
   }
 
   async mutateOrThrow(args: string[], what?: string): Promise<string> {
@@ -129,6 +133,39 @@ export class Git {
     throw new GitError(`git fetch origin ${branch} failed: ${r.stderr.trim()}. Check the remote (git remote -v) and your network or credentials.`);
   }
 
+  /**
+   * Pushes a commit that changes one file on top of origin/<branch>, without touching HEAD, the
+   * index or the working tree (a temporary index): for the lease, while an agent works in this tree.
+   * Returns false when the remote moved (the push was rejected).
+   */
+  async pushFileChange(branch: string, path: string, content: string, subject: string): Promise<boolean> {
+    const tip = this.check(['rev-parse', `origin/${branch}`]).trim();
+    const index = join(this.gitDir, `ralph-lease-${process.pid}.index`);
+    const env = { GIT_INDEX_FILE: index };
+    try {
+      const blob = this.runWith(['hash-object', '-w', '--stdin'], env, content).trim();
+      this.runWith(['read-tree', tip], env);
+      this.runWith(['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], env);
+      const tree = this.runWith(['write-tree'], env).trim();
+      const commit = this.runWith(['commit-tree', tree, '-p', tip, '-m', subject], env).trim();
+      const r = this.run(['push', '--quiet', 'origin', `${commit}:refs/heads/${branch}`]);
+      if (r.code === 0) return true;
+      if (/rejected|fetch first|non-fast-forward/i.test(r.stderr)) return false;
+      throw new GitError(`git push origin ${commit}:${branch} failed: ${r.stderr.trim()}`);
+    } finally {
+      try { unlinkSync(index); } catch { /* not created */ }
+    }
+  }
+
+  private runWith(args: string[], env: Record<string, string>, input?: string): string {
+    const result = spawnSync('git', args, {
+      cwd: this.cwd, encoding: 'utf8', input,
+      env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', ...env },
+    });
+    if (result.status !== 0) throw new GitError(`git ${args[0]} failed: ${(result.stderr ?? result.error?.message ?? '').trim()}`);
+    return result.stdout;
+  }
+
   /** Commits on HEAD that origin/<branch> does not have. */
   unpushed(branch: string): string[] {
     const r = this.run(['log', '--format=%s', `origin/${branch}..HEAD`]);
@@ -136,20 +173,20 @@ export class Git {
   }
 
   /** Brings HEAD up to origin/<branch>: fast-forward, or rebase local commits onto it. */
-  async pull(branch: string): Promise<GitResult> {
+  async pull(branch: string, options: { autostash?: boolean } = {}): Promise<GitResult> {
     if (this.rebaseInProgress()) {
       this.log('aborting a rebase left in progress by an earlier run');
       await this.mutate(['rebase', '--abort']);
     }
     if (!(await this.fetch(branch))) return { code: 0, stdout: '', stderr: '' };
-    return this.mutate(['rebase', '--quiet', `origin/${branch}`]);
+    return this.mutate(['rebase', '--quiet', ...(options.autostash ? ['--autostash'] : []), `origin/${branch}`]);
   }
 
   /**
    * `git push origin HEAD:<branch>`, never forced. A rejected push fetches, rebases onto the
    * remote, lets `recheck` veto (is it still my turn?), and tries again, a bounded number of times.
    */
-  async push(branch: string, recheck: () => string | undefined): Promise<void> {
+  async push(branch: string, recheck: () => string | undefined, options: { autostash?: boolean } = {}): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const r = await this.mutate(['push', '--quiet', 'origin', `HEAD:${branch}`]);
       if (r.code === 0) return;
@@ -158,7 +195,7 @@ export class Git {
         throw new GitError(`git push origin HEAD:${branch} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${r.stderr.trim()}`);
       }
       this.log(`push rejected (the other side pushed first); fetching and rebasing, attempt ${attempt + 1} of ${PUSH_ATTEMPTS}`);
-      const rebased = await this.pull(branch);
+      const rebased = await this.pull(branch, options);
       if (rebased.code !== 0) {
         await this.mutate(['rebase', '--abort']);
         throw new GitError(`the remote moved and my commits do not rebase onto it: ${rebased.stderr.trim()}. Nothing was forced; resolve by hand (git pull --rebase origin ${branch}) and rerun.`);

@@ -166,7 +166,10 @@ function readState(ctx: Ctx): SyncState {
 }
 
 /** Writes, commits (that file only) and pushes the state; a rejected push is retried after a rebase and a re-check. */
-export async function commitState(ctx: Pick<Ctx, 'git' | 'branch' | 'cwd' | 'actor'>, state: SyncState, subject: string, push = true): Promise<void> {
+export async function commitState(
+  ctx: Pick<Ctx, 'git' | 'branch' | 'cwd' | 'actor'>, state: SyncState, subject: string,
+  { push = true, autostash = false, recheck = true }: { push?: boolean; autostash?: boolean; recheck?: boolean } = {},
+): Promise<void> {
   const { git } = ctx;
   await git.exclusive('handoff', async () => {
     const path = join(ctx.cwd, STATE_PATH);
@@ -175,13 +178,21 @@ export async function commitState(ctx: Pick<Ctx, 'git' | 'branch' | 'cwd' | 'act
     await git.mutateOrThrow(['add', '--', STATE_PATH]);
     await git.mutateOrThrow(['commit', '--quiet', '--no-verify', '-m', subject, '--', STATE_PATH], 'committing sync/state.json');
     if (!push) return;
-    await git.push(ctx.branch, () => {
-      // After the rebase: the remote's history is below my commit. Did the other side move meanwhile?
-      const log = git.run(['log', '--format=%s', '-n', '1', 'HEAD~1', '--', STATE_PATH]).stdout.trim();
-      if (isHandoffSubject(log) && !log.includes(`actor=${ctx.actor}`)) return `the other side stamped the state meanwhile (${log}); rerun to re-read whose turn it is`;
-      return undefined;
-    });
+    await git.push(ctx.branch, () => (recheck ? stillMyTurn(git, ctx.branch, ctx.actor) : undefined), { autostash });
   });
+}
+
+/**
+ * After a rejected push and a rebase: is the remote's state still one I may move on from (my turn,
+ * or my own running turn)? If the other side moved meanwhile, the reason not to push.
+ */
+function stillMyTurn(git: Git, branch: string, me: Actor): string | undefined {
+  const r = git.run(['show', `origin/${branch}:${STATE_PATH}`]);
+  if (r.code !== 0) return undefined; // no state on the remote yet
+  const remote = parseSyncState(r.stdout);
+  if ('problem' in remote) return `the remote ${STATE_PATH} is not valid (${remote.problem})`;
+  if (decideTurn(remote, me, new Date()).kind === 'run') return undefined;
+  return `the other side moved meanwhile (remote state: ${remote.expected_actor}'s turn, ${remote.status}, iteration ${remote.iteration}); rerun to re-read whose turn it is`;
 }
 
 /** `git pull` (fetch + rebase); galph first clears what blocks it, in the documented order. */
@@ -268,11 +279,13 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
   mkdirSync(dirname(logPath), { recursive: true });
   const log: Logger = fileLogger(logPath);
   const say = (line: string) => { log.info(line); ctx.print(line); };
+  const cleared = git.clearStaleIndexLock(); // before the agent, whose own git would trip over it
   const before = git.headShort();
   let renewal: NodeJS.Timeout | undefined;
   let renewing: Promise<void> = Promise.resolve();
   try {
     say(`ralph ${actor}: iteration ${iteration} on ${ctx.branch} (${mode}), prompt ${relative(ctx.cwd, ctx.promptPath) || ctx.promptPath}`);
+    if (cleared) log.info(cleared);
     const prompt = readPrompt(ctx.promptPath);
     const invocation = ctx.agent.invocation({
       task: { id: `${actor}-${iteration}`, type: actor, data: { iteration, branch: ctx.branch }, attempt: 1 },
@@ -294,7 +307,7 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
             say(`ralph ${actor}: could not renew the lease: ${errorMessage(error)}`);
           }
         });
-      }, Math.max(1000, Math.floor(ctx.leaseMs / 3)));
+      }, Math.floor(ctx.leaseMs / 3));
     }
     const output = await runProcess(invocation, {
       graceMs: ctx.graceMs,
@@ -315,9 +328,20 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
     let error = parsed.error;
     if (!ok) say(`ralph ${actor}: agent failed: ${error ?? 'unknown'}`);
     // Publish what the agent left, by policy. Anything else dirty aborts the handoff.
-    const plan = await git.exclusive('auto-commit', () => autoCommit(ctx, `${actor} iteration ${iteration}`, ctx.policies));
+    const plan = await git.exclusive('auto-commit', async () => {
+      const made = await autoCommit(ctx, `${actor} iteration ${iteration}`, ctx.policies);
+      // Lease renewals were pushed on top of the remote branch: put this turn's commits on them.
+      if (running && made.violations.length === 0) {
+        const r = await git.pull(ctx.branch, { autostash: true });
+        if (r.code !== 0) {
+          if (git.rebaseInProgress()) await git.mutate(['rebase', '--abort']);
+          throw new GitError(`could not rebase this turn's commits onto origin/${ctx.branch}: ${r.stderr.trim()}`);
+        }
+      }
+      return made;
+    });
     const after = git.headShort();
-    const commits = before === after ? [] : git.check(['log', '--format=%h %s', `${before}..${after}`]).split('\n').filter(Boolean);
+    const commits = before === after ? [] : git.check(['log', '--format=%h %s', `${before}..${after}`]).split('\n').filter((l) => l !== '' && !isHandoffSubject(l.replace(/^\S+ /, '')));
     const filesChanged = before === after ? [] : git.check(['diff', '--name-only', before, after]).split('\n').filter(Boolean);
     const summaryPath = join(ctx.logdir, names.summary);
     const writeSummary = () => {
@@ -372,14 +396,15 @@ function killLeftoverAgent(ctx: Ctx): void {
   rmSync(agentRecord(ctx), { force: true });
 }
 
-/** Lease renewal: only sync/state.json is committed; local work in progress is kept through a rebase. */
+/**
+ * Lease renewal while the agent works in this tree: a commit of sync/state.json on top of the
+ * remote branch, built in a temporary index and pushed without moving HEAD, so the agent's own git
+ * commands never meet a lock of ours. The turn's commits are rebased onto it at the handoff.
+ */
 async function renewRemoteLease(ctx: Ctx, state: SyncState): Promise<void> {
   const { git } = ctx;
   await git.exclusive('lease', async () => {
-    const path = join(ctx.cwd, STATE_PATH);
-    writeFileSync(path, formatSyncState(state));
-    await git.mutateOrThrow(['commit', '--quiet', '--no-verify', '-m', runningSubject(state, ctx.actor), '--', STATE_PATH], 'committing the lease');
-    const r = await git.mutate(['push', '--quiet', 'origin', `HEAD:${ctx.branch}`]);
-    if (r.code !== 0) throw new GitError(`push of the renewed lease failed: ${r.stderr.trim()}`);
+    const pushed = await git.pushFileChange(ctx.branch, STATE_PATH, formatSyncState(state), runningSubject(state, ctx.actor));
+    if (!pushed) throw new GitError(`the remote branch ${ctx.branch} moved during my turn; the lease was not renewed`);
   });
 }

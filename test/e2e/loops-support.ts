@@ -63,3 +63,50 @@ export function writeAgent(dir: string, name: string, body: string): string {
 export const FAST = ['--poll-interval', '0.2', '--grace', '1'];
 
 export { runRalph, startRalph };
+
+/** A command's commit on the bare remote (`git rev-parse <ref>`), or '' when the ref does not exist. */
+export function remoteRev(remote: string, ref = 'main'): string {
+  try {
+    return git(remote, 'rev-parse', '--verify', '--quiet', ref);
+  } catch {
+    return '';
+  }
+}
+
+/** `sync/state.json` as the bare remote has it on `branch`. */
+export function remoteState(remote: string, branch = 'main'): Record<string, unknown> {
+  return JSON.parse(git(remote, 'show', `${branch}:sync/state.json`)) as Record<string, unknown>;
+}
+
+/** Subjects of the handoff commits (`… → next=…`) on `ref` of `repo`, oldest first. */
+export function handoffSubjects(repo: string, ref = 'main'): string[] {
+  return git(repo, 'log', '--reverse', '--format=%s', ref).split('\n').filter((s) => s.includes('→ next='));
+}
+
+/** Starts the CLI like `startRalph`, with its output readable while it runs and a SIGKILL after `limitMs`. */
+export function startWatched(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }, limitMs = 30_000) {
+  const started = startRalph(args, options);
+  let out = '';
+  started.child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  started.child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const timer = setTimeout(() => started.child.kill('SIGKILL'), limitMs);
+  const done = started.done.finally(() => clearTimeout(timer));
+  return { child: started.child, done, output: () => out };
+}
+
+/** Runs the CLI to the end, killed (SIGKILL) if it takes longer than `limitMs`. */
+export function ralphWithin(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }, limitMs = 30_000) {
+  return startWatched(args, options, limitMs).done;
+}
+
+/** A pid that no process of this host has now. */
+export function deadPid(): number {
+  for (let pid = 30_000; pid > 1000; pid -= 7) {
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return pid;
+    }
+  }
+  throw new Error('no free pid found');
+}

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { CommandAgent } from '../../agents/command.js';
 import { RalphError } from '../../errors.js';
@@ -15,6 +15,13 @@ import { nonNegativeInt, nonNegativeSeconds, positiveInt, positiveSeconds } from
 import type { ExitCode } from '../main.js';
 
 const MiB = 1024 * 1024;
+// Each renewal is a push: a lease shorter than this would be renewed after it expired.
+const MIN_LEASE_SEC = 3;
+const leaseSeconds = (value: string): number => {
+  const n = positiveSeconds(value);
+  if (n < MIN_LEASE_SEC) throw new InvalidArgumentError(`Expected at least ${MIN_LEASE_SEC} seconds, got \`${value}\`.`);
+  return n;
+};
 const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 interface LoopFlags {
@@ -64,7 +71,7 @@ function commonOptions(command: Command): Command {
     .option('--heartbeat-secs <n>', 'print a heartbeat line this often while waiting', positiveSeconds)
     .option('--agent-timeout <seconds>', 'kill the agent (its whole process group) after this long', positiveSeconds)
     .option('--grace <seconds>', 'time between SIGTERM and SIGKILL when stopping an agent', nonNegativeSeconds, 5)
-    .option('--lease-sec <seconds>', 'my turn\'s lease in sync/state.json, renewed (pushed) every third of it while the agent runs', positiveSeconds, 300)
+    .option('--lease-sec <seconds>', 'my turn\'s lease in sync/state.json (at least 3), renewed (pushed) every third of it while the agent runs', leaseSeconds, 300)
     .option('--auto-commit-reports', 'commit new or changed report files after my turn (default)', true)
     .option('--no-auto-commit-reports', 'do not commit report files')
     .option('--report-extensions <list>', 'file types that count as reports', DEFAULT_REPORT_EXTENSIONS.join(','))

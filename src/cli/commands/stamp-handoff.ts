@@ -38,7 +38,7 @@ Example:
       }
       if (flags.pull) {
         await git.exclusive('pull', async () => {
-          const r = await git.pull(branch);
+          const r = await git.pull(branch, { autostash: flags.allowDirty === true });
           if (r.code !== 0) {
             if (git.rebaseInProgress()) await git.mutate(['rebase', '--abort']);
             throw new RalphError('RALPH_GIT', `git pull failed: ${r.stderr.trim()}. Resolve it by hand, or pass --no-pull.`, { exitCode: 1 });
@@ -57,7 +57,8 @@ Example:
       const head = git.headShort();
       const stamped = stampHandoff(state, actor, ok, head, new Date());
       const subject = handoffSubject(stamped, actor, ok, head);
-      await commitState({ git, branch, cwd, actor }, stamped, subject, flags.push);
+      // A manual stamp is deliberate: no whose-turn check after a rebase.
+      await commitState({ git, branch, cwd, actor }, stamped, subject, { push: flags.push, autostash: flags.allowDirty === true, recheck: false });
       if (flags.json) print(JSON.stringify(stamped, null, 2));
       else {
         print(subject);
