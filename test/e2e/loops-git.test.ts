@@ -352,4 +352,51 @@ echo "FINDINGS: wrote evidence"`);
     expect(loop.status, loop.stderr).toBe(0);
     expect(loop.stdout).toMatch(/Usage: ralph loop/);
   });
+
+  it('j: a handoff committed but not pushed before a crash is pushed on restart, not redone', async () => {
+    const s = await twoClones();
+    // galph's turn ended with its handoff commit, then the process died before the push.
+    const stamp = await runRalph(['stamp-handoff', 'galph', 'ok', '--branch', 'main', '--no-push'], { cwd: s.a });
+    expect(stamp.code, stamp.stderr).toBe(0);
+    expect(remoteState(s.remote).status).toBe('idle');
+    const r = await ralphWithin(['supervisor', ...SYNC.slice(0, -2), '--max-wait-sec', '1', '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
+    expect(r.stdout).toMatch(/found 1 unpushed commit\(s\) from an earlier run \(\[SYNC i=1\] actor=galph → next=ralph status=ok [0-9a-f]+\); pushing them/);
+    expect(remoteState(s.remote)).toMatchObject({ expected_actor: 'ralph', status: 'waiting-ralph', iteration: 1 });
+    // Not redone: galph's agent did not run again; it waited for ralph and gave up.
+    expect(names(join(s.a, 'logs', 'main', 'galph'))).toEqual([]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/gave up after --max-wait-sec 1: it was ralph's turn \(iteration 1, status waiting-ralph\) since /);
+  });
+
+  it('k: a pull blocked by a local doc change is recovered by the supervisor (docs committed, pull retried)', async () => {
+    const s = await twoClones();
+    // The remote moved on (B pushed), and A has an uncommitted change to a whitelisted doc.
+    writeFileSync(join(s.b, 'notes.txt'), 'from b\n');
+    git(s.b, 'add', 'notes.txt');
+    git(s.b, 'commit', '--quiet', '-m', 'b: notes');
+    git(s.b, 'push', '--quiet', 'origin', 'HEAD:main');
+    writeFileSync(join(s.a, 'input.md'), 'local plan before the pull\n');
+    const r = await ralphWithin(['supervisor', ...SYNC, '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('pull blocked by local changes; trying doc/meta whitelist auto-commit');
+    expect(git(s.remote, 'show', 'main:input.md')).toMatch(/^local plan before the pull\ngalph iteration 1 on main$/);
+    expect(git(s.remote, 'show', 'main:notes.txt')).toBe('from b');
+  });
+
+  it('l: a pull blocked by a change outside every policy fails fast, naming the path, and keeps it', async () => {
+    const s = await twoClones();
+    writeFileSync(join(s.b, 'notes.txt'), 'from b\n');
+    git(s.b, 'add', 'notes.txt');
+    git(s.b, 'commit', '--quiet', '-m', 'b: notes');
+    git(s.b, 'push', '--quiet', 'origin', 'HEAD:main');
+    writeFileSync(join(s.a, 'README.md'), 'local edit\n');
+    const head = git(s.a, 'rev-parse', 'HEAD');
+    const r = await ralphWithin(['supervisor', ...SYNC, '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/git pull \(fetch \+ rebase onto origin\/main\) failed: error: cannot rebase: You have unstaged changes[\s\S]*\nDirty paths: README\.md\n/);
+    expect(r.stderr).toContain('Resolve it by hand');
+    expect(readFileSync(join(s.a, 'README.md'), 'utf8')).toBe('local edit\n');
+    expect(git(s.a, 'rev-parse', 'HEAD')).toBe(head);
+    expect(names(join(s.a, 'logs'))).toEqual([]);
+  });
 });
