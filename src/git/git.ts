@@ -41,7 +41,8 @@ export class Git {
     if (top.code !== 0) throw new GitError(`${cwd} is not inside a git repository (${top.stderr.trim()}). Run the loops in a clone of the shared repository.`);
     const dir = top.stdout.trim();
     this.gitDir = isAbsolute(dir) ? dir : join(cwd, dir);
-    this.mutex = new FileLock(join(this.gitDir, 'orchestrator.lock'), { leaseMs: 120_000, timeoutMs: 300_000 });
+    // Held around whole git steps (a push with its retries, a submodule update): a long lease.
+    this.mutex = new FileLock(join(this.gitDir, 'orchestrator.lock'), { leaseMs: 600_000, timeoutMs: 900_000 });
   }
 
   /** Runs git; never throws for a non-zero exit. */

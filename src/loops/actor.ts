@@ -131,11 +131,17 @@ async function runSync(ctx: Ctx): Promise<LoopSummary> {
     if (decision.resume) ctx.print(`ralph ${actor}: resuming my own turn of iteration ${state.iteration} (status ${state.status} from an earlier run that stopped)`);
     else if (ctx.verbose) ctx.print(`ralph ${actor}: my turn: iteration ${state.iteration}`);
     const running = markRunning(state, actor, new Date(), ctx.leaseMs);
-    await commitState(ctx, running, runningSubject(running, actor));
+    await commitState(ctx, running, runningSubject(running, actor), { check: myTurn(actor) });
     const result = await runTurn(ctx, state.iteration, 'sync', running);
     if (result.aborted) return { turns, failed: true };
+    // Stamp only over my own running turn: never over a manual stamp or the other side's move.
+    const remote = remoteState(git, branch);
+    const veto = remote && myRunningTurn(actor, state.iteration)(remote);
+    if (veto) {
+      throw new RalphError('RALPH_STATE_MOVED', `not stamping the handoff: ${veto}. My work is committed locally (${git.headShort()}) and not pushed; look at \`git log origin/${branch}\`, then push it or stamp by hand with \`ralph stamp-handoff\`.`, { exitCode: 1 });
+    }
     const stamped = stampHandoff(running, actor, result.ok, result.workCommit, new Date());
-    await commitState(ctx, stamped, handoffSubject(stamped, actor, result.ok, result.workCommit));
+    await commitState(ctx, stamped, handoffSubject(stamped, actor, result.ok, result.workCommit), { check: myRunningTurn(actor, state.iteration) });
     ctx.print(`ralph ${actor}: handed off: ${handoffSubject(stamped, actor, result.ok, result.workCommit)}`);
     if (!result.ok) return { turns, failed: true };
     waitingSince = Date.now();
@@ -166,33 +172,55 @@ function readState(ctx: Ctx): SyncState {
 }
 
 /** Writes, commits (that file only) and pushes the state; a rejected push is retried after a rebase and a re-check. */
+/** What a remote state must allow before I push my change of it; the reason not to, or undefined. */
+export type StateCheck = (remote: SyncState) => string | undefined;
+
+/** Marking my turn running: the remote must still say it is my turn. */
+export const myTurn = (me: Actor): StateCheck => (remote) => (decideTurn(remote, me, new Date()).kind === 'run'
+  ? undefined
+  : `the other side moved meanwhile (remote state: ${remote.expected_actor}'s turn, ${remote.status}, iteration ${remote.iteration}); rerun to re-read whose turn it is`);
+
+/** Handing off: the remote must still hold my own running turn of this iteration (no manual stamp, no other side meanwhile). */
+export const myRunningTurn = (me: Actor, iteration: number): StateCheck => (remote) => (remote.status === `running-${me}` && remote.iteration === iteration
+  ? undefined
+  : `the remote ${STATE_PATH} changed during my turn (now: ${remote.expected_actor}'s turn, ${remote.status}, iteration ${remote.iteration}, by a manual stamp or the other side)`);
+
+/** The state on origin/<branch> as last fetched, if there is one. */
+export function remoteState(git: Git, branch: string): SyncState | undefined {
+  const r = git.run(['show', `origin/${branch}:${STATE_PATH}`]);
+  if (r.code !== 0) return undefined;
+  const parsed = parseSyncState(r.stdout);
+  if ('problem' in parsed) throw new RalphError('RALPH_BAD_SYNC_STATE', `the remote ${STATE_PATH} is not a valid sync state (${parsed.problem}); fix it by hand.`, { exitCode: 1 });
+  return parsed;
+}
+
+/** The agent may have switched branches; nothing is committed or pushed from another one. */
+export function assertBranch(git: Git, branch: string): void {
+  const current = git.currentBranch();
+  if (current !== branch) {
+    throw new RalphError('RALPH_GIT_BRANCH', `the clone is now on ${current ?? 'a detached HEAD'}, not ${branch} (did the agent switch branches?). Nothing was committed or pushed from it, and the state was not flipped. Run \`git checkout ${branch}\` (bring over any commits you want to keep), then rerun: the turn resumes.`, { exitCode: 1 });
+  }
+}
+
+/** Writes, commits (that file only) and pushes the state; a rejected push is retried after a rebase and `check`. */
 export async function commitState(
   ctx: Pick<Ctx, 'git' | 'branch' | 'cwd' | 'actor'>, state: SyncState, subject: string,
-  { push = true, autostash = false, recheck = true }: { push?: boolean; autostash?: boolean; recheck?: boolean } = {},
+  { push = true, autostash = false, check }: { push?: boolean; autostash?: boolean; check?: StateCheck } = {},
 ): Promise<void> {
   const { git } = ctx;
   await git.exclusive('handoff', async () => {
+    assertBranch(git, ctx.branch);
     const path = join(ctx.cwd, STATE_PATH);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, formatSyncState(state));
     await git.mutateOrThrow(['add', '--', STATE_PATH]);
     await git.mutateOrThrow(['commit', '--quiet', '--no-verify', '-m', subject, '--', STATE_PATH], 'committing sync/state.json');
     if (!push) return;
-    await git.push(ctx.branch, () => (recheck ? stillMyTurn(git, ctx.branch, ctx.actor) : undefined), { autostash });
+    await git.push(ctx.branch, () => {
+      const remote = check ? remoteState(git, ctx.branch) : undefined;
+      return remote && check ? check(remote) : undefined;
+    }, { autostash });
   });
-}
-
-/**
- * After a rejected push and a rebase: is the remote's state still one I may move on from (my turn,
- * or my own running turn)? If the other side moved meanwhile, the reason not to push.
- */
-function stillMyTurn(git: Git, branch: string, me: Actor): string | undefined {
-  const r = git.run(['show', `origin/${branch}:${STATE_PATH}`]);
-  if (r.code !== 0) return undefined; // no state on the remote yet
-  const remote = parseSyncState(r.stdout);
-  if ('problem' in remote) return `the remote ${STATE_PATH} is not valid (${remote.problem})`;
-  if (decideTurn(remote, me, new Date()).kind === 'run') return undefined;
-  return `the other side moved meanwhile (remote state: ${remote.expected_actor}'s turn, ${remote.status}, iteration ${remote.iteration}); rerun to re-read whose turn it is`;
 }
 
 /** `git pull` (fetch + rebase); galph first clears what blocks it, in the documented order. */
@@ -328,8 +356,17 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
     let error = parsed.error;
     if (!ok) say(`ralph ${actor}: agent failed: ${error ?? 'unknown'}`);
     // Publish what the agent left, by policy. Anything else dirty aborts the handoff.
+    let ownCommits: string[] = [];
+    let ownFiles: string[] = [];
     const plan = await git.exclusive('auto-commit', async () => {
+      assertBranch(git, ctx.branch);
       const made = await autoCommit(ctx, `${actor} iteration ${iteration}`, ctx.policies);
+      // This turn's own commits, before they are rebased onto the lease renewals and anyone else's.
+      const mine = git.headShort();
+      if (mine !== before) {
+        ownCommits = git.check(['log', '--format=%h %s', `${before}..${mine}`]).split('\n').filter(Boolean);
+        ownFiles = git.check(['diff', '--name-only', before, mine]).split('\n').filter(Boolean);
+      }
       // Lease renewals were pushed on top of the remote branch: put this turn's commits on them.
       if (running && made.violations.length === 0) {
         const r = await git.pull(ctx.branch, { autostash: true });
@@ -341,8 +378,9 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
       return made;
     });
     const after = git.headShort();
-    const commits = before === after ? [] : git.check(['log', '--format=%h %s', `${before}..${after}`]).split('\n').filter((l) => l !== '' && !isHandoffSubject(l.replace(/^\S+ /, '')));
-    const filesChanged = before === after ? [] : git.check(['diff', '--name-only', before, after]).split('\n').filter(Boolean);
+    // After a rebase the same commits have new names: the top ones of HEAD.
+    const commits = ownCommits.length === 0 ? [] : git.check(['log', '--format=%h %s', '-n', String(ownCommits.length), after]).split('\n').filter(Boolean);
+    const filesChanged = ownFiles;
     const summaryPath = join(ctx.logdir, names.summary);
     const writeSummary = () => {
       mkdirSync(dirname(summaryPath), { recursive: true });
@@ -385,7 +423,7 @@ function killLeftoverAgent(ctx: Ctx): void {
     return;
   }
   if (record.pid !== process.pid && isAlive(record.pid)) {
-    throw new RalphError('RALPH_LOOP_RUNNING', `another ${ctx.actor === 'galph' ? 'supervisor' : 'loop'} (pid ${record.pid}) is running its agent in this clone; stop it first.`, { exitCode: 1 });
+    throw new RalphError('RALPH_LOOP_RUNNING', `another ${ctx.actor === 'galph' ? 'supervisor' : 'loop'} (pid ${record.pid}) is running its agent in this clone; stop it first. (If pid ${record.pid} is something else now, after a reboot, delete ${agentRecord(ctx)}.)`, { exitCode: 1 });
   }
   for (const target of processesWithToken(record.token)) {
     try {
@@ -404,7 +442,13 @@ function killLeftoverAgent(ctx: Ctx): void {
 async function renewRemoteLease(ctx: Ctx, state: SyncState): Promise<void> {
   const { git } = ctx;
   await git.exclusive('lease', async () => {
-    const pushed = await git.pushFileChange(ctx.branch, STATE_PATH, formatSyncState(state), runningSubject(state, ctx.actor));
-    if (!pushed) throw new GitError(`the remote branch ${ctx.branch} moved during my turn; the lease was not renewed`);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await git.fetch(ctx.branch);
+      const remote = remoteState(git, ctx.branch);
+      const veto = remote && myRunningTurn(ctx.actor, state.iteration)(remote);
+      if (veto) throw new GitError(`not renewing the lease: ${veto}`);
+      if (await git.pushFileChange(ctx.branch, STATE_PATH, formatSyncState(state), runningSubject(state, ctx.actor))) return;
+    }
+    throw new GitError(`the remote branch ${ctx.branch} kept moving; the lease was not renewed this time`);
   });
 }

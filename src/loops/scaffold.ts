@@ -37,6 +37,7 @@ const MAIN_PROMPT = `# Engineer (ralph)
 
 Read \`input.md\`: it holds the supervisor's instructions for this turn. Do exactly that work in this
 repository, run the checks it names, and commit your changes with a clear message (\`git commit\`).
+Stay on the current branch and do not push: the loop publishes your commits with the handoff.
 Do not edit \`input.md\` or \`sync/state.json\`.
 
 End your answer with one line: \`FINDINGS: <one-paragraph summary of what you did and what remains>\`.

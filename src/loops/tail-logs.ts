@@ -124,7 +124,8 @@ export function indexSyncCommits(gitLog: string): Map<string, SyncCommit[]> {
     const tab = line.indexOf('\t');
     const subject = line.slice(tab + 1);
     const m = tab > 0 ? SYNC_SUBJECT.exec(subject) : null;
-    if (!m) continue;
+    // Marking a turn running and renewing its lease are not handoffs.
+    if (!m || / status=running(?:\s|$)/.test(subject)) continue;
     const key = `${m[2]}:${Number.parseInt(m[1]!, 10)}`;
     const status = SYNC_STATUS.exec(subject)?.[1] as SyncCommit['status'];
     index.set(key, [...index.get(key) ?? [], { sha: line.slice(0, tab), subject, status }]);

@@ -399,4 +399,39 @@ echo "FINDINGS: wrote evidence"`);
     expect(git(s.a, 'rev-parse', 'HEAD')).toBe(head);
     expect(names(join(s.a, 'logs'))).toEqual([]);
   });
+
+  it('m: an agent that switches branches: nothing is committed or pushed from the other branch, no flip', async () => {
+    const s = await twoClones('ralph');
+    const agent = writeAgent(s.agents, 'ralph-branch.sh', `
+git checkout --quiet -b side
+echo side > side.txt && git add side.txt && git commit --quiet -m "on side"
+echo "FINDINGS: worked on a side branch"`);
+    const r = await ralphWithin(['loop', ...SYNC, '--sync-loops', '1', '--agent-cmd', agent], { cwd: s.b });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain('the clone is now on side, not main');
+    expect(git(s.remote, 'ls-tree', '--name-only', 'main')).not.toContain('side.txt');
+    expect(remoteState(s.remote)).toMatchObject({ status: 'running-ralph', expected_actor: 'ralph' });
+    expect(handoffSubjects(s.remote)).toEqual([]);
+    expect(git(s.b, 'log', '-1', '--format=%s', 'side')).toBe('on side'); // the work is kept
+  });
+
+  it('n: a manual stamp during my turn is never overwritten by my handoff', async () => {
+    const s = await twoClones();
+    const third = join(s.root, 'c');
+    const agent = writeAgent(s.agents, 'galph-stamped.sh', `
+(
+  unset GIT_DIR GIT_WORK_TREE
+  git clone --quiet '${s.remote}' '${third}'
+  cd '${third}'
+  git config user.name human && git config user.email human@example.com
+  '${process.execPath}' '${join(process.cwd(), 'dist', 'cli', 'bin.js')}' stamp-handoff galph fail --branch main > /dev/null
+)
+echo "plan" >> input.md
+echo "FINDINGS: planned"`);
+    const r = await ralphWithin(['supervisor', ...SYNC, '--sync-loops', '1', '--agent-cmd', agent], { cwd: s.a });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/not stamping the handoff: the remote sync\/state\.json changed during my turn \(now: galph's turn, failed, iteration 1/);
+    expect(remoteState(s.remote)).toMatchObject({ status: 'failed', expected_actor: 'galph', iteration: 1 });
+    expect(handoffSubjects(s.remote).map((x) => x.replace(sha, ''))).toEqual(['[SYNC i=1] actor=galph → next=galph status=fail ']);
+  });
 });

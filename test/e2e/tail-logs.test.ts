@@ -315,7 +315,9 @@ describe('the pure parts', () => {
 
   it('indexSyncCommits keeps the handoffs per actor and iteration, newest first, with their status', () => {
     const index = indexSyncCommits([
+      '9999999\t[SYNC i=5] actor=ralph status=running lease=2026-11-21T15:30:12.000Z',
       'aaaaaaa\t[SYNC i=4] actor=ralph → next=galph status=fail 1111111',
+      '8888888\t[SYNC i=4] actor=ralph status=running lease=2026-11-21T15:30:12.000Z',
       'bbbbbbb\t[SYNC i=3] actor=galph → next=ralph status=ok 2222222',
       'ccccccc\t[SYNC i=3] actor=ralph → next=galph status=fail 3333333',
       'ddddddd\t[SYNC i=3] actor=galph → next=ralph status=ok 4444444',

@@ -58,7 +58,7 @@ Example:
       const stamped = stampHandoff(state, actor, ok, head, new Date());
       const subject = handoffSubject(stamped, actor, ok, head);
       // A manual stamp is deliberate: no whose-turn check after a rebase.
-      await commitState({ git, branch, cwd, actor }, stamped, subject, { push: flags.push, autostash: flags.allowDirty === true, recheck: false });
+      await commitState({ git, branch, cwd, actor }, stamped, subject, { push: flags.push, autostash: flags.allowDirty === true });
       if (flags.json) print(JSON.stringify(stamped, null, 2));
       else {
         print(subject);
