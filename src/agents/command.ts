@@ -13,10 +13,13 @@ export class CommandAgent implements AgentAdapter {
   readonly name = 'command';
   readonly command: string;
   private readonly timeoutMs: number | undefined;
+  private readonly timeoutFlag: string | undefined;
 
-  constructor(command: string, options: { timeoutMs?: number } = {}) {
+  /** `timeoutFlag`: the option that set the timeout, named in the error (default `--task-timeout`). */
+  constructor(command: string, options: { timeoutMs?: number; timeoutFlag?: string } = {}) {
     this.command = command;
     this.timeoutMs = options.timeoutMs;
+    this.timeoutFlag = options.timeoutFlag;
   }
 
   describe(): string {
@@ -28,7 +31,7 @@ export class CommandAgent implements AgentAdapter {
   }
 
   parse(output: ProcessOutput): AgentResult {
-    const failure = describeFailure(output, this.timeoutMs);
+    const failure = describeFailure(output, this.timeoutMs, this.timeoutFlag);
     const finding = extractFinding(output.stdout);
     if (failure) return { ok: false, text: output.stdout, finding, reason: failure.reason, error: failure.error };
     return { ok: true, text: output.stdout, finding };

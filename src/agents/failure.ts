@@ -5,7 +5,7 @@ import type { ProcessOutput } from './agent.js';
 const TAIL_LINES = 10;
 
 /** Why a process run failed, in words, or undefined when it succeeded. Pure. */
-export function describeFailure(output: ProcessOutput, timeoutMs: number | undefined): { reason: FailureReason; error: string } | undefined {
+export function describeFailure(output: ProcessOutput, timeoutMs: number | undefined, timeoutFlag = '--task-timeout'): { reason: FailureReason; error: string } | undefined {
   const tail = lastLines(output.combinedTail, TAIL_LINES);
   const withTail = (head: string) => (tail === '' ? `${head} (no output)` : `${head}; last output:\n${tail}`);
   if (output.spawnError) {
@@ -16,7 +16,7 @@ export function describeFailure(output: ProcessOutput, timeoutMs: number | undef
   }
   if (output.timedOut) {
     const after = timeoutMs === undefined ? '' : ` after ${formatSeconds(timeoutMs)}`;
-    return { reason: 'timeout', error: withTail(`timed out${after} (--task-timeout); its process group was killed${output.signal ? ` (${output.signal})` : ''}`) };
+    return { reason: 'timeout', error: withTail(`timed out${after} (${timeoutFlag}); its process group was killed${output.signal ? ` (${output.signal})` : ''}`) };
   }
   if (output.signal) return { reason: 'signal', error: withTail(`agent was killed by ${output.signal}`) };
   if (output.exitCode !== 0) return { reason: 'exit', error: withTail(`agent exited with code ${output.exitCode}`) };

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../helpers.js';
+import { isAlive } from '../../src/store/process.js';
 import {
   FAST, deadPid, git, handoffSubjects, ralphWithin, remoteRev, remoteState, runRalph, startWatched, twoClones, writeAgent,
 } from './loops-support.js';
@@ -433,5 +434,32 @@ echo "FINDINGS: planned"`);
     expect(r.stderr).toMatch(/not stamping the handoff: the remote sync\/state\.json changed during my turn \(now: galph's turn, failed, iteration 1/);
     expect(remoteState(s.remote)).toMatchObject({ status: 'failed', expected_actor: 'galph', iteration: 1 });
     expect(handoffSubjects(s.remote).map((x) => x.replace(sha, ''))).toEqual(['[SYNC i=1] actor=galph → next=galph status=fail ']);
+  });
+
+  it('o: --agent-timeout kills the agent\'s whole process group and fails the turn', async () => {
+    const s = await twoClones('ralph');
+    const pids = join(s.root, 'pids');
+    const agent = writeAgent(s.agents, 'ralph-hang.sh', `
+sleep 30 &
+echo $! > '${pids}'
+sleep 30`);
+    const started = Date.now();
+    const r = await ralphWithin(['loop', '--sync-loops', '1', '--grace', '1', '--agent-timeout', '1', '--agent-cmd', agent], { cwd: s.b });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(r.stdout).toContain('agent failed: timed out after 1s (--agent-timeout); its process group was killed');
+    const background = Number(readFileSync(pids, 'utf8'));
+    await waitFor('the background sleep to be killed', () => !isAlive(background), 5_000); // zombie-aware
+    const summaries = names(join(s.b, 'logs', 'main', 'ralph-summaries'));
+    expect(readFileSync(join(s.b, 'logs', 'main', 'ralph-summaries', summaries[0]!), 'utf8')).toContain('- exit status: timed out (--agent-timeout)');
+  });
+
+  it('p: --heartbeat-secs prints a line while waiting; --max-wait-sec gives up naming whose turn it was', async () => {
+    const s = await twoClones('ralph');
+    const r = await ralphWithin(['supervisor', '--sync-via-git', '--branch', 'main', '--poll-interval', '0.2', '--heartbeat-secs', '0.5', '--max-wait-sec', '1.5',
+      '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/ralph galph: still waiting for ralph \(iteration 1, status idle, since .*\); waited \d+s/);
+    expect(r.stderr).toMatch(/gave up after --max-wait-sec 1\.5: it was ralph's turn \(iteration 1, status idle\) since /);
   });
 });

@@ -103,7 +103,7 @@ async function runActor(actor: Actor, f: LoopFlags, promptPath: string, promptNa
   const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
   const options: LoopOptions = {
     actor, cwd: process.cwd(),
-    agent: new CommandAgent(f.agentCmd, timeoutMs === undefined ? {} : { timeoutMs }),
+    agent: new CommandAgent(f.agentCmd, timeoutMs === undefined ? {} : { timeoutMs, timeoutFlag: '--agent-timeout' }),
     promptPath, promptName,
     ...(f.branch ? { branch: f.branch } : {}),
     syncViaGit: f.syncViaGit === true, loops: f.syncLoops, pollMs: f.pollInterval * 1000,
