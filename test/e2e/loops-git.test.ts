@@ -11,6 +11,13 @@ import {
 
 const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '20'];
 const sha = /[0-9a-f]{7,}$/;
+/** The remote moves on: B pushes a commit of its own. */
+function pushFromB(s: { b: string }): void {
+  writeFileSync(join(s.b, 'notes.txt'), 'from b\n');
+  git(s.b, 'add', 'notes.txt');
+  git(s.b, 'commit', '--quiet', '-m', 'b: notes');
+  git(s.b, 'push', '--quiet', 'origin', 'HEAD:main');
+}
 const names = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
 describe('loops over real git', () => {
@@ -372,10 +379,7 @@ echo "FINDINGS: wrote evidence"`);
   it('k: a pull blocked by a local doc change is recovered by the supervisor (docs committed, pull retried)', async () => {
     const s = await twoClones();
     // The remote moved on (B pushed), and A has an uncommitted change to a whitelisted doc.
-    writeFileSync(join(s.b, 'notes.txt'), 'from b\n');
-    git(s.b, 'add', 'notes.txt');
-    git(s.b, 'commit', '--quiet', '-m', 'b: notes');
-    git(s.b, 'push', '--quiet', 'origin', 'HEAD:main');
+    pushFromB(s);
     writeFileSync(join(s.a, 'input.md'), 'local plan before the pull\n');
     const r = await ralphWithin(['supervisor', ...SYNC, '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -386,10 +390,7 @@ echo "FINDINGS: wrote evidence"`);
 
   it('l: a pull blocked by a change outside every policy fails fast, naming the path, and keeps it', async () => {
     const s = await twoClones();
-    writeFileSync(join(s.b, 'notes.txt'), 'from b\n');
-    git(s.b, 'add', 'notes.txt');
-    git(s.b, 'commit', '--quiet', '-m', 'b: notes');
-    git(s.b, 'push', '--quiet', 'origin', 'HEAD:main');
+    pushFromB(s);
     writeFileSync(join(s.a, 'README.md'), 'local edit\n');
     const head = git(s.a, 'rev-parse', 'HEAD');
     const r = await ralphWithin(['supervisor', ...SYNC, '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
