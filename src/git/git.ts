@@ -46,13 +46,13 @@ export class Git {
   }
 
   /** Runs git; never throws for a non-zero exit. */
-  run(args: string[], input?: string): GitResult {
+  run(args: string[], input?: string, env: Record<string, string> = {}): GitResult {
     const result = spawnSync('git', args, {
       cwd: this.cwd,
       encoding: 'utf8',
       input,
       maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no' },
+      env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no', ...env },
     });
     if (result.error) throw new GitError(`could not run git: ${result.error.message}. Is git installed and on PATH?`);
     return { code: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
@@ -159,12 +159,9 @@ export class Git {
   }
 
   private runWith(args: string[], env: Record<string, string>, input?: string): string {
-    const result = spawnSync('git', args, {
-      cwd: this.cwd, encoding: 'utf8', input,
-      env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', ...env },
-    });
-    if (result.status !== 0) throw new GitError(`git ${args[0]} failed: ${(result.stderr ?? result.error?.message ?? '').trim()}`);
-    return result.stdout;
+    const r = this.run(args, input, env);
+    if (r.code !== 0) throw new GitError(`git ${args[0]} failed: ${r.stderr.trim()}`);
+    return r.stdout;
   }
 
   /** Commits on HEAD that origin/<branch> does not have. */
