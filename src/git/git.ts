@@ -170,14 +170,19 @@ export class Git {
     return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : [];
   }
 
-  /** Brings HEAD up to origin/<branch>: fast-forward, or rebase local commits onto it. */
+  /**
+   * Brings HEAD up to origin/<branch>: fast-forward, or rebase local commits onto it. A rebase that
+   * fails is aborted, so HEAD and the working tree are left as they were.
+   */
   async pull(branch: string, options: { autostash?: boolean } = {}): Promise<GitResult> {
     if (this.rebaseInProgress()) {
       this.log('aborting a rebase left in progress by an earlier run');
       await this.mutate(['rebase', '--abort']);
     }
     if (!(await this.fetch(branch))) return { code: 0, stdout: '', stderr: '' };
-    return this.mutate(['rebase', '--quiet', ...(options.autostash ? ['--autostash'] : []), `origin/${branch}`]);
+    const r = await this.mutate(['rebase', '--quiet', ...(options.autostash ? ['--autostash'] : []), `origin/${branch}`]);
+    if (r.code !== 0 && this.rebaseInProgress()) await this.mutate(['rebase', '--abort']);
+    return r;
   }
 
   /**
@@ -195,7 +200,6 @@ export class Git {
       this.log(`push rejected (the other side pushed first); fetching and rebasing, attempt ${attempt + 1} of ${PUSH_ATTEMPTS}`);
       const rebased = await this.pull(branch, options);
       if (rebased.code !== 0) {
-        await this.mutate(['rebase', '--abort']);
         throw new GitError(`the remote moved and my commits do not rebase onto it: ${rebased.stderr.trim()}. Nothing was forced; resolve by hand (git pull --rebase origin ${branch}) and rerun.`);
       }
       const veto = recheck();

@@ -54,12 +54,7 @@ export interface LoopSummary {
 /** `ralph supervisor` and `ralph loop`: run this actor's turns, alone (async) or taking turns through git. */
 export async function runLoop(options: LoopOptions): Promise<LoopSummary> {
   const git = new Git(options.cwd, (line) => options.print(`ralph ${options.actor}: ${line}`));
-  const current = git.currentBranch();
-  const branch = options.branch ?? current;
-  if (branch === undefined) throw new RalphError('RALPH_GIT_BRANCH', 'HEAD is detached; check out the branch to work on, or pass --branch.');
-  if (current !== branch) {
-    throw new RalphError('RALPH_GIT_BRANCH', `the current branch is ${current ?? '(detached HEAD)'}, not ${branch}. Nothing was touched. Run \`git checkout ${branch}\` or pass --branch ${current ?? 'NAME'}.`);
-  }
+  const branch = checkStartBranch(git, options.branch);
   readPrompt(options.promptPath); // a missing prompt is an error before anything else happens
   const ctx = { ...options, branch, git };
   killLeftoverAgent(ctx);
@@ -67,6 +62,17 @@ export async function runLoop(options: LoopOptions): Promise<LoopSummary> {
 }
 
 type Ctx = LoopOptions & { branch: string; git: Git };
+
+/** The branch to work on (`wanted`, else the current one), or an error before anything is touched. */
+export function checkStartBranch(git: Git, wanted: string | undefined): string {
+  const current = git.currentBranch();
+  const branch = wanted ?? current;
+  if (branch === undefined) throw new RalphError('RALPH_GIT_BRANCH', 'HEAD is detached; check out the branch to work on, or pass --branch.');
+  if (current !== branch) {
+    throw new RalphError('RALPH_GIT_BRANCH', `the current branch is ${current ?? '(detached HEAD)'}, not ${branch}. Nothing was touched. Run \`git checkout ${branch}\` or pass --branch ${current ?? 'NAME'}.`);
+  }
+  return branch;
+}
 
 function readPrompt(path: string): string {
   try {
@@ -228,7 +234,6 @@ async function pullOrRecover(ctx: Ctx): Promise<void> {
   const { git, branch } = ctx;
   let r = await git.pull(branch);
   if (r.code === 0) return;
-  if (git.rebaseInProgress()) await git.mutate(['rebase', '--abort']);
   const localChanges = /local changes|unstaged changes|uncommitted changes|would be overwritten|untracked working tree files/i.test(r.stderr);
   if (localChanges && ctx.prepullRecovery) {
     const steps: Array<[string, () => Promise<void>]> = [
@@ -244,10 +249,9 @@ async function pullOrRecover(ctx: Ctx): Promise<void> {
       await step();
       r = await git.pull(branch);
       if (r.code === 0) return;
-      if (git.rebaseInProgress()) await git.mutate(['rebase', '--abort']);
     }
   }
-  const dirty = changedFiles(git).filter((f) => f.state !== 'untracked' && f.state !== 'ignored').map((f) => f.path);
+  const dirty = dirtyTracked(git);
   throw new GitError(`git pull (fetch + rebase onto origin/${branch}) failed: ${r.stderr.trim()}${dirty.length ? `\nDirty paths: ${dirty.join(', ')}` : ''}\n`
     + 'Resolve it by hand (commit, stash or move the changes), then rerun.');
 }
@@ -272,6 +276,11 @@ export function changedFiles(git: Git, withIgnored = false): ChangedFile[] {
     files.push({ path, state, bytes });
   }
   return files;
+}
+
+/** Tracked files with uncommitted changes (untracked and ignored files do not count). */
+export function dirtyTracked(git: Git): string[] {
+  return changedFiles(git).filter((f) => f.state !== 'untracked' && f.state !== 'ignored').map((f) => f.path);
 }
 
 /** Applies the policies: one commit per policy that has files. Returns the plan (violations included). */
@@ -371,7 +380,6 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
       if (running && made.violations.length === 0) {
         const r = await git.pull(ctx.branch, { autostash: true });
         if (r.code !== 0) {
-          if (git.rebaseInProgress()) await git.mutate(['rebase', '--abort']);
           throw new GitError(`could not rebase this turn's commits onto origin/${ctx.branch}: ${r.stderr.trim()}`);
         }
       }

@@ -8,6 +8,10 @@ import { nonNegativeInt, nonNegativeSeconds, positiveInt, positiveSeconds } from
 
 export const DEFAULT_DIR = '.ralph';
 
+/** The signals that stop a run or a loop, and the exit codes they end with. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
 /** The store of an existing queue, or the error that says how to create one. */
 export function openStore(dir: string): FileStore {
   const store = new FileStore(dir);

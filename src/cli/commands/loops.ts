@@ -13,6 +13,7 @@ import type { Actor } from '../../loops/sync-state.js';
 import { note, print } from '../output.js';
 import { nonNegativeInt, nonNegativeSeconds, positiveInt, positiveSeconds } from '../parsers.js';
 import type { ExitCode } from '../main.js';
+import { SIGNAL_EXIT, STOP_SIGNALS } from './common.js';
 
 const MiB = 1024 * 1024;
 // Each renewal is a push: a lease shorter than this would be renewed after it expired.
@@ -22,7 +23,6 @@ const leaseSeconds = (value: string): number => {
   if (n < MIN_LEASE_SEC) throw new InvalidArgumentError(`Expected at least ${MIN_LEASE_SEC} seconds, got \`${value}\`.`);
   return n;
 };
-const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 interface LoopFlags {
   agentCmd: string;
@@ -99,7 +99,7 @@ async function runActor(actor: Actor, f: LoopFlags, promptPath: string, promptNa
     note(`\nralph ${actor}: ${signal}: stopping the agent; my turn stays mine and is resumed when I am restarted`);
     abort.abort();
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
   const options: LoopOptions = {
     actor, cwd: process.cwd(),

@@ -3,7 +3,7 @@ import type { RunResult } from '../../orchestrator/run.js';
 import { formatDuration } from '../../orchestrator/progress.js';
 import { positiveInt, positiveSeconds } from '../parsers.js';
 import { note, print, printJson } from '../output.js';
-import { dirOption, toWorkerSettings, workerOptions } from './common.js';
+import { SIGNAL_EXIT, STOP_SIGNALS, dirOption, toWorkerSettings, workerOptions } from './common.js';
 import type { WorkerFlags } from './common.js';
 
 interface RunFlags extends WorkerFlags {
@@ -15,8 +15,6 @@ interface RunFlags extends WorkerFlags {
   json?: boolean;
 }
 
-const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export function registerRun(program: Command, setExit: (code: number) => void): void {
   const command = program.command('run')

@@ -4,7 +4,7 @@ import { Argument } from 'commander';
 import type { Command } from 'commander';
 import { RalphError } from '../../errors.js';
 import { Git } from '../../git/git.js';
-import { changedFiles, commitState } from '../../loops/actor.js';
+import { checkStartBranch, commitState, dirtyTracked } from '../../loops/actor.js';
 import { STATE_PATH, handoffSubject, parseSyncState, stampHandoff } from '../../loops/sync-state.js';
 import type { Actor } from '../../loops/sync-state.js';
 import { print } from '../output.js';
@@ -28,19 +28,15 @@ Example:
     .action(async (actor: Actor, result: 'ok' | 'fail', flags: Flags) => {
       const cwd = process.cwd();
       const git = new Git(cwd, (line) => print(`ralph: ${line}`));
-      const current = git.currentBranch();
-      const branch = flags.branch ?? process.env.ORCHESTRATION_BRANCH ?? current;
-      if (branch === undefined) throw new RalphError('RALPH_GIT_BRANCH', 'HEAD is detached; check out the branch or pass --branch.');
-      if (current !== branch) throw new RalphError('RALPH_GIT_BRANCH', `the current branch is ${current ?? '(detached HEAD)'}, not ${branch}. Nothing was touched.`);
+      const branch = checkStartBranch(git, flags.branch ?? process.env.ORCHESTRATION_BRANCH);
       if (!flags.allowDirty) {
-        const dirty = changedFiles(git).filter((f) => f.state !== 'untracked' && f.state !== 'ignored').map((f) => f.path);
+        const dirty = dirtyTracked(git);
         if (dirty.length) throw new RalphError('RALPH_DIRTY_TREE', `tracked files have uncommitted changes: ${dirty.join(', ')}. Commit or stash them, or pass --allow-dirty.`, { exitCode: 1 });
       }
       if (flags.pull) {
         await git.exclusive('pull', async () => {
           const r = await git.pull(branch, { autostash: flags.allowDirty === true });
           if (r.code !== 0) {
-            if (git.rebaseInProgress()) await git.mutate(['rebase', '--abort']);
             throw new RalphError('RALPH_GIT', `git pull failed: ${r.stderr.trim()}. Resolve it by hand, or pass --no-pull.`, { exitCode: 1 });
           }
         });
