@@ -1,22 +1,33 @@
 import { Command, CommanderError } from 'commander';
 import { RalphError } from '../errors.js';
-import { registerDoctor } from './commands/doctor.js';
-import { registerInit } from './commands/init.js';
-import { registerLoops } from './commands/loops.js';
-import { registerStampHandoff } from './commands/stamp-handoff.js';
-import { registerTailLogs } from './commands/tail-logs.js';
-import { registerQueue } from './commands/queue.js';
-import { registerReport } from './commands/report.js';
-import { registerRun } from './commands/run.js';
-import { registerStatus } from './commands/status.js';
-import { registerUnlock } from './commands/unlock.js';
-import { registerWorker } from './commands/worker.js';
 import { note } from './output.js';
 
 /** A command's result: the process exits with this code. */
 export type ExitCode = number;
 
-export function createProgram(setExit: (code: ExitCode) => void): Command {
+type Register = (program: Command, setExit: (code: ExitCode) => void) => void;
+
+// Each command's module, in the order of `ralph --help`. Only the invoked command's module is
+// loaded: a worker starts once per worker per run, and loading every command costs it time.
+const COMMANDS: ReadonlyArray<[names: string[], load: () => Promise<Register>]> = [
+  [['init'], async () => (await import('./commands/init.js')).registerInit],
+  [['run'], async () => (await import('./commands/run.js')).registerRun],
+  [['worker'], async () => (await import('./commands/worker.js')).registerWorker],
+  [['status'], async () => (await import('./commands/status.js')).registerStatus],
+  [['report'], async () => (await import('./commands/report.js')).registerReport],
+  [['queue'], async () => (await import('./commands/queue.js')).registerQueue],
+  [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
+  [['unlock'], async () => (await import('./commands/unlock.js')).registerUnlock],
+  [['supervisor', 'loop'], async () => (await import('./commands/loops.js')).registerLoops],
+  [['stamp-handoff'], async () => (await import('./commands/stamp-handoff.js')).registerStampHandoff],
+  [['tail-logs'], async () => (await import('./commands/tail-logs.js')).registerTailLogs],
+];
+
+/**
+ * The program with the command named by `argv` registered, or all of them when it names none
+ * (`ralph --help`, a misspelt command that commander then suggests a fix for).
+ */
+export async function createProgram(setExit: (code: ExitCode) => void, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('ralph')
     .description('Run autonomous AI coding agents unattended and in parallel, safely. A plain-file queue under '
       + '.ralph/ feeds N worker processes; each claims one task at a time under a lock, runs an agent, records a '
@@ -35,9 +46,8 @@ Run \`ralph <command> --help\` for each command's options.`)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `ralph: ${text}` : text) });
-  for (const register of [registerInit, registerRun, registerWorker, registerStatus, registerReport, registerQueue, registerDoctor, registerUnlock, registerLoops, registerStampHandoff, registerTailLogs]) {
-    register(program, setExit);
-  }
+  const named = COMMANDS.filter(([names]) => names.includes(argv[2] ?? ''));
+  for (const [, load] of named.length > 0 ? named : COMMANDS) (await load())(program, setExit);
   program.commands.forEach((command) => command.exitOverride());
   return program;
 }
@@ -52,8 +62,8 @@ export async function main(argv: string[]): Promise<void> {
     throw error;
   });
   let code: ExitCode = 0;
-  const program = createProgram((c) => { code = c; });
   try {
+    const program = await createProgram((c) => { code = c; }, argv);
     await program.parseAsync(argv);
   } catch (error) {
     code = exitCodeFor(error);

@@ -1,10 +1,11 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { CommandAgent } from '../agents/command.js';
 import { spawnBackend } from '../agents/spawn.js';
 import { errorMessage } from '../errors.js';
 import { countByStatus } from '../queue/counts.js';
 import { staleClaimReason } from '../queue/lease.js';
 import { sessionAlive } from '../report/status.js';
+import { leftoverTempFiles } from '../store/atomic-write.js';
 import { FileStore } from '../store/file-store.js';
 import { HOST, isAlive } from '../store/process.js';
 import { readSessionsLenient } from '../worker/session.js';
@@ -49,11 +50,7 @@ export function gatherFacts(dir: string, agentCmd?: string): Facts {
     if (problem) facts.agentProblem = problem;
   }
   facts.spawn = spawnBackend();
-  for (const where of [dir, store.paths.sessions, store.paths.journalDir, store.paths.prompts]) {
-    try {
-      facts.tempFiles.push(...readdirSync(where).filter((n) => /\.tmp-\d+-\d+$/.test(n)));
-    } catch { /* no such directory */ }
-  }
+  for (const where of [dir, store.paths.sessions, store.paths.journalDir, store.paths.prompts]) facts.tempFiles.push(...leftoverTempFiles(where));
   return facts;
 }
 

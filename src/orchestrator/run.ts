@@ -46,6 +46,8 @@ interface Slot {
   id: number;
   child: ChildProcess | undefined;
   exited: boolean;
+  /** Settles when the current child has exited. */
+  exit: Promise<void>;
   respawns: number;
 }
 
@@ -86,15 +88,16 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const before = countByStatus(store.read().tasks);
 
   const settings: WorkerSettings = { ...options };
-  const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({ id: i + 1, child: undefined, exited: true, respawns: 0 }));
+  const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({ id: i + 1, child: undefined, exited: true, exit: Promise.resolve(), respawns: 0 }));
   const start = (slot: Slot) => {
     const child = spawnWorker(slot.id, options.dir, store.paths.workerLog(slot.id), settings);
     slot.child = child;
     slot.exited = false;
-    child.on('exit', (code, signal) => {
+    slot.exit = new Promise((resolve) => child.on('exit', (code, signal) => {
       slot.exited = true;
       if (code !== 0 && !stopping) say(`ralph: worker ${slot.id} exited (${signal ?? `code ${code}`}); see ${store.paths.workerLog(slot.id)}`);
-    });
+      resolve();
+    }));
   };
   let stopping = false;
   // Nothing to do (everything completed or failed already): no workers to start and stop.
@@ -136,7 +139,9 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
       }
       if (slots.every((s) => s.exited)) { stoppedBy = 'workers-exited'; break; }
     }
-    await sleep(live ? 250 : 100, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+    // Near the end (nothing pending), look more often: the run is over as soon as the last task is.
+    const pause = counts.pending === 0 ? 25 : live ? 250 : 100;
+    await sleep(pause, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
   }
   if (live) progress.write('\n');
 
@@ -145,6 +150,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   await store.transact((tx) => tx.setMeta({ active: false, run: { ...run, ended_at: new Date().toISOString(), stopped_by: stoppedBy, max_rss_kb: process.resourceUsage().maxRSS } }), 'run end');
   await store.compact();
   const summary = writeReport(store, stoppedBy);
+  store.close();
   return { ...summary, added: appended.added, skipped: appended.skipped.length };
 }
 
@@ -168,8 +174,10 @@ async function shutdown(store: FileStore, slots: Slot[], options: RunOptions, sa
   await store.transact((tx) => tx.setMeta({ active: false }), 'run stopping');
   const live = slots.filter((s) => !s.exited && s.child);
   for (const slot of live) slot.child!.kill('SIGTERM');
-  const patience = Date.now() + options.graceSec * 1000 + 3000;
-  while (live.some((s) => !s.exited) && Date.now() < patience) await sleep(50);
+  const patience = options.graceSec * 1000 + 3000;
+  const timer = new AbortController();
+  await Promise.race([Promise.all(live.map((s) => s.exit)), sleep(patience, undefined, { signal: timer.signal }).catch(() => undefined)]);
+  timer.abort();
   const stubborn = live.filter((s) => !s.exited);
   for (const slot of stubborn) {
     say(`ralph: worker ${slot.id} did not stop in time; killing it`);
@@ -177,7 +185,7 @@ async function shutdown(store: FileStore, slots: Slot[], options: RunOptions, sa
     const session = readSession(store.paths, slot.id);
     if (session?.current_token) killReaped(store.paths, slot.id, session.current_token);
   }
-  while (stubborn.some((s) => !s.exited)) await sleep(20);
+  await Promise.all(stubborn.map((s) => s.exit));
   // Tasks still claimed by our (now dead) workers were interrupted, not failed: back to pending.
   const pids = new Set(slots.map((s) => s.child?.pid).filter((p): p is number => p !== undefined));
   await store.transact((tx) => {

@@ -29,18 +29,27 @@ export function writeFileAtomicSync(path: string, data: string, options: { fsync
   }
 }
 
-/** Removes temporary files left in `dir` by processes of this host that are gone. */
-export function cleanupTempFiles(dir: string): string[] {
-  const removed: string[] = [];
+/**
+ * Temporary files in `dir` left by processes of this host that are gone. (A live process's are in
+ * use: a write under way, or the spare record file of its lock.)
+ */
+export function leftoverTempFiles(dir: string): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return removed;
+    return [];
   }
-  for (const name of names) {
+  return names.filter((name) => {
     const match = TEMP_PATTERN.exec(name);
-    if (!match || isAlive(Number(match[1]))) continue;
+    return match !== null && !isAlive(Number(match[1]));
+  });
+}
+
+/** Removes temporary files left in `dir` by processes of this host that are gone. */
+export function cleanupTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  for (const name of leftoverTempFiles(dir)) {
     try {
       unlinkSync(join(dir, name));
       removed.push(name);

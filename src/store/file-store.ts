@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { RalphError, isErrno } from '../errors.js';
 import type { Finding, Issue, QueueMeta, QueueState, Task } from '../queue/types.js';
 import { writeFileAtomicSync } from './atomic-write.js';
-import { appendJournal, headerLine, readJournal } from './journal.js';
+import { JournalFile, headerLine } from './journal.js';
 import type { JournalEntry, JournalRead } from './journal.js';
 import { FileLock } from './lock.js';
 import type { LockOptions } from './lock.js';
@@ -44,10 +44,12 @@ export class FileStore implements Store {
   private readonly compactEveryMs: number;
   private readonly maxJournalBytes: number;
   private cache: Cache | undefined;
+  private readonly journalFile: JournalFile;
 
   constructor(dir: string, options: FileStoreOptions = {}) {
     this.dir = dir;
     this.paths = statePaths(dir);
+    this.journalFile = new JournalFile(this.paths.journal);
     this.lock = new FileLock(this.paths.lock, options.lock);
     this.compactEveryMs = options.compactEveryMs ?? 1000;
     this.maxJournalBytes = options.maxJournalBytes ?? 16 * 1024 * 1024;
@@ -95,7 +97,7 @@ export class FileStore implements Store {
       // that follow can never pair the reset queue with the old results.
       const journal = cache.journal!;
       const entry = tx.entry();
-      journal.end = appendJournal(this.paths.journal, entry, journal.end);
+      journal.end = this.journalFile.append(entry, journal.end);
       journal.tornBytes = 0;
       applyEntry(cache, entry, true, true);
       if (entry.reset) {
@@ -111,6 +113,12 @@ export class FileStore implements Store {
     } finally {
       handle.release();
     }
+  }
+
+  /** Lets go of the open journal file and the lock's spare file (both made again when needed). */
+  close(): void {
+    this.journalFile.close();
+    this.lock.dropSpare();
   }
 
   /** Folds the journal into the snapshots now, if it holds anything. */
@@ -142,7 +150,7 @@ export class FileStore implements Store {
     const cache = this.cache;
     if (cache?.journal) {
       if (signature(this.paths.queue) === cache.queueSig && signature(this.paths.results) === cache.resultsSig) {
-        const read = readJournal(this.paths.journal, cache.journal.end, cache.journal.headerLine);
+        const read = this.journalFile.read(cache.journal.end, cache.journal.headerLine);
         if (read && !read.rotated) {
           for (const entry of read.entries) applyEntry(cache, entry, cache.applyTasks, cache.applyResults);
           cache.journal.end = read.end;
@@ -170,7 +178,7 @@ export class FileStore implements Store {
       applyTasks: false,
       applyResults: false,
     };
-    const journal = readJournal(this.paths.journal);
+    const journal = this.journalFile.read();
     if (journal) {
       cache.journal = { header: journal.header, headerLine: journal.headerLine, end: journal.end, tornBytes: journal.tornBytes };
       cache.applyTasks = journal.header.generation === queue.generation;

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { CorruptStateError, isErrno } from '../errors.js';
 import type { Finding, Issue, QueueMeta, Task } from '../queue/types.js';
 
@@ -38,57 +38,124 @@ export interface JournalRead {
 
 const CHUNK = 1 << 16;
 
-/** Reads the journal from `from` (0 = from the header); undefined when there is no journal. */
-export function readJournal(path: string, from = 0, expectHeaderLine?: string): JournalRead | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined;
-    throw error;
+interface OpenJournal {
+  fd: number;
+  ino: number;
+  header: JournalHeader;
+  headerLine: string;
+  /** Byte offset of the first entry. */
+  bodyStart: number;
+}
+
+/**
+ * The journal file of one store, kept open between transactions: a transaction then costs a stat, a
+ * read of the new lines and a write, instead of opening the file twice. The journal is only ever
+ * replaced by a rename, never rewritten in place, so while the path names the inode held open its
+ * header is the one read when it was opened (and an inode held open cannot be reused).
+ */
+export class JournalFile {
+  readonly path: string;
+  private current: OpenJournal | undefined;
+
+  constructor(path: string) {
+    this.path = path;
   }
-  try {
-    const { size, ino } = fstatSync(fd);
-    const headerBytes = readRange(fd, 0, Math.min(size, 4096));
-    const newline = headerBytes.indexOf(0x0a);
-    if (newline < 0) throw new CorruptStateError(path, 'the header line is missing or torn');
-    const headerLine = headerBytes.subarray(0, newline).toString('utf8');
-    const header = parseHeader(headerLine, path);
-    const rotated = expectHeaderLine !== undefined && headerLine !== expectHeaderLine;
-    const start = from === 0 || rotated ? newline + 1 : from;
-    const body = start < size ? readRange(fd, start, size - start) : Buffer.alloc(0);
+
+  /** Reads from `from` (0 = from the header); undefined when there is no journal. */
+  read(from = 0, expectHeaderLine?: string): JournalRead | undefined {
+    const file = this.openCurrent();
+    if (!file) return undefined;
+    const { journal, size } = file;
+    const rotated = expectHeaderLine !== undefined && journal.headerLine !== expectHeaderLine;
+    const start = from === 0 || rotated ? journal.bodyStart : from;
+    const body = start < size ? readRange(journal.fd, start, size - start) : Buffer.alloc(0);
     const lastNewline = body.lastIndexOf(0x0a);
     const complete = lastNewline < 0 ? Buffer.alloc(0) : body.subarray(0, lastNewline + 1);
     const entries: JournalEntry[] = [];
     let lineStart = 0;
-    const text = complete.toString('utf8');
-    for (const line of text.split('\n')) {
+    for (const line of complete.toString('utf8').split('\n')) {
       if (line === '') { lineStart += 1; continue; }
       try {
         entries.push(JSON.parse(line) as JournalEntry);
       } catch (error) {
-        throw new CorruptStateError(path, `an unreadable entry at byte ${start + lineStart}`, { cause: error });
+        throw new CorruptStateError(this.path, `an unreadable entry at byte ${start + lineStart}`, { cause: error });
       }
       lineStart += Buffer.byteLength(line) + 1;
     }
     const end = start + complete.length;
-    return { header, headerLine, entries, end, tornBytes: size - end, ino, rotated };
-  } finally {
-    closeSync(fd);
+    return { header: journal.header, headerLine: journal.headerLine, entries, end, tornBytes: size - end, ino: journal.ino, rotated };
+  }
+
+  /** Appends one entry; a torn tail left by a crashed writer is cut off first. Call under the lock. */
+  append(entry: JournalEntry, validEnd: number): number {
+    const file = this.openCurrent();
+    if (!file) throw Object.assign(new Error(`${this.path} does not exist`), { code: 'ENOENT' });
+    const bytes = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
+    if (file.size > validEnd) ftruncateSync(file.journal.fd, validEnd);
+    let done = 0;
+    while (done < bytes.length) done += writeSync(file.journal.fd, bytes, done, bytes.length - done, validEnd + done);
+    return validEnd + bytes.length;
+  }
+
+  close(): void {
+    if (this.current) closeSync(this.current.fd);
+    this.current = undefined;
+  }
+
+  /** The journal the path names now, with its size; opened again when it was replaced. */
+  private openCurrent(): { journal: OpenJournal; size: number } | undefined {
+    let seen;
+    try {
+      seen = statSync(this.path);
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+      this.close();
+      return undefined;
+    }
+    // Shorter than its header: rewritten in place (by hand, or a disk that filled up); read it afresh.
+    if (this.current?.ino === seen.ino && seen.size >= this.current.bodyStart) return { journal: this.current, size: seen.size };
+    this.close();
+    let fd: number;
+    try {
+      fd = openForUpdate(this.path);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw error;
+    }
+    try {
+      // The path may have been replaced between the stat and the open: what was opened counts.
+      const { size, ino } = fstatSync(fd);
+      const headerBytes = readRange(fd, 0, Math.min(size, 4096));
+      const newline = headerBytes.indexOf(0x0a);
+      if (newline < 0) throw new CorruptStateError(this.path, 'the header line is missing or torn');
+      const line = headerBytes.subarray(0, newline).toString('utf8');
+      this.current = { fd, ino, header: parseHeader(line, this.path), headerLine: line, bodyStart: newline + 1 };
+      return { journal: this.current, size };
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
   }
 }
 
-/** Appends one entry; a torn tail left by a crashed writer is cut off first. Call under the lock. */
-export function appendJournal(path: string, entry: JournalEntry, validEnd: number): number {
-  const line = `${JSON.stringify(entry)}\n`;
-  const fd = openSync(path, 'a');
+// Read-write, so that one descriptor serves reads and appends; read-only where writing is not
+// allowed (`ralph status` on someone else's queue), where an append then fails as it should.
+function openForUpdate(path: string): number {
   try {
-    if (fstatSync(fd).size > validEnd) ftruncateSync(fd, validEnd);
-    const bytes = Buffer.from(line, 'utf8');
-    writeSync(fd, bytes);
-    return validEnd + bytes.length;
+    return openSync(path, 'r+');
+  } catch (error) {
+    if (isErrno(error, 'EACCES') || isErrno(error, 'EROFS') || isErrno(error, 'EPERM')) return openSync(path, 'r');
+    throw error;
+  }
+}
+
+/** Reads a journal once (opened and closed again); undefined when there is no journal. */
+export function readJournal(path: string, from = 0, expectHeaderLine?: string): JournalRead | undefined {
+  const file = new JournalFile(path);
+  try {
+    return file.read(from, expectHeaderLine);
   } finally {
-    closeSync(fd);
+    file.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError, isErrno } from '../errors.js';
 import { HOST, isAlive, pause } from './process.js';
@@ -47,6 +47,7 @@ export class FileLock {
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
   private readonly alive: (pid: number) => boolean;
+  private spare: { path: string; fd: number; linked: boolean } | undefined;
 
   constructor(path: string, options: LockOptions = {}) {
     this.path = path;
@@ -66,12 +67,15 @@ export class FileLock {
       const handle = this.tryAcquire(purpose, Date.now() - started >= INSPECT_AFTER_MS);
       if (handle) return handle;
       if (Date.now() >= deadline) {
+        this.dropSpare();
         const seen = this.inspect();
         const holder = seen.state === 'free' || !seen.owner ? 'another process' : describeOwner(seen.owner);
         throw new LockTimeoutError(this.path, holder);
       }
+      // A short cap: the lock changes hands hundreds of times a second, and a waiter asleep when it
+      // comes free leaves it unused.
       await sleep(delay + Math.random() * delay);
-      delay = Math.min(delay * 2, 8);
+      delay = Math.min(delay * 2, 2);
     }
   }
 
@@ -80,28 +84,62 @@ export class FileLock {
     // Busy is the common answer under contention: a stat says so without writing a record.
     if (!inspect && existsSync(this.path)) return undefined;
     const owner = this.newOwner(purpose);
-    const temp = tempName(this.path);
-    writeFileSync(temp, JSON.stringify(owner));
+    const spare = this.prepareSpare(owner);
     try {
-      try {
-        linkSync(temp, this.path);
-        return new LockHandle(this, owner);
-      } catch (error) {
-        if (!isErrno(error, 'EEXIST')) throw error;
-      }
-      if (!inspect) return undefined;
-      const seen = this.inspect();
-      if (seen.state !== 'stale') return undefined;
-      return this.withGuard(false, () => {
-        // Re-check under the guard: the stale owner we saw must still be the one in place.
-        const again = this.inspect();
-        if (again.state !== 'stale' || again.owner?.token !== seen.owner?.token) return undefined;
-        renameSync(temp, this.path);
-        return this.tokenInFile() === owner.token ? new LockHandle(this, owner) : undefined;
-      });
-    } finally {
-      try { unlinkSync(temp); } catch { /* linked or renamed away */ }
+      linkSync(spare.path, this.path);
+      // The lock and the spare are one file now; the spare is written again only after release.
+      spare.linked = true;
+      return new LockHandle(this, owner);
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error;
     }
+    if (!inspect) return undefined;
+    const seen = this.inspect();
+    if (seen.state !== 'stale') return undefined;
+    return this.withGuard(false, () => {
+      // Re-check under the guard: the stale owner we saw must still be the one in place.
+      const again = this.inspect();
+      if (again.state !== 'stale' || again.owner?.token !== seen.owner?.token) return undefined;
+      this.spare = undefined;
+      SPARES.delete(spare.path);
+      closeSync(spare.fd);
+      renameSync(spare.path, this.path);
+      return this.tokenInFile() === owner.token ? new LockHandle(this, owner) : undefined;
+    });
+  }
+
+  /**
+   * The record to link into place, in this process's spare file. Taking the lock under contention
+   * happens hundreds of times a second; creating and deleting a file each time costs an inode
+   * allocation in the directory everyone is waiting on, so one spare file per process is written
+   * again instead. It is rewritten only while it is not the lock (never while held).
+   */
+  private prepareSpare(owner: LockOwner): { path: string; fd: number; linked: boolean } {
+    if (this.spare?.linked) this.dropSpare();
+    if (!this.spare) {
+      const path = tempName(this.path);
+      this.spare = { path, fd: openSync(path, 'w'), linked: false };
+      removeAtExit(path);
+    }
+    const bytes = Buffer.from(JSON.stringify(owner));
+    writeSync(this.spare.fd, bytes, 0, bytes.length, 0);
+    ftruncateSync(this.spare.fd, bytes.length);
+    return this.spare;
+  }
+
+  /** Called when this process's lock was removed from the lock path: the spare is free again. */
+  spareReleased(): void {
+    if (this.spare) this.spare.linked = false;
+  }
+
+  /** Forgets the spare file (it may still be the lock: then the lock keeps the file). */
+  dropSpare(): void {
+    const spare = this.spare;
+    if (!spare) return;
+    this.spare = undefined;
+    try { closeSync(spare.fd); } catch { /* closed */ }
+    try { unlinkSync(spare.path); } catch { /* gone */ }
+    SPARES.delete(spare.path);
   }
 
   inspect(): LockInspection {
@@ -226,9 +264,17 @@ export class LockHandle {
     return this.lock.path;
   }
 
-  /** Whether the lock file still carries this holder's token. */
+  /**
+   * Whether the lock is still this holder's. Within the first half of its lease nobody can have taken
+   * it over (a takeover needs a dead or silent owner), so only an older one is checked in the file.
+   */
   stillHeld(): boolean {
-    return !this.released && this.lock.tokenInFile() === this.owner.token;
+    if (this.released) return false;
+    return this.young() || this.lock.tokenInFile() === this.owner.token;
+  }
+
+  private young(): boolean {
+    return Date.now() - Date.parse(this.owner.refreshed_at) < this.owner.lease_ms / 2;
   }
 
   /** Extends the lease of a long critical section; false if the lock is no longer this holder's. */
@@ -252,16 +298,39 @@ export class LockHandle {
   release(): void {
     if (this.released) return;
     this.released = true;
+    let removed = false;
     const remove = () => {
       if (this.lock.tokenInFile() !== this.owner.token) return;
-      try { unlinkSync(this.lock.path); } catch { /* already gone */ }
+      try { unlinkSync(this.lock.path); removed = true; } catch { /* already gone */ }
     };
-    if (Date.now() - Date.parse(this.owner.refreshed_at) < this.owner.lease_ms / 2) remove();
-    else this.lock.withGuard(true, remove);
+    try {
+      if (this.young()) remove();
+      else this.lock.withGuard(true, remove);
+    } finally {
+      // The spare file is reused only when it is certainly no longer the lock.
+      if (removed) this.lock.spareReleased();
+      else this.lock.dropSpare();
+    }
   }
 }
 
 let tempCounter = 0;
+
+// Spare files still on disk, removed when the process exits (a crashed process's are removed as
+// temporary files by the next `ralph run`).
+const SPARES = new Set<string>();
+let exitHook = false;
+function removeAtExit(path: string): void {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const spare of SPARES) {
+        try { unlinkSync(spare); } catch { /* gone */ }
+      }
+    });
+  }
+  SPARES.add(path);
+}
 
 // Named like every other temporary file, so that cleanupTempFiles removes those of dead processes.
 function tempName(path: string): string {

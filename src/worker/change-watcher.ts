@@ -3,27 +3,43 @@ import type { FSWatcher } from 'node:fs';
 
 /**
  * Wakes an idle worker when the queue files change (inotify and friends), with a polling fallback
- * for file systems that do not report changes. A change seen while the worker was busy is kept, so
- * none is missed between looking at the queue and starting to wait.
+ * for file systems that do not report changes. It watches only while armed: a busy worker would
+ * otherwise be woken by every claim and report of every other worker, for nothing. A change seen
+ * while armed is kept, so none is missed between looking at the queue and starting to wait.
  */
 export class ChangeWatcher {
+  private readonly dir: string;
+  private readonly names: readonly string[];
   private watcher: FSWatcher | undefined;
   private dirty = false;
   private wake: (() => void) | undefined;
 
   constructor(dir: string, names: readonly string[]) {
-    try {
-      this.watcher = watch(dir, { persistent: false }, (_event, name) => {
-        if (name === null || names.some((n) => name === n || name.startsWith(`${n}.tmp-`))) this.signal();
-      });
-      this.watcher.on('error', () => this.close());
-    } catch {
-      this.watcher = undefined;
-    }
+    this.dir = dir;
+    this.names = names;
   }
 
   get watching(): boolean {
     return this.watcher !== undefined;
+  }
+
+  /**
+   * Starts watching. True when it started just now: changes from here on are seen, so the caller
+   * looks at the queue once more before waiting. False when it was already watching, or cannot
+   * (then `wait` polls).
+   */
+  arm(): boolean {
+    if (this.watcher) return false;
+    try {
+      this.watcher = watch(this.dir, { persistent: false }, (_event, name) => {
+        if (name === null || this.names.some((n) => name === n || name.startsWith(`${n}.tmp-`))) this.signal();
+      });
+      this.watcher.on('error', () => this.close());
+      return true;
+    } catch {
+      this.watcher = undefined;
+      return false;
+    }
   }
 
   /** Forget changes seen so far (call right before reading the queue). */
@@ -47,6 +63,7 @@ export class ChangeWatcher {
     });
   }
 
+  /** Stops watching (until armed again). */
   close(): void {
     this.watcher?.close();
     this.watcher = undefined;

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AgentAdapter } from '../agents/agent.js';
 import { runProcess } from '../agents/run-process.js';
@@ -15,6 +14,7 @@ import type { Transaction } from '../store/store.js';
 import { HOST, cachedIsAlive, isAlive } from '../store/process.js';
 import { runIsLive } from '../orchestrator/liveness.js';
 import { ChangeWatcher } from './change-watcher.js';
+import { PromptFile } from './prompt-file.js';
 import type { Logger } from './log.js';
 import { SESSION_HISTORY, readSession, writeSession } from './session.js';
 import type { WorkerSession } from './session.js';
@@ -65,7 +65,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const log = options.log;
   const cwd = options.cwd ?? process.cwd();
   const stateDir = resolve(options.dir);
-  const promptFile = join(stateDir, 'prompts', `worker-${options.id}.prompt.md`);
+  const promptFile = new PromptFile(join(stateDir, 'prompts', `worker-${options.id}.prompt.md`));
   const backoff = retryBackoff(options.retryBackoffMs);
   const alive = cachedIsAlive(1000);
   const reapContext = () => ({ now: new Date(), host: HOST, maxAttempts: options.maxAttempts, isAlive: alive });
@@ -156,6 +156,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       }
       if (stopping) { stoppedBy = 'signal'; break; }
       if (step.claimed) {
+        watcher.close();
         pending = await runTask(step.claimed, token);
         continue;
       }
@@ -165,6 +166,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         touchSession();
       }
       if (!step.live && !step.open) break;
+      // Idle: watch the queue from now on, and look at it once more before waiting.
+      if (watcher.arm()) continue;
       const untilReady = step.waitingUntil ? Math.max(10, step.waitingUntil.getTime() - Date.now()) : Infinity;
       await watcher.wait(Math.min(options.pollMs ?? 1000, untilReady), options.signal);
     }
@@ -172,6 +175,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     clearInterval(heartbeat);
     if (sessionTimer) clearTimeout(sessionTimer);
     watcher.close();
+    promptFile.close();
     session.status = 'stopped';
     session.current_task = null;
     session.current_token = null;
@@ -181,6 +185,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     session.last_heartbeat = session.stopped_at;
     saveSession();
     await store.compactIfStale(0).catch((error: unknown) => log.info(`could not compact the queue: ${errorMessage(error)}`));
+    store.close();
     const cpu = process.cpuUsage();
     log.info(`worker ${options.id} stopped (${stoppedBy === 'signal' ? 'asked to stop' : 'no work left'}): ${session.completed} completed, ${session.failed} failed; cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s, peak rss ${Math.round((session.max_rss_kb ?? 0) / 1024)} MiB`);
   }
@@ -231,12 +236,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     let invocation;
     try {
       const prompt = renderPrompt(options.promptTemplate, task);
-      // A new file each time: truncating one in place forces a flush on ext4, and is slower.
-      try { unlinkSync(promptFile); } catch { /* first task */ }
-      writeFileSync(promptFile, prompt, { flag: 'wx' });
+      promptFile.write(prompt);
       invocation = options.agent.invocation({
         task: { id: task.id, type: task.type, data: task.data, attempt: task.attempts },
-        prompt, promptFile, workerId: options.id, stateDir, cwd,
+        prompt, promptFile: promptFile.path, workerId: options.id, stateDir, cwd,
       });
       invocation.env[CLAIM_ENV] = token;
     } catch (error) {

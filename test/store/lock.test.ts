@@ -1,5 +1,5 @@
 // FileLock within one process: the owner record, inspection, release, refresh and the takeover guard.
-import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,21 +19,59 @@ function plant(path: string, owner: Partial<LockOwner>): LockOwner {
 }
 
 describe('FileLock in one process', () => {
-  it('writes a complete owner record when it takes a free lock and leaves no temporary files', async () => {
+  it('writes a complete owner record when it takes a free lock, from one spare file reused until dropped', async () => {
     const dir = tempDir();
     const lockPath = join(dir, '.lock');
-    const handle = await new FileLock(lockPath, { leaseMs: 5_000 }).acquire('testing');
+    const lock = new FileLock(lockPath, { leaseMs: 5_000 });
+    const handle = await lock.acquire('testing');
     const owner = ownerIn(lockPath);
     expect(owner).toEqual({
       pid: process.pid, host: hostname(), token: handle.owner.token, purpose: 'testing',
       acquired_at: expect.any(String), refreshed_at: owner.acquired_at, lease_ms: 5_000,
     });
     expect(Date.now() - Date.parse(owner.acquired_at)).toBeLessThan(5_000);
-    expect(readdirSync(dir)).toEqual(['.lock']);
+    // The lock is a link of this process's spare record file, named like every temporary file.
+    const spare = readdirSync(dir).filter((n) => n !== '.lock');
+    expect(spare).toEqual([`.lock.tmp-${process.pid}-${spare[0]!.split('-').at(-1)}`]);
+    expect(statSync(join(dir, spare[0]!)).ino).toBe(statSync(lockPath).ino);
     expect(handle.stillHeld()).toBe(true);
     handle.release();
     expect(handle.stillHeld()).toBe(false);
+    expect(readdirSync(dir)).toEqual(spare);
+
+    // Taken again: the same spare, rewritten with the new owner (shorter records leave no tail).
+    const again = await lock.acquire();
+    expect(readdirSync(dir).sort()).toEqual(['.lock', ...spare]);
+    expect(ownerIn(lockPath).token).toBe(again.owner.token);
+    expect(JSON.parse(readFileSync(join(dir, spare[0]!), 'utf8')).token).toBe(again.owner.token);
+    again.release();
+    lock.dropSpare();
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('never rewrites a spare that is the lock: a second acquisition in the same process waits with a new spare', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, '.lock');
+    const lock = new FileLock(lockPath, { timeoutMs: 5_000 });
+    const first = await lock.acquire('first');
+    const second = lock.acquire('second');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(ownerIn(lockPath)).toMatchObject({ token: first.owner.token, purpose: 'first' });
+    expect(first.stillHeld()).toBe(true);
+    first.release();
+    const taken = await second;
+    expect(ownerIn(lockPath)).toMatchObject({ token: taken.owner.token, purpose: 'second' });
+    taken.release();
+    lock.dropSpare();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('leaves no spare behind when it gives up waiting', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, '.lock');
+    plant(lockPath, { token: 'live' });
+    await expect(new FileLock(lockPath, { timeoutMs: 50 }).acquire()).rejects.toBeInstanceOf(LockTimeoutError);
+    expect(readdirSync(dir)).toEqual(['.lock']);
   });
 
   it('refuses a second holder while the first is alive and within its lease', async () => {

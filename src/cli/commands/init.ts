@@ -1,7 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { scaffoldLoops } from '../../loops/scaffold.js';
 import type { Actor } from '../../loops/sync-state.js';
 import { FileStore } from '../../store/file-store.js';
 import { print } from '../output.js';
@@ -22,8 +21,9 @@ export function registerInit(program: Command): void {
     .option('--loops', 'instead: set up this repository for the supervisor/engineer loops (supervisor.sh, loop.sh, prompts/, input.md, sync/state.json, logs/ ignored)')
     .addOption(new Option('--start <actor>', 'with --loops: who takes the first turn').choices(['galph', 'ralph']).default('galph'));
   dirOption(command);
-  command.action((flags: { dir: string; tasks: string; loops?: boolean; start: Actor }) => {
+  command.action(async (flags: { dir: string; tasks: string; loops?: boolean; start: Actor }) => {
     if (flags.loops) {
+      const { scaffoldLoops } = await import('../../loops/scaffold.js');
       const { written, kept } = scaffoldLoops(process.cwd(), flags.start);
       for (const name of written) print(`Wrote ${name}`);
       for (const name of kept) print(`${name} exists; left as it is.`);

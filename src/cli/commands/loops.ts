@@ -1,9 +1,7 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
-import { CommandAgent } from '../../agents/command.js';
 import { RalphError } from '../../errors.js';
-import { runLoop } from '../../loops/actor.js';
 import type { LoopOptions } from '../../loops/actor.js';
 import {
   DEFAULT_DOCS_WHITELIST, DEFAULT_REPORT_EXTENSIONS, DEFAULT_TRACKED_OUTPUT_EXTENSIONS, DEFAULT_TRACKED_OUTPUT_GLOBS, parseExtensions, parseList,
@@ -100,6 +98,9 @@ async function runActor(actor: Actor, f: LoopFlags, promptPath: string, promptNa
     abort.abort();
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  // Loaded here, not at start-up: the other commands (a worker above all) start faster without git and the loops.
+  const { CommandAgent } = await import('../../agents/command.js');
+  const { runLoop } = await import('../../loops/actor.js');
   const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
   const options: LoopOptions = {
     actor, cwd: process.cwd(),

@@ -3,9 +3,6 @@ import { join } from 'node:path';
 import { Argument } from 'commander';
 import type { Command } from 'commander';
 import { RalphError } from '../../errors.js';
-import { Git } from '../../git/git.js';
-import { checkStartBranch, commitState, dirtyTracked } from '../../loops/actor.js';
-import { STATE_PATH, handoffSubject, parseSyncState, stampHandoff } from '../../loops/sync-state.js';
 import type { Actor } from '../../loops/sync-state.js';
 import { print } from '../output.js';
 
@@ -26,6 +23,10 @@ Example:
   $ ralph stamp-handoff galph ok --branch feature/x     # the supervisor's turn is done: ralph's turn
   $ ralph stamp-handoff ralph fail --no-push            # mark the engineer's turn failed, locally`)
     .action(async (actor: Actor, result: 'ok' | 'fail', flags: Flags) => {
+      // Loaded here, not at start-up: git, the loops and zod are not needed by the other commands.
+      const { Git } = await import('../../git/git.js');
+      const { checkStartBranch, commitState, dirtyTracked } = await import('../../loops/actor.js');
+      const { STATE_PATH, handoffSubject, parseSyncState, stampHandoff } = await import('../../loops/sync-state.js');
       const cwd = process.cwd();
       const git = new Git(cwd, (line) => print(`ralph: ${line}`));
       const branch = checkStartBranch(git, flags.branch ?? process.env.ORCHESTRATION_BRANCH);

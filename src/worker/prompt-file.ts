@@ -1,0 +1,40 @@
+import { closeSync, fstatSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
+
+/**
+ * The file a worker writes each task's prompt to (`RALPH_PROMPT_FILE`), kept open and rewritten in
+ * place: creating a file per task costs an inode allocation, and truncating to zero before writing
+ * makes ext4 flush it. Writing first and then cutting the file to the new length does neither. If
+ * the file was removed or replaced meanwhile, a new one is opened.
+ */
+export class PromptFile {
+  readonly path: string;
+  private fd: number | undefined;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  write(text: string): void {
+    const bytes = Buffer.from(text, 'utf8');
+    const fd = this.current();
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, done);
+    ftruncateSync(fd, bytes.length);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private current(): number {
+    if (this.fd !== undefined) {
+      let sameFile = false;
+      try { sameFile = statSync(this.path).ino === fstatSync(this.fd).ino; } catch { /* removed */ }
+      if (sameFile) return this.fd;
+      this.close();
+    }
+    this.fd = openSync(this.path, 'w', 0o644);
+    return this.fd;
+  }
+}
