@@ -1,0 +1,142 @@
+/**
+ * The pure part of one agent CLI adapter (one file per CLI under `src/agents/`): how to start it
+ * and how to read what it printed. Spawning, streaming to the worker log and timeouts belong to the
+ * shared runner; turning a spec plus the user's options into an AgentAdapter is `cli-agent.ts`.
+ */
+
+/** Token counts as the CLI reported them (snake_case: they go into results.json as they are). */
+export interface Tokens {
+  input?: number;
+  output?: number;
+  /** Prompt tokens read from the provider's cache. */
+  cache_read?: number;
+  /** Prompt tokens written to the provider's cache. */
+  cache_write?: number;
+  /** Reasoning/thinking tokens where reported separately. */
+  reasoning?: number;
+  total?: number;
+}
+
+/** A usage or rate limit the agent ran into. */
+export interface UsageLimitInfo {
+  /** When it lifts, if the agent said so (ISO-8601 UTC). */
+  resetsAt?: string;
+  /** The agent's own words (one line). */
+  message: string;
+}
+
+/** What the user chose for every adapter (flags and environment). */
+export interface AgentOptions {
+  /** `--agent-bin` or `RALPH_<NAME>_BIN`; default: the spec's `bin` looked up on PATH. */
+  bin?: string;
+  /** `--model`. */
+  model?: string;
+  /** `--agent-args "…"`, already split shell-style; appended last. */
+  extraArgs: string[];
+  /** claude: `--permission-mode` (default `bypassPermissions` unless running as root: then `acceptEdits`). */
+  permissionMode?: string;
+  /** claude: `--allowedTools` value (comma or space separated, passed as one argument). */
+  allowedTools?: string;
+  /** codex: `--sandbox` value (default `workspace-write`). */
+  sandbox?: string;
+}
+
+/** What a spec needs to know about the run, besides the prompt. */
+export interface BuildContext {
+  /** The prompt, also written to this file (`RALPH_PROMPT_FILE`). */
+  promptFile: string;
+  cwd: string;
+  /** Whether ralph runs as root (uid 0): some CLIs refuse some flags then. */
+  isRoot: boolean;
+}
+
+/** How to start the CLI: arguments after the binary, extra environment, and stdin. */
+export interface BuiltCommand {
+  args: string[];
+  env: Record<string, string>;
+  /** What goes to the agent's stdin ('' for nothing). */
+  stdin: string;
+}
+
+/** What a spec made of the CLI's stdout (and exit code). Pure; never throws on bad output. */
+export interface ParsedOutput {
+  /** The agent's final answer (what the finding is extracted from). */
+  text: string;
+  /** The CLI said the run failed (API error, auth, usage limit…), whatever its exit code. */
+  isError: boolean;
+  /** One line saying what went wrong, when isError. */
+  error?: string;
+  costUsd?: number;
+  tokens?: Tokens;
+  sessionId?: string;
+  /** The model that answered, when the output names it. */
+  model?: string;
+  /** Set when the output shows a usage/rate limit (structured fields first, then text). */
+  usageLimit?: UsageLimitInfo;
+  /** Extra facts for the worker log (num_turns, subtype…); never needed for correctness. */
+  details?: Record<string, unknown>;
+}
+
+export interface CliSpec {
+  /** `--agent NAME`. */
+  readonly name: string;
+  /** Human name for messages, e.g. "Claude Code". */
+  readonly title: string;
+  /** Executable looked up on PATH when neither --agent-bin nor RALPH_<NAME>_BIN is set. */
+  readonly bin: string;
+  /** How to install it, for the "not found" message (one line). */
+  readonly install: string;
+  /** Where the output format comes from, and how sure we are of it (for the README / `ralph agents`). */
+  readonly formatNote: string;
+  /** The arguments, environment and stdin for one run. Pure. */
+  build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand;
+  /** Reads the whole stdout of one run. Pure; tolerates malformed or truncated output. */
+  parse(stdout: string, exitCode: number | null): ParsedOutput;
+  /**
+   * One stdout line as a readable worker-log line (stream-json events → "assistant: …",
+   * "tool Bash: …"); undefined to log the line as it is; '' to leave it out.
+   */
+  renderLine?(line: string): string | undefined;
+}
+
+/** JSON.parse that returns undefined instead of throwing (for line-by-line stream parsing). */
+export function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The JSON objects among the lines of `text` (NDJSON), skipping anything that is not one. */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith('{')) continue;
+    const value = tryJson(trimmed);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) out.push(value as Record<string, unknown>);
+  }
+  return out;
+}
+
+/** A finite number or undefined. */
+export function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** A non-empty string or undefined. */
+export function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** The object at `value[key]`, or undefined. */
+export function obj(value: unknown, key?: string): Record<string, unknown> | undefined {
+  const v = key === undefined ? value : (value as Record<string, unknown> | undefined)?.[key];
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** Drops undefined fields (so that results.json carries only what is known). */
+export function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
