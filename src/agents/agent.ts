@@ -1,4 +1,5 @@
-import type { FailureReason } from '../queue/types.js';
+import type { AgentUsage, FailureReason } from '../queue/types.js';
+import type { Tokens, UsageLimitInfo } from './cli-spec.js';
 
 /** What an adapter is told about the task it runs. */
 export interface AgentContext {
@@ -39,6 +40,14 @@ export interface AgentResult {
   finding: string;
   reason?: FailureReason;
   error?: string;
+  /** The adapter's name (absent for a plain --agent-cmd). */
+  agent?: string;
+  model?: string;
+  costUsd?: number;
+  tokens?: Tokens;
+  sessionId?: string;
+  /** Set when the agent ran into a usage or rate limit (then `ok` is false). */
+  usageLimit?: UsageLimitInfo;
 }
 
 /**
@@ -53,6 +62,20 @@ export interface AgentAdapter {
   parse(output: ProcessOutput): AgentResult;
   /** A problem that would make every run fail (binary missing…), or undefined. */
   preflight(cwd: string): string | undefined;
+  /** One output line as the worker log shows it; undefined: as it is; '': left out. */
+  renderLine?(stream: 'stdout' | 'stderr', line: string): string | undefined;
+}
+
+/** The facts of a result that go into results.json (snake_case), only those known. */
+export function usageOf(result: AgentResult): AgentUsage | undefined {
+  const usage = {
+    ...(result.agent === undefined ? {} : { agent: result.agent }),
+    ...(result.model === undefined ? {} : { model: result.model }),
+    ...(result.costUsd === undefined ? {} : { cost_usd: result.costUsd }),
+    ...(result.tokens === undefined ? {} : { tokens: result.tokens }),
+    ...(result.sessionId === undefined ? {} : { session_id: result.sessionId }),
+  };
+  return Object.keys(usage).length === 0 ? undefined : usage;
 }
 
 /** The variables every agent gets, whatever the adapter. */

@@ -90,6 +90,8 @@ export interface CliSpec {
   readonly formatNote: string;
   /** The arguments, environment and stdin for one run. Pure. */
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand;
+  /** The CLI prints its error document on stderr (gemini): a failed run is parsed again from both streams. */
+  readonly errorsOnStderr?: boolean;
   /** Reads the whole stdout of one run. Pure; tolerates malformed or truncated output. */
   parse(stdout: string, exitCode: number | null): ParsedOutput;
   /**

@@ -17,6 +17,7 @@ const COMMANDS: ReadonlyArray<[names: string[], load: () => Promise<Register>]> 
   [['report'], async () => (await import('./commands/report.js')).registerReport],
   [['queue'], async () => (await import('./commands/queue.js')).registerQueue],
   [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
+  [['agents'], async () => (await import('./commands/agents.js')).registerAgents],
   [['unlock'], async () => (await import('./commands/unlock.js')).registerUnlock],
   [['supervisor', 'loop'], async () => (await import('./commands/loops.js')).registerLoops],
   [['stamp-handoff'], async () => (await import('./commands/stamp-handoff.js')).registerStampHandoff],

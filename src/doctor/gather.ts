@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { CommandAgent } from '../agents/command.js';
+import { createAgent } from '../agents/registry.js';
+import type { AgentChoice } from '../agents/registry.js';
 import { spawnBackend } from '../agents/spawn.js';
 import { errorMessage } from '../errors.js';
 import { countByStatus } from '../queue/counts.js';
@@ -13,14 +14,14 @@ import { SHOWN_FAILURES } from './checks.js';
 import type { Facts } from './checks.js';
 
 /** Looks at a state directory the way a person would, without changing anything. */
-export function gatherFacts(dir: string, agentCmd?: string): Facts {
+export function gatherFacts(dir: string, choice: AgentChoice = {}): Facts {
   const store = new FileStore(dir);
   const facts: Facts = { dir, sessionProblems: [], liveWorkers: 0, lock: store.lock.inspect(), staleClaims: [], failed: [], tempFiles: [] };
   const { sessions, problems } = readSessionsLenient(store.paths);
   facts.sessionProblems = problems;
   facts.liveWorkers = sessions.filter((s) => sessionAlive(s, Date.now(), 60_000)).length;
 
-  let command = agentCmd;
+  let agent: AgentChoice | undefined = choice.agentCmd !== undefined || choice.agent !== undefined ? choice : undefined;
   if (!store.exists()) {
     facts.queueProblem = `no queue at ${store.paths.queue}`;
   } else {
@@ -28,7 +29,9 @@ export function gatherFacts(dir: string, agentCmd?: string): Facts {
       const state = store.read();
       facts.counts = countByStatus(state.tasks);
       facts.findingsCount = state.findings.length;
-      command ??= state.meta.run?.agent_cmd;
+      const run = state.meta.run;
+      if (!agent && run?.agent_cmd !== undefined) agent = { agentCmd: run.agent_cmd };
+      else if (!agent && run?.agent !== undefined) agent = { agent: run.agent };
       const ctx = { now: new Date(), host: HOST, maxAttempts: Infinity, isAlive };
       for (const t of state.tasks) {
         const why = staleClaimReason(t, ctx);
@@ -44,10 +47,15 @@ export function gatherFacts(dir: string, agentCmd?: string): Facts {
       facts.queueProblem = errorMessage(error);
     }
   }
-  if (command) {
-    facts.agentCmd = command;
-    const problem = new CommandAgent(command).preflight(process.cwd());
-    if (problem) facts.agentProblem = problem;
+  if (agent) {
+    try {
+      const adapter = createAgent(agent);
+      facts.agentCmd = agent.agentCmd ?? adapter.describe();
+      const problem = adapter.preflight(process.cwd());
+      if (problem) facts.agentProblem = problem;
+    } catch (error) {
+      facts.agentProblem = errorMessage(error);
+    }
   }
   facts.spawn = spawnBackend();
   for (const where of [dir, store.paths.sessions, store.paths.journalDir, store.paths.prompts]) facts.tempFiles.push(...leftoverTempFiles(where));

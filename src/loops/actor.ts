@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentAdapter } from '../agents/agent.js';
+import type { AgentAdapter, AgentResult } from '../agents/agent.js';
 import { runProcess } from '../agents/run-process.js';
 import { RalphError, errorMessage } from '../errors.js';
 import { Git, GitError } from '../git/git.js';
@@ -350,7 +350,12 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
       graceMs: ctx.graceMs,
       ...(ctx.agentTimeoutMs === undefined ? {} : { timeoutMs: ctx.agentTimeoutMs }),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onLine: (_stream, line) => { log.info(line); ctx.print(line); },
+      onLine: (stream, line) => {
+        const shown = ctx.agent.renderLine?.(stream, line) ?? line;
+        if (shown === '') return;
+        log.info(shown);
+        ctx.print(shown);
+      },
     });
     if (renewal) clearInterval(renewal);
     renewal = undefined;
@@ -395,6 +400,7 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
       writeFileSync(summaryPath, renderSummary({
         actor, iteration, branch: ctx.branch, mode, prompt: ctx.promptName, startedAt, endedAt: new Date(), exitCode: output.exitCode, signal: output.signal,
         timedOut: output.timedOut, ok, ...(error ? { error } : {}), commits, filesChanged, finding: parsed.finding, log: logPath,
+        ...(parsed.agent ? { agent: describeUsage(parsed) } : {}),
       }));
     };
     if (plan.violations.length > 0) {
@@ -459,4 +465,13 @@ async function renewRemoteLease(ctx: Ctx, state: SyncState): Promise<void> {
     }
     throw new GitError(`the remote branch ${ctx.branch} kept moving; the lease was not renewed this time`);
   });
+}
+
+/** "claude (model m), $0.0123, 1200 in / 300 out tokens, session s" for the iteration summary. */
+function describeUsage(r: AgentResult): string {
+  const parts = [`${r.agent}${r.model ? ` (model ${r.model})` : ''}`];
+  if (r.costUsd !== undefined) parts.push(`$${r.costUsd.toFixed(4)}`);
+  if (r.tokens) parts.push(`${r.tokens.input ?? 0} in / ${r.tokens.output ?? 0} out tokens`);
+  if (r.sessionId) parts.push(`session ${r.sessionId}`);
+  return parts.join(', ');
 }

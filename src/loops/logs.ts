@@ -33,6 +33,8 @@ export interface IterationSummary {
   mode: 'sync' | 'async';
   prompt: string;
   startedAt: Date;
+  /** The agent CLI, model, cost and tokens, when an agent CLI adapter ran (not --agent-cmd). */
+  agent?: string;
   endedAt: Date;
   exitCode: number | null;
   signal: string | null;
@@ -62,6 +64,7 @@ export function renderSummary(s: IterationSummary): string {
     `- duration: ${seconds}s`,
     `- exit status: ${exit}`,
     `- result: ${s.ok ? 'ok' : 'fail'}${s.error ? ` (${s.error.split('\n')[0]})` : ''}`,
+    ...(s.agent ? [`- agent: ${s.agent}`] : []),
     `- log: ${s.log}`,
     '',
     '## Commits',

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CommandAgent } from '../agents/command.js';
+import { createAgent } from '../agents/registry.js';
+import { budgetStop } from '../queue/limits.js';
 import { InputError } from '../errors.js';
 import { countByStatus, isSettled } from '../queue/counts.js';
 import { releaseInterrupted } from '../queue/outcome.js';
@@ -57,7 +58,8 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   // Everything that can be wrong with the input is found before .ralph/ is touched.
   const tasks = options.tasksFile === undefined ? [] : loadTasksFile(options.tasksFile);
   loadPromptTemplate(options.promptTemplate);
-  const problem = new CommandAgent(options.agentCmd).preflight(process.cwd());
+  const agent = createAgent(options);
+  const problem = agent.preflight(process.cwd());
   if (problem) throw new InputError(`${problem}.`);
 
   const store = new FileStore(options.dir);
@@ -74,7 +76,11 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   for (const dir of [options.dir, store.paths.sessions, store.paths.journalDir, store.paths.prompts]) cleanupTempFiles(dir);
 
   const startedAt = new Date();
-  const run: RunInfo = { started_at: startedAt.toISOString(), workers: options.workers, pid: process.pid, host: HOST, agent_cmd: options.agentCmd };
+  const run: RunInfo = { started_at: startedAt.toISOString(), workers: options.workers, pid: process.pid, host: HOST };
+  if (options.agentCmd !== undefined) run.agent_cmd = options.agentCmd;
+  else run.agent = agent.name;
+  if (options.model !== undefined) run.model = options.model;
+  if (options.maxCostUsd !== undefined) run.max_cost_usd = options.maxCostUsd;
   if (options.tasksFile) run.tasks_file = options.tasksFile;
   // Checked again under the lock, so that of two runs started at once only one goes on.
   await store.transact((tx) => {
@@ -85,6 +91,12 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   if (options.tasksFile) {
     say(`ralph: queued ${appended.added} task(s) from ${options.tasksFile}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue` : ''}`);
   }
+  // A new run starts claiming afresh (a budget or usage-limit stop was the last run's), with the
+  // recorded cost recomputed from the results as they are now (after a --reset: zero).
+  await store.transact((tx) => {
+    const cost = [...tx.findings, ...tx.issues].reduce((sum, r) => sum + (typeof r.cost_usd === 'number' && Number.isFinite(r.cost_usd) ? r.cost_usd : 0), 0);
+    tx.setMeta({ stop: null, cost_usd: Math.round(cost * 1e6) / 1e6 });
+  }, 'run budget');
   const before = countByStatus(store.read().tasks);
 
   const settings: WorkerSettings = { ...options };
@@ -124,6 +136,10 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
       lastPrint = now;
     }
     if (settled) break;
+    // Claiming stopped for good (budget spent, usage limit with --on-usage-limit stop): the run ends
+    // once the tasks in flight are done.
+    const stop = state.meta.stop ?? (options.maxCostUsd !== undefined && (state.meta.cost_usd ?? 0) >= options.maxCostUsd ? budgetStop(state.meta.cost_usd ?? 0, options.maxCostUsd, new Date()) : undefined);
+    if (stop && counts.claimed === 0) { stoppedBy = stop.reason; break; }
     if (options.signal?.aborted) { stoppedBy = 'signal'; break; }
     if (now >= deadline) { stoppedBy = 'timeout'; break; }
     if (now - lastHousekeeping >= 1000) {

@@ -1,6 +1,18 @@
 /** What every worker of a run is told; the orchestrator passes it on as `ralph worker` flags. */
 export interface WorkerSettings {
-  agentCmd: string;
+  /** The custom agent: a command line run with /bin/sh -c (wins over `agent`). */
+  agentCmd?: string;
+  /** An agent CLI by name (claude, codex…); claude when neither this nor agentCmd is given. */
+  agent?: string;
+  agentBin?: string;
+  model?: string;
+  agentArgs?: string;
+  permissionMode?: string;
+  allowedTools?: string;
+  maxCostUsd?: number;
+  onUsageLimit?: 'wait' | 'stop' | 'fail';
+  usageLimitMarginSec?: number;
+  usageLimitWaitSec?: number;
   promptTemplate?: string;
   taskTimeoutSec?: number;
   graceSec: number;
@@ -16,11 +28,24 @@ export const WORKER_DEFAULTS = {
   maxAttempts: 3,
   retries: 0,
   retryBackoffSec: 2,
+  onUsageLimit: 'wait',
+  usageLimitMarginSec: 60,
+  usageLimitWaitSec: 900,
 } as const satisfies Partial<WorkerSettings>;
 
 // Every setting has its flag: adding a setting without one is a type error.
 const FLAGS: Record<keyof WorkerSettings, string> = {
   agentCmd: '--agent-cmd',
+  agent: '--agent',
+  agentBin: '--agent-bin',
+  model: '--model',
+  agentArgs: '--agent-args',
+  permissionMode: '--permission-mode',
+  allowedTools: '--allowed-tools',
+  maxCostUsd: '--max-cost-usd',
+  onUsageLimit: '--on-usage-limit',
+  usageLimitMarginSec: '--usage-limit-margin',
+  usageLimitWaitSec: '--usage-limit-wait',
   promptTemplate: '--prompt-template',
   taskTimeoutSec: '--task-timeout',
   graceSec: '--grace',

@@ -1,6 +1,6 @@
 import { holdsClaim } from './claim.js';
 import { withoutClaim } from './lease.js';
-import type { FailureReason, Finding, Issue, Task } from './types.js';
+import type { AgentUsage, FailureReason, Finding, Issue, Task } from './types.js';
 
 /** What a worker learned from one agent run. */
 export interface RunOutcome {
@@ -13,6 +13,8 @@ export interface RunOutcome {
   reason?: FailureReason;
   /** Human-readable failure: reason, exit code or signal, and the last lines of output. */
   error?: string;
+  /** Agent, model, cost, tokens and session, as far as the agent CLI reported them. */
+  usage?: AgentUsage;
 }
 
 export interface ReportContext {
@@ -28,7 +30,7 @@ export interface ReportContext {
 export type ReportDecision =
   | { kind: 'refused'; why: string }
   | { kind: 'completed'; task: Task; finding: Finding }
-  | { kind: 'failed' | 'requeued'; task: Task; issue: Issue };
+  | { kind: 'failed' | 'requeued' | 'deferred'; task: Task; issue: Issue };
 
 /** Applies an agent's outcome to the task it ran, unless the claim was lost meanwhile. */
 export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: ReportContext): ReportDecision {
@@ -47,12 +49,13 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
       duration_ms: outcome.durationMs,
       exit_code: outcome.exitCode,
       attempt: task.attempts,
+      ...outcome.usage,
     };
     const { error: _e, failed_at: _f, last_error: _l, ...clean } = base;
     return {
       kind: 'completed',
       finding,
-      task: { ...clean, status: 'completed', completed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, finding: outcome.finding },
+      task: { ...clean, status: 'completed', completed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, finding: outcome.finding, ...outcome.usage },
     };
   }
   const error = outcome.error ?? 'agent failed';
@@ -68,6 +71,7 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
     signal: outcome.signal,
     duration_ms: outcome.durationMs,
     outcome: retry ? 'requeued' : 'failed',
+    ...outcome.usage,
   };
   if (retry) {
     const notBefore = new Date(ctx.now.getTime() + ctx.backoffMs(task.attempts)).toISOString();
@@ -76,8 +80,31 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
   return {
     kind: 'failed',
     issue,
-    task: { ...base, status: 'failed', failed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, error },
+    task: { ...base, status: 'failed', failed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, error, ...outcome.usage },
   };
+}
+
+/**
+ * An agent hit a usage limit (`--on-usage-limit wait|stop`): the task goes back to pending without
+ * counting the attempt, and an issue records what happened. Refused if the claim was lost. Pure.
+ */
+export function deferForUsageLimit(task: Task | undefined, outcome: RunOutcome, ctx: Pick<ReportContext, 'token' | 'workerId' | 'now'>): { task: Task; issue: Issue } | undefined {
+  const released = releaseInterrupted(task, ctx.token);
+  if (!released || !task) return undefined;
+  const issue: Issue = {
+    task_id: task.id,
+    worker_id: ctx.workerId,
+    error: outcome.error ?? 'usage limit',
+    reason: 'usage-limit',
+    timestamp: ctx.now.toISOString(),
+    attempt: task.attempts,
+    exit_code: outcome.exitCode,
+    signal: outcome.signal,
+    duration_ms: outcome.durationMs,
+    outcome: 'deferred',
+    ...outcome.usage,
+  };
+  return { task: released, issue };
 }
 
 /** A task interrupted by shutdown goes back to pending; the interrupted attempt is not counted. */

@@ -39,7 +39,11 @@ export interface RunInfo {
   /** Why the run ended: completed, timeout, signal, budget or workers-exited. */
   stopped_by?: string;
   tasks_file?: string;
+  /** The custom agent's command line, or the agent CLI's name (and model, when chosen). */
   agent_cmd?: string;
+  agent?: string;
+  model?: string;
+  max_cost_usd?: number;
   /** The orchestrator's process, so that a second run can tell this one is alive. */
   pid?: number;
   host?: string;
@@ -47,14 +51,48 @@ export interface RunInfo {
   max_rss_kb?: number;
 }
 
+/** What an agent CLI reported about one run (absent for a plain --agent-cmd). */
+export interface AgentUsage {
+  agent?: string;
+  model?: string;
+  cost_usd?: number;
+  tokens?: { input?: number; output?: number; cache_read?: number; cache_write?: number; reasoning?: number; total?: number };
+  session_id?: string;
+}
+
+/** A usage limit one worker ran into: every worker holds off claiming until `until`. */
+export interface UsageLimitNote {
+  agent: string;
+  message: string;
+  /** When the agent said it lifts, if it did. */
+  resets_at?: string;
+  /** When claiming starts again (reset plus margin, or the fallback wait). */
+  until: string;
+  noticed_at: string;
+  worker_id: number;
+}
+
+/** Why workers stopped claiming for good in this run. */
+export interface ClaimStop {
+  reason: 'budget' | 'usage-limit';
+  at: string;
+  detail: string;
+}
+
 /** Queue-level fields besides the tasks. */
 export interface QueueMeta {
   active: boolean;
   worker_count: number;
   run?: RunInfo;
+  /** Sum of cost_usd over every recorded agent run (findings and issues). */
+  cost_usd?: number;
+  /** null clears it (a journal line cannot carry undefined). */
+  usage_limit?: UsageLimitNote | null;
+  /** Set when claiming stopped for good; a new `ralph run` clears it (null). */
+  stop?: ClaimStop | null;
 }
 
-export interface Finding {
+export interface Finding extends AgentUsage {
   task_id: string;
   worker_id: number;
   finding: string;
@@ -65,7 +103,7 @@ export interface Finding {
   [extra: string]: unknown;
 }
 
-export interface Issue {
+export interface Issue extends AgentUsage {
   task_id: string;
   worker_id: number;
   error: string;
@@ -75,12 +113,12 @@ export interface Issue {
   exit_code: number | null;
   signal: string | null;
   duration_ms: number;
-  /** What happened to the task: it failed for good, or went back to pending for another try. */
-  outcome: 'failed' | 'requeued';
+  /** What happened to the task: it failed for good, went back to pending for another try, or was put back uncounted (usage limit). */
+  outcome: 'failed' | 'requeued' | 'deferred';
   [extra: string]: unknown;
 }
 
-export type FailureReason = 'exit' | 'timeout' | 'spawn' | 'signal' | 'lease-expired' | 'worker-died';
+export type FailureReason = 'exit' | 'timeout' | 'spawn' | 'signal' | 'lease-expired' | 'worker-died' | 'usage-limit' | 'agent-error';
 
 /** The whole state of a queue directory, as the workers see it. */
 export interface QueueState {

@@ -8,7 +8,8 @@ const STOPPED: Record<string, string> = {
   completed: 'no task left pending or claimed',
   timeout: 'the --timeout was reached',
   signal: 'interrupted by a signal',
-  budget: 'the budget was reached',
+  budget: 'the budget was reached (--max-cost-usd): no new task was claimed, the tasks in flight finished',
+  'usage-limit': 'an agent hit its usage limit (--on-usage-limit stop)',
   'workers-exited': 'every worker exited and could not be restarted',
 };
 
@@ -20,7 +21,13 @@ export function renderReport(state: QueueState, summary: RunSummary, sessionProb
   out.push(`- Ended: ${run?.ended_at ?? (run ? 'still running or interrupted' : 'unknown')}`);
   out.push(`- Duration: ${summary.duration_ms === null ? 'unknown' : formatDuration(summary.duration_ms)}`);
   if (run) out.push(`- Workers: ${run.workers}`);
-  if (summary.stopped_by) out.push(`- Stopped because: ${STOPPED[summary.stopped_by] ?? summary.stopped_by}`);
+  if (run?.agent) out.push(`- Agent: ${run.agent}${run.model ? ` (model ${run.model})` : ''}`);
+  const priced = summary.usage.runs_with_cost > 0 || summary.usage.tokens.input + summary.usage.tokens.output > 0;
+  if (priced) out.push(`- Cost: ${usd(summary.usage.cost_usd)}${run?.max_cost_usd !== undefined ? ` of a ${usd(run.max_cost_usd)} budget` : ''}; tokens: ${tokens(summary.usage.tokens)}`);
+  if (summary.stopped_by) {
+    const detail = state.meta.stop?.detail ? ` (${state.meta.stop.detail})` : '';
+    out.push(`- Stopped because: ${STOPPED[summary.stopped_by] ?? summary.stopped_by}${detail}`);
+  }
   if (summary.tasks_per_second !== null) out.push(`- Throughput: ${summary.tasks_per_second} tasks/s`);
   out.push(`- Result: ${summary.ok ? 'every task completed' : 'some tasks failed or are unfinished'} (exit code ${summary.exit_code})`, '');
 
@@ -31,11 +38,12 @@ export function renderReport(state: QueueState, summary: RunSummary, sessionProb
   out.push('## Tasks', '');
   if (state.tasks.length === 0) out.push('No tasks in the queue.', '');
   else {
-    out.push('| id | type | status | worker | attempts | duration | finding |', '| --- | --- | --- | ---: | ---: | ---: | --- |');
+    out.push(`| id | type | status | worker | attempts | duration |${priced ? ' cost |' : ''} finding |`, `| --- | --- | --- | ---: | ---: | ---: |${priced ? ' ---: |' : ''} --- |`);
     for (const t of state.tasks) {
       const duration = typeof t.duration_ms === 'number' ? formatDuration(t.duration_ms) : '';
       const finding = t.status === 'completed' ? t.finding ?? '' : t.status === 'failed' ? `(failed) ${firstLine(t.error ?? '')}` : '';
-      out.push(`| ${cell(t.id)} | ${cell(t.type)} | ${t.status} | ${t.worker_id ?? ''} | ${t.attempts} | ${duration} | ${cell(clip(finding, FINDING_CELL))} |`);
+      const cost = priced ? ` ${typeof t.cost_usd === 'number' ? usd(t.cost_usd) : ''} |` : '';
+      out.push(`| ${cell(t.id)} | ${cell(t.type)} | ${t.status} | ${t.worker_id ?? ''} | ${t.attempts} | ${duration} |${cost} ${cell(clip(finding, FINDING_CELL))} |`);
     }
     out.push('');
   }
@@ -60,14 +68,27 @@ export function renderReport(state: QueueState, summary: RunSummary, sessionProb
   out.push('## Workers', '');
   if (summary.workers.length === 0) out.push('No worker registered.', '');
   else {
-    out.push('| worker | completed | failed | requeued | busy | status | last heartbeat | log |', '| ---: | ---: | ---: | ---: | ---: | --- | --- | --- |');
+    out.push(`| worker | completed | failed | requeued | busy |${priced ? ' cost | tokens |' : ''} status | last heartbeat | log |`, `| ---: | ---: | ---: | ---: | ---: |${priced ? ' ---: | --- |' : ''} --- | --- | --- |`);
     for (const w of summary.workers) {
-      out.push(`| ${w.worker_id} | ${w.completed} | ${w.failed} | ${w.requeued} | ${formatDuration(w.busy_ms)} | ${w.status} | ${w.last_heartbeat ?? ''} | \`${w.log}\` |`);
+      const cost = priced ? ` ${usd(w.cost_usd)} | ${tokens(w.tokens)} |` : '';
+      out.push(`| ${w.worker_id} | ${w.completed} | ${w.failed} | ${w.requeued} | ${formatDuration(w.busy_ms)} |${cost} ${w.status} | ${w.last_heartbeat ?? ''} | \`${w.log}\` |`);
     }
+    if (priced) out.push(`| **total** | | | | | ${usd(summary.usage.cost_usd)} | ${tokens(summary.usage.tokens)} | | | |`);
     out.push('');
   }
   for (const problem of sessionProblems) out.push(`Note: ${problem} This report skipped it.`, '');
   return `${out.join('\n')}\n`;
+}
+
+function usd(n: number): string {
+  return `$${n.toFixed(n !== 0 && Math.abs(n) < 0.01 ? 4 : 2)}`;
+}
+
+function tokens(t: RunSummary['usage']['tokens']): string {
+  const parts = [`${t.input} in`, `${t.output} out`];
+  if (t.cache_read > 0) parts.push(`${t.cache_read} cache read`);
+  if (t.cache_write > 0) parts.push(`${t.cache_write} cache write`);
+  return parts.join(', ');
 }
 
 function cell(text: string): string {

@@ -1,8 +1,8 @@
 import { countByStatus } from '../queue/counts.js';
-import type { QueueState, RunInfo, StatusCounts } from '../queue/types.js';
+import type { AgentUsage, QueueState, RunInfo, StatusCounts } from '../queue/types.js';
 import type { WorkerSession } from '../worker/session.js';
 
-export type StopReason = 'completed' | 'timeout' | 'signal' | 'budget' | 'workers-exited';
+export type StopReason = 'completed' | 'timeout' | 'signal' | 'budget' | 'usage-limit' | 'workers-exited';
 
 export interface WorkerStats {
   worker_id: number;
@@ -10,9 +10,20 @@ export interface WorkerStats {
   failed: number;
   requeued: number;
   busy_ms: number;
+  /** Sum of the agents' reported costs (USD) over this worker's runs; 0 when none was reported. */
+  cost_usd: number;
+  tokens: TokenTotals;
   status: string;
   last_heartbeat: string | null;
   log: string;
+}
+
+/** Token counts summed over runs (only what the agents reported). */
+export interface TokenTotals {
+  input: number;
+  output: number;
+  cache_read: number;
+  cache_write: number;
 }
 
 /** The machine-readable summary of a run (`--json`) and the data behind the markdown report. */
@@ -30,6 +41,8 @@ export interface RunSummary {
   failures: Array<{ id: string; type: string; worker_id: number | null; attempts: number; error: string; log: string | null }>;
   unfinished: Array<{ id: string; type: string; status: string; worker_id: number | null; attempts: number }>;
   workers: WorkerStats[];
+  /** Cost and tokens over every recorded agent run (findings and issues). */
+  usage: { cost_usd: number; tokens: TokenTotals; runs_with_cost: number };
 }
 
 /** 0: every task completed; 1: some failed or unfinished. */
@@ -63,7 +76,33 @@ export function buildSummary(state: QueueState, sessions: readonly WorkerSession
       id: t.id, type: t.type, status: t.status, worker_id: t.worker_id ?? null, attempts: t.attempts,
     })),
     workers: workerStats(state, sessions, where.dir),
+    usage: totalUsage([...state.findings, ...state.issues]),
   };
+}
+
+const noTokens = (): TokenTotals => ({ input: 0, output: 0, cache_read: 0, cache_write: 0 });
+
+function addUsage(cost: { cost_usd: number; tokens: TokenTotals }, usage: AgentUsage): boolean {
+  const t = usage.tokens;
+  if (t) {
+    cost.tokens.input += t.input ?? 0;
+    cost.tokens.output += t.output ?? 0;
+    cost.tokens.cache_read += t.cache_read ?? 0;
+    cost.tokens.cache_write += t.cache_write ?? 0;
+  }
+  if (typeof usage.cost_usd !== 'number' || !Number.isFinite(usage.cost_usd)) return false;
+  cost.cost_usd = roundUsd(cost.cost_usd + usage.cost_usd);
+  return true;
+}
+
+function totalUsage(records: readonly AgentUsage[]): RunSummary['usage'] {
+  const total = { cost_usd: 0, tokens: noTokens(), runs_with_cost: 0 };
+  for (const record of records) if (addUsage(total, record)) total.runs_with_cost += 1;
+  return total;
+}
+
+function roundUsd(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
 }
 
 function workerStats(state: QueueState, sessions: readonly WorkerSession[], dir: string): WorkerStats[] {
@@ -71,7 +110,7 @@ function workerStats(state: QueueState, sessions: readonly WorkerSession[], dir:
   const of = (id: number) => {
     let s = stats.get(id);
     if (!s) {
-      s = { worker_id: id, completed: 0, failed: 0, requeued: 0, busy_ms: 0, status: 'unknown', last_heartbeat: null, log: `${dir}/worker-${id}.log` };
+      s = { worker_id: id, completed: 0, failed: 0, requeued: 0, busy_ms: 0, cost_usd: 0, tokens: noTokens(), status: 'unknown', last_heartbeat: null, log: `${dir}/worker-${id}.log` };
       stats.set(id, s);
     }
     return s;
@@ -85,11 +124,14 @@ function workerStats(state: QueueState, sessions: readonly WorkerSession[], dir:
     const s = of(f.worker_id);
     s.completed += 1;
     s.busy_ms += f.duration_ms;
+    addUsage(s, f);
   }
   for (const issue of state.issues) {
     const s = of(issue.worker_id);
-    if (issue.outcome === 'failed') s.failed += 1; else s.requeued += 1;
+    // A usage-limit deferral is neither a failure nor a retry: the task simply ran again later.
+    if (issue.outcome === 'failed') s.failed += 1; else if (issue.outcome === 'requeued') s.requeued += 1;
     s.busy_ms += issue.duration_ms ?? 0;
+    addUsage(s, issue);
   }
   return [...stats.values()].sort((a, b) => a.worker_id - b.worker_id);
 }

@@ -32,6 +32,9 @@ export function serializeQueue(state: QueueState, generation: number, now: Date)
     updated_at: now.toISOString(),
   };
   if (state.meta.run) tail.run = state.meta.run;
+  for (const key of ['cost_usd', 'usage_limit', 'stop'] as const) {
+    if (state.meta[key] !== undefined && state.meta[key] !== null) tail[key] = state.meta[key];
+  }
   const rest = Object.entries(tail).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n');
   return `{\n  "tasks": ${jsonList(state.tasks, '  ')},\n${rest}\n}\n`;
 }
@@ -67,6 +70,9 @@ export function parseQueueSnapshot(value: unknown, path: string): QueueSnapshot 
     worker_count: typeof raw.worker_count === 'number' ? raw.worker_count : 0,
   };
   if (raw.run !== null && typeof raw.run === 'object') meta.run = raw.run as QueueMeta['run'];
+  if (typeof raw.cost_usd === 'number' && Number.isFinite(raw.cost_usd)) meta.cost_usd = raw.cost_usd;
+  if (raw.usage_limit !== null && typeof raw.usage_limit === 'object') meta.usage_limit = raw.usage_limit as QueueMeta['usage_limit'];
+  if (raw.stop !== null && typeof raw.stop === 'object') meta.stop = raw.stop as QueueMeta['stop'];
   return { tasks, meta, generation: typeof raw.generation === 'number' ? raw.generation : 0 };
 }
 

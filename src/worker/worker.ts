@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { usageOf } from '../agents/agent.js';
 import type { AgentAdapter } from '../agents/agent.js';
+import type { UsageLimitInfo } from '../agents/cli-spec.js';
 import { runProcess } from '../agents/run-process.js';
 import { spawnBackend } from '../agents/spawn.js';
 import { RalphError, StateMissingError, errorMessage } from '../errors.js';
 import { claimTask, nextWakeAt, renewLease, selectNext, holdsClaim } from '../queue/claim.js';
-import { decideReport, releaseInterrupted, retryBackoff } from '../queue/outcome.js';
+import { decideReport, deferForUsageLimit, releaseInterrupted, retryBackoff } from '../queue/outcome.js';
+import { addCost, claimBlock, usageLimitUntil } from '../queue/limits.js';
+import type { ClaimBlock, UsageLimitPolicy } from '../queue/limits.js';
 import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { renderPrompt } from '../queue/prompt.js';
 import type { Task } from '../queue/types.js';
@@ -34,6 +38,14 @@ export interface WorkerOptions {
   maxAttempts: number;
   retries: number;
   retryBackoffMs: number;
+  /** `--max-cost-usd`: no new claims once the recorded cost reaches it. */
+  maxCostUsd?: number;
+  /** `--on-usage-limit` (default wait). */
+  onUsageLimit?: UsageLimitPolicy;
+  /** Added to a usage limit's reset time (default 60 s). */
+  usageLimitMarginMs?: number;
+  /** How long to hold off when the agent gives no reset time (default 15 min). */
+  usageLimitWaitMs?: number;
   /** Poll interval when no change notification arrives. */
   pollMs?: number;
   /** Stops the worker: no new claims, and a running agent is interrupted. */
@@ -53,6 +65,8 @@ interface PendingReport {
   task: Task;
   token: string;
   outcome?: RunOutcome;
+  /** The agent hit a usage limit (the outcome then says so as a failure). */
+  usageLimit?: UsageLimitInfo;
   interrupted: boolean;
 }
 
@@ -67,6 +81,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const stateDir = resolve(options.dir);
   const promptFile = new PromptFile(join(stateDir, 'prompts', `worker-${options.id}.prompt.md`));
   const backoff = retryBackoff(options.retryBackoffMs);
+  const policy: UsageLimitPolicy = options.onUsageLimit ?? 'wait';
+  const limits = options.maxCostUsd === undefined ? {} : { maxCostUsd: options.maxCostUsd };
+  let lastBlock = '';
+  let lastBlockSeen = false;
   const alive = cachedIsAlive(1000);
   const reapContext = () => ({ now: new Date(), host: HOST, maxAttempts: options.maxAttempts, isAlive: alive });
 
@@ -134,7 +152,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         const decision = report ? settle(tx, report) : undefined;
         reapStale(tx, reapContext(), paths, log);
         let claimed: Task | undefined;
-        if (!stopping) {
+        const block = claimBlock(tx.meta, tx.now, limits);
+        if (block?.kind === 'stopped' && !tx.meta.stop) tx.setMeta({ stop: block.stop });
+        if (!stopping && !block) {
           const at = selectNext(tx.tasks, tx.now);
           const candidate = at >= 0 ? tx.get(tx.tasks[at]!.id) : undefined;
           if (candidate && candidate.status === 'pending') {
@@ -142,13 +162,16 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
             tx.put(claimed);
           }
         }
-        const waitingUntil = claimed ? undefined : nextWakeAt(tx.tasks, tx.now);
-        // Another worker's claim may still come back (lease expiry), so it keeps this worker around.
-        const open = tx.tasks.some((t) => t.status === 'pending' || (t.status === 'claimed' && t.claim_token !== token));
-        return { decision, claimed, live: runIsLive(tx.meta, alive), open, waitingUntil };
+        const wake = claimed ? undefined : nextWakeAt(tx.tasks, tx.now);
+        const waitingUntil = block?.kind === 'waiting' && (!wake || block.until < wake) ? block.until : wake;
+        // Another worker's claim may still come back (lease expiry), so it keeps this worker around;
+        // once claiming has stopped for good (budget, usage limit), pending tasks do not.
+        const open = tx.tasks.some((t) => (t.status === 'pending' && block?.kind !== 'stopped') || (t.status === 'claimed' && t.claim_token !== token));
+        return { decision, claimed, live: runIsLive(tx.meta, alive), open, waitingUntil, block };
       }, `worker ${options.id}`);
       pending = undefined;
       if (report && step.decision) noteReport(report, step.decision);
+      noteBlock(step.block);
       // Told to stop while waiting for the lock: give back what was just claimed, run nothing.
       if (step.claimed && options.signal?.aborted) {
         pending = { task: step.claimed, token, interrupted: true };
@@ -198,12 +221,47 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       if (released) tx.put(released);
       return undefined;
     }
+    const cost = addCost(tx.meta, report.outcome.usage?.cost_usd);
+    const limit = report.usageLimit;
+    if (limit && policy !== 'fail') {
+      const deferred = deferForUsageLimit(task, report.outcome, { token: report.token, workerId: options.id, now: tx.now });
+      if (!deferred) {
+        if (cost) tx.setMeta(cost);
+        return { kind: 'refused', why: 'the claim was lost while the agent ran into its usage limit' };
+      }
+      tx.put(deferred.task);
+      tx.addIssue(deferred.issue);
+      const agent = report.outcome.usage?.agent ?? options.agent.name;
+      if (policy === 'stop') {
+        tx.setMeta({ ...cost, stop: { reason: 'usage-limit', at: tx.now.toISOString(), detail: `${agent}: ${limit.message}` } });
+      } else {
+        const until = usageLimitUntil(limit.resetsAt, tx.now, options.usageLimitMarginMs ?? 60_000, options.usageLimitWaitMs ?? 900_000);
+        // Several workers may hit the limit at once: the latest time wins, nobody shortens the wait.
+        const known = tx.meta.usage_limit;
+        if (!known || Date.parse(known.until) < until.getTime()) {
+          tx.setMeta({ ...cost, usage_limit: { agent, message: limit.message, ...(limit.resetsAt ? { resets_at: limit.resetsAt } : {}), until: until.toISOString(), noticed_at: tx.now.toISOString(), worker_id: options.id } });
+        } else if (cost) tx.setMeta(cost);
+      }
+      return { kind: 'deferred', task: deferred.task, issue: deferred.issue };
+    }
     const decision = decideReport(task, report.outcome, {
       token: report.token, workerId: options.id, now: tx.now, retries: options.retries, backoffMs: backoff,
     });
     if (decision.kind === 'completed') { tx.put(decision.task); tx.addFinding(decision.finding); }
     if (decision.kind === 'failed' || decision.kind === 'requeued') { tx.put(decision.task); tx.addIssue(decision.issue); }
+    // Spent is spent, also by a run whose report is refused: the budget counts it.
+    if (cost) tx.setMeta(cost);
     return decision;
+  }
+
+  function noteBlock(block: ClaimBlock | undefined): void {
+    const key = block === undefined ? '' : block.kind === 'stopped' ? `stop ${block.stop.reason}` : `wait ${block.note.until}`;
+    if (key === lastBlock) return;
+    lastBlock = key;
+    if (block?.kind === 'stopped') log.info(`claiming no more tasks: ${block.stop.reason === 'budget' ? 'the budget is spent' : 'stopped by a usage limit'} (${block.stop.detail})`);
+    else if (block?.kind === 'waiting') log.info(`usage limit (${block.note.agent}): "${block.note.message}"; claiming again at ${block.note.until}${block.note.resets_at ? ` (resets ${block.note.resets_at})` : ' (no reset time given: fallback wait)'}`);
+    else if (key === '' && lastBlockSeen) log.info('usage limit over: claiming again');
+    lastBlockSeen = true;
   }
 
   function noteReport(report: PendingReport, decision: ReportDecision): void {
@@ -212,6 +270,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     touchSession();
     if (decision.kind === 'refused') {
       log.info(`task ${id}: report refused: ${decision.why}`);
+      return;
+    }
+    if (decision.kind === 'deferred') {
+      log.info(`⏸ task ${id} back to pending (attempt not counted): ${decision.issue.error}`);
       return;
     }
     if (decision.kind === 'completed') {
@@ -257,7 +319,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         graceMs: options.graceMs,
         signal: abort.signal,
         onSpawn: (pid) => { session.agent_pgid = pid; touchSession(); },
-        onLine: (stream, line) => log.info(`[${stream === 'stdout' ? 'out' : 'err'}] ${line}`),
+        onLine: (stream, line) => {
+          const shown = options.agent.renderLine?.(stream, line) ?? line;
+          if (shown !== '') log.info(`[${stream === 'stdout' ? 'out' : 'err'}] ${shown}`);
+        },
       });
       session.agent_pgid = null;
       session.current_token = null;
@@ -272,7 +337,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       };
       if (result.reason) outcome.reason = result.reason;
       if (result.error) outcome.error = result.error;
-      return { task, token, outcome, interrupted: false };
+      const usage = usageOf(result);
+      if (usage) outcome.usage = usage;
+      return { task, token, outcome, interrupted: false, ...(result.usageLimit ? { usageLimit: result.usageLimit } : {}) };
     } finally {
       options.signal?.removeEventListener('abort', onStop);
       current = undefined;

@@ -11,6 +11,16 @@ const full: WorkerSettings = {
   maxAttempts: 3,
   retries: 1,
   retryBackoffSec: 2.5,
+  agent: 'codex',
+  agentBin: '/opt/codex',
+  model: 'gpt-5',
+  agentArgs: '--config "a b"',
+  permissionMode: 'acceptEdits',
+  allowedTools: 'Bash,Edit',
+  maxCostUsd: 1.5,
+  onUsageLimit: 'stop',
+  usageLimitMarginSec: 3,
+  usageLimitWaitSec: 30,
 };
 
 const pairs = (argv: string[]) => Object.fromEntries(argv.flatMap((v, i) => (i % 2 === 0 ? [[v, argv[i + 1]]] : [])));
@@ -25,6 +35,16 @@ describe('workerArgv', () => {
     ['maxAttempts', '--max-attempts', '3'],
     ['retries', '--retries', '1'],
     ['retryBackoffSec', '--retry-backoff', '2.5'],
+    ['agent', '--agent', 'codex'],
+    ['agentBin', '--agent-bin', '/opt/codex'],
+    ['model', '--model', 'gpt-5'],
+    ['agentArgs', '--agent-args', '--config "a b"'],
+    ['permissionMode', '--permission-mode', 'acceptEdits'],
+    ['allowedTools', '--allowed-tools', 'Bash,Edit'],
+    ['maxCostUsd', '--max-cost-usd', '1.5'],
+    ['onUsageLimit', '--on-usage-limit', 'stop'],
+    ['usageLimitMarginSec', '--usage-limit-margin', '3'],
+    ['usageLimitWaitSec', '--usage-limit-wait', '30'],
   ])('passes %s as %s', (_key, flag, value) => {
     expect(pairs(workerArgv(full))[flag]).toBe(value);
   });
@@ -51,7 +71,8 @@ describe('workerArgv', () => {
 
   it('turns the defaults into flags', () => {
     expect(workerArgv({ agentCmd: 'a', ...WORKER_DEFAULTS })).toEqual([
-      '--agent-cmd', 'a', '--grace', '5', '--lease', '60', '--max-attempts', '3', '--retries', '0', '--retry-backoff', '2',
+      '--agent-cmd', 'a', '--on-usage-limit', 'wait', '--usage-limit-margin', '60', '--usage-limit-wait', '900',
+      '--grace', '5', '--lease', '60', '--max-attempts', '3', '--retries', '0', '--retry-backoff', '2',
     ]);
   });
 });

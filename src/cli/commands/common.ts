@@ -4,7 +4,9 @@ import { FileStore } from '../../store/file-store.js';
 import type { Command } from 'commander';
 import { WORKER_DEFAULTS } from '../../orchestrator/settings.js';
 import type { WorkerSettings } from '../../orchestrator/settings.js';
-import { nonNegativeInt, nonNegativeSeconds, positiveInt, positiveSeconds } from '../parsers.js';
+import { nonNegativeInt, nonNegativeNumber, nonNegativeSeconds, positiveInt, positiveSeconds } from '../parsers.js';
+import { AGENT_NAMES, DEFAULT_AGENT } from '../../agents/names.js';
+import type { AgentChoice } from '../../agents/registry.js';
 
 export const DEFAULT_DIR = '.ralph';
 
@@ -25,8 +27,11 @@ export function dirOption(command: Command): Command {
 
 /** The flags shared by `ralph run` and `ralph worker`: how tasks are run. */
 export function workerOptions(command: Command): Command {
-  return command
-    .requiredOption('--agent-cmd <cmd>', 'agent command line, run with /bin/sh -c; the prompt arrives on stdin and in $RALPH_PROMPT_FILE')
+  return agentOptions(command)
+    .option('--max-cost-usd <usd>', 'claim no new task once the recorded cost reaches this (in-flight tasks finish; exit 1)', nonNegativeNumber)
+    .addOption(new Option('--on-usage-limit <what>', 'when an agent hits a usage limit: wait for the reset and run the task again (uncounted), stop claiming, or fail the task').choices(['wait', 'stop', 'fail']).default(WORKER_DEFAULTS.onUsageLimit))
+    .option('--usage-limit-margin <seconds>', 'added to a usage limit\'s reset time before claiming again', nonNegativeSeconds, WORKER_DEFAULTS.usageLimitMarginSec)
+    .option('--usage-limit-wait <seconds>', 'how long to wait when the agent gives no reset time', positiveSeconds, WORKER_DEFAULTS.usageLimitWaitSec)
     .option('--prompt-template <file>', 'prompt template with {{id}}, {{type}}, {{data}} and {{data.<field>}}')
     .option('--task-timeout <seconds>', 'kill an agent (its whole process group) after this long', positiveSeconds)
     .option('--grace <seconds>', 'time between SIGTERM and SIGKILL when stopping an agent', nonNegativeSeconds, WORKER_DEFAULTS.graceSec)
@@ -36,8 +41,39 @@ export function workerOptions(command: Command): Command {
     .addOption(new Option('--retry-backoff <seconds>', 'first retry delay; doubles per attempt').argParser(nonNegativeSeconds).default(WORKER_DEFAULTS.retryBackoffSec));
 }
 
-export interface WorkerFlags {
-  agentCmd: string;
+/** The flags that choose the agent, shared by run, worker, supervisor and loop. */
+export function agentOptions(command: Command, cmdHelp = 'your own agent command line, run with /bin/sh -c; the prompt arrives on stdin and in $RALPH_PROMPT_FILE'): Command {
+  return command
+    .addOption(new Option('--agent <name>', `agent CLI to run (default ${DEFAULT_AGENT} unless --agent-cmd is given; see \`ralph agents\`)`).choices([...AGENT_NAMES]))
+    .option('--agent-cmd <cmd>', cmdHelp)
+    .option('--agent-bin <path>', 'the agent\'s binary (default: RALPH_<NAME>_BIN, else the usual name on PATH)')
+    .option('--model <model>', 'model to ask the agent for')
+    .option('--agent-args <args>', 'extra arguments for the agent CLI, split like a shell would, appended')
+    .option('--permission-mode <mode>', 'claude: --permission-mode (default bypassPermissions, acceptEdits when running as root)')
+    .option('--allowed-tools <tools>', 'claude: --allowedTools');
+}
+
+/** The agent flags as parsed by commander. */
+export interface AgentFlags {
+  agent?: string;
+  agentCmd?: string;
+  agentBin?: string;
+  model?: string;
+  agentArgs?: string;
+  permissionMode?: string;
+  allowedTools?: string;
+}
+
+/** Only the agent flags that were given. */
+export function agentChoice(flags: AgentFlags): AgentChoice {
+  const choice: AgentChoice = {};
+  for (const key of ['agent', 'agentCmd', 'agentBin', 'model', 'agentArgs', 'permissionMode', 'allowedTools'] as const) {
+    if (flags[key] !== undefined) choice[key] = flags[key];
+  }
+  return choice;
+}
+
+export interface WorkerFlags extends AgentFlags {
   promptTemplate?: string;
   taskTimeout?: number;
   grace: number;
@@ -45,11 +81,18 @@ export interface WorkerFlags {
   maxAttempts: number;
   retries: number;
   retryBackoff: number;
+  maxCostUsd?: number;
+  onUsageLimit: 'wait' | 'stop' | 'fail';
+  usageLimitMargin: number;
+  usageLimitWait: number;
 }
 
 export function toWorkerSettings(flags: WorkerFlags): WorkerSettings {
   const settings: WorkerSettings = {
-    agentCmd: flags.agentCmd,
+    ...agentChoice(flags),
+    onUsageLimit: flags.onUsageLimit,
+    usageLimitMarginSec: flags.usageLimitMargin,
+    usageLimitWaitSec: flags.usageLimitWait,
     graceSec: flags.grace,
     leaseSec: flags.lease,
     maxAttempts: flags.maxAttempts,
@@ -58,5 +101,6 @@ export function toWorkerSettings(flags: WorkerFlags): WorkerSettings {
   };
   if (flags.promptTemplate !== undefined) settings.promptTemplate = flags.promptTemplate;
   if (flags.taskTimeout !== undefined) settings.taskTimeoutSec = flags.taskTimeout;
+  if (flags.maxCostUsd !== undefined) settings.maxCostUsd = flags.maxCostUsd;
   return settings;
 }

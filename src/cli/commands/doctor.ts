@@ -1,20 +1,24 @@
+import { Option } from 'commander';
 import type { Command } from 'commander';
+import { AGENT_NAMES } from '../../agents/names.js';
 import { judge } from '../../doctor/checks.js';
 import { gatherFacts } from '../../doctor/gather.js';
 import { print, printJson } from '../output.js';
-import { dirOption } from './common.js';
+import { agentChoice, dirOption } from './common.js';
 
 const MARK = { ok: 'ok   ', warn: 'WARN ', error: 'ERROR' } as const;
 
 export function registerDoctor(program: Command, setExit: (code: number) => void): void {
   const command = program.command('doctor')
     .description('check the queue, lock, workers, failures and agent command, and say what to do')
-    .option('--agent-cmd <cmd>', 'agent command to check (default: the one of the last run)')
+    .option('--agent-cmd <cmd>', 'agent command to check (default: the agent of the last run)')
+    .addOption(new Option('--agent <name>', 'agent CLI to check (see `ralph agents`)').choices([...AGENT_NAMES]))
+    .option('--agent-bin <path>', 'the agent\'s binary')
     .option('--json', 'machine-readable output');
   dirOption(command);
   command.addHelpText('after', '\nExit code: 0 when nothing is an error, 1 otherwise.');
-  command.action((flags: { dir: string; agentCmd?: string; json?: boolean }) => {
-    const checks = judge(gatherFacts(flags.dir, flags.agentCmd));
+  command.action((flags: { dir: string; agentCmd?: string; agent?: string; agentBin?: string; json?: boolean }) => {
+    const checks = judge(gatherFacts(flags.dir, agentChoice(flags)));
     const errors = checks.filter((c) => c.level === 'error').length;
     if (flags.json) printJson({ ok: errors === 0, checks });
     else {

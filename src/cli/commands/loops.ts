@@ -11,7 +11,8 @@ import type { Actor } from '../../loops/sync-state.js';
 import { note, print } from '../output.js';
 import { nonNegativeInt, nonNegativeSeconds, positiveInt, positiveSeconds } from '../parsers.js';
 import type { ExitCode } from '../main.js';
-import { SIGNAL_EXIT, STOP_SIGNALS } from './common.js';
+import { SIGNAL_EXIT, STOP_SIGNALS, agentChoice, agentOptions } from './common.js';
+import type { AgentFlags } from './common.js';
 
 const MiB = 1024 * 1024;
 // Each renewal is a push: a lease shorter than this would be renewed after it expired.
@@ -22,8 +23,7 @@ const leaseSeconds = (value: string): number => {
   return n;
 };
 
-interface LoopFlags {
-  agentCmd: string;
+interface LoopFlags extends AgentFlags {
   syncViaGit?: boolean;
   syncLoops: number;
   pollInterval: number;
@@ -57,8 +57,7 @@ interface LoopFlags {
 }
 
 function commonOptions(command: Command): Command {
-  return command
-    .requiredOption('--agent-cmd <cmd>', 'agent command line, run with /bin/sh -c; the prompt arrives on stdin and in $RALPH_PROMPT_FILE, with $RALPH_ACTOR, $RALPH_ITERATION, $RALPH_BRANCH')
+  return agentOptions(command, 'your own agent command line, run with /bin/sh -c; the prompt arrives on stdin and in $RALPH_PROMPT_FILE, with $RALPH_ACTOR, $RALPH_ITERATION, $RALPH_BRANCH')
     .option('--sync-via-git', 'take turns with the other actor through sync/state.json on the shared branch (default: run back to back locally)')
     .option('--sync-loops <n>', 'number of turns (iterations) to run', positiveInt, 20)
     .option('--poll-interval <seconds>', 'how often to fetch the branch while waiting for my turn', positiveSeconds, 5)
@@ -99,12 +98,15 @@ async function runActor(actor: Actor, f: LoopFlags, promptPath: string, promptNa
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   // Loaded here, not at start-up: the other commands (a worker above all) start faster without git and the loops.
-  const { CommandAgent } = await import('../../agents/command.js');
+  const { createAgent } = await import('../../agents/registry.js');
   const { runLoop } = await import('../../loops/actor.js');
   const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
+  const agent = createAgent(agentChoice(f), timeoutMs === undefined ? {} : { timeoutMs, timeoutFlag: '--agent-timeout' });
+  const problem = agent.preflight(process.cwd());
+  if (problem) throw new RalphError('RALPH_BAD_INPUT', `${problem}.`);
   const options: LoopOptions = {
     actor, cwd: process.cwd(),
-    agent: new CommandAgent(f.agentCmd, timeoutMs === undefined ? {} : { timeoutMs, timeoutFlag: '--agent-timeout' }),
+    agent,
     promptPath, promptName,
     ...(f.branch ? { branch: f.branch } : {}),
     syncViaGit: f.syncViaGit === true, loops: f.syncLoops, pollMs: f.pollInterval * 1000,

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { CommandAgent } from '../../agents/command.js';
+import { createAgent } from '../../agents/registry.js';
+import { InputError } from '../../errors.js';
 import { fileLogger } from '../../worker/log.js';
 import { statePaths } from '../../store/paths.js';
 import { loadPromptTemplate } from '../../worker/template.js';
 import { runWorker } from '../../worker/worker.js';
 import { positiveInt } from '../parsers.js';
-import { dirOption, openStore, workerOptions } from './common.js';
+import { agentChoice, dirOption, openStore, workerOptions } from './common.js';
 import type { WorkerFlags } from './common.js';
 
 interface Flags extends WorkerFlags {
@@ -29,7 +30,9 @@ Example:
     openStore(flags.dir);
     const template = loadPromptTemplate(flags.promptTemplate);
     const timeoutMs = flags.taskTimeout === undefined ? undefined : flags.taskTimeout * 1000;
-    const agent = new CommandAgent(flags.agentCmd, timeoutMs === undefined ? {} : { timeoutMs });
+    const agent = createAgent(agentChoice(flags), timeoutMs === undefined ? {} : { timeoutMs });
+    const problem = agent.preflight(process.cwd());
+    if (problem) throw new InputError(`${problem}.`);
     const abort = new AbortController();
     const stop = () => abort.abort();
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, stop);
@@ -47,6 +50,10 @@ Example:
         maxAttempts: flags.maxAttempts,
         retries: flags.retries,
         retryBackoffMs: flags.retryBackoff * 1000,
+        onUsageLimit: flags.onUsageLimit,
+        usageLimitMarginMs: flags.usageLimitMargin * 1000,
+        usageLimitWaitMs: flags.usageLimitWait * 1000,
+        ...(flags.maxCostUsd === undefined ? {} : { maxCostUsd: flags.maxCostUsd }),
         signal: abort.signal,
         ...(timeoutMs === undefined ? {} : { taskTimeoutMs: timeoutMs }),
       });

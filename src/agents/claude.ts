@@ -1,0 +1,238 @@
+import { compact, jsonLines, num, obj, str, tryJson } from './cli-spec.js';
+import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
+import { detectUsageLimit } from './usage-limit.js';
+
+/**
+ * Claude Code (`claude -p --output-format stream-json --verbose`): NDJSON events, one per line.
+ *
+ *   {"type":"system","subtype":"init","session_id","model","tools":[…],"cwd",…}
+ *   {"type":"assistant","message":{"model","content":[{"type":"text"|"tool_use"|"thinking",…}],"usage"},"session_id"}
+ *   {"type":"user","message":{"content":[{"type":"tool_result","tool_use_id","content","is_error"}]}}
+ *   {"type":"result","subtype":"success"|"error_max_turns"|"error_during_execution","is_error","result",
+ *    "total_cost_usd","usage":{input_tokens,output_tokens,cache_read_input_tokens,cache_creation_input_tokens},
+ *    "session_id","num_turns","duration_ms"}
+ *
+ * Usage limits, auth failures and API errors arrive as a result with subtype "success" and
+ * is_error true, the message in `result`: is_error is what says whether the run failed.
+ */
+
+export const claude = {
+  name: 'claude',
+  title: 'Claude Code',
+  bin: 'claude',
+  install: 'npm install -g @anthropic-ai/claude-code (or point --agent-bin / RALPH_CLAUDE_BIN at the binary)',
+  formatNote: 'stream-json events as documented for `claude -p --output-format stream-json --verbose`; verified against the real binary in the test suite',
+
+  build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
+    // Claude refuses bypassPermissions (like --dangerously-skip-permissions) as root, so the default
+    // then is acceptEdits, which alone refuses most shell commands unattended: Bash is allowed too,
+    // unless the user chose the tools. A mode the user asked for is passed as it is: claude says if
+    // it refuses.
+    const chosenMode = str(options.permissionMode);
+    const mode = chosenMode ?? (ctx.isRoot ? 'acceptEdits' : 'bypassPermissions');
+    const model = str(options.model);
+    const tools = str(options.allowedTools) ?? (ctx.isRoot && !chosenMode ? 'Bash' : undefined);
+    return {
+      args: [
+        '-p', '--output-format', 'stream-json', '--verbose',
+        ...(model ? ['--model', model] : []),
+        '--permission-mode', mode,
+        ...(tools ? ['--allowedTools', tools] : []),
+        ...options.extraArgs,
+      ],
+      env: {},
+      // The prompt goes to stdin, never into argv (size limits, and `ps` shows argv).
+      stdin: prompt,
+    };
+  },
+
+  /** The exit code adds nothing: the result event says how the run went, and without one it failed. */
+  parse(stdout: string, _exitCode: number | null, now: Date = new Date()): ParsedOutput {
+    try {
+      return parseClaude(stdout, now);
+    } catch (error) {
+      // Never reached on any input we know of; parse must not throw whatever claude printed.
+      return { text: '', isError: true, error: `could not read the output: ${(error as Error).message}` };
+    }
+  },
+
+  renderLine(line: string): string | undefined {
+    try {
+      return renderClaudeLine(line);
+    } catch {
+      return undefined;
+    }
+  },
+} satisfies CliSpec;
+
+function parseClaude(stdout: string, now: Date): ParsedOutput {
+  const events = jsonLines(stdout);
+  let sessionId: string | undefined;
+  let initModel: string | undefined;
+  let messageModel: string | undefined;
+  let result: Record<string, unknown> | undefined;
+  let rejected: Record<string, unknown> | undefined;
+  const texts: string[] = [];
+  for (const event of events) {
+    sessionId ??= str(event.session_id);
+    const type = event.type;
+    if (type === 'system' && event.subtype === 'init') initModel ??= str(event.model);
+    else if (type === 'rate_limit_event') {
+      const info = obj(event, 'rate_limit_info');
+      if (info?.status === 'rejected') rejected = info;
+    }
+    else if (type === 'assistant') {
+      const message = obj(event, 'message');
+      // Messages claude makes up itself (API errors, limits) name the model "<synthetic>".
+      if (message?.model !== '<synthetic>') messageModel ??= str(message?.model);
+      for (const block of contentBlocks(message)) {
+        if (block.type === 'text' && typeof block.text === 'string' && block.text.trim() !== '') texts.push(block.text);
+      }
+    } else if (type === 'result') result = event;
+  }
+  const model = initModel ?? messageModel;
+
+  if (!result) {
+    // Truncated stream, crash or kill: what the assistant said so far, and no verdict.
+    const limit = limitIn(nonJsonText(stdout), now);
+    return compact<ParsedOutput>({
+      text: texts.join('\n\n'),
+      isError: true,
+      error: 'no result event in the output (truncated?)',
+      sessionId,
+      model,
+      usageLimit: limit,
+    });
+  }
+
+  const resultText = typeof result.result === 'string' ? result.result : undefined;
+  const subtype = str(result.subtype);
+  // is_error first: usage limits and auth failures come as subtype "success" with is_error true.
+  const isError = result.is_error === true || (subtype?.startsWith('error') ?? false);
+  const errors = Array.isArray(result.errors) ? result.errors.filter((e): e is string => typeof e === 'string' && e.trim() !== '') : [];
+  const error = isError ? firstLine(resultText ?? '') ?? firstLine(errors.join('\n')) ?? subtype ?? 'claude reported an error' : undefined;
+  return compact<ParsedOutput>({
+    text: resultText ?? texts.join('\n\n'),
+    isError,
+    error,
+    costUsd: num(result.total_cost_usd) ?? num(result.cost_usd),
+    tokens: tokensOf(obj(result, 'usage')),
+    sessionId: str(result.session_id) ?? sessionId,
+    model,
+    usageLimit: isError ? structuredLimit(result, rejected, resultText) ?? limitIn([resultText, ...errors].filter((t) => t !== undefined).join('\n'), now) : undefined,
+    details: nonEmpty(compact({ num_turns: num(result.num_turns), subtype, duration_ms: num(result.duration_ms) })),
+  });
+}
+
+/**
+ * The limit as claude reports it in structure: a `rate_limit_event` with status "rejected" (its
+ * `resetsAt` is an exact epoch; the text rounds it to the hour) or `api_error: "usage_limit_reached"`.
+ */
+function structuredLimit(result: Record<string, unknown>, rejected: Record<string, unknown> | undefined, text: string | undefined): UsageLimitInfo | undefined {
+  if (!rejected && result.api_error !== 'usage_limit_reached') return undefined;
+  const message = firstLine(text ?? '') ?? `usage limit reached (${str(rejected?.rateLimitType) ?? 'rate limit'})`;
+  const epoch = num(rejected?.resetsAt);
+  if (epoch === undefined || epoch <= 0) return { message };
+  return { message, resetsAt: new Date(epoch < 1e12 ? epoch * 1000 : epoch).toISOString() };
+}
+
+/**
+ * The limit named in claude's error text (the epoch in "Claude AI usage limit reached|1776000000",
+ * "resets 1pm (Europe/Berlin)"…): claude has no structured field for it.
+ */
+function limitIn(text: string, now: Date): UsageLimitInfo | undefined {
+  return text.trim() === '' ? undefined : detectUsageLimit(text, now);
+}
+
+function tokensOf(usage: Record<string, unknown> | undefined): Tokens | undefined {
+  if (!usage) return undefined;
+  const tokens = compact<Tokens>({
+    input: num(usage.input_tokens),
+    output: num(usage.output_tokens),
+    cache_read: num(usage.cache_read_input_tokens),
+    cache_write: num(usage.cache_creation_input_tokens),
+  });
+  return Object.keys(tokens).length > 0 ? tokens : undefined;
+}
+
+function contentBlocks(message: Record<string, unknown> | undefined): Record<string, unknown>[] {
+  const content = message?.content;
+  if (!Array.isArray(content)) return [];
+  return content.filter((b): b is Record<string, unknown> => obj(b) !== undefined);
+}
+
+function renderClaudeLine(line: string): string | undefined {
+  const event = obj(tryJson(line.trim()));
+  if (!event) return undefined;
+  switch (event.type) {
+    case 'system': {
+      if (event.subtype !== 'init') return undefined;
+      const model = str(event.model);
+      return `session ${str(event.session_id) ?? '?'} started${model ? ` (model ${model})` : ''}`;
+    }
+    case 'assistant': {
+      const parts: string[] = [];
+      for (const block of contentBlocks(obj(event, 'message'))) {
+        if (block.type === 'text' && typeof block.text === 'string') parts.push(`assistant: ${clip(block.text, 500)}`);
+        else if (block.type === 'tool_use') parts.push(`tool ${str(block.name) ?? '?'}: ${clip(JSON.stringify(block.input ?? {}), 300)}`);
+        else if (block.type === 'thinking' && typeof block.thinking === 'string') parts.push(`thinking: ${clip(block.thinking, 200)}`);
+      }
+      return parts.length > 0 ? parts.join(' | ') : undefined;
+    }
+    case 'user': {
+      const message = obj(event, 'message');
+      const parts: string[] = [];
+      for (const block of contentBlocks(message)) {
+        if (block.type !== 'tool_result') continue;
+        parts.push(`tool result${block.is_error === true ? ' (error)' : ''}: ${clip(resultContent(block.content), 200)}`);
+      }
+      return parts.length > 0 ? parts.join(' | ') : undefined;
+    }
+    case 'result': {
+      const cost = num(event.total_cost_usd) ?? num(event.cost_usd);
+      const turns = num(event.num_turns);
+      const facts = [
+        str(event.subtype) ?? '?',
+        `is_error=${event.is_error === true}`,
+        ...(cost === undefined ? [] : [`$${cost.toFixed(4)}`]),
+        ...(turns === undefined ? [] : [`${turns} turn${turns === 1 ? '' : 's'}`]),
+      ];
+      const text = typeof event.result === 'string' ? `: ${clip(event.result, 200)}` : '';
+      return `result (${facts.join(', ')})${text}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A tool_result's content: a string, or text blocks. */
+function resultContent(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content.map((b) => {
+      const block = obj(b);
+      return typeof block?.text === 'string' ? block.text : block?.type === 'image' ? '[image]' : '';
+    }).filter((t) => t !== '').join(' ');
+  }
+  return content === undefined || content === null ? '' : JSON.stringify(content);
+}
+
+/** The lines of stdout that are not (pieces of) JSON objects: claude's plain error messages, if any. */
+function nonJsonText(stdout: string): string {
+  return stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('{') && !l.endsWith('}')).join('\n');
+}
+
+function nonEmpty<T extends object>(value: T): T | undefined {
+  return Object.keys(value).length > 0 ? value : undefined;
+}
+
+/** One line for the log: newlines shown as ⏎, cut at `max` characters. */
+function clip(text: string, max: number): string {
+  const flat = text.trim().replace(/\s*\r?\n\s*/g, ' ⏎ ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function firstLine(text: string): string | undefined {
+  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  return line === undefined ? undefined : clip(line, 300);
+}

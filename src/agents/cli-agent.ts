@@ -1,0 +1,132 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { extractFinding } from '../queue/finding.js';
+import { ralphEnv } from './agent.js';
+import type { AgentAdapter, AgentContext, AgentInvocation, AgentResult, ProcessOutput } from './agent.js';
+import type { AgentOptions, CliSpec } from './cli-spec.js';
+import { describeFailure } from './failure.js';
+
+/** The environment variable that points at an agent's binary: RALPH_CLAUDE_BIN, RALPH_CURSOR_BIN… */
+export function binVariable(name: string): string {
+  return `RALPH_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_BIN`;
+}
+
+/** Where the binary was looked for, and where it is if found. */
+export interface BinaryLookup {
+  /** How the user chose it: --agent-bin, the environment variable, or PATH. */
+  source: 'flag' | 'env' | 'path';
+  /** What was asked for (a path, or the name looked up on PATH). */
+  wanted: string;
+  found?: string;
+  problem?: string;
+}
+
+/** Finds an agent's binary: `--agent-bin`, then RALPH_<NAME>_BIN, then the spec's name on PATH. */
+export function findBinary(spec: CliSpec, bin: string | undefined, env: NodeJS.ProcessEnv, cwd: string): BinaryLookup {
+  const fromEnv = env[binVariable(spec.name)];
+  const source = bin !== undefined ? 'flag' : fromEnv ? 'env' : 'path';
+  const wanted = bin ?? (fromEnv || spec.bin);
+  if (wanted.includes('/')) {
+    const path = isAbsolute(wanted) ? wanted : resolve(cwd, wanted);
+    const problem = executableProblem(path);
+    return problem ? { source, wanted, problem } : { source, wanted, found: path };
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const path = join(dir, wanted);
+    if (executableProblem(path) === undefined) return { source, wanted, found: path };
+  }
+  return { source, wanted, problem: 'not found on PATH' };
+}
+
+/**
+ * An agent CLI behind the AgentAdapter interface: the spec's pure build/parse plus what every CLI
+ * shares (RALPH_* variables, the binary lookup, timeouts and exit codes, the finding).
+ */
+export class CliAgent implements AgentAdapter {
+  readonly name: string;
+  readonly spec: CliSpec;
+  readonly options: AgentOptions;
+  private readonly timeoutMs: number | undefined;
+  private readonly timeoutFlag: string | undefined;
+  private readonly env: NodeJS.ProcessEnv;
+  private resolved: string | undefined;
+
+  constructor(spec: CliSpec, options: AgentOptions, extra: { timeoutMs?: number; timeoutFlag?: string; env?: NodeJS.ProcessEnv } = {}) {
+    this.name = spec.name;
+    this.spec = spec;
+    this.options = options;
+    this.timeoutMs = extra.timeoutMs;
+    this.timeoutFlag = extra.timeoutFlag;
+    this.env = extra.env ?? process.env;
+  }
+
+  describe(): string {
+    const model = this.options.model ? ` (model ${this.options.model})` : '';
+    return `${this.spec.title}: ${this.resolved ?? this.lookup(process.cwd()).found ?? this.spec.bin}${model}`;
+  }
+
+  lookup(cwd: string): BinaryLookup {
+    return findBinary(this.spec, this.options.bin, this.env, cwd);
+  }
+
+  preflight(cwd: string): string | undefined {
+    const found = this.lookup(cwd);
+    if (found.found) {
+      this.resolved = found.found;
+      return undefined;
+    }
+    const how = found.source === 'flag' ? '--agent-bin' : found.source === 'env' ? binVariable(this.spec.name) : 'PATH';
+    return `agent ${this.spec.name} (${this.spec.title}): ${found.wanted} ${found.problem} (from ${how}); install it (${this.spec.install}) or point --agent-bin or ${binVariable(this.spec.name)} at the binary`;
+  }
+
+  invocation(ctx: AgentContext): AgentInvocation {
+    const command = this.resolved ?? this.lookup(ctx.cwd).found ?? this.spec.bin;
+    const built = this.spec.build(ctx.prompt, this.options, { promptFile: ctx.promptFile, cwd: ctx.cwd, isRoot: process.getuid?.() === 0 });
+    return { command, args: built.args, env: { ...ralphEnv(ctx), ...built.env }, stdin: built.stdin, cwd: ctx.cwd };
+  }
+
+  parse(output: ProcessOutput): AgentResult {
+    let parsed = this.spec.parse(output.stdout, output.exitCode);
+    if (parsed.isError && this.spec.errorsOnStderr) parsed = this.spec.parse(output.combinedTail, output.exitCode);
+    const facts = {
+      agent: this.spec.name,
+      ...(parsed.model ?? this.options.model ? { model: parsed.model ?? this.options.model } : {}),
+      ...(parsed.costUsd === undefined ? {} : { costUsd: parsed.costUsd }),
+      ...(parsed.tokens === undefined ? {} : { tokens: parsed.tokens }),
+      ...(parsed.sessionId === undefined ? {} : { sessionId: parsed.sessionId }),
+    };
+    const finding = extractFinding(parsed.text);
+    // A timeout, a kill or a spawn error is what it is, never a usage limit.
+    const failure = describeFailure(output, this.timeoutMs, this.timeoutFlag);
+    if (failure && failure.reason !== 'exit') return { ok: false, text: parsed.text, finding, reason: failure.reason, error: failure.error, ...facts };
+    if (parsed.usageLimit) {
+      return { ok: false, text: parsed.text, finding, reason: 'usage-limit', error: `usage limit: ${parsed.usageLimit.message}`, usageLimit: parsed.usageLimit, ...facts };
+    }
+    if (parsed.isError) {
+      const code = output.exitCode === 0 ? '' : ` (exit code ${output.exitCode})`;
+      return { ok: false, text: parsed.text, finding, reason: 'agent-error', error: `${this.spec.name} reported an error${code}: ${parsed.error ?? 'no message'}`, ...facts };
+    }
+    if (failure) return { ok: false, text: parsed.text, finding, reason: failure.reason, error: failure.error, ...facts };
+    return { ok: true, text: parsed.text, finding, ...facts };
+  }
+
+  renderLine(stream: 'stdout' | 'stderr', line: string): string | undefined {
+    if (stream !== 'stdout' || !this.spec.renderLine) return undefined;
+    return this.spec.renderLine(line);
+  }
+}
+
+function executableProblem(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return 'is not a file';
+  } catch {
+    return 'does not exist';
+  }
+  try {
+    accessSync(path, constants.X_OK);
+    return undefined;
+  } catch {
+    return 'is not executable';
+  }
+}

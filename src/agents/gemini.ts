@@ -1,0 +1,216 @@
+import { compact, num, obj, str, tryJson } from './cli-spec.js';
+import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
+import { detectUsageLimit } from './usage-limit.js';
+
+/**
+ * Gemini CLI (`gemini --output-format json -p …`): one JSON document at the end of the run,
+ * pretty-printed, possibly after log lines:
+ *
+ *   {"session_id"?, "response":"…",
+ *    "stats":{"models":{"gemini-2.5-pro":{"api":{…},"tokens":{"prompt","candidates","total","cached","thoughts","tool"}}},
+ *             "tools":{"totalCalls",…},"files":{…}},
+ *    "error"?:{"type","message","code"}}
+ *
+ * Gemini prepends what it reads on stdin to the -p text (`${stdin}\n\n${prompt}`), so the prompt
+ * goes to stdin and -p only points at it. Note: on failure gemini writes its {"error":…} document
+ * to stderr; this reads it wherever it is in the text it is given.
+ */
+
+/** The -p text: gemini puts it after the prompt read from stdin. */
+export const GEMINI_PROMPT_HINT = 'Follow the instructions above.';
+
+/** Most documents are found in one or two tries; garbage with many `{` lines costs at most this many. */
+const MAX_TRIES = 64;
+
+export const gemini = {
+  name: 'gemini',
+  title: 'Gemini CLI',
+  bin: 'gemini',
+  install: 'npm install -g @google/gemini-cli (or point --agent-bin / RALPH_GEMINI_BIN at the binary)',
+  formatNote: '`gemini -p … --output-format json`: one JSON document (response, stats.models.*.tokens, error); parsed defensively',
+  errorsOnStderr: true,
+
+  build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {
+    const model = str(options.model);
+    return {
+      // No approval mode by default: --yolo / --approval-mode go in --agent-args.
+      args: [
+        '--output-format', 'json',
+        ...(model ? ['--model', model] : []),
+        '-p', GEMINI_PROMPT_HINT,
+        ...options.extraArgs,
+      ],
+      env: {},
+      stdin: prompt,
+    };
+  },
+
+  /** The exit code adds nothing: a run without a response (or with an error) failed either way. */
+  parse(stdout: string, _exitCode: number | null, now: Date = new Date()): ParsedOutput {
+    try {
+      return parseGemini(stdout, now);
+    } catch (error) {
+      return { text: '', isError: true, error: `could not read the output: ${(error as Error).message}` };
+    }
+  },
+
+  /** The output is one JSON document, not a stream: its lines are logged as they are. */
+  renderLine(_line: string): string | undefined {
+    return undefined;
+  },
+} satisfies CliSpec;
+
+function parseGemini(stdout: string, now: Date): ParsedOutput {
+  const doc = findDocument(stdout);
+  if (!doc) {
+    // Plain text (an --output-format override in --agent-args?), a crash or a cut-off document.
+    const text = stdout.trim();
+    // A cut-off document is no answer; plain text may be one.
+    const cutOff = /^\{/m.test(text);
+    return compact<ParsedOutput>({
+      text: cutOff ? '' : text,
+      isError: true,
+      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : 'no JSON document in the output',
+      usageLimit: text === '' ? undefined : detectUsageLimit(text, now),
+    });
+  }
+
+  const response = typeof doc.response === 'string' ? doc.response : undefined;
+  const error = obj(doc, 'error');
+  const errorMessage = error ? str(error.message) ?? str(error.type) ?? 'gemini reported an error' : undefined;
+  // A document without a response is a failed run whatever the exit code (gemini always writes one).
+  const isError = error !== undefined || response === undefined;
+  const { tokens, model } = modelStats(obj(obj(doc, 'stats'), 'models'));
+
+  let usageLimit: UsageLimitInfo | undefined;
+  if (error && isQuotaError(error)) {
+    const said = detectUsageLimit(errorMessage ?? '', now);
+    usageLimit = compact<UsageLimitInfo>({ message: readable(errorMessage ?? '') ?? said?.message ?? 'quota exhausted', resetsAt: said?.resetsAt });
+  } else if (isError) {
+    const text = [errorMessage, response, outsideText(stdout)].filter((t) => t !== undefined && t.trim() !== '').join('\n');
+    if (text !== '') usageLimit = detectUsageLimit(text, now);
+  }
+
+  return compact<ParsedOutput>({
+    text: response ?? '',
+    isError,
+    error: isError ? readable(errorMessage ?? '') ?? 'no response in the output' : undefined,
+    tokens,
+    sessionId: str(doc.session_id) ?? str(doc.sessionId),
+    model,
+    usageLimit,
+    details: nonEmpty(compact({
+      tool_calls: num(obj(obj(doc, 'stats'), 'tools')?.totalCalls),
+      error_type: str(error?.type),
+      error_code: num(error?.code) ?? str(error?.code),
+    })),
+  });
+}
+
+/** 429, RESOURCE_EXHAUSTED or a quota message: the account or the model ran out. */
+function isQuotaError(error: Record<string, unknown>): boolean {
+  if (error.code === 429 || error.code === '429' || error.status === 429) return true;
+  const words = [error.message, error.type, error.status].filter((v) => typeof v === 'string').join(' ');
+  return /RESOURCE_EXHAUSTED|quota|rate limit|usage limit/i.test(words);
+}
+
+/** Tokens summed over the models; the model is the only one, or the one that used the most. */
+function modelStats(models: Record<string, unknown> | undefined): { tokens?: Tokens; model?: string } {
+  if (!models) return {};
+  const sums: Record<keyof Tokens, number | undefined> = { input: undefined, output: undefined, cache_read: undefined, cache_write: undefined, reasoning: undefined, total: undefined };
+  let best: { name: string; total: number } | undefined;
+  for (const [name, stats] of Object.entries(models)) {
+    if (!obj(stats)) continue;
+    const tokens = obj(stats, 'tokens');
+    const total = num(tokens?.total) ?? 0;
+    if (!best || total > best.total) best = { name, total };
+    if (!tokens) continue;
+    sums.input = add(sums.input, num(tokens.prompt) ?? num(tokens.input));
+    sums.output = add(sums.output, num(tokens.candidates));
+    sums.cache_read = add(sums.cache_read, num(tokens.cached));
+    sums.reasoning = add(sums.reasoning, num(tokens.thoughts));
+    sums.total = add(sums.total, num(tokens.total));
+  }
+  const tokens = compact<Tokens>(sums);
+  return compact({ tokens: Object.keys(tokens).length > 0 ? tokens : undefined, model: best?.name });
+}
+
+function add(sum: number | undefined, value: number | undefined): number | undefined {
+  return value === undefined ? sum : (sum ?? 0) + value;
+}
+
+/** A JSON object that looks like gemini's document (response, stats, error or session_id). */
+function asDocument(value: unknown): Record<string, unknown> | undefined {
+  const o = obj(value);
+  return o && ('response' in o || 'stats' in o || 'error' in o || 'session_id' in o) ? o : undefined;
+}
+
+/**
+ * Gemini's document in stdout: all of it; else the last object that starts a line (log lines may
+ * come before or after it); else the first `{` anywhere. Never throws, bounded work.
+ */
+function findDocument(stdout: string): Record<string, unknown> | undefined {
+  const whole = asDocument(tryJson(stdout.trim()));
+  if (whole) return whole;
+  const starts: number[] = [];
+  for (let at = stdout.indexOf('{'); at >= 0; at = stdout.indexOf('{', at + 1)) {
+    if (at === 0 || stdout[at - 1] === '\n') starts.push(at);
+  }
+  let tries = 0;
+  for (let i = starts.length - 1; i >= 0 && tries < MAX_TRIES; i--, tries++) {
+    const doc = objectAt(stdout, starts[i]!);
+    if (doc) return doc;
+  }
+  const first = stdout.indexOf('{');
+  return first >= 0 && !starts.includes(first) ? objectAt(stdout, first) : undefined;
+}
+
+/** The document whose `{` is at `start`, matched brace by brace (strings respected). */
+function objectAt(text: string, start: number): Record<string, unknown> | undefined {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === '\\') escaped = true;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return asDocument(tryJson(text.slice(start, i + 1)));
+  }
+  return undefined;
+}
+
+/** The lines that cannot belong to the document (log lines before or after it). */
+function outsideText(stdout: string): string {
+  return stdout.split('\n').filter((l) => l.trim() !== '' && !/^[\s{}[\]"]/.test(l)).join('\n');
+}
+
+function nonEmpty<T extends object>(value: T): T | undefined {
+  return Object.keys(value).length > 0 ? value : undefined;
+}
+
+/**
+ * An error message for one log line: the API's own words when the message wraps a Google error body
+ * ("[API Error: {"error":{"code":429,"message":"…","status":"RESOURCE_EXHAUSTED"}}]"), else its first line.
+ */
+function readable(message: string): string | undefined {
+  const start = message.indexOf('{');
+  const end = message.lastIndexOf('}');
+  if (start >= 0 && end > start) {
+    const body = obj(tryJson(message.slice(start, end + 1)));
+    const inner = obj(body, 'error') ?? body;
+    const what = str(inner?.message);
+    const status = str(inner?.status);
+    if (what) return firstLine(status ? `${status}: ${what}` : what);
+  }
+  return firstLine(message);
+}
+
+function firstLine(text: string): string | undefined {
+  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  if (line === undefined) return undefined;
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}

@@ -1,0 +1,75 @@
+import { split } from 'shlex';
+import { InputError } from '../errors.js';
+import { AGENT_NAMES, DEFAULT_AGENT } from './names.js';
+import type { AgentAdapter } from './agent.js';
+import { aider } from './aider.js';
+import { amp } from './amp.js';
+import { CliAgent, findBinary } from './cli-agent.js';
+import type { BinaryLookup } from './cli-agent.js';
+import type { AgentOptions, CliSpec } from './cli-spec.js';
+import { claude } from './claude.js';
+import { codex } from './codex.js';
+import { CommandAgent } from './command.js';
+import { copilot } from './copilot.js';
+import { cursor } from './cursor.js';
+import { gemini } from './gemini.js';
+import { opencode } from './opencode.js';
+
+/** Every agent CLI ralph knows, by `--agent` name, in the order `ralph agents` lists them. */
+export const AGENTS: readonly CliSpec[] = [claude, codex, gemini, opencode, aider, amp, cursor, copilot];
+
+if (AGENTS.map((a) => a.name).join() !== AGENT_NAMES.join()) throw new Error('agents/names.ts and the adapters disagree');
+
+/** What the user chose on the command line about the agent. */
+export interface AgentChoice {
+  /** `--agent-cmd`: the custom agent (a shell command line); wins over `agent`. */
+  agentCmd?: string;
+  /** `--agent NAME` (default claude). */
+  agent?: string;
+  agentBin?: string;
+  model?: string;
+  /** `--agent-args "…"`: split shell-style and appended. */
+  agentArgs?: string;
+  permissionMode?: string;
+  allowedTools?: string;
+  sandbox?: string;
+}
+
+export function agentSpec(name: string): CliSpec {
+  const spec = AGENTS.find((a) => a.name === name);
+  if (!spec) throw new InputError(`unknown agent "${name}"; known: ${AGENT_NAMES.join(', ')} (or --agent-cmd for your own command)`);
+  return spec;
+}
+
+/** Splits `--agent-args` like a POSIX shell would (quotes, escapes), without running one. */
+export function splitAgentArgs(text: string | undefined): string[] {
+  if (text === undefined || text.trim() === '') return [];
+  try {
+    return split(text);
+  } catch (error) {
+    throw new InputError(`--agent-args ${JSON.stringify(text)}: ${(error as Error).message}`);
+  }
+}
+
+/** The adapter the user chose: their own command line, or one of the agent CLIs. */
+export function createAgent(choice: AgentChoice, extra: { timeoutMs?: number; timeoutFlag?: string; env?: NodeJS.ProcessEnv } = {}): AgentAdapter {
+  if (choice.agentCmd !== undefined) {
+    if (choice.agent !== undefined && choice.agent !== 'command') {
+      throw new InputError(`give either --agent ${choice.agent} or --agent-cmd, not both`);
+    }
+    return new CommandAgent(choice.agentCmd, { ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }), ...(extra.timeoutFlag === undefined ? {} : { timeoutFlag: extra.timeoutFlag }) });
+  }
+  const spec = agentSpec(choice.agent ?? DEFAULT_AGENT);
+  const options: AgentOptions = { extraArgs: splitAgentArgs(choice.agentArgs) };
+  if (choice.agentBin !== undefined) options.bin = choice.agentBin;
+  if (choice.model !== undefined) options.model = choice.model;
+  if (choice.permissionMode !== undefined) options.permissionMode = choice.permissionMode;
+  if (choice.allowedTools !== undefined) options.allowedTools = choice.allowedTools;
+  if (choice.sandbox !== undefined) options.sandbox = choice.sandbox;
+  return new CliAgent(spec, options, extra);
+}
+
+/** `ralph agents`: each adapter and whether its binary is found. */
+export function listAgents(env: NodeJS.ProcessEnv, cwd: string): Array<{ spec: CliSpec; lookup: BinaryLookup }> {
+  return AGENTS.map((spec) => ({ spec, lookup: findBinary(spec, undefined, env, cwd) }));
+}

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { print, printJson } from '../output.js';
+
+export function registerAgents(program: Command): void {
+  program.command('agents')
+    .description('list the agent CLIs ralph can run (--agent NAME) and whether each binary is found')
+    .option('--json', 'print a machine-readable list')
+    .addHelpText('after', `
+Each agent's binary is found from --agent-bin, else RALPH_<NAME>_BIN (e.g. RALPH_CLAUDE_BIN), else its
+usual name on PATH. Any other command line can be run with --agent-cmd.
+
+Example:
+  $ ralph agents
+  $ RALPH_CLAUDE_BIN=~/bin/claude ralph agents --json`)
+    .action(async (flags: { json?: boolean }) => {
+      const { listAgents } = await import('../../agents/registry.js');
+      const { binVariable } = await import('../../agents/cli-agent.js');
+      const rows = listAgents(process.env, process.cwd()).map(({ spec, lookup }) => ({
+        name: spec.name,
+        title: spec.title,
+        bin: lookup.wanted,
+        variable: binVariable(spec.name),
+        found: lookup.found ?? null,
+        problem: lookup.problem ?? null,
+        install: spec.install,
+        format: spec.formatNote,
+      }));
+      if (flags.json) {
+        printJson({ default: 'claude', agents: rows });
+        return;
+      }
+      const width = Math.max(...rows.map((r) => r.name.length));
+      for (const r of rows) {
+        const status = r.found ? `found: ${r.found}` : `${r.bin} ${r.problem}; install: ${r.install}`;
+        print(`${r.name.padEnd(width)}  ${r.title.padEnd(18)} ${status}`);
+      }
+      print('');
+      print('Use one with `ralph run --agent NAME` (default claude); point at a binary with --agent-bin or RALPH_<NAME>_BIN.');
+    });
+}

@@ -1,0 +1,187 @@
+// The agent CLI layer end to end with scripted stand-ins for the CLIs (real processes, real files):
+// a fake `claude` that prints stream-json like the real one, for budgets, cost sums, reported
+// errors, a shared usage-limit wait, binary lookup and `ralph agents`. The real Claude Code binary
+// against a mock API server is tested in test/agents/claude-ralph.test.ts.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { queueOf, ralph, resultsOf, script, tempDir, writeTasks } from '../helpers.js';
+
+/**
+ * A stand-in for `claude -p --output-format stream-json --verbose`: reads the prompt on stdin, checks
+ * its arguments, prints init/assistant/result events. $MODE picks the outcome; $COST the cost per run.
+ */
+const FAKE_CLAUDE = String.raw`
+case " $* " in *" -p "*) ;; *) echo "missing -p: $*" >&2; exit 64 ;; esac
+case " $* " in *" --output-format stream-json "*) ;; *) echo "missing stream-json: $*" >&2; exit 64 ;; esac
+prompt=$(cat)
+echo "$RALPH_TASK_ID" >> "$REC"
+printf '{"type":"system","subtype":"init","session_id":"s-%s","model":"fake-model","tools":["Bash"]}\n' "$RALPH_TASK_ID"
+printf '{"type":"assistant","message":{"model":"fake-model","role":"assistant","content":[{"type":"text","text":"working on %s"}]},"session_id":"s-%s"}\n' "$RALPH_TASK_ID" "$RALPH_TASK_ID"
+mode=$MODE
+if [ "$mode" = limit-once ]; then
+  if [ ! -e "$LIMITED" ]; then : > "$LIMITED"; mode=limit; else mode=ok; fi
+fi
+case $mode in
+  ok) printf '{"type":"result","subtype":"success","is_error":false,"result":"did %s\\n\\nFINDINGS: finished %s","total_cost_usd":%s,"usage":{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":5,"cache_creation_input_tokens":7},"session_id":"s-%s","num_turns":2}\n' "$RALPH_TASK_ID" "$RALPH_TASK_ID" "$COST" "$RALPH_TASK_ID" ;;
+  error) printf '{"type":"result","subtype":"success","is_error":true,"result":"Invalid API key · Please run /login","total_cost_usd":0,"session_id":"s-%s"}\n' "$RALPH_TASK_ID" ;;
+  limit) printf '{"type":"result","subtype":"success","is_error":true,"result":"Claude AI usage limit reached|%s","total_cost_usd":0,"session_id":"s-%s"}\n' "$(( $(date +%s) + 2 ))" "$RALPH_TASK_ID" ;;
+esac
+`;
+
+function setup(tasks: number): { dir: string; rec: string } {
+  const dir = tempDir();
+  script(dir, 'claude', FAKE_CLAUDE);
+  writeTasks(dir, { tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i}`, type: 'noop' })) });
+  return { dir, rec: join(dir, 'invocations') };
+}
+
+const invocations = (rec: string) => readFileSync(rec, 'utf8').trim().split('\n');
+
+describe('agent CLIs through ralph run', () => {
+  it('records cost, tokens, session, agent and model per task and sums them in results, the summary and the report', async () => {
+    const { dir, rec } = setup(3);
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent', 'claude', '--agent-bin', './claude', '--json'], { cwd: dir, env: { REC: rec, MODE: 'ok', COST: '0.0125' } });
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const findings = resultsOf(dir).findings;
+    expect(findings).toHaveLength(3);
+    for (const f of findings) {
+      expect(f).toMatchObject({
+        finding: `finished ${f.task_id}`, agent: 'claude', model: 'fake-model', cost_usd: 0.0125, session_id: `s-${f.task_id}`,
+        tokens: { input: 100, output: 20, cache_read: 5, cache_write: 7 },
+      });
+    }
+    const summary = JSON.parse(r.stdout);
+    expect(summary.usage).toEqual({ cost_usd: 0.0375, tokens: { input: 300, output: 60, cache_read: 15, cache_write: 21 }, runs_with_cost: 3 });
+    expect(summary.workers.reduce((n: number, w: any) => n + w.cost_usd, 0)).toBeCloseTo(0.0375, 6);
+    expect(queueOf(dir).cost_usd).toBeCloseTo(0.0375, 6);
+    const report = readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
+    expect(report).toContain('- Agent: claude');
+    expect(report).toContain('- Cost: $0.04; tokens: 300 in, 60 out, 15 cache read, 21 cache write');
+    expect(report).toMatch(/\| \*\*total\*\* \| \| \| \| \| \$0\.04 \| 300 in, 60 out/);
+    // The worker log shows the stream as readable lines.
+    const logs = [1, 2].map((n) => { try { return readFileSync(join(dir, '.ralph', `worker-${n}.log`), 'utf8'); } catch { return ''; } }).join('\n');
+    expect(logs).toMatch(/assistant: working on t\d/);
+    expect(logs).toMatch(/result \(success/);
+  });
+
+  it('stops claiming once --max-cost-usd is reached: in-flight work finishes, the report says why, exit 1', async () => {
+    const { dir, rec } = setup(10);
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--max-cost-usd', '0.05', '--json'], { cwd: dir, env: { REC: rec, MODE: 'ok', COST: '0.02' } });
+    expect(r.code).toBe(1);
+    // 0.02, 0.04, 0.06: the third run reaches the budget; nothing is claimed after it.
+    expect(invocations(rec)).toEqual(['t0', 't1', 't2']);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.stopped_by).toBe('budget');
+    expect(summary.counts).toMatchObject({ completed: 3, pending: 7, claimed: 0, failed: 0 });
+    expect(summary.usage.cost_usd).toBeCloseTo(0.06, 6);
+    const report = readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
+    expect(report).toMatch(/Stopped because: the budget was reached \(--max-cost-usd\).*\$0\.0600 reached --max-cost-usd 0\.05/);
+  });
+
+  it('fails a task whose agent reports is_error although it exits 0, with the message in error', async () => {
+    const { dir, rec } = setup(1);
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude'], { cwd: dir, env: { REC: rec, MODE: 'error', COST: '0' } });
+    expect(r.code).toBe(1);
+    const task = queueOf(dir).tasks[0];
+    expect(task.status).toBe('failed');
+    expect(task.error).toContain('Invalid API key · Please run /login');
+    expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'agent-error', agent: 'claude', session_id: 's-t0' });
+  });
+
+  it('waits out a usage limit shared by all workers, then runs the task again without counting the attempt', async () => {
+    const { dir, rec } = setup(4);
+    const started = Date.now();
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-bin', './claude', '--usage-limit-margin', '0.5', '--json'],
+      { cwd: dir, env: { REC: rec, MODE: 'limit-once', COST: '0.01', LIMITED: join(dir, 'limited') } });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.counts.completed).toBe(4);
+    const queue = queueOf(dir);
+    expect(queue.tasks.every((t: any) => t.attempts === 1)).toBe(true);
+    expect(queue.usage_limit).toMatchObject({ agent: 'claude', message: expect.stringContaining('usage limit reached') });
+    const issue = resultsOf(dir).issues.find((i: any) => i.reason === 'usage-limit');
+    expect(issue).toMatchObject({ outcome: 'deferred' });
+    // The reset was ~2 s ahead (plus the margin): nobody claimed meanwhile; the limited task ran twice.
+    expect(Date.now() - started).toBeGreaterThan(1500);
+    const runs = invocations(rec);
+    expect(runs).toHaveLength(5);
+    const limitedAt = Date.parse(issue.timestamp);
+    const claimedAfter = queue.tasks.map((t: any) => Date.parse(t.completed_at) - t.duration_ms).filter((at: number) => at > limitedAt);
+    for (const at of claimedAfter) expect(at).toBeGreaterThanOrEqual(Date.parse(queue.usage_limit.until) - 50);
+    const logs = [1, 2].map((n) => readFileSync(join(dir, '.ralph', `worker-${n}.log`), 'utf8')).join('\n');
+    expect(logs).toMatch(/usage limit \(claude\): .*claiming again at/);
+  });
+
+  it('with --on-usage-limit fail, the task fails with reason usage-limit', async () => {
+    const { dir, rec } = setup(1);
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--on-usage-limit', 'fail'], { cwd: dir, env: { REC: rec, MODE: 'limit', COST: '0' } });
+    expect(r.code).toBe(1);
+    expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'usage-limit', outcome: 'failed' });
+  });
+
+  it('with --on-usage-limit stop, the run ends with the task back to pending and says why', async () => {
+    const { dir, rec } = setup(3);
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--on-usage-limit', 'stop', '--json'], { cwd: dir, env: { REC: rec, MODE: 'limit', COST: '0' } });
+    expect(r.code).toBe(1);
+    expect(invocations(rec)).toEqual(['t0']);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.stopped_by).toBe('usage-limit');
+    expect(summary.counts).toMatchObject({ pending: 3 });
+    expect(queueOf(dir).tasks[0].attempts).toBe(0);
+  });
+
+  it('refuses to start with a missing binary: names the agent, the path tried and how to install, exit 2, nothing written', async () => {
+    const { dir } = setup(1);
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--agent', 'codex'], { cwd: dir, env: { PATH: '/usr/bin:/bin', RALPH_CODEX_BIN: '' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/agent codex \([^)]*\): codex not found on PATH/);
+    expect(r.stderr).toMatch(/npm install -g @openai\/codex/);
+    expect(r.stderr).toContain('RALPH_CODEX_BIN');
+    const viaEnv = await ralph(['run', '--tasks', 'tasks.json', '--agent', 'gemini'], { cwd: dir, env: { RALPH_GEMINI_BIN: '/nowhere/gemini' } });
+    expect(viaEnv.code).toBe(2);
+    expect(viaEnv.stderr).toContain('/nowhere/gemini does not exist (from RALPH_GEMINI_BIN)');
+    const both = await ralph(['run', '--tasks', 'tasks.json', '--agent', 'codex', '--agent-cmd', 'true'], { cwd: dir });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('either --agent codex or --agent-cmd');
+    const unknown = await ralph(['run', '--tasks', 'tasks.json', '--agent', 'nope'], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--agent.*nope.*claude, codex, gemini/s);
+    const badArgs = await ralph(['run', '--tasks', 'tasks.json', '--agent-bin', './claude', '--agent-args', '--x "unclosed'], { cwd: dir });
+    expect(badArgs.code).toBe(2);
+    expect(badArgs.stderr).toContain('--agent-args');
+    expect(() => queueOf(dir)).toThrow();
+  });
+
+  it('passes --model, --permission-mode, --allowed-tools and --agent-args as separate arguments, no shell involved', async () => {
+    const dir = tempDir();
+    script(dir, 'claude', 'printf "%s\\n" "$@" > "$ARGS"; cat > /dev/null; printf \'{"type":"result","subtype":"success","is_error":false,"result":"ok","total_cost_usd":0}\\n\'');
+    writeTasks(dir, { tasks: [{ id: 'a', type: 't', data: { x: '$(touch pwned)' } }] });
+    const args = join(dir, 'args');
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--model', 'opus', '--permission-mode', 'acceptEdits',
+      '--allowed-tools', 'Bash Edit', '--agent-args', '--max-turns 3 --append-system-prompt "be brief; $(touch pwned2)"'], { cwd: dir, env: { ARGS: args } });
+    expect(r.code).toBe(0);
+    const argv = readFileSync(args, 'utf8').trimEnd().split('\n');
+    expect(argv).toEqual(expect.arrayContaining(['-p', '--output-format', 'stream-json', '--verbose', '--model', 'opus', '--permission-mode', 'acceptEdits', '--allowedTools', 'Bash Edit']));
+    expect(argv.slice(-4)).toEqual(['--max-turns', '3', '--append-system-prompt', 'be brief; $(touch pwned2)']);
+    expect(() => readFileSync(join(dir, 'pwned'))).toThrow();
+    expect(() => readFileSync(join(dir, 'pwned2'))).toThrow();
+  });
+});
+
+describe('ralph agents', () => {
+  it('lists every adapter and whether its binary is found, also as JSON', async () => {
+    const dir = tempDir();
+    const bin = script(dir, 'my-claude', 'exit 0');
+    const r = await ralph(['agents', '--json'], { cwd: dir, env: { RALPH_CLAUDE_BIN: bin, PATH: '/usr/bin:/bin' } });
+    expect(r.code).toBe(0);
+    const listed = JSON.parse(r.stdout);
+    expect(listed.agents.map((a: any) => a.name)).toEqual(['claude', 'codex', 'gemini', 'opencode', 'aider', 'amp', 'cursor', 'copilot']);
+    expect(listed.agents[0]).toMatchObject({ name: 'claude', found: bin, variable: 'RALPH_CLAUDE_BIN' });
+    expect(listed.agents[1]).toMatchObject({ name: 'codex', found: null, problem: 'not found on PATH' });
+    const text = await ralph(['agents'], { cwd: dir, env: { RALPH_CLAUDE_BIN: bin, PATH: '/usr/bin:/bin' } });
+    expect(text.stdout).toMatch(/^claude +Claude Code +found: /m);
+    expect(text.stdout).toMatch(/^cursor +.*cursor-agent not found on PATH; install: /m);
+  });
+});
