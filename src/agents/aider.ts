@@ -1,6 +1,7 @@
 import { compact } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
+import { clip, lastLine, stripAnsi } from './text.js';
 
 /**
  * Aider (`aider --message-file FILE --yes-always --no-stream --no-pretty`): plain text. After each
@@ -154,20 +155,3 @@ function round(value: number): number {
   return Math.round(value * 1e10) / 1e10;
 }
 
-function lastLine(text: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  const last = lines[lines.length - 1];
-  return last === undefined ? undefined : clip(last, 300);
-}
-
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
-
-function stripAnsi(text: string): string {
-  return text.replace(ANSI, '');
-}
-
-/** One line for the log: newlines shown as ⏎, cut at `max` characters. */
-function clip(text: string, max: number): string {
-  const flat = text.trim().replace(/\s*\r?\n\s*/g, ' ⏎ ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}

@@ -1,6 +1,7 @@
 import { compact, jsonLines, num, obj, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
+import { clip, firstLine, lastLine, nonEmpty, nonJsonText, stripAnsi, tail } from './text.js';
 
 /**
  * Sourcegraph Amp (`amp -x --stream-json`, the prompt on stdin): Claude-Code-compatible NDJSON.
@@ -207,41 +208,3 @@ function resultContent(content: unknown): string {
   return content === undefined || content === null ? '' : JSON.stringify(content);
 }
 
-/** The lines of stdout that are not JSON objects: amp's plain messages, if any. */
-function nonJsonText(stdout: string): string {
-  return stripAnsi(stdout).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('{') && !l.endsWith('}')).join('\n');
-}
-
-/** The last lines of a text (where a failure is told), so that an answer's prose is not read as one. */
-function tail(text: string, lines = 15): string {
-  return text.split('\n').slice(-lines).join('\n');
-}
-
-function firstLine(text: string): string | undefined {
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '');
-  return line === undefined ? undefined : clip(line, 300);
-}
-
-function lastLine(text: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  const last = lines[lines.length - 1];
-  return last === undefined ? undefined : clip(last, 300);
-}
-
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
-
-function stripAnsi(text: string): string {
-  return text.replace(ANSI, '');
-}
-
-/** One line for the log: newlines shown as ⏎, cut at `max` characters. */
-function clip(text: string, max: number): string {
-  const flat = text.trim().replace(/\s*\r?\n\s*/g, ' ⏎ ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-/** Drops undefined fields; nothing at all when none is left. */
-function nonEmpty(value: Record<string, unknown>): Record<string, unknown> | undefined {
-  const kept = compact(value);
-  return Object.keys(kept).length > 0 ? kept : undefined;
-}

@@ -1,6 +1,7 @@
 import { compact, jsonLines, num, obj, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
+import { clip, firstLine, nonJsonText } from './text.js';
 
 /**
  * Claude Code (`claude -p --output-format stream-json --verbose`): NDJSON events, one per line.
@@ -217,22 +218,7 @@ function resultContent(content: unknown): string {
   return content === undefined || content === null ? '' : JSON.stringify(content);
 }
 
-/** The lines of stdout that are not (pieces of) JSON objects: claude's plain error messages, if any. */
-function nonJsonText(stdout: string): string {
-  return stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('{') && !l.endsWith('}')).join('\n');
-}
-
 function nonEmpty<T extends object>(value: T): T | undefined {
   return Object.keys(value).length > 0 ? value : undefined;
 }
 
-/** One line for the log: newlines shown as ⏎, cut at `max` characters. */
-function clip(text: string, max: number): string {
-  const flat = text.trim().replace(/\s*\r?\n\s*/g, ' ⏎ ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-function firstLine(text: string): string | undefined {
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '');
-  return line === undefined ? undefined : clip(line, 300);
-}

@@ -1,6 +1,7 @@
 import { compact, jsonLines, num, obj, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
+import { clip, nonJsonText } from './text.js';
 
 /**
  * OpenAI Codex CLI (`codex exec --json`): JSONL events, one per line.
@@ -278,13 +279,3 @@ function commandOf(item: Record<string, unknown> | undefined): string {
   return '?';
 }
 
-/** The lines of stdout that are not (pieces of) JSON objects. */
-function nonJsonText(stdout: string): string {
-  return stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('{') && !l.endsWith('}')).join('\n');
-}
-
-/** One line for the log: newlines shown as ⏎, cut at `max` characters. */
-function clip(text: string, max: number): string {
-  const flat = text.trim().replace(/\s*\r?\n\s*/g, ' ⏎ ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}

@@ -1,6 +1,7 @@
 import { compact, jsonLines, num, obj, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
+import { clip, lastLine, nonJsonText, stripAnsi, tail } from './text.js';
 
 /**
  * OpenCode (`opencode run --format json`): NDJSON events, one per line, each
@@ -243,30 +244,3 @@ function toolSummary(input: Record<string, unknown> | undefined): string {
   return clip(main ?? JSON.stringify(input), 300);
 }
 
-/** The lines of stdout that are not JSON objects: opencode's plain messages, if any. */
-function nonJsonText(stdout: string): string {
-  return stripAnsi(stdout).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('{') && !l.endsWith('}')).join('\n');
-}
-
-/** The last lines of a text (where a failure is told), so that the answer's prose is not read as one. */
-function tail(text: string, lines = 15): string {
-  return text.split('\n').slice(-lines).join('\n');
-}
-
-function lastLine(text: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  const last = lines[lines.length - 1];
-  return last === undefined ? undefined : clip(last, 300);
-}
-
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g;
-
-function stripAnsi(text: string): string {
-  return text.replace(ANSI, '');
-}
-
-/** One line for the log: newlines shown as ⏎, cut at `max` characters. */
-function clip(text: string, max: number): string {
-  const flat = text.trim().replace(/\s*\r?\n\s*/g, ' ⏎ ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
