@@ -91,11 +91,12 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   if (options.tasksFile) {
     say(`ralph: queued ${appended.added} task(s) from ${options.tasksFile}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue` : ''}`);
   }
-  // A new run starts claiming afresh (a budget or usage-limit stop was the last run's), with the
+  // A new run starts claiming afresh (a budget or usage-limit stop, or a usage-limit wait, was the
+  // last run's: its agent or policy may differ), with the
   // recorded cost recomputed from the results as they are now (after a --reset: zero).
   await store.transact((tx) => {
     const cost = [...tx.findings, ...tx.issues].reduce((sum, r) => sum + (typeof r.cost_usd === 'number' && Number.isFinite(r.cost_usd) ? r.cost_usd : 0), 0);
-    tx.setMeta({ stop: null, cost_usd: Math.round(cost * 1e6) / 1e6 });
+    tx.setMeta({ stop: null, usage_limit: null, cost_usd: Math.round(cost * 1e6) / 1e6 });
   }, 'run budget');
   const before = countByStatus(store.read().tasks);
 

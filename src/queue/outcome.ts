@@ -91,6 +91,7 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
 export function deferForUsageLimit(task: Task | undefined, outcome: RunOutcome, ctx: Pick<ReportContext, 'token' | 'workerId' | 'now'>): { task: Task; issue: Issue } | undefined {
   const released = releaseInterrupted(task, ctx.token);
   if (!released || !task) return undefined;
+  released.deferrals = deferralsOf(task) + 1;
   const issue: Issue = {
     task_id: task.id,
     worker_id: ctx.workerId,
@@ -105,6 +106,17 @@ export function deferForUsageLimit(task: Task | undefined, outcome: RunOutcome, 
     ...outcome.usage,
   };
   return { task: released, issue };
+}
+
+/**
+ * How many times a usage limit put this task back uncounted. Past MAX_DEFERRALS the limit counts as
+ * an ordinary failed attempt: a limit that never lifts (or output wrongly read as one) cannot keep a
+ * task, and every worker waiting on it, going forever.
+ */
+export const MAX_DEFERRALS = 5;
+
+export function deferralsOf(task: Task): number {
+  return typeof task.deferrals === 'number' ? task.deferrals : 0;
 }
 
 /** A task interrupted by shutdown goes back to pending; the interrupted attempt is not counted. */

@@ -38,7 +38,7 @@ export function renderReport(state: QueueState, summary: RunSummary, sessionProb
   out.push('## Tasks', '');
   if (state.tasks.length === 0) out.push('No tasks in the queue.', '');
   else {
-    out.push(`| id | type | status | worker | attempts | duration |${priced ? ' cost |' : ''} finding |`, `| --- | --- | --- | ---: | ---: | ---: |${priced ? ' ---: |' : ''} --- |`);
+    out.push(`| id | type | status | worker | attempts | duration |${priced ? ' cost (last run) |' : ''} finding |`, `| --- | --- | --- | ---: | ---: | ---: |${priced ? ' ---: |' : ''} --- |`);
     for (const t of state.tasks) {
       const duration = typeof t.duration_ms === 'number' ? formatDuration(t.duration_ms) : '';
       const finding = t.status === 'completed' ? t.finding ?? '' : t.status === 'failed' ? `(failed) ${firstLine(t.error ?? '')}` : '';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, ftruncateSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError, isErrno } from '../errors.js';
 import { HOST, isAlive, pause } from './process.js';
@@ -84,14 +84,23 @@ export class FileLock {
     // Busy is the common answer under contention: a stat says so without writing a record.
     if (!inspect && existsSync(this.path)) return undefined;
     const owner = this.newOwner(purpose);
-    const spare = this.prepareSpare(owner);
-    try {
-      linkSync(spare.path, this.path);
-      // The lock and the spare are one file now; the spare is written again only after release.
-      spare.linked = true;
-      return new LockHandle(this, owner);
-    } catch (error) {
-      if (!isErrno(error, 'EEXIST')) throw error;
+    let spare = this.prepareSpare(owner);
+    for (let again = true; ; again = false) {
+      try {
+        linkSync(spare.path, this.path);
+        // The lock and the spare are one file now; the spare is written again only after release.
+        spare.linked = true;
+        return new LockHandle(this, owner);
+      } catch (error) {
+        // The spare was deleted under us (a cleanup of temporary files, by hand): make a new one.
+        if (isErrno(error, 'ENOENT') && again) {
+          this.dropSpare();
+          spare = this.prepareSpare(owner);
+          continue;
+        }
+        if (!isErrno(error, 'EEXIST')) throw error;
+        break;
+      }
     }
     if (!inspect) return undefined;
     const seen = this.inspect();
@@ -115,7 +124,8 @@ export class FileLock {
    * again instead. It is rewritten only while it is not the lock (never while held).
    */
   private prepareSpare(owner: LockOwner): { path: string; fd: number; linked: boolean } {
-    if (this.spare?.linked) this.dropSpare();
+    // Linked as the lock (still held, or not known to be released), or deleted by someone: a new one.
+    if (this.spare && (this.spare.linked || fstatSync(this.spare.fd).nlink === 0)) this.dropSpare();
     if (!this.spare) {
       const path = tempName(this.path);
       this.spare = { path, fd: openSync(path, 'w'), linked: false };

@@ -7,7 +7,7 @@ import { runProcess } from '../agents/run-process.js';
 import { spawnBackend } from '../agents/spawn.js';
 import { RalphError, StateMissingError, errorMessage } from '../errors.js';
 import { claimTask, nextWakeAt, renewLease, selectNext, holdsClaim } from '../queue/claim.js';
-import { decideReport, deferForUsageLimit, releaseInterrupted, retryBackoff } from '../queue/outcome.js';
+import { MAX_DEFERRALS, decideReport, deferForUsageLimit, deferralsOf, releaseInterrupted, retryBackoff } from '../queue/outcome.js';
 import { addCost, claimBlock, usageLimitUntil } from '../queue/limits.js';
 import type { ClaimBlock, UsageLimitPolicy } from '../queue/limits.js';
 import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
@@ -223,7 +223,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     }
     const cost = addCost(tx.meta, report.outcome.usage?.cost_usd);
     const limit = report.usageLimit;
-    if (limit && policy !== 'fail') {
+    if (limit && policy !== 'fail' && task && deferralsOf(task) < MAX_DEFERRALS) {
       const deferred = deferForUsageLimit(task, report.outcome, { token: report.token, workerId: options.id, now: tx.now });
       if (!deferred) {
         if (cost) tx.setMeta(cost);

@@ -25,6 +25,7 @@ fi
 case $mode in
   ok) printf '{"type":"result","subtype":"success","is_error":false,"result":"did %s\\n\\nFINDINGS: finished %s","total_cost_usd":%s,"usage":{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":5,"cache_creation_input_tokens":7},"session_id":"s-%s","num_turns":2}\n' "$RALPH_TASK_ID" "$RALPH_TASK_ID" "$COST" "$RALPH_TASK_ID" ;;
   error) printf '{"type":"result","subtype":"success","is_error":true,"result":"Invalid API key · Please run /login","total_cost_usd":0,"session_id":"s-%s"}\n' "$RALPH_TASK_ID" ;;
+  limit-notime) printf '{"type":"result","subtype":"success","is_error":true,"result":"Claude AI usage limit reached","total_cost_usd":0.001,"session_id":"s-%s"}\n' "$RALPH_TASK_ID" ;;
   limit) printf '{"type":"result","subtype":"success","is_error":true,"result":"Claude AI usage limit reached|%s","total_cost_usd":0,"session_id":"s-%s"}\n' "$(( $(date +%s) + 2 ))" "$RALPH_TASK_ID" ;;
 esac
 `;
@@ -130,6 +131,31 @@ describe('agent CLIs through ralph run', () => {
     expect(summary.stopped_by).toBe('usage-limit');
     expect(summary.counts).toMatchObject({ pending: 3 });
     expect(queueOf(dir).tasks[0].attempts).toBe(0);
+  });
+
+  it('counts a usage limit that keeps coming back as a failed attempt after 5 uncounted deferrals', async () => {
+    const { dir, rec } = setup(1);
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--usage-limit-wait', '0.1'], { cwd: dir, env: { REC: rec, MODE: 'limit-notime', COST: '0' } });
+    expect(r.code).toBe(1);
+    expect(invocations(rec)).toHaveLength(6);
+    const task = queueOf(dir).tasks[0];
+    expect(task).toMatchObject({ status: 'failed', attempts: 1, deferrals: 5 });
+    const issues = resultsOf(dir).issues;
+    expect(issues.map((i: any) => i.outcome)).toEqual(['deferred', 'deferred', 'deferred', 'deferred', 'deferred', 'failed']);
+    expect(issues.at(-1)).toMatchObject({ reason: 'usage-limit' });
+    expect(queueOf(dir).cost_usd).toBeCloseTo(0.006, 6);
+  });
+
+  it('a new run does not inherit the last run\'s usage-limit wait', async () => {
+    const { dir, rec } = setup(1);
+    const first = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--usage-limit-wait', '600', '--timeout', '2'], { cwd: dir, env: { REC: rec, MODE: 'limit-notime', COST: '0' } });
+    expect(first.code).toBe(1);
+    expect(Date.parse(queueOf(dir).usage_limit.until)).toBeGreaterThan(Date.now() + 500_000);
+    const started = Date.now();
+    const second = await ralph(['run', '--workers', '1', '--agent-bin', './claude'], { cwd: dir, env: { REC: rec, MODE: 'ok', COST: '0' } });
+    expect(second.code, second.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(queueOf(dir).tasks[0]).toMatchObject({ status: 'completed', attempts: 1 });
   });
 
   it('refuses to start with a missing binary: names the agent, the path tried and how to install, exit 2, nothing written', async () => {

@@ -1,5 +1,5 @@
 // FileLock within one process: the owner record, inspection, release, refresh and the takeover guard.
-import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +62,19 @@ describe('FileLock in one process', () => {
     const taken = await second;
     expect(ownerIn(lockPath)).toMatchObject({ token: taken.owner.token, purpose: 'second' });
     taken.release();
+    lock.dropSpare();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('makes a new spare when its spare was deleted under it (a cleanup of temporary files)', async () => {
+    const dir = tempDir();
+    const lockPath = join(dir, '.lock');
+    const lock = new FileLock(lockPath, { timeoutMs: 1_000 });
+    (await lock.acquire()).release();
+    for (const name of readdirSync(dir)) rmSync(join(dir, name));
+    const handle = await lock.acquire('after the cleanup');
+    expect(ownerIn(lockPath)).toMatchObject({ token: handle.owner.token, purpose: 'after the cleanup' });
+    handle.release();
     lock.dropSpare();
     expect(readdirSync(dir)).toEqual([]);
   });

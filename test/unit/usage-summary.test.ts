@@ -136,7 +136,7 @@ describe('renderReport with costs', () => {
   });
 
   it.each<[string, string[]]>([
-    ['the header', ['id', 'type', 'status', 'worker', 'attempts', 'duration', 'cost', 'finding']],
+    ['the header', ['id', 'type', 'status', 'worker', 'attempts', 'duration', 'cost (last run)', 'finding']],
     ['a completed task with a cost', ['a', 'test', 'completed', '1', '1', '1s', '$0.12', 'found a']],
     ['a completed task with another cost', ['b', 'test', 'completed', '2', '1', '1s', '$0.20', 'found b']],
     ['a failed task without a cost', ['c', 'test', 'failed', '2', '1', '', '', '(failed) claude reported an error']],
