@@ -155,7 +155,10 @@ async function claimLatency(workers = 4, samples = 40) {
       await appendTasks(store, [{ id, type: 'noop' }]);
       let task;
       while (!(task = store.read().tasks.find((t) => t.id === id))?.claimed_at && task?.status !== 'completed') await sleep(2);
-      latencies.push(Date.parse(task.claimed_at) - Date.parse(task.added_at));
+      // A fast agent may finish before we look: the claim is then gone from the task, and the agent's
+      // start (completion minus its duration, a few ms after the claim) stands in for it.
+      const claimedAt = task.claimed_at ? Date.parse(task.claimed_at) : Date.parse(task.completed_at) - (task.duration_ms ?? 0);
+      latencies.push(claimedAt - Date.parse(task.added_at));
       while (store.read().tasks.find((t) => t.id === id)?.status !== 'completed') await sleep(5);
       await sleep(30);
     }
