@@ -1,4 +1,4 @@
-import { compact } from './cli-spec.js';
+import { compact, parseSafely } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { clip, lastLine, stripAnsi } from './text.js';
@@ -42,12 +42,7 @@ export const aider = {
   },
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    try {
-      return parseAider(stdout, exitCode, now);
-    } catch (error) {
-      // Never reached on any input we know of; parse must not throw whatever aider printed.
-      return { text: '', isError: true, error: `could not read the output: ${(error as Error).message}` };
-    }
+    return parseSafely(() => parseAider(stdout, exitCode, now));
   },
 
   /** Plain text: every line is logged as it is. */

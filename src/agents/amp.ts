@@ -1,4 +1,4 @@
-import { compact, jsonLines, num, obj, str, tryJson } from './cli-spec.js';
+import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { clip, firstLine, lastLine, nonEmpty, nonJsonText, stripAnsi, tail } from './text.js';
@@ -38,12 +38,7 @@ export const amp = {
   },
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    try {
-      return parseAmp(stdout, exitCode, now);
-    } catch (error) {
-      // Never reached on any input we know of; parse must not throw whatever amp printed.
-      return { text: '', isError: true, error: `could not read the output: ${(error as Error).message}` };
-    }
+    return parseSafely(() => parseAmp(stdout, exitCode, now));
   },
 
   renderLine(line: string): string | undefined {

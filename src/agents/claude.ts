@@ -1,4 +1,4 @@
-import { compact, jsonLines, num, obj, str, tryJson } from './cli-spec.js';
+import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { clip, firstLine, nonJsonText } from './text.js';
@@ -49,12 +49,7 @@ export const claude = {
 
   /** The exit code adds nothing: the result event says how the run went, and without one it failed. */
   parse(stdout: string, _exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    try {
-      return parseClaude(stdout, now);
-    } catch (error) {
-      // Never reached on any input we know of; parse must not throw whatever claude printed.
-      return { text: '', isError: true, error: `could not read the output: ${(error as Error).message}` };
-    }
+    return parseSafely(() => parseClaude(stdout, now));
   },
 
   renderLine(line: string): string | undefined {

@@ -1,9 +1,9 @@
-import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { extractFinding } from '../queue/finding.js';
 import { ralphEnv } from './agent.js';
 import type { AgentAdapter, AgentContext, AgentInvocation, AgentResult, ProcessOutput } from './agent.js';
 import type { AgentOptions, CliSpec } from './cli-spec.js';
+import { executableProblem } from './executable.js';
 import { describeFailure } from './failure.js';
 
 /** The environment variable that points at an agent's binary: RALPH_CLAUDE_BIN, RALPH_CURSOR_BIN… */
@@ -114,19 +114,5 @@ export class CliAgent implements AgentAdapter {
   renderLine(stream: 'stdout' | 'stderr', line: string): string | undefined {
     if (stream !== 'stdout' || !this.spec.renderLine) return undefined;
     return this.spec.renderLine(line);
-  }
-}
-
-function executableProblem(path: string): string | undefined {
-  try {
-    if (!statSync(path).isFile()) return 'is not a file';
-  } catch {
-    return 'does not exist';
-  }
-  try {
-    accessSync(path, constants.X_OK);
-    return undefined;
-  } catch {
-    return 'is not executable';
   }
 }

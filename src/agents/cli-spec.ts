@@ -101,6 +101,18 @@ export interface CliSpec {
   renderLine?(line: string): string | undefined;
 }
 
+/**
+ * Runs an adapter's parser so that `parse` never throws, whatever the CLI printed: an exception
+ * (not expected on any known input) becomes a failed result that says so.
+ */
+export function parseSafely(parse: () => ParsedOutput): ParsedOutput {
+  try {
+    return parse();
+  } catch (error) {
+    return { text: '', isError: true, error: `could not read the output: ${(error as Error).message}` };
+  }
+}
+
 /** JSON.parse that returns undefined instead of throwing (for line-by-line stream parsing). */
 export function tryJson(text: string): unknown {
   try {

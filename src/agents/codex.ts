@@ -1,4 +1,4 @@
-import { compact, jsonLines, num, obj, str, tryJson } from './cli-spec.js';
+import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { clip, nonJsonText } from './text.js';
@@ -52,11 +52,7 @@ export const codex = {
   },
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    try {
-      return parseCodex(stdout, exitCode, now);
-    } catch (error) {
-      return { text: '', isError: true, error: `could not read the output: ${(error as Error).message}` };
-    }
+    return parseSafely(() => parseCodex(stdout, exitCode, now));
   },
 
   renderLine(line: string): string | undefined {

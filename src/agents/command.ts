@@ -1,8 +1,8 @@
-import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { extractFinding } from '../queue/finding.js';
 import { ralphEnv } from './agent.js';
 import type { AgentAdapter, AgentContext, AgentInvocation, AgentResult, ProcessOutput } from './agent.js';
+import { executableProblem } from './executable.js';
 import { describeFailure } from './failure.js';
 
 /**
@@ -58,7 +58,8 @@ export function checkCommandLine(command: string, cwd: string, pathVariable: str
   if (first.startsWith('~/') && process.env.HOME) first = `${process.env.HOME}${first.slice(1)}`;
   if (first.includes('/')) {
     const path = isAbsolute(first) ? first : resolve(cwd, first);
-    return executableProblem(path) && `agent command ${first}: ${executableProblem(path)}`;
+    const problem = pathProblem(path);
+    return problem && `agent command ${first}: ${problem}`;
   }
   for (const dir of pathVariable.split(delimiter)) {
     if (dir !== '' && executableProblem(join(dir, first)) === undefined) return undefined;
@@ -66,16 +67,9 @@ export function checkCommandLine(command: string, cwd: string, pathVariable: str
   return `agent command ${first}: not found on PATH; install it or give its path`;
 }
 
-function executableProblem(path: string): string | undefined {
-  try {
-    if (!statSync(path).isFile()) return `${path} is not a file`;
-  } catch {
-    return `${path} does not exist`;
-  }
-  try {
-    accessSync(path, constants.X_OK);
-    return undefined;
-  } catch {
-    return `${path} is not executable (try chmod +x ${path})`;
-  }
+/** The problem with running `path`, worded for a message that names it. */
+function pathProblem(path: string): string | undefined {
+  const problem = executableProblem(path);
+  if (problem === undefined) return undefined;
+  return problem === 'is not executable' ? `${path} is not executable (try chmod +x ${path})` : `${path} ${problem}`;
 }

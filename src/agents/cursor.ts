@@ -1,4 +1,4 @@
-import { compact, jsonLines, num, obj, str, tryJson } from './cli-spec.js';
+import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { clip, firstLine, lastLine, nonEmpty, nonJsonText, stripAnsi, tail } from './text.js';
@@ -39,12 +39,7 @@ export const cursor = {
   },
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    try {
-      return parseCursor(stdout, exitCode, now);
-    } catch (error) {
-      // Never reached on any input we know of; parse must not throw whatever cursor-agent printed.
-      return { text: '', isError: true, error: `could not read the output: ${(error as Error).message}` };
-    }
+    return parseSafely(() => parseCursor(stdout, exitCode, now));
   },
 
   renderLine(line: string): string | undefined {

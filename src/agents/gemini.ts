@@ -1,4 +1,4 @@
-import { compact, num, obj, str, tryJson } from './cli-spec.js';
+import { compact, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 
@@ -47,11 +47,7 @@ export const gemini = {
 
   /** The exit code adds nothing: a run without a response (or with an error) failed either way. */
   parse(stdout: string, _exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    try {
-      return parseGemini(stdout, now);
-    } catch (error) {
-      return { text: '', isError: true, error: `could not read the output: ${(error as Error).message}` };
-    }
+    return parseSafely(() => parseGemini(stdout, now));
   },
 
   /** The output is one JSON document, not a stream: its lines are logged as they are. */

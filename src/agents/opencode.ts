@@ -1,4 +1,4 @@
-import { compact, jsonLines, num, obj, str, tryJson } from './cli-spec.js';
+import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { clip, lastLine, nonJsonText, stripAnsi, tail } from './text.js';
@@ -40,12 +40,7 @@ export const opencode = {
   },
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    try {
-      return parseOpencode(stdout, exitCode, now);
-    } catch (error) {
-      // Never reached on any input we know of; parse must not throw whatever opencode printed.
-      return { text: '', isError: true, error: `could not read the output: ${(error as Error).message}` };
-    }
+    return parseSafely(() => parseOpencode(stdout, exitCode, now));
   },
 
   renderLine(line: string): string | undefined {

@@ -30,8 +30,10 @@ export interface AgentChoice {
   model?: string;
   /** `--agent-args "…"`: split shell-style and appended. */
   agentArgs?: string;
+  /** claude's `--permission-mode` / `--allowedTools`. */
   permissionMode?: string;
   allowedTools?: string;
+  /** codex's `--sandbox` (API only: no flag sets it). */
   sandbox?: string;
 }
 

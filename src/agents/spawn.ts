@@ -1,11 +1,11 @@
 import { spawn as nodeSpawn } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import { executableProblem } from './executable.js';
 
 /**
  * The part of a ChildProcess that the runner uses: pipes for stdin/stdout/stderr and the events
@@ -139,10 +139,7 @@ export function resolveCommand(command: string, path: string | undefined, cwd: s
   if (command.includes('/')) return command;
   for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
     const candidate = join(dir === '' ? cwd : dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch { /* next */ }
+    if (executableProblem(candidate) === undefined) return candidate;
   }
   const error: NodeJS.ErrnoException = new Error(`spawn ${command} ENOENT`);
   error.code = 'ENOENT';

@@ -1,14 +1,7 @@
+import type { AgentChoice } from '../agents/registry.js';
+
 /** What every worker of a run is told; the orchestrator passes it on as `ralph worker` flags. */
-export interface WorkerSettings {
-  /** The custom agent: a command line run with /bin/sh -c (wins over `agent`). */
-  agentCmd?: string;
-  /** An agent CLI by name (claude, codex…); claude when neither this nor agentCmd is given. */
-  agent?: string;
-  agentBin?: string;
-  model?: string;
-  agentArgs?: string;
-  permissionMode?: string;
-  allowedTools?: string;
+export interface WorkerSettings extends Omit<AgentChoice, 'sandbox'> {
   maxCostUsd?: number;
   onUsageLimit?: 'wait' | 'stop' | 'fail';
   usageLimitMarginSec?: number;

@@ -53,16 +53,8 @@ export function agentOptions(command: Command, cmdHelp = 'your own agent command
     .option('--allowed-tools <tools>', 'claude: --allowedTools');
 }
 
-/** The agent flags as parsed by commander. */
-export interface AgentFlags {
-  agent?: string;
-  agentCmd?: string;
-  agentBin?: string;
-  model?: string;
-  agentArgs?: string;
-  permissionMode?: string;
-  allowedTools?: string;
-}
+/** The agent flags as parsed by commander: named as the choice they make. */
+export type AgentFlags = Omit<AgentChoice, 'sandbox'>;
 
 /** Only the agent flags that were given. */
 export function agentChoice(flags: AgentFlags): AgentChoice {
