@@ -16,6 +16,7 @@ case " $* " in *" -p "*) ;; *) echo "missing -p: $*" >&2; exit 64 ;; esac
 case " $* " in *" --output-format stream-json "*) ;; *) echo "missing stream-json: $*" >&2; exit 64 ;; esac
 prompt=$(cat)
 echo "$RALPH_TASK_ID" >> "$REC"
+[ -n "$STARTS" ] && echo "$RALPH_TASK_ID $(date +%s%3N)" >> "$STARTS"
 printf '{"type":"system","subtype":"init","session_id":"s-%s","model":"fake-model","tools":["Bash"]}\n' "$RALPH_TASK_ID"
 printf '{"type":"assistant","message":{"model":"fake-model","role":"assistant","content":[{"type":"text","text":"working on %s"}]},"session_id":"s-%s"}\n' "$RALPH_TASK_ID" "$RALPH_TASK_ID"
 mode=$MODE
@@ -95,7 +96,7 @@ describe('agent CLIs through ralph run', () => {
     const { dir, rec } = setup(4);
     const started = Date.now();
     const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-bin', './claude', '--usage-limit-margin', '0.5', '--json'],
-      { cwd: dir, env: { REC: rec, MODE: 'limit-once', COST: '0.01', LIMITED: join(dir, 'limited') } });
+      { cwd: dir, env: { REC: rec, MODE: 'limit-once', COST: '0.01', LIMITED: join(dir, 'limited'), STARTS: join(dir, 'starts') } });
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.counts.completed).toBe(4);
@@ -108,9 +109,18 @@ describe('agent CLIs through ralph run', () => {
     expect(Date.now() - started).toBeGreaterThan(1500);
     const runs = invocations(rec);
     expect(runs).toHaveLength(5);
-    const limitedAt = Date.parse(issue.timestamp);
-    const claimedAfter = queue.tasks.map((t: any) => Date.parse(t.completed_at) - t.duration_ms).filter((at: number) => at > limitedAt);
-    for (const at of claimedAfter) expect(at).toBeGreaterThanOrEqual(Date.parse(queue.usage_limit.until) - 50);
+    // When each agent run started. The limited task went back to pending only once the limit was
+    // recorded, so its second run waited for certain. Of the others, one may run alongside the limited
+    // run and one more may be claimed by the other worker just before the limit was recorded; the
+    // remaining one waited too.
+    const starts = readFileSync(join(dir, 'starts'), 'utf8').trim().split('\n').map((l) => ({ id: l.split(' ')[0], at: Number(l.split(' ')[1]) }));
+    expect(starts).toHaveLength(5);
+    const until = Date.parse(queue.usage_limit.until);
+    const limitedRuns = starts.filter((s) => s.id === issue.task_id);
+    expect(limitedRuns).toHaveLength(2);
+    expect(until).toBeGreaterThan(limitedRuns[0]!.at + 900);
+    expect(limitedRuns[1]!.at).toBeGreaterThanOrEqual(until - 50);
+    expect(starts.filter((s) => s.at >= until - 50).length).toBeGreaterThanOrEqual(2);
     const logs = [1, 2].map((n) => readFileSync(join(dir, '.ralph', `worker-${n}.log`), 'utf8')).join('\n');
     expect(logs).toMatch(/usage limit \(claude\): .*claiming again at/);
   });
