@@ -18,6 +18,7 @@ const COMMANDS: ReadonlyArray<[names: string[], load: () => Promise<Register>]> 
   [['queue'], async () => (await import('./commands/queue.js')).registerQueue],
   [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
   [['agents'], async () => (await import('./commands/agents.js')).registerAgents],
+  [['worktrees'], async () => (await import('./commands/worktrees.js')).registerWorktrees],
   [['unlock'], async () => (await import('./commands/unlock.js')).registerUnlock],
   [['supervisor', 'loop'], async () => (await import('./commands/loops.js')).registerLoops],
   [['stamp-handoff'], async () => (await import('./commands/stamp-handoff.js')).registerStampHandoff],

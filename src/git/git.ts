@@ -1,21 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { RalphError } from '../errors.js';
 import { FileLock } from '../store/lock.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GitError, checkGit, runGit } from './run.js';
+import type { GitResult } from './run.js';
 
-export interface GitResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export class GitError extends RalphError {
-  constructor(message: string) {
-    super('RALPH_GIT', message, { exitCode: 1 });
-  }
-}
+export { GitError } from './run.js';
+export type { GitResult } from './run.js';
 
 /** An index.lock older than this was left by a git that crashed; a younger one belongs to a live git. */
 export const STALE_INDEX_LOCK_MS = 60_000;
@@ -47,22 +38,12 @@ export class Git {
 
   /** Runs git; never throws for a non-zero exit. */
   run(args: string[], input?: string, env: Record<string, string> = {}): GitResult {
-    const result = spawnSync('git', args, {
-      cwd: this.cwd,
-      encoding: 'utf8',
-      input,
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no', ...env },
-    });
-    if (result.error) throw new GitError(`could not run git: ${result.error.message}. Is git installed and on PATH?`);
-    return { code: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+    return runGit(this.cwd, args, { ...(input === undefined ? {} : { input }), env });
   }
 
   /** Runs git and returns stdout, or throws with git's own message and what was attempted. */
   check(args: string[], what?: string): string {
-    const r = this.run(args);
-    if (r.code !== 0) throw new GitError(`${what ?? `git ${args.join(' ')}`} failed: ${(r.stderr || r.stdout).trim()}`);
-    return r.stdout;
+    return checkGit(this.cwd, args, what);
   }
 
   /** Runs `body` holding the orchestrator mutex (never proceeds without it). */

@@ -19,6 +19,7 @@ import { loadPromptTemplate } from '../worker/template.js';
 import { appendTasks, loadTasksFile } from './boot.js';
 import { formatProgress } from './progress.js';
 import { spawnWorker } from './spawn.js';
+import { ignoreStateDir, resolveIsolation } from '../git/worktree.js';
 import type { WorkerSettings } from './settings.js';
 
 export interface RunOptions extends WorkerSettings {
@@ -61,6 +62,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const agent = createAgent(options);
   const problem = agent.preflight(process.cwd());
   if (problem) throw new InputError(`${problem}.`);
+  const isolation = resolveIsolation(process.cwd(), options);
 
   const store = new FileStore(options.dir);
   if (!options.tasksFile && !store.exists()) {
@@ -73,6 +75,10 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     refuseLiveRun(current.meta, options.dir);
   }
   store.ensure();
+  if (isolation) {
+    const ignore = ignoreStateDir(isolation.repo, options.dir);
+    if (ignore) say(`ralph: wrote ${ignore} so that git ignores the state directory (worktrees, logs, queue)`);
+  }
   for (const dir of [options.dir, store.paths.sessions, store.paths.journalDir, store.paths.prompts]) cleanupTempFiles(dir);
 
   const startedAt = new Date();
@@ -82,6 +88,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   if (options.model !== undefined) run.model = options.model;
   if (options.maxCostUsd !== undefined) run.max_cost_usd = options.maxCostUsd;
   if (options.tasksFile) run.tasks_file = options.tasksFile;
+  if (isolation) Object.assign(run, { isolate: 'worktree', base: isolation.base, merge: isolation.merge, on_conflict: isolation.onConflict });
   // Checked again under the lock, so that of two runs started at once only one goes on.
   await store.transact((tx) => {
     refuseLiveRun(tx.meta, options.dir);
@@ -100,7 +107,8 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   }, 'run budget');
   const before = countByStatus(store.read().tasks);
 
-  const settings: WorkerSettings = { ...options };
+  // Every worker merges into the same base: the branch checked out now, unless --base said otherwise.
+  const settings: WorkerSettings = { ...options, ...(isolation ? { base: isolation.base } : {}) };
   const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({ id: i + 1, child: undefined, exited: true, exit: Promise.resolve(), respawns: 0 }));
   const start = (slot: Slot) => {
     const child = spawnWorker(slot.id, options.dir, store.paths.workerLog(slot.id), settings);

@@ -1,4 +1,5 @@
 import type { AgentChoice } from '../agents/registry.js';
+import type { ConflictPolicy, IsolateMode, MergeMode } from '../queue/isolation.js';
 
 /** What every worker of a run is told; the orchestrator passes it on as `ralph worker` flags. */
 export interface WorkerSettings extends Omit<AgentChoice, 'sandbox'> {
@@ -13,6 +14,12 @@ export interface WorkerSettings extends Omit<AgentChoice, 'sandbox'> {
   maxAttempts: number;
   retries: number;
   retryBackoffSec: number;
+  /** `--isolate worktree`: a git worktree per worker and a branch per task. */
+  isolate?: IsolateMode;
+  /** The branch task branches start from and are merged into (default: the one checked out). */
+  base?: string;
+  merge?: MergeMode;
+  onConflict?: ConflictPolicy;
 }
 
 export const WORKER_DEFAULTS = {
@@ -24,6 +31,9 @@ export const WORKER_DEFAULTS = {
   onUsageLimit: 'wait',
   usageLimitMarginSec: 60,
   usageLimitWaitSec: 900,
+  isolate: 'none',
+  merge: 'merge',
+  onConflict: 'keep',
 } as const satisfies Partial<WorkerSettings>;
 
 // Every setting has its flag: adding a setting without one is a type error.
@@ -46,6 +56,10 @@ const FLAGS: Record<keyof WorkerSettings, string> = {
   maxAttempts: '--max-attempts',
   retries: '--retries',
   retryBackoffSec: '--retry-backoff',
+  isolate: '--isolate',
+  base: '--base',
+  merge: '--merge',
+  onConflict: '--on-conflict',
 };
 
 export function workerArgv(settings: WorkerSettings): string[] {

@@ -1,4 +1,6 @@
 import { holdsClaim } from './claim.js';
+import { conflictRedos } from './isolation.js';
+import type { ConflictNote, TaskGitResult } from './isolation.js';
 import { withoutClaim } from './lease.js';
 import type { AgentUsage, FailureReason, Finding, Issue, Task } from './types.js';
 
@@ -15,6 +17,17 @@ export interface RunOutcome {
   error?: string;
   /** Agent, model, cost, tokens and session, as far as the agent CLI reported them. */
   usage?: AgentUsage;
+  /** With `--isolate worktree`: the task's branch, commit, merge outcome and files changed. */
+  git?: TaskGitResult;
+}
+
+/** The fields a run's git result sets on a task; a later run replaces them all. */
+const GIT_FIELDS = ['branch', 'commit', 'merge', 'merged_into', 'files_changed', 'conflict_paths', 'note'] as const;
+
+function withoutGit(task: Task): Task {
+  const rest: Task = { ...task };
+  for (const key of GIT_FIELDS) delete rest[key];
+  return rest;
 }
 
 export interface ReportContext {
@@ -50,12 +63,13 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
       exit_code: outcome.exitCode,
       attempt: task.attempts,
       ...outcome.usage,
+      ...outcome.git,
     };
-    const { error: _e, failed_at: _f, last_error: _l, ...clean } = base;
+    const { error: _e, failed_at: _f, last_error: _l, ...clean } = withoutGit(base);
     return {
       kind: 'completed',
       finding,
-      task: { ...clean, status: 'completed', completed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, finding: outcome.finding, ...outcome.usage },
+      task: { ...clean, status: 'completed', completed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, finding: outcome.finding, ...outcome.usage, ...outcome.git },
     };
   }
   const error = outcome.error ?? 'agent failed';
@@ -72,15 +86,16 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
     duration_ms: outcome.durationMs,
     outcome: retry ? 'requeued' : 'failed',
     ...outcome.usage,
+    ...outcome.git,
   };
   if (retry) {
     const notBefore = new Date(ctx.now.getTime() + ctx.backoffMs(task.attempts)).toISOString();
-    return { kind: 'requeued', issue, task: { ...base, status: 'pending', not_before: notBefore, last_error: error } };
+    return { kind: 'requeued', issue, task: { ...withoutGit(base), status: 'pending', not_before: notBefore, last_error: error, ...outcome.git } };
   }
   return {
     kind: 'failed',
     issue,
-    task: { ...base, status: 'failed', failed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, error, ...outcome.usage },
+    task: { ...withoutGit(base), status: 'failed', failed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, error, ...outcome.usage, ...outcome.git },
   };
 }
 
@@ -106,6 +121,34 @@ export function deferForUsageLimit(task: Task | undefined, outcome: RunOutcome, 
     ...outcome.usage,
   };
   return { task: released, issue };
+}
+
+/**
+ * A completed task whose branch did not merge, under `--on-conflict requeue` (once): back to pending
+ * to be redone on the new tip of the base branch, with the conflict noted on the task (for the
+ * prompt) and recorded as an issue. The conflicting work stays on `outcome.git.branch`. Refused
+ * (undefined) if the claim was lost. Pure.
+ */
+export function requeueAfterConflict(task: Task | undefined, outcome: RunOutcome, ctx: Pick<ReportContext, 'token' | 'workerId' | 'now'>): { task: Task; issue: Issue } | undefined {
+  if (task === undefined || !holdsClaim(task, ctx.token) || outcome.git?.merge !== 'conflict') return undefined;
+  const git = outcome.git;
+  const conflict: ConflictNote = { branch: git.branch, commit: git.commit ?? '', paths: git.conflict_paths ?? [] };
+  const paths = conflict.paths.length > 0 ? conflict.paths.join(', ') : 'unknown files';
+  const issue: Issue = {
+    task_id: task.id,
+    worker_id: ctx.workerId,
+    error: `merge conflict in ${paths}; the task is redone on the new tip of the base branch, its conflicting work is kept on ${git.branch}`,
+    reason: 'merge-conflict',
+    timestamp: ctx.now.toISOString(),
+    attempt: task.attempts,
+    exit_code: outcome.exitCode,
+    signal: outcome.signal,
+    duration_ms: outcome.durationMs,
+    outcome: 'requeued',
+    ...outcome.usage,
+    ...git,
+  };
+  return { task: { ...withoutGit(withoutClaim(task)), status: 'pending', conflict, conflict_redos: conflictRedos(task) + 1 }, issue };
 }
 
 /**

@@ -49,6 +49,11 @@ export interface RunInfo {
   host?: string;
   /** Peak resident memory of the orchestrator process. */
   max_rss_kb?: number;
+  /** `--isolate worktree`: the base branch, the merge mode and the conflict policy. */
+  isolate?: 'worktree';
+  base?: string;
+  merge?: string;
+  on_conflict?: string;
 }
 
 /** What an agent CLI reported about one run (absent for a plain --agent-cmd). */
@@ -118,7 +123,7 @@ export interface Issue extends AgentUsage {
   [extra: string]: unknown;
 }
 
-export type FailureReason = 'exit' | 'timeout' | 'spawn' | 'signal' | 'lease-expired' | 'worker-died' | 'usage-limit' | 'agent-error';
+export type FailureReason = 'exit' | 'timeout' | 'spawn' | 'signal' | 'lease-expired' | 'worker-died' | 'usage-limit' | 'agent-error' | 'merge-conflict' | 'git';
 
 /** The whole state of a queue directory, as the workers see it. */
 export interface QueueState {

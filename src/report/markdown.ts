@@ -28,6 +28,11 @@ export function renderReport(state: QueueState, summary: RunSummary, sessionProb
     const detail = state.meta.stop?.detail ? ` (${state.meta.stop.detail})` : '';
     out.push(`- Stopped because: ${STOPPED[summary.stopped_by] ?? summary.stopped_by}${detail}`);
   }
+  const git = summary.git;
+  if (git) {
+    out.push(`- Isolation: a git worktree per worker, a branch per task${git.base ? `, merged into \`${git.base}\`` : ''}${git.merge_mode ? ` (--merge ${git.merge_mode}, --on-conflict ${git.on_conflict ?? 'keep'})` : ''}: `
+      + `${git.counts.merged} merged, ${git.counts.conflict} conflict(s), ${git.counts.skipped} not merged (--merge none)`);
+  }
   if (summary.tasks_per_second !== null) out.push(`- Throughput: ${summary.tasks_per_second} tasks/s`);
   out.push(`- Result: ${summary.ok ? 'every task completed' : 'some tasks failed or are unfinished'} (exit code ${summary.exit_code})`, '');
 
@@ -38,12 +43,15 @@ export function renderReport(state: QueueState, summary: RunSummary, sessionProb
   out.push('## Tasks', '');
   if (state.tasks.length === 0) out.push('No tasks in the queue.', '');
   else {
-    out.push(`| id | type | status | worker | attempts | duration |${priced ? ' cost (last run) |' : ''} finding |`, `| --- | --- | --- | ---: | ---: | ---: |${priced ? ' ---: |' : ''} --- |`);
+    out.push(`| id | type | status | worker | attempts | duration |${priced ? ' cost (last run) |' : ''}${git ? ' branch | commit | merge | files changed |' : ''} finding |`,
+      `| --- | --- | --- | ---: | ---: | ---: |${priced ? ' ---: |' : ''}${git ? ' --- | --- | --- | ---: |' : ''} --- |`);
     for (const t of state.tasks) {
       const duration = typeof t.duration_ms === 'number' ? formatDuration(t.duration_ms) : '';
       const finding = t.status === 'completed' ? t.finding ?? '' : t.status === 'failed' ? `(failed) ${firstLine(t.error ?? '')}` : '';
       const cost = priced ? ` ${typeof t.cost_usd === 'number' ? usd(t.cost_usd) : ''} |` : '';
-      out.push(`| ${cell(t.id)} | ${cell(t.type)} | ${t.status} | ${t.worker_id ?? ''} | ${t.attempts} | ${duration} |${cost} ${cell(clip(finding, FINDING_CELL))} |`);
+      const files = Array.isArray(t.files_changed) ? t.files_changed.length : '';
+      const branch = git ? ` ${typeof t.branch === 'string' ? `\`${t.branch}\`` : ''} | ${typeof t.commit === 'string' ? t.commit.slice(0, 12) : ''} | ${typeof t.merge === 'string' ? t.merge : ''} | ${files} |` : '';
+      out.push(`| ${cell(t.id)} | ${cell(t.type)} | ${t.status} | ${t.worker_id ?? ''} | ${t.attempts} | ${duration} |${cost}${branch} ${cell(clip(finding, FINDING_CELL))} |`);
     }
     out.push('');
   }
@@ -56,6 +64,26 @@ export function renderReport(state: QueueState, summary: RunSummary, sessionProb
       out.push(fence(f.error), '');
     }
     out.push('Put failed tasks back with `ralph queue retry --failed`.', '');
+  }
+
+  if (git && git.conflicts.length > 0) {
+    const base = git.base ?? 'BASE';
+    out.push('## Merge conflicts', '');
+    out.push(`These tasks completed, but their branch does not merge cleanly into \`${base}\`. The branches are kept; nothing was lost.`, '');
+    for (const c of git.conflicts) {
+      out.push(`### ${inline(c.id)} on \`${c.branch}\``, '');
+      out.push(`Conflicting files: ${(c.conflict_paths ?? []).map((p) => inline(p)).join(', ') || 'unknown'}${c.commit ? `; commit \`${c.commit.slice(0, 12)}\`` : ''}.`, '');
+      out.push(fence([
+        `git log --oneline ${base}..${c.branch}   # the task's commits`,
+        `git diff ${base}...${c.branch}           # what the task changed`,
+        `git merge ${c.branch}                     # merge it by hand on ${base}, resolving the conflict`,
+      ].join('\n')), '');
+    }
+  }
+  if (git && git.notes.length > 0) {
+    out.push('## Git notes', '');
+    for (const n of git.notes) out.push(`- ${n}`);
+    out.push('');
   }
 
   if (summary.unfinished.length > 0) {

@@ -7,11 +7,16 @@ import { runProcess } from '../agents/run-process.js';
 import { spawnBackend } from '../agents/spawn.js';
 import { RalphError, StateMissingError, errorMessage } from '../errors.js';
 import { claimTask, nextWakeAt, renewLease, selectNext, holdsClaim } from '../queue/claim.js';
-import { MAX_DEFERRALS, decideReport, deferForUsageLimit, deferralsOf, releaseInterrupted, retryBackoff } from '../queue/outcome.js';
+import { MAX_DEFERRALS, decideReport, deferForUsageLimit, deferralsOf, releaseInterrupted, requeueAfterConflict, retryBackoff } from '../queue/outcome.js';
 import { addCost, claimBlock, usageLimitUntil } from '../queue/limits.js';
 import type { ClaimBlock, UsageLimitPolicy } from '../queue/limits.js';
 import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { renderPrompt } from '../queue/prompt.js';
+import { conflictPromptNote, redoesConflict } from '../queue/isolation.js';
+import type { ConflictPolicy, MergeMode, TaskGitResult } from '../queue/isolation.js';
+import { Repo } from '../git/repo.js';
+import { withoutGitLocation } from '../git/run.js';
+import { WorkerWorktree, gitLock, ignoreStateDir } from '../git/worktree.js';
 import type { Task } from '../queue/types.js';
 import { FileStore } from '../store/file-store.js';
 import type { Transaction } from '../store/store.js';
@@ -50,6 +55,14 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Stops the worker: no new claims, and a running agent is interrupted. */
   signal?: AbortSignal;
+  /** `--isolate worktree`: each task runs in this worker's worktree on its own branch, merged into `base`. */
+  isolation?: IsolationOptions;
+}
+
+export interface IsolationOptions {
+  base: string;
+  merge: MergeMode;
+  onConflict: ConflictPolicy;
 }
 
 const SESSION_WRITES_MS = 250;
@@ -91,6 +104,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const previous = readSession(paths, options.id);
   if (previous && previous.status !== 'stopped' && previous.host === HOST && previous.pid !== process.pid && isAlive(previous.pid)) {
     throw new RalphError('RALPH_WORKER_RUNNING', `Worker ${options.id} is already running (pid ${previous.pid}); pick another --id.`);
+  }
+  let worktree: WorkerWorktree | undefined;
+  if (options.isolation) {
+    const repo = Repo.open(cwd);
+    ignoreStateDir(repo, stateDir);
+    worktree = new WorkerWorktree(repo, stateDir, options.id, options.isolation.base, gitLock(stateDir), log);
+    await worktree.ensure();
   }
   const now = new Date().toISOString();
   const session: WorkerSession = {
@@ -244,6 +264,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       }
       return { kind: 'deferred', task: deferred.task, issue: deferred.issue };
     }
+    if (report.outcome.ok && task && options.isolation && report.outcome.git?.merge === 'conflict' && redoesConflict(task, options.isolation.onConflict)) {
+      const redo = requeueAfterConflict(task, report.outcome, { token: report.token, workerId: options.id, now: tx.now });
+      if (cost) tx.setMeta(cost);
+      if (!redo) return { kind: 'refused', why: 'the claim was lost while the task\'s branch was being merged' };
+      tx.put(redo.task);
+      tx.addIssue(redo.issue);
+      return { kind: 'requeued', task: redo.task, issue: redo.issue };
+    }
     const decision = decideReport(task, report.outcome, {
       token: report.token, workerId: options.id, now: tx.now, retries: options.retries, backoffMs: backoff,
     });
@@ -280,11 +308,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       session.completed += 1;
       session.findings.push({ task_id: id, finding: decision.finding.finding, timestamp: decision.finding.timestamp });
       if (session.findings.length > SESSION_HISTORY) session.findings.splice(0, session.findings.length - SESSION_HISTORY);
-      log.info(`✔ task ${id} completed in ${report.outcome?.durationMs ?? 0} ms`);
+      log.info(`✔ task ${id} completed in ${report.outcome?.durationMs ?? 0} ms${describeGit(report.outcome?.git)}`);
       return;
     }
     session.failed += decision.kind === 'failed' ? 1 : 0;
-    const next = decision.kind === 'requeued' ? `requeued, claimable after ${decision.task.not_before}` : 'failed';
+    const next = decision.kind === 'requeued' ? (decision.task.not_before ? `requeued, claimable after ${decision.task.not_before}` : 'requeued') : 'failed';
     log.info(`✘ task ${id} ${next}: ${decision.issue.error}`);
   }
 
@@ -295,20 +323,38 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     options.signal?.addEventListener('abort', onStop);
     current = { task, token, abort };
     log.info(`▶ task ${task.id} (${task.type}) attempt ${task.attempts}`);
+    const failedBefore = (reason: 'spawn' | 'git', error: string): PendingReport => {
+      options.signal?.removeEventListener('abort', onStop);
+      current = undefined;
+      return { task, token, interrupted: false, outcome: { ok: false, finding: '', exitCode: null, signal: null, durationMs: 0, reason, error } };
+    };
+    let branch: string | undefined;
+    if (worktree) {
+      try {
+        const begun = await worktree.begin(task.id);
+        branch = begun.branch;
+        log.info(`task ${task.id} on branch ${branch} in ${worktree.path}${begun.note ? ` (${begun.note})` : ''}`);
+      } catch (error) {
+        return failedBefore('git', `could not prepare the worktree: ${errorMessage(error)}`);
+      }
+    }
+    const agentCwd = worktree ? worktree.path : cwd;
     let invocation;
     try {
-      const prompt = renderPrompt(options.promptTemplate, task);
+      const note = worktree ? conflictPromptNote(task) : undefined;
+      const prompt = `${renderPrompt(options.promptTemplate, task)}${note ? `\n${note}\n` : ''}`;
       promptFile.write(prompt);
       invocation = options.agent.invocation({
         task: { id: task.id, type: task.type, data: task.data, attempt: task.attempts },
-        prompt, promptFile: promptFile.path, workerId: options.id, stateDir, cwd,
+        prompt, promptFile: promptFile.path, workerId: options.id, stateDir, cwd: agentCwd,
       });
       invocation.env[CLAIM_ENV] = token;
+      if (worktree && branch) {
+        invocation.env.RALPH_WORKTREE = worktree.path;
+        invocation.env.RALPH_BRANCH = branch;
+      }
     } catch (error) {
-      options.signal?.removeEventListener('abort', onStop);
-      current = undefined;
-      const message = `could not prepare the agent: ${errorMessage(error)}`;
-      return { task, token, interrupted: false, outcome: { ok: false, finding: '', exitCode: null, signal: null, durationMs: 0, reason: 'spawn', error: message } };
+      return failedBefore('spawn', `could not prepare the agent: ${errorMessage(error)}`);
     }
     session.status = 'running';
     session.current_task = task.id;
@@ -318,6 +364,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         ...(options.taskTimeoutMs === undefined ? {} : { timeoutMs: options.taskTimeoutMs }),
         graceMs: options.graceMs,
         signal: abort.signal,
+        // In a worktree, nothing in the environment points git at another repository or tree.
+        ...(worktree ? { baseEnv: withoutGitLocation(process.env) } : {}),
         onSpawn: (pid) => { session.agent_pgid = pid; touchSession(); },
         onLine: (stream, line) => {
           const shown = options.agent.renderLine?.(stream, line) ?? line;
@@ -329,6 +377,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       session.busy_ms += output.durationMs;
       if (output.interrupted) {
         log.info(`task ${task.id} interrupted after ${output.durationMs} ms; it goes back to pending`);
+        // What the agent did so far is committed on the task's branch, for the next attempt.
+        if (worktree) await finishGit(task, 'interrupted', '').catch((error: unknown) => log.info(`could not save the worktree: ${errorMessage(error)}`));
         return { task, token, interrupted: true };
       }
       const result = options.agent.parse(output);
@@ -339,10 +389,37 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       if (result.error) outcome.error = result.error;
       const usage = usageOf(result);
       if (usage) outcome.usage = usage;
+      if (worktree) {
+        try {
+          outcome.git = await finishGit(task, result.ok ? 'ok' : 'failed', result.finding);
+        } catch (error) {
+          const message = `the agent's work is kept on ${branch ?? 'its branch'}, but committing or merging it failed: ${errorMessage(error)}`;
+          log.info(`task ${task.id}: ${message}`);
+          if (outcome.ok) Object.assign(outcome, { ok: false, reason: 'git', error: message });
+          if (branch) outcome.git = { branch };
+        }
+      }
       return { task, token, outcome, interrupted: false, ...(result.usageLimit ? { usageLimit: result.usageLimit } : {}) };
     } finally {
       options.signal?.removeEventListener('abort', onStop);
       current = undefined;
     }
   }
+
+  function finishGit(task: Task, ended: 'ok' | 'failed' | 'interrupted', finding: string): Promise<TaskGitResult> {
+    return worktree!.finish({
+      taskId: task.id, type: task.type, ended, finding,
+      merge: options.isolation!.merge,
+      setAsideOnConflict: ended === 'ok' && redoesConflict(task, options.isolation!.onConflict),
+    });
+  }
+}
+
+/** The git part of a completion line in the worker log. */
+function describeGit(git: TaskGitResult | undefined): string {
+  if (!git) return '';
+  const files = git.files_changed ? `, ${git.files_changed.length} file(s) changed` : '';
+  if (git.merge === 'conflict') return `; ${git.branch} does not merge (conflict in ${(git.conflict_paths ?? []).join(', ')}): branch kept`;
+  if (git.merge === 'merged') return `; ${git.branch} merged${git.merged_into ? ` as ${git.merged_into.slice(0, 12)}` : ' (no changes)'}${files}${git.note ? `. ${git.note}` : ''}`;
+  return `; ${git.branch} ${git.merge ?? 'not merged'}${files}`;
 }

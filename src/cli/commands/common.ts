@@ -7,6 +7,8 @@ import type { WorkerSettings } from '../../orchestrator/settings.js';
 import { nonNegativeInt, nonNegativeNumber, nonNegativeSeconds, positiveInt, positiveSeconds } from '../parsers.js';
 import { AGENT_NAMES, DEFAULT_AGENT } from '../../agents/names.js';
 import type { AgentChoice } from '../../agents/registry.js';
+import { CONFLICT_POLICIES, ISOLATE_MODES, MERGE_MODES } from '../../queue/isolation.js';
+import type { ConflictPolicy, IsolateMode, MergeMode } from '../../queue/isolation.js';
 
 export const DEFAULT_DIR = '.ralph';
 
@@ -38,7 +40,11 @@ export function workerOptions(command: Command): Command {
     .option('--lease <seconds>', 'claim lease, renewed by the heartbeat; a dead worker\'s task is requeued after it', positiveSeconds, WORKER_DEFAULTS.leaseSec)
     .option('--max-attempts <n>', 'claims per task before a task whose worker keeps dying is failed', positiveInt, WORKER_DEFAULTS.maxAttempts)
     .option('--retries <n>', 'requeue a failed task this many times (with backoff)', nonNegativeInt, WORKER_DEFAULTS.retries)
-    .addOption(new Option('--retry-backoff <seconds>', 'first retry delay; doubles per attempt').argParser(nonNegativeSeconds).default(WORKER_DEFAULTS.retryBackoffSec));
+    .addOption(new Option('--retry-backoff <seconds>', 'first retry delay; doubles per attempt').argParser(nonNegativeSeconds).default(WORKER_DEFAULTS.retryBackoffSec))
+    .addOption(new Option('--isolate <mode>', 'worktree: each worker works in its own git worktree (<dir>/worktrees/worker-<n>), each task on its own branch ralph/<id>').choices([...ISOLATE_MODES]).default(WORKER_DEFAULTS.isolate))
+    .option('--base <branch>', 'with --isolate worktree: the branch tasks start from and are merged into (default: the branch checked out now)')
+    .addOption(new Option('--merge <how>', 'with --isolate worktree: how a completed task\'s branch reaches the base branch (merge commit, rebase, or not at all)').choices([...MERGE_MODES]).default(WORKER_DEFAULTS.merge))
+    .addOption(new Option('--on-conflict <what>', 'with --isolate worktree: keep a branch that does not merge and report it, or requeue the task once to be redone on the new tip').choices([...CONFLICT_POLICIES]).default(WORKER_DEFAULTS.onConflict));
 }
 
 /** The flags that choose the agent, shared by run, worker, supervisor and loop. */
@@ -77,6 +83,10 @@ export interface WorkerFlags extends AgentFlags {
   onUsageLimit: 'wait' | 'stop' | 'fail';
   usageLimitMargin: number;
   usageLimitWait: number;
+  isolate: IsolateMode;
+  base?: string;
+  merge: MergeMode;
+  onConflict: ConflictPolicy;
 }
 
 export function toWorkerSettings(flags: WorkerFlags): WorkerSettings {
@@ -90,7 +100,11 @@ export function toWorkerSettings(flags: WorkerFlags): WorkerSettings {
     maxAttempts: flags.maxAttempts,
     retries: flags.retries,
     retryBackoffSec: flags.retryBackoff,
+    isolate: flags.isolate,
+    merge: flags.merge,
+    onConflict: flags.onConflict,
   };
+  if (flags.base !== undefined) settings.base = flags.base;
   if (flags.promptTemplate !== undefined) settings.promptTemplate = flags.promptTemplate;
   if (flags.taskTimeout !== undefined) settings.taskTimeoutSec = flags.taskTimeout;
   if (flags.maxCostUsd !== undefined) settings.maxCostUsd = flags.maxCostUsd;

@@ -5,6 +5,7 @@ import { fileLogger } from '../../worker/log.js';
 import { statePaths } from '../../store/paths.js';
 import { loadPromptTemplate } from '../../worker/template.js';
 import { runWorker } from '../../worker/worker.js';
+import { resolveIsolation } from '../../git/worktree.js';
 import { positiveInt } from '../parsers.js';
 import { agentChoice, dirOption, openStore, workerOptions } from './common.js';
 import type { WorkerFlags } from './common.js';
@@ -33,6 +34,7 @@ Example:
     const agent = createAgent(agentChoice(flags), timeoutMs === undefined ? {} : { timeoutMs });
     const problem = agent.preflight(process.cwd());
     if (problem) throw new InputError(`${problem}.`);
+    const isolation = resolveIsolation(process.cwd(), flags);
     const abort = new AbortController();
     const stop = () => abort.abort();
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, stop);
@@ -55,6 +57,7 @@ Example:
         usageLimitWaitMs: flags.usageLimitWait * 1000,
         ...(flags.maxCostUsd === undefined ? {} : { maxCostUsd: flags.maxCostUsd }),
         signal: abort.signal,
+        ...(isolation ? { isolation: { base: isolation.base, merge: isolation.merge, onConflict: isolation.onConflict } } : {}),
         ...(timeoutMs === undefined ? {} : { taskTimeoutMs: timeoutMs }),
       });
     } catch (error) {

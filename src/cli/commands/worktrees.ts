@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { InputError } from '../../errors.js';
+import { Repo } from '../../git/repo.js';
+import { GitError } from '../../git/run.js';
+import { resolveBase } from '../../git/worktree.js';
+import { inspectWorktrees, pruneWorktrees } from '../../git/worktrees-admin.js';
+import type { InUse, WorktreesView } from '../../git/worktrees-admin.js';
+import { FileStore } from '../../store/file-store.js';
+import { HOST, isAlive } from '../../store/process.js';
+import { readSessionsLenient } from '../../worker/session.js';
+import { print, printJson } from '../output.js';
+import { dirOption } from './common.js';
+
+interface Flags {
+  dir: string;
+  base?: string;
+  json?: boolean;
+}
+
+export function registerWorktrees(program: Command): void {
+  const worktrees = program.command('worktrees')
+    .description('the git worktrees and ralph/… branches of --isolate worktree: list their state, prune the merged ones');
+  const list = worktrees.command('list')
+    .description('each worker\'s worktree and each ralph/… branch: merged, unmerged commits, dirty, in use')
+    .option('--base <branch>', 'compare with this branch (default: the last run\'s base, else the branch checked out)')
+    .option('--json', 'machine-readable output');
+  dirOption(list);
+  list.addHelpText('after', `
+Example:
+  $ ralph worktrees list
+  worker-1  ralph/fix-login      unmerged (2 commits), dirty   .ralph/worktrees/worker-1
+  worker-2  (detached)           merged                        .ralph/worktrees/worker-2`);
+  list.action((flags: Flags) => {
+    const { view } = gather(flags);
+    if (flags.json) { printJson(view); return; }
+    printView(view);
+  });
+
+  const prune = worktrees.command('prune')
+    .description('remove the worktrees that are clean, merged into the base and not in use, and the merged ralph/… branches; keep the rest and say why')
+    .option('--base <branch>', 'what "merged" is measured against (default: the last run\'s base, else the branch checked out)')
+    .option('--json', 'machine-readable output');
+  dirOption(prune);
+  prune.addHelpText('after', `
+Nothing with work in it is ever removed: a worktree with uncommitted changes or commits that the base
+branch does not have, a worktree a live worker uses, and a branch with unmerged commits are kept.
+
+Example:
+  $ ralph worktrees prune`);
+  prune.action((flags: Flags) => {
+    const { repo, view } = gather(flags);
+    const result = pruneWorktrees(repo, view);
+    if (flags.json) { printJson(result); return; }
+    for (const r of result.removed) print(`removed ${r.path}`);
+    for (const k of result.kept) print(`kept    ${k.path}: ${k.why}`);
+    for (const b of result.deletedBranches) print(`deleted branch ${b} (merged into ${view.base})`);
+    for (const b of result.keptBranches) print(`kept    branch ${b.branch}: ${b.why}`);
+    if (result.removed.length + result.kept.length + result.deletedBranches.length + result.keptBranches.length === 0) print('nothing to prune');
+  });
+}
+
+function gather(flags: Flags): { repo: Repo; view: WorktreesView } {
+  try {
+    const repo = Repo.open(process.cwd());
+    const store = new FileStore(flags.dir);
+    const state = store.exists() ? store.read() : undefined;
+    store.close();
+    const base = resolveBase(repo, flags.base ?? state?.meta.run?.base);
+    const { sessions } = readSessionsLenient(store.paths);
+    const inUse: InUse = (name) => {
+      const session = sessions.find((s) => `worker-${s.worker_id}` === name);
+      if (!session || session.status === 'stopped' || session.host !== HOST || !isAlive(session.pid)) return undefined;
+      return `worker ${session.worker_id} (pid ${session.pid})`;
+    };
+    return { repo, view: inspectWorktrees(repo, flags.dir, base, inUse) };
+  } catch (error) {
+    if (error instanceof GitError) throw new InputError(error.message.replace('--isolate worktree needs', '`ralph worktrees` needs'));
+    throw error;
+  }
+}
+
+function printView(view: WorktreesView): void {
+  print(`${view.repo}: worktrees of ${view.base}`);
+  if (view.worktrees.length === 0) print('  no worktrees (they appear with `ralph run --isolate worktree`)');
+  const rows = view.worktrees.map((w) => [w.name, w.branch ?? '(detached)', `${w.state}${w.inUse ? `, in use by ${w.inUse}` : ''}`, w.path]);
+  for (const row of table(rows)) print(`  ${row}`);
+  const loose = view.branches.filter((b) => !b.worktree);
+  if (loose.length > 0) {
+    print('branches:');
+    for (const row of table(loose.map((b) => [b.branch, b.commit.slice(0, 12), b.state]))) print(`  ${row}`);
+  }
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows.reduce<number[]>((w, row) => row.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
+  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+}

@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { RalphError } from '../errors.js';
+
+export interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class GitError extends RalphError {
+  constructor(message: string) {
+    super('RALPH_GIT', message, { exitCode: 1 });
+  }
+}
+
+/**
+ * Variables that point git somewhere else than the directory it runs in. They are dropped from
+ * every git that Ralph runs and from an agent's environment in a worktree, so that neither can act
+ * on another repository or working tree than the one meant.
+ */
+export const GIT_LOCATION_VARIABLES = [
+  'GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_NAMESPACE', 'GIT_PREFIX',
+] as const;
+
+/** `env` without the variables that relocate git. */
+export function withoutGitLocation(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  for (const key of GIT_LOCATION_VARIABLES) delete out[key];
+  return out;
+}
+
+export interface GitRunOptions {
+  input?: string;
+  /** Added to the environment (after the relocating variables are dropped). */
+  env?: Record<string, string>;
+}
+
+/** Runs git in `cwd` from an argument array; English output, no prompts, no editor. Never throws for a non-zero exit. */
+export function runGit(cwd: string, args: readonly string[], options: GitRunOptions = {}): GitResult {
+  const result = spawnSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    input: options.input,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...withoutGitLocation(process.env), LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no', ...options.env },
+  });
+  if (result.error) throw new GitError(`could not run git: ${result.error.message}. Is git installed and on PATH?`);
+  return { code: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+
+/** Runs git and returns stdout, or throws with git's own message and what was attempted. */
+export function checkGit(cwd: string, args: readonly string[], what?: string, options: GitRunOptions = {}): string {
+  const r = runGit(cwd, args, options);
+  if (r.code !== 0) throw new GitError(`${what ?? `git ${args.join(' ')}`} failed: ${(r.stderr || r.stdout).trim()}`);
+  return r.stdout;
+}

@@ -1,0 +1,352 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
+import { conflictBranchName, taskBranch } from '../queue/isolation.js';
+import type { MergeMode, TaskGitResult } from '../queue/isolation.js';
+import { InputError } from '../errors.js';
+import { FileLock } from '../store/lock.js';
+import { GitError } from './run.js';
+import { Repo } from './repo.js';
+import type { WorktreeEntry } from './repo.js';
+
+/** Where the worktrees of a state directory live: `<dir>/worktrees/worker-<N>`. */
+export function worktreesDir(stateDir: string): string {
+  return join(resolve(stateDir), 'worktrees');
+}
+
+export function workerWorktreePath(stateDir: string, workerId: number): string {
+  return join(worktreesDir(stateDir), `worker-${workerId}`);
+}
+
+/** The lock that lets one Ralph process at a time create branches, move them between worktrees or merge. */
+export function gitLock(stateDir: string): FileLock {
+  return new FileLock(join(resolve(stateDir), 'git.lock'), { leaseMs: 300_000, timeoutMs: 900_000 });
+}
+
+/**
+ * A state directory inside the repository is kept out of git by a `.gitignore` of its own that
+ * ignores everything in it (`*`): queue files, logs and the worktrees never show up in `git status`
+ * and are never committed. Returns the file written, if one was.
+ */
+export function ignoreStateDir(repo: Repo, stateDir: string): string | undefined {
+  const dir = resolve(stateDir);
+  mkdirSync(dir, { recursive: true });
+  const inside = relative(repo.root, realpathSync(dir));
+  if (inside.startsWith('..') || isAbsolute(inside)) return undefined;
+  const file = join(dir, '.gitignore');
+  if (existsSync(file) && readFileSync(file, 'utf8').split('\n').some((l) => l.trim() === '*')) return undefined;
+  writeFileSync(file, '# Ralph\'s run state: never part of the repository.\n*\n');
+  return file;
+}
+
+/**
+ * Refuses to go on when the repository cannot be isolated into: the base branch must exist.
+ * Returns the base branch to use (the given one, or the branch checked out in the repository).
+ */
+export function resolveBase(repo: Repo, base: string | undefined): string {
+  const name = base ?? repo.currentBranch();
+  if (name === undefined) {
+    throw new GitError(`--isolate worktree needs a base branch: HEAD in ${repo.root} is detached. Check out a branch or pass --base BRANCH.`);
+  }
+  if (repo.branchTip(name) === undefined) throw new GitError(`--base ${name}: there is no local branch of that name in ${repo.root}.`);
+  return name;
+}
+
+export interface Logger {
+  info(line: string): void;
+}
+
+export interface FinishOptions {
+  taskId: string;
+  type: string;
+  /** How the agent's run ended: only a successful one is merged; the others' work is committed and kept on the branch. */
+  ended: 'ok' | 'failed' | 'interrupted';
+  finding: string;
+  merge: MergeMode;
+  /** On a conflict, keep the branch under another name so that the task can be redone afresh. */
+  setAsideOnConflict: boolean;
+}
+
+/** A record kept while the user's checkout of the base branch lags behind the branch (it had uncommitted changes). */
+interface CheckoutBehind {
+  path: string;
+  /** The commit the checkout's index and files still show. */
+  at: string;
+}
+
+/**
+ * One worker's worktree: created once and reused for every task of the worker. Each task gets its
+ * branch `ralph/<id>` from the tip of the base branch (or the branch of an earlier attempt, with the
+ * commits it made); whatever the agent leaves uncommitted is committed; the branch is merged into the
+ * base branch under the git lock. Nothing here deletes a branch or throws away a change.
+ */
+export class WorkerWorktree {
+  readonly path: string;
+  private readonly behindFile: string;
+
+  constructor(
+    readonly repo: Repo,
+    readonly stateDir: string,
+    readonly workerId: number,
+    readonly base: string,
+    private readonly lock: FileLock,
+    private readonly log: Logger,
+  ) {
+    this.path = workerWorktreePath(stateDir, workerId);
+    this.behindFile = join(resolve(stateDir), 'checkout-behind.json');
+  }
+
+  /** Creates the worktree, or reuses the one an earlier worker with this id left (saving what it left uncommitted). */
+  async ensure(): Promise<void> {
+    await this.exclusive('worktree', () => {
+      const entry = this.entry();
+      if (entry && !entry.prunable) {
+        this.saveLeftovers(entry, 'left by a worker that stopped');
+        return;
+      }
+      if (entry?.prunable) this.repo.check(['worktree', 'prune']);
+      if (existsSync(this.path) && readdirSync(this.path).length > 0) {
+        throw new GitError(`${this.path} exists but is not a worktree of ${this.repo.root}; move it away (it may hold work) and start again.`);
+      }
+      mkdirSync(dirname(this.path), { recursive: true });
+      const tip = this.baseTip();
+      this.repo.check(['worktree', 'add', '--quiet', '--detach', this.path, tip], this.repo.root, `creating the worktree ${this.path}`);
+      this.log.info(`worktree ${this.path} created at ${this.base} (${tip.slice(0, 12)})`);
+    });
+  }
+
+  /**
+   * Puts the worktree on the task's branch: an existing branch (an earlier attempt's commits) is
+   * taken over, from another worker's worktree if need be; otherwise a new branch from the base tip.
+   */
+  async begin(taskId: string): Promise<{ branch: string; kept: number; note?: string }> {
+    const branch = taskBranch(taskId);
+    return this.exclusive(`begin ${taskId}`, () => {
+      const mine = this.entry();
+      if (!mine) throw new GitError(`the worktree ${this.path} is gone; restart the worker to recreate it`);
+      const saved = this.saveLeftovers(mine, 'left by an interrupted task');
+      const tip = this.repo.branchTip(branch);
+      if (tip === undefined) {
+        this.repo.check(['checkout', '--quiet', '--no-track', '-b', branch, this.baseTip()], this.path, `creating the branch ${branch}`);
+        return { branch, kept: 0, ...(saved ? { note: saved } : {}) };
+      }
+      const baseTip = this.baseTip();
+      const holder = this.repo.worktrees().find((w) => w.branch === branch);
+      if (this.repo.ahead(baseTip, tip) === 0 && (!holder || realpath(holder.path) === realpath(this.path))) {
+        // A branch whose commits are all in the base already (an earlier run's): start it afresh from the tip.
+        this.repo.check(['checkout', '--quiet', '--no-track', '-B', branch, baseTip], this.path, `resetting the merged branch ${branch}`);
+        return { branch, kept: 0, ...(saved ? { note: saved } : {}) };
+      }
+      if (holder && realpath(holder.path) !== realpath(this.path)) {
+        if (!isInside(holder.path, worktreesDir(this.stateDir))) {
+          throw new GitError(`the branch ${branch} is checked out in ${holder.path}, which is not a Ralph worktree; check out another branch there so that the task can use it`);
+        }
+        // An earlier attempt's worker died with the branch checked out: save what it left, then free it.
+        this.saveLeftovers(holder, 'left by an interrupted attempt');
+        this.repo.check(['checkout', '--quiet', '--detach'], holder.path, `freeing ${branch} in ${holder.path}`);
+      }
+      if (this.repo.currentBranch(this.path) !== branch) this.repo.check(['checkout', '--quiet', branch], this.path, `checking out ${branch}`);
+      const kept = this.repo.ahead(baseTip, branch);
+      const note = kept > 0 ? `resumed ${branch} with ${kept} commit(s) of an earlier attempt` : undefined;
+      return { branch, kept, ...(note ? { note } : {}) };
+    });
+  }
+
+  /** Commits what the agent left, merges the branch (unless `none`), and detaches the worktree. */
+  async finish(options: FinishOptions): Promise<TaskGitResult> {
+    const branch = taskBranch(options.taskId);
+    const subject = `ralph: ${options.taskId} (${options.type})${options.ended === 'ok' ? '' : ` [${options.ended} attempt]`}`;
+    if (this.repo.currentBranch(this.path) === branch) this.repo.commitAll(this.path, subject, options.finding || undefined);
+    const result: TaskGitResult = { branch };
+    return this.exclusive(`merge ${options.taskId}`, () => {
+      try {
+        // The user may commit to the base branch meanwhile: then the merge is made again on the new tip.
+        for (let attempt = 1; ; attempt++) {
+          const tip = this.repo.branchTip(branch);
+          if (tip === undefined) throw new GitError(`the branch ${branch} is gone from ${this.repo.root}`);
+          const baseTip = this.baseTip();
+          result.files_changed = this.repo.filesChanged(baseTip, tip);
+          if (this.repo.ahead(baseTip, tip) > 0) result.commit = tip;
+          if (options.ended !== 'ok') return result;
+          if (result.commit === undefined) { result.merge = 'merged'; return result; }
+          if (options.merge === 'none') { result.merge = 'skipped'; return result; }
+          const merged = options.merge === 'rebase' ? this.rebase(branch, baseTip) : this.mergeCommit(branch, tip, baseTip, options.taskId);
+          if ('conflict' in merged) {
+            result.merge = 'conflict';
+            result.conflict_paths = merged.conflict;
+            if (options.setAsideOnConflict) {
+              this.detach();
+              const aside = conflictBranchName(branch, (name) => this.repo.branchTip(name) !== undefined);
+              this.repo.check(['branch', '-m', branch, aside], this.path, `keeping ${branch} as ${aside}`);
+              result.branch = aside;
+            }
+            return result;
+          }
+          result.commit = this.repo.branchTip(branch) ?? tip;
+          const advanced = this.advanceBase(baseTip, merged.commit);
+          if (advanced === 'moved') {
+            if (attempt < 3) continue;
+            throw new GitError(`${this.base} kept moving while ${branch} was being merged; the branch is kept, merge it by hand`);
+          }
+          result.merge = 'merged';
+          result.merged_into = merged.commit;
+          if (advanced) result.note = advanced;
+          return result;
+        }
+      } finally {
+        this.detach();
+      }
+    });
+  }
+
+  /** A merge commit of the branch onto the base tip, made without any working tree (`git merge-tree`); a fast-forward when the branch already contains the tip. */
+  private mergeCommit(branch: string, tip: string, baseTip: string, taskId: string): { commit: string } | { conflict: string[] } {
+    if (this.repo.isAncestor(baseTip, tip)) return { commit: tip };
+    const r = this.repo.run(['merge-tree', '--write-tree', '--name-only', '--no-messages', baseTip, tip]);
+    const lines = r.stdout.split('\n').filter(Boolean);
+    if (r.code === 1) return { conflict: lines.slice(1) };
+    if (r.code !== 0 || !lines[0]) throw new GitError(`git merge-tree ${this.base} ${branch} failed: ${r.stderr.trim()}`);
+    const commit = this.repo.check(['commit-tree', lines[0], '-p', baseTip, '-p', tip, '-F', '-'], this.repo.root, `the merge commit of ${branch}`,
+      { input: `ralph: merge ${branch} (${taskId}) into ${this.base}\n`, env: this.repo.commitEnv() }).trim();
+    return { commit };
+  }
+
+  /** Rebases the branch onto the base tip in this worktree; a conflict aborts the rebase and leaves the branch as it was. */
+  private rebase(branch: string, baseTip: string): { commit: string } | { conflict: string[] } {
+    if (this.repo.currentBranch(this.path) !== branch) this.repo.check(['checkout', '--quiet', branch], this.path);
+    const r = this.repo.run(['rebase', '--quiet', '--no-autostash', baseTip], this.path, { env: this.repo.commitEnv() });
+    if (r.code === 0) return { commit: this.repo.check(['rev-parse', 'HEAD'], this.path).trim() };
+    const paths = this.repo.run(['diff', '--name-only', '--diff-filter=U'], this.path).stdout.split('\n').filter(Boolean);
+    const aborted = this.repo.run(['rebase', '--abort'], this.path);
+    if (paths.length === 0 && aborted.code !== 0) throw new GitError(`git rebase ${this.base} failed on ${branch}: ${(r.stderr || r.stdout).trim()}`);
+    return { conflict: paths.length > 0 ? paths : ['(rebase failed: see the worker log)'] };
+  }
+
+  /**
+   * Moves the base branch from `from` to `commit` (compare-and-swap: 'moved' when someone else moved
+   * it meanwhile). A checkout of the base branch (the user's) is brought along when it is clean; with
+   * uncommitted changes only the branch moves, its files are not touched, and the note says so.
+   */
+  private advanceBase(from: string, commit: string): string | 'moved' | undefined {
+    const holder = this.repo.worktrees().find((w) => w.branch === this.base && !w.bare);
+    // What the checkout's index shows: the branch tip, unless an earlier merge left it behind (and
+    // the user did not bring it up by hand since). With changes staged, the record is believed.
+    const recorded = holder ? this.readBehind(holder.path) : undefined;
+    const shows = !holder ? from : [from, recorded].find((c) => c !== undefined && this.indexMatches(holder.path, c)) ?? recorded ?? from;
+    const clean = holder ? this.cleanAgainst(holder.path, shows) : true;
+    if (this.repo.run(['update-ref', '-m', 'ralph: merge', `refs/heads/${this.base}`, commit, from]).code !== 0) return 'moved';
+    if (!holder) return undefined;
+    if (clean && this.repo.run(['read-tree', '-m', '-u', shows, commit], holder.path).code === 0) {
+      this.clearBehind();
+      return undefined;
+    }
+    this.writeBehind({ path: holder.path, at: shows });
+    return `${holder.path} has uncommitted changes (or an untracked file in the way), so its files were left as they were: ${this.base} moved to ${commit.slice(0, 12)} `
+      + `but that checkout still shows ${shows.slice(0, 12)}. Ralph brings it up to date at a later merge once it is clean, or run `
+      + `\`git -C ${holder.path} read-tree -m -u ${shows.slice(0, 12)} ${this.base}\` (it keeps your changes, and refuses if they overlap).`;
+  }
+
+  private indexMatches(path: string, commit: string): boolean {
+    return this.repo.run(['diff-index', '--quiet', '--cached', commit, '--'], path).code === 0;
+  }
+
+  /**
+   * No staged or unstaged change to a tracked file against `commit`. Untracked files do not count:
+   * the two-tree `read-tree -m -u` that brings the checkout along refuses to overwrite one.
+   */
+  private cleanAgainst(path: string, commit: string): boolean {
+    this.repo.run(['update-index', '-q', '--refresh'], path);
+    return this.indexMatches(path, commit) && this.repo.run(['diff-files', '--quiet'], path).code === 0;
+  }
+
+  private readBehind(path: string): string | undefined {
+    try {
+      const record = JSON.parse(readFileSync(this.behindFile, 'utf8')) as CheckoutBehind;
+      return record.path === path && typeof record.at === 'string' ? record.at : undefined;
+    } catch { return undefined; }
+  }
+
+  private writeBehind(record: CheckoutBehind): void {
+    writeFileSync(this.behindFile, `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  private clearBehind(): void {
+    rmSync(this.behindFile, { force: true });
+  }
+
+  /**
+   * Commits whatever a worktree holds uncommitted, on its branch, or on a new `ralph/saved/…` branch
+   * when HEAD is detached. Returns what it did, for the log.
+   */
+  private saveLeftovers(entry: WorktreeEntry, why: string): string | undefined {
+    if (!this.repo.isDirty(entry.path)) return undefined;
+    let branch = this.repo.currentBranch(entry.path);
+    if (branch === undefined) {
+      branch = `ralph/saved/${new Date().toISOString().replace(/[:.]/g, '-')}-w${this.workerId}`;
+      this.repo.check(['checkout', '--quiet', '-b', branch], entry.path);
+    }
+    const commit = this.repo.commitAll(entry.path, `ralph: uncommitted work ${why}`, `Saved by ralph worker ${this.workerId} from ${entry.path}.`);
+    const line = `saved uncommitted work ${why} in ${entry.path} as ${commit?.slice(0, 12)} on ${branch}`;
+    this.log.info(line);
+    return line;
+  }
+
+  private detach(): void {
+    this.repo.run(['checkout', '--quiet', '--detach'], this.path);
+  }
+
+  private baseTip(): string {
+    const tip = this.repo.branchTip(this.base);
+    if (tip === undefined) throw new GitError(`the base branch ${this.base} is gone from ${this.repo.root}`);
+    return tip;
+  }
+
+  private entry(): WorktreeEntry | undefined {
+    const want = realpath(this.path);
+    return this.repo.worktrees().find((w) => realpath(w.path) === want);
+  }
+
+  private async exclusive<T>(purpose: string, body: () => T): Promise<T> {
+    const handle = await this.lock.acquire(`worker ${this.workerId}: ${purpose}`);
+    try {
+      return body();
+    } finally {
+      handle.release();
+    }
+  }
+}
+
+function realpath(path: string): string {
+  try { return realpathSync(path); } catch { return resolve(path); }
+}
+
+/** Is `path` strictly inside `dir` (symbolic links resolved)? */
+export function isInside(path: string, dir: string): boolean {
+  const rel = relative(realpath(dir), realpath(path));
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+export interface IsolationChoice {
+  isolate?: 'none' | 'worktree';
+  base?: string;
+  merge?: MergeMode;
+  onConflict?: 'keep' | 'requeue';
+}
+
+/**
+ * Checks an isolation choice before anything is started: `--base`, `--merge` and `--on-conflict`
+ * only mean something with `--isolate worktree`, which needs a repository with a commit and a base
+ * branch. Returns what the workers are given, or undefined without isolation. Throws InputError.
+ */
+export function resolveIsolation(cwd: string, choice: IsolationChoice): { repo: Repo; base: string; merge: MergeMode; onConflict: 'keep' | 'requeue' } | undefined {
+  if (choice.isolate !== 'worktree') {
+    if (choice.base !== undefined) throw new InputError('--base only applies with --isolate worktree.');
+    return undefined;
+  }
+  try {
+    const repo = Repo.open(cwd);
+    return { repo, base: resolveBase(repo, choice.base), merge: choice.merge ?? 'merge', onConflict: choice.onConflict ?? 'keep' };
+  } catch (error) {
+    if (error instanceof GitError) throw new InputError(error.message);
+    throw error;
+  }
+}

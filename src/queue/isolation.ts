@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import type { Task } from './types.js';
+
+/** `--isolate`: `none` runs every agent in the current directory; `worktree` gives each worker its own git worktree. */
+export type IsolateMode = 'none' | 'worktree';
+/** `--merge`: how a completed task's branch reaches the base branch. */
+export type MergeMode = 'merge' | 'rebase' | 'none';
+/** `--on-conflict`: keep a conflicting branch and report it, or redo the task once on the new tip. */
+export type ConflictPolicy = 'keep' | 'requeue';
+export type MergeOutcome = 'merged' | 'conflict' | 'skipped';
+
+export const ISOLATE_MODES: readonly IsolateMode[] = ['none', 'worktree'];
+export const MERGE_MODES: readonly MergeMode[] = ['merge', 'rebase', 'none'];
+export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['keep', 'requeue'];
+
+/** What a task's run did in git; kept on the task and on its finding or issue. */
+export interface TaskGitResult {
+  branch: string;
+  /** The tip of the task branch after the run (absent when the task changed nothing). */
+  commit?: string;
+  /** Absent for a failed task: nothing is merged then. */
+  merge?: MergeOutcome;
+  /** The base-branch commit that contains the task's work once merged. */
+  merged_into?: string;
+  files_changed?: string[];
+  conflict_paths?: string[];
+  /** Something the user should know (a checkout left alone, work saved from an earlier attempt). */
+  note?: string;
+}
+
+/** Why an earlier run of a task was redone: its branch did not merge. */
+export interface ConflictNote {
+  branch: string;
+  commit: string;
+  paths: string[];
+}
+
+/** How many times a task may be redone after a conflict (`--on-conflict requeue`). */
+export const CONFLICT_REDOS = 1;
+
+const REF_UNSAFE = /[^A-Za-z0-9._-]+/g;
+
+/**
+ * The branch of a task: `ralph/<id>` with everything git does not allow in a ref name (and
+ * anything but letters, digits, `.`, `_`, `-`) replaced. Ids changed by that get a short hash of
+ * the id, so two ids never share a branch.
+ */
+export function taskBranch(id: string): string {
+  let name = id.replace(REF_UNSAFE, '-').replace(/\.{2,}/g, '.').replace(/^[.-]+/, '').replace(/[.]+$/, '');
+  if (name.endsWith('.lock')) name = `${name.slice(0, -5)}-lock`;
+  if (name.length > 80) name = name.slice(0, 80).replace(/[.]+$/, '');
+  if (name !== id || name === '') name = `${name === '' ? 'task' : name}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
+  return `ralph/${name}`;
+}
+
+/** The name a conflicting branch is kept under while its task is redone: `<branch>-conflict-<n>`, the first free n. */
+export function conflictBranchName(branch: string, taken: (name: string) => boolean): string {
+  for (let n = 1; ; n++) {
+    const name = `${branch}-conflict-${n}`;
+    if (!taken(name)) return name;
+  }
+}
+
+export function conflictRedos(task: Task): number {
+  return typeof task.conflict_redos === 'number' ? task.conflict_redos : 0;
+}
+
+/** Is a conflicting task put back to be redone on the new tip (once), rather than kept as a conflict? */
+export function redoesConflict(task: Task, policy: ConflictPolicy): boolean {
+  return policy === 'requeue' && conflictRedos(task) < CONFLICT_REDOS;
+}
+
+/** The paragraph added to the prompt of a task redone after a conflict. */
+export function conflictPromptNote(task: Task): string | undefined {
+  const conflict = task.conflict as ConflictNote | undefined;
+  if (!conflict || typeof conflict !== 'object' || typeof conflict.branch !== 'string') return undefined;
+  const paths = Array.isArray(conflict.paths) && conflict.paths.length > 0 ? conflict.paths.join(', ') : 'unknown files';
+  return `Note: an earlier run of this task (branch ${conflict.branch}, commit ${String(conflict.commit).slice(0, 12)}) `
+    + `conflicted with work merged meanwhile, in: ${paths}. Do the task again on the current code, which already has that work.`;
+}
+
+/** What `ralph worktrees` knows of one worktree of a worker. */
+export interface WorktreeFacts {
+  path: string;
+  branch?: string;
+  head: string;
+  /** Uncommitted changes, untracked files included. */
+  dirty: boolean;
+  /** Commits on HEAD that the base branch does not have. */
+  unmerged: number;
+  /** A live worker that uses it (then it is never removed). */
+  inUse?: string;
+}
+
+export type PruneDecision = { remove: true } | { remove: false; why: string };
+
+/** `ralph worktrees prune` removes a worktree only when it is clean, fully merged and unused. Pure. */
+export function pruneDecision(w: WorktreeFacts): PruneDecision {
+  const reasons: string[] = [];
+  if (w.inUse) reasons.push(`in use by ${w.inUse}`);
+  if (w.dirty) reasons.push('uncommitted changes');
+  if (w.unmerged > 0) reasons.push(`${w.unmerged} commit(s) not in the base branch`);
+  return reasons.length === 0 ? { remove: true } : { remove: false, why: reasons.join('; ') };
+}
+
+/** One word for a worktree's state, as `ralph worktrees list` shows it. */
+export function worktreeState(w: Pick<WorktreeFacts, 'dirty' | 'unmerged'>): string {
+  const parts = [w.unmerged > 0 ? `unmerged (${w.unmerged} commit${w.unmerged === 1 ? '' : 's'})` : 'merged'];
+  if (w.dirty) parts.push('dirty');
+  return parts.join(', ');
+}
