@@ -9,6 +9,11 @@ export interface AgentContext {
   workerId: number;
   stateDir: string;
   cwd: string;
+  /**
+   * Where Ralph was started, when the agent runs elsewhere (a worktree): a custom command's
+   * relative path (`./my-agent.sh`) means the file there, as the user saw it when typing it.
+   */
+  launchDir?: string;
 }
 
 /** How to start the agent: never a shell string built from task data. */

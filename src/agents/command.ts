@@ -27,7 +27,7 @@ export class CommandAgent implements AgentAdapter {
   }
 
   invocation(ctx: AgentContext): AgentInvocation {
-    return { command: '/bin/sh', args: ['-c', this.command], env: ralphEnv(ctx), stdin: ctx.prompt, cwd: ctx.cwd };
+    return { command: '/bin/sh', args: ['-c', anchorCommand(this.command, ctx.launchDir, ctx.cwd)], env: ralphEnv(ctx), stdin: ctx.prompt, cwd: ctx.cwd };
   }
 
   parse(output: ProcessOutput): AgentResult {
@@ -40,6 +40,19 @@ export class CommandAgent implements AgentAdapter {
   preflight(cwd: string): string | undefined {
     return checkCommandLine(this.command, cwd, process.env.PATH ?? '');
   }
+}
+
+/**
+ * A command line whose first word is a plain relative path (`./agent.sh --fast`), run from another
+ * directory than the one it was written in: the path is made absolute (single-quoted). The rest of
+ * the user's command is left as it is; anything fancier than a plain path is left alone too.
+ */
+export function anchorCommand(command: string, launchDir: string | undefined, cwd: string): string {
+  if (launchDir === undefined || resolve(launchDir) === resolve(cwd)) return command;
+  const match = /^(\s*)(\.{1,2}\/[A-Za-z0-9._\/+@%,=-]*)(?=\s|$)/.exec(command);
+  if (!match) return command;
+  const absolute = resolve(launchDir, match[2]!);
+  return `${match[1]}'${absolute.replace(/'/g, "'\\''")}'${command.slice(match[0].length)}`;
 }
 
 const SHELL_WORDS = new Set([

@@ -39,17 +39,19 @@ export interface ConflictNote {
 export const CONFLICT_REDOS = 1;
 
 const REF_UNSAFE = /[^A-Za-z0-9._-]+/g;
+const HASHED = /-[0-9a-f]{8}$/;
 
 /**
  * The branch of a task: `ralph/<id>` with everything git does not allow in a ref name (and
  * anything but letters, digits, `.`, `_`, `-`) replaced. Ids changed by that get a short hash of
- * the id, so two ids never share a branch.
+ * the id (as do ids that end like such a hash), so two ids never share a branch.
  */
 export function taskBranch(id: string): string {
   let name = id.replace(REF_UNSAFE, '-').replace(/\.{2,}/g, '.').replace(/^[.-]+/, '').replace(/[.]+$/, '');
   if (name.endsWith('.lock')) name = `${name.slice(0, -5)}-lock`;
   if (name.length > 80) name = name.slice(0, 80).replace(/[.]+$/, '');
-  if (name !== id || name === '') name = `${name === '' ? 'task' : name}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
+  // An id that already looks like a hashed name gets its own hash too, so it cannot take another id's branch.
+  if (name !== id || name === '' || HASHED.test(name)) name = `${name === '' ? 'task' : name}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
   return `ralph/${name}`;
 }
 
@@ -75,7 +77,8 @@ export function conflictPromptNote(task: Task): string | undefined {
   const conflict = task.conflict as ConflictNote | undefined;
   if (!conflict || typeof conflict !== 'object' || typeof conflict.branch !== 'string') return undefined;
   const paths = Array.isArray(conflict.paths) && conflict.paths.length > 0 ? conflict.paths.join(', ') : 'unknown files';
-  return `Note: an earlier run of this task (branch ${conflict.branch}, commit ${String(conflict.commit).slice(0, 12)}) `
+  const commit = typeof conflict.commit === 'string' && conflict.commit !== '' ? `, commit ${conflict.commit.slice(0, 12)}` : '';
+  return `Note: an earlier run of this task (branch ${conflict.branch}${commit}) `
     + `conflicted with work merged meanwhile, in: ${paths}. Do the task again on the current code, which already has that work.`;
 }
 

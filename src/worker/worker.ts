@@ -347,6 +347,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       invocation = options.agent.invocation({
         task: { id: task.id, type: task.type, data: task.data, attempt: task.attempts },
         prompt, promptFile: promptFile.path, workerId: options.id, stateDir, cwd: agentCwd,
+        ...(worktree ? { launchDir: cwd } : {}),
       });
       invocation.env[CLAIM_ENV] = token;
       if (worktree && branch) {

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkCommandLine } from '../../src/agents/command.js';
+import { anchorCommand, checkCommandLine } from '../../src/agents/command.js';
 import { tempDir } from '../helpers.js';
 
 let root: string;
@@ -125,5 +125,23 @@ describe('checkCommandLine with a home-relative path', () => {
   // named "~" under the working directory, so `ralph run` refuses a command that would work.
   it('accepts ~/agent.sh when it exists in $HOME', () => {
     expect(checkCommandLine('~/agent.sh', root, PATH)).toBeUndefined();
+  });
+});
+
+describe('anchorCommand: a relative agent command run from a worktree means the file where ralph started', () => {
+  it.each([
+    ['./agent.sh', '/home/u/proj', '/wt', "'/home/u/proj/agent.sh'"],
+    ['./agent.sh --fast "x y"', '/home/u/proj', '/wt', `'/home/u/proj/agent.sh' --fast "x y"`],
+    ['  ../bin/run', '/home/u/proj', '/wt', "  '/home/u/bin/run'"],
+    ["./it's.sh", '/p', '/wt', "./it's.sh"],
+    ['./agent.sh', "/home/o'neil", '/wt', `'/home/o'\\''neil/agent.sh'`],
+    ['claude -p', '/p', '/wt', 'claude -p'],
+    ['/abs/agent.sh', '/p', '/wt', '/abs/agent.sh'],
+    ['FOO=1 ./agent.sh', '/p', '/wt', 'FOO=1 ./agent.sh'],
+    ['./agent.sh;rm x', '/p', '/wt', './agent.sh;rm x'],
+    ['./agent.sh', '/p', '/p', './agent.sh'],
+    ['./agent.sh', undefined, '/wt', './agent.sh'],
+  ])('%j from %s, run in %s → %s', (command, launchDir, cwd, expected) => {
+    expect(anchorCommand(command, launchDir, cwd)).toBe(expected);
   });
 });
