@@ -2,7 +2,7 @@
 // `npm run bench`: the speed figures of the orchestration mode, measured in one run on this machine.
 // Targets are printed next to each figure; they are not asserted (timing belongs here, not in tests).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -171,13 +171,75 @@ async function claimLatency(workers = 4, samples = 40) {
   }
 }
 
+// 4. Worktree isolation: the added cost per task (branch from the base tip, worktree checkout, commit
+// of what the agent left, merge into the base) on a repository of ~1,000 files, next to the same run
+// without isolation. Each task's agent changes one file.
+function gitIn(cwd, ...args) {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function worktreeRepo(files) {
+  const dir = temp();
+  gitIn(dir, 'init', '-q', '-b', 'main');
+  gitIn(dir, 'config', 'user.email', 'bench@example.com');
+  gitIn(dir, 'config', 'user.name', 'bench');
+  for (let i = 0; i < files; i++) {
+    const sub = join(dir, 'src', `d${i % 40}`);
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `f${i}.txt`), `file ${i}\n${'x'.repeat(200)}\n`);
+  }
+  writeFileSync(join(dir, 'agent.sh'), '#!/bin/sh\nn=${RALPH_TASK_ID#t}\necho "changed by $RALPH_TASK_ID" >> "src/d$((n % 40))/f$n.txt"\necho "FINDINGS: changed f$n"\n');
+  chmodSync(join(dir, 'agent.sh'), 0o755);
+  gitIn(dir, 'add', '-A');
+  gitIn(dir, 'commit', '-q', '-m', 'seed');
+  writeFileSync(join(dir, 'tasks.json'), JSON.stringify({ tasks: Array.from({ length: TASKS_WT }, (_, i) => ({ id: `t${i}`, type: 'edit' })) }));
+  return dir;
+}
+
+const TASKS_WT = 40;
+function timedRun(dir, extra) {
+  const t0 = performance.now();
+  const run = spawnSync(process.execPath, [CLI, 'run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh', '--json', ...extra], { cwd: dir, encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (run.status !== 0) throw new Error(`ralph run ${extra.join(' ')} failed: ${run.stderr}`);
+  return { ms, summary: JSON.parse(run.stdout) };
+}
+
+async function worktreeOverhead(files = 1000, rounds = 3) {
+  console.error(`worktree isolation: ${files} files, ${TASKS_WT} tasks, 1 worker, ${rounds} rounds`);
+  const plain = [];
+  const isolated = [];
+  let worktrees = 0;
+  let merged = 0;
+  for (let r = 0; r < rounds; r++) {
+    plain.push(timedRun(worktreeRepo(files), []).ms);
+    const dir = worktreeRepo(files);
+    const { ms, summary } = timedRun(dir, ['--isolate', 'worktree']);
+    isolated.push(ms);
+    merged = summary.git.counts.merged;
+    worktrees = gitIn(dir, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length - 1;
+    if (gitIn(dir, 'ls-files', '-m') !== '') throw new Error('the checkout was not brought along');
+  }
+  const perTask = (median(isolated) - median(plain)) / TASKS_WT;
+  row(`run without isolation, ${TASKS_WT} tasks on a ${files}-file repo (ms per task)`, (median(plain) / TASKS_WT).toFixed(1));
+  row(`run with --isolate worktree, same (ms per task; ${merged} merged, ${worktrees} worktree(s) made and reused)`, (median(isolated) / TASKS_WT).toFixed(1));
+  row('added cost of worktree isolation per task (ms; branch + checkout + commit + merge)', perTask.toFixed(1), '< 1000 ms', perTask < 1000 && worktrees === 1 ? 'yes' : 'NO');
+}
+
 console.error(`ralph benchmark on ${cpus().length} cores, node ${process.version}`);
 try {
-  const rss = await throughput();
-  await coordination();
-  await claimLatency();
-  row('peak RSS of the orchestrator (MiB)', (rss.orchestrator / 1024).toFixed(1));
-  row('peak RSS of one worker (MiB, largest of 8)', (rss.worker / 1024).toFixed(1));
+  // `npm run bench -- worktree` runs only that part.
+  const only = process.argv[2];
+  if (only === undefined || only === 'orchestration') {
+    const rss = await throughput();
+    await coordination();
+    await claimLatency();
+    row('peak RSS of the orchestrator (MiB)', (rss.orchestrator / 1024).toFixed(1));
+    row('peak RSS of one worker (MiB, largest of 8)', (rss.worker / 1024).toFixed(1));
+  }
+  if (only === undefined || only === 'worktree') await worktreeOverhead();
   const width = [0, 1, 2, 3].map((i) => Math.max(...[['metric', 'value', 'target', 'met'], ...rows].map((r) => String(r[i]).length)));
   const line = (r) => `| ${r.map((c, i) => String(c).padEnd(width[i])).join(' | ')} |`;
   console.log(line(['metric', 'value', 'target', 'met']));

@@ -73,6 +73,13 @@ describe('workerArgv', () => {
     expect(workerArgv({ agentCmd: 'a', ...WORKER_DEFAULTS })).toEqual([
       '--agent-cmd', 'a', '--on-usage-limit', 'wait', '--usage-limit-margin', '60', '--usage-limit-wait', '900',
       '--grace', '5', '--lease', '60', '--max-attempts', '3', '--retries', '0', '--retry-backoff', '2',
+      '--isolate', 'none', '--merge', 'merge', '--on-conflict', 'keep',
+    ]);
+  });
+
+  it('passes the worktree isolation on to the workers, base branch included', () => {
+    expect(workerArgv({ agentCmd: 'a', ...WORKER_DEFAULTS, isolate: 'worktree', base: 'release/1.x', merge: 'rebase', onConflict: 'requeue' }).slice(-8)).toEqual([
+      '--isolate', 'worktree', '--base', 'release/1.x', '--merge', 'rebase', '--on-conflict', 'requeue',
     ]);
   });
 });
