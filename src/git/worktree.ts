@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
-import { conflictBranchName, taskBranch } from '../queue/isolation.js';
+import { asideBranchName, taskBranch } from '../queue/isolation.js';
+import type { AsideReason } from '../queue/isolation.js';
 import type { MergeMode, TaskGitResult } from '../queue/isolation.js';
 import { InputError } from '../errors.js';
 import { FileLock } from '../store/lock.js';
@@ -95,12 +96,20 @@ export class WorkerWorktree {
     this.behindFile = join(resolve(stateDir), 'checkout-behind.json');
   }
 
+  /** Where in the worktree an agent runs: the same subdirectory as `cwd` in the repository, when it exists there. */
+  cwdFor(cwd: string): string {
+    const sub = relative(this.repo.root, realpath(cwd));
+    if (sub === '' || sub.startsWith('..') || isAbsolute(sub)) return this.path;
+    const inside = join(this.path, sub);
+    return existsSync(inside) ? inside : this.path;
+  }
+
   /** Creates the worktree, or reuses the one an earlier worker with this id left (saving what it left uncommitted). */
   async ensure(): Promise<void> {
     await this.exclusive('worktree', () => {
       const entry = this.entry();
       if (entry && !entry.prunable) {
-        this.saveLeftovers(entry, 'left by a worker that stopped');
+        this.saveLeftovers(entry.path, 'left by a worker that stopped');
         return;
       }
       if (entry?.prunable) this.repo.check(['worktree', 'prune']);
@@ -115,39 +124,45 @@ export class WorkerWorktree {
   }
 
   /**
-   * Puts the worktree on the task's branch: an existing branch (an earlier attempt's commits) is
-   * taken over, from another worker's worktree if need be; otherwise a new branch from the base tip.
+   * Puts the worktree on the task's branch. With `resume` (a retry of the task), an existing branch
+   * and the commits of the earlier attempt are taken over, from another worker's worktree if need
+   * be. Otherwise an existing branch with unmerged commits (an earlier run's task of the same id) is
+   * kept as `ralph-previous/…`, and the task starts on a new branch from the base tip.
    */
-  async begin(taskId: string): Promise<{ branch: string; kept: number; note?: string }> {
+  async begin(taskId: string, resume: boolean): Promise<{ branch: string; kept: number; note?: string }> {
     const branch = taskBranch(taskId);
     return this.exclusive(`begin ${taskId}`, () => {
       const mine = this.entry();
       if (!mine) throw new GitError(`the worktree ${this.path} is gone; restart the worker to recreate it`);
-      const saved = this.saveLeftovers(mine, 'left by an interrupted task');
-      const tip = this.repo.branchTip(branch);
-      if (tip === undefined) {
-        this.repo.check(['checkout', '--quiet', '--no-track', '-b', branch, this.baseTip()], this.path, `creating the branch ${branch}`);
-        return { branch, kept: 0, ...(saved ? { note: saved } : {}) };
-      }
+      const notes: string[] = [];
+      const saved = this.saveLeftovers(mine.path, 'left by an interrupted task');
+      if (saved) notes.push(saved);
       const baseTip = this.baseTip();
-      const holder = this.repo.worktrees().find((w) => w.branch === branch);
-      if (this.repo.ahead(baseTip, tip) === 0 && (!holder || realpath(holder.path) === realpath(this.path))) {
-        // A branch whose commits are all in the base already (an earlier run's): start it afresh from the tip.
-        this.repo.check(['checkout', '--quiet', '--no-track', '-B', branch, baseTip], this.path, `resetting the merged branch ${branch}`);
-        return { branch, kept: 0, ...(saved ? { note: saved } : {}) };
-      }
+      const tip = this.repo.branchTip(branch);
+      const holder = tip === undefined ? undefined : this.repo.worktrees().find((w) => w.branch === branch);
       if (holder && realpath(holder.path) !== realpath(this.path)) {
         if (!isInside(holder.path, worktreesDir(this.stateDir))) {
           throw new GitError(`the branch ${branch} is checked out in ${holder.path}, which is not a Ralph worktree; check out another branch there so that the task can use it`);
         }
         // An earlier attempt's worker died with the branch checked out: save what it left, then free it.
-        this.saveLeftovers(holder, 'left by an interrupted attempt');
+        const rescued = this.saveLeftovers(holder.path, 'left by an interrupted attempt');
+        if (rescued) notes.push(rescued);
         this.repo.check(['checkout', '--quiet', '--detach'], holder.path, `freeing ${branch} in ${holder.path}`);
       }
-      if (this.repo.currentBranch(this.path) !== branch) this.repo.check(['checkout', '--quiet', branch], this.path, `checking out ${branch}`);
-      const kept = this.repo.ahead(baseTip, branch);
-      const note = kept > 0 ? `resumed ${branch} with ${kept} commit(s) of an earlier attempt` : undefined;
-      return { branch, kept, ...(note ? { note } : {}) };
+      const unmerged = tip === undefined ? 0 : this.repo.ahead(baseTip, tip);
+      if (tip !== undefined && unmerged > 0 && resume) {
+        if (this.repo.currentBranch(this.path) !== branch) this.repo.check(['checkout', '--quiet', branch], this.path, `checking out ${branch}`);
+        notes.unshift(`resumed ${branch} with ${unmerged} commit(s) of an earlier attempt`);
+        return { branch, kept: unmerged, note: notes.join('; ') };
+      }
+      if (tip !== undefined && unmerged > 0) {
+        this.detach();
+        const aside = this.setAside('previous', branch);
+        notes.push(`an earlier ${branch} with ${unmerged} unmerged commit(s) is kept as ${aside}`);
+      }
+      // A new branch, or one whose commits are all in the base already: from the base tip.
+      this.repo.check(['checkout', '--quiet', '--no-track', '-B', branch, baseTip], this.path, `creating the branch ${branch}`);
+      return { branch, kept: 0, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
     });
   }
 
@@ -155,10 +170,11 @@ export class WorkerWorktree {
   async finish(options: FinishOptions): Promise<TaskGitResult> {
     const branch = taskBranch(options.taskId);
     const subject = `ralph: ${options.taskId} (${options.type})${options.ended === 'ok' ? '' : ` [${options.ended} attempt]`}`;
-    if (this.repo.currentBranch(this.path) === branch) this.repo.commitAll(this.path, subject, options.finding || undefined);
     const result: TaskGitResult = { branch };
     return this.exclusive(`merge ${options.taskId}`, () => {
       try {
+        const problem = this.collect(branch, subject, options.finding);
+        if (problem) throw new GitError(problem);
         // The user may commit to the base branch meanwhile: then the merge is made again on the new tip.
         for (let attempt = 1; ; attempt++) {
           const tip = this.repo.branchTip(branch);
@@ -175,9 +191,7 @@ export class WorkerWorktree {
             result.conflict_paths = merged.conflict;
             if (options.setAsideOnConflict) {
               this.detach();
-              const aside = conflictBranchName(branch, (name) => this.repo.branchTip(name) !== undefined);
-              this.repo.check(['branch', '-m', branch, aside], this.path, `keeping ${branch} as ${aside}`);
-              result.branch = aside;
+              result.branch = this.setAside('conflict', branch);
             }
             return result;
           }
@@ -201,8 +215,8 @@ export class WorkerWorktree {
   /** A merge commit of the branch onto the base tip, made without any working tree (`git merge-tree`); a fast-forward when the branch already contains the tip. */
   private mergeCommit(branch: string, tip: string, baseTip: string, taskId: string): { commit: string } | { conflict: string[] } {
     if (this.repo.isAncestor(baseTip, tip)) return { commit: tip };
-    const r = this.repo.run(['merge-tree', '--write-tree', '--name-only', '--no-messages', baseTip, tip]);
-    const lines = r.stdout.split('\n').filter(Boolean);
+    const r = this.repo.run(['merge-tree', '--write-tree', '--name-only', '--no-messages', '-z', baseTip, tip]);
+    const lines = r.stdout.split('\0').filter(Boolean);
     if (r.code === 1) return { conflict: lines.slice(1) };
     if (r.code !== 0 || !lines[0]) throw new GitError(`git merge-tree ${this.base} ${branch} failed: ${r.stderr.trim()}`);
     const commit = this.repo.check(['commit-tree', lines[0], '-p', baseTip, '-p', tip, '-F', '-'], this.repo.root, `the merge commit of ${branch}`,
@@ -215,10 +229,10 @@ export class WorkerWorktree {
     if (this.repo.currentBranch(this.path) !== branch) this.repo.check(['checkout', '--quiet', branch], this.path);
     const r = this.repo.run(['rebase', '--quiet', '--no-autostash', baseTip], this.path, { env: this.repo.commitEnv() });
     if (r.code === 0) return { commit: this.repo.check(['rev-parse', 'HEAD'], this.path).trim() };
-    const paths = this.repo.run(['diff', '--name-only', '--diff-filter=U'], this.path).stdout.split('\n').filter(Boolean);
-    const aborted = this.repo.run(['rebase', '--abort'], this.path);
-    if (paths.length === 0 && aborted.code !== 0) throw new GitError(`git rebase ${this.base} failed on ${branch}: ${(r.stderr || r.stdout).trim()}`);
-    return { conflict: paths.length > 0 ? paths : ['(rebase failed: see the worker log)'] };
+    const paths = this.repo.run(['diff', '--name-only', '-z', '--diff-filter=U'], this.path).stdout.split('\0').filter(Boolean);
+    this.repo.run(['rebase', '--abort'], this.path);
+    if (paths.length === 0) throw new GitError(`git rebase ${this.base} failed on ${branch}: ${(r.stderr || r.stdout).trim()}`);
+    return { conflict: paths };
   }
 
   /**
@@ -274,20 +288,138 @@ export class WorkerWorktree {
   }
 
   /**
-   * Commits whatever a worktree holds uncommitted, on its branch, or on a new `ralph/saved/…` branch
-   * when HEAD is detached. Returns what it did, for the log.
+   * Brings what the agent did onto the task branch: what it left uncommitted is committed there. If
+   * it left an operation unfinished (a merge, rebase, cherry-pick or revert), or left the task
+   * branch for another branch or a detached HEAD with commits the branch lacks, its whole state is
+   * saved as a `ralph-saved/…` branch instead, the worktree is cleaned, and the returned problem
+   * fails the run: such work is kept, never merged unseen.
    */
-  private saveLeftovers(entry: WorktreeEntry, why: string): string | undefined {
-    if (!this.repo.isDirty(entry.path)) return undefined;
-    let branch = this.repo.currentBranch(entry.path);
-    if (branch === undefined) {
-      branch = `ralph/saved/${new Date().toISOString().replace(/[:.]/g, '-')}-w${this.workerId}`;
-      this.repo.check(['checkout', '--quiet', '-b', branch], entry.path);
+  private collect(branch: string, subject: string, finding: string): string | undefined {
+    const ops = this.unfinished(this.path);
+    if (ops.length > 0) {
+      const saved = this.saveAside(this.path, `the agent left a ${ops.join(' and ')} unfinished`);
+      return `the agent left a ${ops.join(' and ')} unfinished in its worktree; its state (conflict markers and all) is saved as ${saved}, nothing was merged`;
     }
-    const commit = this.repo.commitAll(entry.path, `ralph: uncommitted work ${why}`, `Saved by ralph worker ${this.workerId} from ${entry.path}.`);
-    const line = `saved uncommitted work ${why} in ${entry.path} as ${commit?.slice(0, 12)} on ${branch}`;
+    const head = this.repo.currentBranch(this.path);
+    if (head === branch) {
+      this.repo.commitAll(this.path, subject, finding || undefined);
+      return undefined;
+    }
+    // The agent switched to another branch or detached HEAD: its commits, and what it left
+    // uncommitted, go onto the task branch if they continue it; otherwise they are saved aside.
+    const tip = this.repo.branchTip(branch);
+    const work = this.repo.isDirty(this.path) ? this.snapshot(this.path, `${subject} (left ${head ? `on ${head}` : 'on a detached HEAD'})`) : this.headCommit(this.path);
+    if (tip !== undefined && (work === tip || this.repo.isAncestor(work, tip))) { this.clean(this.path); return undefined; }
+    if (tip !== undefined && this.repo.isAncestor(tip, work)) {
+      this.repo.check(['update-ref', `refs/heads/${branch}`, work, tip]);
+      this.clean(this.path);
+      this.log.info(`the agent left ${branch} (HEAD ${head ? `on ${head}` : 'detached'}); its commits continue the branch and were put on it`);
+      return undefined;
+    }
+    const saved = this.keep('saved', branch, work);
+    this.clean(this.path);
+    return `the agent left the task branch ${branch} (HEAD ${head ? `on ${head}` : 'detached'}) with work that does not continue it; that work is saved as ${saved}, nothing was merged`;
+  }
+
+  /**
+   * Makes sure a worktree holds nothing uncommitted before it is used again. On a task branch
+   * (`ralph/…`) with no operation unfinished, that is a commit there; anything else (a detached HEAD,
+   * another branch, a merge or rebase left in progress) is saved whole as a `ralph-saved/…` branch
+   * and the worktree cleaned. Returns what it did, for the log.
+   */
+  private saveLeftovers(path: string, why: string): string | undefined {
+    const ops = this.unfinished(path);
+    const head = this.repo.currentBranch(path);
+    if (ops.length === 0 && !this.repo.isDirty(path)) return undefined;
+    if (ops.length === 0 && head?.startsWith('ralph/')) {
+      const commit = this.repo.commitAll(path, `ralph: uncommitted work ${why}`, `Saved by ralph worker ${this.workerId} from ${path}.`);
+      const line = `saved uncommitted work ${why} in ${path} as ${commit?.slice(0, 12)} on ${head}`;
+      this.log.info(line);
+      return line;
+    }
+    const saved = this.saveAside(path, why);
+    const line = `saved the state ${why} in ${path}${ops.length > 0 ? ` (a ${ops.join(' and ')} unfinished)` : ''} as ${saved}`;
     this.log.info(line);
     return line;
+  }
+
+  /** Saves a worktree's whole state (on top of its HEAD) as `ralph-saved/…`, then aborts what is unfinished and cleans it. */
+  private saveAside(path: string, why: string): string {
+    const head = this.repo.currentBranch(path);
+    const commit = this.snapshot(path, `ralph: ${why}`);
+    const saved = this.keep('saved', head?.startsWith('ralph/') ? head : `ralph/worker-${this.workerId}`, commit);
+    for (const op of this.unfinished(path)) {
+      if (op !== 'unmerged paths') this.repo.run([op, '--abort'], path);
+    }
+    this.clean(path);
+    return saved;
+  }
+
+  /** Keeps `commit` under `ralph-<why>/<name>-<n>` and returns that branch. */
+  private keep(why: AsideReason, branch: string, commit: string): string {
+    const name = asideBranchName(why, branch, (n) => this.repo.branchTip(n) !== undefined);
+    this.repo.check(['update-ref', `refs/heads/${name}`, commit, '']);
+    return name;
+  }
+
+  /** Renames a branch to `ralph-<why>/…` (it must not be checked out) and returns the new name. */
+  private setAside(why: AsideReason, branch: string): string {
+    const name = asideBranchName(why, branch, (n) => this.repo.branchTip(n) !== undefined);
+    this.repo.check(['branch', '-m', branch, name], this.path, `keeping ${branch} as ${name}`);
+    return name;
+  }
+
+  /**
+   * A commit of the whole working tree (tracked files and untracked ones that are not ignored, as
+   * they are, conflict markers included) on top of HEAD, made with a temporary index: HEAD, the
+   * index and the files are not touched.
+   */
+  private snapshot(path: string, message: string): string {
+    const index = join(resolve(this.stateDir), `snapshot-${process.pid}-${this.workerId}.index`);
+    const env = { GIT_INDEX_FILE: index };
+    const head = this.headCommit(path);
+    try {
+      this.repo.check(['read-tree', head], path, 'snapshot', { env });
+      this.repo.check(['add', '-A'], path, 'snapshot', { env });
+      const tree = this.repo.check(['write-tree'], path, 'snapshot', { env }).trim();
+      return this.repo.check(['commit-tree', tree, '-p', head, '-F', '-'], path, 'snapshot', { env: { ...env, ...this.repo.commitEnv() }, input: `${message}\n` }).trim();
+    } finally {
+      try { unlinkSync(index); } catch { /* not made */ }
+    }
+  }
+
+  /** Back to HEAD with no change and no untracked file (ignored files stay): only after the state was saved. */
+  private clean(path: string): void {
+    this.repo.run(['reset', '--quiet', '--hard'], path);
+    this.repo.run(['clean', '-fdq'], path);
+  }
+
+  private headCommit(path: string): string {
+    return this.repo.check(['rev-parse', 'HEAD'], path).trim();
+  }
+
+  /** Git operations left unfinished in a worktree: merge, rebase, cherry-pick, revert (or paths still unmerged). */
+  private unfinished(path: string): string[] {
+    const gitDir = this.gitDirOf(path);
+    const ops: string[] = [];
+    if (existsSync(join(gitDir, 'MERGE_HEAD'))) ops.push('merge');
+    if (existsSync(join(gitDir, 'rebase-merge')) || existsSync(join(gitDir, 'rebase-apply'))) ops.push('rebase');
+    if (existsSync(join(gitDir, 'CHERRY_PICK_HEAD'))) ops.push('cherry-pick');
+    if (existsSync(join(gitDir, 'REVERT_HEAD'))) ops.push('revert');
+    if (ops.length === 0 && this.repo.check(['ls-files', '--unmerged'], path).trim() !== '') ops.push('unmerged paths');
+    return ops;
+  }
+
+  private readonly gitDirs = new Map<string, string>();
+
+  private gitDirOf(path: string): string {
+    let dir = this.gitDirs.get(path);
+    if (dir === undefined) {
+      const out = this.repo.check(['rev-parse', '--git-dir'], path).trim();
+      dir = isAbsolute(out) ? out : resolve(path, out);
+      this.gitDirs.set(path, dir);
+    }
+    return dir;
   }
 
   private detach(): void {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { pruneDecision, worktreeState } from '../queue/isolation.js';
+import { RALPH_BRANCH_PREFIXES, pruneDecision, worktreeState } from '../queue/isolation.js';
 import type { WorktreeFacts } from '../queue/isolation.js';
 import type { Repo } from './repo.js';
 import { isInside, worktreesDir } from './worktree.js';
@@ -50,7 +50,7 @@ export function inspectWorktrees(repo: Repo, stateDir: string, base: string, inU
     worktrees.push({ ...facts, name, missing, state: missing ? 'missing (directory gone)' : worktreeState(facts) });
   }
   const branches: BranchView[] = [];
-  const refs = repo.check(['for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads/ralph/']).split('\n').filter(Boolean);
+  const refs = repo.check(['for-each-ref', '--format=%(refname:short) %(objectname)', ...RALPH_BRANCH_PREFIXES.map((p) => `refs/heads/${p}`)]).split('\n').filter(Boolean);
   for (const line of refs) {
     const [branch, commit] = line.split(' ') as [string, string];
     const unmerged = repo.ahead(baseTip, commit);

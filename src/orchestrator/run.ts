@@ -176,6 +176,8 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   await store.compact();
   const summary = writeReport(store, stoppedBy);
   store.close();
+  // Such as: the user's checkout of the base branch was left behind (it had uncommitted changes).
+  for (const note of summary.git?.notes ?? []) say(`ralph: ${note}`);
   return { ...summary, added: appended.added, skipped: appended.skipped.length };
 }
 

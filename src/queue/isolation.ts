@@ -55,11 +55,23 @@ export function taskBranch(id: string): string {
   return `ralph/${name}`;
 }
 
-/** The name a conflicting branch is kept under while its task is redone: `<branch>-conflict-<n>`, the first free n. */
-export function conflictBranchName(branch: string, taken: (name: string) => boolean): string {
+/**
+ * Why a branch is set aside (kept under another name) rather than used: `conflict` (it did not
+ * merge and the task is redone), `previous` (an earlier run of a task with the same id left it),
+ * `saved` (what an agent left outside its task branch). Each has its own `ralph-<why>/` namespace,
+ * apart from the task branches under `ralph/`, so that no task id can ever name one of them.
+ */
+export type AsideReason = 'conflict' | 'previous' | 'saved';
+
+/** Every branch namespace Ralph writes to, for `ralph worktrees`. */
+export const RALPH_BRANCH_PREFIXES = ['ralph/', 'ralph-conflict/', 'ralph-previous/', 'ralph-saved/'] as const;
+
+/** `ralph-<why>/<name>-<n>` for the task branch `ralph/<name>`, with the first free n. */
+export function asideBranchName(why: AsideReason, branch: string, taken: (name: string) => boolean): string {
+  const name = branch.startsWith('ralph/') ? branch.slice('ralph/'.length) : branch;
   for (let n = 1; ; n++) {
-    const name = `${branch}-conflict-${n}`;
-    if (!taken(name)) return name;
+    const candidate = `ralph-${why}/${name}-${n}`;
+    if (!taken(candidate)) return candidate;
   }
 }
 

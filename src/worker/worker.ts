@@ -12,7 +12,7 @@ import { addCost, claimBlock, usageLimitUntil } from '../queue/limits.js';
 import type { ClaimBlock, UsageLimitPolicy } from '../queue/limits.js';
 import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { renderPrompt } from '../queue/prompt.js';
-import { conflictPromptNote, redoesConflict } from '../queue/isolation.js';
+import { conflictPromptNote, redoesConflict, taskBranch } from '../queue/isolation.js';
 import type { ConflictPolicy, MergeMode, TaskGitResult } from '../queue/isolation.js';
 import { Repo } from '../git/repo.js';
 import { withoutGitLocation } from '../git/run.js';
@@ -331,14 +331,15 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     let branch: string | undefined;
     if (worktree) {
       try {
-        const begun = await worktree.begin(task.id);
+        // A retry continues the earlier attempt's branch; a first attempt starts afresh.
+        const begun = await worktree.begin(task.id, task.attempts > 1 || task.branch === taskBranch(task.id));
         branch = begun.branch;
         log.info(`task ${task.id} on branch ${branch} in ${worktree.path}${begun.note ? ` (${begun.note})` : ''}`);
       } catch (error) {
         return failedBefore('git', `could not prepare the worktree: ${errorMessage(error)}`);
       }
     }
-    const agentCwd = worktree ? worktree.path : cwd;
+    const agentCwd = worktree ? worktree.cwdFor(cwd) : cwd;
     let invocation;
     try {
       const note = worktree ? conflictPromptNote(task) : undefined;

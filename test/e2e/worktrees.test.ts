@@ -143,13 +143,13 @@ echo "FINDINGS: $RALPH_TASK_ID rewrote the line"`);
     const redone = tasks.find((t: any) => t.conflict_redos === 1);
     expect(redone).toBeDefined();
     const issue = resultsOf(dir).issues.find((i: any) => i.reason === 'merge-conflict');
-    expect(issue).toMatchObject({ task_id: redone.id, outcome: 'requeued', merge: 'conflict', conflict_paths: ['shared.txt'], branch: `ralph/${redone.id}-conflict-1` });
+    expect(issue).toMatchObject({ task_id: redone.id, outcome: 'requeued', merge: 'conflict', conflict_paths: ['shared.txt'], branch: `ralph-conflict/${redone.id}-1` });
     // The redo ran after the other task merged, so main ends with its line; the first try is kept.
     expect(git(dir, 'show', 'main:shared.txt')).toBe(`line by ${redone.id}`);
-    expect(git(dir, 'show', `ralph/${redone.id}-conflict-1:shared.txt`)).toBe(`line by ${redone.id}`);
-    expect(git(dir, 'rev-parse', `ralph/${redone.id}-conflict-1`)).toBe(issue.commit);
+    expect(git(dir, 'show', `ralph-conflict/${redone.id}-1:shared.txt`)).toBe(`line by ${redone.id}`);
+    expect(git(dir, 'rev-parse', `ralph-conflict/${redone.id}-1`)).toBe(issue.commit);
     const prompt = readFileSync(join(dir, `prompt-${redone.id}-2`), 'utf8');
-    expect(prompt).toContain(`an earlier run of this task (branch ralph/${redone.id}-conflict-1`);
+    expect(prompt).toContain(`an earlier run of this task (branch ralph-conflict/${redone.id}-1`);
     expect(prompt).toContain('in: shared.txt');
     expect(existsSync(join(dir, `prompt-${redone.id}-3`))).toBe(false);
   });
@@ -349,5 +349,86 @@ echo "FINDINGS: ok"`);
       expect(git(dir, 'rev-parse', t.branch)).toBe(t.commit);
       expect(gitOk(dir, 'merge-base', '--is-ancestor', t.commit, 'main')).toBe(true);
     }
+  });
+});
+
+describe('ralph run --isolate worktree: agents that misuse git lose nothing and merge nothing unseen', () => {
+  function agentRepo(body: string): string {
+    const dir = repo(2);
+    script(dir, 'agent.sh', body);
+    git(dir, 'add', 'agent.sh');
+    git(dir, 'commit', '-q', '-m', 'agent');
+    return dir;
+  }
+
+  it('an agent that leaves a conflicted merge: nothing is merged, its state is saved, the task fails and the worker goes on', async () => {
+    const dir = agentRepo(String.raw`
+if [ "$RALPH_TASK_ID" = m1 ]; then
+  git checkout -q -b side && echo side > f0.txt && git commit -qam side
+  git checkout -q - && echo mine > f0.txt && git commit -qam mine
+  git merge side >/dev/null 2>&1
+  echo "half-resolved" > notes.txt
+else
+  echo "by $RALPH_TASK_ID" > "$RALPH_TASK_ID.txt"
+fi
+echo "FINDINGS: ok"`);
+    writeTasks(dir, { tasks: [{ id: 'm1', type: 'x' }, { id: 'm2', type: 'x' }] });
+    const r = await run(dir, ['--workers', '1', '--agent-cmd', './agent.sh']);
+    expect(r.code).toBe(1);
+    const [m1, m2] = queueOf(dir).tasks;
+    expect(m1).toMatchObject({ status: 'failed', branch: 'ralph/m1' });
+    expect(m1.error).toMatch(/left a merge unfinished .* saved as ralph-saved\/m1-1, nothing was merged/);
+    expect(git(dir, 'show', 'main:f0.txt')).toBe('seed 0');
+    expect(git(dir, 'show', 'ralph-saved/m1-1:f0.txt')).toContain('<<<<<<<');
+    expect(git(dir, 'show', 'ralph-saved/m1-1:notes.txt')).toBe('half-resolved');
+    // The worktree was cleaned: the next task ran and merged.
+    expect(m2).toMatchObject({ status: 'completed', merge: 'merged' });
+    expect(git(dir, 'show', 'main:m2.txt')).toBe('by m2');
+    expect(existsSync(join(dir, '.ralph', 'worktrees', 'worker-1', '.git'))).toBe(true);
+    expect(git(join(dir, '.ralph', 'worktrees', 'worker-1'), 'status', '--porcelain')).toBe('');
+  });
+
+  it('an agent that commits on another branch or a detached HEAD: commits that continue the task branch are merged', async () => {
+    const dir = agentRepo(String.raw`
+if [ "$RALPH_TASK_ID" = s1 ]; then git checkout -q -b elsewhere; else git checkout -q --detach; fi
+echo "by $RALPH_TASK_ID" > "$RALPH_TASK_ID.txt" && git add -A && git commit -qm "agent $RALPH_TASK_ID"
+echo "uncommitted $RALPH_TASK_ID" > "$RALPH_TASK_ID-more.txt"
+echo "FINDINGS: ok"`);
+    writeTasks(dir, { tasks: [{ id: 's1', type: 'x' }, { id: 's2', type: 'x' }] });
+    const r = await run(dir, ['--workers', '1', '--agent-cmd', './agent.sh']);
+    expect(r.code).toBe(0);
+    for (const id of ['s1', 's2']) {
+      expect(queueOf(dir).tasks.find((t: any) => t.id === id)).toMatchObject({ status: 'completed', merge: 'merged', files_changed: [`${id}-more.txt`, `${id}.txt`] });
+      expect(git(dir, 'show', `main:${id}.txt`)).toBe(`by ${id}`);
+      expect(git(dir, 'show', `main:${id}-more.txt`)).toBe(`uncommitted ${id}`);
+    }
+  });
+
+  it('an agent whose commits do not continue the task branch: they are saved aside, the task fails, nothing is merged', async () => {
+    const dir = agentRepo(String.raw`
+git checkout -q --orphan stray && git rm -rqf . && echo stray > stray.txt && git add -A && git commit -qm stray
+echo "FINDINGS: ok"`);
+    writeTasks(dir, { tasks: [{ id: 'o1', type: 'x' }] });
+    const r = await run(dir, ['--workers', '1', '--agent-cmd', './agent.sh']);
+    expect(r.code).toBe(1);
+    const task = queueOf(dir).tasks[0];
+    expect(task.error).toMatch(/left the task branch ralph\/o1 \(HEAD on stray\) with work that does not continue it; that work is saved as ralph-saved\/o1-1/);
+    expect(git(dir, 'show', 'ralph-saved/o1-1:stray.txt')).toBe('stray');
+    expect(gitOk(dir, 'cat-file', '-e', 'main:stray.txt')).toBe(false);
+  });
+
+  it('a new run of a task id whose earlier branch was never merged starts afresh and keeps the old branch as ralph-previous/', async () => {
+    const dir = agentRepo('echo "run $RUN" > "$RALPH_TASK_ID.txt"; echo "FINDINGS: ok"');
+    writeTasks(dir, { tasks: [{ id: 'p1', type: 'x' }] });
+    expect((await run(dir, ['--workers', '1', '--agent-cmd', './agent.sh', '--merge', 'none'], { RUN: '1' })).code).toBe(0);
+    const first = git(dir, 'rev-parse', 'ralph/p1');
+    const r = await run(dir, ['--workers', '1', '--agent-cmd', './agent.sh', '--reset'], { RUN: '2' });
+    expect(r.code).toBe(0);
+    expect(git(dir, 'rev-parse', 'ralph-previous/p1-1')).toBe(first);
+    expect(git(dir, 'show', 'main:p1.txt')).toBe('run 2');
+    expect(git(dir, 'rev-list', '--count', 'main..ralph-previous/p1-1')).toBe('1');
+    expect(readFileSync(join(dir, '.ralph', 'worker-1.log'), 'utf8')).toContain('an earlier ralph/p1 with 1 unmerged commit(s) is kept as ralph-previous/p1-1');
+    const list = JSON.parse((await ralph(['worktrees', 'list', '--json'], { cwd: dir })).stdout);
+    expect(list.branches).toContainEqual(expect.objectContaining({ branch: 'ralph-previous/p1-1', unmerged: 1 }));
   });
 });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  CONFLICT_REDOS, conflictBranchName, conflictPromptNote, conflictRedos, pruneDecision, redoesConflict, taskBranch, worktreeState,
+  CONFLICT_REDOS, asideBranchName, conflictPromptNote, conflictRedos, pruneDecision, redoesConflict, taskBranch, worktreeState,
 } from '../../src/queue/isolation.js';
 import type { ConflictPolicy, TaskGitResult, WorktreeFacts } from '../../src/queue/isolation.js';
 import { claimTask } from '../../src/queue/claim.js';
@@ -13,6 +13,7 @@ import { renderReport } from '../../src/report/markdown.js';
 import { buildSummary } from '../../src/report/summary.js';
 import { DIR, session, state } from './report-fixtures.js';
 import { NOW, at, claimed, task } from './task-fixtures.js';
+import { cells, section } from '../support/markdown.js';
 
 const hash8 = (id: string) => createHash('sha256').update(id).digest('hex').slice(0, 8);
 
@@ -150,20 +151,27 @@ describe('taskBranch', () => {
   });
 });
 
-describe('conflictBranchName', () => {
+describe('asideBranchName', () => {
   it.each<[string, string[], string]>([
-    ['nothing taken', [], 'ralph/x-conflict-1'],
-    ['the first taken', ['ralph/x-conflict-1'], 'ralph/x-conflict-2'],
-    ['the first two taken', ['ralph/x-conflict-1', 'ralph/x-conflict-2'], 'ralph/x-conflict-3'],
-    ['a gap', ['ralph/x-conflict-1', 'ralph/x-conflict-3'], 'ralph/x-conflict-2'],
-    ['other names taken', ['ralph/x', 'ralph/y-conflict-1'], 'ralph/x-conflict-1'],
+    ['nothing taken', [], 'ralph-conflict/x-1'],
+    ['the first taken', ['ralph-conflict/x-1'], 'ralph-conflict/x-2'],
+    ['the first two taken', ['ralph-conflict/x-1', 'ralph-conflict/x-2'], 'ralph-conflict/x-3'],
+    ['a gap', ['ralph-conflict/x-1', 'ralph-conflict/x-3'], 'ralph-conflict/x-2'],
+    ['other names taken', ['ralph/x', 'ralph-conflict/y-1', 'ralph-previous/x-1'], 'ralph-conflict/x-1'],
   ])('picks the first free name with %s', (_what, taken, expected) => {
     const set = new Set(taken);
-    expect(conflictBranchName('ralph/x', (n) => set.has(n))).toBe(expected);
+    expect(asideBranchName('conflict', 'ralph/x', (n) => set.has(n))).toBe(expected);
+  });
+
+  it.each(['conflict', 'previous', 'saved'] as const)('keeps %s branches apart from every task branch, whatever the task id', (why) => {
+    const aside = asideBranchName(why, taskBranch('x'), () => false);
+    expect(aside).toBe(`ralph-${why}/x-1`);
+    // No task id can produce a name outside ralph/, so none can take (or clash as a directory with) an aside branch.
+    for (const id of ['x-conflict-1', `ralph-${why}/x-1`, '../ralph-saved/x', 'saved', 'saved/x-1']) expect(taskBranch(id).startsWith('ralph/')).toBe(true);
   });
 
   it('gives a valid ref name for a sanitised branch', () => {
-    expect(gitAccepts(conflictBranchName(taskBranch('weird id..'), () => false))).toBe(true);
+    expect(gitAccepts(asideBranchName('previous', taskBranch('weird id..'), () => false))).toBe(true);
   });
 });
 
@@ -484,15 +492,7 @@ function report(st: QueueState): string {
   return renderReport(st, buildSummary(st, [session(1, 'idle', NOW.toISOString())], where));
 }
 
-function section(text: string, name: string): string[] {
-  const lines = text.split('\n');
-  const start = lines.indexOf(`## ${name}`);
-  if (start < 0) return [];
-  const end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
-  return lines.slice(start + 1, end < 0 ? undefined : end);
-}
 
-const cells = (row: string) => row.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
 
 describe('renderReport with isolation', () => {
   const md = report(isolated(gitTasks()));

@@ -4,22 +4,13 @@ import { buildSummary } from '../../src/report/summary.js';
 import type { QueueState, Task } from '../../src/queue/types.js';
 import { DIR, finding, issue, session, state } from './report-fixtures.js';
 import { claimed, task } from './task-fixtures.js';
+import { cells, section } from '../support/markdown.js';
 
 function report(st: QueueState, stoppedBy?: 'timeout'): string {
   return renderReport(st, buildSummary(st, [session(1, 'idle', '2024-05-01T12:00:00.000Z')], { dir: DIR, report: `${DIR}/R.md`, stoppedBy }));
 }
 
-/** The lines of one `## ` section, without its heading. */
-function section(text: string, name: string): string[] {
-  const lines = text.split('\n');
-  const start = lines.indexOf(`## ${name}`);
-  if (start < 0) return [];
-  const end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
-  return lines.slice(start + 1, end < 0 ? undefined : end);
-}
 
-/** Table cells of a row, split on pipes that are not escaped. */
-const cells = (row: string) => row.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
 const rows = (text: string, name: string) => section(text, name).filter((l) => l.startsWith('| ') && !l.startsWith('| ---') && !l.startsWith('| id ') && !l.startsWith('| worker '));
 
 const done = (id: string, fields: Partial<Task> = {}) => task(id, { status: 'completed', worker_id: 1, attempts: 1, duration_ms: 1_500, finding: 'found it', ...fields });

@@ -5,6 +5,7 @@ import type { StopReason, TokenTotals } from '../../src/report/summary.js';
 import type { AgentUsage, Finding, Issue, QueueState, Task } from '../../src/queue/types.js';
 import { DIR, finding, issue, session, state } from './report-fixtures.js';
 import { NOW, at, task } from './task-fixtures.js';
+import { cells, section } from '../support/markdown.js';
 
 const where = { dir: DIR, report: `${DIR}/ORCHESTRATOR-REPORT.md` };
 const ZERO: TokenTotals = { input: 0, output: 0, cache_read: 0, cache_write: 0 };
@@ -82,16 +83,7 @@ describe('buildSummary usage', () => {
   });
 });
 
-/** The lines of one `## ` section, without its heading. */
-function section(text: string, name: string): string[] {
-  const lines = text.split('\n');
-  const start = lines.indexOf(`## ${name}`);
-  if (start < 0) return [];
-  const end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
-  return lines.slice(start + 1, end < 0 ? undefined : end);
-}
 
-const cells = (row: string) => row.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
 const tableLines = (text: string, name: string) => section(text, name).filter((l) => l.startsWith('| ') && !l.startsWith('| ---'));
 
 function report(st: QueueState, stoppedBy?: StopReason): string {

@@ -20,11 +20,8 @@ interface Flags {
 export function registerWorktrees(program: Command): void {
   const worktrees = program.command('worktrees')
     .description('the git worktrees and ralph/… branches of --isolate worktree: list their state, prune the merged ones');
-  const list = worktrees.command('list')
-    .description('each worker\'s worktree and each ralph/… branch: merged, unmerged commits, dirty, in use')
-    .option('--base <branch>', 'compare with this branch (default: the last run\'s base, else the branch checked out)')
-    .option('--json', 'machine-readable output');
-  dirOption(list);
+  const list = options(worktrees.command('list')
+    .description('each worker\'s worktree and each ralph/… branch: merged, unmerged commits, dirty, in use'));
   list.addHelpText('after', `
 Example:
   $ ralph worktrees list
@@ -36,11 +33,8 @@ Example:
     printView(view);
   });
 
-  const prune = worktrees.command('prune')
-    .description('remove the worktrees that are clean, merged into the base and not in use, and the merged ralph/… branches; keep the rest and say why')
-    .option('--base <branch>', 'what "merged" is measured against (default: the last run\'s base, else the branch checked out)')
-    .option('--json', 'machine-readable output');
-  dirOption(prune);
+  const prune = options(worktrees.command('prune')
+    .description('remove the worktrees that are clean, merged into the base and not in use, and the merged ralph/… branches; keep the rest and say why'));
   prune.addHelpText('after', `
 Nothing with work in it is ever removed: a worktree with uncommitted changes or commits that the base
 branch does not have, a worktree a live worker uses, and a branch with unmerged commits are kept.
@@ -57,6 +51,12 @@ Example:
     for (const b of result.keptBranches) print(`kept    branch ${b.branch}: ${b.why}`);
     if (result.removed.length + result.kept.length + result.deletedBranches.length + result.keptBranches.length === 0) print('nothing to prune');
   });
+}
+
+function options(command: Command): Command {
+  command.option('--base <branch>', 'what "merged" is measured against (default: the last run\'s base, else the branch checked out)')
+    .option('--json', 'machine-readable output');
+  return dirOption(command);
 }
 
 function gather(flags: Flags): { repo: Repo; view: WorktreesView } {
