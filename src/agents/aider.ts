@@ -44,11 +44,6 @@ export const aider = {
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
     return parseSafely(() => parseAider(stdout, exitCode, now));
   },
-
-  /** Plain text: every line is logged as it is. */
-  renderLine(_line: string): string | undefined {
-    return undefined;
-  },
 } satisfies CliSpec;
 
 const TOKENS_LINE = /^\s*Tokens:\s/;

@@ -96,7 +96,8 @@ export interface CliSpec {
   parse(stdout: string, exitCode: number | null): ParsedOutput;
   /**
    * One stdout line as a readable worker-log line (stream-json events → "assistant: …",
-   * "tool Bash: …"); undefined to log the line as it is; '' to leave it out.
+   * "tool Bash: …"); undefined to log the line as it is; '' to leave it out. Plain-text and
+   * single-document CLIs (aider, copilot, gemini) have none: their lines are logged as they are.
    */
   renderLine?(line: string): string | undefined;
 }

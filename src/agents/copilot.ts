@@ -46,11 +46,6 @@ export const copilot = {
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
     return parseSafely(() => parseCopilot(stdout, exitCode, now));
   },
-
-  /** Plain text: every line is logged as it is. */
-  renderLine(_line: string): string | undefined {
-    return undefined;
-  },
 } satisfies CliSpec;
 
 const SUMMARY_START = /^\s*Total usage est:/i;

@@ -49,11 +49,6 @@ export const gemini = {
   parse(stdout: string, _exitCode: number | null, now: Date = new Date()): ParsedOutput {
     return parseSafely(() => parseGemini(stdout, now));
   },
-
-  /** The output is one JSON document, not a stream: its lines are logged as they are. */
-  renderLine(_line: string): string | undefined {
-    return undefined;
-  },
 } satisfies CliSpec;
 
 function parseGemini(stdout: string, now: Date): ParsedOutput {

@@ -166,7 +166,7 @@ describe('aider spec', () => {
   });
 
   it('logs plain text lines as they are', () => {
-    for (const line of fixture('success.txt').split('\n')) expect(aider.renderLine(line)).toBeUndefined();
+    for (const line of fixture('success.txt').split('\n')) expect(aider.renderLine?.(line)).toBeUndefined();
   });
 
   describe('never throws', () => {

@@ -137,7 +137,7 @@ describe('copilot spec', () => {
   });
 
   it('logs plain text lines as they are', () => {
-    for (const line of fixture('new-summary.txt').split('\n')) expect(copilot.renderLine(line)).toBeUndefined();
+    for (const line of fixture('new-summary.txt').split('\n')) expect(copilot.renderLine?.(line)).toBeUndefined();
   });
 
   describe('never throws', () => {

@@ -183,7 +183,7 @@ describe('gemini: parse', () => {
 
 describe('gemini: renderLine', () => {
   it.each(['{', '  "response": "x",', 'Loaded cached credentials.', '{"response":"x"}', ''])('logs %j as it is', (line) => {
-    expect(gemini.renderLine(line)).toBeUndefined();
+    expect(gemini.renderLine?.(line)).toBeUndefined();
   });
 });
 
