@@ -245,8 +245,11 @@ export class WorkerWorktree {
     // What the checkout's index shows: the branch tip, unless an earlier merge left it behind (and
     // the user did not bring it up by hand since). With changes staged, the record is believed.
     const recorded = holder ? this.readBehind(holder.path) : undefined;
-    const shows = !holder ? from : [from, recorded].find((c) => c !== undefined && this.indexMatches(holder.path, c)) ?? recorded ?? from;
-    const clean = holder ? this.cleanAgainst(holder.path, shows) : true;
+    const matched = holder ? [from, recorded].find((c) => c !== undefined && this.indexMatches(holder.path, c)) : from;
+    const shows = matched ?? recorded ?? from;
+    // Clean: nothing staged (the index is exactly a commit) and no unstaged change to a tracked file.
+    // Untracked files do not count: the two-tree `read-tree -m -u` below refuses to overwrite one.
+    const clean = !holder || (matched !== undefined && this.worktreeMatchesIndex(holder.path));
     if (this.repo.run(['update-ref', '-m', 'ralph: merge', `refs/heads/${this.base}`, commit, from]).code !== 0) return 'moved';
     if (!holder) return undefined;
     if (clean && this.repo.run(['read-tree', '-m', '-u', shows, commit], holder.path).code === 0) {
@@ -263,13 +266,10 @@ export class WorkerWorktree {
     return this.repo.run(['diff-index', '--quiet', '--cached', commit, '--'], path).code === 0;
   }
 
-  /**
-   * No staged or unstaged change to a tracked file against `commit`. Untracked files do not count:
-   * the two-tree `read-tree -m -u` that brings the checkout along refuses to overwrite one.
-   */
-  private cleanAgainst(path: string, commit: string): boolean {
+  /** No unstaged change to a tracked file. */
+  private worktreeMatchesIndex(path: string): boolean {
     this.repo.run(['update-index', '-q', '--refresh'], path);
-    return this.indexMatches(path, commit) && this.repo.run(['diff-files', '--quiet'], path).code === 0;
+    return this.repo.run(['diff-files', '--quiet'], path).code === 0;
   }
 
   private readBehind(path: string): string | undefined {
