@@ -21,7 +21,8 @@ printf '{"type":"system","subtype":"init","session_id":"s-%s","model":"fake-mode
 printf '{"type":"assistant","message":{"model":"fake-model","role":"assistant","content":[{"type":"text","text":"working on %s"}]},"session_id":"s-%s"}\n' "$RALPH_TASK_ID" "$RALPH_TASK_ID"
 mode=$MODE
 if [ "$mode" = limit-once ]; then
-  if [ ! -e "$LIMITED" ]; then : > "$LIMITED"; mode=limit; else mode=ok; fi
+  # mkdir is atomic: exactly one run (of two starting together) gets the limit.
+  if mkdir "$LIMITED" 2>/dev/null; then mode=limit; else mode=ok; fi
 fi
 case $mode in
   ok) printf '{"type":"result","subtype":"success","is_error":false,"result":"did %s\\n\\nFINDINGS: finished %s","total_cost_usd":%s,"usage":{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":5,"cache_creation_input_tokens":7},"session_id":"s-%s","num_turns":2}\n' "$RALPH_TASK_ID" "$RALPH_TASK_ID" "$COST" "$RALPH_TASK_ID" ;;

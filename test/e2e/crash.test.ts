@@ -10,7 +10,11 @@ function pidsIn(dir: string): number[] {
 
 function sessions(dir: string): any[] {
   const sdir = join(dir, '.ralph', 'sessions');
-  return readdirSync(sdir).map((f) => JSON.parse(readFileSync(join(sdir, f), 'utf8')));
+  // Only the session files themselves: a heartbeat being written leaves a
+  // `worker-N.session.tmp-…` beside them for a moment.
+  return readdirSync(sdir)
+    .filter((f) => f.endsWith('.session'))
+    .map((f) => JSON.parse(readFileSync(join(sdir, f), 'utf8')));
 }
 
 describe('crash safety', () => {
