@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { workerArgv } from './settings.js';
+import { workerProcessEnv } from './worker-env.js';
 import type { WorkerSettings } from './settings.js';
 
 export const CLI_PATH = fileURLToPath(new URL('../cli/bin.js', import.meta.url));
@@ -16,6 +17,7 @@ export function spawnWorker(id: number, dir: string, logPath: string, settings: 
   try {
     return spawn(process.execPath, [CLI_PATH, 'worker', '--id', String(id), '--dir', dir, ...workerArgv(settings)], {
       stdio: ['ignore', fd, fd, 'ipc'],
+      env: workerProcessEnv(process.env),
     });
   } finally {
     closeSync(fd);

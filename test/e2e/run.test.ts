@@ -57,6 +57,27 @@ describe('ralph run', () => {
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
   });
 
+  it('starts workers without NODE_EXTRA_CA_CERTS (Node would parse it at every start) and gives it back to their agents', async () => {
+    const dir = tempDir();
+    // The agent records what it sees, and what its worker process was started with (/proc/<pid>/environ).
+    script(dir, 'agent.sh', [
+      'printf "%s\\n" "${NODE_EXTRA_CA_CERTS-unset}" > "seen-$RALPH_TASK_ID"',
+      'env | grep -c "^RALPH_DEFERRED_" > "deferred-$RALPH_TASK_ID"',
+      'pid=$(sed -n \'s/^ *"pid": *\\([0-9]*\\).*/\\1/p\' "$RALPH_DIR/sessions/worker-$RALPH_WORKER_ID.session")',
+      'tr "\\0" "\\n" < "/proc/$pid/environ" | grep -c "^NODE_EXTRA_CA_CERTS=" > "worker-$RALPH_TASK_ID"',
+      'echo "FINDINGS: ok"',
+    ].join('\n'));
+    writeTasks(dir, [{ id: 'a', type: 't' }, { id: 'b', type: 't' }]);
+    const certs = join(dir, 'extra-ca.pem');
+    const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir, env: { NODE_EXTRA_CA_CERTS: certs } });
+    expect(result.code).toBe(0);
+    for (const id of ['a', 'b']) {
+      expect(readFileSync(join(dir, `seen-${id}`), 'utf8').trim()).toBe(certs);
+      expect(readFileSync(join(dir, `deferred-${id}`), 'utf8').trim()).toBe('0');
+      expect(readFileSync(join(dir, `worker-${id}`), 'utf8').trim()).toBe('0');
+    }
+  });
+
   it('records a failing agent as failed with its exit code and output, and retries on request', async () => {
     const dir = tempDir();
     script(dir, 'agent.sh', 'if [ -f fixed ]; then echo "FINDINGS: fixed"; exit 0; fi\necho "working on $RALPH_TASK_ID"\necho "boom: disk on fire" >&2\nexit 3');

@@ -5,6 +5,7 @@ import { fileLogger } from '../../worker/log.js';
 import { statePaths } from '../../store/paths.js';
 import { loadPromptTemplate } from '../../worker/template.js';
 import { runWorker } from '../../worker/worker.js';
+import { restoreAgentEnv } from '../../orchestrator/worker-env.js';
 import { resolveIsolation } from '../../git/worktree.js';
 import { positiveInt } from '../parsers.js';
 import { agentChoice, dirOption, openStore, workerOptions } from './common.js';
@@ -28,6 +29,8 @@ is pending. Its log goes to <dir>/worker-<n>.log (and to the terminal when there
 Example:
   $ ralph worker --id 9 --agent-cmd ./my-agent.sh`);
   command.action(async (flags: Flags) => {
+    // Started by `ralph run`: what the orchestrator set aside for the agents comes back first.
+    restoreAgentEnv(process.env);
     openStore(flags.dir);
     const template = loadPromptTemplate(flags.promptTemplate);
     const timeoutMs = flags.taskTimeout === undefined ? undefined : flags.taskTimeout * 1000;
