@@ -1,4 +1,5 @@
 import { split } from 'shlex';
+export type { AgentChoice, AgentExtra } from './choice.js';
 import { InputError } from '../errors.js';
 import { AGENT_NAMES, DEFAULT_AGENT } from './names.js';
 import type { AgentAdapter } from './agent.js';
@@ -7,9 +8,10 @@ import { amp } from './amp.js';
 import { CliAgent, findBinary } from './cli-agent.js';
 import type { BinaryLookup } from './cli-agent.js';
 import type { AgentOptions, CliSpec } from './cli-spec.js';
+import { commandAgentFor } from './choice.js';
+import type { AgentChoice, AgentExtra } from './choice.js';
 import { claude } from './claude.js';
 import { codex } from './codex.js';
-import { CommandAgent } from './command.js';
 import { copilot } from './copilot.js';
 import { cursor } from './cursor.js';
 import { gemini } from './gemini.js';
@@ -19,23 +21,6 @@ import { opencode } from './opencode.js';
 export const AGENTS: readonly CliSpec[] = [claude, codex, gemini, opencode, aider, amp, cursor, copilot];
 
 if (AGENTS.map((a) => a.name).join() !== AGENT_NAMES.join()) throw new Error('agents/names.ts and the adapters disagree');
-
-/** What the user chose on the command line about the agent. */
-export interface AgentChoice {
-  /** `--agent-cmd`: the custom agent (a shell command line); wins over `agent`. */
-  agentCmd?: string;
-  /** `--agent NAME` (default claude). */
-  agent?: string;
-  agentBin?: string;
-  model?: string;
-  /** `--agent-args "…"`: split shell-style and appended. */
-  agentArgs?: string;
-  /** claude's `--permission-mode` / `--allowedTools`. */
-  permissionMode?: string;
-  allowedTools?: string;
-  /** codex's `--sandbox` (API only: no flag sets it). */
-  sandbox?: string;
-}
 
 export function agentSpec(name: string): CliSpec {
   const spec = AGENTS.find((a) => a.name === name);
@@ -54,13 +39,9 @@ export function splitAgentArgs(text: string | undefined): string[] {
 }
 
 /** The adapter the user chose: their own command line, or one of the agent CLIs. */
-export function createAgent(choice: AgentChoice, extra: { timeoutMs?: number; timeoutFlag?: string; env?: NodeJS.ProcessEnv } = {}): AgentAdapter {
-  if (choice.agentCmd !== undefined) {
-    if (choice.agent !== undefined && choice.agent !== 'command') {
-      throw new InputError(`give either --agent ${choice.agent} or --agent-cmd, not both`);
-    }
-    return new CommandAgent(choice.agentCmd, { ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }), ...(extra.timeoutFlag === undefined ? {} : { timeoutFlag: extra.timeoutFlag }) });
-  }
+export function createAgent(choice: AgentChoice, extra: AgentExtra = {}): AgentAdapter {
+  const custom = commandAgentFor(choice, extra);
+  if (custom) return custom;
   const spec = agentSpec(choice.agent ?? DEFAULT_AGENT);
   const options: AgentOptions = { extraArgs: splitAgentArgs(choice.agentArgs) };
   if (choice.agentBin !== undefined) options.bin = choice.agentBin;

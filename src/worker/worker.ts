@@ -14,9 +14,7 @@ import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { renderPrompt } from '../queue/prompt.js';
 import { conflictPromptNote, redoesConflict, taskBranch } from '../queue/isolation.js';
 import type { ConflictPolicy, MergeMode, TaskGitResult } from '../queue/isolation.js';
-import { Repo } from '../git/repo.js';
-import { withoutGitLocation } from '../git/run.js';
-import { WorkerWorktree, gitLock, ignoreStateDir } from '../git/worktree.js';
+import type { WorkerWorktree } from '../git/worktree.js';
 import type { Task } from '../queue/types.js';
 import { FileStore } from '../store/file-store.js';
 import type { Transaction } from '../store/store.js';
@@ -106,7 +104,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     throw new RalphError('RALPH_WORKER_RUNNING', `Worker ${options.id} is already running (pid ${previous.pid}); pick another --id.`);
   }
   let worktree: WorkerWorktree | undefined;
+  let agentBaseEnv: NodeJS.ProcessEnv | undefined;
   if (options.isolation) {
+    // Loaded only here: most workers never touch git, and every worker start counts.
+    const [{ Repo }, { withoutGitLocation }, { WorkerWorktree, gitLock, ignoreStateDir }] = await Promise.all([
+      import('../git/repo.js'), import('../git/run.js'), import('../git/worktree.js'),
+    ]);
+    // In a worktree, nothing in the environment points git at another repository or tree.
+    agentBaseEnv = withoutGitLocation(process.env);
     const repo = Repo.open(cwd);
     ignoreStateDir(repo, stateDir);
     worktree = new WorkerWorktree(repo, stateDir, options.id, options.isolation.base, gitLock(stateDir), log);
@@ -366,8 +371,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         ...(options.taskTimeoutMs === undefined ? {} : { timeoutMs: options.taskTimeoutMs }),
         graceMs: options.graceMs,
         signal: abort.signal,
-        // In a worktree, nothing in the environment points git at another repository or tree.
-        ...(worktree ? { baseEnv: withoutGitLocation(process.env) } : {}),
+        ...(agentBaseEnv ? { baseEnv: agentBaseEnv } : {}),
         onSpawn: (pid) => { session.agent_pgid = pid; touchSession(); },
         onLine: (stream, line) => {
           const shown = options.agent.renderLine?.(stream, line) ?? line;

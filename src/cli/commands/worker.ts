@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { createAgent } from '../../agents/registry.js';
+import { loadAgent } from '../../agents/choice.js';
 import { InputError } from '../../errors.js';
 import { fileLogger } from '../../worker/log.js';
 import { statePaths } from '../../store/paths.js';
 import { loadPromptTemplate } from '../../worker/template.js';
 import { runWorker } from '../../worker/worker.js';
 import { restoreAgentEnv } from '../../orchestrator/worker-env.js';
-import { resolveIsolation } from '../../git/worktree.js';
 import { positiveInt } from '../parsers.js';
 import { agentChoice, dirOption, openStore, workerOptions } from './common.js';
 import type { WorkerFlags } from './common.js';
@@ -34,10 +33,13 @@ Example:
     openStore(flags.dir);
     const template = loadPromptTemplate(flags.promptTemplate);
     const timeoutMs = flags.taskTimeout === undefined ? undefined : flags.taskTimeout * 1000;
-    const agent = createAgent(agentChoice(flags), timeoutMs === undefined ? {} : { timeoutMs });
+    const agent = await loadAgent(agentChoice(flags), timeoutMs === undefined ? {} : { timeoutMs });
     const problem = agent.preflight(process.cwd());
     if (problem) throw new InputError(`${problem}.`);
-    const isolation = resolveIsolation(process.cwd(), flags);
+    // git is loaded only by a worker that uses it.
+    const isolation = flags.isolate === 'worktree' || flags.base !== undefined
+      ? (await import('../../git/worktree.js')).resolveIsolation(process.cwd(), flags)
+      : undefined;
     const abort = new AbortController();
     const stop = () => abort.abort();
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, stop);

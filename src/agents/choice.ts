@@ -1,0 +1,44 @@
+import { InputError } from '../errors.js';
+import type { AgentAdapter } from './agent.js';
+import { CommandAgent } from './command.js';
+
+/** What the user chose on the command line about the agent. */
+export interface AgentChoice {
+  /** `--agent-cmd`: the custom agent (a shell command line); wins over `agent`. */
+  agentCmd?: string;
+  /** `--agent NAME` (default claude). */
+  agent?: string;
+  agentBin?: string;
+  model?: string;
+  /** `--agent-args "…"`: split shell-style and appended. */
+  agentArgs?: string;
+  /** claude's `--permission-mode` / `--allowedTools`. */
+  permissionMode?: string;
+  allowedTools?: string;
+  /** codex's `--sandbox` (API only: no flag sets it). */
+  sandbox?: string;
+}
+
+/** What the caller adds: the timeout (and the flag that set it, for messages), the environment. */
+export interface AgentExtra {
+  timeoutMs?: number;
+  timeoutFlag?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The `--agent-cmd` adapter when that is the choice; undefined when an agent CLI is chosen. */
+export function commandAgentFor(choice: AgentChoice, extra: AgentExtra = {}): AgentAdapter | undefined {
+  if (choice.agentCmd === undefined) return undefined;
+  if (choice.agent !== undefined && choice.agent !== 'command') {
+    throw new InputError(`give either --agent ${choice.agent} or --agent-cmd, not both`);
+  }
+  return new CommandAgent(choice.agentCmd, { ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }), ...(extra.timeoutFlag === undefined ? {} : { timeoutFlag: extra.timeoutFlag }) });
+}
+
+/**
+ * `createAgent` for a process that starts often (a worker): the agent CLI adapters are loaded only
+ * when one of them is chosen, not for `--agent-cmd`.
+ */
+export async function loadAgent(choice: AgentChoice, extra: AgentExtra = {}): Promise<AgentAdapter> {
+  return commandAgentFor(choice, extra) ?? (await import('./registry.js')).createAgent(choice, extra);
+}
