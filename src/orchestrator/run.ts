@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createAgent } from '../agents/registry.js';
+import { loadAgent } from '../agents/choice.js';
 import { budgetStop } from '../queue/limits.js';
 import { InputError } from '../errors.js';
 import { countByStatus, isSettled } from '../queue/counts.js';
@@ -10,7 +10,6 @@ import type { QueueMeta, RunInfo } from '../queue/types.js';
 import { cleanupTempFiles } from '../store/atomic-write.js';
 import { FileStore } from '../store/file-store.js';
 import { HOST, isAlive } from '../store/process.js';
-import { writeReport } from '../report/write.js';
 import type { RunSummary, StopReason } from '../report/summary.js';
 import { killReaped, reapStale } from '../worker/reaper.js';
 import { readSession, readSessions } from '../worker/session.js';
@@ -19,7 +18,6 @@ import { loadPromptTemplate } from '../worker/template.js';
 import { appendTasks, loadTasksFile } from './boot.js';
 import { formatProgress } from './progress.js';
 import { spawnWorker } from './spawn.js';
-import { ignoreStateDir, resolveIsolation } from '../git/worktree.js';
 import type { WorkerSettings } from './settings.js';
 
 export interface RunOptions extends WorkerSettings {
@@ -59,10 +57,13 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   // Everything that can be wrong with the input is found before .ralph/ is touched.
   const tasks = options.tasksFile === undefined ? [] : loadTasksFile(options.tasksFile);
   loadPromptTemplate(options.promptTemplate);
-  const agent = createAgent(options);
+  // What only some runs need is loaded only then: agent CLI adapters, git. Every millisecond before
+  // the workers start is one in which a core idles.
+  const agent = await loadAgent(options);
   const problem = agent.preflight(process.cwd());
   if (problem) throw new InputError(`${problem}.`);
-  const isolation = resolveIsolation(process.cwd(), options);
+  const git = options.isolate === 'worktree' || options.base !== undefined ? await import('../git/worktree.js') : undefined;
+  const isolation = git?.resolveIsolation(process.cwd(), options);
 
   const store = new FileStore(options.dir);
   if (!options.tasksFile && !store.exists()) {
@@ -76,7 +77,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   }
   store.ensure();
   if (isolation) {
-    const ignore = ignoreStateDir(isolation.repo, options.dir);
+    const ignore = git!.ignoreStateDir(isolation.repo, options.dir);
     if (ignore) say(`ralph: wrote ${ignore} so that git ignores the state directory (worktrees, logs, queue)`);
   }
   for (const dir of [options.dir, store.paths.sessions, store.paths.journalDir, store.paths.prompts]) cleanupTempFiles(dir);
@@ -174,6 +175,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   await shutdown(store, slots, options, say);
   await store.transact((tx) => tx.setMeta({ active: false, run: { ...run, ended_at: new Date().toISOString(), stopped_by: stoppedBy, max_rss_kb: process.resourceUsage().maxRSS } }), 'run end');
   await store.compact();
+  const { writeReport } = await import('../report/write.js');
   const summary = writeReport(store, stoppedBy);
   store.close();
   // Such as: the user's checkout of the base branch was left behind (it had uncommitted changes).

@@ -1,16 +1,22 @@
-import { parse, printParseErrorCode } from 'jsonc-parser';
+import { createRequire } from 'node:module';
 import type { ParseError } from 'jsonc-parser';
-import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { TaskInput } from './types.js';
 
-const taskSchema = z.looseObject({
-  id: z.string({ error: (issue) => (issue.input === undefined ? 'missing `id`' : `\`id\` must be a string, got ${JSON.stringify(issue.input)}`) })
-    .min(1, '`id` must not be empty'),
-  type: z.string({ error: (issue) => (issue.input === undefined ? 'missing `type`' : `\`type\` must be a string, got ${JSON.stringify(issue.input)}`) })
-    .min(1, '`type` must not be empty'),
-  data: z.unknown().optional(),
-});
+// Only a broken file needs jsonc-parser (to say where it is broken): loaded then, not at every start.
+const jsonc = () => createRequire(import.meta.url)('jsonc-parser') as typeof import('jsonc-parser');
+
+/**
+ * What is wrong with a task's `id` or `type`, if anything. Two required non-empty strings: checked
+ * by hand, since a schema library costs every `ralph run` ~50 ms of loading before any worker starts.
+ */
+function fieldProblem(task: Record<string, unknown>, field: 'id' | 'type'): string | undefined {
+  const value = task[field];
+  if (value === undefined) return `missing \`${field}\``;
+  if (typeof value !== 'string') return `\`${field}\` must be a string, got ${JSON.stringify(value)}`;
+  if (value === '') return `\`${field}\` must not be empty`;
+  return undefined;
+}
 
 interface Located {
   value: unknown;
@@ -29,12 +35,10 @@ export function parseTasksFile(text: string, file: string): TaskInput[] {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new InputError(`${file}: ${where} must be an object with \`id\` and \`type\`, got ${describe(value)}.`);
     }
-    const parsed = taskSchema.safeParse(value);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0];
-      throw new InputError(`${file}: ${where}: ${first?.message ?? 'invalid task'}.`);
-    }
-    const { id, type, data } = parsed.data;
+    const task = value as Record<string, unknown>;
+    const problem = fieldProblem(task, 'id') ?? fieldProblem(task, 'type');
+    if (problem) throw new InputError(`${file}: ${where}: ${problem}.`);
+    const { id, type, data } = task as { id: string; type: string; data?: unknown };
     const earlier = seen.get(id);
     if (earlier !== undefined) throw new InputError(`${file}: ${where}: duplicate task id ${JSON.stringify(id)} (first at ${earlier}).`);
     seen.set(id, where);
@@ -100,6 +104,7 @@ function tryParse(text: string): ParseResult {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
+    const { parse, printParseErrorCode } = jsonc();
     const errors: ParseError[] = [];
     parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
     const first = errors[0];
