@@ -5,31 +5,17 @@ import { note } from './output.js';
 /** A command's result: the process exits with this code. */
 export type ExitCode = number;
 
-type Register = (program: Command, setExit: (code: ExitCode) => void) => void;
+/** Adds one command to the program. */
+export type Register = (program: Command, setExit: (code: ExitCode) => void) => void;
 
-// Each command's module, in the order of `ralph --help`. Only the invoked command's module is
-// loaded: a worker starts once per worker per run, and loading every command costs it time.
-const COMMANDS: ReadonlyArray<[names: string[], load: () => Promise<Register>]> = [
-  [['init'], async () => (await import('./commands/init.js')).registerInit],
-  [['run'], async () => (await import('./commands/run.js')).registerRun],
-  [['worker'], async () => (await import('./commands/worker.js')).registerWorker],
-  [['status'], async () => (await import('./commands/status.js')).registerStatus],
-  [['report'], async () => (await import('./commands/report.js')).registerReport],
-  [['queue'], async () => (await import('./commands/queue.js')).registerQueue],
-  [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],
-  [['agents'], async () => (await import('./commands/agents.js')).registerAgents],
-  [['worktrees'], async () => (await import('./commands/worktrees.js')).registerWorktrees],
-  [['unlock'], async () => (await import('./commands/unlock.js')).registerUnlock],
-  [['supervisor', 'loop'], async () => (await import('./commands/loops.js')).registerLoops],
-  [['stamp-handoff'], async () => (await import('./commands/stamp-handoff.js')).registerStampHandoff],
-  [['tail-logs'], async () => (await import('./commands/tail-logs.js')).registerTailLogs],
-];
+/** The commands a program knows: their names, and how to load each one's module. */
+export type CommandTable = ReadonlyArray<[names: string[], load: () => Promise<Register>]>;
 
 /**
  * The program with the command named by `argv` registered, or all of them when it names none
  * (`ralph --help`, a misspelt command that commander then suggests a fix for).
  */
-export async function createProgram(setExit: (code: ExitCode) => void, argv: readonly string[] = []): Promise<Command> {
+export async function createProgram(setExit: (code: ExitCode) => void, argv: readonly string[], commands: CommandTable): Promise<Command> {
   const program = new Command('ralph')
     .description('Run autonomous AI coding agents unattended and in parallel, safely. A plain-file queue under '
       + '.ralph/ feeds N worker processes; each claims one task at a time under a lock, runs an agent, records a '
@@ -48,8 +34,8 @@ Run \`ralph <command> --help\` for each command's options.`)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `ralph: ${text}` : text) });
-  const named = COMMANDS.filter(([names]) => names.includes(argv[2] ?? ''));
-  for (const [, load] of named.length > 0 ? named : COMMANDS) (await load())(program, setExit);
+  const named = commands.filter(([names]) => names.includes(argv[2] ?? ''));
+  for (const [, load] of named.length > 0 ? named : commands) (await load())(program, setExit);
   program.commands.forEach((command) => command.exitOverride());
   return program;
 }
@@ -57,7 +43,7 @@ Run \`ralph <command> --help\` for each command's options.`)
 const VERSION = '0.1.0';
 
 /** The only place that prints fatal errors and exits. */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], commands: CommandTable): Promise<void> {
   // A reader that went away (`ralph queue list | head`) is not an error worth a stack trace.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -65,7 +51,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   let code: ExitCode = 0;
   try {
-    const program = await createProgram((c) => { code = c; }, argv);
+    const program = await createProgram((c) => { code = c; }, argv, commands);
     await program.parseAsync(argv);
   } catch (error) {
     code = exitCodeFor(error);

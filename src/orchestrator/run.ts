@@ -17,7 +17,7 @@ import { runIsLive } from './liveness.js';
 import { loadPromptTemplate } from '../worker/template.js';
 import { appendTasks, loadTasksFile } from './boot.js';
 import { formatProgress } from './progress.js';
-import { spawnWorker } from './spawn.js';
+import { spawnWorker, workerScript } from './spawn.js';
 import type { WorkerSettings } from './settings.js';
 
 export interface RunOptions extends WorkerSettings {
@@ -111,8 +111,9 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   // Every worker merges into the same base: the branch checked out now, unless --base said otherwise.
   const settings: WorkerSettings = { ...options, ...(isolation ? { base: isolation.base } : {}) };
   const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({ id: i + 1, child: undefined, exited: true, exit: Promise.resolve(), respawns: 0 }));
+  const script = workerScript();
   const start = (slot: Slot) => {
-    const child = spawnWorker(slot.id, options.dir, store.paths.workerLog(slot.id), settings);
+    const child = spawnWorker(slot.id, options.dir, store.paths.workerLog(slot.id), settings, script);
     slot.child = child;
     slot.exited = false;
     slot.exit = new Promise((resolve) => child.on('exit', (code, signal) => {

@@ -1,21 +1,35 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { workerArgv } from './settings.js';
 import { workerProcessEnv } from './worker-env.js';
 import type { WorkerSettings } from './settings.js';
 
 export const CLI_PATH = fileURLToPath(new URL('../cli/bin.js', import.meta.url));
+const WORKER_BUNDLE = fileURLToPath(new URL('../cli/worker.cjs', import.meta.url));
+const WORKER_ENTRY = fileURLToPath(new URL('../cli/worker-bin.js', import.meta.url));
+
+/**
+ * What a worker process runs: the bundled `ralph worker` (faster to start; see cli/worker-bin.ts)
+ * when the build made it after the modules it bundles, else the CLI itself.
+ */
+export function workerScript(bundle = WORKER_BUNDLE, entry = WORKER_ENTRY, cli = CLI_PATH): string {
+  try {
+    return statSync(bundle).mtimeMs >= statSync(entry).mtimeMs ? bundle : cli;
+  } catch {
+    return cli;
+  }
+}
 
 /**
  * Starts `ralph worker --id N` with its stdout and stderr appended to `.ralph/worker-<N>.log`. The IPC
  * channel is only a lifeline: when the orchestrator dies, the worker sees it disconnect and stops.
  */
-export function spawnWorker(id: number, dir: string, logPath: string, settings: WorkerSettings): ChildProcess {
+export function spawnWorker(id: number, dir: string, logPath: string, settings: WorkerSettings, script = workerScript()): ChildProcess {
   const fd = openSync(logPath, 'a');
   try {
-    return spawn(process.execPath, [CLI_PATH, 'worker', '--id', String(id), '--dir', dir, ...workerArgv(settings)], {
+    return spawn(process.execPath, [script, 'worker', '--id', String(id), '--dir', dir, ...workerArgv(settings)], {
       stdio: ['ignore', fd, fd, 'ipc'],
       env: workerProcessEnv(process.env),
     });

@@ -82,6 +82,10 @@ export class FileStore implements Store {
   }
 
   async transact<T>(body: (tx: Transaction) => T, purpose?: string): Promise<T> {
+    // What others committed is read before the lock is taken, so that the lock is held only for what
+    // arrives meanwhile: every microsecond under it is one that all other workers wait. (Read again
+    // under the lock, which alone decides; a failure here shows there too.)
+    try { this.sync(); } catch { this.cache = undefined; }
     const handle = await this.lock.acquire(purpose);
     try {
       const cache = this.sync();

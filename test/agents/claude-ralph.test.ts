@@ -65,10 +65,15 @@ describe.runIf(claudeSupported)('ralph with the real Claude Code binary', () => 
   it('2: a usage limit with a reset a few seconds ahead: the worker waits, then completes the task, attempt not counted', async () => {
     const dir = tempDir();
     writeTasks(dir, { tasks: [{ id: 'limited', type: 'noop' }] });
-    const resetsAt = Math.floor(Date.now() / 1000) + 3;
+    // The reset is set when the limit is replied, not before ralph starts: however long the start
+    // takes under load, it is still ahead when the worker records it.
+    let resetsAt = 0;
     let limited = 0;
     mock.setScript(onMainLoop((): Reply => {
-      if (limited++ === 0) return { kind: 'usage-limit', resetsAt, headers: usageLimitHeaders(resetsAt) };
+      if (limited++ === 0) {
+        resetsAt = Math.floor(Date.now() / 1000) + 4;
+        return { kind: 'usage-limit', resetsAt, headers: usageLimitHeaders(resetsAt) };
+      }
       return { kind: 'text', text: 'FINDINGS: done after the limit', usage: USAGE };
     }));
     const started = Date.now();

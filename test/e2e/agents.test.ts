@@ -28,7 +28,7 @@ case $mode in
   ok) printf '{"type":"result","subtype":"success","is_error":false,"result":"did %s\\n\\nFINDINGS: finished %s","total_cost_usd":%s,"usage":{"input_tokens":100,"output_tokens":20,"cache_read_input_tokens":5,"cache_creation_input_tokens":7},"session_id":"s-%s","num_turns":2}\n' "$RALPH_TASK_ID" "$RALPH_TASK_ID" "$COST" "$RALPH_TASK_ID" ;;
   error) printf '{"type":"result","subtype":"success","is_error":true,"result":"Invalid API key · Please run /login","total_cost_usd":0,"session_id":"s-%s"}\n' "$RALPH_TASK_ID" ;;
   limit-notime) printf '{"type":"result","subtype":"success","is_error":true,"result":"Claude AI usage limit reached","total_cost_usd":0.001,"session_id":"s-%s"}\n' "$RALPH_TASK_ID" ;;
-  limit) printf '{"type":"result","subtype":"success","is_error":true,"result":"Claude AI usage limit reached|%s","total_cost_usd":0,"session_id":"s-%s"}\n' "$(( $(date +%s) + 2 ))" "$RALPH_TASK_ID" ;;
+  limit) printf '{"type":"result","subtype":"success","is_error":true,"result":"Claude AI usage limit reached|%s","total_cost_usd":0,"session_id":"s-%s"}\n' "$(( $(date +%s) + 3 ))" "$RALPH_TASK_ID" ;;
 esac
 `;
 
@@ -159,7 +159,7 @@ describe('agent CLIs through ralph run', () => {
 
   it('a new run does not inherit the last run\'s usage-limit wait', async () => {
     const { dir, rec } = setup(1);
-    const first = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--usage-limit-wait', '600', '--timeout', '2'], { cwd: dir, env: { REC: rec, MODE: 'limit-notime', COST: '0' } });
+    const first = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--usage-limit-wait', '600', '--timeout', '5'], { cwd: dir, env: { REC: rec, MODE: 'limit-notime', COST: '0' } });
     expect(first.code).toBe(1);
     expect(Date.parse(queueOf(dir).usage_limit.until)).toBeGreaterThan(Date.now() + 500_000);
     const started = Date.now();

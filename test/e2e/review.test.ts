@@ -12,7 +12,7 @@ describe('process control and shutdown', () => {
     writeFileSync(join(dir, 'slow-cleanup.js'), "process.on('SIGTERM', () => setTimeout(() => { require('fs').writeFileSync('cleaned', ''); process.exit(0); }, 500));\nrequire('fs').writeFileSync('ready', '');\nsetInterval(() => {}, 1000);\n");
     script(dir, 'agent.sh', `"${process.execPath}" slow-cleanup.js\necho after`);
     writeTasks(dir, [{ id: 'slow', type: 't' }]);
-    const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh', '--task-timeout', '1', '--grace', '5'], { cwd: dir });
+    const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh', '--task-timeout', '3', '--grace', '5'], { cwd: dir });
     expect(result.code).toBe(1);
     expect(existsSync(join(dir, 'ready'))).toBe(true);
     expect(existsSync(join(dir, 'cleaned'))).toBe(true);

@@ -57,14 +57,15 @@ describe('ralph run', () => {
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
   });
 
-  it('starts workers without NODE_EXTRA_CA_CERTS (Node would parse it at every start) and gives it back to their agents', async () => {
+  it('starts workers from the bundled `ralph worker`, without NODE_EXTRA_CA_CERTS (Node would parse it at every start), and gives that back to their agents', async () => {
     const dir = tempDir();
-    // The agent records what it sees, and what its worker process was started with (/proc/<pid>/environ).
+    // The agent records what it sees, and how its worker process was started (/proc/<pid>/…).
     script(dir, 'agent.sh', [
       'printf "%s\\n" "${NODE_EXTRA_CA_CERTS-unset}" > "seen-$RALPH_TASK_ID"',
       'env | grep -c "^RALPH_DEFERRED_" > "deferred-$RALPH_TASK_ID"',
       'pid=$(sed -n \'s/^ *"pid": *\\([0-9]*\\).*/\\1/p\' "$RALPH_DIR/sessions/worker-$RALPH_WORKER_ID.session")',
       'tr "\\0" "\\n" < "/proc/$pid/environ" | grep -c "^NODE_EXTRA_CA_CERTS=" > "worker-$RALPH_TASK_ID"',
+      'tr "\\0" " " < "/proc/$pid/cmdline" > "cmdline-$RALPH_TASK_ID"',
       'echo "FINDINGS: ok"',
     ].join('\n'));
     writeTasks(dir, [{ id: 'a', type: 't' }, { id: 'b', type: 't' }]);
@@ -75,6 +76,7 @@ describe('ralph run', () => {
       expect(readFileSync(join(dir, `seen-${id}`), 'utf8').trim()).toBe(certs);
       expect(readFileSync(join(dir, `deferred-${id}`), 'utf8').trim()).toBe('0');
       expect(readFileSync(join(dir, `worker-${id}`), 'utf8').trim()).toBe('0');
+      expect(readFileSync(join(dir, `cmdline-${id}`), 'utf8')).toMatch(/dist\/cli\/worker\.cjs worker --id [12] /);
     }
   });
 
@@ -175,7 +177,7 @@ describe('ralph run', () => {
     script(dir, 'agent.sh', 'if [ "$RALPH_TASK_ID" = slow ]; then sleep 30; fi\necho "FINDINGS: ok"');
     writeTasks(dir, [{ id: 'fast', type: 't' }, { id: 'slow', type: 't' }]);
     const started = Date.now();
-    const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--timeout', '2', '--grace', '1', '--json'], { cwd: dir });
+    const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--timeout', '5', '--grace', '1', '--json'], { cwd: dir });
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(result.code).toBe(1);
     const summary = JSON.parse(result.stdout);
