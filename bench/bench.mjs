@@ -35,8 +35,8 @@ const SPAWN_LOOP = `
 const { spawnDetached } = await import(process.env.SPAWN_MODULE);
 let left = Number(process.argv[1]);
 const next = () => { if (left-- <= 0) return;
-  const c = spawnDetached('/bin/sh', ['-c', 'true'], { cwd: process.cwd(), env: process.env }, process.env.SPAWN_BACKEND);
-  c.stdin.on('error', () => {}); c.stdin.end('prompt'); c.on('close', next); };
+  const c = spawnDetached('/bin/sh', ['-c', 'true'], { cwd: process.cwd(), env: process.env, input: 'prompt' }, process.env.SPAWN_BACKEND);
+  c.stdout.on('data', () => {}); c.stderr.on('data', () => {}); c.on('close', next); };
 next();`;
 
 function nodeSpawnFloor(tasks, workers, backend) {

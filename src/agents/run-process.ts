@@ -51,6 +51,8 @@ export function runProcess(invocation: AgentInvocation, options: RunProcessOptio
       child = spawnDetached(invocation.command, invocation.args, {
         cwd: invocation.cwd,
         env: { ...(options.baseEnv ?? process.env), ...invocation.env },
+        input: invocation.stdin,
+        drainMs: DRAIN_MS,
       }, options.backend);
     } catch (error) {
       // Some failures are thrown, not emitted: all of them from posix_spawn, E2BIG (an environment
@@ -142,13 +144,11 @@ export function runProcess(invocation: AgentInvocation, options: RunProcessOptio
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', onData('stdout'));
     child.stderr.on('data', onData('stderr'));
-    child.stdin.on('error', () => { /* the agent did not read its stdin: fine */ });
     child.on('error', (error) => {
       if (child.pid === undefined) finish(error);
     });
     child.on('spawn', () => {
       if (child.pid !== undefined) options.onSpawn?.(child.pid);
-      child.stdin.end(invocation.stdin);
     });
     child.on('exit', (code, signal) => {
       exit = { code, signal };

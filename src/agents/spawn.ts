@@ -1,33 +1,49 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EventEmitter } from 'node:events';
-import type { Readable, Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { executableProblem } from './executable.js';
 
+/** What the runner reads from a child's stdout or stderr (a Readable is one). */
+export interface OutputStream {
+  setEncoding(encoding: 'utf8'): unknown;
+  on(event: 'data', listener: (text: string) => void): unknown;
+  /** Stops reading: nothing more is delivered. */
+  destroy(): unknown;
+}
+
 /**
- * The part of a ChildProcess that the runner uses: pipes for stdin/stdout/stderr and the events
- * 'spawn', 'exit' (code, signal), 'close' (after exit and both output pipes closed) and 'error'.
+ * The part of a ChildProcess that the runner uses: its output streams and the events 'spawn',
+ * 'exit' (code, signal), 'close' (after exit and both output streams ended) and 'error'. Its stdin
+ * gets `SpawnOptions.input` and is closed.
  */
 export interface SpawnedChild extends EventEmitter {
   readonly pid: number | undefined;
-  readonly stdin: Writable;
-  readonly stdout: Readable;
-  readonly stderr: Readable;
+  readonly stdout: OutputStream;
+  readonly stderr: OutputStream;
 }
 
 export interface SpawnOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Written to the child's stdin, which is then closed (an agent that does not read it is fine). */
+  input?: string;
+  /**
+   * After the child exits, how long its output is still read while something it started keeps the
+   * pipes open (default 2 s); the runner gives up on it then too.
+   */
+  drainMs?: number;
 }
 
 /** How agents are started here: `posix_spawn` through the native helper, or Node's child_process. */
 export type SpawnBackend = 'posix_spawn' | 'child_process';
 
 interface NativeSpawn {
-  spawn(file: string, argv: string[], envp: string[], cwd: string, onExit: (pid: number, code: number, signal: number) => void): [number, number, number, number];
+  /** Starts the child; its stdio is served by a native thread (see native/spawn.c), events in order. */
+  spawnPiped(file: string, argv: string[], envp: string[], cwd: string, input: Buffer, drainMs: number,
+    onEvent: (kind: number, a: Buffer | number, b: number | undefined) => void): number;
 }
 
 const NATIVE_PATH = new URL('../../build/Release/ralph_spawn.node', import.meta.url);
@@ -43,7 +59,9 @@ function loadNative(): NativeSpawn | null {
     nativeProblem = `not built on ${process.platform}`;
   } else {
     try {
-      native = createRequire(import.meta.url)(NATIVE_PATH.pathname) as NativeSpawn;
+      const loaded = createRequire(import.meta.url)(NATIVE_PATH.pathname) as Partial<NativeSpawn>;
+      if (typeof loaded.spawnPiped === 'function') native = loaded as NativeSpawn;
+      else nativeProblem = 'build/Release/ralph_spawn.node is from an older version; run npm run build:native';
     } catch (error) {
       nativeProblem = `build/Release/ralph_spawn.node not loaded (${(error as Error).message.split('\n')[0]}); run npm ci or npm run build:native`;
     }
@@ -67,61 +85,88 @@ export function spawnDetached(command: string, args: string[], options: SpawnOpt
   const helper = backend === 'child_process' ? null : loadNative();
   if (backend === 'posix_spawn' && !helper) throw new Error(`the native spawn helper is not available: ${nativeProblem}`);
   if (!helper) {
-    return nodeSpawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }) as SpawnedChild;
+    const child = nodeSpawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => { /* the agent did not read its stdin: fine */ });
+    child.once('spawn', () => child.stdin.end(options.input ?? ''));
+    return child as SpawnedChild;
   }
-  return new NativeChild(helper, command, args, options);
+  try {
+    return new PipedChild(helper, command, args, options);
+  } catch (error) {
+    // A kernel without pidfds (Linux before 5.3): child_process from now on.
+    if ((error as NodeJS.ErrnoException).syscall !== 'pidfd_open' || backend === 'posix_spawn') throw error;
+    native = null;
+    nativeProblem = 'pidfd_open is not supported by this kernel (Linux 5.3 or later is needed)';
+    return spawnDetached(command, args, options, 'child_process');
+  }
+}
+
+const envp = (env: NodeJS.ProcessEnv) => Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+
+/** One output stream of a PipedChild: chunks from the native thread, decoded as UTF-8. */
+class PipedOutput extends EventEmitter implements OutputStream {
+  private decoder = new StringDecoder('utf8');
+  private destroyed = false;
+
+  setEncoding(): this { return this; }
+
+  push(chunk: Buffer): void {
+    if (this.destroyed) return;
+    const text = this.decoder.write(chunk);
+    if (text !== '') this.emit('data', text);
+  }
+
+  end(): void {
+    if (this.destroyed) return;
+    const text = this.decoder.end();
+    if (text !== '') this.emit('data', text);
+  }
+
+  destroy(): this {
+    this.destroyed = true;
+    return this;
+  }
+}
+
+/**
+ * A child started with spawnPiped: its stdin, stdout and stderr are served by the native thread
+ * that also waits for it, so no socket is made per task.
+ */
+class PipedChild extends EventEmitter implements SpawnedChild {
+  readonly pid: number;
+  readonly stdout = new PipedOutput();
+  readonly stderr = new PipedOutput();
+
+  constructor(helper: NativeSpawn, command: string, args: string[], options: SpawnOptions) {
+    super();
+    const file = resolveCommand(command, options.env.PATH, options.cwd);
+    try {
+      this.pid = helper.spawnPiped(file, [command, ...args], envp(options.env), options.cwd, Buffer.from(options.input ?? '', 'utf8'), options.drainMs ?? 2000,
+        (kind, a, b) => this.onEvent(kind, a, b));
+    } catch (error) {
+      throw spawnError(command, error as NodeJS.ErrnoException);
+    }
+    process.nextTick(() => this.emit('spawn'));
+  }
+
+  private onEvent(kind: number, a: Buffer | number, b: number | undefined): void {
+    if (kind === 1) this.stdout.push(a as Buffer);
+    else if (kind === 2) this.stderr.push(a as Buffer);
+    else if (kind === 3) {
+      const code = a as number;
+      const signal = b ?? 0;
+      this.emit('exit', code >= 0 ? code : null, signal > 0 ? (SIGNAL_NAMES.get(signal) ?? `SIG${signal}`) : null);
+    } else {
+      this.stdout.end();
+      this.stderr.end();
+      this.emit('close');
+    }
+  }
 }
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
   Object.entries(osConstants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
 );
-
-class NativeChild extends EventEmitter implements SpawnedChild {
-  readonly pid: number;
-  readonly stdin: Socket;
-  readonly stdout: Socket;
-  readonly stderr: Socket;
-  private exited = false;
-  private openPipes = 2;
-
-  constructor(helper: NativeSpawn, command: string, args: string[], options: SpawnOptions) {
-    super();
-    const file = resolveCommand(command, options.env.PATH, options.cwd);
-    const envp = Object.entries(options.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
-    let fds: [number, number, number, number];
-    try {
-      fds = helper.spawn(file, [command, ...args], envp, options.cwd, (_pid, code, signal) => this.onExit(code, signal));
-    } catch (error) {
-      throw spawnError(command, error as NodeJS.ErrnoException);
-    }
-    this.pid = fds[0];
-    this.stdin = new Socket({ fd: fds[1], readable: false, writable: true });
-    this.stdout = new Socket({ fd: fds[2], readable: true, writable: false });
-    this.stderr = new Socket({ fd: fds[3], readable: true, writable: false });
-    for (const pipe of [this.stdout, this.stderr]) {
-      pipe.on('error', () => { /* the read end only fails when the child is gone: close follows */ });
-      pipe.once('close', () => {
-        this.openPipes--;
-        this.maybeClose();
-      });
-    }
-    process.nextTick(() => this.emit('spawn'));
-  }
-
-  private onExit(code: number, signal: number): void {
-    this.exited = true;
-    this.emit('exit', code >= 0 ? code : null, signal > 0 ? (SIGNAL_NAMES.get(signal) ?? `SIG${signal}`) : null);
-    this.maybeClose();
-  }
-
-  private maybeClose(): void {
-    if (this.exited && this.openPipes === 0) {
-      this.openPipes = -1;
-      this.stdin.destroy();
-      this.emit('close');
-    }
-  }
-}
 
 /** Like Node's error for a failed spawn: `spawn <command> ENOENT`, with code, errno, syscall, path. */
 function spawnError(command: string, cause: NodeJS.ErrnoException): NodeJS.ErrnoException {

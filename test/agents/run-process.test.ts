@@ -63,6 +63,22 @@ describe.each(backends)('runProcess with %s', (backend) => {
     expect(ticks).toBeGreaterThan(0);
   });
 
+  it('decodes UTF-8 whose characters straddle the pipe reads', async () => {
+    // 3-byte characters in far more than one read's worth: some are cut between two reads.
+    const text = '€'.repeat(100_000);
+    const out = await run(sh('cat', { stdin: text }));
+    expect(out.stdout).toBe(text);
+  });
+
+  it('gives up on output held open by a process outside the group, once the agent has exited', async () => {
+    const started = Date.now();
+    // setsid: the background process leaves the agent's group, so killing the group misses it.
+    const out = await run(sh('echo before; setsid sleep 4 & echo after'));
+    expect(out.exitCode).toBe(0);
+    expect(out.stdout).toBe('before\nafter\n');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('survives an agent that never reads its stdin', async () => {
     const out = await run(sh('exit 0', { stdin: 'y'.repeat(1 << 20) }));
     expect(out.exitCode).toBe(0);
