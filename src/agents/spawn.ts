@@ -1,4 +1,3 @@
-import { spawn as nodeSpawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -85,6 +84,8 @@ export function spawnDetached(command: string, args: string[], options: SpawnOpt
   const helper = backend === 'child_process' ? null : loadNative();
   if (backend === 'posix_spawn' && !helper) throw new Error(`the native spawn helper is not available: ${nativeProblem}`);
   if (!helper) {
+    // Loaded only here: a worker using the native helper never needs it (~2 ms of its start).
+    const { spawn: nodeSpawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     const child = nodeSpawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.on('error', () => { /* the agent did not read its stdin: fine */ });
     child.once('spawn', () => child.stdin.end(options.input ?? ''));

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, ftruncateSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError, isErrno } from '../errors.js';
 import { HOST, isAlive, pause } from './process.js';
+import { newToken } from './token.js';
 
 /** What `.ralph/.lock` holds: who owns it and until when. */
 export interface LockOwner {
@@ -250,7 +250,7 @@ export class FileLock {
     const owner: LockOwner = {
       pid: process.pid,
       host: HOST,
-      token: randomBytes(9).toString('base64url'),
+      token: newToken(),
       acquired_at: now,
       refreshed_at: now,
       lease_ms: this.leaseMs,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { usageOf } from '../agents/agent.js';
 import type { AgentAdapter } from '../agents/agent.js';
@@ -17,6 +16,7 @@ import type { ConflictPolicy, MergeMode, TaskGitResult } from '../queue/isolatio
 import type { WorkerWorktree } from '../git/worktree.js';
 import type { Task } from '../queue/types.js';
 import { FileStore } from '../store/file-store.js';
+import { newToken } from '../store/token.js';
 import type { Transaction } from '../store/store.js';
 import { HOST, cachedIsAlive, isAlive } from '../store/process.js';
 import { runIsLive } from '../orchestrator/liveness.js';
@@ -170,7 +170,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   try {
     for (;;) {
       const stopping = options.signal?.aborted === true;
-      const token = randomBytes(9).toString('base64url');
+      const token = newToken();
       watcher.clear();
       const report = pending;
       const step = await store.transact((tx) => {
