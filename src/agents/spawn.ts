@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { spawn as nodeSpawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EventEmitter } from 'node:events';
@@ -58,7 +58,10 @@ function loadNative(): NativeSpawn | null {
     nativeProblem = `not built on ${process.platform}`;
   } else {
     try {
-      const loaded = createRequire(import.meta.url)(NATIVE_PATH.pathname) as Partial<NativeSpawn>;
+      // process.dlopen rather than createRequire: node:module would cost every worker ~4 ms to load.
+      const addon = { exports: {} as Partial<NativeSpawn> };
+      process.dlopen(addon, NATIVE_PATH.pathname);
+      const loaded = addon.exports;
       if (typeof loaded.spawnPiped === 'function') native = loaded as NativeSpawn;
       else nativeProblem = 'build/Release/ralph_spawn.node is from an older version; run npm run build:native';
     } catch (error) {
@@ -84,8 +87,6 @@ export function spawnDetached(command: string, args: string[], options: SpawnOpt
   const helper = backend === 'child_process' ? null : loadNative();
   if (backend === 'posix_spawn' && !helper) throw new Error(`the native spawn helper is not available: ${nativeProblem}`);
   if (!helper) {
-    // Loaded only here: a worker using the native helper never needs it (~2 ms of its start).
-    const { spawn: nodeSpawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     const child = nodeSpawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.on('error', () => { /* the agent did not read its stdin: fine */ });
     child.once('spawn', () => child.stdin.end(options.input ?? ''));

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
-import { asideBranchName, taskBranch } from '../queue/isolation.js';
+import { asideBranchName } from '../queue/isolation.js';
+import { taskBranch } from '../queue/branch-name.js';
 import type { AsideReason } from '../queue/isolation.js';
 import type { MergeMode, TaskGitResult } from '../queue/isolation.js';
 import { InputError } from '../errors.js';

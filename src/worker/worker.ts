@@ -11,7 +11,7 @@ import { addCost, claimBlock, usageLimitUntil } from '../queue/limits.js';
 import type { ClaimBlock, UsageLimitPolicy } from '../queue/limits.js';
 import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { renderPrompt } from '../queue/prompt.js';
-import { conflictPromptNote, redoesConflict, taskBranch } from '../queue/isolation.js';
+import { conflictPromptNote, redoesConflict } from '../queue/isolation.js';
 import type { ConflictPolicy, MergeMode, TaskGitResult } from '../queue/isolation.js';
 import type { WorkerWorktree } from '../git/worktree.js';
 import type { Task } from '../queue/types.js';
@@ -105,11 +105,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   }
   let worktree: WorkerWorktree | undefined;
   let agentBaseEnv: NodeJS.ProcessEnv | undefined;
+  let taskBranch: ((id: string) => string) | undefined;
   if (options.isolation) {
     // Loaded only here: most workers never touch git, and every worker start counts.
-    const [{ Repo }, { withoutGitLocation }, { WorkerWorktree, gitLock, ignoreStateDir }] = await Promise.all([
-      import('../git/repo.js'), import('../git/run.js'), import('../git/worktree.js'),
+    const [{ Repo }, { withoutGitLocation }, { WorkerWorktree, gitLock, ignoreStateDir }, branchName] = await Promise.all([
+      import('../git/repo.js'), import('../git/run.js'), import('../git/worktree.js'), import('../queue/branch-name.js'),
     ]);
+    taskBranch = branchName.taskBranch;
     // In a worktree, nothing in the environment points git at another repository or tree.
     agentBaseEnv = withoutGitLocation(process.env);
     const repo = Repo.open(cwd);
@@ -337,7 +339,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     if (worktree) {
       try {
         // A retry continues the earlier attempt's branch; a first attempt starts afresh.
-        const begun = await worktree.begin(task.id, task.attempts > 1 || task.branch === taskBranch(task.id));
+        const begun = await worktree.begin(task.id, task.attempts > 1 || task.branch === taskBranch!(task.id));
         branch = begun.branch;
         log.info(`task ${task.id} on branch ${branch} in ${worktree.path}${begun.note ? ` (${begun.note})` : ''}`);
       } catch (error) {

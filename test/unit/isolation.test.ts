@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  CONFLICT_REDOS, asideBranchName, conflictPromptNote, conflictRedos, pruneDecision, redoesConflict, taskBranch, worktreeState,
+  CONFLICT_REDOS, asideBranchName, conflictPromptNote, conflictRedos, pruneDecision, redoesConflict, worktreeState,
 } from '../../src/queue/isolation.js';
+import { taskBranch } from '../../src/queue/branch-name.js';
 import type { ConflictPolicy, TaskGitResult, WorktreeFacts } from '../../src/queue/isolation.js';
 import { claimTask } from '../../src/queue/claim.js';
 import { decideReport, requeueAfterConflict } from '../../src/queue/outcome.js';
