@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,6 +6,7 @@ import { runProcess } from '../agents/run-process.js';
 import { RalphError, errorMessage } from '../errors.js';
 import { Git, GitError } from '../git/git.js';
 import { isAlive } from '../store/process.js';
+import { newToken } from '../store/token.js';
 import { fileLogger } from '../worker/log.js';
 import { CLAIM_ENV, processesWithToken } from '../worker/reaper.js';
 import type { Logger } from '../worker/log.js';
@@ -328,7 +328,7 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
       task: { id: `${actor}-${iteration}`, type: actor, data: { iteration, branch: ctx.branch }, attempt: 1 },
       prompt, promptFile: ctx.promptPath, workerId: 0, stateDir: ctx.cwd, cwd: ctx.cwd,
     });
-    const token = randomBytes(9).toString('base64url');
+    const token = newToken();
     Object.assign(invocation.env, { RALPH_ACTOR: actor, RALPH_ITERATION: String(iteration), RALPH_BRANCH: ctx.branch, [CLAIM_ENV]: token });
     writeFileSync(agentRecord(ctx), `${JSON.stringify({ pid: process.pid, token, iteration, started_at: startedAt.toISOString() })}\n`);
     if (running) {
