@@ -28,7 +28,9 @@ await esbuild.build({
   // every Node 20). jsonc-parser is loaded at run time through createRequire, from node_modules.
   // The sources find files next to themselves through import.meta.url: the bundle sits at the same
   // depth under dist/ as they do, so the same relative paths hold.
-  banner: { js: 'const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // "use strict" first: before any other statement, or the bundle would run in sloppy mode (the ES
+  // modules it is made of are strict).
+  banner: { js: '"use strict";\nconst __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   define: { 'import.meta.url': '__importMetaUrl' },
   logLevel: 'warning',
 });

@@ -12,6 +12,7 @@ import { FileStore } from '../store/file-store.js';
 import { HOST, isAlive } from '../store/process.js';
 import type { RunSummary, StopReason } from '../report/summary.js';
 import { killReaped, reapStale } from '../worker/reaper.js';
+import { ChangeWatcher } from '../worker/change-watcher.js';
 import { readSession, readSessions } from '../worker/session.js';
 import { runIsLive } from './liveness.js';
 import { loadPromptTemplate } from '../worker/template.js';
@@ -90,28 +91,25 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   if (options.maxCostUsd !== undefined) run.max_cost_usd = options.maxCostUsd;
   if (options.tasksFile) run.tasks_file = options.tasksFile;
   if (isolation) Object.assign(run, { isolate: 'worktree', base: isolation.base, merge: isolation.merge, on_conflict: isolation.onConflict });
-  // Checked again under the lock, so that of two runs started at once only one goes on.
-  await store.transact((tx) => {
+  // One transaction starts the run. The live-run check is made again under the lock, so that of two
+  // runs started at once only one goes on. --reset empties queue and results here, before any worker
+  // could claim what it removes. A new run starts claiming afresh (a budget or usage-limit stop, or a
+  // usage-limit wait, was the last run's: its agent or policy may differ), with the recorded cost
+  // recomputed from the results as they are now (after a --reset: zero).
+  const queued = await store.transact((tx) => {
     refuseLiveRun(tx.meta, options.dir);
-    tx.setMeta({ active: true, worker_count: options.workers, run });
-  }, 'run start');
-  const appended = await appendTasks(store, tasks, { reset: options.reset ?? false });
-  if (options.tasksFile) {
-    say(`ralph: queued ${appended.added} task(s) from ${options.tasksFile}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue` : ''}`);
-  }
-  // A new run starts claiming afresh (a budget or usage-limit stop, or a usage-limit wait, was the
-  // last run's: its agent or policy may differ), with the
-  // recorded cost recomputed from the results as they are now (after a --reset: zero).
-  await store.transact((tx) => {
+    if (options.reset) tx.reset();
     const cost = [...tx.findings, ...tx.issues].reduce((sum, r) => sum + (typeof r.cost_usd === 'number' && Number.isFinite(r.cost_usd) ? r.cost_usd : 0), 0);
-    tx.setMeta({ stop: null, usage_limit: null, cost_usd: Math.round(cost * 1e6) / 1e6 });
-  }, 'run budget');
-  const before = countByStatus(store.read().tasks);
+    tx.setMeta({ active: true, worker_count: options.workers, run, stop: null, usage_limit: null, cost_usd: Math.round(cost * 1e6) / 1e6 });
+    return { counts: countByStatus(tx.tasks), ids: new Set(tx.tasks.map((t) => t.id)) };
+  }, 'run start');
+  const before = queued.counts;
 
   // Every worker merges into the same base: the branch checked out now, unless --base said otherwise.
   const settings: WorkerSettings = { ...options, ...(isolation ? { base: isolation.base } : {}) };
   const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({ id: i + 1, child: undefined, exited: true, exit: Promise.resolve(), respawns: 0 }));
   const script = workerScript();
+  let stopping = false;
   const start = (slot: Slot) => {
     const child = spawnWorker(slot.id, options.dir, store.paths.workerLog(slot.id), settings, script);
     slot.child = child;
@@ -122,9 +120,16 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
       resolve();
     }));
   };
-  let stopping = false;
-  // Nothing to do (everything completed or failed already): no workers to start and stop.
-  if (!isSettled(before)) for (const slot of slots) start(slot);
+  // The workers start before the tasks are added: a worker takes tens of milliseconds to start, and
+  // adding a thousand tasks takes about as long; one that is ready first waits for them (it watches
+  // the queue). Nothing to do (everything completed or failed already, and nothing new): no workers
+  // to start and stop.
+  const anyNew = tasks.some((t) => !queued.ids.has(t.id));
+  if (anyNew || !isSettled(before)) for (const slot of slots) start(slot);
+  const appended = await appendTasks(store, tasks);
+  if (options.tasksFile) {
+    say(`ralph: queued ${appended.added} task(s) from ${options.tasksFile}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue` : ''}`);
+  }
 
   const progress = options.progress ?? process.stderr;
   const live = 'isTTY' in progress && progress.isTTY === true;
@@ -134,8 +139,12 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   let lastPrint = 0;
   let lastHousekeeping = Date.now();
   const finishedBefore = before.completed + before.failed;
+  // Near the end (nothing pending), the queue is watched: the run is over as soon as the last task
+  // is. (Earlier, every claim and report would wake it for nothing.)
+  const watcher = new ChangeWatcher(store.paths.journalDir, ['queue.ndjson']);
 
   for (;;) {
+    watcher.clear();
     const state = store.read();
     const counts = countByStatus(state.tasks);
     const now = Date.now();
@@ -166,15 +175,17 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
       }
       if (slots.every((s) => s.exited)) { stoppedBy = 'workers-exited'; break; }
     }
-    // Near the end (nothing pending), look more often: the run is over as soon as the last task is.
-    const pause = counts.pending === 0 ? 25 : live ? 250 : 100;
-    await sleep(pause, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+    const pause = live ? 250 : 100;
+    if (counts.pending > 0) watcher.close();
+    else if (watcher.arm()) continue; // changes from now on are seen: look once more before waiting
+    if (watcher.watching) await watcher.wait(pause, options.signal);
+    else await sleep(counts.pending === 0 ? 25 : pause, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
   }
+  watcher.close();
   if (live) progress.write('\n');
 
   stopping = true;
-  await shutdown(store, slots, options, say);
-  await store.transact((tx) => tx.setMeta({ active: false, run: { ...run, ended_at: new Date().toISOString(), stopped_by: stoppedBy, max_rss_kb: process.resourceUsage().maxRSS } }), 'run end');
+  await shutdown(store, slots, options, say, () => ({ active: false, run: { ...run, ended_at: new Date().toISOString(), stopped_by: stoppedBy, max_rss_kb: process.resourceUsage().maxRSS } }));
   await store.compact();
   const { writeReport } = await import('../report/write.js');
   const summary = writeReport(store, stoppedBy);
@@ -200,7 +211,8 @@ async function housekeeping(store: FileStore, tasks: ReturnType<FileStore['read'
   await store.transact((tx) => reapStale(tx, ctx(), store.paths), 'orchestrator reap');
 }
 
-async function shutdown(store: FileStore, slots: Slot[], options: RunOptions, say: (line: string) => void): Promise<void> {
+/** Stops the workers; the last transaction also records how the run ended (`ended`). */
+async function shutdown(store: FileStore, slots: Slot[], options: RunOptions, say: (line: string) => void, ended: () => Partial<QueueMeta>): Promise<void> {
   await store.transact((tx) => tx.setMeta({ active: false }), 'run stopping');
   const live = slots.filter((s) => !s.exited && s.child);
   for (const slot of live) slot.child!.kill('SIGTERM');
@@ -224,5 +236,6 @@ async function shutdown(store: FileStore, slots: Slot[], options: RunOptions, sa
       const released = releaseInterrupted(task, task.claim_token ?? '');
       if (released) tx.put(released);
     }
-  }, 'run shutdown');
+    tx.setMeta(ended());
+  }, 'run end');
 }

@@ -172,9 +172,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   try {
     for (;;) {
       const stopping = options.signal?.aborted === true;
+      const report = pending;
+      // Told to stop with nothing to report: nothing to write either.
+      if (stopping && !report) { stoppedBy = 'signal'; break; }
       const token = newToken();
       watcher.clear();
-      const report = pending;
       const step = await store.transact((tx) => {
         const decision = report ? settle(tx, report) : undefined;
         reapStale(tx, reapContext(), paths, log);
@@ -234,7 +236,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     session.max_rss_kb = process.resourceUsage().maxRSS;
     session.last_heartbeat = session.stopped_at;
     saveSession();
-    await store.compactIfStale(0).catch((error: unknown) => log.info(`could not compact the queue: ${errorMessage(error)}`));
+    // The run that started this worker folds the journal into the snapshots once all its workers
+    // are gone; a worker on its own does it now.
+    if (!startedByLiveRun(store)) await store.compactIfStale(0).catch((error: unknown) => log.info(`could not compact the queue: ${errorMessage(error)}`));
     store.close();
     const cpu = process.cpuUsage();
     log.info(`worker ${options.id} stopped (${stoppedBy === 'signal' ? 'asked to stop' : 'no work left'}): ${session.completed} completed, ${session.failed} failed; cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s, peak rss ${Math.round((session.max_rss_kb ?? 0) / 1024)} MiB`);
@@ -420,6 +424,16 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       merge: options.isolation!.merge,
       setAsideOnConflict: ended === 'ok' && redoesConflict(task, options.isolation!.onConflict),
     });
+  }
+}
+
+/** This worker's parent is the `ralph run` whose queue it works on (so that run is still alive). */
+function startedByLiveRun(store: FileStore): boolean {
+  try {
+    const run = store.read().meta.run;
+    return run?.pid === process.ppid && run.host === HOST && process.ppid !== 1;
+  } catch {
+    return false;
   }
 }
 
