@@ -395,8 +395,25 @@ static napi_value spawn_piped(napi_env env, napi_callback_info info) {
   return throw_errno(env, pidfd < 0 ? err : (err ? err : EAGAIN), pidfd < 0 ? "pidfd_open" : "pthread_create");
 }
 
+/* kill(pid, signal) → 0 or the errno: a process group that is already gone (ESRCH, after nearly every
+ * task) is an answer here, not an exception with a stack to build. */
+static napi_value kill_process(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2], out;
+  int32_t pid = 0, sig = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, args, NULL, NULL));
+  if (argc < 2 || napi_get_value_int32(env, args[0], &pid) != napi_ok || napi_get_value_int32(env, args[1], &sig) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "kill(pid, signal): two numbers");
+    return NULL;
+  }
+  napi_create_int32(env, kill((pid_t) pid, sig) == 0 ? 0 : errno, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  napi_create_function(env, "kill", NAPI_AUTO_LENGTH, kill_process, NULL, &fn);
+  napi_set_named_property(env, exports, "kill", fn);
   napi_create_function(env, "spawnPiped", NAPI_AUTO_LENGTH, spawn_piped, NULL, &fn);
   napi_set_named_property(env, exports, "spawnPiped", fn);
   return exports;

@@ -1,5 +1,5 @@
 import type { AgentInvocation, ProcessOutput } from './agent.js';
-import { spawnDetached } from './spawn.js';
+import { signalProcess, spawnDetached } from './spawn.js';
 import type { SpawnBackend, SpawnedChild } from './spawn.js';
 
 export interface RunProcessOptions {
@@ -62,13 +62,9 @@ export function runProcess(invocation: AgentInvocation, options: RunProcessOptio
     }
 
     const killGroup = (signal: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
-      try { process.kill(-child.pid, signal); } catch { /* group already gone */ }
+      if (child.pid !== undefined) signalProcess(-child.pid, signal);
     };
-    const groupGone = () => {
-      if (child.pid === undefined) return true;
-      try { process.kill(-child.pid, 0); return false; } catch { return true; }
-    };
+    const groupGone = () => child.pid === undefined || !signalProcess(-child.pid, 0);
 
     const finish = (spawnError?: Error) => {
       if (settled) return;

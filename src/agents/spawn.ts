@@ -4,6 +4,8 @@ import { delimiter, join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import { executableProblem } from './executable.js';
+import { nativeHelper, nativeProblem as helperProblem } from '../native/helper.js';
+import type { NativeHelper } from '../native/helper.js';
 
 /** What the runner reads from a child's stdout or stderr (a Readable is one). */
 export interface OutputStream {
@@ -40,12 +42,9 @@ export interface SpawnOptions {
 export type SpawnBackend = 'posix_spawn' | 'child_process';
 
 interface NativeSpawn {
-  /** Starts the child; its stdio is served by a native thread (see native/spawn.c), events in order. */
-  spawnPiped(file: string, argv: string[], envp: string[], cwd: string, input: Buffer, drainMs: number,
-    onEvent: (kind: number, a: Buffer | number, b: number | undefined) => void): number;
+  spawnPiped: NonNullable<NativeHelper['spawnPiped']>;
 }
 
-const NATIVE_PATH = new URL('../../build/Release/ralph_spawn.node', import.meta.url);
 let native: NativeSpawn | null | undefined;
 let nativeProblem = '';
 
@@ -54,20 +53,11 @@ function loadNative(): NativeSpawn | null {
   native = null;
   if (process.env.RALPH_SPAWN === 'node') {
     nativeProblem = 'RALPH_SPAWN=node';
-  } else if (process.platform !== 'linux') {
-    nativeProblem = `not built on ${process.platform}`;
-  } else {
-    try {
-      // process.dlopen rather than createRequire: node:module would cost every worker ~4 ms to load.
-      const addon = { exports: {} as Partial<NativeSpawn> };
-      process.dlopen(addon, NATIVE_PATH.pathname);
-      const loaded = addon.exports;
-      if (typeof loaded.spawnPiped === 'function') native = loaded as NativeSpawn;
-      else nativeProblem = 'build/Release/ralph_spawn.node is from an older version; run npm run build:native';
-    } catch (error) {
-      nativeProblem = `build/Release/ralph_spawn.node not loaded (${(error as Error).message.split('\n')[0]}); run npm ci or npm run build:native`;
-    }
+    return native;
   }
+  const helper = nativeHelper();
+  if (helper && typeof helper.spawnPiped === 'function') native = helper as NativeSpawn;
+  else nativeProblem = helper ? 'build/Release/ralph_spawn.node is from an older version; run npm run build:native' : helperProblem();
   return native;
 }
 
@@ -100,6 +90,23 @@ export function spawnDetached(command: string, args: string[], options: SpawnOpt
     native = null;
     nativeProblem = 'pidfd_open is not supported by this kernel (Linux 5.3 or later is needed)';
     return spawnDetached(command, args, options, 'child_process');
+  }
+}
+
+/**
+ * Sends `signal` to a process (a process group when `pid` is negative); false when there is none.
+ * Through the native helper when there is one: after nearly every task the agent's group is already
+ * gone, and process.kill would build an exception with a stack to say so.
+ */
+export function signalProcess(pid: number, signal: NodeJS.Signals | 0): boolean {
+  const kill = nativeHelper()?.kill;
+  const number = signal === 0 ? 0 : osConstants.signals[signal];
+  if (kill && number !== undefined) return kill(pid, number) === 0;
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
   }
 }
 

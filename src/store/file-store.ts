@@ -23,6 +23,8 @@ export interface FileStoreOptions {
 interface Cache {
   state: QueueState;
   index: Map<string, number>;
+  /** Positions in `state.tasks` of the pending and the claimed tasks, each list in ascending order. */
+  open: OpenIndex;
   queueSig: string;
   resultsSig: string;
   generations: { queue: number; results: number };
@@ -85,7 +87,7 @@ export class FileStore implements Store {
     // What others committed is read before the lock is taken, so that the lock is held only for what
     // arrives meanwhile: every microsecond under it is one that all other workers wait. (Read again
     // under the lock, which alone decides; a failure here shows there too.)
-    try { this.sync(); } catch { this.cache = undefined; }
+    try { this.sync(true); } catch { this.cache = undefined; }
     const handle = await this.lock.acquire(purpose);
     try {
       const cache = this.sync();
@@ -149,11 +151,15 @@ export class FileStore implements Store {
     return stale;
   }
 
-  /** Brings the cache up to date with the files: only new journal lines when nothing else moved. */
-  private sync(): Cache {
+  /**
+   * Brings the cache up to date with the files: only new journal lines when nothing else moved.
+   * `journalOnly` skips looking at the snapshots, for a read ahead of taking the lock: a compaction
+   * also starts a new journal, which this notices, and the read under the lock checks everything.
+   */
+  private sync(journalOnly = false): Cache {
     const cache = this.cache;
     if (cache?.journal) {
-      if (signature(this.paths.queue) === cache.queueSig && signature(this.paths.results) === cache.resultsSig) {
+      if (journalOnly || (signature(this.paths.queue) === cache.queueSig && signature(this.paths.results) === cache.resultsSig)) {
         const read = this.journalFile.read(cache.journal.end, cache.journal.headerLine);
         if (read && !read.rotated) {
           for (const entry of read.entries) applyEntry(cache, entry, cache.applyTasks, cache.applyResults);
@@ -176,6 +182,7 @@ export class FileStore implements Store {
     const cache: Cache = {
       state,
       index: new Map(queue.tasks.map((t, i) => [t.id, i])),
+      open: openIndex(queue.tasks),
       queueSig,
       resultsSig,
       generations: { queue: queue.generation, results: results.generation },
@@ -229,6 +236,7 @@ function applyEntry(cache: Cache, entry: JournalEntry, tasks: boolean, results: 
   if (entry.reset && tasks) {
     cache.state.tasks = [];
     cache.index = new Map();
+    cache.open = { pending: [], claimed: [] };
   }
   if (entry.reset && results) {
     cache.state.findings = [];
@@ -239,8 +247,14 @@ function applyEntry(cache: Cache, entry: JournalEntry, tasks: boolean, results: 
       const at = cache.index.get(task.id);
       if (at === undefined) {
         cache.index.set(task.id, cache.state.tasks.length);
+        if (isOpen(task.status)) cache.open[task.status].push(cache.state.tasks.length);
         cache.state.tasks.push(task);
       } else {
+        const was = cache.state.tasks[at]!.status;
+        if (was !== task.status) {
+          if (isOpen(was)) removeSorted(cache.open[was], at);
+          if (isOpen(task.status)) insertSorted(cache.open[task.status], at);
+        }
         cache.state.tasks[at] = task;
       }
     }
@@ -270,6 +284,12 @@ class FileTransaction implements Transaction {
   get findings(): readonly Finding[] { return this.resetRequested ? [] : this.cache.state.findings; }
   get issues(): readonly Issue[] { return this.resetRequested ? [] : this.cache.state.issues; }
   get meta(): Readonly<QueueMeta> { return { ...this.cache.state.meta, ...this.metaChange }; }
+
+  withStatus(status: 'pending' | 'claimed'): readonly Task[] {
+    if (this.resetRequested) return [];
+    const tasks = this.cache.state.tasks;
+    return this.cache.open[status].map((at) => tasks[at]!);
+  }
 
   get(id: string): Task | undefined {
     const put = this.puts.get(id);
@@ -302,6 +322,40 @@ class FileTransaction implements Transaction {
     if (this.metaChange) entry.meta = this.metaChange;
     return entry;
   }
+}
+
+type OpenIndex = Record<'pending' | 'claimed', number[]>;
+
+function isOpen(status: Task['status']): status is 'pending' | 'claimed' {
+  return status === 'pending' || status === 'claimed';
+}
+
+function openIndex(tasks: readonly Task[]): OpenIndex {
+  const open: OpenIndex = { pending: [], claimed: [] };
+  tasks.forEach((task, at) => { if (isOpen(task.status)) open[task.status].push(at); });
+  return open;
+}
+
+/** Where `value` is, or would go, in the ascending list. */
+function position(list: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insertSorted(list: number[], value: number): void {
+  const at = position(list, value);
+  if (list[at] !== value) list.splice(at, 0, value);
+}
+
+function removeSorted(list: number[], value: number): void {
+  const at = position(list, value);
+  if (list[at] === value) list.splice(at, 1);
 }
 
 function signature(path: string): string {

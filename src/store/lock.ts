@@ -4,6 +4,14 @@ import { LockTimeoutError, isErrno } from '../errors.js';
 import { HOST, isAlive, pause } from './process.js';
 import { newToken } from './token.js';
 
+/** This process's file that it links as the lock, rewritten between uses (see prepareSpare). */
+interface Spare {
+  path: string;
+  fd: number;
+  ino: number;
+  linked: boolean;
+}
+
 /** What `.ralph/.lock` holds: who owns it and until when. */
 export interface LockOwner {
   pid: number;
@@ -47,7 +55,7 @@ export class FileLock {
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
   private readonly alive: (pid: number) => boolean;
-  private spare: { path: string; fd: number; linked: boolean } | undefined;
+  private spare: Spare | undefined;
 
   constructor(path: string, options: LockOptions = {}) {
     this.path = path;
@@ -90,7 +98,7 @@ export class FileLock {
         linkSync(spare.path, this.path);
         // The lock and the spare are one file now; the spare is written again only after release.
         spare.linked = true;
-        return new LockHandle(this, owner);
+        return new LockHandle(this, owner, spare);
       } catch (error) {
         // The spare was deleted under us (a cleanup of temporary files, by hand): make a new one.
         if (isErrno(error, 'ENOENT') && again) {
@@ -123,12 +131,13 @@ export class FileLock {
    * allocation in the directory everyone is waiting on, so one spare file per process is written
    * again instead. It is rewritten only while it is not the lock (never while held).
    */
-  private prepareSpare(owner: LockOwner): { path: string; fd: number; linked: boolean } {
+  private prepareSpare(owner: LockOwner): Spare {
     // Linked as the lock (still held, or not known to be released), or deleted by someone: a new one.
     if (this.spare && (this.spare.linked || fstatSync(this.spare.fd).nlink === 0)) this.dropSpare();
     if (!this.spare) {
       const path = tempName(this.path);
-      this.spare = { path, fd: openSync(path, 'w'), linked: false };
+      const fd = openSync(path, 'w');
+      this.spare = { path, fd, ino: fstatSync(fd).ino, linked: false };
       removeAtExit(path);
     }
     const bytes = Buffer.from(JSON.stringify(owner));
@@ -202,6 +211,23 @@ export class FileLock {
     }) ?? false;
   }
 
+  /**
+   * Whether the lock file is still the one `owner` put there, by linking `spare`. While that spare is
+   * still this process's, linked and held open, its inode cannot be reused, so the same inode at the
+   * lock path is the same file: one stat instead of reading the file back (the lock changes hands
+   * hundreds of times a second under load). Otherwise the token in the file decides.
+   */
+  holds(owner: LockOwner, spare: Spare | undefined): boolean {
+    if (spare !== undefined && spare === this.spare && spare.linked) {
+      try {
+        return statSync(this.path).ino === spare.ino;
+      } catch {
+        return false;
+      }
+    }
+    return this.tokenInFile() === owner.token;
+  }
+
   /** The token in the lock file now, if any. */
   tokenInFile(): string | undefined {
     try {
@@ -265,9 +291,14 @@ export class LockHandle {
   private readonly lock: FileLock;
   private released = false;
 
-  constructor(lock: FileLock, owner: LockOwner) {
+  /** The spare file linked as the lock, while it is the lock file (not after a takeover or a refresh). */
+  private spare: Spare | undefined;
+
+  /** `spare`: the spare file linked as the lock, when it was one (not after a takeover). */
+  constructor(lock: FileLock, owner: LockOwner, spare?: Spare) {
     this.lock = lock;
     this.owner = owner;
+    this.spare = spare;
   }
 
   get path(): string {
@@ -296,6 +327,8 @@ export class LockHandle {
       const temp = tempName(this.lock.path);
       writeFileSync(temp, JSON.stringify(this.owner));
       renameSync(temp, this.lock.path);
+      // The lock is another file now: only its token says it is this holder's.
+      this.spare = undefined;
       return true;
     }) ?? false;
   }
@@ -310,7 +343,7 @@ export class LockHandle {
     this.released = true;
     let removed = false;
     const remove = () => {
-      if (this.lock.tokenInFile() !== this.owner.token) return;
+      if (!this.lock.holds(this.owner, this.spare)) return;
       try { unlinkSync(this.lock.path); removed = true; } catch { /* already gone */ }
     };
     try {

@@ -23,6 +23,11 @@ export interface Store {
 export interface Transaction {
   /** The tasks as they were when the transaction started. */
   readonly tasks: readonly Task[];
+  /**
+   * The tasks that were `pending` (or `claimed`) when the transaction started, in queue order: what
+   * claiming and reaping look at, without a pass over every task on each claim.
+   */
+  withStatus(status: 'pending' | 'claimed'): readonly Task[];
   readonly meta: Readonly<QueueMeta>;
   readonly findings: readonly Finding[];
   readonly issues: readonly Issue[];

@@ -16,7 +16,7 @@ export const CLAIM_ENV = 'RALPH_CLAIM_TOKEN';
  * no other worker can start the task while the old agent still runs.
  */
 export function reapStale(tx: Transaction, ctx: ReapContext, paths: StatePaths, log?: Logger): Reaped[] {
-  const reaped = reapAll(tx.tasks, ctx);
+  const reaped = reapAll(tx.withStatus('claimed'), ctx);
   for (const r of reaped) {
     killReaped(paths, r.issue.worker_id, r.token, log);
     tx.put(r.task);

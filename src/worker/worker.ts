@@ -104,7 +104,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     throw new RalphError('RALPH_WORKER_RUNNING', `Worker ${options.id} is already running (pid ${previous.pid}); pick another --id.`);
   }
   let worktree: WorkerWorktree | undefined;
-  let agentBaseEnv: NodeJS.ProcessEnv | undefined;
+  // The environment agents start from, copied once: reading process.env goes through the C++
+  // environment on every key, and would on every task.
+  let agentBaseEnv: NodeJS.ProcessEnv = { ...process.env };
   let taskBranch: ((id: string) => string) | undefined;
   if (options.isolation) {
     // Loaded only here: most workers never touch git, and every worker start counts.
@@ -184,8 +186,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         const block = claimBlock(tx.meta, tx.now, limits);
         if (block?.kind === 'stopped' && !tx.meta.stop) tx.setMeta({ stop: block.stop });
         if (!stopping && !block) {
-          const at = selectNext(tx.tasks, tx.now);
-          const candidate = at >= 0 ? tx.get(tx.tasks[at]!.id) : undefined;
+          const pendingTasks = tx.withStatus('pending');
+          const at = selectNext(pendingTasks, tx.now);
+          const candidate = at >= 0 ? tx.get(pendingTasks[at]!.id) : undefined;
           if (candidate && candidate.status === 'pending') {
             claimed = claimTask(candidate, { workerId: options.id, pid: process.pid, host: HOST, token, now: tx.now, leaseMs: options.leaseMs });
             tx.put(claimed);
@@ -195,7 +198,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         const waitingUntil = block?.kind === 'waiting' && (!wake || block.until < wake) ? block.until : wake;
         // Another worker's claim may still come back (lease expiry), so it keeps this worker around;
         // once claiming has stopped for good (budget, usage limit), pending tasks do not.
-        const open = tx.tasks.some((t) => (t.status === 'pending' && block?.kind !== 'stopped') || (t.status === 'claimed' && t.claim_token !== token));
+        const open = (block?.kind !== 'stopped' && tx.withStatus('pending').length > 0) || tx.withStatus('claimed').some((t) => t.claim_token !== token);
         return { decision, claimed, live: runIsLive(tx.meta, alive), open, waitingUntil, block };
       }, `worker ${options.id}`);
       pending = undefined;
@@ -377,7 +380,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         ...(options.taskTimeoutMs === undefined ? {} : { timeoutMs: options.taskTimeoutMs }),
         graceMs: options.graceMs,
         signal: abort.signal,
-        ...(agentBaseEnv ? { baseEnv: agentBaseEnv } : {}),
+        baseEnv: agentBaseEnv,
         onSpawn: (pid) => { session.agent_pgid = pid; touchSession(); },
         onLine: (stream, line) => {
           const shown = options.agent.renderLine?.(stream, line) ?? line;

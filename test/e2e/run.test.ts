@@ -160,6 +160,40 @@ describe('ralph run', () => {
     expect(resultsOf(dir).findings).toHaveLength(2);
   });
 
+  it('with --reset, runs none of the tasks that were pending before, although its workers start before the new tasks are added', async () => {
+    const dir = tempDir();
+    script(dir, 'agent.sh', RECORDING_AGENT);
+    writeTasks(dir, [{ id: 'old-1', type: 't' }, { id: 'old-2', type: 't' }], 'old.json');
+    expect((await ralph(['queue', 'add', 'old.json'], { cwd: dir })).code).toBe(0);
+    writeTasks(dir, Array.from({ length: 20 }, (_, i) => ({ id: `new-${i}`, type: 't' })));
+    const rec = join(dir, 'invocations');
+    const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '4', '--agent-cmd', './agent.sh', '--reset'], { cwd: dir, env: { REC: rec } });
+    expect(result.code).toBe(0);
+    const invoked = readFileSync(rec, 'utf8').trim().split('\n');
+    expect(invoked.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `new-${i}`).sort());
+    expect(queueOf(dir).tasks.map((t: any) => t.id)).not.toContain('old-1');
+  });
+
+  it('folds the journal into work-queue.json and results.json at the end: by the run for its workers, by a worker started by hand when it stops', async () => {
+    const dir = tempDir();
+    script(dir, 'agent.sh', RECORDING_AGENT);
+    const journal = join(dir, '.ralph', 'journal', 'queue.ndjson');
+    const entries = () => readFileSync(journal, 'utf8').trim().split('\n').length - 1; // after the header line
+    writeTasks(dir, Array.from({ length: 30 }, (_, i) => ({ id: `run-${i}`, type: 't' })));
+    const rec = join(dir, 'invocations');
+    expect((await ralph(['run', '--tasks', 'tasks.json', '--workers', '4', '--agent-cmd', './agent.sh'], { cwd: dir, env: { REC: rec } })).code).toBe(0);
+    expect(entries()).toBe(0);
+    expect(queueOf(dir).tasks.filter((t: any) => t.status === 'completed')).toHaveLength(30);
+    writeTasks(dir, Array.from({ length: 10 }, (_, i) => ({ id: `hand-${i}`, type: 't' })), 'more.json');
+    expect((await ralph(['queue', 'add', 'more.json'], { cwd: dir })).code).toBe(0);
+    // No run is live: the worker drains the queue and stops by itself.
+    const worker = await ralph(['worker', '--id', '1', '--agent-cmd', './agent.sh'], { cwd: dir, env: { REC: rec } });
+    expect(worker.code).toBe(0);
+    expect(entries()).toBe(0);
+    expect(queueOf(dir).tasks.filter((t: any) => t.status === 'completed')).toHaveLength(40);
+    expect(resultsOf(dir).findings).toHaveLength(40);
+  });
+
   it('builds the prompt from --prompt-template and reads the finding from the last marker or paragraph', async () => {
     const dir = tempDir();
     writeTasks(dir, '{"id":"one","type":"review","data":{"file":"src/a.ts","n":3}}\n{"id":"two","type":"fix","data":{"file":"b.ts"}}\n', 'tasks.jsonl');
