@@ -185,8 +185,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         let claimed: Task | undefined;
         const block = claimBlock(tx.meta, tx.now, limits);
         if (block?.kind === 'stopped' && !tx.meta.stop) tx.setMeta({ stop: block.stop });
+        const pendingTasks = tx.withStatus('pending');
         if (!stopping && !block) {
-          const pendingTasks = tx.withStatus('pending');
           const at = selectNext(pendingTasks, tx.now);
           const candidate = at >= 0 ? tx.get(pendingTasks[at]!.id) : undefined;
           if (candidate && candidate.status === 'pending') {
@@ -198,7 +198,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         const waitingUntil = block?.kind === 'waiting' && (!wake || block.until < wake) ? block.until : wake;
         // Another worker's claim may still come back (lease expiry), so it keeps this worker around;
         // once claiming has stopped for good (budget, usage limit), pending tasks do not.
-        const open = (block?.kind !== 'stopped' && tx.withStatus('pending').length > 0) || tx.withStatus('claimed').some((t) => t.claim_token !== token);
+        const open = (block?.kind !== 'stopped' && pendingTasks.length > 0) || tx.withStatus('claimed').some((t) => t.claim_token !== token);
         return { decision, claimed, live: runIsLive(tx.meta, alive), open, waitingUntil, block };
       }, `worker ${options.id}`);
       pending = undefined;
