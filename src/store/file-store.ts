@@ -84,6 +84,17 @@ export class FileStore implements Store {
   }
 
   async transact<T>(body: (tx: Transaction) => T, purpose?: string): Promise<T> {
+    const [result] = await this.transactEach([body], purpose);
+    if (result!.status === 'rejected') throw result!.reason;
+    return result!.value;
+  }
+
+  /**
+   * Runs each body in turn, as its own transaction, under one taking of the lock: each sees what
+   * the ones before it changed, and what they all changed is appended in one write. A body that
+   * throws changes nothing (its result says why); the others still count.
+   */
+  async transactEach<T>(bodies: ReadonlyArray<(tx: Transaction) => T>, purpose?: string): Promise<Array<PromiseSettledResult<T>>> {
     // What others committed is read before the lock is taken, so that the lock is held only for what
     // arrives meanwhile: every microsecond under it is one that all other workers wait. (Read again
     // under the lock, which alone decides; a failure here shows there too.)
@@ -93,26 +104,34 @@ export class FileStore implements Store {
       const cache = this.sync();
       const now = new Date();
       if (!isConsistent(cache)) this.writeSnapshots(cache, now);
-      const tx = new FileTransaction(cache, now);
-      const result = body(tx);
-      if (!tx.changed()) return result;
+      const results: Array<PromiseSettledResult<T>> = [];
+      const entries: JournalEntry[] = [];
+      for (const body of bodies) {
+        const tx = new FileTransaction(cache, now);
+        try {
+          results.push({ status: 'fulfilled', value: body(tx) });
+        } catch (reason) {
+          results.push({ status: 'rejected', reason });
+          continue;
+        }
+        if (!tx.changed()) continue;
+        const entry = tx.entry();
+        entries.push(entry);
+        // The next body sees this one's changes. Should the commit below fail, the cache is dropped.
+        applyEntry(cache, entry, true, true);
+      }
+      if (entries.length === 0) return results;
       if (!handle.stillHeld()) {
         throw new RalphError('RALPH_LOCK_LOST', `Lost ${this.paths.lock} before committing (held past its lease?); nothing was written.`, { exitCode: 1 });
       }
-      // One journal line is the commit point, also for a reset: a crash between the snapshot writes
-      // that follow can never pair the reset queue with the old results.
+      // A journal line per transaction is the commit point, also for a reset: a crash between the
+      // snapshot writes that follow can never pair the reset queue with the old results.
       const journal = cache.journal!;
-      const entry = tx.entry();
-      journal.end = this.journalFile.append(entry, journal.end);
+      journal.end = this.journalFile.append(entries, journal.end);
       journal.tornBytes = 0;
-      applyEntry(cache, entry, true, true);
-      if (entry.reset) {
-        this.writeSnapshots(cache, now);
-        return result;
-      }
       const age = now.getTime() - Date.parse(journal.header.created_at);
-      if (age >= this.compactEveryMs || journal.end > this.maxJournalBytes) this.writeSnapshots(cache, now);
-      return result;
+      if (entries.some((e) => e.reset) || age >= this.compactEveryMs || journal.end > this.maxJournalBytes) this.writeSnapshots(cache, now);
+      return results;
     } catch (error) {
       this.cache = undefined;
       throw error;

@@ -86,11 +86,13 @@ export class JournalFile {
     return { header: journal.header, headerLine: journal.headerLine, entries, end, tornBytes: size - end, ino: journal.ino, rotated };
   }
 
-  /** Appends one entry; a torn tail left by a crashed writer is cut off first. Call under the lock. */
-  append(entry: JournalEntry, validEnd: number): number {
+  /** Appends entries, a line each, in one write; a torn tail left by a crashed writer is cut off first. Call under the lock. */
+  append(entries: readonly JournalEntry[], validEnd: number): number {
     const file = this.openCurrent();
     if (!file) throw Object.assign(new Error(`${this.path} does not exist`), { code: 'ENOENT' });
-    const bytes = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
+    let text = '';
+    for (const entry of entries) text += `${JSON.stringify(entry)}\n`;
+    const bytes = Buffer.from(text, 'utf8');
     if (file.size > validEnd) ftruncateSync(file.journal.fd, validEnd);
     let done = 0;
     while (done < bytes.length) done += writeSync(file.journal.fd, bytes, done, bytes.length - done, validEnd + done);

@@ -14,6 +14,11 @@ export interface Store {
   read(): QueueState;
   /** Runs `body` under the lock on the current state and commits what it changed, atomically. */
   transact<T>(body: (tx: Transaction) => T, purpose?: string): Promise<T>;
+  /**
+   * Runs each body as its own transaction, in turn, under one taking of the lock (each sees the
+   * changes of those before it). A body that throws changes nothing; the others are committed.
+   */
+  transactEach<T>(bodies: ReadonlyArray<(tx: Transaction) => T>, purpose?: string): Promise<Array<PromiseSettledResult<T>>>;
   /** Rewrites the JSON snapshots so that they hold every change (also done now and then by itself). */
   compact(): Promise<void>;
   /** Compacts when the snapshots lag the journal by more than `maxAgeMs`; says whether it did. */

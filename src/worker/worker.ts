@@ -5,9 +5,7 @@ import type { UsageLimitInfo } from '../agents/cli-spec.js';
 import { runProcess } from '../agents/run-process.js';
 import { spawnBackend } from '../agents/spawn.js';
 import { RalphError, StateMissingError, errorMessage } from '../errors.js';
-import { claimTask, nextWakeAt, renewLease, selectNext, holdsClaim } from '../queue/claim.js';
-import { MAX_DEFERRALS, decideReport, deferForUsageLimit, deferralsOf, releaseInterrupted, requeueAfterConflict, retryBackoff } from '../queue/outcome.js';
-import { addCost, claimBlock, usageLimitUntil } from '../queue/limits.js';
+import { renewLease, holdsClaim } from '../queue/claim.js';
 import type { ClaimBlock, UsageLimitPolicy } from '../queue/limits.js';
 import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { renderPrompt } from '../queue/prompt.js';
@@ -17,15 +15,15 @@ import type { WorkerWorktree } from '../git/worktree.js';
 import type { Task } from '../queue/types.js';
 import { FileStore } from '../store/file-store.js';
 import { newToken } from '../store/token.js';
-import type { Transaction } from '../store/store.js';
 import { HOST, cachedIsAlive, isAlive } from '../store/process.js';
-import { runIsLive } from '../orchestrator/liveness.js';
 import { ChangeWatcher } from './change-watcher.js';
 import { PromptFile } from './prompt-file.js';
 import type { Logger } from './log.js';
 import { SESSION_HISTORY, readSession, writeSession } from './session.js';
 import type { WorkerSession } from './session.js';
-import { CLAIM_ENV, reapStale } from './reaper.js';
+import { CLAIM_ENV } from './reaper.js';
+import { workerStep } from './step.js';
+import type { StepConfig, StepContext, StepReport, StepRequest } from './step.js';
 
 export interface WorkerOptions {
   dir: string;
@@ -81,6 +79,11 @@ interface PendingReport {
   interrupted: boolean;
 }
 
+function stepReport(report: PendingReport): StepReport {
+  const { task, ...rest } = report;
+  return { taskId: task.id, ...rest };
+}
+
 /** The worker loop: claim → run the agent → report, until stopped or the queue is done. */
 export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
   const store = new FileStore(options.dir);
@@ -91,13 +94,22 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const cwd = options.cwd ?? process.cwd();
   const stateDir = resolve(options.dir);
   const promptFile = new PromptFile(join(stateDir, 'prompts', `worker-${options.id}.prompt.md`));
-  const backoff = retryBackoff(options.retryBackoffMs);
-  const policy: UsageLimitPolicy = options.onUsageLimit ?? 'wait';
-  const limits = options.maxCostUsd === undefined ? {} : { maxCostUsd: options.maxCostUsd };
   let lastBlock = '';
   let lastBlockSeen = false;
-  const alive = cachedIsAlive(1000);
-  const reapContext = () => ({ now: new Date(), host: HOST, maxAttempts: options.maxAttempts, isAlive: alive });
+  const stepConfig: StepConfig = {
+    workerId: options.id,
+    leaseMs: options.leaseMs,
+    maxAttempts: options.maxAttempts,
+    retries: options.retries,
+    retryBackoffMs: options.retryBackoffMs,
+    ...(options.maxCostUsd === undefined ? {} : { maxCostUsd: options.maxCostUsd }),
+    onUsageLimit: options.onUsageLimit ?? 'wait',
+    usageLimitMarginMs: options.usageLimitMarginMs ?? 60_000,
+    usageLimitWaitMs: options.usageLimitWaitMs ?? 900_000,
+    agent: options.agent.name,
+    ...(options.isolation ? { onConflict: options.isolation.onConflict } : {}),
+  };
+  const stepContext: StepContext = { paths, isAlive: cachedIsAlive(1000), host: HOST };
 
   const previous = readSession(paths, options.id);
   if (previous && previous.status !== 'stopped' && previous.host === HOST && previous.pid !== process.pid && isAlive(previous.pid)) {
@@ -179,28 +191,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       if (stopping && !report) { stoppedBy = 'signal'; break; }
       const token = newToken();
       watcher.clear();
-      const step = await store.transact((tx) => {
-        const decision = report ? settle(tx, report) : undefined;
-        reapStale(tx, reapContext(), paths, log);
-        let claimed: Task | undefined;
-        const block = claimBlock(tx.meta, tx.now, limits);
-        if (block?.kind === 'stopped' && !tx.meta.stop) tx.setMeta({ stop: block.stop });
-        const pendingTasks = tx.withStatus('pending');
-        if (!stopping && !block) {
-          const at = selectNext(pendingTasks, tx.now);
-          const candidate = at >= 0 ? tx.get(pendingTasks[at]!.id) : undefined;
-          if (candidate && candidate.status === 'pending') {
-            claimed = claimTask(candidate, { workerId: options.id, pid: process.pid, host: HOST, token, now: tx.now, leaseMs: options.leaseMs });
-            tx.put(claimed);
-          }
-        }
-        const wake = claimed ? undefined : nextWakeAt(tx.tasks, tx.now);
-        const waitingUntil = block?.kind === 'waiting' && (!wake || block.until < wake) ? block.until : wake;
-        // Another worker's claim may still come back (lease expiry), so it keeps this worker around;
-        // once claiming has stopped for good (budget, usage limit), pending tasks do not.
-        const open = (block?.kind !== 'stopped' && pendingTasks.length > 0) || tx.withStatus('claimed').some((t) => t.claim_token !== token);
-        return { decision, claimed, live: runIsLive(tx.meta, alive), open, waitingUntil, block };
-      }, `worker ${options.id}`);
+      const request: StepRequest = { pid: process.pid, host: HOST, token, stopping, ...(report ? { report: stepReport(report) } : {}) };
+      const step = await store.transact((tx) => workerStep(tx, stepConfig, request, stepContext), `worker ${options.id}`);
+      for (const note of step.notes) log.info(note);
       pending = undefined;
       if (report && step.decision) noteReport(report, step.decision);
       noteBlock(step.block);
@@ -247,54 +240,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     log.info(`worker ${options.id} stopped (${stoppedBy === 'signal' ? 'asked to stop' : 'no work left'}): ${session.completed} completed, ${session.failed} failed; cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s, peak rss ${Math.round((session.max_rss_kb ?? 0) / 1024)} MiB`);
   }
   return { workerId: options.id, completed: session.completed, failed: session.failed, stoppedBy };
-
-  function settle(tx: Transaction, report: PendingReport): ReportDecision | undefined {
-    const task = tx.get(report.task.id);
-    if (report.interrupted || !report.outcome) {
-      const released = releaseInterrupted(task, report.token);
-      if (released) tx.put(released);
-      return undefined;
-    }
-    const cost = addCost(tx.meta, report.outcome.usage?.cost_usd);
-    const limit = report.usageLimit;
-    if (limit && policy !== 'fail' && task && deferralsOf(task) < MAX_DEFERRALS) {
-      const deferred = deferForUsageLimit(task, report.outcome, { token: report.token, workerId: options.id, now: tx.now });
-      if (!deferred) {
-        if (cost) tx.setMeta(cost);
-        return { kind: 'refused', why: 'the claim was lost while the agent ran into its usage limit' };
-      }
-      tx.put(deferred.task);
-      tx.addIssue(deferred.issue);
-      const agent = report.outcome.usage?.agent ?? options.agent.name;
-      if (policy === 'stop') {
-        tx.setMeta({ ...cost, stop: { reason: 'usage-limit', at: tx.now.toISOString(), detail: `${agent}: ${limit.message}` } });
-      } else {
-        const until = usageLimitUntil(limit.resetsAt, tx.now, options.usageLimitMarginMs ?? 60_000, options.usageLimitWaitMs ?? 900_000);
-        // Several workers may hit the limit at once: the latest time wins, nobody shortens the wait.
-        const known = tx.meta.usage_limit;
-        if (!known || Date.parse(known.until) < until.getTime()) {
-          tx.setMeta({ ...cost, usage_limit: { agent, message: limit.message, ...(limit.resetsAt ? { resets_at: limit.resetsAt } : {}), until: until.toISOString(), noticed_at: tx.now.toISOString(), worker_id: options.id } });
-        } else if (cost) tx.setMeta(cost);
-      }
-      return { kind: 'deferred', task: deferred.task, issue: deferred.issue };
-    }
-    if (report.outcome.ok && task && options.isolation && report.outcome.git?.merge === 'conflict' && redoesConflict(task, options.isolation.onConflict)) {
-      const redo = requeueAfterConflict(task, report.outcome, { token: report.token, workerId: options.id, now: tx.now });
-      if (cost) tx.setMeta(cost);
-      if (!redo) return { kind: 'refused', why: 'the claim was lost while the task\'s branch was being merged' };
-      tx.put(redo.task);
-      tx.addIssue(redo.issue);
-      return { kind: 'requeued', task: redo.task, issue: redo.issue };
-    }
-    const decision = decideReport(task, report.outcome, {
-      token: report.token, workerId: options.id, now: tx.now, retries: options.retries, backoffMs: backoff,
-    });
-    if (decision.kind === 'completed') { tx.put(decision.task); tx.addFinding(decision.finding); }
-    if (decision.kind === 'failed' || decision.kind === 'requeued') { tx.put(decision.task); tx.addIssue(decision.issue); }
-    // Spent is spent, also by a run whose report is refused: the budget counts it.
-    if (cost) tx.setMeta(cost);
-    return decision;
-  }
 
   function noteBlock(block: ClaimBlock | undefined): void {
     const key = block === undefined ? '' : block.kind === 'stopped' ? `stop ${block.stop.reason}` : `wait ${block.note.until}`;
