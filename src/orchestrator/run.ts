@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAgent } from '../agents/choice.js';
 import { budgetStop } from '../queue/limits.js';
@@ -9,7 +10,7 @@ import { staleClaimReason } from '../queue/lease.js';
 import type { QueueMeta, RunInfo } from '../queue/types.js';
 import { cleanupTempFiles } from '../store/atomic-write.js';
 import { FileStore } from '../store/file-store.js';
-import { HOST, isAlive } from '../store/process.js';
+import { HOST, cachedIsAlive, isAlive } from '../store/process.js';
 import type { RunSummary, StopReason } from '../report/summary.js';
 import { killReaped, reapStale } from '../worker/reaper.js';
 import { ChangeWatcher } from '../worker/change-watcher.js';
@@ -17,6 +18,7 @@ import { readSession, readSessions } from '../worker/session.js';
 import { runIsLive } from './liveness.js';
 import { loadPromptTemplate } from '../worker/template.js';
 import { appendTasks, loadTasksFile } from './boot.js';
+import { Coordinator, stepsMode } from './coordinator.js';
 import { formatProgress } from './progress.js';
 import { spawnWorker, workerScript } from './spawn.js';
 import type { WorkerSettings } from './settings.js';
@@ -57,6 +59,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const say = options.say ?? ((line: string) => process.stderr.write(`${line}\n`));
   // Everything that can be wrong with the input is found before .ralph/ is touched.
   const tasks = options.tasksFile === undefined ? [] : loadTasksFile(options.tasksFile);
+  const steps = stepsMode(options.workers, availableParallelism(), process.env.RALPH_STEPS);
   loadPromptTemplate(options.promptTemplate);
   // What only some runs need is loaded only then: agent CLI adapters, git. Every millisecond before
   // the workers start is one in which a core idles.
@@ -109,9 +112,12 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const settings: WorkerSettings = { ...options, ...(isolation ? { base: isolation.base } : {}) };
   const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({ id: i + 1, child: undefined, exited: true, exit: Promise.resolve(), respawns: 0 }));
   const script = workerScript();
+  // With many workers per core, the run applies its workers' steps (report, claim) for them.
+  const coordinator = steps === 'run' ? new Coordinator(store, { paths: store.paths, isAlive: cachedIsAlive(1000), host: HOST }) : undefined;
   let stopping = false;
   const start = (slot: Slot) => {
-    const child = spawnWorker(slot.id, options.dir, store.paths.workerLog(slot.id), settings, script);
+    const child = spawnWorker(slot.id, options.dir, store.paths.workerLog(slot.id), settings, script, coordinator !== undefined);
+    coordinator?.attach(child);
     slot.child = child;
     slot.exited = false;
     slot.exit = new Promise((resolve) => child.on('exit', (code, signal) => {
@@ -139,8 +145,9 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   let lastPrint = 0;
   let lastHousekeeping = Date.now();
   const finishedBefore = before.completed + before.failed;
-  // Near the end (nothing pending), the queue is watched: the run is over as soon as the last task
-  // is. (Earlier, every claim and report would wake it for nothing.)
+  // Near the end (no more tasks pending than there are workers to take them), the queue is watched:
+  // the run is over as soon as the last task is. (Earlier, every claim and report would wake it for
+  // nothing.)
   const watcher = new ChangeWatcher(store.paths.journalDir, ['queue.ndjson']);
 
   for (;;) {
@@ -176,7 +183,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
       if (slots.every((s) => s.exited)) { stoppedBy = 'workers-exited'; break; }
     }
     const pause = live ? 250 : 100;
-    if (counts.pending > 0) watcher.close();
+    if (counts.pending > options.workers) watcher.close();
     else if (watcher.arm()) continue; // changes from now on are seen: look once more before waiting
     if (watcher.watching) await watcher.wait(pause, options.signal);
     else await sleep(counts.pending === 0 ? 25 : pause, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);

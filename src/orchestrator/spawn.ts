@@ -23,15 +23,17 @@ export function workerScript(bundle = WORKER_BUNDLE, entry = WORKER_ENTRY, cli =
 }
 
 /**
- * Starts `ralph worker --id N` with its stdout and stderr appended to `.ralph/worker-<N>.log`. The IPC
- * channel is only a lifeline: when the orchestrator dies, the worker sees it disconnect and stops.
+ * Starts `ralph worker --id N` with its stdout and stderr appended to `.ralph/worker-<N>.log`. Over
+ * the IPC channel the worker sends its steps to the run (`stepsViaRun`, see coordinator.ts); it is
+ * also a lifeline: when the orchestrator dies, the worker sees it disconnect and stops.
  */
-export function spawnWorker(id: number, dir: string, logPath: string, settings: WorkerSettings, script = workerScript()): ChildProcess {
+export function spawnWorker(id: number, dir: string, logPath: string, settings: WorkerSettings, script = workerScript(), stepsViaRun = false): ChildProcess {
   const fd = openSync(logPath, 'a');
   try {
     return spawn(process.execPath, [script, 'worker', '--id', String(id), '--dir', dir, ...workerArgv(settings)], {
       stdio: ['ignore', fd, fd, 'ipc'],
-      env: workerProcessEnv(process.env),
+      serialization: 'advanced',
+      env: workerProcessEnv(process.env, stepsViaRun),
     });
   } finally {
     closeSync(fd);

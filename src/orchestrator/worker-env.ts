@@ -7,9 +7,20 @@
  */
 const DEFERRED: Readonly<Record<string, string>> = { NODE_EXTRA_CA_CERTS: 'RALPH_DEFERRED_NODE_EXTRA_CA_CERTS' };
 
-/** The environment to start a worker with: `env` with the variables only agents need set aside. */
-export function workerProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/**
+ * Set for a worker whose steps its run applies (over the IPC channel between them). Only the worker
+ * reads it: it is gone from the environment before any agent starts.
+ */
+const STEPS_VIA_RUN = 'RALPH_STEPS_VIA_RUN';
+
+/**
+ * The environment to start a worker with: `env` with the variables only agents need set aside, and,
+ * with `stepsViaRun`, the mark that tells the worker to send its steps to its run.
+ */
+export function workerProcessEnv(env: NodeJS.ProcessEnv, stepsViaRun = false): NodeJS.ProcessEnv {
   const out = { ...env };
+  delete out[STEPS_VIA_RUN];
+  if (stepsViaRun) out[STEPS_VIA_RUN] = '1';
   for (const [name, aside] of Object.entries(DEFERRED)) {
     delete out[aside];
     if (out[name] === undefined) continue;
@@ -19,12 +30,18 @@ export function workerProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-/** In the worker: puts back what `workerProcessEnv` set aside (changes `env` in place). */
-export function restoreAgentEnv(env: NodeJS.ProcessEnv): void {
+/**
+ * In the worker: puts back what `workerProcessEnv` set aside and takes its mark away (changes `env`
+ * in place); says whether the worker was told to send its steps to its run.
+ */
+export function restoreAgentEnv(env: NodeJS.ProcessEnv): { stepsViaRun: boolean } {
+  const stepsViaRun = env[STEPS_VIA_RUN] === '1';
+  delete env[STEPS_VIA_RUN];
   for (const [name, aside] of Object.entries(DEFERRED)) {
     const value = env[aside];
     if (value === undefined) continue;
     env[name] = value;
     delete env[aside];
   }
+  return { stepsViaRun };
 }

@@ -167,3 +167,32 @@ function settle(tx: Transaction, config: StepConfig, report: StepReport): Report
   if (cost) tx.setMeta(cost);
   return decision;
 }
+
+/**
+ * Where a worker's steps are applied when the worker does not take the lock itself: by the
+ * `ralph run` that started it, which applies the steps of all its workers in one transaction.
+ */
+export interface StepChannel {
+  /** Fails when the other side cannot apply it (gone, or its transaction failed): then it is unknown whether it was applied. */
+  step(config: StepConfig, request: StepRequest): Promise<StepResult>;
+  close(): void;
+}
+
+/** A step sent from a worker to its run, and the answer. */
+export interface StepMessage {
+  kind: 'ralph-step';
+  id: number;
+  config: StepConfig;
+  request: StepRequest;
+}
+
+export interface StepAnswer {
+  kind: 'ralph-step';
+  id: number;
+  result?: StepResult;
+  error?: string;
+}
+
+export function isStepMessage(value: unknown): value is StepMessage {
+  return typeof value === 'object' && value !== null && (value as StepMessage).kind === 'ralph-step' && typeof (value as StepMessage).id === 'number';
+}

@@ -23,7 +23,7 @@ import { SESSION_HISTORY, readSession, writeSession } from './session.js';
 import type { WorkerSession } from './session.js';
 import { CLAIM_ENV } from './reaper.js';
 import { workerStep } from './step.js';
-import type { StepConfig, StepContext, StepReport, StepRequest } from './step.js';
+import type { StepChannel, StepConfig, StepContext, StepReport, StepRequest, StepResult } from './step.js';
 
 export interface WorkerOptions {
   dir: string;
@@ -53,6 +53,11 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   /** `--isolate worktree`: each task runs in this worker's worktree on its own branch, merged into `base`. */
   isolation?: IsolationOptions;
+  /**
+   * Where the worker's steps (report, claim) are applied: by its run, over this channel. Without
+   * one, or once it fails, the worker takes the lock and applies them itself.
+   */
+  steps?: StepChannel;
 }
 
 export interface IsolationOptions {
@@ -110,6 +115,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     ...(options.isolation ? { onConflict: options.isolation.onConflict } : {}),
   };
   const stepContext: StepContext = { paths, isAlive: cachedIsAlive(1000), host: HOST };
+  let steps = options.steps;
 
   const previous = readSession(paths, options.id);
   if (previous && previous.status !== 'stopped' && previous.host === HOST && previous.pid !== process.pid && isAlive(previous.pid)) {
@@ -157,7 +163,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   };
   saveSession();
   const spawning = spawnBackend();
-  log.info(`worker ${options.id} registered (pid ${process.pid} on ${HOST}); agent: ${options.agent.describe()}; started with ${spawning.backend}${spawning.why ? ` (${spawning.why})` : ''}`);
+  log.info(`worker ${options.id} registered (pid ${process.pid} on ${HOST}); agent: ${options.agent.describe()}; started with ${spawning.backend}${spawning.why ? ` (${spawning.why})` : ''}${options.steps ? `; steps applied by its run (pid ${process.ppid})` : ''}`);
 
   let current: { task: Task; token: string; abort: AbortController } | undefined;
   let renewing = false;
@@ -192,7 +198,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       const token = newToken();
       watcher.clear();
       const request: StepRequest = { pid: process.pid, host: HOST, token, stopping, ...(report ? { report: stepReport(report) } : {}) };
-      const step = await store.transact((tx) => workerStep(tx, stepConfig, request, stepContext), `worker ${options.id}`);
+      const step = await applyStep(request);
       for (const note of step.notes) log.info(note);
       pending = undefined;
       if (report && step.decision) noteReport(report, step.decision);
@@ -224,6 +230,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     if (sessionTimer) clearTimeout(sessionTimer);
     watcher.close();
     promptFile.close();
+    // Closed before the last session write: the run's compaction at the end is asked for below.
+    const byRun = steps !== undefined;
+    steps?.close();
     session.status = 'stopped';
     session.current_task = null;
     session.current_token = null;
@@ -234,12 +243,29 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     saveSession();
     // The run that started this worker folds the journal into the snapshots once all its workers
     // are gone; a worker on its own does it now.
-    if (!startedByLiveRun(store)) await store.compactIfStale(0).catch((error: unknown) => log.info(`could not compact the queue: ${errorMessage(error)}`));
+    if (!byRun && !startedByLiveRun(store)) await store.compactIfStale(0).catch((error: unknown) => log.info(`could not compact the queue: ${errorMessage(error)}`));
     store.close();
     const cpu = process.cpuUsage();
     log.info(`worker ${options.id} stopped (${stoppedBy === 'signal' ? 'asked to stop' : 'no work left'}): ${session.completed} completed, ${session.failed} failed; cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s, peak rss ${Math.round((session.max_rss_kb ?? 0) / 1024)} MiB`);
   }
   return { workerId: options.id, completed: session.completed, failed: session.failed, stoppedBy };
+
+  /** One step: applied by the run when it does that for this worker, else here under the lock. */
+  async function applyStep(request: StepRequest): Promise<StepResult> {
+    if (steps) {
+      try {
+        return await steps.step(stepConfig, request);
+      } catch (error) {
+        // Applied or not, the step can be asked for again: its report is refused if already
+        // recorded, and its claim, made with the same token, is the one returned (or given back).
+        log.info(`the run did not apply this worker's step (${errorMessage(error)}); the worker applies its steps itself from now on`);
+        steps.close();
+        steps = undefined;
+        if (options.signal?.aborted) request = { ...request, stopping: true };
+      }
+    }
+    return store.transact((tx) => workerStep(tx, stepConfig, request, stepContext), `worker ${options.id}`);
+  }
 
   function noteBlock(block: ClaimBlock | undefined): void {
     const key = block === undefined ? '' : block.kind === 'stopped' ? `stop ${block.stop.reason}` : `wait ${block.note.until}`;

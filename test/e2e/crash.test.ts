@@ -17,6 +17,8 @@ function sessions(dir: string): any[] {
     .map((f) => JSON.parse(readFileSync(join(sdir, f), 'utf8')));
 }
 
+const STEPS = ['worker', 'run'] as const;
+
 describe('crash safety', () => {
   it('fails a task at --task-timeout and kills its whole process group, background grandchildren included', async () => {
     const dir = tempDir();
@@ -42,13 +44,14 @@ describe('crash safety', () => {
     expect(survivors).toEqual([]);
   });
 
-  it('completes the task of a SIGKILLed worker on another attempt, recorded once, and kills the orphaned agent', async () => {
+  // RALPH_STEPS: whether the workers apply their steps themselves, or send them to the run.
+  it.each(STEPS)('completes the task of a SIGKILLed worker on another attempt, recorded once, and kills the orphaned agent (steps applied by the %s)', async (steps) => {
     const dir = tempDir();
     const pids = join(dir, 'pids');
     mkdirSync(pids);
     script(dir, 'agent.sh', 'if [ "$RALPH_ATTEMPT" = 1 ]; then echo $$ > "$PIDS/first"; sleep 300; fi\necho "FINDINGS: finished on attempt $RALPH_ATTEMPT"');
     writeTasks(dir, [{ id: 'victim', type: 't' }]);
-    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir, env: { PIDS: pids } });
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir, env: { PIDS: pids, RALPH_STEPS: steps } });
     await waitFor('the first attempt to start', () => existsSync(join(pids, 'first')) && readFileSync(join(pids, 'first'), 'utf8').trim() !== '');
     const holder = await waitFor('the session of the worker running the task', () => sessions(dir).find((s) => s.current_task === 'victim'));
     process.kill(holder.pid, 'SIGKILL');
@@ -87,13 +90,13 @@ describe('crash safety', () => {
     expect(log).toMatch(/report refused|lost the claim/);
   });
 
-  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('on %s stops workers, returns in-flight tasks to pending and exits %i', async (signal, code) => {
+  it.each([['SIGINT', 130, 'worker'], ['SIGTERM', 143, 'worker'], ['SIGINT', 130, 'run']] as const)('on %s stops workers, returns in-flight tasks to pending and exits %i (steps applied by the %s)', async (signal, code, steps) => {
     const dir = tempDir();
     const pids = join(dir, 'pids');
     mkdirSync(pids);
     script(dir, 'agent.sh', 'echo $$ > "$PIDS/$RALPH_TASK_ID"\nsleep 300');
     writeTasks(dir, [1, 2, 3, 4].map((i) => ({ id: `t${i}`, type: 't' })));
-    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--grace', '1'], { cwd: dir, env: { PIDS: pids } });
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--grace', '1'], { cwd: dir, env: { PIDS: pids, RALPH_STEPS: steps } });
     await waitFor('two agents to run', () => readdirSync(pids).length === 2 && pidsIn(pids).every((p) => p > 0));
     run.child.kill(signal);
     const result = await run.done;
@@ -103,6 +106,29 @@ describe('crash safety', () => {
     expect(pidsIn(pids).filter(isAlive)).toEqual([]);
     expect(sessions(dir).every((s) => s.status === 'stopped')).toBe(true);
     expect(readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8')).toContain('interrupted by a signal');
+  });
+
+  it('when the run is SIGKILLed, its workers that sent it their steps stop and record their last ones themselves', async () => {
+    const dir = tempDir();
+    const pids = join(dir, 'pids');
+    mkdirSync(pids);
+    script(dir, 'agent.sh', 'echo $$ > "$PIDS/$RALPH_TASK_ID"\nsleep 300');
+    writeTasks(dir, [1, 2, 3, 4].map((i) => ({ id: `t${i}`, type: 't' })));
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--grace', '1'], { cwd: dir, env: { PIDS: pids, RALPH_STEPS: 'run' } });
+    await waitFor('two agents to run', () => readdirSync(pids).length === 2 && pidsIn(pids).every((p) => p > 0));
+    await waitFor('both sessions to show their task', () => sessions(dir).filter((s) => s.current_task).length === 2);
+    run.child.kill('SIGKILL');
+    await run.done;
+    await waitFor('both workers to stop', () => sessions(dir).length === 2 && sessions(dir).every((s) => s.status === 'stopped'));
+    await waitFor('both workers to exit', () => sessions(dir).every((s) => !isAlive(s.pid)));
+    // The interrupted tasks went back to pending through the workers' own transactions.
+    expect(queueOf(dir).tasks.map((t: any) => [t.id, t.status, t.attempts])).toEqual([1, 2, 3, 4].map((i) => [`t${i}`, 'pending', 0]));
+    expect(pidsIn(pids).filter(isAlive)).toEqual([]);
+    const logs = [1, 2].map((n) => readFileSync(join(dir, '.ralph', `worker-${n}.log`), 'utf8'));
+    for (const log of logs) {
+      expect(log).toContain('steps applied by its run');
+      expect(log).toContain('the worker applies its steps itself from now on');
+    }
   });
 
   it('wakes an idle worker when tasks are added to a running queue', async () => {

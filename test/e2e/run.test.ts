@@ -6,13 +6,14 @@ import { queueOf, ralph, resultsOf, script, tempDir, writeTasks } from '../helpe
 const RECORDING_AGENT = 'echo "$RALPH_TASK_ID" >> "$REC"\necho "FINDINGS: done $RALPH_TASK_ID"';
 
 describe('ralph run', () => {
-  it('runs 500 tasks on 8 workers, each exactly once, all completed', async () => {
+  // RALPH_STEPS: whether the workers apply their steps themselves, or send them to the run.
+  it.each(['worker', 'run'])('runs 500 tasks on 8 workers, each exactly once, all completed (steps applied by the %s)', async (steps) => {
     const dir = tempDir();
     script(dir, 'agent.sh', RECORDING_AGENT);
     const ids = Array.from({ length: 500 }, (_, i) => `task-${i}`);
     writeTasks(dir, { tasks: ids.map((id) => ({ id, type: 'noop' })) });
     const rec = join(dir, 'invocations');
-    const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '8', '--agent-cmd', './agent.sh'], { cwd: dir, env: { REC: rec } });
+    const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '8', '--agent-cmd', './agent.sh'], { cwd: dir, env: { REC: rec, RALPH_STEPS: steps } });
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.code).toBe(0);
     const invoked = readFileSync(rec, 'utf8').trim().split('\n');
@@ -28,6 +29,9 @@ describe('ralph run', () => {
     expect(workers.size).toBeGreaterThan(1);
     const report = readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
     expect(report).toContain('| completed | 500 |');
+    const log = readFileSync(join(dir, '.ralph', 'worker-1.log'), 'utf8');
+    if (steps === 'run') expect(log).toContain('steps applied by its run');
+    else expect(log).not.toContain('steps applied by its run');
   });
 
   it('passes quotes, newlines, $(…) and unicode through verbatim and executes nothing', async () => {

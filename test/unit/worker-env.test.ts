@@ -15,4 +15,15 @@ describe('worker process environment', () => {
     restoreAgentEnv(back);
     expect(back).toEqual(Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('RALPH_DEFERRED_'))));
   });
+
+  it('marks a worker whose steps its run applies, and takes the mark away before any agent sees it', () => {
+    const env = workerProcessEnv({ PATH: '/bin', RALPH_STEPS_VIA_RUN: '1' }, true);
+    expect(env).toEqual({ PATH: '/bin', RALPH_STEPS_VIA_RUN: '1' });
+    expect(restoreAgentEnv(env)).toEqual({ stepsViaRun: true });
+    expect(env).toEqual({ PATH: '/bin' });
+    // A mark inherited from elsewhere (a run inside an agent) does not pass to a worker not told so.
+    const plain = workerProcessEnv({ PATH: '/bin', RALPH_STEPS_VIA_RUN: '1' });
+    expect(plain).toEqual({ PATH: '/bin' });
+    expect(restoreAgentEnv(plain)).toEqual({ stepsViaRun: false });
+  });
 });

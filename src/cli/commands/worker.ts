@@ -5,6 +5,7 @@ import { fileLogger } from '../../worker/log.js';
 import { statePaths } from '../../store/paths.js';
 import { loadPromptTemplate } from '../../worker/template.js';
 import { runWorker } from '../../worker/worker.js';
+import { IpcSteps } from '../../worker/ipc-steps.js';
 import { restoreAgentEnv } from '../../orchestrator/worker-env.js';
 import { positiveInt } from '../parsers.js';
 import { agentChoice, dirOption, openStore, workerOptions } from './common.js';
@@ -29,7 +30,7 @@ Example:
   $ ralph worker --id 9 --agent-cmd ./my-agent.sh`);
   command.action(async (flags: Flags) => {
     // Started by `ralph run`: what the orchestrator set aside for the agents comes back first.
-    restoreAgentEnv(process.env);
+    const { stepsViaRun } = restoreAgentEnv(process.env);
     openStore(flags.dir);
     const template = loadPromptTemplate(flags.promptTemplate);
     const timeoutMs = flags.taskTimeout === undefined ? undefined : flags.taskTimeout * 1000;
@@ -62,6 +63,7 @@ Example:
         usageLimitWaitMs: flags.usageLimitWait * 1000,
         ...(flags.maxCostUsd === undefined ? {} : { maxCostUsd: flags.maxCostUsd }),
         signal: abort.signal,
+        ...(stepsViaRun && process.send ? { steps: new IpcSteps() } : {}),
         ...(isolation ? { isolation: { base: isolation.base, merge: isolation.merge, onConflict: isolation.onConflict } } : {}),
         ...(timeoutMs === undefined ? {} : { taskTimeoutMs: timeoutMs }),
       });

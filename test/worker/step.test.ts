@@ -1,0 +1,64 @@
+// The worker's step (report the last task, reap, claim the next) on a real store: the same step
+// asked for twice, as a worker does when its run died before answering, records and claims once.
+import { describe, expect, it } from 'vitest';
+import { FileStore } from '../../src/store/file-store.js';
+import type { Task } from '../../src/queue/types.js';
+import { workerStep } from '../../src/worker/step.js';
+import type { StepConfig, StepContext, StepRequest, StepResult } from '../../src/worker/step.js';
+import { tempDir } from '../helpers.js';
+
+const config: StepConfig = {
+  workerId: 1, leaseMs: 60_000, maxAttempts: 3, retries: 0, retryBackoffMs: 0,
+  onUsageLimit: 'wait', usageLimitMarginMs: 0, usageLimitWaitMs: 1000, agent: 'command',
+};
+
+function setup(): { store: FileStore; step: (request: StepRequest) => Promise<StepResult> } {
+  const store = new FileStore(tempDir());
+  store.ensure();
+  const context: StepContext = { paths: store.paths, isAlive: () => true, host: 'here' };
+  return { store, step: (request) => store.transact((tx) => workerStep(tx, config, request, context)) };
+}
+
+async function withTasks(store: FileStore, ids: string[]): Promise<void> {
+  await store.transact((tx) => { for (const id of ids) tx.put({ id, type: 't', status: 'pending', attempts: 0 } as Task); });
+}
+
+const ask = (token: string, extra: Partial<StepRequest> = {}): StepRequest => ({ pid: process.pid, host: 'here', token, stopping: false, ...extra });
+
+describe('workerStep', () => {
+  it('claims the next task; asked again with the same token, returns that claim and claims nothing more', async () => {
+    const { store, step } = setup();
+    await withTasks(store, ['a', 'b']);
+    const first = await step(ask('t1'));
+    expect(first.claimed).toMatchObject({ id: 'a', status: 'claimed', claim_token: 't1', attempts: 1 });
+    const again = await step(ask('t1'));
+    expect(again.claimed).toEqual(first.claimed);
+    expect(store.read().tasks.map((t) => t.status)).toEqual(['claimed', 'pending']);
+    expect(first.live).toBe(false);
+    expect(first.open).toBe(true);
+  });
+
+  it('asked again while stopping, gives the claim made with that token back (attempt not counted)', async () => {
+    const { store, step } = setup();
+    await withTasks(store, ['a']);
+    await step(ask('t1'));
+    const stopping = await step(ask('t1', { stopping: true }));
+    expect(stopping.claimed).toBeUndefined();
+    expect(store.read().tasks[0]).toMatchObject({ id: 'a', status: 'pending', attempts: 0 });
+  });
+
+  it('records a report once: the same report again is refused, with no second finding', async () => {
+    const { store, step } = setup();
+    await withTasks(store, ['a']);
+    const claimed = (await step(ask('t1'))).claimed!;
+    const report = { taskId: claimed.id, token: 't1', interrupted: false, outcome: { ok: true, finding: 'done', exitCode: 0, signal: null, durationMs: 5 } };
+    const first = await step(ask('t2', { report }));
+    expect(first.decision?.kind).toBe('completed');
+    const second = await step(ask('t3', { report }));
+    expect(second.decision?.kind).toBe('refused');
+    const state = store.read();
+    expect(state.findings.map((f) => f.task_id)).toEqual(['a']);
+    expect(state.tasks[0]).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(second.open).toBe(false);
+  });
+});
