@@ -32,7 +32,6 @@ export function spawnWorker(id: number, dir: string, logPath: string, settings: 
   try {
     return spawn(process.execPath, [script, 'worker', '--id', String(id), '--dir', dir, ...workerArgv(settings)], {
       stdio: ['ignore', fd, fd, 'ipc'],
-      serialization: 'advanced',
       env: workerProcessEnv(process.env, stepsViaRun),
     });
   } finally {

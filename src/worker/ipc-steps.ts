@@ -9,8 +9,8 @@ interface Call {
 
 /**
  * A worker's steps, sent to the `ralph run` that started it over the IPC channel Node opened
- * between them (structured clone: dates stay dates). When the channel closes, every step still
- * waiting fails, and so does every later one: the worker then applies its steps itself.
+ * between them (as JSON: requests and results are plain data). When the channel closes, every step
+ * still waiting fails, and so does every later one: the worker then applies its steps itself.
  */
 export class IpcSteps implements StepChannel {
   private next = 1;

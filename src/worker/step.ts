@@ -1,20 +1,21 @@
 import type { UsageLimitInfo } from '../agents/cli-spec.js';
 import { claimTask, nextWakeAt, selectNext } from '../queue/claim.js';
 import { addCost, claimBlock, usageLimitUntil } from '../queue/limits.js';
-import type { ClaimBlock, UsageLimitPolicy } from '../queue/limits.js';
+import type { UsageLimitPolicy } from '../queue/limits.js';
 import { MAX_DEFERRALS, decideReport, deferForUsageLimit, deferralsOf, releaseInterrupted, requeueAfterConflict, retryBackoff } from '../queue/outcome.js';
 import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { redoesConflict } from '../queue/isolation.js';
 import type { ConflictPolicy } from '../queue/isolation.js';
-import type { Task } from '../queue/types.js';
+import type { ClaimStop, Task, UsageLimitNote } from '../queue/types.js';
 import { runIsLive } from '../orchestrator/liveness.js';
 import type { StatePaths } from '../store/paths.js';
 import type { Transaction } from '../store/store.js';
 import { reapStale } from './reaper.js';
 
 /**
- * What a worker's step needs to know of its settings. Plain data: the step runs in the worker
- * itself, or in the `ralph run` that started it, which applies its workers' steps for them.
+ * What a worker's step needs to know of its settings. Plain JSON, as are requests and results: the
+ * step runs in the worker itself, or in the `ralph run` that started it, which applies its workers'
+ * steps for them.
  */
 export interface StepConfig {
   workerId: number;
@@ -65,12 +66,15 @@ export interface StepResult {
   live: boolean;
   /** Whether anything may still come this worker's way: pending tasks, or others' claims. */
   open: boolean;
-  /** When an idle worker should look again even if nothing changes. */
-  waitingUntil?: Date;
-  block?: ClaimBlock;
+  /** When an idle worker should look again even if nothing changes (ms since the epoch). */
+  waitingUntilMs?: number;
+  /** Why claiming is held back: a stop for good, or a usage limit to wait out. */
+  block?: StepBlock;
   /** Lines for the worker's log (stale claims reaped, orphaned agents killed). */
   notes: string[];
 }
+
+export type StepBlock = { kind: 'stopped'; stop: ClaimStop } | { kind: 'waiting'; note: UsageLimitNote };
 
 export interface StepContext {
   paths: StatePaths;
@@ -113,8 +117,8 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   const result: StepResult = { live: runIsLive(tx.meta, ctx.isAlive), open, notes };
   if (decision) result.decision = decision;
   if (claimed) result.claimed = claimed;
-  if (waitingUntil) result.waitingUntil = waitingUntil;
-  if (block) result.block = block;
+  if (waitingUntil) result.waitingUntilMs = waitingUntil.getTime();
+  if (block) result.block = block.kind === 'stopped' ? { kind: 'stopped', stop: block.stop } : { kind: 'waiting', note: block.note };
   return result;
 }
 

@@ -6,7 +6,7 @@ import { runProcess } from '../agents/run-process.js';
 import { spawnBackend } from '../agents/spawn.js';
 import { RalphError, StateMissingError, errorMessage } from '../errors.js';
 import { renewLease, holdsClaim } from '../queue/claim.js';
-import type { ClaimBlock, UsageLimitPolicy } from '../queue/limits.js';
+import type { UsageLimitPolicy } from '../queue/limits.js';
 import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { renderPrompt } from '../queue/prompt.js';
 import { conflictPromptNote, redoesConflict } from '../queue/isolation.js';
@@ -23,7 +23,7 @@ import { SESSION_HISTORY, readSession, writeSession } from './session.js';
 import type { WorkerSession } from './session.js';
 import { CLAIM_ENV } from './reaper.js';
 import { workerStep } from './step.js';
-import type { StepChannel, StepConfig, StepContext, StepReport, StepRequest, StepResult } from './step.js';
+import type { StepBlock, StepChannel, StepConfig, StepContext, StepReport, StepRequest, StepResult } from './step.js';
 
 export interface WorkerOptions {
   dir: string;
@@ -222,7 +222,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       if (!step.live && !step.open) break;
       // Idle: watch the queue from now on, and look at it once more before waiting.
       if (watcher.arm()) continue;
-      const untilReady = step.waitingUntil ? Math.max(10, step.waitingUntil.getTime() - Date.now()) : Infinity;
+      const untilReady = step.waitingUntilMs !== undefined ? Math.max(10, step.waitingUntilMs - Date.now()) : Infinity;
       await watcher.wait(Math.min(options.pollMs ?? 1000, untilReady), options.signal);
     }
   } finally {
@@ -267,7 +267,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     return store.transact((tx) => workerStep(tx, stepConfig, request, stepContext), `worker ${options.id}`);
   }
 
-  function noteBlock(block: ClaimBlock | undefined): void {
+  function noteBlock(block: StepBlock | undefined): void {
     const key = block === undefined ? '' : block.kind === 'stopped' ? `stop ${block.stop.reason}` : `wait ${block.note.until}`;
     if (key === lastBlock) return;
     lastBlock = key;

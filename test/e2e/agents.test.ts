@@ -69,9 +69,10 @@ describe('agent CLIs through ralph run', () => {
     expect(logs).toMatch(/result \(success/);
   });
 
-  it('stops claiming once --max-cost-usd is reached: in-flight work finishes, the report says why, exit 1', async () => {
+  // RALPH_STEPS: whether the workers apply their steps themselves, or send them to the run.
+  it.each(['worker', 'run'])('stops claiming once --max-cost-usd is reached: in-flight work finishes, the report says why, exit 1 (steps applied by the %s)', async (steps) => {
     const { dir, rec } = setup(10);
-    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--max-cost-usd', '0.05', '--json'], { cwd: dir, env: { REC: rec, MODE: 'ok', COST: '0.02' } });
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--max-cost-usd', '0.05', '--json'], { cwd: dir, env: { REC: rec, MODE: 'ok', COST: '0.02', RALPH_STEPS: steps } });
     expect(r.code).toBe(1);
     // 0.02, 0.04, 0.06: the third run reaches the budget; nothing is claimed after it.
     expect(invocations(rec)).toEqual(['t0', 't1', 't2']);
@@ -93,11 +94,11 @@ describe('agent CLIs through ralph run', () => {
     expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'agent-error', agent: 'claude', session_id: 's-t0' });
   });
 
-  it('waits out a usage limit shared by all workers, then runs the task again without counting the attempt', async () => {
+  it.each(['worker', 'run'])('waits out a usage limit shared by all workers, then runs the task again without counting the attempt (steps applied by the %s)', async (steps) => {
     const { dir, rec } = setup(4);
     const started = Date.now();
     const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-bin', './claude', '--usage-limit-margin', '0.5', '--json'],
-      { cwd: dir, env: { REC: rec, MODE: 'limit-once', COST: '0.01', LIMITED: join(dir, 'limited'), STARTS: join(dir, 'starts') } });
+      { cwd: dir, env: { REC: rec, MODE: 'limit-once', COST: '0.01', LIMITED: join(dir, 'limited'), STARTS: join(dir, 'starts'), RALPH_STEPS: steps } });
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.counts.completed).toBe(4);

@@ -61,4 +61,19 @@ describe('workerStep', () => {
     expect(state.tasks[0]).toMatchObject({ status: 'completed', attempts: 1 });
     expect(second.open).toBe(false);
   });
+
+  it('answers in plain JSON (it crosses the IPC channel as JSON): a usage-limit wait and a report', async () => {
+    const { store, step } = setup();
+    await withTasks(store, ['a', 'b']);
+    const claimed = (await step(ask('t1'))).claimed!;
+    const until = new Date(Date.now() + 60_000).toISOString();
+    await store.transact((tx) => tx.setMeta({ usage_limit: { agent: 'claude', message: 'limit', until, noticed_at: until, worker_id: 1 } }));
+    const report = { taskId: claimed.id, token: 't1', interrupted: false, outcome: { ok: false, finding: '', exitCode: 3, signal: null, durationMs: 5, reason: 'exit' as const, error: 'exit 3' } };
+    const result = await step(ask('t2', { report }));
+    expect(result.block).toEqual({ kind: 'waiting', note: expect.objectContaining({ until }) });
+    expect(result.waitingUntilMs).toBe(Date.parse(until));
+    expect(result.decision?.kind).toBe('failed');
+    expect(result.claimed).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+  });
 });
