@@ -61,7 +61,7 @@ function ralphRun(tasks, workers) {
   return { rate: tasks / seconds, dir, summary };
 }
 
-async function throughput(tasks = 1000, workers = 8, rounds = 3) {
+async function throughput(tasks = 1000, workers = 8, rounds = 5) {
   console.error(`throughput: ${tasks} tasks, ${workers} workers, ${rounds} rounds each`);
   const ralphRates = [];
   const xargsRates = [];

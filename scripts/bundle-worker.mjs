@@ -1,25 +1,33 @@
 #!/usr/bin/env node
 // Part of `npm run build`, after tsc: bundles dist/cli/worker-bin.js (the `ralph worker` command)
-// into dist/cli/worker.cjs, which `ralph run` starts its workers from. Without esbuild (a dev
-// dependency) nothing is bundled and `ralph run` starts workers from dist/cli/bin.js, as it does
-// whenever the bundle is older than the build.
-import { rmSync } from 'node:fs';
+// into dist/cli/worker-bundle.cjs, and writes dist/cli/worker.cjs, which `ralph run` starts its
+// workers from: it loads the bundle with V8's code cache (dist/cli/worker-bundle.cjs.cache, made
+// here by one short worker run), so that a worker does not compile again what every worker compiles.
+// Without esbuild (a dev dependency) nothing is bundled and `ralph run` starts workers from
+// dist/cli/bin.js, as it does whenever the bundle is older than the build.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outfile = join(root, 'dist', 'cli', 'worker.cjs');
+const cliDir = join(root, 'dist', 'cli');
+const loader = join(cliDir, 'worker.cjs');
+const bundle = join(cliDir, 'worker-bundle.cjs');
+const cache = `${bundle}.cache`;
 let esbuild;
 try {
   esbuild = await import('esbuild');
 } catch {
-  rmSync(outfile, { force: true });
+  for (const file of [loader, bundle, cache]) rmSync(file, { force: true });
   console.error('ralph build: esbuild is not installed; workers start from dist/cli/bin.js (slower to start)');
   process.exit(0);
 }
+rmSync(cache, { force: true });
 await esbuild.build({
-  entryPoints: [join(root, 'dist', 'cli', 'worker-bin.js')],
-  outfile,
+  entryPoints: [join(cliDir, 'worker-bin.js')],
+  outfile: bundle,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -34,3 +42,57 @@ await esbuild.build({
   define: { 'import.meta.url': '__importMetaUrl' },
   logLevel: 'warning',
 });
+
+// The loader. A code cache is used only with the bundle it was made from: its first line records the
+// bundle's size and modification time. (V8 itself checks little more than the source's length, and a
+// cache of other code would run that code.) A cache V8 rejects (another Node version) costs nothing
+// but the compile it was meant to save.
+writeFileSync(loader, `"use strict";
+// Written by scripts/bundle-worker.mjs: runs \`ralph worker\` from worker-bundle.cjs, with V8's code cache.
+const { readFileSync, statSync, writeFileSync } = require("node:fs");
+const { join } = require("node:path");
+const { Script } = require("node:vm");
+const { wrap } = require("node:module");
+const file = join(__dirname, "worker-bundle.cjs");
+const cacheFile = file + ".cache";
+const { size, mtimeMs } = statSync(file);
+const stamp = JSON.stringify({ size, mtimeMs });
+let cachedData;
+try {
+  const bytes = readFileSync(cacheFile);
+  const newline = bytes.indexOf(10);
+  if (newline > 0 && bytes.toString("utf8", 0, newline) === stamp) cachedData = bytes.subarray(newline + 1);
+} catch {}
+const script = new Script(wrap(readFileSync(file, "utf8")), { filename: file, cachedData });
+if (process.env.RALPH_DEBUG_CODE_CACHE) process.stderr.write("ralph worker: code cache " + (cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "used") + "\\n");
+// The build makes the cache from one short worker run: what a worker compiles on its way is in it.
+if (process.env.RALPH_BUILD_CODE_CACHE === cacheFile) {
+  process.on("exit", () => writeFileSync(cacheFile, Buffer.concat([Buffer.from(stamp + "\\n"), script.createCachedData()])));
+}
+const bundled = { exports: {}, filename: file, id: file, loaded: false };
+script.runInThisContext()(bundled.exports, require, bundled, file, __dirname);
+`);
+
+// A loader that cannot start a worker would stop every run: the build fails here instead.
+const check = spawnSync(process.execPath, [loader, '--version'], { encoding: 'utf8' });
+if (check.status !== 0) {
+  console.error(`ralph build: ${loader} does not start: ${check.stderr || check.error}`);
+  process.exit(1);
+}
+
+// One worker drains a queue of three no-op tasks, and the cache is written as it exits.
+const scratch = mkdtempSync(join(tmpdir(), 'ralph-build-'));
+try {
+  writeFileSync(join(scratch, 'tasks.json'), JSON.stringify([1, 2, 3].map((i) => ({ id: `warm-${i}`, type: 'build' }))));
+  const state = join(scratch, '.ralph');
+  const env = { ...process.env, RALPH_BUILD_CODE_CACHE: cache };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const add = spawnSync(process.execPath, [join(cliDir, 'bin.js'), 'queue', 'add', 'tasks.json', '--dir', state], { cwd: scratch, env, encoding: 'utf8' });
+  const run = add.status === 0 && spawnSync(process.execPath, [loader, 'worker', '--id', '1', '--dir', state, '--agent-cmd', 'true'], { cwd: scratch, env, encoding: 'utf8', timeout: 60_000 });
+  if (!run || run.status !== 0) {
+    rmSync(cache, { force: true });
+    console.error(`ralph build: no code cache for the worker (it starts a little slower): ${(run ? run.stderr : add.stderr) || 'the warm-up run failed'}`);
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}

@@ -11,7 +11,7 @@ export interface NativeHelper {
   kill?(pid: number, signal: number): number;
 }
 
-// dist/native/helper.js and the worker bundle (dist/cli/worker.cjs) are both two levels under the
+// dist/native/helper.js and the worker bundle (dist/cli/worker-bundle.cjs) are both two levels under the
 // package root, so the same relative path holds for both.
 const ADDON_PATH = new URL('../../build/Release/ralph_spawn.node', import.meta.url);
 let helper: NativeHelper | null | undefined;

@@ -11,8 +11,8 @@ const WORKER_BUNDLE = fileURLToPath(new URL('../cli/worker.cjs', import.meta.url
 const WORKER_ENTRY = fileURLToPath(new URL('../cli/worker-bin.js', import.meta.url));
 
 /**
- * What a worker process runs: the bundled `ralph worker` (faster to start; see cli/worker-bin.ts)
- * when the build made it after the modules it bundles, else the CLI itself.
+ * What a worker process runs: the loader of the bundled `ralph worker` (faster to start; see
+ * cli/worker-bin.ts) when the build made it after the modules it bundles, else the CLI itself.
  */
 export function workerScript(bundle = WORKER_BUNDLE, entry = WORKER_ENTRY, cli = CLI_PATH): string {
   try {
