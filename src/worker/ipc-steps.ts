@@ -33,8 +33,12 @@ export class IpcSteps implements StepChannel {
     channel.on('disconnect', this.onDisconnect);
   }
 
+  get connected(): boolean {
+    return !this.closed && this.channel.connected === true && this.channel.send !== undefined;
+  }
+
   step(config: StepConfig, request: StepRequest): Promise<StepResult> {
-    if (this.closed || !this.channel.connected || !this.channel.send) return Promise.reject(new RalphError('RALPH_STEP_FAILED', 'no run to send the step to'));
+    if (!this.connected) return Promise.reject(new RalphError('RALPH_STEP_FAILED', 'no run to send the step to'));
     const id = this.next++;
     const message: StepMessage = { kind: 'ralph-step', id, config, request };
     return new Promise((resolve, reject) => {

@@ -179,6 +179,8 @@ function settle(tx: Transaction, config: StepConfig, report: StepReport): Report
 export interface StepChannel {
   /** Fails when the other side cannot apply it (gone, or its transaction failed): then it is unknown whether it was applied. */
   step(config: StepConfig, request: StepRequest): Promise<StepResult>;
+  /** Whether the other side is still there to take steps. */
+  readonly connected: boolean;
   close(): void;
 }
 

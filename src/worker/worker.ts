@@ -230,8 +230,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     if (sessionTimer) clearTimeout(sessionTimer);
     watcher.close();
     promptFile.close();
-    // Closed before the last session write: the run's compaction at the end is asked for below.
-    const byRun = steps !== undefined;
+    // A run that still applies this worker's steps is alive, and folds the journal at its end.
+    const byRun = steps?.connected === true;
     steps?.close();
     session.status = 'stopped';
     session.current_task = null;
@@ -401,8 +401,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   }
 }
 
-/** This worker's parent is the `ralph run` whose queue it works on (so that run is still alive). */
+/**
+ * This worker's parent is the `ralph run` whose queue it works on, and that run is still alive: the
+ * IPC channel a run opens to each of its workers is still open. (Its parent's pid alone can still
+ * name a run that is dying: a worker sees the channel close before it is given a new parent.)
+ */
 function startedByLiveRun(store: FileStore): boolean {
+  if (!process.connected) return false;
   try {
     const run = store.read().meta.run;
     return run?.pid === process.ppid && run.host === HOST && process.ppid !== 1;

@@ -131,6 +131,22 @@ describe('crash safety', () => {
     }
   });
 
+  it.each(STEPS)('when the run is SIGKILLed while its workers are idle, they stop and fold the journal into the snapshots (steps applied by the %s)', async (steps) => {
+    const dir = tempDir();
+    // The task fails once and waits 60 s for its retry: the run goes on, both workers idle.
+    script(dir, 'agent.sh', 'echo failed >> attempts\nexit 1');
+    writeTasks(dir, [{ id: 'later', type: 't' }]);
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--retries', '1', '--retry-backoff', '60'], { cwd: dir, env: { RALPH_STEPS: steps } });
+    await waitFor('the first attempt to fail', () => existsSync(join(dir, 'attempts')));
+    await waitFor('both workers to be idle', () => sessions(dir).length === 2 && sessions(dir).every((s) => s.status === 'idle'));
+    run.child.kill('SIGKILL');
+    await run.done;
+    await waitFor('both workers to exit', () => sessions(dir).every((s) => s.status === 'stopped' && !isAlive(s.pid)));
+    const journal = readFileSync(join(dir, '.ralph', 'journal', 'queue.ndjson'), 'utf8').trim().split('\n');
+    expect(journal).toHaveLength(1); // the header alone: every change is in the snapshots
+    expect(queueOf(dir).tasks[0]).toMatchObject({ id: 'later', status: 'pending', attempts: 1, not_before: expect.any(String) });
+  });
+
   it('wakes an idle worker when tasks are added to a running queue', async () => {
     const dir = tempDir();
     script(dir, 'agent.sh', 'if [ "$RALPH_TASK_ID" = long ]; then i=0; while [ ! -f release ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; fi\necho "$RALPH_TASK_ID" >> order\necho "FINDINGS: ok"');
