@@ -307,7 +307,8 @@ class FileTransaction implements Transaction {
   withStatus(status: 'pending' | 'claimed'): readonly Task[] {
     if (this.resetRequested) return [];
     const tasks = this.cache.state.tasks;
-    return this.cache.open[status].map((at) => tasks[at]!);
+    const listed = this.cache.open[status].map((at) => tasks[at]!);
+    return this.puts.size === 0 ? listed : listed.map((task) => this.puts.get(task.id) ?? task);
   }
 
   get(id: string): Task | undefined {

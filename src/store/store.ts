@@ -29,8 +29,10 @@ export interface Transaction {
   /** The tasks as they were when the transaction started. */
   readonly tasks: readonly Task[];
   /**
-   * The tasks that were `pending` (or `claimed`) when the transaction started, in queue order: what
-   * claiming and reaping look at, without a pass over every task on each claim.
+   * The tasks that were `pending` (or `claimed`) when the transaction started, in queue order, as
+   * this transaction sees them now: one it has changed since is listed with its new status (so
+   * callers check `status`); one it added is not listed. What claiming and reaping look at, without
+   * a pass over every task on each claim.
    */
   withStatus(status: 'pending' | 'claimed'): readonly Task[];
   readonly meta: Readonly<QueueMeta>;

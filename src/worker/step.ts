@@ -92,7 +92,7 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   if (block?.kind === 'stopped' && !tx.meta.stop) tx.setMeta({ stop: block.stop });
   const { token } = request;
   // This step asked for before, its answer lost (its coordinator died): the claim it made stands.
-  const earlier = tx.withStatus('claimed').find((t) => t.claim_token === token);
+  const earlier = tx.withStatus('claimed').find((t) => t.status === 'claimed' && t.claim_token === token);
   let claimed: Task | undefined;
   if (earlier && request.stopping) {
     const released = releaseInterrupted(earlier, token);
@@ -109,11 +109,14 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
       tx.put(claimed);
     }
   }
-  const wake = claimed ? undefined : nextWakeAt(tx.tasks, tx.now);
+  // The open tasks as this step leaves them (the task just reported, reaped or claimed included).
+  const openTasks = [...tx.withStatus('pending'), ...tx.withStatus('claimed')];
+  const wake = claimed ? undefined : nextWakeAt(openTasks, tx.now);
   const waitingUntil = block?.kind === 'waiting' && (!wake || block.until < wake) ? block.until : wake;
   // Another worker's claim may still come back (lease expiry), so it keeps this worker around;
   // once claiming has stopped for good (budget, usage limit), pending tasks do not.
-  const open = (block?.kind !== 'stopped' && pendingTasks.length > 0) || tx.withStatus('claimed').some((t) => t.claim_token !== token);
+  const open = (block?.kind !== 'stopped' && openTasks.some((t) => t.status === 'pending'))
+    || openTasks.some((t) => t.status === 'claimed' && t.claim_token !== token);
   const result: StepResult = { live: runIsLive(tx.meta, ctx.isAlive), open, notes };
   if (decision) result.decision = decision;
   if (claimed) result.claimed = claimed;

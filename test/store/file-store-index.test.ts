@@ -71,4 +71,23 @@ describe('FileStore status index', () => {
       expect(tx.withStatus('pending')).toEqual([]);
     });
   });
+
+  it('lists a task this transaction has changed as it is now (its new status), and no task it added', async () => {
+    const store = new FileStore(tempDir());
+    store.ensure();
+    await store.transact((tx) => {
+      tx.put({ id: 'a', type: 'test', status: 'claimed', attempts: 1, claim_token: 'x' });
+      tx.put({ id: 'b', type: 'test', status: 'pending', attempts: 0 });
+    });
+    await store.transact((tx) => {
+      tx.put({ id: 'a', type: 'test', status: 'completed', attempts: 1 });
+      tx.put({ id: 'c', type: 'test', status: 'pending', attempts: 0 });
+      expect(tx.withStatus('claimed')).toEqual([expect.objectContaining({ id: 'a', status: 'completed' })]);
+      expect(tx.withStatus('pending').map((t) => t.id)).toEqual(['b']);
+    });
+    await store.transact((tx) => {
+      expect(tx.withStatus('claimed')).toEqual([]);
+      expect(tx.withStatus('pending').map((t) => t.id)).toEqual(['b', 'c']);
+    });
+  });
 });

@@ -62,6 +62,49 @@ describe('workerStep', () => {
     expect(second.open).toBe(false);
   });
 
+  it('sees the task it reports as settled: no wake at its old lease, and nothing left keeps the worker', async () => {
+    const { store, step } = setup();
+    await withTasks(store, ['a']);
+    const claimed = (await step(ask('t1'))).claimed!;
+    const report = { taskId: claimed.id, token: 't1', interrupted: false, outcome: { ok: false, finding: '', exitCode: 3, signal: null, durationMs: 5, reason: 'exit' as const, error: 'exit 3' } };
+    const result = await step(ask('t2', { report }));
+    expect(result.decision?.kind).toBe('failed');
+    expect(result.waitingUntilMs).toBeUndefined();
+    expect(result.open).toBe(false);
+  });
+
+  it('wakes for a retry it has just scheduled, not for the lease of the claim it settled', async () => {
+    const { store } = setup();
+    const context: StepContext = { paths: store.paths, isAlive: () => true, host: 'here' };
+    const retrying = { ...config, retries: 1, retryBackoffMs: 5_000 };
+    const step = (request: StepRequest) => store.transact((tx) => workerStep(tx, retrying, request, context));
+    await withTasks(store, ['a']);
+    const claimed = (await step(ask('t1'))).claimed!;
+    const report = { taskId: claimed.id, token: 't1', interrupted: false, outcome: { ok: false, finding: '', exitCode: 3, signal: null, durationMs: 5, reason: 'exit' as const, error: 'exit 3' } };
+    const result = await step(ask('t2', { report }));
+    const requeued = store.read().tasks[0]!;
+    expect(requeued.status).toBe('pending');
+    expect(result.waitingUntilMs).toBe(Date.parse(requeued.not_before!));
+    expect(result.open).toBe(true);
+  });
+
+  it('a report that arrives after its lease ran out, before anyone reaped it, is recorded and not reaped as well', async () => {
+    const { store } = setup();
+    const context: StepContext = { paths: store.paths, isAlive: () => true, host: 'here' };
+    const short = { ...config, leaseMs: 20 };
+    const step = (request: StepRequest) => store.transact((tx) => workerStep(tx, short, request, context));
+    await withTasks(store, ['a']);
+    const claimed = (await step(ask('t1'))).claimed!;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const report = { taskId: claimed.id, token: 't1', interrupted: false, outcome: { ok: true, finding: 'done', exitCode: 0, signal: null, durationMs: 5 } };
+    const result = await step(ask('t2', { report }));
+    expect(result.decision?.kind).toBe('completed');
+    const state = store.read();
+    expect(state.tasks[0]).toMatchObject({ id: 'a', status: 'completed', attempts: 1 });
+    expect(state.findings.map((f) => f.task_id)).toEqual(['a']);
+    expect(state.issues).toEqual([]);
+  });
+
   it('answers in plain JSON (it crosses the IPC channel as JSON): a usage-limit wait and a report', async () => {
     const { store, step } = setup();
     await withTasks(store, ['a', 'b']);
