@@ -11,8 +11,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
 const { FileStore } = await import(join(ROOT, 'dist', 'store', 'file-store.js'));
 const { appendTasks } = await import(join(ROOT, 'dist', 'orchestrator', 'boot.js'));
-const { claimTask, selectNext } = await import(join(ROOT, 'dist', 'queue', 'claim.js'));
-const { decideReport, retryTask } = await import(join(ROOT, 'dist', 'queue', 'outcome.js'));
+const { retryTask } = await import(join(ROOT, 'dist', 'queue', 'outcome.js'));
+const { workerStep } = await import(join(ROOT, 'dist', 'worker', 'step.js'));
 const { HOST } = await import(join(ROOT, 'dist', 'store', 'process.js'));
 const { spawnBackend } = await import(join(ROOT, 'dist', 'agents', 'spawn.js'));
 
@@ -97,31 +97,30 @@ async function throughput(tasks = 1000, workers = 8, rounds = 5) {
 
 // 2. Coordination cost: claim + report through the real store, no agent, on queues of N tasks.
 async function coordination(sizes = [100, 1000, 10000], ops = 1000) {
-  console.error(`coordination: claim + report, ${ops} tasks per queue size`);
+  console.error(`coordination: claim + report as a worker's step does it (one transaction), ${ops} tasks per queue size`);
+  const config = { workerId: 1, leaseMs: 60_000, maxAttempts: 3, retries: 0, retryBackoffMs: 0, onUsageLimit: 'wait', usageLimitMarginMs: 0, usageLimitWaitMs: 60_000, agent: 'command' };
+  const ok = { ok: true, finding: 'ok', exitCode: 0, signal: null, durationMs: 1 };
   const rates = {};
   for (const n of sizes) {
     const dir = join(temp(), '.ralph');
     const store = new FileStore(dir);
     store.ensure();
+    const context = { paths: store.paths, isAlive: () => true, host: HOST };
     await appendTasks(store, Array.from({ length: n }, (_, i) => ({ id: `t${i}`, type: 'noop', data: { i, note: 'a task of ordinary size with a little data' } })));
     store.read();
     let elapsed = 0;
+    let step = 0;
     for (let done = 0; done < ops;) {
       const t0 = performance.now();
       const batch = Math.min(ops - done, n);
-      for (let i = 0; i < batch; i++) {
-        const token = `tok${done + i}`;
-        const claimed = await store.transact((tx) => {
-          const at = selectNext(tx.tasks, tx.now);
-          const task = claimTask(tx.tasks[at], { workerId: 1, pid: process.pid, host: HOST, token, now: tx.now, leaseMs: 60_000 });
-          tx.put(task);
-          return task;
-        });
-        await store.transact((tx) => {
-          const decision = decideReport(tx.get(claimed.id), { ok: true, finding: 'ok', exitCode: 0, signal: null, durationMs: 1 }, { token, workerId: 1, now: tx.now, retries: 0, backoffMs: () => 0 });
-          tx.put(decision.task);
-          tx.addFinding(decision.finding);
-        });
+      // Each step reports the task the one before it claimed, and claims the next: one per task.
+      let last;
+      for (let i = 0; i <= batch; i++) {
+        const token = `tok${step++}`;
+        const report = last ? { taskId: last.id, token: last.claim_token, interrupted: false, outcome: ok } : undefined;
+        const stopping = i === batch;
+        const result = await store.transact((tx) => workerStep(tx, config, { pid: process.pid, host: HOST, token, stopping, ...(report ? { report } : {}) }, context));
+        last = result.claimed;
       }
       elapsed += performance.now() - t0;
       done += batch;
@@ -230,8 +229,9 @@ async function worktreeOverhead(files = 1000, rounds = 3) {
 
 console.error(`ralph benchmark on ${cpus().length} cores, node ${process.version}`);
 try {
-  // `npm run bench -- worktree` runs only that part.
+  // `npm run bench -- orchestration` (or `worktree`, or `coordination`) runs only that part.
   const only = process.argv[2];
+  if (only === 'coordination') await coordination();
   if (only === undefined || only === 'orchestration') {
     const rss = await throughput();
     await coordination();

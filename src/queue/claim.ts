@@ -16,10 +16,20 @@ export function isReady(task: Task, now: Date): boolean {
 }
 
 /**
- * Index of the task to claim next: the first ready `pending` task in queue order among those of the
- * highest priority; -1 when none is ready. One pass, no sort, so claiming stays cheap on big queues.
+ * Whether a pending task takes its turn in plain queue order: the default priority, and no backoff
+ * (`not_before`) to wait for. When every pending task does, the first of them is the next to claim.
  */
-export function selectNext(tasks: readonly Task[], now: Date): number {
+export function inQueueOrder(task: Task): boolean {
+  return task.not_before === undefined && priorityRank(task.data) === 0;
+}
+
+/**
+ * Index of the task to claim next: the first ready `pending` task in queue order among those of the
+ * highest priority; -1 when none is ready. One pass, no sort, so claiming stays cheap on big queues;
+ * no pass at all when the caller knows that every pending task is `inQueueOrder`.
+ */
+export function selectNext(tasks: readonly Task[], now: Date, allInQueueOrder = false): number {
+  if (allInQueueOrder) return tasks.findIndex((task) => task.status === 'pending');
   let best = -1;
   let bestRank = -Infinity;
   for (let i = 0; i < tasks.length; i++) {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { RalphError, isErrno } from '../errors.js';
+import { inQueueOrder } from '../queue/claim.js';
 import type { Finding, Issue, QueueMeta, QueueState, Task } from '../queue/types.js';
 import { writeFileAtomicSync } from './atomic-write.js';
 import { JournalFile, headerLine } from './journal.js';
@@ -9,6 +10,7 @@ import type { LockOptions } from './lock.js';
 import { statePaths } from './paths.js';
 import type { StatePaths } from './paths.js';
 import { pause } from './process.js';
+import { OpenList } from './open-list.js';
 import { parseQueueSnapshot, parseResultsSnapshot, readJsonFile, serializeQueue, serializeResults } from './snapshot.js';
 import type { Store, Transaction } from './store.js';
 
@@ -23,7 +25,7 @@ export interface FileStoreOptions {
 interface Cache {
   state: QueueState;
   index: Map<string, number>;
-  /** Positions in `state.tasks` of the pending and the claimed tasks, each list in ascending order. */
+  /** The pending and the claimed tasks, each in queue order. */
   open: OpenIndex;
   queueSig: string;
   resultsSig: string;
@@ -255,7 +257,7 @@ function applyEntry(cache: Cache, entry: JournalEntry, tasks: boolean, results: 
   if (entry.reset && tasks) {
     cache.state.tasks = [];
     cache.index = new Map();
-    cache.open = { pending: [], claimed: [] };
+    cache.open = openIndex([]);
   }
   if (entry.reset && results) {
     cache.state.findings = [];
@@ -266,14 +268,12 @@ function applyEntry(cache: Cache, entry: JournalEntry, tasks: boolean, results: 
       const at = cache.index.get(task.id);
       if (at === undefined) {
         cache.index.set(task.id, cache.state.tasks.length);
-        if (isOpen(task.status)) cache.open[task.status].push(cache.state.tasks.length);
+        if (isOpen(task.status)) cache.open[task.status].set(cache.state.tasks.length, task);
         cache.state.tasks.push(task);
       } else {
         const was = cache.state.tasks[at]!.status;
-        if (was !== task.status) {
-          if (isOpen(was)) removeSorted(cache.open[was], at);
-          if (isOpen(task.status)) insertSorted(cache.open[task.status], at);
-        }
+        if (was !== task.status && isOpen(was)) cache.open[was].delete(at);
+        if (isOpen(task.status)) cache.open[task.status].set(at, task);
         cache.state.tasks[at] = task;
       }
     }
@@ -306,9 +306,22 @@ class FileTransaction implements Transaction {
 
   withStatus(status: 'pending' | 'claimed'): readonly Task[] {
     if (this.resetRequested) return [];
-    const tasks = this.cache.state.tasks;
-    const listed = this.cache.open[status].map((at) => tasks[at]!);
-    return this.puts.size === 0 ? listed : listed.map((task) => this.puts.get(task.id) ?? task);
+    const listed = this.cache.open[status].tasks;
+    // Read back through this transaction's own changes, copying the list only when one touches it.
+    return this.changedAny(status) ? listed.map((task) => this.puts.get(task.id) ?? task) : listed;
+  }
+
+  pendingInQueueOrder(): boolean {
+    return this.resetRequested || (this.cache.open.pending.counted === 0 && !this.changedAny('pending'));
+  }
+
+  /** Whether this transaction has changed a task that had `status` when it started. */
+  private changedAny(status: 'pending' | 'claimed'): boolean {
+    for (const id of this.puts.keys()) {
+      const at = this.cache.index.get(id);
+      if (at !== undefined && this.cache.state.tasks[at]!.status === status) return true;
+    }
+    return false;
   }
 
   get(id: string): Task | undefined {
@@ -344,38 +357,18 @@ class FileTransaction implements Transaction {
   }
 }
 
-type OpenIndex = Record<'pending' | 'claimed', number[]>;
+type OpenIndex = Record<'pending' | 'claimed', OpenList>;
 
 function isOpen(status: Task['status']): status is 'pending' | 'claimed' {
   return status === 'pending' || status === 'claimed';
 }
 
 function openIndex(tasks: readonly Task[]): OpenIndex {
-  const open: OpenIndex = { pending: [], claimed: [] };
-  tasks.forEach((task, at) => { if (isOpen(task.status)) open[task.status].push(at); });
+  // Counting the pending tasks that are not in plain queue order lets a claim skip its pass over
+  // them all when there are none (`pendingInQueueOrder`).
+  const open: OpenIndex = { pending: new OpenList((task) => !inQueueOrder(task)), claimed: new OpenList() };
+  tasks.forEach((task, at) => { if (isOpen(task.status)) open[task.status].set(at, task); });
   return open;
-}
-
-/** Where `value` is, or would go, in the ascending list. */
-function position(list: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function insertSorted(list: number[], value: number): void {
-  const at = position(list, value);
-  if (list[at] !== value) list.splice(at, 0, value);
-}
-
-function removeSorted(list: number[], value: number): void {
-  const at = position(list, value);
-  if (list[at] === value) list.splice(at, 1);
 }
 
 function signature(path: string): string {

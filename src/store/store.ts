@@ -35,6 +35,11 @@ export interface Transaction {
    * a pass over every task on each claim.
    */
   withStatus(status: 'pending' | 'claimed'): readonly Task[];
+  /**
+   * Whether every task `withStatus('pending')` lists takes its turn in plain queue order (see
+   * `inQueueOrder`), so that the first of them is the next to claim; false when unsure.
+   */
+  pendingInQueueOrder(): boolean;
   readonly meta: Readonly<QueueMeta>;
   readonly findings: readonly Finding[];
   readonly issues: readonly Issue[];

@@ -102,21 +102,24 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   }
   const pendingTasks = tx.withStatus('pending');
   if (!claimed && !request.stopping && !block) {
-    const at = selectNext(pendingTasks, tx.now);
+    const at = selectNext(pendingTasks, tx.now, tx.pendingInQueueOrder());
     const candidate = at >= 0 ? tx.get(pendingTasks[at]!.id) : undefined;
     if (candidate && candidate.status === 'pending') {
       claimed = claimTask(candidate, { workerId: config.workerId, pid: request.pid, host: request.host, token, now: tx.now, leaseMs: config.leaseMs });
       tx.put(claimed);
     }
   }
-  // The open tasks as this step leaves them (the task just reported, reaped or claimed included).
-  const openTasks = [...tx.withStatus('pending'), ...tx.withStatus('claimed')];
-  const wake = claimed ? undefined : nextWakeAt(openTasks, tx.now);
+  // The open tasks as this step leaves them. `pendingTasks` was listed before the claim (listing
+  // it again would copy it), so the task claimed now is left out by hand; the claimed tasks as now
+  // listed include those this step reported or reaped, with their new status.
+  const claimedTasks = tx.withStatus('claimed');
+  const wake = claimed ? undefined : nextWakeAt([...pendingTasks, ...claimedTasks], tx.now);
   const waitingUntil = block?.kind === 'waiting' && (!wake || block.until < wake) ? block.until : wake;
   // Another worker's claim may still come back (lease expiry), so it keeps this worker around;
   // once claiming has stopped for good (budget, usage limit), pending tasks do not.
-  const open = (block?.kind !== 'stopped' && openTasks.some((t) => t.status === 'pending'))
-    || openTasks.some((t) => t.status === 'claimed' && t.claim_token !== token);
+  const stillPending = (t: Task): boolean => t.status === 'pending' && t.id !== claimed?.id;
+  const open = (block?.kind !== 'stopped' && (pendingTasks.some(stillPending) || claimedTasks.some(stillPending)))
+    || claimedTasks.some((t) => t.status === 'claimed' && t.claim_token !== token);
   const result: StepResult = { live: runIsLive(tx.meta, ctx.isAlive), open, notes };
   if (decision) result.decision = decision;
   if (claimed) result.claimed = claimed;

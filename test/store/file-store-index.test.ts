@@ -3,6 +3,7 @@
 // it lists exactly the tasks of that status, in queue order.
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
+import { inQueueOrder } from '../../src/queue/claim.js';
 import type { Task } from '../../src/queue/types.js';
 import type { Transaction } from '../../src/store/store.js';
 import { tempDir } from '../helpers.js';
@@ -23,6 +24,7 @@ async function indexAgrees(store: FileStore): Promise<void> {
     for (const status of ['pending', 'claimed'] as const) {
       expect(tx.withStatus(status).map((t) => t.id)).toEqual(tx.tasks.filter((t) => t.status === status).map((t) => t.id));
     }
+    expect(tx.pendingInQueueOrder()).toBe(tx.withStatus('pending').every(inQueueOrder));
   });
 }
 
@@ -49,7 +51,10 @@ describe('FileStore status index', () => {
           for (let k = 0; k < 5; k++) {
             const id = `t${Math.floor(next() * 30)}`;
             const status = STATUSES[Math.floor(next() * STATUSES.length)]!;
-            tx.put({ id, type: 'test', status, attempts: 0 });
+            // Now and then a task out of plain queue order: a priority, or a backoff.
+            const roll = next();
+            const extra: Partial<Task> = roll < 0.1 ? { data: { priority: 'high' } } : roll < 0.2 ? { not_before: new Date().toISOString() } : {};
+            tx.put({ id, type: 'test', status, attempts: 0, ...extra });
           }
         });
       }
@@ -84,6 +89,10 @@ describe('FileStore status index', () => {
       tx.put({ id: 'c', type: 'test', status: 'pending', attempts: 0 });
       expect(tx.withStatus('claimed')).toEqual([expect.objectContaining({ id: 'a', status: 'completed' })]);
       expect(tx.withStatus('pending').map((t) => t.id)).toEqual(['b']);
+      expect(tx.pendingInQueueOrder()).toBe(true);
+      // Once it changes a pending task, it no longer vouches for the order.
+      tx.put({ id: 'b', type: 'test', status: 'pending', attempts: 0, data: { priority: 'high' } });
+      expect(tx.pendingInQueueOrder()).toBe(false);
     });
     await store.transact((tx) => {
       expect(tx.withStatus('claimed')).toEqual([]);

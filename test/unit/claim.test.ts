@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimTask, holdsClaim, isReady, nextReadyAt, renewLease, selectNext } from '../../src/queue/claim.js';
+import { claimTask, holdsClaim, inQueueOrder, isReady, nextReadyAt, renewLease, selectNext } from '../../src/queue/claim.js';
 import type { Claimant } from '../../src/queue/claim.js';
 import type { Task } from '../../src/queue/types.js';
 import { NOW, at, claimed, task } from './task-fixtures.js';
@@ -39,6 +39,37 @@ describe('selectNext', () => {
     ['the highest-priority pending task wins even after a claimed high one', [p('a', 'high', { status: 'claimed' }), p('b', 'low'), p('c', 'medium')], 2],
   ])('%s', (_what, tasks, expected) => {
     expect(selectNext(tasks, NOW)).toBe(expected);
+  });
+});
+
+describe('inQueueOrder', () => {
+  it.each<[string, Task, boolean]>([
+    ['a task without data', task('a'), true],
+    ['a task whose data has no priority', task('a', { data: { x: 1 } }), true],
+    ['a medium task (the default rank)', p('a', 'medium'), true],
+    ['a task with priority 0', p('a', 0), true],
+    ['an unknown priority (ranks as absent)', p('a', 'urgent'), true],
+    ['a high task', p('a', 'high'), false],
+    ['a low task', p('a', 'low'), false],
+    ['a numeric priority', p('a', 2), false],
+    ['a task waiting for its backoff', task('a', { not_before: at(1_000) }), false],
+    ['a task whose backoff has passed (still checked by the full pass)', task('a', { not_before: at(-1_000) }), false],
+  ])('%s: %s', (_what, t, expected) => {
+    expect(inQueueOrder(t)).toBe(expected);
+  });
+
+  it('lets selectNext skip its pass only where the pass would give the same answer', () => {
+    const lists: Task[][] = [
+      [],
+      [task('a'), task('b')],
+      [claimed('a'), task('b'), p('c', 'medium')],
+      [task('a', { status: 'completed' }), claimed('b')],
+      [task('a', { data: { x: 1 } }), p('b', 'urgent'), task('c')],
+    ];
+    for (const tasks of lists) {
+      expect(tasks.filter((t) => t.status === 'pending').every(inQueueOrder)).toBe(true);
+      expect(selectNext(tasks, NOW, true)).toBe(selectNext(tasks, NOW));
+    }
   });
 });
 
