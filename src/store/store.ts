@@ -32,7 +32,8 @@ export interface Transaction {
    * The tasks that were `pending` (or `claimed`) when the transaction started, in queue order, as
    * this transaction sees them now: one it has changed since is listed with its new status (so
    * callers check `status`); one it added is not listed. What claiming and reaping look at, without
-   * a pass over every task on each claim.
+   * a pass over every task on each claim. Read it during the transaction only: the store may change
+   * the list in place once the transaction is over.
    */
   withStatus(status: 'pending' | 'claimed'): readonly Task[];
   /**
