@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { RalphError, isErrno } from '../errors.js';
+import { CorruptStateError, RalphError, isErrno } from '../errors.js';
 import { inQueueOrder } from '../queue/claim.js';
 import type { Finding, Issue, QueueMeta, QueueState, Task } from '../queue/types.js';
 import { writeFileAtomicSync } from './atomic-write.js';
@@ -200,9 +200,14 @@ export class FileStore implements Store {
     const queue = parseQueueSnapshot(readJsonFile(this.paths.queue) ?? missing(this.paths.queue), this.paths.queue);
     const results = parseResultsSnapshot(readJsonFile(this.paths.results) ?? { findings: [], issues: [] }, this.paths.results);
     const state: QueueState = { tasks: queue.tasks, meta: queue.meta, findings: results.findings, issues: results.issues };
+    const index = new Map(queue.tasks.map((t, i) => [t.id, i]));
+    if (index.size !== queue.tasks.length) {
+      const twice = queue.tasks.find((t, i) => index.get(t.id) !== i)!;
+      throw new CorruptStateError(this.paths.queue, `task ${JSON.stringify(twice.id)} appears more than once; ids must be unique`);
+    }
     const cache: Cache = {
       state,
-      index: new Map(queue.tasks.map((t, i) => [t.id, i])),
+      index,
       open: openIndex(queue.tasks),
       queueSig,
       resultsSig,

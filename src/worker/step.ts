@@ -113,7 +113,7 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   // it again would copy it), so the task claimed now is left out by hand; the claimed tasks as now
   // listed include those this step reported or reaped, with their new status.
   const claimedTasks = tx.withStatus('claimed');
-  const wake = claimed ? undefined : nextWakeAt([...pendingTasks, ...claimedTasks], tx.now);
+  const wake = claimed ? undefined : soonest(nextWakeAt(pendingTasks, tx.now), nextWakeAt(claimedTasks, tx.now));
   const waitingUntil = block?.kind === 'waiting' && (!wake || block.until < wake) ? block.until : wake;
   // Another worker's claim may still come back (lease expiry), so it keeps this worker around;
   // once claiming has stopped for good (budget, usage limit), pending tasks do not.
@@ -126,6 +126,10 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   if (waitingUntil) result.waitingUntilMs = waitingUntil.getTime();
   if (block) result.block = block.kind === 'stopped' ? { kind: 'stopped', stop: block.stop } : { kind: 'waiting', note: block.note };
   return result;
+}
+
+function soonest(a: Date | undefined, b: Date | undefined): Date | undefined {
+  return a && b ? (a < b ? a : b) : a ?? b;
 }
 
 /** Records a report: completed, failed, requeued, deferred by a usage limit, or refused (claim lost). */

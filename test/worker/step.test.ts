@@ -105,6 +105,38 @@ describe('workerStep', () => {
     expect(state.issues).toEqual([]);
   });
 
+  it.each([false, true])('a step asked for again after its claim lapsed and was given up in that step gets nothing, and its release undoes nothing (stopping: %s)', async (stopping) => {
+    const { store } = setup();
+    const context: StepContext = { paths: store.paths, isAlive: () => true, host: 'here' };
+    const short = { ...config, leaseMs: 20, maxAttempts: 1 };
+    const step = (request: StepRequest) => store.transact((tx) => workerStep(tx, short, request, context));
+    await withTasks(store, ['a']);
+    expect((await step(ask('t1'))).claimed?.id).toBe('a');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const again = await step(ask('t1', { stopping }));
+    // --max-attempts 1: the lapsed claim is given up by the reaper in that same step.
+    expect(store.read().tasks[0]).toMatchObject({ id: 'a', status: 'failed' });
+    expect(again.claimed).toBeUndefined();
+  });
+
+  it.each([
+    ['a pending task\'s backoff', 5_000, 30_000, 'backoff'],
+    ['another worker\'s lease', 30_000, 5_000, 'lease'],
+  ] as const)('an idle step wakes at the sooner of %s', async (_what, backoffMs, leaseMs, expected) => {
+    const { store, step } = setup();
+    const now = Date.now();
+    const backoff = new Date(now + backoffMs).toISOString();
+    const lease = new Date(now + leaseMs).toISOString();
+    await store.transact((tx) => {
+      tx.put({ id: 'waits', type: 't', status: 'pending', attempts: 1, not_before: backoff } as Task);
+      tx.put({ id: 'other', type: 't', status: 'claimed', attempts: 1, worker_id: 2, worker_pid: process.pid, worker_host: 'here', claim_token: 'x', lease_expires_at: lease } as Task);
+    });
+    const result = await step(ask('t1'));
+    expect(result.claimed).toBeUndefined();
+    expect(result.waitingUntilMs).toBe(Date.parse(expected === 'backoff' ? backoff : lease));
+    expect(result.open).toBe(true);
+  });
+
   it('answers in plain JSON (it crosses the IPC channel as JSON): a usage-limit wait and a report', async () => {
     const { store, step } = setup();
     await withTasks(store, ['a', 'b']);
