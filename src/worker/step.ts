@@ -102,10 +102,10 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   }
   const pendingTasks = tx.withStatus('pending');
   if (!claimed && !request.stopping && !block) {
+    // `pendingTasks` holds this step's own changes, so the task chosen is pending as it stands.
     const at = selectNext(pendingTasks, tx.now, tx.pendingInQueueOrder());
-    const candidate = at >= 0 ? tx.get(pendingTasks[at]!.id) : undefined;
-    if (candidate && candidate.status === 'pending') {
-      claimed = claimTask(candidate, { workerId: config.workerId, pid: request.pid, host: request.host, token, now: tx.now, leaseMs: config.leaseMs });
+    if (at >= 0) {
+      claimed = claimTask(pendingTasks[at]!, { workerId: config.workerId, pid: request.pid, host: request.host, token, now: tx.now, leaseMs: config.leaseMs });
       tx.put(claimed);
     }
   }
