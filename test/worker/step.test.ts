@@ -12,11 +12,13 @@ const config: StepConfig = {
   onUsageLimit: 'wait', usageLimitMarginMs: 0, usageLimitWaitMs: 1000, agent: 'command',
 };
 
-function setup(): { store: FileStore; step: (request: StepRequest) => Promise<StepResult> } {
+/** A store, and the worker's step on it with `config` changed by `overrides`. */
+function setup(overrides: Partial<StepConfig> = {}): { store: FileStore; step: (request: StepRequest) => Promise<StepResult> } {
   const store = new FileStore(tempDir());
   store.ensure();
   const context: StepContext = { paths: store.paths, isAlive: () => true, host: 'here' };
-  return { store, step: (request) => store.transact((tx) => workerStep(tx, config, request, context)) };
+  const stepConfig = { ...config, ...overrides };
+  return { store, step: (request) => store.transact((tx) => workerStep(tx, stepConfig, request, context)) };
 }
 
 async function withTasks(store: FileStore, ids: string[]): Promise<void> {
@@ -74,10 +76,7 @@ describe('workerStep', () => {
   });
 
   it('wakes for a retry it has just scheduled, not for the lease of the claim it settled', async () => {
-    const { store } = setup();
-    const context: StepContext = { paths: store.paths, isAlive: () => true, host: 'here' };
-    const retrying = { ...config, retries: 1, retryBackoffMs: 5_000 };
-    const step = (request: StepRequest) => store.transact((tx) => workerStep(tx, retrying, request, context));
+    const { store, step } = setup({ retries: 1, retryBackoffMs: 5_000 });
     await withTasks(store, ['a']);
     const claimed = (await step(ask('t1'))).claimed!;
     const report = { taskId: claimed.id, token: 't1', interrupted: false, outcome: { ok: false, finding: '', exitCode: 3, signal: null, durationMs: 5, reason: 'exit' as const, error: 'exit 3' } };
@@ -89,10 +88,7 @@ describe('workerStep', () => {
   });
 
   it('a report that arrives after its lease ran out, before anyone reaped it, is recorded and not reaped as well', async () => {
-    const { store } = setup();
-    const context: StepContext = { paths: store.paths, isAlive: () => true, host: 'here' };
-    const short = { ...config, leaseMs: 20 };
-    const step = (request: StepRequest) => store.transact((tx) => workerStep(tx, short, request, context));
+    const { store, step } = setup({ leaseMs: 20 });
     await withTasks(store, ['a']);
     const claimed = (await step(ask('t1'))).claimed!;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -106,10 +102,7 @@ describe('workerStep', () => {
   });
 
   it.each([false, true])('a step asked for again after its claim lapsed and was given up in that step gets nothing, and its release undoes nothing (stopping: %s)', async (stopping) => {
-    const { store } = setup();
-    const context: StepContext = { paths: store.paths, isAlive: () => true, host: 'here' };
-    const short = { ...config, leaseMs: 20, maxAttempts: 1 };
-    const step = (request: StepRequest) => store.transact((tx) => workerStep(tx, short, request, context));
+    const { store, step } = setup({ leaseMs: 20, maxAttempts: 1 });
     await withTasks(store, ['a']);
     expect((await step(ask('t1'))).claimed?.id).toBe('a');
     await new Promise((resolve) => setTimeout(resolve, 50));
