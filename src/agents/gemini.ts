@@ -1,5 +1,6 @@
 import { compact, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
+import { stripAnsi } from './text.js';
 import { detectUsageLimit } from './usage-limit.js';
 
 /**
@@ -32,15 +33,20 @@ export const gemini = {
 
   build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {
     const model = str(options.model);
+    // Unattended: every tool approved (without it headless gemini offers no shell or write tool at
+    // all), unless --agent-args choose an approval mode (gemini refuses two).
+    const chosen = options.extraArgs.some((a) => a === '--yolo' || a === '-y' || a === '--approval-mode' || a.startsWith('--approval-mode='));
     return {
-      // No approval mode by default: --yolo / --approval-mode go in --agent-args.
       args: [
         '--output-format', 'json',
         ...(model ? ['--model', model] : []),
+        ...(chosen ? [] : ['--approval-mode', 'yolo']),
         '-p', GEMINI_PROMPT_HINT,
         ...options.extraArgs,
       ],
-      env: {},
+      // The working directory trusted (documented; older versions ignore it): else every headless run
+      // stops at once, "not running in a trusted directory", exit 55.
+      env: { GEMINI_CLI_TRUST_WORKSPACE: 'true' },
       stdin: prompt,
     };
   },
@@ -61,7 +67,7 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
     return compact<ParsedOutput>({
       text: cutOff ? '' : text,
       isError: true,
-      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : 'no JSON document in the output',
+      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : ownError(text) ?? 'no JSON document in the output',
       usageLimit: text === '' ? undefined : detectUsageLimit(text, now),
     });
   }
@@ -172,6 +178,17 @@ function objectAt(text: string, start: number): Record<string, unknown> | undefi
     else if (c === '}' && --depth === 0) return asDocument(tryJson(text.slice(start, i + 1)));
   }
   return undefined;
+}
+
+/** Lines gemini prints on stderr in every run: never the cause. */
+const NOISE = /^(?:Warning: 256-color support|YOLO mode is enabled|Ripgrep is not available|Loaded cached credentials|\[STARTUP\]|Data collection is disabled)/;
+const SAYS_ERROR = /\b(?:error|not|cannot|can't|failed|unable|invalid|refused|denied|missing|please)\b/i;
+
+/** Gemini's own message when it stopped before writing its document (stderr: trust, auth, bad flag…). */
+function ownError(text: string): string | undefined {
+  const lines = stripAnsi(text).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !NOISE.test(l));
+  const line = lines.find((l) => SAYS_ERROR.test(l));
+  return line === undefined ? undefined : firstLine(line);
 }
 
 /** The lines that cannot belong to the document (log lines before or after it). */
