@@ -1,5 +1,7 @@
 import { compact, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
+import { labelOf } from './cause.js';
+import type { Diagnosis } from './cause.js';
 import { stripAnsi } from './text.js';
 import { detectUsageLimit } from './usage-limit.js';
 
@@ -69,6 +71,7 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
       isError: true,
       error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : ownError(text) ?? 'no JSON document in the output',
       usageLimit: text === '' ? undefined : detectUsageLimit(text, now),
+      cause: retrying(text),
     });
   }
 
@@ -178,6 +181,15 @@ function objectAt(text: string, start: number): Record<string, unknown> | undefi
     else if (c === '}' && --depth === 0) return asDocument(tryJson(text.slice(start, i + 1)));
   }
   return undefined;
+}
+
+/** Gemini retrying the API (killed by a timeout before it gave up): what its last attempt ran into. */
+function retrying(text: string): Diagnosis | undefined {
+  const attempts = [...stripAnsi(text).matchAll(/Attempt (\d+) failed\. Retrying with backoff\.\.\. *(.*)/g)];
+  const last = attempts.at(-1);
+  if (!last) return undefined;
+  const why = firstLine(last[2]!.replace(/^Error: (?:exception )?/, '')) ?? 'an API error';
+  return { label: labelOf(why) ?? 'API error', detail: `gemini was retrying the API (attempt ${last[1]}: ${why})` };
 }
 
 /** Lines gemini prints on stderr in every run: never the cause. */

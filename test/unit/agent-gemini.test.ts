@@ -132,6 +132,9 @@ describe('gemini: parse', () => {
     // What gemini 0.61.0 prints on stderr when it stops before its document (exit 55), colours and all.
     ['its own message on stderr, without a document', `Warning: 256-color support not detected. Using a terminal with at least 256-color support is recommended for a better visual experience.\n\u001b[31m${UNTRUSTED}\u001b[0m\n`,
       { isError: true, error: UNTRUSTED.slice(0, 299) + '…' }],
+    // Killed by a timeout while it retried an unreachable API (0.61.0's stderr, stack traces cut).
+    ['retries of an unreachable API', 'Attempt 1 failed. Retrying with backoff... Error: exception TypeError: fetch failed sending request\n    at file:///x/chunk.js:1:2\nAttempt 2 failed. Retrying with backoff... Error: exception TypeError: fetch failed sending request\n    at async retryWithBackoff (file:///x/chunk.js:3:4)\n',
+      { isError: true, cause: { label: 'API unreachable', detail: 'gemini was retrying the API (attempt 2: TypeError: fetch failed sending request)' } }],
     ['an unknown-flag message', 'Unknown argument: skip-trus\n', { isError: true, error: 'no JSON document in the output' }],
     ['an error line after noise', 'YOLO mode is enabled. All tool calls will be automatically approved.\nError: cannot read settings.json\n', { isError: true, error: 'Error: cannot read settings.json' }],
   ])('reads %s', (_what, stdout, expected) => {
