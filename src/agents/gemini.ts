@@ -66,10 +66,12 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
     const text = stdout.trim();
     // A cut-off document is no answer; plain text may be one.
     const cutOff = /^\{/m.test(text);
+    // Gemini's own message when it stopped before its document (stderr: untrusted folder, auth…): no answer either.
+    const own = cutOff ? undefined : ownError(text);
     return compact<ParsedOutput>({
-      text: cutOff ? '' : text,
+      text: cutOff || own ? '' : text,
       isError: true,
-      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : ownError(text) ?? 'no JSON document in the output',
+      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : own ?? 'no JSON document in the output',
       usageLimit: text === '' ? undefined : detectUsageLimit(text, now),
       cause: retrying(text),
     });
@@ -84,8 +86,11 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
 
   let usageLimit: UsageLimitInfo | undefined;
   if (error && isQuotaError(error)) {
+    // Gemini may say it in its own words, without the time the API gave ("Please retry in 37.5s."):
+    // that is then in its error report around the document.
     const said = detectUsageLimit(errorMessage ?? '', now);
-    usageLimit = compact<UsageLimitInfo>({ message: readable(errorMessage ?? '') ?? said?.message ?? 'quota exhausted', resetsAt: said?.resetsAt });
+    const resetsAt = said?.resetsAt ?? apiRetryDelay(stdout, now);
+    usageLimit = compact<UsageLimitInfo>({ message: readable(errorMessage ?? '') ?? said?.message ?? 'quota exhausted', resetsAt });
   } else if (isError) {
     const text = [errorMessage, response, outsideText(stdout)].filter((t) => t !== undefined && t.trim() !== '').join('\n');
     if (text !== '') usageLimit = detectUsageLimit(text, now);
@@ -105,6 +110,12 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
       error_code: num(error?.code) ?? str(error?.code),
     })),
   });
+}
+
+/** When the API's own "Please retry in 37.5s" (a line anywhere in the text) says the limit lifts. */
+function apiRetryDelay(text: string, now: Date): string | undefined {
+  const line = text.split('\n').find((l) => /Please retry in [0-9.]+m?s\b/.test(l));
+  return line === undefined ? undefined : detectUsageLimit(line, now)?.resetsAt;
 }
 
 /** 429, RESOURCE_EXHAUSTED or a quota message: the account or the model ran out. */

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueOf, ralph, resultsOf, writeTasks } from '../helpers.js';
 import { closedPort } from '../support/mock-anthropic.js';
 import { cleanupGeminiHomes, GEMINI_VERSION, geminiBinary, geminiEnv } from '../support/gemini-env.js';
-import { dailyQuota, functionResponses, startMockGemini } from '../support/mock-gemini.js';
+import { dailyQuota, functionResponses, QUOTA_MESSAGE, startMockGemini } from '../support/mock-gemini.js';
 import type { GeminiScript, MockGemini } from '../support/mock-gemini.js';
 
 const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'agents', 'gemini');
@@ -70,15 +70,22 @@ describe.concurrent(`ralph with the real Gemini CLI ${GEMINI_VERSION}`, () => {
     expect(mock.requests.filter((q) => q.action === 'generateContent')).toHaveLength(1);
   }, 60_000);
 
-  it('a spent daily quota (429, exit 173): reason usage-limit; no reset time said, so the worker waits --usage-limit-wait, then completes the task', async () => {
-    const mock = await mockWith(({ index }) => (index > 0 ? { kind: 'text', text: 'FINDINGS: done after the quota', usage: USAGE } : dailyQuota()));
+  it('a spent daily quota (429, exit 173): reason usage-limit, the reset the API said; the worker waits, then completes the task', async () => {
+    // "Please retry in 2s": the reset is set when the quota error is replied, however slow the start.
+    let resetsAt = 0;
+    const mock = await mockWith(({ index }) => {
+      if (index > 0) return { kind: 'text', text: 'FINDINGS: done after the quota', usage: USAGE };
+      resetsAt = Date.now() + 2000;
+      return dailyQuota(QUOTA_MESSAGE.replace('37.5s', '2s'));
+    });
     const dir = tempDir();
     writeTasks(dir, { tasks: [{ id: 'q1', type: 'noop' }] });
-    const r = await run(dir, geminiEnv(mock.url), ['--usage-limit-wait', '1', '--usage-limit-margin', '0']);
+    const r = await run(dir, geminiEnv(mock.url), ['--usage-limit-margin', '0.5']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(queueOf(dir).tasks[0]).toMatchObject({ status: 'completed', attempts: 1, finding: 'done after the quota' });
-    // Gemini replaces the API's words ("… Please retry in 37.5s.") with its own, which name no time.
+    // Gemini says it in its own words, which name no time; the API's are in its error report (stderr).
     expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'usage-limit', outcome: 'deferred', agent: 'gemini', error: 'usage limit: You have exhausted your daily quota on this model.' });
+    expect(Math.abs(Date.parse(queueOf(dir).usage_limit.resets_at) - resetsAt)).toBeLessThan(1500);
   }, 60_000);
 
   it('an API key the API refuses: a one-line auth-failure cause', async () => {

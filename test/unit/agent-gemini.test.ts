@@ -105,6 +105,33 @@ describe('gemini: parse', () => {
       },
       details: { tool_calls: 0, error_type: 'ApiError', error_code: 429 },
     }],
+    // Recorded from the real Gemini CLI 0.61.0 against test/support/mock-gemini.ts (see the fixtures' README).
+    ['real-tool-call.txt', 0, {
+      text: 'Wrote rec.txt.\n\nFINDINGS: rec.txt written by run_shell_command',
+      isError: false,
+      // The main model's two turns and the router's one call, summed; the model is the main one.
+      tokens: { input: 2050, output: 410, cache_read: 600, reasoning: 80, total: 2540 },
+      sessionId: 'b1a18755-4c35-4471-86aa-3cba314a83b9',
+      model: 'gemini-3.8-flash',
+      details: { tool_calls: 1 },
+    }],
+    ['real-quota.txt', 173, {
+      text: '',
+      isError: true,
+      error: 'You have exhausted your daily quota on this model.',
+      sessionId: '2f8a6c3a-b057-48ff-8f34-eb8f3709da87',
+      // Gemini's own message names no time; the API's ("Please retry in 37.5s.") is in its stderr report.
+      usageLimit: { message: 'You have exhausted your daily quota on this model.', resetsAt: '2026-04-10T10:00:37.500Z' },
+      details: { error_type: 'Error', error_code: 429 },
+    }],
+    ['real-auth.txt', 144, {
+      text: '',
+      isError: true,
+      error: 'INVALID_ARGUMENT: API key not valid. Please pass a valid API key.',
+      sessionId: 'f6dcb1e4-7e3d-4003-8d04-3718d010253c',
+      details: { error_type: 'Error', error_code: 400 },
+    }],
+    ['real-untrusted.txt', 55, { text: '', isError: true, error: `${UNTRUSTED.slice(0, 299)}…` }],
     ['truncated.txt', null, { text: '', isError: true, error: 'the JSON document in the output is incomplete (truncated?)' }],
     ['truncated.txt', 0, { text: '', isError: true, error: 'the JSON document in the output is incomplete (truncated?)' }],
     // The last object that starts a line and looks like gemini's document; its fields are all wrong.
