@@ -104,7 +104,8 @@ describe.concurrent(`ralph with the real Gemini CLI ${GEMINI_VERSION}`, () => {
     const dir = tempDir();
     writeTasks(dir, { tasks: [{ id: 'off', type: 'noop' }] });
     const port = await closedPort();
-    const r = await run(dir, geminiEnv(`http://127.0.0.1:${port}`), ['--task-timeout', '15', '--grace', '1']);
+    // As users run it (relaunched as a child process): the timeout must kill both.
+    const r = await run(dir, geminiEnv(`http://127.0.0.1:${port}`, { relaunch: true }), ['--task-timeout', '15', '--grace', '1']);
     expect(r.code).toBe(1);
     const cause = queueOf(dir).tasks[0].error.split('\n')[0];
     expect(cause).toMatch(/^API unreachable — timed out after 15s \(--task-timeout\): gemini was retrying the API \(attempt \d+: TypeError: fetch failed sending request\)$/);
