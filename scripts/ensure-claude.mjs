@@ -12,10 +12,11 @@
 // Cache: $RALPH_CLAUDE_CACHE, or <repo>/.cache/claude-code-2.1.330 (keep `.cache/` out of git).
 // Already there: nothing is installed (a `--version` check, ~10 ms). Any failure exits non-zero.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureCached, failWith } from './lib/npm-cache.mjs';
 
 const VERSION = '2.1.330';
 const SCOPE = '@anthropic-ai';
@@ -23,10 +24,7 @@ const SCOPE = '@anthropic-ai';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = resolve(process.env.RALPH_CLAUDE_CACHE || join(repo, '.cache', `claude-code-${VERSION}`));
 
-function fail(message) {
-  process.stderr.write(`ensure-claude: ${message}\n`);
-  process.exit(1);
-}
+const fail = failWith('ensure-claude');
 
 /** The platform package that holds the native binary, or a clear refusal. */
 function platformPackage() {
@@ -46,7 +44,6 @@ function platformPackage() {
 
 const pkg = platformPackage();
 const relBin = join('node_modules', ...pkg.name.split('/'), pkg.exe);
-const bin = join(cache, relBin);
 
 /** The version the binary reports, or an Error saying why it could not be run. */
 function binaryVersion(path) {
@@ -71,48 +68,5 @@ function binaryVersion(path) {
   }
 }
 
-function install() {
-  // Install into a staging directory next to the cache and move it into place in one rename, so
-  // that two test workers starting at once never see (or write into) a half-installed cache.
-  mkdirSync(dirname(cache), { recursive: true });
-  const staging = `${cache}.tmp-${process.pid}-${Date.now()}`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  const args = ['install', '--prefix', staging, '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', `${pkg.name}@${VERSION}`];
-  process.stderr.write(`ensure-claude: npm ${args.join(' ')}\n`);
-  try {
-    execFileSync('npm', args, {
-      cwd: staging,
-      // npm's chatter goes to stderr: stdout is kept for the path alone.
-      stdio: ['ignore', 2, 2],
-      timeout: 10 * 60_000,
-    });
-  } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    fail(`npm install of ${pkg.name}@${VERSION} failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const staged = binaryVersion(join(staging, relBin));
-  if (staged instanceof Error) {
-    rmSync(staging, { recursive: true, force: true });
-    fail(`the installed binary does not run: ${staged.message}`);
-  }
-  try {
-    renameSync(staging, cache);
-  } catch (error) {
-    // Someone else finished first (the cache now exists): use theirs when it works.
-    rmSync(staging, { recursive: true, force: true });
-    if (binaryVersion(bin) instanceof Error) fail(`could not move the install into ${cache}: ${error.message}`);
-  }
-}
-
-let version = existsSync(bin) ? binaryVersion(bin) : new Error('not installed');
-if (version instanceof Error) {
-  if (existsSync(cache)) {
-    process.stderr.write(`ensure-claude: ${cache} holds no working ${pkg.name}@${VERSION} (${version.message}); reinstalling\n`);
-    rmSync(cache, { recursive: true, force: true });
-  }
-  install();
-  version = binaryVersion(bin);
-  if (version instanceof Error) fail(`${bin} does not run after install: ${version.message}`);
-}
+const bin = ensureCached({ tag: 'ensure-claude', pkg: pkg.name, version: VERSION, cache, relBin, check: binaryVersion });
 process.stdout.write(`${bin}\n`);

@@ -11,10 +11,11 @@
 // Cache: $RALPH_GEMINI_CACHE, or <repo>/.cache/gemini-cli-0.61.0 (`.cache/` is out of git).
 // Already there: nothing is installed (a `--version` check). Any failure exits non-zero, saying why.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureCached, failWith } from './lib/npm-cache.mjs';
 
 const VERSION = '0.61.0';
 const PACKAGE = '@google/gemini-cli';
@@ -22,12 +23,8 @@ const PACKAGE = '@google/gemini-cli';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = resolve(process.env.RALPH_GEMINI_CACHE || join(repo, '.cache', `gemini-cli-${VERSION}`));
 const relBin = join('node_modules', '@google', 'gemini-cli', 'bundle', 'gemini.js');
-const bin = join(cache, relBin);
 
-function fail(message) {
-  process.stderr.write(`ensure-gemini: ${message}\n`);
-  process.exit(1);
-}
+const fail = failWith('ensure-gemini');
 
 if (Number(process.versions.node.split('.')[0]) < 20) fail(`${PACKAGE}@${VERSION} needs Node >= 20; this is ${process.version}`);
 
@@ -53,43 +50,5 @@ function cliVersion(path) {
   }
 }
 
-function install() {
-  // Staged next to the cache and moved into place in one rename: two test workers starting at once
-  // never see (or write into) a half-installed cache.
-  mkdirSync(dirname(cache), { recursive: true });
-  const staging = `${cache}.tmp-${process.pid}-${Date.now()}`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  const args = ['install', '--prefix', staging, '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', `${PACKAGE}@${VERSION}`];
-  process.stderr.write(`ensure-gemini: npm ${args.join(' ')}\n`);
-  try {
-    execFileSync('npm', args, { cwd: staging, stdio: ['ignore', 2, 2], timeout: 10 * 60_000 });
-  } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    fail(`npm install of ${PACKAGE}@${VERSION} failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const staged = cliVersion(join(staging, relBin));
-  if (staged instanceof Error) {
-    rmSync(staging, { recursive: true, force: true });
-    fail(`the installed CLI does not run: ${staged.message}`);
-  }
-  try {
-    renameSync(staging, cache);
-  } catch (error) {
-    // Someone else finished first (the cache now exists): use theirs when it works.
-    rmSync(staging, { recursive: true, force: true });
-    if (cliVersion(bin) instanceof Error) fail(`could not move the install into ${cache}: ${error.message}`);
-  }
-}
-
-let version = existsSync(bin) ? cliVersion(bin) : new Error('not installed');
-if (version instanceof Error) {
-  if (existsSync(cache)) {
-    process.stderr.write(`ensure-gemini: ${cache} holds no working ${PACKAGE}@${VERSION} (${version.message}); reinstalling\n`);
-    rmSync(cache, { recursive: true, force: true });
-  }
-  install();
-  version = cliVersion(bin);
-  if (version instanceof Error) fail(`${bin} does not run after install: ${version.message}`);
-}
+const bin = ensureCached({ tag: 'ensure-gemini', pkg: PACKAGE, version: VERSION, cache, relBin, check: cliVersion });
 process.stdout.write(`${bin}\n`);
