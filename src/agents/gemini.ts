@@ -66,12 +66,11 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
     const text = stdout.trim();
     // A cut-off document is no answer; plain text may be one.
     const cutOff = /^\{/m.test(text);
-    // Gemini's own message when it stopped before its document (stderr: untrusted folder, auth…): no answer either.
-    const own = cutOff ? undefined : ownError(text);
     return compact<ParsedOutput>({
-      text: cutOff || own ? '' : text,
+      text: cutOff ? '' : text,
       isError: true,
-      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : own ?? 'no JSON document in the output',
+      // Gemini's own message when it stopped before its document (stderr: an untrusted folder, no auth method…).
+      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : ownError(text) ?? 'no JSON document in the output',
       usageLimit: text === '' ? undefined : detectUsageLimit(text, now),
       cause: retrying(text),
     });
@@ -207,7 +206,7 @@ function retrying(text: string): Diagnosis | undefined {
 const NOISE = /^(?:Warning: 256-color support|YOLO mode is enabled|Ripgrep is not available|Loaded cached credentials|\[STARTUP\]|Data collection is disabled)/;
 const SAYS_ERROR = /\b(?:error|not|cannot|can't|failed|unable|invalid|refused|denied|missing|please)\b/i;
 
-/** Gemini's own message when it stopped before writing its document (stderr: trust, auth, bad flag…). */
+/** Gemini's own message when it stopped before writing its document (stderr: trust, auth…). */
 function ownError(text: string): string | undefined {
   const lines = stripAnsi(text).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !NOISE.test(l));
   const line = lines.find((l) => SAYS_ERROR.test(l));

@@ -131,7 +131,8 @@ describe('gemini: parse', () => {
       sessionId: 'f6dcb1e4-7e3d-4003-8d04-3718d010253c',
       details: { error_type: 'Error', error_code: 400 },
     }],
-    ['real-untrusted.txt', 55, { text: '', isError: true, error: `${UNTRUSTED.slice(0, 299)}…` }],
+    // Not a document: the text is kept as it is (a plain-text answer may hold a finding).
+    ['real-untrusted.txt', 55, { text: `\u001b[31m${UNTRUSTED}\u001b[0m`, isError: true, error: `${UNTRUSTED.slice(0, 299)}…` }],
     ['truncated.txt', null, { text: '', isError: true, error: 'the JSON document in the output is incomplete (truncated?)' }],
     ['truncated.txt', 0, { text: '', isError: true, error: 'the JSON document in the output is incomplete (truncated?)' }],
     // The last object that starts a line and looks like gemini's document; its fields are all wrong.
