@@ -5,11 +5,13 @@
  *   const mock = await startMockGemini(({ index }) => ({ kind: 'text', text: 'Done.' }));
  *   mock.requests   // every request, recorded
  *
- * What Gemini CLI 0.61.0 sends with `-p`: `POST /v1beta/models/<model>:generateContent` for its model
- * router (a classifier that expects a JSON answer naming "flash" or "pro"), then one
- * `POST /v1beta/models/<model>:streamGenerateContent?alt=sse` per turn of the agent loop (the script
- * answers those), and `:countTokens` now and then. Every other generateContent (the router, a
- * next-speaker check, a summary) gets ROUTER_ANSWER, a JSON text that fits each of them.
+ * What Gemini CLI 0.61.0 sends with `-p` (observed): `POST /v1beta/models/gemini-3.5-flash-lite:generateContent`
+ * for its model router (a classifier whose answer must be JSON with complexity_reasoning and
+ * complexity_score, else it logs a ZodError and falls back), then one
+ * `POST /v1beta/models/gemini-3.8-flash:streamGenerateContent?alt=sse` per turn of the agent loop (the
+ * script answers those). `:countTokens` was not seen but is answered (an estimate) in case a longer
+ * session needs it. Every generateContent gets ROUTER_ANSWER, a JSON text that fits the router (and
+ * the other JSON side calls: next-speaker checks, summaries).
  */
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
