@@ -66,13 +66,15 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
     const text = stdout.trim();
     // A cut-off document is no answer; plain text may be one.
     const cutOff = /^\{/m.test(text);
+    const retry = retrying(text);
     return compact<ParsedOutput>({
       text: cutOff ? '' : text,
       isError: true,
-      // Gemini's own message when it stopped before its document (stderr: an untrusted folder, no auth method…).
-      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : ownError(text) ?? 'no JSON document in the output',
+      // Killed while retrying the API, or gemini's own message when it stopped before its document
+      // (stderr: an untrusted folder, no auth method…).
+      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : retry?.detail ?? ownError(text) ?? 'no JSON document in the output',
       usageLimit: text === '' ? undefined : detectUsageLimit(text, now),
-      cause: retrying(text),
+      cause: retry,
     });
   }
 

@@ -121,11 +121,14 @@ describe.concurrent(`ralph with the real Gemini CLI ${GEMINI_VERSION}`, () => {
     }
     const untrusted = await runDirect(bin, geminiEnv('http://127.0.0.1:9'), []);
     writeFileSync(join(FIXTURES, 'real-untrusted.txt'), untrusted);
+    // Killed while it retries an API nothing listens on, as a task timeout would.
+    const unreachable = await runDirect(bin, geminiEnv(`http://127.0.0.1:${await closedPort()}`, { extra: { GEMINI_CLI_TRUST_WORKSPACE: 'true' } }), ['--approval-mode', 'yolo'], 12_000);
+    writeFileSync(join(FIXTURES, 'real-unreachable-killed.txt'), unreachable);
   }, 120_000);
 });
 
-/** stdout then stderr of one direct run (what ralph reads when gemini fails), with the version noted by the caller. */
-function runDirect(bin: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
+/** stdout then stderr of one direct run (what ralph reads when gemini fails), its process group killed after killAfterMs. */
+function runDirect(bin: string, env: NodeJS.ProcessEnv, args: string[], killAfterMs = 60_000): Promise<string> {
   const cwd = mkdtempSync(join(tmpdir(), 'gemini-rec-'));
   const child = spawn(bin, ['--output-format', 'json', ...args, '-p', 'Follow the instructions above.'], { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
@@ -133,6 +136,6 @@ function runDirect(bin: string, env: NodeJS.ProcessEnv, args: string[]): Promise
   child.stdout.on('data', (d) => { stdout += d; });
   child.stderr.on('data', (d) => { stderr += d; });
   child.stdin.end('Task id: rec\nWrite the file.');
-  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 60_000);
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), killAfterMs);
   return new Promise((done) => child.on('close', () => { clearTimeout(timer); done(stdout + stderr); }));
 }

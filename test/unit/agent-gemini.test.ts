@@ -131,6 +131,13 @@ describe('gemini: parse', () => {
       sessionId: 'f6dcb1e4-7e3d-4003-8d04-3718d010253c',
       details: { error_type: 'Error', error_code: 400 },
     }],
+    // Killed by a timeout while it retried an API nothing listens on (stderr only).
+    ['real-unreachable-killed.txt', null, {
+      text: expect.any(String) as unknown as string,
+      isError: true,
+      error: 'gemini was retrying the API (attempt 2: TypeError: fetch failed sending request)',
+      cause: { label: 'API unreachable', detail: 'gemini was retrying the API (attempt 2: TypeError: fetch failed sending request)' },
+    }],
     // Not a document: the text is kept as it is (a plain-text answer may hold a finding).
     ['real-untrusted.txt', 55, { text: `\u001b[31m${UNTRUSTED}\u001b[0m`, isError: true, error: `${UNTRUSTED.slice(0, 299)}…` }],
     ['truncated.txt', null, { text: '', isError: true, error: 'the JSON document in the output is incomplete (truncated?)' }],
