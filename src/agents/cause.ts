@@ -30,7 +30,7 @@ const rule = (label: string, ...patterns: RegExp[]): CauseRule => ({ label, test
  */
 export const CAUSE_RULES: readonly CauseRule[] = [
   { label: 'usage limit', test: isLimitLine },
-  rule('auth failure', /invalid (?:x-)?api[ _-]?key|incorrect api key|api key (?:is )?(?:missing|invalid|not set)|authentication[ _]?(?:error|failed|failure|required)|failed to authenticate|AuthenticationError|ProviderAuthError|not logged in|not authenticated|run \/login|(?:run|use|try) `?[\w-]+(?: auth)? login|no authentication|set an auth method|unauthori[sz]ed|missing bearer|(?:status|code|error)\W{0,3}401\b/i),
+  rule('auth failure', /invalid (?:x-)?api[ _-]?key|incorrect api key|api key (?:is )?(?:missing|invalid|not set|not valid)|authentication[ _]?(?:error|failed|failure|required)|failed to authenticate|AuthenticationError|ProviderAuthError|not logged in|not authenticated|run \/login|(?:run|use|try) `?[\w-]+(?: auth)? login|no authentication|set an auth method|unauthori[sz]ed|missing bearer|(?:status|code|error)\W{0,3}401\b/i),
   rule('context too long', /prompt is too long|prompt_too_long|context[ _]length|maximum context|context window|too many tokens|input is too long|request_too_large/i),
   rule('max turns reached', /max(?:imum)?[ _-](?:number of )?turns|turn limit/i),
   rule('model not found', /model_not_found|issue with the selected model|unknown model|model \S+ (?:does not exist|not found)/i),

@@ -31,6 +31,7 @@ describe('the cause rules', () => {
     ['unexpected status 401 Unauthorized: Missing bearer or basic authentication in header', 'auth failure'],
     ['Error: Not logged in. Run `amp login` or set AMP_API_KEY.', 'auth failure'],
     ['Failed to authenticate. API Error: 403 Your API key does not have permission', 'auth failure'],
+    ['INVALID_ARGUMENT: API key not valid. Please pass a valid API key.', 'auth failure'], // the Gemini API, as gemini 0.61.0 reports it
     ['API Error: Connection refused — a firewall or proxy may be blocking it (ECONNREFUSED)', 'API unreachable'],
     ['curl: (7) Failed to connect to 127.0.0.1 port 9 after 0 ms: Could not connect to server', 'API unreachable'],
     ['getaddrinfo ENOTFOUND api.anthropic.com', 'API unreachable'],
