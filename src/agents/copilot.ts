@@ -75,6 +75,8 @@ const SUMMARY_LINE = /^(Changes|Duration|Tokens|Resume|Requests|Premium requests
 const SUMMARY_KEYS: Record<string, string> = { Changes: 'code_changes', Duration: 'wall_duration' };
 /** "● Response was interrupted due to a server error. Retrying...": Copilot retrying the model API. */
 const RETRY_NOTICE = /^\s*●\s+(.*\bRetrying\.\.\.)\s*$/;
+/** What Copilot prints when it is stopped (SIGTERM) mid-run: not the answer, not the failure. */
+const SHUTDOWN = /^\s*(?:Exiting(?:…|\.\.\.)?|●\s+Operation cancelled by user|Error executing prompt: Error: Cannot invoke native session after disposal has started)\s*$/;
 /** "↑ 2.4k (200 cached) • ↓ 68 (14 reasoning)". */
 const NEW_TOKENS: ReadonlyArray<[RegExp, keyof Tokens]> = [
   [/↑\s*(\d[\d,]*(?:\.\d+)?)\s*([kKmM])?/, 'input'],
@@ -93,7 +95,7 @@ function parseCopilot(output: string, exitCode: number | null, now: Date): Parse
   const before = hasSummary ? lines.slice(0, start) : lines;
   const summary = hasSummary ? lines.slice(start) : [];
   const retries = before.flatMap((l) => RETRY_NOTICE.exec(l)?.[1] ?? []);
-  const body = before.filter((l) => !RETRY_NOTICE.test(l));
+  const body = before.filter((l) => !RETRY_NOTICE.test(l) && !SHUTDOWN.test(l));
 
   const details: Record<string, unknown> = {};
   const sums: Tokens = {};
@@ -125,7 +127,7 @@ function parseCopilot(output: string, exitCode: number | null, now: Date): Parse
     model: distinct.length === 1 ? distinct[0] : undefined,
     usageLimit: isError ? copilotLimit(text, now) : undefined,
     details: Object.keys(details).length > 0 ? compact(details) : undefined,
-    cause: isError ? copilotCause(errorLine, retries, hasSummary) : undefined,
+    cause: copilotCause(errorLine, retries, text, before.some((l) => SHUTDOWN.test(l))),
   });
 }
 
@@ -185,12 +187,16 @@ function errorLineOf(text: string): string | undefined {
   return start < end ? clip(lines[start]!, 300) : undefined;
 }
 
-/** What Copilot's words show that the shared rules do not read (cause.ts), or undefined. */
-function copilotCause(errorLine: string | undefined, retries: readonly string[], hasSummary: boolean): Diagnosis | undefined {
+/**
+ * What Copilot's words show that the shared rules do not read (cause.ts), or undefined. Used when the
+ * run failed (a timeout too: stopped, Copilot may still exit 0 with its summary).
+ */
+function copilotCause(errorLine: string | undefined, retries: readonly string[], answer: string, stopped: boolean): Diagnosis | undefined {
   if (errorLine !== undefined && /\bcould not connect to\b/i.test(errorLine)) return { label: 'API unreachable' };
-  // Killed while it was still retrying (a timeout): it never got an answer.
-  if (errorLine === undefined && !hasSummary && retries.length > 0) return { label: 'no answer from the API', detail: `Copilot was retrying: ${retries.at(-1)}` };
-  return undefined;
+  // Stopped while it was still retrying the model API, or before it printed anything: no answer came.
+  if (answer !== '') return undefined;
+  if (retries.length > 0) return { label: 'no answer from the API', detail: `Copilot was retrying: ${retries.at(-1)}` };
+  return stopped ? { label: 'no answer from the API', detail: 'Copilot printed nothing before it was stopped' } : undefined;
 }
 
 /** Adds one "12.3k" count (a regex match: digits, suffix) to `sums[key]`; whether it was a number. */

@@ -57,8 +57,22 @@ describe('copilot adapter on the real 1.0.102 output', () => {
   });
 
   it('an unreachable API until the task timeout: the timeout, with what Copilot was doing', () => {
-    const result = agent.parse(recorded('unreachable-killed', { exitCode: null, signal: 'SIGKILL', timedOut: true }));
+    // Stopped with SIGTERM, Copilot says "Exiting…", prints its summary and exits 0.
+    const result = agent.parse(recorded('unreachable-killed', { exitCode: 0, timedOut: true }));
     expect(result).toMatchObject({ ok: false, reason: 'timeout' });
+    expect(firstLine(result.error)).toBe('no answer from the API — timed out after 7s (--task-timeout): Copilot was retrying: Response was interrupted due to a server error. Retrying...');
+  });
+
+  it('stopped before its first retry, Copilot says its session was disposed of (seen under ralph): no answer either', () => {
+    const tail = 'Error executing prompt: Error: Cannot invoke native session after disposal has started\n';
+    const result = agent.parse({ stdout: '', combinedTail: tail, exitCode: 1, signal: null, timedOut: true, interrupted: false, durationMs: 7000 });
+    expect(firstLine(result.error)).toBe('no answer from the API — timed out after 7s (--task-timeout): Copilot printed nothing before it was stopped');
+  });
+
+  it('the same when Copilot, stopped, cancels its operation and says its session was disposed of (seen under ralph)', () => {
+    const tail = ['● Response was interrupted due to a server error. Retrying...', '', 'Exiting…', '● Response was interrupted due to a server error. Retrying...',
+      '● Operation cancelled by user', 'Error executing prompt: Error: Cannot invoke native session after disposal has started', ''].join('\n');
+    const result = agent.parse({ stdout: tail, combinedTail: tail, exitCode: 1, signal: null, timedOut: true, interrupted: false, durationMs: 7000 });
     expect(firstLine(result.error)).toBe('no answer from the API — timed out after 7s (--task-timeout): Copilot was retrying: Response was interrupted due to a server error. Retrying...');
   });
 });
