@@ -1,7 +1,7 @@
 // Ralph driving the REAL GitHub Copilot CLI (pinned 1.0.102, installed by scripts/ensure-copilot.mjs
 // into a cache) in its offline bring-your-own-key mode against the local Chat Completions mock:
 // `ralph run --agent copilot`, end to end. The runs are concurrent (most of their time is Copilot's
-// own retry waits): the file takes ~10 s.
+// own retry waits, 5 s for the 429s): the file takes ~13 s alone, ~16 s in the full suite.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
