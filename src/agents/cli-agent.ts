@@ -88,7 +88,7 @@ export class CliAgent implements AgentAdapter {
   }
 
   parse(output: ProcessOutput): AgentResult {
-    let parsed = this.spec.parse(output.stdout, output.exitCode);
+    let parsed = this.spec.parse(this.spec.readsStderr ? output.combinedTail : output.stdout, output.exitCode);
     if (parsed.isError && this.spec.errorsOnStderr) parsed = this.spec.parse(output.combinedTail, output.exitCode);
     const facts = {
       agent: this.spec.name,

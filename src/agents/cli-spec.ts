@@ -100,6 +100,11 @@ export interface CliSpec {
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand;
   /** The CLI prints its error document on stderr (gemini): a failed run is parsed again from both streams. */
   readonly errorsOnStderr?: boolean;
+  /**
+   * The CLI prints facts on stderr on success too (copilot: its token summary and session id): parse
+   * always reads both streams interleaved as they arrived (the process output's tail, its last 64 KiB).
+   */
+  readonly readsStderr?: boolean;
   /** Reads the whole stdout of one run. Pure; tolerates malformed or truncated output. */
   parse(stdout: string, exitCode: number | null): ParsedOutput;
   /**
