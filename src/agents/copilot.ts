@@ -28,10 +28,10 @@ export const copilot = {
   title: 'GitHub Copilot CLI',
   bin: 'copilot',
   install: 'npm install -g @github/copilot',
+  verified: { how: 'real-binary', version: '1.0.102' },
   formatNote:
     'plain text, not a documented format: the answer on stdout, errors and the summary (tokens as rounded as printed, ' +
-    'the session id in "Resume copilot --resume=<id>") on stderr; verified against the real binary (1.0.102) in the test ' +
-    'suite. The prompt is passed as the -p argument (limited to 128 KiB, visible in `ps`).',
+    'the session id in "Resume copilot --resume=<id>") on stderr. The prompt is passed as the -p argument (limited to 128 KiB, visible in `ps`).',
   readsStderr: true,
 
   build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {

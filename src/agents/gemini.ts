@@ -30,7 +30,8 @@ export const gemini = {
   title: 'Gemini CLI',
   bin: 'gemini',
   install: 'npm install -g @google/gemini-cli',
-  formatNote: '`gemini -p … --output-format json`: one JSON document (response, stats.models.*.tokens, error); verified against the real binary (0.61.0) in the test suite',
+  verified: { how: 'real-binary', version: '0.61.0' },
+  formatNote: '`gemini -p … --output-format json`: one JSON document (response, stats.models.*.tokens, error)',
   errorsOnStderr: true,
 
   build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {
