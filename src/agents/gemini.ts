@@ -3,7 +3,7 @@ import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, T
 import { labelOf } from './cause.js';
 import type { Diagnosis } from './cause.js';
 import { stripAnsi } from './text.js';
-import { detectUsageLimit } from './usage-limit.js';
+import { detectUsageLimit, nextMidnightIn } from './usage-limit.js';
 
 /**
  * Gemini CLI (`gemini --output-format json -p …`): one JSON document at the end of the run,
@@ -91,7 +91,7 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
     // Gemini may say it in its own words, without the time the API gave ("Please retry in 37.5s."):
     // that is then in its error report around the document.
     const said = detectUsageLimit(errorMessage ?? '', now);
-    const resetsAt = said?.resetsAt ?? apiRetryDelay(stdout, now);
+    const resetsAt = DAILY_QUOTA.test(errorMessage ?? '') ? nextMidnightIn(now.getTime(), QUOTA_DAY_ZONE) : said?.resetsAt ?? apiRetryDelay(stdout, now);
     usageLimit = compact<UsageLimitInfo>({ message: readable(errorMessage ?? '') ?? said?.message ?? 'quota exhausted', resetsAt });
   } else if (isError) {
     const text = [errorMessage, response, outsideText(stdout)].filter((t) => t !== undefined && t.trim() !== '').join('\n');
@@ -113,6 +113,14 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
     })),
   });
 }
+
+/**
+ * A per-day quota ("You have exhausted your daily quota on this model.", gemini's words for a
+ * `…PerDay…` quota id): the API still says "Please retry in 37s", but a retry then fails again, all
+ * day long. Google's daily quotas reset at midnight Pacific time.
+ */
+const DAILY_QUOTA = /daily quota|per ?day\b/i;
+const QUOTA_DAY_ZONE = 'America/Los_Angeles';
 
 /** When the API's own "Please retry in 37.5s" (a line anywhere in the text) says the limit lifts. */
 function apiRetryDelay(text: string, now: Date): string | undefined {

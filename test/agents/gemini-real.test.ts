@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueOf, ralph, resultsOf, writeTasks } from '../helpers.js';
 import { closedPort } from '../support/mock-anthropic.js';
 import { cleanupGeminiHomes, GEMINI_VERSION, geminiBinary, geminiEnv } from '../support/gemini-env.js';
-import { dailyQuota, functionResponses, QUOTA_MESSAGE, startMockGemini } from '../support/mock-gemini.js';
+import { nextMidnightIn } from '../../src/agents/usage-limit.js';
+import { dailyQuota, functionResponses, startMockGemini } from '../support/mock-gemini.js';
 import type { GeminiScript, MockGemini } from '../support/mock-gemini.js';
 
 const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'agents', 'gemini');
@@ -70,21 +71,32 @@ describe.concurrent(`ralph with the real Gemini CLI ${GEMINI_VERSION}`, () => {
     expect(mock.requests.filter((q) => q.action === 'generateContent')).toHaveLength(1);
   }, 60_000);
 
-  it('a spent daily quota (429, exit 173): reason usage-limit, the reset the API said; the worker waits, then completes the task', async () => {
-    // "Please retry in 2s": the reset is set when the quota error is replied, however slow the start.
+  it('a spent daily quota (429, exit 173): reason usage-limit until midnight Pacific time, not the API\'s "retry in 37.5s"', async () => {
+    const mock = await mockWith(() => dailyQuota());
+    const dir = tempDir();
+    writeTasks(dir, { tasks: [{ id: 'q1', type: 'noop' }] });
+    const before = Date.now();
+    const r = await run(dir, geminiEnv(mock.url), ['--on-usage-limit', 'stop']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(queueOf(dir).tasks[0]).toMatchObject({ status: 'pending' });
+    expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'usage-limit', agent: 'gemini', error: 'usage limit: You have exhausted your daily quota on this model.' });
+    expect(queueOf(dir).stop).toMatchObject({ reason: 'usage-limit', resets_at: nextMidnightIn(before, 'America/Los_Angeles') });
+  }, 60_000);
+
+  it('a quota of 0 (429, "Please retry in 2s"): reason usage-limit, the reset the API said; the worker waits, then completes the task', async () => {
+    // The reset is set when the quota error is replied, however slow the start.
     let resetsAt = 0;
     const mock = await mockWith(({ index }) => {
       if (index > 0) return { kind: 'text', text: 'FINDINGS: done after the quota', usage: USAGE };
       resetsAt = Date.now() + 2000;
-      return dailyQuota(QUOTA_MESSAGE.replace('37.5s', '2s'));
+      return { kind: 'error', status: 429, message: 'Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0, model: gemini-2.5-pro. Please retry in 2s.' };
     });
     const dir = tempDir();
-    writeTasks(dir, { tasks: [{ id: 'q1', type: 'noop' }] });
+    writeTasks(dir, { tasks: [{ id: 'q2', type: 'noop' }] });
     const r = await run(dir, geminiEnv(mock.url), ['--usage-limit-margin', '0.5']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(queueOf(dir).tasks[0]).toMatchObject({ status: 'completed', attempts: 1, finding: 'done after the quota' });
-    // Gemini says it in its own words, which name no time; the API's are in its error report (stderr).
-    expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'usage-limit', outcome: 'deferred', agent: 'gemini', error: 'usage limit: You have exhausted your daily quota on this model.' });
+    expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'usage-limit', outcome: 'deferred', agent: 'gemini' });
     expect(Math.abs(Date.parse(queueOf(dir).usage_limit.resets_at) - resetsAt)).toBeLessThan(1500);
   }, 60_000);
 

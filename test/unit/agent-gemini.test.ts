@@ -120,8 +120,9 @@ describe('gemini: parse', () => {
       isError: true,
       error: 'You have exhausted your daily quota on this model.',
       sessionId: '2f8a6c3a-b057-48ff-8f34-eb8f3709da87',
-      // Gemini's own message names no time; the API's ("Please retry in 37.5s.") is in its stderr report.
-      usageLimit: { message: 'You have exhausted your daily quota on this model.', resetsAt: '2026-04-10T10:00:37.500Z' },
+      // A daily quota lifts at midnight Pacific time (Google's rule), not when the API's "Please retry in
+      // 37.5s." (in gemini's stderr report) says: retrying then would fail all day, once a minute.
+      usageLimit: { message: 'You have exhausted your daily quota on this model.', resetsAt: '2026-04-11T07:00:00.000Z' },
       details: { error_type: 'Error', error_code: 429 },
     }],
     ['real-auth.txt', 144, {
@@ -161,7 +162,7 @@ describe('gemini: parse', () => {
     ['the input field when prompt is missing', doc({ response: 'x', stats: { models: { m: { tokens: { input: 7, candidates: 1 } } } } }), { tokens: { input: 7, output: 1 }, model: 'm' }],
     ['sessionId spelled in camel case', doc({ response: 'x', sessionId: 'abc' }), { sessionId: 'abc' }],
     ['a 429 code as a string', doc({ error: { message: 'slow down', code: '429' } }), { usageLimit: { message: 'slow down' } }],
-    ['a quota message without a code', doc({ error: { message: 'Quota exceeded for quota metric Requests per day' } }), { usageLimit: { message: 'Quota exceeded for quota metric Requests per day' } }],
+    ['a quota message without a code', doc({ error: { message: 'Quota exceeded for quota metric Requests per day' } }), { usageLimit: { message: 'Quota exceeded for quota metric Requests per day', resetsAt: '2026-04-11T07:00:00.000Z' } }],
     ['plain text (an --output-format override)', 'Paris is the capital of France.\n', { text: 'Paris is the capital of France.', isError: true, error: 'no JSON document in the output' }],
     ['nothing', '', { text: '', isError: true, error: 'no output' }],
     // What gemini 0.61.0 prints on stderr when it stops before its document (exit 55), colours and all.
