@@ -35,7 +35,7 @@ export const CAUSE_RULES: readonly CauseRule[] = [
   rule('max turns reached', /max(?:imum)?[ _-](?:number of )?turns|turn limit/i),
   rule('model not found', /model_not_found|issue with the selected model|unknown model|model \S+ (?:does not exist|not found)/i),
   rule('API unreachable', /\b(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT)\b/, /connection (?:refused|error|failed|reset|timed out)|could not resolve host|getaddrinfo|failed to connect|unable to connect|fetch failed|network (?:error|is unreachable)|socket hang up|APIConnectionError|name resolution/i),
-  rule('API overloaded', /overloaded|(?:status|code|error|API Error)\W{0,3}529\b|service unavailable/i, /\bUNAVAILABLE\b/),
+  rule('API overloaded', /overloaded|(?:status|code|error|API Error)\W{0,3}529\b|service unavailable|experiencing high demand/i, /\bUNAVAILABLE\b/),
   rule('rate limited', /rate[ _-]?limit|too many requests|(?:status|code|error|API Error)\W{0,3}429\b/i),
   rule('permission denied', /permission denied|permission_error|permission_denied|EACCES|operation not permitted|requires approval|was rejected|cannot be used with root/i),
   rule('command not found', /command not found|: not found$|not found on PATH/i),
