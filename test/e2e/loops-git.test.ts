@@ -449,7 +449,7 @@ sleep 30`);
     const r = await ralphWithin(['loop', '--sync-loops', '1', '--grace', '1', '--agent-timeout', '1', '--agent-cmd', agent], { cwd: s.b });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(r.stdout).toContain('agent failed: timed out after 1s (--agent-timeout)');
+    expect(r.stdout, r.stderr).toContain('agent failed: timed out after 1s (--agent-timeout)');
     expect(r.stdout).toContain('its process group was killed');
     const background = Number(readFileSync(pids, 'utf8'));
     await waitFor('the background sleep to be killed', () => !isAlive(background), 5_000); // zombie-aware
