@@ -2,9 +2,12 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { extractFinding } from '../queue/finding.js';
 import { ralphEnv } from './agent.js';
 import type { AgentAdapter, AgentContext, AgentInvocation, AgentResult, ProcessOutput } from './agent.js';
+import type { AgentExtra } from './choice.js';
 import type { AgentOptions, CliSpec } from './cli-spec.js';
 import { executableProblem } from './executable.js';
 import { describeAgentError, describeFailure } from './failure.js';
+import { estimateCost, pricesWith } from './prices.js';
+import type { PriceList } from './prices.js';
 
 /** The environment variable that points at an agent's binary: RALPH_CLAUDE_BIN, RALPH_CURSOR_BIN… */
 export function binVariable(name: string): string {
@@ -50,15 +53,17 @@ export class CliAgent implements AgentAdapter {
   private readonly timeoutMs: number | undefined;
   private readonly timeoutFlag: string | undefined;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly prices: PriceList | undefined;
   private resolved: string | undefined;
 
-  constructor(spec: CliSpec, options: AgentOptions, extra: { timeoutMs?: number; timeoutFlag?: string; env?: NodeJS.ProcessEnv } = {}) {
+  constructor(spec: CliSpec, options: AgentOptions, extra: AgentExtra = {}) {
     this.name = spec.name;
     this.spec = spec;
     this.options = options;
     this.timeoutMs = extra.timeoutMs;
     this.timeoutFlag = extra.timeoutFlag;
     this.env = extra.env ?? process.env;
+    this.prices = extra.prices;
   }
 
   describe(): string {
@@ -90,10 +95,14 @@ export class CliAgent implements AgentAdapter {
   parse(output: ProcessOutput): AgentResult {
     let parsed = this.spec.parse(output.stdout, output.exitCode);
     if (parsed.isError && this.spec.errorsOnStderr) parsed = this.spec.parse(output.combinedTail, output.exitCode);
+    const model = parsed.model ?? this.options.model;
+    // A CLI that reports no cost: estimated from its tokens at the model's list price, when listed.
+    const estimate = parsed.costUsd === undefined && parsed.tokens ? estimateCost([{ model, tokens: parsed.tokens }], pricesWith(this.prices)) : undefined;
     const facts = {
       agent: this.spec.name,
-      ...(parsed.model ?? this.options.model ? { model: parsed.model ?? this.options.model } : {}),
+      ...(model ? { model } : {}),
       ...(parsed.costUsd === undefined ? {} : { costUsd: parsed.costUsd }),
+      ...(estimate === undefined ? {} : { costUsd: estimate, costEstimated: true }),
       ...(parsed.tokens === undefined ? {} : { tokens: parsed.tokens }),
       ...(parsed.sessionId === undefined ? {} : { sessionId: parsed.sessionId }),
     };

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAgent } from '../agents/choice.js';
-import { budgetStop } from '../queue/limits.js';
+import { budgetStop, recordedCost } from '../queue/limits.js';
 import { InputError, StateWriteError } from '../errors.js';
 import { countByStatus, isSettled } from '../queue/counts.js';
 import { releaseInterrupted } from '../queue/outcome.js';
@@ -110,8 +110,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const queued = await store.transact((tx) => {
     refuseLiveRun(tx.meta, options.dir);
     if (options.reset) tx.reset();
-    const cost = [...tx.findings, ...tx.issues].reduce((sum, r) => sum + (typeof r.cost_usd === 'number' && Number.isFinite(r.cost_usd) ? r.cost_usd : 0), 0);
-    tx.setMeta({ active: true, worker_count: options.workers, run, stop: null, usage_limit: null, cost_usd: Math.round(cost * 1e6) / 1e6 });
+    tx.setMeta({ active: true, worker_count: options.workers, run, stop: null, usage_limit: null, ...recordedCost([...tx.findings, ...tx.issues]) });
     return { counts: countByStatus(tx.tasks), ids: new Set(tx.tasks.map((t) => t.id)), failed: new Set(tx.tasks.filter((t) => t.status === 'failed').map((t) => t.id)) };
   }, 'run start');
   const before = queued.counts;
@@ -175,7 +174,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     if (settled) break;
     // Claiming stopped for good (budget spent, usage limit with --on-usage-limit stop): the run ends
     // once the tasks in flight are done.
-    const stop = state.meta.stop ?? (options.maxCostUsd !== undefined && (state.meta.cost_usd ?? 0) >= options.maxCostUsd ? budgetStop(state.meta.cost_usd ?? 0, options.maxCostUsd, new Date()) : undefined);
+    const stop = state.meta.stop ?? (options.maxCostUsd !== undefined && (state.meta.cost_usd ?? 0) >= options.maxCostUsd ? budgetStop(state.meta, options.maxCostUsd, new Date()) : undefined);
     if (stop && counts.claimed === 0) { stoppedBy = stop.reason; break; }
     if (options.signal?.aborted) { stoppedBy = 'signal'; break; }
     if (now >= deadline) { stoppedBy = 'timeout'; break; }

@@ -32,7 +32,7 @@ describe('agent CLIs through ralph run', () => {
       });
     }
     const summary = JSON.parse(r.stdout);
-    expect(summary.usage).toEqual({ cost_usd: 0.0375, tokens: { input: 300, output: 60, cache_read: 15, cache_write: 21 }, runs_with_cost: 3 });
+    expect(summary.usage).toMatchObject({ cost_usd: 0.0375, tokens: { input: 300, output: 60, cache_read: 15, cache_write: 21 }, runs_with_cost: 3 });
     expect(summary.workers.reduce((n: number, w: any) => n + w.cost_usd, 0)).toBeCloseTo(0.0375, 6);
     expect(queueOf(dir).cost_usd).toBeCloseTo(0.0375, 6);
     const report = readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
