@@ -21,7 +21,8 @@ export const amp = {
   name: 'amp',
   title: 'Amp',
   bin: 'amp',
-  install: 'npm install -g @sourcegraph/amp',
+  install: 'npm install -g @ampcode/cli',
+  verified: { how: 'fixtures' },
   formatNote:
     '`amp -x --stream-json` events as in Amp\'s announcement of the flag (Claude-Code-compatible: system/user/assistant/result); ' +
     'error results assumed to follow Claude Code (is_error, subtype error_*, message in error or result); not run against the ' +

@@ -23,7 +23,8 @@ export const claude = {
   title: 'Claude Code',
   bin: 'claude',
   install: 'npm install -g @anthropic-ai/claude-code',
-  formatNote: 'stream-json events as documented for `claude -p --output-format stream-json --verbose`; verified against the real binary in the test suite',
+  verified: { how: 'real-binary', version: '2.1.330' },
+  formatNote: 'stream-json events as documented for `claude -p --output-format stream-json --verbose`',
 
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
     // Claude refuses bypassPermissions (like --dangerously-skip-permissions) as root, so the default

@@ -93,7 +93,7 @@ export class CliAgent implements AgentAdapter {
   }
 
   parse(output: ProcessOutput): AgentResult {
-    let parsed = this.spec.parse(output.stdout, output.exitCode);
+    let parsed = this.spec.parse(this.spec.readsStderr ? output.combinedTail : output.stdout, output.exitCode);
     if (parsed.isError && this.spec.errorsOnStderr) parsed = this.spec.parse(output.combinedTail, output.exitCode);
     const model = parsed.model ?? this.options.model;
     // A CLI that reports no cost: estimated from its tokens at the model's list price, when listed.

@@ -85,6 +85,18 @@ export interface ParsedOutput {
   cause?: Diagnosis;
 }
 
+/**
+ * How sure Ralph is of an adapter, as `ralph agents` and the README say: `real-binary`, run in the
+ * test suite against a local mock of its API (the version pinned by scripts/ensure-<name>.mjs);
+ * `fixtures`, only parsed from samples written from its documentation or source.
+ */
+export type Verification = { readonly how: 'real-binary'; readonly version: string } | { readonly how: 'fixtures' };
+
+/** One line for people: "1.0.102, real binary in the tests" or "fixtures only, not run here". */
+export function describeVerification(v: Verification): string {
+  return v.how === 'real-binary' ? `${v.version}, real binary in the tests` : 'fixtures only, not run here';
+}
+
 export interface CliSpec {
   /** `--agent NAME`. */
   readonly name: string;
@@ -96,10 +108,16 @@ export interface CliSpec {
   readonly install: string;
   /** Where the output format comes from, and how sure we are of it (for the README / `ralph agents`). */
   readonly formatNote: string;
+  readonly verified: Verification;
   /** The arguments, environment and stdin for one run. Pure. */
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand;
   /** The CLI prints its error document on stderr (gemini): a failed run is parsed again from both streams. */
   readonly errorsOnStderr?: boolean;
+  /**
+   * The CLI prints facts on stderr on success too (copilot: its token summary and session id): parse
+   * always reads both streams interleaved as they arrived (the process output's tail, its last 64 KiB).
+   */
+  readonly readsStderr?: boolean;
   /** Reads the whole stdout of one run. Pure; tolerates malformed or truncated output. */
   parse(stdout: string, exitCode: number | null): ParsedOutput;
   /**

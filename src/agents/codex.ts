@@ -38,6 +38,7 @@ export const codex = {
   title: 'OpenAI Codex CLI',
   bin: 'codex',
   install: 'npm install -g @openai/codex',
+  verified: { how: 'real-binary', version: '0.171.0' },
   formatNote: '`codex exec --json` JSONL events (thread/turn/item); older item_type/assistant_message spellings accepted; parsed defensively',
 
   build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {

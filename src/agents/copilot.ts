@@ -1,27 +1,26 @@
+import type { Diagnosis } from './cause.js';
 import { compact, parseSafely } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { clip, lastLine, stripAnsi } from './text.js';
 
 /**
- * GitHub Copilot CLI (`copilot -p PROMPT --allow-all-tools`): plain text, the agent's messages and
- * tool activity, then a usage summary (on stdout in the versions seen; newer ones may print it on
- * stderr, in which case there are simply no counts). Two layouts are known:
+ * GitHub Copilot CLI (`copilot -p PROMPT --allow-all-tools`): plain text. Verified with 1.0.102 (test/agents/
+ * copilot-real.test.ts): the answer and tool activity ("● write (shell)", "● … Retrying...") on stdout;
+ * errors and the summary on stderr, so `readsStderr` has both streams read, interleaved:
  *
- *   Total usage est:       1 Premium request
- *   Total duration (API):  5.2s
- *   Total duration (wall): 7.9s
- *   Total code changes:    0 lines added, 0 lines removed
- *   Usage by model:
- *       claude-sonnet-4.5    12.3k input, 456 output, 0 cache read, 0 cache write (Est. 1 Premium request)
+ *   Authentication failed with provider at http://127.0.0.1:8080/v1 (HTTP 401).     ← an error, exit 1
+ *     Check your COPILOT_PROVIDER_API_KEY, …
  *
- *   Total usage est:        0.33 Premium requests
- *   API time spent:         2m 10s
- *   Total session time:     2m 41s
- *   Total code changes:     +42 -1
- *   Breakdown by AI model:
- *    gpt-5.4                1.2m in, 17.4k out, 1.1m cached, 9.9k reasoning (Est. 0.33 Premium requests)
+ *   Changes    +0 -0
+ *   Duration   2s
+ *   Tokens     ↑ 2.4k (200 cached) • ↓ 68 (14 reasoning)
+ *   Resume     copilot --resume=40b88e30-5fab-4254-976b-b5fe7f0e7822
  *
+ * Counts are rounded as printed (2.4k). `--output-format json` (JSONL events) has the session id and
+ * structured errors but no token counts in 1.0.102, so the text is read. Earlier versions printed a
+ * summary on stdout ("Total usage est: 1 Premium request", "Usage by model:" / "Breakdown by AI model:"
+ * with a line per model: "gpt-5.4  1.2m in, 17.4k out, 1.1m cached, 9.9k reasoning"); it is read too.
  * Premium requests are not dollars: costUsd stays unknown, the count goes to details.
  */
 export const copilot = {
@@ -29,10 +28,11 @@ export const copilot = {
   title: 'GitHub Copilot CLI',
   bin: 'copilot',
   install: 'npm install -g @github/copilot',
+  verified: { how: 'real-binary', version: '1.0.102' },
   formatNote:
-    'plain text, not a documented format: the answer is everything before the "Total usage est:" summary, whose two ' +
-    'known layouts ("Usage by model" / "Breakdown by AI model") give token counts and premium requests; read defensively. ' +
-    'Not run against the real binary here. The prompt is passed as the -p argument (limited to 128 KiB, visible in `ps`).',
+    'plain text, not a documented format: the answer on stdout, errors and the summary (tokens as rounded as printed, ' +
+    'the session id in "Resume copilot --resume=<id>") on stderr. The prompt is passed as the -p argument (limited to 128 KiB, visible in `ps`).',
+  readsStderr: true,
 
   build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {
     const model = options.model?.trim();
@@ -43,8 +43,9 @@ export const copilot = {
     };
   },
 
-  parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    return parseSafely(() => parseCopilot(stdout, exitCode, now));
+  /** `output`: stdout and stderr interleaved (see readsStderr); a fixture of stdout alone works too. */
+  parse(output: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
+    return parseSafely(() => parseCopilot(output, exitCode, now));
   },
 } satisfies CliSpec;
 
@@ -69,16 +70,79 @@ const TOKEN_KEYS: Record<string, keyof Tokens> = {
 const COPILOT_LIMIT =
   /\b(?:exceeded|reached|used up|out of|hit)\b.*\b(?:premium requests?|allowance|rate.?limit|quota)|\b(?:premium requests?|allowance|rate.?limit|quota)\b.*\b(?:exceeded|reached)\b|\btoo many requests\b|\b429\b/i;
 
-function parseCopilot(stdout: string, exitCode: number | null, now: Date): ParsedOutput {
-  const lines = stripAnsi(stdout).replace(/\r\n?/g, '\n').split('\n');
-  let start = lines.findIndex((l) => SUMMARY_START.test(l));
+/** The summary block of 1.0.x: "Tokens     ↑ 2.4k …", aligned "Key   value" lines at the end. */
+const SUMMARY_LINE = /^(Changes|Duration|Tokens|Resume|Requests|Premium requests|AI credits|Usage)\s{2,}(\S.*?)\s*$/;
+const SUMMARY_KEYS: Record<string, string> = { Changes: 'code_changes', Duration: 'wall_duration' };
+/** "● Response was interrupted due to a server error. Retrying...": Copilot retrying the model API. */
+const RETRY_NOTICE = /^\s*●\s+(.*\bRetrying\.\.\.)\s*$/;
+/** What Copilot prints when it is stopped (SIGTERM) mid-run: not the answer, not the failure. */
+const SHUTDOWN = /^\s*(?:Exiting(?:…|\.\.\.)?|●\s+Operation cancelled by user|Error executing prompt: Error: Cannot invoke native session after disposal has started)\s*$/;
+/** "↑ 2.4k (200 cached) • ↓ 68 (14 reasoning)". */
+const NEW_TOKENS: ReadonlyArray<[RegExp, keyof Tokens]> = [
+  [/↑\s*(\d[\d,]*(?:\.\d+)?)\s*([kKmM])?/, 'input'],
+  [/↓\s*(\d[\d,]*(?:\.\d+)?)\s*([kKmM])?/, 'output'],
+  [/(\d[\d,]*(?:\.\d+)?)\s*([kKmM])?\s+cached\b/, 'cache_read'],
+  [/(\d[\d,]*(?:\.\d+)?)\s*([kKmM])?\s+cache writes?\b/, 'cache_write'],
+  [/(\d[\d,]*(?:\.\d+)?)\s*([kKmM])?\s+reasoning\b/, 'reasoning'],
+];
+
+function parseCopilot(output: string, exitCode: number | null, now: Date): ParsedOutput {
+  const lines = stripAnsi(output).replace(/\r\n?/g, '\n').split('\n');
+  const tail = newSummaryStart(lines);
+  let start = tail ?? lines.findIndex((l) => SUMMARY_START.test(l));
   if (start < 0) start = lines.findIndex((l) => MODELS_HEADER.test(l));
-  const body = start < 0 ? lines : lines.slice(0, start);
-  const summary = start < 0 ? [] : lines.slice(start);
+  const hasSummary = start >= 0;
+  const before = hasSummary ? lines.slice(0, start) : lines;
+  const summary = hasSummary ? lines.slice(start) : [];
+  const retries = before.flatMap((l) => RETRY_NOTICE.exec(l)?.[1] ?? []);
+  const body = before.filter((l) => !RETRY_NOTICE.test(l) && !SHUTDOWN.test(l));
 
   const details: Record<string, unknown> = {};
   const sums: Tokens = {};
   const models: string[] = [];
+  let sessionId: string | undefined;
+  if (tail !== undefined) {
+    for (const line of summary) {
+      const [, key = '', value = ''] = SUMMARY_LINE.exec(line) ?? [];
+      if (key === 'Tokens') for (const [re, name] of NEW_TOKENS) addCount(sums, name, re.exec(value));
+      else if (key === 'Resume') sessionId = /--resume[= ](\S+)/.exec(value)?.[1];
+      else if (SUMMARY_KEYS[key]) details[SUMMARY_KEYS[key]] = value;
+    }
+  } else {
+    readOldSummary(summary, details, sums, models);
+  }
+
+  const text = body.join('\n').trim();
+  const last = lastLine(text);
+  // Copilot exits non-zero when it fails; an "Error: …" last line counts too (in case it does not).
+  const isError = exitCode !== 0 || (last !== undefined && /^error:/i.test(last));
+  const distinct = [...new Set(models)];
+  const errorLine = isError ? errorLineOf(text) : undefined;
+  return compact<ParsedOutput>({
+    text,
+    isError,
+    error: isError ? errorLine ?? (retries.length > 0 ? `Copilot was retrying: ${retries.at(-1)}` : `copilot exited with code ${exitCode} without output`) : undefined,
+    tokens: Object.keys(sums).length > 0 ? sums : undefined,
+    sessionId,
+    model: distinct.length === 1 ? distinct[0] : undefined,
+    usageLimit: isError ? copilotLimit(text, now) : undefined,
+    details: Object.keys(details).length > 0 ? compact(details) : undefined,
+    cause: copilotCause(errorLine, retries, text, before.some((l) => SHUTDOWN.test(l))),
+  });
+}
+
+/** Where the 1.0.x summary block starts: the run of "Key   value" lines at the end (one must be Tokens, Resume or Duration). */
+function newSummaryStart(lines: readonly string[]): number | undefined {
+  let end = lines.length;
+  while (end > 0 && lines[end - 1]!.trim() === '') end--;
+  let start = end;
+  while (start > 0 && SUMMARY_LINE.test(lines[start - 1]!)) start--;
+  const keys = lines.slice(start, end).map((l) => SUMMARY_LINE.exec(l)?.[1]);
+  return start < end && keys.some((k) => k === 'Tokens' || k === 'Resume' || k === 'Duration') ? start : undefined;
+}
+
+/** The summary on stdout of earlier versions ("Total usage est:", then a line per model). */
+function readOldSummary(summary: readonly string[], details: Record<string, unknown>, sums: Tokens, models: string[]): void {
   let inModels = false;
   for (const line of summary) {
     const premium = PREMIUM.exec(line);
@@ -102,31 +166,45 @@ function parseCopilot(stdout: string, exitCode: number | null, now: Date): Parse
     let known = false;
     for (const part of (match[2] ?? '').matchAll(TOKEN_PART)) {
       const key = TOKEN_KEYS[part[3] ?? ''];
-      const count = tokenCount(part[1] ?? '', part[2]);
-      if (key === undefined || count === undefined) continue;
-      sums[key] = (sums[key] ?? 0) + count;
-      known = true;
+      if (key !== undefined && addCount(sums, key, [part[0], part[1] ?? '', part[2]])) known = true;
     }
     if (known && match[1] !== undefined) models.push(match[1]);
   }
+}
 
-  const text = body.join('\n').trim();
-  const last = lastLine(text);
-  // Copilot exits non-zero when it fails; an "Error: …" last line counts too (in case it does not).
-  const isError = exitCode !== 0 || (last !== undefined && /^error:/i.test(last));
-  const distinct = [...new Set(models)];
+/**
+ * The one line that says what failed: the last "Error: …" line near the end (copilot adds hints after
+ * it), else the first line of the last paragraph (1.0.x: "Authentication failed with provider at …").
+ */
+function errorLineOf(text: string): string | undefined {
+  const lines = text.split('\n').map((l) => l.trim());
+  const error = lines.filter((l) => l !== '').slice(-15).reverse().find((l) => /^error:/i.test(l));
+  if (error !== undefined) return clip(error, 300);
+  let end = lines.length;
+  while (end > 0 && lines[end - 1] === '') end--;
+  let start = end;
+  while (start > 0 && lines[start - 1] !== '') start--;
+  return start < end ? clip(lines[start]!, 300) : undefined;
+}
 
-  // The message is the last "Error: …" line near the end (copilot adds hints after it), else the last line.
-  const errorLine = text.split('\n').map((l) => l.trim()).filter((l) => l !== '').slice(-15).reverse().find((l) => /^error:/i.test(l));
-  return compact<ParsedOutput>({
-    text,
-    isError,
-    error: isError ? (errorLine === undefined ? undefined : clip(errorLine, 300)) ?? last ?? `copilot exited with code ${exitCode} without output` : undefined,
-    tokens: Object.keys(sums).length > 0 ? sums : undefined,
-    model: distinct.length === 1 ? distinct[0] : undefined,
-    usageLimit: isError ? copilotLimit(text, now) : undefined,
-    details: Object.keys(details).length > 0 ? compact(details) : undefined,
-  });
+/**
+ * What Copilot's words show that the shared rules do not read (cause.ts), or undefined. Used when the
+ * run failed (a timeout too: stopped, Copilot may still exit 0 with its summary).
+ */
+function copilotCause(errorLine: string | undefined, retries: readonly string[], answer: string, stopped: boolean): Diagnosis | undefined {
+  if (errorLine !== undefined && /\bcould not connect to\b/i.test(errorLine)) return { label: 'API unreachable' };
+  // Stopped while it was still retrying the model API, or before it printed anything: no answer came.
+  if (answer !== '') return undefined;
+  if (retries.length > 0) return { label: 'no answer from the API', detail: `Copilot was retrying: ${retries.at(-1)}` };
+  return stopped ? { label: 'no answer from the API', detail: 'Copilot printed nothing before it was stopped' } : undefined;
+}
+
+/** Adds one "12.3k" count (a regex match: digits, suffix) to `sums[key]`; whether it was a number. */
+function addCount(sums: Tokens, key: keyof Tokens, match: readonly (string | undefined)[] | null): boolean {
+  const count = match ? tokenCount(match[1] ?? '', match[2]) : undefined;
+  if (count === undefined) return false;
+  sums[key] = (sums[key] ?? 0) + count;
+  return true;
 }
 
 /** The end of the output (where a failure is told): the shared recogniser, else Copilot's own words. */

@@ -1,6 +1,9 @@
 import { compact, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
-import { detectUsageLimit } from './usage-limit.js';
+import { labelOf } from './cause.js';
+import type { Diagnosis } from './cause.js';
+import { stripAnsi } from './text.js';
+import { detectUsageLimit, nextMidnightIn } from './usage-limit.js';
 
 /**
  * Gemini CLI (`gemini --output-format json -p …`): one JSON document at the end of the run,
@@ -27,20 +30,26 @@ export const gemini = {
   title: 'Gemini CLI',
   bin: 'gemini',
   install: 'npm install -g @google/gemini-cli',
-  formatNote: '`gemini -p … --output-format json`: one JSON document (response, stats.models.*.tokens, error); parsed defensively',
+  verified: { how: 'real-binary', version: '0.61.0' },
+  formatNote: '`gemini -p … --output-format json`: one JSON document (response, stats.models.*.tokens, error)',
   errorsOnStderr: true,
 
   build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {
     const model = str(options.model);
+    // Unattended: every tool approved (without it headless gemini offers no shell or write tool at
+    // all), unless --agent-args choose an approval mode (gemini refuses two).
+    const chosen = options.extraArgs.some((a) => a === '--yolo' || a === '-y' || a === '--approval-mode' || a.startsWith('--approval-mode='));
     return {
-      // No approval mode by default: --yolo / --approval-mode go in --agent-args.
       args: [
         '--output-format', 'json',
         ...(model ? ['--model', model] : []),
+        ...(chosen ? [] : ['--approval-mode', 'yolo']),
         '-p', GEMINI_PROMPT_HINT,
         ...options.extraArgs,
       ],
-      env: {},
+      // The working directory trusted (documented; older versions ignore it): else every headless run
+      // stops at once, "not running in a trusted directory", exit 55.
+      env: { GEMINI_CLI_TRUST_WORKSPACE: 'true' },
       stdin: prompt,
     };
   },
@@ -58,11 +67,15 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
     const text = stdout.trim();
     // A cut-off document is no answer; plain text may be one.
     const cutOff = /^\{/m.test(text);
+    const retry = retrying(text);
     return compact<ParsedOutput>({
       text: cutOff ? '' : text,
       isError: true,
-      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : 'no JSON document in the output',
+      // Killed while retrying the API, or gemini's own message when it stopped before its document
+      // (stderr: an untrusted folder, no auth method…).
+      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : retry?.detail ?? ownError(text) ?? 'no JSON document in the output',
       usageLimit: text === '' ? undefined : detectUsageLimit(text, now),
+      cause: retry,
     });
   }
 
@@ -75,8 +88,11 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
 
   let usageLimit: UsageLimitInfo | undefined;
   if (error && isQuotaError(error)) {
+    // Gemini may say it in its own words, without the time the API gave ("Please retry in 37.5s."):
+    // that is then in its error report around the document.
     const said = detectUsageLimit(errorMessage ?? '', now);
-    usageLimit = compact<UsageLimitInfo>({ message: readable(errorMessage ?? '') ?? said?.message ?? 'quota exhausted', resetsAt: said?.resetsAt });
+    const resetsAt = DAILY_QUOTA.test(errorMessage ?? '') ? nextMidnightIn(now.getTime(), QUOTA_DAY_ZONE) : said?.resetsAt ?? apiRetryDelay(stdout, now);
+    usageLimit = compact<UsageLimitInfo>({ message: readable(errorMessage ?? '') ?? said?.message ?? 'quota exhausted', resetsAt });
   } else if (isError) {
     const text = [errorMessage, response, outsideText(stdout)].filter((t) => t !== undefined && t.trim() !== '').join('\n');
     if (text !== '') usageLimit = detectUsageLimit(text, now);
@@ -96,6 +112,20 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
       error_code: num(error?.code) ?? str(error?.code),
     })),
   });
+}
+
+/**
+ * A per-day quota ("You have exhausted your daily quota on this model.", gemini's words for a
+ * `…PerDay…` quota id): the API still says "Please retry in 37s", but a retry then fails again, all
+ * day long. Google's daily quotas reset at midnight Pacific time.
+ */
+const DAILY_QUOTA = /daily quota|per ?day\b/i;
+const QUOTA_DAY_ZONE = 'America/Los_Angeles';
+
+/** When the API's own "Please retry in 37.5s" (a line anywhere in the text) says the limit lifts. */
+function apiRetryDelay(text: string, now: Date): string | undefined {
+  const line = text.split('\n').find((l) => /Please retry in [0-9.]+m?s\b/.test(l));
+  return line === undefined ? undefined : detectUsageLimit(line, now)?.resetsAt;
 }
 
 /** 429, RESOURCE_EXHAUSTED or a quota message: the account or the model ran out. */
@@ -172,6 +202,26 @@ function objectAt(text: string, start: number): Record<string, unknown> | undefi
     else if (c === '}' && --depth === 0) return asDocument(tryJson(text.slice(start, i + 1)));
   }
   return undefined;
+}
+
+/** Gemini retrying the API (killed by a timeout before it gave up): what its last attempt ran into. */
+function retrying(text: string): Diagnosis | undefined {
+  const attempts = [...stripAnsi(text).matchAll(/Attempt (\d+) failed\. Retrying with backoff\.\.\. *(.*)/g)];
+  const last = attempts.at(-1);
+  if (!last) return undefined;
+  const why = firstLine(last[2]!.replace(/^Error: (?:exception )?/, '')) ?? 'an API error';
+  return { label: labelOf(why) ?? 'API error', detail: `gemini was retrying the API (attempt ${last[1]}: ${why})` };
+}
+
+/** Lines gemini prints on stderr in every run: never the cause. */
+const NOISE = /^(?:Warning: 256-color support|YOLO mode is enabled|Ripgrep is not available|Loaded cached credentials|\[STARTUP\]|Data collection is disabled)/;
+const SAYS_ERROR = /\b(?:error|not|cannot|can't|failed|unable|invalid|refused|denied|missing|please)\b/i;
+
+/** Gemini's own message when it stopped before writing its document (stderr: trust, auth…). */
+function ownError(text: string): string | undefined {
+  const lines = stripAnsi(text).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !NOISE.test(l));
+  const line = lines.find((l) => SAYS_ERROR.test(l));
+  return line === undefined ? undefined : firstLine(line);
 }
 
 /** The lines that cannot belong to the document (log lines before or after it). */

@@ -25,6 +25,7 @@ export const opencode = {
   title: 'OpenCode',
   bin: 'opencode',
   install: 'npm install -g opencode-ai',
+  verified: { how: 'fixtures' },
   formatNote:
     '`opencode run --format json` NDJSON events (step_start, text, tool_use, step_finish with cost and tokens, error) ' +
     'as emitted by opencode\'s run command (packages/opencode/src/cli/cmd/run.ts); not run against the real binary here. ' +

@@ -186,6 +186,14 @@ export function wallClockToUtc(wall: WallClock, timeZone: string): number | unde
   return check === guess ? result : wallMs - check;
 }
 
+/** The first midnight in `timeZone` after the instant `nowMs` (ISO), or undefined for an unknown zone. */
+export function nextMidnightIn(nowMs: number, timeZone: string): string | undefined {
+  const wall = wallClockIn(nowMs, timeZone);
+  if (wall === undefined) return undefined;
+  const at = wallClockToUtc({ year: wall.year, month: wall.month, day: wall.day + 1, hour: 0, minute: 0, second: 0 }, timeZone);
+  return at === undefined ? undefined : new Date(at).toISOString();
+}
+
 /** resets_in_seconds / resets_at / retryDelay / Retry-After, wherever they are in `text`. */
 function parseStructuredReset(text: string, nowMs: number): string | undefined {
   const at = RESETS_AT_FIELD.exec(text)?.[1];

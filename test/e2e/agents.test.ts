@@ -193,9 +193,10 @@ describe('ralph agents', () => {
     const listed = JSON.parse(r.stdout);
     expect(listed.agents.map((a: any) => a.name)).toEqual(['claude', 'codex', 'gemini', 'opencode', 'aider', 'amp', 'cursor', 'copilot']);
     expect(listed.agents[0]).toMatchObject({ name: 'claude', found: bin, variable: 'RALPH_CLAUDE_BIN' });
-    expect(listed.agents[1]).toMatchObject({ name: 'codex', found: null, problem: 'not found on PATH' });
+    expect(listed.agents[1]).toMatchObject({ name: 'codex', found: null, problem: 'not found on PATH', verified: { how: 'real-binary', version: '0.171.0' } });
+    expect(listed.agents.find((a: any) => a.name === 'aider').verified).toEqual({ how: 'fixtures' });
     const text = await ralph(['agents'], { cwd: dir, env: { RALPH_CLAUDE_BIN: bin, PATH: '/usr/bin:/bin' } });
-    expect(text.stdout).toMatch(/^claude +Claude Code +found: /m);
-    expect(text.stdout).toMatch(/^cursor +.*cursor-agent not found on PATH; install: /m);
+    expect(text.stdout).toMatch(/^claude +Claude Code +2\.1\.330, real binary in the tests +found: /m);
+    expect(text.stdout).toMatch(/^cursor +Cursor Agent +fixtures only, not run here +cursor-agent not found on PATH; install: /m);
   });
 });

@@ -26,7 +26,7 @@ beforeEach(() => {
 describe('amp spec', () => {
   it('names the CLI', () => {
     expect(amp).toMatchObject({ name: 'amp', title: 'Amp', bin: 'amp' });
-    expect(amp.install).toContain('npm install -g @sourcegraph/amp');
+    expect(amp.install).toContain('npm install -g @ampcode/cli');
     expect(amp.install).not.toContain('--agent-bin'); // the not-found message says where to point it, once
     expect(amp.formatNote).not.toBe('');
   });

@@ -257,6 +257,8 @@ describe('codex: parse what codex-cli 0.171.0 printed (recorded by test/agents/c
     }],
     // The provider's env_key is not set: nothing was sent.
     ['real-missing-key.jsonl', 1, { isError: true, error: 'Missing environment variable: `RALPH_TEST_CODEX_KEY`.', cause: { label: 'auth failure' } }],
+    // An HTTP 500 from the API: codex says it in its own words, whatever the body said.
+    ['real-server-error.jsonl', 1, { isError: true, error: 'We’re currently experiencing high demand, which may cause temporary errors.' }],
     // Killed while it waited for the network: the last retry says why.
     ['real-unreachable-killed.jsonl', null, { isError: true, error: 'Reconnecting... waiting for network (Connection failed: error sending request)' }],
   ])('%s', (name, exitCode, expected) => {

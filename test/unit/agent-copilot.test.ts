@@ -59,6 +59,20 @@ describe('copilot spec', () => {
       text: fixture('no-summary.txt').trim(),
       isError: false,
     }],
+    ['the 1.0.102 summary (on stderr, read interleaved with stdout): rounded counts, the session id', 'real-tool-use.txt', 0, {
+      text: fixture('real-tool-use.stdout.txt').trim(),
+      isError: false,
+      tokens: { input: 2400, output: 68, cache_read: 200, reasoning: 14 },
+      sessionId: '40b88e30-5fab-4254-976b-b5fe7f0e7822',
+      details: { code_changes: '+0 -0', wall_duration: '2s' },
+    }],
+    ['a 1.0.102 error after retries: the message without the retry notices', 'real-auth.txt', 1, {
+      text: fixture('real-auth.txt').split('\n\n\nChanges')[0]!.replace(/● Request failed.*\n/g, '').trim(),
+      isError: true,
+      error: 'Authentication failed with provider at http://127.0.0.1:18125/v1 (HTTP 401).',
+      sessionId: '74f3e459-abe1-4d17-99e5-d66f621e9362',
+      details: { code_changes: '+0 -0', wall_duration: '3s' },
+    }],
     ['an exhausted premium allowance', 'premium-exceeded.txt', 1, {
       text: EXCEEDED,
       isError: true,

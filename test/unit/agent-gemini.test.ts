@@ -14,6 +14,7 @@ const { detectUsageLimit } = await import('../../src/agents/usage-limit.js');
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '../fixtures/agents/gemini', name), 'utf8');
 const NOW = new Date('2026-04-10T10:00:00Z');
+const UNTRUSTED = 'Gemini CLI is not running in a trusted directory. To proceed, either use `--skip-trust`, set the `GEMINI_CLI_TRUST_WORKSPACE=true` environment variable, or trust this directory in interactive mode. For more details, see https://geminicli.com/docs/cli/trusted-folders/#headless-and-automated-environments';
 
 afterEach(() => {
   vi.mocked(detectUsageLimit).mockClear();
@@ -23,19 +24,25 @@ describe('gemini: build', () => {
   const ctx = (isRoot: boolean): BuildContext => ({ promptFile: '/tmp/ralph/prompt.md', cwd: '/srv/work', isRoot });
   const hint = ['-p', GEMINI_PROMPT_HINT];
 
+  // Unattended by default: the working directory trusted (else every run exits 55, "not running in
+  // a trusted directory") and every tool approved (else headless gemini offers no shell or write tool).
+  const yolo = ['--approval-mode', 'yolo'];
   it.each<[string, Partial<AgentOptions>, boolean, string[]]>([
-    ['no options', {}, false, ['--output-format', 'json', ...hint]],
-    ['no options, as root (no difference)', {}, true, ['--output-format', 'json', ...hint]],
-    ['a model', { model: 'gemini-2.5-flash' }, false, ['--output-format', 'json', '--model', 'gemini-2.5-flash', ...hint]],
-    ['an empty model', { model: '' }, false, ['--output-format', 'json', ...hint]],
-    ['extra args (last)', { extraArgs: ['--approval-mode', 'yolo'] }, true, ['--output-format', 'json', ...hint, '--approval-mode', 'yolo']],
-    ['claude and codex options (ignored)', { permissionMode: 'plan', allowedTools: 'Bash', sandbox: 'read-only' }, false, ['--output-format', 'json', ...hint]],
+    ['no options', {}, false, ['--output-format', 'json', ...yolo, ...hint]],
+    ['no options, as root (no difference)', {}, true, ['--output-format', 'json', ...yolo, ...hint]],
+    ['a model', { model: 'gemini-2.5-flash' }, false, ['--output-format', 'json', '--model', 'gemini-2.5-flash', ...yolo, ...hint]],
+    ['an empty model', { model: '' }, false, ['--output-format', 'json', ...yolo, ...hint]],
+    ['an approval mode in extra args (it wins)', { extraArgs: ['--approval-mode', 'auto_edit'] }, true, ['--output-format', 'json', ...hint, '--approval-mode', 'auto_edit']],
+    ['--approval-mode=plan in extra args', { extraArgs: ['--approval-mode=plan'] }, false, ['--output-format', 'json', ...hint, '--approval-mode=plan']],
+    ['-y in extra args', { extraArgs: ['-y'] }, false, ['--output-format', 'json', ...hint, '-y']],
+    ['other extra args (last)', { extraArgs: ['--include-directories', 'src'] }, false, ['--output-format', 'json', ...yolo, ...hint, '--include-directories', 'src']],
+    ['claude and codex options (ignored)', { permissionMode: 'plan', allowedTools: 'Bash', sandbox: 'read-only' }, false, ['--output-format', 'json', ...yolo, ...hint]],
     ['everything', { model: 'gemini-2.5-pro', extraArgs: ['--yolo', '--include-directories', 'src,docs'] }, false, ['--output-format', 'json', '--model', 'gemini-2.5-pro', ...hint, '--yolo', '--include-directories', 'src,docs']],
   ])('%s', (_what, over, isRoot, args) => {
     const prompt = 'Fix the bug; then say "FINDINGS: …"\n$(rm -rf /) `x`';
     const built = gemini.build(prompt, { extraArgs: [], ...over }, ctx(isRoot));
     // The prompt goes to stdin (gemini puts it before the -p text); argv only points at it.
-    expect(built).toEqual({ args, env: {}, stdin: prompt });
+    expect(built).toEqual({ args, env: { GEMINI_CLI_TRUST_WORKSPACE: 'true' }, stdin: prompt });
     expect(built.args.some((a) => a.includes('FINDINGS'))).toBe(false);
   });
 });
@@ -98,6 +105,42 @@ describe('gemini: parse', () => {
       },
       details: { tool_calls: 0, error_type: 'ApiError', error_code: 429 },
     }],
+    // Recorded from the real Gemini CLI 0.61.0 against test/support/mock-gemini.ts (see the fixtures' README).
+    ['real-tool-call.txt', 0, {
+      text: 'Wrote rec.txt.\n\nFINDINGS: rec.txt written by run_shell_command',
+      isError: false,
+      // The main model's two turns and the router's one call, summed; the model is the main one.
+      tokens: { input: 2050, output: 410, cache_read: 600, reasoning: 80, total: 2540 },
+      sessionId: 'b1a18755-4c35-4471-86aa-3cba314a83b9',
+      model: 'gemini-3.8-flash',
+      details: { tool_calls: 1 },
+    }],
+    ['real-quota.txt', 173, {
+      text: '',
+      isError: true,
+      error: 'You have exhausted your daily quota on this model.',
+      sessionId: '2f8a6c3a-b057-48ff-8f34-eb8f3709da87',
+      // A daily quota lifts at midnight Pacific time (Google's rule), not when the API's "Please retry in
+      // 37.5s." (in gemini's stderr report) says: retrying then would fail all day, once a minute.
+      usageLimit: { message: 'You have exhausted your daily quota on this model.', resetsAt: '2026-04-11T07:00:00.000Z' },
+      details: { error_type: 'Error', error_code: 429 },
+    }],
+    ['real-auth.txt', 144, {
+      text: '',
+      isError: true,
+      error: 'INVALID_ARGUMENT: API key not valid. Please pass a valid API key.',
+      sessionId: 'f6dcb1e4-7e3d-4003-8d04-3718d010253c',
+      details: { error_type: 'Error', error_code: 400 },
+    }],
+    // Killed by a timeout while it retried an API nothing listens on (stderr only).
+    ['real-unreachable-killed.txt', null, {
+      text: expect.any(String) as unknown as string,
+      isError: true,
+      error: 'gemini was retrying the API (attempt 2: TypeError: fetch failed sending request)',
+      cause: { label: 'API unreachable', detail: 'gemini was retrying the API (attempt 2: TypeError: fetch failed sending request)' },
+    }],
+    // Not a document: the text is kept as it is (a plain-text answer may hold a finding).
+    ['real-untrusted.txt', 55, { text: `\u001b[31m${UNTRUSTED}\u001b[0m`, isError: true, error: `${UNTRUSTED.slice(0, 299)}…` }],
     ['truncated.txt', null, { text: '', isError: true, error: 'the JSON document in the output is incomplete (truncated?)' }],
     ['truncated.txt', 0, { text: '', isError: true, error: 'the JSON document in the output is incomplete (truncated?)' }],
     // The last object that starts a line and looks like gemini's document; its fields are all wrong.
@@ -119,9 +162,17 @@ describe('gemini: parse', () => {
     ['the input field when prompt is missing', doc({ response: 'x', stats: { models: { m: { tokens: { input: 7, candidates: 1 } } } } }), { tokens: { input: 7, output: 1 }, model: 'm' }],
     ['sessionId spelled in camel case', doc({ response: 'x', sessionId: 'abc' }), { sessionId: 'abc' }],
     ['a 429 code as a string', doc({ error: { message: 'slow down', code: '429' } }), { usageLimit: { message: 'slow down' } }],
-    ['a quota message without a code', doc({ error: { message: 'Quota exceeded for quota metric Requests per day' } }), { usageLimit: { message: 'Quota exceeded for quota metric Requests per day' } }],
+    ['a quota message without a code', doc({ error: { message: 'Quota exceeded for quota metric Requests per day' } }), { usageLimit: { message: 'Quota exceeded for quota metric Requests per day', resetsAt: '2026-04-11T07:00:00.000Z' } }],
     ['plain text (an --output-format override)', 'Paris is the capital of France.\n', { text: 'Paris is the capital of France.', isError: true, error: 'no JSON document in the output' }],
     ['nothing', '', { text: '', isError: true, error: 'no output' }],
+    // What gemini 0.61.0 prints on stderr when it stops before its document (exit 55), colours and all.
+    ['its own message on stderr, without a document', `Warning: 256-color support not detected. Using a terminal with at least 256-color support is recommended for a better visual experience.\n\u001b[31m${UNTRUSTED}\u001b[0m\n`,
+      { isError: true, error: UNTRUSTED.slice(0, 299) + '…' }],
+    // Killed by a timeout while it retried an unreachable API (0.61.0's stderr, stack traces cut).
+    ['retries of an unreachable API', 'Attempt 1 failed. Retrying with backoff... Error: exception TypeError: fetch failed sending request\n    at file:///x/chunk.js:1:2\nAttempt 2 failed. Retrying with backoff... Error: exception TypeError: fetch failed sending request\n    at async retryWithBackoff (file:///x/chunk.js:3:4)\n',
+      { isError: true, cause: { label: 'API unreachable', detail: 'gemini was retrying the API (attempt 2: TypeError: fetch failed sending request)' } }],
+    ['an unknown-flag message', 'Unknown argument: skip-trus\n', { isError: true, error: 'no JSON document in the output' }],
+    ['an error line after noise', 'YOLO mode is enabled. All tool calls will be automatically approved.\nError: cannot read settings.json\n', { isError: true, error: 'Error: cannot read settings.json' }],
   ])('reads %s', (_what, stdout, expected) => {
     expect(gemini.parse(stdout, 0, NOW)).toMatchObject(expected);
   });

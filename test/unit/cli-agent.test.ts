@@ -248,6 +248,13 @@ describe('CliAgent.parse', () => {
     expect(recorded.calls).toEqual(calls);
   });
 
+  it.each([0, 1])('parses stdout and stderr together from the start when the spec reads stderr (exit %i)', (exitCode) => {
+    const calls: string[] = [];
+    const spec = fakeSpec((text) => { calls.push(text); return { text: '', isError: exitCode !== 0 }; }, { readsStderr: true });
+    new CliAgent(spec, { extraArgs: [] }, { env: {} }).parse(output({ exitCode }));
+    expect(calls).toEqual(['raw stdout\nraw stderr']);
+  });
+
   it('uses the second parse when errors are on stderr', () => {
     const recorded = recordingSpec([{ text: '', isError: true, error: 'see stderr' }, { text: '', isError: true, error: 'quota from stderr', usageLimit: { message: 'quota exceeded' } }], true);
     const result = new CliAgent(recorded.spec, { extraArgs: [] }, { env: {} }).parse(output({ exitCode: 1 }));

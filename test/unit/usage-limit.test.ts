@@ -5,6 +5,7 @@ import {
   parseDurationMs,
   wallClockIn,
   wallClockToUtc,
+  nextMidnightIn,
   type WallClock,
 } from '../../src/agents/usage-limit.js';
 
@@ -271,5 +272,22 @@ describe('wallClockToUtc', () => {
 
   it('is undefined for an unknown zone', () => {
     expect(wallClockToUtc(wall(2026, 7, 1, 13), 'Europe/Atlantis')).toBeUndefined();
+  });
+});
+
+describe('nextMidnightIn', () => {
+  it.each<[string, string, string, string]>([
+    ['in the afternoon, Pacific summer time', '2026-04-10T22:00:00.000Z', 'America/Los_Angeles', '2026-04-11T07:00:00.000Z'],
+    ['just before midnight', '2026-04-11T06:59:59.000Z', 'America/Los_Angeles', '2026-04-11T07:00:00.000Z'],
+    ['at midnight: the next one', '2026-04-11T07:00:00.000Z', 'America/Los_Angeles', '2026-04-12T07:00:00.000Z'],
+    ['Pacific winter time', '2026-12-07T06:00:00.000Z', 'America/Los_Angeles', '2026-12-07T08:00:00.000Z'],
+    ['the night clocks go back (a 25-hour day)', '2026-11-01T12:00:00.000Z', 'America/Los_Angeles', '2026-11-02T08:00:00.000Z'],
+    ['the end of a year', '2026-12-31T20:00:00.000Z', 'UTC', '2027-01-01T00:00:00.000Z'],
+  ])('%s', (_what, now, zone, iso) => {
+    expect(nextMidnightIn(Date.parse(now), zone)).toBe(iso);
+  });
+
+  it('is undefined for an unknown zone', () => {
+    expect(nextMidnightIn(Date.parse('2026-04-10T22:00:00Z'), 'Pacific/Atlantis')).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { print, printJson } from '../output.js';
 
 export function registerAgents(program: Command): void {
   program.command('agents')
-    .description('list the agent CLIs ralph can run (--agent NAME) and whether each binary is found')
+    .description('list the agent CLIs ralph can run (--agent NAME), how each is verified, and whether its binary is found')
     .option('--json', 'print a machine-readable list')
     .addHelpText('after', `
 Each agent's binary is found from --agent-bin, else RALPH_<NAME>_BIN (e.g. RALPH_CLAUDE_BIN), else its
@@ -15,6 +15,7 @@ Example:
     .action(async (flags: { json?: boolean }) => {
       const { listAgents } = await import('../../agents/registry.js');
       const { binVariable } = await import('../../agents/cli-agent.js');
+      const { describeVerification } = await import('../../agents/cli-spec.js');
       const rows = listAgents(process.env, process.cwd()).map(({ spec, lookup }) => ({
         name: spec.name,
         title: spec.title,
@@ -24,17 +25,23 @@ Example:
         problem: lookup.problem ?? null,
         install: spec.install,
         format: spec.formatNote,
+        verified: spec.verified,
       }));
       if (flags.json) {
         printJson({ default: 'claude', agents: rows });
         return;
       }
       const width = Math.max(...rows.map((r) => r.name.length));
-      for (const r of rows) {
+      const titles = Math.max(...rows.map((r) => r.title.length));
+      const proofs = rows.map((r) => describeVerification(r.verified));
+      const proofWidth = Math.max(...proofs.map((p) => p.length));
+      rows.forEach((r, i) => {
         const status = r.found ? `found: ${r.found}` : `${r.bin} ${r.problem}; install: ${r.install}`;
-        print(`${r.name.padEnd(width)}  ${r.title.padEnd(18)} ${status}`);
-      }
+        print(`${r.name.padEnd(width)}  ${r.title.padEnd(titles)}  ${proofs[i]!.padEnd(proofWidth)}  ${status}`);
+      });
       print('');
+      print('Verified: the version the test suite runs against a local mock of the agent\'s API, or "fixtures only"');
+      print('(its output format parsed from samples written from its documentation; the binary is not run in the tests).');
       print('Use one with `ralph run --agent NAME` (default claude); point at a binary with --agent-bin or RALPH_<NAME>_BIN.');
     });
 }
