@@ -1,4 +1,4 @@
-import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
+import { compact, jsonLines, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { claudeCause } from './claude-cause.js';
@@ -146,11 +146,14 @@ function limitIn(text: string, now: Date): UsageLimitInfo | undefined {
 
 function tokensOf(usage: Record<string, unknown> | undefined): Tokens | undefined {
   if (!usage) return undefined;
+  const cacheRead = num(usage.cache_read_input_tokens);
+  const cacheWrite = num(usage.cache_creation_input_tokens);
+  // Anthropic's input_tokens leaves the cache reads and writes out; Ralph's input holds them (Tokens).
   const tokens = compact<Tokens>({
-    input: num(usage.input_tokens),
+    input: sumOf(num(usage.input_tokens), cacheRead, cacheWrite),
     output: num(usage.output_tokens),
-    cache_read: num(usage.cache_read_input_tokens),
-    cache_write: num(usage.cache_creation_input_tokens),
+    cache_read: cacheRead,
+    cache_write: cacheWrite,
   });
   return Object.keys(tokens).length > 0 ? tokens : undefined;
 }

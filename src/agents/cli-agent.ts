@@ -96,8 +96,11 @@ export class CliAgent implements AgentAdapter {
     let parsed = this.spec.parse(this.spec.readsStderr ? output.combinedTail : output.stdout, output.exitCode);
     if (parsed.isError && this.spec.errorsOnStderr) parsed = this.spec.parse(output.combinedTail, output.exitCode);
     const model = parsed.model ?? this.options.model;
-    // A CLI that reports no cost: estimated from its tokens at the model's list price, when listed.
-    const estimate = parsed.costUsd === undefined && parsed.tokens ? estimateCost([{ model, tokens: parsed.tokens }], pricesWith(this.prices)) : undefined;
+    // A CLI that reports no cost: estimated from its tokens at the model's list price (each model's
+    // at its own, when several answered), when listed.
+    const parts = parsed.tokensByModel ? Object.entries(parsed.tokensByModel).map(([name, tokens]) => ({ model: name, tokens }))
+      : parsed.tokens ? [{ model, tokens: parsed.tokens }] : [];
+    const estimate = parsed.costUsd === undefined && parts.length > 0 ? estimateCost(parts, pricesWith(this.prices)) : undefined;
     const facts = {
       agent: this.spec.name,
       ...(model ? { model } : {}),

@@ -151,3 +151,24 @@ describe('CliAgent: the cost of a CLI that reports none is estimated from its to
     expect(result.costEstimated).toBeUndefined();
   });
 });
+
+describe('CliAgent: several models in one run (gemini\'s main model and its router), each at its own price', () => {
+  const stdout = readFileSync(resolve(import.meta.dirname, '..', 'fixtures', 'agents', 'gemini', 'multi-model.json'), 'utf8');
+  const output: ProcessOutput = { stdout, combinedTail: '', exitCode: 0, signal: null, timedOut: false, interrupted: false, durationMs: 1 };
+  const table = shippedPrices().models;
+  // gemini-2.5-pro: 8965 + 28 tool in (4000 cached), 40 + 30 thoughts out; gemini-2.5-flash-lite: 812 in, 10 + 48 out.
+  const pro = table['gemini-2.5-pro']!;
+  const lite = table['gemini-2.5-flash-lite']!;
+  const expected = ((8_993 - 4_000) * pro.input + 4_000 * pro.cache_read! + 70 * pro.output + 812 * lite.input + 58 * lite.output) / 1e6;
+
+  it('sums the models\' estimates', () => {
+    const result = createAgent({ agent: 'gemini' }, { env: {} }).parse(output);
+    expect(result).toMatchObject({ model: 'gemini-2.5-pro', costEstimated: true });
+    expect(result.costUsd).toBeCloseTo(expected, 9);
+  });
+
+  it('is unknown when one of them has no price (never too low)', () => {
+    const withoutLite = { ...Object.fromEntries(Object.entries(table).filter(([m]) => m !== 'gemini-2.5-flash-lite')) };
+    expect(estimateCost([{ model: 'gemini-2.5-pro', tokens: { input: 1 } }, { model: 'gemini-2.5-flash-lite', tokens: { input: 1 } }], withoutLite)).toBeUndefined();
+  });
+});
