@@ -78,6 +78,8 @@ export interface AgentAdapter {
   parse(output: ProcessOutput): AgentResult;
   /** A problem that would make every run fail (binary missing…), or undefined. */
   preflight(cwd: string): string | undefined;
+  /** Why `--max-cost-usd` may count nothing of this agent's runs (no cost reported, none estimated), or undefined. */
+  budgetNote?(): string | undefined;
   /** One output line as the worker log shows it; undefined: as it is; '': left out. */
   renderLine?(stream: 'stdout' | 'stderr', line: string): string | undefined;
 }

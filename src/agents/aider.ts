@@ -22,6 +22,7 @@ export const aider = {
   bin: 'aider',
   install: 'python -m pip install aider-chat',
   verified: { how: 'fixtures' },
+  cost: 'reported',
   formatNote:
     'plain text; the "Tokens: … sent, … received. Cost: $… message, $… session." report and the litellm error lines ' +
     'follow aider\'s source (base_coder.py, exceptions.py); not run against the real binary here. The answer is the ' +

@@ -24,6 +24,7 @@ export const claude = {
   bin: 'claude',
   install: 'npm install -g @anthropic-ai/claude-code',
   verified: { how: 'real-binary', version: '2.1.330' },
+  cost: 'reported',
   formatNote: 'stream-json events as documented for `claude -p --output-format stream-json --verbose`',
 
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {

@@ -6,7 +6,7 @@ import type { AgentExtra } from './choice.js';
 import type { AgentOptions, CliSpec } from './cli-spec.js';
 import { executableProblem } from './executable.js';
 import { describeAgentError, describeFailure } from './failure.js';
-import { estimateCost, pricesWith } from './prices.js';
+import { estimateCost, priceOf, pricesWith } from './prices.js';
 import type { PriceList } from './prices.js';
 
 /** The environment variable that points at an agent's binary: RALPH_CLAUDE_BIN, RALPH_CURSOR_BIN… */
@@ -84,6 +84,16 @@ export class CliAgent implements AgentAdapter {
     // Where it was looked for, unless the problem says so already ("not found on PATH").
     const from = found.source === 'flag' ? ' (from --agent-bin)' : found.source === 'env' ? ` (from ${binVariable(this.spec.name)})` : '';
     return `agent ${this.spec.name} (${this.spec.title}): ${found.wanted} ${found.problem}${from}; install it (${this.spec.install}) or point --agent-bin or ${binVariable(this.spec.name)} at the binary`;
+  }
+
+  budgetNote(): string | undefined {
+    const { name } = this.spec;
+    if (this.spec.cost === 'reported') return undefined;
+    if (this.spec.cost === 'none') return `${name} reports neither cost nor tokens: the budget counts nothing of its runs`;
+    const model = this.options.model;
+    if (model === undefined) return `${name} reports no cost, and no --model is given: its runs count only when its output names a model in the price table`;
+    if (!priceOf(model, pricesWith(this.prices))) return `${name} reports no cost, and model ${model} is not in the price table ("prices" in ralph.config.json adds it): the budget counts nothing of its runs`;
+    return undefined;
   }
 
   invocation(ctx: AgentContext): AgentInvocation {

@@ -125,6 +125,11 @@ export interface CliSpec {
   readonly verified: Verification;
   /** The arguments, environment and stdin for one run. Pure. */
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand;
+  /**
+   * What the CLI says of cost: `reported` (a cost in USD: claude, opencode, aider), `none` (neither
+   * cost nor tokens: cursor); otherwise tokens only, the cost estimated from them (prices.ts).
+   */
+  readonly cost?: 'reported' | 'none';
   /** The CLI prints its error document on stderr (gemini): a failed run is parsed again from both streams. */
   readonly errorsOnStderr?: boolean;
   /**

@@ -26,6 +26,7 @@ export const opencode = {
   bin: 'opencode',
   install: 'npm install -g opencode-ai',
   verified: { how: 'fixtures' },
+  cost: 'reported',
   formatNote:
     '`opencode run --format json` NDJSON events (step_start, text, tool_use, step_finish with cost and tokens, error) ' +
     'as emitted by opencode\'s run command (packages/opencode/src/cli/cmd/run.ts); not run against the real binary here. ' +

@@ -64,9 +64,11 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   loadPromptTemplate(options.promptTemplate);
   // What only some runs need is loaded only then: agent CLI adapters, git. Every millisecond before
   // the workers start is one in which a core idles.
-  const agent = await loadAgent(options);
+  const agent = await loadAgent(options, options.prices ? { prices: options.prices } : {});
   const problem = agent.preflight(process.cwd());
   if (problem) throw new InputError(`${problem}.`);
+  const budgetNote = options.maxCostUsd === undefined ? undefined : agent.budgetNote?.();
+  if (budgetNote) say(`ralph: --max-cost-usd: ${budgetNote}`);
   const git = options.isolate === 'worktree' || options.base !== undefined ? await import('../git/worktree.js') : undefined;
   const isolation = git?.resolveIsolation(process.cwd(), options);
 

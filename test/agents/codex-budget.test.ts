@@ -65,6 +65,7 @@ describe.runIf(codexSupported)('--max-cost-usd with the real Codex CLI (no cost 
     const unknown = tempDir();
     const r = await run(unknown, ['--model', 'gpt-private-1', '--max-cost-usd', '0.01'], ['a', 'b']);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('ralph: --max-cost-usd: codex reports no cost, and model gpt-private-1 is not in the price table');
     expect(queueOf(unknown).tasks.map((t: any) => t.status)).toEqual(['completed', 'completed']);
     expect(queueOf(unknown)).toMatchObject({ cost_unknown: 2 });
     expect(queueOf(unknown).cost_usd ?? 0).toBe(0);

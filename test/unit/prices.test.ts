@@ -172,3 +172,18 @@ describe('CliAgent: several models in one run (gemini\'s main model and its rout
     expect(estimateCost([{ model: 'gemini-2.5-pro', tokens: { input: 1 } }, { model: 'gemini-2.5-flash-lite', tokens: { input: 1 } }], withoutLite)).toBeUndefined();
   });
 });
+
+describe('budgetNote: why --max-cost-usd may count nothing of an agent\'s runs (said when a run starts)', () => {
+  it.each<[string, Parameters<typeof createAgent>[0], PriceList | undefined, string | undefined]>([
+    ['claude reports its cost', { agent: 'claude' }, undefined, undefined],
+    ['codex with a priced model', { agent: 'codex', model: 'gpt-5-codex' }, undefined, undefined],
+    ['codex with a model priced by the user', { agent: 'codex', model: 'my-model' }, { 'my-model': { input: 1, output: 1 } }, undefined],
+    ['codex with a model not in the table', { agent: 'codex', model: 'gpt-99' }, undefined,
+      'codex reports no cost, and model gpt-99 is not in the price table ("prices" in ralph.config.json adds it): the budget counts nothing of its runs'],
+    ['codex without --model', { agent: 'codex' }, undefined, 'codex reports no cost, and no --model is given: its runs count only when its output names a model in the price table'],
+    ['cursor (no cost, no tokens)', { agent: 'cursor', model: 'gpt-5' }, undefined, 'cursor reports neither cost nor tokens: the budget counts nothing of its runs'],
+    ['a custom command', { agentCmd: './agent.sh' }, undefined, 'an --agent-cmd reports no cost: the budget counts nothing of its runs'],
+  ])('%s', (_what, choice, prices, note) => {
+    expect(createAgent(choice, { env: {}, ...(prices ? { prices } : {}) }).budgetNote?.()).toBe(note);
+  });
+});
