@@ -80,6 +80,6 @@ export function totalUsage(records: Iterable<AgentUsage>): Usage {
   return tally.usage();
 }
 
-export function roundUsd(n: number): number {
+function roundUsd(n: number): number {
   return Math.round(n * 1e6) / 1e6;
 }
