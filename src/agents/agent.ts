@@ -53,6 +53,8 @@ export interface AgentResult {
   agent?: string;
   model?: string;
   costUsd?: number;
+  /** costUsd is Ralph's estimate from the tokens and the price table: the agent reported none. */
+  costEstimated?: boolean;
   tokens?: Tokens;
   sessionId?: string;
   /** Set when the agent ran into a usage or rate limit (then `ok` is false). */
@@ -76,6 +78,8 @@ export interface AgentAdapter {
   parse(output: ProcessOutput): AgentResult;
   /** A problem that would make every run fail (binary missing…), or undefined. */
   preflight(cwd: string): string | undefined;
+  /** Why `--max-cost-usd` may count nothing of this agent's runs (no cost reported, none estimated), or undefined. */
+  budgetNote?(): string | undefined;
   /** One output line as the worker log shows it; undefined: as it is; '': left out. */
   renderLine?(stream: 'stdout' | 'stderr', line: string): string | undefined;
 }
@@ -97,6 +101,7 @@ export function usageOf(result: AgentResult): AgentUsage | undefined {
     ...(result.agent === undefined ? {} : { agent: result.agent }),
     ...(result.model === undefined ? {} : { model: result.model }),
     ...(result.costUsd === undefined ? {} : { cost_usd: result.costUsd }),
+    ...(result.costUsd !== undefined && result.costEstimated ? { cost_estimated: true } : {}),
     ...(result.tokens === undefined ? {} : { tokens: result.tokens }),
     ...(result.sessionId === undefined ? {} : { session_id: result.sessionId }),
   };

@@ -1,4 +1,4 @@
-import { compact, parseSafely } from './cli-spec.js';
+import { compact, parseSafely, sumOf } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { clip, lastLine, stripAnsi } from './text.js';
@@ -22,6 +22,7 @@ export const aider = {
   bin: 'aider',
   install: 'python -m pip install aider-chat',
   verified: { how: 'fixtures' },
+  cost: 'reported',
   formatNote:
     'plain text; the "Tokens: … sent, … received. Cost: $… message, $… session." report and the litellm error lines ' +
     'follow aider\'s source (base_coder.py, exceptions.py); not run against the real binary here. The answer is the ' +
@@ -103,7 +104,8 @@ function parseAider(stdout: string, exitCode: number | null, now: Date): ParsedO
     : apiError
       ? clip(lines[lastLiteLlm] ?? '', 300)
       : lastLine(after.join('\n')) ?? `aider exited with code ${exitCode}`;
-  const tokens = compact<Tokens>({ input: sums.input, output: sums.output, cache_read: sums.cache_read, cache_write: sums.cache_write });
+  // aider's "sent" holds the cache writes but not the cache hits; Ralph's input holds both (Tokens).
+  const tokens = compact<Tokens>({ input: sums.input === undefined ? undefined : sumOf(sums.input, sums.cache_read), output: sums.output, cache_read: sums.cache_read, cache_write: sums.cache_write });
 
   return compact<ParsedOutput>({
     text,

@@ -1,4 +1,4 @@
-import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
+import { compact, jsonLines, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { clip, firstLine, lastLine, nonEmpty, nonJsonText, stripAnsi, tail } from './text.js';
@@ -134,6 +134,8 @@ function tokensOf(usages: Record<string, unknown>[]): Tokens | undefined {
     add('cache_read', usage.cache_read_input_tokens);
     add('cache_write', usage.cache_creation_input_tokens);
   }
+  // Anthropic's input_tokens leaves the cache reads and writes out; Ralph's input holds them (Tokens).
+  if (sums.input !== undefined) sums.input = sumOf(sums.input, sums.cache_read, sums.cache_write);
   return Object.keys(sums).length > 0 ? sums : undefined;
 }
 

@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import type { AgentAdapter } from './agent.js';
 import { CommandAgent } from './command.js';
+import type { PriceList } from './prices.js';
 
 /** What the user chose on the command line about the agent. */
 export interface AgentChoice {
@@ -19,11 +20,13 @@ export interface AgentChoice {
   sandbox?: string;
 }
 
-/** What the caller adds: the timeout (and the flag that set it, for messages), the environment. */
+/** What the caller adds: the timeout (and the flag that set it, for messages), the environment, the user's prices. */
 export interface AgentExtra {
   timeoutMs?: number;
   timeoutFlag?: string;
   env?: NodeJS.ProcessEnv;
+  /** `prices`: model prices over the shipped table, for the CLIs that report no cost. */
+  prices?: PriceList;
 }
 
 /** The `--agent-cmd` adapter when that is the choice; undefined when an agent CLI is chosen. */

@@ -1,4 +1,4 @@
-import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
+import { compact, jsonLines, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { claudeCause } from './claude-cause.js';
@@ -24,6 +24,7 @@ export const claude = {
   bin: 'claude',
   install: 'npm install -g @anthropic-ai/claude-code',
   verified: { how: 'real-binary', version: '2.1.330' },
+  cost: 'reported',
   formatNote: 'stream-json events as documented for `claude -p --output-format stream-json --verbose`',
 
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
@@ -146,11 +147,14 @@ function limitIn(text: string, now: Date): UsageLimitInfo | undefined {
 
 function tokensOf(usage: Record<string, unknown> | undefined): Tokens | undefined {
   if (!usage) return undefined;
+  const cacheRead = num(usage.cache_read_input_tokens);
+  const cacheWrite = num(usage.cache_creation_input_tokens);
+  // Anthropic's input_tokens leaves the cache reads and writes out; Ralph's input holds them (Tokens).
   const tokens = compact<Tokens>({
-    input: num(usage.input_tokens),
+    input: sumOf(num(usage.input_tokens), cacheRead, cacheWrite),
     output: num(usage.output_tokens),
-    cache_read: num(usage.cache_read_input_tokens),
-    cache_write: num(usage.cache_creation_input_tokens),
+    cache_read: cacheRead,
+    cache_write: cacheWrite,
   });
   return Object.keys(tokens).length > 0 ? tokens : undefined;
 }

@@ -2,9 +2,12 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { extractFinding } from '../queue/finding.js';
 import { ralphEnv } from './agent.js';
 import type { AgentAdapter, AgentContext, AgentInvocation, AgentResult, ProcessOutput } from './agent.js';
+import type { AgentExtra } from './choice.js';
 import type { AgentOptions, CliSpec } from './cli-spec.js';
 import { executableProblem } from './executable.js';
 import { describeAgentError, describeFailure } from './failure.js';
+import { estimateCost, priceOf, pricesWith } from './prices.js';
+import type { PriceList } from './prices.js';
 
 /** The environment variable that points at an agent's binary: RALPH_CLAUDE_BIN, RALPH_CURSOR_BIN… */
 export function binVariable(name: string): string {
@@ -50,15 +53,17 @@ export class CliAgent implements AgentAdapter {
   private readonly timeoutMs: number | undefined;
   private readonly timeoutFlag: string | undefined;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly prices: PriceList | undefined;
   private resolved: string | undefined;
 
-  constructor(spec: CliSpec, options: AgentOptions, extra: { timeoutMs?: number; timeoutFlag?: string; env?: NodeJS.ProcessEnv } = {}) {
+  constructor(spec: CliSpec, options: AgentOptions, extra: AgentExtra = {}) {
     this.name = spec.name;
     this.spec = spec;
     this.options = options;
     this.timeoutMs = extra.timeoutMs;
     this.timeoutFlag = extra.timeoutFlag;
     this.env = extra.env ?? process.env;
+    this.prices = extra.prices;
   }
 
   describe(): string {
@@ -81,6 +86,16 @@ export class CliAgent implements AgentAdapter {
     return `agent ${this.spec.name} (${this.spec.title}): ${found.wanted} ${found.problem}${from}; install it (${this.spec.install}) or point --agent-bin or ${binVariable(this.spec.name)} at the binary`;
   }
 
+  budgetNote(): string | undefined {
+    const { name } = this.spec;
+    if (this.spec.cost === 'reported') return undefined;
+    if (this.spec.cost === 'none') return `${name} reports neither cost nor tokens: the budget counts nothing of its runs`;
+    const model = this.options.model;
+    if (model === undefined) return `${name} reports no cost, and no --model is given: its runs count only when its output names a model in the price table`;
+    if (!priceOf(model, pricesWith(this.prices))) return `${name} reports no cost, and model ${model} is not in the price table ("prices" in ralph.config.json adds it): the budget counts nothing of its runs`;
+    return undefined;
+  }
+
   invocation(ctx: AgentContext): AgentInvocation {
     const command = this.resolved ?? this.lookup(ctx.cwd).found ?? this.spec.bin;
     const built = this.spec.build(ctx.prompt, this.options, { promptFile: ctx.promptFile, cwd: ctx.cwd, isRoot: process.getuid?.() === 0 });
@@ -90,10 +105,17 @@ export class CliAgent implements AgentAdapter {
   parse(output: ProcessOutput): AgentResult {
     let parsed = this.spec.parse(this.spec.readsStderr ? output.combinedTail : output.stdout, output.exitCode);
     if (parsed.isError && this.spec.errorsOnStderr) parsed = this.spec.parse(output.combinedTail, output.exitCode);
+    const model = parsed.model ?? this.options.model;
+    // A CLI that reports no cost: estimated from its tokens at the model's list price (each model's
+    // at its own, when several answered), when listed.
+    const parts = parsed.tokensByModel ? Object.entries(parsed.tokensByModel).map(([name, tokens]) => ({ model: name, tokens }))
+      : parsed.tokens ? [{ model, tokens: parsed.tokens }] : [];
+    const estimate = parsed.costUsd === undefined && parts.length > 0 ? estimateCost(parts, pricesWith(this.prices)) : undefined;
     const facts = {
       agent: this.spec.name,
-      ...(parsed.model ?? this.options.model ? { model: parsed.model ?? this.options.model } : {}),
+      ...(model ? { model } : {}),
       ...(parsed.costUsd === undefined ? {} : { costUsd: parsed.costUsd }),
+      ...(estimate === undefined ? {} : { costUsd: estimate, costEstimated: true }),
       ...(parsed.tokens === undefined ? {} : { tokens: parsed.tokens }),
       ...(parsed.sessionId === undefined ? {} : { sessionId: parsed.sessionId }),
     };

@@ -6,16 +6,28 @@ import type { Diagnosis } from './cause.js';
  * shared runner; turning a spec plus the user's options into an AgentAdapter is `cli-agent.ts`.
  */
 
-/** Token counts as the CLI reported them (snake_case: they go into results.json as they are). */
+/**
+ * Token counts of one run, meaning the same for every agent CLI (each adapter converts what its CLI
+ * prints; snake_case: they go into results.json as they are). `input` is every prompt token the model
+ * read, those read from and written to the provider's cache included: `cache_read` and `cache_write`
+ * are parts of it. `output` is every token it generated, reasoning included: `reasoning` is part of
+ * it. No token is counted twice, and the cost estimate (prices.ts) bills each part at its own price.
+ * Claude Code's and Amp's `input_tokens` and opencode's `input` leave the cache out, aider's "sent"
+ * its cache hits, opencode's `output` and Gemini's `candidates` the reasoning: their adapters add
+ * them in (test/unit/token-meaning.test.ts, on the recorded fixtures).
+ */
 export interface Tokens {
+  /** Every prompt token, cache reads and writes included. */
   input?: number;
+  /** Every generated token, reasoning included. */
   output?: number;
-  /** Prompt tokens read from the provider's cache. */
+  /** Of `input`: prompt tokens read from the provider's cache. */
   cache_read?: number;
-  /** Prompt tokens written to the provider's cache. */
+  /** Of `input`: prompt tokens written to the provider's cache. */
   cache_write?: number;
-  /** Reasoning/thinking tokens where reported separately. */
+  /** Of `output`: reasoning/thinking tokens, where reported. */
   reasoning?: number;
+  /** As the CLI reported it (input + output). */
   total?: number;
 }
 
@@ -70,6 +82,8 @@ export interface ParsedOutput {
   error?: string;
   costUsd?: number;
   tokens?: Tokens;
+  /** The tokens of each model, when several answered (gemini's main model and router): each is priced at its own rate. */
+  tokensByModel?: Record<string, Tokens>;
   sessionId?: string;
   /** The model that answered, when the output names it. */
   model?: string;
@@ -111,6 +125,11 @@ export interface CliSpec {
   readonly verified: Verification;
   /** The arguments, environment and stdin for one run. Pure. */
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand;
+  /**
+   * What the CLI says of cost: `reported` (a cost in USD: claude, opencode, aider), `none` (neither
+   * cost nor tokens: cursor); otherwise tokens only, the cost estimated from them (prices.ts).
+   */
+  readonly cost?: 'reported' | 'none';
   /** The CLI prints its error document on stderr (gemini): a failed run is parsed again from both streams. */
   readonly errorsOnStderr?: boolean;
   /**
@@ -159,6 +178,12 @@ export function jsonLines(text: string): Record<string, unknown>[] {
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) out.push(value as Record<string, unknown>);
   }
   return out;
+}
+
+/** The sum of the counts given; undefined when none is (for Ralph's `input` and `output`, see Tokens). */
+export function sumOf(...counts: Array<number | undefined>): number | undefined {
+  const given = counts.filter((n): n is number => n !== undefined);
+  return given.length === 0 ? undefined : given.reduce((a, b) => a + b, 0);
 }
 
 /** A finite number or undefined. */

@@ -49,6 +49,10 @@ export class CommandAgent implements AgentAdapter {
   preflight(cwd: string): string | undefined {
     return checkCommandLine(this.command, cwd, process.env.PATH ?? '');
   }
+
+  budgetNote(): string {
+    return 'an --agent-cmd reports no cost: the budget counts nothing of its runs';
+  }
 }
 
 /**

@@ -25,6 +25,7 @@ export const cursor = {
   bin: 'cursor-agent',
   install: 'curl https://cursor.com/install -fsS | bash',
   verified: { how: 'fixtures' },
+  cost: 'none',
   formatNote:
     '`--output-format json` result object and stream-json events as in Cursor\'s CLI output-format reference; no cost or ' +
     'token counts; failures print nothing on stdout. Not run against the real binary here. The prompt is passed as the ' +

@@ -1,4 +1,4 @@
-import { compact, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
+import { compact, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { labelOf } from './cause.js';
 import type { Diagnosis } from './cause.js';
@@ -84,7 +84,7 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
   const errorMessage = error ? str(error.message) ?? str(error.type) ?? 'gemini reported an error' : undefined;
   // A document without a response is a failed run whatever the exit code (gemini always writes one).
   const isError = error !== undefined || response === undefined;
-  const { tokens, model } = modelStats(obj(obj(doc, 'stats'), 'models'));
+  const { tokens, tokensByModel, model } = modelStats(obj(obj(doc, 'stats'), 'models'));
 
   let usageLimit: UsageLimitInfo | undefined;
   if (error && isQuotaError(error)) {
@@ -103,6 +103,7 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
     isError,
     error: isError ? readable(errorMessage ?? '') ?? 'no response in the output' : undefined,
     tokens,
+    tokensByModel,
     sessionId: str(doc.session_id) ?? str(doc.sessionId),
     model,
     usageLimit,
@@ -135,25 +136,48 @@ function isQuotaError(error: Record<string, unknown>): boolean {
   return /RESOURCE_EXHAUSTED|quota|rate limit|usage limit/i.test(words);
 }
 
-/** Tokens summed over the models; the model is the only one, or the one that used the most. */
-function modelStats(models: Record<string, unknown> | undefined): { tokens?: Tokens; model?: string } {
+/**
+ * Tokens summed over the models, and each model's (priced each at its rate); the model is the only
+ * one, or the one that used the most.
+ */
+function modelStats(models: Record<string, unknown> | undefined): { tokens?: Tokens; tokensByModel?: Record<string, Tokens>; model?: string } {
   if (!models) return {};
   const sums: Record<keyof Tokens, number | undefined> = { input: undefined, output: undefined, cache_read: undefined, cache_write: undefined, reasoning: undefined, total: undefined };
+  const byModel: Record<string, Tokens> = {};
   let best: { name: string; total: number } | undefined;
   for (const [name, stats] of Object.entries(models)) {
     if (!obj(stats)) continue;
-    const tokens = obj(stats, 'tokens');
-    const total = num(tokens?.total) ?? 0;
+    const counts = obj(stats, 'tokens');
+    const total = num(counts?.total) ?? 0;
     if (!best || total > best.total) best = { name, total };
-    if (!tokens) continue;
-    sums.input = add(sums.input, num(tokens.prompt) ?? num(tokens.input));
-    sums.output = add(sums.output, num(tokens.candidates));
-    sums.cache_read = add(sums.cache_read, num(tokens.cached));
-    sums.reasoning = add(sums.reasoning, num(tokens.thoughts));
-    sums.total = add(sums.total, num(tokens.total));
+    if (!counts) continue;
+    const tokens = geminiTokens(counts);
+    if (Object.keys(tokens).length > 0) byModel[name] = tokens;
+    for (const key of Object.keys(sums) as Array<keyof Tokens>) sums[key] = add(sums[key], tokens[key]);
   }
   const tokens = compact<Tokens>(sums);
-  return compact({ tokens: Object.keys(tokens).length > 0 ? tokens : undefined, model: best?.name });
+  return compact({
+    tokens: Object.keys(tokens).length > 0 ? tokens : undefined,
+    tokensByModel: Object.keys(byModel).length > 1 ? byModel : undefined,
+    model: best?.name,
+  });
+}
+
+/**
+ * One model's counts in Ralph's meaning (Tokens). Gemini's `prompt` holds the cached tokens
+ * (`input` is the prompt without them, in 0.61.0) and `tool` the tool-use prompt tokens, both read as
+ * input; its `candidates` leave the `thoughts` out: output is both.
+ */
+function geminiTokens(t: Record<string, unknown>): Tokens {
+  const cached = num(t.cached);
+  const prompt = num(t.prompt) ?? (num(t.input) === undefined ? undefined : sumOf(num(t.input), cached));
+  return compact<Tokens>({
+    input: prompt === undefined ? undefined : sumOf(prompt, num(t.tool)),
+    output: sumOf(num(t.candidates), num(t.thoughts)),
+    cache_read: cached,
+    reasoning: num(t.thoughts),
+    total: num(t.total),
+  });
 }
 
 function add(sum: number | undefined, value: number | undefined): number | undefined {

@@ -1,4 +1,4 @@
-import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
+import { compact, jsonLines, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { clip, lastLine, nonJsonText, stripAnsi, tail } from './text.js';
@@ -26,6 +26,7 @@ export const opencode = {
   bin: 'opencode',
   install: 'npm install -g opencode-ai',
   verified: { how: 'fixtures' },
+  cost: 'reported',
   formatNote:
     '`opencode run --format json` NDJSON events (step_start, text, tool_use, step_finish with cost and tokens, error) ' +
     'as emitted by opencode\'s run command (packages/opencode/src/cli/cmd/run.ts); not run against the real binary here. ' +
@@ -129,7 +130,8 @@ function parseOpencode(stdout: string, exitCode: number | null, now: Date): Pars
     : failedExit
       ? lastLine(plain) ?? `opencode exited with code ${exitCode} without an answer`
       : undefined;
-  const tokens = compact<Tokens>({ ...sums });
+  // opencode's input leaves the cache reads and writes out, its output the reasoning; Ralph's hold them (Tokens).
+  const tokens = compact<Tokens>({ ...sums, input: sumOf(sums.input, sums.cache_read, sums.cache_write), output: sumOf(sums.output, sums.reasoning) });
 
   return compact<ParsedOutput>({
     text,

@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from 'commander';
+import { checkPrices } from '../agents/prices.js';
+import type { ModelPrice } from '../agents/prices.js';
 
 function parseNumber(kind: string, test: (n: number) => boolean, integer: boolean) {
   return (value: string): number => {
@@ -15,3 +17,18 @@ export const nonNegativeInt = parseNumber('a non-negative integer', (n) => n >= 
 export const positiveSeconds = parseNumber('a positive number of seconds', (n) => n > 0, false);
 export const nonNegativeSeconds = parseNumber('a non-negative number of seconds', (n) => n >= 0, false);
 export const nonNegativeNumber = parseNumber('a non-negative number', (n) => n >= 0, false);
+
+/** `--prices` (or "prices" in the config file, as JSON text): model prices, checked (see agents/prices.ts). */
+export function parsePrices(text: string): Record<string, ModelPrice> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InvalidArgumentError(`Expected JSON such as {"my-model": {"input": 3, "output": 15}} (USD per million tokens), got \`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\`.`);
+  }
+  try {
+    return checkPrices(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}

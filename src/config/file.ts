@@ -63,7 +63,8 @@ export function checkConfig(config: unknown, path: string, prefix: string, cwd: 
 }
 
 function schemaOf(z: typeof Zod, setting: Setting): ZodType {
-  const base = { number: z.number(), string: z.string(), boolean: z.boolean(), list: z.array(z.string()) }[setting.kind];
+  // An object is checked whole by its setting's parser, which names what is wrong inside it.
+  const base = { number: z.number(), string: z.string(), boolean: z.boolean(), list: z.array(z.string()), object: z.unknown() }[setting.kind];
   if (setting.kind === 'list' || setting.kind === 'boolean') return base;
   return base.superRefine((value, ctx) => {
     try {

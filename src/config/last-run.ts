@@ -15,6 +15,7 @@ const fits: Record<Kind, (v: unknown) => boolean> = {
   string: (v) => typeof v === 'string',
   boolean: (v) => typeof v === 'boolean',
   list: (v) => Array.isArray(v) && v.every((i) => typeof i === 'string'),
+  object: (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
 };
 
 /**

@@ -1,5 +1,5 @@
 import { AGENT_NAMES } from '../agents/names.js';
-import { nonNegativeInt, nonNegativeNumber, nonNegativeSeconds, positiveInt, positiveSeconds } from '../cli/parsers.js';
+import { nonNegativeInt, nonNegativeNumber, nonNegativeSeconds, parsePrices, positiveInt, positiveSeconds } from '../cli/parsers.js';
 import { CONFLICT_POLICIES, ISOLATE_MODES, MERGE_MODES } from '../queue/isolation.js';
 
 /**
@@ -9,8 +9,8 @@ import { CONFLICT_POLICIES, ISOLATE_MODES, MERGE_MODES } from '../queue/isolatio
  */
 export type Use = 'state' | 'run' | 'worker' | 'loop';
 
-/** How a value is written in the config file (JSON): a flag's or variable's text is parsed to it. */
-export type Kind = 'number' | 'string' | 'boolean' | 'list';
+/** How a value is written in the config file (JSON): a flag's or variable's text is parsed to it (an object's is JSON). */
+export type Kind = 'number' | 'string' | 'boolean' | 'list' | 'object';
 
 /**
  * One setting, declared once: its flag, environment variable, config key, type and default. The CLI
@@ -59,6 +59,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'allowedTools', flags: '--allowed-tools <tools>', description: 'claude: --allowedTools', for: AGENT_USES, kind: 'string', remember: true, agent: true },
   { key: 'redact', flags: '--redact <name>', description: 'also redact the value of this environment variable from logs, results, reports and output (repeatable; names like *_KEY, *_TOKEN, *_SECRET, *PASSWORD* are redacted anyway; so are those in RALPH_REDACT=NAME,NAME)', for: AGENT_USES, kind: 'list', default: [], remember: true },
   { key: 'maxCostUsd', flags: '--max-cost-usd <usd>', description: 'claim no new task once the recorded cost reaches this (in-flight tasks finish; exit 1)', for: ['worker'], kind: 'number', parse: nonNegativeNumber, env: 'RALPH_MAX_COST_USD', remember: true },
+  { key: 'prices', flags: '--prices <json>', description: 'model prices in USD per million tokens over the shipped price table, for estimating the cost of agents that report none: {"model": {"input": 1.25, "output": 10, "cache_read": 0.125, "cache_write": 0}} (best set in ralph.config.json)', for: AGENT_USES, kind: 'object', parse: parsePrices, remember: true },
   { key: 'onUsageLimit', flags: '--on-usage-limit <what>', description: 'when an agent hits a usage limit: wait for the reset and run the task again (uncounted), stop claiming, or fail the task', for: ['worker'], kind: 'string', choices: ['wait', 'stop', 'fail'], default: 'wait', env: 'RALPH_ON_USAGE_LIMIT', remember: true },
   { key: 'usageLimitMargin', flags: '--usage-limit-margin <seconds>', description: 'added to a usage limit\'s reset time before claiming again', for: ['worker'], kind: 'number', parse: nonNegativeSeconds, default: 60, remember: true, field: 'usageLimitMarginSec' },
   { key: 'usageLimitWait', flags: '--usage-limit-wait <seconds>', description: 'how long to wait when the agent gives no reset time', for: ['worker'], kind: 'number', parse: positiveSeconds, default: 900, remember: true, field: 'usageLimitWaitSec' },

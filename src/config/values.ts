@@ -20,7 +20,7 @@ export function fromText(setting: Setting, text: string): unknown {
 }
 
 /** `value` (parsed from `text`, or read from JSON) if the setting's range and choices allow it. */
-export function checked(setting: Setting, value: unknown, text = String(value)): unknown {
+export function checked(setting: Setting, value: unknown, text = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)): unknown {
   if (setting.choices && !setting.choices.includes(String(value))) {
     throw new Error(`expected one of ${setting.choices.join(', ')}, got ${JSON.stringify(value)}.`);
   }

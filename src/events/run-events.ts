@@ -60,7 +60,7 @@ export function nextEvents(state: QueueState, memory: EventMemory, ctx: EventCon
   const cost = state.meta.cost_usd ?? 0;
   const budget = memory.budget || stop?.reason === 'budget' || (ctx.maxCostUsd !== undefined && cost >= ctx.maxCostUsd);
   if (budget && !memory.budget) {
-    events.push({ event: 'budget-reached', time, dir: ctx.dir, cost_usd: cost, ...(ctx.maxCostUsd === undefined ? {} : { max_cost_usd: ctx.maxCostUsd }) });
+    events.push({ event: 'budget-reached', time, dir: ctx.dir, cost_usd: cost, ...(state.meta.cost_estimated ? { cost_estimated: true } : {}), ...(ctx.maxCostUsd === undefined ? {} : { max_cost_usd: ctx.maxCostUsd }) });
   }
   if (!failed && usageLimit === memory.usageLimit && budget === memory.budget) return { events, memory };
   return { events, memory: { failed: failed ?? memory.failed, ...(usageLimit === undefined ? {} : { usageLimit }), budget } };
@@ -79,7 +79,7 @@ export function runFinishedEvent(summary: RunEndFacts, exitCode: number, now: Da
   return {
     event: 'run-finished', time: now.toISOString(), dir: summary.state_dir,
     stopped_by: summary.stopped_by, exit_code: exitCode, total: summary.total, counts: summary.counts,
-    cost_usd: summary.usage.cost_usd, duration_ms: summary.duration_ms, report: summary.report,
+    cost_usd: summary.usage.cost_usd, ...(summary.usage.cost_estimated ? { cost_estimated: true } : {}), duration_ms: summary.duration_ms, report: summary.report,
     failures: summary.failures.slice(0, 10).map((f) => ({ id: f.id, error: f.error.split('\n')[0] ?? '' })),
   };
 }

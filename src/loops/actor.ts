@@ -407,10 +407,11 @@ function killLeftoverAgent(ctx: Ctx): void {
   rmSync(agentRecord(ctx), { force: true });
 }
 
-/** "claude (model m), $0.0123, 1200 in / 300 out tokens, session s" for the iteration summary. */
+/** "claude (model m), $0.0123, 1200 in / 300 out tokens, session s" for the iteration summary ("~$0.0123 (estimated)", "cost unknown"). */
 function describeUsage(r: AgentResult): string {
   const parts = [`${r.agent}${r.model ? ` (model ${r.model})` : ''}`];
-  if (r.costUsd !== undefined) parts.push(`$${r.costUsd.toFixed(4)}`);
+  if (r.costUsd !== undefined) parts.push(r.costEstimated ? `~$${r.costUsd.toFixed(4)} (estimated)` : `$${r.costUsd.toFixed(4)}`);
+  else if (r.tokens) parts.push('cost unknown');
   if (r.tokens) parts.push(`${r.tokens.input ?? 0} in / ${r.tokens.output ?? 0} out tokens`);
   if (r.sessionId) parts.push(`session ${r.sessionId}`);
   return parts.join(', ');

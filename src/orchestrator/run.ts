@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAgent } from '../agents/choice.js';
-import { budgetStop } from '../queue/limits.js';
+import { budgetStop, recordedCost } from '../queue/limits.js';
 import { InputError, StateWriteError } from '../errors.js';
 import { countByStatus, isSettled } from '../queue/counts.js';
 import { releaseInterrupted } from '../queue/outcome.js';
@@ -64,9 +64,11 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   loadPromptTemplate(options.promptTemplate);
   // What only some runs need is loaded only then: agent CLI adapters, git. Every millisecond before
   // the workers start is one in which a core idles.
-  const agent = await loadAgent(options);
+  const agent = await loadAgent(options, options.prices ? { prices: options.prices } : {});
   const problem = agent.preflight(process.cwd());
   if (problem) throw new InputError(`${problem}.`);
+  const budgetNote = options.maxCostUsd === undefined ? undefined : agent.budgetNote?.();
+  if (budgetNote) say(`ralph: --max-cost-usd: ${budgetNote}`);
   const git = options.isolate === 'worktree' || options.base !== undefined ? await import('../git/worktree.js') : undefined;
   const isolation = git?.resolveIsolation(process.cwd(), options);
 
@@ -110,8 +112,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const queued = await store.transact((tx) => {
     refuseLiveRun(tx.meta, options.dir);
     if (options.reset) tx.reset();
-    const cost = [...tx.findings, ...tx.issues].reduce((sum, r) => sum + (typeof r.cost_usd === 'number' && Number.isFinite(r.cost_usd) ? r.cost_usd : 0), 0);
-    tx.setMeta({ active: true, worker_count: options.workers, run, stop: null, usage_limit: null, cost_usd: Math.round(cost * 1e6) / 1e6 });
+    tx.setMeta({ active: true, worker_count: options.workers, run, stop: null, usage_limit: null, ...recordedCost([...tx.findings, ...tx.issues]) });
     return { counts: countByStatus(tx.tasks), ids: new Set(tx.tasks.map((t) => t.id)), failed: new Set(tx.tasks.filter((t) => t.status === 'failed').map((t) => t.id)) };
   }, 'run start');
   const before = queued.counts;
@@ -175,7 +176,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     if (settled) break;
     // Claiming stopped for good (budget spent, usage limit with --on-usage-limit stop): the run ends
     // once the tasks in flight are done.
-    const stop = state.meta.stop ?? (options.maxCostUsd !== undefined && (state.meta.cost_usd ?? 0) >= options.maxCostUsd ? budgetStop(state.meta.cost_usd ?? 0, options.maxCostUsd, new Date()) : undefined);
+    const stop = state.meta.stop ?? (options.maxCostUsd !== undefined && (state.meta.cost_usd ?? 0) >= options.maxCostUsd ? budgetStop(state.meta, options.maxCostUsd, new Date()) : undefined);
     if (stop && counts.claimed === 0) { stoppedBy = stop.reason; break; }
     if (options.signal?.aborted) { stoppedBy = 'signal'; break; }
     if (now >= deadline) { stoppedBy = 'timeout'; break; }

@@ -1,3 +1,4 @@
+import type { PriceList } from '../agents/prices.js';
 import type { AgentChoice } from '../agents/registry.js';
 import { WORKER_SETTINGS, fieldOf, longFlag } from '../config/table.js';
 import type { ConflictPolicy, IsolateMode, MergeMode } from '../queue/isolation.js';
@@ -9,6 +10,8 @@ import type { ConflictPolicy, IsolateMode, MergeMode } from '../queue/isolation.
  */
 export interface WorkerSettings extends Omit<AgentChoice, 'sandbox'> {
   maxCostUsd?: number;
+  /** `prices`: model prices over the shipped table (USD per million tokens). */
+  prices?: PriceList;
   onUsageLimit?: 'wait' | 'stop' | 'fail';
   usageLimitMarginSec?: number;
   usageLimitWaitSec?: number;
@@ -45,6 +48,7 @@ export function workerArgv(settings: WorkerSettings): string[] {
     const flag = longFlag(setting);
     if (Array.isArray(value)) for (const item of value) argv.push(flag, String(item));
     else if (typeof value === 'boolean') { if (value !== flag.startsWith('--no-')) argv.push(flag); }
+    else if (typeof value === 'object' && value !== null) argv.push(flag, JSON.stringify(value));
     else if (value !== undefined) argv.push(flag, String(value));
   }
   return argv;

@@ -30,6 +30,12 @@ function withoutGit(task: Task): Task {
   return rest;
 }
 
+/** A task's cost is its last run's: an earlier run's (or its estimate mark) does not stay on it. */
+function withoutCost(task: Task): Task {
+  const { cost_usd: _c, cost_estimated: _e, ...rest } = task;
+  return rest;
+}
+
 export interface ReportContext {
   token: string;
   workerId: number;
@@ -69,7 +75,7 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
     return {
       kind: 'completed',
       finding,
-      task: { ...clean, status: 'completed', completed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, finding: outcome.finding, ...outcome.usage, ...outcome.git },
+      task: { ...withoutCost(clean), status: 'completed', completed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, finding: outcome.finding, ...outcome.usage, ...outcome.git },
     };
   }
   const error = outcome.error ?? 'agent failed';
@@ -95,7 +101,7 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
   return {
     kind: 'failed',
     issue,
-    task: { ...withoutGit(base), status: 'failed', failed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, error, ...outcome.usage, ...outcome.git },
+    task: { ...withoutCost(withoutGit(base)), status: 'failed', failed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, error, ...outcome.usage, ...outcome.git },
   };
 }
 

@@ -68,6 +68,8 @@ export interface AgentUsage {
   agent?: string;
   model?: string;
   cost_usd?: number;
+  /** cost_usd is Ralph's estimate from the tokens and its price table (the agent reported no cost). */
+  cost_estimated?: boolean;
   tokens?: { input?: number; output?: number; cache_read?: number; cache_write?: number; reasoning?: number; total?: number };
   session_id?: string;
 }
@@ -98,8 +100,12 @@ export interface QueueMeta {
   active: boolean;
   worker_count: number;
   run?: RunInfo;
-  /** Sum of cost_usd over every recorded agent run (findings and issues). */
+  /** Sum of cost_usd over every recorded agent run (findings and issues), estimates included. */
   cost_usd?: number;
+  /** Some of cost_usd is Ralph's estimate from tokens (the agent reported no cost). */
+  cost_estimated?: boolean;
+  /** Agent runs that counted tokens but whose cost is unknown (none reported, the model not priced): not in cost_usd. */
+  cost_unknown?: number;
   /** null clears it (a journal line cannot carry undefined). */
   usage_limit?: UsageLimitNote | null;
   /** Set when claiming stopped for good; a new `ralph run` clears it (null). */

@@ -1,6 +1,6 @@
 import { formatDuration } from '../orchestrator/progress.js';
 import { oneLine } from '../redact/sanitize.js';
-import { tokens, usd } from './md.js';
+import { costNotes, costText, tokens } from './md.js';
 import type { RunSummary } from './summary.js';
 import { localAndUtc } from './time.js';
 
@@ -20,8 +20,8 @@ export function endLines(summary: RunSummary, options: { reportWritten?: boolean
   out.push(`${summary.total} task(s)${took}: ${c.completed} completed, ${c.failed} failed, ${c.pending} pending, ${c.claimed} claimed.`);
   const spent = summary.run_usage;
   if (spent.runs_with_cost > 0 || spent.tokens.input + spent.tokens.output > 0) {
-    const all = summary.usage.cost_usd === spent.cost_usd ? '' : ` (${usd(summary.usage.cost_usd)} recorded in all)`;
-    out.push(`Cost: ${usd(spent.cost_usd)}${all}; tokens: ${tokens(spent.tokens)}.`);
+    const all = costText(summary.usage) === costText(spent) ? '' : ` (${costText(summary.usage)} recorded in all)`;
+    out.push(`Cost: ${costText(spent)}${all}${costNotes(spent)}; tokens: ${tokens(spent.tokens)}.`);
   }
   const failures = summary.failures;
   if (failures.length > 0) {

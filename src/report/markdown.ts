@@ -1,7 +1,7 @@
 import { formatDuration } from '../orchestrator/progress.js';
 import type { QueueState } from '../queue/types.js';
 import { safeText } from '../redact/sanitize.js';
-import { cell, tokens, usd, table } from './md.js';
+import { cell, costNotes, costText, inline, tokens, usd, table } from './md.js';
 import { failureSection, gitSections, slowestSection, taskTable, unfinishedSection, workerSection } from './sections.js';
 import type { RunSummary } from './summary.js';
 import { localTime } from './time.js';
@@ -63,9 +63,9 @@ function costLine(summary: RunSummary): string {
   const all = summary.usage;
   const mine = summary.run_usage;
   const budget = summary.run?.max_cost_usd !== undefined ? ` of a ${usd(summary.run.max_cost_usd)} budget` : '';
-  const line = `${usd(all.cost_usd)}${budget}; tokens: ${tokens(all.tokens)}`;
-  const same = mine.cost_usd === all.cost_usd && tokens(mine.tokens) === tokens(all.tokens);
-  return same ? line : `${line} (this run: ${usd(mine.cost_usd)}; tokens: ${tokens(mine.tokens)})`;
+  const line = `${costText(all)}${budget}; tokens: ${tokens(all.tokens)}`;
+  const same = costText(mine) === costText(all) && tokens(mine.tokens) === tokens(all.tokens);
+  return `${same ? line : `${line} (this run: ${costText(mine)}; tokens: ${tokens(mine.tokens)})`}${costNotes(all, inline)}`;
 }
 
 function typeTable(summary: RunSummary, priced: boolean): string[] {
@@ -74,7 +74,7 @@ function typeTable(summary: RunSummary, priced: boolean): string[] {
   const rows = shown.map((t) => [
     cell(t.type), String(t.tasks), String(t.completed), String(t.failed), String(t.unfinished),
     t.p50_ms === null ? '' : formatDuration(t.p50_ms), t.max_ms === null ? '' : formatDuration(t.max_ms),
-    ...(priced ? [usd(t.cost_usd)] : []),
+    ...(priced ? [costText(t)] : []),
   ]);
   const header = ['type', 'tasks', 'completed', 'failed', 'unfinished', 'p50', 'max', ...(priced ? ['cost'] : [])];
   const out = table(header, header.map((_, i) => i > 0), rows);

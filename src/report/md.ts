@@ -1,9 +1,38 @@
-import type { TokenTotals } from './summary.js';
+import type { CostTotals, TokenTotals, Usage } from './costs.js';
 
 /** Markdown and number formatting shared by the report's sections. Pure. */
 
 export function usd(n: number): string {
   return `$${n.toFixed(n !== 0 && Math.abs(n) < 0.01 ? 4 : 2)}`;
+}
+
+/**
+ * A cost as shown: "$0.12"; "~$0.12" when some of it is estimated from tokens; "unknown" when no
+ * cost is known (never "$0.00"); "$0.12 + unknown" when some runs' cost is not known.
+ */
+export function costText(c: CostTotals): string {
+  if (c.cost_usd === null) return 'unknown';
+  return `${c.cost_estimated ? '~' : ''}${usd(c.cost_usd)}${c.runs_unknown_cost > 0 ? ' + unknown' : ''}`;
+}
+
+/**
+ * What a cost figure leaves to words, said once: how much of it is estimated, and why some is
+ * unknown ("model `x` is not in the price table"). '' when every cost was reported.
+ */
+export function costNotes(u: Usage, name: (model: string) => string = (m) => m): string {
+  const notes: string[] = [];
+  const runs = u.runs_with_cost + u.runs_unknown_cost;
+  if (u.runs_estimated > 0) notes.push(`estimated from tokens at list prices${u.runs_estimated < runs ? ` for ${u.runs_estimated} of ${runs} runs` : ''}`);
+  if (u.runs_unknown_cost > 0) {
+    const named = u.unpriced_models.filter((m) => m !== '');
+    const why = [
+      ...(named.length > 0 ? [`${named.length === 1 ? 'model' : 'models'} ${named.map(name).join(', ')} not in the price table (add ${named.length === 1 ? 'it' : 'them'} under "prices" in ralph.config.json)`] : []),
+      ...(u.unpriced_models.includes('') ? ['no model named (give --model)'] : []),
+    ];
+    const which = u.cost_usd === null ? '' : `unknown for ${u.runs_unknown_cost} run(s), `;
+    notes.push(`${which}not counted toward --max-cost-usd: ${why.join('; ')}`);
+  }
+  return notes.length > 0 ? ` (${notes.join('; ')})` : '';
 }
 
 export function tokens(t: TokenTotals): string {

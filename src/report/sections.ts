@@ -1,8 +1,8 @@
 import { formatDuration } from '../orchestrator/progress.js';
 import type { QueueState } from '../queue/types.js';
 import { clipLine as clip } from '../agents/cause.js';
-import { cell, fence, inline, table, tokens, usd } from './md.js';
-import type { RunSummary } from './summary.js';
+import { cell, costText, fence, inline, table, tokens } from './md.js';
+import type { RunSummary, TaskRow } from './summary.js';
 
 /** The report's sections after its summary, each cut to a length a person reads. Pure. */
 
@@ -86,10 +86,10 @@ export function workerSection(summary: RunSummary, priced: boolean): string[] {
   const header = ['worker', 'completed', 'failed', 'requeued', 'busy', ...(priced ? ['cost', 'tokens'] : []), 'status', 'last heartbeat', 'log'];
   const rows = summary.workers.map((w) => [
     String(w.worker_id), String(w.completed), String(w.failed), String(w.requeued), formatDuration(w.busy_ms),
-    ...(priced ? [usd(w.cost_usd), tokens(w.tokens)] : []), w.status, w.last_heartbeat ?? '', `\`${w.log}\``,
+    ...(priced ? [costText(w), tokens(w.tokens)] : []), w.status, w.last_heartbeat ?? '', `\`${w.log}\``,
   ]);
   out.push(...table(header, header.map((_, i) => i <= 4 || (priced && i === 5)), rows));
-  if (priced) out.push(`| **total** | | | | | ${usd(summary.run_usage.cost_usd)} | ${tokens(summary.run_usage.tokens)} | | | |`);
+  if (priced) out.push(`| **total** | | | | | ${costText(summary.run_usage)} | ${tokens(summary.run_usage.tokens)} | | | |`);
   return [...out, ''];
 }
 
@@ -107,7 +107,7 @@ export function taskTable(state: QueueState, summary: RunSummary, priced: boolea
     return [
       cell(t.id), cell(t.type), t.status, String(t.worker_id ?? ''), String(t.attempts),
       typeof t.duration_ms === 'number' ? formatDuration(t.duration_ms) : '',
-      ...(priced ? [typeof t.cost_usd === 'number' ? usd(t.cost_usd) : ''] : []),
+      ...(priced ? [taskCostText(row)] : []),
       ...(git ? [
         typeof t.branch === 'string' ? `\`${t.branch}\`` : '', typeof t.commit === 'string' ? t.commit.slice(0, 12) : '',
         typeof t.merge === 'string' ? t.merge : '', Array.isArray(t.files_changed) ? String(t.files_changed.length) : '',
@@ -118,4 +118,10 @@ export function taskTable(state: QueueState, summary: RunSummary, priced: boolea
   out.push(...table(header, header.map((h) => RIGHT_ALIGNED.has(h)), rows));
   if (state.tasks.length > shown.length) out.push('', `${state.tasks.length - shown.length} more tasks are left out here: \`ralph report --json\` lists every task.`);
   return [...out, ''];
+}
+
+/** A task's last run's cost: "$0.05", "~$0.05" (estimated), "unknown", or '' when nothing was counted. */
+function taskCostText(row: TaskRow | undefined): string {
+  if (row?.cost_usd === undefined) return '';
+  return costText({ cost_usd: row.cost_usd, cost_estimated: row.cost_estimated === true, runs_unknown_cost: 0 });
 }

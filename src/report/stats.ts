@@ -1,4 +1,6 @@
-import type { RunInfo, Task } from '../queue/types.js';
+import type { AgentUsage, RunInfo, Task } from '../queue/types.js';
+import { UsageTally } from './costs.js';
+import type { CostTotals } from './costs.js';
 
 /** The figures of a report that are computed, not copied: this run's window, durations, task types. Pure. */
 
@@ -73,7 +75,7 @@ export function durationOf(task: Task): number | undefined {
   return (task.status === 'completed' || task.status === 'failed') && typeof task.duration_ms === 'number' && Number.isFinite(task.duration_ms) ? task.duration_ms : undefined;
 }
 
-export interface TypeStats {
+export interface TypeStats extends CostTotals {
   type: string;
   tasks: number;
   completed: number;
@@ -81,8 +83,6 @@ export interface TypeStats {
   unfinished: number;
   p50_ms: number | null;
   max_ms: number | null;
-  /** Sum of the last reported cost of each task of this type. */
-  cost_usd: number;
 }
 
 /** The tasks by type, most tasks first (then by name). */
@@ -94,7 +94,9 @@ export function statsByType(tasks: readonly Task[]): TypeStats[] {
   }
   return [...groups.entries()].map(([type, group]) => {
     const durations = durationStats(group.map(durationOf).filter((d): d is number => d !== undefined));
-    const cost = group.reduce((sum, t) => sum + (typeof t.cost_usd === 'number' && Number.isFinite(t.cost_usd) ? t.cost_usd : 0), 0);
+    // The cost of each task's last run, reported or estimated (CostTotals).
+    const cost = new UsageTally();
+    for (const task of group) cost.add(task as AgentUsage);
     return {
       type,
       tasks: group.length,
@@ -103,7 +105,7 @@ export function statsByType(tasks: readonly Task[]): TypeStats[] {
       unfinished: group.filter((t) => t.status === 'pending' || t.status === 'claimed').length,
       p50_ms: durations?.p50_ms ?? null,
       max_ms: durations?.max_ms ?? null,
-      cost_usd: Math.round(cost * 1e6) / 1e6,
+      ...cost.costs(),
     };
   }).sort((a, b) => b.tasks - a.tasks || a.type.localeCompare(b.type));
 }

@@ -13,6 +13,8 @@ export interface StopView {
   /** `budget`: the recorded cost, and the budget it reached. */
   cost_usd?: number;
   max_cost_usd?: number;
+  /** Some of cost_usd is Ralph's estimate from tokens. */
+  cost_estimated?: boolean;
   /** `usage-limit`: the agent, its words, and when the limit lifts (ISO-8601 UTC), if it said. */
   agent?: string;
   message?: string;
@@ -45,8 +47,8 @@ export function describeStop(reason: StopReason, meta: Readonly<QueueMeta>, coun
       const cost = meta.cost_usd ?? 0;
       const max = run?.max_cost_usd;
       return {
-        reason, cost_usd: cost, ...(max === undefined ? {} : { max_cost_usd: max }),
-        text: `the budget was reached: $${cost.toFixed(4)}${max === undefined ? '' : ` of $${max}`} (--max-cost-usd); the tasks in flight finished, no new task was claimed`,
+        reason, cost_usd: cost, ...(max === undefined ? {} : { max_cost_usd: max }), ...(meta.cost_estimated ? { cost_estimated: true } : {}),
+        text: `the budget was reached: ${meta.cost_estimated ? '~' : ''}$${cost.toFixed(4)}${meta.cost_estimated ? ' (estimated in part from tokens)' : ''}${max === undefined ? '' : ` of $${max}`} (--max-cost-usd); the tasks in flight finished, no new task was claimed`,
       };
     }
     case 'usage-limit': {

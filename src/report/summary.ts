@@ -1,5 +1,6 @@
 import { causeOf } from '../agents/cause.js';
 import { countByStatus } from '../queue/counts.js';
+import { costOf, costUnknown } from '../queue/limits.js';
 import type { AgentUsage, QueueState, RunInfo, StatusCounts, Task } from '../queue/types.js';
 import type { WorkerSession } from '../worker/session.js';
 import { busyWithin, durationOf, durationStats, finishedDuring, inWindow, runWindow, slowestTasks, statsByType } from './stats.js';
@@ -8,6 +9,10 @@ import { describeStop, exitCodeFor } from './stop.js';
 import { gitSummary } from './git-summary.js';
 import type { GitSummary } from './git-summary.js';
 import type { StopReason, StopView } from './stop.js';
+import { UsageTally, totalUsage } from './costs.js';
+import type { CostTotals, TokenTotals, Usage } from './costs.js';
+
+export type { CostTotals, TokenTotals, Usage } from './costs.js';
 
 export type { StopReason, StopView } from './stop.js';
 export type { GitSummary, GitTaskView } from './git-summary.js';
@@ -16,29 +21,18 @@ export { exitCodeFor } from './stop.js';
 /** How many of the slowest tasks the summary names. */
 export const SLOWEST = 10;
 
-export interface WorkerStats {
+/** What a worker did; its cost (CostTotals) sums its runs' known costs, reported or estimated. */
+export interface WorkerStats extends CostTotals {
   worker_id: number;
   completed: number;
   failed: number;
   requeued: number;
   busy_ms: number;
-  /** Sum of the agents' reported costs (USD) over this worker's runs; 0 when none was reported. */
-  cost_usd: number;
   tokens: TokenTotals;
   status: string;
   last_heartbeat: string | null;
   log: string;
 }
-
-/** Token counts summed over runs (only what the agents reported). */
-export interface TokenTotals {
-  input: number;
-  output: number;
-  cache_read: number;
-  cache_write: number;
-}
-
-export type Usage = { cost_usd: number; tokens: TokenTotals; runs_with_cost: number };
 
 /** One task as the report's full table shows it (`tasks` in `--json`: every task, however many). */
 export interface TaskRow {
@@ -48,7 +42,10 @@ export interface TaskRow {
   worker_id: number | null;
   attempts: number;
   duration_ms: number | null;
-  cost_usd?: number;
+  /** The last run's cost, when known (reported or estimated); null when the run counted tokens and its cost is unknown. */
+  cost_usd?: number | null;
+  /** cost_usd is Ralph's estimate from the tokens. */
+  cost_estimated?: boolean;
   /** A completed task's finding. */
   finding?: string;
   /** A failed task's one-line cause. */
@@ -140,45 +137,30 @@ export function taskRow(t: Task): TaskRow {
     worker_id: t.worker_id ?? null,
     attempts: t.attempts,
     duration_ms: durationOf(t) ?? null,
-    ...(typeof t.cost_usd === 'number' && Number.isFinite(t.cost_usd) ? { cost_usd: t.cost_usd } : {}),
+    ...taskCost(t),
     ...(t.status === 'completed' ? { finding: t.finding ?? '' } : {}),
     ...(t.status === 'failed' ? { cause: causeOf(t.error) } : {}),
   };
 }
 
-const noTokens = (): TokenTotals => ({ input: 0, output: 0, cache_read: 0, cache_write: 0 });
-
-function addUsage(cost: { cost_usd: number; tokens: TokenTotals }, usage: AgentUsage): boolean {
-  const t = usage.tokens;
-  if (t) {
-    cost.tokens.input += t.input ?? 0;
-    cost.tokens.output += t.output ?? 0;
-    cost.tokens.cache_read += t.cache_read ?? 0;
-    cost.tokens.cache_write += t.cache_write ?? 0;
-  }
-  if (typeof usage.cost_usd !== 'number' || !Number.isFinite(usage.cost_usd)) return false;
-  cost.cost_usd = roundUsd(cost.cost_usd + usage.cost_usd);
-  return true;
-}
-
-function totalUsage(records: readonly AgentUsage[]): Usage {
-  const total = { cost_usd: 0, tokens: noTokens(), runs_with_cost: 0 };
-  for (const record of records) if (addUsage(total, record)) total.runs_with_cost += 1;
-  return total;
-}
-
-function roundUsd(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
+/** A task's last run's cost: known (and whether estimated), unknown (null), or nothing to say. */
+function taskCost(t: Task): Pick<TaskRow, 'cost_usd' | 'cost_estimated'> {
+  const usage = t as AgentUsage;
+  const cost = costOf(usage);
+  if (cost !== undefined) return { cost_usd: cost, ...(usage.cost_estimated ? { cost_estimated: true } : {}) };
+  return costUnknown(usage) ? { cost_usd: null } : {};
 }
 
 /** What each worker did during the run (window): a resumed run's workers are not credited with the earlier runs' work. */
 function workerStats(state: QueueState, sessions: readonly WorkerSession[], dir: string, window: RunWindow | undefined): WorkerStats[] {
   const stats = new Map<number, WorkerStats>();
+  const tallies = new Map<number, UsageTally>();
   const of = (id: number) => {
     let s = stats.get(id);
     if (!s) {
-      s = { worker_id: id, completed: 0, failed: 0, requeued: 0, busy_ms: 0, cost_usd: 0, tokens: noTokens(), status: 'unknown', last_heartbeat: null, log: `${dir}/worker-${id}.log` };
+      s = { worker_id: id, completed: 0, failed: 0, requeued: 0, busy_ms: 0, cost_usd: 0, cost_estimated: false, runs_unknown_cost: 0, tokens: { input: 0, output: 0, cache_read: 0, cache_write: 0 }, status: 'unknown', last_heartbeat: null, log: `${dir}/worker-${id}.log` };
       stats.set(id, s);
+      tallies.set(id, new UsageTally());
     }
     return s;
   };
@@ -192,7 +174,7 @@ function workerStats(state: QueueState, sessions: readonly WorkerSession[], dir:
     const s = of(f.worker_id);
     s.completed += 1;
     s.busy_ms += busyWithin(f.timestamp, f.duration_ms, window);
-    addUsage(s, f);
+    tallies.get(f.worker_id)!.add(f);
   }
   for (const issue of state.issues) {
     if (!inWindow(issue.timestamp, window)) continue;
@@ -200,7 +182,11 @@ function workerStats(state: QueueState, sessions: readonly WorkerSession[], dir:
     // A usage-limit deferral is neither a failure nor a retry: the task simply ran again later.
     if (issue.outcome === 'failed') s.failed += 1; else if (issue.outcome === 'requeued') s.requeued += 1;
     s.busy_ms += busyWithin(issue.timestamp, issue.duration_ms, window);
-    addUsage(s, issue);
+    tallies.get(issue.worker_id)!.add(issue);
+  }
+  for (const [id, s] of stats) {
+    const tally = tallies.get(id)!;
+    Object.assign(s, tally.costs(), { tokens: tally.tokens });
   }
   return [...stats.values()].sort((a, b) => a.worker_id - b.worker_id);
 }

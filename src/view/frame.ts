@@ -68,11 +68,13 @@ function totalsSegments(s: ViewSnapshot): Segment[] {
   segments.push({ long: `${s.tasks_per_second.toFixed(1)} tasks/s`, short: `${s.tasks_per_second.toFixed(1)}/s`, shortAt: 1, dropAt: 6, style: 'dim' });
   if (s.elapsed_ms !== null) segments.push({ long: `${formatDuration(s.elapsed_ms)} elapsed`, short: formatDuration(s.elapsed_ms), shortAt: 5, dropAt: 12 });
   if (s.eta_ms !== null) segments.push({ long: `ETA ${formatDuration(s.eta_ms)}`, dropAt: 11 });
+  // "~$0.42" estimated in part from tokens; "cost unknown" when runs counted tokens and no cost is known.
+  const cost = s.cost_usd === 0 && s.cost_unknown > 0 ? 'cost unknown' : `${s.cost_estimated ? '~' : ''}${usd(s.cost_usd)}${s.cost_unknown > 0 ? '+?' : ''}`;
   if (s.max_cost_usd !== null) {
     const over = s.cost_usd >= s.max_cost_usd;
-    segments.push({ long: `${usd(s.cost_usd)} of ${usd(s.max_cost_usd)}`, short: `${usd(s.cost_usd)}/${usd(s.max_cost_usd)}`, shortAt: 4, dropAt: 10, ...(over ? { style: 'yellow' as const } : {}) });
-  } else if (s.cost_usd > 0) {
-    segments.push({ long: usd(s.cost_usd), dropAt: 10 });
+    segments.push({ long: `${cost} of ${usd(s.max_cost_usd)}`, short: `${cost}/${usd(s.max_cost_usd)}`, shortAt: 4, dropAt: 10, ...(over ? { style: 'yellow' as const } : {}) });
+  } else if (s.cost_usd > 0 || s.cost_unknown > 0) {
+    segments.push({ long: cost, dropAt: 10 });
   }
   return segments;
 }

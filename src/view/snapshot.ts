@@ -29,7 +29,12 @@ export interface ViewSnapshot {
   elapsed_ms: number | null;
   tasks_per_second: number;
   eta_ms: number | null;
+  /** The recorded cost (what --max-cost-usd counts), estimates included. */
   cost_usd: number;
+  /** Some of cost_usd is estimated from tokens. */
+  cost_estimated: boolean;
+  /** Agent runs whose cost is unknown (not in cost_usd). */
+  cost_unknown: number;
   max_cost_usd: number | null;
   usage_limit: { agent: string; message: string; until: string } | null;
   stop: { reason: string; detail: string } | null;
@@ -101,6 +106,8 @@ export function buildSnapshot(input: SnapshotInput): ViewSnapshot {
     tasks_per_second: Math.round(rate * 100) / 100,
     eta_ms: rate > 0 && left > 0 ? Math.round((left / rate) * 1000) : null,
     cost_usd: meta.cost_usd ?? 0,
+    cost_estimated: meta.cost_estimated === true,
+    cost_unknown: meta.cost_unknown ?? 0,
     max_cost_usd: input.maxCostUsd ?? null,
     usage_limit: limit ? { agent: clean(limit.agent), message: clean(limit.message), until: limit.until } : null,
     stop: meta.stop ? { reason: meta.stop.reason, detail: clean(meta.stop.detail) } : null,

@@ -140,7 +140,7 @@ function settle(tx: Transaction, config: StepConfig, report: StepReport): Report
     if (released) tx.put(released);
     return undefined;
   }
-  const cost = addCost(tx.meta, report.outcome.usage?.cost_usd);
+  const cost = addCost(tx.meta, report.outcome.usage);
   const limit = report.usageLimit;
   const policy = config.onUsageLimit;
   if (limit && policy !== 'fail' && task && deferralsOf(task) < MAX_DEFERRALS) {

@@ -67,7 +67,7 @@ describe.concurrent(`ralph with the real Gemini CLI ${GEMINI_VERSION}`, () => {
     const finding = resultsOf(dir).findings[0];
     expect(finding).toMatchObject({ agent: 'gemini', finding: 't1.txt written by run_shell_command', session_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     // Two main turns of USAGE, plus the router's one call (50 in, 10 out: mock-gemini's ROUTER answer).
-    expect(finding.tokens).toEqual({ input: 2050, output: 410, cache_read: 600, reasoning: 80, total: 2540 });
+    expect(finding.tokens).toEqual({ input: 2050, output: 490, cache_read: 600, reasoning: 80, total: 2540 });
     expect(mock.requests.filter((q) => q.action === 'generateContent')).toHaveLength(1);
   }, 60_000);
 

@@ -40,13 +40,13 @@ describe('the end of a run', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe('Stopped: the budget was reached: $0.0600 of $0.05 (--max-cost-usd); the tasks in flight finished, no new task was claimed.');
     expect(lines[1]).toMatch(/^5 task\(s\) in \S+: 3 completed, 0 failed, 2 pending, 0 claimed\.$/);
-    expect(r.stdout).toContain('Cost: $0.06; tokens: 300 in, 60 out, 15 cache read, 21 cache write');
+    expect(r.stdout).toContain('Cost: $0.06; tokens: 336 in, 60 out, 15 cache read, 21 cache write');
     expect(lines.at(-1)).toMatch(/^Report: \.ralph\/ORCHESTRATOR-REPORT\.md — ended \d{4}-\d\d-\d\d \d\d:\d\d:\d\d /);
 
     const again = await ralph(['run', '--tasks', 'tasks.json', '--reset', '--workers', '1', '--agent-bin', './claude', '--max-cost-usd', '0.05', '--json'], { cwd: dir, env });
     const summary = JSON.parse(again.stdout);
     expect(summary.stop).toMatchObject({ reason: 'budget', cost_usd: 0.06, max_cost_usd: 0.05, text: expect.stringContaining('$0.0600 of $0.05') });
-    expect(summary.run_usage).toMatchObject({ cost_usd: 0.06, tokens: { input: 300, output: 60 } });
+    expect(summary.run_usage).toMatchObject({ cost_usd: 0.06, tokens: { input: 336, output: 60 } });
   });
 
   it('lists at most ten failures with their causes, then how many more', async () => {

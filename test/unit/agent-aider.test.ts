@@ -54,7 +54,8 @@ describe('aider spec', () => {
       text: withoutUsage('cache-tokens.txt'),
       isError: false,
       costUsd: 0.0261,
-      tokens: { input: 3634, output: 258, cache_read: 17400, cache_write: 1800 },
+      // "sent" (3634) holds the cache writes but not the hits: Ralph's input holds both.
+      tokens: { input: 21034, output: 258, cache_read: 17400, cache_write: 1800 },
       model: SONNET,
       details: { model_calls: 2, session_cost_usd: 0.03 },
     }],

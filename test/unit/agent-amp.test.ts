@@ -16,7 +16,8 @@ const THREAD = 'T-7d3f1a52-6c0e-4b8e-9a31-2f5c8d9e0b47';
 const MODEL = 'claude-sonnet-4-5-20250929';
 const ANSWER = 'The queue drops a task when claim() races with release().\n\nFINDINGS: src/queue.ts:88 release() does not re-check the lease owner.';
 /** The three assistant messages' usage, summed. */
-const STREAM_TOKENS = { input: 39713, output: 133, cache_read: 38622, cache_write: 1117 };
+// Anthropic's input_tokens (39713) leaves the cache out: Ralph's input holds it.
+const STREAM_TOKENS = { input: 79452, output: 133, cache_read: 38622, cache_write: 1117 };
 
 beforeEach(() => {
   detect.mockReset();
@@ -55,7 +56,7 @@ describe('amp spec', () => {
       text: 'FINDINGS: none.',
       isError: false,
       costUsd: 0.0214,
-      tokens: { input: 15000, output: 420, cache_read: 12000, cache_write: 800 },
+      tokens: { input: 27800, output: 420, cache_read: 12000, cache_write: 800 },
       sessionId: THREAD,
       details: { subtype: 'success', num_turns: 1, duration_ms: 2906 },
     }],

@@ -52,7 +52,8 @@ describe('gemini: parse', () => {
     ['success.json', 0, {
       text: 'Created hello.txt with the greeting.\n\nFINDINGS: wrote hello.txt ("hello, world").',
       isError: false,
-      tokens: { input: 24939, output: 120, cache_read: 21263, reasoning: 154, total: 25213 },
+      // The candidates and the thoughts: Ralph's output holds the reasoning.
+      tokens: { input: 24939, output: 274, cache_read: 21263, reasoning: 154, total: 25213 },
       sessionId: 'c4f1e2d3-5a6b-4c7d-8e9f-0a1b2c3d4e5f',
       model: 'gemini-2.5-pro',
       details: { tool_calls: 2 },
@@ -61,7 +62,11 @@ describe('gemini: parse', () => {
       text: 'The build is green; nothing to change.',
       isError: false,
       // Summed over both models; the model is the one that used the most tokens.
-      tokens: { input: 9777, output: 50, cache_read: 4000, reasoning: 78, total: 9933 },
+      tokens: { input: 9805, output: 128, cache_read: 4000, reasoning: 78, total: 9933 },
+      tokensByModel: {
+        'gemini-2.5-flash-lite': { input: 812, output: 58, cache_read: 0, reasoning: 48, total: 870 },
+        'gemini-2.5-pro': { input: 8993, output: 70, cache_read: 4000, reasoning: 30, total: 9063 },
+      },
       model: 'gemini-2.5-pro',
       details: { tool_calls: 1 },
     }],
@@ -110,7 +115,11 @@ describe('gemini: parse', () => {
       text: 'Wrote rec.txt.\n\nFINDINGS: rec.txt written by run_shell_command',
       isError: false,
       // The main model's two turns and the router's one call, summed; the model is the main one.
-      tokens: { input: 2050, output: 410, cache_read: 600, reasoning: 80, total: 2540 },
+      tokens: { input: 2050, output: 490, cache_read: 600, reasoning: 80, total: 2540 },
+      tokensByModel: {
+        'gemini-3.5-flash-lite': { input: 50, output: 10, cache_read: 0, reasoning: 0, total: 60 },
+        'gemini-3.8-flash': { input: 2000, output: 480, cache_read: 600, reasoning: 80, total: 2480 },
+      },
       sessionId: 'b1a18755-4c35-4471-86aa-3cba314a83b9',
       model: 'gemini-3.8-flash',
       details: { tool_calls: 1 },

@@ -43,7 +43,8 @@ describe('opencode spec', () => {
       text: 'The parser splits on every comma, including commas inside quotes.\n\nFINDINGS: src/parser.ts:2 splits quoted fields; use a CSV-aware split.',
       isError: false,
       costUsd: 0.02,
-      tokens: { input: 11573, output: 179, reasoning: 12, cache_read: 21312, cache_write: 10400 },
+      // opencode's input leaves the cache out, its output the reasoning: Ralph's hold them.
+      tokens: { input: 43285, output: 191, reasoning: 12, cache_read: 21312, cache_write: 10400 },
       sessionId: SESSION,
       details: { steps: 3, tool_calls: 2 },
     }],
@@ -81,7 +82,7 @@ describe('opencode spec', () => {
       text: "I'll look at the parser first.",
       isError: false,
       costUsd: 0.0123,
-      tokens: { input: 10421, output: 87, reasoning: 0, cache_read: 0, cache_write: 10400 },
+      tokens: { input: 20821, output: 87, reasoning: 0, cache_read: 0, cache_write: 10400 },
       sessionId: SESSION,
       details: { steps: 1, tool_calls: 1 },
     }],

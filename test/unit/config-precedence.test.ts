@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { checkConfig } from '../../src/config/file.js';
 import { lastRunValues, settingsToRecord } from '../../src/config/last-run.js';
 import { resolveSettings } from '../../src/config/precedence.js';
 import type { Layer } from '../../src/config/precedence.js';
@@ -149,5 +150,22 @@ describe('a flag with no value (such as a later --bell or --no-color)', () => {
 
   it('refuses anything else, naming the variable', () => {
     expect(() => envLayer([bell], { RALPH_BELL: 'loud' })).toThrow('RALPH_BELL: expected 1/true/yes or 0/false/no, got `loud`.');
+  });
+});
+
+describe('"prices" in the config file: an object, checked whole', () => {
+  const prices = { 'my-model': { input: 3, output: 15, cache_read: 0.3 } };
+  it('is taken as it is, recorded for the next run, and passed on', () => {
+    expect(checkConfig({ prices }, '/p/ralph.config.json', '', '/p')).toEqual({ prices });
+    expect(lastRunValues({ started_at: '', workers: 1, settings: { prices } })).toEqual({ prices });
+    expect(settingsToRecord({ prices }, (t) => t)).toEqual({ prices });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a misspelt price', { m: { input: 1, ouput: 2 } }, 'ralph.config.json: "prices": "m": unknown price "ouput" (known: input, output, cache_read, cache_write).'],
+    ['a list', [1], 'ralph.config.json: "prices": expected an object of model prices in USD per million tokens, such as {"my-model": {"input": 3, "output": 15}}, got [1].'],
+    ['a price in text', { m: { input: '1', output: 2 } }, 'ralph.config.json: "prices": "m": "input" must be a number of USD per million tokens, 0 or more, got "1".'],
+  ])('refuses %s in one line naming the file and the key', (_what, value, message) => {
+    expect(() => checkConfig({ prices: value }, '/p/ralph.config.json', '', '/p')).toThrow(message);
   });
 });

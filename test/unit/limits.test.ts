@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addCost, budgetStop, claimBlock, usageLimitUntil } from '../../src/queue/limits.js';
+import { addCost, budgetStop, claimBlock, recordedCost, usageLimitUntil } from '../../src/queue/limits.js';
 import type { ClaimBlock, LimitSettings } from '../../src/queue/limits.js';
 import { decideReport, deferForUsageLimit } from '../../src/queue/outcome.js';
 import type { ReportContext, RunOutcome } from '../../src/queue/outcome.js';
@@ -20,8 +20,8 @@ describe('claimBlock', () => {
     ['a recorded cost but no budget', { cost_usd: 1_000 }, {}, undefined],
     ['a cost below the budget', { cost_usd: 4.99 }, { maxCostUsd: 5 }, undefined],
     ['no cost recorded yet and a positive budget', {}, { maxCostUsd: 5 }, undefined],
-    ['a cost above the budget', { cost_usd: 5.5 }, { maxCostUsd: 5 }, { kind: 'stopped', stop: budgetStop(5.5, 5, NOW) }],
-    ['a cost exactly at the budget (reached counts)', { cost_usd: 5 }, { maxCostUsd: 5 }, { kind: 'stopped', stop: budgetStop(5, 5, NOW) }],
+    ['a cost above the budget', { cost_usd: 5.5 }, { maxCostUsd: 5 }, { kind: 'stopped', stop: budgetStop({ cost_usd: 5.5 }, 5, NOW) }],
+    ['a cost exactly at the budget (reached counts)', { cost_usd: 5 }, { maxCostUsd: 5 }, { kind: 'stopped', stop: budgetStop({ cost_usd: 5 }, 5, NOW) }],
     ['a recorded stop', { stop }, {}, { kind: 'stopped', stop }],
     ['a recorded stop, with the cost over budget too (the stop wins)', { stop, cost_usd: 9 }, { maxCostUsd: 1 }, { kind: 'stopped', stop }],
     ['a recorded stop and a usage limit in force (the stop wins)', { stop, usage_limit: note(at(60_000)) }, {}, { kind: 'stopped', stop }],
@@ -30,7 +30,9 @@ describe('claimBlock', () => {
     ['a usage limit ending exactly now', { usage_limit: note(NOW.toISOString()) }, {}, undefined],
     ['a usage limit with an unparsable until', { usage_limit: note('soon') }, {}, undefined],
     ['a usage limit with an empty until', { usage_limit: note('') }, {}, undefined],
-    ['a budget reached and a usage limit in force (the budget wins)', { cost_usd: 2, usage_limit: note(at(60_000)) }, { maxCostUsd: 2 }, { kind: 'stopped', stop: budgetStop(2, 2, NOW) }],
+    ['an estimated cost at the budget (estimates count)', { cost_usd: 5, cost_estimated: true }, { maxCostUsd: 5 }, { kind: 'stopped', stop: budgetStop({ cost_usd: 5, cost_estimated: true }, 5, NOW) }],
+    ['runs whose cost is unknown (they do not count)', { cost_unknown: 40 }, { maxCostUsd: 0.01 }, undefined],
+    ['a budget reached and a usage limit in force (the budget wins)', { cost_usd: 2, usage_limit: note(at(60_000)) }, { maxCostUsd: 2 }, { kind: 'stopped', stop: budgetStop({ cost_usd: 2 }, 2, NOW) }],
   ])('%s', (_what, fields, settings, expected) => {
     expect(claimBlock(meta(fields), NOW, settings)).toEqual(expected);
   });
@@ -44,12 +46,13 @@ describe('claimBlock', () => {
 });
 
 describe('budgetStop', () => {
-  it.each<[number, number, string]>([
-    [5, 5, 'recorded cost $5.0000 reached --max-cost-usd 5'],
-    [1.23456789, 1.2, 'recorded cost $1.2346 reached --max-cost-usd 1.2'],
-    [0, 0, 'recorded cost $0.0000 reached --max-cost-usd 0'],
-  ])('a total of %d against %d says "%s"', (total, max, detail) => {
-    expect(budgetStop(total, max, NOW)).toEqual({ reason: 'budget', at: NOW.toISOString(), detail });
+  it.each<[Partial<QueueMeta>, number, string]>([
+    [{ cost_usd: 5 }, 5, 'recorded cost $5.0000 reached --max-cost-usd 5'],
+    [{ cost_usd: 1.23456789 }, 1.2, 'recorded cost $1.2346 reached --max-cost-usd 1.2'],
+    [{}, 0, 'recorded cost $0.0000 reached --max-cost-usd 0'],
+    [{ cost_usd: 0.5, cost_estimated: true }, 0.5, 'recorded cost $0.5000 (estimated in part from tokens) reached --max-cost-usd 0.5'],
+  ])('%j against %d says "%s"', (fields, max, detail) => {
+    expect(budgetStop(fields, max, NOW)).toEqual({ reason: 'budget', at: NOW.toISOString(), detail });
   });
 });
 
@@ -85,7 +88,27 @@ describe('addCost', () => {
     ['an infinite cost', 2, Infinity, undefined],
     ['a zero cost', 2, 0, undefined],
   ])('%s', (_what, total, cost, expected) => {
-    expect(addCost(meta(total === undefined ? {} : { cost_usd: total }), cost)).toEqual(expected);
+    expect(addCost(meta(total === undefined ? {} : { cost_usd: total }), cost === undefined ? {} : { cost_usd: cost })).toEqual(expected);
+  });
+
+  it.each<[string, Partial<QueueMeta>, AgentUsage | undefined, Partial<QueueMeta> | undefined]>([
+    ['no usage (a plain --agent-cmd)', { cost_usd: 1 }, undefined, undefined],
+    ['an estimated cost: counted, and the total marked estimated', { cost_usd: 1 }, { cost_usd: 0.5, cost_estimated: true, tokens: { input: 9 } }, { cost_usd: 1.5, cost_estimated: true }],
+    ['an estimated cost on a total already marked', { cost_usd: 1, cost_estimated: true }, { cost_usd: 0.5, cost_estimated: true }, { cost_usd: 1.5 }],
+    ['tokens without a cost: one more run whose cost is unknown', { cost_unknown: 2 }, { agent: 'codex', tokens: { input: 10, output: 2 } }, { cost_unknown: 3 }],
+    ['an empty token count without a cost (nothing was spent that is known)', {}, { agent: 'codex', tokens: {} }, undefined],
+  ])('%s', (_what, fields, usage, expected) => {
+    expect(addCost(meta(fields), usage)).toEqual(expected);
+  });
+});
+
+describe('recordedCost (a run starts from the results)', () => {
+  it.each<[string, AgentUsage[], ReturnType<typeof recordedCost>]>([
+    ['no results', [], { cost_usd: 0, cost_estimated: false, cost_unknown: 0 }],
+    ['reported costs', [{ cost_usd: 0.1 }, { cost_usd: 0.2 }], { cost_usd: 0.3, cost_estimated: false, cost_unknown: 0 }],
+    ['a reported, an estimated and an unknown cost', [{ cost_usd: 0.1 }, { cost_usd: 0.2, cost_estimated: true }, { tokens: { output: 5 } }], { cost_usd: 0.3, cost_estimated: true, cost_unknown: 1 }],
+  ])('%s', (_what, records, expected) => {
+    expect(recordedCost(records)).toEqual(expected);
   });
 });
 

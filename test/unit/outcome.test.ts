@@ -173,3 +173,16 @@ describe('retryTask', () => {
     expect(retryTask(task('a', { status }))).toBeUndefined();
   });
 });
+
+describe('decideReport: a task\'s cost is its last run\'s', () => {
+  const before = claimed('a', { cost_usd: 0.3, cost_estimated: true });
+  it.each<[string, RunOutcome, Record<string, unknown>]>([
+    ['a reported cost replaces an estimate (no estimate mark left behind)', { ...ok, usage: { agent: 'claude', cost_usd: 0.1 } }, { cost_usd: 0.1 }],
+    ['a run with no cost leaves none', { ...ok, usage: { agent: 'codex', tokens: { input: 5 } } }, {}],
+    ['a failed run with an estimate', { ...bad, usage: { agent: 'codex', cost_usd: 0.2, cost_estimated: true } }, { cost_usd: 0.2, cost_estimated: true }],
+  ])('%s', (_what, outcome, cost) => {
+    const decision = decideReport(before, outcome, ctx());
+    if (decision.kind !== 'completed' && decision.kind !== 'failed') throw new Error(`unexpected ${decision.kind}`);
+    expect({ cost_usd: decision.task.cost_usd, cost_estimated: decision.task.cost_estimated }).toEqual({ cost_usd: undefined, cost_estimated: undefined, ...cost });
+  });
+});

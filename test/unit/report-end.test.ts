@@ -78,6 +78,17 @@ describe('endLines', () => {
     expect(lines(st)).toContain('Cost: $0.25 ($1.25 recorded in all); tokens: 10 in, 2 out.');
   });
 
+  it.each<[string, Array<Record<string, unknown>>, string]>([
+    ['an estimated cost', [{ agent: 'codex', model: 'gpt-5', cost_usd: 0.0042, cost_estimated: true, tokens: { input: 10, output: 2 } }],
+      'Cost: ~$0.0042 (estimated from tokens at list prices); tokens: 10 in, 2 out.'],
+    ['an unknown cost (never $0.00), and why', [{ agent: 'codex', model: 'gpt-99', tokens: { input: 10, output: 2 } }],
+      'Cost: unknown (not counted toward --max-cost-usd: model gpt-99 not in the price table (add it under "prices" in ralph.config.json)); tokens: 10 in, 2 out.'],
+  ])('says %s', (_what, usages, line) => {
+    const findings = usages.map((u, i) => ({ task_id: `t${i}`, worker_id: 1, finding: 'ok', timestamp: at(-1_000), duration_ms: 1, exit_code: 0, attempt: 1, ...u }));
+    const out = lines(state([task('t0', { status: 'completed' })], { findings }));
+    expect(out).toContain(line);
+  });
+
   it('lists ten failures with their one-line causes and logs, then how many more', () => {
     const tasks = Array.from({ length: 12 }, (_, i) => failed(`t${i}`, i === 0 ? 'agent exited with code 3; last output:\nworking\nboom' : `API unreachable — claude reported an error: ECONNREFUSED\nlast output:\nx`));
     const out = lines(state(tasks));

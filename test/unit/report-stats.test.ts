@@ -68,12 +68,18 @@ describe('statsByType and slowestTasks', () => {
     task('b', { type: 'lint', status: 'failed', duration_ms: 300, cost_usd: 0.5 }),
     task('c', { type: 'fix', status: 'completed', duration_ms: 200 }),
     task('d', { type: 'lint', status: 'claimed', duration_ms: 9_999 }),
+    task('e', { type: 'review', status: 'completed', duration_ms: 50, cost_usd: 0.1, cost_estimated: true, tokens: { input: 9 } }),
+    task('f', { type: 'review', status: 'completed', duration_ms: 50, tokens: { input: 9, output: 1 } }),
+    task('g', { type: 'audit', status: 'failed', duration_ms: 50, tokens: { output: 1 } }),
   ];
 
   it('groups by type, most tasks first, with durations of finished tasks only', () => {
     expect(statsByType(tasks)).toEqual([
-      { type: 'lint', tasks: 3, completed: 1, failed: 1, unfinished: 1, p50_ms: 100, max_ms: 300, cost_usd: 0.75 },
-      { type: 'fix', tasks: 1, completed: 1, failed: 0, unfinished: 0, p50_ms: 200, max_ms: 200, cost_usd: 0 },
+      { type: 'lint', tasks: 3, completed: 1, failed: 1, unfinished: 1, p50_ms: 100, max_ms: 300, cost_usd: 0.75, cost_estimated: false, runs_unknown_cost: 0 },
+      // The last runs' costs: one estimated, one unknown.
+      { type: 'review', tasks: 2, completed: 2, failed: 0, unfinished: 0, p50_ms: 50, max_ms: 50, cost_usd: 0.1, cost_estimated: true, runs_unknown_cost: 1 },
+      { type: 'audit', tasks: 1, completed: 0, failed: 1, unfinished: 0, p50_ms: 50, max_ms: 50, cost_usd: null, cost_estimated: false, runs_unknown_cost: 1 },
+      { type: 'fix', tasks: 1, completed: 1, failed: 0, unfinished: 0, p50_ms: 200, max_ms: 200, cost_usd: 0, cost_estimated: false, runs_unknown_cost: 0 },
     ]);
   });
 

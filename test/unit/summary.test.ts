@@ -75,10 +75,10 @@ describe('buildSummary', () => {
       issues: [issue('d', 2, 'failed', 300), issue('e', 2, 'requeued', 200), issue('f', 3, 'requeued')],
     }), [session(2, 'idle', at(-1)), session(5, 'stopped', at(-2))], where);
     expect(s.workers).toEqual([
-      { worker_id: 1, completed: 2, failed: 0, requeued: 0, busy_ms: 3_000, cost_usd: 0, tokens: ZERO, status: 'unknown', last_heartbeat: null, log: `${DIR}/worker-1.log` },
-      { worker_id: 2, completed: 1, failed: 1, requeued: 1, busy_ms: 1_000, cost_usd: 0, tokens: ZERO, status: 'idle', last_heartbeat: at(-1), log: `${DIR}/worker-2.log` },
-      { worker_id: 3, completed: 0, failed: 0, requeued: 1, busy_ms: 0, cost_usd: 0, tokens: ZERO, status: 'unknown', last_heartbeat: null, log: `${DIR}/worker-3.log` },
-      { worker_id: 5, completed: 0, failed: 0, requeued: 0, busy_ms: 0, cost_usd: 0, tokens: ZERO, status: 'stopped', last_heartbeat: at(-2), log: `${DIR}/worker-5.log` },
+      { worker_id: 1, completed: 2, failed: 0, requeued: 0, busy_ms: 3_000, cost_usd: 0, cost_estimated: false, runs_unknown_cost: 0, tokens: ZERO, status: 'unknown', last_heartbeat: null, log: `${DIR}/worker-1.log` },
+      { worker_id: 2, completed: 1, failed: 1, requeued: 1, busy_ms: 1_000, cost_usd: 0, cost_estimated: false, runs_unknown_cost: 0, tokens: ZERO, status: 'idle', last_heartbeat: at(-1), log: `${DIR}/worker-2.log` },
+      { worker_id: 3, completed: 0, failed: 0, requeued: 1, busy_ms: 0, cost_usd: 0, cost_estimated: false, runs_unknown_cost: 0, tokens: ZERO, status: 'unknown', last_heartbeat: null, log: `${DIR}/worker-3.log` },
+      { worker_id: 5, completed: 0, failed: 0, requeued: 0, busy_ms: 0, cost_usd: 0, cost_estimated: false, runs_unknown_cost: 0, tokens: ZERO, status: 'stopped', last_heartbeat: at(-2), log: `${DIR}/worker-5.log` },
     ]);
   });
 

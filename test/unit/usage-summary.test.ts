@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../src/report/markdown.js';
 import { buildSummary } from '../../src/report/summary.js';
-import type { StopReason, TokenTotals } from '../../src/report/summary.js';
+import type { StopReason, TokenTotals, Usage } from '../../src/report/summary.js';
 import type { AgentUsage, Finding, Issue, QueueState, Task } from '../../src/queue/types.js';
 import { DIR, finding, issue, session, state } from './report-fixtures.js';
 import { NOW, at, task } from './task-fixtures.js';
@@ -10,6 +10,8 @@ import { localAndUtc } from '../../src/report/time.js';
 
 const where = { dir: DIR, report: `${DIR}/ORCHESTRATOR-REPORT.md` };
 const ZERO: TokenTotals = { input: 0, output: 0, cache_read: 0, cache_write: 0 };
+/** A Usage with nothing estimated and nothing unknown, but for `fields`. */
+const usageOf = (fields: Partial<Usage>): Usage => ({ cost_usd: 0, tokens: ZERO, runs_with_cost: 0, cost_estimated: false, runs_estimated: 0, runs_unknown_cost: 0, unpriced_models: [], ...fields });
 
 const paidFinding = (id: string, worker: number, usage: AgentUsage): Finding => ({ ...finding(id, worker, 1_000), ...usage });
 const paidIssue = (id: string, worker: number, outcome: Issue['outcome'], usage: AgentUsage): Issue => ({ ...issue(id, worker, outcome, 500), ...usage });
@@ -46,11 +48,11 @@ function unpricedState(): QueueState {
 
 describe('buildSummary usage', () => {
   it('sums cost and tokens over findings and issues', () => {
-    expect(buildSummary(pricedState(), [], where).usage).toEqual({
+    expect(buildSummary(pricedState(), [], where).usage).toEqual(usageOf({
       cost_usd: 0.3235,
       tokens: { input: 1_510, output: 305, cache_read: 50, cache_write: 30 },
       runs_with_cost: 3,
-    });
+    }));
   });
 
   it.each<[number, number, Partial<{ cost_usd: number; tokens: TokenTotals }>]>([
@@ -60,26 +62,33 @@ describe('buildSummary usage', () => {
     expect(buildSummary(pricedState(), [], where).workers.find((w) => w.worker_id === worker)).toMatchObject(expected);
   });
 
-  it.each<[string, AgentUsage[], { cost_usd: number; tokens: TokenTotals; runs_with_cost: number }]>([
-    ['no usage at all', [{}, {}], { cost_usd: 0, tokens: ZERO, runs_with_cost: 0 }],
-    ['0.1 + 0.2 (rounded, no float noise)', [{ cost_usd: 0.1 }, { cost_usd: 0.2 }], { cost_usd: 0.3, tokens: ZERO, runs_with_cost: 2 }],
-    ['a zero cost (still a run with a cost)', [{ cost_usd: 0 }, {}], { cost_usd: 0, tokens: ZERO, runs_with_cost: 1 }],
-    ['a NaN cost (ignored)', [{ cost_usd: NaN }, { cost_usd: 1 }], { cost_usd: 1, tokens: ZERO, runs_with_cost: 1 }],
-    ['tokens without cost', [{ tokens: { input: 3, output: 4 } }, { tokens: { cache_read: 9 } }], { cost_usd: 0, tokens: { input: 3, output: 4, cache_read: 9, cache_write: 0 }, runs_with_cost: 0 }],
-    ['reasoning and total tokens (not summed)', [{ tokens: { reasoning: 5, total: 10 } }], { cost_usd: 0, tokens: ZERO, runs_with_cost: 0 }],
+  it.each<[string, AgentUsage[], Partial<Usage>]>([
+    ['no usage at all', [{}, {}], {}],
+    ['0.1 + 0.2 (rounded, no float noise)', [{ cost_usd: 0.1 }, { cost_usd: 0.2 }], { cost_usd: 0.3, runs_with_cost: 2 }],
+    ['a zero cost (still a run with a cost)', [{ cost_usd: 0 }, {}], { cost_usd: 0, runs_with_cost: 1 }],
+    ['a NaN cost (ignored)', [{ cost_usd: NaN }, { cost_usd: 1 }], { cost_usd: 1, runs_with_cost: 1 }],
+    // Tokens spent, and no cost reported or estimated: unknown (null), never 0.
+    ['tokens without cost', [{ tokens: { input: 3, output: 4 } }, { tokens: { cache_read: 9 } }],
+      { cost_usd: null, tokens: { input: 3, output: 4, cache_read: 9, cache_write: 0 }, runs_unknown_cost: 1, unpriced_models: [''] }],
+    ['reasoning and total tokens (not summed)', [{ tokens: { reasoning: 5, total: 10 } }], {}],
+    ['an estimated cost and a reported one', [{ cost_usd: 0.1, cost_estimated: true, tokens: { input: 1 } }, { cost_usd: 0.2 }],
+      { cost_usd: 0.3, cost_estimated: true, tokens: { ...ZERO, input: 1 }, runs_with_cost: 2, runs_estimated: 1 }],
+    ['a known cost and models without a price (the known part is summed)', [
+      { cost_usd: 0.25 }, { model: 'mystery-1', tokens: { output: 5 } }, { model: 'mystery-1', tokens: { output: 5 } }, { tokens: { input: 2 } }, { model: 'b-model', tokens: { input: 1 } },
+    ], { cost_usd: 0.25, tokens: { ...ZERO, input: 3, output: 10 }, runs_with_cost: 1, runs_unknown_cost: 4, unpriced_models: ['', 'b-model', 'mystery-1'] }],
   ])('with %s', (_what, usages, expected) => {
     const st = state([], { findings: usages.map((u, i) => paidFinding(`t${i}`, 1, u)) });
-    expect(buildSummary(st, [], where).usage).toEqual(expected);
+    expect(buildSummary(st, [], where).usage).toEqual(usageOf(expected));
   });
 
   it('counts the usage of deferred (usage-limit) issues too', () => {
     const st = state([], { issues: [paidIssue('a', 1, 'deferred', { cost_usd: 0.05, tokens: { input: 7, output: 0 } })] });
-    expect(buildSummary(st, [], where).usage).toEqual({ cost_usd: 0.05, tokens: { ...ZERO, input: 7 }, runs_with_cost: 1 });
+    expect(buildSummary(st, [], where).usage).toEqual(usageOf({ cost_usd: 0.05, tokens: { ...ZERO, input: 7 }, runs_with_cost: 1 }));
   });
 
   it('gives zeros for a run without any cost', () => {
     const s = buildSummary(unpricedState(), [], where);
-    expect(s.usage).toEqual({ cost_usd: 0, tokens: ZERO, runs_with_cost: 0 });
+    expect(s.usage).toEqual(usageOf({}));
     expect(s.workers.map((w) => [w.cost_usd, w.tokens])).toEqual([[0, ZERO], [0, ZERO]]);
   });
 });
@@ -123,9 +132,26 @@ describe('renderReport with costs', () => {
     expect(report(st).split('\n')).toContain(`- Cost: $0.32 of a $5.00 budget; tokens: ${tokenText}`);
   });
 
-  it('shows a cost line for a run that reported tokens but no cost', () => {
-    const st = state([], { findings: [paidFinding('a', 1, { tokens: { input: 3, output: 4 } })] });
-    expect(report(st).split('\n')).toContain('- Cost: $0.00; tokens: 3 in, 4 out');
+  it('says the cost is unknown (never $0.00) for a run that counted tokens but has no cost, and why, once', () => {
+    const st = state([done('a', 1, { agent: 'codex', model: 'gpt-9', tokens: { input: 3, output: 4 } })], { findings: [paidFinding('a', 1, { agent: 'codex', model: 'gpt-9', tokens: { input: 3, output: 4 } })] });
+    const text = report(st);
+    expect(text.split('\n')).toContain('- Cost: unknown; tokens: 3 in, 4 out (not counted toward --max-cost-usd: model `gpt-9` not in the price table (add it under "prices" in ralph.config.json))');
+    expect(text).not.toContain('$0.00');
+    expect(text.match(/price table/g)).toHaveLength(1);
+    expect(tableLines(text, 'Tasks').map(cells)).toContainEqual(['a', 'test', 'completed', '1', '1', '1s', 'unknown', 'found a']);
+    expect(tableLines(text, 'Workers').map(cells)[1]).toContain('unknown');
+  });
+
+  it('marks an estimated cost with ~ and says it is estimated; an unknown part with "+ unknown"', () => {
+    const estimated = { agent: 'codex', model: 'gpt-5', cost_usd: 0.12, cost_estimated: true, tokens: { input: 1_000, output: 10 } };
+    const st = state([done('a', 1, estimated), done('b', 1, { agent: 'codex', tokens: { input: 5, output: 1 } })], {
+      findings: [paidFinding('a', 1, estimated), paidFinding('b', 1, { agent: 'codex', tokens: { input: 5, output: 1 } })],
+    });
+    const text = report(st);
+    expect(text.split('\n')).toContain('- Cost: ~$0.12 + unknown; tokens: 1005 in, 11 out (estimated from tokens at list prices for 1 of 2 runs; unknown for 1 run(s), not counted toward --max-cost-usd: no model named (give --model))');
+    expect(tableLines(text, 'Tasks').map(cells)).toContainEqual(['a', 'test', 'completed', '1', '1', '1s', '~$0.12', 'found a']);
+    expect(tableLines(text, 'Tasks').map(cells)).toContainEqual(['b', 'test', 'completed', '1', '1', '1s', 'unknown', 'found b']);
+    expect(tableLines(text, 'Workers').map(cells)[1]![5]).toBe('~$0.12 + unknown');
   });
 
   it.each<[string, string[]]>([

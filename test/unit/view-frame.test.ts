@@ -14,7 +14,7 @@ const snapshot = (over: Partial<ViewSnapshot> = {}): ViewSnapshot => ({
   at: '2026-05-01T12:00:00.000Z', dir: '.ralph', active: true, total: 40,
   counts: { pending: 24, claimed: 3, completed: 12, failed: 1 },
   finished: 13, elapsed_ms: 65_000, tasks_per_second: 0.2, eta_ms: 130_000,
-  cost_usd: 0.42, max_cost_usd: 5, usage_limit: null, stop: null, workers: [], ...over,
+  cost_usd: 0.42, cost_estimated: false, cost_unknown: 0, max_cost_usd: 5, usage_limit: null, stop: null, workers: [], ...over,
 });
 
 describe('totalsLine', () => {
@@ -43,6 +43,16 @@ describe('totalsLine', () => {
     expect(totalsLine(stop, 200, plain)).toContain('budget reached: no new tasks');
     expect(totalsLine(stop, 200, plain)).toContain('$5.01 of $5.00');
     expect(totalsLine(snapshot({ cost_usd: 0, max_cost_usd: null }), 200, plain)).not.toContain('$');
+  });
+
+  it.each<[string, Partial<ViewSnapshot>, string]>([
+    ['an estimated cost with a budget', { cost_estimated: true }, '~$0.42 of $5.00'],
+    ['an estimated cost without a budget', { cost_estimated: true, max_cost_usd: null }, '· ~$0.42'],
+    ['runs whose cost is unknown, and no known cost (never $0.00)', { cost_usd: 0, cost_unknown: 3 }, '· cost unknown of $5.00'],
+    ['runs whose cost is unknown, no budget', { cost_usd: 0, cost_unknown: 3, max_cost_usd: null }, '· cost unknown'],
+    ['a known cost and runs whose cost is unknown', { cost_unknown: 1 }, '· $0.42+? of $5.00'],
+  ])('shows %s', (_what, over, text) => {
+    expect(totalsLine(snapshot(over), 200, plain).endsWith(text)).toBe(true);
   });
 
   it('colours after fitting: the escapes never count as width', () => {

@@ -3,6 +3,7 @@ import { FileStore } from '../../store/file-store.js';
 import type { Command } from 'commander';
 import type { WorkerSettings } from '../../orchestrator/settings.js';
 import type { AgentChoice } from '../../agents/registry.js';
+import type { PriceList } from '../../agents/prices.js';
 import type { ConflictPolicy, IsolateMode, MergeMode } from '../../queue/isolation.js';
 import { addSettings } from '../../config/cli.js';
 import type { SettingsOptions } from '../../config/cli.js';
@@ -75,6 +76,7 @@ export interface WorkerFlags extends AgentFlags {
   retries: number;
   retryBackoff: number;
   maxCostUsd?: number;
+  prices?: PriceList;
   onUsageLimit: 'wait' | 'stop' | 'fail';
   usageLimitMargin: number;
   usageLimitWait: number;

@@ -49,6 +49,7 @@ function printText(effective: Effective): void {
 function shown(value: unknown): string {
   if (value === undefined) return '-';
   if (Array.isArray(value)) return value.length === 0 ? '-' : value.join(',');
+  if (typeof value === 'object' && value !== null) return oneLine(JSON.stringify(value));
   return oneLine(String(value));
 }
 

@@ -11,6 +11,7 @@ import type { Actor } from '../../loops/sync-state.js';
 import { note, print } from '../output.js';
 import { nonNegativeInt, positiveInt, positiveSeconds } from '../parsers.js';
 import type { ExitCode } from '../main.js';
+import type { PriceList } from '../../agents/prices.js';
 import { SIGNAL_EXIT, STOP_SIGNALS, agentChoice, ringBell } from './common.js';
 import type { EventFlags } from '../../events/run-watch.js';
 import { addSettings } from '../../config/cli.js';
@@ -29,6 +30,8 @@ const leaseSeconds = (value: string): number => {
 
 interface LoopFlags extends AgentFlags, EventFlags {
   redact: string[];
+  /** Model prices over the shipped table. */
+  prices?: PriceList;
   bell?: boolean;
   syncViaGit?: boolean;
   syncLoops: number;
@@ -108,7 +111,7 @@ async function runActor(actor: Actor, f: LoopFlags, promptPath: string, promptNa
   const { createAgent } = await import('../../agents/registry.js');
   const { runLoop } = await import('../../loops/actor.js');
   const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
-  const agent = createAgent(agentChoice(f), timeoutMs === undefined ? {} : { timeoutMs, timeoutFlag: '--agent-timeout' });
+  const agent = createAgent(agentChoice(f), { ...(timeoutMs === undefined ? {} : { timeoutMs, timeoutFlag: '--agent-timeout' }), ...(f.prices ? { prices: f.prices } : {}) });
   const problem = agent.preflight(process.cwd());
   if (problem) throw new RalphError('RALPH_BAD_INPUT', `${problem}.`);
   const hooks = f.onEvent.length === 0 ? undefined : await import('../../events/hooks.js').then((m) => new m.EventHooks(m.hookCommands(f.onEvent), { timeoutMs: f.onEventTimeout * 1000, say: note }));

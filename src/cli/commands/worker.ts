@@ -40,7 +40,7 @@ Example:
     // 0 is no limit.
     const timeoutMs = flags.taskTimeout > 0 ? flags.taskTimeout * 1000 : undefined;
     const idleTimeoutMs = flags.idleTimeout > 0 ? flags.idleTimeout * 1000 : undefined;
-    const agent = await loadAgent(agentChoice(flags), timeoutMs === undefined ? {} : { timeoutMs });
+    const agent = await loadAgent(agentChoice(flags), { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(flags.prices ? { prices: flags.prices } : {}) });
     const problem = agent.preflight(process.cwd());
     if (problem) throw new InputError(`${problem}.`);
     // git is loaded only by a worker that uses it.
