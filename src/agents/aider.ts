@@ -1,6 +1,9 @@
 import { compact, parseSafely, sumOf } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
+import { grantFor } from './permissions.js';
+import type { PermissionGrant, PermissionLevel } from './permissions.js';
+import { AIDER_PERMISSIONS } from './permission-table.js';
 import { clip, lastLine, stripAnsi } from './text.js';
 
 /**
@@ -35,6 +38,7 @@ export const aider = {
       args: [
         '--message-file', ctx.promptFile,
         '--yes-always', '--no-stream', '--no-pretty', '--no-fancy-input',
+        ...grantFor(aider, options, ctx).args,
         ...(model ? ['--model', model] : []),
         ...options.extraArgs,
       ],
@@ -42,6 +46,9 @@ export const aider = {
       stdin: '',
     };
   },
+
+  permissions: (level: PermissionLevel): PermissionGrant => AIDER_PERMISSIONS.levels[level],
+  permissionFlags: AIDER_PERMISSIONS.flags,
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
     return parseSafely(() => parseAider(stdout, exitCode, now));

@@ -1,6 +1,9 @@
 import { compact, jsonLines, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
+import { grantFor } from './permissions.js';
+import type { PermissionGrant, PermissionLevel } from './permissions.js';
+import { AMP_PERMISSIONS } from './permission-table.js';
 import { clip, firstLine, lastLine, nonEmpty, nonJsonText, stripAnsi, tail } from './text.js';
 
 /**
@@ -28,15 +31,18 @@ export const amp = {
     'error results assumed to follow Claude Code (is_error, subtype error_*, message in error or result); not run against the ' +
     'real binary here. Amp chooses models by mode, so --model is passed as --mode (smart, rush, deep…).',
 
-  build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {
+  build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
     const mode = str(options.model?.trim());
     return {
-      args: ['-x', '--stream-json', ...(mode ? ['--mode', mode] : []), ...options.extraArgs],
+      args: ['-x', '--stream-json', ...(mode ? ['--mode', mode] : []), ...grantFor(amp, options, ctx).args, ...options.extraArgs],
       env: {},
       // Execute mode reads the message from stdin when none is given as an argument.
       stdin: prompt,
     };
   },
+
+  permissions: (level: PermissionLevel): PermissionGrant => AMP_PERMISSIONS.levels[level],
+  permissionFlags: AMP_PERMISSIONS.flags,
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
     return parseSafely(() => parseAmp(stdout, exitCode, now));

@@ -2,6 +2,7 @@ import { InputError } from '../errors.js';
 import type { AgentAdapter } from './agent.js';
 import { CommandAgent } from './command.js';
 import type { PriceList } from './prices.js';
+import { DEFAULT_PERMISSIONS } from './permissions.js';
 
 /** What the user chose on the command line about the agent. */
 export interface AgentChoice {
@@ -13,6 +14,8 @@ export interface AgentChoice {
   model?: string;
   /** `--agent-args "…"`: split shell-style and appended. */
   agentArgs?: string;
+  /** `--permissions auto|edit|read-only` (default auto): what the agent may do, mapped to its CLI's flags. */
+  permissions?: string;
   /** claude's `--permission-mode` / `--allowedTools`. */
   permissionMode?: string;
   allowedTools?: string;
@@ -34,6 +37,10 @@ export function commandAgentFor(choice: AgentChoice, extra: AgentExtra = {}): Ag
   if (choice.agentCmd === undefined) return undefined;
   if (choice.agent !== undefined && choice.agent !== 'command') {
     throw new InputError(`give either --agent ${choice.agent} or --agent-cmd, not both`);
+  }
+  // Ralph cannot hold an arbitrary command to a level: it refuses rather than promise one.
+  if (choice.permissions !== undefined && choice.permissions !== DEFAULT_PERMISSIONS) {
+    throw new InputError(`--permissions ${choice.permissions}: cannot be enforced on --agent-cmd (your command decides what its agent may do); use --permissions ${DEFAULT_PERMISSIONS}, or one of the agent CLIs (ralph agents)`);
   }
   return new CommandAgent(choice.agentCmd, { ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }), ...(extra.timeoutFlag === undefined ? {} : { timeoutFlag: extra.timeoutFlag }) });
 }

@@ -2,6 +2,8 @@ import { compact, jsonLines, num, obj, parseSafely, str, sumOf, tryJson } from '
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
 import { claudeCause } from './claude-cause.js';
+import type { PermissionGrant, PermissionLevel } from './permissions.js';
+import { CLAUDE_PERMISSION_FLAGS, claudeGrantArgs, claudePermissionArgs } from './permission-table.js';
 import { clip, firstLine, nonJsonText } from './text.js';
 
 /**
@@ -28,20 +30,12 @@ export const claude = {
   formatNote: 'stream-json events as documented for `claude -p --output-format stream-json --verbose`',
 
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
-    // Claude refuses bypassPermissions (like --dangerously-skip-permissions) as root, so the default
-    // then is acceptEdits, which alone refuses most shell commands unattended: Bash is allowed too,
-    // unless the user chose the tools. A mode the user asked for is passed as it is: claude says if
-    // it refuses.
-    const chosenMode = str(options.permissionMode);
-    const mode = chosenMode ?? (ctx.isRoot ? 'acceptEdits' : 'bypassPermissions');
     const model = str(options.model);
-    const tools = str(options.allowedTools) ?? (ctx.isRoot && !chosenMode ? 'Bash' : undefined);
     return {
       args: [
         '-p', '--output-format', 'stream-json', '--verbose',
         ...(model ? ['--model', model] : []),
-        '--permission-mode', mode,
-        ...(tools ? ['--allowedTools', tools] : []),
+        ...claudePermissionArgs(options, ctx),
         ...options.extraArgs,
       ],
       env: {},
@@ -49,6 +43,9 @@ export const claude = {
       stdin: prompt,
     };
   },
+
+  permissions: (level: PermissionLevel, ctx: Pick<BuildContext, 'isRoot'>): PermissionGrant => ({ args: claudeGrantArgs(level, ctx.isRoot) }),
+  permissionFlags: CLAUDE_PERMISSION_FLAGS,
 
   /** The exit code adds nothing: the result event says how the run went, and without one it failed. */
   parse(stdout: string, _exitCode: number | null, now: Date = new Date()): ParsedOutput {

@@ -1,4 +1,5 @@
 import type { Diagnosis } from './cause.js';
+import type { PermissionGrant, PermissionLevel } from './permissions.js';
 
 /**
  * The pure part of one agent CLI adapter (one file per CLI under `src/agents/`): how to start it
@@ -47,11 +48,13 @@ export interface AgentOptions {
   model?: string;
   /** `--agent-args "…"`, already split shell-style; appended last. */
   extraArgs: string[];
-  /** claude: `--permission-mode` (default `bypassPermissions` unless running as root: then `acceptEdits`). */
+  /** `--permissions` (default auto): what the agent may do, mapped by the spec's `permissions`. */
+  permissions?: PermissionLevel;
+  /** claude: `--permission-mode`, in place of the one `permissions` maps to. */
   permissionMode?: string;
-  /** claude: `--allowedTools` value (comma or space separated, passed as one argument). */
+  /** claude: `--allowedTools` value (comma or space separated, passed as one argument), in place of the mapped one. */
   allowedTools?: string;
-  /** codex: `--sandbox` value (default `workspace-write`). */
+  /** codex: `--sandbox` value, in place of the one `permissions` maps to (API only). */
   sandbox?: string;
 }
 
@@ -130,6 +133,16 @@ export interface CliSpec {
    * cost nor tokens: cursor); otherwise tokens only, the cost estimated from them (prices.ts).
    */
   readonly cost?: 'reported' | 'none';
+  /**
+   * `--permissions` for this CLI: its own flags (and environment) for each level, or why it cannot
+   * honour one (the run then refuses to start). Pure; the table in docs/agents.md.
+   */
+  permissions(level: PermissionLevel, ctx: Pick<BuildContext, 'isRoot'>): PermissionGrant;
+  /**
+   * Its flags that set a permission mode or allow tools: one of them in `--agent-args` replaces the
+   * mapped grant. A flag that only refuses more (--deny-tool, --disallowedTools) adds to it instead.
+   */
+  readonly permissionFlags: readonly string[];
   /** The CLI prints its error document on stderr (gemini): a failed run is parsed again from both streams. */
   readonly errorsOnStderr?: boolean;
   /**

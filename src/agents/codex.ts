@@ -2,6 +2,9 @@ import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-s
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit, localTimeZone } from './usage-limit.js';
 import { clip, nonJsonText } from './text.js';
+import { grantFor } from './permissions.js';
+import type { PermissionGrant, PermissionLevel } from './permissions.js';
+import { CODEX_PERMISSIONS } from './permission-table.js';
 
 /**
  * OpenAI Codex CLI (`codex exec --json`): JSONL events, one per line.
@@ -41,13 +44,16 @@ export const codex = {
   verified: { how: 'real-binary', version: '0.171.0' },
   formatNote: '`codex exec --json` JSONL events (thread/turn/item); older item_type/assistant_message spellings accepted; parsed defensively',
 
-  build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {
+  build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
     const model = str(options.model);
+    // The API's sandbox in place of the one the level maps to.
+    const sandbox = str(options.sandbox);
+    const grant = grantFor(codex, options, ctx).args.map((arg, i, all) => (sandbox && all[i - 1] === '--sandbox' ? sandbox : arg));
     return {
       // Not --full-auto (current versions reject it with exec --json); the sandbox says what it may do.
       args: [
         'exec', '--json',
-        '--sandbox', str(options.sandbox) ?? 'workspace-write',
+        ...grant,
         '--skip-git-repo-check',
         ...(model ? ['--model', model] : []),
         ...options.extraArgs,
@@ -58,6 +64,9 @@ export const codex = {
       stdin: prompt,
     };
   },
+
+  permissions: (level: PermissionLevel): PermissionGrant => CODEX_PERMISSIONS.levels[level],
+  permissionFlags: CODEX_PERMISSIONS.flags,
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date(), timeZone: string = localTimeZone()): ParsedOutput {
     return parseSafely(() => parseCodex(stdout, exitCode, now, timeZone));

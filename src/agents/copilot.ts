@@ -2,6 +2,9 @@ import type { Diagnosis } from './cause.js';
 import { compact, parseSafely } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
+import { grantFor } from './permissions.js';
+import type { PermissionGrant, PermissionLevel } from './permissions.js';
+import { COPILOT_PERMISSIONS } from './permission-table.js';
 import { clip, lastLine, stripAnsi } from './text.js';
 
 /**
@@ -34,14 +37,17 @@ export const copilot = {
     'the session id in "Resume copilot --resume=<id>") on stderr. The prompt is passed as the -p argument (limited to 128 KiB, visible in `ps`).',
   readsStderr: true,
 
-  build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {
+  build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
     const model = options.model?.trim();
     return {
-      args: ['-p', prompt, '--allow-all-tools', ...(model ? ['--model', model] : []), ...options.extraArgs],
+      args: ['-p', prompt, ...grantFor(copilot, options, ctx).args, ...(model ? ['--model', model] : []), ...options.extraArgs],
       env: {},
       stdin: '',
     };
   },
+
+  permissions: (level: PermissionLevel): PermissionGrant => COPILOT_PERMISSIONS.levels[level],
+  permissionFlags: COPILOT_PERMISSIONS.flags,
 
   /** `output`: stdout and stderr interleaved (see readsStderr); a fixture of stdout alone works too. */
   parse(output: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {

@@ -1,6 +1,9 @@
 import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
+import { grantFor } from './permissions.js';
+import type { PermissionGrant, PermissionLevel } from './permissions.js';
+import { CURSOR_PERMISSIONS } from './permission-table.js';
 import { clip, firstLine, lastLine, nonEmpty, nonJsonText, stripAnsi, tail } from './text.js';
 
 /**
@@ -31,14 +34,17 @@ export const cursor = {
     'token counts; failures print nothing on stdout. Not run against the real binary here. The prompt is passed as the ' +
     'last argument, as documented (so it is limited to 128 KiB and visible in `ps`).',
 
-  build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {
+  build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
     const model = str(options.model?.trim());
     return {
-      args: ['-p', '--output-format', 'json', ...(model ? ['--model', model] : []), ...options.extraArgs, prompt],
+      args: ['-p', '--output-format', 'json', ...(model ? ['--model', model] : []), ...grantFor(cursor, options, ctx).args, ...options.extraArgs, prompt],
       env: {},
       stdin: '',
     };
   },
+
+  permissions: (level: PermissionLevel): PermissionGrant => CURSOR_PERMISSIONS.levels[level],
+  permissionFlags: CURSOR_PERMISSIONS.flags,
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
     return parseSafely(() => parseCursor(stdout, exitCode, now));

@@ -4,6 +4,9 @@ import { labelOf } from './cause.js';
 import type { Diagnosis } from './cause.js';
 import { stripAnsi } from './text.js';
 import { detectUsageLimit, nextMidnightIn } from './usage-limit.js';
+import { grantFor } from './permissions.js';
+import type { PermissionGrant, PermissionLevel } from './permissions.js';
+import { GEMINI_PERMISSIONS } from './permission-table.js';
 
 /**
  * Gemini CLI (`gemini --output-format json -p …`): one JSON document at the end of the run,
@@ -34,16 +37,13 @@ export const gemini = {
   formatNote: '`gemini -p … --output-format json`: one JSON document (response, stats.models.*.tokens, error)',
   errorsOnStderr: true,
 
-  build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {
+  build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
     const model = str(options.model);
-    // Unattended: every tool approved (without it headless gemini offers no shell or write tool at
-    // all), unless --agent-args choose an approval mode (gemini refuses two).
-    const chosen = options.extraArgs.some((a) => a === '--yolo' || a === '-y' || a === '--approval-mode' || a.startsWith('--approval-mode='));
     return {
       args: [
         '--output-format', 'json',
         ...(model ? ['--model', model] : []),
-        ...(chosen ? [] : ['--approval-mode', 'yolo']),
+        ...grantFor(gemini, options, ctx).args,
         '-p', GEMINI_PROMPT_HINT,
         ...options.extraArgs,
       ],
@@ -53,6 +53,9 @@ export const gemini = {
       stdin: prompt,
     };
   },
+
+  permissions: (level: PermissionLevel): PermissionGrant => GEMINI_PERMISSIONS.levels[level],
+  permissionFlags: GEMINI_PERMISSIONS.flags,
 
   /** The exit code adds nothing: a run without a response (or with an error) failed either way. */
   parse(stdout: string, _exitCode: number | null, now: Date = new Date()): ParsedOutput {

@@ -1,6 +1,9 @@
 import { compact, jsonLines, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
+import { grantFor } from './permissions.js';
+import type { PermissionGrant, PermissionLevel } from './permissions.js';
+import { OPENCODE_PERMISSIONS } from './permission-table.js';
 import { clip, lastLine, nonJsonText, stripAnsi, tail } from './text.js';
 
 /**
@@ -32,14 +35,17 @@ export const opencode = {
     'as emitted by opencode\'s run command (packages/opencode/src/cli/cmd/run.ts); not run against the real binary here. ' +
     'The prompt is piped on stdin, which `opencode run` appends to the (empty) message.',
 
-  build(prompt: string, options: AgentOptions, _ctx: BuildContext): BuiltCommand {
+  build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
     const model = str(options.model);
     return {
       args: ['run', '--format', 'json', ...(model ? ['--model', model] : []), ...options.extraArgs],
-      env: {},
+      env: grantFor(opencode, options, ctx).env,
       stdin: prompt,
     };
   },
+
+  permissions: (level: PermissionLevel): PermissionGrant => OPENCODE_PERMISSIONS.levels[level],
+  permissionFlags: OPENCODE_PERMISSIONS.flags,
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
     return parseSafely(() => parseOpencode(stdout, exitCode, now));

@@ -16,6 +16,7 @@ import { copilot } from './copilot.js';
 import { cursor } from './cursor.js';
 import { gemini } from './gemini.js';
 import { opencode } from './opencode.js';
+import { permissionLevel, permissionProblem } from './permissions.js';
 
 /** Every agent CLI ralph knows, by `--agent` name, in the order `ralph agents` lists them. */
 export const AGENTS: readonly CliSpec[] = [claude, codex, gemini, opencode, aider, amp, cursor, copilot];
@@ -43,7 +44,11 @@ export function createAgent(choice: AgentChoice, extra: AgentExtra = {}): AgentA
   const custom = commandAgentFor(choice, extra);
   if (custom) return custom;
   const spec = agentSpec(choice.agent ?? DEFAULT_AGENT);
+  const permissions = permissionLevel(choice.permissions);
+  const problem = permissionProblem(spec.title, permissions, (level) => spec.permissions(level, { isRoot: false }));
+  if (problem) throw new InputError(problem);
   const options: AgentOptions = { extraArgs: splitAgentArgs(choice.agentArgs) };
+  if (choice.permissions !== undefined) options.permissions = permissions;
   if (choice.agentBin !== undefined) options.bin = choice.agentBin;
   if (choice.model !== undefined) options.model = choice.model;
   if (choice.permissionMode !== undefined) options.permissionMode = choice.permissionMode;

@@ -1,4 +1,5 @@
 import { AGENT_NAMES } from '../agents/names.js';
+import { DEFAULT_PERMISSIONS, PERMISSION_LEVELS } from '../agents/permissions.js';
 import { nonNegativeInt, nonNegativeNumber, nonNegativeSeconds, parsePrices, positiveInt, positiveSeconds } from '../cli/parsers.js';
 import { CONFLICT_POLICIES, ISOLATE_MODES, MERGE_MODES } from '../queue/isolation.js';
 
@@ -55,8 +56,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'agentBin', flags: '--agent-bin <path>', description: 'the agent\'s binary (default: RALPH_<NAME>_BIN, else the usual name on PATH)', for: AGENT_USES, kind: 'string', remember: true, agent: true },
   { key: 'model', flags: '--model <model>', description: 'model to ask the agent for', for: AGENT_USES, kind: 'string', env: 'RALPH_MODEL', remember: true, agent: true },
   { key: 'agentArgs', flags: '--agent-args <args>', description: 'extra arguments for the agent CLI, split like a shell would, appended', for: AGENT_USES, kind: 'string', env: 'RALPH_AGENT_ARGS', remember: true, agent: true },
-  { key: 'permissionMode', flags: '--permission-mode <mode>', description: 'claude: --permission-mode (default bypassPermissions, acceptEdits when running as root)', for: AGENT_USES, kind: 'string', remember: true, agent: true },
-  { key: 'allowedTools', flags: '--allowed-tools <tools>', description: 'claude: --allowedTools', for: AGENT_USES, kind: 'string', remember: true, agent: true },
+  { key: 'permissions', flags: '--permissions <level>', description: 'what the agent may do: auto (edit files and run commands in the working directory, never asking), edit (edit files, no shell), read-only (neither); mapped to each CLI\'s own flags (docs/agents.md); a flag in --agent-args that sets the CLI\'s mode or allows tools replaces those; a level the CLI cannot be held to stops the run before it starts', for: AGENT_USES, kind: 'string', choices: PERMISSION_LEVELS, default: DEFAULT_PERMISSIONS, env: 'RALPH_PERMISSIONS', remember: true },
+  { key: 'permissionMode', flags: '--permission-mode <mode>', description: 'claude: --permission-mode, in place of the one --permissions maps to', for: AGENT_USES, kind: 'string', remember: true, agent: true },
+  { key: 'allowedTools', flags: '--allowed-tools <tools>', description: 'claude: --allowedTools, in place of the one --permissions maps to', for: AGENT_USES, kind: 'string', remember: true, agent: true },
   { key: 'redact', flags: '--redact <name>', description: 'also redact the value of this environment variable from logs, results, reports and output (repeatable; names like *_KEY, *_TOKEN, *_SECRET, *PASSWORD* are redacted anyway; so are those in RALPH_REDACT=NAME,NAME)', for: AGENT_USES, kind: 'list', default: [], remember: true },
   { key: 'maxCostUsd', flags: '--max-cost-usd <usd>', description: 'claim no new task once the recorded cost reaches this (in-flight tasks finish; exit 1)', for: ['worker'], kind: 'number', parse: nonNegativeNumber, env: 'RALPH_MAX_COST_USD', remember: true },
   { key: 'prices', flags: '--prices <json>', description: 'model prices in USD per million tokens over the shipped price table, for estimating the cost of agents that report none: {"model": {"input": 1.25, "output": 10, "cache_read": 0.125, "cache_write": 0}} (best set in ralph.config.json)', for: AGENT_USES, kind: 'object', parse: parsePrices, remember: true },

@@ -185,6 +185,33 @@ describe('agent CLIs through ralph run', () => {
   });
 });
 
+describe('--permissions', () => {
+  it('a level the agent cannot be held to stops the run before anything is written, in one line; `ralph config` shows the level and its source', async () => {
+    const dir = tempDir();
+    script(dir, 'agent.sh', 'echo "FINDINGS: ran"');
+    writeTasks(dir, { tasks: [{ id: 'a', type: 't' }] });
+    const refused: Array<[string[], Record<string, string>, RegExp]> = [
+      [['--agent', 'amp', '--agent-bin', './agent.sh', '--permissions', 'edit'], {}, /^ralph: --permissions edit: Amp runs every tool without asking .*; with it use --permissions auto\.?$/],
+      [['--agent', 'cursor', '--agent-bin', './agent.sh'], { RALPH_PERMISSIONS: 'edit' }, /^ralph: --permissions edit: Cursor Agent has no mode or flag .*; with it use --permissions auto or read-only\.?$/],
+      [['--agent-cmd', './agent.sh', '--permissions', 'read-only'], {}, /^ralph: --permissions read-only: cannot be enforced on --agent-cmd /],
+      [['--agent-cmd', './agent.sh'], { RALPH_PERMISSIONS: 'none' }, /RALPH_PERMISSIONS: expected one of auto, edit, read-only, got "none"/],
+    ];
+    for (const [args, env, message] of refused) {
+      const r = await ralph(['run', '--tasks', 'tasks.json', ...args], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(message);
+    }
+    expect(() => queueOf(dir)).toThrow();
+    const byDefault = JSON.parse((await ralph(['config', '--json'], { cwd: dir })).stdout).settings.permissions;
+    expect(byDefault).toEqual({ value: 'auto', source: 'default', flag: '--permissions', env: 'RALPH_PERMISSIONS' });
+    const shown = await ralph(['config'], { cwd: dir, env: { RALPH_PERMISSIONS: 'read-only' } });
+    expect(shown.stdout).toMatch(/^ {2}permissions +read-only +env RALPH_PERMISSIONS$/m);
+    const help = await ralph(['run', '--help'], { cwd: dir });
+    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(/--permissions <level> what the agent may do: auto \(edit files and run commands .*\(choices: "auto", "edit", "read-only", default: "auto"/);
+  });
+});
+
 describe('ralph agents', () => {
   it('lists every adapter and whether its binary is found, also as JSON', async () => {
     const dir = tempDir();

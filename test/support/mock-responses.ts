@@ -37,6 +37,8 @@ export type Reply =
   | { kind: 'text'; text: string; usage?: Usage }
   /** A function call (default `exec_command`, Codex's shell tool: arguments {cmd}), optionally after a message. */
   | { kind: 'tool_call'; arguments: unknown; name?: string; callId?: string; text?: string; usage?: Usage }
+  /** A call of a freeform tool (`apply_patch` for models whose metadata has it: its input is the patch text). */
+  | { kind: 'custom_tool_call'; name: string; input: string; callId?: string; usage?: Usage }
   /** An HTTP error with the API's JSON body {"error":{"type","code","message"}}. */
   | { kind: 'error'; status: number; type?: string; code?: string; message?: string; headers?: Record<string, string> }
   /** HTTP 429 {"error":{"type":"usage_limit_reached","resets_at":<epoch s>,…}} (default: an hour ahead). */
@@ -92,6 +94,9 @@ export async function startMockResponses(script: Script = replySequence({ kind: 
         sendStream(res, id, items, reply.usage);
         return;
       }
+      case 'custom_tool_call':
+        sendStream(res, id, [{ type: 'custom_tool_call', id: `ctc_${id}`, call_id: reply.callId ?? `call_${id}`, name: reply.name, input: reply.input }], reply.usage);
+        return;
       case 'error':
         sendJson(res, reply.status, apiError(reply.type ?? (reply.status === 401 ? 'invalid_request_error' : 'server_error'), reply.code, reply.message ?? `mock error ${reply.status}`), reply.headers);
         return;
@@ -127,10 +132,10 @@ export function replySequence(...replies: Reply[]): Script {
   return ({ index }) => replies[Math.min(index, replies.length - 1)]!;
 }
 
-/** The output of the function call `callId` (any, when left out) in a request's input, or undefined. */
+/** The output of the (function or custom) tool call `callId` (any, when left out) in a request's input, or undefined. */
 export function functionCallOutput(body: any, callId?: string): string | undefined {
   const input: any[] = Array.isArray(body?.input) ? body.input : [];
-  const found = [...input].reverse().find((i) => i?.type === 'function_call_output' && (callId === undefined || i.call_id === callId));
+  const found = [...input].reverse().find((i) => ['function_call_output', 'custom_tool_call_output'].includes(i?.type) && (callId === undefined || i.call_id === callId));
   if (!found) return undefined;
   return typeof found.output === 'string' ? found.output : JSON.stringify(found.output);
 }

@@ -16,6 +16,7 @@ const full: WorkerSettings = {
   agentBin: '/opt/codex',
   model: 'gpt-5',
   agentArgs: '--config "a b"',
+  permissions: 'read-only',
   permissionMode: 'acceptEdits',
   allowedTools: 'Bash,Edit',
   maxCostUsd: 1.5,
@@ -42,6 +43,7 @@ describe('workerArgv', () => {
     ['agentBin', '--agent-bin', '/opt/codex'],
     ['model', '--model', 'gpt-5'],
     ['agentArgs', '--agent-args', '--config "a b"'],
+    ['permissions', '--permissions', 'read-only'],
     ['permissionMode', '--permission-mode', 'acceptEdits'],
     ['allowedTools', '--allowed-tools', 'Bash,Edit'],
     ['maxCostUsd', '--max-cost-usd', '1.5'],
@@ -82,7 +84,7 @@ describe('workerArgv', () => {
 
   it('turns the defaults into flags', () => {
     expect(workerArgv({ agentCmd: 'a', ...WORKER_DEFAULTS })).toEqual([
-      '--agent-cmd', 'a', '--on-usage-limit', 'wait', '--usage-limit-margin', '60', '--usage-limit-wait', '900',
+      '--agent-cmd', 'a', '--permissions', 'auto', '--on-usage-limit', 'wait', '--usage-limit-margin', '60', '--usage-limit-wait', '900',
       '--task-timeout', '3600', '--idle-timeout', '900', '--grace', '5', '--lease', '60', '--max-attempts', '3', '--retries', '0', '--retry-backoff', '2',
       '--isolate', 'none', '--merge', 'merge', '--on-conflict', 'keep',
     ]);

@@ -57,7 +57,7 @@ export type AgentFlags = Omit<AgentChoice, 'sandbox'>;
 /** Only the agent flags that were given. */
 export function agentChoice(flags: AgentFlags): AgentChoice {
   const choice: AgentChoice = {};
-  for (const key of ['agent', 'agentCmd', 'agentBin', 'model', 'agentArgs', 'permissionMode', 'allowedTools'] as const) {
+  for (const key of ['agent', 'agentCmd', 'agentBin', 'model', 'agentArgs', 'permissions', 'permissionMode', 'allowedTools'] as const) {
     if (flags[key] !== undefined) choice[key] = flags[key];
   }
   return choice;

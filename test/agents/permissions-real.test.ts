@@ -1,0 +1,7 @@
+// `ralph run --permissions auto|edit|read-only` with the real Claude Code, Codex and Copilot CLIs
+// against their mock APIs (test/support/permissions-suite.ts); Gemini CLI, the slowest to start, in
+// permissions-gemini-real.test.ts. ~9 s alone.
+import { PROBES } from '../support/permission-probes.js';
+import { permissionsSuite } from '../support/permissions-suite.js';
+
+permissionsSuite(PROBES.filter((p) => p.agent !== 'gemini'));
