@@ -1,3 +1,4 @@
+import type { Diagnosis } from './cause.js';
 import { compact, jsonLines, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { detectUsageLimit } from './usage-limit.js';
@@ -18,6 +19,11 @@ import { clip, lastLine, nonJsonText, stripAnsi, tail } from './text.js';
  *   {"type":"error","sessionID","error":{"name","data":{"message","statusCode"?,…}}}
  *
  * One step is one model call; the answer is the text of the last step that said anything.
+ * Verified with 1.18.33 (test/agents/opencode-real.test.ts): an API error it gives up on (a 429 after
+ * its retries, a 401) is an `error` event with the status and the response headers, exit 1; an API it
+ * cannot reach it retries without end and without a word on stdout. So Ralph asks for its error log
+ * lines on stderr (`--print-logs --log-level ERROR`: "… message=\"stream error\" … error.error=\"…\""),
+ * which the worker log and a timed-out run's cause then show.
  *
  * The prompt goes to stdin, not into argv: `opencode run` appends piped stdin to the message
  * verbatim, whereas positional words are re-joined with spaces and re-quoted (a word with a space is
@@ -28,17 +34,17 @@ export const opencode = {
   title: 'OpenCode',
   bin: 'opencode',
   install: 'npm install -g opencode-ai',
-  verified: { how: 'fixtures' },
+  verified: { how: 'real-binary', version: '1.18.33' },
   cost: 'reported',
   formatNote:
     '`opencode run --format json` NDJSON events (step_start, text, tool_use, step_finish with cost and tokens, error) ' +
-    'as emitted by opencode\'s run command (packages/opencode/src/cli/cmd/run.ts); not run against the real binary here. ' +
-    'The prompt is piped on stdin, which `opencode run` appends to the (empty) message.',
+    'as emitted by opencode\'s run command (packages/opencode/src/cli/cmd/run.ts), checked against the real binary; ' +
+    'its error log lines on stderr (--print-logs --log-level ERROR). The prompt is piped on stdin, which `opencode run` appends to the (empty) message.',
 
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
     const model = str(options.model);
     return {
-      args: ['run', '--format', 'json', ...(model ? ['--model', model] : []), ...options.extraArgs],
+      args: ['run', '--format', 'json', ...(model ? ['--model', model] : []), ...logArgs(options.extraArgs), ...options.extraArgs],
       env: grantFor(opencode, options, ctx).env,
       stdin: prompt,
     };
@@ -53,12 +59,35 @@ export const opencode = {
 
   renderLine(line: string): string | undefined {
     try {
-      return renderOpencodeLine(line);
+      return renderOpencodeLine(line) ?? renderLogLine(line);
     } catch {
       return undefined;
     }
   },
 } satisfies CliSpec;
+
+/** Its error log on stderr, unless --agent-args asks for logs its own way (yargs would make a repeated option an array). */
+function logArgs(extraArgs: readonly string[]): string[] {
+  const own = extraArgs.some((a) => a === '--print-logs' || a === '--log-level' || a.startsWith('--log-level='));
+  return own ? [] : ['--print-logs', '--log-level', 'ERROR'];
+}
+
+/**
+ * One of opencode's log lines (`timestamp=… level=ERROR run=… message="stream error" … error.error="AI_APICallError: Cannot
+ * connect to API: … (cause: …)"`) as "opencode: stream error: Cannot connect to API: …"; undefined for any other line.
+ */
+export function renderLogLine(line: string): string | undefined {
+  const head = /^timestamp=\S+ level=(ERROR|WARN)\b/.exec(line);
+  if (!head) return undefined;
+  const field = (name: string): string | undefined => {
+    const m = new RegExp(`(?:^| )${name.replace('.', '\\.')}=(?:"((?:[^"\\\\]|\\\\.)*)"|(\\S+))`).exec(line);
+    return m ? (m[1] ?? m[2] ?? '').replace(/\\(.)/g, '$1') : undefined;
+  };
+  const message = field('message') ?? head[1]!.toLowerCase();
+  const error = field('error.error') ?? field('error');
+  const why = error?.replace(/^AI_\w+Error: /, '').replace(/ \(cause: .*\)$/, '');
+  return clip(`opencode: ${message}${why ? `: ${why}` : ''}`, 300);
+}
 
 function parseOpencode(stdout: string, exitCode: number | null, now: Date): ParsedOutput {
   const events = jsonLines(stdout).filter((e) => typeof e.type === 'string');
@@ -147,6 +176,7 @@ function parseOpencode(stdout: string, exitCode: number | null, now: Date): Pars
     tokens: Object.keys(tokens).length > 0 ? tokens : undefined,
     sessionId,
     usageLimit: isError ? opencodeLimit(errors, plain, now) : undefined,
+    cause: opencodeCause(errors),
     details: compact({ steps, tool_calls: toolCalls, errors: errors.length > 0 ? errors.length : undefined }),
   });
 }
@@ -184,6 +214,12 @@ function opencodeLimit(errors: ErrorEvent[], plain: string, now: Date): UsageLim
   const at = limited.retryAfterMs === undefined ? undefined : new Date(now.getTime() + limited.retryAfterMs);
   const resetsAt = at !== undefined && !Number.isNaN(at.getTime()) ? at.toISOString() : found?.resetsAt;
   return compact<UsageLimitInfo>({ message: clip(limited.message, 300), resetsAt });
+}
+
+/** An API error whose status names the failure (a 401 or 403 with any words is an auth failure); else the shared rules read the message. */
+function opencodeCause(errors: readonly ErrorEvent[]): Diagnosis | undefined {
+  const auth = errors.find((e) => e.status === 401 || e.status === 403 || /auth/i.test(e.name ?? ''));
+  return auth === undefined ? undefined : { label: 'auth failure', detail: auth.message };
 }
 
 /** `retry-after-ms: 1500` or `retry-after: 31` (seconds; an HTTP date is left to the text). */

@@ -1,3 +1,4 @@
+import { resolve as absolute } from 'node:path';
 import type { AgentInvocation, ProcessOutput } from './agent.js';
 import { signalProcess, spawnDetached } from './spawn.js';
 import type { SpawnBackend, SpawnedChild } from './spawn.js';
@@ -67,7 +68,9 @@ export function runProcess(invocation: AgentInvocation, options: RunProcessOptio
     try {
       child = spawnDetached(invocation.command, invocation.args, {
         cwd: invocation.cwd,
-        env: { ...(options.baseEnv ?? process.env), ...invocation.env },
+        // PWD names the agent's own directory, as a shell would set it: an inherited one (ralph's, the
+        // user's checkout) would send a CLI that trusts PWD over getcwd (opencode, a Bun binary) there.
+        env: { ...(options.baseEnv ?? process.env), ...invocation.env, PWD: absolute(invocation.cwd) },
         input: invocation.stdin,
         drainMs: DRAIN_MS,
       }, options.backend);

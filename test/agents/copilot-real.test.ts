@@ -8,14 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueOf, ralph, resultsOf, writeTasks } from '../helpers.js';
 import { closedPort } from '../support/mock-anthropic.js';
 import { COPILOT_TEST_KEY, cleanupCopilotHomes, copilotBinary, copilotEnv, copilotSupported, copilotWorkdir } from '../support/copilot-env.js';
-import { startMockCopilotApi, toolCallThenText } from '../support/mock-copilot-api.js';
-import type { ChatReply, ChatScript, MockCopilotApi } from '../support/mock-copilot-api.js';
+import { startMockChatCompletions, toolCallThenText } from '../support/mock-chat-completions.js';
+import type { ChatReply, ChatScript, MockChatCompletions } from '../support/mock-chat-completions.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe.runIf(copilotSupported).concurrent('ralph with the real Copilot CLI binary', () => {
   let bin: string;
-  const mocks: MockCopilotApi[] = [];
+  const mocks: MockChatCompletions[] = [];
   beforeAll(() => {
     bin = copilotBinary(); // installs into the cache on first use (a few seconds from the registry)
   }, 15 * 60_000);
@@ -25,7 +25,7 @@ describe.runIf(copilotSupported).concurrent('ralph with the real Copilot CLI bin
   });
 
   const mock = async (script: ChatScript) => {
-    const started = await startMockCopilotApi(script);
+    const started = await startMockChatCompletions(script);
     mocks.push(started);
     return started;
   };

@@ -1,4 +1,4 @@
-// `ralph run --permissions auto|edit|read-only` with the real Claude Code, Codex and Copilot CLIs
+// `ralph run --permissions auto|edit|read-only` with the real Claude Code, Codex, Copilot and opencode CLIs
 // against their mock APIs (test/support/permissions-suite.ts); Gemini CLI, the slowest to start, in
 // permissions-gemini-real.test.ts. ~9 s alone.
 import { PROBES } from '../support/permission-probes.js';

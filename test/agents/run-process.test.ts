@@ -53,6 +53,13 @@ describe.each(backends)('runProcess with %s', (backend) => {
     expect(out.combinedTail).toContain('to err');
   });
 
+  it('starts the agent with PWD naming its working directory, not the one ralph inherited (opencode, a Bun binary, works where PWD says)', async () => {
+    const dir = tempDir();
+    const out = await run({ command: process.execPath, args: ['-e', 'process.stdout.write(process.env.PWD ?? "")'], env: {}, stdin: '', cwd: dir },
+      { baseEnv: { ...process.env, PWD: '/somewhere/else' } });
+    expect(out.stdout).toBe(dir);
+  });
+
   it('passes a large stdin through a pipe without blocking the event loop', async () => {
     const big = `${'x'.repeat(1023)}\n`.repeat(2048); // 2 MiB, far more than a pipe buffer
     let ticks = 0;

@@ -1,6 +1,6 @@
 /**
  * Running the REAL GitHub Copilot CLI (pinned by scripts/ensure-copilot.mjs) hermetically against the
- * local mock of the Chat Completions API (mock-copilot-api.ts): no user config, no GitHub account, no
+ * local mock of the Chat Completions API (mock-chat-completions.ts): no user config, no GitHub account, no
  * network but the mock.
  *
  * Findings for 1.0.102 (as root, on Linux x64):

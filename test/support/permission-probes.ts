@@ -10,8 +10,9 @@ import { claudeBinary, claudeEnv, claudeSupported } from './claude-env.js';
 import { codexBinary, codexEnv, codexSupported } from './codex-env.js';
 import { copilotBinary, copilotEnv, copilotSupported } from './copilot-env.js';
 import { geminiBinary, geminiEnv } from './gemini-env.js';
+import { opencodeBinary, opencodeEnv, opencodeSupported } from './opencode-env.js';
 import { findToolResult, onMainLoop, startMockAnthropic, toolResultText } from './mock-anthropic.js';
-import { startMockCopilotApi, toolResultOf } from './mock-copilot-api.js';
+import { startMockChatCompletions, toolResultOf } from './mock-chat-completions.js';
 import { functionResponses, startMockGemini } from './mock-gemini.js';
 import { functionCallOutput, startMockResponses } from './mock-responses.js';
 
@@ -150,7 +151,7 @@ const copilot: Probe = {
   },
   supported: copilotSupported, binary: copilotBinary, args: [], shellTool: 'bash', editTool: 'create',
   async start(dir) {
-    const mock = await startMockCopilotApi(({ body }) => {
+    const mock = await startMockChatCompletions(({ body }) => {
       if (toolResultOf(body, 'call_shell') === undefined) return { kind: 'tool_call', id: 'call_shell', name: 'bash', arguments: { command: COMMAND, description: 'write a file' } };
       if (toolResultOf(body, 'call_edit') === undefined) return { kind: 'tool_call', id: 'call_edit', name: 'create', arguments: { path: join(dir, EDIT_FILE), file_text: 'made by the edit tool' } };
       return { kind: 'text', text: DONE };
@@ -165,4 +166,31 @@ const copilot: Probe = {
   },
 };
 
-export const PROBES: readonly Probe[] = [claude, codex, gemini, copilot];
+const opencode: Probe = {
+  // Denied tools are not offered (OPENCODE_PERMISSION); its first request, for a title, offers none.
+  agent: 'opencode',
+  expected: {
+    auto: ALL,
+    edit: { shell: false, edit: true, shellOffered: false, editOffered: true, shellAnswer: /Model tried to call unavailable tool 'bash'/ },
+    'read-only': { shell: false, edit: false, shellOffered: false, editOffered: false, shellAnswer: /Model tried to call unavailable tool 'bash'/, editAnswer: /Model tried to call unavailable tool 'write'/ },
+  },
+  supported: opencodeSupported, binary: opencodeBinary, args: [], shellTool: 'bash', editTool: 'write',
+  async start(dir) {
+    const mock = await startMockChatCompletions(({ body }) => {
+      if (!Array.isArray(body?.tools) || body.tools.length === 0) return { kind: 'text', text: 'Probe' };
+      if (toolResultOf(body, 'call_shell') === undefined) return { kind: 'tool_call', id: 'call_shell', name: 'bash', arguments: { command: COMMAND, description: 'write a file' } };
+      if (toolResultOf(body, 'call_edit') === undefined) return { kind: 'tool_call', id: 'call_edit', name: 'write', arguments: { filePath: join(dir, EDIT_FILE), content: 'made by the edit tool' } };
+      return { kind: 'text', text: DONE };
+    });
+    const turns = () => mock.completions().filter((c) => (c.body?.tools ?? []).length > 0);
+    const last = () => turns().at(-1)?.body;
+    return {
+      env: opencodeEnv(`${mock.url}/v1`),
+      offered: () => (turns()[0]?.body?.tools ?? []).map((t: any) => t.function?.name),
+      results: () => ({ shell: toolResultOf(last(), 'call_shell') ?? '', edit: toolResultOf(last(), 'call_edit') ?? '' }),
+      close: () => mock.close(),
+    };
+  },
+};
+
+export const PROBES: readonly Probe[] = [claude, codex, gemini, copilot, opencode];

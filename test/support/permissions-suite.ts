@@ -13,6 +13,7 @@ import { cleanupClaudeHomes } from './claude-env.js';
 import { cleanupCodexHomes } from './codex-env.js';
 import { cleanupCopilotHomes } from './copilot-env.js';
 import { cleanupGeminiHomes } from './gemini-env.js';
+import { cleanupOpencodeHomes } from './opencode-env.js';
 import { EDIT_FILE, FINDING, SHELL_FILE } from './permission-probes.js';
 import type { Level, Probe } from './permission-probes.js';
 
@@ -25,6 +26,7 @@ export function permissionsSuite(probes: readonly Probe[]): void {
     cleanupCodexHomes();
     cleanupCopilotHomes();
     cleanupGeminiHomes();
+    cleanupOpencodeHomes();
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -28,11 +28,13 @@ describe('opencode spec', () => {
   });
 
   it.each<[string, AgentOptions, string[]]>([
-    ['the defaults', { extraArgs: [] }, ['run', '--format', 'json']],
-    ['a model', { model: 'anthropic/claude-sonnet-4-5', extraArgs: [] }, ['run', '--format', 'json', '--model', 'anthropic/claude-sonnet-4-5']],
-    ['an empty model', { model: '', extraArgs: [] }, ['run', '--format', 'json']],
+    // Its error log lines on stderr (the cause of a run it could not finish), unless the extra args ask for logs.
+    ['the defaults', { extraArgs: [] }, ['run', '--format', 'json', '--print-logs', '--log-level', 'ERROR']],
+    ['a model', { model: 'anthropic/claude-sonnet-4-5', extraArgs: [] }, ['run', '--format', 'json', '--model', 'anthropic/claude-sonnet-4-5', '--print-logs', '--log-level', 'ERROR']],
+    ['an empty model', { model: '', extraArgs: [] }, ['run', '--format', 'json', '--print-logs', '--log-level', 'ERROR']],
     ['extra args, last', { model: 'openai/gpt-5', extraArgs: ['--agent', 'build', '--print-logs'] }, ['run', '--format', 'json', '--model', 'openai/gpt-5', '--agent', 'build', '--print-logs']],
-    ['extra args without a model', { extraArgs: ['--variant', 'high'] }, ['run', '--format', 'json', '--variant', 'high']],
+    ['a log level of its own', { extraArgs: ['--log-level=DEBUG'] }, ['run', '--format', 'json', '--log-level=DEBUG']],
+    ['extra args without a model', { extraArgs: ['--variant', 'high'] }, ['run', '--format', 'json', '--print-logs', '--log-level', 'ERROR', '--variant', 'high']],
   ])('builds argv with %s; the prompt goes to stdin', (_what, options, args) => {
     const prompt = 'Review "src/a.ts" — and say FINDINGS:\n- one\n';
     expect(opencode.build(prompt, options, ctx)).toEqual({ args, env: {}, stdin: prompt });
@@ -61,6 +63,7 @@ describe('opencode spec', () => {
       isError: true,
       error: 'Anthropic API key is missing or invalid. Run opencode auth login.',
       sessionId: SESSION,
+      cause: { label: 'auth failure', detail: 'Anthropic API key is missing or invalid. Run opencode auth login.' }, // ProviderAuthError
       details: { steps: 0, tool_calls: 0, errors: 1 },
     }],
     ['an error event with exit code 0', 'auth-error.jsonl', 0, {
@@ -68,6 +71,7 @@ describe('opencode spec', () => {
       isError: true,
       error: 'Anthropic API key is missing or invalid. Run opencode auth login.',
       sessionId: SESSION,
+      cause: { label: 'auth failure', detail: 'Anthropic API key is missing or invalid. Run opencode auth login.' }, // ProviderAuthError
       details: { steps: 0, tool_calls: 0, errors: 1 },
     }],
     ['an API error with status 429', 'rate-limit.jsonl', 1, {

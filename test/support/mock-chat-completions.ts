@@ -1,8 +1,9 @@
 /**
  * A scriptable mock of an OpenAI-compatible Chat Completions API on 127.0.0.1, for running the REAL
- * GitHub Copilot CLI offline in its bring-your-own-key mode (see copilot-env.ts for the environment).
+ * GitHub Copilot CLI offline in its bring-your-own-key mode (copilot-env.ts) and the REAL opencode with
+ * a provider of its own (opencode-env.ts).
  *
- *   const mock = await startMockCopilotApi(toolCallThenText({ name: 'bash', arguments: { command: 'echo hi > out.txt' } }, 'FINDINGS: done'));
+ *   const mock = await startMockChatCompletions(toolCallThenText({ name: 'bash', arguments: { command: 'echo hi > out.txt' } }, 'FINDINGS: done'));
  *   // run copilot with COPILOT_PROVIDER_BASE_URL=`${mock.url}/v1` …
  *   mock.completions()   // the POST /v1/chat/completions requests, recorded
  *   await mock.close();
@@ -13,6 +14,11 @@
  * `Authorization: Bearer <COPILOT_PROVIDER_API_KEY>`; after a tool call the next request carries a
  * `role: "tool"` message. Nothing else. Errors are retried by Copilot itself (5 times, waiting at
  * least 1 s, `retry-after` honoured); a 401 twice.
+ *
+ * What opencode 1.18.33 sends (`@ai-sdk/openai-compatible`, `options.baseURL` = …/v1): the same
+ * streaming requests, with `stream_options.include_usage`; first one without tools asking its small
+ * model for a title, then one per step with its tools (`bash`, `edit`, `write`, …). It retries errors
+ * itself (`retry-after-ms` honoured), an unreachable API without end.
  */
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
@@ -47,7 +53,7 @@ export interface ChatRequest {
 
 export type ChatScript = (req: { body: any; index: number }) => ChatReply;
 
-export interface MockCopilotApi {
+export interface MockChatCompletions {
   /** `http://127.0.0.1:<port>` (Copilot wants `${url}/v1`). */
   url: string;
   requests: ChatRequest[];
@@ -56,7 +62,7 @@ export interface MockCopilotApi {
   close(): Promise<void>;
 }
 
-export async function startMockCopilotApi(script: ChatScript): Promise<MockCopilotApi> {
+export async function startMockChatCompletions(script: ChatScript): Promise<MockChatCompletions> {
   const requests: ChatRequest[] = [];
   let index = 0;
   const server = createServer((req, res) => {
@@ -68,14 +74,14 @@ export async function startMockCopilotApi(script: ChatScript): Promise<MockCopil
       const recorded: ChatRequest = { seq: requests.length, method: req.method ?? 'GET', path, headers: req.headers, body: parse(raw) };
       requests.push(recorded);
       if (req.method !== 'POST' || !path.endsWith('/chat/completions') || typeof recorded.body !== 'object') {
-        sendError(res, { kind: 'error', status: 404, message: `mock-copilot-api: no route for ${req.method} ${path}` });
+        sendError(res, { kind: 'error', status: 404, message: `mock-chat-completions: no route for ${req.method} ${path}` });
         return;
       }
       let reply: ChatReply;
       try {
         reply = script({ body: recorded.body, index: index++ });
       } catch (error) {
-        reply = { kind: 'error', status: 500, message: `mock-copilot-api: the script threw: ${String(error)}` };
+        reply = { kind: 'error', status: 500, message: `mock-chat-completions: the script threw: ${String(error)}` };
       }
       recorded.reply = reply;
       if (reply.kind === 'error') sendError(res, reply);
