@@ -70,7 +70,7 @@ describe.runIf(opencodeSupported).concurrent('ralph with the real opencode binar
   });
 
   it('429s until opencode gives up: reason usage-limit, the reset time its retry-after-ms header named', async () => {
-    const api = await mock((): ChatReply => ({ kind: 'error', status: 429, message: 'Rate limit reached for requests. Please try again in 20s.', headers: { 'retry-after-ms': '2000' } }));
+    const api = await mock((): ChatReply => ({ kind: 'error', status: 429, message: 'Rate limit reached for requests. Please try again in 20s.', headers: { 'retry-after-ms': '1000' } }));
     const started = Date.now();
     const { dir, r, task } = await runOne(opencodeEnv(`${api.url}/v1`), ['--on-usage-limit', 'stop']);
     expect(r.code).toBe(1);
@@ -81,8 +81,8 @@ describe.runIf(opencodeSupported).concurrent('ralph with the real opencode binar
     expect(issue.error.split('\n')[0]).toBe('usage limit: Rate limit reached for requests. Please try again in 20s.');
     const stop = queueOf(dir).stop;
     expect(stop).toMatchObject({ reason: 'usage-limit' });
-    expect(Date.parse(stop.resets_at)).toBeGreaterThanOrEqual(started + 2000);
-    expect(Date.parse(stop.resets_at)).toBeLessThanOrEqual(Date.now() + 2000);
+    expect(Date.parse(stop.resets_at)).toBeGreaterThanOrEqual(started + 1000);
+    expect(Date.parse(stop.resets_at)).toBeLessThanOrEqual(Date.now() + 1000);
   });
 
   it('a wrong API key (401): an auth failure, in one line', async () => {
@@ -98,6 +98,8 @@ describe.runIf(opencodeSupported).concurrent('ralph with the real opencode binar
     const { r, task, cause } = await runOne(opencodeEnv(`http://127.0.0.1:${port}/v1`), ['--task-timeout', '25', '--grace', '1']);
     expect(r.code).toBe(1);
     expect(task).toMatchObject({ status: 'failed' });
-    expect(cause, JSON.stringify(task.error)).toBe('API unreachable — timed out after 25s (--task-timeout): opencode: stream error: Cannot connect to API: Unable to connect. Is the computer able to access the url?');
+    // Its first error log line comes ~4 s after it starts on an idle machine; with a dozen agent CLIs starting at once
+    // on two cores it may not get that far in 25 s (test/unit/agent-opencode-real.test.ts reads the line it prints).
+    expect(cause, JSON.stringify(task.error)).toMatch(/^(?:API unreachable — timed out after 25s \(--task-timeout\): opencode: stream error: Cannot connect to API: Unable to connect\. Is the computer able to access the url\?|timed out after 25s \(--task-timeout\) \(no output\))$/);
   });
 });

@@ -19,13 +19,11 @@
  *   sync, CLAUDE.md discovery, keychain or OAuth; auth strictly ANTHROPIC_API_KEY). Not needed here.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { binaryFromEnsureScript } from './ensure-binary.js';
+import { join } from 'node:path';
+import { ensureScript, passedThrough, pinnedBinary, tempDirs } from './agent-env.js';
 
 export const CLAUDE_VERSION = '2.1.330';
-export const ENSURE_SCRIPT = resolve(import.meta.dirname, '..', '..', 'scripts', 'ensure-claude.mjs');
+export const ENSURE_SCRIPT = ensureScript('ensure-claude.mjs');
 
 /** The headless, machine-readable mode the ralph adapter uses. */
 export const CLAUDE_PRINT_ARGS: readonly string[] = ['-p', '--output-format', 'stream-json', '--verbose'];
@@ -33,27 +31,16 @@ export const CLAUDE_PRINT_ARGS: readonly string[] = ['-p', '--output-format', 's
 /** Whether this platform has the pinned binary (scripts/ensure-claude.mjs says so too, as an error). */
 export const claudeSupported = process.platform === 'linux' && process.arch === 'x64';
 
-let binary: string | undefined;
-
 /** The pinned binary's absolute path, installing it into the cache on first use (once per process). */
-export function claudeBinary(): string {
-  binary ??= binaryFromEnsureScript(ENSURE_SCRIPT);
-  return binary;
-}
+export const claudeBinary = pinnedBinary('ensure-claude.mjs');
 
-const homes: string[] = [];
+const homes = tempDirs();
 
 /** A fresh, empty HOME for one run (removed by cleanupClaudeHomes()). */
-export function claudeHome(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'claude-home-'));
-  homes.push(dir);
-  return dir;
-}
+export const claudeHome = (): string => homes.make('claude-home-');
 
 /** Removes the HOMEs claudeHome() made so far (call it in afterEach/afterAll). */
-export function cleanupClaudeHomes(): void {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
+export const cleanupClaudeHomes = (): void => homes.cleanup();
 
 /**
  * A JWT (unsigned: Claude Code only decodes it) whose audience is "claude-gateway". Given as
@@ -81,9 +68,6 @@ export interface ClaudeEnvOptions {
   extra?: Record<string, string | undefined>;
 }
 
-/** Variables of this process that a run may keep: nothing that configures Claude or auth. */
-const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'SHELL', 'TERM'];
-
 /**
  * The whole environment (not an overlay) for a hermetic run against `mockUrl`: no variable of this
  * process but PATH and locale/shell basics, a fresh HOME and config dir, API-key auth, no
@@ -91,8 +75,7 @@ const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'SHELL',
  */
 export function claudeEnv(mockUrl: string, options: ClaudeEnvOptions = {}): NodeJS.ProcessEnv {
   const home = options.home ?? claudeHome();
-  const env: NodeJS.ProcessEnv = {};
-  for (const name of PASSED_THROUGH) if (process.env[name] !== undefined) env[name] = process.env[name];
+  const env = passedThrough();
   Object.assign(env, {
     HOME: home,
     CLAUDE_CONFIG_DIR: join(home, '.claude'),

@@ -14,13 +14,12 @@
  * - A model it has no metadata for gives a warning item ("Model metadata for `…` not found"); on
  *   stderr a warning that it makes no PATH helpers under a temp CODEX_HOME. Both harmless.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { binaryFromEnsureScript } from './ensure-binary.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureScript, passedThrough, pinnedBinary, tempDirs } from './agent-env.js';
 
 export const CODEX_VERSION = '0.171.0';
-export const ENSURE_SCRIPT = resolve(import.meta.dirname, '..', '..', 'scripts', 'ensure-codex.mjs');
+export const ENSURE_SCRIPT = ensureScript('ensure-codex.mjs');
 export const KEY_VARIABLE = 'RALPH_TEST_CODEX_KEY';
 export const MODEL = 'gpt-5-codex';
 
@@ -29,20 +28,13 @@ export const CODEX_EXEC_ARGS: readonly string[] = ['exec', '--json', '--sandbox'
 
 export const codexSupported = process.platform === 'linux' && process.arch === 'x64';
 
-let binary: string | undefined;
-
 /** The pinned binary's absolute path, installing it into the cache on first use (once per process). */
-export function codexBinary(): string {
-  binary ??= binaryFromEnsureScript(ENSURE_SCRIPT);
-  return binary;
-}
+export const codexBinary = pinnedBinary('ensure-codex.mjs');
 
-const homes: string[] = [];
+const homes = tempDirs();
 
 /** Removes the CODEX_HOMEs made so far (call it in afterEach/afterAll). */
-export function cleanupCodexHomes(): void {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
+export const cleanupCodexHomes = (): void => homes.cleanup();
 
 export interface CodexEnvOptions {
   /** TZ for the run (default UTC). */
@@ -52,17 +44,13 @@ export interface CodexEnvOptions {
   extra?: Record<string, string | undefined>;
 }
 
-/** Variables of this process that a run may keep: nothing that configures Codex or auth. */
-const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'SHELL', 'TERM'];
-
 /**
  * The environment for a hermetic run against `baseUrl` (`http://127.0.0.1:PORT/v1`): a fresh HOME
  * and CODEX_HOME with a config.toml naming the mock, the key in RALPH_TEST_CODEX_KEY, and every
  * other variable of this process removed (set to undefined, so that it also works as an overlay).
  */
 export function codexEnv(baseUrl: string, options: CodexEnvOptions = {}): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), 'codex-home-'));
-  homes.push(home);
+  const home = homes.make('codex-home-');
   writeFileSync(join(home, 'config.toml'), [
     `model = "${MODEL}"`,
     'model_provider = "mock"',
@@ -78,7 +66,7 @@ export function codexEnv(baseUrl: string, options: CodexEnvOptions = {}): NodeJS
   ].join('\n'));
   const env: NodeJS.ProcessEnv = {};
   for (const name of Object.keys(process.env)) env[name] = undefined;
-  for (const name of PASSED_THROUGH) if (process.env[name] !== undefined) env[name] = process.env[name];
+  Object.assign(env, passedThrough());
   Object.assign(env, { HOME: home, CODEX_HOME: home, TZ: options.tz ?? 'UTC' });
   if (options.key !== null) env[KEY_VARIABLE] = options.key ?? 'sk-ralph-test-codex';
   Object.assign(env, options.extra);

@@ -18,13 +18,11 @@
  * - Its bundle is unpacked under XDG_CACHE_HOME on first start (235 MB, seconds): the runs share the
  *   copy the ensure script unpacked.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { binaryFromEnsureScript } from './ensure-binary.js';
+import { ensureScript, overlaid, passedThrough, pinnedBinary, tempDirs } from './agent-env.js';
 
 export const COPILOT_VERSION = '1.0.102';
-export const ENSURE_COPILOT = resolve(import.meta.dirname, '..', '..', 'scripts', 'ensure-copilot.mjs');
+export const ENSURE_COPILOT = ensureScript('ensure-copilot.mjs');
 /** The model the runs ask for (any name: the mock answers all). */
 export const COPILOT_TEST_MODEL = 'gpt-4.1';
 /** Long and distinctive: Copilot blanks out every occurrence of the key in its output. */
@@ -33,28 +31,18 @@ export const COPILOT_TEST_KEY = 'sk-ralph-copilot-test-key-7f3c9a1e5b2d4c6f8a0b'
 /** Whether this platform has the pinned binary (scripts/ensure-copilot.mjs says so too, as an error). */
 export const copilotSupported = process.platform === 'linux' && process.arch === 'x64';
 
-let binary: string | undefined;
-
 /** The pinned binary's absolute path, installing it into the cache on first use (once per process). */
-export function copilotBinary(): string {
-  binary ??= binaryFromEnsureScript(ENSURE_COPILOT);
-  return binary;
-}
+export const copilotBinary = pinnedBinary('ensure-copilot.mjs');
 
 /** The bundle the ensure script unpacked: <cache>/xdg-cache next to node_modules/@github/copilot-linux-x64/copilot. */
 function unpacked(bin: string): string {
   return join(resolve(dirname(bin), '..', '..', '..'), 'xdg-cache');
 }
 
-const homes: string[] = [];
+const homes = tempDirs();
 
 /** Removes the HOMEs copilotEnv() made so far (call it in afterEach/afterAll). */
-export function cleanupCopilotHomes(): void {
-  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
-
-/** Variables of this process that a run may keep: nothing that configures Copilot or auth. */
-const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'SHELL', 'TERM'];
+export const cleanupCopilotHomes = (): void => homes.cleanup();
 
 /**
  * The whole environment (not an overlay) for a hermetic run against `baseUrl` (the mock's url + "/v1"):
@@ -62,11 +50,9 @@ const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'SHELL',
  * (undefined removes a variable).
  */
 export function copilotEnv(baseUrl: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const home = mkdtempSync(join(tmpdir(), 'copilot-home-'));
-  homes.push(home);
-  const env: NodeJS.ProcessEnv = {};
-  for (const name of PASSED_THROUGH) if (process.env[name] !== undefined) env[name] = process.env[name];
-  Object.assign(env, {
+  const home = homes.make('copilot-home-');
+  return overlaid({
+    ...passedThrough(),
     HOME: home,
     COPILOT_HOME: join(home, '.copilot'),
     XDG_CONFIG_HOME: join(home, '.config'),
@@ -77,17 +63,8 @@ export function copilotEnv(baseUrl: string, extra: Record<string, string | undef
     COPILOT_PROVIDER_BASE_URL: baseUrl,
     COPILOT_PROVIDER_API_KEY: COPILOT_TEST_KEY,
     COPILOT_MODEL: COPILOT_TEST_MODEL,
-  });
-  for (const [name, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return env;
+  }, extra);
 }
 
 /** A throwaway working directory (removed with the HOMEs). */
-export function copilotWorkdir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'copilot-work-'));
-  homes.push(dir);
-  return dir;
-}
+export const copilotWorkdir = (): string => homes.make('copilot-work-');

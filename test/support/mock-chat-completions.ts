@@ -20,9 +20,9 @@
  * model for a title, then one per step with its tools (`bash`, `edit`, `write`, …). It retries errors
  * itself (`retry-after-ms` honoured), an unreachable API without end.
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { startRecordingServer } from './mock-http.js';
+import type { RecordedRequest } from './mock-http.js';
 
 /** Token counts one completion reports (OpenAI's `usage`). */
 export interface ChatUsage {
@@ -42,12 +42,7 @@ export type ChatReply =
   /** An HTTP error with OpenAI's body `{"error":{"message","type","code"}}`. */
   | { kind: 'error'; status: number; message?: string; type?: string; code?: string; headers?: Record<string, string> };
 
-export interface ChatRequest {
-  seq: number;
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: any;
+export interface ChatRequest extends RecordedRequest {
   reply?: ChatReply;
 }
 
@@ -63,44 +58,22 @@ export interface MockChatCompletions {
 }
 
 export async function startMockChatCompletions(script: ChatScript): Promise<MockChatCompletions> {
-  const requests: ChatRequest[] = [];
   let index = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (d: Buffer) => chunks.push(d));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      const recorded: ChatRequest = { seq: requests.length, method: req.method ?? 'GET', path, headers: req.headers, body: parse(raw) };
-      requests.push(recorded);
-      if (req.method !== 'POST' || !path.endsWith('/chat/completions') || typeof recorded.body !== 'object') {
-        sendError(res, { kind: 'error', status: 404, message: `mock-chat-completions: no route for ${req.method} ${path}` });
-        return;
-      }
-      let reply: ChatReply;
-      try {
-        reply = script({ body: recorded.body, index: index++ });
-      } catch (error) {
-        reply = { kind: 'error', status: 500, message: `mock-chat-completions: the script threw: ${String(error)}` };
-      }
-      recorded.reply = reply;
-      if (reply.kind === 'error') sendError(res, reply);
-      else sendCompletion(res, recorded.body, reply, recorded.seq);
-    });
-  });
-  await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => done());
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await startRecordingServer<ChatRequest>(async (req, res, recorded) => {
+    if (req.method !== 'POST' || !recorded.path.endsWith('/chat/completions') || typeof recorded.body !== 'object') {
+      sendError(res, { kind: 'error', status: 404, message: `mock-chat-completions: no route for ${req.method} ${recorded.path}` });
+      return;
+    }
+    const reply = script({ body: recorded.body, index: index++ });
+    recorded.reply = reply;
+    if (reply.kind === 'error') sendError(res, reply);
+    else sendCompletion(res, recorded.body, reply, recorded.seq);
+  }, (res, message) => sendError(res, { kind: 'error', status: 500, message: `mock-chat-completions: ${message}` }));
   return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    completions: () => requests.filter((r) => r.reply !== undefined),
-    close: () => new Promise<void>((done) => {
-      server.close(() => done());
-      server.closeAllConnections();
-    }),
+    url: `http://127.0.0.1:${server.port}`,
+    requests: server.requests,
+    completions: () => server.requests.filter((r) => r.reply !== undefined),
+    close: () => server.close(),
   };
 }
 
@@ -165,13 +138,4 @@ function halves(text: string): string[] {
   if (chars.length < 2) return [text];
   const at = Math.floor(chars.length / 2);
   return [chars.slice(0, at).join(''), chars.slice(at).join('')];
-}
-
-function parse(raw: string): any {
-  if (raw === '') return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
 }

@@ -13,9 +13,9 @@
  * session needs it. Every generateContent gets ROUTER_ANSWER, a JSON text that fits the router (and
  * the other JSON side calls: next-speaker checks, summaries).
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { sendJson, startRecordingServer } from './mock-http.js';
+import type { RecordedRequest } from './mock-http.js';
 
 export interface GeminiUsage {
   promptTokenCount?: number;
@@ -33,15 +33,10 @@ export type GeminiReply =
   /** An HTTP error with Google's error body {"error":{"code","message","status"}}. */
   | { kind: 'error'; status: number; message?: string; googleStatus?: string; details?: unknown[] };
 
-export interface GeminiRequest {
-  seq: number;
-  method: string;
-  url: string;
+export interface GeminiRequest extends RecordedRequest {
   /** `streamGenerateContent`, `generateContent`, `countTokens`, or the path when it is none of them. */
   action: string;
   model: string;
-  headers: IncomingHttpHeaders;
-  body: any;
   /** For streamGenerateContent: its position among those (0-based), and what the script answered. */
   turn?: number;
   reply?: GeminiReply;
@@ -64,28 +59,13 @@ const GOOGLE_STATUS: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'U
 
 export async function startMockGemini(script: GeminiScript = () => ({ kind: 'text', text: 'OK' })): Promise<MockGemini> {
   let current = script;
-  const requests: GeminiRequest[] = [];
   let turns = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (d: Buffer) => chunks.push(d));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const url = req.url ?? '/';
-      const match = /\/models\/([^/:?]+):(\w+)/.exec(url);
-      const recorded: GeminiRequest = {
-        seq: requests.length, method: req.method ?? 'GET', url, action: match?.[2] ?? url.split('?')[0]!, model: match?.[1] ?? '',
-        headers: req.headers, body: parseBody(raw),
-      };
-      requests.push(recorded);
-      try {
-        answer(res, recorded);
-      } catch (error) {
-        if (!res.headersSent) sendJson(res, 500, googleError(500, `mock-gemini: the script threw: ${String(error)}`));
-        else res.end();
-      }
-    });
-  });
+  const server = await startRecordingServer<GeminiRequest>(async (_req, res, recorded) => {
+    const match = /\/models\/([^/:?]+):(\w+)/.exec(recorded.url);
+    recorded.action = match?.[2] ?? recorded.path;
+    recorded.model = match?.[1] ?? '';
+    answer(res, recorded);
+  }, (res, message) => sendJson(res, 500, googleError(500, `mock-gemini: ${message}`)));
 
   function answer(res: ServerResponse, r: GeminiRequest): void {
     if (r.action === 'countTokens') return sendJson(res, 200, { totalTokens: Math.max(1, Math.ceil(JSON.stringify(r.body ?? '').length / 4)) });
@@ -99,17 +79,12 @@ export async function startMockGemini(script: GeminiScript = () => ({ kind: 'tex
     res.end(`data: ${JSON.stringify(candidate(reply, r.model))}\r\n\r\n`);
   }
 
-  await new Promise<void>((done, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => done());
-  });
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    turns: () => requests.filter((r) => r.turn !== undefined),
+    url: `http://127.0.0.1:${server.port}`,
+    requests: server.requests,
+    turns: () => server.requests.filter((r) => r.turn !== undefined),
     setScript(next) { current = next; },
-    close: () => new Promise<void>((done) => { server.close(() => done()); server.closeAllConnections(); }),
+    close: () => server.close(),
   };
 }
 
@@ -126,19 +101,6 @@ function candidate(reply: Exclude<GeminiReply, { kind: 'error' }>, model: string
 
 function googleError(status: number, message?: string, googleStatus?: string, details?: unknown[]) {
   return { error: { code: status, message: message ?? `mock error ${status}`, status: googleStatus ?? GOOGLE_STATUS[status] ?? 'UNKNOWN', ...(details ? { details } : {}) } };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-function parseBody(raw: string): any {
-  try {
-    return raw === '' ? undefined : JSON.parse(raw);
-  } catch {
-    return raw;
-  }
 }
 
 /** The message the real API gives with a daily free-tier quota 429. */

@@ -1,5 +1,6 @@
 /**
- * What the mocks of the model APIs share (mock-anthropic.ts, mock-responses.ts): an HTTP server on
+ * What the mocks of the model APIs share (mock-anthropic.ts, mock-responses.ts, mock-gemini.ts,
+ * mock-chat-completions.ts): an HTTP server on
  * 127.0.0.1 that records every request (its JSON body parsed) before the mock answers it, answers a
  * script that throws with a 500, and closes even with requests left hanging.
  */
