@@ -172,7 +172,9 @@ function parseOpencode(stdout: string, exitCode: number | null, now: Date): Pars
     text,
     isError,
     error,
-    costUsd: cost === undefined ? undefined : Math.round(cost * 1e10) / 1e10, // no 0.020000000000000004
+    // opencode prices a model from its catalogue or the config; one it has no prices for costs "0":
+    // with tokens spent, that is not known, so Ralph estimates it (prices.ts) or says unknown.
+    costUsd: cost === undefined || (cost === 0 && (tokens.input ?? 0) + (tokens.output ?? 0) > 0) ? undefined : Math.round(cost * 1e10) / 1e10, // no 0.020000000000000004
     tokens: Object.keys(tokens).length > 0 ? tokens : undefined,
     sessionId,
     usageLimit: isError ? opencodeLimit(errors, plain, now) : undefined,

@@ -32,6 +32,15 @@ describe('opencode adapter on the real 1.18.33 output', () => {
     });
   });
 
+  it('a model opencode has no prices for ("cost": 0 with tokens spent): the cost estimated from Ralph\'s price table, or unknown', () => {
+    const output = recorded('unpriced', { exitCode: 0 });
+    // One step of 1200 in (100 cached) and 34 out at gpt-4.1's list price ($2 / $0.50 cached / $8 per million).
+    expect(new CliAgent(opencode, { model: 'mock/gpt-4.1', extraArgs: [] }).parse(output)).toMatchObject({
+      ok: true, finding: 'ok', model: 'mock/gpt-4.1', costUsd: 0.002522, costEstimated: true, tokens: { input: 1200, output: 34 },
+    });
+    expect(agent.parse(output)).not.toHaveProperty('costUsd'); // no model named: unknown, not $0
+  });
+
   it('a 429 after opencode\'s retries: a usage limit lifting when its retry-after-ms header says', () => {
     const before = Date.now();
     const result = agent.parse(recorded('rate-limit'));

@@ -118,6 +118,13 @@ describe('opencode spec', () => {
       '{"type":"text","part":{"id":"p2","text":"second part"}}',
       '{"type":"text","part":{"id":"p1","text":"FINDINGS: draft done"}}',
     ].join('\n'), 0, { text: 'FINDINGS: draft done\n\nsecond part', isError: false, details: { steps: 0, tool_calls: 0 } }],
+    // A model opencode has no prices for: "cost": 0 with tokens spent is not a known cost (Ralph estimates it).
+    ['a zero cost with tokens spent', '{"type":"text","part":{"text":"FINDINGS: x"}}\n{"type":"step_finish","part":{"cost":0,"tokens":{"input":10,"output":2}}}\n', 0, {
+      text: 'FINDINGS: x', isError: false, tokens: { input: 10, output: 2 }, details: { steps: 1, tool_calls: 0 },
+    }],
+    ['a zero cost with no tokens (nothing spent)', '{"type":"text","part":{"text":"FINDINGS: x"}}\n{"type":"step_finish","part":{"cost":0,"tokens":{"input":0,"output":0}}}\n', 0, {
+      text: 'FINDINGS: x', isError: false, costUsd: 0, tokens: { input: 0, output: 0 }, details: { steps: 1, tool_calls: 0 },
+    }],
     ['an error event that is only a string', '{"type":"error","error":"boom"}\n', 1, {
       text: '', isError: true, error: 'boom', details: { steps: 0, tool_calls: 0, errors: 1 },
     }],
