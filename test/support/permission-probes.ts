@@ -31,7 +31,8 @@ export interface Probed {
   close(): Promise<void>;
 }
 
-export type Level = 'auto' | 'edit' | 'read-only';
+/** The levels run against the real CLIs (`auto`, the default, is what the <cli>-real tests run). */
+export type Level = 'edit' | 'read-only';
 
 /** What one level let through. */
 export interface Seen {
@@ -45,8 +46,6 @@ export interface Seen {
   shellAnswer?: RegExp;
   editAnswer?: RegExp;
 }
-
-const ALL: Seen = { shell: true, edit: true, shellOffered: true, editOffered: true };
 
 export interface Probe {
   agent: string;
@@ -65,7 +64,6 @@ export interface Probe {
 const claude: Probe = {
   agent: 'claude',
   expected: {
-    auto: ALL,
     edit: { shell: false, edit: true, shellOffered: false, editOffered: true, shellAnswer: /No such tool available: Bash/ },
     'read-only': { shell: false, edit: false, shellOffered: false, editOffered: false, shellAnswer: /No such tool available: Bash/, editAnswer: /No such tool available: Write/ },
   },
@@ -90,7 +88,6 @@ const codex: Probe = {
   // A model whose metadata Codex has: its file tool, apply_patch, is offered then.
   agent: 'codex',
   expected: {
-    auto: ALL,
     edit: { shell: false, edit: true, shellOffered: false, editOffered: true, shellAnswer: /unsupported call: exec_command/ },
     // Its shell stays (Codex reads files with it), in a sandbox that refuses writes.
     'read-only': { shell: false, edit: false, shellOffered: true, editOffered: true, shellAnswer: /Read-only file system/, editAnswer: /writing is blocked by read-only sandbox/ },
@@ -116,7 +113,6 @@ const codex: Probe = {
 const gemini: Probe = {
   agent: 'gemini',
   expected: {
-    auto: ALL,
     edit: { shell: false, edit: true, shellOffered: false, editOffered: true, shellAnswer: /Tool "run_shell_command" not found/ },
     'read-only': { shell: false, edit: false, shellOffered: false, editOffered: false, shellAnswer: /Tool "run_shell_command" not found/, editAnswer: /Tool "write_file" not found/ },
   },
@@ -145,7 +141,6 @@ const copilot: Probe = {
   // Copilot offers every tool and refuses the calls of the denied ones.
   agent: 'copilot',
   expected: {
-    auto: ALL,
     edit: { shell: false, edit: true, shellOffered: true, editOffered: true, shellAnswer: /denied due to the following rules: `shell`/ },
     'read-only': { shell: false, edit: false, shellOffered: true, editOffered: true, shellAnswer: /denied due to the following rules: `shell`/, editAnswer: /denied due to the following rules: `write`/ },
   },
@@ -170,7 +165,6 @@ const opencode: Probe = {
   // Denied tools are not offered (OPENCODE_PERMISSION); its first request, for a title, offers none.
   agent: 'opencode',
   expected: {
-    auto: ALL,
     edit: { shell: false, edit: true, shellOffered: false, editOffered: true, shellAnswer: /Model tried to call unavailable tool 'bash'/ },
     'read-only': { shell: false, edit: false, shellOffered: false, editOffered: false, shellAnswer: /Model tried to call unavailable tool 'bash'/, editAnswer: /Model tried to call unavailable tool 'write'/ },
   },
