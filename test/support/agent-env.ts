@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 
 /** scripts/<name>, absolute. */
-export const ensureScript = (name: string): string => resolve(import.meta.dirname, '..', '..', 'scripts', name);
+const ensureScript = (name: string): string => resolve(import.meta.dirname, '..', '..', 'scripts', name);
 
 /**
  * Runs one of scripts/ensure-<cli>.mjs (which installs the pinned CLI into .cache/ when absent) and

@@ -20,10 +20,9 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureScript, passedThrough, pinnedBinary, tempDirs } from './agent-env.js';
+import { passedThrough, pinnedBinary, tempDirs } from './agent-env.js';
 
 export const CLAUDE_VERSION = '2.1.330';
-export const ENSURE_SCRIPT = ensureScript('ensure-claude.mjs');
 
 /** The headless, machine-readable mode the ralph adapter uses. */
 export const CLAUDE_PRINT_ARGS: readonly string[] = ['-p', '--output-format', 'stream-json', '--verbose'];

@@ -16,10 +16,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureScript, passedThrough, pinnedBinary, tempDirs } from './agent-env.js';
+import { passedThrough, pinnedBinary, tempDirs } from './agent-env.js';
 
 export const CODEX_VERSION = '0.171.0';
-export const ENSURE_SCRIPT = ensureScript('ensure-codex.mjs');
 export const KEY_VARIABLE = 'RALPH_TEST_CODEX_KEY';
 export const MODEL = 'gpt-5-codex';
 

@@ -19,10 +19,9 @@
  *   copy the ensure script unpacked.
  */
 import { dirname, join, resolve } from 'node:path';
-import { ensureScript, overlaid, passedThrough, pinnedBinary, tempDirs } from './agent-env.js';
+import { overlaid, passedThrough, pinnedBinary, tempDirs } from './agent-env.js';
 
 export const COPILOT_VERSION = '1.0.102';
-export const ENSURE_COPILOT = ensureScript('ensure-copilot.mjs');
 /** The model the runs ask for (any name: the mock answers all). */
 export const COPILOT_TEST_MODEL = 'gpt-4.1';
 /** Long and distinctive: Copilot blanks out every occurrence of the key in its output. */
