@@ -5,10 +5,11 @@ import type { AgentAdapter, AgentResult } from '../agents/agent.js';
 import { runProcess } from '../agents/run-process.js';
 import { RalphError } from '../errors.js';
 import { Git, GitError } from '../git/git.js';
-import { HOST, isAlive } from '../store/process.js';
+import { isAlive } from '../process/alive.js';
+import { HOST } from '../process/machine.js';
 import { newToken } from '../store/token.js';
 import { fileLogger } from '../worker/log.js';
-import { CLAIM_ENV, processesWithToken } from '../worker/reaper.js';
+import { CLAIM_ENV, killTargets, processesWithToken } from '../process/by-token.js';
 import type { Logger } from '../worker/log.js';
 import { LeaseRenewal, TurnLostError, eitherSignal } from './lease-renewal.js';
 import { iterationFiles, renderSummary } from './logs.js';
@@ -398,12 +399,8 @@ function killLeftoverAgent(ctx: Ctx): void {
   if (record.pid !== process.pid && isAlive(record.pid)) {
     throw new RalphError('RALPH_LOOP_RUNNING', `another \`ralph ${ctx.actor === 'galph' ? 'supervisor' : 'loop'}\` (pid ${record.pid}, iteration ${record.iteration}, since ${record.started_at ?? 'an unknown time'}) is running its agent in this clone; wait for it to hand off, or stop it (kill ${record.pid}) and rerun. (If pid ${record.pid} is something else now, after a reboot, delete ${agentRecord(ctx)}.)`);
   }
-  for (const target of processesWithToken(record.token)) {
-    try {
-      process.kill(target, 'SIGKILL');
-      ctx.print(`ralph ${ctx.actor}: killed the agent left running by a crashed earlier run (iteration ${record.iteration}, ${target < 0 ? `process group ${-target}` : `pid ${target}`})`);
-    } catch { /* already gone */ }
-  }
+  killTargets(processesWithToken(record.token), (target) =>
+    ctx.print(`ralph ${ctx.actor}: killed the agent left running by a crashed earlier run (iteration ${record.iteration}, ${target < 0 ? `process group ${-target}` : `pid ${target}`})`));
   rmSync(agentRecord(ctx), { force: true });
 }
 

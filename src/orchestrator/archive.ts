@@ -4,8 +4,8 @@ import { errorMessage } from '../errors.js';
 import { fileStamp } from '../store/journal.js';
 import type { StatePaths } from '../store/paths.js';
 import { makePrivateDir } from '../store/private.js';
-import { HOST } from '../store/process.js';
-import { isSameProcessAlive } from '../process/stat.js';
+import { HOST } from '../process/machine.js';
+import { isSameProcessAlive } from '../process/alive.js';
 import { holderOf } from '../worker/registration.js';
 import { readSessionsLenient } from '../worker/session.js';
 

@@ -1,5 +1,5 @@
 import type { QueueMeta } from '../queue/types.js';
-import { HOST } from '../store/process.js';
+import { HOST } from '../process/machine.js';
 
 /**
  * Whether a `ralph run` is using the queue: `active` is set and its orchestrator is alive (known

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { isSameProcessAlive } from '../process/stat.js';
+import { isSameProcessAlive } from '../process/alive.js';
 import type { StatePaths } from '../store/paths.js';
-import { HOST } from '../store/process.js';
+import { HOST } from '../process/machine.js';
 import { describeHolder, holderOf } from '../worker/registration.js';
 import { readSession } from '../worker/session.js';
 import type { WorkerSession } from '../worker/session.js';

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { isAlive } from '../store/process.js';
 
 /**
  * The fields of `/proc/<pid>/stat` that follow the command name, so that `[0]` is field 3 (the
@@ -29,15 +28,4 @@ export function processStartTime(pid: number): string | undefined {
 export function processGroupOf(pid: number): number | undefined {
   const group = procStat(pid)?.[2];
   return group === undefined ? undefined : Number(group);
-}
-
-/**
- * Whether the process of this host that had `pid` and started at `start` is still running: alive,
- * and (where start times are known) not a later process that was given the same pid.
- */
-export function isSameProcessAlive(pid: number, start: string | undefined, alive: (pid: number) => boolean = isAlive): boolean {
-  if (!alive(pid)) return false;
-  if (start === undefined) return true;
-  const now = processStartTime(pid);
-  return now === undefined || now === start;
 }

@@ -2,7 +2,8 @@ import { countByStatus } from '../queue/counts.js';
 import type { QueueMeta, StatusCounts } from '../queue/types.js';
 import type { FileStore } from '../store/file-store.js';
 import type { LockInspection } from '../store/lock.js';
-import { HOST, isAlive } from '../store/process.js';
+import { HOST } from '../process/machine.js';
+import { isAlive } from '../process/alive.js';
 import { readSessions } from '../worker/session.js';
 import type { WorkerSession } from '../worker/session.js';
 

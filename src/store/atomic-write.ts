@@ -1,7 +1,8 @@
 import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { asWriteError, isErrno } from '../errors.js';
-import { isAlive, machineTag } from './process.js';
+import { isAlive } from '../process/alive.js';
+import { machineTag } from '../process/machine.js';
 import { PRIVATE_FILE } from './private.js';
 
 let counter = 0;

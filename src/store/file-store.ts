@@ -12,7 +12,7 @@ import type { LockHandle, LockInspection, LockOptions } from './lock.js';
 import { statePaths } from './paths.js';
 import { checkStateDir, unwritable } from './state-dir.js';
 import type { StatePaths } from './paths.js';
-import { pause } from './process.js';
+import { pause } from '../process/alive.js';
 import { makePrivateDir } from './private.js';
 import { parseQueueSnapshot, parseResultsSnapshot, peekResultsStamp, readJsonFile, serializeQueue, serializeResults } from './snapshot.js';
 import { FencedError, Stage, removeStage } from './stage.js';

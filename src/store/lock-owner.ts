@@ -1,5 +1,5 @@
-import { sameMachine } from './process.js';
-import type { Machine } from './process.js';
+import { sameMachine } from '../process/machine.js';
+import type { Machine } from '../process/machine.js';
 
 /** What a lock file holds: who owns it and until when. */
 export interface LockOwner {

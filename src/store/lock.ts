@@ -4,10 +4,12 @@ import { LockTimeoutError, isErrno } from '../errors.js';
 import { judgeOwner, parseOwner, unknownOwner, describeOwner } from './lock-owner.js';
 import type { LockInspection, LockOwner } from './lock-owner.js';
 import { PRIVATE_FILE } from './private.js';
-import { isSameProcessAlive, processStartTime } from '../process/stat.js';
+import { isSameProcessAlive } from '../process/alive.js';
+import { processStartTime } from '../process/stat.js';
 import { tempPath } from './atomic-write.js';
-import { isAlive, pause, sameMachine, thisMachine } from './process.js';
-import type { Machine } from './process.js';
+import { isAlive, pause } from '../process/alive.js';
+import { sameMachine, thisMachine } from '../process/machine.js';
+import type { Machine } from '../process/machine.js';
 import { newToken } from './token.js';
 import { stopPoint } from './faults.js';
 

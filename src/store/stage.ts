@@ -4,7 +4,8 @@ import { RalphError, asWriteError, isErrno } from '../errors.js';
 import { writeFileAtomicSync } from './atomic-write.js';
 import { stopPoint } from './faults.js';
 import { PRIVATE_DIR } from './private.js';
-import { isAlive, machineTag } from './process.js';
+import { isAlive } from '../process/alive.js';
+import { machineTag } from '../process/machine.js';
 
 const STAGING = 'staging';
 let counter = 0;

@@ -7,7 +7,7 @@ import type { WorkerSession } from '../worker/session.js';
 import { processRedactor } from '../redact/process.js';
 import { stringifyJson } from '../redact/sanitize.js';
 import type { FileStore } from '../store/file-store.js';
-import { isAlive } from '../store/process.js';
+import { isAlive } from '../process/alive.js';
 import { EventFeed } from './feed.js';
 import type { TerminalStream } from './live-block.js';
 import { RunView, cleanText } from './run-view.js';

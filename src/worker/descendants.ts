@@ -3,8 +3,8 @@ import type { SweepPhase } from '../agents/run-process.js';
 import { signalProcess, spawnBackend } from '../agents/spawn.js';
 import { nativeHelper } from '../native/helper.js';
 import { procStat } from '../process/stat.js';
-import { pause } from '../store/process.js';
-import { claimEntry, environHolds, processesWithToken } from './reaper.js';
+import { pause } from '../process/alive.js';
+import { claimEntry, environHolds, processesWithToken } from '../process/by-token.js';
 
 /**
  * How a worker finds what its agents left running after their task (a grandchild in a session of

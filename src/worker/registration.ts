@@ -1,7 +1,7 @@
 import { RalphError } from '../errors.js';
-import { isSameProcessAlive } from '../process/stat.js';
+import { isSameProcessAlive } from '../process/alive.js';
 import type { FileStore } from '../store/file-store.js';
-import { HOST } from '../store/process.js';
+import { HOST } from '../process/machine.js';
 import { readSession, writeSession } from './session.js';
 import type { WorkerSession } from './session.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/store/process.js';
+import { isAlive } from '../../src/process/alive.js';
 import { queueOf, ralph, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
 
 function pidsIn(dir: string): number[] {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, tempDir, waitFor } from '../helpers.js';
-import { isAlive } from '../../src/store/process.js';
+import { isAlive } from '../../src/process/alive.js';
 import {
   FAST, deadPid, git, handoffSubjects, ralphWithin, remoteRev, remoteState, runRalph, startWatched, twoClones, writeAgent,
 } from './loops-support.js';

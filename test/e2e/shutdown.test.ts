@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/store/process.js';
+import { isAlive } from '../../src/process/alive.js';
 import { queueOf, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
 
 const pidsIn = (dir: string) => readdirSync(dir).map((f) => Number(readFileSync(join(dir, f), 'utf8').trim())).filter((p) => p > 0);

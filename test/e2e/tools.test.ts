@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/store/process.js';
+import { isAlive } from '../../src/process/alive.js';
 import { ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
 
 function deadPid(): number {

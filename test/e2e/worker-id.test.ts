@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { appendTasks } from '../../src/orchestrator/boot.js';
 import { processStartTime } from '../../src/process/stat.js';
 import { FileStore } from '../../src/store/file-store.js';
-import { HOST } from '../../src/store/process.js';
+import { HOST } from '../../src/process/machine.js';
 import { queueOf, ralph, script, startRalph, tempDir, waitFor } from '../helpers.js';
 import type { Result } from '../helpers.js';
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempFiles, writeFileAtomicSync } from '../../src/store/atomic-write.js';
-import { machineTag } from '../../src/store/process.js';
+import { machineTag } from '../../src/process/machine.js';
 import { tempDir } from '../helpers.js';
 import { DIST, assertBuilt, deadPid, firstLine, kill9, startFixture } from './support.js';
 
