@@ -12,7 +12,12 @@ let agent: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ralph-logs-'));
   writeTasks(dir, { tasks: ['bad-1', 'event-1', 't-1', 't-2'].map((id) => ({ id, type: 'work' })) });
+  // bad-1 and event-1 each wait (up to 20 s) until the other has started: both workers run a task and
+  // write a log, however late one of them starts on a loaded machine (one worker took all four once).
   agent = script(dir, 'agent.sh', `
+touch "started-$RALPH_TASK_ID"
+case "$RALPH_TASK_ID" in bad-1) other=event-1;; event-1) other=bad-1;; *) other=;; esac
+i=0; while [ -n "$other" ] && [ ! -e "started-$other" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
 echo "working on $RALPH_TASK_ID"
 case "$RALPH_TASK_ID" in
   bad-*) echo "boom in $RALPH_TASK_ID" >&2; exit 3;;
