@@ -2,21 +2,20 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentAdapter, AgentResult } from '../agents/agent.js';
-import { runProcess } from '../agents/run-process.js';
+import { runAgent } from '../agents/run-agent.js';
 import { RalphError } from '../errors.js';
 import { Git, GitError } from '../git/git.js';
 import { isAlive } from '../process/alive.js';
 import { HOST } from '../process/machine.js';
 import { newToken } from '../store/token.js';
 import { fileLogger } from '../worker/log.js';
-import { CLAIM_ENV, killTargets, processesWithToken } from '../process/by-token.js';
+import { killTargets, processesWithToken } from '../process/by-token.js';
 import type { Logger } from '../worker/log.js';
 import { LeaseRenewal, TurnLostError, eitherSignal } from './lease-renewal.js';
 import { iterationFiles, renderSummary } from './logs.js';
 import { planAutoCommit } from './policies.js';
 import { refuseSecrets, secretsIn, secretsInCommits, workingTree } from '../redact/files.js';
 import { redact } from '../redact/process.js';
-import { redactResult } from '../redact/result.js';
 import type { ChangedFile, CommitPlan, PolicyOptions } from './policies.js';
 import { TurnHeldError, assertBranch, commitState, myRunningTurn, myTurn, remoteState } from './state-commit.js';
 import {
@@ -297,19 +296,18 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
       prompt, promptFile: ctx.promptPath, workerId: 0, stateDir: ctx.cwd, cwd: ctx.cwd,
     });
     const token = newToken();
-    Object.assign(invocation.env, { RALPH_ACTOR: actor, RALPH_ITERATION: String(iteration), RALPH_BRANCH: ctx.branch, [CLAIM_ENV]: token });
+    Object.assign(invocation.env, { RALPH_ACTOR: actor, RALPH_ITERATION: String(iteration), RALPH_BRANCH: ctx.branch });
     writeFileSync(agentRecord(ctx), `${JSON.stringify({ pid: process.pid, token, iteration, started_at: startedAt.toISOString() })}\n`);
     if (running) renewal = new LeaseRenewal(ctx, running, say);
     const stop = renewal ? eitherSignal(ctx.signal, renewal.lost) : undefined;
     const signal = stop?.signal ?? ctx.signal;
-    const output = await runProcess(invocation, {
+    const { output, result: parsed } = await runAgent(ctx.agent, invocation, {
+      token,
       graceMs: ctx.graceMs,
       ...(ctx.agentTimeoutMs === undefined ? {} : { timeoutMs: ctx.agentTimeoutMs }),
       ...(ctx.agentIdleMs === undefined ? {} : { idleTimeoutMs: ctx.agentIdleMs }),
       ...(signal ? { signal } : {}),
-      onLine: (stream, line) => {
-        const shown = ctx.agent.renderLine?.(stream, line) ?? line;
-        if (shown === '') return;
+      onLine: (_stream, shown) => {
         log.info(shown);
         ctx.print(shown);
       },
@@ -320,7 +318,6 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
     if (renewal?.lostWhy !== undefined) {
       throw new TurnLostError(`my turn was taken from me while the agent worked: ${renewal.lostWhy}. I stopped the agent; its commits and changes stay in this clone, unpublished (\`git log origin/${ctx.branch}..HEAD\`, \`git status\`).`);
     }
-    const parsed = redactResult(ctx.agent.parse(output));
     if (output.interrupted) {
       say(`ralph ${actor}: interrupted; the turn stays mine (${running ? `state ${running.status}` : 'async'}) and is resumed when I am restarted`);
       return { ok: false, aborted: true, workCommit: before };

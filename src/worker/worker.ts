@@ -2,9 +2,8 @@ import { join, resolve } from 'node:path';
 import { TASK_DATA_ENV_MAX, resultAfterStop, usageOf } from '../agents/agent.js';
 import type { AgentAdapter } from '../agents/agent.js';
 import type { UsageLimitInfo } from '../agents/cli-spec.js';
-import { runProcess } from '../agents/run-process.js';
+import { runAgent } from '../agents/run-agent.js';
 import { spawnBackend } from '../agents/spawn.js';
-import { redactResult } from '../redact/result.js';
 import { StateMissingError, StateWriteError, errorMessage } from '../errors.js';
 import { renewLease, holdsClaim } from '../queue/claim.js';
 import type { UsageLimitPolicy } from '../queue/limits.js';
@@ -25,7 +24,6 @@ import type { Logger } from './log.js';
 import { SESSION_HISTORY, writeSession } from './session.js';
 import { registerWorker } from './registration.js';
 import type { WorkerSession } from './session.js';
-import { CLAIM_ENV } from '../process/by-token.js';
 import { LeftoverSweeper } from './descendants.js';
 import { LastOutput } from './last-output.js';
 import { workerStep } from './step.js';
@@ -364,7 +362,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         ...(worktree ? { launchDir: cwd } : {}),
       });
       if (invocation.env.RALPH_TASK_DATA === undefined) log.info(`task ${task.id}: its data is too large for RALPH_TASK_DATA (over ${TASK_DATA_ENV_MAX / 1024} KiB): the agent finds it in RALPH_TASK_DATA_FILE only`);
-      invocation.env[CLAIM_ENV] = token;
       if (worktree && branch) {
         invocation.env.RALPH_WORKTREE = worktree.path;
         invocation.env.RALPH_BRANCH = branch;
@@ -386,7 +383,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     lastOutput.reset(session);
     const sweeper = leftovers.forTask(token);
     try {
-      const output = await runProcess(invocation, {
+      const { output, result } = await runAgent(options.agent, invocation, {
+        token,
         ...(options.taskTimeoutMs === undefined ? {} : { timeoutMs: options.taskTimeoutMs }),
         ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
         graceMs: options.graceMs,
@@ -394,9 +392,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         baseEnv: agentBaseEnv,
         onSpawn: (pid) => { session.agent_pgid = pid; touchSession(); },
         sweep: sweeper.sweep,
-        onLine: (stream, line) => {
-          const shown = options.agent.renderLine?.(stream, line) ?? line;
-          if (shown === '') return;
+        onLine: (stream, shown) => {
           log.info(`[${stream === 'stdout' ? 'out' : 'err'}] ${shown}`);
           lastOutput.note(shown);
           touchSession(OUTPUT_WRITES_MS);
@@ -406,8 +402,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       session.current_token = null;
       session.busy_ms += output.durationMs;
       if (sweeper.killed() > 0) log.info(`task ${task.id}: killed ${sweeper.killed()} process(es) its agent left running outside its process group`);
-      // Where agent output becomes an outcome: nothing after this sees a secret it printed.
-      const result = redactResult(options.agent.parse(output));
       if (output.interrupted) {
         // An agent that finished its turn within the grace period has its result recorded.
         if (resultAfterStop(output, result)) {
