@@ -4,7 +4,7 @@ import { detectUsageLimit } from './usage-limit.js';
 import { claudeCause } from './claude-cause.js';
 import type { PermissionGrant, PermissionLevel } from './permissions.js';
 import { CLAUDE_PERMISSION_FLAGS, claudeGrantArgs, claudePermissionArgs } from './permission-table.js';
-import { clip, firstLine, nonJsonText } from './text.js';
+import { clip, firstLine, nonEmpty, nonJsonText } from './text.js';
 
 /**
  * Claude Code (`claude -p --output-format stream-json --verbose`): NDJSON events, one per line.
@@ -117,7 +117,7 @@ function parseClaude(stdout: string, now: Date): ParsedOutput {
     sessionId: str(result.session_id) ?? sessionId,
     model,
     usageLimit: isError ? structuredLimit(result, rejected, resultText) ?? limitIn([resultText, ...errors].filter((t) => t !== undefined).join('\n'), now) : undefined,
-    details: nonEmpty(compact({ num_turns: num(result.num_turns), subtype, duration_ms: num(result.duration_ms) })),
+    details: nonEmpty({ num_turns: num(result.num_turns), subtype, duration_ms: num(result.duration_ms) }),
     cause: isError ? claudeCause(events, result) : undefined,
   });
 }
@@ -230,9 +230,5 @@ function resultContent(content: unknown): string {
     }).filter((t) => t !== '').join(' ');
   }
   return content === undefined || content === null ? '' : JSON.stringify(content);
-}
-
-function nonEmpty<T extends object>(value: T): T | undefined {
-  return Object.keys(value).length > 0 ? value : undefined;
 }
 

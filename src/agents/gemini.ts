@@ -2,7 +2,7 @@ import { compact, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
 import { labelOf } from './cause.js';
 import type { Diagnosis } from './cause.js';
-import { stripAnsi } from './text.js';
+import { firstLine, nonEmpty, stripAnsi } from './text.js';
 import { detectUsageLimit, nextMidnightIn } from './usage-limit.js';
 import { grantFor } from './permissions.js';
 import type { PermissionGrant, PermissionLevel } from './permissions.js';
@@ -110,11 +110,11 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
     sessionId: str(doc.session_id) ?? str(doc.sessionId),
     model,
     usageLimit,
-    details: nonEmpty(compact({
+    details: nonEmpty({
       tool_calls: num(obj(obj(doc, 'stats'), 'tools')?.totalCalls),
       error_type: str(error?.type),
       error_code: num(error?.code) ?? str(error?.code),
-    })),
+    }),
   });
 }
 
@@ -256,10 +256,6 @@ function outsideText(stdout: string): string {
   return stdout.split('\n').filter((l) => l.trim() !== '' && !/^[\s{}[\]"]/.test(l)).join('\n');
 }
 
-function nonEmpty<T extends object>(value: T): T | undefined {
-  return Object.keys(value).length > 0 ? value : undefined;
-}
-
 /**
  * An error message for one log line: the API's own words when the message wraps a Google error body
  * ("[API Error: {"error":{"code":429,"message":"…","status":"RESOURCE_EXHAUSTED"}}]"), else its first line.
@@ -275,10 +271,4 @@ function readable(message: string): string | undefined {
     if (what) return firstLine(status ? `${status}: ${what}` : what);
   }
   return firstLine(message);
-}
-
-function firstLine(text: string): string | undefined {
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '');
-  if (line === undefined) return undefined;
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
