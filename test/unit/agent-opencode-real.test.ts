@@ -66,6 +66,8 @@ describe('opencode adapter on the real 1.18.33 output', () => {
   it.each([
     ['timestamp=2026-12-07T12:52:33.881Z level=ERROR run=0460552f message="stream error" providerID=mock error.error="AI_APICallError: Incorrect API key provided."', 'opencode: stream error: Incorrect API key provided.'],
     ['timestamp=2026-12-07T12:52:33.890Z level=ERROR run=0460552f message=process session.id=s error="Rate \\"limit\\"" stack="x"', 'opencode: process: Rate "limit"'],
+    ['timestamp=2026-12-07T12:52:34.422Z level=ERROR run=f257c24e message="stream error" small=true agent=title error.error="AI_RetryError: Failed after 3 attempts. Last error: Rate limit reached."',
+      'opencode: stream error: Failed after 3 attempts. Last error: Rate limit reached.'],
     ['timestamp=2026-12-07T12:52:33.890Z level=WARN run=1', 'opencode: warn'],
     ['timestamp=2026-12-07T12:52:33.890Z level=INFO run=1 message=init', undefined],
     ['plain text', undefined],
