@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,4 +102,11 @@ export function groupAlive(pgid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The pid of a process of this host that has exited and been reaped (a short-lived `sh`). */
+export function deadPid(): number {
+  const pid = Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim());
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error('could not get the pid of a finished process');
+  return pid;
 }

@@ -3,10 +3,10 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, wr
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, tempDir, waitFor } from '../helpers.js';
+import { CLI, deadPid, tempDir, waitFor } from '../helpers.js';
 import { isAlive } from '../../src/process/alive.js';
 import {
-  FAST, deadPid, git, handoffSubjects, ralphWithin, remoteRev, remoteState, runRalph, startWatched, twoClones, writeAgent,
+  FAST, git, handoffSubjects, ralphWithin, remoteRev, remoteState, runRalph, startWatched, twoClones, writeAgent,
 } from './loops-support.js';
 
 const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '20'];

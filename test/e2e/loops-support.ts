@@ -132,14 +132,3 @@ export function ralphWithin(args: string[], options: { cwd: string; env?: NodeJS
   return startWatched(args, options, limitMs).done;
 }
 
-/** A pid that no process of this host has now. */
-export function deadPid(): number {
-  for (let pid = 30_000; pid > 1000; pid -= 7) {
-    try {
-      process.kill(pid, 0);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return pid;
-    }
-  }
-  throw new Error('no free pid found');
-}

@@ -6,9 +6,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ralph, script, tempDir, writeTasks } from '../helpers.js';
+import { deadPid, ralph, script, tempDir, writeTasks } from '../helpers.js';
 import type { Result } from '../helpers.js';
-import { deadPid } from '../store/support.js';
 import { asNobody, canMountTmpfs, canRunAsNobody, mountTmpfs, remount, unmount } from '../support/disk.js';
 
 // Every command that writes to the state directory, as run from `cwd` with `--dir <dir>`.
@@ -83,7 +82,7 @@ describe.runIf(canMountTmpfs)('a state directory on a read-only file system (roo
       const dir = join(mnt, '.ralph');
       expect((await ralph(['run', '--tasks', 'tasks.json', '--agent-cmd', './agent.sh', '--dir', dir], { cwd })).code).toBe(0);
       // A stale lock, so that unlock has something to remove.
-      writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: await deadPid(), host: (await import('node:os')).hostname(), token: 't', acquired_at: new Date().toISOString(), refreshed_at: new Date().toISOString(), lease_ms: 30_000 }));
+      writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: deadPid(), host: (await import('node:os')).hostname(), token: 't', acquired_at: new Date().toISOString(), refreshed_at: new Date().toISOString(), lease_ms: 30_000 }));
       remount(mnt, 'ro');
       await expectEachRefused(cwd, WRITERS(dir), /read-only file system \(EROFS\)/);
       const status = await ralph(['status', '--dir', dir], { cwd });
@@ -103,7 +102,7 @@ describe.runIf(canRunAsNobody)('a state directory this user may not write (run a
     setUp(cwd);
     const dir = join(cwd, '.ralph');
     expect((await ralph(['run', '--tasks', 'tasks.json', '--agent-cmd', './agent.sh'], { cwd })).code).toBe(0);
-    writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: await deadPid(), host: (await import('node:os')).hostname(), token: 't', acquired_at: new Date().toISOString(), refreshed_at: new Date().toISOString(), lease_ms: 30_000 }));
+    writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: deadPid(), host: (await import('node:os')).hostname(), token: 't', acquired_at: new Date().toISOString(), refreshed_at: new Date().toISOString(), lease_ms: 30_000 }));
     mkdirSync(join(cwd, 'out'), { mode: 0o777 });
     chmodSync(join(cwd, 'out'), 0o777);
     // Ralph makes .ralph/ private (0700, files 0600); here its owner has let others read it.

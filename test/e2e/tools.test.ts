@@ -1,15 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/process/alive.js';
-import { ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
-
-function deadPid(): number {
-  const child = spawnSync('sh', ['-c', 'echo $$']);
-  return Number(child.stdout.toString().trim());
-}
+import { deadPid, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
 
 function writeLock(dir: string, pid: number): string {
   const path = join(dir, '.ralph', '.lock');

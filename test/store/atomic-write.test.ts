@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempFiles, writeFileAtomicSync } from '../../src/store/atomic-write.js';
 import { machineTag } from '../../src/process/machine.js';
-import { tempDir } from '../helpers.js';
-import { DIST, assertBuilt, deadPid, firstLine, kill9, startFixture } from './support.js';
+import { deadPid, tempDir } from '../helpers.js';
+import { DIST, assertBuilt, firstLine, kill9, startFixture } from './support.js';
 
 beforeAll(assertBuilt);
 
@@ -61,7 +61,7 @@ describe('atomic writes', () => {
 
   it('removes temp files of dead processes of this machine and keeps those of live ones, of other machines and everything else', async () => {
     const dir = tempDir();
-    const dead = await deadPid();
+    const dead = deadPid();
     const files = {
       [`work-queue.json.tmp-${dead}-0`]: 'half a que',
       [`results.json.tmp-${dead}-17`]: '{"find',

@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FileLock } from '../../src/store/lock.js';
 import type { LockOwner } from '../../src/store/lock.js';
 import { LockTimeoutError } from '../../src/errors.js';
-import { tempDir } from '../helpers.js';
-import { DIST, assertBuilt, deadPid, firstLine, isStopped, kill9, runFixture, startFixture } from './support.js';
+import { deadPid, tempDir } from '../helpers.js';
+import { DIST, assertBuilt, firstLine, isStopped, kill9, runFixture, startFixture } from './support.js';
 
 beforeAll(assertBuilt);
 
@@ -162,7 +162,7 @@ describe('FileLock under real processes', () => {
     const dir = tempDir();
     const lockPath = join(dir, '.lock');
     writeFileSync(join(dir, 'counter'), '0');
-    const dead = await deadPid();
+    const dead = deadPid();
     const past = new Date(Date.now() - 3_600_000).toISOString();
     writeFileSync(lockPath, JSON.stringify({ pid: dead, host: hostname(), token: 'planted', acquired_at: past, refreshed_at: past, lease_ms: 30_000 }));
     expect(new FileLock(lockPath).inspect().state).toBe('stale');

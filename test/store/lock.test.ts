@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FileLock } from '../../src/store/lock.js';
 import type { LockOwner } from '../../src/store/lock.js';
 import { LockTimeoutError } from '../../src/errors.js';
-import { tempDir } from '../helpers.js';
-import { deadPid } from './support.js';
+import { deadPid, tempDir } from '../helpers.js';
 
 const ownerIn = (path: string): LockOwner => JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
 const ago = (ms: number): string => new Date(Date.now() - ms).toISOString();
@@ -113,7 +112,7 @@ describe('FileLock in one process', () => {
     expect(lock.inspect()).toEqual({ state: 'free' });
     plant(lockPath, { token: 'live' });
     expect(lock.inspect()).toMatchObject({ state: 'held', owner: { token: 'live' } });
-    plant(lockPath, { pid: await deadPid(), token: 'dead' });
+    plant(lockPath, { pid: deadPid(), token: 'dead' });
     const dead = lock.inspect();
     expect(dead).toMatchObject({ state: 'stale', owner: { token: 'dead' } });
     expect(dead.state === 'stale' && dead.why).toContain('is not running');
@@ -136,7 +135,7 @@ describe('FileLock in one process', () => {
     expect(rebooted.state === 'stale' && rebooted.why).toContain('an earlier boot');
     // Another machine's process cannot be looked at: only its lease tells, also for the same host
     // name in another pid namespace (a container).
-    plant(lockPath, { pid: await deadPid(), host: 'elsewhere.invalid', token: 'remote' });
+    plant(lockPath, { pid: deadPid(), host: 'elsewhere.invalid', token: 'remote' });
     expect(lock.inspect().state).toBe('held');
     plant(lockPath, { host: 'elsewhere.invalid', token: 'remote-silent', refreshed_at: ago(2_000), lease_ms: 1_000 });
     const silent = lock.inspect();
@@ -166,7 +165,7 @@ describe('FileLock in one process', () => {
   it('takes over a dead owner\'s lock by replacing it, and the takeover guard is gone afterwards', async () => {
     const dir = tempDir();
     const lockPath = join(dir, '.lock');
-    plant(lockPath, { pid: await deadPid() });
+    plant(lockPath, { pid: deadPid() });
     const handle = new FileLock(lockPath).tryAcquire('heir');
     expect(handle).toBeDefined();
     expect(ownerIn(lockPath)).toMatchObject({ token: handle!.owner.token, purpose: 'heir' });
@@ -178,7 +177,7 @@ describe('FileLock in one process', () => {
     const dir = tempDir();
     const lockPath = join(dir, '.lock');
     const guard = `${lockPath}.takeover`;
-    const stale = plant(lockPath, { pid: await deadPid() });
+    const stale = plant(lockPath, { pid: deadPid() });
     writeFileSync(guard, 'someone is taking over');
     const lock = new FileLock(lockPath, { timeoutMs: 150 });
     await expect(lock.acquire()).rejects.toBeInstanceOf(LockTimeoutError);

@@ -74,14 +74,6 @@ export async function kill9(running: Running): Promise<Result> {
   return running.done;
 }
 
-/** The pid of a process of this host that has exited and been reaped. */
-export async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
-  const pid = child.pid!;
-  await new Promise((res) => child.on('close', res));
-  return pid;
-}
-
 /** Where the state files of a store directory are, as the store itself names them. */
 export function stateFiles(dir: string): { queue: string; results: string; journal: string } {
   const paths = statePaths(dir);
