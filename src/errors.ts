@@ -1,5 +1,3 @@
-import type { RunSummary } from './report/summary.js';
-
 /** Every error Ralph expects carries a stable code and a message that says what to do. */
 export class RalphError extends Error {
   readonly code: string;
@@ -87,8 +85,11 @@ export function writeProblem(errno: string): { what: string; fix: string } {
 export class StateWriteError extends RalphError {
   readonly path: string;
   readonly errno: string;
-  /** For a run that had started: how it ended, for its final lines (and whether its report was written). */
-  ended?: { summary: RunSummary; reportWritten: boolean };
+  /**
+   * For a run that had started: how it ended (the run's summary, which errors.ts at the bottom of the
+   * layers does not know the type of), for its final lines, and whether its report was written.
+   */
+  ended?: { summary: unknown; reportWritten: boolean };
 
   constructor(path: string, errno: string, options: { cause?: unknown; exitCode?: number } = {}) {
     const problem = writeProblem(errno);
@@ -98,7 +99,7 @@ export class StateWriteError extends RalphError {
   }
 
   /** The same error for a run that had started (exit 1), with how it ended when that is known. */
-  duringRun(ended?: { summary: RunSummary; reportWritten: boolean }): StateWriteError {
+  duringRun(ended?: { summary: unknown; reportWritten: boolean }): StateWriteError {
     const error = new StateWriteError(this.path, this.errno, { cause: this.cause, exitCode: 1 });
     if (ended) error.ended = ended;
     return error;

@@ -1,5 +1,7 @@
+import type { ProcessInvocation, ProcessOutput } from '../process/run.js';
 import type { AgentUsage, FailureReason } from '../queue/types.js';
-import type { Tokens, UsageLimitInfo } from './cli-spec.js';
+import type { Tokens } from './cli-spec.js';
+import type { UsageLimitInfo } from './usage-limit.js';
 
 /** What an adapter is told about the task it runs. */
 export interface AgentContext {
@@ -18,29 +20,9 @@ export interface AgentContext {
   launchDir?: string;
 }
 
-/** How to start the agent: never a shell string built from task data. */
-export interface AgentInvocation {
-  command: string;
-  args: string[];
-  env: Record<string, string>;
-  stdin: string;
-  cwd: string;
-}
-
-/** What the process did. */
-export interface ProcessOutput {
-  stdout: string;
-  /** The tail of stdout and stderr interleaved as they arrived. */
-  combinedTail: string;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  /** Set when the process was killed for printing nothing for this long (`--idle-timeout`). */
-  idleMs?: number;
-  interrupted: boolean;
-  spawnError?: Error;
-  durationMs: number;
-}
+/** How the agent's process is started (argv, environment, stdin, directory): never a shell string. */
+export type AgentInvocation = ProcessInvocation;
+export type { ProcessOutput };
 
 /** What the adapter made of it. */
 export interface AgentResult {

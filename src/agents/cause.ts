@@ -1,5 +1,5 @@
 import { isLimitLine } from './usage-limit.js';
-import { stripAnsi } from './text.js';
+import { stripAnsi } from './parse/text.js';
 
 /**
  * The one-line cause of a failed agent run: what happened (exit code, timeout, the CLI's own error),

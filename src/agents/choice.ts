@@ -44,11 +44,3 @@ export function commandAgentFor(choice: AgentChoice, extra: AgentExtra = {}): Ag
   }
   return new CommandAgent(choice.agentCmd, { ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }), ...(extra.timeoutFlag === undefined ? {} : { timeoutFlag: extra.timeoutFlag }) });
 }
-
-/**
- * `createAgent` for a process that starts often (a worker): the agent CLI adapters are loaded only
- * when one of them is chosen, not for `--agent-cmd`.
- */
-export async function loadAgent(choice: AgentChoice, extra: AgentExtra = {}): Promise<AgentAdapter> {
-  return commandAgentFor(choice, extra) ?? (await import('./registry.js')).createAgent(choice, extra);
-}

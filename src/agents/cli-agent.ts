@@ -4,7 +4,7 @@ import { ralphEnv } from './agent.js';
 import type { AgentAdapter, AgentContext, AgentInvocation, AgentResult, ProcessOutput } from './agent.js';
 import type { AgentExtra } from './choice.js';
 import type { AgentOptions, CliSpec } from './cli-spec.js';
-import { executableProblem } from './executable.js';
+import { executableProblem } from '../process/executable.js';
 import { describeAgentError, describeFailure } from './failure.js';
 import { estimateCost, priceOf, pricesWith } from './prices.js';
 import type { PriceList } from './prices.js';

@@ -2,7 +2,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { FINDINGS_MARKER, extractFinding } from '../queue/finding.js';
 import { ralphEnv } from './agent.js';
 import type { AgentAdapter, AgentContext, AgentInvocation, AgentResult, ProcessOutput } from './agent.js';
-import { executableProblem } from './executable.js';
+import { executableProblem } from '../process/executable.js';
 import { describeFailure } from './failure.js';
 
 /**

@@ -1,6 +1,6 @@
 import { DEFAULT_PERMISSIONS, hasPermissionFlag } from './permissions.js';
 import type { PermissionLevel, PermissionTable } from './permissions.js';
-import { str } from './cli-spec.js';
+import { str } from './parse/json.js';
 import type { AgentOptions } from './cli-spec.js';
 
 /**

@@ -2,26 +2,28 @@ import { split } from 'shlex';
 export type { AgentChoice, AgentExtra } from './choice.js';
 import { InputError } from '../errors.js';
 import { AGENT_NAMES, DEFAULT_AGENT } from './names.js';
+import type { AgentName } from './names.js';
 import type { AgentAdapter } from './agent.js';
-import { aider } from './aider.js';
-import { amp } from './amp.js';
+import { aider } from './adapters/aider.js';
+import { amp } from './adapters/amp.js';
 import { CliAgent, findBinary } from './cli-agent.js';
 import type { BinaryLookup } from './cli-agent.js';
 import type { AgentOptions, CliSpec } from './cli-spec.js';
 import { commandAgentFor } from './choice.js';
 import type { AgentChoice, AgentExtra } from './choice.js';
-import { claude } from './claude.js';
-import { codex } from './codex.js';
-import { copilot } from './copilot.js';
-import { cursor } from './cursor.js';
-import { gemini } from './gemini.js';
-import { opencode } from './opencode.js';
+import { claude } from './adapters/claude.js';
+import { codex } from './adapters/codex.js';
+import { copilot } from './adapters/copilot.js';
+import { cursor } from './adapters/cursor.js';
+import { gemini } from './adapters/gemini.js';
+import { opencode } from './adapters/opencode.js';
 import { permissionLevel, permissionProblem } from './permissions.js';
 
-/** Every agent CLI ralph knows, by `--agent` name, in the order `ralph agents` lists them. */
-export const AGENTS: readonly CliSpec[] = [claude, codex, gemini, opencode, aider, amp, cursor, copilot];
+// One entry per name in names.ts (the compiler holds them to each other: a missing or extra adapter does not build).
+const BY_NAME = { claude, codex, gemini, opencode, aider, amp, cursor, copilot } satisfies Record<AgentName, CliSpec>;
 
-if (AGENTS.map((a) => a.name).join() !== AGENT_NAMES.join()) throw new Error('agents/names.ts and the adapters disagree');
+/** Every agent CLI ralph knows, by `--agent` name, in the order `ralph agents` lists them. */
+export const AGENTS: readonly CliSpec[] = AGENT_NAMES.map((name) => BY_NAME[name]);
 
 export function agentSpec(name: string): CliSpec {
   const spec = AGENTS.find((a) => a.name === name);

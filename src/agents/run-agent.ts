@@ -1,8 +1,8 @@
 import type { AgentAdapter, AgentInvocation, AgentResult, ProcessOutput } from './agent.js';
-import { runProcess } from './run-process.js';
-import type { RunProcessOptions } from './run-process.js';
+import { runProcess } from '../process/run.js';
+import type { RunProcessOptions } from '../process/run.js';
 import { CLAIM_ENV } from '../process/by-token.js';
-import { redactResult } from '../redact/result.js';
+import { redactResult } from './redact-result.js';
 
 export interface RunAgentOptions extends Omit<RunProcessOptions, 'onLine'> {
   /** The claim's token, put in the agent's environment (CLAIM_ENV) so that its processes can be found later. */

@@ -1,4 +1,10 @@
-import type { UsageLimitInfo } from './cli-spec.js';
+/** A usage or rate limit the agent ran into. */
+export interface UsageLimitInfo {
+  /** When it lifts, if the agent said so (ISO-8601 UTC). */
+  resetsAt?: string;
+  /** The agent's own words (one line). */
+  message: string;
+}
 
 /** A wall-clock reading (month 1–12), as seen in some time zone. */
 export interface WallClock {

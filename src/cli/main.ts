@@ -15,7 +15,7 @@ export type CommandTable = ReadonlyArray<[names: string[], load: () => Promise<R
 
 /**
  * The program with the command named by `argv` registered, or all of them when it names none
- * (`ralph --help`, a misspelt command that commander then suggests a fix for).
+ * (`ralph --help`, `ralph completion`, a misspelt command that commander then suggests a fix for).
  */
 export async function createProgram(setExit: (code: ExitCode) => void, argv: readonly string[], commands: CommandTable): Promise<Command> {
   const program = new Command('ralph')
@@ -40,7 +40,8 @@ Run \`ralph <command> --help\` for each command's options.`)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `ralph: ${text}` : text) });
-  const named = commands.filter(([names]) => names.includes(argv[2] ?? ''));
+  // `completion` describes every command, so it has them all registered, like `ralph --help`.
+  const named = argv[2] === 'completion' ? [] : commands.filter(([names]) => names.includes(argv[2] ?? ''));
   for (const [, load] of named.length > 0 ? named : commands) (await load())(program, setExit);
   program.commands.forEach((command) => command.exitOverride());
   return program;

@@ -1,6 +1,6 @@
 import { AGENT_NAMES } from '../agents/names.js';
 import { DEFAULT_PERMISSIONS, PERMISSION_LEVELS } from '../agents/permissions.js';
-import { nonNegativeInt, nonNegativeNumber, nonNegativeSeconds, parsePrices, positiveInt, positiveSeconds } from '../cli/parsers.js';
+import { nonNegativeInt, nonNegativeNumber, nonNegativeSeconds, parsePrices, positiveInt, positiveSeconds } from './parsers.js';
 import { CONFLICT_POLICIES, ISOLATE_MODES, MERGE_MODES } from '../queue/isolation.js';
 
 /**

@@ -2,18 +2,13 @@ import type { StatusCounts, Task } from '../queue/types.js';
 import type { LockInspection } from '../store/lock.js';
 import { describeOwner } from '../store/lock.js';
 import type { LoopsView } from '../loops/view.js';
+import type { Check } from './check.js';
 import { judgeLoops } from './loops-check.js';
 
-export type Level = 'ok' | 'warn' | 'error';
+export type { Check, Level } from './check.js';
 
 export const SHOWN_FAILURES = 20;
 
-export interface Check {
-  level: Level;
-  check: string;
-  found: string;
-  fix?: string;
-}
 
 /** What doctor looked at; gathered by `gather.ts`, judged here without I/O. */
 export interface Facts {

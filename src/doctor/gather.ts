@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import { createAgent } from '../agents/registry.js';
 import type { AgentChoice } from '../agents/registry.js';
-import { spawnBackend } from '../agents/spawn.js';
+import { spawnBackend } from '../process/spawn.js';
 import { errorMessage, writeProblem } from '../errors.js';
 import { countByStatus } from '../queue/counts.js';
 import { staleClaimReason } from '../queue/lease.js';
@@ -11,7 +11,7 @@ import { FileStore } from '../store/file-store.js';
 import { stateDirProblem, unwritable } from '../store/state-dir.js';
 import { HOST } from '../process/machine.js';
 import { isAlive } from '../process/alive.js';
-import { readSessionsLenient } from '../worker/session.js';
+import { readSessionsLenient } from '../store/sessions.js';
 import { readLoopsView } from '../loops/view.js';
 import { SHOWN_FAILURES } from './checks.js';
 import type { Facts, StateDirFacts } from './checks.js';

@@ -2,7 +2,7 @@ import type { LoopsView } from '../loops/view.js';
 import { describeTurn } from '../loops/view.js';
 import { leaseLapsed } from '../loops/turn-holder.js';
 import { REPAIR_ADVICE } from '../loops/sync-state.js';
-import type { Check } from './checks.js';
+import type { Check } from './check.js';
 
 /** What doctor says about the loops' sync/state.json. Pure. */
 export function judgeLoops(view: LoopsView, now: Date): Check {

@@ -6,7 +6,7 @@ import type { AsideReason } from '../queue/isolation.js';
 import type { MergeMode, TaskGitResult } from '../queue/isolation.js';
 import { InputError } from '../errors.js';
 import { FileLock } from '../store/lock.js';
-import { PRIVATE_FILE, makePrivateDir } from '../store/private.js';
+import { PRIVATE_FILE, makePrivateDir } from '../process/private.js';
 import { writeStateGitignore } from '../store/state-ignore.js';
 import { GitError } from './run.js';
 import { Repo } from './repo.js';

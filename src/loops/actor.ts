@@ -8,21 +8,20 @@ import { Git, GitError } from '../git/git.js';
 import { isAlive } from '../process/alive.js';
 import { HOST } from '../process/machine.js';
 import { newToken } from '../store/token.js';
-import { fileLogger } from '../worker/log.js';
+import { fileLogger } from '../process/log.js';
 import { killTargets, processesWithToken } from '../process/by-token.js';
-import type { Logger } from '../worker/log.js';
+import type { Logger } from '../process/log.js';
 import { LeaseRenewal, TurnLostError, eitherSignal } from './lease-renewal.js';
 import { iterationFiles, renderSummary } from './logs.js';
 import { planAutoCommit } from './policies.js';
-import { refuseSecrets, secretsIn, secretsInCommits, workingTree } from '../redact/files.js';
+import { refuseSecrets, secretsIn, secretsInCommits, workingTree } from './secret-files.js';
 import { redact } from '../redact/process.js';
 import type { ChangedFile, CommitPlan, PolicyOptions } from './policies.js';
 import { TurnHeldError, assertBranch, commitState, myRunningTurn, myTurn, remoteState } from './state-commit.js';
-import {
-  REPAIR_ADVICE, STATE_PATH, decideTurn, handoffSubject, isHandoffSubject, markRunning, parseSyncState, runningSubject, stampHandoff,
-} from './sync-state.js';
+import { REPAIR_ADVICE, STATE_PATH, handoffSubject, isHandoffSubject, markRunning, parseSyncState, runningSubject, stampHandoff } from './sync-state.js';
+import { decideTurn } from './turn-holder.js';
 import type { Actor, Self, SyncState } from './sync-state.js';
-import { leaseExpiredEvent, turnFinishedEvent } from '../events/loop-events.js';
+import { leaseExpiredEvent, turnFinishedEvent } from './loop-events.js';
 import type { RalphEvent } from '../events/run-events.js';
 
 export interface LoopOptions {

@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { RalphError } from '../errors.js';
 import { GitError } from '../git/git.js';
 import type { Git } from '../git/git.js';
-import { REPAIR_ADVICE, STATE_PATH, decideTurn, formatSyncState, parseSyncState } from './sync-state.js';
+import { REPAIR_ADVICE, STATE_PATH, formatSyncState, parseSyncState } from './sync-state.js';
+import { decideTurn } from './turn-holder.js';
 import type { Self, SyncState } from './sync-state.js';
 import { describeHolder } from './turn-holder.js';
 

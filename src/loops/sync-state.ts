@@ -1,13 +1,19 @@
 import { z } from 'zod';
-import { describeHolder, judgeHolder, leaseLapsed } from './turn-holder.js';
-import type { Claimant, Holder, Self } from './turn-holder.js';
 
-export type { Claimant, Holder, Self } from './turn-holder.js';
 
 /** The supervisor ("galph") and the engineer ("ralph"). */
 export type Actor = 'galph' | 'ralph';
 export const ACTORS: readonly Actor[] = ['galph', 'ralph'];
 export const other = (actor: Actor): Actor => (actor === 'galph' ? 'ralph' : 'galph');
+
+/** Who runs a turn: written when the turn starts, kept by its lease renewals, cleared by its handoff. */
+export interface Holder { host: string; pid: number; token: string; since: string }
+
+/** An actor that may take a turn: its role, and the process that would hold it. */
+export interface Claimant { actor: Actor; host: string; pid: number; token: string }
+
+/** The actor deciding, with how it tells whether a pid of its own host is alive (the one answer from the world). */
+export interface Self extends Claimant { isAlive: (pid: number) => boolean }
 
 export type SyncStatus = 'idle' | 'running-galph' | 'waiting-ralph' | 'running-ralph' | 'complete' | 'failed';
 
@@ -72,39 +78,6 @@ export function formatSyncState(state: SyncState): string {
 
 export function initialState(start: Actor, now: Date): SyncState {
   return { iteration: 1, expected_actor: start, status: 'idle', last_update: now.toISOString(), lease_expires_at: null, galph_commit: null, ralph_commit: null, holder: null };
-}
-
-/** What an actor should do on seeing a state. */
-export type TurnDecision =
-  | { kind: 'run'; resume: boolean; note?: string }
-  | { kind: 'wait'; why: string; expiredLease?: string }
-  | { kind: 'held'; why: string };
-
-/**
- * Whose turn is it? Mine when the state expects me and is not another actor's running turn. A state
- * saying `running-<me>` is resumed only by its holder, by a restart of it on its host once its pid is
- * gone, or by anyone once its lease has lapsed on another host; a live holder is `held` (refuse). A
- * waiting actor is told plainly when the other side's lease has expired. Pure (`self.isAlive` answers).
- */
-export function decideTurn(state: SyncState, self: Self, now: Date): TurnDecision {
-  const me = self.actor;
-  const them = other(me);
-  if (state.status === `running-${me}`) return judgeHolder(state, self, now);
-  if (state.expected_actor === me && state.status !== `running-${them}`) {
-    // Ralph's failed turn is retried by a restarted ralph; galph's likewise.
-    return { kind: 'run', resume: false };
-  }
-  const why = `waiting for ${them} (iteration ${state.iteration}, status ${state.status}, since ${state.last_update ?? 'unknown'})`;
-  if (state.status === `running-${them}` && leaseLapsed(state, now)) {
-    const where = state.holder ? ` (it ran as ${describeHolder(state.holder)})` : '';
-    return {
-      kind: 'wait', why,
-      expiredLease: `${them}'s turn (iteration ${state.iteration}) started at ${state.last_update ?? 'an unknown time'} and its lease expired at ${state.lease_expires_at}: `
-        + `${them} stopped renewing it (crashed, killed or disconnected). Restart ${them === 'galph' ? '`ralph supervisor`' : '`ralph loop`'} on ${them}'s machine${where} `
-        + `with the same flags; it resumes its turn. To give up that turn instead: \`ralph stamp-handoff ${them} fail\`.`,
-    };
-  }
-  return { kind: 'wait', why };
 }
 
 /** The state while `who` runs its turn, naming it as the holder, with a lease other machines can check. Pure. */

@@ -1,13 +1,6 @@
-import type { Actor, SyncState, TurnDecision } from './sync-state.js';
-
-/** Who runs a turn: written when the turn starts, kept by its lease renewals, cleared by its handoff. */
-export interface Holder { host: string; pid: number; token: string; since: string }
-
-/** An actor that may take a turn: its role, and the process that would hold it. */
-export interface Claimant { actor: Actor; host: string; pid: number; token: string }
-
-/** The actor deciding, with how it tells whether a pid of its own host is alive (the one answer from the world). */
-export interface Self extends Claimant { isAlive: (pid: number) => boolean }
+/** Whose turn it is, and whether the process holding a running turn still does. Pure. */
+import { other } from './sync-state.js';
+import type { Actor, Holder, Self, SyncState } from './sync-state.js';
 
 /** "pid 4242 on host build-1, since 2026-…" (with "(this host)" when it is `host`). */
 export function describeHolder(holder: Holder, host?: string): string {
@@ -55,4 +48,37 @@ export function judgeHolder(state: SyncState, self: Self, now: Date): TurnDecisi
     why: `${turn}; its lease runs until ${lease ?? 'an unknown time'}. ${twice} Wait for it to hand off, or stop it on ${holder.host}; `
       + `a turn whose lease has lapsed is taken over, so rerun after ${lease ?? 'its lease'}. To give the turn up now: \`ralph stamp-handoff ${me} fail\`.`,
   };
+}
+
+/** What an actor should do on seeing a state. */
+export type TurnDecision =
+  | { kind: 'run'; resume: boolean; note?: string }
+  | { kind: 'wait'; why: string; expiredLease?: string }
+  | { kind: 'held'; why: string };
+
+/**
+ * Whose turn is it? Mine when the state expects me and is not another actor's running turn. A state
+ * saying `running-<me>` is resumed only by its holder, by a restart of it on its host once its pid is
+ * gone, or by anyone once its lease has lapsed on another host; a live holder is `held` (refuse). A
+ * waiting actor is told plainly when the other side's lease has expired. Pure (`self.isAlive` answers).
+ */
+export function decideTurn(state: SyncState, self: Self, now: Date): TurnDecision {
+  const me = self.actor;
+  const them = other(me);
+  if (state.status === `running-${me}`) return judgeHolder(state, self, now);
+  if (state.expected_actor === me && state.status !== `running-${them}`) {
+    // Ralph's failed turn is retried by a restarted ralph; galph's likewise.
+    return { kind: 'run', resume: false };
+  }
+  const why = `waiting for ${them} (iteration ${state.iteration}, status ${state.status}, since ${state.last_update ?? 'unknown'})`;
+  if (state.status === `running-${them}` && leaseLapsed(state, now)) {
+    const where = state.holder ? ` (it ran as ${describeHolder(state.holder)})` : '';
+    return {
+      kind: 'wait', why,
+      expiredLease: `${them}'s turn (iteration ${state.iteration}) started at ${state.last_update ?? 'an unknown time'} and its lease expired at ${state.lease_expires_at}: `
+        + `${them} stopped renewing it (crashed, killed or disconnected). Restart ${them === 'galph' ? '`ralph supervisor`' : '`ralph loop`'} on ${them}'s machine${where} `
+        + `with the same flags; it resumes its turn. To give up that turn instead: \`ralph stamp-handoff ${them} fail\`.`,
+    };
+  }
+  return { kind: 'wait', why };
 }

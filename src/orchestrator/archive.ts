@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import { fileStamp } from '../store/journal.js';
 import type { StatePaths } from '../store/paths.js';
-import { makePrivateDir } from '../store/private.js';
+import { makePrivateDir } from '../process/private.js';
 import { HOST } from '../process/machine.js';
 import { isSameProcessAlive } from '../process/alive.js';
 import { holderOf } from '../worker/registration.js';
-import { readSessionsLenient } from '../worker/session.js';
+import { readSessionsLenient } from '../store/sessions.js';
 
 /** How many archives of earlier runs `<dir>/archive/` keeps: the oldest go first. */
 export const ARCHIVES_KEPT = 3;

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadAgent } from '../agents/choice.js';
+import { loadAgent } from '../agents/load.js';
 import { budgetStop, recordedCost } from '../queue/limits.js';
 import { InputError, StateWriteError } from '../errors.js';
 import { countByStatus, isSettled } from '../queue/counts.js';
@@ -16,10 +16,10 @@ import { HOST } from '../process/machine.js';
 import { cachedIsAlive, isAlive } from '../process/alive.js';
 import type { RunSummary, StopReason } from '../report/summary.js';
 import { killReaped, reapStale } from '../worker/reaper.js';
-import { ChangeWatcher } from '../worker/change-watcher.js';
+import { ChangeWatcher } from '../store/watch.js';
 import { isCannotWriteMessage } from '../worker/ipc-steps.js';
-import { readSession, readSessions } from '../worker/session.js';
-import { runIsLive } from './liveness.js';
+import { readSession, readSessions } from '../store/sessions.js';
+import { runIsLive } from '../queue/liveness.js';
 import { loadPromptTemplate } from '../worker/template.js';
 import { appendTasks, loadTasksFile } from './boot.js';
 import { Coordinator, stepsMode } from './coordinator.js';
@@ -238,7 +238,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
 
 function refuseLiveRun(meta: QueueMeta, dir: string): void {
   const other = meta.run;
-  if (other?.pid !== undefined && other.pid !== process.pid && runIsLive(meta, isAlive)) {
+  if (other?.pid !== undefined && other.pid !== process.pid && runIsLive(meta, HOST, isAlive)) {
     throw new InputError(`another \`ralph run\` (pid ${other.pid} on ${other.host}) is using ${dir}; wait for it to finish, stop it, or add workers to it with \`ralph worker\`.`);
   }
 }

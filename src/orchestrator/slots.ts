@@ -3,8 +3,8 @@ import { isSameProcessAlive } from '../process/alive.js';
 import type { StatePaths } from '../store/paths.js';
 import { HOST } from '../process/machine.js';
 import { describeHolder, holderOf } from '../worker/registration.js';
-import { readSession } from '../worker/session.js';
-import type { WorkerSession } from '../worker/session.js';
+import { readSession } from '../store/sessions.js';
+import type { WorkerSession } from '../store/sessions.js';
 
 export const MAX_RESPAWNS = 3;
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openPrivateAppend } from '../store/private.js';
+import { openPrivateAppend } from '../process/private.js';
 import { workerArgv } from './settings.js';
 import { workerProcessEnv } from './worker-env.js';
 import type { WorkerSettings } from './settings.js';

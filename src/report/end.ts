@@ -1,8 +1,7 @@
-import { formatDuration } from '../orchestrator/progress.js';
+import { formatDuration, localAndUtc } from './time.js';
 import { oneLine } from '../redact/sanitize.js';
 import { costNotes, costText, tokens } from './md.js';
 import type { RunSummary } from './summary.js';
-import { localAndUtc } from './time.js';
 
 /** How many failures the end lines name; the report has the others. */
 export const END_FAILURES = 10;

@@ -1,10 +1,9 @@
-import { formatDuration } from '../orchestrator/progress.js';
+import { formatDuration, localTime } from './time.js';
 import type { QueueState } from '../queue/types.js';
 import { safeText } from '../redact/sanitize.js';
 import { cell, costNotes, costText, inline, tokens, usd, table } from './md.js';
 import { failureSection, gitSections, slowestSection, taskTable, unfinishedSection, workerSection } from './sections.js';
 import type { RunSummary } from './summary.js';
-import { localTime } from './time.js';
 
 /** How many task types the summary's table names. */
 const MAX_TYPES = 30;

@@ -1,4 +1,4 @@
-import { formatDuration } from '../orchestrator/progress.js';
+import { formatDuration } from './time.js';
 import type { QueueState } from '../queue/types.js';
 import { clipLine as clip } from '../agents/cause.js';
 import { cell, costText, fence, inline, table, tokens } from './md.js';

@@ -4,8 +4,8 @@ import type { FileStore } from '../store/file-store.js';
 import type { LockInspection } from '../store/lock.js';
 import { HOST } from '../process/machine.js';
 import { isAlive } from '../process/alive.js';
-import { readSessions } from '../worker/session.js';
-import type { WorkerSession } from '../worker/session.js';
+import { readSessions } from '../store/sessions.js';
+import type { WorkerSession } from '../store/sessions.js';
 
 export interface WorkerView {
   worker_id: number;

@@ -2,7 +2,7 @@ import { causeOf } from '../agents/cause.js';
 import { countByStatus } from '../queue/counts.js';
 import { costOf, costUnknown } from '../queue/limits.js';
 import type { AgentUsage, QueueState, RunInfo, StatusCounts, Task } from '../queue/types.js';
-import type { WorkerSession } from '../worker/session.js';
+import type { WorkerSession } from '../store/sessions.js';
 import { busyWithin, durationOf, durationStats, finishedDuring, inWindow, runWindow, slowestTasks, statsByType } from './stats.js';
 import type { DurationStats, RunWindow, TypeStats } from './stats.js';
 import { describeStop, exitCodeFor } from './stop.js';

@@ -1,7 +1,7 @@
 import { redact } from '../redact/process.js';
 import { writeFileAtomicSync } from '../store/atomic-write.js';
 import type { FileStore } from '../store/file-store.js';
-import { readSessionsLenient } from '../worker/session.js';
+import { readSessionsLenient } from '../store/sessions.js';
 import { renderReport } from './markdown.js';
 import { buildSummary } from './summary.js';
 import type { RunSummary, StopReason } from './summary.js';

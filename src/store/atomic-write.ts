@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { asWriteError, isErrno } from '../errors.js';
 import { isAlive } from '../process/alive.js';
 import { machineTag } from '../process/machine.js';
-import { PRIVATE_FILE } from './private.js';
+import { PRIVATE_FILE } from '../process/private.js';
 
 let counter = 0;
 

@@ -13,7 +13,7 @@ import { statePaths } from './paths.js';
 import { checkStateDir, unwritable } from './state-dir.js';
 import type { StatePaths } from './paths.js';
 import { pause } from '../process/alive.js';
-import { makePrivateDir } from './private.js';
+import { makePrivateDir } from '../process/private.js';
 import { parseQueueSnapshot, parseResultsSnapshot, peekResultsStamp, readJsonFile, serializeQueue, serializeResults } from './snapshot.js';
 import { FencedError, Stage, removeStage } from './stage.js';
 import type { Store, Transaction } from './store.js';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError, isErrno } from '../errors.js';
 import { judgeOwner, parseOwner, unknownOwner, describeOwner } from './lock-owner.js';
 import type { LockInspection, LockOwner } from './lock-owner.js';
-import { PRIVATE_FILE } from './private.js';
+import { PRIVATE_FILE } from '../process/private.js';
 import { isSameProcessAlive } from '../process/alive.js';
 import { processStartTime } from '../process/stat.js';
 import { tempPath } from './atomic-write.js';

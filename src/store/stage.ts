@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RalphError, asWriteError, isErrno } from '../errors.js';
 import { writeFileAtomicSync } from './atomic-write.js';
 import { stopPoint } from './faults.js';
-import { PRIVATE_DIR } from './private.js';
+import { PRIVATE_DIR } from '../process/private.js';
 import { isAlive } from '../process/alive.js';
 import { machineTag } from '../process/machine.js';
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PRIVATE_FILE } from './private.js';
+import { PRIVATE_FILE } from '../process/private.js';
 
 /** What `<state dir>/.gitignore` holds: git ignores the whole state directory, wherever it is. */
 export const STATE_GITIGNORE = '# Ralph\'s run state: never part of the repository.\n*\n';

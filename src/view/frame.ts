@@ -1,4 +1,4 @@
-import { formatDuration } from '../orchestrator/progress.js';
+import { formatDuration } from '../report/time.js';
 import type { Paint, Style } from './color.js';
 import type { ViewSnapshot, WorkerRow } from './snapshot.js';
 import { displayWidth, fitWidth, visible } from './width.js';

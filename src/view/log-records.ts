@@ -1,5 +1,5 @@
 import type { Paint, Style } from './color.js';
-import { readableLine } from './agent-line.js';
+import { readableLine } from '../agents/agent-line.js';
 import type { Piece } from './frame.js';
 import { fitPieces } from './frame.js';
 

@@ -1,5 +1,5 @@
 import type { QueueState, StatusCounts } from '../queue/types.js';
-import type { WorkerSession } from '../worker/session.js';
+import type { WorkerSession } from '../store/sessions.js';
 
 /** What one worker is doing, as the live view shows it. */
 export interface WorkerRow {

@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runIsLive } from '../orchestrator/liveness.js';
+import { runIsLive } from '../queue/liveness.js';
 import { countByStatus } from '../queue/counts.js';
 import type { QueueMeta, QueueState } from '../queue/types.js';
 import { StateMissingError } from '../errors.js';
-import type { WorkerSession } from '../worker/session.js';
+import type { WorkerSession } from '../store/sessions.js';
 import { processRedactor } from '../redact/process.js';
 import { stringifyJson } from '../redact/sanitize.js';
 import type { FileStore } from '../store/file-store.js';
 import { isAlive } from '../process/alive.js';
+import { HOST } from '../process/machine.js';
 import { EventFeed } from './feed.js';
 import type { TerminalStream } from './live-block.js';
 import { RunView, cleanText } from './run-view.js';
@@ -71,7 +72,7 @@ export async function watchStatus(store: FileStore, options: StatusWatchOptions)
   const run = first.meta.run;
   const source = {
     paths: store.paths, workers: 'sessions' as const, startedAt: run ? Date.parse(run.started_at) : undefined, maxCostUsd: run?.max_cost_usd,
-    endedAt: (state: QueueState, sessions: readonly WorkerSession[]) => runEndedAt(state.meta, runIsLive(state.meta, isAlive), sessions),
+    endedAt: (state: QueueState, sessions: readonly WorkerSession[]) => runEndedAt(state.meta, runIsLive(state.meta, HOST, isAlive), sessions),
   };
   const since = run?.started_at;
   const view = new RunView(options.out, source, first, { ...(since === undefined ? {} : { since }), display: !options.json });
@@ -81,7 +82,7 @@ export async function watchStatus(store: FileStore, options: StatusWatchOptions)
       const state = readWatched(store);
       const now = Date.now();
       const counts = countByStatus(state.tasks);
-      const over = !runIsLive(state.meta, isAlive) || options.signal.aborted;
+      const over = !runIsLive(state.meta, HOST, isAlive) || options.signal.aborted;
       const finished = finishedSince(state, since);
       if (feed) {
         view.readSessions(now);

@@ -1,7 +1,7 @@
 import { redact } from '../redact/process.js';
 import { oneLine } from '../redact/sanitize.js';
-import { readableLine } from '../view/agent-line.js';
-import type { WorkerSession } from './session.js';
+import { readableLine } from '../agents/agent-line.js';
+import type { WorkerSession } from '../store/sessions.js';
 
 /**
  * The agent's last output line, for the live view (`last_output` in the worker's session). Noting

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, statSync } from 'node:fs';
 import { asWriteError } from '../errors.js';
 import { writeAllSync } from '../store/atomic-write.js';
-import { PRIVATE_FILE } from '../store/private.js';
+import { PRIVATE_FILE } from '../process/private.js';
 
 /**
  * The file a worker writes each task's prompt to (`RALPH_PROMPT_FILE`), kept open and rewritten in

@@ -5,8 +5,8 @@ import { reapAll } from '../queue/reap.js';
 import type { ReapContext, Reaped } from '../queue/lease.js';
 import type { Transaction } from '../store/store.js';
 import type { StatePaths } from '../store/paths.js';
-import type { Logger } from './log.js';
-import { readSession } from './session.js';
+import type { Logger } from '../process/log.js';
+import { readSession } from '../store/sessions.js';
 
 /**
  * Inside a transaction: every claim whose worker is gone goes back to pending (or fails), each

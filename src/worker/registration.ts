@@ -2,8 +2,8 @@ import { RalphError } from '../errors.js';
 import { isSameProcessAlive } from '../process/alive.js';
 import type { FileStore } from '../store/file-store.js';
 import { HOST } from '../process/machine.js';
-import { readSession, writeSession } from './session.js';
-import type { WorkerSession } from './session.js';
+import { readSession, writeSession } from '../store/sessions.js';
+import type { WorkerSession } from '../store/sessions.js';
 
 export interface Registrant {
   pid: number;

@@ -1,4 +1,4 @@
-import type { UsageLimitInfo } from '../agents/cli-spec.js';
+import type { UsageLimitInfo } from '../agents/usage-limit.js';
 import { claimTask, nextWakeAt, selectNext } from '../queue/claim.js';
 import { addCost, claimBlock, usageLimitUntil } from '../queue/limits.js';
 import type { UsageLimitPolicy } from '../queue/limits.js';
@@ -7,7 +7,7 @@ import type { ReportDecision, RunOutcome } from '../queue/outcome.js';
 import { redoesConflict } from '../queue/isolation.js';
 import type { ConflictPolicy } from '../queue/isolation.js';
 import type { ClaimStop, Task, UsageLimitNote } from '../queue/types.js';
-import { runIsLive } from '../orchestrator/liveness.js';
+import { runIsLive } from '../queue/liveness.js';
 import type { StatePaths } from '../store/paths.js';
 import type { Transaction } from '../store/store.js';
 import { reapStale } from './reaper.js';
@@ -120,7 +120,7 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   const stillPending = (t: Task): boolean => t.status === 'pending' && t.id !== claimed?.id;
   const open = (block?.kind !== 'stopped' && (pendingTasks.some(stillPending) || claimedTasks.some(stillPending)))
     || claimedTasks.some((t) => t.status === 'claimed' && t.claim_token !== token);
-  const result: StepResult = { live: runIsLive(tx.meta, ctx.isAlive), open, notes };
+  const result: StepResult = { live: runIsLive(tx.meta, ctx.host, ctx.isAlive), open, notes };
   if (decision) result.decision = decision;
   if (claimed) result.claimed = claimed;
   if (waitingUntil) result.waitingUntilMs = waitingUntil.getTime();

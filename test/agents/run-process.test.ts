@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runProcess } from '../../src/agents/run-process.js';
-import type { RunProcessOptions } from '../../src/agents/run-process.js';
-import { spawnBackend } from '../../src/agents/spawn.js';
-import type { SpawnBackend } from '../../src/agents/spawn.js';
+import { runProcess } from '../../src/process/run.js';
+import type { RunProcessOptions } from '../../src/process/run.js';
+import { spawnBackend } from '../../src/process/spawn.js';
+import type { SpawnBackend } from '../../src/process/spawn.js';
 import type { AgentInvocation } from '../../src/agents/agent.js';
 import { tempDir } from '../helpers.js';
 

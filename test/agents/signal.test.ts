@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { signalProcess, spawnBackend } from '../../src/agents/spawn.js';
+import { signalProcess, spawnBackend } from '../../src/process/spawn.js';
 
 describe('signalProcess', () => {
   it(`signals a live process group, and says false once it is gone (backend: ${spawnBackend().backend})`, async () => {

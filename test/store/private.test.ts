@@ -2,7 +2,7 @@ import { chmodSync, closeSync, mkdirSync, readdirSync, statSync, symlinkSync, wr
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.js';
-import { makePrivateDir, openPrivateAppend } from '../../src/store/private.js';
+import { makePrivateDir, openPrivateAppend } from '../../src/process/private.js';
 import { writeFileAtomicSync } from '../../src/store/atomic-write.js';
 import { FileLock } from '../../src/store/lock.js';
 

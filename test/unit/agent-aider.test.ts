@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AgentOptions, ParsedOutput, UsageLimitInfo } from '../../src/agents/cli-spec.js';
+import type { AgentOptions, ParsedOutput } from '../../src/agents/cli-spec.js';
+import type { UsageLimitInfo } from '../../src/agents/usage-limit.js';
 
 // The text recogniser is tested on its own; here it is a stub, so that these tests say what the
 // adapter does with its answer (and what it hands it).
 const detect = vi.hoisted(() => vi.fn<(text: string, now: Date) => UsageLimitInfo | undefined>());
 vi.mock('../../src/agents/usage-limit.js', () => ({ detectUsageLimit: detect }));
 
-import { aider } from '../../src/agents/aider.js';
+import { aider } from '../../src/agents/adapters/aider.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/agents/aider/${name}`, import.meta.url), 'utf8');
 /** The fixture without its usage lines: what the answer should be. */

@@ -9,7 +9,7 @@ vi.mock('../../src/agents/usage-limit.js', async (importOriginal) => {
   return { ...actual, detectUsageLimit: vi.fn(actual.detectUsageLimit) };
 });
 
-const { claude } = await import('../../src/agents/claude.js');
+const { claude } = await import('../../src/agents/adapters/claude.js');
 const { detectUsageLimit } = await import('../../src/agents/usage-limit.js');
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '../fixtures/agents/claude', name), 'utf8');

@@ -9,7 +9,7 @@ vi.mock('../../src/agents/usage-limit.js', async (importOriginal) => {
   return { ...actual, detectUsageLimit: vi.fn(actual.detectUsageLimit) };
 });
 
-const { codex } = await import('../../src/agents/codex.js');
+const { codex } = await import('../../src/agents/adapters/codex.js');
 const { detectUsageLimit } = await import('../../src/agents/usage-limit.js');
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '../fixtures/agents/codex', name), 'utf8');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ProcessOutput } from '../../src/agents/agent.js';
 import { CliAgent } from '../../src/agents/cli-agent.js';
-import { copilot } from '../../src/agents/copilot.js';
+import { copilot } from '../../src/agents/adapters/copilot.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/agents/copilot/${name}`, import.meta.url), 'utf8');
 

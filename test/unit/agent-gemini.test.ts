@@ -9,7 +9,7 @@ vi.mock('../../src/agents/usage-limit.js', async (importOriginal) => {
   return { ...actual, detectUsageLimit: vi.fn(actual.detectUsageLimit) };
 });
 
-const { gemini, GEMINI_PROMPT_HINT } = await import('../../src/agents/gemini.js');
+const { gemini, GEMINI_PROMPT_HINT } = await import('../../src/agents/adapters/gemini.js');
 const { detectUsageLimit } = await import('../../src/agents/usage-limit.js');
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '../fixtures/agents/gemini', name), 'utf8');

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ProcessOutput } from '../../src/agents/agent.js';
 import { CliAgent } from '../../src/agents/cli-agent.js';
-import { opencode, renderLogLine } from '../../src/agents/opencode.js';
+import { opencode, renderLogLine } from '../../src/agents/adapters/opencode.js';
 
 const path = (name: string) => new URL(`../fixtures/agents/opencode/${name}`, import.meta.url);
 const fixture = (name: string): string => readFileSync(path(name), 'utf8');

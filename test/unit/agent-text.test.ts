@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clip } from '../../src/agents/text.js';
+import { clip } from '../../src/agents/parse/text.js';
 
 describe('clip', () => {
   it.each<[string, string, number, string]>([

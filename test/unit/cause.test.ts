@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProcessOutput } from '../../src/agents/agent.js';
 import { causeOf, composeCause, excerptLines, labelOf, summarizeJson } from '../../src/agents/cause.js';
-import { claude } from '../../src/agents/claude.js';
+import { claude } from '../../src/agents/adapters/claude.js';
 import { CliAgent } from '../../src/agents/cli-agent.js';
 import { CommandAgent } from '../../src/agents/command.js';
 import { agentSpec } from '../../src/agents/registry.js';

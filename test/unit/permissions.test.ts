@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentOptions } from '../../src/agents/cli-spec.js';
-import { claude } from '../../src/agents/claude.js';
-import { codex } from '../../src/agents/codex.js';
-import { copilot } from '../../src/agents/copilot.js';
-import { cursor } from '../../src/agents/cursor.js';
-import { gemini } from '../../src/agents/gemini.js';
-import { opencode } from '../../src/agents/opencode.js';
+import { claude } from '../../src/agents/adapters/claude.js';
+import { codex } from '../../src/agents/adapters/codex.js';
+import { copilot } from '../../src/agents/adapters/copilot.js';
+import { cursor } from '../../src/agents/adapters/cursor.js';
+import { gemini } from '../../src/agents/adapters/gemini.js';
+import { opencode } from '../../src/agents/adapters/opencode.js';
 import { hasPermissionFlag, PERMISSION_LEVELS, permissionLevel } from '../../src/agents/permissions.js';
 import type { PermissionGrant, PermissionLevel } from '../../src/agents/permissions.js';
 import { AGENTS, agentSpec, createAgent } from '../../src/agents/registry.js';

@@ -7,7 +7,7 @@ import type { Tokens } from '../../src/agents/cli-spec.js';
 import { checkPrices, costOfTokens, estimateCost, modelKeys, priceOf, pricesWith, shippedPrices } from '../../src/agents/prices.js';
 import type { ModelPrice, PriceList } from '../../src/agents/prices.js';
 import { createAgent } from '../../src/agents/registry.js';
-import { parsePrices } from '../../src/cli/parsers.js';
+import { parsePrices } from '../../src/config/parsers.js';
 
 const LIST: PriceList = {
   'gpt-5': { input: 1.25, output: 10, cache_read: 0.125 },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration } from '../../src/orchestrator/progress.js';
+import { formatDuration } from '../../src/report/time.js';
 
 describe('formatDuration', () => {
   it.each([

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MIN_SECRET_LENGTH, Redactor, looksSecret, secretsFromEnv } from '../../src/redact/redactor.js';
-import { redactResult } from '../../src/redact/result.js';
+import { redactResult } from '../../src/agents/redact-result.js';
 import { describeRedaction } from '../../src/redact/process.js';
-import { refuseSecrets, secretsIn } from '../../src/redact/files.js';
+import { refuseSecrets, secretsIn } from '../../src/loops/secret-files.js';
 import { RalphError } from '../../src/errors.js';
 
 const ANTHROPIC = 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345';

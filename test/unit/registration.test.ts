@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { holderOf } from '../../src/worker/registration.js';
-import type { WorkerSession } from '../../src/worker/session.js';
+import type { WorkerSession } from '../../src/store/sessions.js';
 
 const now = new Date('2026-05-01T12:00:00.000Z');
 const me = { pid: 500, host: 'here' };

@@ -1,5 +1,5 @@
 import type { Finding, Issue, QueueState, Task } from '../../src/queue/types.js';
-import type { WorkerSession } from '../../src/worker/session.js';
+import type { WorkerSession } from '../../src/store/sessions.js';
 import { NOW, at } from './task-fixtures.js';
 
 export const DIR = '.ralph';

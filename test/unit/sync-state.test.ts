@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decideTurn, formatSyncState, handoffSubject, initialState, isHandoffSubject, markRunning, notMyTurn, other, parseSyncState, renewLease, runningSubject, stampHandoff,
-} from '../../src/loops/sync-state.js';
+import { formatSyncState, handoffSubject, initialState, isHandoffSubject, markRunning, notMyTurn, other, parseSyncState, renewLease, runningSubject, stampHandoff } from '../../src/loops/sync-state.js';
+import { decideTurn } from '../../src/loops/turn-holder.js';
 import type { Actor, Self, SyncState, SyncStatus } from '../../src/loops/sync-state.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideTurn } from '../../src/loops/sync-state.js';
+import { decideTurn } from '../../src/loops/turn-holder.js';
 import type { Actor, Holder, Self, SyncState } from '../../src/loops/sync-state.js';
 import { describeHolder, judgeHolder, leaseLapsed } from '../../src/loops/turn-holder.js';
 

@@ -8,7 +8,7 @@ import { buildSnapshot } from '../../src/view/snapshot.js';
 import type { ViewSnapshot, WorkerRow } from '../../src/view/snapshot.js';
 import { displayWidth } from '../../src/view/width.js';
 import type { Issue, QueueState, Task } from '../../src/queue/types.js';
-import type { WorkerSession } from '../../src/worker/session.js';
+import type { WorkerSession } from '../../src/store/sessions.js';
 
 const snapshot = (over: Partial<ViewSnapshot> = {}): ViewSnapshot => ({
   at: '2026-05-01T12:00:00.000Z', dir: '.ralph', active: true, total: 40,

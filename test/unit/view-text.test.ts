@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readableLine } from '../../src/view/agent-line.js';
+import { readableLine } from '../../src/agents/agent-line.js';
 import { colorWanted } from '../../src/view/color.js';
 import { displayWidth, fitWidth, padWidth, wrapWidth } from '../../src/view/width.js';
 

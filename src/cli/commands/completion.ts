@@ -18,11 +18,9 @@ Examples:
   $ source <(ralph completion bash)                        # in ~/.bashrc
   $ source <(ralph completion zsh)                         # in ~/.zshrc, after compinit
   $ ralph completion fish > ~/.config/fish/completions/ralph.fish`)
-    .action(async (shell: keyof typeof SCRIPTS) => {
-      // Every command, not only this one: the program as `ralph --help` sees it.
-      const [{ COMMANDS }, { createProgram }] = await Promise.all([import('../commands-table.js'), import('../main.js')]);
-      const full = await createProgram(() => undefined, ['node', 'ralph'], COMMANDS);
+    .action((shell: keyof typeof SCRIPTS) => {
+      // Every command, not only this one: main.ts registers them all for `completion`, as for `ralph --help`.
       // Our own text, made from our own definitions: written as it is (no task or agent text in it).
-      process.stdout.write(SCRIPTS[shell](completionSpec(full)));
+      process.stdout.write(SCRIPTS[shell](completionSpec(program)));
     });
 }

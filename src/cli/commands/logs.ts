@@ -11,7 +11,7 @@ import { LogReader, logFiles } from '../../view/log-files.js';
 import { formatRecord, parseSince } from '../../view/log-records.js';
 import type { LogFilter, LogRecord } from '../../view/log-records.js';
 import { cleanText } from '../../view/run-view.js';
-import { nonNegativeInt, positiveInt } from '../parsers.js';
+import { nonNegativeInt, positiveInt } from '../../config/parsers.js';
 import { note } from '../output.js';
 import { dirOption, untilStopped } from './common.js';
 

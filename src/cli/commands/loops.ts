@@ -9,7 +9,7 @@ import {
 import type { PolicyOptions } from '../../loops/policies.js';
 import type { Actor } from '../../loops/sync-state.js';
 import { note, print } from '../output.js';
-import { nonNegativeInt, positiveInt, positiveSeconds } from '../parsers.js';
+import { nonNegativeInt, positiveInt, positiveSeconds } from '../../config/parsers.js';
 import type { ExitCode } from '../main.js';
 import type { PriceList } from '../../agents/prices.js';
 import { SIGNAL_EXIT, STOP_SIGNALS, agentChoice, ringBell } from './common.js';

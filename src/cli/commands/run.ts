@@ -70,7 +70,7 @@ finishes with its result within --grace).`);
         ...(events ? { observe: (state) => events.observe(state) } : {}),
       }).catch(async (error: unknown) => {
         // The state directory could not be written: what is known of the end is printed, then the error.
-        if (error instanceof StateWriteError && error.ended) printEnd(error.ended.summary, flags.json, error.ended.reportWritten);
+        if (error instanceof StateWriteError && error.ended) printEnd(error.ended.summary as RunSummary, flags.json, error.ended.reportWritten);
         await events?.failed(error, error instanceof RalphError ? error.exitCode : 1);
         ringBell(flags.bell);
         throw error;

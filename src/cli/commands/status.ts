@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatDuration } from '../../orchestrator/progress.js';
+import { formatDuration } from '../../report/time.js';
 import { gatherStatus } from '../../report/status.js';
 import type { StatusView } from '../../report/status.js';
 import { describeOwner } from '../../store/lock.js';
@@ -9,7 +9,7 @@ import { FileStore } from '../../store/file-store.js';
 import { leaseLapsed } from '../../loops/turn-holder.js';
 import { loopsStatusLines, readLoopsView } from '../../loops/view.js';
 import { dirOption, openStore, untilStopped } from './common.js';
-import { positiveSeconds } from '../parsers.js';
+import { positiveSeconds } from '../../config/parsers.js';
 
 export function registerStatus(program: Command, setExit: (code: number) => void): void {
   const command = program.command('status')

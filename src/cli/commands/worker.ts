@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
-import { loadAgent } from '../../agents/choice.js';
+import { loadAgent } from '../../agents/load.js';
 import { InputError, StateWriteError } from '../../errors.js';
 import { configureRedaction, describeRedaction } from '../../redact/process.js';
-import { fileLogger } from '../../worker/log.js';
+import { fileLogger } from '../../process/log.js';
 import { statePaths } from '../../store/paths.js';
 import { loadPromptTemplate } from '../../worker/template.js';
 import { runWorker } from '../../worker/worker.js';
 import { IpcSteps, tellRunCannotWrite } from '../../worker/ipc-steps.js';
 import { restoreAgentEnv } from '../../orchestrator/worker-env.js';
-import { positiveInt } from '../parsers.js';
+import { positiveInt } from '../../config/parsers.js';
 import { agentChoice, dirOption, openStore, workerOptions } from './common.js';
 import type { WorkerFlags } from './common.js';
 

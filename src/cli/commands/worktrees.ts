@@ -8,7 +8,7 @@ import type { InUse, WorktreesView } from '../../git/worktrees-admin.js';
 import { FileStore } from '../../store/file-store.js';
 import { HOST } from '../../process/machine.js';
 import { isAlive } from '../../process/alive.js';
-import { readSessionsLenient } from '../../worker/session.js';
+import { readSessionsLenient } from '../../store/sessions.js';
 import { columns, print, printJson } from '../output.js';
 import { dirOption } from './common.js';
 

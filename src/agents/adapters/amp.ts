@@ -1,10 +1,11 @@
-import { compact, jsonLines, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
-import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from './cli-spec.js';
-import { detectUsageLimit } from './usage-limit.js';
-import { grantFor } from './permissions.js';
-import type { PermissionGrant, PermissionLevel } from './permissions.js';
-import { AMP_PERMISSIONS } from './permission-table.js';
-import { clip, firstLine, lastLine, nonEmpty, nonJsonText, stripAnsi, tail } from './text.js';
+import { parseSafely } from '../cli-spec.js';
+import { compact, jsonLines, num, obj, str, sumOf, tryJson } from '../parse/json.js';
+import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
+import { detectUsageLimit } from '../usage-limit.js';
+import { grantFor } from '../permissions.js';
+import type { PermissionGrant, PermissionLevel } from '../permissions.js';
+import { AMP_PERMISSIONS } from '../permission-table.js';
+import { clip, firstLine, lastLine, nonEmpty, nonJsonText, stripAnsi, tail } from '../parse/text.js';
 
 /**
  * Sourcegraph Amp (`amp -x --stream-json`, the prompt on stdin): Claude-Code-compatible NDJSON.

@@ -1,10 +1,12 @@
-import { compact, parseSafely, sumOf } from './cli-spec.js';
-import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
-import { detectUsageLimit } from './usage-limit.js';
-import { grantFor } from './permissions.js';
-import type { PermissionGrant, PermissionLevel } from './permissions.js';
-import { AIDER_PERMISSIONS } from './permission-table.js';
-import { clip, lastLine, stripAnsi } from './text.js';
+import { parseSafely } from '../cli-spec.js';
+import { compact, sumOf } from '../parse/json.js';
+import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
+import type { UsageLimitInfo } from '../usage-limit.js';
+import { detectUsageLimit } from '../usage-limit.js';
+import { grantFor } from '../permissions.js';
+import type { PermissionGrant, PermissionLevel } from '../permissions.js';
+import { AIDER_PERMISSIONS } from '../permission-table.js';
+import { clip, lastLine, stripAnsi } from '../parse/text.js';
 
 /**
  * Aider (`aider --message-file FILE --yes-always --no-stream --no-pretty`): plain text. After each

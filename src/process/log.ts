@@ -2,7 +2,7 @@ import { closeSync, writeSync } from 'node:fs';
 import { asWriteError } from '../errors.js';
 import { redact } from '../redact/process.js';
 import { logLine } from '../redact/sanitize.js';
-import { openPrivateAppend } from '../store/private.js';
+import { openPrivateAppend } from './private.js';
 
 /**
  * A line-oriented log: every line stamped with an ISO-8601 UTC time. One message is one line:

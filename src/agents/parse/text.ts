@@ -1,4 +1,4 @@
-import { compact } from './cli-spec.js';
+import { compact } from './json.js';
 
 /** Small text helpers shared by the agent adapters' parsers and log renderers. Pure. */
 

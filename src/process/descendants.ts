@@ -1,10 +1,10 @@
 import { openSync, readFileSync, readSync } from 'node:fs';
-import type { SweepPhase } from '../agents/run-process.js';
-import { signalProcess, spawnBackend } from '../agents/spawn.js';
-import { nativeHelper } from '../native/helper.js';
-import { procStat } from '../process/stat.js';
-import { pause } from '../process/alive.js';
-import { claimEntry, environHolds, processesWithToken } from '../process/by-token.js';
+import type { SweepPhase } from './run.js';
+import { signalProcess, spawnBackend } from './spawn.js';
+import { nativeHelper } from './native.js';
+import { procStat } from './stat.js';
+import { pause } from './alive.js';
+import { claimEntry, environHolds, processesWithToken } from './by-token.js';
 
 /**
  * How a worker finds what its agents left running after their task (a grandchild in a session of

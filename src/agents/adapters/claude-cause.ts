@@ -1,5 +1,5 @@
-import type { Diagnosis } from './cause.js';
-import { num, str } from './cli-spec.js';
+import type { Diagnosis } from '../cause.js';
+import { num, str } from '../parse/json.js';
 
 /**
  * What kind of failure Claude Code's stream-json shows by its structure (what the real binary prints:

@@ -4,8 +4,8 @@ import { delimiter, join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import { executableProblem } from './executable.js';
-import { nativeHelper, nativeProblem as helperProblem } from '../native/helper.js';
-import type { NativeHelper } from '../native/helper.js';
+import { nativeHelper, nativeProblem as helperProblem } from './native.js';
+import type { NativeHelper } from './native.js';
 
 /** What the runner reads from a child's stdout or stderr (a Readable is one). */
 export interface OutputStream {

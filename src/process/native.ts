@@ -1,7 +1,7 @@
 /**
  * Ralph's optional native helper (native/spawn.c, built by `npm ci` with node-gyp; Linux only):
- * agents started with posix_spawn, kill(2) without an exception (agents/spawn.ts), and the worker as
- * a child subreaper that finds and reaps what its agents left behind (worker/descendants.ts). Each user
+ * agents started with posix_spawn, kill(2) without an exception (process/spawn.ts), and the worker as
+ * a child subreaper that finds and reaps what its agents left behind (process/descendants.ts). Each user
  * checks for the functions it needs and falls back to plain Node without them.
  */
 export interface NativeHelper {
@@ -16,7 +16,7 @@ export interface NativeHelper {
   reap?(pid: number): number;
 }
 
-// dist/native/helper.js and the worker bundle (dist/cli/worker-bundle.cjs) are both two levels under the
+// dist/process/native.js and the worker bundle (dist/cli/worker-bundle.cjs) are both two levels under the
 // package root, so the same relative path holds for both.
 const ADDON_PATH = new URL('../../build/Release/ralph_spawn.node', import.meta.url);
 let helper: NativeHelper | null | undefined;

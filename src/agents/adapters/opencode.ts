@@ -1,11 +1,13 @@
-import type { Diagnosis } from './cause.js';
-import { compact, jsonLines, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
-import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
-import { detectUsageLimit } from './usage-limit.js';
-import { grantFor } from './permissions.js';
-import type { PermissionGrant, PermissionLevel } from './permissions.js';
-import { OPENCODE_PERMISSIONS } from './permission-table.js';
-import { clip, lastLine, nonJsonText, stripAnsi, tail } from './text.js';
+import type { Diagnosis } from '../cause.js';
+import { parseSafely } from '../cli-spec.js';
+import { compact, jsonLines, num, obj, str, sumOf, tryJson } from '../parse/json.js';
+import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
+import type { UsageLimitInfo } from '../usage-limit.js';
+import { detectUsageLimit } from '../usage-limit.js';
+import { grantFor } from '../permissions.js';
+import type { PermissionGrant, PermissionLevel } from '../permissions.js';
+import { OPENCODE_PERMISSIONS } from '../permission-table.js';
+import { clip, lastLine, nonJsonText, stripAnsi, tail } from '../parse/text.js';
 
 /**
  * OpenCode (`opencode run --format json`): NDJSON events, one per line, each

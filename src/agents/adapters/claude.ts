@@ -1,10 +1,12 @@
-import { compact, jsonLines, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
-import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
-import { detectUsageLimit } from './usage-limit.js';
+import { parseSafely } from '../cli-spec.js';
+import { compact, jsonLines, num, obj, str, sumOf, tryJson } from '../parse/json.js';
+import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
+import type { UsageLimitInfo } from '../usage-limit.js';
+import { detectUsageLimit } from '../usage-limit.js';
 import { claudeCause } from './claude-cause.js';
-import type { PermissionGrant, PermissionLevel } from './permissions.js';
-import { CLAUDE_PERMISSION_FLAGS, claudeGrantArgs, claudePermissionArgs } from './permission-table.js';
-import { clip, firstLine, nonEmpty, nonJsonText } from './text.js';
+import type { PermissionGrant, PermissionLevel } from '../permissions.js';
+import { CLAUDE_PERMISSION_FLAGS, claudeGrantArgs, claudePermissionArgs } from '../permission-table.js';
+import { clip, firstLine, nonEmpty, nonJsonText } from '../parse/text.js';
 
 /**
  * Claude Code (`claude -p --output-format stream-json --verbose`): NDJSON events, one per line.

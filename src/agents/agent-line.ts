@@ -1,4 +1,4 @@
-import { clip } from '../agents/text.js';
+import { clip } from './parse/text.js';
 
 /**
  * One short readable line from a line of agent output as it is logged: what the agent's adapter

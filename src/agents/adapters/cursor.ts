@@ -1,10 +1,11 @@
-import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
-import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput } from './cli-spec.js';
-import { detectUsageLimit } from './usage-limit.js';
-import { grantFor } from './permissions.js';
-import type { PermissionGrant, PermissionLevel } from './permissions.js';
-import { CURSOR_PERMISSIONS } from './permission-table.js';
-import { clip, firstLine, lastLine, nonEmpty, nonJsonText, stripAnsi, tail } from './text.js';
+import { parseSafely } from '../cli-spec.js';
+import { compact, jsonLines, num, obj, str, tryJson } from '../parse/json.js';
+import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput } from '../cli-spec.js';
+import { detectUsageLimit } from '../usage-limit.js';
+import { grantFor } from '../permissions.js';
+import type { PermissionGrant, PermissionLevel } from '../permissions.js';
+import { CURSOR_PERMISSIONS } from '../permission-table.js';
+import { clip, firstLine, lastLine, nonEmpty, nonJsonText, stripAnsi, tail } from '../parse/text.js';
 
 /**
  * Cursor Agent (`cursor-agent -p --output-format json PROMPT`): one JSON object when the run completes,

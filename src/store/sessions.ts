@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { CorruptStateError, RalphError, errorMessage, isErrno } from '../errors.js';
 import { stringifyJson } from '../redact/sanitize.js';
-import { writeFileAtomicSync } from '../store/atomic-write.js';
-import type { StatePaths } from '../store/paths.js';
-import { readJsonFile } from '../store/snapshot.js';
+import { writeFileAtomicSync } from './atomic-write.js';
+import type { StatePaths } from './paths.js';
+import { readJsonFile } from './snapshot.js';
 
 export type WorkerStatus = 'idle' | 'running' | 'stopped';
 

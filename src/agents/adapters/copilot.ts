@@ -1,11 +1,13 @@
-import type { Diagnosis } from './cause.js';
-import { compact, parseSafely } from './cli-spec.js';
-import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
-import { detectUsageLimit } from './usage-limit.js';
-import { grantFor } from './permissions.js';
-import type { PermissionGrant, PermissionLevel } from './permissions.js';
-import { COPILOT_PERMISSIONS } from './permission-table.js';
-import { clip, lastLine, stripAnsi } from './text.js';
+import type { Diagnosis } from '../cause.js';
+import { parseSafely } from '../cli-spec.js';
+import { compact } from '../parse/json.js';
+import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
+import type { UsageLimitInfo } from '../usage-limit.js';
+import { detectUsageLimit } from '../usage-limit.js';
+import { grantFor } from '../permissions.js';
+import type { PermissionGrant, PermissionLevel } from '../permissions.js';
+import { COPILOT_PERMISSIONS } from '../permission-table.js';
+import { clip, lastLine, stripAnsi } from '../parse/text.js';
 
 /**
  * GitHub Copilot CLI (`copilot -p PROMPT --allow-all-tools`): plain text. Verified with 1.0.102 (test/agents/

@@ -1,5 +1,5 @@
-import type { Actor, SyncState } from '../loops/sync-state.js';
-import type { RalphEvent } from './run-events.js';
+import type { Actor, SyncState } from './sync-state.js';
+import type { RalphEvent } from '../events/run-events.js';
 
 /** A loop's turn is over (`ok`: it succeeded; in sync mode, handed off to `next`). Pure. */
 export function turnFinishedEvent(turn: { actor: Actor; iteration: number; branch: string; dir: string; mode: 'sync' | 'async'; ok: boolean; commit: string; next?: Actor }, now: Date): RalphEvent {

@@ -1,12 +1,14 @@
-import { compact, num, obj, parseSafely, str, sumOf, tryJson } from './cli-spec.js';
-import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
-import { labelOf } from './cause.js';
-import type { Diagnosis } from './cause.js';
-import { firstLine, nonEmpty, stripAnsi } from './text.js';
-import { detectUsageLimit, nextMidnightIn } from './usage-limit.js';
-import { grantFor } from './permissions.js';
-import type { PermissionGrant, PermissionLevel } from './permissions.js';
-import { GEMINI_PERMISSIONS } from './permission-table.js';
+import { parseSafely } from '../cli-spec.js';
+import { compact, num, obj, str, sumOf, tryJson } from '../parse/json.js';
+import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
+import type { UsageLimitInfo } from '../usage-limit.js';
+import { labelOf } from '../cause.js';
+import type { Diagnosis } from '../cause.js';
+import { firstLine, nonEmpty, stripAnsi } from '../parse/text.js';
+import { detectUsageLimit, nextMidnightIn } from '../usage-limit.js';
+import { grantFor } from '../permissions.js';
+import type { PermissionGrant, PermissionLevel } from '../permissions.js';
+import { GEMINI_PERMISSIONS } from '../permission-table.js';
 
 /**
  * Gemini CLI (`gemini --output-format json -p …`): one JSON document at the end of the run,

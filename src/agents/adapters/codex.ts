@@ -1,10 +1,12 @@
-import { compact, jsonLines, num, obj, parseSafely, str, tryJson } from './cli-spec.js';
-import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens, UsageLimitInfo } from './cli-spec.js';
-import { detectUsageLimit, localTimeZone } from './usage-limit.js';
-import { clip, nonJsonText } from './text.js';
-import { grantFor } from './permissions.js';
-import type { PermissionGrant, PermissionLevel } from './permissions.js';
-import { CODEX_PERMISSIONS } from './permission-table.js';
+import { parseSafely } from '../cli-spec.js';
+import { compact, jsonLines, num, obj, str, tryJson } from '../parse/json.js';
+import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
+import type { UsageLimitInfo } from '../usage-limit.js';
+import { detectUsageLimit, localTimeZone } from '../usage-limit.js';
+import { clip, nonJsonText } from '../parse/text.js';
+import { grantFor } from '../permissions.js';
+import type { PermissionGrant, PermissionLevel } from '../permissions.js';
+import { CODEX_PERMISSIONS } from '../permission-table.js';
 
 /**
  * OpenAI Codex CLI (`codex exec --json`): JSONL events, one per line.

@@ -1,7 +1,30 @@
 import { resolve as absolute } from 'node:path';
-import type { AgentInvocation, ProcessOutput } from './agent.js';
 import { signalProcess, spawnDetached } from './spawn.js';
 import type { SpawnBackend, SpawnedChild } from './spawn.js';
+
+/** How to start the agent: never a shell string built from task data. */
+export interface ProcessInvocation {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  stdin: string;
+  cwd: string;
+}
+
+/** What the process did. */
+export interface ProcessOutput {
+  stdout: string;
+  /** The tail of stdout and stderr interleaved as they arrived. */
+  combinedTail: string;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** Set when the process was killed for printing nothing for this long (`--idle-timeout`). */
+  idleMs?: number;
+  interrupted: boolean;
+  spawnError?: Error;
+  durationMs: number;
+}
 
 export interface RunProcessOptions {
   /** Kill the process group after this long (undefined: no limit). */
@@ -23,7 +46,7 @@ export interface RunProcessOptions {
   /** How to start it (default: posix_spawn when the native helper is built, else child_process). */
   backend?: SpawnBackend;
   /**
-   * Kills what the agent left running outside its process group (worker/descendants.ts): called
+   * Kills what the agent left running outside its process group (process/descendants.ts): called
    * with 'exit' when its leader exits by itself, 'reap' while a stopped group has its grace period
    * (children that died are collected), and 'end' when the run is over.
    */
@@ -45,7 +68,7 @@ const GROUP_POLL_MS = 50;
  * When the agent exits by itself, whatever it left running in its group is killed, and `sweep`
  * finds what it left elsewhere.
  */
-export function runProcess(invocation: AgentInvocation, options: RunProcessOptions): Promise<ProcessOutput> {
+export function runProcess(invocation: ProcessInvocation, options: RunProcessOptions): Promise<ProcessOutput> {
   const started = Date.now();
   return new Promise((resolve) => {
     let stdout = '';

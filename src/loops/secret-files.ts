@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RalphError } from '../errors.js';
 import type { Git } from '../git/git.js';
-import { processRedactor } from './process.js';
-import type { Redactor } from './redactor.js';
+import { processRedactor } from '../redact/process.js';
+import type { Redactor } from '../redact/redactor.js';
 
 /** A file that holds the value of a known secret: its path and the variable's name, never the value. */
 export interface SecretInFile {

@@ -1,6 +1,6 @@
-import type { AgentResult } from '../agents/agent.js';
-import type { Redactor } from './redactor.js';
-import { processRedactor } from './process.js';
+import type { AgentResult } from './agent.js';
+import type { Redactor } from '../redact/redactor.js';
+import { processRedactor } from '../redact/process.js';
 
 /**
  * An agent's parsed result with every text that Ralph records or shows redacted: the finding, the
