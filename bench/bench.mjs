@@ -25,7 +25,10 @@ function temp() {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const rows = [];
-const row = (metric, value, target = '', ok = '') => { rows.push([metric, value, target, ok]); console.error(`  ${metric}: ${value}`); };
+const row = (metric, value, target = '', ok = '') => {
+  rows.push([metric, value, target, ok]);
+  console.error(`  ${metric}: ${value}`);
+};
 
 // 1. Throughput: `ralph run` with a no-op agent vs xargs -P 8 spawning the same command.
 // What any design with Node worker processes can reach here: 8 Node processes spawning the agent
@@ -57,7 +60,10 @@ function ralphRun(tasks, workers) {
   const dir = temp();
   writeFileSync(join(dir, 'tasks.json'), JSON.stringify({ tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i}`, type: 'noop' })) }));
   const t0 = performance.now();
-  const run = spawnSync(...onTerminal([process.execPath, CLI, 'run', '--tasks', 'tasks.json', '--workers', String(workers), '--agent-cmd', 'true', '--json']), { cwd: dir, encoding: 'utf8' });
+  const run = spawnSync(...onTerminal([process.execPath, CLI, 'run', '--tasks', 'tasks.json', '--workers', String(workers), '--agent-cmd', 'true', '--json']), {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   const seconds = (performance.now() - t0) / 1000;
   if (run.status !== 0) throw new Error(`ralph run failed: ${run.stderr}`);
   const summary = JSON.parse(run.stdout);
@@ -90,7 +96,10 @@ async function throughput(tasks = 1000, workers = 8, rounds = 5) {
   }
   const ours = median(ralphRates);
   const theirs = median(xargsRates);
-  row(`ralph run, no-op agent, ${tasks} tasks, ${workers} workers (tasks/s, wall clock incl. boot+report; agents started with ${spawnBackend().backend})`, ours.toFixed(0));
+  row(
+    `ralph run, no-op agent, ${tasks} tasks, ${workers} workers (tasks/s, wall clock incl. boot+report; agents started with ${spawnBackend().backend})`,
+    ours.toFixed(0),
+  );
   row(`xargs -P ${workers} spawning sh -c true ${tasks} times (tasks/s)`, theirs.toFixed(0));
   row(`ralph run, same, 2 workers (tasks/s)`, median(twoWorkerRates).toFixed(0));
   row(`floor: ${workers} bare Node processes spawning sh -c true with child_process, nothing else (tasks/s)`, median(floorRates).toFixed(0));
@@ -102,7 +111,17 @@ async function throughput(tasks = 1000, workers = 8, rounds = 5) {
 // 2. Coordination cost: claim + report through the real store, no agent, on queues of N tasks.
 async function coordination(sizes = [100, 1000, 10000], ops = 1000) {
   console.error(`coordination: claim + report as a worker's step does it (one transaction), ${ops} tasks per queue size`);
-  const config = { workerId: 1, leaseMs: 60_000, maxAttempts: 3, retries: 0, retryBackoffMs: 0, onUsageLimit: 'wait', usageLimitMarginMs: 0, usageLimitWaitMs: 60_000, agent: 'command' };
+  const config = {
+    workerId: 1,
+    leaseMs: 60_000,
+    maxAttempts: 3,
+    retries: 0,
+    retryBackoffMs: 0,
+    onUsageLimit: 'wait',
+    usageLimitMarginMs: 0,
+    usageLimitWaitMs: 60_000,
+    agent: 'command',
+  };
   const ok = { ok: true, finding: 'ok', exitCode: 0, signal: null, durationMs: 1 };
   const rates = {};
   for (const n of sizes) {
@@ -110,11 +129,14 @@ async function coordination(sizes = [100, 1000, 10000], ops = 1000) {
     const store = new FileStore(dir);
     store.ensure();
     const context = { paths: store.paths, isAlive: () => true, host: HOST };
-    await appendTasks(store, Array.from({ length: n }, (_, i) => ({ id: `t${i}`, type: 'noop', data: { i, note: 'a task of ordinary size with a little data' } })));
+    await appendTasks(
+      store,
+      Array.from({ length: n }, (_, i) => ({ id: `t${i}`, type: 'noop', data: { i, note: 'a task of ordinary size with a little data' } })),
+    );
     store.read();
     let elapsed = 0;
     let step = 0;
-    for (let done = 0; done < ops;) {
+    for (let done = 0; done < ops; ) {
       const t0 = performance.now();
       const batch = Math.min(ops - done, n);
       // Each step reports the task the one before it claimed, and claims the next: one per task.
@@ -123,16 +145,26 @@ async function coordination(sizes = [100, 1000, 10000], ops = 1000) {
         const token = `tok${step++}`;
         const report = last ? { taskId: last.id, token: last.claim_token, interrupted: false, outcome: ok } : undefined;
         const stopping = i === batch;
-        const result = await store.transact((tx) => workerStep(tx, config, { pid: process.pid, host: HOST, token, stopping, ...(report ? { report } : {}) }, context));
+        const result = await store.transact((tx) =>
+          workerStep(tx, config, { pid: process.pid, host: HOST, token, stopping, ...(report ? { report } : {}) }, context),
+        );
         last = result.claimed;
       }
       elapsed += performance.now() - t0;
       done += batch;
-      if (done < ops) await store.transact((tx) => { for (const t of tx.tasks) tx.put(retryTask({ ...t, status: 'failed' })); });
+      if (done < ops)
+        await store.transact((tx) => {
+          for (const t of tx.tasks) tx.put(retryTask({ ...t, status: 'failed' }));
+        });
     }
     const perTask = elapsed / ops;
     rates[n] = 1000 / perTask;
-    row(`claim + report with ${n} tasks in the queue (ms per task)`, perTask.toFixed(3), n === 1000 ? '<= 2 ms' : '', n === 1000 ? (perTask <= 2 ? 'yes' : 'NO') : '');
+    row(
+      `claim + report with ${n} tasks in the queue (ms per task)`,
+      perTask.toFixed(3),
+      n === 1000 ? '<= 2 ms' : '',
+      n === 1000 ? (perTask <= 2 ? 'yes' : 'NO') : '',
+    );
   }
   const ratio = rates[sizes.at(-1)] / rates[sizes[0]];
   row(`rate at ${sizes.at(-1)} / rate at ${sizes[0]}`, ratio.toFixed(2), '>= 0.5', ratio >= 0.5 ? 'yes' : 'NO');
@@ -146,7 +178,9 @@ async function claimLatency(workers = 4, samples = 40) {
   const store = new FileStore(dir);
   store.ensure();
   await store.transact((tx) => tx.setMeta({ active: true, worker_count: workers }));
-  const children = Array.from({ length: workers }, (_, i) => spawn(process.execPath, [CLI, 'worker', '--id', String(i + 1), '--agent-cmd', 'true'], { cwd, stdio: 'ignore' }));
+  const children = Array.from({ length: workers }, (_, i) =>
+    spawn(process.execPath, [CLI, 'worker', '--id', String(i + 1), '--agent-cmd', 'true'], { cwd, stdio: 'ignore' }),
+  );
   try {
     const sessionsDir = join(dir, 'sessions');
     const deadline = Date.now() + 20_000;
@@ -156,8 +190,12 @@ async function claimLatency(workers = 4, samples = 40) {
     for (let i = 0; i < samples; i++) {
       const id = `lat-${i}`;
       await appendTasks(store, [{ id, type: 'noop' }]);
-      let task;
-      while (!(task = store.read().tasks.find((t) => t.id === id))?.claimed_at && task?.status !== 'completed') await sleep(2);
+      const find = () => store.read().tasks.find((t) => t.id === id);
+      let task = find();
+      while (!task?.claimed_at && task?.status !== 'completed') {
+        await sleep(2);
+        task = find();
+      }
       // A fast agent may finish before we look: the claim is then gone from the task, and the agent's
       // start (completion minus its duration, a few ms after the claim) stands in for it.
       const claimedAt = task.claimed_at ? Date.parse(task.claimed_at) : Date.parse(task.completed_at) - (task.duration_ms ?? 0);
@@ -193,7 +231,10 @@ function worktreeRepo(files) {
     mkdirSync(sub, { recursive: true });
     writeFileSync(join(sub, `f${i}.txt`), `file ${i}\n${'x'.repeat(200)}\n`);
   }
-  writeFileSync(join(dir, 'agent.sh'), '#!/bin/sh\nn=${RALPH_TASK_ID#t}\necho "changed by $RALPH_TASK_ID" >> "src/d$((n % 40))/f$n.txt"\necho "FINDINGS: changed f$n"\n');
+  writeFileSync(
+    join(dir, 'agent.sh'),
+    '#!/bin/sh\nn=${RALPH_TASK_ID#t}\necho "changed by $RALPH_TASK_ID" >> "src/d$((n % 40))/f$n.txt"\necho "FINDINGS: changed f$n"\n',
+  );
   chmodSync(join(dir, 'agent.sh'), 0o755);
   gitIn(dir, 'add', '-A');
   gitIn(dir, 'commit', '-q', '-m', 'seed');
@@ -204,7 +245,10 @@ function worktreeRepo(files) {
 const TASKS_WT = 40;
 function timedRun(dir, extra) {
   const t0 = performance.now();
-  const run = spawnSync(process.execPath, [CLI, 'run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh', '--json', ...extra], { cwd: dir, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [CLI, 'run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh', '--json', ...extra], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   const ms = performance.now() - t0;
   if (run.status !== 0) throw new Error(`ralph run ${extra.join(' ')} failed: ${run.stderr}`);
   return { ms, summary: JSON.parse(run.stdout) };
@@ -222,13 +266,21 @@ async function worktreeOverhead(files = 1000, rounds = 3) {
     const { ms, summary } = timedRun(dir, ['--isolate', 'worktree']);
     isolated.push(ms);
     merged = summary.git.counts.merged;
-    worktrees = gitIn(dir, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length - 1;
+    worktrees =
+      gitIn(dir, 'worktree', 'list', '--porcelain')
+        .split('\n')
+        .filter((l) => l.startsWith('worktree ')).length - 1;
     if (gitIn(dir, 'ls-files', '-m') !== '') throw new Error('the checkout was not brought along');
   }
   const perTask = (median(isolated) - median(plain)) / TASKS_WT;
   row(`run without isolation, ${TASKS_WT} tasks on a ${files}-file repo (ms per task)`, (median(plain) / TASKS_WT).toFixed(1));
   row(`run with --isolate worktree, same (ms per task; ${merged} merged, ${worktrees} worktree(s) made and reused)`, (median(isolated) / TASKS_WT).toFixed(1));
-  row('added cost of worktree isolation per task (ms; branch + checkout + commit + merge)', perTask.toFixed(1), '< 1000 ms', perTask < 1000 && worktrees === 1 ? 'yes' : 'NO');
+  row(
+    'added cost of worktree isolation per task (ms; branch + checkout + commit + merge)',
+    perTask.toFixed(1),
+    '< 1000 ms',
+    perTask < 1000 && worktrees === 1 ? 'yes' : 'NO',
+  );
 }
 
 // 5. Writes per task on a big queue: 4 workers, agents that take 5 s, for 40 s, on queues of 1,000
@@ -237,13 +289,33 @@ async function worktreeOverhead(files = 1000, rounds = 3) {
 // task to just before the run's end (the run folds the journal into the snapshots once at its end).
 const WRITES_SECONDS = 40;
 function ioWritten(pid) {
-  try { return Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))[1]); } catch { return 0; }
+  try {
+    return Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
+  } catch {
+    return 0;
+  }
 }
 async function writesOnQueue(size) {
   const dir = temp();
   const tasks = Array.from({ length: size }, (_, i) => ({ id: `task-${String(i).padStart(6, '0')}`, type: 'review', data: { file: `src/module-${i}.ts` } }));
   writeFileSync(join(dir, 'tasks.json'), JSON.stringify({ tasks }));
-  const run = spawn(process.execPath, [CLI, 'run', '--tasks', 'tasks.json', '--workers', '4', '--agent-cmd', 'sleep 5; echo "FINDINGS: reviewed $RALPH_TASK_ID"', '--timeout', String(WRITES_SECONDS), '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = spawn(
+    process.execPath,
+    [
+      CLI,
+      'run',
+      '--tasks',
+      'tasks.json',
+      '--workers',
+      '4',
+      '--agent-cmd',
+      'sleep 5; echo "FINDINGS: reviewed $RALPH_TASK_ID"',
+      '--timeout',
+      String(WRITES_SECONDS),
+      '--json',
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   // Read to the end: ralph waits for its output to be taken before it exits.
   run.stdout.resume();
   run.stderr.resume();
@@ -251,11 +323,23 @@ async function writesOnQueue(size) {
   const started = Date.now();
   const pids = () => {
     try {
-      return [run.pid, ...readdirSync(join(dir, '.ralph', 'sessions')).filter((f) => f.endsWith('.session'))
-        .map((f) => JSON.parse(readFileSync(join(dir, '.ralph', 'sessions', f), 'utf8')).pid)];
-    } catch { return [run.pid]; }
+      return [
+        run.pid,
+        ...readdirSync(join(dir, '.ralph', 'sessions'))
+          .filter((f) => f.endsWith('.session'))
+          .map((f) => JSON.parse(readFileSync(join(dir, '.ralph', 'sessions', f), 'utf8')).pid),
+      ];
+    } catch {
+      return [run.pid];
+    }
   };
-  const completed = () => { try { return new FileStore(join(dir, '.ralph')).read().tasks.filter((t) => t.status === 'completed').length; } catch { return 0; } };
+  const completed = () => {
+    try {
+      return new FileStore(join(dir, '.ralph')).read().tasks.filter((t) => t.status === 'completed').length;
+    } catch {
+      return 0;
+    }
+  };
   const sample = () => ({ bytes: pids().reduce((sum, pid) => sum + ioWritten(pid), 0), completed: completed() });
   let first;
   while (!first) {
@@ -267,7 +351,11 @@ async function writesOnQueue(size) {
   const last = sample();
   await done;
   const sessions = readdirSync(join(dir, '.ralph', 'sessions')).map((f) => JSON.parse(readFileSync(join(dir, '.ralph', 'sessions', f), 'utf8')));
-  return { perTask: (last.bytes - first.bytes) / (last.completed - first.completed), tasks: last.completed - first.completed, rss: Math.max(...sessions.map((s) => s.max_rss_kb ?? 0)) };
+  return {
+    perTask: (last.bytes - first.bytes) / (last.completed - first.completed),
+    tasks: last.completed - first.completed,
+    rss: Math.max(...sessions.map((s) => s.max_rss_kb ?? 0)),
+  };
 }
 
 async function writeAmplification() {

@@ -47,7 +47,9 @@ await esbuild.build({
 // bundle's size and modification time. (V8 itself checks little more than the source's length, and a
 // cache of other code would run that code.) A cache V8 rejects (another Node version) costs nothing
 // but the compile it was meant to save.
-writeFileSync(loader, `"use strict";
+writeFileSync(
+  loader,
+  `"use strict";
 // Written by scripts/bundle-worker.mjs: runs \`ralph worker\` from worker-bundle.cjs, with V8's code cache.
 const { readFileSync, statSync, writeFileSync } = require("node:fs");
 const { join } = require("node:path");
@@ -71,7 +73,8 @@ if (process.env.RALPH_BUILD_CODE_CACHE === cacheFile) {
 }
 const bundled = { exports: {}, filename: file, id: file, loaded: false };
 script.runInThisContext()(bundled.exports, require, bundled, file, __dirname);
-`);
+`,
+);
 
 // A loader that cannot start a worker would stop every run: the build fails here instead.
 const check = spawnSync(process.execPath, [loader, '--version'], { encoding: 'utf8' });
@@ -88,8 +91,15 @@ try {
   const env = { ...process.env, RALPH_BUILD_CODE_CACHE: cache };
   delete env.NODE_EXTRA_CA_CERTS;
   const add = spawnSync(process.execPath, [join(cliDir, 'bin.js'), 'queue', 'add', 'tasks.json', '--dir', state], { cwd: scratch, env, encoding: 'utf8' });
-  const run = add.status === 0 && spawnSync(process.execPath, [loader, 'worker', '--id', '1', '--dir', state, '--agent-cmd', 'true'], { cwd: scratch, env, encoding: 'utf8', timeout: 60_000 });
-  if (!run || run.status !== 0) {
+  const run =
+    add.status === 0 &&
+    spawnSync(process.execPath, [loader, 'worker', '--id', '1', '--dir', state, '--agent-cmd', 'true'], {
+      cwd: scratch,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  if (run?.status !== 0) {
     rmSync(cache, { force: true });
     console.error(`ralph build: no code cache for the worker (it starts a little slower): ${(run ? run.stderr : add.stderr) || 'the warm-up run failed'}`);
   }

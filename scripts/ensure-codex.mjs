@@ -16,8 +16,10 @@ import { ensurePinned, repo } from './lib/ensure-pinned.mjs';
 const VERSION = '0.171.0';
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  process.stderr.write(`ensure-codex: unsupported platform ${process.platform}-${process.arch}: only linux-x64 is supported for the real-Codex tests ` +
-    `(the pinned binary is @openai/codex@${VERSION}-linux-x64).\n`);
+  process.stderr.write(
+    `ensure-codex: unsupported platform ${process.platform}-${process.arch}: only linux-x64 is supported for the real-Codex tests ` +
+      `(the pinned binary is @openai/codex@${VERSION}-linux-x64).\n`,
+  );
   process.exit(1);
 }
 

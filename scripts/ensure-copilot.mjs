@@ -36,8 +36,13 @@ ensurePinned({
   // A throwaway HOME so that asking for the version reads and writes no user config; no update check.
   // The bundle is unpacked into <root>/xdg-cache (see above).
   versionEnv: (home, root) => ({
-    PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, COPILOT_HOME: join(home, '.copilot'), XDG_CACHE_HOME: join(root, 'xdg-cache'),
-    COPILOT_AUTO_UPDATE: 'false', COPILOT_OFFLINE: 'true',
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    COPILOT_HOME: join(home, '.copilot'),
+    XDG_CACHE_HOME: join(root, 'xdg-cache'),
+    COPILOT_AUTO_UPDATE: 'false',
+    COPILOT_OFFLINE: 'true',
   }),
-  extraCheck: (bin, _out, root) => (existsSync(join(root, 'xdg-cache', 'copilot', 'pkg')) ? undefined : `${bin} did not unpack its bundle into ${join(root, 'xdg-cache')}`),
+  extraCheck: (bin, _out, root) =>
+    existsSync(join(root, 'xdg-cache', 'copilot', 'pkg')) ? undefined : `${bin} did not unpack its bundle into ${join(root, 'xdg-cache')}`,
 });

@@ -24,7 +24,9 @@ export class CorruptStateError extends RalphError {
   readonly file: string;
 
   constructor(file: string, problem: string, options: { cause?: unknown; fix?: string; message?: string } = {}) {
-    const fix = options.fix ?? 'repair it by hand or restore it from a backup; or start over with `ralph run --reset` (with your usual flags; it keeps the damaged files as *.corrupt-<time>)';
+    const fix =
+      options.fix ??
+      'repair it by hand or restore it from a backup; or start over with `ralph run --reset` (with your usual flags; it keeps the damaged files as *.corrupt-<time>)';
     super('RALPH_CORRUPT_STATE', options.message ?? `${file} is not a valid Ralph state file (${problem}). It was left untouched: ${fix}.`, options);
     this.file = file;
   }
@@ -93,7 +95,11 @@ export class StateWriteError extends RalphError {
 
   constructor(path: string, errno: string, options: { cause?: unknown; exitCode?: number } = {}) {
     const problem = writeProblem(errno);
-    super('RALPH_STATE_WRITE', `cannot write ${path}: ${problem.what} (${errno}). The state files keep the last good state; ${problem.fix}, then \`ralph run\` resumes where it stopped.`, options);
+    super(
+      'RALPH_STATE_WRITE',
+      `cannot write ${path}: ${problem.what} (${errno}). The state files keep the last good state; ${problem.fix}, then \`ralph run\` resumes where it stopped.`,
+      options,
+    );
     this.path = path;
     this.errno = errno;
   }

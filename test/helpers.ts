@@ -46,8 +46,12 @@ export function startRalph(args: string[], options: RalphOptions): { child: Chil
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const done = new Promise<Result>((res) => {
     child.on('close', (code, signal) => res({ code, signal, stdout, stderr }));
   });

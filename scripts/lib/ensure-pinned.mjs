@@ -95,12 +95,16 @@ export function ensurePinned(pin) {
 export function requireLinuxGlibc(tool, { name, version, musl, what }) {
   const { platform, arch } = process;
   if (platform !== 'linux' || arch !== 'x64') {
-    process.stderr.write(`${tool}: unsupported platform ${platform}-${arch}: only linux-x64 (glibc) is supported for ${what} (the pinned binary is ${name}@${version}).\n`);
+    process.stderr.write(
+      `${tool}: unsupported platform ${platform}-${arch}: only linux-x64 (glibc) is supported for ${what} (the pinned binary is ${name}@${version}).\n`,
+    );
     process.exit(1);
   }
   if (!process.report?.getReport?.().header?.glibcVersionRuntime) {
-    process.stderr.write(`${tool}: this machine looks like musl Linux; only ${name} (glibc) is supported by this script. ` +
-      `Set up ${musl}@${version} yourself, or run ${what} on glibc Linux x64.\n`);
+    process.stderr.write(
+      `${tool}: this machine looks like musl Linux; only ${name} (glibc) is supported by this script. ` +
+        `Set up ${musl}@${version} yourself, or run ${what} on glibc Linux x64.\n`,
+    );
     process.exit(1);
   }
 }

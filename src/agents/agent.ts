@@ -73,8 +73,15 @@ export interface AgentAdapter {
  * back to pending. Pure.
  */
 export function resultAfterStop(output: ProcessOutput, result: AgentResult): boolean {
-  return output.interrupted && !output.timedOut && output.spawnError === undefined && output.exitCode === 0 && output.signal === null
-    && result.ok && result.explicit === true;
+  return (
+    output.interrupted &&
+    !output.timedOut &&
+    output.spawnError === undefined &&
+    output.exitCode === 0 &&
+    output.signal === null &&
+    result.ok &&
+    result.explicit === true
+  );
 }
 
 /** The facts of a result that go into results.json (snake_case), only those known. */

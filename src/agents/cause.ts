@@ -30,14 +30,27 @@ const rule = (label: string, ...patterns: RegExp[]): CauseRule => ({ label, test
  */
 export const CAUSE_RULES: readonly CauseRule[] = [
   { label: 'usage limit', test: isLimitLine },
-  rule('auth failure', /invalid (?:x-)?api[ _-]?key|incorrect api key|api key (?:is )?(?:missing|invalid|not set|not valid)|authentication[ _]?(?:error|failed|failure|required)|failed to authenticate|AuthenticationError|ProviderAuthError|not logged in|not authenticated|run \/login|(?:run|use|try) `?[\w-]+(?: auth)? login|no authentication|set an auth method|unauthori[sz]ed|missing bearer|(?:status|code|error)\W{0,3}401\b/i),
-  rule('context too long', /prompt is too long|prompt_too_long|context[ _]length|maximum context|context window|too many tokens|input is too long|request_too_large/i),
+  rule(
+    'auth failure',
+    /invalid (?:x-)?api[ _-]?key|incorrect api key|api key (?:is )?(?:missing|invalid|not set|not valid)|authentication[ _]?(?:error|failed|failure|required)|failed to authenticate|AuthenticationError|ProviderAuthError|not logged in|not authenticated|run \/login|(?:run|use|try) `?[\w-]+(?: auth)? login|no authentication|set an auth method|unauthori[sz]ed|missing bearer|(?:status|code|error)\W{0,3}401\b/i,
+  ),
+  rule(
+    'context too long',
+    /prompt is too long|prompt_too_long|context[ _]length|maximum context|context window|too many tokens|input is too long|request_too_large/i,
+  ),
   rule('max turns reached', /max(?:imum)?[ _-](?:number of )?turns|turn limit/i),
   rule('model not found', /model_not_found|issue with the selected model|unknown model|model \S+ (?:does not exist|not found)/i),
-  rule('API unreachable', /\b(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT)\b/, /connection (?:refused|error|failed|reset|timed out)|could not resolve host|getaddrinfo|failed to connect|unable to connect|fetch failed|network (?:error|is unreachable)|socket hang up|APIConnectionError|name resolution/i),
+  rule(
+    'API unreachable',
+    /\b(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT)\b/,
+    /connection (?:refused|error|failed|reset|timed out)|could not resolve host|getaddrinfo|failed to connect|unable to connect|fetch failed|network (?:error|is unreachable)|socket hang up|APIConnectionError|name resolution/i,
+  ),
   rule('API overloaded', /overloaded|(?:status|code|error|API Error)\W{0,3}529\b|service unavailable|experiencing high demand/i, /\bUNAVAILABLE\b/),
   rule('rate limited', /rate[ _-]?limit|too many requests|(?:status|code|error|API Error)\W{0,3}429\b/i),
-  rule('permission denied', /permission denied|permission_error|permission_denied|EACCES|operation not permitted|requires approval|was rejected|cannot be used with root/i),
+  rule(
+    'permission denied',
+    /permission denied|permission_error|permission_denied|EACCES|operation not permitted|requires approval|was rejected|cannot be used with root/i,
+  ),
   rule('command not found', /command not found|: not found$|not found on PATH/i),
 ];
 
@@ -75,7 +88,11 @@ export function excerptLines(tail: string, render?: (line: string) => string | u
     const line = stripAnsi(raw).trim();
     if (line === '') continue;
     let shown: string | undefined;
-    try { shown = render?.(line); } catch { shown = undefined; }
+    try {
+      shown = render?.(line);
+    } catch {
+      shown = undefined;
+    }
     if (shown === '' || (shown === undefined && /^[\s{}[\],]*$/.test(line))) continue; // a JSON document's brackets say nothing
     out.push(clipLine(shown ?? summarizeJson(line) ?? line, width));
   }
@@ -111,7 +128,11 @@ export function causeOf(error: string | undefined): string {
   const first = (lines[0] ?? '').trim();
   const legacy = /^(.*?);? last output:$/.exec(first);
   if (legacy) {
-    const last = lines.slice(1).map((l) => l.trim()).filter((l) => l !== '').at(-1);
+    const last = lines
+      .slice(1)
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
+      .at(-1);
     return clipLine(last === undefined ? legacy[1]! : `${legacy[1]!}: ${last}`, CAUSE_MAX);
   }
   return first === '' ? 'unknown error' : clipLine(first, CAUSE_MAX);

@@ -40,7 +40,12 @@ export function commandAgentFor(choice: AgentChoice, extra: AgentExtra = {}): Ag
   }
   // Ralph cannot hold an arbitrary command to a level: it refuses rather than promise one.
   if (choice.permissions !== undefined && choice.permissions !== DEFAULT_PERMISSIONS) {
-    throw new InputError(`--permissions ${choice.permissions}: cannot be enforced on --agent-cmd (your command decides what its agent may do); use --permissions ${DEFAULT_PERMISSIONS}, or one of the agent CLIs (ralph agents)`);
+    throw new InputError(
+      `--permissions ${choice.permissions}: cannot be enforced on --agent-cmd (your command decides what its agent may do); use --permissions ${DEFAULT_PERMISSIONS}, or one of the agent CLIs (ralph agents)`,
+    );
   }
-  return new CommandAgent(choice.agentCmd, { ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }), ...(extra.timeoutFlag === undefined ? {} : { timeoutFlag: extra.timeoutFlag }) });
+  return new CommandAgent(choice.agentCmd, {
+    ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }),
+    ...(extra.timeoutFlag === undefined ? {} : { timeoutFlag: extra.timeoutFlag }),
+  });
 }

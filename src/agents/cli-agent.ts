@@ -92,7 +92,8 @@ export class CliAgent implements AgentAdapter {
     if (this.spec.cost === 'none') return `${name} reports neither cost nor tokens: the budget counts nothing of its runs`;
     const model = this.options.model;
     if (model === undefined) return `${name} reports no cost, and no --model is given: its runs count only when its output names a model in the price table`;
-    if (!priceOf(model, pricesWith(this.prices))) return `${name} reports no cost, and model ${model} is not in the price table ("prices" in ralph.config.json adds it): the budget counts nothing of its runs`;
+    if (!priceOf(model, pricesWith(this.prices)))
+      return `${name} reports no cost, and model ${model} is not in the price table ("prices" in ralph.config.json adds it): the budget counts nothing of its runs`;
     return undefined;
   }
 
@@ -108,8 +109,11 @@ export class CliAgent implements AgentAdapter {
     const model = parsed.model ?? this.options.model;
     // A CLI that reports no cost: estimated from its tokens at the model's list price (each model's
     // at its own, when several answered), when listed.
-    const parts = parsed.tokensByModel ? Object.entries(parsed.tokensByModel).map(([name, tokens]) => ({ model: name, tokens }))
-      : parsed.tokens ? [{ model, tokens: parsed.tokens }] : [];
+    const parts = parsed.tokensByModel
+      ? Object.entries(parsed.tokensByModel).map(([name, tokens]) => ({ model: name, tokens }))
+      : parsed.tokens
+        ? [{ model, tokens: parsed.tokens }]
+        : [];
     const estimate = parsed.costUsd === undefined && parts.length > 0 ? estimateCost(parts, pricesWith(this.prices)) : undefined;
     const facts = {
       agent: this.spec.name,
@@ -125,10 +129,25 @@ export class CliAgent implements AgentAdapter {
     const failure = describeFailure(output, this.timeoutMs, this.timeoutFlag, context);
     if (failure && failure.reason !== 'exit') return { ok: false, text: parsed.text, finding, reason: failure.reason, error: failure.error, ...facts };
     if (parsed.usageLimit) {
-      return { ok: false, text: parsed.text, finding, reason: 'usage-limit', error: `usage limit: ${parsed.usageLimit.message}`, usageLimit: parsed.usageLimit, ...facts };
+      return {
+        ok: false,
+        text: parsed.text,
+        finding,
+        reason: 'usage-limit',
+        error: `usage limit: ${parsed.usageLimit.message}`,
+        usageLimit: parsed.usageLimit,
+        ...facts,
+      };
     }
     if (parsed.isError) {
-      return { ok: false, text: parsed.text, finding, reason: 'agent-error', error: describeAgentError(this.spec.name, output, parsed.error, context), ...facts };
+      return {
+        ok: false,
+        text: parsed.text,
+        finding,
+        reason: 'agent-error',
+        error: describeAgentError(this.spec.name, output, parsed.error, context),
+        ...facts,
+      };
     }
     if (failure) return { ok: false, text: parsed.text, finding, reason: failure.reason, error: failure.error, ...facts };
     return { ok: true, text: parsed.text, finding, explicit: finding !== '', ...facts };

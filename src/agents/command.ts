@@ -36,7 +36,13 @@ export class CommandAgent implements AgentAdapter {
   }
 
   invocation(ctx: AgentContext): AgentInvocation {
-    return { command: '/bin/sh', args: ['-c', `${STOP_TRAP}\n${anchorCommand(this.command, ctx.launchDir, ctx.cwd)}`], env: ralphEnv(ctx), stdin: ctx.prompt, cwd: ctx.cwd };
+    return {
+      command: '/bin/sh',
+      args: ['-c', `${STOP_TRAP}\n${anchorCommand(this.command, ctx.launchDir, ctx.cwd)}`],
+      env: ralphEnv(ctx),
+      stdin: ctx.prompt,
+      cwd: ctx.cwd,
+    };
   }
 
   parse(output: ProcessOutput): AgentResult {
@@ -62,16 +68,47 @@ export class CommandAgent implements AgentAdapter {
  */
 export function anchorCommand(command: string, launchDir: string | undefined, cwd: string): string {
   if (launchDir === undefined || resolve(launchDir) === resolve(cwd)) return command;
-  const match = /^(\s*)(\.{1,2}\/[A-Za-z0-9._\/+@%,=-]*)(?=\s|$)/.exec(command);
+  const match = /^(\s*)(\.{1,2}\/[A-Za-z0-9._/+@%,=-]*)(?=\s|$)/.exec(command);
   if (!match) return command;
   const absolute = resolve(launchDir, match[2]!);
   return `${match[1]}'${absolute.replace(/'/g, "'\\''")}'${command.slice(match[0].length)}`;
 }
 
 const SHELL_WORDS = new Set([
-  '.', ':', '[', 'alias', 'break', 'case', 'cd', 'command', 'continue', 'echo', 'eval', 'exec', 'exit', 'export',
-  'false', 'for', 'if', 'printf', 'read', 'set', 'shift', 'test', 'trap', 'true', 'type', 'ulimit', 'umask',
-  'unset', 'until', 'wait', 'while', '{', '(', '!',
+  '.',
+  ':',
+  '[',
+  'alias',
+  'break',
+  'case',
+  'cd',
+  'command',
+  'continue',
+  'echo',
+  'eval',
+  'exec',
+  'exit',
+  'export',
+  'false',
+  'for',
+  'if',
+  'printf',
+  'read',
+  'set',
+  'shift',
+  'test',
+  'trap',
+  'true',
+  'type',
+  'ulimit',
+  'umask',
+  'unset',
+  'until',
+  'wait',
+  'while',
+  '{',
+  '(',
+  '!',
 ]);
 
 /** The first word of a command line is an executable we can find, or a message saying it is not. */

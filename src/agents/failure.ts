@@ -18,16 +18,27 @@ export interface FailureContext {
  * one-line cause ("agent exited with code 3: boom", "API unreachable — timed out after 30s
  * (--task-timeout): …"); the last output lines, made readable, follow it.
  */
-export function describeFailure(output: ProcessOutput, timeoutMs: number | undefined, timeoutFlag = '--task-timeout', context: FailureContext = {}): { reason: FailureReason; error: string } | undefined {
+export function describeFailure(
+  output: ProcessOutput,
+  timeoutMs: number | undefined,
+  timeoutFlag = '--task-timeout',
+  context: FailureContext = {},
+): { reason: FailureReason; error: string } | undefined {
   if (output.spawnError) {
-    const tooBig = (output.spawnError as NodeJS.ErrnoException).code === 'E2BIG'
-      ? ' (its arguments and environment are too large for the system: a long prompt passed as an argument, or a large variable; large task data is in RALPH_TASK_DATA_FILE only)'
-      : '';
+    const tooBig =
+      (output.spawnError as NodeJS.ErrnoException).code === 'E2BIG'
+        ? ' (its arguments and environment are too large for the system: a long prompt passed as an argument, or a large variable; large task data is in RALPH_TASK_DATA_FILE only)'
+        : '';
     return { reason: 'spawn', error: `could not start the agent: ${output.spawnError.message}${tooBig}` };
   }
   const lines = excerptLines(output.combinedTail, context.render, TAIL_LINES);
   if (output.idleMs !== undefined) {
-    const cause = causeFromOutput(`printed nothing for ${formatSeconds(output.idleMs)} (--idle-timeout): taken for hung`, lines, context.diagnosis, 'last output: ');
+    const cause = causeFromOutput(
+      `printed nothing for ${formatSeconds(output.idleMs)} (--idle-timeout): taken for hung`,
+      lines,
+      context.diagnosis,
+      'last output: ',
+    );
     return { reason: 'idle-timeout', error: withExcerpt(cause, lines, `its process group was killed${output.signal ? ` (${output.signal})` : ''}`) };
   }
   if (output.timedOut) {
@@ -35,8 +46,10 @@ export function describeFailure(output: ProcessOutput, timeoutMs: number | undef
     const cause = causeFromOutput(`timed out${after} (${timeoutFlag})`, lines, context.diagnosis, 'last output: ');
     return { reason: 'timeout', error: withExcerpt(cause, lines, `its process group was killed${output.signal ? ` (${output.signal})` : ''}`) };
   }
-  if (output.signal) return { reason: 'signal', error: withExcerpt(causeFromOutput(`agent was killed by ${output.signal}`, lines, context.diagnosis, 'last output: '), lines) };
-  if (output.exitCode !== 0) return { reason: 'exit', error: withExcerpt(causeFromOutput(`agent exited with code ${output.exitCode}`, lines, context.diagnosis, ''), lines) };
+  if (output.signal)
+    return { reason: 'signal', error: withExcerpt(causeFromOutput(`agent was killed by ${output.signal}`, lines, context.diagnosis, 'last output: '), lines) };
+  if (output.exitCode !== 0)
+    return { reason: 'exit', error: withExcerpt(causeFromOutput(`agent exited with code ${output.exitCode}`, lines, context.diagnosis, ''), lines) };
   return undefined;
 }
 

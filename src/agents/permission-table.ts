@@ -31,9 +31,12 @@ interface ClaudeGrant {
  */
 function claudeGrant(level: PermissionLevel, isRoot: boolean): ClaudeGrant {
   switch (level) {
-    case 'auto': return isRoot ? { mode: 'acceptEdits', allowed: 'Bash' } : { mode: 'bypassPermissions' };
-    case 'edit': return { mode: 'acceptEdits', disallowed: 'Bash' };
-    case 'read-only': return { mode: 'dontAsk', disallowed: 'Bash,Edit,Write,NotebookEdit' };
+    case 'auto':
+      return isRoot ? { mode: 'acceptEdits', allowed: 'Bash' } : { mode: 'bypassPermissions' };
+    case 'edit':
+      return { mode: 'acceptEdits', disallowed: 'Bash' };
+    case 'read-only':
+      return { mode: 'dontAsk', disallowed: 'Bash,Edit,Write,NotebookEdit' };
   }
 }
 
@@ -56,7 +59,10 @@ function grantArgs(grant: ClaudeGrant): string[] {
  * refused. A mode the user asked for is passed as it is: claude says if it refuses. A permission
  * flag in --agent-args replaces the grant: only what the user chose is passed then.
  */
-export function claudePermissionArgs(options: Pick<AgentOptions, 'permissions' | 'permissionMode' | 'allowedTools' | 'extraArgs'>, ctx: { isRoot: boolean }): string[] {
+export function claudePermissionArgs(
+  options: Pick<AgentOptions, 'permissions' | 'permissionMode' | 'allowedTools' | 'extraArgs'>,
+  ctx: { isRoot: boolean },
+): string[] {
   const mode = str(options.permissionMode);
   const tools = str(options.allowedTools);
   if (hasPermissionFlag(options.extraArgs, CLAUDE_PERMISSION_FLAGS)) return grantArgs({ mode, allowed: tools });
@@ -132,7 +138,8 @@ export const AIDER_PERMISSIONS: CliPermissions = {
   flags: ['--chat-mode', '--edit-format', '--suggest-shell-commands'],
 };
 
-const AMP_UNSUPPORTED = 'runs every tool without asking in execute mode and has no flag that refuses some (its amp.permissions rules live in its settings file, which Ralph does not write)';
+const AMP_UNSUPPORTED =
+  'runs every tool without asking in execute mode and has no flag that refuses some (its amp.permissions rules live in its settings file, which Ralph does not write)';
 /** Execute mode runs every tool without asking; refusing some is a matter of Amp's settings file. */
 export const AMP_PERMISSIONS: CliPermissions = {
   levels: {

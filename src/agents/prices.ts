@@ -73,7 +73,8 @@ export function checkPrices(value: unknown): Record<string, ModelPrice> {
       const n = fields[field];
       if (n === undefined && (field === 'cache_read' || field === 'cache_write')) continue;
       if (n === undefined) throw new Error(`${name}: "${field}" is missing (USD per million tokens).`);
-      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new Error(`${name}: "${field}" must be a number of USD per million tokens, 0 or more, got ${shown(n)}.`);
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0)
+        throw new Error(`${name}: "${field}" must be a number of USD per million tokens, 0 or more, got ${shown(n)}.`);
       checked[field] = n;
     }
     out[model.trim().toLowerCase()] = checked as unknown as ModelPrice;
@@ -99,7 +100,9 @@ export function pricesWith(overrides: PriceList | undefined, table: PriceTable =
  */
 export function modelKeys(model: string): string[] {
   const keys: string[] = [];
-  const add = (key: string) => { if (key !== '' && !keys.includes(key)) keys.push(key); };
+  const add = (key: string) => {
+    if (key !== '' && !keys.includes(key)) keys.push(key);
+  };
   const name = model.trim().toLowerCase();
   add(name);
   const bare = name.slice(name.lastIndexOf('/') + 1);
@@ -129,8 +132,8 @@ export function costOfTokens(tokens: Tokens, price: ModelPrice): number | undefi
   const read = tokens.cache_read ?? 0;
   const written = tokens.cache_write ?? 0;
   const fresh = Math.max(0, (tokens.input ?? 0) - read - written);
-  const microUsd = fresh * price.input + read * (price.cache_read ?? price.input) + written * (price.cache_write ?? price.input)
-    + (tokens.output ?? 0) * price.output;
+  const microUsd =
+    fresh * price.input + read * (price.cache_read ?? price.input) + written * (price.cache_write ?? price.input) + (tokens.output ?? 0) * price.output;
   return nanoRound(microUsd / 1e6);
 }
 

@@ -16,7 +16,11 @@ export interface RunAgentOptions extends Omit<RunProcessOptions, 'onLine'> {
  * claim's token in its environment, its output rendered line by line, and what it printed read into
  * a result with every secret redacted (from here on, nothing sees one).
  */
-export async function runAgent(agent: AgentAdapter, invocation: AgentInvocation, options: RunAgentOptions): Promise<{ output: ProcessOutput; result: AgentResult }> {
+export async function runAgent(
+  agent: AgentAdapter,
+  invocation: AgentInvocation,
+  options: RunAgentOptions,
+): Promise<{ output: ProcessOutput; result: AgentResult }> {
   const { token, onLine, ...run } = options;
   invocation.env[CLAIM_ENV] = token;
   const output = await runProcess(invocation, {

@@ -46,8 +46,7 @@ const RATE_LIMIT = /\brate[ _-]?limit/i;
 const RATE_LIMIT_COMPANION = /exceeded|reached|\bhit\b|\b429\b/i;
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const MONTH_NAME =
-  'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
+const MONTH_NAME = 'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
 
 /**
  * "resets 1pm (Europe/Berlin)", "resets Apr 24, 4am (Asia/Tokyo)", "resets at 13:00", "will reset at 3pm",
@@ -204,8 +203,7 @@ export function nextMidnightIn(nowMs: number, timeZone: string): string | undefi
 function parseStructuredReset(text: string, nowMs: number): string | undefined {
   const at = RESETS_AT_FIELD.exec(text)?.[1];
   if (at !== undefined) return /^\d+$/.test(at) ? toIso(epochMs(Number(at))) : toIso(Date.parse(at));
-  const seconds =
-    RESETS_IN_SECONDS.exec(text)?.[1] ?? RETRY_DELAY.exec(text)?.[1] ?? RETRY_AFTER_HEADER.exec(text)?.[1];
+  const seconds = RESETS_IN_SECONDS.exec(text)?.[1] ?? RETRY_DELAY.exec(text)?.[1] ?? RETRY_AFTER_HEADER.exec(text)?.[1];
   return seconds === undefined ? undefined : toIso(nowMs + Math.round(Number(seconds) * 1000));
 }
 

@@ -19,11 +19,15 @@ export type CommandTable = ReadonlyArray<[names: string[], load: () => Promise<R
  */
 export async function createProgram(setExit: (code: ExitCode) => void, argv: readonly string[], commands: CommandTable): Promise<Command> {
   const program = new Command('ralph')
-    .description('Run autonomous AI coding agents unattended and in parallel, safely. A plain-file queue under '
-      + '.ralph/ feeds N worker processes; each claims one task at a time under a lock, runs an agent, records a '
-      + 'short finding, and claims the next. Or: a supervisor (galph) and an engineer (ralph) agent take turns on one '
-      + 'repository, locally or on two machines through sync/state.json on a shared git branch.')
-    .addHelpText('after', `
+    .description(
+      'Run autonomous AI coding agents unattended and in parallel, safely. A plain-file queue under ' +
+        '.ralph/ feeds N worker processes; each claims one task at a time under a lock, runs an agent, records a ' +
+        'short finding, and claims the next. Or: a supervisor (galph) and an engineer (ralph) agent take turns on one ' +
+        'repository, locally or on two machines through sync/state.json on a shared git branch.',
+    )
+    .addHelpText(
+      'after',
+      `
 Quick start:
   $ ralph init                                   # .ralph/ and an example tasks.json
   $ ralph run --tasks tasks.json --workers 4 --agent-cmd './my-agent.sh'
@@ -33,7 +37,8 @@ Quick start:
 Exit codes: 0 success; 1 it ran and failed (tasks failed or unfinished, a turn failed, git failed); 2 it refused
 to start, nothing changed (bad usage, input or environment: not a git repository, agent not found…);
 129/130/143 interrupted.
-Run \`ralph <command> --help\` for each command's options.`)
+Run \`ralph <command> --help\` for each command's options.`,
+    )
     .version(VERSION, '-V, --version')
     .option('--no-color', 'no colour in the output (also NO_COLOR=1; FORCE_COLOR=1 colours it off a terminal too)')
     .hook('preAction', (root) => setColorFlag(root.opts().color === false ? false : undefined))
@@ -43,7 +48,7 @@ Run \`ralph <command> --help\` for each command's options.`)
   // `completion` describes every command, so it has them all registered, like `ralph --help`.
   const named = argv[2] === 'completion' ? [] : commands.filter(([names]) => names.includes(argv[2] ?? ''));
   for (const [, load] of named.length > 0 ? named : commands) (await load())(program, setExit);
-  program.commands.forEach((command) => command.exitOverride());
+  for (const command of program.commands) command.exitOverride();
   return program;
 }
 
@@ -64,7 +69,13 @@ export async function main(argv: string[], commands: CommandTable): Promise<void
   process.stderr.on('error', () => undefined);
   let code: ExitCode = 0;
   try {
-    const program = await createProgram((c) => { code = c; }, argv, commands);
+    const program = await createProgram(
+      (c) => {
+        code = c;
+      },
+      argv,
+      commands,
+    );
     await program.parseAsync(argv);
   } catch (error) {
     closeLiveBlocks(); // a run that failed half-way: its live view stays above the error

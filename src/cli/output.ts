@@ -31,10 +31,17 @@ export function note(line: string, style?: Style): void {
 
 function styled(pieces: readonly Piece[], stream: { isTTY?: boolean }): string {
   const paint = paintFor(stream);
-  return pieces.map(([text, style]) => {
-    const safe = safeText(redact(text));
-    return style ? safe.split('\n').map((l) => paint(style, l)).join('\n') : safe;
-  }).join('');
+  return pieces
+    .map(([text, style]) => {
+      const safe = safeText(redact(text));
+      return style
+        ? safe
+            .split('\n')
+            .map((l) => paint(style, l))
+            .join('\n')
+        : safe;
+    })
+    .join('');
 }
 
 /** Rows as aligned columns (two spaces apart); the last cell of each row is not padded. Pure. */

@@ -59,7 +59,9 @@ async function applySettings(command: Command, entry: Registered): Promise<void>
   // Loaded on use: the config file's loader, and the queue for the last run.
   const { effectiveSettings } = await import('./effective.js');
   const effective = effectiveSettings(entry.settings, {
-    flags, env: process.env, cwd: process.cwd(),
+    flags,
+    env: process.env,
+    cwd: process.cwd(),
     lastRun: entry.options.lastRun?.(command.opts()) ?? false,
     flagsOnly: entry.options.flagsOnly?.() ?? false,
   });

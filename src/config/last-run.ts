@@ -6,8 +6,15 @@ const REMEMBERED = SETTINGS.filter((s) => s.remember);
 
 /** What `meta.run` recorded before it had `settings`: the agent, the budget, the isolation. */
 const LEGACY: Record<string, keyof RunInfo> = {
-  agentCmd: 'agent_cmd', agent: 'agent', model: 'model', maxCostUsd: 'max_cost_usd', workers: 'workers',
-  isolate: 'isolate', base: 'base', merge: 'merge', onConflict: 'on_conflict',
+  agentCmd: 'agent_cmd',
+  agent: 'agent',
+  model: 'model',
+  maxCostUsd: 'max_cost_usd',
+  workers: 'workers',
+  isolate: 'isolate',
+  base: 'base',
+  merge: 'merge',
+  onConflict: 'on_conflict',
 };
 
 const fits: Record<Kind, (v: unknown) => boolean> = {

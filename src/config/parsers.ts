@@ -24,7 +24,9 @@ export function parsePrices(text: string): Record<string, ModelPrice> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new InvalidArgumentError(`Expected JSON such as {"my-model": {"input": 3, "output": 15}} (USD per million tokens), got \`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\`.`);
+    throw new InvalidArgumentError(
+      `Expected JSON such as {"my-model": {"input": 3, "output": 15}} (USD per million tokens), got \`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\`.`,
+    );
   }
   try {
     return checkPrices(value);

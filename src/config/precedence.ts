@@ -43,7 +43,7 @@ export function resolveSettings(settings: readonly Setting[], layers: readonly L
     const top = giving[0];
     if (setting.kind === 'list') {
       const items = giving.flatMap((l) => l.values[setting.key] as unknown[]);
-      resolved.values[setting.key] = [...new Set([...(setting.default as unknown[] | undefined ?? []), ...items])];
+      resolved.values[setting.key] = [...new Set([...((setting.default as unknown[] | undefined) ?? []), ...items])];
     } else {
       resolved.values[setting.key] = top ? top.values[setting.key] : setting.default;
       if (top?.kind === 'last-run') refuseRedacted(setting, top);
@@ -72,5 +72,7 @@ function refuseRedacted(setting: Setting, layer: Layer): void {
   const value = layer.values[setting.key];
   if (typeof value !== 'string' || !value.includes(REDACTED)) return;
   const elsewhere = [setting.env, `"${setting.key}" in ralph.config.json`].filter(Boolean).join(', or ');
-  throw new InputError(`the last run's ${setting.key} (recorded in ${layer.where ?? 'the queue'}) held a secret and was recorded redacted (${value}); give ${longFlag(setting)} again (or set ${elsewhere}).`);
+  throw new InputError(
+    `the last run's ${setting.key} (recorded in ${layer.where ?? 'the queue'}) held a secret and was recorded redacted (${value}); give ${longFlag(setting)} again (or set ${elsewhere}).`,
+  );
 }

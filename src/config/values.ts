@@ -9,13 +9,18 @@ import type { Setting } from './table.js';
  */
 export function fromText(setting: Setting, text: string): unknown {
   switch (setting.kind) {
-    case 'list': return text.split(',').map((t) => t.trim()).filter((t) => t !== '');
+    case 'list':
+      return text
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
     case 'boolean': {
       const yes = ['1', 'true', 'yes', 'on'].includes(text.toLowerCase());
       if (!yes && !['0', 'false', 'no', 'off', ''].includes(text.toLowerCase())) throw new Error(`expected 1/true/yes or 0/false/no, got \`${text}\`.`);
       return yes;
     }
-    default: return checked(setting, text);
+    default:
+      return checked(setting, text);
   }
 }
 

@@ -21,7 +21,16 @@ export function gatherFacts(dir: string, choice: AgentChoice = {}): Facts {
   const store = new FileStore(dir);
   const problem = stateDirProblem(dir);
   if (problem) return { dir, sessionProblems: [], liveWorkers: 0, lock: { state: 'free' }, staleClaims: [], failed: [], tempFiles: [], stateDir: { problem } };
-  const facts: Facts = { dir, sessionProblems: [], liveWorkers: 0, lock: store.lock.inspect(), staleClaims: [], failed: [], tempFiles: [], stateDir: stateDirFacts(store) };
+  const facts: Facts = {
+    dir,
+    sessionProblems: [],
+    liveWorkers: 0,
+    lock: store.lock.inspect(),
+    staleClaims: [],
+    failed: [],
+    tempFiles: [],
+    stateDir: stateDirFacts(store),
+  };
   const { sessions, problems } = readSessionsLenient(store.paths);
   facts.sessionProblems = problems;
   facts.liveWorkers = sessions.filter((s) => sessionAlive(s, Date.now(), 60_000)).length;
@@ -91,7 +100,13 @@ function stateDirFacts(store: FileStore): StateDirFacts {
   if (!existsSync(store.dir)) return {};
   const denied = unwritable(store.dir);
   if (denied) return { unwritable: { errno: denied.errno, ...writeProblem(denied.errno) } };
-  const size = (path: string) => { try { return statSync(path).size; } catch { return 0; } };
+  const size = (path: string) => {
+    try {
+      return statSync(path).size;
+    } catch {
+      return 0;
+    }
+  };
   try {
     const fs = statfsSync(store.dir);
     return { freeBytes: fs.bavail * fs.bsize, snapshotBytes: size(store.paths.queue) + size(store.paths.results) };

@@ -11,8 +11,16 @@ const MAX_RUNNING = 1;
 const MAX_WAITING = 1000;
 const STDERR_TAIL = 2000;
 
-interface Running { pid?: number; done: Promise<void>; /** Killed because the run is over. */ ended?: boolean }
-interface Hook { argv: string[]; waiting: Array<{ event: RalphEvent; input: string }>; running: Set<Running> }
+interface Running {
+  pid?: number;
+  done: Promise<void> /** Killed because the run is over. */;
+  ended?: boolean;
+}
+interface Hook {
+  argv: string[];
+  waiting: Array<{ event: RalphEvent; input: string }>;
+  running: Set<Running>;
+}
 
 export interface HookOptions {
   /** A hook still running after this long is killed with its process group. */
@@ -45,14 +53,20 @@ export class EventHooks {
   private readonly hooks: Hook[];
   private dropped = 0;
 
-  constructor(commands: string[][], private readonly options: HookOptions) {
+  constructor(
+    commands: string[][],
+    private readonly options: HookOptions,
+  ) {
     this.hooks = commands.map((argv) => ({ argv, waiting: [], running: new Set() }));
   }
 
   emit(event: RalphEvent): void {
     const input = `${stringifyJson(processRedactor().redactDeep(event))}\n`;
     for (const hook of this.hooks) {
-      if (hook.waiting.length >= MAX_WAITING) { this.dropped++; continue; }
+      if (hook.waiting.length >= MAX_WAITING) {
+        this.dropped++;
+        continue;
+      }
       hook.waiting.push({ event, input });
       this.pump(hook);
     }
@@ -64,12 +78,19 @@ export class EventHooks {
     const busy = () => this.hooks.flatMap((h) => [...h.running]);
     while (this.hooks.some((h) => h.running.size > 0 || h.waiting.length > 0) && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([...busy().map((r) => r.done), new Promise<void>((r) => { timer = setTimeout(r, deadline - Date.now()); })]);
+      await Promise.race([
+        ...busy().map((r) => r.done),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, deadline - Date.now());
+        }),
+      ]);
       clearTimeout(timer);
     }
     for (const hook of this.hooks) {
       if (hook.waiting.length > 0) {
-        this.options.say(`ralph: --on-event hook ${oneLine(hook.argv.join(' '))}: ${hook.waiting.length} event(s) not told (${hook.waiting.map((w) => w.event.event).join(', ')}): it was still busy when the run ended`);
+        this.options.say(
+          `ralph: --on-event hook ${oneLine(hook.argv.join(' '))}: ${hook.waiting.length} event(s) not told (${hook.waiting.map((w) => w.event.event).join(', ')}): it was still busy when the run ended`,
+        );
         hook.waiting.length = 0;
       }
     }
@@ -98,7 +119,10 @@ export class EventHooks {
     const name = `--on-event hook ${oneLine(argv.join(' '))} (${event.event})`;
     return new Promise((done) => {
       let settled = false;
-      const resolve = () => { settled = true; done(); };
+      const resolve = () => {
+        settled = true;
+        done();
+      };
       let stderr = '';
       let timedOut = false;
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'], detached: true, env: { ...process.env, RALPH_EVENT: event.event } });
@@ -110,7 +134,9 @@ export class EventHooks {
       child.stdin.on('error', () => undefined); // a hook that does not read its stdin
       child.stdin.end(input);
       child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (text: string) => { stderr = (stderr + text).slice(-STDERR_TAIL); });
+      child.stderr.on('data', (text: string) => {
+        stderr = (stderr + text).slice(-STDERR_TAIL);
+      });
       child.on('error', (error) => {
         clearTimeout(timer);
         if (settled) return;
@@ -133,5 +159,9 @@ export class EventHooks {
 }
 
 function killGroup(pid: number): void {
-  try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
 }

@@ -55,12 +55,29 @@ export function nextEvents(state: QueueState, memory: EventMemory, ctx: EventCon
     events.push({ event: 'usage-limit', time, dir: ctx.dir, policy: 'stop', detail: stop.detail, at: stop.at });
   } else if (note && note.noticed_at >= since && usageLimit !== `${note.noticed_at} ${note.until}`) {
     usageLimit = `${note.noticed_at} ${note.until}`;
-    events.push({ event: 'usage-limit', time, dir: ctx.dir, policy: 'wait', agent: note.agent, message: note.message, ...(note.resets_at ? { resets_at: note.resets_at } : {}), until: note.until, worker_id: note.worker_id });
+    events.push({
+      event: 'usage-limit',
+      time,
+      dir: ctx.dir,
+      policy: 'wait',
+      agent: note.agent,
+      message: note.message,
+      ...(note.resets_at ? { resets_at: note.resets_at } : {}),
+      until: note.until,
+      worker_id: note.worker_id,
+    });
   }
   const cost = state.meta.cost_usd ?? 0;
   const budget = memory.budget || stop?.reason === 'budget' || (ctx.maxCostUsd !== undefined && cost >= ctx.maxCostUsd);
   if (budget && !memory.budget) {
-    events.push({ event: 'budget-reached', time, dir: ctx.dir, cost_usd: cost, ...(state.meta.cost_estimated ? { cost_estimated: true } : {}), ...(ctx.maxCostUsd === undefined ? {} : { max_cost_usd: ctx.maxCostUsd }) });
+    events.push({
+      event: 'budget-reached',
+      time,
+      dir: ctx.dir,
+      cost_usd: cost,
+      ...(state.meta.cost_estimated ? { cost_estimated: true } : {}),
+      ...(ctx.maxCostUsd === undefined ? {} : { max_cost_usd: ctx.maxCostUsd }),
+    });
   }
   if (!failed && usageLimit === memory.usageLimit && budget === memory.budget) return { events, memory };
   return { events, memory: { failed: failed ?? memory.failed, ...(usageLimit === undefined ? {} : { usageLimit }), budget } };
@@ -69,17 +86,31 @@ export function nextEvents(state: QueueState, memory: EventMemory, ctx: EventCon
 function failedTask(task: Task, state: QueueState, ctx: EventContext): Record<string, unknown> {
   const issue = state.issues.findLast((i) => i.task_id === task.id);
   return {
-    id: task.id, type: task.type, attempts: task.attempts, reason: issue?.reason ?? null, error: task.error ?? null,
-    worker_id: task.worker_id ?? null, log: task.worker_id == null ? null : ctx.workerLog(task.worker_id), failed_at: task.failed_at ?? null,
+    id: task.id,
+    type: task.type,
+    attempts: task.attempts,
+    reason: issue?.reason ?? null,
+    error: task.error ?? null,
+    worker_id: task.worker_id ?? null,
+    log: task.worker_id == null ? null : ctx.workerLog(task.worker_id),
+    failed_at: task.failed_at ?? null,
   };
 }
 
 /** What a run's end tells its hooks: why it stopped, the counts and cost, the report. Pure. */
 export function runFinishedEvent(summary: RunEndFacts, exitCode: number, now: Date): RalphEvent {
   return {
-    event: 'run-finished', time: now.toISOString(), dir: summary.state_dir,
-    stopped_by: summary.stopped_by, exit_code: exitCode, total: summary.total, counts: summary.counts,
-    cost_usd: summary.usage.cost_usd, ...(summary.usage.cost_estimated ? { cost_estimated: true } : {}), duration_ms: summary.duration_ms, report: summary.report,
+    event: 'run-finished',
+    time: now.toISOString(),
+    dir: summary.state_dir,
+    stopped_by: summary.stopped_by,
+    exit_code: exitCode,
+    total: summary.total,
+    counts: summary.counts,
+    cost_usd: summary.usage.cost_usd,
+    ...(summary.usage.cost_estimated ? { cost_estimated: true } : {}),
+    duration_ms: summary.duration_ms,
+    report: summary.report,
     failures: summary.failures.slice(0, 10).map((f) => ({ id: f.id, error: f.error.split('\n')[0] ?? '' })),
   };
 }

@@ -21,7 +21,11 @@ export class RunEvents {
   private memory: EventMemory = NO_EVENTS_YET;
   private readonly ctx: Omit<EventContext, 'now'>;
 
-  private constructor(private readonly hooks: EventHooks, dir: string, maxCostUsd: number | undefined) {
+  private constructor(
+    private readonly hooks: EventHooks,
+    dir: string,
+    maxCostUsd: number | undefined,
+  ) {
     const paths = statePaths(resolve(dir));
     this.ctx = { dir: resolve(dir), workerLog: (id) => paths.workerLog(id), ...(maxCostUsd === undefined ? {} : { maxCostUsd }) };
   }
@@ -43,7 +47,9 @@ export class RunEvents {
     const store = new FileStore(this.ctx.dir);
     try {
       if (store.exists()) this.observe(store.read());
-    } catch { /* told already what could be read */ } finally {
+    } catch {
+      /* told already what could be read */
+    } finally {
       store.close();
     }
     this.hooks.emit(runFinishedEvent(summary, exitCode, new Date()));
@@ -52,7 +58,14 @@ export class RunEvents {
 
   /** The run ended with an error instead of a summary. */
   async failed(error: unknown, exitCode: number): Promise<void> {
-    this.hooks.emit({ event: 'run-finished', time: new Date().toISOString(), dir: this.ctx.dir, stopped_by: 'error', exit_code: exitCode, error: errorMessage(error) });
+    this.hooks.emit({
+      event: 'run-finished',
+      time: new Date().toISOString(),
+      dir: this.ctx.dir,
+      stopped_by: 'error',
+      exit_code: exitCode,
+      error: errorMessage(error),
+    });
     await this.hooks.drain();
   }
 }

@@ -31,7 +31,12 @@ export class Git {
     this.cwd = cwd;
     this.log = log;
     const top = this.run(['rev-parse', '--git-dir']);
-    if (top.code !== 0) throw new NotAGitRepositoryError(cwd, top.stderr.trim().split('\n')[0] ?? '', 'Run the loops and `ralph stamp-handoff` in a clone of the shared repository.');
+    if (top.code !== 0)
+      throw new NotAGitRepositoryError(
+        cwd,
+        top.stderr.trim().split('\n')[0] ?? '',
+        'Run the loops and `ralph stamp-handoff` in a clone of the shared repository.',
+      );
     const dir = top.stdout.trim();
     this.gitDir = isAbsolute(dir) ? dir : join(cwd, dir);
     // Held around whole git steps (a push with its retries, a submodule update): a long lease.
@@ -67,8 +72,10 @@ export class Git {
       const r = this.run(args);
       if (r.code === 0 || !/index\.lock/.test(r.stderr)) return r;
       if (Date.now() >= deadline) {
-        throw new GitError(`git ${args[0]} failed: ${join(this.gitDir, 'index.lock')} is held by another git for more than ${INDEX_LOCK_WAIT_MS / 1000}s. `
-          + `If no git command is running, remove it (it is removed automatically once it is ${STALE_INDEX_LOCK_MS / 1000}s old).`);
+        throw new GitError(
+          `git ${args[0]} failed: ${join(this.gitDir, 'index.lock')} is held by another git for more than ${INDEX_LOCK_WAIT_MS / 1000}s. ` +
+            `If no git command is running, remove it (it is removed automatically once it is ${STALE_INDEX_LOCK_MS / 1000}s old).`,
+        );
       }
       await sleep(delay);
       delay = Math.min(delay * 2, 1000);
@@ -86,7 +93,9 @@ export class Git {
         this.log(message);
         return message;
       }
-    } catch { /* no lock */ }
+    } catch {
+      /* no lock */
+    }
     return undefined;
   }
 
@@ -140,7 +149,11 @@ export class Git {
       if (failure.kind === 'refused') throw new PushRefusedError(command, failure, 'This lease renewal was not published.');
       throw new GitError(`${command} failed: ${failure.said}`);
     } finally {
-      try { unlinkSync(index); } catch { /* not created */ }
+      try {
+        unlinkSync(index);
+      } catch {
+        /* not created */
+      }
     }
   }
 
@@ -185,11 +198,17 @@ export class Git {
       const command = `git push origin HEAD:${branch}`;
       // Only someone pushing first is worth a retry; the remote's "no" is final.
       if (failure.kind === 'refused') {
-        throw new PushRefusedError(command, failure, `My commits stay local (\`git log origin/${branch}..HEAD\`); once the remote accepts them, \`${command}\` publishes them, and a restarted loop pushes them first.`);
+        throw new PushRefusedError(
+          command,
+          failure,
+          `My commits stay local (\`git log origin/${branch}..HEAD\`); once the remote accepts them, \`${command}\` publishes them, and a restarted loop pushes them first.`,
+        );
       }
       if (failure.kind === 'failed') throw new GitError(`${command} failed: ${failure.said}`);
       if (attempt >= PUSH_ATTEMPTS) {
-        throw new GitError(`${command} was still rejected after ${attempt} attempts: the remote branch keeps moving (someone else pushes to it all the time). Nothing was forced; rerun later.`);
+        throw new GitError(
+          `${command} was still rejected after ${attempt} attempts: the remote branch keeps moving (someone else pushes to it all the time). Nothing was forced; rerun later.`,
+        );
       }
       this.log(`push rejected (the other side pushed first); fetching and rebasing, attempt ${attempt + 1} of ${PUSH_ATTEMPTS}`);
       // What the remote now says is checked before rebasing onto it: a move that vetoes my push
@@ -199,7 +218,9 @@ export class Git {
       if (veto) throw new GitError(`not pushing: ${veto}`);
       const rebased = await this.pull(branch, options);
       if (rebased.code !== 0) {
-        throw new GitError(`the remote moved and my commits do not rebase onto it: ${rebased.stderr.trim()}. Nothing was forced; resolve by hand (git pull --rebase origin ${branch}) and rerun.`);
+        throw new GitError(
+          `the remote moved and my commits do not rebase onto it: ${rebased.stderr.trim()}. Nothing was forced; resolve by hand (git pull --rebase origin ${branch}) and rerun.`,
+        );
       }
     }
   }

@@ -77,7 +77,9 @@ export class Repo {
 
   /** Files that differ between the merge base of `base` and `tip`, and `tip`. */
   filesChanged(base: string, tip: string): string[] {
-    return this.check(['diff', '--name-only', '-z', `${base}...${tip}`]).split('\0').filter(Boolean);
+    return this.check(['diff', '--name-only', '-z', `${base}...${tip}`])
+      .split('\0')
+      .filter(Boolean);
   }
 
   /** Uncommitted changes in a working tree, untracked files included (ignored ones not). */
@@ -106,9 +108,14 @@ export class Repo {
   commitEnv(): Record<string, string> {
     if (this.identity) return this.identity;
     const configured = this.run(['config', 'user.email']).code === 0 && this.run(['config', 'user.name']).code === 0;
-    this.identity = configured ? {} : {
-      GIT_AUTHOR_NAME: 'ralph', GIT_AUTHOR_EMAIL: 'ralph@localhost', GIT_COMMITTER_NAME: 'ralph', GIT_COMMITTER_EMAIL: 'ralph@localhost',
-    };
+    this.identity = configured
+      ? {}
+      : {
+          GIT_AUTHOR_NAME: 'ralph',
+          GIT_AUTHOR_EMAIL: 'ralph@localhost',
+          GIT_COMMITTER_NAME: 'ralph',
+          GIT_COMMITTER_EMAIL: 'ralph@localhost',
+        };
     return this.identity;
   }
 

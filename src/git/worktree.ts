@@ -1,3 +1,4 @@
+// biome-ignore-all lint/style/noExcessiveLinesPerFile: to be split into worktree, merge and isolation (issue 15, point 6)
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { asideBranchName } from '../queue/isolation.js';
@@ -142,7 +143,9 @@ export class WorkerWorktree {
       const holder = tip === undefined ? undefined : this.repo.worktrees().find((w) => w.branch === branch);
       if (holder && realpath(holder.path) !== realpath(this.path)) {
         if (!isInside(holder.path, worktreesDir(this.stateDir))) {
-          throw new GitError(`the branch ${branch} is checked out in ${holder.path}, which is not a Ralph worktree; check out another branch there so that the task can use it`);
+          throw new GitError(
+            `the branch ${branch} is checked out in ${holder.path}, which is not a Ralph worktree; check out another branch there so that the task can use it`,
+          );
         }
         // An earlier attempt's worker died with the branch checked out: save what it left, then free it.
         const rescued = this.saveLeftovers(holder.path, 'left by an interrupted attempt');
@@ -183,8 +186,14 @@ export class WorkerWorktree {
           result.files_changed = this.repo.filesChanged(baseTip, tip);
           if (this.repo.ahead(baseTip, tip) > 0) result.commit = tip;
           if (options.ended !== 'ok') return result;
-          if (result.commit === undefined) { result.merge = 'merged'; return result; }
-          if (options.merge === 'none') { result.merge = 'skipped'; return result; }
+          if (result.commit === undefined) {
+            result.merge = 'merged';
+            return result;
+          }
+          if (options.merge === 'none') {
+            result.merge = 'skipped';
+            return result;
+          }
           const merged = options.merge === 'rebase' ? this.rebase(branch, baseTip) : this.mergeCommit(branch, tip, baseTip, options.taskId);
           if ('conflict' in merged) {
             result.merge = 'conflict';
@@ -219,8 +228,12 @@ export class WorkerWorktree {
     const lines = r.stdout.split('\0').filter(Boolean);
     if (r.code === 1) return { conflict: lines.slice(1) };
     if (r.code !== 0 || !lines[0]) throw new GitError(`git merge-tree ${this.base} ${branch} failed: ${r.stderr.trim()}`);
-    const commit = this.repo.check(['commit-tree', lines[0], '-p', baseTip, '-p', tip, '-F', '-'], this.repo.root, `the merge commit of ${branch}`,
-      { input: `ralph: merge ${branch} (${taskId}) into ${this.base}\n`, env: this.repo.commitEnv() }).trim();
+    const commit = this.repo
+      .check(['commit-tree', lines[0], '-p', baseTip, '-p', tip, '-F', '-'], this.repo.root, `the merge commit of ${branch}`, {
+        input: `ralph: merge ${branch} (${taskId}) into ${this.base}\n`,
+        env: this.repo.commitEnv(),
+      })
+      .trim();
     return { commit };
   }
 
@@ -257,9 +270,11 @@ export class WorkerWorktree {
       return undefined;
     }
     this.writeBehind({ path: holder.path, at: shows });
-    return `${holder.path} has uncommitted changes (or an untracked file in the way), so its files were left as they were: ${this.base} moved to ${commit.slice(0, 12)} `
-      + `but that checkout still shows ${shows.slice(0, 12)}. Ralph brings it up to date at a later merge once it is clean, or run `
-      + `\`git -C ${holder.path} read-tree -m -u ${shows.slice(0, 12)} ${this.base}\` (it keeps your changes, and refuses if they overlap).`;
+    return (
+      `${holder.path} has uncommitted changes (or an untracked file in the way), so its files were left as they were: ${this.base} moved to ${commit.slice(0, 12)} ` +
+      `but that checkout still shows ${shows.slice(0, 12)}. Ralph brings it up to date at a later merge once it is clean, or run ` +
+      `\`git -C ${holder.path} read-tree -m -u ${shows.slice(0, 12)} ${this.base}\` (it keeps your changes, and refuses if they overlap).`
+    );
   }
 
   private indexMatches(path: string, commit: string): boolean {
@@ -276,7 +291,9 @@ export class WorkerWorktree {
     try {
       const record = JSON.parse(readFileSync(this.behindFile, 'utf8')) as CheckoutBehind;
       return record.path === path && typeof record.at === 'string' ? record.at : undefined;
-    } catch { return undefined; }
+    } catch {
+      return undefined;
+    }
   }
 
   private writeBehind(record: CheckoutBehind): void {
@@ -308,8 +325,13 @@ export class WorkerWorktree {
     // The agent switched to another branch or detached HEAD: its commits, and what it left
     // uncommitted, go onto the task branch if they continue it; otherwise they are saved aside.
     const tip = this.repo.branchTip(branch);
-    const work = this.repo.isDirty(this.path) ? this.snapshot(this.path, `${subject} (left ${head ? `on ${head}` : 'on a detached HEAD'})`) : this.headCommit(this.path);
-    if (tip !== undefined && (work === tip || this.repo.isAncestor(work, tip))) { this.clean(this.path); return undefined; }
+    const work = this.repo.isDirty(this.path)
+      ? this.snapshot(this.path, `${subject} (left ${head ? `on ${head}` : 'on a detached HEAD'})`)
+      : this.headCommit(this.path);
+    if (tip !== undefined && (work === tip || this.repo.isAncestor(work, tip))) {
+      this.clean(this.path);
+      return undefined;
+    }
     if (tip !== undefined && this.repo.isAncestor(tip, work)) {
       this.repo.check(['update-ref', `refs/heads/${branch}`, work, tip]);
       this.clean(this.path);
@@ -382,9 +404,15 @@ export class WorkerWorktree {
       this.repo.check(['read-tree', head], path, 'snapshot', { env });
       this.repo.check(['add', '-A'], path, 'snapshot', { env });
       const tree = this.repo.check(['write-tree'], path, 'snapshot', { env }).trim();
-      return this.repo.check(['commit-tree', tree, '-p', head, '-F', '-'], path, 'snapshot', { env: { ...env, ...this.repo.commitEnv() }, input: `${message}\n` }).trim();
+      return this.repo
+        .check(['commit-tree', tree, '-p', head, '-F', '-'], path, 'snapshot', { env: { ...env, ...this.repo.commitEnv() }, input: `${message}\n` })
+        .trim();
     } finally {
-      try { unlinkSync(index); } catch { /* not made */ }
+      try {
+        unlinkSync(index);
+      } catch {
+        /* not made */
+      }
     }
   }
 
@@ -448,7 +476,11 @@ export class WorkerWorktree {
 }
 
 function realpath(path: string): string {
-  try { return realpathSync(path); } catch { return resolve(path); }
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 /** Is `path` strictly inside `dir` (symbolic links resolved)? */
@@ -469,7 +501,10 @@ export interface IsolationChoice {
  * only mean something with `--isolate worktree`, which needs a repository with a commit and a base
  * branch. Returns what the workers are given, or undefined without isolation. Throws InputError.
  */
-export function resolveIsolation(cwd: string, choice: IsolationChoice): { repo: Repo; base: string; merge: MergeMode; onConflict: 'keep' | 'requeue' } | undefined {
+export function resolveIsolation(
+  cwd: string,
+  choice: IsolationChoice,
+): { repo: Repo; base: string; merge: MergeMode; onConflict: 'keep' | 'requeue' } | undefined {
   if (choice.isolate !== 'worktree') {
     if (choice.base !== undefined) throw new InputError('--base only applies with --isolate worktree.');
     return undefined;

@@ -46,11 +46,21 @@ export function inspectWorktrees(repo: Repo, stateDir: string, base: string, inU
     const dirty = missing ? false : repo.isDirty(entry.path);
     const unmerged = entry.head ? repo.ahead(baseTip, entry.head) : 0;
     const user = inUse(name);
-    const facts: WorktreeFacts = { path: entry.path, head: entry.head, dirty, unmerged, ...(entry.branch ? { branch: entry.branch } : {}), ...(user ? { inUse: user } : {}) };
+    const facts: WorktreeFacts = {
+      path: entry.path,
+      head: entry.head,
+      dirty,
+      unmerged,
+      ...(entry.branch ? { branch: entry.branch } : {}),
+      ...(user ? { inUse: user } : {}),
+    };
     worktrees.push({ ...facts, name, missing, state: missing ? 'missing (directory gone)' : worktreeState(facts) });
   }
   const branches: BranchView[] = [];
-  const refs = repo.check(['for-each-ref', '--format=%(refname:short) %(objectname)', ...RALPH_BRANCH_PREFIXES.map((p) => `refs/heads/${p}`)]).split('\n').filter(Boolean);
+  const refs = repo
+    .check(['for-each-ref', '--format=%(refname:short) %(objectname)', ...RALPH_BRANCH_PREFIXES.map((p) => `refs/heads/${p}`)])
+    .split('\n')
+    .filter(Boolean);
   for (const line of refs) {
     const [branch, commit] = line.split(' ') as [string, string];
     const unmerged = repo.ahead(baseTip, commit);
@@ -79,17 +89,38 @@ export function pruneWorktrees(repo: Repo, view: WorktreesView, dryRun = false):
   if (!dryRun) repo.run(['worktree', 'prune']);
   const gone = new Set<string>();
   for (const w of view.worktrees) {
-    if (w.missing) { result.removed.push({ path: w.path }); gone.add(w.path); continue; }
+    if (w.missing) {
+      result.removed.push({ path: w.path });
+      gone.add(w.path);
+      continue;
+    }
     const decision = pruneDecision(w);
-    if (!decision.remove) { result.kept.push({ path: w.path, why: decision.why }); continue; }
+    if (!decision.remove) {
+      result.kept.push({ path: w.path, why: decision.why });
+      continue;
+    }
     const r = dryRun ? { code: 0, stderr: '' } : repo.run(['worktree', 'remove', w.path]);
-    if (r.code === 0) { result.removed.push({ path: w.path }); gone.add(w.path); }
-    else result.kept.push({ path: w.path, why: `git refused: ${r.stderr.trim().split('\n')[0]}` });
+    if (r.code === 0) {
+      result.removed.push({ path: w.path });
+      gone.add(w.path);
+    } else result.kept.push({ path: w.path, why: `git refused: ${r.stderr.trim().split('\n')[0]}` });
   }
-  const stillCheckedOut = new Set(repo.worktrees().filter((e) => !gone.has(e.path)).map((e) => e.branch).filter(Boolean));
+  const stillCheckedOut = new Set(
+    repo
+      .worktrees()
+      .filter((e) => !gone.has(e.path))
+      .map((e) => e.branch)
+      .filter(Boolean),
+  );
   for (const b of view.branches) {
-    if (b.unmerged > 0) { result.keptBranches.push({ branch: b.branch, why: `${b.unmerged} commit(s) not in ${view.base}` }); continue; }
-    if (stillCheckedOut.has(b.branch)) { result.keptBranches.push({ branch: b.branch, why: 'checked out in a worktree' }); continue; }
+    if (b.unmerged > 0) {
+      result.keptBranches.push({ branch: b.branch, why: `${b.unmerged} commit(s) not in ${view.base}` });
+      continue;
+    }
+    if (stillCheckedOut.has(b.branch)) {
+      result.keptBranches.push({ branch: b.branch, why: 'checked out in a worktree' });
+      continue;
+    }
     // Deleted only if it still points where it was found merged (compare-and-delete).
     const r = dryRun ? { code: 0, stderr: '' } : repo.run(['update-ref', '-d', `refs/heads/${b.branch}`, b.commit]);
     if (r.code === 0) result.deletedBranches.push(b.branch);

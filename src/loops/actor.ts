@@ -1,3 +1,4 @@
+// biome-ignore-all lint/style/noExcessiveLinesPerFile: to be split by concept (issue 15, point 7)
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -81,7 +82,10 @@ export function checkStartBranch(git: Git, wanted: string | undefined): string {
   const branch = wanted ?? current;
   if (branch === undefined) throw new RalphError('RALPH_GIT_BRANCH', 'HEAD is detached; check out the branch to work on, or pass --branch.');
   if (current !== branch) {
-    throw new RalphError('RALPH_GIT_BRANCH', `the current branch is ${current ?? '(detached HEAD)'}, not ${branch}. Nothing was touched. Run \`git checkout ${branch}\` or pass --branch ${current ?? 'NAME'}.`);
+    throw new RalphError(
+      'RALPH_GIT_BRANCH',
+      `the current branch is ${current ?? '(detached HEAD)'}, not ${branch}. Nothing was touched. Run \`git checkout ${branch}\` or pass --branch ${current ?? 'NAME'}.`,
+    );
   }
   return branch;
 }
@@ -90,7 +94,10 @@ function readPrompt(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch {
-    throw new RalphError('RALPH_NO_PROMPT', `prompt file ${path} not found. Create it (\`ralph init --loops\` writes the defaults) or pick another with --prompt / --prompt-file.`);
+    throw new RalphError(
+      'RALPH_NO_PROMPT',
+      `prompt file ${path} not found. Create it (\`ralph init --loops\` writes the defaults) or pick another with --prompt / --prompt-file.`,
+    );
   }
 }
 
@@ -100,7 +107,13 @@ async function runAsync(ctx: Ctx): Promise<LoopSummary> {
     if (ctx.signal?.aborted) return { turns: turn - 1, failed: true };
     ctx.print(`ralph ${ctx.actor}: iteration ${iteration} (${turn} of ${ctx.loops}, async)`);
     const result = await runTurn(ctx, iteration, 'async', undefined);
-    if (!result.aborted) ctx.emit?.(turnFinishedEvent({ actor: ctx.actor, iteration, branch: ctx.branch, dir: ctx.cwd, mode: 'async', ok: result.ok, commit: result.workCommit }, new Date()));
+    if (!result.aborted)
+      ctx.emit?.(
+        turnFinishedEvent(
+          { actor: ctx.actor, iteration, branch: ctx.branch, dir: ctx.cwd, mode: 'async', ok: result.ok, commit: result.workCommit },
+          new Date(),
+        ),
+      );
     if (!result.ok) return { turns: turn, failed: true };
   }
   return { turns: ctx.loops, failed: false };
@@ -135,8 +148,7 @@ async function runSync(ctx: Ctx): Promise<LoopSummary> {
         if (decision.expiredLease) {
           ctx.print(`ralph ${actor}: LEASE EXPIRED: ${decision.expiredLease}`);
           ctx.emit?.(leaseExpiredEvent(actor, state, { branch, dir: ctx.cwd }, decision.expiredLease, new Date()));
-        }
-        else if (ctx.verbose) ctx.print(`ralph ${actor}: ${decision.why}`);
+        } else if (ctx.verbose) ctx.print(`ralph ${actor}: ${decision.why}`);
         lastWhy = why;
       }
       if (ctx.heartbeatMs !== undefined && Date.now() - lastHeartbeat >= ctx.heartbeatMs) {
@@ -144,7 +156,11 @@ async function runSync(ctx: Ctx): Promise<LoopSummary> {
         lastHeartbeat = Date.now();
       }
       if (ctx.maxWaitMs !== undefined && Date.now() - waitingSince > ctx.maxWaitMs) {
-        throw new RalphError('RALPH_MAX_WAIT', `gave up after --max-wait-sec ${ctx.maxWaitMs / 1000}: it was ${state.expected_actor}'s turn (iteration ${state.iteration}, status ${state.status}) since ${state.last_update ?? 'an unknown time'}.`, { exitCode: 1 });
+        throw new RalphError(
+          'RALPH_MAX_WAIT',
+          `gave up after --max-wait-sec ${ctx.maxWaitMs / 1000}: it was ${state.expected_actor}'s turn (iteration ${state.iteration}, status ${state.status}) since ${state.last_update ?? 'an unknown time'}.`,
+          { exitCode: 1 },
+        );
       }
       await sleep(ctx.pollMs, undefined, { signal: ctx.signal }).catch(() => undefined);
       continue;
@@ -161,12 +177,21 @@ async function runSync(ctx: Ctx): Promise<LoopSummary> {
     const remote = remoteState(git, branch);
     const veto = remote && myRunningTurn(ctx.self, state.iteration)(remote);
     if (veto) {
-      throw new RalphError('RALPH_STATE_MOVED', `not stamping the handoff: ${veto}. My work is committed locally (${git.headShort()}) and not pushed; look at \`git log origin/${branch}\`, then push it or stamp by hand with \`ralph stamp-handoff\`.`, { exitCode: 1 });
+      throw new RalphError(
+        'RALPH_STATE_MOVED',
+        `not stamping the handoff: ${veto}. My work is committed locally (${git.headShort()}) and not pushed; look at \`git log origin/${branch}\`, then push it or stamp by hand with \`ralph stamp-handoff\`.`,
+        { exitCode: 1 },
+      );
     }
     const stamped = stampHandoff(running, actor, result.ok, result.workCommit, new Date());
     await commitState(ctx, stamped, handoffSubject(stamped, actor, result.ok, result.workCommit), { check: myRunningTurn(ctx.self, state.iteration) });
     ctx.print(`ralph ${actor}: handed off: ${handoffSubject(stamped, actor, result.ok, result.workCommit)}`);
-    ctx.emit?.(turnFinishedEvent({ actor, iteration: state.iteration, branch, dir: ctx.cwd, mode: 'sync', ok: result.ok, commit: result.workCommit, next: stamped.expected_actor }, new Date()));
+    ctx.emit?.(
+      turnFinishedEvent(
+        { actor, iteration: state.iteration, branch, dir: ctx.cwd, mode: 'sync', ok: result.ok, commit: result.workCommit, next: stamped.expected_actor },
+        new Date(),
+      ),
+    );
     if (!result.ok) return { turns, failed: true };
     waitingSince = Date.now();
   }
@@ -188,10 +213,14 @@ function readState(ctx: Ctx): SyncState {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new RalphError('RALPH_NO_SYNC_STATE', `${STATE_PATH} not found on branch ${ctx.branch}. Create it with \`ralph init --loops --start galph\`, commit and push it.`);
+    throw new RalphError(
+      'RALPH_NO_SYNC_STATE',
+      `${STATE_PATH} not found on branch ${ctx.branch}. Create it with \`ralph init --loops --start galph\`, commit and push it.`,
+    );
   }
   const parsed = parseSyncState(text);
-  if ('problem' in parsed) throw new RalphError('RALPH_BAD_SYNC_STATE', `${STATE_PATH} is not a valid sync state (${parsed.problem}). ${REPAIR_ADVICE}; then rerun.`);
+  if ('problem' in parsed)
+    throw new RalphError('RALPH_BAD_SYNC_STATE', `${STATE_PATH} is not a valid sync state (${parsed.problem}). ${REPAIR_ADVICE}; then rerun.`);
   return parsed;
 }
 
@@ -203,10 +232,13 @@ async function pullOrRecover(ctx: Ctx): Promise<void> {
   const localChanges = /local changes|unstaged changes|uncommitted changes|would be overwritten|untracked working tree files/i.test(r.stderr);
   if (localChanges && ctx.prepullRecovery) {
     const steps: Array<[string, () => Promise<void>]> = [
-      ['submodule scrub', async () => {
-        await git.mutate(['submodule', 'sync', '--recursive']);
-        await git.mutate(['submodule', 'update', '--init', '--recursive', '--checkout', '--force']);
-      }],
+      [
+        'submodule scrub',
+        async () => {
+          await git.mutate(['submodule', 'sync', '--recursive']);
+          await git.mutate(['submodule', 'update', '--init', '--recursive', '--checkout', '--force']);
+        },
+      ],
       ['tracked outputs auto-commit', () => autoCommit(ctx, 'pre-pull', { trackedOutputs: ctx.policies.trackedOutputs }).then(() => undefined)],
       ['doc/meta whitelist auto-commit', () => autoCommit(ctx, 'pre-pull', { docs: ctx.policies.docs }).then(() => undefined)],
     ];
@@ -218,8 +250,10 @@ async function pullOrRecover(ctx: Ctx): Promise<void> {
     }
   }
   const dirty = dirtyTracked(git);
-  throw new GitError(`git pull (fetch + rebase onto origin/${branch}) failed: ${r.stderr.trim()}${dirty.length ? `\nDirty paths: ${dirty.join(', ')}` : ''}\n`
-    + 'Resolve it by hand (commit, stash or move the changes), then rerun.');
+  throw new GitError(
+    `git pull (fetch + rebase onto origin/${branch}) failed: ${r.stderr.trim()}${dirty.length ? `\nDirty paths: ${dirty.join(', ')}` : ''}\n` +
+      'Resolve it by hand (commit, stash or move the changes), then rerun.',
+  );
 }
 
 /** The working tree's changes, for the auto-commit policies. */
@@ -237,7 +271,11 @@ export function changedFiles(git: Git, withIgnored = false): ChangedFile[] {
     const state = xy === '??' ? 'untracked' : xy === '!!' ? 'ignored' : xy.includes('D') ? 'deleted' : xy[0] === 'A' ? 'added' : 'modified';
     let bytes = 0;
     if (state !== 'deleted') {
-      try { bytes = statSync(join(git.cwd, path)).size; } catch { /* vanished */ }
+      try {
+        bytes = statSync(join(git.cwd, path)).size;
+      } catch {
+        /* vanished */
+      }
     }
     files.push({ path, state, bytes });
   }
@@ -246,22 +284,34 @@ export function changedFiles(git: Git, withIgnored = false): ChangedFile[] {
 
 /** Tracked files with uncommitted changes (untracked and ignored files do not count). */
 export function dirtyTracked(git: Git): string[] {
-  return changedFiles(git).filter((f) => f.state !== 'untracked' && f.state !== 'ignored').map((f) => f.path);
+  return changedFiles(git)
+    .filter((f) => f.state !== 'untracked' && f.state !== 'ignored')
+    .map((f) => f.path);
 }
 
 /** Applies the policies: one commit per policy that has files. Returns the plan (violations included). */
 async function autoCommit(ctx: Ctx, why: string, policies: PolicyOptions): Promise<CommitPlan> {
   const { git } = ctx;
   const plan = planAutoCommit(changedFiles(git, policies.reports?.forceAdd === true), policies);
-  refuseSecrets(secretsIn([...plan.trackedOutputs, ...plan.docs, ...plan.reports], workingTree(git.cwd)), { refused: 'nothing was auto-committed', fix: 'Take the secret out of the file' });
-  const groups: Array<[string, string[]]> = [['tracked outputs', plan.trackedOutputs], ['docs', plan.docs], ['reports', plan.reports]];
+  refuseSecrets(secretsIn([...plan.trackedOutputs, ...plan.docs, ...plan.reports], workingTree(git.cwd)), {
+    refused: 'nothing was auto-committed',
+    fix: 'Take the secret out of the file',
+  });
+  const groups: Array<[string, string[]]> = [
+    ['tracked outputs', plan.trackedOutputs],
+    ['docs', plan.docs],
+    ['reports', plan.reports],
+  ];
   for (const [name, paths] of groups) {
     if (paths.length === 0) continue;
     const force = paths.filter((p) => plan.forceAdd.includes(p));
     const normal = paths.filter((p) => !plan.forceAdd.includes(p));
     if (normal.length) await git.mutateOrThrow(['add', '-A', '--', ...normal]);
     if (force.length) await git.mutateOrThrow(['add', '-f', '--', ...force]);
-    await git.mutateOrThrow(['commit', '--quiet', '--no-verify', '-m', `ralph ${ctx.actor}: auto-commit ${name} (${why})`, '--', ...paths], `auto-committing ${name}`);
+    await git.mutateOrThrow(
+      ['commit', '--quiet', '--no-verify', '-m', `ralph ${ctx.actor}: auto-commit ${name} (${why})`, '--', ...paths],
+      `auto-committing ${name}`,
+    );
     ctx.print(`ralph ${ctx.actor}: auto-committed ${name}: ${paths.join(', ')}`);
   }
   for (const s of plan.skipped) ctx.print(`ralph ${ctx.actor}: not auto-committed: ${s.path}: ${s.why}`);
@@ -282,7 +332,10 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
   const logPath = join(ctx.logdir, names.log);
   mkdirSync(dirname(logPath), { recursive: true });
   const log: Logger = fileLogger(logPath);
-  const say = (line: string) => { log.info(line); ctx.print(line); };
+  const say = (line: string) => {
+    log.info(line);
+    ctx.print(line);
+  };
   const cleared = git.clearStaleIndexLock(); // before the agent, whose own git would trip over it
   const before = git.headShort();
   let renewal: LeaseRenewal | undefined;
@@ -292,7 +345,11 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
     const prompt = readPrompt(ctx.promptPath);
     const invocation = ctx.agent.invocation({
       task: { id: `${actor}-${iteration}`, type: actor, data: { iteration, branch: ctx.branch }, attempt: 1 },
-      prompt, promptFile: ctx.promptPath, workerId: 0, stateDir: ctx.cwd, cwd: ctx.cwd,
+      prompt,
+      promptFile: ctx.promptPath,
+      workerId: 0,
+      stateDir: ctx.cwd,
+      cwd: ctx.cwd,
     });
     const token = newToken();
     Object.assign(invocation.env, { RALPH_ACTOR: actor, RALPH_ITERATION: String(iteration), RALPH_BRANCH: ctx.branch });
@@ -315,7 +372,9 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
     await renewal?.stop();
     rmSync(agentRecord(ctx), { force: true });
     if (renewal?.lostWhy !== undefined) {
-      throw new TurnLostError(`my turn was taken from me while the agent worked: ${renewal.lostWhy}. I stopped the agent; its commits and changes stay in this clone, unpublished (\`git log origin/${ctx.branch}..HEAD\`, \`git status\`).`);
+      throw new TurnLostError(
+        `my turn was taken from me while the agent worked: ${renewal.lostWhy}. I stopped the agent; its commits and changes stay in this clone, unpublished (\`git log origin/${ctx.branch}..HEAD\`, \`git status\`).`,
+      );
     }
     if (output.interrupted) {
       say(`ralph ${actor}: interrupted; the turn stays mine (${running ? `state ${running.status}` : 'async'}) and is resumed when I am restarted`);
@@ -333,9 +392,15 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
       // This turn's own commits, before they are rebased onto the lease renewals and anyone else's.
       const mine = git.headShort();
       if (mine !== before) {
-        ownCommits = git.check(['log', '--format=%h %s', `${before}..${mine}`]).split('\n').filter(Boolean);
+        ownCommits = git
+          .check(['log', '--format=%h %s', `${before}..${mine}`])
+          .split('\n')
+          .filter(Boolean);
         ownFiles = git.check(['diff', '--name-only', before, mine]).split('\n').filter(Boolean);
-        refuseSecrets(secretsInCommits(git, before, mine, ownFiles), { refused: `this turn's commits (${before}..${mine}) were not pushed`, fix: 'Take the secret out of those commits (git commit --amend, git rebase -i)' });
+        refuseSecrets(secretsInCommits(git, before, mine, ownFiles), {
+          refused: `this turn's commits (${before}..${mine}) were not pushed`,
+          fix: 'Take the secret out of those commits (git commit --amend, git rebase -i)',
+        });
       }
       // Lease renewals were pushed on top of the remote branch: put this turn's commits on them.
       if (running && made.violations.length === 0) {
@@ -348,23 +413,53 @@ async function runTurn(ctx: Ctx, iteration: number, mode: 'sync' | 'async', runn
     });
     const after = git.headShort();
     // After a rebase the same commits have new names: the top ones of HEAD.
-    const commits = ownCommits.length === 0 ? [] : git.check(['log', '--format=%h %s', '-n', String(ownCommits.length), after]).split('\n').filter(Boolean);
+    const commits =
+      ownCommits.length === 0
+        ? []
+        : git
+            .check(['log', '--format=%h %s', '-n', String(ownCommits.length), after])
+            .split('\n')
+            .filter(Boolean);
     const filesChanged = ownFiles;
     const summaryPath = join(ctx.logdir, names.summary);
     const writeSummary = () => {
       mkdirSync(dirname(summaryPath), { recursive: true });
-      writeFileSync(summaryPath, redact(renderSummary({
-        actor, iteration, branch: ctx.branch, mode, prompt: ctx.promptName, startedAt, endedAt: new Date(), exitCode: output.exitCode, signal: output.signal,
-        timedOut: output.timedOut, ...(output.idleMs === undefined ? {} : { idleMs: output.idleMs }), ok, ...(error ? { error } : {}), commits, filesChanged, finding: parsed.finding, log: logPath,
-        ...(parsed.agent ? { agent: describeUsage(parsed) } : {}),
-      })));
+      writeFileSync(
+        summaryPath,
+        redact(
+          renderSummary({
+            actor,
+            iteration,
+            branch: ctx.branch,
+            mode,
+            prompt: ctx.promptName,
+            startedAt,
+            endedAt: new Date(),
+            exitCode: output.exitCode,
+            signal: output.signal,
+            timedOut: output.timedOut,
+            ...(output.idleMs === undefined ? {} : { idleMs: output.idleMs }),
+            ok,
+            ...(error ? { error } : {}),
+            commits,
+            filesChanged,
+            finding: parsed.finding,
+            log: logPath,
+            ...(parsed.agent ? { agent: describeUsage(parsed) } : {}),
+          }),
+        ),
+      );
     };
     if (plan.violations.length > 0) {
       ok = false;
       error = `dirty tracked file(s) outside every auto-commit policy: ${plan.violations.join(', ')}`;
       writeSummary();
       say(`ralph ${actor}: handoff aborted: ${error}`);
-      throw new RalphError('RALPH_DIRTY_TREE', `handoff aborted, state not changed: ${error}. Commit or revert them (or widen --autocommit-whitelist), then rerun; the turn is resumed.`, { exitCode: 1 });
+      throw new RalphError(
+        'RALPH_DIRTY_TREE',
+        `handoff aborted, state not changed: ${error}. Commit or revert them (or widen --autocommit-whitelist), then rerun; the turn is resumed.`,
+        { exitCode: 1 },
+      );
     }
     writeSummary();
     say(`ralph ${actor}: iteration ${iteration} ${ok ? 'done' : 'failed'}; ${commits.length} commit(s); summary ${summaryPath}`);
@@ -393,10 +488,16 @@ function killLeftoverAgent(ctx: Ctx): void {
     return;
   }
   if (record.pid !== process.pid && isAlive(record.pid)) {
-    throw new RalphError('RALPH_LOOP_RUNNING', `another \`ralph ${ctx.actor === 'galph' ? 'supervisor' : 'loop'}\` (pid ${record.pid}, iteration ${record.iteration}, since ${record.started_at ?? 'an unknown time'}) is running its agent in this clone; wait for it to hand off, or stop it (kill ${record.pid}) and rerun. (If pid ${record.pid} is something else now, after a reboot, delete ${agentRecord(ctx)}.)`);
+    throw new RalphError(
+      'RALPH_LOOP_RUNNING',
+      `another \`ralph ${ctx.actor === 'galph' ? 'supervisor' : 'loop'}\` (pid ${record.pid}, iteration ${record.iteration}, since ${record.started_at ?? 'an unknown time'}) is running its agent in this clone; wait for it to hand off, or stop it (kill ${record.pid}) and rerun. (If pid ${record.pid} is something else now, after a reboot, delete ${agentRecord(ctx)}.)`,
+    );
   }
   killTargets(processesWithToken(record.token), (target) =>
-    ctx.print(`ralph ${ctx.actor}: killed the agent left running by a crashed earlier run (iteration ${record.iteration}, ${target < 0 ? `process group ${-target}` : `pid ${target}`})`));
+    ctx.print(
+      `ralph ${ctx.actor}: killed the agent left running by a crashed earlier run (iteration ${record.iteration}, ${target < 0 ? `process group ${-target}` : `pid ${target}`})`,
+    ),
+  );
   rmSync(agentRecord(ctx), { force: true });
 }
 

@@ -12,7 +12,13 @@ export class TurnLostError extends RalphError {
   }
 }
 
-interface RenewalCtx { git: Git; branch: string; self: Self; leaseMs: number; verbose: boolean }
+interface RenewalCtx {
+  git: Git;
+  branch: string;
+  self: Self;
+  leaseMs: number;
+  verbose: boolean;
+}
 
 /**
  * Renews my running turn's lease every third of its length while the agent works, so the other
@@ -27,7 +33,11 @@ export class LeaseRenewal {
   /** Why the turn is no longer mine, once a renewal found out. */
   lostWhy: string | undefined;
 
-  constructor(private readonly ctx: RenewalCtx, private state: SyncState, private readonly say: (line: string) => void) {
+  constructor(
+    private readonly ctx: RenewalCtx,
+    private state: SyncState,
+    private readonly say: (line: string) => void,
+  ) {
     this.timer = setInterval(() => this.renew(), Math.floor(ctx.leaseMs / 3));
   }
 

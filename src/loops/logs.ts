@@ -53,7 +53,14 @@ export interface IterationSummary {
 /** The markdown summary beside an iteration's log. Pure. */
 export function renderSummary(s: IterationSummary): string {
   const seconds = ((s.endedAt.getTime() - s.startedAt.getTime()) / 1000).toFixed(1);
-  const exit = s.idleMs !== undefined ? `no output for ${s.idleMs / 1000}s (--idle-timeout)${s.signal ? `, ${s.signal}` : ''}` : s.timedOut ? `timed out (--agent-timeout)${s.signal ? `, ${s.signal}` : ''}` : s.signal ? `killed by ${s.signal}` : `exit ${s.exitCode ?? 'unknown'}`;
+  const exit =
+    s.idleMs !== undefined
+      ? `no output for ${s.idleMs / 1000}s (--idle-timeout)${s.signal ? `, ${s.signal}` : ''}`
+      : s.timedOut
+        ? `timed out (--agent-timeout)${s.signal ? `, ${s.signal}` : ''}`
+        : s.signal
+          ? `killed by ${s.signal}`
+          : `exit ${s.exitCode ?? 'unknown'}`;
   const lines = [
     `# ${s.actor} iteration ${s.iteration}`,
     '',

@@ -4,19 +4,44 @@ import picomatch from 'picomatch';
 export type FileState = 'modified' | 'added' | 'deleted' | 'untracked' | 'ignored';
 
 /** One changed file: `path` is relative to the repo root with `/`; `bytes` is its size in the working tree (0 if deleted). */
-export interface ChangedFile { path: string; state: FileState; bytes: number }
+export interface ChangedFile {
+  path: string;
+  state: FileState;
+  bytes: number;
+}
 
 /** Doc/meta whitelist (`--auto-commit-docs`, `--autocommit-whitelist`, `--max-autocommit-bytes`). */
-export interface DocsPolicy { enabled: boolean; whitelist: string[]; maxBytes: number }
+export interface DocsPolicy {
+  enabled: boolean;
+  whitelist: string[];
+  maxBytes: number;
+}
 
 /** Evidence by file type (`--auto-commit-reports`, `--report-extensions`, `--report-path-globs`, `--max-report-*-bytes`, `--force-add-reports`). */
-export interface ReportsPolicy { enabled: boolean; extensions: string[]; pathGlobs: string[]; maxFileBytes: number; maxTotalBytes: number; forceAdd: boolean }
+export interface ReportsPolicy {
+  enabled: boolean;
+  extensions: string[];
+  pathGlobs: string[];
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  forceAdd: boolean;
+}
 
 /** Regenerated tracked artifacts (`--auto-commit-tracked-outputs`, `--tracked-output-globs`, `--tracked-output-extensions`, `--max-tracked-output-*-bytes`). */
-export interface TrackedOutputsPolicy { enabled: boolean; globs: string[]; extensions: string[]; maxFileBytes: number; maxTotalBytes: number }
+export interface TrackedOutputsPolicy {
+  enabled: boolean;
+  globs: string[];
+  extensions: string[];
+  maxFileBytes: number;
+  maxTotalBytes: number;
+}
 
 /** The policies an actor uses; an absent policy is not used by this actor. */
-export interface PolicyOptions { docs?: DocsPolicy; reports?: ReportsPolicy; trackedOutputs?: TrackedOutputsPolicy }
+export interface PolicyOptions {
+  docs?: DocsPolicy;
+  reports?: ReportsPolicy;
+  trackedOutputs?: TrackedOutputsPolicy;
+}
 
 /** What to stage and commit after an agent run, and what blocks the handoff. Every array is sorted by path. */
 export interface CommitPlan {
@@ -37,8 +62,16 @@ export const DEFAULT_TRACKED_OUTPUT_GLOBS = ['tests/fixtures/**/*.{npy,npz,json,
 export const DEFAULT_TRACKED_OUTPUT_EXTENSIONS = ['.npy', '.npz', '.json', '.pkl'];
 
 type Skip = CommitPlan['skipped'][number];
-interface Taken { taken: ChangedFile[]; skipped: Skip[] }
-interface Caps { maxFileBytes: number; fileFlag: string; maxTotalBytes: number; totalFlag: string }
+interface Taken {
+  taken: ChangedFile[];
+  skipped: Skip[];
+}
+interface Caps {
+  maxFileBytes: number;
+  fileFlag: string;
+  maxTotalBytes: number;
+  totalFlag: string;
+}
 
 const NOTHING: Taken = { taken: [], skipped: [] };
 // Agent scratch space: never published, and not worth a line in `skipped`.

@@ -89,7 +89,10 @@ export function scaffoldLoops(root: string, start: Actor, now = new Date()): Sca
   ];
   for (const [name, text, executable] of files) {
     const path = join(root, name);
-    if (existsSync(path)) { result.kept.push(name); continue; }
+    if (existsSync(path)) {
+      result.kept.push(name);
+      continue;
+    }
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text, { flag: 'wx' });
     if (executable) chmodSync(path, 0o755);

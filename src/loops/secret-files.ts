@@ -40,10 +40,14 @@ export function workingTree(root: string): (path: string) => string | undefined 
  */
 export function secretsInCommits(git: Git, from: string, to: string, files: readonly string[], redactor: Redactor = processRedactor()): SecretInFile[] {
   if (redactor.secrets.length === 0) return [];
-  const found = secretsIn(files, (path) => {
-    const r = git.run(['show', `${to}:${path}`]);
-    return r.code === 0 ? r.stdout : undefined;
-  }, redactor);
+  const found = secretsIn(
+    files,
+    (path) => {
+      const r = git.run(['show', `${to}:${path}`]);
+      return r.code === 0 ? r.stdout : undefined;
+    },
+    redactor,
+  );
   const name = redactor.findValue(git.check(['log', '--format=%B', `${from}..${to}`]));
   if (name !== undefined) found.push({ path: `the commit messages of ${from}..${to}`, name });
   return found;
@@ -56,5 +60,9 @@ export function secretsInCommits(git: Git, from: string, to: string, files: read
 export function refuseSecrets(found: readonly SecretInFile[], how: { refused: string; fix: string }): void {
   if (found.length === 0) return;
   const files = found.map((f) => `${f.path} holds the value of ${f.name}`).join('; ');
-  throw new RalphError('RALPH_SECRET_IN_FILE', `handoff aborted, state not changed: ${how.refused}: ${files} (a secret). ${how.fix}, then rerun; the turn is resumed.`, { exitCode: 1 });
+  throw new RalphError(
+    'RALPH_SECRET_IN_FILE',
+    `handoff aborted, state not changed: ${how.refused}: ${files} (a secret). ${how.fix}, then rerun; the turn is resumed.`,
+    { exitCode: 1 },
+  );
 }

@@ -24,19 +24,23 @@ export function describeState(state: SyncState): string {
 }
 
 /** Marking my turn running: the state must still say it is my turn; a turn another actor holds throws `TurnHeldError`. */
-export const myTurn = (self: Self): StateCheck => (state) => {
-  const decision = decideTurn(state, self, new Date());
-  if (decision.kind === 'held') throw new TurnHeldError(decision.why);
-  return decision.kind === 'run'
-    ? undefined
-    : `the other side moved meanwhile (remote state: ${state.expected_actor}'s turn, ${state.status}, iteration ${state.iteration}); rerun to re-read whose turn it is`;
-};
+export const myTurn =
+  (self: Self): StateCheck =>
+  (state) => {
+    const decision = decideTurn(state, self, new Date());
+    if (decision.kind === 'held') throw new TurnHeldError(decision.why);
+    return decision.kind === 'run'
+      ? undefined
+      : `the other side moved meanwhile (remote state: ${state.expected_actor}'s turn, ${state.status}, iteration ${state.iteration}); rerun to re-read whose turn it is`;
+  };
 
 /** Handing off or renewing: the state must still hold my own running turn of this iteration, under my token (no manual stamp, no takeover, no other side). */
-export const myRunningTurn = (self: Self, iteration: number): StateCheck => (state) => (
-  state.status === `running-${self.actor}` && state.iteration === iteration && state.holder?.token === self.token
-    ? undefined
-    : `the remote ${STATE_PATH} changed during my turn (now: ${describeState(state)}, by a manual stamp, a takeover or the other side)`);
+export const myRunningTurn =
+  (self: Self, iteration: number): StateCheck =>
+  (state) =>
+    state.status === `running-${self.actor}` && state.iteration === iteration && state.holder?.token === self.token
+      ? undefined
+      : `the remote ${STATE_PATH} changed during my turn (now: ${describeState(state)}, by a manual stamp, a takeover or the other side)`;
 
 /** The state on origin/<branch> as last fetched, if there is one. */
 export function remoteState(git: Git, branch: string): SyncState | undefined {
@@ -47,7 +51,10 @@ function stateAt(git: Git, rev: string, where: string): SyncState | undefined {
   const r = git.run(['show', `${rev}:${STATE_PATH}`]);
   if (r.code !== 0) return undefined;
   const parsed = parseSyncState(r.stdout);
-  if ('problem' in parsed) throw new RalphError('RALPH_BAD_SYNC_STATE', `${where} ${STATE_PATH} is not a valid sync state (${parsed.problem}). ${REPAIR_ADVICE}; then rerun.`, { exitCode: 1 });
+  if ('problem' in parsed)
+    throw new RalphError('RALPH_BAD_SYNC_STATE', `${where} ${STATE_PATH} is not a valid sync state (${parsed.problem}). ${REPAIR_ADVICE}; then rerun.`, {
+      exitCode: 1,
+    });
   return parsed;
 }
 
@@ -55,7 +62,11 @@ function stateAt(git: Git, rev: string, where: string): SyncState | undefined {
 export function assertBranch(git: Git, branch: string): void {
   const current = git.currentBranch();
   if (current !== branch) {
-    throw new RalphError('RALPH_GIT_BRANCH', `the clone is now on ${current ?? 'a detached HEAD'}, not ${branch} (did the agent switch branches?). Nothing was committed or pushed from it, and the state was not flipped. Run \`git checkout ${branch}\` (bring over any commits you want to keep), then rerun: the turn resumes.`, { exitCode: 1 });
+    throw new RalphError(
+      'RALPH_GIT_BRANCH',
+      `the clone is now on ${current ?? 'a detached HEAD'}, not ${branch} (did the agent switch branches?). Nothing was committed or pushed from it, and the state was not flipped. Run \`git checkout ${branch}\` (bring over any commits you want to keep), then rerun: the turn resumes.`,
+      { exitCode: 1 },
+    );
   }
 }
 
@@ -66,7 +77,9 @@ export function assertBranch(git: Git, branch: string): void {
  * back, so that no restart publishes it later.
  */
 export async function commitState(
-  ctx: { git: Git; branch: string; cwd: string }, state: SyncState, subject: string,
+  ctx: { git: Git; branch: string; cwd: string },
+  state: SyncState,
+  subject: string,
   { push = true, autostash = false, check }: { push?: boolean; autostash?: boolean; check?: StateCheck } = {},
 ): Promise<void> {
   const { git } = ctx;
@@ -97,7 +110,8 @@ export async function commitState(
     try {
       await git.push(ctx.branch, recheck, { autostash });
     } catch (error) {
-      if (vetoed && git.check(['rev-parse', 'HEAD']).trim() === mine) await git.mutateOrThrow(['reset', '--quiet', '--keep', 'HEAD~1'], 'taking back my sync/state.json commit');
+      if (vetoed && git.check(['rev-parse', 'HEAD']).trim() === mine)
+        await git.mutateOrThrow(['reset', '--quiet', '--keep', 'HEAD~1'], 'taking back my sync/state.json commit');
       throw error;
     }
   });

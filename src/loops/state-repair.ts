@@ -9,7 +9,13 @@ import type { SyncState } from './sync-state.js';
 /** How far back the history is searched for a valid state. */
 const HISTORY_LIMIT = 500;
 
-export interface RepairOptions { git: Git; branch: string; cwd: string; pull: boolean; push: boolean }
+export interface RepairOptions {
+  git: Git;
+  branch: string;
+  cwd: string;
+  pull: boolean;
+  push: boolean;
+}
 
 /** What `repairState` did: where it kept bad content, and what it committed (if anything). */
 export interface RepairResult {
@@ -58,7 +64,10 @@ export async function repairState(options: RepairOptions): Promise<RepairResult>
 
 /** The newest commit of HEAD's history whose sync/state.json is valid, with that state. */
 function lastValidState(git: Git): { commit: string; state: SyncState } | undefined {
-  const commits = git.check(['log', '--format=%h', '-n', String(HISTORY_LIMIT), 'HEAD', '--', STATE_PATH]).split('\n').filter(Boolean);
+  const commits = git
+    .check(['log', '--format=%h', '-n', String(HISTORY_LIMIT), 'HEAD', '--', STATE_PATH])
+    .split('\n')
+    .filter(Boolean);
   for (const commit of commits) {
     const text = committedText(git, commit);
     if (text === undefined) continue; // deleted there

@@ -1,37 +1,53 @@
 import { z } from 'zod';
 
-
 /** The supervisor ("galph") and the engineer ("ralph"). */
 export type Actor = 'galph' | 'ralph';
 export const ACTORS: readonly Actor[] = ['galph', 'ralph'];
 export const other = (actor: Actor): Actor => (actor === 'galph' ? 'ralph' : 'galph');
 
 /** Who runs a turn: written when the turn starts, kept by its lease renewals, cleared by its handoff. */
-export interface Holder { host: string; pid: number; token: string; since: string }
+export interface Holder {
+  host: string;
+  pid: number;
+  token: string;
+  since: string;
+}
 
 /** An actor that may take a turn: its role, and the process that would hold it. */
-export interface Claimant { actor: Actor; host: string; pid: number; token: string }
+export interface Claimant {
+  actor: Actor;
+  host: string;
+  pid: number;
+  token: string;
+}
 
 /** The actor deciding, with how it tells whether a pid of its own host is alive (the one answer from the world). */
-export interface Self extends Claimant { isAlive: (pid: number) => boolean }
+export interface Self extends Claimant {
+  isAlive: (pid: number) => boolean;
+}
 
 export type SyncStatus = 'idle' | 'running-galph' | 'waiting-ralph' | 'running-ralph' | 'complete' | 'failed';
 
-const stateSchema = z.object({
-  iteration: z.number().int().min(0),
-  expected_actor: z.enum(['galph', 'ralph']),
-  status: z.enum(['idle', 'running-galph', 'waiting-ralph', 'running-ralph', 'complete', 'failed']),
-  last_update: z.string().nullable().optional(),
-  lease_expires_at: z.string().nullable().optional(),
-  galph_commit: z.string().nullable().optional(),
-  ralph_commit: z.string().nullable().optional(),
-  holder: z.object({
-    host: z.string().min(1),
-    pid: z.number().int().positive(),
-    token: z.string().min(1),
-    since: z.string(),
-  }).nullable().optional(),
-}).passthrough();
+const stateSchema = z
+  .object({
+    iteration: z.number().int().min(0),
+    expected_actor: z.enum(['galph', 'ralph']),
+    status: z.enum(['idle', 'running-galph', 'waiting-ralph', 'running-ralph', 'complete', 'failed']),
+    last_update: z.string().nullable().optional(),
+    lease_expires_at: z.string().nullable().optional(),
+    galph_commit: z.string().nullable().optional(),
+    ralph_commit: z.string().nullable().optional(),
+    holder: z
+      .object({
+        host: z.string().min(1),
+        pid: z.number().int().positive(),
+        token: z.string().min(1),
+        since: z.string(),
+      })
+      .nullable()
+      .optional(),
+  })
+  .passthrough();
 
 /** `sync/state.json`: whose turn it is, committed and pushed between the two machines. */
 export interface SyncState {
@@ -49,7 +65,8 @@ export interface SyncState {
 export const STATE_PATH = 'sync/state.json';
 
 /** The advice every refusal of a corrupt state gives: a command that repairs it (`repairState`). */
-export const REPAIR_ADVICE = 'Run `ralph stamp-handoff --repair`: it keeps the bad file in .git/, restores the last valid version from the branch\'s history, commits and pushes it';
+export const REPAIR_ADVICE =
+  "Run `ralph stamp-handoff --repair`: it keeps the bad file in .git/, restores the last valid version from the branch's history, commits and pushes it";
 
 /** Parses the state file's text, or says what is wrong with it. Pure. */
 export function parseSyncState(text: string): SyncState | { problem: string } {
@@ -66,9 +83,14 @@ export function parseSyncState(text: string): SyncState | { problem: string } {
   }
   const s = parsed.data;
   return {
-    iteration: s.iteration, expected_actor: s.expected_actor, status: s.status,
-    last_update: s.last_update ?? null, lease_expires_at: s.lease_expires_at ?? null,
-    galph_commit: s.galph_commit ?? null, ralph_commit: s.ralph_commit ?? null, holder: s.holder ?? null,
+    iteration: s.iteration,
+    expected_actor: s.expected_actor,
+    status: s.status,
+    last_update: s.last_update ?? null,
+    lease_expires_at: s.lease_expires_at ?? null,
+    galph_commit: s.galph_commit ?? null,
+    ralph_commit: s.ralph_commit ?? null,
+    holder: s.holder ?? null,
   };
 }
 
@@ -77,14 +99,27 @@ export function formatSyncState(state: SyncState): string {
 }
 
 export function initialState(start: Actor, now: Date): SyncState {
-  return { iteration: 1, expected_actor: start, status: 'idle', last_update: now.toISOString(), lease_expires_at: null, galph_commit: null, ralph_commit: null, holder: null };
+  return {
+    iteration: 1,
+    expected_actor: start,
+    status: 'idle',
+    last_update: now.toISOString(),
+    lease_expires_at: null,
+    galph_commit: null,
+    ralph_commit: null,
+    holder: null,
+  };
 }
 
 /** The state while `who` runs its turn, naming it as the holder, with a lease other machines can check. Pure. */
 export function markRunning(state: SyncState, who: Claimant, now: Date, leaseMs: number): SyncState {
   const me = who.actor;
   return {
-    ...state, status: `running-${me}`, expected_actor: me, last_update: now.toISOString(), lease_expires_at: new Date(now.getTime() + leaseMs).toISOString(),
+    ...state,
+    status: `running-${me}`,
+    expected_actor: me,
+    last_update: now.toISOString(),
+    lease_expires_at: new Date(now.getTime() + leaseMs).toISOString(),
     holder: { host: who.host, pid: who.pid, token: who.token, since: now.toISOString() },
   };
 }

@@ -44,10 +44,17 @@ type Resolved = Required<Omit<TailLogsOptions, 'minIter' | 'maxIter'>> & { minIt
 export function resolveTailLogsOptions(options: TailLogsOptions): Resolved {
   const o = { ...TAIL_LOGS_DEFAULTS, cwd: process.cwd(), ...stripUndefined(options) };
   if (o.prefix === '' || o.prefix === '.' || o.prefix === '..' || o.prefix.includes('/')) {
-    throw new InputError(`Expected PREFIX to be a branch name with '/' replaced by '-' (e.g. \`${o.prefix.replaceAll('/', '-') || 'feature-x'}\`), got \`${o.prefix}\`.`);
+    throw new InputError(
+      `Expected PREFIX to be a branch name with '/' replaced by '-' (e.g. \`${o.prefix.replaceAll('/', '-') || 'feature-x'}\`), got \`${o.prefix}\`.`,
+    );
   }
-  for (const [flag, value] of [['--count', o.count], ['--min-iter', o.minIter], ['--max-iter', o.maxIter]] as const) {
-    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) throw new InputError(`Expected ${flag} to be a non-negative integer, got \`${value}\`.`);
+  for (const [flag, value] of [
+    ['--count', o.count],
+    ['--min-iter', o.minIter],
+    ['--max-iter', o.maxIter],
+  ] as const) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0))
+      throw new InputError(`Expected ${flag} to be a non-negative integer, got \`${value}\`.`);
   }
   if (o.minIter !== undefined && o.maxIter !== undefined && o.minIter > o.maxIter) {
     throw new InputError(`Expected --min-iter (${o.minIter}) to be at most --max-iter (${o.maxIter}).`);
@@ -65,7 +72,10 @@ export function parseRoles(text: string): Role[] {
 }
 
 export function parseList(text: string): string[] {
-  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 export interface LogFile {
@@ -128,7 +138,7 @@ export function indexSyncCommits(gitLog: string): Map<string, SyncCommit[]> {
     if (!m || / status=running(?:\s|$)/.test(subject)) continue;
     const key = `${m[2]}:${Number.parseInt(m[1]!, 10)}`;
     const status = SYNC_STATUS.exec(subject)?.[1] as SyncCommit['status'];
-    index.set(key, [...index.get(key) ?? [], { sha: line.slice(0, tab), subject, status }]);
+    index.set(key, [...(index.get(key) ?? []), { sha: line.slice(0, tab), subject, status }]);
   }
   return index;
 }
@@ -179,7 +189,9 @@ export function renderTailLogs(head: { prefix: string; source: Source; count: nu
   const lines = [`<logs prefix="${xmlAttr(head.prefix)}" count="${head.count}" source="${head.source}">`];
   for (const e of entries) {
     const commit = e.commit ? ` commit="${xmlAttr(e.commit.sha)}" commit_subject="${xmlAttr(e.commit.subject)}"` : '';
-    lines.push(`  <log role="${e.role}" iter="${e.iter}" path="${xmlAttr(e.path)}" source="${summary ? 'summary' : 'log'}" format="${summary ? 'markdown' : 'text'}"${commit}>`);
+    lines.push(
+      `  <log role="${e.role}" iter="${e.iter}" path="${xmlAttr(e.path)}" source="${summary ? 'summary' : 'log'}" format="${summary ? 'markdown' : 'text'}"${commit}>`,
+    );
     lines.push(cdata(e.content, '    '));
     for (const l of e.listings) {
       lines.push(`    <ls path="${xmlAttr(l.path)}" commit="${xmlAttr(l.commit)}">`, cdata(l.names.join('\n'), '      '), '    </ls>');
@@ -214,14 +226,16 @@ export function tailLogs(options: TailLogsOptions): string {
     }
     return listed.get(key);
   };
-  const entries = iters.flatMap((iter) => o.roles.flatMap((role): LogEntry[] => {
-    const file = byIter.get(iter)?.get(role);
-    if (!file) return [];
-    const dir = roleDir(o, role);
-    const commit = commitFor(commits, role, iter);
-    const listings = commit && o.ls ? o.lsPaths.flatMap((p) => listing(commit.sha, p) ?? []) : [];
-    return [{ role, iter, path: join(dir, file.name), content: readFileSync(resolve(o.cwd, dir, file.name), 'utf8'), commit, listings }];
-  }));
+  const entries = iters.flatMap((iter) =>
+    o.roles.flatMap((role): LogEntry[] => {
+      const file = byIter.get(iter)?.get(role);
+      if (!file) return [];
+      const dir = roleDir(o, role);
+      const commit = commitFor(commits, role, iter);
+      const listings = commit && o.ls ? o.lsPaths.flatMap((p) => listing(commit.sha, p) ?? []) : [];
+      return [{ role, iter, path: join(dir, file.name), content: readFileSync(resolve(o.cwd, dir, file.name), 'utf8'), commit, listings }];
+    }),
+  );
   return renderTailLogs({ prefix: o.prefix, source: o.source, count: iters.length }, entries);
 }
 
@@ -241,7 +255,9 @@ function listLogFiles(o: Resolved, role: Role): LogFile[] {
 function listDir(dir: string, directories: boolean): string[] | undefined {
   try {
     return readdirSync(dir, { withFileTypes: true })
-      .filter((d) => (d.isDirectory() || (d.isSymbolicLink() && statSync(join(dir, d.name), { throwIfNoEntry: false })?.isDirectory() === true)) === directories)
+      .filter(
+        (d) => (d.isDirectory() || (d.isSymbolicLink() && statSync(join(dir, d.name), { throwIfNoEntry: false })?.isDirectory() === true)) === directories,
+      )
       .map((d) => d.name)
       .sort();
   } catch (error) {
@@ -254,7 +270,9 @@ function assertPrefixDir(cwd: string, logdir: string, prefix: string): void {
   if (statSync(resolve(cwd, logdir, prefix), { throwIfNoEntry: false })?.isDirectory()) return;
   const prefixes = listDir(resolve(cwd, logdir), true);
   if (prefixes === undefined) throw new InputError(`No log directory ${logdir} in ${cwd}: run in the repository the loops write to, or pass --logdir PATH.`);
-  throw new InputError(`No logs for prefix \`${prefix}\`: ${join(logdir, prefix)} is not a directory. Prefixes under ${logdir}: ${prefixes.join(', ') || '(none)'}.`);
+  throw new InputError(
+    `No logs for prefix \`${prefix}\`: ${join(logdir, prefix)} is not a directory. Prefixes under ${logdir}: ${prefixes.join(', ') || '(none)'}.`,
+  );
 }
 
 function git(cwd: string, args: readonly string[]): string {
@@ -262,8 +280,14 @@ function git(cwd: string, args: readonly string[]): string {
     return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
   } catch (error) {
     if (isErrno(error, 'ENOENT')) throw new NoGitError(error);
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim().split('\n')[0] ?? '';
-    throw new RalphError('RALPH_GIT_FAILED', `\`git ${args.join(' ')}\` failed in ${cwd}: ${stderr || (error as Error).message}`, { exitCode: 1, cause: error });
+    const stderr =
+      String((error as { stderr?: unknown }).stderr ?? '')
+        .trim()
+        .split('\n')[0] ?? '';
+    throw new RalphError('RALPH_GIT_FAILED', `\`git ${args.join(' ')}\` failed in ${cwd}: ${stderr || (error as Error).message}`, {
+      exitCode: 1,
+      cause: error,
+    });
   }
 }
 
@@ -272,7 +296,10 @@ function assertGitRepository(cwd: string): void {
     execFileSync('git', ['rev-parse', '--git-dir'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
     if (isErrno(error, 'ENOENT')) throw new NoGitError(error);
-    const said = String((error as { stderr?: unknown }).stderr ?? '').trim().split('\n')[0] ?? '';
+    const said =
+      String((error as { stderr?: unknown }).stderr ?? '')
+        .trim()
+        .split('\n')[0] ?? '';
     throw new NotAGitRepositoryError(cwd, said, 'Run `ralph tail-logs` in the repository the loops commit to.');
   }
 }
@@ -298,7 +325,9 @@ function hasHead(cwd: string): boolean {
 
 // -z: names come unquoted, as they are, whatever core.quotePath says.
 function lsTree(cwd: string, commit: string, path: string): string[] {
-  return git(cwd, ['ls-tree', '-r', '-z', '--name-only', commit, '--', path]).split('\0').filter((n) => n !== '');
+  return git(cwd, ['ls-tree', '-r', '-z', '--name-only', commit, '--', path])
+    .split('\0')
+    .filter((n) => n !== '');
 }
 
 function stripUndefined<T extends object>(o: T): T {

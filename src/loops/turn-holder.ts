@@ -26,7 +26,11 @@ const pair = (actor: Actor) => (actor === 'galph' ? 'Two supervisors' : 'Two eng
 export function judgeHolder(state: SyncState, self: Self, now: Date): TurnDecision {
   const me = self.actor;
   const holder = state.holder;
-  const resume = (how: string): TurnDecision => ({ kind: 'run', resume: true, note: `resuming my own turn of iteration ${state.iteration} (status ${state.status} ${how})` });
+  const resume = (how: string): TurnDecision => ({
+    kind: 'run',
+    resume: true,
+    note: `resuming my own turn of iteration ${state.iteration} (status ${state.status} ${how})`,
+  });
   if (holder === null) return resume('from an earlier run that stopped');
   if (holder.token === self.token) return resume('held by this process');
   const turn = `${me}'s turn (iteration ${state.iteration}) is held by another ${command(me)}: ${describeHolder(holder, self.host)}`;
@@ -35,18 +39,24 @@ export function judgeHolder(state: SyncState, self: Self, now: Date): TurnDecisi
     if (holder.pid === self.pid || !self.isAlive(holder.pid)) return resume(`from an earlier run, pid ${holder.pid}, that stopped`);
     return {
       kind: 'held',
-      why: `${turn}. ${twice} Wait for it to hand off, or stop it (kill ${holder.pid}) and rerun: its turn is resumed. `
-        + `If pid ${holder.pid} is no Ralph (a reboot reused it), give the turn up with \`ralph stamp-handoff ${me} fail\` and rerun.`,
+      why:
+        `${turn}. ${twice} Wait for it to hand off, or stop it (kill ${holder.pid}) and rerun: its turn is resumed. ` +
+        `If pid ${holder.pid} is no Ralph (a reboot reused it), give the turn up with \`ralph stamp-handoff ${me} fail\` and rerun.`,
     };
   }
   const lease = state.lease_expires_at;
   if (leaseLapsed(state, now)) {
-    return { kind: 'run', resume: true, note: `taking over ${me}'s turn of iteration ${state.iteration} from pid ${holder.pid} on host ${holder.host}, whose lease expired at ${lease}` };
+    return {
+      kind: 'run',
+      resume: true,
+      note: `taking over ${me}'s turn of iteration ${state.iteration} from pid ${holder.pid} on host ${holder.host}, whose lease expired at ${lease}`,
+    };
   }
   return {
     kind: 'held',
-    why: `${turn}; its lease runs until ${lease ?? 'an unknown time'}. ${twice} Wait for it to hand off, or stop it on ${holder.host}; `
-      + `a turn whose lease has lapsed is taken over, so rerun after ${lease ?? 'its lease'}. To give the turn up now: \`ralph stamp-handoff ${me} fail\`.`,
+    why:
+      `${turn}; its lease runs until ${lease ?? 'an unknown time'}. ${twice} Wait for it to hand off, or stop it on ${holder.host}; ` +
+      `a turn whose lease has lapsed is taken over, so rerun after ${lease ?? 'its lease'}. To give the turn up now: \`ralph stamp-handoff ${me} fail\`.`,
   };
 }
 
@@ -74,10 +84,12 @@ export function decideTurn(state: SyncState, self: Self, now: Date): TurnDecisio
   if (state.status === `running-${them}` && leaseLapsed(state, now)) {
     const where = state.holder ? ` (it ran as ${describeHolder(state.holder)})` : '';
     return {
-      kind: 'wait', why,
-      expiredLease: `${them}'s turn (iteration ${state.iteration}) started at ${state.last_update ?? 'an unknown time'} and its lease expired at ${state.lease_expires_at}: `
-        + `${them} stopped renewing it (crashed, killed or disconnected). Restart ${them === 'galph' ? '`ralph supervisor`' : '`ralph loop`'} on ${them}'s machine${where} `
-        + `with the same flags; it resumes its turn. To give up that turn instead: \`ralph stamp-handoff ${them} fail\`.`,
+      kind: 'wait',
+      why,
+      expiredLease:
+        `${them}'s turn (iteration ${state.iteration}) started at ${state.last_update ?? 'an unknown time'} and its lease expired at ${state.lease_expires_at}: ` +
+        `${them} stopped renewing it (crashed, killed or disconnected). Restart ${them === 'galph' ? '`ralph supervisor`' : '`ralph loop`'} on ${them}'s machine${where} ` +
+        `with the same flags; it resumes its turn. To give up that turn instead: \`ralph stamp-handoff ${them} fail\`.`,
     };
   }
   return { kind: 'wait', why };

@@ -28,7 +28,9 @@ export function readLoopsView(cwd: string): LoopsView | undefined {
   try {
     const r = runGit(cwd, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
     if (r.code === 0) head = r.stdout.trim();
-  } catch { /* no git: no branch to name */ }
+  } catch {
+    /* no git: no branch to name */
+  }
   if (head) view.branch = head;
   const parsed = parseSyncState(text);
   if ('problem' in parsed) view.problem = parsed.problem;
@@ -49,7 +51,9 @@ export function loopsStatusLines(view: LoopsView, now: Date): string[] {
   const lines = [`Loops (${where}): ${describeTurn(s)}, last update ${s.last_update ?? 'unknown'}`];
   if (s.holder) lines.push(`  running: ${describeHolder(s.holder)}`);
   if (s.status.startsWith('running-') && s.lease_expires_at) {
-    lines.push(`  lease: ${leaseLapsed(s, now) ? `expired at ${s.lease_expires_at}: the turn's actor stopped renewing it (crashed, killed or disconnected)` : `until ${s.lease_expires_at}`}`);
+    lines.push(
+      `  lease: ${leaseLapsed(s, now) ? `expired at ${s.lease_expires_at}: the turn's actor stopped renewing it (crashed, killed or disconnected)` : `until ${s.lease_expires_at}`}`,
+    );
   }
   return lines;
 }

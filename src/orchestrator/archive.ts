@@ -45,7 +45,10 @@ export function leftBehind(paths: StatePaths): LeftBehind {
     const id = workerId(name, /^worker-(\d+)\.log$/);
     if (id !== undefined) left.logs.push({ id, name, bytes: statSync(join(paths.dir, name), { throwIfNoEntry: false })?.size ?? 0 });
   }
-  for (const [dir, sub] of [[paths.sessions, 'sessions'], [paths.prompts, 'prompts']] as const) {
+  for (const [dir, sub] of [
+    [paths.sessions, 'sessions'],
+    [paths.prompts, 'prompts'],
+  ] as const) {
     for (const name of list(dir)) {
       const id = workerId(name, /^worker-(\d+)\./);
       if (id !== undefined) left.others.push({ id, name: `${sub}/${name}` });
@@ -84,9 +87,11 @@ export function archive(paths: StatePaths, names: readonly string[], now = new D
  */
 export function archiveEarlierRun(paths: StatePaths, reset: boolean, silentMs: number, say: (line: string) => void): void {
   const me = { pid: process.pid, host: HOST };
-  const live = new Set(readSessionsLenient(paths).sessions
-    .filter((s) => holderOf(s, me, { alive: isSameProcessAlive, now: new Date(), silentMs }) !== undefined)
-    .map((s) => s.worker_id));
+  const live = new Set(
+    readSessionsLenient(paths)
+      .sessions.filter((s) => holderOf(s, me, { alive: isSameProcessAlive, now: new Date(), silentMs }) !== undefined)
+      .map((s) => s.worker_id),
+  );
   let moved: string | undefined;
   try {
     moved = archive(paths, toArchive(leftBehind(paths), live, reset));
@@ -96,9 +101,11 @@ export function archiveEarlierRun(paths: StatePaths, reset: boolean, silentMs: n
     return;
   }
   if (!moved) return;
-  say(reset
-    ? `ralph: --reset: moved the earlier run's worker logs, sessions and prompts to ${moved}/ (the last ${ARCHIVES_KEPT} archives are kept)`
-    : `ralph: moved worker logs over ${LOG_ROTATE_BYTES / 1024 / 1024} MiB to ${moved}/ (the last ${ARCHIVES_KEPT} archives are kept)`);
+  say(
+    reset
+      ? `ralph: --reset: moved the earlier run's worker logs, sessions and prompts to ${moved}/ (the last ${ARCHIVES_KEPT} archives are kept)`
+      : `ralph: moved worker logs over ${LOG_ROTATE_BYTES / 1024 / 1024} MiB to ${moved}/ (the last ${ARCHIVES_KEPT} archives are kept)`,
+  );
 }
 
 function list(dir: string): string[] {

@@ -33,6 +33,8 @@ export async function appendTasks(store: Store, tasks: readonly TaskInput[], opt
     return { added: plan.added.length, skipped: plan.skipped };
   }, 'append tasks');
   // Committed: a compaction that cannot be written now (a full disk) is done later.
-  await store.compact().catch((error: unknown) => { if (!(error instanceof StateWriteError)) throw error; });
+  await store.compact().catch((error: unknown) => {
+    if (!(error instanceof StateWriteError)) throw error;
+  });
   return result;
 }

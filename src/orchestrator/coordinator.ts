@@ -36,7 +36,10 @@ export class Coordinator {
   private busy = false;
   private scheduled = false;
 
-  constructor(private readonly store: Store, private readonly context: StepContext) {}
+  constructor(
+    private readonly store: Store,
+    private readonly context: StepContext,
+  ) {}
 
   attach(child: ChildProcess): void {
     child.on('message', (message: unknown) => {
@@ -62,10 +65,22 @@ export class Coordinator {
     this.waiting = [];
     this.busy = true;
     try {
-      const results = await this.store.transactEach(batch.map(({ message }) => (tx) => workerStep(tx, message.config, message.request, this.context)), 'workers\' steps');
+      const results = await this.store.transactEach(
+        batch.map(
+          ({ message }) =>
+            (tx) =>
+              workerStep(tx, message.config, message.request, this.context),
+        ),
+        "workers' steps",
+      );
       batch.forEach(({ child, message }, i) => {
         const result = results[i]!;
-        answer(child, result.status === 'fulfilled' ? { kind: 'ralph-step', id: message.id, result: result.value } : { kind: 'ralph-step', id: message.id, error: errorMessage(result.reason) });
+        answer(
+          child,
+          result.status === 'fulfilled'
+            ? { kind: 'ralph-step', id: message.id, result: result.value }
+            : { kind: 'ralph-step', id: message.id, error: errorMessage(result.reason) },
+        );
       });
     } catch (error) {
       for (const { child, message } of batch) answer(child, { kind: 'ralph-step', id: message.id, error: errorMessage(error) });

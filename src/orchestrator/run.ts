@@ -1,3 +1,4 @@
+// biome-ignore-all lint/style/noExcessiveLinesPerFile: to be split into the pool, the monitor and shutdown (issue 15, point 1)
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAgent } from '../agents/load.js';
@@ -79,7 +80,10 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   }
   // --reset starts over even from state files that cannot be read: they are kept, set aside.
   const setAside = options.reset && store.exists() ? await setAsideUnreadable(store) : undefined;
-  if (setAside) say(`ralph: --reset: ${setAside.unreadable.file} could not be read; the state files are kept as ${setAside.kept.map(([, to]) => to).join(', ')}, and the queue starts over`);
+  if (setAside)
+    say(
+      `ralph: --reset: ${setAside.unreadable.file} could not be read; the state files are kept as ${setAside.kept.map(([, to]) => to).join(', ')}, and the queue starts over`,
+    );
   if (store.exists()) {
     // A corrupt state file, or another live run, stops this one here, before anything is written.
     const current = store.read();
@@ -114,7 +118,11 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     refuseLiveRun(tx.meta, options.dir);
     if (options.reset) tx.reset();
     tx.setMeta({ active: true, worker_count: options.workers, run, stop: null, usage_limit: null, ...recordedCost([...tx.findings, ...tx.issues]) });
-    return { counts: countByStatus(tx.tasks), ids: new Set(tx.tasks.map((t) => t.id)), failed: new Set(tx.tasks.filter((t) => t.status === 'failed').map((t) => t.id)) };
+    return {
+      counts: countByStatus(tx.tasks),
+      ids: new Set(tx.tasks.map((t) => t.id)),
+      failed: new Set(tx.tasks.filter((t) => t.status === 'failed').map((t) => t.id)),
+    };
   }, 'run start');
   const before = queued.counts;
   const silentMs = Math.max(options.leaseSec * 1000, 30_000);
@@ -127,7 +135,9 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const coordinator = steps === 'run' ? new Coordinator(store, { paths: store.paths, isAlive: cachedIsAlive(1000), host: HOST }) : undefined;
   let cannotWrite: StateWriteError | undefined;
   const workers = new WorkerSlots(options.workers, {
-    paths: store.paths, say, silentMs,
+    paths: store.paths,
+    say,
+    silentMs,
     spawn: (id) => {
       const child = spawnWorker(id, options.dir, store.paths.workerLog(id), settings, script, coordinator !== undefined);
       coordinator?.attach(child);
@@ -152,10 +162,22 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     cannotWrite = error;
   }
   if (options.tasksFile) {
-    say(`ralph: queued ${appended.added} task(s) from ${options.tasksFile}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue` : ''}${skippedFailedHint(appended.skipped, queued.failed)}`);
+    say(
+      `ralph: queued ${appended.added} task(s) from ${options.tasksFile}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue` : ''}${skippedFailedHint(appended.skipped, queued.failed)}`,
+    );
   }
 
-  const view = new RunView((options.progress ?? process.stderr) as TerminalStream, { paths: store.paths, workers: () => workers.slots.filter((s) => s.child !== undefined).map((s) => s.id), startedAt: startedAt.getTime(), maxCostUsd: options.maxCostUsd }, store.read(), { intervalMs: options.progressIntervalMs });
+  const view = new RunView(
+    (options.progress ?? process.stderr) as TerminalStream,
+    {
+      paths: store.paths,
+      workers: () => workers.slots.filter((s) => s.child !== undefined).map((s) => s.id),
+      startedAt: startedAt.getTime(),
+      maxCostUsd: options.maxCostUsd,
+    },
+    store.read(),
+    { intervalMs: options.progressIntervalMs },
+  );
   const live = view.live;
   const deadline = options.timeoutSec === undefined ? Infinity : startedAt.getTime() + options.timeoutSec * 1000;
   let stoppedBy: StopReason = 'completed';
@@ -177,11 +199,27 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     if (settled) break;
     // Claiming stopped for good (budget spent, usage limit with --on-usage-limit stop): the run ends
     // once the tasks in flight are done.
-    const stop = state.meta.stop ?? (options.maxCostUsd !== undefined && (state.meta.cost_usd ?? 0) >= options.maxCostUsd ? budgetStop(state.meta, options.maxCostUsd, new Date()) : undefined);
-    if (stop && counts.claimed === 0) { stoppedBy = stop.reason; break; }
-    if (options.signal?.aborted) { stoppedBy = 'signal'; break; }
-    if (now >= deadline) { stoppedBy = 'timeout'; break; }
-    if (cannotWrite) { stoppedBy = 'cannot-write'; break; }
+    const stop =
+      state.meta.stop ??
+      (options.maxCostUsd !== undefined && (state.meta.cost_usd ?? 0) >= options.maxCostUsd
+        ? budgetStop(state.meta, options.maxCostUsd, new Date())
+        : undefined);
+    if (stop && counts.claimed === 0) {
+      stoppedBy = stop.reason;
+      break;
+    }
+    if (options.signal?.aborted) {
+      stoppedBy = 'signal';
+      break;
+    }
+    if (now >= deadline) {
+      stoppedBy = 'timeout';
+      break;
+    }
+    if (cannotWrite) {
+      stoppedBy = 'cannot-write';
+      break;
+    }
     if (!stop) workers.startUpTo(workersWanted(options.workers, counts)); // tasks added meanwhile (`ralph queue add`)
     if (now - lastHousekeeping >= 1000) {
       lastHousekeeping = now;
@@ -195,7 +233,10 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
         break;
       }
       workers.tend(true);
-      if (workers.allGone()) { stoppedBy = 'workers-exited'; break; }
+      if (workers.allGone()) {
+        stoppedBy = 'workers-exited';
+        break;
+      }
     } else {
       workers.tend(false); // a slot waiting for the worker that holds its id starts as soon as it can
     }
@@ -220,14 +261,35 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   };
   // The CLI aborts with the signal's name as the reason: the report says which one stopped the run.
   const signal = stoppedBy === 'signal' && typeof options.signal?.reason === 'string' ? { signal: options.signal.reason } : {};
-  await shutdown(store, workers.slots, options, say, () => ({ active: false, run: { ...run, ended_at: new Date().toISOString(), stopped_by: cannotWrite ? 'cannot-write' : stoppedBy, ...signal, max_rss_kb: process.resourceUsage().maxRSS } }), recording);
+  await shutdown(
+    store,
+    workers.slots,
+    options,
+    say,
+    () => ({
+      active: false,
+      run: {
+        ...run,
+        ended_at: new Date().toISOString(),
+        stopped_by: cannotWrite ? 'cannot-write' : stoppedBy,
+        ...signal,
+        max_rss_kb: process.resourceUsage().maxRSS,
+      },
+    }),
+    recording,
+  );
   // The view's last frame: the queue as the run leaves it (the tasks in flight went back to pending).
   view.close(() => store.read(), finishedBefore);
   await recording(() => store.compact());
   const { reportRun } = await import('../report/write.js');
   let summary!: RunSummary;
   let reportWritten = false;
-  await recording(() => { reportRun(store, cannotWrite ? 'cannot-write' : stoppedBy, (made) => { summary = made; }); reportWritten = true; });
+  await recording(() => {
+    reportRun(store, cannotWrite ? 'cannot-write' : stoppedBy, (made) => {
+      summary = made;
+    });
+    reportWritten = true;
+  });
   store.close();
   // What the run knows of how it ended goes with the error, for its final lines.
   if (cannotWrite) throw cannotWrite.duringRun(summary === undefined ? undefined : { summary, reportWritten });
@@ -239,7 +301,9 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
 function refuseLiveRun(meta: QueueMeta, dir: string): void {
   const other = meta.run;
   if (other?.pid !== undefined && other.pid !== process.pid && runIsLive(meta, HOST, isAlive)) {
-    throw new InputError(`another \`ralph run\` (pid ${other.pid} on ${other.host}) is using ${dir}; wait for it to finish, stop it, or add workers to it with \`ralph worker\`.`);
+    throw new InputError(
+      `another \`ralph run\` (pid ${other.pid} on ${other.host}) is using ${dir}; wait for it to finish, stop it, or add workers to it with \`ralph worker\`.`,
+    );
   }
 }
 
@@ -253,7 +317,14 @@ async function housekeeping(store: FileStore, tasks: ReturnType<FileStore['read'
 }
 
 /** Stops the workers; the last transaction also records how the run ended (`ended`). */
-async function shutdown(store: FileStore, slots: Slot[], options: RunOptions, say: (line: string) => void, ended: () => Partial<QueueMeta>, recording: (write: () => Promise<unknown>) => Promise<void>): Promise<void> {
+async function shutdown(
+  store: FileStore,
+  slots: Slot[],
+  options: RunOptions,
+  say: (line: string) => void,
+  ended: () => Partial<QueueMeta>,
+  recording: (write: () => Promise<unknown>) => Promise<void>,
+): Promise<void> {
   await recording(() => store.transact((tx) => tx.setMeta({ active: false }), 'run stopping'));
   const live = slots.filter((s) => !s.exited && s.child);
   for (const slot of live) slot.child!.kill('SIGTERM');
@@ -271,19 +342,21 @@ async function shutdown(store: FileStore, slots: Slot[], options: RunOptions, sa
   await Promise.all(stubborn.map((s) => s.exit));
   // Tasks still claimed by our (now dead) workers were interrupted, not failed: back to pending.
   const pids = new Set(slots.map((s) => s.child?.pid).filter((p): p is number => p !== undefined));
-  await recording(() => store.transact((tx) => {
-    for (const task of tx.tasks) {
-      if (task.status !== 'claimed' || task.worker_host !== HOST || !pids.has(task.worker_pid ?? -1)) continue;
-      const released = releaseInterrupted(task, task.claim_token ?? '');
-      if (released) tx.put(released);
-    }
-    tx.setMeta(ended());
-  }, 'run end'));
+  await recording(() =>
+    store.transact((tx) => {
+      for (const task of tx.tasks) {
+        if (task.status !== 'claimed' || task.worker_host !== HOST || !pids.has(task.worker_pid ?? -1)) continue;
+        const released = releaseInterrupted(task, task.claim_token ?? '');
+        if (released) tx.put(released);
+      }
+      tx.setMeta(ended());
+    }, 'run end'),
+  );
 }
 
 /** When tasks given again had failed before: they are not run again unless retried. */
 export function skippedFailedHint(skipped: readonly string[], failed: ReadonlySet<string>): string {
   const n = skipped.filter((id) => failed.has(id)).length;
   if (n === 0) return '';
-  return ` (${n === skipped.length ? n === 1 ? 'it' : `all ${n}` : n} failed before and ${n === 1 ? 'is' : 'are'} not run again: \`ralph queue retry --failed\` first, or \`--reset\` to start over)`;
+  return ` (${n === skipped.length ? (n === 1 ? 'it' : `all ${n}`) : n} failed before and ${n === 1 ? 'is' : 'are'} not run again: \`ralph queue retry --failed\` first, or \`--reset\` to start over)`;
 }

@@ -37,7 +37,24 @@ export interface WorkerSettings extends Omit<AgentChoice, 'sandbox'> {
 /** The defaults of the settings that have one, by their WorkerSettings name (from the settings table). */
 export const WORKER_DEFAULTS = Object.fromEntries(
   WORKER_SETTINGS.filter((s) => s.default !== undefined && s.kind !== 'list').map((s) => [fieldOf(s), s.default]),
-) as Required<Pick<WorkerSettings, 'taskTimeoutSec' | 'idleTimeoutSec' | 'graceSec' | 'leaseSec' | 'maxAttempts' | 'retries' | 'retryBackoffSec' | 'onUsageLimit' | 'usageLimitMarginSec' | 'usageLimitWaitSec' | 'isolate' | 'merge' | 'onConflict'>>;
+) as Required<
+  Pick<
+    WorkerSettings,
+    | 'taskTimeoutSec'
+    | 'idleTimeoutSec'
+    | 'graceSec'
+    | 'leaseSec'
+    | 'maxAttempts'
+    | 'retries'
+    | 'retryBackoffSec'
+    | 'onUsageLimit'
+    | 'usageLimitMarginSec'
+    | 'usageLimitWaitSec'
+    | 'isolate'
+    | 'merge'
+    | 'onConflict'
+  >
+>;
 
 /** The `ralph worker` flags that give a worker these settings, in the order of the settings table. */
 export function workerArgv(settings: WorkerSettings): string[] {
@@ -47,8 +64,9 @@ export function workerArgv(settings: WorkerSettings): string[] {
     const value = values[fieldOf(setting)];
     const flag = longFlag(setting);
     if (Array.isArray(value)) for (const item of value) argv.push(flag, String(item));
-    else if (typeof value === 'boolean') { if (value !== flag.startsWith('--no-')) argv.push(flag); }
-    else if (typeof value === 'object' && value !== null) argv.push(flag, JSON.stringify(value));
+    else if (typeof value === 'boolean') {
+      if (value !== flag.startsWith('--no-')) argv.push(flag);
+    } else if (typeof value === 'object' && value !== null) argv.push(flag, JSON.stringify(value));
     else if (value !== undefined) argv.push(flag, String(value));
   }
   return argv;

@@ -47,7 +47,10 @@ export class WorkerSlots {
   /** Set once the run stops its workers: exits are expected then, and nothing is started. */
   stopping = false;
 
-  constructor(count: number, private readonly options: SlotsOptions) {
+  constructor(
+    count: number,
+    private readonly options: SlotsOptions,
+  ) {
     this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, child: undefined, exited: true, exit: Promise.resolve(), respawns: 0 }));
   }
 
@@ -86,7 +89,8 @@ export class WorkerSlots {
   private startOrWait(slot: Slot, restart = false): void {
     const holder = this.holder(slot.id);
     if (holder) {
-      if (slot.waitingFor !== holder.pid) this.options.say(`ralph: waiting for worker ${slot.id} (${describeHolder(holder)}) ${origin(holder)} to stop; it starts then`);
+      if (slot.waitingFor !== holder.pid)
+        this.options.say(`ralph: waiting for worker ${slot.id} (${describeHolder(holder)}) ${origin(holder)} to stop; it starts then`);
       slot.waitingFor = holder.pid;
       return;
     }
@@ -98,11 +102,14 @@ export class WorkerSlots {
     const child = this.options.spawn(slot.id);
     slot.child = child;
     slot.exited = false;
-    slot.exit = new Promise((resolve) => child.on('exit', (code, signal) => {
-      slot.exited = true;
-      if (code !== 0 && !this.stopping) this.options.say(`ralph: worker ${slot.id} exited (${signal ?? `code ${code}`}); see ${this.options.paths.workerLog(slot.id)}`);
-      resolve();
-    }));
+    slot.exit = new Promise((resolve) =>
+      child.on('exit', (code, signal) => {
+        slot.exited = true;
+        if (code !== 0 && !this.stopping)
+          this.options.say(`ralph: worker ${slot.id} exited (${signal ?? `code ${code}`}); see ${this.options.paths.workerLog(slot.id)}`);
+        resolve();
+      }),
+    );
   }
 
   private holder(id: number): WorkerSession | undefined {

@@ -16,7 +16,9 @@ export function killTargets(targets: Iterable<number>, killed?: (target: number)
     try {
       process.kill(target, 'SIGKILL');
       killed?.(target);
-    } catch { /* already gone */ }
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -46,7 +48,10 @@ export function processesWithToken(token: string, newerThan?: number): Set<numbe
   for (const pid of window ?? allPids()) if (pid !== process.pid) look(pid);
   // A process in the middle of an exec shows no environment for a moment: look again, briefly.
   // (Kernel threads and zombies have none at all.)
-  unsure = unsure.filter((pid) => { const stat = procStat(pid); return stat !== undefined && stat[0] !== 'Z' && stat[1] !== '2' && pid !== 2; });
+  unsure = unsure.filter((pid) => {
+    const stat = procStat(pid);
+    return stat !== undefined && stat[0] !== 'Z' && stat[1] !== '2' && pid !== 2;
+  });
   for (let again = 0; again < 20 && unsure.length > 0; again++) {
     pause(1);
     const last = unsure;
@@ -79,7 +84,9 @@ function pidsSince(first: number): number[] | undefined {
 
 function allPids(): number[] {
   try {
-    return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
   } catch {
     return [];
   }

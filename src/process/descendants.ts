@@ -33,7 +33,15 @@ export class LeftoverSweeper {
     this.reap = helper?.reap ?? (() => -1);
     this.ownSession = procStat(process.pid)?.[3];
     if (process.platform !== 'linux') this.mode = 'none';
-    else if (spawnBackend().backend === 'posix_spawn' && helper?.setSubreaper && helper.reap && this.ownSession !== undefined && readable(this.childrenFile) && helper.setSubreaper() === 0) this.mode = 'subreaper';
+    else if (
+      spawnBackend().backend === 'posix_spawn' &&
+      helper?.setSubreaper &&
+      helper.reap &&
+      this.ownSession !== undefined &&
+      readable(this.childrenFile) &&
+      helper.setSubreaper() === 0
+    )
+      this.mode = 'subreaper';
     else this.mode = 'token-scan';
   }
 
@@ -126,7 +134,10 @@ export class LeftoverSweeper {
     const deadline = Date.now() + 1000;
     let left = killed;
     while (left.length > 0 && Date.now() < deadline) {
-      left = left.filter((pid) => { const state = procStat(pid)?.[0]; return state !== undefined && state !== 'Z' && state !== 'X'; });
+      left = left.filter((pid) => {
+        const state = procStat(pid)?.[0];
+        return state !== undefined && state !== 'Z' && state !== 'X';
+      });
       if (left.length > 0) pause(1);
     }
     return killed.length;

@@ -33,7 +33,7 @@ export function fileLogger(path: string, mirror?: NodeJS.WritableStream): Logger
     const bytes = Buffer.from(text, 'utf8');
     try {
       // An append writes at the end whatever the position; the rest of a short write follows it.
-      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
       return true;
     } catch (error) {
       why = (error as NodeJS.ErrnoException).code ?? String(error);

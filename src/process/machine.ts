@@ -21,8 +21,16 @@ let machine: Machine | undefined;
 export function thisMachine(): Machine {
   if (machine) return machine;
   const found: Machine = { host: HOST };
-  try { found.boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(); } catch { /* not Linux */ }
-  try { found.pidns = readlinkSync('/proc/self/ns/pid'); } catch { /* not Linux */ }
+  try {
+    found.boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    /* not Linux */
+  }
+  try {
+    found.pidns = readlinkSync('/proc/self/ns/pid');
+  } catch {
+    /* not Linux */
+  }
   machine = found;
   return found;
 }

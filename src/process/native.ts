@@ -6,8 +6,15 @@
  */
 export interface NativeHelper {
   /** Starts a child whose stdio a native thread serves (native/spawn.c), events in order. */
-  spawnPiped?(file: string, argv: string[], envp: string[], cwd: string, input: Buffer, drainMs: number,
-    onEvent: (kind: number, a: Buffer | number, b: number | undefined) => void): number;
+  spawnPiped?(
+    file: string,
+    argv: string[],
+    envp: string[],
+    cwd: string,
+    input: Buffer,
+    drainMs: number,
+    onEvent: (kind: number, a: Buffer | number, b: number | undefined) => void,
+  ): number;
   /** kill(2): 0 when sent, else the errno (no exception for a process that is gone). */
   kill?(pid: number, signal: number): number;
   /** prctl(PR_SET_CHILD_SUBREAPER): 0 when set, else the errno. Orphaned descendants become this process's children. */

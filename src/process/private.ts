@@ -37,6 +37,8 @@ export function openPrivateAppend(path: string): number {
   try {
     const { mode } = fstatSync(fd);
     if ((mode & 0o077) !== 0) fchmodSync(fd, mode & 0o700);
-  } catch { /* not ours to change: leave it */ }
+  } catch {
+    /* not ours to change: leave it */
+  }
   return fd;
 }

@@ -89,18 +89,32 @@ export function runProcess(invocation: ProcessInvocation, options: RunProcessOpt
 
     let child: SpawnedChild;
     try {
-      child = spawnDetached(invocation.command, invocation.args, {
-        cwd: invocation.cwd,
-        // PWD names the agent's own directory, as a shell would set it: an inherited one (ralph's, the
-        // user's checkout) would send a CLI that trusts PWD over getcwd (opencode, a Bun binary) there.
-        env: { ...(options.baseEnv ?? process.env), ...invocation.env, PWD: absolute(invocation.cwd) },
-        input: invocation.stdin,
-        drainMs: DRAIN_MS,
-      }, options.backend);
+      child = spawnDetached(
+        invocation.command,
+        invocation.args,
+        {
+          cwd: invocation.cwd,
+          // PWD names the agent's own directory, as a shell would set it: an inherited one (ralph's, the
+          // user's checkout) would send a CLI that trusts PWD over getcwd (opencode, a Bun binary) there.
+          env: { ...(options.baseEnv ?? process.env), ...invocation.env, PWD: absolute(invocation.cwd) },
+          input: invocation.stdin,
+          drainMs: DRAIN_MS,
+        },
+        options.backend,
+      );
     } catch (error) {
       // Some failures are thrown, not emitted: all of them from posix_spawn, E2BIG (an environment
       // too large for exec) from child_process.
-      resolve({ stdout: '', combinedTail: '', exitCode: null, signal: null, timedOut: false, interrupted: false, spawnError: error as Error, durationMs: Date.now() - started });
+      resolve({
+        stdout: '',
+        combinedTail: '',
+        exitCode: null,
+        signal: null,
+        timedOut: false,
+        interrupted: false,
+        spawnError: error as Error,
+        durationMs: Date.now() - started,
+      });
       return;
     }
 
@@ -110,7 +124,11 @@ export function runProcess(invocation: ProcessInvocation, options: RunProcessOpt
     const groupGone = () => child.pid === undefined || !signalProcess(-child.pid, 0);
     const sweep = (phase: SweepPhase) => {
       if (child.pid === undefined || !options.sweep) return;
-      try { options.sweep(child.pid, phase); } catch { /* a sweep never stops the run */ }
+      try {
+        options.sweep(child.pid, phase);
+      } catch {
+        /* a sweep never stops the run */
+      }
     };
 
     const finish = (spawnError?: Error) => {
@@ -144,13 +162,17 @@ export function runProcess(invocation: ProcessInvocation, options: RunProcessOpt
     const stop = (why: 'timeout' | 'idle' | 'interrupt') => {
       if (stopping || settled) return;
       stopping = true;
-      if (why === 'timeout') timedOut = true; else if (why === 'idle') idle = true; else interrupted = true;
+      if (why === 'timeout') timedOut = true;
+      else if (why === 'idle') idle = true;
+      else interrupted = true;
       killGroup('SIGTERM');
-      timers.push(setTimeout(() => {
-        killGroup('SIGKILL');
-        graceOver = true;
-        maybeFinish();
-      }, options.graceMs));
+      timers.push(
+        setTimeout(() => {
+          killGroup('SIGKILL');
+          graceOver = true;
+          maybeFinish();
+        }, options.graceMs),
+      );
       const poll = setInterval(() => {
         sweep('reap');
         if (!groupGone()) return;
@@ -207,12 +229,14 @@ export function runProcess(invocation: ProcessInvocation, options: RunProcessOpt
         groupLeft = child.pid !== undefined && signalProcess(-child.pid, 'SIGKILL');
         sweep('exit');
       }
-      timers.push(setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        drained = true;
-        maybeFinish();
-      }, DRAIN_MS));
+      timers.push(
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          drained = true;
+          maybeFinish();
+        }, DRAIN_MS),
+      );
       maybeFinish();
     });
     child.on('close', () => {
@@ -225,12 +249,14 @@ export function runProcess(invocation: ProcessInvocation, options: RunProcessOpt
     // (cheaper than a new timer for every chunk of output).
     const idleLimit = options.idleTimeoutMs;
     const watchIdle = (waitMs: number) => {
-      timers.push(setTimeout(() => {
-        if (exit || stopping || settled) return;
-        const quiet = Date.now() - lastOutput;
-        if (quiet >= idleLimit!) stop('idle');
-        else watchIdle(idleLimit! - quiet);
-      }, waitMs));
+      timers.push(
+        setTimeout(() => {
+          if (exit || stopping || settled) return;
+          const quiet = Date.now() - lastOutput;
+          if (quiet >= idleLimit!) stop('idle');
+          else watchIdle(idleLimit! - quiet);
+        }, waitMs),
+      );
     };
     if (idleLimit !== undefined) watchIdle(idleLimit);
     if (options.signal?.aborted) stop('interrupt');

@@ -78,7 +78,9 @@ export function spawnDetached(command: string, args: string[], options: SpawnOpt
   if (backend === 'posix_spawn' && !helper) throw new Error(`the native spawn helper is not available: ${nativeProblem}`);
   if (!helper) {
     const child = nodeSpawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin.on('error', () => { /* the agent did not read its stdin: fine */ });
+    child.stdin.on('error', () => {
+      /* the agent did not read its stdin: fine */
+    });
     child.once('spawn', () => child.stdin.end(options.input ?? ''));
     return child as SpawnedChild;
   }
@@ -110,14 +112,19 @@ export function signalProcess(pid: number, signal: NodeJS.Signals | 0): boolean 
   }
 }
 
-const envp = (env: NodeJS.ProcessEnv) => Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+const envp = (env: NodeJS.ProcessEnv) =>
+  Object.entries(env)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${v}`);
 
 /** One output stream of a PipedChild: chunks from the native thread, decoded as UTF-8. */
 class PipedOutput extends EventEmitter implements OutputStream {
   private decoder = new StringDecoder('utf8');
   private destroyed = false;
 
-  setEncoding(): this { return this; }
+  setEncoding(): this {
+    return this;
+  }
 
   push(chunk: Buffer): void {
     if (this.destroyed) return;
@@ -150,8 +157,15 @@ class PipedChild extends EventEmitter implements SpawnedChild {
     super();
     const file = resolveCommand(command, options.env.PATH, options.cwd);
     try {
-      this.pid = helper.spawnPiped(file, [command, ...args], envp(options.env), options.cwd, Buffer.from(options.input ?? '', 'utf8'), options.drainMs ?? 2000,
-        (kind, a, b) => this.onEvent(kind, a, b));
+      this.pid = helper.spawnPiped(
+        file,
+        [command, ...args],
+        envp(options.env),
+        options.cwd,
+        Buffer.from(options.input ?? '', 'utf8'),
+        options.drainMs ?? 2000,
+        (kind, a, b) => this.onEvent(kind, a, b),
+      );
     } catch (error) {
       throw spawnError(command, error as NodeJS.ErrnoException);
     }
@@ -173,9 +187,7 @@ class PipedChild extends EventEmitter implements SpawnedChild {
   }
 }
 
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
-  Object.entries(osConstants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
-);
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(osConstants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
 
 /** Like Node's error for a failed spawn: `spawn <command> ENOENT`, with code, errno, syscall, path. */
 function spawnError(command: string, cause: NodeJS.ErrnoException): NodeJS.ErrnoException {

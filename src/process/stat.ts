@@ -13,7 +13,10 @@ export function procStat(pid: number): string[] | undefined {
     return undefined;
   }
   // The command name is in parentheses and may itself hold spaces and parentheses.
-  return stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
+  return stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .trim()
+    .split(' ');
 }
 
 /**

@@ -12,7 +12,11 @@ const HASHED = /-[0-9a-f]{8}$/;
  * the id (as do ids that end like such a hash), so two ids never share a branch.
  */
 export function taskBranch(id: string): string {
-  let name = id.replace(REF_UNSAFE, '-').replace(/\.{2,}/g, '.').replace(/^[.-]+/, '').replace(/[.]+$/, '');
+  let name = id
+    .replace(REF_UNSAFE, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[.-]+/, '')
+    .replace(/[.]+$/, '');
   if (name.endsWith('.lock')) name = `${name.slice(0, -5)}-lock`;
   if (name.length > 80) name = name.slice(0, 80).replace(/[.]+$/, '');
   // An id that already looks like a hashed name gets its own hash too, so it cannot take another id's branch.

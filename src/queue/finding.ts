@@ -13,7 +13,10 @@ export function extractFinding(output: string): string {
 }
 
 function lastParagraph(text: string): string {
-  const paragraphs = text.split(/\n[ \t]*\n/).map((p) => p.trim()).filter((p) => p !== '');
+  const paragraphs = text
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   return paragraphs.at(-1) ?? '';
 }
 

@@ -72,8 +72,10 @@ export function conflictPromptNote(task: Task): string | undefined {
   if (!conflict || typeof conflict !== 'object' || typeof conflict.branch !== 'string') return undefined;
   const paths = Array.isArray(conflict.paths) && conflict.paths.length > 0 ? conflict.paths.join(', ') : 'unknown files';
   const commit = typeof conflict.commit === 'string' && conflict.commit !== '' ? `, commit ${conflict.commit.slice(0, 12)}` : '';
-  return `Note: an earlier run of this task (branch ${conflict.branch}${commit}) `
-    + `conflicted with work merged meanwhile, in: ${paths}. Do the task again on the current code, which already has that work.`;
+  return (
+    `Note: an earlier run of this task (branch ${conflict.branch}${commit}) ` +
+    `conflicted with work merged meanwhile, in: ${paths}. Do the task again on the current code, which already has that work.`
+  );
 }
 
 /** What `ralph worktrees` knows of one worktree of a worker. */

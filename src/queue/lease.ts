@@ -41,17 +41,16 @@ export function reapClaim(task: Task, ctx: ReapContext): Reaped | undefined {
   if (reason === undefined) return undefined;
   const timestamp = ctx.now.toISOString();
   const worker = task.worker_id ?? 0;
-  const what = reason === 'worker-died'
-    ? `worker ${worker} (pid ${task.worker_pid}) died while holding the task`
-    : `lease expired at ${task.lease_expires_at} without a heartbeat from worker ${worker}`;
+  const what =
+    reason === 'worker-died'
+      ? `worker ${worker} (pid ${task.worker_pid}) died while holding the task`
+      : `lease expired at ${task.lease_expires_at} without a heartbeat from worker ${worker}`;
   const exhausted = task.attempts >= ctx.maxAttempts;
   const error = exhausted
     ? `${what}; gave up after ${task.attempts} attempt(s) (--max-attempts ${ctx.maxAttempts}); see .ralph/worker-${worker}.log`
     : `${what}; returned to pending (attempt ${task.attempts} of ${ctx.maxAttempts})`;
   const base = withoutClaim(task);
-  const next: Task = exhausted
-    ? { ...base, status: 'failed', failed_at: timestamp, error }
-    : { ...base, status: 'pending', last_error: error };
+  const next: Task = exhausted ? { ...base, status: 'failed', failed_at: timestamp, error } : { ...base, status: 'pending', last_error: error };
   const issue: Issue = {
     task_id: task.id,
     worker_id: worker,

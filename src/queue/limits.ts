@@ -9,9 +9,7 @@ export interface LimitSettings {
 }
 
 /** Why a worker may not claim now: a budget or usage-limit stop (for good), or a limit to wait out. */
-export type ClaimBlock =
-  | { kind: 'stopped'; stop: ClaimStop }
-  | { kind: 'waiting'; until: Date; note: UsageLimitNote };
+export type ClaimBlock = { kind: 'stopped'; stop: ClaimStop } | { kind: 'waiting'; until: Date; note: UsageLimitNote };
 
 /** Whether claiming is blocked by the run's budget, a stop, or a usage limit still in force. Pure. */
 export function claimBlock(meta: Readonly<QueueMeta>, now: Date, settings: LimitSettings): ClaimBlock | undefined {

@@ -75,7 +75,16 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
     return {
       kind: 'completed',
       finding,
-      task: { ...withoutCost(clean), status: 'completed', completed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, finding: outcome.finding, ...outcome.usage, ...outcome.git },
+      task: {
+        ...withoutCost(clean),
+        status: 'completed',
+        completed_at: timestamp,
+        duration_ms: outcome.durationMs,
+        exit_code: outcome.exitCode,
+        finding: outcome.finding,
+        ...outcome.usage,
+        ...outcome.git,
+      },
     };
   }
   const error = outcome.error ?? 'agent failed';
@@ -101,7 +110,16 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
   return {
     kind: 'failed',
     issue,
-    task: { ...withoutCost(withoutGit(base)), status: 'failed', failed_at: timestamp, duration_ms: outcome.durationMs, exit_code: outcome.exitCode, error, ...outcome.usage, ...outcome.git },
+    task: {
+      ...withoutCost(withoutGit(base)),
+      status: 'failed',
+      failed_at: timestamp,
+      duration_ms: outcome.durationMs,
+      exit_code: outcome.exitCode,
+      error,
+      ...outcome.usage,
+      ...outcome.git,
+    },
   };
 }
 
@@ -109,7 +127,11 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
  * An agent hit a usage limit (`--on-usage-limit wait|stop`): the task goes back to pending without
  * counting the attempt, and an issue records what happened. Refused if the claim was lost. Pure.
  */
-export function deferForUsageLimit(task: Task | undefined, outcome: RunOutcome, ctx: Pick<ReportContext, 'token' | 'workerId' | 'now'>): { task: Task; issue: Issue } | undefined {
+export function deferForUsageLimit(
+  task: Task | undefined,
+  outcome: RunOutcome,
+  ctx: Pick<ReportContext, 'token' | 'workerId' | 'now'>,
+): { task: Task; issue: Issue } | undefined {
   const released = releaseInterrupted(task, ctx.token);
   if (!released || !task) return undefined;
   released.deferrals = deferralsOf(task) + 1;
@@ -135,7 +157,11 @@ export function deferForUsageLimit(task: Task | undefined, outcome: RunOutcome, 
  * prompt) and recorded as an issue. The conflicting work stays on `outcome.git.branch`. Refused
  * (undefined) if the claim was lost. Pure.
  */
-export function requeueAfterConflict(task: Task | undefined, outcome: RunOutcome, ctx: Pick<ReportContext, 'token' | 'workerId' | 'now'>): { task: Task; issue: Issue } | undefined {
+export function requeueAfterConflict(
+  task: Task | undefined,
+  outcome: RunOutcome,
+  ctx: Pick<ReportContext, 'token' | 'workerId' | 'now'>,
+): { task: Task; issue: Issue } | undefined {
   if (task === undefined || !holdsClaim(task, ctx.token) || outcome.git?.merge !== 'conflict') return undefined;
   const git = outcome.git;
   const conflict: ConflictNote = { branch: git.branch, commit: git.commit ?? '', paths: git.conflict_paths ?? [] };

@@ -138,7 +138,18 @@ export interface Issue extends AgentUsage {
   [extra: string]: unknown;
 }
 
-export type FailureReason = 'exit' | 'timeout' | 'idle-timeout' | 'spawn' | 'signal' | 'lease-expired' | 'worker-died' | 'usage-limit' | 'agent-error' | 'merge-conflict' | 'git';
+export type FailureReason =
+  | 'exit'
+  | 'timeout'
+  | 'idle-timeout'
+  | 'spawn'
+  | 'signal'
+  | 'lease-expired'
+  | 'worker-died'
+  | 'usage-limit'
+  | 'agent-error'
+  | 'merge-conflict'
+  | 'git';
 
 /** The whole state of a queue directory, as the workers see it. */
 export interface QueueState {

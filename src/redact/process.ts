@@ -28,7 +28,10 @@ export function redact(text: string): string {
 }
 
 function namesFromEnv(env: NodeJS.ProcessEnv): string[] {
-  return (env[REDACT_ENV] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  return (env[REDACT_ENV] ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
 }
 
 /** What is redacted (the names, never the values), for the first line of a worker's log. */

@@ -72,7 +72,11 @@ export class Redactor {
     if (options.shapes !== false) {
       for (const shape of TOKEN_SHAPES) {
         const { label } = shape;
-        this.rules.push({ pattern: new RegExp(shape.source, 'g'), label: typeof label === 'string' ? () => label : label, ...(shape.part ? { part: shape.part } : {}) });
+        this.rules.push({
+          pattern: new RegExp(shape.source, 'g'),
+          label: typeof label === 'string' ? () => label : label,
+          ...(shape.part ? { part: shape.part } : {}),
+        });
       }
     }
   }

@@ -67,7 +67,10 @@ export class UsageTally {
 
   usage(): Usage {
     return {
-      ...this.costs(), tokens: { ...this.tokens }, runs_with_cost: this.withCost, runs_estimated: this.estimated,
+      ...this.costs(),
+      tokens: { ...this.tokens },
+      runs_with_cost: this.withCost,
+      runs_estimated: this.estimated,
       unpriced_models: [...this.models].sort(),
     };
   }

@@ -24,20 +24,24 @@ export interface GitSummary {
 /** Branches and merge outcomes of the tasks that ran isolated (`--isolate worktree`). Pure. */
 export function gitSummary(state: QueueState): GitSummary | null {
   const run = state.meta.run;
-  const tasks: GitTaskView[] = state.tasks.filter((t) => typeof t.branch === 'string').map((t) => ({
-    id: t.id,
-    status: t.status,
-    branch: t.branch as string,
-    commit: typeof t.commit === 'string' ? t.commit : null,
-    merge: typeof t.merge === 'string' ? t.merge : null,
-    files_changed: Array.isArray(t.files_changed) ? (t.files_changed as string[]) : [],
-    ...(Array.isArray(t.conflict_paths) ? { conflict_paths: t.conflict_paths as string[] } : {}),
-  }));
+  const tasks: GitTaskView[] = state.tasks
+    .filter((t) => typeof t.branch === 'string')
+    .map((t) => ({
+      id: t.id,
+      status: t.status,
+      branch: t.branch as string,
+      commit: typeof t.commit === 'string' ? t.commit : null,
+      merge: typeof t.merge === 'string' ? t.merge : null,
+      files_changed: Array.isArray(t.files_changed) ? (t.files_changed as string[]) : [],
+      ...(Array.isArray(t.conflict_paths) ? { conflict_paths: t.conflict_paths as string[] } : {}),
+    }));
   if (tasks.length === 0 && !run?.isolate) return null;
   const count = (m: string) => tasks.filter((t) => t.merge === m).length;
   // The latest merge says how the user's checkout stands (an earlier note may be stale).
-  const latest = state.tasks.filter((t) => t.merge === 'merged' && typeof t.completed_at === 'string')
-    .sort((a, b) => String(a.completed_at).localeCompare(String(b.completed_at))).at(-1);
+  const latest = state.tasks
+    .filter((t) => t.merge === 'merged' && typeof t.completed_at === 'string')
+    .sort((a, b) => String(a.completed_at).localeCompare(String(b.completed_at)))
+    .at(-1);
   const notes = typeof latest?.note === 'string' ? [latest.note] : [];
   return {
     base: run?.base ?? null,

@@ -17,9 +17,12 @@ const MAX_TYPES = 30;
 export function renderReport(state: QueueState, summary: RunSummary, sessionProblems: readonly string[] = []): string {
   const priced = summary.usage.runs_with_cost > 0 || summary.usage.tokens.input + summary.usage.tokens.output > 0;
   const out: string[] = [
-    '# Orchestrator report', '',
-    '## Summary', '',
-    ...summaryLines(summary, priced), '',
+    '# Orchestrator report',
+    '',
+    '## Summary',
+    '',
+    ...summaryLines(summary, priced),
+    '',
     ...typeTable(summary, priced),
     ...failureSection(summary),
     ...gitSections(summary),
@@ -38,21 +41,29 @@ function summaryLines(summary: RunSummary, priced: boolean): string[] {
   const c = summary.counts;
   const out: string[] = [];
   if (summary.stop) out.push(`- Stopped because: ${summary.stop.text}`);
-  out.push(`- Result: ${summary.ok ? 'every task completed' : summary.stop?.reason === 'signal' ? 'interrupted' : 'some tasks failed or are unfinished'} (exit code ${summary.exit_code})`);
+  out.push(
+    `- Result: ${summary.ok ? 'every task completed' : summary.stop?.reason === 'signal' ? 'interrupted' : 'some tasks failed or are unfinished'} (exit code ${summary.exit_code})`,
+  );
   out.push(`- Tasks: ${summary.total}: ${c.completed} completed, ${c.failed} failed, ${c.pending} pending, ${c.claimed} claimed`);
   out.push(`- Started: ${timeWithUtc(run?.started_at) ?? 'unknown (no run recorded)'}`);
   out.push(`- Ended: ${timeWithUtc(run?.ended_at) ?? (run ? 'still running or interrupted' : 'unknown')}`);
   out.push(`- Duration: ${summary.duration_ms === null ? 'unknown' : formatDuration(summary.duration_ms)}`);
-  if (summary.tasks_per_second !== null) out.push(`- Throughput: ${summary.tasks_per_second} tasks/s (${summary.finished_this_run} task(s) finished in this run)`);
+  if (summary.tasks_per_second !== null)
+    out.push(`- Throughput: ${summary.tasks_per_second} tasks/s (${summary.finished_this_run} task(s) finished in this run)`);
   const d = summary.durations;
-  if (d) out.push(`- Task duration: p50 ${formatDuration(d.p50_ms)}, p90 ${formatDuration(d.p90_ms)}, max ${formatDuration(d.max_ms)} (over ${d.count} finished task(s))`);
+  if (d)
+    out.push(
+      `- Task duration: p50 ${formatDuration(d.p50_ms)}, p90 ${formatDuration(d.p90_ms)}, max ${formatDuration(d.max_ms)} (over ${d.count} finished task(s))`,
+    );
   if (priced) out.push(`- Cost: ${costLine(summary)}`);
   if (run) out.push(`- Workers: ${run.workers}`);
   if (run?.agent) out.push(`- Agent: ${run.agent}${run.model ? ` (model ${run.model})` : ''}`);
   const git = summary.git;
   if (git) {
-    out.push(`- Isolation: a git worktree per worker, a branch per task${git.base ? `, merged into \`${git.base}\`` : ''}${git.merge_mode ? ` (--merge ${git.merge_mode}, --on-conflict ${git.on_conflict ?? 'keep'})` : ''}: `
-      + `${git.counts.merged} merged, ${git.counts.conflict} conflict(s), ${git.counts.skipped} not merged (--merge none)`);
+    out.push(
+      `- Isolation: a git worktree per worker, a branch per task${git.base ? `, merged into \`${git.base}\`` : ''}${git.merge_mode ? ` (--merge ${git.merge_mode}, --on-conflict ${git.on_conflict ?? 'keep'})` : ''}: ` +
+        `${git.counts.merged} merged, ${git.counts.conflict} conflict(s), ${git.counts.skipped} not merged (--merge none)`,
+    );
   }
   return out;
 }
@@ -71,13 +82,23 @@ function typeTable(summary: RunSummary, priced: boolean): string[] {
   if (summary.by_type.length === 0) return [];
   const shown = summary.by_type.slice(0, MAX_TYPES);
   const rows = shown.map((t) => [
-    cell(t.type), String(t.tasks), String(t.completed), String(t.failed), String(t.unfinished),
-    t.p50_ms === null ? '' : formatDuration(t.p50_ms), t.max_ms === null ? '' : formatDuration(t.max_ms),
+    cell(t.type),
+    String(t.tasks),
+    String(t.completed),
+    String(t.failed),
+    String(t.unfinished),
+    t.p50_ms === null ? '' : formatDuration(t.p50_ms),
+    t.max_ms === null ? '' : formatDuration(t.max_ms),
     ...(priced ? [costText(t)] : []),
   ]);
   const header = ['type', 'tasks', 'completed', 'failed', 'unfinished', 'p50', 'max', ...(priced ? ['cost'] : [])];
-  const out = table(header, header.map((_, i) => i > 0), rows);
-  if (summary.by_type.length > shown.length) out.push('', `${summary.by_type.length - shown.length} more task type(s): \`ralph report --json\` lists them all (\`by_type\`).`);
+  const out = table(
+    header,
+    header.map((_, i) => i > 0),
+    rows,
+  );
+  if (summary.by_type.length > shown.length)
+    out.push('', `${summary.by_type.length - shown.length} more task type(s): \`ralph report --json\` lists them all (\`by_type\`).`);
   return [...out, ''];
 }
 

@@ -26,7 +26,11 @@ export function costNotes(u: Usage, name: (model: string) => string = (m) => m):
   if (u.runs_unknown_cost > 0) {
     const named = u.unpriced_models.filter((m) => m !== '');
     const why = [
-      ...(named.length > 0 ? [`${named.length === 1 ? 'model' : 'models'} ${named.map(name).join(', ')} not in the price table (add ${named.length === 1 ? 'it' : 'them'} under "prices" in ralph.config.json)`] : []),
+      ...(named.length > 0
+        ? [
+            `${named.length === 1 ? 'model' : 'models'} ${named.map(name).join(', ')} not in the price table (add ${named.length === 1 ? 'it' : 'them'} under "prices" in ralph.config.json)`,
+          ]
+        : []),
       ...(u.unpriced_models.includes('') ? ['no model named (give --model)'] : []),
     ];
     const which = u.cost_usd === null ? '' : `unknown for ${u.runs_unknown_cost} run(s), `;
@@ -44,7 +48,10 @@ export function tokens(t: TokenTotals): string {
 
 /** Text in a table cell: pipes and backslashes escaped, on one line. */
 export function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r\n?|\n/g, ' ');
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r\n?|\n/g, ' ');
 }
 
 /** Text as inline code, on one line. */

@@ -24,8 +24,13 @@ export function failureSection(summary: RunSummary): string[] {
   if (failures.length === 0) return [];
   const out = ['## Failures', '', `${failures.length} task(s) failed. Put them back with \`ralph queue retry --failed\`.`, ''];
   const listed = failures.slice(0, MAX_LISTED);
-  out.push(...table(['id', 'type', 'worker', 'attempts', 'cause'], [false, false, true, true, false],
-    listed.map((f) => [cell(f.id), cell(f.type), String(f.worker_id ?? ''), String(f.attempts), cell(clip(f.cause, CAUSE_CELL))])));
+  out.push(
+    ...table(
+      ['id', 'type', 'worker', 'attempts', 'cause'],
+      [false, false, true, true, false],
+      listed.map((f) => [cell(f.id), cell(f.type), String(f.worker_id ?? ''), String(f.attempts), cell(clip(f.cause, CAUSE_CELL))]),
+    ),
+  );
   if (failures.length > listed.length) out.push('', more(failures.length - listed.length, 'failures', 'failures'));
   out.push('');
   const excerpts = failures.slice(0, MAX_EXCERPTS);
@@ -48,12 +53,20 @@ export function gitSections(summary: RunSummary): string[] {
     out.push(`These tasks completed, but their branch does not merge cleanly into \`${base}\`. The branches are kept; nothing was lost.`, '');
     for (const c of git.conflicts) {
       out.push(`### ${inline(c.id)} on \`${c.branch}\``, '');
-      out.push(`Conflicting files: ${(c.conflict_paths ?? []).map((p) => inline(p)).join(', ') || 'unknown'}${c.commit ? `; commit \`${c.commit.slice(0, 12)}\`` : ''}.`, '');
-      out.push(fence([
-        `git log --oneline ${base}..${c.branch}   # the task's commits`,
-        `git diff ${base}...${c.branch}           # what the task changed`,
-        `git merge ${c.branch}                     # merge it by hand on ${base}, resolving the conflict`,
-      ].join('\n')), '');
+      out.push(
+        `Conflicting files: ${(c.conflict_paths ?? []).map((p) => inline(p)).join(', ') || 'unknown'}${c.commit ? `; commit \`${c.commit.slice(0, 12)}\`` : ''}.`,
+        '',
+      );
+      out.push(
+        fence(
+          [
+            `git log --oneline ${base}..${c.branch}   # the task's commits`,
+            `git diff ${base}...${c.branch}           # what the task changed`,
+            `git merge ${c.branch}                     # merge it by hand on ${base}, resolving the conflict`,
+          ].join('\n'),
+        ),
+        '',
+      );
     }
   }
   if (git.notes.length > 0) {
@@ -68,15 +81,24 @@ export function unfinishedSection(summary: RunSummary): string[] {
   const unfinished = summary.unfinished;
   if (unfinished.length === 0) return [];
   const out = ['## Unfinished', '', `${unfinished.length} task(s) were not finished when the run ended; \`ralph run\` again picks them up.`, ''];
-  for (const u of unfinished.slice(0, MAX_LISTED)) out.push(`- ${inline(u.id)} (${inline(u.type)}): ${u.status}${u.worker_id != null ? `, last worker ${u.worker_id}` : ''}, ${u.attempts} attempt(s)`);
+  for (const u of unfinished.slice(0, MAX_LISTED))
+    out.push(`- ${inline(u.id)} (${inline(u.type)}): ${u.status}${u.worker_id != null ? `, last worker ${u.worker_id}` : ''}, ${u.attempts} attempt(s)`);
   if (unfinished.length > MAX_LISTED) out.push('', more(unfinished.length - MAX_LISTED, 'unfinished tasks', 'unfinished'));
   return [...out, ''];
 }
 
 export function slowestSection(summary: RunSummary): string[] {
   if (summary.slowest.length === 0) return [];
-  return ['## Slowest tasks', '', ...table(['id', 'type', 'status', 'worker', 'duration'], [false, false, false, true, true],
-    summary.slowest.map((t) => [cell(t.id), cell(t.type), t.status, String(t.worker_id ?? ''), formatDuration(t.duration_ms ?? 0)])), ''];
+  return [
+    '## Slowest tasks',
+    '',
+    ...table(
+      ['id', 'type', 'status', 'worker', 'duration'],
+      [false, false, false, true, true],
+      summary.slowest.map((t) => [cell(t.id), cell(t.type), t.status, String(t.worker_id ?? ''), formatDuration(t.duration_ms ?? 0)]),
+    ),
+    '',
+  ];
 }
 
 export function workerSection(summary: RunSummary, priced: boolean): string[] {
@@ -85,10 +107,23 @@ export function workerSection(summary: RunSummary, priced: boolean): string[] {
   out.push('What each worker did in this run.', '');
   const header = ['worker', 'completed', 'failed', 'requeued', 'busy', ...(priced ? ['cost', 'tokens'] : []), 'status', 'last heartbeat', 'log'];
   const rows = summary.workers.map((w) => [
-    String(w.worker_id), String(w.completed), String(w.failed), String(w.requeued), formatDuration(w.busy_ms),
-    ...(priced ? [costText(w), tokens(w.tokens)] : []), w.status, w.last_heartbeat ?? '', `\`${w.log}\``,
+    String(w.worker_id),
+    String(w.completed),
+    String(w.failed),
+    String(w.requeued),
+    formatDuration(w.busy_ms),
+    ...(priced ? [costText(w), tokens(w.tokens)] : []),
+    w.status,
+    w.last_heartbeat ?? '',
+    `\`${w.log}\``,
   ]);
-  out.push(...table(header, header.map((_, i) => i <= 4 || (priced && i === 5)), rows));
+  out.push(
+    ...table(
+      header,
+      header.map((_, i) => i <= 4 || (priced && i === 5)),
+      rows,
+    ),
+  );
   if (priced) out.push(`| **total** | | | | | ${costText(summary.run_usage)} | ${tokens(summary.run_usage.tokens)} | | | |`);
   return [...out, ''];
 }
@@ -97,26 +132,50 @@ export function taskTable(state: QueueState, summary: RunSummary, priced: boolea
   const out = ['## Tasks', ''];
   if (state.tasks.length === 0) return [...out, 'No tasks in the queue.', ''];
   const git = summary.git;
-  const header = ['id', 'type', 'status', 'worker', 'attempts', 'duration', ...(priced ? ['cost (last run)'] : []),
-    ...(git ? ['branch', 'commit', 'merge', 'files changed'] : []), 'finding or cause'];
+  const header = [
+    'id',
+    'type',
+    'status',
+    'worker',
+    'attempts',
+    'duration',
+    ...(priced ? ['cost (last run)'] : []),
+    ...(git ? ['branch', 'commit', 'merge', 'files changed'] : []),
+    'finding or cause',
+  ];
   const shown = state.tasks.slice(0, MAX_TASK_ROWS);
   const byId = new Map(summary.tasks.map((t) => [t.id, t]));
   const rows = shown.map((t) => {
     const row = byId.get(t.id);
     const said = row?.cause ?? row?.finding ?? '';
     return [
-      cell(t.id), cell(t.type), t.status, String(t.worker_id ?? ''), String(t.attempts),
+      cell(t.id),
+      cell(t.type),
+      t.status,
+      String(t.worker_id ?? ''),
+      String(t.attempts),
       typeof t.duration_ms === 'number' ? formatDuration(t.duration_ms) : '',
       ...(priced ? [taskCostText(row)] : []),
-      ...(git ? [
-        typeof t.branch === 'string' ? `\`${t.branch}\`` : '', typeof t.commit === 'string' ? t.commit.slice(0, 12) : '',
-        typeof t.merge === 'string' ? t.merge : '', Array.isArray(t.files_changed) ? String(t.files_changed.length) : '',
-      ] : []),
+      ...(git
+        ? [
+            typeof t.branch === 'string' ? `\`${t.branch}\`` : '',
+            typeof t.commit === 'string' ? t.commit.slice(0, 12) : '',
+            typeof t.merge === 'string' ? t.merge : '',
+            Array.isArray(t.files_changed) ? String(t.files_changed.length) : '',
+          ]
+        : []),
       cell(clip(said, t.status === 'failed' ? CAUSE_CELL : FINDING_CELL)),
     ];
   });
-  out.push(...table(header, header.map((h) => RIGHT_ALIGNED.has(h)), rows));
-  if (state.tasks.length > shown.length) out.push('', `${state.tasks.length - shown.length} more tasks are left out here: \`ralph report --json\` lists every task.`);
+  out.push(
+    ...table(
+      header,
+      header.map((h) => RIGHT_ALIGNED.has(h)),
+      rows,
+    ),
+  );
+  if (state.tasks.length > shown.length)
+    out.push('', `${state.tasks.length - shown.length} more tasks are left out here: \`ralph report --json\` lists every task.`);
   return [...out, ''];
 }
 

@@ -72,7 +72,9 @@ export function durationStats(durations: readonly number[]): DurationStats | nul
 
 /** A finished task's duration (its last attempt), if recorded. */
 export function durationOf(task: Task): number | undefined {
-  return (task.status === 'completed' || task.status === 'failed') && typeof task.duration_ms === 'number' && Number.isFinite(task.duration_ms) ? task.duration_ms : undefined;
+  return (task.status === 'completed' || task.status === 'failed') && typeof task.duration_ms === 'number' && Number.isFinite(task.duration_ms)
+    ? task.duration_ms
+    : undefined;
 }
 
 export interface TypeStats extends CostTotals {
@@ -90,27 +92,33 @@ export function statsByType(tasks: readonly Task[]): TypeStats[] {
   const groups = new Map<string, Task[]>();
   for (const task of tasks) {
     const group = groups.get(task.type);
-    if (group) group.push(task); else groups.set(task.type, [task]);
+    if (group) group.push(task);
+    else groups.set(task.type, [task]);
   }
-  return [...groups.entries()].map(([type, group]) => {
-    const durations = durationStats(group.map(durationOf).filter((d): d is number => d !== undefined));
-    // The cost of each task's last run, reported or estimated (CostTotals).
-    const cost = new UsageTally();
-    for (const task of group) cost.add(task as AgentUsage);
-    return {
-      type,
-      tasks: group.length,
-      completed: group.filter((t) => t.status === 'completed').length,
-      failed: group.filter((t) => t.status === 'failed').length,
-      unfinished: group.filter((t) => t.status === 'pending' || t.status === 'claimed').length,
-      p50_ms: durations?.p50_ms ?? null,
-      max_ms: durations?.max_ms ?? null,
-      ...cost.costs(),
-    };
-  }).sort((a, b) => b.tasks - a.tasks || a.type.localeCompare(b.type));
+  return [...groups.entries()]
+    .map(([type, group]) => {
+      const durations = durationStats(group.map(durationOf).filter((d): d is number => d !== undefined));
+      // The cost of each task's last run, reported or estimated (CostTotals).
+      const cost = new UsageTally();
+      for (const task of group) cost.add(task as AgentUsage);
+      return {
+        type,
+        tasks: group.length,
+        completed: group.filter((t) => t.status === 'completed').length,
+        failed: group.filter((t) => t.status === 'failed').length,
+        unfinished: group.filter((t) => t.status === 'pending' || t.status === 'claimed').length,
+        p50_ms: durations?.p50_ms ?? null,
+        max_ms: durations?.max_ms ?? null,
+        ...cost.costs(),
+      };
+    })
+    .sort((a, b) => b.tasks - a.tasks || a.type.localeCompare(b.type));
 }
 
 /** The `n` finished tasks that took longest, longest first. */
 export function slowestTasks(tasks: readonly Task[], n: number): Task[] {
-  return tasks.filter((t) => durationOf(t) !== undefined).sort((a, b) => durationOf(b)! - durationOf(a)! || a.id.localeCompare(b.id)).slice(0, n);
+  return tasks
+    .filter((t) => durationOf(t) !== undefined)
+    .sort((a, b) => durationOf(b)! - durationOf(a)! || a.id.localeCompare(b.id))
+    .slice(0, n);
 }

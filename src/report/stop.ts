@@ -41,13 +41,20 @@ export function describeStop(reason: StopReason, meta: Readonly<QueueMeta>, coun
       return { reason, text: `the --timeout was reached; ${unfinished} unfinished task(s) went back to pending${heldByLimit(meta)}` };
     case 'signal': {
       const signal = typeof run?.signal === 'string' ? run.signal : undefined;
-      return { reason, ...(signal ? { signal } : {}), text: `interrupted by ${signal ?? 'a signal'}; the tasks in flight went back to pending${heldByLimit(meta)}` };
+      return {
+        reason,
+        ...(signal ? { signal } : {}),
+        text: `interrupted by ${signal ?? 'a signal'}; the tasks in flight went back to pending${heldByLimit(meta)}`,
+      };
     }
     case 'budget': {
       const cost = meta.cost_usd ?? 0;
       const max = run?.max_cost_usd;
       return {
-        reason, cost_usd: cost, ...(max === undefined ? {} : { max_cost_usd: max }), ...(meta.cost_estimated ? { cost_estimated: true } : {}),
+        reason,
+        cost_usd: cost,
+        ...(max === undefined ? {} : { max_cost_usd: max }),
+        ...(meta.cost_estimated ? { cost_estimated: true } : {}),
         text: `the budget was reached: ${meta.cost_estimated ? '~' : ''}$${cost.toFixed(4)}${meta.cost_estimated ? ' (estimated in part from tokens)' : ''}${max === undefined ? '' : ` of $${max}`} (--max-cost-usd); the tasks in flight finished, no new task was claimed`,
       };
     }
@@ -58,14 +65,20 @@ export function describeStop(reason: StopReason, meta: Readonly<QueueMeta>, coun
       const until = typeof stop?.resets_at === 'string' ? stop.resets_at : undefined;
       const when = until === undefined ? '' : ` until ${localAndUtc(until) ?? until}`;
       return {
-        reason, ...(agent ? { agent } : {}), ...(message ? { message } : {}), ...(until ? { until } : {}),
+        reason,
+        ...(agent ? { agent } : {}),
+        ...(message ? { message } : {}),
+        ...(until ? { until } : {}),
         text: `${agent || 'an agent'} hit its usage limit (--on-usage-limit stop)${when}${message ? `: ${message}` : ''}`,
       };
     }
     case 'workers-exited':
       return { reason, text: 'every worker exited and could not be restarted; their logs say why' };
     case 'cannot-write':
-      return { reason, text: 'the state directory could not be written (a full disk, a file-size limit, a read-only file system); the state files keep the last good state' };
+      return {
+        reason,
+        text: 'the state directory could not be written (a full disk, a file-size limit, a read-only file system); the state files keep the last good state',
+      };
   }
 }
 

@@ -88,7 +88,11 @@ export interface RunSummary {
   tasks: TaskRow[];
 }
 
-export function buildSummary(state: QueueState, sessions: readonly WorkerSession[], where: { dir: string; report: string; stoppedBy?: StopReason }): RunSummary {
+export function buildSummary(
+  state: QueueState,
+  sessions: readonly WorkerSession[],
+  where: { dir: string; report: string; stoppedBy?: StopReason },
+): RunSummary {
   const counts = countByStatus(state.tasks);
   const run = state.meta.run ?? null;
   const window = runWindow(run);
@@ -115,12 +119,26 @@ export function buildSummary(state: QueueState, sessions: readonly WorkerSession
     durations: durationStats(state.tasks.map(durationOf).filter((d): d is number => d !== undefined)),
     by_type: statsByType(state.tasks),
     slowest: slowestTasks(state.tasks, SLOWEST).map(taskRow),
-    failures: state.tasks.filter((t) => t.status === 'failed').map((t) => ({
-      id: t.id, type: t.type, worker_id: t.worker_id ?? null, attempts: t.attempts, cause: causeOf(t.error), error: t.error ?? 'unknown error', log: logOf(t.worker_id),
-    })),
-    unfinished: state.tasks.filter((t) => t.status === 'pending' || t.status === 'claimed').map((t) => ({
-      id: t.id, type: t.type, status: t.status, worker_id: t.worker_id ?? null, attempts: t.attempts,
-    })),
+    failures: state.tasks
+      .filter((t) => t.status === 'failed')
+      .map((t) => ({
+        id: t.id,
+        type: t.type,
+        worker_id: t.worker_id ?? null,
+        attempts: t.attempts,
+        cause: causeOf(t.error),
+        error: t.error ?? 'unknown error',
+        log: logOf(t.worker_id),
+      })),
+    unfinished: state.tasks
+      .filter((t) => t.status === 'pending' || t.status === 'claimed')
+      .map((t) => ({
+        id: t.id,
+        type: t.type,
+        status: t.status,
+        worker_id: t.worker_id ?? null,
+        attempts: t.attempts,
+      })),
     workers: workerStats(state, sessions, where.dir, window),
     usage: totalUsage(records),
     run_usage: totalUsage(records.filter((r) => inWindow(r.timestamp, window))),
@@ -158,7 +176,20 @@ function workerStats(state: QueueState, sessions: readonly WorkerSession[], dir:
   const of = (id: number) => {
     let s = stats.get(id);
     if (!s) {
-      s = { worker_id: id, completed: 0, failed: 0, requeued: 0, busy_ms: 0, cost_usd: 0, cost_estimated: false, runs_unknown_cost: 0, tokens: { input: 0, output: 0, cache_read: 0, cache_write: 0 }, status: 'unknown', last_heartbeat: null, log: `${dir}/worker-${id}.log` };
+      s = {
+        worker_id: id,
+        completed: 0,
+        failed: 0,
+        requeued: 0,
+        busy_ms: 0,
+        cost_usd: 0,
+        cost_estimated: false,
+        runs_unknown_cost: 0,
+        tokens: { input: 0, output: 0, cache_read: 0, cache_write: 0 },
+        status: 'unknown',
+        last_heartbeat: null,
+        log: `${dir}/worker-${id}.log`,
+      };
       stats.set(id, s);
       tallies.set(id, new UsageTally());
     }
@@ -180,7 +211,8 @@ function workerStats(state: QueueState, sessions: readonly WorkerSession[], dir:
     if (!inWindow(issue.timestamp, window)) continue;
     const s = of(issue.worker_id);
     // A usage-limit deferral is neither a failure nor a retry: the task simply ran again later.
-    if (issue.outcome === 'failed') s.failed += 1; else if (issue.outcome === 'requeued') s.requeued += 1;
+    if (issue.outcome === 'failed') s.failed += 1;
+    else if (issue.outcome === 'requeued') s.requeued += 1;
     s.busy_ms += busyWithin(issue.timestamp, issue.duration_ms, window);
     tallies.get(issue.worker_id)!.add(issue);
   }

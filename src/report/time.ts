@@ -15,8 +15,10 @@ export function localTime(iso: string | Date, offsetMinutes?: number): string | 
   const shifted = new Date(at.getTime() + offset * 60_000);
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset);
-  return `${shifted.getUTCFullYear()}-${pad(shifted.getUTCMonth() + 1)}-${pad(shifted.getUTCDate())} `
-    + `${pad(shifted.getUTCHours())}:${pad(shifted.getUTCMinutes())}:${pad(shifted.getUTCSeconds())} ${sign}${pad(abs / 60)}:${pad(abs % 60)}`;
+  return (
+    `${shifted.getUTCFullYear()}-${pad(shifted.getUTCMonth() + 1)}-${pad(shifted.getUTCDate())} ` +
+    `${pad(shifted.getUTCHours())}:${pad(shifted.getUTCMinutes())}:${pad(shifted.getUTCSeconds())} ${sign}${pad(abs / 60)}:${pad(abs % 60)}`
+  );
 }
 
 /** "2024-05-01 14:05:03 +02:00 (12:05:03 UTC)"; where local time is UTC, "2024-05-01 12:05:03 UTC". */

@@ -63,14 +63,26 @@ export function writeFileAtomicSync(path: string, data: string, options: AtomicW
         if (!isErrno(error, 'EEXIST')) throw error;
         wrote = false;
       } finally {
-        try { unlinkSync(temp); } catch { /* gone */ }
+        try {
+          unlinkSync(temp);
+        } catch {
+          /* gone */
+        }
       }
     }
   } catch (error) {
     if (fd !== undefined) {
-      try { closeSync(fd); } catch { /* already failing */ }
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
     }
-    try { unlinkSync(temp); } catch { /* it may not exist */ }
+    try {
+      unlinkSync(temp);
+    } catch {
+      /* it may not exist */
+    }
     throw asWriteError(error, path);
   }
   if (options.syncDir && wrote) syncDirectory(dirname(path));
@@ -123,7 +135,9 @@ export function cleanupTempFiles(dir: string): string[] {
     try {
       unlinkSync(join(dir, name));
       removed.push(name);
-    } catch { /* another process cleaned it */ }
+    } catch {
+      /* another process cleaned it */
+    }
   }
   return removed;
 }

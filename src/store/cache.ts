@@ -82,12 +82,16 @@ export function openIndex(tasks: readonly Task[]): OpenIndex {
   // Counting the pending tasks that are not in plain queue order lets a claim skip its pass over
   // them all when there are none (`pendingInQueueOrder`).
   const open: OpenIndex = { pending: new OpenList((task) => !inQueueOrder(task)), claimed: new OpenList() };
-  tasks.forEach((task, at) => { if (isOpen(task.status)) open[task.status].set(at, task); });
+  tasks.forEach((task, at) => {
+    if (isOpen(task.status)) open[task.status].set(at, task);
+  });
   return open;
 }
 
-
-interface ResultLists { findings: Finding[]; issues: Issue[] }
+interface ResultLists {
+  findings: Finding[];
+  issues: Issue[];
+}
 
 /**
  * The findings and issues of the queue: those of `results.json`, read when first asked for (or at
@@ -105,8 +109,12 @@ export class Results {
     this.lists = loaded;
   }
 
-  get findings(): Finding[] { return this.all().findings; }
-  get issues(): Issue[] { return this.all().issues; }
+  get findings(): Finding[] {
+    return this.all().findings;
+  }
+  get issues(): Issue[] {
+    return this.all().issues;
+  }
 
   add(findings: readonly Finding[] | undefined, issues: readonly Issue[] | undefined): void {
     const into = this.lists ?? this.added;

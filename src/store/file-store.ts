@@ -1,3 +1,4 @@
+// biome-ignore-all lint/style/noExcessiveLinesPerFile: the Store implementation's transactions, compaction and fencing share the state they guard; the pure parts are in cache, transaction, compaction and generations
 import { existsSync, statSync } from 'node:fs';
 import { CorruptStateError, RalphError, StateWriteError, asWriteError, isErrno } from '../errors.js';
 import type { Finding, Issue, QueueState } from '../queue/types.js';
@@ -129,7 +130,11 @@ export class FileStore implements Store {
     // What others committed is read before the lock is taken, so that the lock is held only for what
     // arrives meanwhile: every microsecond under it is one that all other workers wait. (Read again
     // under the lock, which alone decides; a failure here shows there too.)
-    try { this.sync(true); } catch { this.cache = undefined; }
+    try {
+      this.sync(true);
+    } catch {
+      this.cache = undefined;
+    }
     const { handle, fenced } = await this.lockForWrite(purpose);
     try {
       const cache = this.sync();
@@ -154,7 +159,9 @@ export class FileStore implements Store {
       }
       if (entries.length === 0) return results;
       if (!handle.holdsNow()) {
-        throw new RalphError('RALPH_LOCK_LOST', `Lost ${this.paths.lock} before committing (another process took it over); nothing was written.`, { exitCode: 1 });
+        throw new RalphError('RALPH_LOCK_LOST', `Lost ${this.paths.lock} before committing (another process took it over); nothing was written.`, {
+          exitCode: 1,
+        });
       }
       // A journal line per transaction is the commit point, also for a reset: a crash between the
       // snapshot writes that follow can never pair the reset queue with the old results.
@@ -165,7 +172,11 @@ export class FileStore implements Store {
       // Still the holder after the write: then whoever takes the lock over later reads this line.
       // Otherwise it may have gone into a journal the new holder had already read or replaced.
       if (!handle.holdsNow()) {
-        throw new RalphError('RALPH_LOCK_LOST', `Lost ${this.paths.lock} while committing (this process was paused and another took the lock over); this change may or may not have been recorded, and this process stops here. Run the command again: nothing is recorded twice.`, { exitCode: 1 });
+        throw new RalphError(
+          'RALPH_LOCK_LOST',
+          `Lost ${this.paths.lock} while committing (this process was paused and another took the lock over); this change may or may not have been recorded, and this process stops here. Run the command again: nothing is recorded twice.`,
+          { exitCode: 1 },
+        );
       }
       if (entries.some((e) => e.reset) || this.compactionDue(cache, now.getTime())) {
         // Committed: a compaction that cannot be written now (a full disk) is tried again later, and
@@ -327,7 +338,8 @@ export class FileStore implements Store {
       const cache = this.loadOnce();
       if (cache) return cache;
       // A compaction renames three files in a few milliseconds; half a second of them is not one.
-      if (attempt >= 100) throw new RalphError('RALPH_STATE_CHANGING', `The state files in ${this.dir} kept changing while being read; try again.`, { exitCode: 1 });
+      if (attempt >= 100)
+        throw new RalphError('RALPH_STATE_CHANGING', `The state files in ${this.dir} kept changing while being read; try again.`, { exitCode: 1 });
       pause(5);
     }
   }
@@ -367,7 +379,8 @@ export class FileStore implements Store {
     const decision = decideGenerations(queue, { ...results, missing: !peeked && resultsJson === undefined }, stamp, this.paths);
     if (!decision.ok) {
       // Read while a compaction replaced the files one by one: what was read does not go together.
-      if (signature(this.paths.queue) !== queueSig || signature(this.paths.results) !== resultsSig || signature(this.paths.journal) !== journalSig) return undefined;
+      if (signature(this.paths.queue) !== queueSig || signature(this.paths.results) !== resultsSig || signature(this.paths.journal) !== journalSig)
+        return undefined;
       throw CorruptStateError.mismatch(this.paths[decision.file], decision.problem, decision.fix);
     }
     if (journal) {
@@ -442,11 +455,11 @@ function leaseFromEnvironment(): LockOptions {
   const text = process.env.RALPH_LOCK_LEASE;
   if (text === undefined || text === '') return {};
   const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new RalphError('RALPH_BAD_INPUT', `Expected RALPH_LOCK_LEASE to be a positive number of seconds, got \`${text}\`.`);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new RalphError('RALPH_BAD_INPUT', `Expected RALPH_LOCK_LEASE to be a positive number of seconds, got \`${text}\`.`);
   return { leaseMs: Math.round(seconds * 1000) };
 }
 
 function missing(path: string): never {
   throw Object.assign(new Error(`${path} does not exist`), { code: 'ENOENT' });
 }
-

@@ -50,14 +50,24 @@ export type GenerationDecision =
   | { ok: true; applyTasks: boolean; applyResults: boolean }
   | { ok: false; file: 'queue' | 'results'; problem: string; fix: string };
 
-export function decideGenerations(queue: SnapshotStamp, results: SnapshotStamp, journal: JournalStamp | undefined, names: { queue: string; results: string; journal: string }): GenerationDecision {
+export function decideGenerations(
+  queue: SnapshotStamp,
+  results: SnapshotStamp,
+  journal: JournalStamp | undefined,
+  names: { queue: string; results: string; journal: string },
+): GenerationDecision {
   if (!journal) return { ok: true, applyTasks: false, applyResults: false };
   const j = journal.generation;
   const applies = { ok: true as const, applyTasks: queue.generation === j, applyResults: results.generation === j };
   // A compaction writes the queue first: no crash leaves the results newer. An older queue restored
   // beside them would run its tasks again and record them twice, even with nothing in the journal.
   if (journal.entries === 0 && !results.missing && queue.generation > 0 && queue.generation < results.generation) {
-    return { ok: false, file: 'queue', problem: `${names.queue} (generation ${queue.generation}) is older than ${names.results} (generation ${results.generation}), which a compaction always writes after it: an older copy restored?`, fix: `put back the ${names.queue} that goes with ${names.results}, or restore both from the same backup` };
+    return {
+      ok: false,
+      file: 'queue',
+      problem: `${names.queue} (generation ${queue.generation}) is older than ${names.results} (generation ${results.generation}), which a compaction always writes after it: an older copy restored?`,
+      fix: `put back the ${names.queue} that goes with ${names.results}, or restore both from the same backup`,
+    };
   }
   if (journal.entries === 0) return applies;
   const changes = `${journal.entries} change(s)`;
@@ -67,20 +77,45 @@ export function decideGenerations(queue: SnapshotStamp, results: SnapshotStamp, 
     const where = `${names[file]} (generation ${stamp.generation})`;
     const against = `${names.journal} (generation ${j}, ${changes})`;
     if (stamp.missing) {
-      return { ok: false, file, problem: `${names[file]} is missing, and ${names.journal} (generation ${j}) holds ${changes} to apply on top of it`, fix: `put it back, or ${aside}` };
+      return {
+        ok: false,
+        file,
+        problem: `${names[file]} is missing, and ${names.journal} (generation ${j}) holds ${changes} to apply on top of it`,
+        fix: `put it back, or ${aside}`,
+      };
     }
     if (stamp.generation === 0) {
-      return { ok: false, file, problem: `${names[file]} has no generation, so it cannot tell which of the ${changes} in ${names.journal} (generation ${j}) it already holds`, fix: `add "generation": ${j} to it if the journal's changes come on top of it, or ${aside}` };
+      return {
+        ok: false,
+        file,
+        problem: `${names[file]} has no generation, so it cannot tell which of the ${changes} in ${names.journal} (generation ${j}) it already holds`,
+        fix: `add "generation": ${j} to it if the journal's changes come on top of it, or ${aside}`,
+      };
     }
     if (stamp.generation < j) {
-      return { ok: false, file, problem: `${where} is older than ${against}, which follows later compactions it does not hold: an older copy restored?`, fix: `put back the ${names[file]} that goes with the journal, or ${aside}` };
+      return {
+        ok: false,
+        file,
+        problem: `${where} is older than ${against}, which follows later compactions it does not hold: an older copy restored?`,
+        fix: `put back the ${names[file]} that goes with the journal, or ${aside}`,
+      };
     }
     if (stamp.generation > j && !foldedThis(stamp.folded, journal)) {
-      return { ok: false, file, problem: `${where} is ahead of ${against} but was not made from that journal: a copy from elsewhere or a backup restored?`, fix: `put back the files that belong together, or ${aside}` };
+      return {
+        ok: false,
+        file,
+        problem: `${where} is ahead of ${against} but was not made from that journal: a copy from elsewhere or a backup restored?`,
+        fix: `put back the files that belong together, or ${aside}`,
+      };
     }
   }
   if (results.generation > j && queue.generation < results.generation) {
-    return { ok: false, file: 'results', problem: `${names.results} (generation ${results.generation}) is newer than ${names.queue} (generation ${queue.generation}), which a compaction always writes first`, fix: `put back the files that belong together, or ${aside}` };
+    return {
+      ok: false,
+      file: 'results',
+      problem: `${names.results} (generation ${results.generation}) is newer than ${names.queue} (generation ${queue.generation}), which a compaction always writes first`,
+      fix: `put back the files that belong together, or ${aside}`,
+    };
   }
   return applies;
 }

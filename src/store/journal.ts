@@ -84,12 +84,20 @@ export class JournalFile {
    * readers read the entries from there, and nothing is appended.
    */
   fence(): void {
-    try { renameSync(this.path, this.fencedPath); } catch (error) { if (!isErrno(error, 'ENOENT')) throw error; }
+    try {
+      renameSync(this.path, this.fencedPath);
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+    }
   }
 
   /** Removes the journal moved aside by `fence`, once its entries are in the snapshots. */
   dropFenced(): void {
-    try { unlinkSync(this.fencedPath); } catch (error) { if (!isErrno(error, 'ENOENT')) throw error; }
+    try {
+      unlinkSync(this.fencedPath);
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+    }
   }
 
   /** Reads from `from` (0 = from the header); undefined when there is no journal. */
@@ -105,7 +113,10 @@ export class JournalFile {
     const entries: JournalEntry[] = [];
     let lineStart = 0;
     for (const line of complete.toString('utf8').split('\n')) {
-      if (line === '') { lineStart += 1; continue; }
+      if (line === '') {
+        lineStart += 1;
+        continue;
+      }
       try {
         entries.push(JSON.parse(line) as JournalEntry);
       } catch (error) {
@@ -139,7 +150,11 @@ export class JournalFile {
     } catch (error) {
       // Should this fail too, what is left is at worst a torn last line, which readers skip and the
       // next append cuts off; a complete line of this batch would not be: hence the cut.
-      try { ftruncateSync(fd, validEnd); } catch { /* reported below */ }
+      try {
+        ftruncateSync(fd, validEnd);
+      } catch {
+        /* reported below */
+      }
       throw asWriteError(error, this.path);
     }
     return validEnd + bytes.length;
@@ -239,7 +254,9 @@ function parseHeader(line: string, path: string): JournalHeader {
     if ((value.journal === 1 || value.journal === 2) && typeof value.generation === 'number' && typeof value.created_at === 'string') {
       return value as JournalHeader;
     }
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   throw corruptJournal(path, 'the header line is not a journal header');
 }
 

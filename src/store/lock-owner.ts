@@ -47,7 +47,12 @@ export function judgeOwner(owner: LockOwner, now: number, probe: OwnerProbe): Lo
   }
   const silentMs = now - Date.parse(owner.refreshed_at);
   if (silentMs > owner.lease_ms) {
-    return { state: 'stale', owner, ageMs, why: `its owner (pid ${owner.pid} on ${owner.host}, another machine or an earlier boot) has not refreshed it for ${Math.round(silentMs / 1000)}s (lease ${Math.round(owner.lease_ms / 1000)}s)` };
+    return {
+      state: 'stale',
+      owner,
+      ageMs,
+      why: `its owner (pid ${owner.pid} on ${owner.host}, another machine or an earlier boot) has not refreshed it for ${Math.round(silentMs / 1000)}s (lease ${Math.round(owner.lease_ms / 1000)}s)`,
+    };
   }
   return { state: 'held', owner, ageMs };
 }
@@ -55,15 +60,16 @@ export function judgeOwner(owner: LockOwner, now: number, probe: OwnerProbe): Lo
 export function parseOwner(text: string): LockOwner | undefined {
   try {
     const value = JSON.parse(text) as Partial<LockOwner>;
-    if (typeof value.pid === 'number' && typeof value.token === 'string' && typeof value.host === 'string'
-      && typeof value.acquired_at === 'string') {
+    if (typeof value.pid === 'number' && typeof value.token === 'string' && typeof value.host === 'string' && typeof value.acquired_at === 'string') {
       return {
         ...value,
         refreshed_at: typeof value.refreshed_at === 'string' ? value.refreshed_at : value.acquired_at,
         lease_ms: typeof value.lease_ms === 'number' ? value.lease_ms : 30_000,
       } as LockOwner;
     }
-  } catch { /* not an owner record */ }
+  } catch {
+    /* not an owner record */
+  }
   return undefined;
 }
 

@@ -1,4 +1,19 @@
-import { closeSync, existsSync, fstatSync, ftruncateSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+// biome-ignore-all lint/style/noExcessiveLinesPerFile: the lock's protocol (take, renew, break a stale one, fence) is one argument, read top to bottom with its doc comment
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  ftruncateSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import type { Stats } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError, isErrno } from '../errors.js';
 import { judgeOwner, parseOwner, unknownOwner, describeOwner } from './lock-owner.js';
@@ -181,8 +196,16 @@ export class FileLock {
     const spare = this.spare;
     if (!spare) return;
     this.spare = undefined;
-    try { closeSync(spare.fd); } catch { /* closed */ }
-    try { unlinkSync(spare.path); } catch { /* gone */ }
+    try {
+      closeSync(spare.fd);
+    } catch {
+      /* closed */
+    }
+    try {
+      unlinkSync(spare.path);
+    } catch {
+      /* gone */
+    }
     SPARES.delete(spare.path);
   }
 
@@ -258,12 +281,20 @@ export class FileLock {
         }
       }
     } finally {
-      try { unlinkSync(temp); } catch { /* gone */ }
+      try {
+        unlinkSync(temp);
+      } catch {
+        /* gone */
+      }
     }
     try {
       return body();
     } finally {
-      try { unlinkSync(this.guard); } catch { /* broken as stale by someone else */ }
+      try {
+        unlinkSync(this.guard);
+      } catch {
+        /* broken as stale by someone else */
+      }
     }
   }
 
@@ -336,16 +367,18 @@ export class LockHandle {
   /** Extends the lease of a long critical section; false if the lock is no longer this holder's. */
   refresh(): boolean {
     if (this.released) return false;
-    return this.lock.withGuard(true, () => {
-      if (this.lock.tokenInFile() !== this.owner.token) return false;
-      this.owner.refreshed_at = new Date().toISOString();
-      const temp = tempName(this.lock.path);
-      writeFileSync(temp, JSON.stringify(this.owner), { mode: PRIVATE_FILE });
-      renameSync(temp, this.lock.path);
-      // The lock is another file now: only its token says it is this holder's.
-      this.spare = undefined;
-      return true;
-    }) ?? false;
+    return (
+      this.lock.withGuard(true, () => {
+        if (this.lock.tokenInFile() !== this.owner.token) return false;
+        this.owner.refreshed_at = new Date().toISOString();
+        const temp = tempName(this.lock.path);
+        writeFileSync(temp, JSON.stringify(this.owner), { mode: PRIVATE_FILE });
+        renameSync(temp, this.lock.path);
+        // The lock is another file now: only its token says it is this holder's.
+        this.spare = undefined;
+        return true;
+      }) ?? false
+    );
   }
 
   /**
@@ -363,7 +396,12 @@ export class LockHandle {
     const remove = () => {
       if (!this.lock.holds(this.owner, this.spare)) return;
       stopPoint('release-checked');
-      try { unlinkSync(this.lock.path); removed = true; } catch { /* already gone */ }
+      try {
+        unlinkSync(this.lock.path);
+        removed = true;
+      } catch {
+        /* already gone */
+      }
     };
     try {
       const silentMs = Date.now() - Date.parse(this.owner.refreshed_at);
@@ -377,7 +415,6 @@ export class LockHandle {
   }
 }
 
-
 // Spare files still on disk, removed when the process exits (a crashed process's are removed as
 // temporary files by the next `ralph run`).
 const SPARES = new Set<string>();
@@ -387,7 +424,11 @@ function removeAtExit(path: string): void {
     exitHook = true;
     process.once('exit', () => {
       for (const spare of SPARES) {
-        try { unlinkSync(spare); } catch { /* gone */ }
+        try {
+          unlinkSync(spare);
+        } catch {
+          /* gone */
+        }
       }
     });
   }
@@ -399,13 +440,12 @@ function tempName(path: string): string {
   return tempPath(path);
 }
 
-
 // A guard is held for microseconds. One whose owner is dead (this machine), or, for an owner on
 // another machine or unreadable, older than GUARD_STALE_MS, was left by a process that died holding
 // it: move it aside, and put it back if what was moved turned out to be a fresh one. A live owner
 // of this machine keeps its guard, however long it is paused. Says whether it broke one.
 function breakStaleGuard(guard: string, me: Machine, alive: (pid: number) => boolean): boolean {
-  let before;
+  let before: Stats | undefined;
   let owner: { pid?: unknown; host?: unknown; boot?: unknown; pidns?: unknown; start?: unknown } | undefined;
   try {
     before = statSync(guard);
@@ -421,14 +461,26 @@ function breakStaleGuard(guard: string, me: Machine, alive: (pid: number) => boo
     return false;
   }
   const aside = `${guard}.${process.pid}.${Date.now()}`;
-  try { renameSync(guard, aside); } catch { return false; }
+  try {
+    renameSync(guard, aside);
+  } catch {
+    return false;
+  }
   try {
     if (statSync(aside).ino !== before.ino) {
-      try { linkSync(aside, guard); } catch { /* a newer guard is in place */ }
+      try {
+        linkSync(aside, guard);
+      } catch {
+        /* a newer guard is in place */
+      }
       return false;
     }
     return true;
   } finally {
-    try { unlinkSync(aside); } catch { /* gone */ }
+    try {
+      unlinkSync(aside);
+    } catch {
+      /* gone */
+    }
   }
 }

@@ -19,10 +19,14 @@ export class OpenList {
   }
 
   /** How many of the tasks `countIf` says yes to. */
-  get counted(): number { return this.count; }
+  get counted(): number {
+    return this.count;
+  }
 
   /** The tasks, in queue order. Read-only for callers; it changes when the store applies a change. */
-  get tasks(): readonly Task[] { return this.list; }
+  get tasks(): readonly Task[] {
+    return this.list;
+  }
 
   /** Puts `task`, at position `at` of the whole list, into this list (or replaces it there). */
   set(at: number, task: Task): void {

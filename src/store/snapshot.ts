@@ -44,13 +44,17 @@ export function serializeQueue(state: QueueState, generation: number, now: Date,
   // Written only when they say something: a run starts with them false and 0.
   if (state.meta.cost_estimated) tail.cost_estimated = true;
   if (state.meta.cost_unknown) tail.cost_unknown = state.meta.cost_unknown;
-  const rest = Object.entries(tail).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n');
+  const rest = Object.entries(tail)
+    .map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+    .join(',\n');
   return jsonSafe(`{\n  "tasks": ${jsonList(state.tasks, '  ')},\n${rest}\n}\n`);
 }
 
 export function serializeResults(state: QueueState, generation: number, now: Date, folded?: FoldMark): string {
-  return jsonSafe(`{\n  "findings": ${jsonList(state.findings, '  ')},\n  "issues": ${jsonList(state.issues, '  ')},\n`
-    + `  "timestamp": ${JSON.stringify(now.toISOString())},\n  "generation": ${generation}${folded ? `,\n  "folded": ${JSON.stringify(folded)}` : ''}\n}\n`);
+  return jsonSafe(
+    `{\n  "findings": ${jsonList(state.findings, '  ')},\n  "issues": ${jsonList(state.issues, '  ')},\n` +
+      `  "timestamp": ${JSON.stringify(now.toISOString())},\n  "generation": ${generation}${folded ? `,\n  "folded": ${JSON.stringify(folded)}` : ''}\n}\n`,
+  );
 }
 
 const RESULTS_HEAD = '{\n  "findings": ';
@@ -143,7 +147,8 @@ function checkTask(value: unknown, i: number, path: string): Task {
   const task = value as Task;
   if (typeof task.id !== 'string') throw new CorruptStateError(path, `task #${i + 1} has no string \`id\``);
   if (typeof task.type !== 'string') throw new CorruptStateError(path, `task ${JSON.stringify(task.id)} has no string \`type\``);
-  if (!TASK_STATUSES.includes(task.status)) throw new CorruptStateError(path, `task ${JSON.stringify(task.id)} has an unknown status ${JSON.stringify(task.status)}`);
+  if (!TASK_STATUSES.includes(task.status))
+    throw new CorruptStateError(path, `task ${JSON.stringify(task.id)} has an unknown status ${JSON.stringify(task.status)}`);
   if (typeof task.attempts !== 'number') task.attempts = 0;
   return task;
 }

@@ -62,7 +62,11 @@ export class Stage {
 /** A holder whose lock was taken over while it was paused tried to write. Nothing was written. */
 export class FencedError extends RalphError {
   constructor(path: string, cause: unknown) {
-    super('RALPH_FENCED', `Not writing ${path}: another process took the lock over while this one was paused (its staging directory was removed), so this process's view is out of date. Nothing was written; run the command again.`, { exitCode: 1, cause });
+    super(
+      'RALPH_FENCED',
+      `Not writing ${path}: another process took the lock over while this one was paused (its staging directory was removed), so this process's view is out of date. Nothing was written; run the command again.`,
+      { exitCode: 1, cause },
+    );
   }
 }
 
@@ -81,7 +85,11 @@ export function removeStage(stateDir: string, name: string): void {
     if (isErrno(error, 'ENOENT')) return;
     throw error;
   }
-  try { rmSync(aside, { recursive: true, force: true }); } catch { /* fenced all the same: left for later */ }
+  try {
+    rmSync(aside, { recursive: true, force: true });
+  } catch {
+    /* fenced all the same: left for later */
+  }
 }
 
 /** Removes the staging directories of this machine's processes that are gone; returns their names. */

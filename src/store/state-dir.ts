@@ -1,4 +1,5 @@
 import { accessSync, constants, lstatSync, readlinkSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { RalphError, StateWriteError, asWriteError, isErrno } from '../errors.js';
 
 /** `--dir` names something that cannot be a state directory. Nothing was created or changed. */
@@ -13,7 +14,7 @@ export class StateDirError extends RalphError {
  * when it can: it is a directory, or nothing is there yet (it will be made).
  */
 export function stateDirProblem(dir: string): string | undefined {
-  let link;
+  let link: Stats;
   try {
     link = lstatSync(dir);
   } catch (error) {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PRIVATE_FILE } from '../process/private.js';
 
 /** What `<state dir>/.gitignore` holds: git ignores the whole state directory, wherever it is. */
-export const STATE_GITIGNORE = '# Ralph\'s run state: never part of the repository.\n*\n';
+export const STATE_GITIGNORE = "# Ralph's run state: never part of the repository.\n*\n";
 
 /**
  * Writes `<dir>/.gitignore` (ignoring everything) unless there is one that does already; `keep`: unless
@@ -11,7 +11,14 @@ export const STATE_GITIGNORE = '# Ralph\'s run state: never part of the reposito
  */
 export function writeStateGitignore(dir: string, keep = false): string | undefined {
   const file = join(dir, '.gitignore');
-  if (existsSync(file) && (keep || readFileSync(file, 'utf8').split('\n').some((l) => l.trim() === '*'))) return undefined;
+  if (
+    existsSync(file) &&
+    (keep ||
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .some((l) => l.trim() === '*'))
+  )
+    return undefined;
   writeFileSync(file, STATE_GITIGNORE, { mode: PRIVATE_FILE });
   return file;
 }

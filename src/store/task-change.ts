@@ -19,10 +19,16 @@ export function diffTask(before: Task, after: Task): TaskChange | undefined {
   let set: Record<string, unknown> | undefined;
   let unset: string[] | undefined;
   for (const key of Object.keys(after)) {
-    if (after[key] !== before[key] && after[key] !== undefined) (set ??= {})[key] = after[key];
+    if (after[key] !== before[key] && after[key] !== undefined) {
+      set ??= {};
+      set[key] = after[key];
+    }
   }
   for (const key of Object.keys(before)) {
-    if (before[key] !== undefined && after[key] === undefined) (unset ??= []).push(key);
+    if (before[key] !== undefined && after[key] === undefined) {
+      unset ??= [];
+      unset.push(key);
+    }
   }
   if (!set && !unset) return undefined;
   return { id: after.id, ...(set ? { set } : {}), ...(unset ? { unset } : {}) };

@@ -20,10 +20,18 @@ export class FileTransaction implements Transaction {
     this.now = now;
   }
 
-  get tasks(): readonly Task[] { return this.resetRequested ? [] : this.cache.state.tasks; }
-  get findings(): readonly Finding[] { return this.resetRequested ? [] : this.cache.state.findings; }
-  get issues(): readonly Issue[] { return this.resetRequested ? [] : this.cache.state.issues; }
-  get meta(): Readonly<QueueMeta> { return { ...this.cache.state.meta, ...this.metaChange }; }
+  get tasks(): readonly Task[] {
+    return this.resetRequested ? [] : this.cache.state.tasks;
+  }
+  get findings(): readonly Finding[] {
+    return this.resetRequested ? [] : this.cache.state.findings;
+  }
+  get issues(): readonly Issue[] {
+    return this.resetRequested ? [] : this.cache.state.issues;
+  }
+  get meta(): Readonly<QueueMeta> {
+    return { ...this.cache.state.meta, ...this.metaChange };
+  }
 
   withStatus(status: 'pending' | 'claimed'): readonly Task[] {
     if (this.resetRequested) return [];
@@ -52,10 +60,18 @@ export class FileTransaction implements Transaction {
     return at === undefined ? undefined : this.cache.state.tasks[at];
   }
 
-  put(task: Task): void { this.puts.set(task.id, task); }
-  addFinding(finding: Finding): void { this.newFindings.push(finding); }
-  addIssue(issue: Issue): void { this.newIssues.push(issue); }
-  setMeta(meta: Partial<QueueMeta>): void { this.metaChange = { ...this.metaChange, ...meta }; }
+  put(task: Task): void {
+    this.puts.set(task.id, task);
+  }
+  addFinding(finding: Finding): void {
+    this.newFindings.push(finding);
+  }
+  addIssue(issue: Issue): void {
+    this.newIssues.push(issue);
+  }
+  setMeta(meta: Partial<QueueMeta>): void {
+    this.metaChange = { ...this.metaChange, ...meta };
+  }
 
   reset(): void {
     this.resetRequested = true;
@@ -71,7 +87,10 @@ export class FileTransaction implements Transaction {
     const changes: TaskChange[] = [];
     for (const task of this.puts.values()) {
       const at = this.resetRequested ? undefined : this.cache.index.get(task.id);
-      if (at === undefined) { added.push(task); continue; }
+      if (at === undefined) {
+        added.push(task);
+        continue;
+      }
       const change = diffTask(this.cache.state.tasks[at]!, task);
       if (change) changes.push(change);
     }
@@ -83,4 +102,3 @@ export class FileTransaction implements Transaction {
     return Object.keys(entry).length === 0 ? undefined : entry;
   }
 }
-

@@ -10,7 +10,10 @@ export type FeedEvent = { kind: 'failure'; failure: FailureNote } | { kind: 'not
  * exited with code 3; last output:"), with the excerpt's last line, where a failure is told. Pure.
  */
 export function oneLineCause(error: string): string {
-  const lines = error.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = error
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const first = lines[0];
   if (first === undefined) return 'unknown error';
   return first.endsWith(':') && lines.length > 1 ? `${first} ${lines[lines.length - 1]}` : first;
@@ -33,7 +36,10 @@ export class EventFeed {
    * `since`: the failures recorded from then on are told too (the first look of a view from
    * elsewhere tells those of the run so far), at most `backlog` of them, the latest.
    */
-  constructor(state: QueueState, private readonly options: { logOf: (workerId: number) => string; clean: (text: string) => string; now: () => number; since?: string; backlog?: number }) {
+  constructor(
+    state: QueueState,
+    private readonly options: { logOf: (workerId: number) => string; clean: (text: string) => string; now: () => number; since?: string; backlog?: number },
+  ) {
     this.seen = state.issues.length;
     if (options.since !== undefined) {
       const since = options.since;
@@ -64,7 +70,8 @@ export class EventFeed {
     const limit = limitKey(meta, this.options.now());
     if (limit !== this.limit) {
       const note = meta.usage_limit;
-      if (limit !== '' && note) events.push({ kind: 'notice', text: `usage limit (${clean(note.agent)}): ${clean(note.message)}; claiming again at ${clock(note.until)}`, warn: true });
+      if (limit !== '' && note)
+        events.push({ kind: 'notice', text: `usage limit (${clean(note.agent)}): ${clean(note.message)}; claiming again at ${clock(note.until)}`, warn: true });
       else events.push({ kind: 'notice', text: 'usage limit over: claiming again', warn: false });
       this.limit = limit;
     }

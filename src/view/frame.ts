@@ -59,9 +59,21 @@ function totalsSegments(s: ViewSnapshot): Segment[] {
   if (c.failed > 0) segments.push({ long: `${c.failed} failed`, short: `${c.failed}✘`, shortAt: 8, style: 'red' });
   if (s.stop) {
     const budget = s.stop.reason === 'budget';
-    segments.push({ long: `${budget ? 'budget reached' : 'usage limit'}: no new tasks`, short: budget ? 'budget reached' : 'usage limit', shortAt: 9, dropAt: 14, style: 'yellow' });
+    segments.push({
+      long: `${budget ? 'budget reached' : 'usage limit'}: no new tasks`,
+      short: budget ? 'budget reached' : 'usage limit',
+      shortAt: 9,
+      dropAt: 14,
+      style: 'yellow',
+    });
   } else if (s.usage_limit) {
-    segments.push({ long: `usage limit until ${clock(s.usage_limit.until)}`, short: `limit→${clock(s.usage_limit.until)}`, shortAt: 9, dropAt: 14, style: 'yellow' });
+    segments.push({
+      long: `usage limit until ${clock(s.usage_limit.until)}`,
+      short: `limit→${clock(s.usage_limit.until)}`,
+      shortAt: 9,
+      dropAt: 14,
+      style: 'yellow',
+    });
   }
   if (c.claimed > 0) segments.push({ long: `${c.claimed} running`, short: `${c.claimed} run`, shortAt: 3, dropAt: 7 });
   if (c.pending > 0) segments.push({ long: `${c.pending} pending`, dropAt: 2 });
@@ -72,7 +84,13 @@ function totalsSegments(s: ViewSnapshot): Segment[] {
   const cost = s.cost_usd === 0 && s.cost_unknown > 0 ? 'cost unknown' : `${s.cost_estimated ? '~' : ''}${usd(s.cost_usd)}${s.cost_unknown > 0 ? '+?' : ''}`;
   if (s.max_cost_usd !== null) {
     const over = s.cost_usd >= s.max_cost_usd;
-    segments.push({ long: `${cost} of ${usd(s.max_cost_usd)}`, short: `${cost}/${usd(s.max_cost_usd)}`, shortAt: 4, dropAt: 10, ...(over ? { style: 'yellow' as const } : {}) });
+    segments.push({
+      long: `${cost} of ${usd(s.max_cost_usd)}`,
+      short: `${cost}/${usd(s.max_cost_usd)}`,
+      shortAt: 4,
+      dropAt: 10,
+      ...(over ? { style: 'yellow' as const } : {}),
+    });
   } else if (s.cost_usd > 0 || s.cost_unknown > 0) {
     segments.push({ long: cost, dropAt: 10 });
   }
@@ -124,9 +142,14 @@ export function workerLine(row: WorkerRow, columns: number, paint: Paint): strin
       else if ((row.for_ms ?? 0) >= 5000) pieces.push(['  (no output yet)', 'dim']);
       break;
     }
-    case 'waiting': pieces.push([`waiting for usage limit until ${clock(row.until ?? '')}`, 'yellow']); break;
-    case 'gone': pieces.push(['gone (its process died)', 'red']); break;
-    default: pieces.push([row.state, 'dim']);
+    case 'waiting':
+      pieces.push([`waiting for usage limit until ${clock(row.until ?? '')}`, 'yellow']);
+      break;
+    case 'gone':
+      pieces.push(['gone (its process died)', 'red']);
+      break;
+    default:
+      pieces.push([row.state, 'dim']);
   }
   return fitPieces(pieces, columns, paint);
 }

@@ -42,7 +42,10 @@ export class LiveBlock {
   private settling: NodeJS.Timeout | undefined;
   private readonly onResize = () => this.resized();
 
-  constructor(readonly stream: TerminalStream, private readonly render: Render) {
+  constructor(
+    readonly stream: TerminalStream,
+    private readonly render: Render,
+  ) {
     stream.on('resize', this.onResize);
     active.add(this);
   }

@@ -14,7 +14,9 @@ export function logFiles(dir: string): Array<{ worker: number; path: string }> {
     if (isErrno(error, 'ENOENT')) return [];
     throw error;
   }
-  return names.map((name) => /^worker-(\d+)\.log$/.exec(name)).filter((m): m is RegExpExecArray => m !== null)
+  return names
+    .map((name) => /^worker-(\d+)\.log$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ worker: Number(m[1]), path: join(dir, m[0]) }))
     .sort((a, b) => a.worker - b.worker);
 }
@@ -49,7 +51,10 @@ export class LogReader {
   /** Whether a line of the filter's task was read, whatever its time. */
   taskSeen = false;
 
-  constructor(private readonly dir: string, private readonly filter: LogFilter) {}
+  constructor(
+    private readonly dir: string,
+    private readonly filter: LogFilter,
+  ) {}
 
   /** Each log goes back to the start of its last `n` lines (see FileTail.startAtLast); how many lines that is in all. */
   startAtLast(n: number, flush: boolean): number {

@@ -62,7 +62,10 @@ export class LogParser {
   private current: string | null;
   private lastTime: string;
 
-  constructor(readonly worker: number, state: ParserState = { current: null, lastTime: '' }) {
+  constructor(
+    readonly worker: number,
+    state: ParserState = { current: null, lastTime: '' },
+  ) {
     this.current = state.current;
     this.lastTime = state.lastTime;
   }
@@ -92,9 +95,11 @@ export interface LogFilter {
 }
 
 export function matches(record: LogRecord, filter: LogFilter): boolean {
-  return (filter.worker === undefined || record.worker === filter.worker)
-    && (filter.task === undefined || record.task === filter.task)
-    && (filter.since === undefined || record.time >= filter.since);
+  return (
+    (filter.worker === undefined || record.worker === filter.worker) &&
+    (filter.task === undefined || record.task === filter.task) &&
+    (filter.since === undefined || record.time >= filter.since)
+  );
 }
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -177,7 +182,10 @@ function styleOf(record: LogRecord): Style | undefined {
  * for whoever edited the file since.
  */
 export function formatRecord(record: LogRecord, now: Date, paint: Paint, clean: (text: string) => string): string {
-  const pieces: Piece[] = [[`${localTime(record.time, now)} `, 'dim'], [`w${record.worker} `, 'cyan']];
+  const pieces: Piece[] = [
+    [`${localTime(record.time, now)} `, 'dim'],
+    [`w${record.worker} `, 'cyan'],
+  ];
   const text = clean(record.stream ? readableLine(record.text, 1000) : record.text);
   pieces.push([record.stream ? `[${record.stream}] ${text}` : text, styleOf(record)]);
   return fitPieces(pieces, Number.POSITIVE_INFINITY, paint);

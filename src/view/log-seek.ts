@@ -42,10 +42,10 @@ export function lastLines(fd: number, size: number, n: number, finished: boolean
   if (n === 0 || end === 0) return { start: end, count: 0 };
   // The line that ends at `end` is the first; each newline before its last byte starts one more.
   let count = 1;
-  for (let pos = end - 1; pos > 0;) {
+  for (let pos = end - 1; pos > 0; ) {
     const from = Math.max(0, pos - chunkSize);
     const chunk = readAt(fd, buffer, from, pos);
-    for (let i = chunk.length - 1; i >= 0;) {
+    for (let i = chunk.length - 1; i >= 0; ) {
       const at = chunk.lastIndexOf(NEWLINE, i);
       if (at === -1) break;
       if (count === n) return { start: from + at + 1, count };
@@ -76,7 +76,7 @@ export function stateAt(fd: number, start: number, chunkSize = CHUNK): ParserSta
   };
   // `lineEnd`: the newline of the line looked at next (the one just before `start`, at first).
   let lineEnd = start - 1;
-  for (let pos = start; pos > 0 && (lastTime === undefined || current === undefined);) {
+  for (let pos = start; pos > 0 && (lastTime === undefined || current === undefined); ) {
     const from = Math.max(0, pos - chunkSize);
     const chunk = readAt(fd, buffer, from, pos);
     if (chunk.length < pos - from) break; // cut short meanwhile

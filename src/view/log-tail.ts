@@ -34,7 +34,10 @@ export class FileTail {
   private parser: LogParser;
   private readonly buffer = Buffer.alloc(CHUNK);
 
-  constructor(readonly worker: number, readonly path: string) {
+  constructor(
+    readonly worker: number,
+    readonly path: string,
+  ) {
     this.parser = new LogParser(worker);
   }
 

@@ -59,11 +59,21 @@ export class RunView {
    * from `since` on); `intervalMs`: how often a plain line is printed off a terminal; `display`
    * false: nothing is written (the snapshots are taken with `build`).
    */
-  constructor(private readonly stream: TerminalStream, private readonly source: ViewSource, first: QueueState, options: { intervalMs?: number | undefined; since?: string; display?: boolean } = {}) {
+  constructor(
+    private readonly stream: TerminalStream,
+    private readonly source: ViewSource,
+    first: QueueState,
+    options: { intervalMs?: number | undefined; since?: string; display?: boolean } = {},
+  ) {
     this.intervalMs = options.intervalMs ?? 5000;
     this.live = stream.isTTY === true && options.display !== false;
     this.paint = paintFor(stream);
-    this.feed = new EventFeed(first, { logOf: (id) => source.paths.workerLog(id), clean: cleanText, now: Date.now, ...(options.since === undefined ? {} : { since: options.since }) });
+    this.feed = new EventFeed(first, {
+      logOf: (id) => source.paths.workerLog(id),
+      clean: cleanText,
+      now: Date.now,
+      ...(options.since === undefined ? {} : { since: options.since }),
+    });
     this.block = this.live ? new LiveBlock(stream, (columns, rows) => (this.snapshot ? liveFrame(this.snapshot, columns, rows, this.paint) : [])) : undefined;
   }
 
@@ -109,8 +119,18 @@ export class RunView {
   /** The snapshot of a look at the queue, with the sessions as last read. */
   build(state: QueueState, counts: StatusCounts, finished: number, now: number, workerIds: readonly number[]): ViewSnapshot {
     return buildSnapshot({
-      now, dir: this.source.paths.dir, state, counts, finished, startedAt: this.source.startedAt, endedAt: this.source.endedAt?.(state, [...this.sessions.values()]), workerIds,
-      sessions: this.sessions, alive: (s) => sessionAlive(s, now, 60_000), maxCostUsd: this.source.maxCostUsd, clean: cleanText,
+      now,
+      dir: this.source.paths.dir,
+      state,
+      counts,
+      finished,
+      startedAt: this.source.startedAt,
+      endedAt: this.source.endedAt?.(state, [...this.sessions.values()]),
+      workerIds,
+      sessions: this.sessions,
+      alive: (s) => sessionAlive(s, now, 60_000),
+      maxCostUsd: this.source.maxCostUsd,
+      clean: cleanText,
     });
   }
 

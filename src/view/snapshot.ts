@@ -85,7 +85,12 @@ export function buildSnapshot(input: SnapshotInput): ViewSnapshot {
     if (task) {
       const row: WorkerRow = { id, state: 'running', task: task.id, for_ms: Math.max(0, now - task.since) };
       // The session may still tell of the task before: its line shows once it tells of this one.
-      if (typeof session.current_task === 'string' && clean(session.current_task) === task.id && typeof session.last_output === 'string' && session.last_output !== '') {
+      if (
+        typeof session.current_task === 'string' &&
+        clean(session.current_task) === task.id &&
+        typeof session.last_output === 'string' &&
+        session.last_output !== ''
+      ) {
         row.last_output = clean(session.last_output);
         const at = typeof session.last_output_at === 'string' ? Date.parse(session.last_output_at) : NaN;
         if (!Number.isNaN(at)) row.last_output_age_ms = Math.max(0, now - at);

@@ -71,12 +71,17 @@ export async function watchStatus(store: FileStore, options: StatusWatchOptions)
   const first = store.read();
   const run = first.meta.run;
   const source = {
-    paths: store.paths, workers: 'sessions' as const, startedAt: run ? Date.parse(run.started_at) : undefined, maxCostUsd: run?.max_cost_usd,
+    paths: store.paths,
+    workers: 'sessions' as const,
+    startedAt: run ? Date.parse(run.started_at) : undefined,
+    maxCostUsd: run?.max_cost_usd,
     endedAt: (state: QueueState, sessions: readonly WorkerSession[]) => runEndedAt(state.meta, runIsLive(state.meta, HOST, isAlive), sessions),
   };
   const since = run?.started_at;
   const view = new RunView(options.out, source, first, { ...(since === undefined ? {} : { since }), display: !options.json });
-  const feed = options.json ? new EventFeed(first, { logOf: (id) => store.paths.workerLog(id), clean: cleanText, now: Date.now, ...(since === undefined ? {} : { since }) }) : undefined;
+  const feed = options.json
+    ? new EventFeed(first, { logOf: (id) => store.paths.workerLog(id), clean: cleanText, now: Date.now, ...(since === undefined ? {} : { since }) })
+    : undefined;
   try {
     for (;;) {
       const state = readWatched(store);

@@ -23,11 +23,28 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
  * Unicode 15's EastAsianWidth.txt, merged, starts and ends inclusive.
  */
 const EAST_ASIAN_WIDE: ReadonlyArray<readonly [number, number]> = [
-  [0x1100, 0x115f], [0x2329, 0x232a], [0x2e80, 0x303e], [0x3041, 0x33ff], [0x3400, 0x4dbf],
-  [0x4e00, 0x9fff], [0xa000, 0xa4cf], [0xa960, 0xa97f], [0xac00, 0xd7a3], [0xf900, 0xfaff],
-  [0xfe10, 0xfe19], [0xfe30, 0xfe6f], [0xff00, 0xff60], [0xffe0, 0xffe6], [0x16fe0, 0x16fe4],
-  [0x16ff0, 0x16ff1], [0x17000, 0x18cd5], [0x18d00, 0x18d08], [0x1aff0, 0x1b2fb], [0x1f200, 0x1f2ff],
-  [0x20000, 0x2fffd], [0x30000, 0x3fffd],
+  [0x1100, 0x115f],
+  [0x2329, 0x232a],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xa960, 0xa97f],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe10, 0xfe19],
+  [0xfe30, 0xfe6f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x16fe0, 0x16fe4],
+  [0x16ff0, 0x16ff1],
+  [0x17000, 0x18cd5],
+  [0x18d00, 0x18d08],
+  [0x1aff0, 0x1b2fb],
+  [0x1f200, 0x1f2ff],
+  [0x20000, 0x2fffd],
+  [0x30000, 0x3fffd],
 ];
 
 function eastAsianWide(code: number): boolean {
@@ -43,7 +60,8 @@ export function charWidth(char: string, previous?: string): number {
   const code = char.codePointAt(0) ?? 0;
   if (code < 0x300) return 1; // the common case first: ASCII and Latin-1 (controls: see `visible`)
   // VS16 asks for the emoji form of the character before it: two columns in all, one more than it took.
-  if (code === VS16) return previous !== undefined && EMOJI.test(previous) && !EMOJI_WIDE.test(previous) && !eastAsianWide(previous.codePointAt(0) ?? 0) ? 1 : 0;
+  if (code === VS16)
+    return previous !== undefined && EMOJI.test(previous) && !EMOJI_WIDE.test(previous) && !eastAsianWide(previous.codePointAt(0) ?? 0) ? 1 : 0;
   if (ZERO.test(char)) return 0;
   return EMOJI_WIDE.test(char) || eastAsianWide(code) ? 2 : 1;
 }
@@ -105,7 +123,7 @@ export function wrapWidth(text: string, columns: number): string[] {
   /** Where in `line` the last space ends, and the columns up to there. */
   let space: { at: number; used: number } | undefined;
   let previous: string | undefined;
-  for (let i = 0; i < text.length;) {
+  for (let i = 0; i < text.length; ) {
     SGR_AT.lastIndex = i;
     const sgr = SGR_AT.exec(text);
     if (sgr) {
@@ -138,5 +156,8 @@ export function wrapWidth(text: string, columns: number): string[] {
 }
 
 function visibleKeepingSgr(text: string): string {
-  return text.split(/(\u001b\[[0-9;]*m)/).map((part, i) => (i % 2 === 1 ? part : visible(part))).join('');
+  return text
+    .split(/(\u001b\[[0-9;]*m)/)
+    .map((part, i) => (i % 2 === 1 ? part : visible(part)))
+    .join('');
 }

@@ -85,5 +85,7 @@ export function isCannotWriteMessage(message: unknown): message is CannotWriteMe
 export function tellRunCannotWrite(error: StateWriteError, channel: NodeJS.Process = process): Promise<void> {
   if (!channel.connected || !channel.send) return Promise.resolve();
   const message: CannotWriteMessage = { kind: 'ralph-cannot-write', path: error.path, errno: error.errno };
-  return new Promise((resolve) => { channel.send!(message, undefined, undefined, () => resolve()); });
+  return new Promise((resolve) => {
+    channel.send!(message, undefined, undefined, () => resolve());
+  });
 }

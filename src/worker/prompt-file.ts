@@ -37,7 +37,11 @@ export class PromptFile {
   private current(): number {
     if (this.fd !== undefined) {
       let sameFile = false;
-      try { sameFile = statSync(this.path).ino === fstatSync(this.fd).ino; } catch { /* removed */ }
+      try {
+        sameFile = statSync(this.path).ino === fstatSync(this.fd).ino;
+      } catch {
+        /* removed */
+      }
       if (sameFile) return this.fd;
       this.close();
     }

@@ -38,7 +38,9 @@ export function killReaped(paths: StatePaths, workerId: number, token: string | 
     try {
       const session = readSession(paths, workerId);
       if (session && session.host === HOST && session.agent_pgid !== null && !isAlive(session.pid)) groups.add(-session.agent_pgid);
-    } catch { /* an unreadable session: nothing more to learn */ }
+    } catch {
+      /* an unreadable session: nothing more to learn */
+    }
   }
   killTargets(groups, (target) => log?.info(`killed orphaned agent ${describeTarget(target)} of worker ${workerId}`));
 }

@@ -48,7 +48,11 @@ export async function registerWorker(store: FileStore, session: WorkerSession, s
   const id = session.worker_id;
   await store.transact(() => {
     const holder = holderOf(readSession(store.paths, id), session, { alive: isSameProcessAlive, now: new Date(), silentMs });
-    if (holder) throw new RalphError('RALPH_WORKER_RUNNING', `Worker ${id} is already running (${describeHolder(holder)}); pick another --id, or stop that worker first.`);
+    if (holder)
+      throw new RalphError(
+        'RALPH_WORKER_RUNNING',
+        `Worker ${id} is already running (${describeHolder(holder)}); pick another --id, or stop that worker first.`,
+      );
     writeSession(store.paths, session);
   }, `worker ${id} registration`);
 }

@@ -85,7 +85,12 @@ export interface StepContext {
 /** The worker loop's transaction: one step, applied to `tx`. */
 export function workerStep(tx: Transaction, config: StepConfig, request: StepRequest, ctx: StepContext): StepResult {
   const notes: string[] = [];
-  const log = { info: (line: string) => { notes.push(line); }, close: () => undefined };
+  const log = {
+    info: (line: string) => {
+      notes.push(line);
+    },
+    close: () => undefined,
+  };
   const decision = request.report ? settle(tx, config, request.report) : undefined;
   reapStale(tx, { now: tx.now, host: ctx.host, maxAttempts: config.maxAttempts, isAlive: ctx.isAlive }, ctx.paths, log);
   const block = claimBlock(tx.meta, tx.now, config.maxCostUsd === undefined ? {} : { maxCostUsd: config.maxCostUsd });
@@ -118,8 +123,9 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   // Another worker's claim may still come back (lease expiry), so it keeps this worker around;
   // once claiming has stopped for good (budget, usage limit), pending tasks do not.
   const stillPending = (t: Task): boolean => t.status === 'pending' && t.id !== claimed?.id;
-  const open = (block?.kind !== 'stopped' && (pendingTasks.some(stillPending) || claimedTasks.some(stillPending)))
-    || claimedTasks.some((t) => t.status === 'claimed' && t.claim_token !== token);
+  const open =
+    (block?.kind !== 'stopped' && (pendingTasks.some(stillPending) || claimedTasks.some(stillPending))) ||
+    claimedTasks.some((t) => t.status === 'claimed' && t.claim_token !== token);
   const result: StepResult = { live: runIsLive(tx.meta, ctx.host, ctx.isAlive), open, notes };
   if (decision) result.decision = decision;
   if (claimed) result.claimed = claimed;
@@ -129,7 +135,7 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
 }
 
 function soonest(a: Date | undefined, b: Date | undefined): Date | undefined {
-  return a && b ? (a < b ? a : b) : a ?? b;
+  return a && b ? (a < b ? a : b) : (a ?? b);
 }
 
 /** Records a report: completed, failed, requeued, deferred by a usage limit, or refused (claim lost). */
@@ -153,13 +159,31 @@ function settle(tx: Transaction, config: StepConfig, report: StepReport): Report
     tx.addIssue(deferred.issue);
     const agent = report.outcome.usage?.agent ?? config.agent;
     if (policy === 'stop') {
-      tx.setMeta({ ...cost, stop: { reason: 'usage-limit', at: tx.now.toISOString(), detail: `${agent}: ${limit.message}`, ...(limit.resetsAt ? { resets_at: limit.resetsAt } : {}) } });
+      tx.setMeta({
+        ...cost,
+        stop: {
+          reason: 'usage-limit',
+          at: tx.now.toISOString(),
+          detail: `${agent}: ${limit.message}`,
+          ...(limit.resetsAt ? { resets_at: limit.resetsAt } : {}),
+        },
+      });
     } else {
       const until = usageLimitUntil(limit.resetsAt, tx.now, config.usageLimitMarginMs, config.usageLimitWaitMs);
       // Several workers may hit the limit at once: the latest time wins, nobody shortens the wait.
       const known = tx.meta.usage_limit;
       if (!known || Date.parse(known.until) < until.getTime()) {
-        tx.setMeta({ ...cost, usage_limit: { agent, message: limit.message, ...(limit.resetsAt ? { resets_at: limit.resetsAt } : {}), until: until.toISOString(), noticed_at: tx.now.toISOString(), worker_id: config.workerId } });
+        tx.setMeta({
+          ...cost,
+          usage_limit: {
+            agent,
+            message: limit.message,
+            ...(limit.resetsAt ? { resets_at: limit.resetsAt } : {}),
+            until: until.toISOString(),
+            noticed_at: tx.now.toISOString(),
+            worker_id: config.workerId,
+          },
+        });
       } else if (cost) tx.setMeta(cost);
     }
     return { kind: 'deferred', task: deferred.task, issue: deferred.issue };
@@ -167,16 +191,26 @@ function settle(tx: Transaction, config: StepConfig, report: StepReport): Report
   if (report.outcome.ok && task && config.onConflict !== undefined && report.outcome.git?.merge === 'conflict' && redoesConflict(task, config.onConflict)) {
     const redo = requeueAfterConflict(task, report.outcome, { token: report.token, workerId: config.workerId, now: tx.now });
     if (cost) tx.setMeta(cost);
-    if (!redo) return { kind: 'refused', why: 'the claim was lost while the task\'s branch was being merged' };
+    if (!redo) return { kind: 'refused', why: "the claim was lost while the task's branch was being merged" };
     tx.put(redo.task);
     tx.addIssue(redo.issue);
     return { kind: 'requeued', task: redo.task, issue: redo.issue };
   }
   const decision = decideReport(task, report.outcome, {
-    token: report.token, workerId: config.workerId, now: tx.now, retries: config.retries, backoffMs: retryBackoff(config.retryBackoffMs),
+    token: report.token,
+    workerId: config.workerId,
+    now: tx.now,
+    retries: config.retries,
+    backoffMs: retryBackoff(config.retryBackoffMs),
   });
-  if (decision.kind === 'completed') { tx.put(decision.task); tx.addFinding(decision.finding); }
-  if (decision.kind === 'failed' || decision.kind === 'requeued') { tx.put(decision.task); tx.addIssue(decision.issue); }
+  if (decision.kind === 'completed') {
+    tx.put(decision.task);
+    tx.addFinding(decision.finding);
+  }
+  if (decision.kind === 'failed' || decision.kind === 'requeued') {
+    tx.put(decision.task);
+    tx.addIssue(decision.issue);
+  }
   // Spent is spent, also by a run whose report is refused: the budget counts it.
   if (cost) tx.setMeta(cost);
   return decision;

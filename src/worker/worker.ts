@@ -1,6 +1,7 @@
+// biome-ignore-all lint/style/noExcessiveLinesPerFile: to be split into the claim loop, running one task, heartbeat and session writes (issue 15, point 1)
 import { join, resolve } from 'node:path';
 import { TASK_DATA_ENV_MAX, resultAfterStop, usageOf } from '../agents/agent.js';
-import type { AgentAdapter } from '../agents/agent.js';
+import type { AgentAdapter, AgentInvocation } from '../agents/agent.js';
 import type { UsageLimitInfo } from '../agents/usage-limit.js';
 import { runAgent } from '../agents/run-agent.js';
 import { spawnBackend } from '../process/spawn.js';
@@ -132,9 +133,21 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const now = new Date().toISOString();
   const pidStart = processStartTime(process.pid);
   const session: WorkerSession = {
-    worker_id: options.id, status: 'idle', registered: now, last_heartbeat: now, iteration: 0, findings: [],
-    pid: process.pid, ...(pidStart === undefined ? {} : { pid_start: pidStart }), host: HOST, ...(options.runPid === undefined ? {} : { run_pid: options.runPid }),
-    current_task: null, agent_pgid: null, completed: 0, failed: 0, busy_ms: 0,
+    worker_id: options.id,
+    status: 'idle',
+    registered: now,
+    last_heartbeat: now,
+    iteration: 0,
+    findings: [],
+    pid: process.pid,
+    ...(pidStart === undefined ? {} : { pid_start: pidStart }),
+    host: HOST,
+    ...(options.runPid === undefined ? {} : { run_pid: options.runPid }),
+    current_task: null,
+    agent_pgid: null,
+    completed: 0,
+    failed: 0,
+    busy_ms: 0,
   };
   // Exactly one of several workers started with this id goes on; the others stop here, before they
   // touch the prompt file or the worktree.
@@ -147,7 +160,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   if (options.isolation) {
     // Loaded only here: most workers never touch git, and every worker start counts.
     const [{ Repo }, { withoutGitLocation }, { WorkerWorktree, gitLock, ignoreStateDir }, branchName] = await Promise.all([
-      import('../git/repo.js'), import('../git/run.js'), import('../git/worktree.js'), import('../queue/branch-name.js'),
+      import('../git/repo.js'),
+      import('../git/run.js'),
+      import('../git/worktree.js'),
+      import('../queue/branch-name.js'),
     ]);
     taskBranch = branchName.taskBranch;
     // In a worktree, nothing in the environment points git at another repository or tree.
@@ -165,7 +181,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   let lastSessionWrite = 0;
   const lastOutput = new LastOutput();
   const saveSession = () => {
-    if (sessionTimer) { clearTimeout(sessionTimer); sessionTimer = undefined; }
+    if (sessionTimer) {
+      clearTimeout(sessionTimer);
+      sessionTimer = undefined;
+    }
     lastSessionWrite = Date.now();
     lastOutput.apply(session);
     writeSession(paths, session);
@@ -177,36 +196,57 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     sessionDue = due;
     sessionTimer = setTimeout(() => {
       sessionTimer = undefined;
-      try { saveSession(); } catch (error) { log.info(`could not write the session file: ${errorMessage(error)}`); }
+      try {
+        saveSession();
+      } catch (error) {
+        log.info(`could not write the session file: ${errorMessage(error)}`);
+      }
     }, due - Date.now());
   };
   saveSession();
   const spawning = spawnBackend();
   // What agents leave running after their task is found and killed (a child subreaper, or a scan).
   const leftovers = new LeftoverSweeper();
-  log.info(`worker ${options.id} registered (pid ${process.pid} on ${HOST}); agent: ${options.agent.describe()}; started with ${spawning.backend}${spawning.why ? ` (${spawning.why})` : ''}, leftovers found by ${leftovers.mode}${options.steps ? `; steps applied by its run (pid ${process.ppid})` : ''}`);
+  log.info(
+    `worker ${options.id} registered (pid ${process.pid} on ${HOST}); agent: ${options.agent.describe()}; started with ${spawning.backend}${spawning.why ? ` (${spawning.why})` : ''}, leftovers found by ${leftovers.mode}${options.steps ? `; steps applied by its run (pid ${process.ppid})` : ''}`,
+  );
 
   let current: { task: Task; token: string; abort: AbortController } | undefined;
   let cannotWrite: StateWriteError | undefined;
   let renewing = false;
-  const heartbeat = setInterval(() => {
-    session.last_heartbeat = new Date().toISOString();
-    try { saveSession(); } catch (error) { log.info(`could not write the session file: ${errorMessage(error)}`); }
-    const held = current;
-    if (!held || renewing) return;
-    renewing = true;
-    store.transact((tx) => {
-      const task = tx.get(held.task.id);
-      if (!task || !holdsClaim(task, held.token)) return false;
-      tx.put(renewLease(task, tx.now, options.leaseMs));
-      return true;
-    }, `worker ${options.id} lease`).then((kept) => {
-      if (!kept && current === held) {
-        log.info(`lost the claim on task ${held.task.id} (its lease was taken away); stopping its agent`);
-        held.abort.abort();
+  const heartbeat = setInterval(
+    () => {
+      session.last_heartbeat = new Date().toISOString();
+      try {
+        saveSession();
+      } catch (error) {
+        log.info(`could not write the session file: ${errorMessage(error)}`);
       }
-    }, (error: unknown) => log.info(`lease renewal failed: ${errorMessage(error)}`)).finally(() => { renewing = false; });
-  }, Math.max(100, Math.min(5000, Math.floor(options.leaseMs / 3))));
+      const held = current;
+      if (!held || renewing) return;
+      renewing = true;
+      store
+        .transact((tx) => {
+          const task = tx.get(held.task.id);
+          if (!task || !holdsClaim(task, held.token)) return false;
+          tx.put(renewLease(task, tx.now, options.leaseMs));
+          return true;
+        }, `worker ${options.id} lease`)
+        .then(
+          (kept) => {
+            if (!kept && current === held) {
+              log.info(`lost the claim on task ${held.task.id} (its lease was taken away); stopping its agent`);
+              held.abort.abort();
+            }
+          },
+          (error: unknown) => log.info(`lease renewal failed: ${errorMessage(error)}`),
+        )
+        .finally(() => {
+          renewing = false;
+        });
+    },
+    Math.max(100, Math.min(5000, Math.floor(options.leaseMs / 3))),
+  );
 
   const watcher = new ChangeWatcher(paths.journalDir, ['queue.ndjson']);
   let pending: PendingReport | undefined;
@@ -216,7 +256,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       const stopping = options.signal?.aborted === true || cannotWrite !== undefined;
       const report = pending;
       // Told to stop with nothing to report: nothing to write either.
-      if (stopping && !report) { stoppedBy = 'signal'; break; }
+      if (stopping && !report) {
+        stoppedBy = 'signal';
+        break;
+      }
       const token = newToken();
       watcher.clear();
       const request: StepRequest = { pid: process.pid, host: HOST, token, stopping, ...(report ? { report: stepReport(report) } : {}) };
@@ -231,7 +274,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         pending = { task: step.claimed, token, interrupted: true };
         continue;
       }
-      if (stopping) { stoppedBy = 'signal'; break; }
+      if (stopping) {
+        stoppedBy = 'signal';
+        break;
+      }
       if (step.claimed) {
         watcher.close();
         pending = await runTask(step.claimed, token);
@@ -265,13 +311,20 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     session.max_rss_kb = process.resourceUsage().maxRSS;
     session.last_heartbeat = session.stopped_at;
     // Not thrown: a worker stopped by a full disk says why it stopped, not that its session failed too.
-    try { saveSession(); } catch (error) { log.info(`could not write the session file: ${errorMessage(error)}`); }
+    try {
+      saveSession();
+    } catch (error) {
+      log.info(`could not write the session file: ${errorMessage(error)}`);
+    }
     // The run that started this worker folds the journal into the snapshots once all its workers
     // are gone; a worker on its own does it now.
-    if (!byRun && !startedByLiveRun(store)) await store.compactIfDue(true).catch((error: unknown) => log.info(`could not compact the queue: ${errorMessage(error)}`));
+    if (!byRun && !startedByLiveRun(store))
+      await store.compactIfDue(true).catch((error: unknown) => log.info(`could not compact the queue: ${errorMessage(error)}`));
     store.close();
     const cpu = process.cpuUsage();
-    log.info(`worker ${options.id} stopped (${stoppedBy === 'signal' ? 'asked to stop' : 'no work left'}): ${session.completed} completed, ${session.failed} failed; cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s, peak rss ${Math.round((session.max_rss_kb ?? 0) / 1024)} MiB`);
+    log.info(
+      `worker ${options.id} stopped (${stoppedBy === 'signal' ? 'asked to stop' : 'no work left'}): ${session.completed} completed, ${session.failed} failed; cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s, peak rss ${Math.round((session.max_rss_kb ?? 0) / 1024)} MiB`,
+    );
   }
   return { workerId: options.id, completed: session.completed, failed: session.failed, stoppedBy };
 
@@ -296,8 +349,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     const key = block === undefined ? '' : block.kind === 'stopped' ? `stop ${block.stop.reason}` : `wait ${block.note.until}`;
     if (key === lastBlock) return;
     lastBlock = key;
-    if (block?.kind === 'stopped') log.info(`claiming no more tasks: ${block.stop.reason === 'budget' ? 'the budget is spent' : 'stopped by a usage limit'} (${block.stop.detail})`);
-    else if (block?.kind === 'waiting') log.info(`usage limit (${block.note.agent}): "${block.note.message}"; claiming again at ${block.note.until}${block.note.resets_at ? ` (resets ${block.note.resets_at})` : ' (no reset time given: fallback wait)'}`);
+    if (block?.kind === 'stopped')
+      log.info(`claiming no more tasks: ${block.stop.reason === 'budget' ? 'the budget is spent' : 'stopped by a usage limit'} (${block.stop.detail})`);
+    else if (block?.kind === 'waiting')
+      log.info(
+        `usage limit (${block.note.agent}): "${block.note.message}"; claiming again at ${block.note.until}${block.note.resets_at ? ` (resets ${block.note.resets_at})` : ' (no reset time given: fallback wait)'}`,
+      );
     else if (key === '' && lastBlockSeen) log.info('usage limit over: claiming again');
     lastBlockSeen = true;
   }
@@ -350,7 +407,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       }
     }
     const agentCwd = worktree ? worktree.cwdFor(cwd) : cwd;
-    let invocation;
+    let invocation: AgentInvocation;
     try {
       const note = worktree ? conflictPromptNote(task) : undefined;
       const prompt = `${renderPrompt(options.promptTemplate, task)}${note ? `\n${note}\n` : ''}`;
@@ -358,10 +415,18 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       dataFile.write(JSON.stringify(task.data ?? null));
       invocation = options.agent.invocation({
         task: { id: task.id, type: task.type, data: task.data, attempt: task.attempts },
-        prompt, promptFile: promptFile.path, dataFile: dataFile.path, workerId: options.id, stateDir, cwd: agentCwd,
+        prompt,
+        promptFile: promptFile.path,
+        dataFile: dataFile.path,
+        workerId: options.id,
+        stateDir,
+        cwd: agentCwd,
         ...(worktree ? { launchDir: cwd } : {}),
       });
-      if (invocation.env.RALPH_TASK_DATA === undefined) log.info(`task ${task.id}: its data is too large for RALPH_TASK_DATA (over ${TASK_DATA_ENV_MAX / 1024} KiB): the agent finds it in RALPH_TASK_DATA_FILE only`);
+      if (invocation.env.RALPH_TASK_DATA === undefined)
+        log.info(
+          `task ${task.id}: its data is too large for RALPH_TASK_DATA (over ${TASK_DATA_ENV_MAX / 1024} KiB): the agent finds it in RALPH_TASK_DATA_FILE only`,
+        );
       if (worktree && branch) {
         invocation.env.RALPH_WORKTREE = worktree.path;
         invocation.env.RALPH_BRANCH = branch;
@@ -390,7 +455,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         graceMs: options.graceMs,
         signal: abort.signal,
         baseEnv: agentBaseEnv,
-        onSpawn: (pid) => { session.agent_pgid = pid; touchSession(); },
+        onSpawn: (pid) => {
+          session.agent_pgid = pid;
+          touchSession();
+        },
         sweep: sweeper.sweep,
         onLine: (stream, shown) => {
           log.info(`[${stream === 'stdout' ? 'out' : 'err'}] ${shown}`);
@@ -414,7 +482,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         }
       }
       const outcome: RunOutcome = {
-        ok: result.ok, finding: result.finding, exitCode: output.exitCode, signal: output.signal, durationMs: output.durationMs,
+        ok: result.ok,
+        finding: result.finding,
+        exitCode: output.exitCode,
+        signal: output.signal,
+        durationMs: output.durationMs,
       };
       if (result.reason) outcome.reason = result.reason;
       if (result.error) outcome.error = result.error;
@@ -439,7 +511,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
 
   function finishGit(task: Task, ended: 'ok' | 'failed' | 'interrupted', finding: string): Promise<TaskGitResult> {
     return worktree!.finish({
-      taskId: task.id, type: task.type, ended, finding,
+      taskId: task.id,
+      type: task.type,
+      ended,
+      finding,
       merge: options.isolation!.merge,
       setAsideOnConflict: ended === 'ok' && redoesConflict(task, options.isolation!.onConflict),
     });
@@ -466,6 +541,7 @@ function describeGit(git: TaskGitResult | undefined): string {
   if (!git) return '';
   const files = git.files_changed ? `, ${git.files_changed.length} file(s) changed` : '';
   if (git.merge === 'conflict') return `; ${git.branch} does not merge (conflict in ${(git.conflict_paths ?? []).join(', ')}): branch kept`;
-  if (git.merge === 'merged') return `; ${git.branch} merged${git.merged_into ? ` as ${git.merged_into.slice(0, 12)}` : ' (no changes)'}${files}${git.note ? `. ${git.note}` : ''}`;
+  if (git.merge === 'merged')
+    return `; ${git.branch} merged${git.merged_into ? ` as ${git.merged_into.slice(0, 12)}` : ' (no changes)'}${files}${git.note ? `. ${git.note}` : ''}`;
   return `; ${git.branch} ${git.merge ?? 'not merged'}${files}`;
 }

@@ -22,7 +22,9 @@ describe.runIf(claudeSupported)('ralph with the real Claude Code binary', () => 
     bin = claudeBinary();
     mock = await startMockAnthropic();
   }, 15 * 60_000);
-  afterAll(async () => { await mock?.close(); });
+  afterAll(async () => {
+    await mock?.close();
+  });
   afterEach(() => cleanupClaudeHomes());
 
   const run = (cwd: string, args: string[], env: NodeJS.ProcessEnv = claudeEnv(mock.url)) =>
@@ -32,12 +34,20 @@ describe.runIf(claudeSupported)('ralph with the real Claude Code binary', () => 
     const dir = tempDir();
     writeTasks(dir, { tasks: ['t1', 't2', 't3'].map((id) => ({ id, type: 'write', data: { file: `${id}.txt` } })) });
     // Each task's first turn asks for Bash; the turn that carries the tool result ends with a finding.
-    mock.setScript(onMainLoop(({ body }): Reply => {
-      const id = taskIdIn(body);
-      return findToolResult(body, `toolu_${id}`)
-        ? { kind: 'text', text: `Wrote ${id}.txt.\n\nFINDINGS: ${id}.txt written by the Bash tool`, usage: USAGE }
-        : { kind: 'tool_use', id: `toolu_${id}`, name: 'Bash', input: { command: `printf 'made by ${id}' > ${id}.txt`, description: 'write the file' }, usage: USAGE };
-    }));
+    mock.setScript(
+      onMainLoop(({ body }): Reply => {
+        const id = taskIdIn(body);
+        return findToolResult(body, `toolu_${id}`)
+          ? { kind: 'text', text: `Wrote ${id}.txt.\n\nFINDINGS: ${id}.txt written by the Bash tool`, usage: USAGE }
+          : {
+              kind: 'tool_use',
+              id: `toolu_${id}`,
+              name: 'Bash',
+              input: { command: `printf 'made by ${id}' > ${id}.txt`, description: 'write the file' },
+              usage: USAGE,
+            };
+      }),
+    );
     const r = await run(dir, ['--workers', '2']);
     expect(r.code, r.stderr).toBe(0);
     for (const id of ['t1', 't2', 't3']) expect(readFileSync(join(dir, `${id}.txt`), 'utf8')).toBe(`made by ${id}`);
@@ -57,7 +67,10 @@ describe.runIf(claudeSupported)('ralph with the real Claude Code binary', () => 
     const report = readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
     expect(report).toContain(`- Cost: $${total.toFixed(total < 0.01 ? 4 : 2)}; tokens: 6480 in, 1200 out, 300 cache read, 180 cache write`);
     expect(report).toMatch(/\| \*\*total\*\* \|/);
-    const logs = readdirSync(join(dir, '.ralph')).filter((n) => n.endsWith('.log')).map((n) => readFileSync(join(dir, '.ralph', n), 'utf8')).join('\n');
+    const logs = readdirSync(join(dir, '.ralph'))
+      .filter((n) => n.endsWith('.log'))
+      .map((n) => readFileSync(join(dir, '.ralph', n), 'utf8'))
+      .join('\n');
     expect(logs).toMatch(/tool Bash: .*printf/);
     expect(logs).toMatch(/result \(success/);
   }, 120_000);
@@ -69,19 +82,21 @@ describe.runIf(claudeSupported)('ralph with the real Claude Code binary', () => 
     // takes under load, it is still ahead when the worker records it.
     let resetsAt = 0;
     let limited = 0;
-    mock.setScript(onMainLoop((): Reply => {
-      if (limited++ === 0) {
-        resetsAt = Math.floor(Date.now() / 1000) + 4;
-        return { kind: 'usage-limit', resetsAt, headers: usageLimitHeaders(resetsAt) };
-      }
-      return { kind: 'text', text: 'FINDINGS: done after the limit', usage: USAGE };
-    }));
+    mock.setScript(
+      onMainLoop((): Reply => {
+        if (limited++ === 0) {
+          resetsAt = Math.floor(Date.now() / 1000) + 4;
+          return { kind: 'usage-limit', resetsAt, headers: usageLimitHeaders(resetsAt) };
+        }
+        return { kind: 'text', text: 'FINDINGS: done after the limit', usage: USAGE };
+      }),
+    );
     const started = Date.now();
     const r = await run(dir, ['--workers', '1', '--usage-limit-margin', '0.5'], claudeEnv(mock.url, { subscriber: true }));
     expect(r.code, r.stderr).toBe(0);
     const task = queueOf(dir).tasks[0];
     expect(task).toMatchObject({ status: 'completed', attempts: 1, finding: 'done after the limit' });
-    expect(Date.now() - started).toBeGreaterThanOrEqual((resetsAt * 1000 - started) + 400);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(resetsAt * 1000 - started + 400);
     const issue = resultsOf(dir).issues[0];
     expect(issue).toMatchObject({ reason: 'usage-limit', outcome: 'deferred', error: expect.stringContaining("You've hit your") });
     expect(queueOf(dir).usage_limit).toMatchObject({ agent: 'claude', resets_at: new Date(resetsAt * 1000).toISOString() });
@@ -107,12 +122,16 @@ describe.runIf(claudeSupported)('ralph with the real Claude Code binary', () => 
     writeTasks(dir, { tasks: [{ id: 'offline', type: 'noop' }] });
     // A port nothing listens on; Claude Code retries it for minutes, so the task timeout ends the run.
     const port = await closedPort();
-    const r = await ralph(['run', '--tasks', 'tasks.json', '--agent', 'claude', '--agent-bin', bin, '--workers', '1', '--task-timeout', '6', '--grace', '1'],
-      { cwd: dir, env: claudeEnv(`http://127.0.0.1:${port}`, { maxRetries: null }) });
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--agent', 'claude', '--agent-bin', bin, '--workers', '1', '--task-timeout', '6', '--grace', '1'], {
+      cwd: dir,
+      env: claudeEnv(`http://127.0.0.1:${port}`, { maxRetries: null }),
+    });
     expect(r.code).toBe(1);
     const cause = /^ {2}offline: (.*) \(\.ralph\/worker-1\.log\)$/m.exec(r.stdout)?.[1];
     // Its first retry comes half a second after it started; a machine under heavy load may not get that far.
-    expect(cause).toMatch(/^(API unreachable — timed out after 6s \(--task-timeout\): Claude Code was retrying the API \(attempt \d+ of 10: no connection\)|no answer from the API — timed out after 6s \(--task-timeout\): nothing came after the session started)$/);
+    expect(cause).toMatch(
+      /^(API unreachable — timed out after 6s \(--task-timeout\): Claude Code was retrying the API \(attempt \d+ of 10: no connection\)|no answer from the API — timed out after 6s \(--task-timeout\): nothing came after the session started)$/,
+    );
     const task = queueOf(dir).tasks[0];
     expect(task.error.split('\n')[0]).toBe(cause);
     const report = readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
@@ -122,9 +141,13 @@ describe.runIf(claudeSupported)('ralph with the real Claude Code binary', () => 
 
   it('4: ralph loop --agent claude runs one async iteration: log and summary written, finding captured', async () => {
     const s = await twoClones();
-    mock.setScript(onMainLoop((): Reply => ({ kind: 'text', text: 'Looked at input.md.\n\nFINDINGS: the engineer turn ran through Claude Code', usage: USAGE })));
-    const r = await ralph(['loop', '--sync-loops', '1', '--poll-interval', '0.2', '--grace', '1', '--agent', 'claude', '--agent-bin', bin],
-      { cwd: s.b, env: claudeEnv(mock.url) });
+    mock.setScript(
+      onMainLoop((): Reply => ({ kind: 'text', text: 'Looked at input.md.\n\nFINDINGS: the engineer turn ran through Claude Code', usage: USAGE })),
+    );
+    const r = await ralph(['loop', '--sync-loops', '1', '--poll-interval', '0.2', '--grace', '1', '--agent', 'claude', '--agent-bin', bin], {
+      cwd: s.b,
+      env: claudeEnv(mock.url),
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const logDir = join(s.b, 'logs', 'main', 'ralph');
     const logs = readdirSync(logDir);

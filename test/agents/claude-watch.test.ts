@@ -15,7 +15,9 @@ describe.runIf(claudeSupported)('the live view with the real Claude Code binary'
     bin = claudeBinary();
     mock = await startMockAnthropic();
   }, 15 * 60_000);
-  afterAll(async () => { await mock?.close(); });
+  afterAll(async () => {
+    await mock?.close();
+  });
   afterEach(() => cleanupClaudeHomes());
 
   it('an overloaded API that Claude Code retries: the worker\'s row says "API error 529 (overloaded); retry N of 3"', async () => {
@@ -27,7 +29,11 @@ describe.runIf(claudeSupported)('the live view with the real Claude Code binary'
     await waitFor('the worker', () => existsSync(join(dir, '.ralph', 'sessions', 'worker-1.session')), 30_000);
     const watch = await ralph(['status', '--watch', '--json', '--interval', '0.25'], { cwd: dir });
     expect(watch.code).toBe(0);
-    const rows = watch.stdout.trim().split('\n').map((l) => JSON.parse(l)).flatMap((s) => s.workers);
+    const rows = watch.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .flatMap((s) => s.workers);
     const said = rows.filter((w: any) => w.state === 'running' && w.task === 'retried').map((w: any) => w.last_output);
     expect(said).toContainEqual(expect.stringMatching(/^API error 529 \(overloaded\); retry [123] of 3 in \d+\.\d+s$/));
     const r = await run.done;
@@ -41,21 +47,32 @@ describe.runIf(claudeSupported)('the live view with the real Claude Code binary'
     writeTasks(dir, { tasks: [{ id: 'limited', type: 'noop' }] });
     // The reset is set when the limit is replied: however long the start takes, it is still ahead.
     let limited = 0;
-    mock.setScript(onMainLoop((): Reply => {
-      if (limited++ > 0) return { kind: 'text', text: 'FINDINGS: done after the limit' };
-      const resetsAt = Math.floor(Date.now() / 1000) + 4;
-      return { kind: 'usage-limit', resetsAt, headers: usageLimitHeaders(resetsAt) };
-    }));
-    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent', 'claude', '--agent-bin', bin, '--usage-limit-margin', '0.5'], { cwd: dir, env: claudeEnv(mock.url, { subscriber: true }) });
+    mock.setScript(
+      onMainLoop((): Reply => {
+        if (limited++ > 0) return { kind: 'text', text: 'FINDINGS: done after the limit' };
+        const resetsAt = Math.floor(Date.now() / 1000) + 4;
+        return { kind: 'usage-limit', resetsAt, headers: usageLimitHeaders(resetsAt) };
+      }),
+    );
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent', 'claude', '--agent-bin', bin, '--usage-limit-margin', '0.5'], {
+      cwd: dir,
+      env: claudeEnv(mock.url, { subscriber: true }),
+    });
     await waitFor('the worker', () => existsSync(join(dir, '.ralph', 'sessions', 'worker-1.session')), 30_000);
     const watch = await ralph(['status', '--watch', '--json', '--interval', '0.25'], { cwd: dir });
     expect(watch.code).toBe(0);
-    const snapshots = watch.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const snapshots = watch.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const waiting = snapshots.flatMap((s) => s.workers).find((w: any) => w.state === 'waiting');
     expect(waiting).toMatchObject({ id: 1, until: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
     expect(snapshots.find((s) => s.usage_limit)?.usage_limit).toMatchObject({ agent: 'claude', until: waiting.until });
-    const notices = snapshots.flatMap((s) => s.events).filter((e: any) => e.kind === 'notice').map((e: any) => e.text);
-    expect(notices.filter((t: string) => t.startsWith('usage limit (claude): You\'ve hit your'))).toHaveLength(1);
+    const notices = snapshots
+      .flatMap((s) => s.events)
+      .filter((e: any) => e.kind === 'notice')
+      .map((e: any) => e.text);
+    expect(notices.filter((t: string) => t.startsWith("usage limit (claude): You've hit your"))).toHaveLength(1);
     expect(notices).toContain('usage limit over: claiming again');
     expect((await run.done).code).toBe(0);
   }, 120_000);

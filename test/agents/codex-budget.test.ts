@@ -24,11 +24,16 @@ describe.runIf(codexSupported)('--max-cost-usd with the real Codex CLI (no cost 
     mock = await startMockResponses();
     mock.setScript(({ body }) => ({ kind: 'text', text: `FINDINGS: done ${/Task id: (\S+)/.exec(JSON.stringify(body))?.[1] ?? '?'}`, usage: USAGE }));
   }, 15 * 60_000);
-  afterAll(async () => { await mock?.close(); });
+  afterAll(async () => {
+    await mock?.close();
+  });
   afterEach(() => cleanupCodexHomes());
 
   const run = (dir: string, args: string[], ids = ['a', 'b', 'c', 'd']) => {
-    writeTasks(dir, ids.map((id) => ({ id, type: 'noop' })));
+    writeTasks(
+      dir,
+      ids.map((id) => ({ id, type: 'noop' })),
+    );
     return ralph(['run', '--tasks', 'tasks.json', '--agent', 'codex', '--agent-bin', bin, '--workers', '1', ...args], { cwd: dir, env: codexEnv(mock.url) });
   };
 
@@ -47,7 +52,9 @@ describe.runIf(codexSupported)('--max-cost-usd with the real Codex CLI (no cost 
       expect(f.cost_usd).toBeCloseTo(PER_TASK, 9);
     }
     const report = readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
-    expect(report).toContain('- Cost: ~$0.58 of a $0.50 budget; tokens: 200000 in, 40000 out, 60000 cache read, 8000 cache write (estimated from tokens at list prices)');
+    expect(report).toContain(
+      '- Cost: ~$0.58 of a $0.50 budget; tokens: 200000 in, 40000 out, 60000 cache read, 8000 cache write (estimated from tokens at list prices)',
+    );
     expect(r.stdout).toContain('Stopped: the budget was reached: ~$0.5825 (estimated in part from tokens) of $0.5 (--max-cost-usd)');
     expect(r.stdout).toContain('Cost: ~$0.58 (estimated from tokens at list prices); tokens: 200000 in, 40000 out, 60000 cache read, 8000 cache write.');
     expect(r.stderr).toContain('no new tasks: recorded cost $0.5825 (estimated in part from tokens) reached --max-cost-usd 0.5');
@@ -71,7 +78,9 @@ describe.runIf(codexSupported)('--max-cost-usd with the real Codex CLI (no cost 
     expect(queueOf(unknown).cost_usd ?? 0).toBe(0);
     const report = readFileSync(join(unknown, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
     expect(report).not.toContain('$0.00');
-    expect(report).toContain('- Cost: unknown of a $0.01 budget; tokens: 200000 in, 40000 out, 60000 cache read, 8000 cache write (not counted toward --max-cost-usd: model `gpt-private-1` not in the price table (add it under "prices" in ralph.config.json))');
+    expect(report).toContain(
+      '- Cost: unknown of a $0.01 budget; tokens: 200000 in, 40000 out, 60000 cache read, 8000 cache write (not counted toward --max-cost-usd: model `gpt-private-1` not in the price table (add it under "prices" in ralph.config.json))',
+    );
     expect(report.match(/not in the price table/g)).toHaveLength(1);
   }, 60_000);
 });

@@ -13,7 +13,11 @@ import type { MockResponses, Reply } from '../support/mock-responses.js';
 const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'agents', 'codex');
 const USAGE = { input_tokens: 1000, cached_tokens: 300, cache_write_tokens: 40, output_tokens: 200, reasoning_tokens: 64 };
 const taskIdIn = (body: any) => /Task id: (\S+)/.exec(userText(body))?.[1] ?? 'unknown';
-const logsOf = (dir: string) => readdirSync(join(dir, '.ralph')).filter((n) => n.endsWith('.log')).map((n) => readFileSync(join(dir, '.ralph', n), 'utf8')).join('\n');
+const logsOf = (dir: string) =>
+  readdirSync(join(dir, '.ralph'))
+    .filter((n) => n.endsWith('.log'))
+    .map((n) => readFileSync(join(dir, '.ralph', n), 'utf8'))
+    .join('\n');
 
 // Fails (not skipped) where the pinned binary cannot be installed: codexBinary() throws saying why.
 describe.runIf(codexSupported)('ralph with the real Codex CLI', () => {
@@ -23,12 +27,16 @@ describe.runIf(codexSupported)('ralph with the real Codex CLI', () => {
     bin = codexBinary();
     mock = await startMockResponses();
   }, 15 * 60_000);
-  afterAll(async () => { await mock?.close(); });
+  afterAll(async () => {
+    await mock?.close();
+  });
   afterEach(() => cleanupCodexHomes());
 
   const run = (cwd: string, args: string[], env: CodexEnvOptions & { url?: string } = {}) =>
-    ralph(['run', '--tasks', 'tasks.json', '--agent', 'codex', '--agent-bin', bin, '--json', '--workers', '1', ...args],
-      { cwd, env: codexEnv(env.url ?? mock.url, env) });
+    ralph(['run', '--tasks', 'tasks.json', '--agent', 'codex', '--agent-bin', bin, '--json', '--workers', '1', ...args], {
+      cwd,
+      env: codexEnv(env.url ?? mock.url, env),
+    });
 
   it('runs 2 tasks whose agent writes a file with its shell tool: findings, tokens (cache writes too), session ids', async () => {
     const dir = tempDir();
@@ -56,8 +64,12 @@ describe.runIf(codexSupported)('ralph with the real Codex CLI', () => {
   // Codex says when a usage limit lifts as a clock time in its own zone: "try again at 3:15 PM", or
   // "try again at Dec 8th, 2026 3:15 PM" when that is not today. Minutes only: the reset is read down
   // to the minute.
-  it.each([['later today (a clock time)', 5 * 60], ['tomorrow (a date and a clock time)', 30 * 3600]])(
-    'a usage limit under TZ=Asia/Tokyo, lifting %s: reason usage-limit, the reset time right', async (_what, ahead) => {
+  it.each([
+    ['later today (a clock time)', 5 * 60],
+    ['tomorrow (a date and a clock time)', 30 * 3600],
+  ])(
+    'a usage limit under TZ=Asia/Tokyo, lifting %s: reason usage-limit, the reset time right',
+    async (_what, ahead) => {
       const dir = tempDir();
       writeTasks(dir, { tasks: [{ id: 'limited', type: 'noop' }] });
       const resetsAt = Math.floor(Date.now() / 1000) + ahead;
@@ -67,7 +79,9 @@ describe.runIf(codexSupported)('ralph with the real Codex CLI', () => {
       const minute = new Date(Math.floor(resetsAt / 60) * 60_000).toISOString();
       expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'usage-limit', agent: 'codex', error: expect.stringContaining('hit your usage limit') });
       expect(queueOf(dir).stop).toMatchObject({ reason: 'usage-limit', resets_at: minute });
-    }, 60_000);
+    },
+    60_000,
+  );
 
   it('a usage limit lifting within the minute (TZ=Asia/Tokyo): the worker waits the margin, then completes the task, attempt not counted', async () => {
     const dir = tempDir();
@@ -88,20 +102,33 @@ describe.runIf(codexSupported)('ralph with the real Codex CLI', () => {
   }, 60_000);
 
   it.each<[string, Reply | undefined, CodexEnvOptions, RegExp]>([
-    ['the API refuses the key (401)', { kind: 'error', status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided: sk-ralph***.' }, {},
-      /^auth failure — codex reported an error \(exit code 1\): unexpected status 401 Unauthorized: Incorrect API key provided/],
-    ['no key in the environment', undefined, { key: null }, /^auth failure — codex reported an error \(exit code 1\): Missing environment variable: `RALPH_TEST_CODEX_KEY`/],
-  ])('an auth failure (%s): a clear one-line cause', async (_what, reply, env, cause) => {
-    const dir = tempDir();
-    writeTasks(dir, { tasks: [{ id: 'denied', type: 'noop' }] });
-    mock.setScript(replySequence(reply ?? { kind: 'text', text: 'never asked' }));
-    const r = await run(dir, [], env);
-    expect(r.code).toBe(1);
-    const task = queueOf(dir).tasks[0];
-    expect(task.status).toBe('failed');
-    expect(task.error.split('\n')[0]).toMatch(cause);
-    expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'agent-error', agent: 'codex' });
-  }, 60_000);
+    [
+      'the API refuses the key (401)',
+      { kind: 'error', status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided: sk-ralph***.' },
+      {},
+      /^auth failure — codex reported an error \(exit code 1\): unexpected status 401 Unauthorized: Incorrect API key provided/,
+    ],
+    [
+      'no key in the environment',
+      undefined,
+      { key: null },
+      /^auth failure — codex reported an error \(exit code 1\): Missing environment variable: `RALPH_TEST_CODEX_KEY`/,
+    ],
+  ])(
+    'an auth failure (%s): a clear one-line cause',
+    async (_what, reply, env, cause) => {
+      const dir = tempDir();
+      writeTasks(dir, { tasks: [{ id: 'denied', type: 'noop' }] });
+      mock.setScript(replySequence(reply ?? { kind: 'text', text: 'never asked' }));
+      const r = await run(dir, [], env);
+      expect(r.code).toBe(1);
+      const task = queueOf(dir).tasks[0];
+      expect(task.status).toBe('failed');
+      expect(task.error.split('\n')[0]).toMatch(cause);
+      expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'agent-error', agent: 'codex' });
+    },
+    60_000,
+  );
 
   it('the API unreachable: Codex waits for the network until --task-timeout; the cause says the API is unreachable', async () => {
     const dir = tempDir();
@@ -128,8 +155,10 @@ describe.runIf(codexSupported)('the real Codex CLI, run directly: the recorded f
     cleanupCodexHomes();
   });
 
-  const shapeOf = (stdout: string) => parseEvents(stdout).filter((e) => e.fixture === undefined)
-    .map((e) => [e.type, e.item?.type].filter((t) => t !== undefined).join(':'));
+  const shapeOf = (stdout: string) =>
+    parseEvents(stdout)
+      .filter((e) => e.fixture === undefined)
+      .map((e) => [e.type, e.item?.type].filter((t) => t !== undefined).join(':'));
 
   async function record(name: string, reply: Reply[] | undefined, options: CodexEnvOptions & { url?: string; killWhen?: (stdout: string) => boolean } = {}) {
     if (reply) mock = await startMockResponses(replySequence(...reply));
@@ -137,12 +166,22 @@ describe.runIf(codexSupported)('the real Codex CLI, run directly: the recorded f
     const recordedAt = new Date();
     const tz = options.tz ?? 'UTC';
     const run = await runClaude({
-      bin: codexBinary(), args: CODEX_EXEC_ARGS, env: codexEnv(options.url ?? mock!.url, options), cwd, stdin: 'Write the file, then report.',
-      ...(options.killWhen ? { killWhen: options.killWhen } : {}), timeoutMs: 20_000,
+      bin: codexBinary(),
+      args: CODEX_EXEC_ARGS,
+      env: codexEnv(options.url ?? mock!.url, options),
+      cwd,
+      stdin: 'Write the file, then report.',
+      ...(options.killWhen ? { killWhen: options.killWhen } : {}),
+      timeoutMs: 20_000,
     });
     const path = join(FIXTURES, name);
     if (process.env.RALPH_UPDATE_CODEX_FIXTURES === '1') {
-      const header = { fixture: `codex-cli ${CODEX_VERSION}`, recorded_at: recordedAt.toISOString(), tz, by: 'test/agents/codex-real.test.ts (RALPH_UPDATE_CODEX_FIXTURES=1)' };
+      const header = {
+        fixture: `codex-cli ${CODEX_VERSION}`,
+        recorded_at: recordedAt.toISOString(),
+        tz,
+        by: 'test/agents/codex-real.test.ts (RALPH_UPDATE_CODEX_FIXTURES=1)',
+      };
       writeFileSync(path, `${JSON.stringify(header)}\n${run.stdout}`);
     }
     expect(shapeOf(run.stdout), `${name}: what ${CODEX_VERSION} prints now`).toEqual(shapeOf(readFileSync(path, 'utf8')));
@@ -158,13 +197,22 @@ describe.runIf(codexSupported)('the real Codex CLI, run directly: the recorded f
     expect(readFileSync(join(r.cwd, 'made.txt'), 'utf8')).toBe('made');
   }, 30_000);
 
-  it.each([['real-usage-limit-today.jsonl', 5 * 60], ['real-usage-limit-date.jsonl', 30 * 3600]])('%s (TZ=Asia/Tokyo)', async (name, ahead) => {
-    const r = await record(name, [{ kind: 'usage-limit', resetsAt: Math.floor(Date.now() / 1000) + ahead }], { tz: 'Asia/Tokyo' });
-    expect(r.code).toBe(1);
-  }, 30_000);
+  it.each([
+    ['real-usage-limit-today.jsonl', 5 * 60],
+    ['real-usage-limit-date.jsonl', 30 * 3600],
+  ])(
+    '%s (TZ=Asia/Tokyo)',
+    async (name, ahead) => {
+      const r = await record(name, [{ kind: 'usage-limit', resetsAt: Math.floor(Date.now() / 1000) + ahead }], { tz: 'Asia/Tokyo' });
+      expect(r.code).toBe(1);
+    },
+    30_000,
+  );
 
   it('a 401, and no key at all', async () => {
-    expect((await record('real-auth.jsonl', [{ kind: 'error', status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided: sk-ralph***.' }])).code).toBe(1);
+    expect(
+      (await record('real-auth.jsonl', [{ kind: 'error', status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided: sk-ralph***.' }])).code,
+    ).toBe(1);
     expect((await record('real-missing-key.jsonl', [{ kind: 'text', text: 'never asked' }], { key: null })).code).toBe(1);
   }, 30_000);
 

@@ -39,30 +39,46 @@ describe.runIf(copilotSupported).concurrent('ralph with the real Copilot CLI bin
   };
 
   it('a task whose agent writes a file with its shell tool: the file, the finding, tokens and session id', async () => {
-    const api = await mock(toolCallThenText(
-      { name: 'bash', arguments: { command: "printf 'made by copilot' > out.txt", description: 'write the file' } },
-      'Wrote out.txt.\n\nFINDINGS: out.txt written by the shell tool',
-    ));
+    const api = await mock(
+      toolCallThenText(
+        { name: 'bash', arguments: { command: "printf 'made by copilot' > out.txt", description: 'write the file' } },
+        'Wrote out.txt.\n\nFINDINGS: out.txt written by the shell tool',
+      ),
+    );
     const { dir, r, task } = await runOne(copilotEnv(`${api.url}/v1`));
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(readFileSync(join(dir, 'out.txt'), 'utf8')).toBe('made by copilot');
     expect(task).toMatchObject({ status: 'completed', finding: 'out.txt written by the shell tool' });
     const finding = resultsOf(dir).findings[0];
     // Two model calls of the mock's default usage (1200 in incl. 100 cached, 34 out incl. 7 reasoning), as Copilot sums and rounds them.
-    expect(finding).toMatchObject({ agent: 'copilot', session_id: expect.stringMatching(UUID), tokens: { input: 2400, output: 68, cache_read: 200, reasoning: 14 } });
+    expect(finding).toMatchObject({
+      agent: 'copilot',
+      session_id: expect.stringMatching(UUID),
+      tokens: { input: 2400, output: 68, cache_read: 200, reasoning: 14 },
+    });
     expect(finding).not.toHaveProperty('cost_usd');
     // The tool ran (its result went back to the model), with the key the environment gave.
     const calls = api.completions();
     expect(calls.length).toBe(2);
     expect(calls[0]!.headers.authorization).toBe(`Bearer ${COPILOT_TEST_KEY}`);
     expect(calls[1]!.body.messages.some((m: any) => m.role === 'tool' && m.tool_call_id === 'call_mock_0001')).toBe(true);
-    const log = readdirSync(join(dir, '.ralph')).filter((n) => n.endsWith('.log')).map((n) => readFileSync(join(dir, '.ralph', n), 'utf8')).join('\n');
+    const log = readdirSync(join(dir, '.ralph'))
+      .filter((n) => n.endsWith('.log'))
+      .map((n) => readFileSync(join(dir, '.ralph', n), 'utf8'))
+      .join('\n');
     expect(log).toContain("printf 'made by copilot' > out.txt");
   });
 
   it('429s until Copilot gives up: reason usage-limit, the reset time the API named', async () => {
     let reply = 0;
-    const api = await mock((): ChatReply => ({ kind: 'error', status: 429, message: `Rate limit reached for requests. Please try again in 30s. (${reply++})`, headers: { 'retry-after': '0' } }));
+    const api = await mock(
+      (): ChatReply => ({
+        kind: 'error',
+        status: 429,
+        message: `Rate limit reached for requests. Please try again in 30s. (${reply++})`,
+        headers: { 'retry-after': '0' },
+      }),
+    );
     const started = Date.now();
     const { dir, r, task } = await runOne(copilotEnv(`${api.url}/v1`), ['--on-usage-limit', 'stop']);
     expect(r.code).toBe(1);
@@ -70,7 +86,9 @@ describe.runIf(copilotSupported).concurrent('ralph with the real Copilot CLI bin
     expect(task).toMatchObject({ status: 'pending', attempts: 0 }); // deferred: the attempt is not counted
     const issue = resultsOf(dir).issues[0];
     expect(issue).toMatchObject({ reason: 'usage-limit', outcome: 'deferred', agent: 'copilot', session_id: expect.stringMatching(UUID) });
-    expect(issue.error.split('\n')[0]).toMatch(/^usage limit: Failed to get response from the AI model; retried 5 times .*Last error: 429 Rate limit reached for requests\. Please try again in 30s\. \(5\)$/);
+    expect(issue.error.split('\n')[0]).toMatch(
+      /^usage limit: Failed to get response from the AI model; retried 5 times .*Last error: 429 Rate limit reached for requests\. Please try again in 30s\. \(5\)$/,
+    );
     const stop = queueOf(dir).stop;
     expect(stop).toMatchObject({ reason: 'usage-limit' });
     expect(Date.parse(stop.resets_at)).toBeGreaterThanOrEqual(started + 30_000);
@@ -98,6 +116,8 @@ describe.runIf(copilotSupported).concurrent('ralph with the real Copilot CLI bin
     expect(r.code).toBe(1);
     expect(task).toMatchObject({ status: 'failed' });
     // Its first retry notice comes ~1 s after its first try: under load it may not get that far.
-    expect(cause, JSON.stringify(task.error)).toMatch(/^(no answer from the API — timed out after 6s \(--task-timeout\): Copilot (?:was retrying: Response was interrupted due to a server error\. Retrying\.\.\.|printed nothing before it was stopped)|timed out after 6s \(--task-timeout\) \(no output\))$/);
+    expect(cause, JSON.stringify(task.error)).toMatch(
+      /^(no answer from the API — timed out after 6s \(--task-timeout\): Copilot (?:was retrying: Response was interrupted due to a server error\. Retrying\.\.\.|printed nothing before it was stopped)|timed out after 6s \(--task-timeout\) \(no output\))$/,
+    );
   });
 });

@@ -44,7 +44,9 @@ async function mockWith(script: GeminiScript): Promise<MockGemini> {
 
 describe.concurrent(`ralph with the real Gemini CLI ${GEMINI_VERSION}`, () => {
   let bin: string;
-  beforeAll(() => { bin = geminiBinary(); }, 15 * 60_000);
+  beforeAll(() => {
+    bin = geminiBinary();
+  }, 15 * 60_000);
   afterAll(async () => {
     await Promise.all(mocks.map((m) => m.close()));
     cleanupGeminiHomes();
@@ -79,7 +81,11 @@ describe.concurrent(`ralph with the real Gemini CLI ${GEMINI_VERSION}`, () => {
     const r = await run(dir, geminiEnv(mock.url), ['--on-usage-limit', 'stop']);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(queueOf(dir).tasks[0]).toMatchObject({ status: 'pending' });
-    expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'usage-limit', agent: 'gemini', error: 'usage limit: You have exhausted your daily quota on this model.' });
+    expect(resultsOf(dir).issues[0]).toMatchObject({
+      reason: 'usage-limit',
+      agent: 'gemini',
+      error: 'usage limit: You have exhausted your daily quota on this model.',
+    });
     expect(queueOf(dir).stop).toMatchObject({ reason: 'usage-limit', resets_at: nextMidnightIn(before, 'America/Los_Angeles') });
   }, 60_000);
 
@@ -93,7 +99,12 @@ describe.concurrent(`ralph with the real Gemini CLI ${GEMINI_VERSION}`, () => {
         return { kind: 'text', text: 'FINDINGS: done after the quota', usage: USAGE };
       }
       resetsAt = Date.now() + 2000;
-      return { kind: 'error', status: 429, message: 'Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0, model: gemini-2.5-pro. Please retry in 2s.' };
+      return {
+        kind: 'error',
+        status: 429,
+        message:
+          'Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0, model: gemini-2.5-pro. Please retry in 2s.',
+      };
     });
     const dir = tempDir();
     writeTasks(dir, { tasks: [{ id: 'q2', type: 'noop' }] });
@@ -116,7 +127,9 @@ describe.concurrent(`ralph with the real Gemini CLI ${GEMINI_VERSION}`, () => {
     expect(r.code).toBe(1);
     const task = queueOf(dir).tasks[0];
     expect(task.status).toBe('failed');
-    expect(task.error.split('\n')[0]).toMatch(/^auth failure — gemini reported an error \(exit code \d+\): INVALID_ARGUMENT: API key not valid\. Please pass a valid API key\.$/);
+    expect(task.error.split('\n')[0]).toMatch(
+      /^auth failure — gemini reported an error \(exit code \d+\): INVALID_ARGUMENT: API key not valid\. Please pass a valid API key\.$/,
+    );
     expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'agent-error', agent: 'gemini' });
   }, 60_000);
 
@@ -128,34 +141,62 @@ describe.concurrent(`ralph with the real Gemini CLI ${GEMINI_VERSION}`, () => {
     const r = await run(dir, geminiEnv(`http://127.0.0.1:${port}`, { relaunch: true }), ['--task-timeout', '25', '--grace', '1']);
     expect(r.code).toBe(1);
     const cause = queueOf(dir).tasks[0].error.split('\n')[0];
-    expect(cause).toMatch(/^API unreachable — timed out after 25s \(--task-timeout\): gemini was retrying the API \(attempt \d+: TypeError: fetch failed sending request\)$/);
+    expect(cause).toMatch(
+      /^API unreachable — timed out after 25s \(--task-timeout\): gemini was retrying the API \(attempt \d+: TypeError: fetch failed sending request\)$/,
+    );
   }, 60_000);
 
-  it.runIf(record)('records the binary\'s own output as fixtures', async () => {
-    const cases: [string, GeminiScript][] = [['real-tool-call.txt', writeFileScript], ['real-quota.txt', () => dailyQuota()],
-      ['real-auth.txt', () => ({ kind: 'error', status: 400, message: 'API key not valid. Please pass a valid API key.' })]];
-    for (const [name, script] of cases) {
-      const mock = await mockWith(script);
-      const out = await runDirect(bin, geminiEnv(mock.url, { extra: { GEMINI_CLI_TRUST_WORKSPACE: 'true' } }), ['--approval-mode', 'yolo']);
-      writeFileSync(join(FIXTURES, name), `${out}`);
-    }
-    const untrusted = await runDirect(bin, geminiEnv('http://127.0.0.1:9'), []);
-    writeFileSync(join(FIXTURES, 'real-untrusted.txt'), untrusted);
-    // Killed while it retries an API nothing listens on, as a task timeout would.
-    const unreachable = await runDirect(bin, geminiEnv(`http://127.0.0.1:${await closedPort()}`, { extra: { GEMINI_CLI_TRUST_WORKSPACE: 'true' } }), ['--approval-mode', 'yolo'], 12_000);
-    writeFileSync(join(FIXTURES, 'real-unreachable-killed.txt'), unreachable);
-  }, 120_000);
+  it.runIf(record)(
+    "records the binary's own output as fixtures",
+    async () => {
+      const cases: [string, GeminiScript][] = [
+        ['real-tool-call.txt', writeFileScript],
+        ['real-quota.txt', () => dailyQuota()],
+        ['real-auth.txt', () => ({ kind: 'error', status: 400, message: 'API key not valid. Please pass a valid API key.' })],
+      ];
+      for (const [name, script] of cases) {
+        const mock = await mockWith(script);
+        const out = await runDirect(bin, geminiEnv(mock.url, { extra: { GEMINI_CLI_TRUST_WORKSPACE: 'true' } }), ['--approval-mode', 'yolo']);
+        writeFileSync(join(FIXTURES, name), `${out}`);
+      }
+      const untrusted = await runDirect(bin, geminiEnv('http://127.0.0.1:9'), []);
+      writeFileSync(join(FIXTURES, 'real-untrusted.txt'), untrusted);
+      // Killed while it retries an API nothing listens on, as a task timeout would.
+      const unreachable = await runDirect(
+        bin,
+        geminiEnv(`http://127.0.0.1:${await closedPort()}`, { extra: { GEMINI_CLI_TRUST_WORKSPACE: 'true' } }),
+        ['--approval-mode', 'yolo'],
+        12_000,
+      );
+      writeFileSync(join(FIXTURES, 'real-unreachable-killed.txt'), unreachable);
+    },
+    120_000,
+  );
 });
 
 /** stdout then stderr of one direct run (what ralph reads when gemini fails), its process group killed after killAfterMs. */
 function runDirect(bin: string, env: NodeJS.ProcessEnv, args: string[], killAfterMs = 60_000): Promise<string> {
   const cwd = mkdtempSync(join(tmpdir(), 'gemini-rec-'));
-  const child = spawn(bin, ['--output-format', 'json', ...args, '-p', 'Follow the instructions above.'], { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(bin, ['--output-format', 'json', ...args, '-p', 'Follow the instructions above.'], {
+    cwd,
+    env,
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   child.stdin.end('Task id: rec\nWrite the file.');
   const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), killAfterMs);
-  return new Promise((done) => child.on('close', () => { clearTimeout(timer); done(stdout + stderr); }));
+  return new Promise((done) =>
+    child.on('close', () => {
+      clearTimeout(timer);
+      done(stdout + stderr);
+    }),
+  );
 }

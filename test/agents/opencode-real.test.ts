@@ -14,8 +14,10 @@ import type { ChatReply, ChatScript, MockChatCompletions } from '../support/mock
 const SESSION = /^ses_[0-9A-Za-z]{26}$/;
 
 /** opencode first asks its small model for a title (no tools offered): answered with one, the rest by `script`. */
-const titled = (script: ChatScript): ChatScript => (req) =>
-  (Array.isArray(req.body?.tools) && req.body.tools.length > 0 ? script(req) : { kind: 'text', text: 'Write out.txt' });
+const titled =
+  (script: ChatScript): ChatScript =>
+  (req) =>
+    Array.isArray(req.body?.tools) && req.body.tools.length > 0 ? script(req) : { kind: 'text', text: 'Write out.txt' };
 
 describe.runIf(opencodeSupported).concurrent('ralph with the real opencode binary', () => {
   let bin: string;
@@ -43,13 +45,20 @@ describe.runIf(opencodeSupported).concurrent('ralph with the real opencode binar
   };
 
   it('a task whose agent writes a file with its shell tool: the file, the finding, the cost opencode reported, tokens and session id', async () => {
-    const api = await mock(titled(toolCallThenText(
-      { name: 'bash', arguments: { command: "printf 'made by opencode' > out.txt", description: 'write the file' } },
-      'Wrote out.txt.\n\nFINDINGS: out.txt written by the shell tool',
-    )));
+    const api = await mock(
+      titled(
+        toolCallThenText(
+          { name: 'bash', arguments: { command: "printf 'made by opencode' > out.txt", description: 'write the file' } },
+          'Wrote out.txt.\n\nFINDINGS: out.txt written by the shell tool',
+        ),
+      ),
+    );
     const { dir, r, task } = await runOne(opencodeEnv(`${api.url}/v1`));
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const log = readdirSync(join(dir, '.ralph')).filter((n) => n.endsWith('.log')).map((n) => readFileSync(join(dir, '.ralph', n), 'utf8')).join('\n');
+    const log = readdirSync(join(dir, '.ralph'))
+      .filter((n) => n.endsWith('.log'))
+      .map((n) => readFileSync(join(dir, '.ralph', n), 'utf8'))
+      .join('\n');
     expect(existsSync(join(dir, 'out.txt')), log).toBe(true);
     expect(readFileSync(join(dir, 'out.txt'), 'utf8')).toBe('made by opencode');
     expect(task).toMatchObject({ status: 'completed', finding: 'out.txt written by the shell tool' });
@@ -57,7 +66,9 @@ describe.runIf(opencodeSupported).concurrent('ralph with the real opencode binar
     // Two model calls of the mock's default usage (1200 in incl. 100 cached, 34 out incl. 7 reasoning), priced by
     // opencode from the config: (1100×3 + 100×0.3 + 34×15) / 1e6 = $0.00384 each.
     expect(finding).toMatchObject({
-      agent: 'opencode', session_id: expect.stringMatching(SESSION), cost_usd: 0.00768,
+      agent: 'opencode',
+      session_id: expect.stringMatching(SESSION),
+      cost_usd: 0.00768,
       tokens: { input: 2400, output: 68, cache_read: 200, cache_write: 0, reasoning: 14 },
     });
     expect(finding).not.toHaveProperty('cost_estimated');
@@ -70,7 +81,14 @@ describe.runIf(opencodeSupported).concurrent('ralph with the real opencode binar
   });
 
   it('429s until opencode gives up: reason usage-limit, the reset time its retry-after-ms header named', async () => {
-    const api = await mock((): ChatReply => ({ kind: 'error', status: 429, message: 'Rate limit reached for requests. Please try again in 20s.', headers: { 'retry-after-ms': '1000' } }));
+    const api = await mock(
+      (): ChatReply => ({
+        kind: 'error',
+        status: 429,
+        message: 'Rate limit reached for requests. Please try again in 20s.',
+        headers: { 'retry-after-ms': '1000' },
+      }),
+    );
     const started = Date.now();
     const { dir, r, task } = await runOne(opencodeEnv(`${api.url}/v1`), ['--on-usage-limit', 'stop']);
     expect(r.code).toBe(1);
@@ -102,6 +120,8 @@ describe.runIf(opencodeSupported).concurrent('ralph with the real opencode binar
     // retries: "Failed after 3 attempts. Last error: …"). Its first error line comes ~4 s after it starts on an
     // idle machine; with a dozen agent CLIs starting at once on two cores it may not get that far in 25 s
     // (test/unit/agent-opencode-real.test.ts reads the line it prints).
-    expect(cause, JSON.stringify(task.error)).toMatch(/^(?:API unreachable — timed out after 25s \(--task-timeout\): opencode: stream error: (?:Failed after \d+ attempts\. Last error: )?Cannot connect to API: Unable to connect\. Is the computer able to access the url\?|timed out after 25s \(--task-timeout\) \(no output\))$/);
+    expect(cause, JSON.stringify(task.error)).toMatch(
+      /^(?:API unreachable — timed out after 25s \(--task-timeout\): opencode: stream error: (?:Failed after \d+ attempts\. Last error: )?Cannot connect to API: Unable to connect\. Is the computer able to access the url\?|timed out after 25s \(--task-timeout\) \(no output\))$/,
+    );
   });
 });

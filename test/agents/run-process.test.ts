@@ -34,14 +34,21 @@ function procStatus(pid: number): Record<string, string> {
 }
 
 const alive = (pid: number) => {
-  try { process.kill(pid, 0); } catch { return false; }
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
   // A zombie still answers kill(0); it has exited.
-  try { return procStatus(pid).State?.startsWith('Z') !== true; } catch { return false; }
+  try {
+    return procStatus(pid).State?.startsWith('Z') !== true;
+  } catch {
+    return false;
+  }
 };
 
 describe.each(backends)('runProcess with %s', (backend) => {
-  const run = (invocation: AgentInvocation, options: Partial<RunProcessOptions> = {}) =>
-    runProcess(invocation, { graceMs: 1000, backend, ...options });
+  const run = (invocation: AgentInvocation, options: Partial<RunProcessOptions> = {}) => runProcess(invocation, { graceMs: 1000, backend, ...options });
 
   it('delivers stdin, captures stdout and stderr line by line, and reports the exit code', async () => {
     const lines: string[] = [];
@@ -55,15 +62,19 @@ describe.each(backends)('runProcess with %s', (backend) => {
 
   it('starts the agent with PWD naming its working directory, not the one ralph inherited (opencode, a Bun binary, works where PWD says)', async () => {
     const dir = tempDir();
-    const out = await run({ command: process.execPath, args: ['-e', 'process.stdout.write(process.env.PWD ?? "")'], env: {}, stdin: '', cwd: dir },
-      { baseEnv: { ...process.env, PWD: '/somewhere/else' } });
+    const out = await run(
+      { command: process.execPath, args: ['-e', 'process.stdout.write(process.env.PWD ?? "")'], env: {}, stdin: '', cwd: dir },
+      { baseEnv: { ...process.env, PWD: '/somewhere/else' } },
+    );
     expect(out.stdout).toBe(dir);
   });
 
   it('passes a large stdin through a pipe without blocking the event loop', async () => {
     const big = `${'x'.repeat(1023)}\n`.repeat(2048); // 2 MiB, far more than a pipe buffer
     let ticks = 0;
-    const timer = setInterval(() => { ticks++; }, 1);
+    const timer = setInterval(() => {
+      ticks++;
+    }, 1);
     const out = await run(sh('sleep 0.05; wc -c', { stdin: big }));
     clearInterval(timer);
     expect(out.stdout.trim()).toBe(String(big.length));
@@ -113,7 +124,11 @@ describe.each(backends)('runProcess with %s', (backend) => {
   it('starts the agent in a session of its own, with default signal handling and an empty signal mask', async () => {
     let pid = 0;
     // `exec`: the agent process itself reports, not a shell blocking signals while it waits.
-    const out = await run(sh('exec cat /proc/self/stat /proc/self/status'), { onSpawn: (p) => { pid = p; } });
+    const out = await run(sh('exec cat /proc/self/stat /proc/self/status'), {
+      onSpawn: (p) => {
+        pid = p;
+      },
+    });
     const stat = out.stdout.split('\n')[0]!;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields: state ppid pgrp session
@@ -149,7 +164,10 @@ describe.each(backends)('runProcess with %s', (backend) => {
 
   it('an agent that keeps printing (on stdout or stderr) is not idle, however long it runs', async () => {
     // Prints every 50 ms for well past the idle limit, alternating streams, then exits by itself.
-    const out = await run(sh('i=0; while [ $i -lt 40 ]; do if [ $((i % 2)) -eq 0 ]; then echo tick; else echo tock >&2; fi; sleep 0.05; i=$((i+1)); done; echo done'), { idleTimeoutMs: 1000 });
+    const out = await run(
+      sh('i=0; while [ $i -lt 40 ]; do if [ $((i % 2)) -eq 0 ]; then echo tick; else echo tock >&2; fi; sleep 0.05; i=$((i+1)); done; echo done'),
+      { idleTimeoutMs: 1000 },
+    );
     expect(out.idleMs).toBeUndefined();
     expect(out.exitCode).toBe(0);
     expect(out.stdout).toContain('done');

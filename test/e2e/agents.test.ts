@@ -20,14 +20,21 @@ const invocations = (rec: string) => readFileSync(rec, 'utf8').trim().split('\n'
 describe('agent CLIs through ralph run', () => {
   it('records cost, tokens, session, agent and model per task and sums them in results, the summary and the report', async () => {
     const { dir, rec } = setup(3);
-    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent', 'claude', '--agent-bin', './claude', '--json'], { cwd: dir, env: { REC: rec, MODE: 'ok', COST: '0.0125' } });
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent', 'claude', '--agent-bin', './claude', '--json'], {
+      cwd: dir,
+      env: { REC: rec, MODE: 'ok', COST: '0.0125' },
+    });
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     const findings = resultsOf(dir).findings;
     expect(findings).toHaveLength(3);
     for (const f of findings) {
       expect(f).toMatchObject({
-        finding: `finished ${f.task_id}`, agent: 'claude', model: 'fake-model', cost_usd: 0.0125, session_id: `s-${f.task_id}`,
+        finding: `finished ${f.task_id}`,
+        agent: 'claude',
+        model: 'fake-model',
+        cost_usd: 0.0125,
+        session_id: `s-${f.task_id}`,
         // input_tokens 100 and the cache reads and writes: Ralph's input holds them.
         tokens: { input: 112, output: 20, cache_read: 5, cache_write: 7 },
       });
@@ -41,29 +48,46 @@ describe('agent CLIs through ralph run', () => {
     expect(report).toContain('- Cost: $0.04; tokens: 336 in, 60 out, 15 cache read, 21 cache write');
     expect(report).toMatch(/\| \*\*total\*\* \| \| \| \| \| \$0\.04 \| 336 in, 60 out/);
     // The worker log shows the stream as readable lines.
-    const logs = [1, 2].map((n) => { try { return readFileSync(join(dir, '.ralph', `worker-${n}.log`), 'utf8'); } catch { return ''; } }).join('\n');
+    const logs = [1, 2]
+      .map((n) => {
+        try {
+          return readFileSync(join(dir, '.ralph', `worker-${n}.log`), 'utf8');
+        } catch {
+          return '';
+        }
+      })
+      .join('\n');
     expect(logs).toMatch(/assistant: working on t\d/);
     expect(logs).toMatch(/result \(success/);
   });
 
   // RALPH_STEPS: whether the workers apply their steps themselves, or send them to the run.
-  it.each(['worker', 'run'])('stops claiming once --max-cost-usd is reached: in-flight work finishes, the report says why, exit 1 (steps applied by the %s)', async (steps) => {
-    const { dir, rec } = setup(10);
-    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--max-cost-usd', '0.05', '--json'], { cwd: dir, env: { REC: rec, MODE: 'ok', COST: '0.02', RALPH_STEPS: steps } });
-    expect(r.code).toBe(1);
-    // 0.02, 0.04, 0.06: the third run reaches the budget; nothing is claimed after it.
-    expect(invocations(rec)).toEqual(['t0', 't1', 't2']);
-    const summary = JSON.parse(r.stdout);
-    expect(summary.stopped_by).toBe('budget');
-    expect(summary.counts).toMatchObject({ completed: 3, pending: 7, claimed: 0, failed: 0 });
-    expect(summary.usage.cost_usd).toBeCloseTo(0.06, 6);
-    const report = readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
-    expect(report).toContain('Stopped because: the budget was reached: $0.0600 of $0.05 (--max-cost-usd)');
-  });
+  it.each(['worker', 'run'])(
+    'stops claiming once --max-cost-usd is reached: in-flight work finishes, the report says why, exit 1 (steps applied by the %s)',
+    async (steps) => {
+      const { dir, rec } = setup(10);
+      const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--max-cost-usd', '0.05', '--json'], {
+        cwd: dir,
+        env: { REC: rec, MODE: 'ok', COST: '0.02', RALPH_STEPS: steps },
+      });
+      expect(r.code).toBe(1);
+      // 0.02, 0.04, 0.06: the third run reaches the budget; nothing is claimed after it.
+      expect(invocations(rec)).toEqual(['t0', 't1', 't2']);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.stopped_by).toBe('budget');
+      expect(summary.counts).toMatchObject({ completed: 3, pending: 7, claimed: 0, failed: 0 });
+      expect(summary.usage.cost_usd).toBeCloseTo(0.06, 6);
+      const report = readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
+      expect(report).toContain('Stopped because: the budget was reached: $0.0600 of $0.05 (--max-cost-usd)');
+    },
+  );
 
   it('fails a task whose agent reports is_error although it exits 0, with the message in error', async () => {
     const { dir, rec } = setup(1);
-    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude'], { cwd: dir, env: { REC: rec, MODE: 'error', COST: '0' } });
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude'], {
+      cwd: dir,
+      env: { REC: rec, MODE: 'error', COST: '0' },
+    });
     expect(r.code).toBe(1);
     const task = queueOf(dir).tasks[0];
     expect(task.status).toBe('failed');
@@ -71,49 +95,63 @@ describe('agent CLIs through ralph run', () => {
     expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'agent-error', agent: 'claude', session_id: 's-t0' });
   });
 
-  it.each(['worker', 'run'])('waits out a usage limit shared by all workers, then runs the task again without counting the attempt (steps applied by the %s)', async (steps) => {
-    const { dir, rec } = setup(4);
-    const started = Date.now();
-    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-bin', './claude', '--usage-limit-margin', '0.5', '--json'],
-      { cwd: dir, env: { REC: rec, MODE: 'limit-once', COST: '0.01', LIMITED: join(dir, 'limited'), STARTS: join(dir, 'starts'), RALPH_STEPS: steps } });
-    expect(r.code).toBe(0);
-    const summary = JSON.parse(r.stdout);
-    expect(summary.counts.completed).toBe(4);
-    const queue = queueOf(dir);
-    expect(queue.tasks.every((t: any) => t.attempts === 1)).toBe(true);
-    expect(queue.usage_limit).toMatchObject({ agent: 'claude', message: expect.stringContaining('usage limit reached') });
-    const issue = resultsOf(dir).issues.find((i: any) => i.reason === 'usage-limit');
-    expect(issue).toMatchObject({ outcome: 'deferred' });
-    // The reset was ~2 s ahead (plus the margin): nobody claimed meanwhile; the limited task ran twice.
-    expect(Date.now() - started).toBeGreaterThan(1500);
-    const runs = invocations(rec);
-    expect(runs).toHaveLength(5);
-    // When each agent run started. The limited task went back to pending only once the limit was
-    // recorded, so its second run waited for certain. Of the others, one may run alongside the limited
-    // run and one more may be claimed by the other worker just before the limit was recorded; the
-    // remaining one waited too.
-    const starts = readFileSync(join(dir, 'starts'), 'utf8').trim().split('\n').map((l) => ({ id: l.split(' ')[0], at: Number(l.split(' ')[1]) }));
-    expect(starts).toHaveLength(5);
-    const until = Date.parse(queue.usage_limit.until);
-    const limitedRuns = starts.filter((s) => s.id === issue.task_id);
-    expect(limitedRuns).toHaveLength(2);
-    expect(until).toBeGreaterThan(limitedRuns[0]!.at + 900);
-    expect(limitedRuns[1]!.at).toBeGreaterThanOrEqual(until - 50);
-    expect(starts.filter((s) => s.at >= until - 50).length).toBeGreaterThanOrEqual(2);
-    const logs = [1, 2].map((n) => readFileSync(join(dir, '.ralph', `worker-${n}.log`), 'utf8')).join('\n');
-    expect(logs).toMatch(/usage limit \(claude\): .*claiming again at/);
-  });
+  it.each(['worker', 'run'])(
+    'waits out a usage limit shared by all workers, then runs the task again without counting the attempt (steps applied by the %s)',
+    async (steps) => {
+      const { dir, rec } = setup(4);
+      const started = Date.now();
+      const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-bin', './claude', '--usage-limit-margin', '0.5', '--json'], {
+        cwd: dir,
+        env: { REC: rec, MODE: 'limit-once', COST: '0.01', LIMITED: join(dir, 'limited'), STARTS: join(dir, 'starts'), RALPH_STEPS: steps },
+      });
+      expect(r.code).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.counts.completed).toBe(4);
+      const queue = queueOf(dir);
+      expect(queue.tasks.every((t: any) => t.attempts === 1)).toBe(true);
+      expect(queue.usage_limit).toMatchObject({ agent: 'claude', message: expect.stringContaining('usage limit reached') });
+      const issue = resultsOf(dir).issues.find((i: any) => i.reason === 'usage-limit');
+      expect(issue).toMatchObject({ outcome: 'deferred' });
+      // The reset was ~2 s ahead (plus the margin): nobody claimed meanwhile; the limited task ran twice.
+      expect(Date.now() - started).toBeGreaterThan(1500);
+      const runs = invocations(rec);
+      expect(runs).toHaveLength(5);
+      // When each agent run started. The limited task went back to pending only once the limit was
+      // recorded, so its second run waited for certain. Of the others, one may run alongside the limited
+      // run and one more may be claimed by the other worker just before the limit was recorded; the
+      // remaining one waited too.
+      const starts = readFileSync(join(dir, 'starts'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => ({ id: l.split(' ')[0], at: Number(l.split(' ')[1]) }));
+      expect(starts).toHaveLength(5);
+      const until = Date.parse(queue.usage_limit.until);
+      const limitedRuns = starts.filter((s) => s.id === issue.task_id);
+      expect(limitedRuns).toHaveLength(2);
+      expect(until).toBeGreaterThan(limitedRuns[0]!.at + 900);
+      expect(limitedRuns[1]!.at).toBeGreaterThanOrEqual(until - 50);
+      expect(starts.filter((s) => s.at >= until - 50).length).toBeGreaterThanOrEqual(2);
+      const logs = [1, 2].map((n) => readFileSync(join(dir, '.ralph', `worker-${n}.log`), 'utf8')).join('\n');
+      expect(logs).toMatch(/usage limit \(claude\): .*claiming again at/);
+    },
+  );
 
   it('with --on-usage-limit fail, the task fails with reason usage-limit', async () => {
     const { dir, rec } = setup(1);
-    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--on-usage-limit', 'fail'], { cwd: dir, env: { REC: rec, MODE: 'limit', COST: '0' } });
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--on-usage-limit', 'fail'], {
+      cwd: dir,
+      env: { REC: rec, MODE: 'limit', COST: '0' },
+    });
     expect(r.code).toBe(1);
     expect(resultsOf(dir).issues[0]).toMatchObject({ reason: 'usage-limit', outcome: 'failed' });
   });
 
   it('with --on-usage-limit stop, the run ends with the task back to pending and says why', async () => {
     const { dir, rec } = setup(3);
-    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--on-usage-limit', 'stop', '--json'], { cwd: dir, env: { REC: rec, MODE: 'limit', COST: '0' } });
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--on-usage-limit', 'stop', '--json'], {
+      cwd: dir,
+      env: { REC: rec, MODE: 'limit', COST: '0' },
+    });
     expect(r.code).toBe(1);
     expect(invocations(rec)).toEqual(['t0']);
     const summary = JSON.parse(r.stdout);
@@ -124,7 +162,10 @@ describe('agent CLIs through ralph run', () => {
 
   it('counts a usage limit that keeps coming back as a failed attempt after 5 uncounted deferrals', async () => {
     const { dir, rec } = setup(1);
-    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--usage-limit-wait', '0.1'], { cwd: dir, env: { REC: rec, MODE: 'limit-notime', COST: '0' } });
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--usage-limit-wait', '0.1'], {
+      cwd: dir,
+      env: { REC: rec, MODE: 'limit-notime', COST: '0' },
+    });
     expect(r.code).toBe(1);
     expect(invocations(rec)).toHaveLength(6);
     const task = queueOf(dir).tasks[0];
@@ -135,9 +176,12 @@ describe('agent CLIs through ralph run', () => {
     expect(queueOf(dir).cost_usd).toBeCloseTo(0.006, 6);
   });
 
-  it('a new run does not inherit the last run\'s usage-limit wait', async () => {
+  it("a new run does not inherit the last run's usage-limit wait", async () => {
     const { dir, rec } = setup(1);
-    const first = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--usage-limit-wait', '600', '--timeout', '5'], { cwd: dir, env: { REC: rec, MODE: 'limit-notime', COST: '0' } });
+    const first = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--usage-limit-wait', '600', '--timeout', '5'], {
+      cwd: dir,
+      env: { REC: rec, MODE: 'limit-notime', COST: '0' },
+    });
     expect(first.code).toBe(1);
     expect(Date.parse(queueOf(dir).usage_limit.until)).toBeGreaterThan(Date.now() + 500_000);
     const started = Date.now();
@@ -171,14 +215,49 @@ describe('agent CLIs through ralph run', () => {
 
   it('passes --model, --permission-mode, --allowed-tools and --agent-args as separate arguments, no shell involved', async () => {
     const dir = tempDir();
-    script(dir, 'claude', 'printf "%s\\n" "$@" > "$ARGS"; cat > /dev/null; printf \'{"type":"result","subtype":"success","is_error":false,"result":"ok","total_cost_usd":0}\\n\'');
+    script(
+      dir,
+      'claude',
+      'printf "%s\\n" "$@" > "$ARGS"; cat > /dev/null; printf \'{"type":"result","subtype":"success","is_error":false,"result":"ok","total_cost_usd":0}\\n\'',
+    );
     writeTasks(dir, { tasks: [{ id: 'a', type: 't', data: { x: '$(touch pwned)' } }] });
     const args = join(dir, 'args');
-    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--model', 'opus', '--permission-mode', 'acceptEdits',
-      '--allowed-tools', 'Bash Edit', '--agent-args', '--max-turns 3 --append-system-prompt "be brief; $(touch pwned2)"'], { cwd: dir, env: { ARGS: args } });
+    const r = await ralph(
+      [
+        'run',
+        '--tasks',
+        'tasks.json',
+        '--workers',
+        '1',
+        '--agent-bin',
+        './claude',
+        '--model',
+        'opus',
+        '--permission-mode',
+        'acceptEdits',
+        '--allowed-tools',
+        'Bash Edit',
+        '--agent-args',
+        '--max-turns 3 --append-system-prompt "be brief; $(touch pwned2)"',
+      ],
+      { cwd: dir, env: { ARGS: args } },
+    );
     expect(r.code).toBe(0);
     const argv = readFileSync(args, 'utf8').trimEnd().split('\n');
-    expect(argv).toEqual(expect.arrayContaining(['-p', '--output-format', 'stream-json', '--verbose', '--model', 'opus', '--permission-mode', 'acceptEdits', '--allowedTools', 'Bash Edit']));
+    expect(argv).toEqual(
+      expect.arrayContaining([
+        '-p',
+        '--output-format',
+        'stream-json',
+        '--verbose',
+        '--model',
+        'opus',
+        '--permission-mode',
+        'acceptEdits',
+        '--allowedTools',
+        'Bash Edit',
+      ]),
+    );
     expect(argv.slice(-4)).toEqual(['--max-turns', '3', '--append-system-prompt', 'be brief; $(touch pwned2)']);
     expect(() => readFileSync(join(dir, 'pwned'))).toThrow();
     expect(() => readFileSync(join(dir, 'pwned2'))).toThrow();
@@ -191,8 +270,16 @@ describe('--permissions', () => {
     script(dir, 'agent.sh', 'echo "FINDINGS: ran"');
     writeTasks(dir, { tasks: [{ id: 'a', type: 't' }] });
     const refused: Array<[string[], Record<string, string>, RegExp]> = [
-      [['--agent', 'amp', '--agent-bin', './agent.sh', '--permissions', 'edit'], {}, /^ralph: --permissions edit: Amp runs every tool without asking .*; with it use --permissions auto\.?$/],
-      [['--agent', 'cursor', '--agent-bin', './agent.sh'], { RALPH_PERMISSIONS: 'edit' }, /^ralph: --permissions edit: Cursor Agent has no mode or flag .*; with it use --permissions auto or read-only\.?$/],
+      [
+        ['--agent', 'amp', '--agent-bin', './agent.sh', '--permissions', 'edit'],
+        {},
+        /^ralph: --permissions edit: Amp runs every tool without asking .*; with it use --permissions auto\.?$/,
+      ],
+      [
+        ['--agent', 'cursor', '--agent-bin', './agent.sh'],
+        { RALPH_PERMISSIONS: 'edit' },
+        /^ralph: --permissions edit: Cursor Agent has no mode or flag .*; with it use --permissions auto or read-only\.?$/,
+      ],
       [['--agent-cmd', './agent.sh', '--permissions', 'read-only'], {}, /^ralph: --permissions read-only: cannot be enforced on --agent-cmd /],
       [['--agent-cmd', './agent.sh'], { RALPH_PERMISSIONS: 'none' }, /RALPH_PERMISSIONS: expected one of auto, edit, read-only, got "none"/],
     ];
@@ -208,7 +295,9 @@ describe('--permissions', () => {
     const shown = await ralph(['config'], { cwd: dir, env: { RALPH_PERMISSIONS: 'read-only' } });
     expect(shown.stdout).toMatch(/^ {2}permissions +read-only +env RALPH_PERMISSIONS$/m);
     const help = await ralph(['run', '--help'], { cwd: dir });
-    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(/--permissions <level> what the agent may do: auto \(edit files and run commands .*\(choices: "auto", "edit", "read-only", default: "auto"/);
+    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(
+      /--permissions <level> what the agent may do: auto \(edit files and run commands .*\(choices: "auto", "edit", "read-only", default: "auto"/,
+    );
   });
 });
 

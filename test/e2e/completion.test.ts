@@ -25,18 +25,34 @@ function section(help: string, title: string): string[] {
   return lines.slice(start + 1, end < 0 ? undefined : end);
 }
 
-interface HelpNode { path: string[]; options: string[]; commands: string[] }
+interface HelpNode {
+  path: string[];
+  options: string[];
+  commands: string[];
+}
 
 /** `ralph <args>`'s stdout, run concurrently. */
 function cliAsync(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => execFile(process.execPath, [CLI, ...args], { encoding: 'utf8' }, (error, stdout) => (error ? reject(error) : resolve(stdout))));
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [CLI, ...args], { encoding: 'utf8' }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+  );
 }
 
 /** What `--help` lists for every command path, read from the real CLI. */
 async function helpTree(path: string[] = []): Promise<HelpNode[]> {
   const help = await cliAsync([...path, '--help']);
-  const options = section(help, 'Options').filter((l) => /^ {2}-/.test(l)).flatMap((l) => l.trim().split(/ {2,}/)[0]!.split(', ').map((f) => f.split(' ')[0]!));
-  const commands = section(help, 'Commands').filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(' ')[0]!);
+  const options = section(help, 'Options')
+    .filter((l) => /^ {2}-/.test(l))
+    .flatMap((l) =>
+      l
+        .trim()
+        .split(/ {2,}/)[0]!
+        .split(', ')
+        .map((f) => f.split(' ')[0]!),
+    );
+  const commands = section(help, 'Commands')
+    .filter((l) => /^ {2}\S/.test(l))
+    .map((l) => l.trim().split(' ')[0]!);
   const node = { path, options, commands };
   // commander's implicit `help [command]` has no help of its own.
   const below = await Promise.all(commands.filter((c) => c !== 'help').map((c) => helpTree([...path, c])));
@@ -69,7 +85,11 @@ describe('ralph completion', () => {
   describe('bash', () => {
     /** What `_ralph` offers for the words typed so far (the last one is being completed), in a real bash. */
     const complete = (...words: string[]) => {
-      const r = spawnSync('bash', ['-c', 'source ralph.bash; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _ralph; printf "%s\\n" "${COMPREPLY[@]}"', 'bash', ...words], { cwd: dir, encoding: 'utf8' });
+      const r = spawnSync(
+        'bash',
+        ['-c', 'source ralph.bash; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _ralph; printf "%s\\n" "${COMPREPLY[@]}"', 'bash', ...words],
+        { cwd: dir, encoding: 'utf8' },
+      );
       expect(r.stderr).toBe('');
       return r.stdout.split('\n').filter(Boolean);
     };
@@ -83,19 +103,34 @@ describe('ralph completion', () => {
 
     it.each<[string[], string[]]>([
       [['ralph', 'ru'], ['run']],
-      [['ralph', 'run', '--agent', 'c'], ['claude', 'codex', 'copilot', 'cursor']],
+      [
+        ['ralph', 'run', '--agent', 'c'],
+        ['claude', 'codex', 'copilot', 'cursor'],
+      ],
       [['ralph', 'run', '--isolate', '=', 'w'], ['worktree']],
       [['ralph', 'run', '--tasks', 't'], ['tasks.json']],
       [['ralph', 'run', '--dir', ''], ['sub']],
       [['ralph', 'run', '--workers', ''], []],
-      [['ralph', 'run', '--dir', '.ralph', '--tas'], ['--task-timeout', '--tasks']],
+      [
+        ['ralph', 'run', '--dir', '.ralph', '--tas'],
+        ['--task-timeout', '--tasks'],
+      ],
       [['ralph', 'stamp-handoff', 'g'], ['galph']],
-      [['ralph', 'stamp-handoff', 'galph', ''], ['fail', 'ok']],
+      [
+        ['ralph', 'stamp-handoff', 'galph', ''],
+        ['fail', 'ok'],
+      ],
       [['ralph', 'stamp-handoff', '--no-push', 'ralph', 'f'], ['fail']],
       [['ralph', 'queue', 'add', 't'], ['tasks.json']],
       [['ralph', 'tail-logs', '-n', '3', '--so'], ['--source']],
-      [['ralph', 'completion', ''], ['bash', 'fish', 'zsh']],
-      [['ralph', 'help', 'wor'], ['worker', 'worktrees']],
+      [
+        ['ralph', 'completion', ''],
+        ['bash', 'fish', 'zsh'],
+      ],
+      [
+        ['ralph', 'help', 'wor'],
+        ['worker', 'worktrees'],
+      ],
     ])('%j → %j', (words, expected) => {
       expect(sorted(complete(...words))).toEqual(expected);
     });
@@ -105,7 +140,10 @@ describe('ralph completion', () => {
     const complete = (line: string) => {
       const r = spawnSync('fish', ['--no-config', '-c', 'source ralph.fish; complete -C $argv[1]', line], { cwd: dir, encoding: 'utf8' });
       expect(r.stderr).toBe('');
-      return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!);
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]!);
     };
 
     it('completes every command, subcommand and long option that --help lists', () => {
@@ -142,17 +180,27 @@ describe('ralph completion', () => {
     function completeAll(lines: string[]): string[][] {
       const out = (i: number) => join(dir, `zsh-out-${i}`);
       // Each line is cleared with ^U (not ^C, whose SIGINT would flush what is typed next).
-      const steps = lines.map((line, i) => `zpty -w z '_done() { : > ${out(i)}.done }; comppostfuncs=(_done); compadd() { local -a m; builtin compadd -O m "$@"; (( $#m )) && print -rl -- $m >> ${out(i)}; builtin compadd "$@" }'
+      const steps = lines
+        .map(
+          (
+            line,
+            i,
+          ) => `zpty -w z '_done() { : > ${out(i)}.done }; comppostfuncs=(_done); compadd() { local -a m; builtin compadd -O m "$@"; (( $#m )) && print -rl -- $m >> ${out(i)}; builtin compadd "$@" }'
 zpty -wn z ${sq(`${line}\t`)}
 for i in {1..200}; do [[ -e ${out(i)}.done ]] && break; sleep 0.05; done
-zpty -wn z $'\\C-u'`).join('\n');
+zpty -wn z $'\\C-u'`,
+        )
+        .join('\n');
       const driver = join(dir, 'driver.zsh');
-      writeFileSync(driver, `zmodload zsh/zpty
+      writeFileSync(
+        driver,
+        `zmodload zsh/zpty
 zpty z zsh -f -i
 zpty -w z 'autoload -U compinit; compinit -u -D; source ${join(dir, 'ralph.zsh')}; unsetopt AUTO_LIST LIST_AMBIGUOUS; LISTMAX=100000'
 ${steps}
 zpty -d z
-`);
+`,
+      );
       const r = spawnSync('zsh', ['-f', driver], { cwd: dir, encoding: 'utf8' });
       expect(r.status).toBe(0);
       return lines.map((_, i) => {
@@ -164,10 +212,14 @@ zpty -d z
     it('completes commands, subcommands, options and their values in a real interactive zsh', () => {
       const all: Array<[string, string[]]> = [
         ...cases,
-        ...tree.filter((n) => n.path.at(-1) !== 'help').flatMap((n): Array<[string, string[]]> => [
-          [['ralph', ...n.path, '-'].join(' '), sorted(n.options)],
-          ...(n.commands.length > 0 ? [[['ralph', ...n.path, ''].join(' '), sorted(n.commands)] as [string, string[]]] : []),
-        ]),
+        ...tree
+          .filter((n) => n.path.at(-1) !== 'help')
+          .flatMap(
+            (n): Array<[string, string[]]> => [
+              [['ralph', ...n.path, '-'].join(' '), sorted(n.options)],
+              ...(n.commands.length > 0 ? [[['ralph', ...n.path, ''].join(' '), sorted(n.commands)] as [string, string[]]] : []),
+            ],
+          ),
       ];
       const got = completeAll(all.map(([line]) => line));
       expect(all.map(([line], i) => [line, sorted(got[i]!)])).toEqual(all);
@@ -176,10 +228,13 @@ zpty -d z
     it('loads (zsh -n, compdef) and defines a function for every command path', () => {
       expect(spawnSync('zsh', ['-n', join(dir, 'ralph.zsh')]).status).toBe(0);
       const names = tree.map((n) => `_ralph${n.path.map((p) => `__${p.replace(/-/g, '_')}`).join('')}`);
-      const r = spawnSync('zsh', ['-f', '-c', `autoload -U compinit; compinit -u -D; source ralph.zsh; print -r -- $_comps[ralph]; whence -w ${names.join(' ')}`], { cwd: dir, encoding: 'utf8' });
+      const r = spawnSync(
+        'zsh',
+        ['-f', '-c', `autoload -U compinit; compinit -u -D; source ralph.zsh; print -r -- $_comps[ralph]; whence -w ${names.join(' ')}`],
+        { cwd: dir, encoding: 'utf8' },
+      );
       expect(r.stdout.split('\n')[0]).toBe('_ralph');
       expect(r.stdout.match(/: function$/gm)).toHaveLength(names.length);
     });
-
   });
 });

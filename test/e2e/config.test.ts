@@ -6,16 +6,22 @@ import { describe, expect, it } from 'vitest';
 import { queueOf, ralph, script, tempDir, writeTasks } from '../helpers.js';
 
 const OK_AGENT = 'echo "FINDINGS: done by $AGENT_NAME $RALPH_TASK_ID"';
-const config = (dir: string, value: unknown, name = 'ralph.config.json') => writeFileSync(join(dir, name), typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+const config = (dir: string, value: unknown, name = 'ralph.config.json') =>
+  writeFileSync(join(dir, name), typeof value === 'string' ? value : JSON.stringify(value, null, 2));
 const findings = (dir: string) => queueOf(dir).tasks.map((t: any) => t.finding);
 
 describe('a resume without agent flags', () => {
-  it('uses the last run\'s agent and settings: after `ralph queue retry --failed`, the suggested `ralph run` works', async () => {
+  it("uses the last run's agent and settings: after `ralph queue retry --failed`, the suggested `ralph run` works", async () => {
     const dir = tempDir();
     // Fails until the file `ok` exists.
     script(dir, 'agent.sh', 'if [ -f ok ]; then echo "FINDINGS: fixed $RALPH_TASK_ID"; else echo boom; exit 3; fi');
-    writeTasks(dir, [{ id: 'a', type: 't' }, { id: 'b', type: 't' }]);
-    const first = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--task-timeout', '77', '--retries', '0'], { cwd: dir });
+    writeTasks(dir, [
+      { id: 'a', type: 't' },
+      { id: 'b', type: 't' },
+    ]);
+    const first = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--task-timeout', '77', '--retries', '0'], {
+      cwd: dir,
+    });
     expect(first.code).toBe(1);
     writeFileSync(join(dir, 'ok'), '');
     const retry = await ralph(['queue', 'retry', '--failed'], { cwd: dir });
@@ -31,10 +37,14 @@ describe('a resume without agent flags', () => {
     expect(queueOf(dir).run.settings).toMatchObject({ agentCmd: './agent.sh', taskTimeout: 77, workers: 2 });
   });
 
-  it('an agent flag replaces the last run\'s agent with its model and binary; --reset starts from the defaults', async () => {
+  it("an agent flag replaces the last run's agent with its model and binary; --reset starts from the defaults", async () => {
     const dir = tempDir();
     script(dir, 'agent.sh', OK_AGENT);
-    script(dir, 'claude', 'cat > /dev/null\nprintf \'{"type":"result","subtype":"success","is_error":false,"result":"FINDINGS: claude did %s","session_id":"s"}\\n\' "$RALPH_TASK_ID"');
+    script(
+      dir,
+      'claude',
+      'cat > /dev/null\nprintf \'{"type":"result","subtype":"success","is_error":false,"result":"FINDINGS: claude did %s","session_id":"s"}\\n\' "$RALPH_TASK_ID"',
+    );
     writeTasks(dir, [{ id: 'a', type: 't' }], 'a.json');
     writeTasks(dir, [{ id: 'b', type: 't' }], 'b.json');
     writeTasks(dir, [{ id: 'c', type: 't' }], 'c.json');
@@ -70,7 +80,10 @@ describe('ralph.config.json, package.json and the environment', () => {
     const dir = tempDir();
     script(dir, 'agent.sh', OK_AGENT);
     config(dir, { agentCmd: './agent.sh', workers: 2, taskTimeout: 600, redact: ['AGENT_NAME'] });
-    writeTasks(dir, [{ id: 'a', type: 't' }, { id: 'b', type: 't' }]);
+    writeTasks(dir, [
+      { id: 'a', type: 't' },
+      { id: 'b', type: 't' },
+    ]);
     const run = await ralph(['run', '--tasks', 'tasks.json'], { cwd: dir, env: { AGENT_NAME: 'configured-agent' } });
     expect(run.code).toBe(0);
     expect(queueOf(dir).run).toMatchObject({ workers: 2, agent_cmd: './agent.sh' });
@@ -117,7 +130,11 @@ describe('ralph.config.json, package.json and the environment', () => {
   it.each([
     ['a value out of range', { workers: 0 }, /^ralph: ralph\.config\.json: "workers": expected a positive integer, got `0`\.$/],
     ['a value of the wrong type', { workers: '4' }, /^ralph: ralph\.config\.json: "workers": expected a number, got string "4"\.$/],
-    ['a choice not among the choices', { onUsageLimit: 'later' }, /^ralph: ralph\.config\.json: "onUsageLimit": expected one of wait, stop, fail, got "later"\.$/],
+    [
+      'a choice not among the choices',
+      { onUsageLimit: 'later' },
+      /^ralph: ralph\.config\.json: "onUsageLimit": expected one of wait, stop, fail, got "later"\.$/,
+    ],
     ['an unknown key', { agent_cmd: 'x' }, /^ralph: ralph\.config\.json: unknown key "agent_cmd" \(did you mean "agentCmd"\?\).*$/],
     ['not JSON', '{ "workers": 2, }', /^ralph: ralph\.config\.json: invalid JSON at line 1, column \d+: .*\.$/],
     ['not an object', '[1]', /^ralph: ralph\.config\.json: expected an object of settings, got an array\.$/],
@@ -168,6 +185,9 @@ describe('ralph.config.json, package.json and the environment', () => {
     config(dir, { agentCmd: './missing-agent.sh' });
     expect((await ralph(['init'], { cwd: dir })).code).toBe(0);
     const doctor = JSON.parse((await ralph(['doctor', '--json'], { cwd: dir })).stdout);
-    expect(doctor.checks.find((c: any) => c.check === 'agent')).toMatchObject({ level: 'error', found: expect.stringContaining('missing-agent.sh does not exist') });
+    expect(doctor.checks.find((c: any) => c.check === 'agent')).toMatchObject({
+      level: 'error',
+      found: expect.stringContaining('missing-agent.sh does not exist'),
+    });
   });
 });

@@ -58,7 +58,9 @@ describe('hints', () => {
     const env = { PATH: BARE_PATH, RALPH_CLAUDE_BIN: '' };
     const run = await ralph(['run', '--tasks', 'tasks.json', '--agent', 'claude'], { cwd: dir, env });
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toBe('ralph: agent claude (Claude Code): claude not found on PATH; install it (npm install -g @anthropic-ai/claude-code) or point --agent-bin or RALPH_CLAUDE_BIN at the binary.');
+    expect(run.stderr.trim()).toBe(
+      'ralph: agent claude (Claude Code): claude not found on PATH; install it (npm install -g @anthropic-ai/claude-code) or point --agent-bin or RALPH_CLAUDE_BIN at the binary.',
+    );
     const doctor = await ralph(['doctor', '--agent', 'claude'], { cwd: dir, env });
     const agentLines = doctor.stdout.split('\n').filter((l) => /agent|install/i.test(l));
     expect(agentLines.join('\n').match(/install it/g)).toHaveLength(1);
@@ -86,7 +88,10 @@ describe('help and list lines', () => {
   it('ralph queue list prints one aligned row per task: status, id, type, attempts, and the worker only where it means something', async () => {
     const dir = tempDir();
     script(dir, 'agent.sh', '[ "$RALPH_TASK_ID" != broken ] || { echo "it broke" >&2; exit 3; }\necho "FINDINGS: ok"');
-    writeTasks(dir, [{ id: 'done', type: 'review' }, { id: 'broken', type: 'analysis' }]);
+    writeTasks(dir, [
+      { id: 'done', type: 'review' },
+      { id: 'broken', type: 'analysis' },
+    ]);
     expect((await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh'], { cwd: dir })).code).toBe(1);
     writeTasks(dir, [{ id: 'waiting-a-long-id', type: 'x' }], 'more.json');
     expect((await ralph(['queue', 'add', 'more.json'], { cwd: dir })).code).toBe(0);
@@ -121,7 +126,10 @@ describe('ralph worktrees prune --dry-run', () => {
     script(dir, 'agent.sh', 'echo "by $RALPH_TASK_ID" > "out-$RALPH_TASK_ID.txt"; echo "FINDINGS: ok"');
     git(dir, 'add', 'agent.sh');
     git(dir, 'commit', '-q', '-m', 'agent');
-    writeTasks(dir, [{ id: 'p1', type: 'x' }, { id: 'p2', type: 'x' }]);
+    writeTasks(dir, [
+      { id: 'p1', type: 'x' },
+      { id: 'p2', type: 'x' },
+    ]);
     expect((await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--isolate', 'worktree'], { cwd: dir })).code).toBe(0);
     const wt = (n: number) => join(dir, '.ralph', 'worktrees', `worker-${n}`);
     writeFileSync(join(wt(1), 'scratch.txt'), 'unsaved\n');
@@ -152,18 +160,18 @@ describe('loops: stamp-handoff, status and doctor', () => {
     return dir;
   }
 
-  it('stamp-handoff warns when it hands over a turn that is not that actor\'s, and stamps anyway', async () => {
+  it("stamp-handoff warns when it hands over a turn that is not that actor's, and stamps anyway", async () => {
     const dir = await loopsRepo();
     const theirs = await ralph(['stamp-handoff', 'ralph', 'ok', '--no-pull', '--no-push'], { cwd: dir });
     expect(theirs.code).toBe(0);
-    expect(theirs.stderr.trim()).toBe('ralph: warning: it was galph\'s turn (iteration 1, status idle), not ralph\'s; stamped as asked');
+    expect(theirs.stderr.trim()).toBe("ralph: warning: it was galph's turn (iteration 1, status idle), not ralph's; stamped as asked");
     expect(readJson(join(dir, 'sync', 'state.json'))).toMatchObject({ expected_actor: 'galph', iteration: 2 });
     const mine = await ralph(['stamp-handoff', 'galph', 'ok', '--no-pull', '--no-push'], { cwd: dir });
     expect(mine.code).toBe(0);
     expect(mine.stderr).toBe('');
   });
 
-  it('status and doctor describe the loops\' state where there is no queue, only sync/state.json', async () => {
+  it("status and doctor describe the loops' state where there is no queue, only sync/state.json", async () => {
     const dir = await loopsRepo();
     const status = await ralph(['status'], { cwd: dir });
     expect(status.code).toBe(0);
@@ -176,7 +184,17 @@ describe('loops: stamp-handoff, status and doctor', () => {
     expect(doctor.stdout).not.toMatch(/ERROR|no queue/);
     expect(doctor.stdout).toMatch(/^ok {4}loops: sync\/state\.json is valid: iteration 1, galph's turn \(idle\)/m);
     // A lapsed lease of a running turn is a warning, with what to do.
-    writeFileSync(join(dir, 'sync', 'state.json'), JSON.stringify({ iteration: 3, expected_actor: 'ralph', status: 'running-ralph', last_update: '2026-01-01T00:00:00Z', lease_expires_at: '2026-01-01T00:05:00Z', holder: { host: 'elsewhere', pid: 42, token: 't', since: '2026-01-01T00:00:00Z' } }));
+    writeFileSync(
+      join(dir, 'sync', 'state.json'),
+      JSON.stringify({
+        iteration: 3,
+        expected_actor: 'ralph',
+        status: 'running-ralph',
+        last_update: '2026-01-01T00:00:00Z',
+        lease_expires_at: '2026-01-01T00:05:00Z',
+        holder: { host: 'elsewhere', pid: 42, token: 't', since: '2026-01-01T00:00:00Z' },
+      }),
+    );
     const lapsed = await ralph(['doctor'], { cwd: dir });
     expect(lapsed.stdout).toMatch(/^WARN {2}loops: ralph's turn \(iteration 3\) .*lease expired at 2026-01-01T00:05:00Z/m);
     expect(lapsed.stdout).toContain('ralph stamp-handoff ralph fail');

@@ -14,7 +14,14 @@ const JOURNAL = join('.ralph', 'journal', 'queue.ndjson');
  * process, which never compacts), the second of which is then overwritten with garbage.
  */
 async function damagedJournal(dir: string): Promise<string> {
-  writeTasks(dir, [{ id: 'a', type: 't' }, { id: 'b', type: 't' }], 'first.json');
+  writeTasks(
+    dir,
+    [
+      { id: 'a', type: 't' },
+      { id: 'b', type: 't' },
+    ],
+    'first.json',
+  );
   expect((await ralph(['queue', 'add', 'first.json'], { cwd: dir })).code).toBe(0);
   expect((await runFixture('store-batch.mjs', [join(dir, '.ralph'), DIST, '0', '3', '10'])).code).toBe(0);
   const lines = readFileSync(join(dir, JOURNAL), 'utf8').split('\n');
@@ -41,7 +48,10 @@ describe('a journal with garbage in the middle', () => {
     expect(resumed.stderr).not.toMatch(/unexpected error|not a valid/);
     expect(resumed.code).toBe(0);
     // The snapshots' tasks, as they were last written, and done now.
-    expect(queueOf(dir).tasks.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([['a', 'completed'], ['b', 'completed']]);
+    expect(queueOf(dir).tasks.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([
+      ['a', 'completed'],
+      ['b', 'completed'],
+    ]);
     // The damaged journal is kept beside the new one, byte for byte.
     const kept = readdirSync(join(dir, '.ralph', 'journal')).filter((f) => f !== 'queue.ndjson');
     expect(kept).toHaveLength(1);
@@ -60,7 +70,9 @@ describe('a journal with garbage in the middle', () => {
     const reset = await ralph(['run', '--reset', '--tasks', 'tasks.json', '--agent-cmd', './agent.sh'], { cwd: dir });
     expect(reset.stderr).not.toMatch(/unexpected error|not a valid/);
     expect(reset.code).toBe(0);
-    expect(reset.stderr).toMatch(/--reset: .*queue\.ndjson could not be read; the state files are kept as .*work-queue\.json\.corrupt-.*queue\.ndjson\.corrupt-/);
+    expect(reset.stderr).toMatch(
+      /--reset: .*queue\.ndjson could not be read; the state files are kept as .*work-queue\.json\.corrupt-.*queue\.ndjson\.corrupt-/,
+    );
     expect(queueOf(dir).tasks.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([['fresh', 'completed']]);
     const corrupt = (sub: string) => readdirSync(join(dir, '.ralph', sub)).filter((f) => f.includes('.corrupt-'));
     expect(corrupt('journal')).toHaveLength(1);

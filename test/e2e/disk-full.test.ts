@@ -27,7 +27,9 @@ function expectReadableState(dir: string, taskIds: string[]): void {
 function expectAllDoneOnce(dir: string, taskIds: string[]): void {
   const tasks = queueOf(dir).tasks;
   expect(tasks.filter((t: { status: string }) => t.status === 'completed')).toHaveLength(taskIds.length);
-  const found = resultsOf(dir).findings.map((f: { task_id: string }) => f.task_id).sort();
+  const found = resultsOf(dir)
+    .findings.map((f: { task_id: string }) => f.task_id)
+    .sort();
   expect(found).toEqual([...taskIds].sort());
 }
 
@@ -66,7 +68,10 @@ describe.runIf(canLimitFileSize)('a file-size limit (EFBIG, prlimit --fsize)', (
     const taskIds = ids(40);
     // Each finding is 1.5 KB: results.json and work-queue.json outgrow 64 KiB about half way.
     script(dir, 'agent.sh', 'printf \'FINDINGS: %s %s\\n\' "$RALPH_TASK_ID" "$(head -c 1500 /dev/zero | tr \'\\0\' f)"');
-    writeTasks(dir, taskIds.map((id) => ({ id, type: 't' })));
+    writeTasks(
+      dir,
+      taskIds.map((id) => ({ id, type: 't' })),
+    );
     const limited = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir, wrap: fileSizeLimit(64 * 1024) });
     expect(limited.code).toBe(1);
     expectDiskLine(limited, /file too large \(EFBIG\)/);
@@ -82,8 +87,15 @@ describe.runIf(canLimitFileSize)('a file-size limit (EFBIG, prlimit --fsize)', (
     const dir = tempDir();
     const taskIds = ids(12);
     // 64 KiB of output per task: the worker logs reach the 256 KiB limit after a few tasks.
-    script(dir, 'agent.sh', 'pad=$(head -c 80 /dev/zero | tr \'\\0\' o); i=0; while [ $i -lt 640 ]; do echo "line $i of output $pad"; i=$((i+1)); done\necho "FINDINGS: done $RALPH_TASK_ID"');
-    writeTasks(dir, taskIds.map((id) => ({ id, type: 't' })));
+    script(
+      dir,
+      'agent.sh',
+      'pad=$(head -c 80 /dev/zero | tr \'\\0\' o); i=0; while [ $i -lt 640 ]; do echo "line $i of output $pad"; i=$((i+1)); done\necho "FINDINGS: done $RALPH_TASK_ID"',
+    );
+    writeTasks(
+      dir,
+      taskIds.map((id) => ({ id, type: 't' })),
+    );
     const limit = 256 * 1024;
     const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir, wrap: fileSizeLimit(limit) });
     expect(result.stderr).not.toMatch(/unexpected error/);
@@ -97,36 +109,48 @@ describe.runIf(canLimitFileSize)('a file-size limit (EFBIG, prlimit --fsize)', (
 });
 
 describe.runIf(canMountTmpfs)('a full file system (ENOSPC, a 512 KiB tmpfs; root only)', () => {
-  it('with 8 KiB left: exit 1 with one clear line, no task lost; after space is freed `ralph run` completes every task once', () => onTmpfs('512k', async (dir) => {
-    const taskIds = ids(60);
-    script(dir, 'agent.sh', 'head -c 3000 /dev/zero | tr \'\\0\' x; echo\necho "FINDINGS: done $RALPH_TASK_ID $(head -c 300 /dev/zero | tr \'\\0\' f)"');
-    writeTasks(dir, taskIds.map((id) => ({ id, type: 't', data: { text: 'y'.repeat(200) } })));
-    expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
-    const filler = fillUntil(dir, 8 * 1024);
-    const full = await ralph(['run', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir });
-    expect(full.code).toBe(1);
-    expectDiskLine(full, /no space left on device \(ENOSPC\)/);
-    expectReadableState(dir, taskIds);
-    expect((await ralph(['status'], { cwd: dir })).code).toBe(0);
-    const doctor = await ralph(['doctor'], { cwd: dir });
-    expect(doctor.code).toBe(1);
-    expect(doctor.stdout).toMatch(/ERROR state dir: \.ralph is on a nearly full file system/);
+  it('with 8 KiB left: exit 1 with one clear line, no task lost; after space is freed `ralph run` completes every task once', () =>
+    onTmpfs('512k', async (dir) => {
+      const taskIds = ids(60);
+      script(dir, 'agent.sh', "head -c 3000 /dev/zero | tr '\\0' x; echo\necho \"FINDINGS: done $RALPH_TASK_ID $(head -c 300 /dev/zero | tr '\\0' f)\"");
+      writeTasks(
+        dir,
+        taskIds.map((id) => ({ id, type: 't', data: { text: 'y'.repeat(200) } })),
+      );
+      expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
+      const filler = fillUntil(dir, 8 * 1024);
+      const full = await ralph(['run', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir });
+      expect(full.code).toBe(1);
+      expectDiskLine(full, /no space left on device \(ENOSPC\)/);
+      expectReadableState(dir, taskIds);
+      expect((await ralph(['status'], { cwd: dir })).code).toBe(0);
+      const doctor = await ralph(['doctor'], { cwd: dir });
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toMatch(/ERROR state dir: \.ralph is on a nearly full file system/);
 
-    rmSync(filler);
-    await expectResumed(dir, taskIds);
-  }));
+      rmSync(filler);
+      await expectResumed(dir, taskIds);
+    }));
 
-  it('filled by the worker logs: the state stays readable; with the logs removed `ralph run` completes every task once', () => onTmpfs('512k', async (dir) => {
-    const taskIds = ids(40);
-    // While LOUD is set, 24 KiB of output per task: 40 tasks would need twice the room there is.
-    script(dir, 'agent.sh', 'if [ -n "$LOUD" ]; then pad=$(head -c 90 /dev/zero | tr \'\\0\' o); i=0; while [ $i -lt 240 ]; do echo "output line $i $pad"; i=$((i+1)); done; fi\necho "FINDINGS: done $RALPH_TASK_ID"');
-    writeTasks(dir, taskIds.map((id) => ({ id, type: 't' })));
-    const full = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir, env: { LOUD: '1' } });
-    expect(full.code).toBe(1);
-    expectDiskLine(full, /no space left on device \(ENOSPC\)/);
-    expectReadableState(dir, taskIds);
+  it('filled by the worker logs: the state stays readable; with the logs removed `ralph run` completes every task once', () =>
+    onTmpfs('512k', async (dir) => {
+      const taskIds = ids(40);
+      // While LOUD is set, 24 KiB of output per task: 40 tasks would need twice the room there is.
+      script(
+        dir,
+        'agent.sh',
+        'if [ -n "$LOUD" ]; then pad=$(head -c 90 /dev/zero | tr \'\\0\' o); i=0; while [ $i -lt 240 ]; do echo "output line $i $pad"; i=$((i+1)); done; fi\necho "FINDINGS: done $RALPH_TASK_ID"',
+      );
+      writeTasks(
+        dir,
+        taskIds.map((id) => ({ id, type: 't' })),
+      );
+      const full = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir, env: { LOUD: '1' } });
+      expect(full.code).toBe(1);
+      expectDiskLine(full, /no space left on device \(ENOSPC\)/);
+      expectReadableState(dir, taskIds);
 
-    for (const name of readdirSync(join(dir, '.ralph')).filter((f) => f.endsWith('.log'))) rmSync(join(dir, '.ralph', name));
-    await expectResumed(dir, taskIds);
-  }));
+      for (const name of readdirSync(join(dir, '.ralph')).filter((f) => f.endsWith('.log'))) rmSync(join(dir, '.ralph', name));
+      await expectResumed(dir, taskIds);
+    }));
 });

@@ -43,7 +43,10 @@ describe('the end of a run', () => {
     expect(r.stdout).toContain('Cost: $0.06; tokens: 336 in, 60 out, 15 cache read, 21 cache write');
     expect(lines.at(-1)).toMatch(/^Report: \.ralph\/ORCHESTRATOR-REPORT\.md — ended \d{4}-\d\d-\d\d \d\d:\d\d:\d\d /);
 
-    const again = await ralph(['run', '--tasks', 'tasks.json', '--reset', '--workers', '1', '--agent-bin', './claude', '--max-cost-usd', '0.05', '--json'], { cwd: dir, env });
+    const again = await ralph(['run', '--tasks', 'tasks.json', '--reset', '--workers', '1', '--agent-bin', './claude', '--max-cost-usd', '0.05', '--json'], {
+      cwd: dir,
+      env,
+    });
     const summary = JSON.parse(again.stdout);
     expect(summary.stop).toMatchObject({ reason: 'budget', cost_usd: 0.06, max_cost_usd: 0.05, text: expect.stringContaining('$0.0600 of $0.05') });
     expect(summary.run_usage).toMatchObject({ cost_usd: 0.06, tokens: { input: 336, output: 60 } });
@@ -64,14 +67,18 @@ describe('the end of a run', () => {
     expect(summary.failures[0]).toMatchObject({ cause: expect.stringMatching(/^agent exited with code 1: cannot parse t\d{4}$/) });
   });
 
-  it('says an agent\'s usage limit stopped it, and until when, in local time next to UTC', async () => {
+  it("says an agent's usage limit stopped it, and until when, in local time next to UTC", async () => {
     const dir = tempDir();
     script(dir, 'claude', FAKE_CLAUDE);
     writeTasks(dir, tasks(ids(2)));
-    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--on-usage-limit', 'stop'],
-      { cwd: dir, env: { REC: join(dir, 'rec'), MODE: 'limit', COST: '0', TZ: 'Asia/Kolkata' } });
+    const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-bin', './claude', '--on-usage-limit', 'stop'], {
+      cwd: dir,
+      env: { REC: join(dir, 'rec'), MODE: 'limit', COST: '0', TZ: 'Asia/Kolkata' },
+    });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^Stopped: claude hit its usage limit \(--on-usage-limit stop\) until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30 \(\d\d:\d\d:\d\d UTC\): /m);
+    expect(r.stdout).toMatch(
+      /^Stopped: claude hit its usage limit \(--on-usage-limit stop\) until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30 \(\d\d:\d\d:\d\d UTC\): /m,
+    );
   });
 
   it('after SIGINT: says it was interrupted, exits 130, and the report and --json say exit code 130', async () => {
@@ -79,7 +86,15 @@ describe('the end of a run', () => {
     script(dir, 'agent.sh', 'echo $$ > "started-$RALPH_TASK_ID"\nsleep 30 & wait');
     writeTasks(dir, tasks(['a', 'b']));
     const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--grace', '1'], { cwd: dir });
-    await waitFor('both agents to start', () => ['a', 'b'].every((id) => { try { return readFileSync(join(dir, `started-${id}`), 'utf8') !== ''; } catch { return false; } }));
+    await waitFor('both agents to start', () =>
+      ['a', 'b'].every((id) => {
+        try {
+          return readFileSync(join(dir, `started-${id}`), 'utf8') !== '';
+        } catch {
+          return false;
+        }
+      }),
+    );
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code).toBe(130);
@@ -95,7 +110,10 @@ describe('the report', () => {
     const dir = tempDir();
     // Every 100th task fails; the others complete at once. Two task types.
     script(dir, 'agent.sh', 'case "$RALPH_TASK_ID" in *00) echo "no such file: $RALPH_TASK_ID.txt" >&2; exit 2 ;; esac\necho "FINDINGS: ok"');
-    writeTasks(dir, ids(1000).map((id, i) => ({ id, type: i % 2 === 0 ? 'lint' : 'test' })));
+    writeTasks(
+      dir,
+      ids(1000).map((id, i) => ({ id, type: i % 2 === 0 ? 'lint' : 'test' })),
+    );
     const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '4', '--agent-cmd', './agent.sh'], { cwd: dir });
     expect(r.code).toBe(1);
     const report = reportOf(dir);
@@ -103,7 +121,9 @@ describe('the report', () => {
     expect(lines.length).toBeLessThan(500);
     const at = (heading: string) => lines.indexOf(heading);
     expect(at('## Summary')).toBeGreaterThan(0);
-    expect([at('## Summary'), at('## Failures'), at('## Slowest tasks'), at('## Workers'), at('## Tasks')].every((n, i, all) => n > (all[i - 1] ?? -1))).toBe(true);
+    expect([at('## Summary'), at('## Failures'), at('## Slowest tasks'), at('## Workers'), at('## Tasks')].every((n, i, all) => n > (all[i - 1] ?? -1))).toBe(
+      true,
+    );
     expect(at('## Failures')).toBeLessThan(60);
     const summary = section(report, 'Summary').join('\n');
     expect(summary).toContain('- Tasks: 1000: 990 completed, 10 failed, 0 pending, 0 claimed');
@@ -117,7 +137,7 @@ describe('the report', () => {
     expect(json.tasks.find((t: any) => t.id === 't0100')).toMatchObject({ status: 'failed', cause: 'agent exited with code 2: no such file: t0100.txt' });
   });
 
-  it('after a resume: the throughput counts only this run\'s tasks, and no worker is busier than the run was long', async () => {
+  it("after a resume: the throughput counts only this run's tasks, and no worker is busier than the run was long", async () => {
     const dir = tempDir();
     script(dir, 'agent.sh', 'if [ "$RALPH_TASK_TYPE" = slow ]; then sleep 1.5; fi\necho "FINDINGS: ok"');
     writeTasks(dir, tasks(['s1', 's2'], 'slow'));
@@ -127,7 +147,7 @@ describe('the report', () => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.finished_this_run).toBe(1);
-    expect(summary.tasks_per_second).toBe(Math.round(1 / (summary.duration_ms / 1000) * 100) / 100);
+    expect(summary.tasks_per_second).toBe(Math.round((1 / (summary.duration_ms / 1000)) * 100) / 100);
     for (const w of summary.workers) expect(w.busy_ms).toBeLessThanOrEqual(summary.duration_ms);
     expect(summary.total).toBe(3);
   });
@@ -136,7 +156,9 @@ describe('the report', () => {
     const dir = tempDir();
     script(dir, 'agent.sh', 'echo "FINDINGS: ok"');
     writeTasks(dir, tasks(['a']));
-    expect((await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh'], { cwd: dir, env: { TZ: 'Asia/Kolkata' } })).code).toBe(0);
+    expect((await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh'], { cwd: dir, env: { TZ: 'Asia/Kolkata' } })).code).toBe(
+      0,
+    );
     const started = queueOf(dir).run.started_at as string;
     expect(reportOf(dir)).toMatch(new RegExp(`^- Started: \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+05:30 \\(${started.replace(/\./g, '\\.')}\\)$`, 'm'));
   });

@@ -10,7 +10,14 @@ import { DIST, firstLine, kill9, runFixture, startFixture } from '../store/suppo
 const JOURNAL = join('.ralph', 'journal', 'queue.ndjson');
 
 async function damagedAndFenced(dir: string): Promise<void> {
-  writeTasks(dir, [{ id: 'a', type: 't' }, { id: 'b', type: 't' }], 'first.json');
+  writeTasks(
+    dir,
+    [
+      { id: 'a', type: 't' },
+      { id: 'b', type: 't' },
+    ],
+    'first.json',
+  );
   expect((await ralph(['queue', 'add', 'first.json'], { cwd: dir })).code).toBe(0);
   expect((await runFixture('store-batch.mjs', [join(dir, '.ralph'), DIST, '0', '3', '10'])).code).toBe(0);
   const lines = readFileSync(join(dir, JOURNAL), 'utf8').split('\n');
@@ -38,7 +45,11 @@ describe('a damaged journal moved aside by a takeover', () => {
     const advised = /`(mv [^`]+)`/.exec(refused.stderr)?.[1];
     expect(advised, refused.stderr).toBeDefined();
     let mv = 'ok';
-    try { execFileSync('/bin/sh', ['-c', advised!], { cwd: dir, stdio: 'pipe' }); } catch (error) { mv = String((error as { stderr?: Buffer }).stderr); }
+    try {
+      execFileSync('/bin/sh', ['-c', advised!], { cwd: dir, stdio: 'pipe' });
+    } catch (error) {
+      mv = String((error as { stderr?: Buffer }).stderr);
+    }
     expect(mv, `${refused.stderr}\n${advised}`).toBe('ok');
     const resumed = await ralph(['run', '--agent-cmd', './agent.sh'], { cwd: dir });
     expect(resumed.stderr).not.toMatch(/not a valid/);

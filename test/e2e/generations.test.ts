@@ -11,7 +11,10 @@ const files = ['work-queue.json', 'results.json', 'journal/queue.ndjson'];
 /** A queue of tasks a and b, a copy of its work-queue.json taken then, and a run that completed both. */
 async function ranAfterBackup(): Promise<{ dir: string; backup: string }> {
   const dir = tempDir();
-  writeTasks(dir, [{ id: 'a', type: 't' }, { id: 'b', type: 't' }]);
+  writeTasks(dir, [
+    { id: 'a', type: 't' },
+    { id: 'b', type: 't' },
+  ]);
   expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
   const backup = join(dir, 'work-queue.backup.json');
   copyFileSync(join(dir, '.ralph', 'work-queue.json'), backup);
@@ -28,7 +31,11 @@ async function withJournal(dir: string, name: string, count: number): Promise<vo
   // Never compacts: its changes stay in the journal.
   const appended = await runFixture('store-appender.mjs', [join(dir, '.ralph'), DIST, name, String(count), '1000000000']);
   expect(appended.code).toBe(0);
-  expect(readFileSync(join(dir, '.ralph', 'journal', 'queue.ndjson'), 'utf8').trimEnd().split('\n')).toHaveLength(count + 1);
+  expect(
+    readFileSync(join(dir, '.ralph', 'journal', 'queue.ndjson'), 'utf8')
+      .trimEnd()
+      .split('\n'),
+  ).toHaveLength(count + 1);
 }
 
 /** Every command that reads the queue refuses it the same way, exit 2, and writes nothing. */
@@ -62,7 +69,10 @@ describe('snapshots that do not go with the journal', () => {
     expect(theirs.generation).toBeGreaterThan(journal.generation);
     copyFileSync(join(elsewhere, '.ralph', 'work-queue.json'), join(here, '.ralph', 'work-queue.json'));
 
-    await expectRefused(here, /work-queue\.json \(generation \d+\) is ahead of .*journal\/queue\.ndjson \(generation \d+, 3 change\(s\)\) but was not made from that journal/);
+    await expectRefused(
+      here,
+      /work-queue\.json \(generation \d+\) is ahead of .*journal\/queue\.ndjson \(generation \d+, 3 change\(s\)\) but was not made from that journal/,
+    );
 
     // As the error says: move the journal aside to take the snapshots as they are.
     renameSync(join(here, '.ralph', 'journal', 'queue.ndjson'), join(here, '.ralph', 'journal-aside.ndjson'));
@@ -82,13 +92,17 @@ describe('snapshots that do not go with the journal', () => {
   it('refuses a work-queue.json restored from an older backup while the journal is empty (every run compacts at its end), and records no task twice', async () => {
     const { dir, backup } = await ranAfterBackup();
     const gen = (f: string) => JSON.parse(readFileSync(join(dir, '.ralph', f), 'utf8')).generation;
-    const journal = readFileSync(join(dir, '.ralph', 'journal', 'queue.ndjson'), 'utf8').trimEnd().split('\n');
+    const journal = readFileSync(join(dir, '.ralph', 'journal', 'queue.ndjson'), 'utf8')
+      .trimEnd()
+      .split('\n');
     expect(journal).toHaveLength(1); // header only
     copyFileSync(backup, join(dir, '.ralph', 'work-queue.json'));
     expect(gen('work-queue.json')).toBeLessThan(gen('results.json'));
 
     const again = await ralph(['run', '--agent-cmd', './agent.sh', '--workers', '1'], { cwd: dir });
-    const findings = JSON.parse(readFileSync(join(dir, '.ralph', 'results.json'), 'utf8')).findings.map((f: { task_id: string }) => f.task_id).sort();
+    const findings = JSON.parse(readFileSync(join(dir, '.ralph', 'results.json'), 'utf8'))
+      .findings.map((f: { task_id: string }) => f.task_id)
+      .sort();
     expect({ code: again.code, findings }).toEqual({ code: 2, findings: ['a', 'b'] });
   });
 });

@@ -30,7 +30,11 @@ async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined>
 }
 
 function logsOf(dir: string): string {
-  return [1, 2].map((n) => join(dir, '.ralph', `worker-${n}.log`)).filter((p) => existsSync(p)).map((p) => readFileSync(p, 'utf8')).join('');
+  return [1, 2]
+    .map((n) => join(dir, '.ralph', `worker-${n}.log`))
+    .filter((p) => existsSync(p))
+    .map((p) => readFileSync(p, 'utf8'))
+    .join('');
 }
 
 describe('terminal escapes and newlines in task text', () => {
@@ -38,16 +42,23 @@ describe('terminal escapes and newlines in task text', () => {
     const dir = tempDir();
     // The agent prints the finding; the task with the newline waits for `go` so that `ralph status`
     // can show it running; the other one fails with the escapes in its output.
-    script(dir, 'agent.sh', [
-      'if [ "$RALPH_TASK_ID" != "${RALPH_TASK_ID#evil}" ]; then',
-      '  i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done',
-      'fi',
-      'printf "FINDINGS: title \\033]0;pwned\\007 clear \\033[2J nul \\000 csi \\302\\23331m end\\n"',
-      'case "$RALPH_TASK_ID" in bad*) exit 1;; esac',
-    ].join('\n'));
-    writeTasks(dir, [{ id: NEWLINE_ID, type: 'x' }, { id: CLEAR_ID, type: 'y\u001b]0;t\u0007' }]);
+    script(
+      dir,
+      'agent.sh',
+      [
+        'if [ "$RALPH_TASK_ID" != "${RALPH_TASK_ID#evil}" ]; then',
+        '  i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done',
+        'fi',
+        'printf "FINDINGS: title \\033]0;pwned\\007 clear \\033[2J nul \\000 csi \\302\\23331m end\\n"',
+        'case "$RALPH_TASK_ID" in bad*) exit 1;; esac',
+      ].join('\n'),
+    );
+    writeTasks(dir, [
+      { id: NEWLINE_ID, type: 'x' },
+      { id: CLEAR_ID, type: 'y\u001b]0;t\u0007' },
+    ]);
     const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir });
-    let status;
+    let status: Awaited<ReturnType<typeof ralph>>;
     try {
       status = await waitForAsync('ralph status to show the task with a newline running', async () => {
         const r = await ralph(['status'], { cwd: dir });

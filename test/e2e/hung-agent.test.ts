@@ -5,8 +5,16 @@ import { queueOf, ralph, resultsOf, script, tempDir, writeTasks } from '../helpe
 import { git } from './loops-support.js';
 
 const alive = (pid: number) => {
-  try { process.kill(pid, 0); } catch { return false; }
-  try { return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { return false; }
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
 };
 
 describe('a hung agent', () => {
@@ -14,18 +22,44 @@ describe('a hung agent', () => {
     const dir = tempDir();
     const pids = join(dir, 'pids');
     mkdirSync(pids);
-    script(dir, 'agent.sh', [
-      'if [ "$RALPH_TASK_ID" = silent ]; then',
-      '  sleep 300 & echo $! > "$PIDS/bg-$RALPH_ATTEMPT"',
-      '  echo "started, now silent"',
-      '  sleep 300',
-      'fi',
-      // Prints every 0.1 s for 3 s: three times the idle limit, never silent for long.
-      'i=0; while [ $i -lt 30 ]; do echo "tick $i"; sleep 0.1; i=$((i+1)); done',
-      'echo "FINDINGS: kept talking"',
-    ].join('\n'));
-    writeTasks(dir, [{ id: 'silent', type: 't' }, { id: 'chatty', type: 't' }]);
-    const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--idle-timeout', '1', '--retries', '1', '--retry-backoff', '0', '--grace', '1'], { cwd: dir, env: { PIDS: pids } });
+    script(
+      dir,
+      'agent.sh',
+      [
+        'if [ "$RALPH_TASK_ID" = silent ]; then',
+        '  sleep 300 & echo $! > "$PIDS/bg-$RALPH_ATTEMPT"',
+        '  echo "started, now silent"',
+        '  sleep 300',
+        'fi',
+        // Prints every 0.1 s for 3 s: three times the idle limit, never silent for long.
+        'i=0; while [ $i -lt 30 ]; do echo "tick $i"; sleep 0.1; i=$((i+1)); done',
+        'echo "FINDINGS: kept talking"',
+      ].join('\n'),
+    );
+    writeTasks(dir, [
+      { id: 'silent', type: 't' },
+      { id: 'chatty', type: 't' },
+    ]);
+    const result = await ralph(
+      [
+        'run',
+        '--tasks',
+        'tasks.json',
+        '--workers',
+        '2',
+        '--agent-cmd',
+        './agent.sh',
+        '--idle-timeout',
+        '1',
+        '--retries',
+        '1',
+        '--retry-backoff',
+        '0',
+        '--grace',
+        '1',
+      ],
+      { cwd: dir, env: { PIDS: pids } },
+    );
     expect(result.code).toBe(1);
     const tasks = Object.fromEntries(queueOf(dir).tasks.map((t: any) => [t.id, t]));
     expect(tasks.chatty).toMatchObject({ status: 'completed', finding: 'kept talking', attempts: 1 });
@@ -33,7 +67,10 @@ describe('a hung agent', () => {
     expect(tasks.silent.error).toMatch(/printed nothing for 1s \(--idle-timeout\)/);
     expect(tasks.silent.error).toContain('started, now silent');
     const issues = resultsOf(dir).issues.filter((i: any) => i.task_id === 'silent');
-    expect(issues.map((i: any) => [i.reason, i.outcome])).toEqual([['idle-timeout', 'requeued'], ['idle-timeout', 'failed']]);
+    expect(issues.map((i: any) => [i.reason, i.outcome])).toEqual([
+      ['idle-timeout', 'requeued'],
+      ['idle-timeout', 'failed'],
+    ]);
     // Both attempts' background processes died with their group.
     const bg = readdirSync(pids).map((f) => Number(readFileSync(join(pids, f), 'utf8')));
     expect(bg).toHaveLength(2);
@@ -44,7 +81,11 @@ describe('a hung agent', () => {
     const dir = tempDir();
     // The agent's parent is the `sh -c` of --agent-cmd, whose parent is the worker: what the worker
     // was started with is in its command line.
-    script(dir, 'agent.sh', 'worker=$(cut -d" " -f4 /proc/$PPID/stat)\ntr "\\0" " " < /proc/$worker/cmdline > "cmdline-$RALPH_TASK_ID"\nsleep 1.5\necho "FINDINGS: ok"');
+    script(
+      dir,
+      'agent.sh',
+      'worker=$(cut -d" " -f4 /proc/$PPID/stat)\ntr "\\0" " " < /proc/$worker/cmdline > "cmdline-$RALPH_TASK_ID"\nsleep 1.5\necho "FINDINGS: ok"',
+    );
     writeTasks(dir, [{ id: 'a', type: 't' }]);
     const defaults = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh'], { cwd: dir });
     expect(defaults.code).toBe(0);
@@ -53,7 +94,10 @@ describe('a hung agent', () => {
     expect(worker).toContain('--idle-timeout 900 ');
     // 0 is "no limit", not "kill at once": a silent agent finishes.
     writeTasks(dir, [{ id: 'b', type: 't' }]);
-    const off = await ralph(['run', '--tasks', 'tasks.json', '--reset', '--workers', '1', '--agent-cmd', './agent.sh', '--task-timeout', '0', '--idle-timeout', '0'], { cwd: dir });
+    const off = await ralph(
+      ['run', '--tasks', 'tasks.json', '--reset', '--workers', '1', '--agent-cmd', './agent.sh', '--task-timeout', '0', '--idle-timeout', '0'],
+      { cwd: dir },
+    );
     expect(off.stderr).toBe(off.stderr.replace(/error/i, ''));
     expect(off.code).toBe(0);
     expect(queueOf(dir).tasks[0]).toMatchObject({ id: 'b', status: 'completed' });

@@ -53,7 +53,9 @@ describe.runIf(claudeSupported)('the my-agent.sh that ralph init wrote, with the
     claudeBinary();
     mock = await startMockAnthropic();
   }, 15 * 60_000);
-  afterAll(async () => { await mock?.close(); });
+  afterAll(async () => {
+    await mock?.close();
+  });
   afterEach(() => cleanupClaudeHomes());
 
   it('lets Claude Code run the programs a task needs, unattended (acceptEdits alone refuses them)', async () => {
@@ -66,18 +68,22 @@ describe.runIf(claudeSupported)('the my-agent.sh that ralph init wrote, with the
     // Each task's first turn runs a program (node; agents run their checks, `npm test`, the same way):
     // acceptEdits alone lets Claude Code run file commands such as ls, wc or mkdir, and refuses these.
     // The turn that carries the command's result ends with the finding, saying whether it ran.
-    mock.setScript(onMainLoop(({ body }): Reply => {
-      const id = taskIdIn(body);
-      const result = findToolResult(body, `toolu_${id}`);
-      const command = `node -e "require('fs').writeFileSync('lines-${id}.txt', require('fs').readFileSync('tasks.json', 'utf8').split('\\n').length + ' lines')"`;
-      if (!result) return { kind: 'tool_use', id: `toolu_${id}`, name: 'Bash', input: { command, description: 'count lines' } };
-      return { kind: 'text', text: `FINDINGS: ${id}: the command ${result.is_error ? 'was refused' : 'ran'}` };
-    }));
+    mock.setScript(
+      onMainLoop(({ body }): Reply => {
+        const id = taskIdIn(body);
+        const result = findToolResult(body, `toolu_${id}`);
+        const command = `node -e "require('fs').writeFileSync('lines-${id}.txt', require('fs').readFileSync('tasks.json', 'utf8').split('\\n').length + ' lines')"`;
+        if (!result) return { kind: 'tool_use', id: `toolu_${id}`, name: 'Bash', input: { command, description: 'count lines' } };
+        return { kind: 'text', text: `FINDINGS: ${id}: the command ${result.is_error ? 'was refused' : 'ran'}` };
+      }),
+    );
     const env = claudeEnv(mock.url);
     env.PATH = `${bin}:${env.PATH}`;
     const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '3', '--agent-cmd', './my-agent.sh'], { cwd: dir, env });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const findings = resultsOf(dir).findings.map((f: any) => f.finding).sort();
+    const findings = resultsOf(dir)
+      .findings.map((f: any) => f.finding)
+      .sort();
     expect(findings).toEqual(['example-1', 'example-2', 'example-3'].map((id) => `${id}: the command ran`));
     for (const id of ['example-1', 'example-2', 'example-3']) {
       expect(readFileSync(join(dir, `lines-${id}.txt`), 'utf8')).toMatch(/^\d+ lines$/);

@@ -30,11 +30,21 @@ describe('bad input', () => {
 
   const cases: Array<[string, string | undefined, string[], RegExp]> = [
     ['a missing tasks file', undefined, ['--tasks', 'nope.json'], /Tasks file nope\.json not found/],
-    ['invalid JSON, saying where', '{"tasks": [\n  {"id": "a", "type": "t"},\n  {"id": "b" "type": "t"}\n]}', ['--tasks', 'bad.json'], /bad\.json: invalid JSON at line 3, column \d+/],
+    [
+      'invalid JSON, saying where',
+      '{"tasks": [\n  {"id": "a", "type": "t"},\n  {"id": "b" "type": "t"}\n]}',
+      ['--tasks', 'bad.json'],
+      /bad\.json: invalid JSON at line 3, column \d+/,
+    ],
     ['a task without id', '[{"type": "t"}]', ['--tasks', 'bad.json'], /bad\.json: task #1: missing `id`/],
     ['a task without type', '{"tasks": [{"id": "x", "type": "t"}, {"id": "y"}]}', ['--tasks', 'bad.json'], /bad\.json: task #2: missing `type`/],
     ['an id that is not a string', '[{"id": 7, "type": "t"}]', ['--tasks', 'bad.json'], /`id` must be a string/],
-    ['duplicate ids in the file', '{"id":"d","type":"t"}\n{"id":"e","type":"t"}\n{"id":"d","type":"t"}\n', ['--tasks', 'bad.json'], /line 3: duplicate task id "d" \(first at line 1\)/],
+    [
+      'duplicate ids in the file',
+      '{"id":"d","type":"t"}\n{"id":"e","type":"t"}\n{"id":"d","type":"t"}\n',
+      ['--tasks', 'bad.json'],
+      /line 3: duplicate task id "d" \(first at line 1\)/,
+    ],
     ['a broken JSON Lines line', '{"id":"d","type":"t"}\n{"id":"e",\n', ['--tasks', 'bad.json'], /invalid JSON on line 2/],
     ['an unknown flag', '[]', ['--tasks', 'bad.json', '--wrokers', '2'], /unknown option '--wrokers'/],
     ['a negative worker count', '[]', ['--tasks', 'bad.json', '--workers', '-1'], /Expected a positive integer, got `-1`/],

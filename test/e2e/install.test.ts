@@ -53,7 +53,15 @@ describe('installed from a packed tarball into another project', () => {
     expect(pack.code, pack.out).toBe(0);
     const [packed] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = packed!.files.map((f) => f.path);
-    for (const needed of ['package.json', 'dist/cli/bin.js', 'dist/index.js', 'dist/cli/worker.cjs', 'scripts/build-native.mjs', 'native/spawn.c', 'binding.gyp']) {
+    for (const needed of [
+      'package.json',
+      'dist/cli/bin.js',
+      'dist/index.js',
+      'dist/cli/worker.cjs',
+      'scripts/build-native.mjs',
+      'native/spawn.c',
+      'binding.gyp',
+    ]) {
       expect(files, needed).toContain(needed);
     }
     expect(files.filter((f) => /^(src|test|bench|\.cache|node_modules|build)\//.test(f))).toEqual([]);
@@ -81,7 +89,10 @@ describe('installed from a packed tarball into another project', () => {
     // my-agent.sh started it.
     const fakes = join(home, 'fake-bin');
     mkdirSync(fakes);
-    writeFileSync(join(fakes, 'claude'), '#!/bin/sh\nprintf "%s\\n" "$@" > "claude-args-$RALPH_TASK_ID"\ncat > /dev/null\necho "FINDINGS: claude stand-in did $RALPH_TASK_ID"\n');
+    writeFileSync(
+      join(fakes, 'claude'),
+      '#!/bin/sh\nprintf "%s\\n" "$@" > "claude-args-$RALPH_TASK_ID"\ncat > /dev/null\necho "FINDINGS: claude stand-in did $RALPH_TASK_ID"\n',
+    );
     chmodSync(join(fakes, 'claude'), 0o755);
     const quickStart = shellExample('init', '--agent-cmd ./my-agent.sh');
     const started = run('sh', ['-ec', quickStart], project, { ...env, PATH: `${fakes}${delimiter}${env.PATH}` });

@@ -8,12 +8,16 @@ describe('large task data', () => {
   it('runs tasks with 1 MiB of data each: the data in RALPH_TASK_DATA_FILE, left out of RALPH_TASK_DATA (the log says so)', async () => {
     const dir = tempDir();
     // The agent reports whether RALPH_TASK_DATA is set, and the size and the `n` of the data file.
-    script(dir, 'agent.sh', [
-      'if [ -n "${RALPH_TASK_DATA+set}" ]; then env=set; else env=unset; fi',
-      'size=$(wc -c < "$RALPH_TASK_DATA_FILE")',
-      'n=$(node -e \'console.log(JSON.parse(require("fs").readFileSync(process.env.RALPH_TASK_DATA_FILE, "utf8")).n)\')',
-      'echo "FINDINGS: env=$env size=$size n=$n"',
-    ].join('\n'));
+    script(
+      dir,
+      'agent.sh',
+      [
+        'if [ -n "${RALPH_TASK_DATA+set}" ]; then env=set; else env=unset; fi',
+        'size=$(wc -c < "$RALPH_TASK_DATA_FILE")',
+        'n=$(node -e \'console.log(JSON.parse(require("fs").readFileSync(process.env.RALPH_TASK_DATA_FILE, "utf8")).n)\')',
+        'echo "FINDINGS: env=$env size=$size n=$n"',
+      ].join('\n'),
+    );
     const blob = 'x'.repeat(1 << 20);
     const tasks = Array.from({ length: 8 }, (_, n) => ({ id: `big-${n}`, type: 't', data: { n, blob } }));
     tasks.push({ id: 'small', type: 't', data: { n: 99, blob: 'tiny' } });

@@ -6,7 +6,9 @@ import { CLI, queueOf, script, tempDir, waitFor, writeTasks } from '../helpers.j
 import { Term, hasTmux } from '../support/tmux.js';
 
 const terms: Term[] = [];
-afterEach(() => { for (const t of terms.splice(0)) t.close(); });
+afterEach(() => {
+  for (const t of terms.splice(0)) t.close();
+});
 
 const TOTALS = /^\d+\/3\b/;
 const MESSAGE = 'ralph: SIGINT: stopping workers; in-flight tasks go back to pending unless their agent finishes within --grace';
@@ -15,12 +17,21 @@ describe.skipIf(!hasTmux)('Ctrl-C under the live view', () => {
   it('100 columns: the wrapped message whole above the view, the last frame with the tasks back to pending', async () => {
     const dir = tempDir('ralph-live-stop-');
     writeTasks(dir, { tasks: ['s-1', 's-2', 's-3'].map((id) => ({ id, type: 'work' })) });
-    const agent = script(dir, 'agent.sh', `
+    const agent = script(
+      dir,
+      'agent.sh',
+      `
 while :; do
   echo "working on $RALPH_TASK_ID: a line long enough to fill a row of the live view to its last column and more"
   sleep 0.2
-done`);
-    const term = new Term({ width: 100, height: 20, cwd: dir, argv: [process.execPath, CLI, 'run', '--tasks', 'tasks.json', '--workers', '3', '--agent-cmd', agent, '--grace', '1', '--no-color'] });
+done`,
+    );
+    const term = new Term({
+      width: 100,
+      height: 20,
+      cwd: dir,
+      argv: [process.execPath, CLI, 'run', '--tasks', 'tasks.json', '--workers', '3', '--agent-cmd', agent, '--grace', '1', '--no-color'],
+    });
     terms.push(term);
     await waitFor('three workers at work', () => term.lines().filter((l) => /^w\d s-\d .*working on/.test(l)).length === 3, 20_000, 100);
     term.keys('C-c');

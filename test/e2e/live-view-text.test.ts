@@ -6,7 +6,9 @@ import { CLI, ralph, script, tempDir, writeTasks } from '../helpers.js';
 import { Term, hasTmux } from '../support/tmux.js';
 
 const terms: Term[] = [];
-afterEach(() => { for (const t of terms.splice(0)) t.close(); });
+afterEach(() => {
+  for (const t of terms.splice(0)) t.close();
+});
 
 const TOTALS = /^\d+\/2\b/;
 
@@ -14,42 +16,65 @@ const TOTALS = /^\d+\/2\b/;
 async function runPrinting(body: string, tasks = ['e-1', 'e-2'], width = 60): Promise<{ term: Term; status: number; rows: string[][] }> {
   const dir = tempDir('ralph-live-text-');
   writeTasks(dir, { tasks: tasks.map((id) => ({ id, type: 'work' })) });
-  const agent = script(dir, 'agent.sh', `
+  const agent = script(
+    dir,
+    'agent.sh',
+    `
 i=0
 while [ $i -lt 5 ]; do
 ${body}
   sleep 0.3
   i=$((i+1))
 done
-echo "FINDINGS: done"`);
-  const term = new Term({ width, height: 20, cwd: dir, argv: [process.execPath, CLI, 'run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', agent, '--no-color'] });
+echo "FINDINGS: done"`,
+  );
+  const term = new Term({
+    width,
+    height: 20,
+    cwd: dir,
+    argv: [process.execPath, CLI, 'run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', agent, '--no-color'],
+  });
   terms.push(term);
   const rows: string[][] = [];
   // The screen row by row (no wrapped line joined): a row of the view that wrapped shows as two.
-  const status = await term.exited(() => { rows.push(term.lines({ rows: true }).filter((l) => /^w\d /.test(l))); });
+  const status = await term.exited(() => {
+    rows.push(term.lines({ rows: true }).filter((l) => /^w\d /.test(l)));
+  });
   return { term, status, rows };
 }
 
 /** Nothing of the live view is left in the scrollback but the final totals line (the final frame has no worker rows). */
 function expectNoLeftovers(term: Term): void {
   const all = term.lines({ history: true });
-  expect(all.filter((l) => TOTALS.test(l)), all.join('\n')).toHaveLength(1);
-  expect(all.filter((l) => /^w\d /.test(l) || /[⏳⚡🟢⭐⌛🀄❌✅]/u.test(l)), all.join('\n')).toEqual([]);
+  expect(
+    all.filter((l) => TOTALS.test(l)),
+    all.join('\n'),
+  ).toHaveLength(1);
+  expect(
+    all.filter((l) => /^w\d /.test(l) || /[⏳⚡🟢⭐⌛🀄❌✅]/u.test(l)),
+    all.join('\n'),
+  ).toEqual([]);
 }
 
 describe.skipIf(!hasTmux)('what agents print, in the live view', () => {
   it('emoji are two columns: the rows fit, none stacks', async () => {
     const { term, status, rows } = await runPrinting('  echo "✅ step $i ⏳⚡🟢⭐⌛🀄❌ ✅ step $i ⏳⚡🟢⭐⌛🀄❌ ✅ step $i ⏳⚡🟢⭐⌛🀄❌ done"');
     expect(status).toBe(0);
-    expect(rows.some((r) => r.some((l) => l.includes('⏳⚡🟢'))), 'an emoji row was seen').toBe(true);
+    expect(
+      rows.some((r) => r.some((l) => l.includes('⏳⚡🟢'))),
+      'an emoji row was seen',
+    ).toBe(true);
     expectNoLeftovers(term);
   });
 
-  it('tabs (in an agent\'s JSON event and in the task ids) are spaces: the rows fit, none stacks', async () => {
+  it("tabs (in an agent's JSON event and in the task ids) are spaces: the rows fit, none stacks", async () => {
     const event = `{"type":"progress","message":"${'col\\t'.repeat(6)}end"}`;
     const { term, status, rows } = await runPrinting(`  printf '%s\\n' '${event}'`, ['e\t1', 'e\t2']);
     expect(status).toBe(0);
-    expect(rows.some((r) => r.some((l) => /^w\d e 1 .*progress event: col col col/.test(l))), 'a row with the event was seen').toBe(true);
+    expect(
+      rows.some((r) => r.some((l) => /^w\d e 1 .*progress event: col col col/.test(l))),
+      'a row with the event was seen',
+    ).toBe(true);
     expect(term.capture({ history: true, escapes: true })).not.toContain('\t');
     expectNoLeftovers(term);
   });
@@ -86,10 +111,19 @@ describe.skipIf(!hasTmux)('a terminal narrower than 10 columns', () => {
   it('8 columns: the view is drawn for 8, nothing wraps, nothing stacks', async () => {
     const { term, status, rows } = await runPrinting('  echo "step $i of the task, a long line"', ['e-1', 'e-2'], 8);
     expect(status).toBe(0);
-    expect(rows.some((r) => r.some((l) => /^w\d e-/.test(l))), 'a worker row was seen').toBe(true);
+    expect(
+      rows.some((r) => r.some((l) => /^w\d e-/.test(l))),
+      'a worker row was seen',
+    ).toBe(true);
     const all = term.lines({ history: true, rows: true });
     // The final totals line, cut to fit (such as '2/2 do…'): one, and no worker row left behind.
-    expect(all.filter((l) => TOTALS.test(l)), all.join('\n')).toHaveLength(1);
-    expect(all.filter((l) => /^w\d /.test(l)), all.join('\n')).toEqual([]);
+    expect(
+      all.filter((l) => TOTALS.test(l)),
+      all.join('\n'),
+    ).toHaveLength(1);
+    expect(
+      all.filter((l) => /^w\d /.test(l)),
+      all.join('\n'),
+    ).toEqual([]);
   });
 });

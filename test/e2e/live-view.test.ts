@@ -17,7 +17,10 @@ const SGR_COLOUR = /\u001b\[(?:1|2|3[1-7])m/;
 function project(): { dir: string; agent: string } {
   const dir = tempDir('ralph-live-');
   writeTasks(dir, { tasks: TASKS.map((id) => ({ id, type: 'work' })) });
-  const agent = script(dir, 'agent.sh', `
+  const agent = script(
+    dir,
+    'agent.sh',
+    `
 i=0
 while [ $i -lt 4 ]; do
   echo "step $i of $RALPH_TASK_ID: a line long enough to be cut short in any narrow terminal, and some more"
@@ -25,14 +28,17 @@ while [ $i -lt 4 ]; do
   i=$((i+1))
 done
 case "$RALPH_TASK_ID" in bad-*) echo "boom in $RALPH_TASK_ID" >&2; exit 3;; esac
-echo "FINDINGS: done"`);
+echo "FINDINGS: done"`,
+  );
   return { dir, agent };
 }
 
 const runArgv = (agent: string, ...more: string[]) => [process.execPath, CLI, 'run', '--tasks', 'tasks.json', '--workers', '3', '--agent-cmd', agent, ...more];
 
 const terms: Term[] = [];
-afterEach(() => { for (const t of terms.splice(0)) t.close(); });
+afterEach(() => {
+  for (const t of terms.splice(0)) t.close();
+});
 
 /** The lines the live view draws: the totals, the workers' rows, the failures (not the run's final summary, printed once). */
 const viewLine = (line: string) => TOTALS.test(line) || /^(w\d+ |✘ | {2}log |… )/.test(line);
@@ -48,7 +54,8 @@ function watchRun(term: Term, during: (lines: string[], width: number) => void =
     const lines = term.lines();
     // Right after a resize the terminal shows the old frame as it rewrapped it, until the view has drawn anew.
     const settled = Date.now() - term.resizedAt > 600;
-    if (settled) for (const line of lines.filter(viewLine)) expect(displayWidth(line), `${JSON.stringify(line)} is wider than ${width}`).toBeLessThanOrEqual(width);
+    if (settled)
+      for (const line of lines.filter(viewLine)) expect(displayWidth(line), `${JSON.stringify(line)} is wider than ${width}`).toBeLessThanOrEqual(width);
     expectWhole(lines);
     if (options.oneTotals !== false) expect(lines.filter((l) => TOTALS.test(l)).length, lines.join('\n')).toBeLessThanOrEqual(1);
     during(lines, width);
@@ -78,7 +85,11 @@ function expectWhole(lines: string[], workers?: number): void {
     for (const piece of PIECES) expect((line.match(piece) ?? []).length, `line ${i} holds two frames' pieces:\n${lines.join('\n')}`).toBeLessThanOrEqual(1);
     if (/\d+\/6 done\b|tasks\/s/.test(line)) expect(line, `line ${i} is a broken totals line:\n${lines.join('\n')}`).toMatch(TOTALS);
     if (/\bstep \d+ of t-\d/.test(line)) expect(line, `line ${i} is a broken worker row:\n${lines.join('\n')}`).toMatch(/^w\d t-\d /);
-    if (/^w\d /.test(line)) expect(i > 0 && (TOTALS.test(lines[i - 1]!) || /^w\d /.test(lines[i - 1]!)), `line ${i}: a worker row without its frame's top:\n${lines.join('\n')}`).toBe(true);
+    if (/^w\d /.test(line))
+      expect(
+        i > 0 && (TOTALS.test(lines[i - 1]!) || /^w\d /.test(lines[i - 1]!)),
+        `line ${i}: a worker row without its frame's top:\n${lines.join('\n')}`,
+      ).toBe(true);
   });
 }
 
@@ -98,7 +109,10 @@ describe.skipIf(!hasTmux)('the live view in a terminal', () => {
     const all = term.lines({ history: true });
     // One totals line in all that was ever on the screen: the final one. (The old live line, 88-96
     // characters, left one behind per redraw in an 80-column terminal: ~40 in a 10 s run.)
-    expect(all.filter((l) => l.includes('tasks/s')), all.join('\n')).toHaveLength(1);
+    expect(
+      all.filter((l) => l.includes('tasks/s')),
+      all.join('\n'),
+    ).toHaveLength(1);
     expect(rows).toBe(true);
     expect(onlyOneTotals).toBe(true);
     const totals = all.filter((l) => TOTALS.test(l));
@@ -125,7 +139,10 @@ describe.skipIf(!hasTmux)('the live view in a terminal', () => {
     });
     expect(status).toBe(1);
     const all = term.lines({ history: true });
-    expect(all.filter((l) => l.includes('tasks/s') || l.includes('/s ·')), all.join('\n')).toHaveLength(1);
+    expect(
+      all.filter((l) => l.includes('tasks/s') || l.includes('/s ·')),
+      all.join('\n'),
+    ).toHaveLength(1);
     expect(rows).toBe(true);
     expect(all.filter((l) => TOTALS.test(l))).toHaveLength(1);
     // Too narrow for the failure and its log on one line: the log goes on the next.
@@ -137,15 +154,30 @@ describe.skipIf(!hasTmux)('the live view in a terminal', () => {
 
   it('a resize mid-run (80 → 40 → 100 columns): redrawn to the new width, no copies left but what the terminal itself scrolled away; --no-color wins over FORCE_COLOR', async () => {
     const { dir, agent } = project();
-    const term = new Term({ width: 80, height: 24, cwd: dir, argv: runArgv(agent, '--no-color'), env: { ...process.env, FORCE_COLOR: '1', NO_COLOR: undefined } });
+    const term = new Term({
+      width: 80,
+      height: 24,
+      cwd: dir,
+      argv: runArgv(agent, '--no-color'),
+      env: { ...process.env, FORCE_COLOR: '1', NO_COLOR: undefined },
+    });
     terms.push(term);
     let phase = 0;
     let narrowRows = false;
     let wideRows = false;
     const status = await watchRun(term, (lines, width) => {
       const row = lines.find((l) => /^w[123] t-\d/.test(l));
-      if (phase === 0 && row) { term.resize(40, 24); phase = 1; return; }
-      if (phase === 1 && width === 40 && row && row.length > 30) { narrowRows = true; term.resize(100, 24); phase = 2; return; }
+      if (phase === 0 && row) {
+        term.resize(40, 24);
+        phase = 1;
+        return;
+      }
+      if (phase === 1 && width === 40 && row && row.length > 30) {
+        narrowRows = true;
+        term.resize(100, 24);
+        phase = 2;
+        return;
+      }
       if (phase === 2 && width === 100 && row && row.length > 45) wideRows = true;
     });
     expect(status).toBe(1);
@@ -164,34 +196,61 @@ describe.skipIf(!hasTmux)('the live view when the terminal shrinks', () => {
     const dir = tempDir('ralph-live-');
     writeTasks(dir, { tasks: Array.from({ length: 6 }, (_, i) => ({ id: `t-${i + 1}`, type: 'work' })) });
     // Long lines until the test is done resizing.
-    const agent = script(dir, 'agent.sh', `
+    const agent = script(
+      dir,
+      'agent.sh',
+      `
 i=0
 while [ ! -e "${join(dir, 'stop')}" ]; do
   echo "step $i of $RALPH_TASK_ID: a line of ninety characters, more than a narrow terminal shows on one row, and then some more"
   sleep 0.2
   i=$((i+1))
 done
-echo "FINDINGS: done"`);
+echo "FINDINGS: done"`,
+    );
     const term = new Term({ width: 100, height: 30, cwd: dir, argv: runArgv(agent, '--no-color'), env: { ...process.env } });
     terms.push(term);
     // The frame drawn last: from the last totals line on the screen.
-    const rowsAt = (lines: string[], width: number) => lines.slice(lines.findLastIndex((l) => TOTALS.test(l))).filter((l) => /^w[123] t-\d \d+(ms|s) {2}step/.test(l) && displayWidth(l) <= width);
+    const rowsAt = (lines: string[], width: number) =>
+      lines.slice(lines.findLastIndex((l) => TOTALS.test(l))).filter((l) => /^w[123] t-\d \d+(ms|s) {2}step/.test(l) && displayWidth(l) <= width);
     let phase = 0;
     let resizes = 0;
-    const status = await watchRun(term, (lines, width) => {
-      if (Date.now() - term.resizedAt <= 600) return;
-      expectWhole(lines, 3);
-      const shown = lines.filter(viewLine);
-      const fits = shown.every((l) => displayWidth(l) <= width);
-      if (phase === 0 && rowsAt(lines, 100).filter((l) => l.length > 90).length === 3) { term.resize(40, 30); resizes++; phase = 1; return; }
-      // Redrawn at 40 columns: the totals and three rows, each cut to fit.
-      if (phase === 1 && width === 40 && fits && rowsAt(lines, 40).length === 3) { term.resize(40, 4); resizes++; phase = 2; return; }
-      // 4 rows: the totals, a worker, the others summed up (and the cursor's row below).
-      if (phase === 2 && fits && rowsAt(lines, 40).length === 1 && lines.some((l) => /^… 2 more worker\(s\), 2 running$/.test(l))) { term.resize(100, 30); resizes++; phase = 3; return; }
-      if (phase === 3 && width === 100 && rowsAt(lines, 100).filter((l) => l.length > 90).length === 3) { writeFileSync(join(dir, 'stop'), ''); phase = 4; }
-      // (A terminal made taller brings rows of its scrollback back onto the screen: whole old frames
-      // may show above the block then, never a broken one.)
-    }, { oneTotals: false });
+    const status = await watchRun(
+      term,
+      (lines, width) => {
+        if (Date.now() - term.resizedAt <= 600) return;
+        expectWhole(lines, 3);
+        const shown = lines.filter(viewLine);
+        const fits = shown.every((l) => displayWidth(l) <= width);
+        if (phase === 0 && rowsAt(lines, 100).filter((l) => l.length > 90).length === 3) {
+          term.resize(40, 30);
+          resizes++;
+          phase = 1;
+          return;
+        }
+        // Redrawn at 40 columns: the totals and three rows, each cut to fit.
+        if (phase === 1 && width === 40 && fits && rowsAt(lines, 40).length === 3) {
+          term.resize(40, 4);
+          resizes++;
+          phase = 2;
+          return;
+        }
+        // 4 rows: the totals, a worker, the others summed up (and the cursor's row below).
+        if (phase === 2 && fits && rowsAt(lines, 40).length === 1 && lines.some((l) => /^… 2 more worker\(s\), 2 running$/.test(l))) {
+          term.resize(100, 30);
+          resizes++;
+          phase = 3;
+          return;
+        }
+        if (phase === 3 && width === 100 && rowsAt(lines, 100).filter((l) => l.length > 90).length === 3) {
+          writeFileSync(join(dir, 'stop'), '');
+          phase = 4;
+        }
+        // (A terminal made taller brings rows of its scrollback back onto the screen: whole old frames
+        // may show above the block then, never a broken one.)
+      },
+      { oneTotals: false },
+    );
     expect(phase).toBe(4);
     expect(status).toBe(0);
     const all = term.lines({ history: true });
@@ -202,14 +261,20 @@ echo "FINDINGS: done"`);
 });
 
 describe.skipIf(!hasTmux)('the live view is secret-safe', () => {
-  it('an agent\'s last line is shown redacted, its control characters escaped: no secret on screen or in the session, no escape sequence reaches the terminal', async () => {
+  it("an agent's last line is shown redacted, its control characters escaped: no secret on screen or in the session, no escape sequence reaches the terminal", async () => {
     const dir = tempDir('ralph-live-');
     writeTasks(dir, { tasks: [{ id: 'leaky', type: 'work' }] });
     const secret = 'sk-live-0123456789abcdefSECRET';
     const agent = script(dir, 'agent.sh', `printf 'token %s \\033]0;pwned\\007 \\033[2J end\\n' "$MY_API_KEY"; sleep 2; echo "FINDINGS: done"`);
-    const term = new Term({ width: 100, height: 20, cwd: dir, argv: [process.execPath, CLI, 'run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', agent], env: { ...process.env, MY_API_KEY: secret } });
+    const term = new Term({
+      width: 100,
+      height: 20,
+      cwd: dir,
+      argv: [process.execPath, CLI, 'run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', agent],
+      env: { ...process.env, MY_API_KEY: secret },
+    });
     terms.push(term);
-    const row = await waitFor('the agent\'s line on screen', () => term.lines().find((l) => l.startsWith('w1 leaky') && l.includes('token')), 20_000, 100);
+    const row = await waitFor("the agent's line on screen", () => term.lines().find((l) => l.startsWith('w1 leaky') && l.includes('token')), 20_000, 100);
     // Escaped, and the clear-screen sequence (a CSI, like a colour code) left out.
     expect(row).toMatch(/^w1 leaky \d+(ms|s) {2}token \[REDACTED:MY_API_KEY\] \\x1b\]0;pwned\\x07 end$/);
     const session = JSON.parse(readFileSync(join(dir, '.ralph', 'sessions', 'worker-1.session'), 'utf8'));
@@ -223,9 +288,14 @@ describe.skipIf(!hasTmux)('the live view is secret-safe', () => {
 describe('the run off a terminal', () => {
   it('plain timestamped lines, the failure as it happens (the run still going), no colour; FORCE_COLOR colours them', async () => {
     const { dir, agent } = project();
-    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '3', '--agent-cmd', agent], { cwd: dir, env: { NO_COLOR: undefined, FORCE_COLOR: undefined } });
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '3', '--agent-cmd', agent], {
+      cwd: dir,
+      env: { NO_COLOR: undefined, FORCE_COLOR: undefined },
+    });
     let stderr = '';
-    run.child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    run.child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     await waitFor('the failure line', () => stderr.includes('✘ bad-1'));
     expect(run.child.exitCode).toBeNull(); // told as it happened, not at the end
     const r = await run.done;

@@ -11,8 +11,14 @@ const line = (second: number, text: string) => `${stamp(second)} ${text}\n`;
 function follow(dir: string) {
   const run = startRalph(['logs', '-f', '--json'], { cwd: dir });
   let out = '';
-  run.child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  const records = () => out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { time: string; text: string });
+  run.child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const records = () =>
+    out
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { time: string; text: string });
   const texts = () => records().map((r) => r.text);
   const stop = async () => {
     run.child.kill('SIGINT');
@@ -55,7 +61,9 @@ describe('ralph logs -f', () => {
     appendFileSync(log, [11, 12, 13, 14, 15].map((s) => line(s, `C${s - 10} is a longer line than before`)).join(''));
     await waitFor('C5 followed', () => f.texts().some((t) => t.startsWith('C5')));
     expect(f.records().map((r) => [r.time, r.text])).toEqual([
-      [stamp(1), 'L1'], [stamp(2), 'L2'], [stamp(3), 'L3'],
+      [stamp(1), 'L1'],
+      [stamp(2), 'L2'],
+      [stamp(3), 'L3'],
       ...[11, 12, 13, 14, 15].map((s) => [stamp(s), `C${s - 10} is a longer line than before`]),
     ]);
     await f.stop();

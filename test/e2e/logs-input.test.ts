@@ -14,7 +14,11 @@ function logDir(lines: string[]): string {
   return dir;
 }
 
-const texts = (stdout: string) => stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { text: string }).text);
+const texts = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => (JSON.parse(l) as { text: string }).text);
 
 describe('ralph logs --since', () => {
   it('a duration back past any date: one line, exit 2', async () => {
@@ -69,9 +73,13 @@ describe('ralph logs --task, --worker of nothing logged', () => {
     // Following, it is said, and the follower waits: the task may be about to be queued.
     const follow = startRalph(['logs', '-f', '--task', 'nosuch'], { cwd: dir });
     let said = '';
-    follow.child.stderr!.on('data', (d: Buffer) => { said += d.toString(); });
+    follow.child.stderr!.on('data', (d: Buffer) => {
+      said += d.toString();
+    });
     await waitFor('the note', () => said.includes('\n'));
-    expect(said).toMatch(/^ralph: Task "nosuch" is not in the queue in \.ralph, and no worker log there names it; following in case it comes \(Ctrl-C to stop\)\n$/);
+    expect(said).toMatch(
+      /^ralph: Task "nosuch" is not in the queue in \.ralph, and no worker log there names it; following in case it comes \(Ctrl-C to stop\)\n$/,
+    );
     follow.child.kill('SIGINT');
     expect((await follow.done).code).toBe(130);
     const waiting = await logs('--task', 't-waiting');

@@ -21,21 +21,28 @@ beforeAll(() => {
   const line = `${BIG} [out] ${'x'.repeat(1024 - BIG.length - 8)}\n`;
   const block = Buffer.from(line.repeat((4 << 20) / line.length));
   for (let i = 0; i < 64; i++) writeSync(fd, block); // 256 MiB of one task's output
-  writeSync(fd, [
-    `${END} [out] second to last of t-big`,
-    `${END} [out] last of t-big`,
-    `${END} ✔ task t-big completed in 3600000 ms`,
-    `${END} ▶ task t-end (work) attempt 1`,
-    `${END} [out] t-end says hello`,
-    `${END} ✔ task t-end completed in 5 ms`,
-    '',
-  ].join('\n'));
+  writeSync(
+    fd,
+    [
+      `${END} [out] second to last of t-big`,
+      `${END} [out] last of t-big`,
+      `${END} ✔ task t-big completed in 3600000 ms`,
+      `${END} ▶ task t-end (work) attempt 1`,
+      `${END} [out] t-end says hello`,
+      `${END} ✔ task t-end completed in 5 ms`,
+      '',
+    ].join('\n'),
+  );
   closeSync(fd);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const logs = (...args: string[]) => ralph(['logs', ...args], { cwd: dir, env: SMALL_HEAP });
-const records = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l) as { time: string; task: string | null; text: string });
+const records = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { time: string; task: string | null; text: string });
 
 describe('ralph logs on a 256 MiB log with a 64 MiB heap', () => {
   it('-n reads from the end, and knows the task its lines belong to', async () => {
@@ -63,7 +70,9 @@ describe('ralph logs on a 256 MiB log with a 64 MiB heap', () => {
   it('-f starts from the end and follows', async () => {
     const follow = startRalph(['logs', '-f', '-n', '1', '--json'], { cwd: dir, env: SMALL_HEAP });
     let out = '';
-    follow.child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    follow.child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     await waitFor('the last line', () => out.includes('t-end completed'));
     appendFileSync(log, `${END} worker 1 stopped\n`);
     await waitFor('the appended line', () => out.includes('worker 1 stopped'));

@@ -14,7 +14,10 @@ beforeAll(async () => {
   writeTasks(dir, { tasks: ['bad-1', 'event-1', 't-1', 't-2'].map((id) => ({ id, type: 'work' })) });
   // bad-1 and event-1 each wait (up to 20 s) until the other has started: both workers run a task and
   // write a log, however late one of them starts on a loaded machine (one worker took all four once).
-  agent = script(dir, 'agent.sh', `
+  agent = script(
+    dir,
+    'agent.sh',
+    `
 touch "started-$RALPH_TASK_ID"
 case "$RALPH_TASK_ID" in bad-1) other=event-1;; event-1) other=bad-1;; *) other=;; esac
 i=0; while [ -n "$other" ] && [ ! -e "started-$other" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
@@ -23,7 +26,8 @@ case "$RALPH_TASK_ID" in
   bad-*) echo "boom in $RALPH_TASK_ID" >&2; exit 3;;
   event-*) echo '{"type":"mystery","status":"warming up","session_id":"s-1","progress":0.5}';;
 esac
-echo "FINDINGS: done"`);
+echo "FINDINGS: done"`,
+  );
   const r = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', agent], { cwd: dir });
   expect(r.code).toBe(1);
 });
@@ -33,21 +37,32 @@ const logs = (...args: string[]) => ralph(['logs', ...args], { cwd: dir, env: { 
 const LINE = /^\d\d:\d\d:\d\d w[12] /;
 
 describe('ralph logs', () => {
-  it('merges the workers\' logs in time order, each line with its local time and worker', async () => {
+  it("merges the workers' logs in time order, each line with its local time and worker", async () => {
     const r = await logs('--json');
     expect(r.code).toBe(0);
-    const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const records = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const times = records.map((x: any) => x.time);
     expect(times).toEqual([...times].sort());
     expect(new Set(records.map((x: any) => x.worker))).toEqual(new Set([1, 2]));
     const human = await logs();
-    expect(human.stdout.trim().split('\n').every((l) => LINE.test(l))).toBe(true);
+    expect(
+      human.stdout
+        .trim()
+        .split('\n')
+        .every((l) => LINE.test(l)),
+    ).toBe(true);
     expect(human.stdout).not.toContain('\u001b'); // not a terminal: no colour
   });
 
-  it('--task: that task\'s lines only, its agent\'s output included', async () => {
+  it("--task: that task's lines only, its agent's output included", async () => {
     const r = await logs('--task', 'bad-1');
-    const lines = r.stdout.trim().split('\n').map((l) => l.replace(LINE, ''));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(LINE, ''));
     expect(lines).toEqual([
       '▶ task bad-1 (work) attempt 1',
       '[out] working on bad-1',
@@ -60,8 +75,14 @@ describe('ralph logs', () => {
     const human = await logs('--task', 'event-1');
     expect(human.stdout).toMatch(/\[out\] mystery event: status warming up, progress 0\.5$/m);
     expect(human.stdout).not.toContain('{"type"');
-    const json = (await logs('--task', 'event-1', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(json.find((x: any) => x.stream === 'out' && x.text.startsWith('{'))).toMatchObject({ task: 'event-1', text: '{"type":"mystery","status":"warming up","session_id":"s-1","progress":0.5}' });
+    const json = (await logs('--task', 'event-1', '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(json.find((x: any) => x.stream === 'out' && x.text.startsWith('{'))).toMatchObject({
+      task: 'event-1',
+      text: '{"type":"mystery","status":"warming up","session_id":"s-1","progress":0.5}',
+    });
     for (const record of json) expect(Object.keys(record)).toEqual(['time', 'worker', 'task', 'stream', 'text']);
   });
 
@@ -80,11 +101,13 @@ describe('ralph logs', () => {
     expect(bad.stderr).toMatch(/^ralph: Expected --since to be a duration/);
   });
 
-  it('-f follows what is logged, new workers\' logs too, until Ctrl-C (130)', async () => {
+  it("-f follows what is logged, new workers' logs too, until Ctrl-C (130)", async () => {
     writeTasks(dir, { tasks: ['late-1', 'late-2', 'late-3'].map((id) => ({ id, type: 'work' })) }, 'late.json');
     const follow = startRalph(['logs', '-f', '--json', '-n', '0'], { cwd: dir });
     let out = '';
-    follow.child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    follow.child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     await new Promise((r) => setTimeout(r, 500));
     expect(out).toBe(''); // -n 0: nothing of before
     // A worker whose log does not exist yet (the run before had workers 1 and 2), started by hand: a
@@ -92,10 +115,20 @@ describe('ralph logs', () => {
     expect((await ralph(['queue', 'add', 'late.json'], { cwd: dir })).code).toBe(0);
     const worker = await ralph(['worker', '--id', '3', '--agent-cmd', agent], { cwd: dir });
     expect(worker.code).toBe(0);
-    await waitFor('the late tasks\' ends and worker 3\'s stop in the followed output', () =>
-      ['late-1', 'late-2', 'late-3'].every((id) => out.includes(`"✔ task ${id} completed`)) && out.includes('worker 3 stopped'));
-    const records = out.trim().split('\n').map((l) => JSON.parse(l));
-    expect(records.filter((x: any) => x.worker === 3).map((x: any) => x.task).filter(Boolean)).toEqual(expect.arrayContaining(['late-1', 'late-2', 'late-3']));
+    await waitFor(
+      "the late tasks' ends and worker 3's stop in the followed output",
+      () => ['late-1', 'late-2', 'late-3'].every((id) => out.includes(`"✔ task ${id} completed`)) && out.includes('worker 3 stopped'),
+    );
+    const records = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(
+      records
+        .filter((x: any) => x.worker === 3)
+        .map((x: any) => x.task)
+        .filter(Boolean),
+    ).toEqual(expect.arrayContaining(['late-1', 'late-2', 'late-3']));
     follow.child.kill('SIGINT');
     expect((await follow.done).code).toBe(130);
   });

@@ -5,9 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, deadPid, tempDir, waitFor } from '../helpers.js';
 import { isAlive } from '../../src/process/alive.js';
-import {
-  FAST, git, handoffSubjects, ralphWithin, remoteRev, remoteState, runRalph, startWatched, twoClones, writeAgent,
-} from './loops-support.js';
+import { FAST, git, handoffSubjects, ralphWithin, remoteRev, remoteState, runRalph, startWatched, twoClones, writeAgent } from './loops-support.js';
 
 const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '20'];
 const sha = /[0-9a-f]{7,}$/;
@@ -41,10 +39,14 @@ describe('loops over real git', () => {
   it('b: a dirty tracked file outside every policy aborts the handoff and is kept', async () => {
     const s = await twoClones();
     // README.md is a .md file, which the default reports policy would take; restrict reports to reports/.
-    const agent = writeAgent(s.agents, 'galph-dirty.sh', `
+    const agent = writeAgent(
+      s.agents,
+      'galph-dirty.sh',
+      `
 echo "galph iteration $RALPH_ITERATION" >> input.md
 echo "edited by galph" >> README.md
-echo "FINDINGS: edited the readme"`);
+echo "FINDINGS: edited the readme"`,
+    );
     const r = await ralphWithin(['supervisor', ...SYNC, '--sync-loops', '1', '--report-path-globs', 'reports/**', '--agent-cmd', agent], { cwd: s.a });
     const out = r.stdout + r.stderr;
     expect(r.code, out).toBe(1);
@@ -67,7 +69,10 @@ echo "FINDINGS: edited the readme"`);
     // The other side pushes at the worst moment: right before the engineer's first push (a pre-push
     // hook in B, once), so that push is rejected.
     const marker = join(s.root, 'raced');
-    writeAgent(join(s.b, '.git', 'hooks'), 'pre-push', `
+    writeAgent(
+      join(s.b, '.git', 'hooks'),
+      'pre-push',
+      `
 [ -e '${marker}' ] && exit 0
 touch '${marker}'
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
@@ -76,7 +81,8 @@ cd '${third}'
 git config user.name other && git config user.email other@example.com
 echo unrelated > other.txt
 git add other.txt && git commit --quiet -m "unrelated: other.txt"
-git push --quiet origin HEAD:main`);
+git push --quiet origin HEAD:main`,
+    );
     const agent = join(s.agents, 'ralph.sh');
     const sup = startWatched(['supervisor', ...SYNC, '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
     const eng = startWatched(['loop', ...SYNC, '--sync-loops', '1', '--agent-cmd', agent], { cwd: s.b });
@@ -103,7 +109,10 @@ git push --quiet origin HEAD:main`);
     const s = await twoClones();
     const marker = join(s.root, 'first-run-done');
     const pidFile = join(s.root, 'agent.pid');
-    const agent = writeAgent(s.agents, 'ralph-slow.sh', `
+    const agent = writeAgent(
+      s.agents,
+      'ralph-slow.sh',
+      `
 if [ ! -e '${marker}' ]; then
   touch '${marker}'
   echo $$ > '${pidFile}'
@@ -111,7 +120,8 @@ if [ ! -e '${marker}' ]; then
 fi
 mkdir -p work && echo "done $RALPH_ITERATION" > "work/ralph-$RALPH_ITERATION.txt"
 git add work && git commit --quiet -m "ralph: step $RALPH_ITERATION"
-echo "FINDINGS: did step $RALPH_ITERATION"`);
+echo "FINDINGS: did step $RALPH_ITERATION"`,
+    );
     const sup = startWatched(['supervisor', ...SYNC, '--sync-loops', '2', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a }, 45_000);
     const first = startWatched(['loop', ...SYNC, '--sync-loops', '1', '--lease-sec', '3', '--agent-cmd', agent], { cwd: s.b }, 45_000);
     try {
@@ -121,13 +131,26 @@ echo "FINDINGS: did step $RALPH_ITERATION"`);
       // The agent runs in its own process group: kill the loop and that group, as a crash would leave nothing.
       const pgid = Number(readFileSync(`/proc/${agentPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[2]);
       first.child.kill('SIGKILL');
-      try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
-      try { process.kill(agentPid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      try {
+        process.kill(agentPid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       const killed = await first.done;
       expect(killed.signal).toBe('SIGKILL');
       await waitFor('LEASE EXPIRED in the supervisor output', () => /LEASE EXPIRED: ralph's turn \(iteration 1\)/.test(sup.output()), 10_000, 50);
-      const line = sup.output().split('\n').find((l) => l.includes('LEASE EXPIRED'))!;
-      expect(line).toMatch(/^ralph galph: LEASE EXPIRED: ralph's turn \(iteration 1\) started at \d{4}-\d\d-\d\dT[\d:.]+Z and its lease expired at .*Restart `ralph loop` on ralph's machine.*`ralph stamp-handoff ralph fail`/);
+      const line = sup
+        .output()
+        .split('\n')
+        .find((l) => l.includes('LEASE EXPIRED'))!;
+      expect(line).toMatch(
+        /^ralph galph: LEASE EXPIRED: ralph's turn \(iteration 1\) started at \d{4}-\d\d-\d\dT[\d:.]+Z and its lease expired at .*Restart `ralph loop` on ralph's machine.*`ralph stamp-handoff ralph fail`/,
+      );
       expect(remoteState(s.remote).status).toBe('running-ralph');
 
       const second = await ralphWithin(['loop', ...SYNC, '--sync-loops', '1', '--lease-sec', '3', '--agent-cmd', agent], { cwd: s.b });
@@ -151,23 +174,47 @@ echo "FINDINGS: did step $RALPH_ITERATION"`);
   it('d2: the lease of a live engineer with --lease-sec 3 (the minimum) is renewed in time and never reported expired', async () => {
     const s = await twoClones('ralph');
     // The agent does not run git itself (see d3); ralph commits its report afterwards.
-    const agent = writeAgent(s.agents, 'ralph-4s.sh', `
+    const agent = writeAgent(
+      s.agents,
+      'ralph-4s.sh',
+      `
 sleep 4
 echo "evidence $RALPH_ITERATION" > evidence.txt
-echo "FINDINGS: wrote evidence"`);
+echo "FINDINGS: wrote evidence"`,
+    );
     const eng = startWatched(['loop', ...SYNC, '--sync-loops', '1', '--lease-sec', '3', '--agent-cmd', agent], { cwd: s.b });
-    const sup = startWatched(['supervisor', '--sync-via-git', '--branch', 'main', '--poll-interval', '0.05', '--grace', '1', '--max-wait-sec', '15',
-      '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
+    const sup = startWatched(
+      [
+        'supervisor',
+        '--sync-via-git',
+        '--branch',
+        'main',
+        '--poll-interval',
+        '0.05',
+        '--grace',
+        '1',
+        '--max-wait-sec',
+        '15',
+        '--sync-loops',
+        '1',
+        '--agent-cmd',
+        join(s.agents, 'galph.sh'),
+      ],
+      { cwd: s.a },
+    );
     const [a, b] = await Promise.all([sup.done, eng.done]);
     expect(b.code, b.stdout + b.stderr).toBe(0);
     expect(a.code, a.stdout + a.stderr).toBe(0);
     expect(a.stdout, 'ralph was alive and renewing its lease all along').not.toContain('LEASE EXPIRED');
   });
 
-  it('d3: lease renewals do not break the agent\'s own git commits in the same clone', async () => {
+  it("d3: lease renewals do not break the agent's own git commits in the same clone", async () => {
     const s = await twoClones('ralph');
     // About three seconds of commits, one after the other, while ralph renews its 3 s lease every second.
-    const agent = writeAgent(s.agents, 'ralph-busy.sh', `
+    const agent = writeAgent(
+      s.agents,
+      'ralph-busy.sh',
+      `
 mkdir -p work
 end=$(( $(date +%s) + 3 ))
 i=0
@@ -177,9 +224,10 @@ while [ "$(date +%s)" -lt "$end" ]; do
   git add work
   git commit --quiet -m "ralph: commit $i"
 done
-echo "FINDINGS: made $i commits"`);
+echo "FINDINGS: made $i commits"`,
+    );
     const r = await ralphWithin(['loop', ...SYNC, '--sync-loops', '1', '--lease-sec', '3', '--agent-cmd', agent], { cwd: s.b });
-    expect(r.stdout, 'the agent\'s git met the index.lock of a lease renewal').not.toMatch(/Unable to create .*index\.lock/);
+    expect(r.stdout, "the agent's git met the index.lock of a lease renewal").not.toMatch(/Unable to create .*index\.lock/);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(git(s.remote, 'log', '-1', '--format=%s', 'main')).toMatch(/^\[SYNC i=2\] actor=ralph → next=galph status=ok /);
   });
@@ -192,14 +240,18 @@ echo "FINDINGS: made $i commits"`);
       const old = new Date(Date.now() - 120_000);
       utimesSync(lock, old, old);
       // Each git command on its own line, so that `set -e` stops the agent if its commit fails.
-      const agent = writeAgent(s.agents, 'ralph-strict.sh', `
+      const agent = writeAgent(
+        s.agents,
+        'ralph-strict.sh',
+        `
 mkdir -p work && echo "done $RALPH_ITERATION" > "work/ralph-$RALPH_ITERATION.txt"
 git add work
 git commit --quiet -m "ralph: step $RALPH_ITERATION"
-echo "FINDINGS: did step $RALPH_ITERATION"`);
+echo "FINDINGS: did step $RALPH_ITERATION"`,
+      );
       const before = git(s.b, 'rev-parse', 'HEAD');
       const r = await ralphWithin(['loop', '--sync-loops', '1', ...FAST, '--agent-cmd', agent], { cwd: s.b });
-      expect(r.stdout, 'the agent\'s own git met the stale index.lock (removed only after the agent ran?)').not.toMatch(/Unable to create .*index\.lock/);
+      expect(r.stdout, "the agent's own git met the stale index.lock (removed only after the agent ran?)").not.toMatch(/Unable to create .*index\.lock/);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toMatch(/removed a stale .*index\.lock/);
       expect(existsSync(lock)).toBe(false);
@@ -211,10 +263,14 @@ echo "FINDINGS: did step $RALPH_ITERATION"`);
       const lock = join(s.b, '.git', 'index.lock');
       const agentDone = join(s.root, 'agent-done');
       // The agent leaves a report for ralph to commit: ralph's own git meets the lock.
-      const agent = writeAgent(s.agents, 'ralph-report.sh', `
+      const agent = writeAgent(
+        s.agents,
+        'ralph-report.sh',
+        `
 echo "evidence $RALPH_ITERATION" > evidence.txt
 touch '${agentDone}'
-echo "FINDINGS: wrote evidence"`);
+echo "FINDINGS: wrote evidence"`,
+      );
       writeFileSync(lock, '');
       const run = startWatched(['loop', '--sync-loops', '1', ...FAST, '--agent-cmd', agent], { cwd: s.b });
       await waitFor('the agent to finish', () => existsSync(agentDone), 15_000);
@@ -234,7 +290,10 @@ echo "FINDINGS: wrote evidence"`);
       const lock = join(s.b, '.git', 'orchestrator.lock');
       const now = new Date().toISOString();
       const pid = deadPid();
-      writeFileSync(lock, JSON.stringify({ pid, host: hostname(), token: 'left-by-a-dead-process', acquired_at: now, refreshed_at: now, lease_ms: 120_000, purpose: 'handoff' }));
+      writeFileSync(
+        lock,
+        JSON.stringify({ pid, host: hostname(), token: 'left-by-a-dead-process', acquired_at: now, refreshed_at: now, lease_ms: 120_000, purpose: 'handoff' }),
+      );
       const before = git(s.b, 'rev-parse', 'HEAD');
       // Without a takeover the mutex would wait for minutes: give it 20 s.
       const r = await ralphWithin(['loop', '--sync-loops', '1', ...FAST, '--agent-cmd', join(s.agents, 'ralph.sh')], { cwd: s.b }, 20_000);
@@ -253,7 +312,7 @@ echo "FINDINGS: wrote evidence"`);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const logs = names(join(s.b, 'logs', 'main', 'ralph'));
     expect(logs).toHaveLength(2);
-    logs.forEach((n, i) => expect(n).toMatch(new RegExp(`^iter-0000${i + 1}_\\d{8}_\\d{6}_main\\.log$`)));
+    for (const [i, n] of logs.entries()) expect(n).toMatch(new RegExp(`^iter-0000${i + 1}_\\d{8}_\\d{6}_main\\.log$`));
     const summaries = names(join(s.b, 'logs', 'main', 'ralph-summaries'));
     expect(summaries.map((n) => n.replace(/_\d{8}_\d{6}/, ''))).toEqual(['iter-00001-summary.md', 'iter-00002-summary.md']);
     expect(readFileSync(join(s.b, 'logs', 'main', 'ralph-summaries', summaries[1]!), 'utf8')).toContain('- mode: async');
@@ -287,7 +346,11 @@ echo "FINDINGS: wrote evidence"`);
       expect(n.stdout).toMatch(/^\[SYNC i=2\] actor=galph → next=ralph status=ok [0-9a-f]{7,}\ncommitted locally \(--no-push\)\n$/);
       expect(remoteRev(s.remote)).toBe(remote);
       expect(git(s.a, 'log', '--format=%s', 'origin/main..HEAD')).toMatch(/^\[SYNC i=2\] actor=galph → next=ralph status=ok /);
-      expect(JSON.parse(readFileSync(join(s.a, 'sync', 'state.json'), 'utf8'))).toMatchObject({ iteration: 2, expected_actor: 'ralph', status: 'waiting-ralph' });
+      expect(JSON.parse(readFileSync(join(s.a, 'sync', 'state.json'), 'utf8'))).toMatchObject({
+        iteration: 2,
+        expected_actor: 'ralph',
+        status: 'waiting-ralph',
+      });
 
       // --json: the new state, and nothing else, on stdout.
       const j = await ralphWithin(['stamp-handoff', 'ralph', 'fail', '--json'], { cwd: s.a });
@@ -295,10 +358,11 @@ echo "FINDINGS: wrote evidence"`);
       const printed = JSON.parse(j.stdout);
       expect(printed).toMatchObject({ iteration: 2, expected_actor: 'ralph', status: 'failed' });
       expect(printed).toEqual(remoteState(s.remote));
-      expect(git(s.remote, 'log', '-2', '--format=%s', 'main').split('\n').map((x) => x.replace(sha, ''))).toEqual([
-        '[SYNC i=2] actor=ralph → next=ralph status=fail ',
-        '[SYNC i=2] actor=galph → next=ralph status=ok ',
-      ]);
+      expect(
+        git(s.remote, 'log', '-2', '--format=%s', 'main')
+          .split('\n')
+          .map((x) => x.replace(sha, '')),
+      ).toEqual(['[SYNC i=2] actor=ralph → next=ralph status=fail ', '[SYNC i=2] actor=galph → next=ralph status=ok ']);
     });
 
     it('refuses a dirty tracked file (exit 2: nothing done, like a wrong branch) unless --allow-dirty, which stamps without committing the file', async () => {
@@ -368,7 +432,9 @@ echo "FINDINGS: wrote evidence"`);
     const stamp = await runRalph(['stamp-handoff', 'galph', 'ok', '--branch', 'main', '--no-push'], { cwd: s.a });
     expect(stamp.code, stamp.stderr).toBe(0);
     expect(remoteState(s.remote).status).toBe('idle');
-    const r = await ralphWithin(['supervisor', ...SYNC.slice(0, -2), '--max-wait-sec', '1', '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
+    const r = await ralphWithin(['supervisor', ...SYNC.slice(0, -2), '--max-wait-sec', '1', '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], {
+      cwd: s.a,
+    });
     expect(r.stdout).toMatch(/found 1 unpushed commit\(s\) from an earlier run \(\[SYNC i=1\] actor=galph → next=ralph status=ok [0-9a-f]+\); pushing them/);
     expect(remoteState(s.remote)).toMatchObject({ expected_actor: 'ralph', status: 'waiting-ralph', iteration: 1 });
     // Not redone: galph's agent did not run again; it waited for ralph and gave up.
@@ -396,7 +462,9 @@ echo "FINDINGS: wrote evidence"`);
     const head = git(s.a, 'rev-parse', 'HEAD');
     const r = await ralphWithin(['supervisor', ...SYNC, '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/git pull \(fetch \+ rebase onto origin\/main\) failed: error: cannot rebase: You have unstaged changes[\s\S]*\nDirty paths: README\.md\n/);
+    expect(r.stderr).toMatch(
+      /git pull \(fetch \+ rebase onto origin\/main\) failed: error: cannot rebase: You have unstaged changes[\s\S]*\nDirty paths: README\.md\n/,
+    );
     expect(r.stderr).toContain('Resolve it by hand');
     expect(readFileSync(join(s.a, 'README.md'), 'utf8')).toBe('local edit\n');
     expect(git(s.a, 'rev-parse', 'HEAD')).toBe(head);
@@ -405,10 +473,14 @@ echo "FINDINGS: wrote evidence"`);
 
   it('m: an agent that switches branches: nothing is committed or pushed from the other branch, no flip', async () => {
     const s = await twoClones('ralph');
-    const agent = writeAgent(s.agents, 'ralph-branch.sh', `
+    const agent = writeAgent(
+      s.agents,
+      'ralph-branch.sh',
+      `
 git checkout --quiet -b side
 echo side > side.txt && git add side.txt && git commit --quiet -m "on side"
-echo "FINDINGS: worked on a side branch"`);
+echo "FINDINGS: worked on a side branch"`,
+    );
     const r = await ralphWithin(['loop', ...SYNC, '--sync-loops', '1', '--agent-cmd', agent], { cwd: s.b });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toContain('the clone is now on side, not main');
@@ -421,7 +493,10 @@ echo "FINDINGS: worked on a side branch"`);
   it('n: a manual stamp during my turn is never overwritten by my handoff', async () => {
     const s = await twoClones();
     const third = join(s.root, 'c');
-    const agent = writeAgent(s.agents, 'galph-stamped.sh', `
+    const agent = writeAgent(
+      s.agents,
+      'galph-stamped.sh',
+      `
 (
   unset GIT_DIR GIT_WORK_TREE
   git clone --quiet '${s.remote}' '${third}'
@@ -430,7 +505,8 @@ echo "FINDINGS: worked on a side branch"`);
   '${process.execPath}' '${join(process.cwd(), 'dist', 'cli', 'bin.js')}' stamp-handoff galph fail --branch main > /dev/null
 )
 echo "plan" >> input.md
-echo "FINDINGS: planned"`);
+echo "FINDINGS: planned"`,
+    );
     const r = await ralphWithin(['supervisor', ...SYNC, '--sync-loops', '1', '--agent-cmd', agent], { cwd: s.a });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toMatch(/not stamping the handoff: the remote sync\/state\.json changed during my turn \(now: galph's turn, failed, iteration 1/);
@@ -438,13 +514,17 @@ echo "FINDINGS: planned"`);
     expect(handoffSubjects(s.remote).map((x) => x.replace(sha, ''))).toEqual(['[SYNC i=1] actor=galph → next=galph status=fail ']);
   });
 
-  it('o: --agent-timeout kills the agent\'s whole process group and fails the turn', async () => {
+  it("o: --agent-timeout kills the agent's whole process group and fails the turn", async () => {
     const s = await twoClones('ralph');
     const pids = join(s.root, 'pids');
-    const agent = writeAgent(s.agents, 'ralph-hang.sh', `
+    const agent = writeAgent(
+      s.agents,
+      'ralph-hang.sh',
+      `
 sleep 30 &
 echo $! > '${pids}'
-sleep 30`);
+sleep 30`,
+    );
     const started = Date.now();
     const r = await ralphWithin(['loop', '--sync-loops', '1', '--grace', '1', '--agent-timeout', '1', '--agent-cmd', agent], { cwd: s.b });
     expect(r.code, r.stdout + r.stderr).toBe(1);
@@ -459,8 +539,25 @@ sleep 30`);
 
   it('p: --heartbeat-secs prints a line while waiting; --max-wait-sec gives up naming whose turn it was', async () => {
     const s = await twoClones('ralph');
-    const r = await ralphWithin(['supervisor', '--sync-via-git', '--branch', 'main', '--poll-interval', '0.2', '--heartbeat-secs', '0.5', '--max-wait-sec', '1.5',
-      '--sync-loops', '1', '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
+    const r = await ralphWithin(
+      [
+        'supervisor',
+        '--sync-via-git',
+        '--branch',
+        'main',
+        '--poll-interval',
+        '0.2',
+        '--heartbeat-secs',
+        '0.5',
+        '--max-wait-sec',
+        '1.5',
+        '--sync-loops',
+        '1',
+        '--agent-cmd',
+        join(s.agents, 'galph.sh'),
+      ],
+      { cwd: s.a },
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/ralph galph: still waiting for ralph \(iteration 1, status idle, since .*\); waited \d+s/);
     expect(r.stderr).toMatch(/gave up after --max-wait-sec 1\.5: it was ralph's turn \(iteration 1, status idle\) since /);

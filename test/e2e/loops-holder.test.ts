@@ -3,19 +3,22 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers.js';
-import {
-  FAST, cloneAs, gatedAgent, git, handoffSubjects, pushState, ralphWithin, remoteState, startWatched, twoClones, writeAgent,
-} from './loops-support.js';
+import { FAST, cloneAs, gatedAgent, git, handoffSubjects, pushState, ralphWithin, remoteState, startWatched, twoClones, writeAgent } from './loops-support.js';
 import type { Setup } from './loops-support.js';
 
 const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '20'];
 const sha = / [0-9a-f]{7,}$/;
 
 /** An engineer whose agent works until `release` exists (at most 30 s), then commits its step. */
-const slowAgent = (s: Setup) => gatedAgent(s, 'ralph-slow', `
+const slowAgent = (s: Setup) =>
+  gatedAgent(
+    s,
+    'ralph-slow',
+    `
 mkdir -p work && echo "done $RALPH_ITERATION" > "work/ralph-$RALPH_ITERATION.txt"
 git add work && git commit --quiet -m "ralph: step $RALPH_ITERATION"
-echo "FINDINGS: did step $RALPH_ITERATION"`);
+echo "FINDINGS: did step $RALPH_ITERATION"`,
+  );
 
 /** An agent that only leaves a mark that it ran. */
 function markingAgent(s: Setup, name: string): { agent: string; ran: string } {
@@ -35,9 +38,13 @@ async function firstEngineer(s: Setup, leaseSec = 30) {
 const foreignHolder = (leaseMs: number) => {
   const now = Date.now();
   return {
-    iteration: 1, expected_actor: 'ralph', status: 'running-ralph',
-    last_update: new Date(now - 60_000).toISOString(), lease_expires_at: new Date(now + leaseMs).toISOString(),
-    galph_commit: null, ralph_commit: null,
+    iteration: 1,
+    expected_actor: 'ralph',
+    status: 'running-ralph',
+    last_update: new Date(now - 60_000).toISOString(),
+    lease_expires_at: new Date(now + leaseMs).toISOString(),
+    galph_commit: null,
+    ralph_commit: null,
     holder: { host: 'other-machine.example', pid: 4242, token: 'the-other-machines-token', since: new Date(now - 60_000).toISOString() },
   };
 };
@@ -55,7 +62,7 @@ describe('one turn, one holder: sync/state.json names who runs it', () => {
       expect(r.stderr).toMatch(/ralph's turn \(iteration 1\) is held by another `ralph loop`: pid \d+ on host .* since \d{4}-\d\d-\d\dT[\d:.]+Z/);
       expect(r.stderr).toMatch(/Wait for it to hand off, or stop it/);
       expect(r.stdout).not.toContain('resuming my own turn');
-      expect(existsSync(second.ran), 'the second engineer ran an agent in the first one\'s turn').toBe(false);
+      expect(existsSync(second.ran), "the second engineer ran an agent in the first one's turn").toBe(false);
       writeFileSync(release, '');
       const a = await first.done;
       expect(a.code, a.stdout + a.stderr).toBe(0);
@@ -118,7 +125,9 @@ describe('one turn, one holder: sync/state.json names who runs it', () => {
       writeFileSync(release, '');
       const a = await first.done;
       expect(a.code, a.stdout + a.stderr).toBe(1);
-      expect(a.stderr).toMatch(/not stamping the handoff: the remote sync\/state\.json changed during my turn \(now: .*held by pid 4242 on host other-machine\.example/);
+      expect(a.stderr).toMatch(
+        /not stamping the handoff: the remote sync\/state\.json changed during my turn \(now: .*held by pid 4242 on host other-machine\.example/,
+      );
     } finally {
       writeFileSync(release, '');
       first.child.kill('SIGKILL');
@@ -162,7 +171,10 @@ describe('one turn, one holder: sync/state.json names who runs it', () => {
     expect([one, two].filter((m) => existsSync(m.ran))).toHaveLength(1);
     expect(results.find((r) => r.code === 2)!.stderr).toMatch(/ralph's turn \(iteration 1\) is held by another `ralph loop`|another `ralph loop` \(pid \d+/);
     expect(remoteState(s.remote)).toMatchObject({ iteration: 2, expected_actor: 'galph', status: 'complete' });
-    expect(handoffSubjects(s.remote).map((x) => x.replace(sha, ''))).toEqual(['[SYNC i=1] actor=galph → next=ralph status=ok', '[SYNC i=2] actor=ralph → next=galph status=ok']);
+    expect(handoffSubjects(s.remote).map((x) => x.replace(sha, ''))).toEqual([
+      '[SYNC i=1] actor=galph → next=ralph status=ok',
+      '[SYNC i=2] actor=ralph → next=galph status=ok',
+    ]);
   });
 
   it('an engineer that loses the race for the turn to another host refuses (exit 2) and takes its own running commit back', async () => {
@@ -171,7 +183,10 @@ describe('one turn, one holder: sync/state.json names who runs it', () => {
     const marker = join(s.root, 'raced');
     const theirs = join(s.root, 'their-state.json');
     writeFileSync(theirs, `${JSON.stringify(foreignHolder(120_000), null, 2)}\n`);
-    writeAgent(join(s.b, '.git', 'hooks'), 'pre-push', `
+    writeAgent(
+      join(s.b, '.git', 'hooks'),
+      'pre-push',
+      `
 [ -e '${marker}' ] && exit 0
 touch '${marker}'
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
@@ -179,7 +194,8 @@ cd '${s.a}'
 git pull --quiet --rebase origin main
 cp '${theirs}' sync/state.json
 git commit --quiet -m "[SYNC i=1] actor=ralph status=running lease=x" -- sync/state.json
-git push --quiet origin HEAD:main`);
+git push --quiet origin HEAD:main`,
+    );
     const mine = markingAgent(s, 'mine');
     const r = await ralphWithin(['loop', ...SYNC, '--sync-loops', '1', '--agent-cmd', mine.agent], { cwd: s.b });
     expect(r.code, r.stdout + r.stderr).toBe(2);

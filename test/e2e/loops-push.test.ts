@@ -11,10 +11,14 @@ const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '
 /** A `pre-receive` hook on the bare remote that refuses every push, counting the attempts. */
 function refuseEveryPush(s: Setup): { attempts: () => number; remove: () => void } {
   const count = join(s.root, 'pre-receive-calls');
-  const hook = writeAgent(join(s.remote, 'hooks'), 'pre-receive', `
+  const hook = writeAgent(
+    join(s.remote, 'hooks'),
+    'pre-receive',
+    `
 echo call >> '${count}'
 echo "push refused by policy: main is frozen" >&2
-exit 1`);
+exit 1`,
+  );
   return {
     attempts: () => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0),
     remove: () => rmSync(hook),
@@ -26,7 +30,9 @@ function readOnlyMaker(): ((dir: string) => () => void) | undefined {
   if (process.getuid?.() !== 0) {
     return (dir) => {
       spawnSync('chmod', ['-R', 'a-w', dir]);
-      return () => { spawnSync('chmod', ['-R', 'u+w', dir]); };
+      return () => {
+        spawnSync('chmod', ['-R', 'u+w', dir]);
+      };
     };
   }
   const probe = tempDir('ralph-ro-probe-');
@@ -39,12 +45,14 @@ function readOnlyMaker(): ((dir: string) => () => void) | undefined {
   return (dir) => {
     spawnSync('mount', ['--bind', dir, dir]);
     spawnSync('mount', ['-o', 'remount,bind,ro', dir]);
-    return () => { spawnSync('umount', [dir]); };
+    return () => {
+      spawnSync('umount', [dir]);
+    };
   };
 }
 const makeReadOnly = readOnlyMaker();
 
-describe('a push the remote refuses for good is reported at once, with git\'s reason', () => {
+describe("a push the remote refuses for good is reported at once, with git's reason", () => {
   it('stamp-handoff: a pre-receive hook that refuses is tried once, and its message is shown', async () => {
     const s = await twoClones();
     const hook = refuseEveryPush(s);
@@ -76,9 +84,13 @@ describe('a push the remote refuses for good is reported at once, with git\'s re
 
   it('a lease renewal the remote refuses says so (not "the remote kept moving"), and the turn still hands off once it accepts', async () => {
     const s = await twoClones('ralph');
-    const { agent, started, release } = gatedAgent(s, 'ralph-wait', `
+    const { agent, started, release } = gatedAgent(
+      s,
+      'ralph-wait',
+      `
 echo "evidence" > evidence.txt
-echo "FINDINGS: waited"`);
+echo "FINDINGS: waited"`,
+    );
     const eng = startWatched(['loop', ...SYNC, '--sync-loops', '1', '--lease-sec', '3', '--agent-cmd', agent], { cwd: s.b }, 45_000);
     try {
       await waitFor('the agent to start', () => existsSync(started), 15_000);

@@ -18,10 +18,14 @@ describe('loops and secrets', () => {
   it('the handoff refuses to auto-commit a file holding a secret, naming the file, and publishes nothing', async () => {
     const s = await twoClones();
     // input.md is tracked and in the docs whitelist: today it would be committed and pushed.
-    const agent = writeAgent(s.agents, 'galph-leak.sh', `
+    const agent = writeAgent(
+      s.agents,
+      'galph-leak.sh',
+      `
 echo "use the key $ANTHROPIC_API_KEY" >> input.md
 echo "printing $ANTHROPIC_API_KEY"
-echo "FINDINGS: wrote $ANTHROPIC_API_KEY into input.md"`);
+echo "FINDINGS: wrote $ANTHROPIC_API_KEY into input.md"`,
+    );
     const before = remoteRev(s.remote);
     const r = await ralphWithin(['supervisor', ...SYNC, '--sync-loops', '1', '--agent-cmd', agent], { cwd: s.a, env: { ANTHROPIC_API_KEY: KEY } });
     const out = r.stdout + r.stderr;
@@ -41,13 +45,20 @@ echo "FINDINGS: wrote $ANTHROPIC_API_KEY into input.md"`);
     expect(allText(join(s.a, 'logs'))).not.toContain(KEY);
   });
 
-  it('the handoff refuses to push the agent\'s own commit of a secret, naming the file', async () => {
+  it("the handoff refuses to push the agent's own commit of a secret, naming the file", async () => {
     const s = await twoClones('ralph');
-    const agent = writeAgent(s.agents, 'ralph-leak.sh', `
+    const agent = writeAgent(
+      s.agents,
+      'ralph-leak.sh',
+      `
 mkdir -p work && echo "token=$ANTHROPIC_API_KEY" > work/config.txt
 git add work && git commit --quiet -m "ralph: config"
-echo "FINDINGS: committed the config"`);
-    const r = await ralphWithin(['loop', ...SYNC, '--sync-loops', '1', '--prompt', 'main', '--agent-cmd', agent], { cwd: s.b, env: { ANTHROPIC_API_KEY: KEY } });
+echo "FINDINGS: committed the config"`,
+    );
+    const r = await ralphWithin(['loop', ...SYNC, '--sync-loops', '1', '--prompt', 'main', '--agent-cmd', agent], {
+      cwd: s.b,
+      env: { ANTHROPIC_API_KEY: KEY },
+    });
     const out = r.stdout + r.stderr;
     expect(r.code, out).toBe(1);
     expect(r.stderr).toMatch(/ralph: .*work\/config\.txt.*ANTHROPIC_API_KEY/);

@@ -46,10 +46,14 @@ describe('a corrupt sync/state.json: the advice given is a command that repairs 
 
   it('a state corrupted on the remote during my turn: the handoff is refused with the advice, which restores my running turn; a rerun resumes it', async () => {
     const s = await twoClones('ralph');
-    const { agent, started, release } = gatedAgent(s, 'ralph-once', `
+    const { agent, started, release } = gatedAgent(
+      s,
+      'ralph-once',
+      `
 echo "run" >> work.txt
 git add work.txt && git commit --quiet -m "ralph: work"
-echo "FINDINGS: worked"`);
+echo "FINDINGS: worked"`,
+    );
     const first = startWatched(['loop', ...SYNC, '--sync-loops', '1', '--agent-cmd', agent], { cwd: s.b });
     try {
       await waitFor('the agent to start', () => existsSync(started), 15_000);

@@ -5,7 +5,12 @@ import { ralph as runRalph, startRalph, tempDir } from '../helpers.js';
 
 /** git with an argument array in `cwd`; returns trimmed stdout. */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' } }).trim();
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' },
+  }).trim();
 }
 
 export interface Setup {
@@ -42,14 +47,22 @@ export async function twoClones(start: 'galph' | 'ralph' = 'galph', branch = 'ma
   configure(b, 'ralph');
   const agents = join(root, 'agents');
   mkdirSync(agents);
-  writeAgent(agents, 'galph.sh', `
+  writeAgent(
+    agents,
+    'galph.sh',
+    `
 echo "galph iteration $RALPH_ITERATION on $RALPH_BRANCH" >> input.md
 mkdir -p reports && echo "report $RALPH_ITERATION" > "reports/galph-$RALPH_ITERATION.md"
-echo "FINDINGS: asked for step $RALPH_ITERATION"`);
-  writeAgent(agents, 'ralph.sh', `
+echo "FINDINGS: asked for step $RALPH_ITERATION"`,
+  );
+  writeAgent(
+    agents,
+    'ralph.sh',
+    `
 mkdir -p work && echo "done $RALPH_ITERATION" > "work/ralph-$RALPH_ITERATION.txt"
 git add work && git commit --quiet -m "ralph: step $RALPH_ITERATION"
-echo "FINDINGS: did step $RALPH_ITERATION"`);
+echo "FINDINGS: did step $RALPH_ITERATION"`,
+  );
   return { root, remote, a, b, agents };
 }
 
@@ -75,14 +88,18 @@ export function pushState(clone: string, state: Record<string, unknown>, subject
  */
 export function gatedAgent(s: Setup, name: string, body: string): { agent: string; started: string; release: string; finished: string } {
   const [started, release, finished] = ['started', 'release', 'finished'].map((what) => join(s.root, `${name}-${what}`)) as [string, string, string];
-  const agent = writeAgent(s.agents, `${name}.sh`, `
+  const agent = writeAgent(
+    s.agents,
+    `${name}.sh`,
+    `
 if [ ! -e '${started}' ]; then
   touch '${started}'
   i=0
   while [ ! -e '${release}' ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 fi
 touch '${finished}'
-${body.trim()}`);
+${body.trim()}`,
+  );
   return { agent, started, release, finished };
 }
 
@@ -113,15 +130,21 @@ export function remoteState(remote: string, branch = 'main'): Record<string, unk
 
 /** Subjects of the handoff commits (`… → next=…`) on `ref` of `repo`, oldest first. */
 export function handoffSubjects(repo: string, ref = 'main'): string[] {
-  return git(repo, 'log', '--reverse', '--format=%s', ref).split('\n').filter((s) => s.includes('→ next='));
+  return git(repo, 'log', '--reverse', '--format=%s', ref)
+    .split('\n')
+    .filter((s) => s.includes('→ next='));
 }
 
 /** Starts the CLI like `startRalph`, with its output readable while it runs and a SIGKILL after `limitMs`. */
 export function startWatched(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }, limitMs = 30_000) {
   const started = startRalph(args, options);
   let out = '';
-  started.child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  started.child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  started.child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  started.child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const timer = setTimeout(() => started.child.kill('SIGKILL'), limitMs);
   const done = started.done.finally(() => clearTimeout(timer));
   return { child: started.child, done, output: () => out };
@@ -131,4 +154,3 @@ export function startWatched(args: string[], options: { cwd: string; env?: NodeJ
 export function ralphWithin(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }, limitMs = 30_000) {
   return startWatched(args, options, limitMs).done;
 }
-

@@ -15,14 +15,17 @@ const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '
 
 /** PATH without any directory that holds a `ralph` (so only what a test adds is found). */
 function pathWithoutRalph(): string {
-  return (process.env.PATH ?? '').split(delimiter).filter((dir) => {
-    try {
-      accessSync(join(dir, 'ralph'), constants.X_OK);
-      return false;
-    } catch {
-      return true;
-    }
-  }).join(delimiter);
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => {
+      try {
+        accessSync(join(dir, 'ralph'), constants.X_OK);
+        return false;
+      } catch {
+        return true;
+      }
+    })
+    .join(delimiter);
 }
 
 /**

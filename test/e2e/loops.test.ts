@@ -1,16 +1,22 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FAST, git, runRalph, startRalph, twoClones } from './loops-support.js';
+import { FAST, git, startRalph, twoClones } from './loops-support.js';
 
 const handoffs = (repo: string, ref = 'origin/main') =>
-  git(repo, 'log', '--reverse', '--format=%s', ref).split('\n').filter((s) => s.includes('→ next='));
+  git(repo, 'log', '--reverse', '--format=%s', ref)
+    .split('\n')
+    .filter((s) => s.includes('→ next='));
 
 describe('supervisor and loop taking turns through git', () => {
   it('alternate strictly for 3 iterations, with logs, summaries and every change on the remote', async () => {
     const s = await twoClones();
-    const sup = startRalph(['supervisor', '--sync-via-git', '--branch', 'main', '--sync-loops', '3', ...FAST, '--agent-cmd', join(s.agents, 'galph.sh')], { cwd: s.a });
-    const eng = startRalph(['loop', '--sync-via-git', '--branch', 'main', '--sync-loops', '3', ...FAST, '--agent-cmd', join(s.agents, 'ralph.sh')], { cwd: s.b });
+    const sup = startRalph(['supervisor', '--sync-via-git', '--branch', 'main', '--sync-loops', '3', ...FAST, '--agent-cmd', join(s.agents, 'galph.sh')], {
+      cwd: s.a,
+    });
+    const eng = startRalph(['loop', '--sync-via-git', '--branch', 'main', '--sync-loops', '3', ...FAST, '--agent-cmd', join(s.agents, 'ralph.sh')], {
+      cwd: s.b,
+    });
     const [a, b] = await Promise.all([sup.done, eng.done]);
     expect(a.code, a.stderr + a.stdout).toBe(0);
     expect(b.code, b.stderr + b.stdout).toBe(0);
@@ -37,8 +43,8 @@ describe('supervisor and loop taking turns through git', () => {
     const ralphLogs = names(join(s.b, 'logs', 'main', 'ralph'));
     expect(galphLogs).toHaveLength(3);
     expect(ralphLogs).toHaveLength(3);
-    galphLogs.forEach((n, i) => expect(n).toMatch(new RegExp(`^iter-0000${i + 1}_\\d{8}_\\d{6}\\.log$`)));
-    ralphLogs.forEach((n, i) => expect(n).toMatch(new RegExp(`^iter-0000${i + 1}_\\d{8}_\\d{6}_main\\.log$`)));
+    for (const [i, n] of galphLogs.entries()) expect(n).toMatch(new RegExp(`^iter-0000${i + 1}_\\d{8}_\\d{6}\\.log$`));
+    for (const [i, n] of ralphLogs.entries()) expect(n).toMatch(new RegExp(`^iter-0000${i + 1}_\\d{8}_\\d{6}_main\\.log$`));
     const galphSummaries = names(join(s.a, 'logs', 'main', 'galph-summaries'));
     const ralphSummaries = names(join(s.b, 'logs', 'main', 'ralph-summaries'));
     expect(galphSummaries.map((n) => n.replace(/_\d{8}_\d{6}/, ''))).toEqual(['iter-00001-summary.md', 'iter-00002-summary.md', 'iter-00003-summary.md']);

@@ -26,11 +26,19 @@ function expectEachOnce(dir: string, ids: string[]): void {
   expect(queue.tasks.map((t: { id: string }) => t.id).sort()).toEqual([...ids].sort());
   expect(queue.tasks.every((t: { status: string }) => t.status === 'completed')).toBe(true);
   expect(queue.completed).toBe(ids.length);
-  expect(resultsOf(dir).findings.map((f: { task_id: string }) => f.task_id).sort()).toEqual([...ids].sort());
+  expect(
+    resultsOf(dir)
+      .findings.map((f: { task_id: string }) => f.task_id)
+      .sort(),
+  ).toEqual([...ids].sort());
 }
 
 const completedSoFar = (dir: string): number => {
-  try { return queueOf(dir).completed as number; } catch { return 0; }
+  try {
+    return queueOf(dir).completed as number;
+  } catch {
+    return 0;
+  }
 };
 
 // Whether this process may make a UTS namespace of its own (root, and unshare present).
@@ -65,18 +73,25 @@ describe('a `ralph queue add` paused in the middle of its commit', () => {
     expectEachOnce(dir, ALL);
   });
 
-  it.runIf(canUnshare)('on another host loses the lock after its lease, and nothing it writes after waking lands over the run\'s work', async () => {
+  it.runIf(canUnshare)("on another host loses the lock after its lease, and nothing it writes after waking lands over the run's work", async () => {
     const dir = setUp();
     const env = { RALPH_LOCK_LEASE: '0.3' };
     const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir, env });
-    await waitFor('the run under way', () => completedSoFar(dir) > 0 || (existsSync(join(dir, 'runs.log')) && readFileSync(join(dir, 'runs.log'), 'utf8').split('\n').length > 5));
+    await waitFor(
+      'the run under way',
+      () => completedSoFar(dir) > 0 || (existsSync(join(dir, 'runs.log')) && readFileSync(join(dir, 'runs.log'), 'utf8').split('\n').length > 5),
+    );
     // `queue add` on host "elsewhere", paused after its journal line, before it checks the lock.
     const { spawn } = await import('node:child_process');
     const child = spawn('unshare', ['--uts', 'sh', '-c', 'hostname elsewhere && exec "$0" "$@"', process.execPath, CLI, 'queue', 'add', 'more.json'], {
-      cwd: dir, env: { ...process.env, ...env, RALPH_TEST_STOP_AT: 'appended' }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: dir,
+      env: { ...process.env, ...env, RALPH_TEST_STOP_AT: 'appended' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const addDone = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
     await waitFor('queue add stopped inside its commit', () => isStopped(child.pid!), 20_000, 5);
     // The run takes the lock over after the lease, and works on: its tasks and the ones just added.

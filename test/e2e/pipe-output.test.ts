@@ -10,7 +10,10 @@ function slowlyRead(args: string[], cwd: string): Promise<{ code: number | null;
     const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
     const chunks: Buffer[] = [];
     child.stdout.pause();
-    setTimeout(() => { child.stdout.on('data', (d: Buffer) => chunks.push(d)); child.stdout.resume(); }, 300);
+    setTimeout(() => {
+      child.stdout.on('data', (d: Buffer) => chunks.push(d));
+      child.stdout.resume();
+    }, 300);
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(chunks).toString() }));
   });
 }
@@ -18,7 +21,10 @@ function slowlyRead(args: string[], cwd: string): Promise<{ code: number | null;
 describe('output to a pipe', () => {
   it('ralph queue list --json and ralph report --json reach a slow reader whole', async () => {
     const dir = tempDir();
-    writeTasks(dir, Array.from({ length: 3000 }, (_, i) => ({ id: `task-${i}`, type: 't', data: { text: 'x'.repeat(40) } })));
+    writeTasks(
+      dir,
+      Array.from({ length: 3000 }, (_, i) => ({ id: `task-${i}`, type: 't', data: { text: 'x'.repeat(40) } })),
+    );
     expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
     const list = await slowlyRead(['queue', 'list', '--json'], dir);
     expect(list.code).toBe(0);

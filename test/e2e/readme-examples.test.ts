@@ -22,7 +22,7 @@ function runExample(cwd: string, script: string, gitConfig: string) {
 }
 
 describe('the README examples, as written', () => {
-  it.each([['master'], ['trunk']])('the --isolate worktree demo works with git\'s default branch %s', (branch) => {
+  it.each([['master'], ['trunk']])("the --isolate worktree demo works with git's default branch %s", (branch) => {
     const dir = tempDir('ralph-readme-');
     const r = runExample(dir, shellExample('git init', '--isolate worktree'), `[init]\n\tdefaultBranch = ${branch}\n`);
     expect(r.code, r.out).toBe(0);

@@ -9,10 +9,15 @@ import { queueOf, ralph, resultsOf, script, startRalph, tempDir, waitFor, writeT
 describe('process control and shutdown', () => {
   it('gives an agent behind a wrapper script its --grace period after SIGTERM', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'slow-cleanup.js'), "process.on('SIGTERM', () => setTimeout(() => { require('fs').writeFileSync('cleaned', ''); process.exit(0); }, 500));\nrequire('fs').writeFileSync('ready', '');\nsetInterval(() => {}, 1000);\n");
+    writeFileSync(
+      join(dir, 'slow-cleanup.js'),
+      "process.on('SIGTERM', () => setTimeout(() => { require('fs').writeFileSync('cleaned', ''); process.exit(0); }, 500));\nrequire('fs').writeFileSync('ready', '');\nsetInterval(() => {}, 1000);\n",
+    );
     script(dir, 'agent.sh', `"${process.execPath}" slow-cleanup.js\necho after`);
     writeTasks(dir, [{ id: 'slow', type: 't' }]);
-    const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh', '--task-timeout', '3', '--grace', '5'], { cwd: dir });
+    const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh', '--task-timeout', '3', '--grace', '5'], {
+      cwd: dir,
+    });
     expect(result.code).toBe(1);
     expect(existsSync(join(dir, 'ready'))).toBe(true);
     expect(existsSync(join(dir, 'cleaned'))).toBe(true);
@@ -48,7 +53,10 @@ describe('process control and shutdown', () => {
   it('fails a task the agent cannot be started for (a 200 kB task type for RALPH_TASK_TYPE: E2BIG), without crashing the worker', async () => {
     const dir = tempDir();
     script(dir, 'agent.sh', 'echo "FINDINGS: ok"');
-    writeTasks(dir, [{ id: 'huge', type: 'x'.repeat(200_000) }, { id: 'small', type: 't' }]);
+    writeTasks(dir, [
+      { id: 'huge', type: 'x'.repeat(200_000) },
+      { id: 'small', type: 't' },
+    ]);
     const result = await ralph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh'], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stderr).not.toMatch(/exited|restarting/);
@@ -62,7 +70,10 @@ describe('process control and shutdown', () => {
   it('works on a queue in the original shell layout (no prompts/ or journal/ directory)', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, '.ralph', 'sessions'), { recursive: true });
-    writeFileSync(join(dir, '.ralph', 'work-queue.json'), JSON.stringify({ tasks: [{ id: 'old', type: 't', status: 'pending' }], active: false, worker_count: 1, completed: 0 }));
+    writeFileSync(
+      join(dir, '.ralph', 'work-queue.json'),
+      JSON.stringify({ tasks: [{ id: 'old', type: 't', status: 'pending' }], active: false, worker_count: 1, completed: 0 }),
+    );
     writeFileSync(join(dir, '.ralph', 'results.json'), JSON.stringify({ findings: [], issues: [], timestamp: new Date().toISOString() }));
     script(dir, 'agent.sh', 'echo "FINDINGS: from the old layout"');
     const result = await ralph(['worker', '--id', '1', '--agent-cmd', './agent.sh'], { cwd: dir });
@@ -76,7 +87,10 @@ describe('process control and shutdown', () => {
     script(dir, 'agent.sh', 'while [ ! -f release ]; do sleep 0.05; done\necho "FINDINGS: ok"');
     writeTasks(dir, [{ id: 'a', type: 't' }]);
     const first = startRalph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh'], { cwd: dir });
-    await waitFor('the first run to claim', () => existsSync(join(dir, '.ralph', 'work-queue.json')) && readFileSync(join(dir, '.ralph', 'work-queue.json'), 'utf8').includes('"active": true'));
+    await waitFor(
+      'the first run to claim',
+      () => existsSync(join(dir, '.ralph', 'work-queue.json')) && readFileSync(join(dir, '.ralph', 'work-queue.json'), 'utf8').includes('"active": true'),
+    );
     writeTasks(dir, [{ id: 'b', type: 't' }], 'more.json');
     const second = await ralph(['run', '--tasks', 'more.json', '--agent-cmd', './agent.sh'], { cwd: dir });
     expect(second.code).toBe(2);
@@ -130,11 +144,18 @@ describe('state and output edge cases', () => {
 
   it('stops quietly when its output pipe is closed', async () => {
     const dir = tempDir();
-    writeTasks(dir, Array.from({ length: 3000 }, (_, i) => ({ id: `task-${i}`, type: 't' })));
+    writeTasks(
+      dir,
+      Array.from({ length: 3000 }, (_, i) => ({ id: `task-${i}`, type: 't' })),
+    );
     expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
-    const piped = spawn('sh', ['-c', `"${process.execPath}" "${join(import.meta.dirname, '..', '..', 'dist', 'cli', 'bin.js')}" queue list | head -1`], { cwd: dir });
+    const piped = spawn('sh', ['-c', `"${process.execPath}" "${join(import.meta.dirname, '..', '..', 'dist', 'cli', 'bin.js')}" queue list | head -1`], {
+      cwd: dir,
+    });
     let stderr = '';
-    piped.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    piped.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     await new Promise((r) => piped.on('close', r));
     expect(stderr).toBe('');
   });

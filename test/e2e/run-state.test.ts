@@ -10,11 +10,14 @@ import { queueOf, ralph, script, startRalph, tempDir, waitFor, writeTasks } from
 const QUICK = 'echo "agent ran $RALPH_TASK_ID"\necho "FINDINGS: done $RALPH_TASK_ID"';
 const tasks = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i + 1}`, type: 't' }));
 const state = (dir: string, ...parts: string[]) => join(dir, '.ralph', ...parts);
-const logs = (dir: string) => readdirSync(state(dir)).filter((f) => /^worker-\d+\.log$/.test(f)).sort();
+const logs = (dir: string) =>
+  readdirSync(state(dir))
+    .filter((f) => /^worker-\d+\.log$/.test(f))
+    .sort();
 const archives = (dir: string) => (existsSync(state(dir, 'archive')) ? readdirSync(state(dir, 'archive')).sort() : []);
 
 describe('the state an earlier run leaves', () => {
-  it('--reset archives the earlier run\'s worker logs, sessions and prompts: status, the report and the logs show only the new run', async () => {
+  it("--reset archives the earlier run's worker logs, sessions and prompts: status, the report and the logs show only the new run", async () => {
     const dir = tempDir();
     script(dir, 'agent.sh', QUICK);
     writeTasks(dir, tasks('old', 6), 'old.json');
@@ -127,7 +130,10 @@ describe('how many workers a run starts', () => {
     writeTasks(dir, tasks('first', 1), 'first.json');
     writeTasks(dir, tasks('more', 5), 'more.json');
     const run = startRalph(['run', '--tasks', 'first.json', '--workers', '3', '--agent-cmd', './agent.sh'], { cwd: dir });
-    await waitFor('the first task to be claimed', () => existsSync(state(dir, 'work-queue.json')) && queueOf(dir).tasks.some((t: any) => t.status === 'claimed'));
+    await waitFor(
+      'the first task to be claimed',
+      () => existsSync(state(dir, 'work-queue.json')) && queueOf(dir).tasks.some((t: any) => t.status === 'claimed'),
+    );
     expect(readdirSync(state(dir, 'sessions')).filter((f) => f.endsWith('.session'))).toEqual(['worker-1.session']);
     expect((await ralph(['queue', 'add', 'more.json'], { cwd: dir })).code).toBe(0);
     await waitFor('three workers', () => readdirSync(state(dir, 'sessions')).filter((f) => f.endsWith('.session')).length === 3);

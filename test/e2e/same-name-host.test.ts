@@ -12,7 +12,16 @@ import { DIST, FIXTURES, assertBuilt } from '../store/support.js';
 
 beforeAll(assertBuilt);
 
-const root = process.getuid?.() === 0 && (() => { try { execFileSync('unshare', ['--mount', 'true']); return true; } catch { return false; } })();
+const root =
+  process.getuid?.() === 0 &&
+  (() => {
+    try {
+      execFileSync('unshare', ['--mount', 'true']);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
 
 describe.skipIf(!root)('a live holder on another machine with the same host name', () => {
   it('keeps its lock while it refreshes it within its lease', async () => {
@@ -28,7 +37,9 @@ describe.skipIf(!root)('a live holder on another machine with the same host name
     const command = `mount --bind ${boot} /proc/sys/kernel/random/boot_id && exec ${process.execPath} ${join(FIXTURES, 'lock-holder.mjs')} ${join(dir, '.lock')} ${DIST} 30000 200`;
     const holder = spawn('unshare', ['--mount', 'sh', '-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    holder.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    holder.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const closed = new Promise((r) => holder.on('close', r));
     try {
       await waitFor('the holder took the lock', () => out.includes('\n') || undefined, 15_000, 10);
@@ -36,7 +47,10 @@ describe.skipIf(!root)('a live holder on another machine with the same host name
       // Within the holder's lease this can only wait for the lock (up to its 120 s timeout).
       const add = startRalph(['queue', 'add', 'tasks.json'], { cwd: base });
       const ended = await Promise.race([add.done, new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), 3000))]);
-      if (ended === 'still waiting') { add.child.kill('SIGTERM'); await add.done; }
+      if (ended === 'still waiting') {
+        add.child.kill('SIGTERM');
+        await add.done;
+      }
       expect({ ended, holder: out.trim() }).toEqual({ ended: 'still waiting', holder: out.trim() });
     } finally {
       holder.kill('SIGTERM');

@@ -33,7 +33,7 @@ function expectOneLine(result: Result, args: string[], problem: RegExp): void {
 /** Runs each command (at once: none of them can write anything) and expects each to be refused in one line. */
 async function expectEachRefused(cwd: string, commands: string[][], problem: RegExp, wrap?: string[]): Promise<void> {
   const results = await Promise.all(commands.map((args) => ralph(args, { cwd, ...(wrap ? { wrap } : {}) })));
-  results.forEach((result, i) => expectOneLine(result, commands[i]!, problem));
+  for (const [i, result] of results.entries()) expectOneLine(result, commands[i]!, problem);
 }
 
 function setUp(cwd: string): void {
@@ -46,7 +46,12 @@ async function expectDoctorError(cwd: string, dir: string, found: RegExp, wrap?:
   expect(doctor.stderr).not.toMatch(/unexpected error/);
   expect(doctor.code).toBe(1);
   const checks = JSON.parse(doctor.stdout).checks as { level: string; check: string; found: string }[];
-  expect(checks.filter((c) => c.level === 'error').map((c) => c.found).join('\n')).toMatch(found);
+  expect(
+    checks
+      .filter((c) => c.level === 'error')
+      .map((c) => c.found)
+      .join('\n'),
+  ).toMatch(found);
 }
 
 describe('a --dir that cannot be a state directory', () => {
@@ -82,7 +87,17 @@ describe.runIf(canMountTmpfs)('a state directory on a read-only file system (roo
       const dir = join(mnt, '.ralph');
       expect((await ralph(['run', '--tasks', 'tasks.json', '--agent-cmd', './agent.sh', '--dir', dir], { cwd })).code).toBe(0);
       // A stale lock, so that unlock has something to remove.
-      writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: deadPid(), host: (await import('node:os')).hostname(), token: 't', acquired_at: new Date().toISOString(), refreshed_at: new Date().toISOString(), lease_ms: 30_000 }));
+      writeFileSync(
+        join(dir, '.lock'),
+        JSON.stringify({
+          pid: deadPid(),
+          host: (await import('node:os')).hostname(),
+          token: 't',
+          acquired_at: new Date().toISOString(),
+          refreshed_at: new Date().toISOString(),
+          lease_ms: 30_000,
+        }),
+      );
       remount(mnt, 'ro');
       await expectEachRefused(cwd, WRITERS(dir), /read-only file system \(EROFS\)/);
       const status = await ralph(['status', '--dir', dir], { cwd });
@@ -102,7 +117,17 @@ describe.runIf(canRunAsNobody)('a state directory this user may not write (run a
     setUp(cwd);
     const dir = join(cwd, '.ralph');
     expect((await ralph(['run', '--tasks', 'tasks.json', '--agent-cmd', './agent.sh'], { cwd })).code).toBe(0);
-    writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: deadPid(), host: (await import('node:os')).hostname(), token: 't', acquired_at: new Date().toISOString(), refreshed_at: new Date().toISOString(), lease_ms: 30_000 }));
+    writeFileSync(
+      join(dir, '.lock'),
+      JSON.stringify({
+        pid: deadPid(),
+        host: (await import('node:os')).hostname(),
+        token: 't',
+        acquired_at: new Date().toISOString(),
+        refreshed_at: new Date().toISOString(),
+        lease_ms: 30_000,
+      }),
+    );
     mkdirSync(join(cwd, 'out'), { mode: 0o777 });
     chmodSync(join(cwd, 'out'), 0o777);
     // Ralph makes .ralph/ private (0700, files 0600); here its owner has let others read it.

@@ -5,12 +5,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { queueOf, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
 
 const stops: Array<() => void> = [];
-afterEach(() => { for (const stop of stops.splice(0)) stop(); });
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
 
 describe('ralph status --watch after the run', () => {
   it('a run that ended: its elapsed time and rate are those of the run, up to its end, not up to now', async () => {
     const dir = tempDir('ralph-watch-end-');
-    writeTasks(dir, { tasks: [{ id: 'e-1', type: 'work' }, { id: 'e-2', type: 'work' }] });
+    writeTasks(dir, {
+      tasks: [
+        { id: 'e-1', type: 'work' },
+        { id: 'e-2', type: 'work' },
+      ],
+    });
     const agent = script(dir, 'agent.sh', 'sleep 0.3; echo "FINDINGS: done"');
     expect((await ralph(['run', '--tasks', 'tasks.json', '--agent-cmd', agent], { cwd: dir })).code).toBe(0);
     const run = queueOf(dir).run;
@@ -35,11 +42,19 @@ async function watchingARun(interval: string): Promise<{ dir: string; run: Retur
   const agent = script(dir, 'agent.sh', `while [ ! -e "${join(dir, 'stop')}" ]; do sleep 0.1; done; echo "FINDINGS: done"`);
   const run = startRalph(['run', '--tasks', 'tasks.json', '--agent-cmd', agent], { cwd: dir });
   stops.push(() => run.child.kill('SIGKILL'));
-  await waitFor('the task claimed', () => { try { return queueOf(dir).tasks[0].status === 'claimed'; } catch { return false; } });
+  await waitFor('the task claimed', () => {
+    try {
+      return queueOf(dir).tasks[0].status === 'claimed';
+    } catch {
+      return false;
+    }
+  });
   const watch = startRalph(['status', '--watch', '--json', '--interval', interval], { cwd: dir });
   stops.push(() => watch.child.kill('SIGKILL'));
   let out = '';
-  watch.child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  watch.child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   await waitFor('a snapshot', () => out.includes('\n'));
   return { dir, run, watch };
 }

@@ -11,11 +11,15 @@ const TOTALS = /^\d+\/6\b/;
 function project(sleep = '0.35'): { dir: string; agent: string } {
   const dir = tempDir('ralph-watch-');
   writeTasks(dir, { tasks: ['bad-1', 't-1', 't-2', 't-3', 't-4', 't-5'].map((id) => ({ id, type: 'work' })) });
-  const agent = script(dir, 'agent.sh', `
+  const agent = script(
+    dir,
+    'agent.sh',
+    `
 i=0
 while [ $i -lt 4 ]; do echo "step $i of $RALPH_TASK_ID"; sleep ${sleep}; i=$((i+1)); done
 case "$RALPH_TASK_ID" in bad-*) echo "boom in $RALPH_TASK_ID" >&2; exit 3;; esac
-echo "FINDINGS: done"`);
+echo "FINDINGS: done"`,
+  );
   return { dir, agent };
 }
 
@@ -29,7 +33,7 @@ afterEach(() => {
 });
 
 describe.skipIf(!hasTmux)('ralph status --watch in a terminal', () => {
-  it('shows the run going on elsewhere: totals, each worker\'s task and last line, the failure; exits 0 when the run ends', async () => {
+  it("shows the run going on elsewhere: totals, each worker's task and last line, the failure; exits 0 when the run ends", async () => {
     const { dir, agent } = project();
     const run = startRun(dir, agent);
     stops.push(() => run.child.kill('SIGKILL'));
@@ -73,7 +77,7 @@ function runGoing(dir: string): Promise<unknown> {
 }
 
 describe('ralph status --watch --json', () => {
-  it('one JSON snapshot a line until the run ends: the workers\' rows, the failure as an event; never coloured', async () => {
+  it("one JSON snapshot a line until the run ends: the workers' rows, the failure as an event; never coloured", async () => {
     const { dir, agent } = project();
     const run = startRun(dir, agent);
     stops.push(() => run.child.kill('SIGKILL'));
@@ -81,13 +85,26 @@ describe('ralph status --watch --json', () => {
     const watch = await ralph(['status', '--watch', '--json', '--interval', '0.2'], { cwd: dir, env: { FORCE_COLOR: '1' } });
     expect(watch.code).toBe(0);
     expect(watch.stdout).not.toContain('\u001b');
-    const snapshots = watch.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const snapshots = watch.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(snapshots.length).toBeGreaterThan(3);
     expect(snapshots.at(-1)).toMatchObject({ active: false, total: 6, counts: { completed: 5, failed: 1, pending: 0, claimed: 0 } });
     const rows = snapshots.flatMap((s) => s.workers);
     expect(rows.some((w: any) => w.state === 'running' && /^t-\d$/.test(w.task) && /^step \d of t-\d$/.test(w.last_output))).toBe(true);
     const failures = snapshots.flatMap((s) => s.events).filter((e: any) => e.kind === 'failure');
-    expect(failures).toEqual([{ kind: 'failure', failure: { task: 'bad-1', cause: 'agent exited with code 3: boom in bad-1', log: expect.stringMatching(/^\.ralph\/worker-[12]\.log$/), retrying: false } }]);
+    expect(failures).toEqual([
+      {
+        kind: 'failure',
+        failure: {
+          task: 'bad-1',
+          cause: 'agent exited with code 3: boom in bad-1',
+          log: expect.stringMatching(/^\.ralph\/worker-[12]\.log$/),
+          retrying: false,
+        },
+      },
+    ]);
     await run.done;
   });
 

@@ -6,7 +6,15 @@ import type { Element } from '@xmldom/xmldom';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RalphError } from '../../src/errors.js';
 import {
-  cdata, commitFor, indexSyncCommits, newestByIteration, parseLogName, parseRoles, renderTailLogs, selectIterations, tailLogs,
+  cdata,
+  commitFor,
+  indexSyncCommits,
+  newestByIteration,
+  parseLogName,
+  parseRoles,
+  renderTailLogs,
+  selectIterations,
+  tailLogs,
 } from '../../src/loops/tail-logs.js';
 import type { LogFile, TailLogsOptions } from '../../src/loops/tail-logs.js';
 import { ralph, tempDir } from '../helpers.js';
@@ -47,7 +55,8 @@ function loopRepo(): { dir: string; sha: Sha } {
   write(dir, 'plans/p.md', 'p\n');
   const sha = {} as Sha;
   sha.init = commit(dir, 'initial');
-  const sync = (i: number, actor: string, next: string, status: string) => `[SYNC i=${i}] actor=${actor} → next=${next} status=${status} ${git(dir, 'rev-parse', '--short', 'HEAD')}`;
+  const sync = (i: number, actor: string, next: string, status: string) =>
+    `[SYNC i=${i}] actor=${actor} → next=${next} status=${status} ${git(dir, 'rev-parse', '--short', 'HEAD')}`;
   sha.g1 = commit(dir, sync(1, 'galph', 'ralph', 'ok'));
   sha.r1 = commit(dir, sync(2, 'ralph', 'galph', 'ok'));
   write(dir, 'docs/c.md', 'c\n');
@@ -93,8 +102,11 @@ function children(e: Element, tag: string): Element[] {
 function content(e: Element): string {
   const nodes = Array.from(e.childNodes);
   expect(nodes.filter((n) => n.nodeType === 3 && n.nodeValue!.trim() !== '')).toEqual([]);
-  const text = nodes.filter((n) => n.nodeType === 4).map((n) => n.nodeValue).join('');
-  expect(text).toMatch(/^\n[^]*\n *$/);
+  const text = nodes
+    .filter((n) => n.nodeType === 4)
+    .map((n) => n.nodeValue)
+    .join('');
+  expect(text).toMatch(/^\n[\s\S]*\n *$/);
   return text.slice(1).replace(/ *$/, '');
 }
 
@@ -124,19 +136,52 @@ describe('tailLogs on a real git repository', () => {
     const xml = run();
     expect(attrs(parse(xml))).toEqual({ prefix: 'feature-x', count: '3', source: 'logs' });
     const subject = (id: keyof Sha, i: number, actor: string, next: string, status: string, before: keyof Sha) => ({
-      commit: sha[id], commit_subject: `[SYNC i=${i}] actor=${actor} → next=${next} status=${status} ${sha[before]}`,
+      commit: sha[id],
+      commit_subject: `[SYNC i=${i}] actor=${actor} → next=${next} status=${status} ${sha[before]}`,
     });
     const got = logs(xml).map(({ ls, ...rest }) => rest);
     expect(got).toEqual([
-      { role: 'galph', iter: '3', path: `logs/feature-x/galph/iter-00003_${GALPH[3]}.log`, source: 'log', format: 'text', content: 'galph log 3\n', ...subject('g3b', 3, 'galph', 'ralph', 'ok', 'r3fail') },
-      { role: 'ralph', iter: '3', path: `logs/feature-x/ralph/iter-00003_${RALPH[3]}.log`, source: 'log', format: 'text', content: 'ralph log 3\n', ...subject('r3', 4, 'ralph', 'galph', 'ok', 'g3b') },
-      { role: 'galph', iter: '4', path: `logs/feature-x/galph/iter-00004_${GALPH[4]}.log`, source: 'log', format: 'text', content: 'galph log 4\n', ...subject('g4', 4, 'galph', 'ralph', 'ok', 'r3') },
-      { role: 'ralph', iter: '4', path: `logs/feature-x/ralph/iter-00004_${RALPH[4]}.log`, source: 'log', format: 'text', content: 'ralph log 4\n', ...subject('r4fail', 4, 'ralph', 'galph', 'fail', 'g4') },
+      {
+        role: 'galph',
+        iter: '3',
+        path: `logs/feature-x/galph/iter-00003_${GALPH[3]}.log`,
+        source: 'log',
+        format: 'text',
+        content: 'galph log 3\n',
+        ...subject('g3b', 3, 'galph', 'ralph', 'ok', 'r3fail'),
+      },
+      {
+        role: 'ralph',
+        iter: '3',
+        path: `logs/feature-x/ralph/iter-00003_${RALPH[3]}.log`,
+        source: 'log',
+        format: 'text',
+        content: 'ralph log 3\n',
+        ...subject('r3', 4, 'ralph', 'galph', 'ok', 'g3b'),
+      },
+      {
+        role: 'galph',
+        iter: '4',
+        path: `logs/feature-x/galph/iter-00004_${GALPH[4]}.log`,
+        source: 'log',
+        format: 'text',
+        content: 'galph log 4\n',
+        ...subject('g4', 4, 'galph', 'ralph', 'ok', 'r3'),
+      },
+      {
+        role: 'ralph',
+        iter: '4',
+        path: `logs/feature-x/ralph/iter-00004_${RALPH[4]}.log`,
+        source: 'log',
+        format: 'text',
+        content: 'ralph log 4\n',
+        ...subject('r4fail', 4, 'ralph', 'galph', 'fail', 'g4'),
+      },
       { role: 'galph', iter: '5', path: `logs/feature-x/galph/iter-00005_${GALPH[5]}.log`, source: 'log', format: 'text', content: 'galph log 5\n' },
     ]);
   });
 
-  it('lists docs and plans as they were at each log\'s commit, and skips paths that do not exist there', () => {
+  it("lists docs and plans as they were at each log's commit, and skips paths that do not exist there", () => {
     const all = logs(run({ count: 0 }));
     const at = (id: string) => all.find((l) => `${l.role}${l.iter}` === id)!.ls;
     expect(at('galph1')).toEqual([
@@ -174,8 +219,28 @@ describe('tailLogs on a real git repository', () => {
     const xml = run({ source: 'summaries', count: 1, lsPaths: ['plans'] });
     expect(attrs(parse(xml))).toEqual({ prefix: 'feature-x', count: '1', source: 'summaries' });
     expect(logs(xml)).toEqual([
-      { role: 'galph', iter: '4', path: 'logs/feature-x/galph-summaries/iter-00004_20261124_100000-summary.md', source: 'summary', format: 'markdown', content: '# galph summary 4\n', commit: sha.g4, commit_subject: expect.stringMatching(/^\[SYNC i=4\] actor=galph /), ls: [{ path: 'plans', commit: sha.g4, names: ['plans/p.md'] }] },
-      { role: 'ralph', iter: '4', path: 'logs/feature-x/ralph-summaries/iter-00004_20261124_110000_main-summary.md', source: 'summary', format: 'markdown', content: '# ralph summary 4\n', commit: sha.r4fail, commit_subject: expect.stringMatching(/^\[SYNC i=4\] actor=ralph .* status=fail /), ls: [{ path: 'plans', commit: sha.r4fail, names: ['plans/p.md'] }] },
+      {
+        role: 'galph',
+        iter: '4',
+        path: 'logs/feature-x/galph-summaries/iter-00004_20261124_100000-summary.md',
+        source: 'summary',
+        format: 'markdown',
+        content: '# galph summary 4\n',
+        commit: sha.g4,
+        commit_subject: expect.stringMatching(/^\[SYNC i=4\] actor=galph /),
+        ls: [{ path: 'plans', commit: sha.g4, names: ['plans/p.md'] }],
+      },
+      {
+        role: 'ralph',
+        iter: '4',
+        path: 'logs/feature-x/ralph-summaries/iter-00004_20261124_110000_main-summary.md',
+        source: 'summary',
+        format: 'markdown',
+        content: '# ralph summary 4\n',
+        commit: sha.r4fail,
+        commit_subject: expect.stringMatching(/^\[SYNC i=4\] actor=ralph .* status=fail /),
+        ls: [{ path: 'plans', commit: sha.r4fail, names: ['plans/p.md'] }],
+      },
     ]);
   });
 
@@ -217,9 +282,17 @@ plans/p.md
   });
 
   const bad: Array<[string, Partial<TailLogsOptions>, RegExp]> = [
-    ['an unknown prefix, listing the existing ones', { prefix: 'feature-y' }, /^No logs for prefix `feature-y`: logs\/feature-y is not a directory\. Prefixes under logs: feature-x, weird\.$/],
+    [
+      'an unknown prefix, listing the existing ones',
+      { prefix: 'feature-y' },
+      /^No logs for prefix `feature-y`: logs\/feature-y is not a directory\. Prefixes under logs: feature-x, weird\.$/,
+    ],
     ['a missing log directory', { logdir: 'nowhere' }, /^No log directory nowhere in .*--logdir PATH\.$/],
-    ['a prefix with a slash', { prefix: 'feature/x' }, /Expected PREFIX to be a branch name with '\/' replaced by '-' \(e\.g\. `feature-x`\), got `feature\/x`\./],
+    [
+      'a prefix with a slash',
+      { prefix: 'feature/x' },
+      /Expected PREFIX to be a branch name with '\/' replaced by '-' \(e\.g\. `feature-x`\), got `feature\/x`\./,
+    ],
     ['a negative count', { count: -1 }, /^Expected --count to be a non-negative integer, got `-1`\.$/],
     ['a fractional --min-iter', { minIter: 1.5 }, /^Expected --min-iter to be a non-negative integer, got `1\.5`\.$/],
     ['--min-iter above --max-iter', { minIter: 4, maxIter: 2 }, /^Expected --min-iter \(4\) to be at most --max-iter \(2\)\.$/],
@@ -227,7 +300,13 @@ plans/p.md
     ['an unknown role', { roles: ['galph', 'bob'] as never }, /^Expected --roles to be a comma-separated list of galph and ralph, got `galph,bob`\.$/],
   ];
   it.each(bad)('rejects %s with a RalphError for exit 2', (_name, options, message) => {
-    const error = (() => { try { run(options); } catch (e) { return e; } })();
+    const error = (() => {
+      try {
+        run(options);
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(error).toBeInstanceOf(RalphError);
     expect((error as RalphError).exitCode).toBe(2);
     expect((error as RalphError).message).toMatch(message);
@@ -236,7 +315,9 @@ plans/p.md
   it('rejects a directory that is not in a git repository', () => {
     const plain = tempDir('ralph-tail-logs-');
     write(plain, 'logs/x/galph/iter-00001_20261121_100000.log', 'g\n');
-    expect(() => tailLogs({ prefix: 'x', cwd: plain })).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/is not inside a git repository/) }));
+    expect(() => tailLogs({ prefix: 'x', cwd: plain })).toThrow(
+      expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/is not inside a git repository/) }),
+    );
   });
 
   // Needs `registerTailLogs` in src/cli/main.ts and a fresh `npm run build`.
@@ -246,7 +327,9 @@ plans/p.md
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(result.stdout).toBe(`${run({ count: 2, roles: ['ralph', 'galph'], lsPaths: ['docs'], maxIter: 4 })}\n`);
-      const other = await ralph(['tail-logs', 'feature-x', '--source', 'summaries', '--no-ls', '--min-iter', '1', '--count', '0', '--logdir', './logs'], { cwd: dir });
+      const other = await ralph(['tail-logs', 'feature-x', '--source', 'summaries', '--no-ls', '--min-iter', '1', '--count', '0', '--logdir', './logs'], {
+        cwd: dir,
+      });
       expect(other.code).toBe(0);
       expect(other.stdout).toBe(`${run({ source: 'summaries', ls: false, minIter: 1, count: 0, logdir: './logs' })}\n`);
     });
@@ -272,7 +355,9 @@ plans/p.md
       const plain = tempDir('ralph-tail-logs-');
       const result = await ralph(['tail-logs', 'x'], { cwd: plain });
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/^ralph: .* is not inside a git repository \(fatal: not a git repository.*\)\. Run `ralph tail-logs` in the repository the loops commit to\.\n$/);
+      expect(result.stderr).toMatch(
+        /^ralph: .* is not inside a git repository \(fatal: not a git repository.*\)\. Run `ralph tail-logs` in the repository the loops commit to\.\n$/,
+      );
     });
   });
 });
@@ -296,7 +381,14 @@ describe('the pure parts', () => {
 
   it('newestByIteration keeps the newest file per iteration and role', () => {
     const f = (role: 'galph' | 'ralph', iter: number, stamp: string, name = stamp): LogFile => ({ role, iter, stamp, name });
-    const got = newestByIteration([f('galph', 1, '20261121_100000'), f('galph', 1, '20261121_120000'), f('galph', 1, '20261121_110000'), f('ralph', 1, '20261120_235959'), f('ralph', 2, '20261121_1', 'b'), f('ralph', 2, '20261121_1', 'a')]);
+    const got = newestByIteration([
+      f('galph', 1, '20261121_100000'),
+      f('galph', 1, '20261121_120000'),
+      f('galph', 1, '20261121_110000'),
+      f('ralph', 1, '20261120_235959'),
+      f('ralph', 2, '20261121_1', 'b'),
+      f('ralph', 2, '20261121_1', 'a'),
+    ]);
     expect(got.get(1)?.get('galph')?.stamp).toBe('20261121_120000');
     expect(got.get(1)?.get('ralph')?.stamp).toBe('20261120_235959');
     expect(got.get(2)?.get('ralph')?.name).toBe('b');
@@ -314,34 +406,41 @@ describe('the pure parts', () => {
   });
 
   it('indexSyncCommits keeps the handoffs per actor and iteration, newest first, with their status', () => {
-    const index = indexSyncCommits([
-      '9999999\t[SYNC i=5] actor=ralph status=running lease=2026-11-21T15:30:12.000Z',
-      'aaaaaaa\t[SYNC i=4] actor=ralph → next=galph status=fail 1111111',
-      '8888888\t[SYNC i=4] actor=ralph status=running lease=2026-11-21T15:30:12.000Z',
-      'bbbbbbb\t[SYNC i=3] actor=galph → next=ralph status=ok 2222222',
-      'ccccccc\t[SYNC i=3] actor=ralph → next=galph status=fail 3333333',
-      'ddddddd\t[SYNC i=3] actor=galph → next=ralph status=ok 4444444',
-      'eeeeeee\t[SYNC i=30] actor=galphx status=ok',
-      'fffffff\tMerge [SYNC i=2] actor=galph',
-      '0000000\t[SYNC i=2] actor=ralph',
-      '',
-    ].join('\n'));
+    const index = indexSyncCommits(
+      [
+        '9999999\t[SYNC i=5] actor=ralph status=running lease=2026-11-21T15:30:12.000Z',
+        'aaaaaaa\t[SYNC i=4] actor=ralph → next=galph status=fail 1111111',
+        '8888888\t[SYNC i=4] actor=ralph status=running lease=2026-11-21T15:30:12.000Z',
+        'bbbbbbb\t[SYNC i=3] actor=galph → next=ralph status=ok 2222222',
+        'ccccccc\t[SYNC i=3] actor=ralph → next=galph status=fail 3333333',
+        'ddddddd\t[SYNC i=3] actor=galph → next=ralph status=ok 4444444',
+        'eeeeeee\t[SYNC i=30] actor=galphx status=ok',
+        'fffffff\tMerge [SYNC i=2] actor=galph',
+        '0000000\t[SYNC i=2] actor=ralph',
+        '',
+      ].join('\n'),
+    );
     expect(Object.fromEntries([...index].map(([k, cs]) => [k, cs.map((c) => `${c.sha} ${c.status}`)]))).toEqual({
-      'ralph:4': ['aaaaaaa fail'], 'galph:3': ['bbbbbbb ok', 'ddddddd ok'], 'ralph:3': ['ccccccc fail'], 'ralph:2': ['0000000 undefined'],
+      'ralph:4': ['aaaaaaa fail'],
+      'galph:3': ['bbbbbbb ok', 'ddddddd ok'],
+      'ralph:3': ['ccccccc fail'],
+      'ralph:2': ['0000000 undefined'],
     });
   });
 
-  const history = indexSyncCommits([
-    'r4fail\t[SYNC i=4] actor=ralph → next=galph status=fail x',
-    'g4\t[SYNC i=4] actor=galph → next=ralph status=ok x',
-    'r3\t[SYNC i=4] actor=ralph → next=galph status=ok x',
-    'g3b\t[SYNC i=3] actor=galph → next=ralph status=ok x',
-    'r3fail\t[SYNC i=3] actor=ralph → next=galph status=fail x',
-    'g3a\t[SYNC i=3] actor=galph → next=ralph status=ok x',
-    'r2\t[SYNC i=3] actor=ralph → next=galph status=ok x',
-    'r1\t[SYNC i=2] actor=ralph → next=galph status=ok x',
-    'old\t[SYNC i=1] actor=ralph x',
-  ].join('\n'));
+  const history = indexSyncCommits(
+    [
+      'r4fail\t[SYNC i=4] actor=ralph → next=galph status=fail x',
+      'g4\t[SYNC i=4] actor=galph → next=ralph status=ok x',
+      'r3\t[SYNC i=4] actor=ralph → next=galph status=ok x',
+      'g3b\t[SYNC i=3] actor=galph → next=ralph status=ok x',
+      'r3fail\t[SYNC i=3] actor=ralph → next=galph status=fail x',
+      'g3a\t[SYNC i=3] actor=galph → next=ralph status=ok x',
+      'r2\t[SYNC i=3] actor=ralph → next=galph status=ok x',
+      'r1\t[SYNC i=2] actor=ralph → next=galph status=ok x',
+      'old\t[SYNC i=1] actor=ralph x',
+    ].join('\n'),
+  );
   it.each([
     ['galph', 3, 'g3b'],
     ['galph', 5, undefined],
@@ -378,6 +477,11 @@ describe('the pure parts', () => {
     const root = parse(xml);
     const log = children(root, 'log')[0]!;
     const want = odd.replace('\u0001', '\uFFFD');
-    expect([root.getAttribute('prefix'), log.getAttribute('path'), log.getAttribute('commit_subject'), children(log, 'ls')[0]!.getAttribute('path')]).toEqual([want, want, want, want]);
+    expect([root.getAttribute('prefix'), log.getAttribute('path'), log.getAttribute('commit_subject'), children(log, 'ls')[0]!.getAttribute('path')]).toEqual([
+      want,
+      want,
+      want,
+      want,
+    ]);
   });
 });

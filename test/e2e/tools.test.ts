@@ -109,7 +109,10 @@ describe('status, doctor, unlock and report', () => {
   });
 
   it('report rewrites the markdown from the files and exits like the run', async () => {
-    const dir = await seeded([{ id: 'a', type: 't' }, { id: 'b', type: 't' }]);
+    const dir = await seeded([
+      { id: 'a', type: 't' },
+      { id: 'b', type: 't' },
+    ]);
     const path = join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md');
     writeFileSync(path, 'stale');
     const report = await ralph(['report', '--json'], { cwd: dir });
@@ -119,10 +122,12 @@ describe('status, doctor, unlock and report', () => {
   });
 
   it.each([[[]], [['run']], [['worker']], [['status']], [['report']], [['queue']], [['queue', 'retry']], [['doctor']], [['unlock']], [['init']]])(
-    'explains `ralph %s --help`', async (args) => {
+    'explains `ralph %s --help`',
+    async (args) => {
       const help = await ralph([...args, '--help'], { cwd: tempDir() });
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: ralph/);
       expect(help.stdout).toMatch(/--help/);
-    });
+    },
+  );
 });

@@ -24,7 +24,10 @@ function git(cwd: string, ...args: string[]): void {
 }
 
 describe('two workers with the same id started at once, again and again', () => {
-  it.each([['plain', RACES.plain, []], ['--isolate worktree', RACES.worktree, ['--isolate', 'worktree']]] as const)('exactly one runs, the other exits 2 naming its pid (%s, %i races)', async (_mode, races, extra) => {
+  it.each([
+    ['plain', RACES.plain, []],
+    ['--isolate worktree', RACES.worktree, ['--isolate', 'worktree']],
+  ] as const)('exactly one runs, the other exits 2 naming its pid (%s, %i races)', async (_mode, races, extra) => {
     const lanes = await Promise.all(Array.from({ length: LANES }, () => lane(extra, races / LANES)));
     for (const tasks of lanes) {
       expect(tasks.filter((t: any) => t.status === 'completed')).toHaveLength(races / LANES);
@@ -42,14 +45,26 @@ describe('a worker id held by a session file', () => {
     await appendTasks(store, [{ id: 'only', type: 't' }]);
     // A live process of this host stands in for the worker that wrote the session.
     const other = spawn('sleep', ['30'], { stdio: 'ignore' });
-    onTestFinished(() => { other.kill('SIGKILL'); });
+    onTestFinished(() => {
+      other.kill('SIGKILL');
+    });
     await once(other, 'spawn');
     const start = processStartTime(other.pid!);
     expect(start).toMatch(/^\d+$/);
     const now = new Date().toISOString();
-    const held = (pidStart: string) => writeFileSync(join(dir, '.ralph', 'sessions', 'worker-1.session'), JSON.stringify({
-      worker_id: 1, status: 'running', registered: now, last_heartbeat: now, pid: other.pid, pid_start: pidStart, host: HOST,
-    }));
+    const held = (pidStart: string) =>
+      writeFileSync(
+        join(dir, '.ralph', 'sessions', 'worker-1.session'),
+        JSON.stringify({
+          worker_id: 1,
+          status: 'running',
+          registered: now,
+          last_heartbeat: now,
+          pid: other.pid,
+          pid_start: pidStart,
+          host: HOST,
+        }),
+      );
     held(start!);
     const refused = await ralph(['worker', '--id', '1', '--agent-cmd', './agent.sh'], { cwd: dir });
     expect(refused.code).toBe(2);
@@ -76,17 +91,23 @@ async function lane(extra: readonly string[], races: number): Promise<any[]> {
   }
   // The agent keeps its worker busy until its race is released, then checks that the prompt file
   // still holds its own task (a second worker with its id would have written another one).
-  script(dir, 'agent.sh', [
-    'while [ ! -f "$RELEASE" ] && [ -d "$RALPH_DIR" ]; do sleep 0.02; done',
-    'grep -q "Task id: $RALPH_TASK_ID\\$" "$RALPH_PROMPT_FILE" || { echo "prompt file holds another task"; exit 1; }',
-    'echo "FINDINGS: done $RALPH_TASK_ID"',
-  ].join('\n'));
+  script(
+    dir,
+    'agent.sh',
+    [
+      'while [ ! -f "$RELEASE" ] && [ -d "$RALPH_DIR" ]; do sleep 0.02; done',
+      'grep -q "Task id: $RALPH_TASK_ID\\$" "$RALPH_PROMPT_FILE" || { echo "prompt file holds another task"; exit 1; }',
+      'echo "FINDINGS: done $RALPH_TASK_ID"',
+    ].join('\n'),
+  );
   const store = new FileStore(join(dir, '.ralph'));
   store.ensure();
   const log = join(dir, '.ralph', 'worker-1.log');
   // The pids that logged their registration as worker 1 (both workers write to its log).
-  const registered = (pids: Array<number | undefined>) => (existsSync(log) ? [...readFileSync(log, 'utf8').matchAll(/worker 1 registered \(pid (\d+)/g)] : [])
-    .map((m) => Number(m[1])).filter((pid) => pids.includes(pid));
+  const registered = (pids: Array<number | undefined>) =>
+    (existsSync(log) ? [...readFileSync(log, 'utf8').matchAll(/worker 1 registered \(pid (\d+)/g)] : [])
+      .map((m) => Number(m[1]))
+      .filter((pid) => pids.includes(pid));
   for (let race = 0; race < races; race++) {
     await appendTasks(store, [{ id: `r${race}`, type: 't' }]);
     const release = join(dir, `release-${race}`);
@@ -94,10 +115,17 @@ async function lane(extra: readonly string[], races: number): Promise<any[]> {
     const workers = [startRalph(args, { cwd: dir, env: { RELEASE: release } }), startRalph(args, { cwd: dir, env: { RELEASE: release } })];
     // Whatever happens, nothing of this race outlives the test (a worker stops its agent on SIGTERM;
     // an agent left alone stops once the test's directory is gone).
-    onTestFinished(() => { for (const w of workers) w.child.kill('SIGTERM'); });
+    onTestFinished(() => {
+      for (const w of workers) w.child.kill('SIGTERM');
+    });
     const pids = workers.map((w) => w.child.pid);
     const ended: Array<Result | undefined> = [undefined, undefined];
-    workers.forEach((w, i) => void w.done.then((r) => { ended[i] = r; }));
+    workers.forEach(
+      (w, i) =>
+        void w.done.then((r) => {
+          ended[i] = r;
+        }),
+    );
     await waitFor(`race ${race}: one worker to exit, or both to register`, () => ended.some((r) => r) || registered(pids).length >= 2);
     expect(registered(pids).length, `race ${race}: both workers registered`).toBeLessThan(2);
     const loser = ended.findIndex((r) => r);

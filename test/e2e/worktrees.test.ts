@@ -36,12 +36,16 @@ describe('ralph run --isolate worktree', () => {
   it('1: 4 workers, 12 tasks each changing its own file: main has all 12, each from its own branch; worktrees reused and clean', async () => {
     const dir = repo();
     // Tasks 0-5 add a new file, 6-11 change a seed file; t3 commits by itself, the others leave changes uncommitted.
-    script(dir, 'agent.sh', String.raw`
+    script(
+      dir,
+      'agent.sh',
+      String.raw`
 n=$(printf '%s' "$RALPH_TASK_DATA" | sed 's/[^0-9]//g')
 if [ "$n" -lt 6 ]; then echo "new by $RALPH_TASK_ID" > "new$n.txt"; else echo "changed by $RALPH_TASK_ID" >> "f$n.txt"; fi
 if [ "$RALPH_TASK_ID" = t3 ]; then git add -A && git commit -q -m "agent commit for t3"; fi
 pwd >> "$RALPH_DIR/../cwds"
-echo "FINDINGS: did $RALPH_TASK_ID"`);
+echo "FINDINGS: did $RALPH_TASK_ID"`,
+    );
     git(dir, 'add', 'agent.sh');
     git(dir, 'commit', '-q', '-m', 'agent');
     writeTasks(dir, { tasks: Array.from({ length: 12 }, (_, i) => ({ id: `t${i}`, type: 'edit', data: { n: i } })) });
@@ -72,7 +76,10 @@ echo "FINDINGS: did $RALPH_TASK_ID"`);
     expect(subjects.filter((s) => /^ralph: t\d+ \(edit\)$|^agent commit for t3$/.test(s))).toHaveLength(12);
 
     // One worktree per worker, reused across its tasks; every agent ran inside one; all clean.
-    const worktrees = git(dir, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).map((l) => l.slice(9));
+    const worktrees = git(dir, 'worktree', 'list', '--porcelain')
+      .split('\n')
+      .filter((l) => l.startsWith('worktree '))
+      .map((l) => l.slice(9));
     expect(worktrees).toHaveLength(5);
     const cwds = new Set(readFileSync(join(dir, 'cwds'), 'utf8').trim().split('\n'));
     for (const cwd of cwds) expect(cwd).toMatch(/\.ralph\/worktrees\/worker-[1-4]$/);
@@ -92,15 +99,24 @@ echo "FINDINGS: did $RALPH_TASK_ID"`);
 
   /** Two tasks that both rewrite the one line of shared.txt, started from the same tip (a barrier makes sure). */
   function conflicting(dir: string): void {
-    script(dir, 'agent.sh', String.raw`
+    script(
+      dir,
+      'agent.sh',
+      String.raw`
 cat > "$RALPH_DIR/../prompt-$RALPH_TASK_ID-$RALPH_ATTEMPT"
 touch "$RALPH_DIR/../started-$RALPH_TASK_ID"
 i=0; while [ ! -e "$RALPH_DIR/../started-c1" ] || [ ! -e "$RALPH_DIR/../started-c2" ]; do i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done
 echo "line by $RALPH_TASK_ID" > shared.txt
-echo "FINDINGS: $RALPH_TASK_ID rewrote the line"`);
+echo "FINDINGS: $RALPH_TASK_ID rewrote the line"`,
+    );
     git(dir, 'add', 'agent.sh');
     git(dir, 'commit', '-q', '-m', 'agent');
-    writeTasks(dir, { tasks: [{ id: 'c1', type: 'edit' }, { id: 'c2', type: 'edit' }] });
+    writeTasks(dir, {
+      tasks: [
+        { id: 'c1', type: 'edit' },
+        { id: 'c2', type: 'edit' },
+      ],
+    });
   }
 
   it('2a: two tasks changing the same line: one merges, the other is a conflict with its branch kept and its commit reachable', async () => {
@@ -143,7 +159,13 @@ echo "FINDINGS: $RALPH_TASK_ID rewrote the line"`);
     const redone = tasks.find((t: any) => t.conflict_redos === 1);
     expect(redone).toBeDefined();
     const issue = resultsOf(dir).issues.find((i: any) => i.reason === 'merge-conflict');
-    expect(issue).toMatchObject({ task_id: redone.id, outcome: 'requeued', merge: 'conflict', conflict_paths: ['shared.txt'], branch: `ralph-conflict/${redone.id}-1` });
+    expect(issue).toMatchObject({
+      task_id: redone.id,
+      outcome: 'requeued',
+      merge: 'conflict',
+      conflict_paths: ['shared.txt'],
+      branch: `ralph-conflict/${redone.id}-1`,
+    });
     // The redo ran after the other task merged, so main ends with its line; the first try is kept.
     expect(git(dir, 'show', 'main:shared.txt')).toBe(`line by ${redone.id}`);
     expect(git(dir, 'show', `ralph-conflict/${redone.id}-1:shared.txt`)).toBe(`line by ${redone.id}`);
@@ -156,7 +178,10 @@ echo "FINDINGS: $RALPH_TASK_ID rewrote the line"`);
 
   it('3: a worker SIGKILLed after its agent committed: the commit (and what it left uncommitted) survives and is merged after the retry', async () => {
     const dir = repo(0);
-    script(dir, 'agent.sh', String.raw`
+    script(
+      dir,
+      'agent.sh',
+      String.raw`
 if [ "$RALPH_ATTEMPT" = 1 ]; then
   echo "first attempt" > work.txt
   git add work.txt && git commit -q -m "agent: first part"
@@ -167,11 +192,14 @@ if [ "$RALPH_ATTEMPT" = 1 ]; then
 fi
 [ -f work.txt ] || { echo "the first attempt's work is missing" >&2; exit 3; }
 echo "second attempt" >> work.txt
-echo "FINDINGS: finished on attempt $RALPH_ATTEMPT"`);
+echo "FINDINGS: finished on attempt $RALPH_ATTEMPT"`,
+    );
     git(dir, 'add', 'agent.sh');
     git(dir, 'commit', '-q', '-m', 'agent');
     writeTasks(dir, { tasks: [{ id: 'k1', type: 'edit' }] });
-    const started = startRalph(['run', '--tasks', 'tasks.json', '--isolate', 'worktree', '--workers', '1', '--agent-cmd', './agent.sh', '--json'], { cwd: dir });
+    const started = startRalph(['run', '--tasks', 'tasks.json', '--isolate', 'worktree', '--workers', '1', '--agent-cmd', './agent.sh', '--json'], {
+      cwd: dir,
+    });
     await waitFor('the agent to commit', () => existsSync(join(dir, 'committed')));
     const session = readJson(join(dir, '.ralph', 'sessions', 'worker-1.session'));
     process.kill(session.pid, 'SIGKILL');
@@ -193,7 +221,14 @@ echo "FINDINGS: finished on attempt $RALPH_ATTEMPT"`);
     script(dir, 'agent.sh', 'echo "by $RALPH_TASK_ID" > "out-$RALPH_TASK_ID.txt"; echo "FINDINGS: ok"');
     git(dir, 'add', 'agent.sh');
     git(dir, 'commit', '-q', '-m', 'agent');
-    writeTasks(dir, { tasks: [{ id: 'p1', type: 'x' }, { id: 'p2', type: 'x' }, { id: 'p3', type: 'x' }, { id: 'p4', type: 'x' }] });
+    writeTasks(dir, {
+      tasks: [
+        { id: 'p1', type: 'x' },
+        { id: 'p2', type: 'x' },
+        { id: 'p3', type: 'x' },
+        { id: 'p4', type: 'x' },
+      ],
+    });
     const r = await run(dir, ['--workers', '4', '--agent-cmd', './agent.sh']);
     expect(r.code).toBe(0);
     const wt = (n: number) => join(dir, '.ralph', 'worktrees', `worker-${n}`);
@@ -238,12 +273,18 @@ echo "FINDINGS: finished on attempt $RALPH_ATTEMPT"`);
     expect(again.kept.map((k: any) => k.path).sort()).toEqual([wt(1), wt(2), wt(3)]);
   });
 
-  it('5: uncommitted changes in the user\'s checkout are untouched; main still gets every change and the run says how to catch up', async () => {
+  it("5: uncommitted changes in the user's checkout are untouched; main still gets every change and the run says how to catch up", async () => {
     const dir = repo(5);
     script(dir, 'agent.sh', 'echo "by $RALPH_TASK_ID" > "f$(printf %s "$RALPH_TASK_ID" | tr -dc 0-9).txt"; echo "FINDINGS: ok"');
     git(dir, 'add', 'agent.sh');
     git(dir, 'commit', '-q', '-m', 'agent');
-    writeTasks(dir, { tasks: [{ id: 'u1', type: 'x' }, { id: 'u2', type: 'x' }, { id: 'u3', type: 'x' }] });
+    writeTasks(dir, {
+      tasks: [
+        { id: 'u1', type: 'x' },
+        { id: 'u2', type: 'x' },
+        { id: 'u3', type: 'x' },
+      ],
+    });
     // An unstaged change, a staged change, and an untracked file.
     writeFileSync(join(dir, 'f4.txt'), 'my own unsaved edit\n');
     writeFileSync(join(dir, 'f0.txt'), 'staged edit\n');
@@ -307,18 +348,30 @@ describe('ralph run --isolate worktree: input and environment', () => {
   it('runs the agent in its worktree: cwd, RALPH_WORKTREE, RALPH_BRANCH, and no GIT_DIR from the environment; --base and --merge none', async () => {
     const dir = repo(1);
     git(dir, 'branch', 'develop');
-    script(dir, 'agent.sh', String.raw`
+    script(
+      dir,
+      'agent.sh',
+      String.raw`
 { echo "pwd=$(pwd)"; echo "wt=$RALPH_WORKTREE"; echo "branch=$RALPH_BRANCH"; echo "gitdir=$(printenv GIT_DIR || echo unset)"; echo "top=$(git rev-parse --show-toplevel)"; echo "head=$(git symbolic-ref --short HEAD)"; } > "$RALPH_DIR/../env-$RALPH_TASK_ID"
 echo changed > f0.txt
-echo "FINDINGS: ok"`);
+echo "FINDINGS: ok"`,
+    );
     git(dir, 'add', 'agent.sh');
     git(dir, 'commit', '-q', '-m', 'agent');
     writeTasks(dir, { tasks: [{ id: 'e 1', type: 'x' }] });
     // develop does not have agent.sh: ./agent.sh means the file where ralph was started, not in the worktree.
     const before = git(dir, 'rev-parse', 'develop');
-    const r = await run(dir, ['--workers', '1', '--agent-cmd', './agent.sh', '--base', 'develop', '--merge', 'none'], { GIT_DIR: join(dir, '.git'), GIT_WORK_TREE: dir });
+    const r = await run(dir, ['--workers', '1', '--agent-cmd', './agent.sh', '--base', 'develop', '--merge', 'none'], {
+      GIT_DIR: join(dir, '.git'),
+      GIT_WORK_TREE: dir,
+    });
     expect(r.code).toBe(0);
-    const env = Object.fromEntries(readFileSync(join(dir, 'env-e 1'), 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const env = Object.fromEntries(
+      readFileSync(join(dir, 'env-e 1'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     const wt = join(dir, '.ralph', 'worktrees', 'worker-1');
     expect(env.pwd).toBe(wt);
     expect(env.wt).toBe(wt);
@@ -339,7 +392,13 @@ echo "FINDINGS: ok"`);
     script(dir, 'agent.sh', 'sleep 0.3; echo "by $RALPH_TASK_ID" > "f$(printf %s "$RALPH_TASK_ID" | tr -dc 0-9).txt"; echo "FINDINGS: ok"');
     git(dir, 'add', 'agent.sh');
     git(dir, 'commit', '-q', '-m', 'agent');
-    writeTasks(dir, { tasks: [{ id: 'r1', type: 'x' }, { id: 'r2', type: 'x' }, { id: 'r3', type: 'x' }] });
+    writeTasks(dir, {
+      tasks: [
+        { id: 'r1', type: 'x' },
+        { id: 'r2', type: 'x' },
+        { id: 'r3', type: 'x' },
+      ],
+    });
     const r = await run(dir, ['--workers', '3', '--agent-cmd', './agent.sh', '--merge', 'rebase']);
     expect(r.code).toBe(0);
     expect(git(dir, 'rev-list', '--merges', '--count', 'main')).toBe('0');
@@ -372,7 +431,12 @@ else
   echo "by $RALPH_TASK_ID" > "$RALPH_TASK_ID.txt"
 fi
 echo "FINDINGS: ok"`);
-    writeTasks(dir, { tasks: [{ id: 'm1', type: 'x' }, { id: 'm2', type: 'x' }] });
+    writeTasks(dir, {
+      tasks: [
+        { id: 'm1', type: 'x' },
+        { id: 'm2', type: 'x' },
+      ],
+    });
     const r = await run(dir, ['--workers', '1', '--agent-cmd', './agent.sh']);
     expect(r.code).toBe(1);
     const [m1, m2] = queueOf(dir).tasks;
@@ -394,11 +458,20 @@ if [ "$RALPH_TASK_ID" = s1 ]; then git checkout -q -b elsewhere; else git checko
 echo "by $RALPH_TASK_ID" > "$RALPH_TASK_ID.txt" && git add -A && git commit -qm "agent $RALPH_TASK_ID"
 echo "uncommitted $RALPH_TASK_ID" > "$RALPH_TASK_ID-more.txt"
 echo "FINDINGS: ok"`);
-    writeTasks(dir, { tasks: [{ id: 's1', type: 'x' }, { id: 's2', type: 'x' }] });
+    writeTasks(dir, {
+      tasks: [
+        { id: 's1', type: 'x' },
+        { id: 's2', type: 'x' },
+      ],
+    });
     const r = await run(dir, ['--workers', '1', '--agent-cmd', './agent.sh']);
     expect(r.code).toBe(0);
     for (const id of ['s1', 's2']) {
-      expect(queueOf(dir).tasks.find((t: any) => t.id === id)).toMatchObject({ status: 'completed', merge: 'merged', files_changed: [`${id}-more.txt`, `${id}.txt`] });
+      expect(queueOf(dir).tasks.find((t: any) => t.id === id)).toMatchObject({
+        status: 'completed',
+        merge: 'merged',
+        files_changed: [`${id}-more.txt`, `${id}.txt`],
+      });
       expect(git(dir, 'show', `main:${id}.txt`)).toBe(`by ${id}`);
       expect(git(dir, 'show', `main:${id}-more.txt`)).toBe(`uncommitted ${id}`);
     }

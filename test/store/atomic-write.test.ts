@@ -76,7 +76,11 @@ describe('atomic writes', () => {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
     const removed = cleanupTempFiles(dir);
     expect(removed.sort()).toEqual([`results.json.tmp-${dead}-17`, `sessions.tmp-${dead}-${machineTag()}-4`, `work-queue.json.tmp-${dead}-0`]);
-    expect(readdirSync(dir).sort()).toEqual(Object.keys(files).filter((n) => !removed.includes(n)).sort());
+    expect(readdirSync(dir).sort()).toEqual(
+      Object.keys(files)
+        .filter((n) => !removed.includes(n))
+        .sort(),
+    );
     expect(readFileSync(join(dir, `work-queue.json.tmp-${process.pid}-3`), 'utf8')).toBe('in progress');
     expect(cleanupTempFiles(dir)).toEqual([]);
     expect(cleanupTempFiles(join(dir, 'no-such-dir'))).toEqual([]);

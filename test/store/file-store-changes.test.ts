@@ -19,7 +19,9 @@ describe('FileStore journal lines', () => {
     await store.compact();
     const { journal } = stateFiles(dir);
     const before = statSync(journal).size;
-    await store.transact((tx) => tx.put({ ...tx.get('big')!, status: 'claimed', attempts: 1, worker_id: 1, claim_token: 'tok', lease_expires_at: tx.now.toISOString() }));
+    await store.transact((tx) =>
+      tx.put({ ...tx.get('big')!, status: 'claimed', attempts: 1, worker_id: 1, claim_token: 'tok', lease_expires_at: tx.now.toISOString() }),
+    );
     const claimed = statSync(journal).size;
     await store.transact((tx) => {
       const { claim_token: _t, lease_expires_at: _l, ...rest } = tx.get('big')!;
@@ -46,6 +48,8 @@ describe('FileStore journal lines', () => {
     await store.compact();
     store.close();
     appendFileSync(stateFiles(dir).journal, `${JSON.stringify({ changes: [{ id: 'ghost', set: { status: 'completed' } }] })}\n`);
-    expect(() => new FileStore(dir).read()).toThrow(/queue\.ndjson is not a valid Ralph state file \(an entry changes task "ghost", which is not in the queue\)/);
+    expect(() => new FileStore(dir).read()).toThrow(
+      /queue\.ndjson is not a valid Ralph state file \(an entry changes task "ghost", which is not in the queue\)/,
+    );
   });
 });

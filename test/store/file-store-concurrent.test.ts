@@ -16,13 +16,17 @@ describe('FileStore, several transactions of one process', () => {
     await store.transact((tx) => tx.put({ id: 'counter', type: 'n', status: 'pending', attempts: 0, data: { n: 0 } } as never));
     let inside = 0;
     let overlapped = false;
-    await Promise.all(Array.from({ length: 50 }, () => store.transact((tx) => {
-      inside += 1;
-      if (inside > 1) overlapped = true;
-      const task = tx.get('counter')!;
-      tx.put({ ...task, data: { n: (task.data as { n: number }).n + 1 } });
-      inside -= 1;
-    })));
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        store.transact((tx) => {
+          inside += 1;
+          if (inside > 1) overlapped = true;
+          const task = tx.get('counter')!;
+          tx.put({ ...task, data: { n: (task.data as { n: number }).n + 1 } });
+          inside -= 1;
+        }),
+      ),
+    );
     expect(overlapped).toBe(false);
     expect(new FileStore(dir).read().tasks[0]!.data).toEqual({ n: 50 });
     // And the lock is free afterwards, with the owner record of nobody left behind.
@@ -33,7 +37,9 @@ describe('FileStore, several transactions of one process', () => {
     const dir = tempDir();
     const store = new FileStore(dir, { compactEveryMs: 1_000_000 });
     store.ensure();
-    await store.transact((tx) => { for (const id of ['a', 'b', 'c']) tx.put({ id, type: 't', status: 'pending', attempts: 0 } as Task); });
+    await store.transact((tx) => {
+      for (const id of ['a', 'b', 'c']) tx.put({ id, type: 't', status: 'pending', attempts: 0 } as Task);
+    });
     const claim = (tx: Transaction) => {
       const next = tx.withStatus('pending')[0];
       if (!next) return 'none';
@@ -48,7 +54,9 @@ describe('FileStore, several transactions of one process', () => {
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual(['a', 'no', 'b', 'c', 'none']);
     expect(new FileStore(dir).read().tasks.map((t) => t.status)).toEqual(['claimed', 'claimed', 'claimed']);
     // A journal line per transaction that changed something: the header, the three tasks, three claims.
-    const lines = readFileSync(join(dir, 'journal', 'queue.ndjson'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(dir, 'journal', 'queue.ndjson'), 'utf8')
+      .trim()
+      .split('\n');
     expect(lines).toHaveLength(5);
   });
 });

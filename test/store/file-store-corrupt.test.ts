@@ -42,7 +42,16 @@ const damages: [Name, string, (text: string) => string, boolean][] = [
   ['queue', 'JSON without a tasks array', () => '{"tasks": 5, "generation": 2}\n', true],
   ['queue', 'holding a task with an unknown status', (t) => t.replace('"status":"pending"', '"status":"exploded"'), true],
   ['queue', 'an array instead of an object', () => '[]\n', true],
-  ['queue', 'holding one task id twice (edited by hand)', (t) => { const q = JSON.parse(t); q.tasks.push({ ...q.tasks[0], type: 'again' }); return `${JSON.stringify(q)}\n`; }, true],
+  [
+    'queue',
+    'holding one task id twice (edited by hand)',
+    (t) => {
+      const q = JSON.parse(t);
+      q.tasks.push({ ...q.tasks[0], type: 'again' });
+      return `${JSON.stringify(q)}\n`;
+    },
+    true,
+  ],
   ['results', 'truncated in the middle', half, true],
   ['results', 'not JSON at all', () => '<html>\n', true],
   ['results', 'empty', () => '   \n', true],
@@ -77,7 +86,11 @@ describe('FileStore with a damaged state file', () => {
       }
       for (const [how, attempt] of attempts) {
         let error: unknown;
-        try { await attempt(); } catch (e) { error = e; }
+        try {
+          await attempt();
+        } catch (e) {
+          error = e;
+        }
         expect(error, how).toBeInstanceOf(CorruptStateError);
         const corrupt = error as CorruptStateError;
         expect(corrupt.code, how).toBe('RALPH_CORRUPT_STATE');

@@ -8,13 +8,25 @@ import { tempDir } from '../helpers.js';
 import { stateFiles } from './support.js';
 
 const task = (id: string): Task => ({ id, type: 't', status: 'pending', attempts: 0 });
-const finding = (id: string): Finding => ({ task_id: id, worker_id: 1, finding: `found ${id}`, timestamp: '2026-12-07T00:00:00.000Z', duration_ms: 1, exit_code: 0, attempt: 1 });
+const finding = (id: string): Finding => ({
+  task_id: id,
+  worker_id: 1,
+  finding: `found ${id}`,
+  timestamp: '2026-12-07T00:00:00.000Z',
+  duration_ms: 1,
+  exit_code: 0,
+  attempt: 1,
+});
 
 async function queueWithFindings(n: number): Promise<string> {
   const dir = join(tempDir(), '.ralph');
   const store = new FileStore(dir);
   store.ensure();
-  for (let i = 0; i < n; i++) await store.transact((tx) => { tx.put(task(`t${i}`)); tx.addFinding(finding(`t${i}`)); });
+  for (let i = 0; i < n; i++)
+    await store.transact((tx) => {
+      tx.put(task(`t${i}`));
+      tx.addFinding(finding(`t${i}`));
+    });
   await store.compact();
   store.close();
   return dir;
@@ -28,7 +40,10 @@ describe('FileStore with lazyResults', () => {
     const good = readFileSync(results, 'utf8');
     writeFileSync(results, good.replace('"found t1"', '"found t1'));
     const lazy = new FileStore(dir, { lazyResults: true, compactEveryMs: 1_000_000 });
-    await lazy.transact((tx) => { tx.put({ ...tx.get('t0')!, status: 'claimed' }); tx.addFinding(finding('x')); });
+    await lazy.transact((tx) => {
+      tx.put({ ...tx.get('t0')!, status: 'claimed' });
+      tx.addFinding(finding('x'));
+    });
     await expect(lazy.compact()).rejects.toThrow(/results\.json is not a valid Ralph state file \(invalid JSON/);
     // Eagerly, the damage is seen at once.
     expect(() => new FileStore(dir).read()).toThrow(/results\.json is not a valid Ralph state file/);
@@ -45,7 +60,11 @@ describe('FileStore with lazyResults', () => {
     const lazy = new FileStore(dir, { lazyResults: true, compactEveryMs: 1_000_000 });
     await lazy.transact((tx) => tx.addFinding(finding('j')));
     expect(await lazy.transact((tx) => tx.findings.map((f) => f.task_id))).toEqual(['t0', 't1', 'j']);
-    await lazy.transact((tx) => { tx.reset(); tx.put(task('fresh')); tx.addFinding(finding('fresh')); });
+    await lazy.transact((tx) => {
+      tx.reset();
+      tx.put(task('fresh'));
+      tx.addFinding(finding('fresh'));
+    });
     expect(await lazy.transact((tx) => tx.findings.map((f) => f.task_id))).toEqual(['fresh']);
     lazy.close();
     expect(new FileStore(dir).read().findings.map((f) => f.task_id)).toEqual(['fresh']);

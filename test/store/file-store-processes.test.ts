@@ -110,7 +110,10 @@ describe('FileStore shared by several processes', () => {
       expect(ids.length - acknowledged.length).toBeLessThanOrEqual(2);
       expectExactly(state, ids);
       acknowledged.splice(0, acknowledged.length, ...ids);
-      await store.transact((tx) => { tx.put({ id: `check-${round}`, type: 'check', status: 'pending', attempts: 0 }); tx.addFinding({ task_id: `check-${round}`, worker_id: 0, finding: 'ok', timestamp: tx.now.toISOString(), duration_ms: 0, exit_code: 0, attempt: 1 }); });
+      await store.transact((tx) => {
+        tx.put({ id: `check-${round}`, type: 'check', status: 'pending', attempts: 0 });
+        tx.addFinding({ task_id: `check-${round}`, worker_id: 0, finding: 'ok', timestamp: tx.now.toISOString(), duration_ms: 0, exit_code: 0, attempt: 1 });
+      });
       acknowledged.push(`check-${round}`);
       store.close();
       expectExactly(new FileStore(dir).read(), acknowledged);

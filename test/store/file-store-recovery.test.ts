@@ -11,7 +11,18 @@ import { stateFiles, writeState } from './support.js';
 const T = '2025-01-01T00:00:00.000Z';
 const task = (id: string, status: Task['status'] = 'pending'): Task => ({ id, type: 'test', status, attempts: status === 'pending' ? 0 : 1 });
 const finding = (id: string): Finding => ({ task_id: id, worker_id: 1, finding: `found in ${id}`, timestamp: T, duration_ms: 5, exit_code: 0, attempt: 1 });
-const issue = (id: string): Issue => ({ task_id: id, worker_id: 2, error: 'boom', reason: 'exit', timestamp: T, attempt: 1, exit_code: 1, signal: null, duration_ms: 5, outcome: 'requeued' });
+const issue = (id: string): Issue => ({
+  task_id: id,
+  worker_id: 2,
+  error: 'boom',
+  reason: 'exit',
+  timestamp: T,
+  attempt: 1,
+  exit_code: 1,
+  signal: null,
+  duration_ms: 5,
+  outcome: 'requeued',
+});
 
 // `folded`: the journal a compaction folded into the snapshot, as the store writes it (see generations.ts).
 type Folded = { generation: number; created_at: string; end: number };
@@ -32,7 +43,10 @@ function summary(state: QueueState) {
   return { tasks: state.tasks, findings: state.findings, issues: state.issues, active: state.meta.active, worker_count: state.meta.worker_count };
 }
 
-const addC = (tx: Parameters<Parameters<FileStore['transact']>[0]>[0]) => { tx.put(task('c')); tx.addFinding(finding('c')); };
+const addC = (tx: Parameters<Parameters<FileStore['transact']>[0]>[0]) => {
+  tx.put(task('c'));
+  tx.addFinding(finding('c'));
+};
 
 describe('FileStore recovery', () => {
   // Generation 3: the snapshots hold task a; the journal then completed a (with a finding), added b,
@@ -72,7 +86,10 @@ describe('FileStore recovery', () => {
 
       // The next transaction sees the recovered state and commits on top of it.
       const store = new FileStore(dir, { compactEveryMs: 1_000_000 });
-      const seen = await store.transact((tx) => { addC(tx); return summary({ tasks: [...tx.tasks], findings: [...tx.findings], issues: [...tx.issues], meta: tx.meta }); });
+      const seen = await store.transact((tx) => {
+        addC(tx);
+        return summary({ tasks: [...tx.tasks], findings: [...tx.findings], issues: [...tx.issues], meta: tx.meta });
+      });
       expect(seen).toEqual(full);
       const after = { ...full, tasks: [...full.tasks, task('c')], findings: [...full.findings, finding('c')] };
       expect(summary(new FileStore(dir).read())).toEqual(after);
@@ -109,7 +126,11 @@ describe('FileStore recovery', () => {
     const dir = join(tempDir(), '.ralph');
     const store = new FileStore(dir, { compactEveryMs: 1_000_000 });
     store.ensure();
-    for (const id of ['a', 'b']) await store.transact((tx) => { tx.put(task(id)); tx.addFinding(finding(id)); });
+    for (const id of ['a', 'b'])
+      await store.transact((tx) => {
+        tx.put(task(id));
+        tx.addFinding(finding(id));
+      });
     expect(readFileSync(store.paths.journal, 'utf8').trimEnd().split('\n')).toHaveLength(3);
     return { dir, store };
   }
@@ -136,7 +157,10 @@ describe('FileStore recovery', () => {
       expect(journal).not.toContain('torn');
       expect(journal.endsWith('\n')).toBe(true);
       expect(journal.startsWith(before.journal.slice(0, before.journal.length - torn.length))).toBe(true);
-      const lines = journal.trimEnd().split('\n').map((l) => JSON.parse(l));
+      const lines = journal
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines).toHaveLength(4);
       expect(lines[3]).toEqual({ tasks: [task('c')], findings: [finding('c')] });
       for (const reader of [new FileStore(dir), cachedReader, store]) {
@@ -149,7 +173,12 @@ describe('FileStore recovery', () => {
   it('writes nothing when a transaction body throws or changes nothing', async () => {
     const { dir, store } = await storeWithTwoTasks();
     const before = files(dir);
-    await expect(store.transact((tx) => { tx.put(task('x')); throw new Error('body failed'); })).rejects.toThrow('body failed');
+    await expect(
+      store.transact((tx) => {
+        tx.put(task('x'));
+        throw new Error('body failed');
+      }),
+    ).rejects.toThrow('body failed');
     expect(await store.transact((tx) => tx.tasks.length)).toBe(2);
     expect(files(dir)).toEqual(before);
     expect(new FileStore(dir).read().tasks.map((t) => t.id)).toEqual(['a', 'b']);
@@ -167,10 +196,16 @@ describe('FileStore recovery', () => {
     expect(reader.read().tasks.map((t) => t.id)).toEqual(['a', 'b', 'c']);
     expect(reader.read().findings.map((f) => f.task_id)).toEqual(['a', 'b', 'c']);
     // The next transaction folds it into the snapshots first; its own line goes to a new journal.
-    await reader.transact((tx) => { tx.put(task('d')); tx.addFinding(finding('d')); });
+    await reader.transact((tx) => {
+      tx.put(task('d'));
+      tx.addFinding(finding('d'));
+    });
     reader.close();
     expect(existsSync(`${journal}.fenced`)).toBe(false);
-    const lines = readFileSync(journal, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(journal, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.slice(1)).toEqual([{ tasks: [task('d')], findings: [finding('d')] }]);
     expect(new FileStore(dir).read().tasks.map((t) => t.id)).toEqual(['a', 'b', 'c', 'd']);
     expect(new FileStore(dir).read().findings.map((f) => f.task_id)).toEqual(['a', 'b', 'c', 'd']);

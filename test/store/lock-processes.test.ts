@@ -20,7 +20,10 @@ async function hold(lockPath: string, leaseMs: number, refreshEveryMs: number, h
 }
 
 async function expectTimeout(lock: FileLock): Promise<LockTimeoutError> {
-  const error = await lock.acquire('intruder').then(() => undefined, (e: unknown) => e);
+  const error = await lock.acquire('intruder').then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(LockTimeoutError);
   expect((error as LockTimeoutError).code).toBe('RALPH_LOCK_TIMEOUT');
   return error as LockTimeoutError;
@@ -32,8 +35,7 @@ describe('FileLock under real processes', () => {
     writeFileSync(join(dir, 'counter'), '0');
     const procs = 7;
     const rounds = 200;
-    const results = await Promise.all(Array.from({ length: procs }, () =>
-      runFixture('lock-hammer.mjs', [dir, String(rounds), DIST])));
+    const results = await Promise.all(Array.from({ length: procs }, () => runFixture('lock-hammer.mjs', [dir, String(rounds), DIST])));
     for (const r of results) {
       expect(r.stderr).not.toContain('overlap detected');
       expect(r.code).toBe(0);
@@ -152,7 +154,6 @@ describe('FileLock under real processes', () => {
       expect(lock.tryAcquire()).toBeUndefined();
       expect(readFileSync(lockPath, 'utf8')).toBe(before);
       expect(ownerIn(lockPath).token).toBe(owner.token);
-
     } finally {
       await kill9(running);
     }
@@ -169,8 +170,7 @@ describe('FileLock under real processes', () => {
 
     const procs = 6;
     const rounds = 50;
-    const running = Array.from({ length: procs }, () =>
-      startFixture('lock-stale-race.mjs', [dir, String(rounds), DIST, String(dead)]));
+    const running = Array.from({ length: procs }, () => startFixture('lock-stale-race.mjs', [dir, String(rounds), DIST, String(dead)]));
     await new Promise((r) => setTimeout(r, 300)); // let them all start polling for the go file
     writeFileSync(join(dir, 'go'), '');
     const results = await Promise.all(running.map((r) => r.done));

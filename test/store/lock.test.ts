@@ -25,10 +25,16 @@ describe('FileLock in one process', () => {
     const handle = await lock.acquire('testing');
     const owner = ownerIn(lockPath);
     expect(owner).toEqual({
-      pid: process.pid, host: hostname(), token: handle.owner.token, purpose: 'testing',
-      boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), pidns: readlinkSync('/proc/self/ns/pid'),
+      pid: process.pid,
+      host: hostname(),
+      token: handle.owner.token,
+      purpose: 'testing',
+      boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+      pidns: readlinkSync('/proc/self/ns/pid'),
       start: readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[19],
-      acquired_at: expect.any(String), refreshed_at: owner.acquired_at, lease_ms: 5_000,
+      acquired_at: expect.any(String),
+      refreshed_at: owner.acquired_at,
+      lease_ms: 5_000,
     });
     expect(Date.now() - Date.parse(owner.acquired_at)).toBeLessThan(5_000);
     // The lock is a link of this process's spare record file, named like every temporary file.
@@ -162,7 +168,7 @@ describe('FileLock in one process', () => {
     handle.release();
   });
 
-  it('takes over a dead owner\'s lock by replacing it, and the takeover guard is gone afterwards', async () => {
+  it("takes over a dead owner's lock by replacing it, and the takeover guard is gone afterwards", async () => {
     const dir = tempDir();
     const lockPath = join(dir, '.lock');
     plant(lockPath, { pid: deadPid() });
@@ -207,7 +213,7 @@ describe('FileLock in one process', () => {
     expect(existsSync(lockPath)).toBe(false);
   });
 
-  it('never lets a handle whose lock was taken over release or refresh the new owner\'s lock', async () => {
+  it("never lets a handle whose lock was taken over release or refresh the new owner's lock", async () => {
     const dir = tempDir();
     const lockPath = join(dir, '.lock');
     // A holder on another machine: its lock may be taken over once its lease lapses.

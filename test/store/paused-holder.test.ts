@@ -15,8 +15,11 @@ beforeAll(assertBuilt);
 const POINTS: StopPoint[] = ['locked', 'appended', 'temp-written', 'queue-written', 'results-written'];
 
 function writer(dir: string, name: string, count: number, leaseMs: number, options: { stopAt?: StopPoint; host?: string } = {}): Running {
-  return startFixture('store-paused-writer.mjs', [dir, DIST, name, String(count), '0', String(leaseMs), ...(options.host ? [options.host] : [])],
-    options.stopAt ? { RALPH_TEST_STOP_AT: options.stopAt } : {});
+  return startFixture(
+    'store-paused-writer.mjs',
+    [dir, DIST, name, String(count), '0', String(leaseMs), ...(options.host ? [options.host] : [])],
+    options.stopAt ? { RALPH_TEST_STOP_AT: options.stopAt } : {},
+  );
 }
 
 /** A queue whose journal exists, so that the writers' compactions come after their commits. */
@@ -56,56 +59,62 @@ describe('a lock holder paused inside a commit', () => {
     expectState(dir, [...ids('x', 3), ...ids('y', 10)]);
   });
 
-  it.each(POINTS)('on another machine loses its lock once its lease lapses while paused at "%s", and writes nothing over the new holder\'s work', async (point) => {
-    const dir = await queueDir();
-    const paused = writer(dir, 'x', 3, 300, { stopAt: point, host: 'elsewhere.invalid' });
-    await waitFor(`the writer stopped at ${point}`, () => isStopped(paused.pid), 15_000, 5);
-    // This machine's writer takes the lock over after the lease and does all its work.
-    const other = writer(dir, 'y', 10, 30_000);
-    const y = await other.done;
-    expect(y.code).toBe(0);
-    expect(y.stdout.trim().split('\n')).toEqual(ids('y', 10));
-    const during = new FileStore(dir).read().tasks.map((t) => t.id);
-    paused.child.kill('SIGCONT');
-    const x = await paused.done;
-    const xLines = x.stdout.trim().split('\n');
-    if (point === 'locked' || point === 'appended') {
-      // Woken before or just after writing its journal line: it finds the lock gone and stops.
-      // Its line was written before the takeover read the journal, so it counts; not so before it.
-      expect(x.code).toBe(1);
-      expect(xLines.at(-1)).toMatch(/^error RALPH_LOCK_LOST /);
-      expect(xLines.at(-1)).toContain(point === 'locked' ? 'nothing was written' : 'may or may not have been recorded');
-      const committed = point === 'appended' ? ['x-0'] : [];
-      expect(during.filter((id) => id.startsWith('x-'))).toEqual(committed);
-      expectState(dir, [...committed, ...ids('y', 10)]);
-    } else {
-      // Woken inside the compaction that follows its commit: the commit stands (the new holder read
-      // it), the snapshots it was writing are refused, and it goes on under the lock as usual.
-      expect(x.code).toBe(0);
-      expect(xLines).toEqual(ids('x', 3));
-      expect(during.filter((id) => id.startsWith('x-'))).toEqual(['x-0']);
-      expectState(dir, [...ids('x', 3), ...ids('y', 10)]);
-    }
-  });
+  it.each(POINTS)(
+    'on another machine loses its lock once its lease lapses while paused at "%s", and writes nothing over the new holder\'s work',
+    async (point) => {
+      const dir = await queueDir();
+      const paused = writer(dir, 'x', 3, 300, { stopAt: point, host: 'elsewhere.invalid' });
+      await waitFor(`the writer stopped at ${point}`, () => isStopped(paused.pid), 15_000, 5);
+      // This machine's writer takes the lock over after the lease and does all its work.
+      const other = writer(dir, 'y', 10, 30_000);
+      const y = await other.done;
+      expect(y.code).toBe(0);
+      expect(y.stdout.trim().split('\n')).toEqual(ids('y', 10));
+      const during = new FileStore(dir).read().tasks.map((t) => t.id);
+      paused.child.kill('SIGCONT');
+      const x = await paused.done;
+      const xLines = x.stdout.trim().split('\n');
+      if (point === 'locked' || point === 'appended') {
+        // Woken before or just after writing its journal line: it finds the lock gone and stops.
+        // Its line was written before the takeover read the journal, so it counts; not so before it.
+        expect(x.code).toBe(1);
+        expect(xLines.at(-1)).toMatch(/^error RALPH_LOCK_LOST /);
+        expect(xLines.at(-1)).toContain(point === 'locked' ? 'nothing was written' : 'may or may not have been recorded');
+        const committed = point === 'appended' ? ['x-0'] : [];
+        expect(during.filter((id) => id.startsWith('x-'))).toEqual(committed);
+        expectState(dir, [...committed, ...ids('y', 10)]);
+      } else {
+        // Woken inside the compaction that follows its commit: the commit stands (the new holder read
+        // it), the snapshots it was writing are refused, and it goes on under the lock as usual.
+        expect(x.code).toBe(0);
+        expect(xLines).toEqual(ids('x', 3));
+        expect(during.filter((id) => id.startsWith('x-'))).toEqual(['x-0']);
+        expectState(dir, [...ids('x', 3), ...ids('y', 10)]);
+      }
+    },
+  );
 
-  it.each(['appended', 'temp-written'] as const)('loses its lock to `ralph unlock --force` while paused at "%s", and then writes nothing over what others did', async (point) => {
-    const dir = await queueDir();
-    const paused = writer(dir, 'x', 3, 30_000, { stopAt: point });
-    await waitFor(`the writer stopped at ${point}`, () => isStopped(paused.pid), 15_000, 5);
-    const unlock = await ralph(['unlock', '--force', '--dir', dir], { cwd: dirname(dir) });
-    expect(unlock.code).toBe(0);
-    expect(unlock.stdout).toContain('it can no longer write the queue');
-    const y = await writer(dir, 'y', 10, 30_000).done;
-    expect(y.stdout.trim().split('\n')).toEqual(ids('y', 10));
-    paused.child.kill('SIGCONT');
-    const x = await paused.done;
-    if (point === 'appended') {
-      expect(x.code).toBe(1);
-      expect(x.stdout).toContain('may or may not have been recorded');
-      expectState(dir, ['x-0', ...ids('y', 10)]);
-    } else {
-      expect(x.code).toBe(0);
-      expectState(dir, [...ids('x', 3), ...ids('y', 10)]);
-    }
-  });
+  it.each(['appended', 'temp-written'] as const)(
+    'loses its lock to `ralph unlock --force` while paused at "%s", and then writes nothing over what others did',
+    async (point) => {
+      const dir = await queueDir();
+      const paused = writer(dir, 'x', 3, 30_000, { stopAt: point });
+      await waitFor(`the writer stopped at ${point}`, () => isStopped(paused.pid), 15_000, 5);
+      const unlock = await ralph(['unlock', '--force', '--dir', dir], { cwd: dirname(dir) });
+      expect(unlock.code).toBe(0);
+      expect(unlock.stdout).toContain('it can no longer write the queue');
+      const y = await writer(dir, 'y', 10, 30_000).done;
+      expect(y.stdout.trim().split('\n')).toEqual(ids('y', 10));
+      paused.child.kill('SIGCONT');
+      const x = await paused.done;
+      if (point === 'appended') {
+        expect(x.code).toBe(1);
+        expect(x.stdout).toContain('may or may not have been recorded');
+        expectState(dir, ['x-0', ...ids('y', 10)]);
+      } else {
+        expect(x.code).toBe(0);
+        expectState(dir, [...ids('x', 3), ...ids('y', 10)]);
+      }
+    },
+  );
 });

@@ -11,8 +11,12 @@ const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
 describe('private files under .ralph/', () => {
   // Under the usual umask, so that a mode shows what was asked for and not a strict umask.
   let umask = 0;
-  beforeEach(() => { umask = process.umask(0o022); });
-  afterEach(() => { process.umask(umask); });
+  beforeEach(() => {
+    umask = process.umask(0o022);
+  });
+  afterEach(() => {
+    process.umask(umask);
+  });
 
   it('makes the directory 0700, its missing parents as usual, and leaves an existing one as it is', () => {
     const root = tempDir();
@@ -43,7 +47,7 @@ describe('private files under .ralph/', () => {
     expect(mode(join(dir, 'old.log'))).toBe('600');
   });
 
-  it('creates the lock\'s files 0600', async () => {
+  it("creates the lock's files 0600", async () => {
     const dir = tempDir();
     const handle = await new FileLock(join(dir, '.lock')).acquire('test');
     try {

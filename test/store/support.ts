@@ -45,7 +45,9 @@ export function startFixture(fixture: string, args: string[], env: NodeJS.Proces
     partial = parts.pop()!;
     lines.push(...parts);
   });
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const done = new Promise<Result>((res) => {
     child.on('close', (code, signal) => res({ code, signal, stdout, stderr }));
   });
@@ -60,12 +62,19 @@ export function runFixture(fixture: string, args: string[]): Promise<Result> {
 /** Waits for the first stdout line of a running fixture (failing early if it exits). */
 export async function firstLine(running: Running, timeoutMs = 15_000): Promise<string> {
   let exited = false;
-  void running.done.then(() => { exited = true; });
-  return waitFor('a line from the fixture', () => {
-    if (running.lines.length > 0) return running.lines[0];
-    if (exited) throw new Error(`fixture exited before printing: ${running.stderr()}`);
-    return undefined;
-  }, timeoutMs, 5);
+  void running.done.then(() => {
+    exited = true;
+  });
+  return waitFor(
+    'a line from the fixture',
+    () => {
+      if (running.lines.length > 0) return running.lines[0];
+      if (exited) throw new Error(`fixture exited before printing: ${running.stderr()}`);
+      return undefined;
+    },
+    timeoutMs,
+    5,
+  );
 }
 
 /** SIGKILLs a fixture and waits until it is reaped, so its pid no longer counts as alive. */

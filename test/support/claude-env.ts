@@ -49,10 +49,12 @@ export const cleanupClaudeHomes = (): void => homes.cleanup();
  * resets …", a rate_limit_event, api_error "usage_limit_reached") as it does for claude.ai
  * subscribers. It then sends `Authorization: Bearer <token>` as well as `x-api-key`.
  */
-export const GATEWAY_TEST_TOKEN = [
+export const GATEWAY_TEST_TOKEN = `${[
   { alg: 'none', typ: 'JWT' },
   { aud: 'claude-gateway', sub: 'ralph-test', exp: 4_102_444_800 },
-].map((part) => Buffer.from(JSON.stringify(part)).toString('base64url')).join('.') + '.mock-signature';
+]
+  .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+  .join('.')}.mock-signature`;
 
 export interface ClaudeEnvOptions {
   /** HOME for the run; when left out, a fresh temp dir from claudeHome() (see cleanupClaudeHomes). */
@@ -131,7 +133,9 @@ export function runClaude(options: {
     stdout += d;
     if (options.killWhen?.(stdout)) child.kill('SIGKILL');
   });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
   child.stdin.on('error', () => {}); // it may exit before reading stdin
   child.stdin.end(options.stdin ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 50_000);

@@ -50,19 +50,22 @@ export interface CodexEnvOptions {
  */
 export function codexEnv(baseUrl: string, options: CodexEnvOptions = {}): NodeJS.ProcessEnv {
   const home = homes.make('codex-home-');
-  writeFileSync(join(home, 'config.toml'), [
-    `model = "${MODEL}"`,
-    'model_provider = "mock"',
-    '',
-    '[model_providers.mock]',
-    'name = "mock"',
-    `base_url = "${baseUrl}"`,
-    `env_key = "${KEY_VARIABLE}"`,
-    'wire_api = "responses"',
-    'request_max_retries = 0',
-    'stream_max_retries = 0',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(home, 'config.toml'),
+    [
+      `model = "${MODEL}"`,
+      'model_provider = "mock"',
+      '',
+      '[model_providers.mock]',
+      'name = "mock"',
+      `base_url = "${baseUrl}"`,
+      `env_key = "${KEY_VARIABLE}"`,
+      'wire_api = "responses"',
+      'request_max_retries = 0',
+      'stream_max_retries = 0',
+      '',
+    ].join('\n'),
+  );
   const env: NodeJS.ProcessEnv = {};
   for (const name of Object.keys(process.env)) env[name] = undefined;
   Object.assign(env, passedThrough());

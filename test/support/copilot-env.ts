@@ -50,19 +50,22 @@ export const cleanupCopilotHomes = (): void => homes.cleanup();
  */
 export function copilotEnv(baseUrl: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const home = homes.make('copilot-home-');
-  return overlaid({
-    ...passedThrough(),
-    HOME: home,
-    COPILOT_HOME: join(home, '.copilot'),
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_CACHE_HOME: unpacked(copilotBinary()),
-    TZ: 'UTC',
-    COPILOT_OFFLINE: 'true',
-    COPILOT_AUTO_UPDATE: 'false',
-    COPILOT_PROVIDER_BASE_URL: baseUrl,
-    COPILOT_PROVIDER_API_KEY: COPILOT_TEST_KEY,
-    COPILOT_MODEL: COPILOT_TEST_MODEL,
-  }, extra);
+  return overlaid(
+    {
+      ...passedThrough(),
+      HOME: home,
+      COPILOT_HOME: join(home, '.copilot'),
+      XDG_CONFIG_HOME: join(home, '.config'),
+      XDG_CACHE_HOME: unpacked(copilotBinary()),
+      TZ: 'UTC',
+      COPILOT_OFFLINE: 'true',
+      COPILOT_AUTO_UPDATE: 'false',
+      COPILOT_PROVIDER_BASE_URL: baseUrl,
+      COPILOT_PROVIDER_API_KEY: COPILOT_TEST_KEY,
+      COPILOT_MODEL: COPILOT_TEST_MODEL,
+    },
+    extra,
+  );
 }
 
 /** A throwaway working directory (removed with the HOMEs). */

@@ -29,6 +29,14 @@ export function geminiEnv(mockUrl: string, options: { apiKey?: string; relaunch?
   mkdirSync(join(home, '.gemini'));
   const settings = { security: { auth: { selectedType: 'gemini-api-key' } }, privacy: { usageStatisticsEnabled: false }, telemetry: { enabled: false } };
   writeFileSync(join(home, '.gemini', 'settings.json'), JSON.stringify(settings));
-  return { ...passedThrough(), HOME: home, GEMINI_CLI_HOME: home, TZ: 'UTC', GOOGLE_GEMINI_BASE_URL: mockUrl, GEMINI_API_KEY: options.apiKey ?? GEMINI_API_KEY,
-    ...(options.relaunch ? {} : { GEMINI_CLI_NO_RELAUNCH: 'true' }), ...options.extra };
+  return {
+    ...passedThrough(),
+    HOME: home,
+    GEMINI_CLI_HOME: home,
+    TZ: 'UTC',
+    GOOGLE_GEMINI_BASE_URL: mockUrl,
+    GEMINI_API_KEY: options.apiKey ?? GEMINI_API_KEY,
+    ...(options.relaunch ? {} : { GEMINI_CLI_NO_RELAUNCH: 'true' }),
+    ...options.extra,
+  };
 }

@@ -10,4 +10,8 @@ export function section(text: string, name: string): string[] {
 }
 
 /** Table cells of a row, split on pipes that are not escaped. */
-export const cells = (row: string): string[] => row.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+export const cells = (row: string): string[] =>
+  row
+    .split(/(?<!\\)\|/)
+    .slice(1, -1)
+    .map((c) => c.trim());

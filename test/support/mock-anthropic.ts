@@ -146,7 +146,10 @@ export async function startMockAnthropic(script: Script = onMainLoop(() => ({ ki
     switch (reply.kind) {
       case 'text':
         sendMessage(res, recorded.body.stream === true, {
-          id, model: reply.model ?? model, stopReason: 'end_turn', usage: reply.usage,
+          id,
+          model: reply.model ?? model,
+          stopReason: 'end_turn',
+          usage: reply.usage,
           blocks: [{ type: 'text', text: reply.text }],
         });
         return;
@@ -158,8 +161,17 @@ export async function startMockAnthropic(script: Script = onMainLoop(() => ({ ki
         return;
       }
       case 'error': {
-        const headers: Record<string, string> = { ...(reply.shouldRetry === undefined ? {} : { 'x-should-retry': String(reply.shouldRetry) }), ...reply.headers };
-        sendJson(res, reply.status, apiError(reply.type ?? DEFAULT_TYPES[reply.status] ?? 'api_error', reply.message ?? `mock error ${reply.status}`), false, headers);
+        const headers: Record<string, string> = {
+          ...(reply.shouldRetry === undefined ? {} : { 'x-should-retry': String(reply.shouldRetry) }),
+          ...reply.headers,
+        };
+        sendJson(
+          res,
+          reply.status,
+          apiError(reply.type ?? DEFAULT_TYPES[reply.status] ?? 'api_error', reply.message ?? `mock error ${reply.status}`),
+          false,
+          headers,
+        );
         return;
       }
       case 'usage-limit':
@@ -241,8 +253,7 @@ export function replySequence(...replies: Reply[]): Script {
  */
 export function toolTurnThenText(tool: { name: string; input: unknown; id?: string; text?: string }, finalText: string, usage?: Usage): Script {
   const id = tool.id ?? 'toolu_mock_0001';
-  return onMainLoop(({ body }) =>
-    findToolResult(body, id) ? { kind: 'text', text: finalText, usage } : { kind: 'tool_use', ...tool, id, usage });
+  return onMainLoop(({ body }) => (findToolResult(body, id) ? { kind: 'text', text: finalText, usage } : { kind: 'tool_use', ...tool, id, usage }));
 }
 
 export interface ToolResult {
@@ -295,8 +306,14 @@ function sendMessage(
   const usage = { ...DEFAULT_USAGE, ...m.usage };
   if (!stream) {
     sendJson(res, 200, {
-      id: m.id, type: 'message', role: 'assistant', model: m.model, content: m.blocks,
-      stop_reason: m.stopReason, stop_sequence: null, usage,
+      id: m.id,
+      type: 'message',
+      role: 'assistant',
+      model: m.model,
+      content: m.blocks,
+      stop_reason: m.stopReason,
+      stop_sequence: null,
+      usage,
     });
     return;
   }
@@ -304,7 +321,13 @@ function sendMessage(
   const event = (type: string, data: Record<string, unknown>) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   event('message_start', {
     message: {
-      id: m.id, type: 'message', role: 'assistant', model: m.model, content: [], stop_reason: null, stop_sequence: null,
+      id: m.id,
+      type: 'message',
+      role: 'assistant',
+      model: m.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
       // As the real API does: input and cache counts up front, output counted again at the end.
       usage: { ...usage, output_tokens: Math.min(1, usage.output_tokens) },
     },
@@ -315,7 +338,8 @@ function sendMessage(
       for (const piece of split(block.text)) event('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
     } else {
       event('content_block_start', { index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } });
-      for (const piece of split(JSON.stringify(block.input ?? {}))) event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: piece } });
+      for (const piece of split(JSON.stringify(block.input ?? {})))
+        event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: piece } });
     }
     event('content_block_stop', { index });
   });

@@ -59,16 +59,19 @@ export interface MockChatCompletions {
 
 export async function startMockChatCompletions(script: ChatScript): Promise<MockChatCompletions> {
   let index = 0;
-  const server = await startRecordingServer<ChatRequest>(async (req, res, recorded) => {
-    if (req.method !== 'POST' || !recorded.path.endsWith('/chat/completions') || typeof recorded.body !== 'object') {
-      sendError(res, { kind: 'error', status: 404, message: `mock-chat-completions: no route for ${req.method} ${recorded.path}` });
-      return;
-    }
-    const reply = script({ body: recorded.body, index: index++ });
-    recorded.reply = reply;
-    if (reply.kind === 'error') sendError(res, reply);
-    else sendCompletion(res, recorded.body, reply, recorded.seq);
-  }, (res, message) => sendError(res, { kind: 'error', status: 500, message: `mock-chat-completions: ${message}` }));
+  const server = await startRecordingServer<ChatRequest>(
+    async (req, res, recorded) => {
+      if (req.method !== 'POST' || !recorded.path.endsWith('/chat/completions') || typeof recorded.body !== 'object') {
+        sendError(res, { kind: 'error', status: 404, message: `mock-chat-completions: no route for ${req.method} ${recorded.path}` });
+        return;
+      }
+      const reply = script({ body: recorded.body, index: index++ });
+      recorded.reply = reply;
+      if (reply.kind === 'error') sendError(res, reply);
+      else sendCompletion(res, recorded.body, reply, recorded.seq);
+    },
+    (res, message) => sendError(res, { kind: 'error', status: 500, message: `mock-chat-completions: ${message}` }),
+  );
   return {
     url: `http://127.0.0.1:${server.port}`,
     requests: server.requests,
@@ -80,9 +83,7 @@ export async function startMockChatCompletions(script: ChatScript): Promise<Mock
 /** The first turn asks for one tool call; a turn that carries its result gets `finalText`. */
 export function toolCallThenText(call: { name: string; arguments: unknown }, finalText: string, usage?: ChatUsage): ChatScript {
   const id = 'call_mock_0001';
-  return ({ body }) => (toolResultOf(body, id) !== undefined
-    ? { kind: 'text', text: finalText, usage }
-    : { kind: 'tool_call', ...call, id, usage });
+  return ({ body }) => (toolResultOf(body, id) !== undefined ? { kind: 'text', text: finalText, usage } : { kind: 'tool_call', ...call, id, usage });
 }
 
 /** The content of the `role: "tool"` message answering `toolCallId`, if the request has one. */
@@ -98,22 +99,37 @@ function sendCompletion(res: ServerResponse, body: any, reply: Exclude<ChatReply
   const model = typeof body.model === 'string' ? body.model : 'mock-model';
   const u = reply.usage ?? DEFAULT_CHAT_USAGE;
   const usage = {
-    prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.prompt_tokens + u.completion_tokens,
-    prompt_tokens_details: { cached_tokens: u.cached_tokens ?? 0 }, completion_tokens_details: { reasoning_tokens: u.reasoning_tokens ?? 0 },
+    prompt_tokens: u.prompt_tokens,
+    completion_tokens: u.completion_tokens,
+    total_tokens: u.prompt_tokens + u.completion_tokens,
+    prompt_tokens_details: { cached_tokens: u.cached_tokens ?? 0 },
+    completion_tokens_details: { reasoning_tokens: u.reasoning_tokens ?? 0 },
   };
-  const deltas: unknown[] = reply.kind === 'text'
-    ? halves(reply.text).map((content, i) => (i === 0 ? { role: 'assistant', content } : { content }))
-    : halves(JSON.stringify(reply.arguments ?? {})).map((args, i) => ({
-      ...(i === 0 ? { role: 'assistant' } : {}),
-      tool_calls: [{ index: 0, ...(i === 0 ? { id: reply.id ?? 'call_mock', type: 'function' } : {}), function: { ...(i === 0 ? { name: reply.name } : {}), arguments: args } }],
-    }));
+  const deltas: unknown[] =
+    reply.kind === 'text'
+      ? halves(reply.text).map((content, i) => (i === 0 ? { role: 'assistant', content } : { content }))
+      : halves(JSON.stringify(reply.arguments ?? {})).map((args, i) => ({
+          ...(i === 0 ? { role: 'assistant' } : {}),
+          tool_calls: [
+            {
+              index: 0,
+              ...(i === 0 ? { id: reply.id ?? 'call_mock', type: 'function' } : {}),
+              function: { ...(i === 0 ? { name: reply.name } : {}), arguments: args },
+            },
+          ],
+        }));
   const finish = reply.kind === 'text' ? 'stop' : 'tool_calls';
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
     `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices, ...extra })}\n\n`;
   if (body.stream !== true) {
-    const message = reply.kind === 'text'
-      ? { role: 'assistant', content: reply.text }
-      : { role: 'assistant', content: null, tool_calls: [{ id: reply.id ?? 'call_mock', type: 'function', function: { name: reply.name, arguments: JSON.stringify(reply.arguments ?? {}) } }] };
+    const message =
+      reply.kind === 'text'
+        ? { role: 'assistant', content: reply.text }
+        : {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: reply.id ?? 'call_mock', type: 'function', function: { name: reply.name, arguments: JSON.stringify(reply.arguments ?? {}) } }],
+          };
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ id, object: 'chat.completion', model, choices: [{ index: 0, message, finish_reason: finish }], usage }));
     return;

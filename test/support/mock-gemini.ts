@@ -24,7 +24,12 @@ export interface GeminiUsage {
   thoughtsTokenCount?: number;
 }
 
-export const DEFAULT_GEMINI_USAGE: Required<GeminiUsage> = { promptTokenCount: 100, candidatesTokenCount: 20, cachedContentTokenCount: 0, thoughtsTokenCount: 0 };
+export const DEFAULT_GEMINI_USAGE: Required<GeminiUsage> = {
+  promptTokenCount: 100,
+  candidatesTokenCount: 20,
+  cachedContentTokenCount: 0,
+  thoughtsTokenCount: 0,
+};
 
 export type GeminiReply =
   | { kind: 'text'; text: string; usage?: GeminiUsage }
@@ -55,26 +60,49 @@ export interface MockGemini {
 /** The text every non-streaming generateContent gets: the router's JSON choice. */
 export const ROUTER_ANSWER = JSON.stringify({ reasoning: 'A simple task.', model_choice: 'pro', complexity_reasoning: 'A simple task.', complexity_score: 10 });
 
-const GOOGLE_STATUS: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
+const GOOGLE_STATUS: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
 
 export async function startMockGemini(script: GeminiScript = () => ({ kind: 'text', text: 'OK' })): Promise<MockGemini> {
   let current = script;
   let turns = 0;
-  const server = await startRecordingServer<GeminiRequest>(async (_req, res, recorded) => {
-    const match = /\/models\/([^/:?]+):(\w+)/.exec(recorded.url);
-    recorded.action = match?.[2] ?? recorded.path;
-    recorded.model = match?.[1] ?? '';
-    answer(res, recorded);
-  }, (res, message) => sendJson(res, 500, googleError(500, `mock-gemini: ${message}`)));
+  const server = await startRecordingServer<GeminiRequest>(
+    async (_req, res, recorded) => {
+      const match = /\/models\/([^/:?]+):(\w+)/.exec(recorded.url);
+      recorded.action = match?.[2] ?? recorded.path;
+      recorded.model = match?.[1] ?? '';
+      answer(res, recorded);
+    },
+    (res, message) => sendJson(res, 500, googleError(500, `mock-gemini: ${message}`)),
+  );
 
   function answer(res: ServerResponse, r: GeminiRequest): void {
-    if (r.action === 'countTokens') return sendJson(res, 200, { totalTokens: Math.max(1, Math.ceil(JSON.stringify(r.body ?? '').length / 4)) });
-    if (r.action === 'generateContent') return sendJson(res, 200, candidate({ kind: 'text', text: ROUTER_ANSWER, usage: { promptTokenCount: 50, candidatesTokenCount: 10 } }, r.model));
-    if (r.action !== 'streamGenerateContent') return sendJson(res, 404, googleError(404, `mock-gemini: no route for ${r.method} ${r.url}`));
+    if (r.action === 'countTokens') {
+      sendJson(res, 200, { totalTokens: Math.max(1, Math.ceil(JSON.stringify(r.body ?? '').length / 4)) });
+      return;
+    }
+    if (r.action === 'generateContent') {
+      sendJson(res, 200, candidate({ kind: 'text', text: ROUTER_ANSWER, usage: { promptTokenCount: 50, candidatesTokenCount: 10 } }, r.model));
+      return;
+    }
+    if (r.action !== 'streamGenerateContent') {
+      sendJson(res, 404, googleError(404, `mock-gemini: no route for ${r.method} ${r.url}`));
+      return;
+    }
     r.turn = turns++;
     const reply = current({ body: r.body, index: r.turn, request: r });
     r.reply = reply;
-    if (reply.kind === 'error') return sendJson(res, reply.status, googleError(reply.status, reply.message, reply.googleStatus, reply.details));
+    if (reply.kind === 'error') {
+      sendJson(res, reply.status, googleError(reply.status, reply.message, reply.googleStatus, reply.details));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.end(`data: ${JSON.stringify(candidate(reply, r.model))}\r\n\r\n`);
   }
@@ -83,7 +111,9 @@ export async function startMockGemini(script: GeminiScript = () => ({ kind: 'tex
     url: `http://127.0.0.1:${server.port}`,
     requests: server.requests,
     turns: () => server.requests.filter((r) => r.turn !== undefined),
-    setScript(next) { current = next; },
+    setScript(next) {
+      current = next;
+    },
     close: () => server.close(),
   };
 }
@@ -100,7 +130,14 @@ function candidate(reply: Exclude<GeminiReply, { kind: 'error' }>, model: string
 }
 
 function googleError(status: number, message?: string, googleStatus?: string, details?: unknown[]) {
-  return { error: { code: status, message: message ?? `mock error ${status}`, status: googleStatus ?? GOOGLE_STATUS[status] ?? 'UNKNOWN', ...(details ? { details } : {}) } };
+  return {
+    error: {
+      code: status,
+      message: message ?? `mock error ${status}`,
+      status: googleStatus ?? GOOGLE_STATUS[status] ?? 'UNKNOWN',
+      ...(details ? { details } : {}),
+    },
+  };
 }
 
 /** The message the real API gives with a daily free-tier quota 429. */
@@ -113,8 +150,19 @@ export const QUOTA_MESSAGE = 'You exceeded your current quota, please check your
  */
 export function dailyQuota(message = QUOTA_MESSAGE): GeminiReply {
   return {
-    kind: 'error', status: 429, message, details: [
-      { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' }] },
+    kind: 'error',
+    status: 429,
+    message,
+    details: [
+      {
+        '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+        violations: [
+          {
+            quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+            quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+          },
+        ],
+      },
       { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '37s' },
     ],
   };
@@ -123,5 +171,8 @@ export function dailyQuota(message = QUOTA_MESSAGE): GeminiReply {
 /** The function responses in a request body (the results of the tool calls so far). */
 export function functionResponses(body: any): any[] {
   const contents: any[] = Array.isArray(body?.contents) ? body.contents : [];
-  return contents.flatMap((c) => (Array.isArray(c?.parts) ? c.parts : [])).filter((p) => p?.functionResponse).map((p) => p.functionResponse);
+  return contents
+    .flatMap((c) => (Array.isArray(c?.parts) ? c.parts : []))
+    .filter((p) => p?.functionResponse)
+    .map((p) => p.functionResponse);
 }

@@ -88,22 +88,37 @@ export async function startMockResponses(script: Script = replySequence({ kind: 
       case 'tool_call': {
         const items: unknown[] = reply.text ? [message(id, reply.text)] : [];
         items.push({
-          type: 'function_call', id: `fc_${id}`, call_id: reply.callId ?? `call_${id}`, name: reply.name ?? 'exec_command',
+          type: 'function_call',
+          id: `fc_${id}`,
+          call_id: reply.callId ?? `call_${id}`,
+          name: reply.name ?? 'exec_command',
           arguments: JSON.stringify(reply.arguments ?? {}),
         });
         sendStream(res, id, items, reply.usage);
         return;
       }
       case 'custom_tool_call':
-        sendStream(res, id, [{ type: 'custom_tool_call', id: `ctc_${id}`, call_id: reply.callId ?? `call_${id}`, name: reply.name, input: reply.input }], reply.usage);
+        sendStream(
+          res,
+          id,
+          [{ type: 'custom_tool_call', id: `ctc_${id}`, call_id: reply.callId ?? `call_${id}`, name: reply.name, input: reply.input }],
+          reply.usage,
+        );
         return;
       case 'error':
-        sendJson(res, reply.status, apiError(reply.type ?? (reply.status === 401 ? 'invalid_request_error' : 'server_error'), reply.code, reply.message ?? `mock error ${reply.status}`), reply.headers);
+        sendJson(
+          res,
+          reply.status,
+          apiError(reply.type ?? (reply.status === 401 ? 'invalid_request_error' : 'server_error'), reply.code, reply.message ?? `mock error ${reply.status}`),
+          reply.headers,
+        );
         return;
       case 'usage-limit':
         sendJson(res, 429, {
           error: {
-            type: 'usage_limit_reached', message: 'The usage limit has been reached', plan_type: reply.planType ?? 'plus',
+            type: 'usage_limit_reached',
+            message: 'The usage limit has been reached',
+            plan_type: reply.planType ?? 'plus',
             resets_at: reply.resetsAt ?? Math.floor(Date.now() / 1000) + 3600,
           },
         });
@@ -121,7 +136,9 @@ export async function startMockResponses(script: Script = replySequence({ kind: 
   return {
     url: `http://127.0.0.1:${server.port}/v1`,
     requests: server.requests,
-    setScript(next) { current = next; },
+    setScript(next) {
+      current = next;
+    },
     close: () => server.close(),
   };
 }
@@ -135,7 +152,9 @@ export function replySequence(...replies: Reply[]): Script {
 /** The output of the (function or custom) tool call `callId` (any, when left out) in a request's input, or undefined. */
 export function functionCallOutput(body: any, callId?: string): string | undefined {
   const input: any[] = Array.isArray(body?.input) ? body.input : [];
-  const found = [...input].reverse().find((i) => ['function_call_output', 'custom_tool_call_output'].includes(i?.type) && (callId === undefined || i.call_id === callId));
+  const found = [...input]
+    .reverse()
+    .find((i) => ['function_call_output', 'custom_tool_call_output'].includes(i?.type) && (callId === undefined || i.call_id === callId));
   if (!found) return undefined;
   return typeof found.output === 'string' ? found.output : JSON.stringify(found.output);
 }
@@ -167,7 +186,7 @@ function sendStream(res: ServerResponse, id: string, items: unknown[], over: Usa
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   const event = (type: string, data: Record<string, unknown>) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
   event('response.created', { response: { id, status: 'in_progress' } });
-  items.forEach((item, output_index) => event('response.output_item.done', { output_index, item }));
+  for (const [output_index, item] of items.entries()) event('response.output_item.done', { output_index, item });
   event('response.completed', { response: { id, status: 'completed', usage } });
   res.end();
 }

@@ -59,24 +59,27 @@ export function opencodeEnv(baseUrl: string, extra: Record<string, string | unde
   };
   const configFile = join(home, 'opencode.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  return overlaid({
-    ...passedThrough(),
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_DATA_HOME: join(home, '.local', 'share'),
-    XDG_CACHE_HOME: join(home, '.cache'),
-    XDG_STATE_HOME: join(home, '.local', 'state'),
-    TZ: 'UTC',
-    OPENCODE_CONFIG: configFile,
-    OPENCODE_DISABLE_MODELS_FETCH: '1',
-    OPENCODE_DISABLE_AUTOUPDATE: '1',
-    OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
-    OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
-    // Less work at each start (~15% of its CPU): no Claude Code files or external skills looked for, no file watcher.
-    OPENCODE_DISABLE_CLAUDE_CODE: '1',
-    OPENCODE_DISABLE_EXTERNAL_SKILLS: '1',
-    OPENCODE_EXPERIMENTAL_DISABLE_FILEWATCHER: '1',
-  }, extra);
+  return overlaid(
+    {
+      ...passedThrough(),
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, '.config'),
+      XDG_DATA_HOME: join(home, '.local', 'share'),
+      XDG_CACHE_HOME: join(home, '.cache'),
+      XDG_STATE_HOME: join(home, '.local', 'state'),
+      TZ: 'UTC',
+      OPENCODE_CONFIG: configFile,
+      OPENCODE_DISABLE_MODELS_FETCH: '1',
+      OPENCODE_DISABLE_AUTOUPDATE: '1',
+      OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
+      OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
+      // Less work at each start (~15% of its CPU): no Claude Code files or external skills looked for, no file watcher.
+      OPENCODE_DISABLE_CLAUDE_CODE: '1',
+      OPENCODE_DISABLE_EXTERNAL_SKILLS: '1',
+      OPENCODE_EXPERIMENTAL_DISABLE_FILEWATCHER: '1',
+    },
+    extra,
+  );
 }
 
 /** A throwaway working directory (removed with the homes). */

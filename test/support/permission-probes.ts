@@ -65,15 +65,30 @@ const claude: Probe = {
   agent: 'claude',
   expected: {
     edit: { shell: false, edit: true, shellOffered: false, editOffered: true, shellAnswer: /No such tool available: Bash/ },
-    'read-only': { shell: false, edit: false, shellOffered: false, editOffered: false, shellAnswer: /No such tool available: Bash/, editAnswer: /No such tool available: Write/ },
+    'read-only': {
+      shell: false,
+      edit: false,
+      shellOffered: false,
+      editOffered: false,
+      shellAnswer: /No such tool available: Bash/,
+      editAnswer: /No such tool available: Write/,
+    },
   },
-  supported: claudeSupported, binary: claudeBinary, args: [], shellTool: 'Bash', editTool: 'Write',
+  supported: claudeSupported,
+  binary: claudeBinary,
+  args: [],
+  shellTool: 'Bash',
+  editTool: 'Write',
   async start(dir) {
-    const mock = await startMockAnthropic(onMainLoop(({ body }) => {
-      if (!findToolResult(body, 'toolu_shell')) return { kind: 'tool_use', id: 'toolu_shell', name: 'Bash', input: { command: COMMAND, description: 'write a file' } };
-      if (!findToolResult(body, 'toolu_edit')) return { kind: 'tool_use', id: 'toolu_edit', name: 'Write', input: { file_path: join(dir, EDIT_FILE), content: 'made by the edit tool' } };
-      return { kind: 'text', text: DONE };
-    }));
+    const mock = await startMockAnthropic(
+      onMainLoop(({ body }) => {
+        if (!findToolResult(body, 'toolu_shell'))
+          return { kind: 'tool_use', id: 'toolu_shell', name: 'Bash', input: { command: COMMAND, description: 'write a file' } };
+        if (!findToolResult(body, 'toolu_edit'))
+          return { kind: 'tool_use', id: 'toolu_edit', name: 'Write', input: { file_path: join(dir, EDIT_FILE), content: 'made by the edit tool' } };
+        return { kind: 'text', text: DONE };
+      }),
+    );
     const last = () => mock.messageRequests().at(-1)?.body;
     return {
       env: claudeEnv(mock.url),
@@ -90,9 +105,20 @@ const codex: Probe = {
   expected: {
     edit: { shell: false, edit: true, shellOffered: false, editOffered: true, shellAnswer: /unsupported call: exec_command/ },
     // Its shell stays (Codex reads files with it), in a sandbox that refuses writes.
-    'read-only': { shell: false, edit: false, shellOffered: true, editOffered: true, shellAnswer: /Read-only file system/, editAnswer: /writing is blocked by read-only sandbox/ },
+    'read-only': {
+      shell: false,
+      edit: false,
+      shellOffered: true,
+      editOffered: true,
+      shellAnswer: /Read-only file system/,
+      editAnswer: /writing is blocked by read-only sandbox/,
+    },
   },
-  supported: codexSupported, binary: codexBinary, args: ['--model', 'gpt-5.5'], shellTool: 'exec_command', editTool: 'apply_patch',
+  supported: codexSupported,
+  binary: codexBinary,
+  args: ['--model', 'gpt-5.5'],
+  shellTool: 'exec_command',
+  editTool: 'apply_patch',
   async start() {
     const patch = `*** Begin Patch\n*** Add File: ${EDIT_FILE}\n+made by the edit tool\n*** End Patch\n`;
     const mock = await startMockResponses(({ body }) => {
@@ -114,9 +140,20 @@ const gemini: Probe = {
   agent: 'gemini',
   expected: {
     edit: { shell: false, edit: true, shellOffered: false, editOffered: true, shellAnswer: /Tool "run_shell_command" not found/ },
-    'read-only': { shell: false, edit: false, shellOffered: false, editOffered: false, shellAnswer: /Tool "run_shell_command" not found/, editAnswer: /Tool "write_file" not found/ },
+    'read-only': {
+      shell: false,
+      edit: false,
+      shellOffered: false,
+      editOffered: false,
+      shellAnswer: /Tool "run_shell_command" not found/,
+      editAnswer: /Tool "write_file" not found/,
+    },
   },
-  supported: true, binary: geminiBinary, args: [], shellTool: 'run_shell_command', editTool: 'write_file',
+  supported: true,
+  binary: geminiBinary,
+  args: [],
+  shellTool: 'run_shell_command',
+  editTool: 'write_file',
   async start(dir) {
     const mock = await startMockGemini(({ body }) => {
       const answered = functionResponses(body).length;
@@ -142,13 +179,26 @@ const copilot: Probe = {
   agent: 'copilot',
   expected: {
     edit: { shell: false, edit: true, shellOffered: true, editOffered: true, shellAnswer: /denied due to the following rules: `shell`/ },
-    'read-only': { shell: false, edit: false, shellOffered: true, editOffered: true, shellAnswer: /denied due to the following rules: `shell`/, editAnswer: /denied due to the following rules: `write`/ },
+    'read-only': {
+      shell: false,
+      edit: false,
+      shellOffered: true,
+      editOffered: true,
+      shellAnswer: /denied due to the following rules: `shell`/,
+      editAnswer: /denied due to the following rules: `write`/,
+    },
   },
-  supported: copilotSupported, binary: copilotBinary, args: [], shellTool: 'bash', editTool: 'create',
+  supported: copilotSupported,
+  binary: copilotBinary,
+  args: [],
+  shellTool: 'bash',
+  editTool: 'create',
   async start(dir) {
     const mock = await startMockChatCompletions(({ body }) => {
-      if (toolResultOf(body, 'call_shell') === undefined) return { kind: 'tool_call', id: 'call_shell', name: 'bash', arguments: { command: COMMAND, description: 'write a file' } };
-      if (toolResultOf(body, 'call_edit') === undefined) return { kind: 'tool_call', id: 'call_edit', name: 'create', arguments: { path: join(dir, EDIT_FILE), file_text: 'made by the edit tool' } };
+      if (toolResultOf(body, 'call_shell') === undefined)
+        return { kind: 'tool_call', id: 'call_shell', name: 'bash', arguments: { command: COMMAND, description: 'write a file' } };
+      if (toolResultOf(body, 'call_edit') === undefined)
+        return { kind: 'tool_call', id: 'call_edit', name: 'create', arguments: { path: join(dir, EDIT_FILE), file_text: 'made by the edit tool' } };
       return { kind: 'text', text: DONE };
     });
     const last = () => mock.completions().at(-1)?.body;
@@ -166,14 +216,27 @@ const opencode: Probe = {
   agent: 'opencode',
   expected: {
     edit: { shell: false, edit: true, shellOffered: false, editOffered: true, shellAnswer: /Model tried to call unavailable tool 'bash'/ },
-    'read-only': { shell: false, edit: false, shellOffered: false, editOffered: false, shellAnswer: /Model tried to call unavailable tool 'bash'/, editAnswer: /Model tried to call unavailable tool 'write'/ },
+    'read-only': {
+      shell: false,
+      edit: false,
+      shellOffered: false,
+      editOffered: false,
+      shellAnswer: /Model tried to call unavailable tool 'bash'/,
+      editAnswer: /Model tried to call unavailable tool 'write'/,
+    },
   },
-  supported: opencodeSupported, binary: opencodeBinary, args: [], shellTool: 'bash', editTool: 'write',
+  supported: opencodeSupported,
+  binary: opencodeBinary,
+  args: [],
+  shellTool: 'bash',
+  editTool: 'write',
   async start(dir) {
     const mock = await startMockChatCompletions(({ body }) => {
       if (!Array.isArray(body?.tools) || body.tools.length === 0) return { kind: 'text', text: 'Probe' };
-      if (toolResultOf(body, 'call_shell') === undefined) return { kind: 'tool_call', id: 'call_shell', name: 'bash', arguments: { command: COMMAND, description: 'write a file' } };
-      if (toolResultOf(body, 'call_edit') === undefined) return { kind: 'tool_call', id: 'call_edit', name: 'write', arguments: { filePath: join(dir, EDIT_FILE), content: 'made by the edit tool' } };
+      if (toolResultOf(body, 'call_shell') === undefined)
+        return { kind: 'tool_call', id: 'call_shell', name: 'bash', arguments: { command: COMMAND, description: 'write a file' } };
+      if (toolResultOf(body, 'call_edit') === undefined)
+        return { kind: 'tool_call', id: 'call_edit', name: 'write', arguments: { filePath: join(dir, EDIT_FILE), content: 'made by the edit tool' } };
       return { kind: 'text', text: DONE };
     });
     const turns = () => mock.completions().filter((c) => (c.body?.tools ?? []).length > 0);

@@ -41,10 +41,19 @@ export function permissionsSuite(probes: readonly Probe[]): void {
     writeTasks(dir, { tasks: [{ id: 't1', type: 'probe' }] });
     const probed = await probe.start(dir);
     try {
-      const r = await ralph(['run', '--tasks', 'tasks.json', '--agent', probe.agent, '--agent-bin', bin, '--workers', '1', '--permissions', level, ...probe.args],
-        { cwd: dir, env: probed.env });
-      return { level, r, task: queueOf(dir).tasks[0], offered: probed.offered(), answers: probed.results(),
-        shell: existsSync(join(dir, SHELL_FILE)), edit: existsSync(join(dir, EDIT_FILE)) };
+      const r = await ralph(
+        ['run', '--tasks', 'tasks.json', '--agent', probe.agent, '--agent-bin', bin, '--workers', '1', '--permissions', level, ...probe.args],
+        { cwd: dir, env: probed.env },
+      );
+      return {
+        level,
+        r,
+        task: queueOf(dir).tasks[0],
+        offered: probed.offered(),
+        answers: probed.results(),
+        shell: existsSync(join(dir, SHELL_FILE)),
+        edit: existsSync(join(dir, EDIT_FILE)),
+      };
     } finally {
       await probed.close();
     }
@@ -54,7 +63,9 @@ export function permissionsSuite(probes: readonly Probe[]): void {
     for (const probe of probes) {
       describe.runIf(probe.supported)(probe.agent, () => {
         let bin: string;
-        beforeAll(() => { bin = probe.binary(); }, 15 * 60_000);
+        beforeAll(() => {
+          bin = probe.binary();
+        }, 15 * 60_000);
 
         it('edit: the file tool only; read-only: neither', async () => {
           const runs = await Promise.all(LEVELS.map((level) => runAt(probe, bin, level)));

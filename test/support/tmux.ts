@@ -51,12 +51,22 @@ export class Term {
 
   /** The screen as shown (with `history`, the scrollback above it too), a wrapped line joined into one unless `rows`. */
   capture(options: { history?: boolean; escapes?: boolean; rows?: boolean } = {}): string {
-    return this.tmux(['capture-pane', '-p', ...(options.rows ? [] : ['-J']), ...(options.escapes ? ['-e'] : []), ...(options.history ? ['-S', '-'] : []), '-t', 't']);
+    return this.tmux([
+      'capture-pane',
+      '-p',
+      ...(options.rows ? [] : ['-J']),
+      ...(options.escapes ? ['-e'] : []),
+      ...(options.history ? ['-S', '-'] : []),
+      '-t',
+      't',
+    ]);
   }
 
   /** The screen's lines without the empty ones at the end, and without tmux's "Pane is dead" line. */
   lines(options: { history?: boolean; rows?: boolean } = {}): string[] {
-    const lines = this.capture(options).split('\n').filter((l) => !l.startsWith('Pane is dead'));
+    const lines = this.capture(options)
+      .split('\n')
+      .filter((l) => !l.startsWith('Pane is dead'));
     while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
     return lines;
   }
@@ -105,7 +115,9 @@ export class Term {
    * status is read from the zombie itself (/proc/<pid>/stat, field 52, as waitpid reports it).
    */
   exitStatus(): number | undefined {
-    const [pid, dead, status, signal] = this.tmux(['display', '-p', '-t', 't', '#{pane_pid}|#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}']).trim().split('|');
+    const [pid, dead, status, signal] = this.tmux(['display', '-p', '-t', 't', '#{pane_pid}|#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}'])
+      .trim()
+      .split('|');
     if (dead !== '1') return undefined;
     if (status !== undefined && status !== '') return Number(status);
     if (signal !== undefined && signal !== '') return 128 + Number(signal);

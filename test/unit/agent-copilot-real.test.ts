@@ -12,8 +12,14 @@ const fixture = (name: string): string => readFileSync(new URL(`../fixtures/agen
 /** A run as the runner reports it: stdout alone, and both streams interleaved (the combined tail). */
 function recorded(name: string, over: Partial<ProcessOutput> = {}): ProcessOutput {
   return {
-    stdout: fixture(`real-${name}.stdout.txt`), combinedTail: fixture(`real-${name}.txt`),
-    exitCode: 1, signal: null, timedOut: false, interrupted: false, durationMs: 2000, ...over,
+    stdout: fixture(`real-${name}.stdout.txt`),
+    combinedTail: fixture(`real-${name}.txt`),
+    exitCode: 1,
+    signal: null,
+    timedOut: false,
+    interrupted: false,
+    durationMs: 2000,
+    ...over,
   };
 }
 
@@ -60,7 +66,9 @@ describe('copilot adapter on the real 1.0.102 output', () => {
     // Stopped with SIGTERM, Copilot says "Exiting…", prints its summary and exits 0.
     const result = agent.parse(recorded('unreachable-killed', { exitCode: 0, timedOut: true }));
     expect(result).toMatchObject({ ok: false, reason: 'timeout' });
-    expect(firstLine(result.error)).toBe('no answer from the API — timed out after 7s (--task-timeout): Copilot was retrying: Response was interrupted due to a server error. Retrying...');
+    expect(firstLine(result.error)).toBe(
+      'no answer from the API — timed out after 7s (--task-timeout): Copilot was retrying: Response was interrupted due to a server error. Retrying...',
+    );
   });
 
   it('stopped before its first retry, Copilot says its session was disposed of (seen under ralph): no answer either', () => {
@@ -70,9 +78,18 @@ describe('copilot adapter on the real 1.0.102 output', () => {
   });
 
   it('the same when Copilot, stopped, cancels its operation and says its session was disposed of (seen under ralph)', () => {
-    const tail = ['● Response was interrupted due to a server error. Retrying...', '', 'Exiting…', '● Response was interrupted due to a server error. Retrying...',
-      '● Operation cancelled by user', 'Error executing prompt: Error: Cannot invoke native session after disposal has started', ''].join('\n');
+    const tail = [
+      '● Response was interrupted due to a server error. Retrying...',
+      '',
+      'Exiting…',
+      '● Response was interrupted due to a server error. Retrying...',
+      '● Operation cancelled by user',
+      'Error executing prompt: Error: Cannot invoke native session after disposal has started',
+      '',
+    ].join('\n');
     const result = agent.parse({ stdout: tail, combinedTail: tail, exitCode: 1, signal: null, timedOut: true, interrupted: false, durationMs: 7000 });
-    expect(firstLine(result.error)).toBe('no answer from the API — timed out after 7s (--task-timeout): Copilot was retrying: Response was interrupted due to a server error. Retrying...');
+    expect(firstLine(result.error)).toBe(
+      'no answer from the API — timed out after 7s (--task-timeout): Copilot was retrying: Response was interrupted due to a server error. Retrying...',
+    );
   });
 });

@@ -15,7 +15,8 @@ const fixture = (name: string): string => readFileSync(new URL(`../fixtures/agen
 const beforeSummary = (name: string): string => fixture(name).split('Total usage est:')[0]?.trim() ?? '(missing)';
 const ctx = { promptFile: '/state/prompts/worker-1.prompt.md', cwd: '/work/repo', isRoot: false };
 const NOW = new Date('2026-11-21T12:00:00Z');
-const EXCEEDED = 'Error: You have exceeded your Copilot premium request allowance for this month. Upgrade your plan or wait until your allowance resets on Dec 1.';
+const EXCEEDED =
+  'Error: You have exceeded your Copilot premium request allowance for this month. Upgrade your plan or wait until your allowance resets on Dec 1.';
 const OLD_SUMMARY = { premium_requests: 1, api_duration: '5.2s', wall_duration: '7.9s', code_changes: '0 lines added, 0 lines removed' };
 
 beforeEach(() => {
@@ -35,7 +36,11 @@ describe('copilot spec', () => {
     ['the defaults', { extraArgs: [] }, ['--allow-all-tools']],
     ['a model', { model: 'claude-sonnet-4.5', extraArgs: [] }, ['--allow-all-tools', '--model', 'claude-sonnet-4.5']],
     ['a blank model', { model: '', extraArgs: [] }, ['--allow-all-tools']],
-    ['extra args, last', { model: 'gpt-5', extraArgs: ['--deny-tool', 'shell(git push)', '--log-level', 'error'] }, ['--allow-all-tools', '--model', 'gpt-5', '--deny-tool', 'shell(git push)', '--log-level', 'error']],
+    [
+      'extra args, last',
+      { model: 'gpt-5', extraArgs: ['--deny-tool', 'shell(git push)', '--log-level', 'error'] },
+      ['--allow-all-tools', '--model', 'gpt-5', '--deny-tool', 'shell(git push)', '--log-level', 'error'],
+    ],
     ['extra args without a model', { extraArgs: ['--allow-all-paths'] }, ['--allow-all-tools', '--allow-all-paths']],
   ])('builds argv with %s; the prompt is the -p argument', (_what, options, rest) => {
     const prompt = '-- review "src/a.ts"; $(no shell) `here`\n- and list FINDINGS:';
@@ -43,60 +48,108 @@ describe('copilot spec', () => {
   });
 
   it.each<[string, string, number | null, ParsedOutput]>([
-    ['a run with the "Usage by model" summary', 'success.txt', 0, {
-      text: beforeSummary('success.txt'),
-      isError: false,
-      tokens: { input: 12300, output: 456, cache_read: 0, cache_write: 0 },
-      model: 'claude-sonnet-4.5',
-      details: OLD_SUMMARY,
-    }],
-    ['the "Breakdown by AI model" summary with two models (no single model; m = millions)', 'new-summary.txt', 0, {
-      text: beforeSummary('new-summary.txt'),
-      isError: false,
-      tokens: { input: 1_456_400, output: 21_200, cache_read: 1_327_200, reasoning: 9_900 },
-      details: { premium_requests: 0.33, api_duration: '2m 10s', wall_duration: '2m 41s', code_changes: '+0 -0' },
-    }],
-    ['a run without a summary (printed on stderr)', 'no-summary.txt', 0, {
-      text: fixture('no-summary.txt').trim(),
-      isError: false,
-    }],
-    ['the 1.0.102 summary (on stderr, read interleaved with stdout): rounded counts, the session id', 'real-tool-use.txt', 0, {
-      text: fixture('real-tool-use.stdout.txt').trim(),
-      isError: false,
-      tokens: { input: 2400, output: 68, cache_read: 200, reasoning: 14 },
-      sessionId: '40b88e30-5fab-4254-976b-b5fe7f0e7822',
-      details: { code_changes: '+0 -0', wall_duration: '2s' },
-    }],
-    ['a 1.0.102 error after retries: the message without the retry notices', 'real-auth.txt', 1, {
-      text: fixture('real-auth.txt').split('\n\n\nChanges')[0]!.replace(/● Request failed.*\n/g, '').trim(),
-      isError: true,
-      error: 'Authentication failed with provider at http://127.0.0.1:18125/v1 (HTTP 401).',
-      sessionId: '74f3e459-abe1-4d17-99e5-d66f621e9362',
-      details: { code_changes: '+0 -0', wall_duration: '3s' },
-    }],
-    ['an exhausted premium allowance', 'premium-exceeded.txt', 1, {
-      text: EXCEEDED,
-      isError: true,
-      error: EXCEEDED,
-      usageLimit: { message: EXCEEDED },
-    }],
-    ['an exhausted premium allowance with exit code 0', 'premium-exceeded.txt', 0, {
-      text: EXCEEDED,
-      isError: true,
-      error: EXCEEDED,
-      usageLimit: { message: EXCEEDED },
-    }],
-    ['an authentication error followed by hints', 'auth-error.txt', 1, {
-      text: fixture('auth-error.txt').trim(),
-      isError: true,
-      error: 'Error: No authentication information found.',
-    }],
-    ['output cut inside the summary (killed)', 'truncated.txt', null, {
-      text: beforeSummary('truncated.txt'),
-      isError: true,
-      error: 'FINDINGS: src/store/session.ts:77 write the data file first, then the index.',
-      details: OLD_SUMMARY,
-    }],
+    [
+      'a run with the "Usage by model" summary',
+      'success.txt',
+      0,
+      {
+        text: beforeSummary('success.txt'),
+        isError: false,
+        tokens: { input: 12300, output: 456, cache_read: 0, cache_write: 0 },
+        model: 'claude-sonnet-4.5',
+        details: OLD_SUMMARY,
+      },
+    ],
+    [
+      'the "Breakdown by AI model" summary with two models (no single model; m = millions)',
+      'new-summary.txt',
+      0,
+      {
+        text: beforeSummary('new-summary.txt'),
+        isError: false,
+        tokens: { input: 1_456_400, output: 21_200, cache_read: 1_327_200, reasoning: 9_900 },
+        details: { premium_requests: 0.33, api_duration: '2m 10s', wall_duration: '2m 41s', code_changes: '+0 -0' },
+      },
+    ],
+    [
+      'a run without a summary (printed on stderr)',
+      'no-summary.txt',
+      0,
+      {
+        text: fixture('no-summary.txt').trim(),
+        isError: false,
+      },
+    ],
+    [
+      'the 1.0.102 summary (on stderr, read interleaved with stdout): rounded counts, the session id',
+      'real-tool-use.txt',
+      0,
+      {
+        text: fixture('real-tool-use.stdout.txt').trim(),
+        isError: false,
+        tokens: { input: 2400, output: 68, cache_read: 200, reasoning: 14 },
+        sessionId: '40b88e30-5fab-4254-976b-b5fe7f0e7822',
+        details: { code_changes: '+0 -0', wall_duration: '2s' },
+      },
+    ],
+    [
+      'a 1.0.102 error after retries: the message without the retry notices',
+      'real-auth.txt',
+      1,
+      {
+        text: fixture('real-auth.txt')
+          .split('\n\n\nChanges')[0]!
+          .replace(/● Request failed.*\n/g, '')
+          .trim(),
+        isError: true,
+        error: 'Authentication failed with provider at http://127.0.0.1:18125/v1 (HTTP 401).',
+        sessionId: '74f3e459-abe1-4d17-99e5-d66f621e9362',
+        details: { code_changes: '+0 -0', wall_duration: '3s' },
+      },
+    ],
+    [
+      'an exhausted premium allowance',
+      'premium-exceeded.txt',
+      1,
+      {
+        text: EXCEEDED,
+        isError: true,
+        error: EXCEEDED,
+        usageLimit: { message: EXCEEDED },
+      },
+    ],
+    [
+      'an exhausted premium allowance with exit code 0',
+      'premium-exceeded.txt',
+      0,
+      {
+        text: EXCEEDED,
+        isError: true,
+        error: EXCEEDED,
+        usageLimit: { message: EXCEEDED },
+      },
+    ],
+    [
+      'an authentication error followed by hints',
+      'auth-error.txt',
+      1,
+      {
+        text: fixture('auth-error.txt').trim(),
+        isError: true,
+        error: 'Error: No authentication information found.',
+      },
+    ],
+    [
+      'output cut inside the summary (killed)',
+      'truncated.txt',
+      null,
+      {
+        text: beforeSummary('truncated.txt'),
+        isError: true,
+        error: 'FINDINGS: src/store/session.ts:77 write the data file first, then the index.',
+        details: OLD_SUMMARY,
+      },
+    ],
   ])('parses %s', (_what, file, exitCode, expected) => {
     expect(copilot.parse(fixture(file), exitCode, NOW)).toEqual(expected);
   });
@@ -105,20 +158,62 @@ describe('copilot spec', () => {
     ['empty output', '', 0, { text: '', isError: false }],
     ['empty output and a failed exit', '', 1, { text: '', isError: true, error: 'copilot exited with code 1 without output' }],
     ['a summary alone', 'Total usage est: 2 Premium requests\n', 0, { text: '', isError: false, details: { premium_requests: 2 } }],
-    ['a model block without the total line', 'FINDINGS: ok\nUsage by model:\n    gpt-5    1,234 input, 5 output\n', 0, {
-      text: 'FINDINGS: ok', isError: false, tokens: { input: 1234, output: 5 }, model: 'gpt-5',
-    }],
-    ['colours and CRLF', '\u001b[1mFINDINGS: ok\u001b[0m\r\n\r\nTotal usage est: 1 Premium request\r\nUsage by model:\r\n  gpt-5  10 input, 2 output (Est. 1 Premium request)\r\n', 0, {
-      text: 'FINDINGS: ok', isError: false, tokens: { input: 10, output: 2 }, model: 'gpt-5', details: { premium_requests: 1 },
-    }],
-    ['model lines that are not counts', 'ok\nTotal usage est: 1 Premium request\nUsage by model:\n    gpt-5    lots of tokens\n    (none)\n', 0, {
-      text: 'ok', isError: false, details: { premium_requests: 1 },
-    }],
-    ['an answer that merely mentions an error', 'FINDINGS: Error handling is missing in src/a.ts\n', 0, { text: 'FINDINGS: Error handling is missing in src/a.ts', isError: false }],
-    ['a failure that is not a limit', 'Error: Model "gpt-9" is not available.\n', 1, { text: 'Error: Model "gpt-9" is not available.', isError: true, error: 'Error: Model "gpt-9" is not available.' }],
-    ['an HTTP 429', 'Error: Request failed with status 429\n', 1, {
-      text: 'Error: Request failed with status 429', isError: true, error: 'Error: Request failed with status 429', usageLimit: { message: 'Error: Request failed with status 429' },
-    }],
+    [
+      'a model block without the total line',
+      'FINDINGS: ok\nUsage by model:\n    gpt-5    1,234 input, 5 output\n',
+      0,
+      {
+        text: 'FINDINGS: ok',
+        isError: false,
+        tokens: { input: 1234, output: 5 },
+        model: 'gpt-5',
+      },
+    ],
+    [
+      'colours and CRLF',
+      '\u001b[1mFINDINGS: ok\u001b[0m\r\n\r\nTotal usage est: 1 Premium request\r\nUsage by model:\r\n  gpt-5  10 input, 2 output (Est. 1 Premium request)\r\n',
+      0,
+      {
+        text: 'FINDINGS: ok',
+        isError: false,
+        tokens: { input: 10, output: 2 },
+        model: 'gpt-5',
+        details: { premium_requests: 1 },
+      },
+    ],
+    [
+      'model lines that are not counts',
+      'ok\nTotal usage est: 1 Premium request\nUsage by model:\n    gpt-5    lots of tokens\n    (none)\n',
+      0,
+      {
+        text: 'ok',
+        isError: false,
+        details: { premium_requests: 1 },
+      },
+    ],
+    [
+      'an answer that merely mentions an error',
+      'FINDINGS: Error handling is missing in src/a.ts\n',
+      0,
+      { text: 'FINDINGS: Error handling is missing in src/a.ts', isError: false },
+    ],
+    [
+      'a failure that is not a limit',
+      'Error: Model "gpt-9" is not available.\n',
+      1,
+      { text: 'Error: Model "gpt-9" is not available.', isError: true, error: 'Error: Model "gpt-9" is not available.' },
+    ],
+    [
+      'an HTTP 429',
+      'Error: Request failed with status 429\n',
+      1,
+      {
+        text: 'Error: Request failed with status 429',
+        isError: true,
+        error: 'Error: Request failed with status 429',
+        usageLimit: { message: 'Error: Request failed with status 429' },
+      },
+    ],
   ])('parses %s', (_what, stdout, exitCode, expected) => {
     expect(copilot.parse(stdout, exitCode, NOW)).toEqual(expected);
   });
@@ -157,11 +252,22 @@ describe('copilot spec', () => {
 
   describe('never throws', () => {
     const garbage = [
-      '', '\n', 'Total usage est:', 'Total usage est: NaN Premium requests', 'Usage by model:', 'Usage by model:\n  x', 'Usage by model:\n  x 1e999 input',
-      'Breakdown by AI model:\n  m ' + '9'.repeat(500) + 'k in', '\u0000\u00ff', 'Error:', 'x'.repeat(100_000), '\r\r',
+      '',
+      '\n',
+      'Total usage est:',
+      'Total usage est: NaN Premium requests',
+      'Usage by model:',
+      'Usage by model:\n  x',
+      'Usage by model:\n  x 1e999 input',
+      `Breakdown by AI model:\n  m ${'9'.repeat(500)}k in`,
+      '\u0000\u00ff',
+      'Error:',
+      'x'.repeat(100_000),
+      '\r\r',
     ];
     it.each(garbage.flatMap((g) => [0, 1, null].map((code) => [`${JSON.stringify(g.slice(0, 40))} (exit ${code})`, g, code] as const)))(
-      'parses %s', (_label, stdout, code) => {
+      'parses %s',
+      (_label, stdout, code) => {
         const out = copilot.parse(stdout, code, NOW);
         expect(typeof out.text).toBe('string');
         expect(typeof out.isError).toBe('boolean');

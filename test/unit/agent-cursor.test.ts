@@ -34,7 +34,11 @@ describe('cursor spec', () => {
     ['the defaults', { extraArgs: [] }, ['-p', '--output-format', 'json']],
     ['a model', { model: 'sonnet-4.5', extraArgs: [] }, ['-p', '--output-format', 'json', '--model', 'sonnet-4.5']],
     ['a blank model', { model: '', extraArgs: [] }, ['-p', '--output-format', 'json']],
-    ['extra args (before the prompt)', { model: 'gpt-5', extraArgs: ['--force', '--output-format', 'stream-json'] }, ['-p', '--output-format', 'json', '--model', 'gpt-5', '--force', '--output-format', 'stream-json']],
+    [
+      'extra args (before the prompt)',
+      { model: 'gpt-5', extraArgs: ['--force', '--output-format', 'stream-json'] },
+      ['-p', '--output-format', 'json', '--model', 'gpt-5', '--force', '--output-format', 'stream-json'],
+    ],
     ['extra args without a model', { extraArgs: ['--force'] }, ['-p', '--output-format', 'json', '--force']],
   ])('builds argv with %s; the prompt is the last argument, never --force by default', (_what, options, args) => {
     const prompt = 'Review src/retry.ts; say "FINDINGS:" $HOME `x`\n';
@@ -42,54 +46,89 @@ describe('cursor spec', () => {
   });
 
   it.each<[string, string, number | null, ParsedOutput]>([
-    ['the json result', 'success.json', 0, {
-      text: ANSWER,
-      isError: false,
-      sessionId: SESSION,
-      details: { subtype: 'success', duration_ms: 18734, duration_api_ms: 18734, request_id: REQUEST },
-    }],
-    ['a stream-json run', 'stream.jsonl', 0, {
-      text: ANSWER,
-      isError: false,
-      sessionId: SESSION,
-      model: 'Claude 4.5 Sonnet',
-      details: { subtype: 'success', duration_ms: 18734, duration_api_ms: 18734, request_id: REQUEST, tool_calls: 2 },
-    }],
-    ['an error result', 'error-result.json', 1, {
-      text: LIMIT,
-      isError: true,
-      error: LIMIT,
-      sessionId: SESSION,
-      details: { subtype: 'error', duration_ms: 2210, duration_api_ms: 2210 },
-    }],
-    ['a stream that ended after the answer but before its result', 'no-result.jsonl', 1, {
-      text: ANSWER,
-      isError: true,
-      error: 'cursor-agent exited with code 1 before its result',
-      sessionId: SESSION,
-      model: 'Claude 4.5 Sonnet',
-      details: { tool_calls: 2 },
-    }],
-    ['a stream cut mid-line (killed)', 'truncated.jsonl', null, {
-      text: '',
-      isError: true,
-      error: 'cursor-agent exited with code null before its result',
-      sessionId: SESSION,
-      model: 'Claude 4.5 Sonnet',
-      details: { tool_calls: 2 },
-    }],
-    ['a stream cut, exit 0', 'truncated.jsonl', 0, {
-      text: '',
-      isError: true,
-      error: 'no result event in the output (truncated?)',
-      sessionId: SESSION,
-      model: 'Claude 4.5 Sonnet',
-      details: { tool_calls: 2 },
-    }],
-    ['--output-format text output', 'text-format.txt', 0, {
-      text: fixture('text-format.txt').trim(),
-      isError: false,
-    }],
+    [
+      'the json result',
+      'success.json',
+      0,
+      {
+        text: ANSWER,
+        isError: false,
+        sessionId: SESSION,
+        details: { subtype: 'success', duration_ms: 18734, duration_api_ms: 18734, request_id: REQUEST },
+      },
+    ],
+    [
+      'a stream-json run',
+      'stream.jsonl',
+      0,
+      {
+        text: ANSWER,
+        isError: false,
+        sessionId: SESSION,
+        model: 'Claude 4.5 Sonnet',
+        details: { subtype: 'success', duration_ms: 18734, duration_api_ms: 18734, request_id: REQUEST, tool_calls: 2 },
+      },
+    ],
+    [
+      'an error result',
+      'error-result.json',
+      1,
+      {
+        text: LIMIT,
+        isError: true,
+        error: LIMIT,
+        sessionId: SESSION,
+        details: { subtype: 'error', duration_ms: 2210, duration_api_ms: 2210 },
+      },
+    ],
+    [
+      'a stream that ended after the answer but before its result',
+      'no-result.jsonl',
+      1,
+      {
+        text: ANSWER,
+        isError: true,
+        error: 'cursor-agent exited with code 1 before its result',
+        sessionId: SESSION,
+        model: 'Claude 4.5 Sonnet',
+        details: { tool_calls: 2 },
+      },
+    ],
+    [
+      'a stream cut mid-line (killed)',
+      'truncated.jsonl',
+      null,
+      {
+        text: '',
+        isError: true,
+        error: 'cursor-agent exited with code null before its result',
+        sessionId: SESSION,
+        model: 'Claude 4.5 Sonnet',
+        details: { tool_calls: 2 },
+      },
+    ],
+    [
+      'a stream cut, exit 0',
+      'truncated.jsonl',
+      0,
+      {
+        text: '',
+        isError: true,
+        error: 'no result event in the output (truncated?)',
+        sessionId: SESSION,
+        model: 'Claude 4.5 Sonnet',
+        details: { tool_calls: 2 },
+      },
+    ],
+    [
+      '--output-format text output',
+      'text-format.txt',
+      0,
+      {
+        text: fixture('text-format.txt').trim(),
+        isError: false,
+      },
+    ],
   ])('parses %s', (_what, file, exitCode, expected) => {
     expect(cursor.parse(fixture(file), exitCode, NOW)).toEqual(expected);
   });
@@ -97,18 +136,38 @@ describe('cursor spec', () => {
   it.each<[string, string, number | null, ParsedOutput]>([
     ['a failure (nothing on stdout)', '', 1, { text: '', isError: true, error: 'cursor-agent exited with code 1 (its message is on stderr)' }],
     ['empty output, exit 0', '', 0, { text: '', isError: false }],
-    ['a plain error on stdout', 'Error: Authentication required. Run cursor-agent login.\n', 1, {
-      text: 'Error: Authentication required. Run cursor-agent login.', isError: true, error: 'Error: Authentication required. Run cursor-agent login.',
-    }],
-    ['a result without is_error but another subtype', '{"type":"result","subtype":"cancelled","result":""}\n', 1, {
-      text: '', isError: true, error: 'cancelled', details: { subtype: 'cancelled' },
-    }],
+    [
+      'a plain error on stdout',
+      'Error: Authentication required. Run cursor-agent login.\n',
+      1,
+      {
+        text: 'Error: Authentication required. Run cursor-agent login.',
+        isError: true,
+        error: 'Error: Authentication required. Run cursor-agent login.',
+      },
+    ],
+    [
+      'a result without is_error but another subtype',
+      '{"type":"result","subtype":"cancelled","result":""}\n',
+      1,
+      {
+        text: '',
+        isError: true,
+        error: 'cancelled',
+        details: { subtype: 'cancelled' },
+      },
+    ],
     ['a result with is_error false', '{"type":"result","is_error":false,"result":"  FINDINGS: ok  "}\n', 0, { text: 'FINDINGS: ok', isError: false }],
-    ['a result whose answer is missing (the stream\'s words instead)', [
-      '{"type":"assistant","message":{"content":[{"type":"text","text":"FINDINGS: "}]}}',
-      '{"type":"assistant","message":{"content":[{"type":"text","text":"from deltas"}]}}',
-      '{"type":"result","subtype":"success","is_error":false}',
-    ].join('\n'), 0, { text: 'FINDINGS: from deltas', isError: false, details: { subtype: 'success' } }],
+    [
+      "a result whose answer is missing (the stream's words instead)",
+      [
+        '{"type":"assistant","message":{"content":[{"type":"text","text":"FINDINGS: "}]}}',
+        '{"type":"assistant","message":{"content":[{"type":"text","text":"from deltas"}]}}',
+        '{"type":"result","subtype":"success","is_error":false}',
+      ].join('\n'),
+      0,
+      { text: 'FINDINGS: from deltas', isError: false, details: { subtype: 'success' } },
+    ],
   ])('parses %s', (_what, stdout, exitCode, expected) => {
     expect(cursor.parse(stdout, exitCode, NOW)).toEqual(expected);
   });
@@ -127,7 +186,11 @@ describe('cursor spec', () => {
       expect(detect).toHaveBeenCalledWith('Error: rate limit exceeded, try again in 30s', NOW);
     });
 
-    it.each<[string, number | null]>([['success.json', 0], ['stream.jsonl', 0], ['truncated.jsonl', null]])('does not look for one in %s', (file, code) => {
+    it.each<[string, number | null]>([
+      ['success.json', 0],
+      ['stream.jsonl', 0],
+      ['truncated.jsonl', null],
+    ])('does not look for one in %s', (file, code) => {
       detect.mockReturnValue({ message: 'would be wrong' });
       expect(cursor.parse(fixture(file), code, NOW).usageLimit).toBeUndefined();
       expect(detect).not.toHaveBeenCalled();
@@ -148,10 +211,18 @@ describe('cursor spec', () => {
       ['assistant text', '{"type":"assistant","message":{"content":[{"type":"text","text":"I\'ll read\\nit."}]}}', "assistant: I'll read ⏎ it."],
       ['a shell tool call', '{"type":"tool_call","subtype":"started","tool_call":{"shellToolCall":{"args":{"command":"npm test"}}}}', 'tool shell: npm test'],
       ['a read tool call', '{"type":"tool_call","subtype":"started","tool_call":{"readToolCall":{"args":{"path":"src/a.ts"}}}}', 'tool read: src/a.ts'],
-      ['a function tool call', '{"type":"tool_call","subtype":"started","tool_call":{"function":{"name":"mcp_search","arguments":"{\\"q\\":1}"}}}', 'tool mcp_search: {"q":1}'],
+      [
+        'a function tool call',
+        '{"type":"tool_call","subtype":"started","tool_call":{"function":{"name":"mcp_search","arguments":"{\\"q\\":1}"}}}',
+        'tool mcp_search: {"q":1}',
+      ],
       ['a tool call with other args', '{"type":"tool_call","subtype":"started","tool_call":{"todoToolCall":{"args":{"todos":[]}}}}', 'tool todo: {"todos":[]}'],
       ['a completed tool call (left out)', '{"type":"tool_call","subtype":"completed","tool_call":{"readToolCall":{"args":{},"result":{"success":{}}}}}', ''],
-      ['a failed tool call', '{"type":"tool_call","subtype":"completed","tool_call":{"editToolCall":{"args":{},"result":{"error":{"message":"no match"}}}}}', 'tool edit failed: {"message":"no match"}'],
+      [
+        'a failed tool call',
+        '{"type":"tool_call","subtype":"completed","tool_call":{"editToolCall":{"args":{},"result":{"error":{"message":"no match"}}}}}',
+        'tool edit failed: {"message":"no match"}',
+      ],
       ['a result', '{"type":"result","subtype":"success","is_error":false,"duration_ms":18734,"result":"FINDINGS: x"}', 'result (success, 18.7s): FINDINGS: x'],
       ['an error result', '{"type":"result","subtype":"error","is_error":true}', 'result (error, is_error)'],
       ['thinking (left out)', '{"type":"thinking","subtype":"delta","text":"hm"}', ''],
@@ -165,12 +236,24 @@ describe('cursor spec', () => {
 
   describe('never throws', () => {
     const garbage = [
-      '', '\n', '{', 'null', '[]', '{"type":{}}', '{"type":"result","result":5,"is_error":"no","duration_ms":"x"}', '{"type":"assistant","message":7}',
-      '{"type":"tool_call","subtype":"started","tool_call":{}}', '{"type":"tool_call","tool_call":{"x":null}}', '{"type":"tool_call","subtype":"completed","tool_call":{"shellToolCall":{"result":[]}}}',
-      '{"type":"system","model":[]}', '\u0000\u00ff', '{"type":"result","result":"' + 'y'.repeat(100_000) + '"}',
+      '',
+      '\n',
+      '{',
+      'null',
+      '[]',
+      '{"type":{}}',
+      '{"type":"result","result":5,"is_error":"no","duration_ms":"x"}',
+      '{"type":"assistant","message":7}',
+      '{"type":"tool_call","subtype":"started","tool_call":{}}',
+      '{"type":"tool_call","tool_call":{"x":null}}',
+      '{"type":"tool_call","subtype":"completed","tool_call":{"shellToolCall":{"result":[]}}}',
+      '{"type":"system","model":[]}',
+      '\u0000\u00ff',
+      `{"type":"result","result":"${'y'.repeat(100_000)}"}`,
     ];
     it.each(garbage.flatMap((g) => [0, 1, null].map((code) => [`${JSON.stringify(g.slice(0, 40))} (exit ${code})`, g, code] as const)))(
-      'parses %s', (_label, stdout, code) => {
+      'parses %s',
+      (_label, stdout, code) => {
         const out = cursor.parse(stdout, code, NOW);
         expect(typeof out.text).toBe('string');
         expect(typeof out.isError).toBe('boolean');

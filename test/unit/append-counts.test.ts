@@ -20,11 +20,48 @@ describe('planAppend', () => {
   });
 
   it.each<[string, string[], TaskInput[], string[], string[]]>([
-    ['an empty queue takes every task', [], [{ id: 'a', type: 't' }, { id: 'b', type: 't' }], ['a', 'b'], []],
-    ['ids already in the queue are skipped', ['a'], [{ id: 'a', type: 't' }, { id: 'b', type: 't' }], ['b'], ['a']],
-    ['every id already there means nothing is added', ['a', 'b'], [{ id: 'b', type: 't' }, { id: 'a', type: 't' }], [], ['b', 'a']],
+    [
+      'an empty queue takes every task',
+      [],
+      [
+        { id: 'a', type: 't' },
+        { id: 'b', type: 't' },
+      ],
+      ['a', 'b'],
+      [],
+    ],
+    [
+      'ids already in the queue are skipped',
+      ['a'],
+      [
+        { id: 'a', type: 't' },
+        { id: 'b', type: 't' },
+      ],
+      ['b'],
+      ['a'],
+    ],
+    [
+      'every id already there means nothing is added',
+      ['a', 'b'],
+      [
+        { id: 'b', type: 't' },
+        { id: 'a', type: 't' },
+      ],
+      [],
+      ['b', 'a'],
+    ],
     ['no input adds nothing', ['a'], [], [], []],
-    ['input order is kept', [], [{ id: 'z', type: 't' }, { id: 'm', type: 't' }, { id: 'a', type: 't' }], ['z', 'm', 'a'], []],
+    [
+      'input order is kept',
+      [],
+      [
+        { id: 'z', type: 't' },
+        { id: 'm', type: 't' },
+        { id: 'a', type: 't' },
+      ],
+      ['z', 'm', 'a'],
+      [],
+    ],
   ])('%s', (_what, existing, inputs, added, skipped) => {
     const plan = planAppend(new Set(existing), inputs, NOW);
     expect(plan.added.map((t) => t.id)).toEqual(added);
@@ -40,9 +77,17 @@ describe('planAppend', () => {
 describe('countByStatus', () => {
   it.each<[string, Task[], StatusCounts]>([
     ['an empty queue', [], { pending: 0, claimed: 0, completed: 0, failed: 0 }],
-    ['one of each', [task('a'), claimed('b'), task('c', { status: 'completed' }), task('d', { status: 'failed' })], { pending: 1, claimed: 1, completed: 1, failed: 1 }],
+    [
+      'one of each',
+      [task('a'), claimed('b'), task('c', { status: 'completed' }), task('d', { status: 'failed' })],
+      { pending: 1, claimed: 1, completed: 1, failed: 1 },
+    ],
     ['only pending tasks', [task('a'), task('b'), task('c')], { pending: 3, claimed: 0, completed: 0, failed: 0 }],
-    ['mostly completed', [task('a', { status: 'completed' }), task('b', { status: 'completed' }), task('c', { status: 'failed' })], { pending: 0, claimed: 0, completed: 2, failed: 1 }],
+    [
+      'mostly completed',
+      [task('a', { status: 'completed' }), task('b', { status: 'completed' }), task('c', { status: 'failed' })],
+      { pending: 0, claimed: 0, completed: 2, failed: 1 },
+    ],
   ])('counts %s', (_what, tasks, counts) => {
     expect(countByStatus(tasks)).toEqual(counts);
   });

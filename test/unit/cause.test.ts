@@ -12,7 +12,14 @@ const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'agents');
 const fixture = (path: string) => readFileSync(join(FIXTURES, path), 'utf8');
 
 const output = (text: string, over: Partial<ProcessOutput> = {}): ProcessOutput => ({
-  stdout: text, combinedTail: text, exitCode: 1, signal: null, timedOut: false, interrupted: false, durationMs: 1_000, ...over,
+  stdout: text,
+  combinedTail: text,
+  exitCode: 1,
+  signal: null,
+  timedOut: false,
+  interrupted: false,
+  durationMs: 1_000,
+  ...over,
 });
 const TIMED_OUT: Partial<ProcessOutput> = { timedOut: true, exitCode: null, signal: 'SIGTERM' };
 
@@ -64,8 +71,12 @@ describe('the cause rules', () => {
 describe('composeCause', () => {
   it.each<[string, [string, string?, string?], string]>([
     ['the head alone', ['agent exited with code 3'], 'agent exited with code 3'],
-    ['the head and the agent\'s words', ['agent exited with code 3', undefined, 'boom'], 'agent exited with code 3: boom'],
-    ['a label first', ['timed out after 30s (--task-timeout)', 'API unreachable', 'Claude Code was retrying'], 'API unreachable — timed out after 30s (--task-timeout): Claude Code was retrying'],
+    ["the head and the agent's words", ['agent exited with code 3', undefined, 'boom'], 'agent exited with code 3: boom'],
+    [
+      'a label first',
+      ['timed out after 30s (--task-timeout)', 'API unreachable', 'Claude Code was retrying'],
+      'API unreachable — timed out after 30s (--task-timeout): Claude Code was retrying',
+    ],
     ['a label without words', ['claude reported an error', 'max turns reached'], 'max turns reached — claude reported an error'],
     ['words over several lines, on one', ['x', undefined, 'a\n  b\r\nc'], 'x: a b c'],
   ])('%s', (_what, [head, label, detail], expected) => {
@@ -83,7 +94,11 @@ describe('causeOf a recorded error', () => {
   it.each<[string, string | undefined, string]>([
     ['a cause-first error', 'agent exited with code 3: boom\nlast output:\nworking\nboom', 'agent exited with code 3: boom'],
     ['an error from before causes came first', 'agent exited with code 3; last output:\nworking\nboom', 'agent exited with code 3: boom'],
-    ['an older timeout', 'timed out after 2s (--task-timeout); its process group was killed (SIGKILL); last output:\n{"x":1}', 'timed out after 2s (--task-timeout); its process group was killed (SIGKILL): {"x":1}'],
+    [
+      'an older timeout',
+      'timed out after 2s (--task-timeout); its process group was killed (SIGKILL); last output:\n{"x":1}',
+      'timed out after 2s (--task-timeout); its process group was killed (SIGKILL): {"x":1}',
+    ],
     ['one line', 'claude reported an error: Invalid API key', 'claude reported an error: Invalid API key'],
     ['an empty error', '', 'unknown error'],
     ['no error', undefined, 'unknown error'],
@@ -95,7 +110,13 @@ describe('causeOf a recorded error', () => {
 describe('the log excerpt', () => {
   it('shows stream events as the log does, summarises unknown JSON, drops brackets, clips long lines', () => {
     const init = fixture('claude/real-unreachable-killed.jsonl').split('\n')[0]!;
-    const tail = [init, '{"type":"stream_event","event":{}}', '}', 'x'.repeat(500), '{"type":"assistant","message":{"content":[{"type":"text","text":"half a sent'].join('\n');
+    const tail = [
+      init,
+      '{"type":"stream_event","event":{}}',
+      '}',
+      'x'.repeat(500),
+      '{"type":"assistant","message":{"content":[{"type":"text","text":"half a sent',
+    ].join('\n');
     const lines = excerptLines(tail, (line) => claude.renderLine(line));
     expect(lines[0]).toMatch(/^session [0-9a-f-]{36} started \(model /);
     expect(lines[1]).toBe('stream_event event (2 fields)');
@@ -129,24 +150,79 @@ describe('the log excerpt', () => {
 describe('causes from real outputs', () => {
   it.each<[string, string, Partial<ProcessOutput>, string]>([
     // The real Claude Code 2.1.330 (recorded by test/agents/claude-real.test.ts).
-    ['claude', 'claude/real-unreachable.jsonl', {}, 'API unreachable — claude reported an error (exit code 1): API Error: Connection refused — a firewall or proxy may be blocking it (ECONNREFUSED)'],
-    ['claude', 'claude/real-unreachable-killed.jsonl', TIMED_OUT, 'API unreachable — timed out after 30s (--task-timeout): Claude Code was retrying the API (attempt 3 of 10: no connection)'],
+    [
+      'claude',
+      'claude/real-unreachable.jsonl',
+      {},
+      'API unreachable — claude reported an error (exit code 1): API Error: Connection refused — a firewall or proxy may be blocking it (ECONNREFUSED)',
+    ],
+    [
+      'claude',
+      'claude/real-unreachable-killed.jsonl',
+      TIMED_OUT,
+      'API unreachable — timed out after 30s (--task-timeout): Claude Code was retrying the API (attempt 3 of 10: no connection)',
+    ],
     ['claude', 'claude/real-auth.jsonl', {}, 'auth failure — claude reported an error (exit code 1): Invalid API key · Fix external API key'],
-    ['claude', 'claude/real-api-error.jsonl', {}, expect.stringMatching(/^API overloaded — claude reported an error \(exit code 1\): API Error: 529 Overloaded\. /) as unknown as string],
-    ['claude', 'claude/real-prompt-too-long.jsonl', {}, expect.stringMatching(/^context too long — claude reported an error \(exit code 1\): Prompt is too long · /) as unknown as string],
+    [
+      'claude',
+      'claude/real-api-error.jsonl',
+      {},
+      expect.stringMatching(/^API overloaded — claude reported an error \(exit code 1\): API Error: 529 Overloaded\. /) as unknown as string,
+    ],
+    [
+      'claude',
+      'claude/real-prompt-too-long.jsonl',
+      {},
+      expect.stringMatching(/^context too long — claude reported an error \(exit code 1\): Prompt is too long · /) as unknown as string,
+    ],
     ['claude', 'claude/real-max-turns.jsonl', {}, 'max turns reached — claude reported an error (exit code 1): Reached maximum number of turns (1)'],
     ['claude', 'claude/real-usage-limit.jsonl', {}, expect.stringMatching(/^usage limit: You've hit your 5-hour limit · resets /) as unknown as string],
     // The other CLIs' recorded outputs.
     ['claude', 'claude/max-turns.jsonl', {}, 'max turns reached — claude reported an error (exit code 1): error_max_turns'],
-    ['claude', 'claude/truncated.jsonl', TIMED_OUT, "timed out after 30s (--task-timeout): last output: assistant event (cut off): There is one file, a.txt. Now I'll rea"],
-    ['codex', 'codex/error.jsonl', {}, 'auth failure — codex reported an error (exit code 1): unexpected status 401 Unauthorized: Missing bearer or basic authentication in header'],
-    ['gemini', 'gemini/error.json', {}, expect.stringMatching(/^auth failure — gemini reported an error \(exit code 1\): Please set an Auth method/) as unknown as string],
-    ['codex', 'codex/real-server-error.jsonl', {}, 'API overloaded — codex reported an error (exit code 1): We’re currently experiencing high demand, which may cause temporary errors.'],
-    ['gemini', 'gemini/api-error.json', {}, 'API overloaded — gemini reported an error (exit code 1): UNAVAILABLE: The model is overloaded. Please try again later.'],
-    ['opencode', 'opencode/auth-error.jsonl', {}, 'auth failure — opencode reported an error (exit code 1): Anthropic API key is missing or invalid. Run opencode auth login.'],
+    [
+      'claude',
+      'claude/truncated.jsonl',
+      TIMED_OUT,
+      "timed out after 30s (--task-timeout): last output: assistant event (cut off): There is one file, a.txt. Now I'll rea",
+    ],
+    [
+      'codex',
+      'codex/error.jsonl',
+      {},
+      'auth failure — codex reported an error (exit code 1): unexpected status 401 Unauthorized: Missing bearer or basic authentication in header',
+    ],
+    [
+      'gemini',
+      'gemini/error.json',
+      {},
+      expect.stringMatching(/^auth failure — gemini reported an error \(exit code 1\): Please set an Auth method/) as unknown as string,
+    ],
+    [
+      'codex',
+      'codex/real-server-error.jsonl',
+      {},
+      'API overloaded — codex reported an error (exit code 1): We’re currently experiencing high demand, which may cause temporary errors.',
+    ],
+    [
+      'gemini',
+      'gemini/api-error.json',
+      {},
+      'API overloaded — gemini reported an error (exit code 1): UNAVAILABLE: The model is overloaded. Please try again later.',
+    ],
+    [
+      'opencode',
+      'opencode/auth-error.jsonl',
+      {},
+      'auth failure — opencode reported an error (exit code 1): Anthropic API key is missing or invalid. Run opencode auth login.',
+    ],
     ['aider', 'aider/auth-error.txt', {}, expect.stringMatching(/^auth failure — aider reported an error \(exit code 1\): /) as unknown as string],
     ['amp', 'amp/max-turns.jsonl', {}, 'max turns reached — amp reported an error (exit code 1): error_max_turns'],
-    ['amp', 'amp/error-during-execution.jsonl', {}, "permission denied — amp reported an error (exit code 1): Tool Bash was rejected: command 'make' requires approval (run with --dangerously-allow-all)"],
+    [
+      'amp',
+      'amp/error-during-execution.jsonl',
+      {},
+      "permission denied — amp reported an error (exit code 1): Tool Bash was rejected: command 'make' requires approval (run with --dangerously-allow-all)",
+    ],
     ['amp', 'amp/plain-error.txt', {}, 'auth failure — amp reported an error (exit code 1): Error: Not logged in. Run `amp login` or set AMP_API_KEY.'],
     ['copilot', 'copilot/auth-error.txt', {}, 'auth failure — copilot reported an error (exit code 1): Error: No authentication information found.'],
   ])('%s %s', (agent, path, over, expected) => {
@@ -159,7 +235,7 @@ describe('causes from real outputs', () => {
     expect(error.split('\n')[0]).toBe('no answer from the API — timed out after 30s (--task-timeout): nothing came after the session started');
   });
 
-  it('never quotes the init event of a Claude Code run that timed out: its excerpt is the log\'s readable lines', () => {
+  it("never quotes the init event of a Claude Code run that timed out: its excerpt is the log's readable lines", () => {
     const adapter = new CliAgent(claude, { extraArgs: [] }, { env: {}, timeoutMs: 30_000 });
     const error = adapter.parse(output(fixture('claude/real-unreachable-killed.jsonl'), TIMED_OUT)).error!;
     expect(error).not.toContain('"subtype":"init"');
@@ -176,7 +252,11 @@ describe('causes from real outputs', () => {
 
   it.each<[string, Partial<ProcessOutput>, string]>([
     ['an exit with output', { exitCode: 3, combinedTail: 'working\nboom: disk on fire\n' }, 'agent exited with code 3: boom: disk on fire'],
-    ['an exit whose output names the cause before its last line', { exitCode: 7, combinedTail: 'curl: (7) Failed to connect to 127.0.0.1 port 9: Connection refused\ngiving up\n' }, 'API unreachable — agent exited with code 7: curl: (7) Failed to connect to 127.0.0.1 port 9: Connection refused'],
+    [
+      'an exit whose output names the cause before its last line',
+      { exitCode: 7, combinedTail: 'curl: (7) Failed to connect to 127.0.0.1 port 9: Connection refused\ngiving up\n' },
+      'API unreachable — agent exited with code 7: curl: (7) Failed to connect to 127.0.0.1 port 9: Connection refused',
+    ],
     ['an exit without output', { exitCode: 3, combinedTail: '' }, 'agent exited with code 3 (no output)'],
     ['a timeout', { ...TIMED_OUT, combinedTail: 'step 1\nstill working\n' }, 'timed out after 30s (--task-timeout): last output: still working'],
     ['a kill', { exitCode: null, signal: 'SIGKILL', combinedTail: 'step 1\n' }, 'agent was killed by SIGKILL: last output: step 1'],

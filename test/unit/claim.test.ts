@@ -77,7 +77,11 @@ describe('nextReadyAt', () => {
   it.each<[string, Task[], string | undefined]>([
     ['no task waits', [task('a'), claimed('b')], undefined],
     ['one pending task waits', [task('a', { not_before: at(5_000) })], at(5_000)],
-    ['several tasks wait: the earliest wins', [task('a', { not_before: at(9_000) }), task('b', { not_before: at(2_000) }), task('c', { not_before: at(4_000) })], at(2_000)],
+    [
+      'several tasks wait: the earliest wins',
+      [task('a', { not_before: at(9_000) }), task('b', { not_before: at(2_000) }), task('c', { not_before: at(4_000) })],
+      at(2_000),
+    ],
     ['a not_before already passed is not waiting', [task('a', { not_before: at(-1) })], undefined],
     ['a not_before exactly now is not waiting', [task('a', { not_before: at(0) })], undefined],
     ['a non-pending task with not_before is ignored', [task('a', { status: 'failed', not_before: at(1_000) })], undefined],

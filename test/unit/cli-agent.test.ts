@@ -12,7 +12,10 @@ import { createAgent, listAgents, splitAgentArgs } from '../../src/agents/regist
 import { InputError } from '../../src/errors.js';
 
 /** A small CLI spec: fixed args and env, and whatever parse result the test gives. */
-function fakeSpec(parse: CliSpec['parse'] = () => ({ text: '', isError: false }), over: Partial<CliSpec> = {}): CliSpec & { builds: Array<[string, AgentOptions, BuildContext]> } {
+function fakeSpec(
+  parse: CliSpec['parse'] = () => ({ text: '', isError: false }),
+  over: Partial<CliSpec> = {},
+): CliSpec & { builds: Array<[string, AgentOptions, BuildContext]> } {
   const builds: Array<[string, AgentOptions, BuildContext]> = [];
   return {
     name: 'fake',
@@ -33,15 +36,25 @@ function fakeSpec(parse: CliSpec['parse'] = () => ({ text: '', isError: false })
 /** A spec whose parse records its inputs and answers from a list, one answer per call. */
 function recordingSpec(answers: ParsedOutput[], errorsOnStderr: boolean) {
   const calls: Array<[string, number | null]> = [];
-  const spec = fakeSpec((stdout, exitCode) => {
-    calls.push([stdout, exitCode]);
-    return answers[Math.min(calls.length - 1, answers.length - 1)]!;
-  }, errorsOnStderr ? { errorsOnStderr: true } : {});
+  const spec = fakeSpec(
+    (stdout, exitCode) => {
+      calls.push([stdout, exitCode]);
+      return answers[Math.min(calls.length - 1, answers.length - 1)]!;
+    },
+    errorsOnStderr ? { errorsOnStderr: true } : {},
+  );
   return { spec, calls };
 }
 
 const output = (over: Partial<ProcessOutput> = {}): ProcessOutput => ({
-  stdout: 'raw stdout', combinedTail: 'raw stdout\nraw stderr', exitCode: 0, signal: null, timedOut: false, interrupted: false, durationMs: 1_000, ...over,
+  stdout: 'raw stdout',
+  combinedTail: 'raw stdout\nraw stderr',
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  interrupted: false,
+  durationMs: 1_000,
+  ...over,
 });
 
 let dir: string;
@@ -91,22 +104,54 @@ describe('binVariable', () => {
 describe('findBinary', () => {
   type Case = [string, () => { bin?: string; env: NodeJS.ProcessEnv }, () => BinaryLookup];
   it.each<Case>([
-    ['an explicit bin wins over the variable and PATH', () => ({ bin: exe, env: { RALPH_FAKE_BIN: other, PATH: binDir } }), () => ({ source: 'flag', wanted: exe, found: exe })],
+    [
+      'an explicit bin wins over the variable and PATH',
+      () => ({ bin: exe, env: { RALPH_FAKE_BIN: other, PATH: binDir } }),
+      () => ({ source: 'flag', wanted: exe, found: exe }),
+    ],
     ['the variable wins over PATH', () => ({ env: { RALPH_FAKE_BIN: other, PATH: binDir } }), () => ({ source: 'env', wanted: other, found: other })],
-    ['an empty variable is ignored', () => ({ env: { RALPH_FAKE_BIN: '', PATH: binDir } }), () => ({ source: 'path', wanted: 'fakebin', found: join(binDir, 'fakebin') })],
+    [
+      'an empty variable is ignored',
+      () => ({ env: { RALPH_FAKE_BIN: '', PATH: binDir } }),
+      () => ({ source: 'path', wanted: 'fakebin', found: join(binDir, 'fakebin') }),
+    ],
     ['the spec bin is looked up on PATH', () => ({ env: { PATH: binDir } }), () => ({ source: 'path', wanted: 'fakebin', found: join(binDir, 'fakebin') })],
-    ['a non-executable match on PATH is skipped', () => ({ env: { PATH: [lockedDir, '', binDir].join(delimiter) } }), () => ({ source: 'path', wanted: 'fakebin', found: join(binDir, 'fakebin') })],
+    [
+      'a non-executable match on PATH is skipped',
+      () => ({ env: { PATH: [lockedDir, '', binDir].join(delimiter) } }),
+      () => ({ source: 'path', wanted: 'fakebin', found: join(binDir, 'fakebin') }),
+    ],
     ['a relative bin is resolved against cwd', () => ({ bin: './exe', env: {} }), () => ({ source: 'flag', wanted: './exe', found: exe })],
-    ['a relative bin with a directory is resolved against cwd', () => ({ bin: 'sub/tool', env: {} }), () => ({ source: 'flag', wanted: 'sub/tool', found: join(dir, 'sub', 'tool') })],
+    [
+      'a relative bin with a directory is resolved against cwd',
+      () => ({ bin: 'sub/tool', env: {} }),
+      () => ({ source: 'flag', wanted: 'sub/tool', found: join(dir, 'sub', 'tool') }),
+    ],
     ['a relative variable is resolved against cwd', () => ({ env: { RALPH_FAKE_BIN: './other' } }), () => ({ source: 'env', wanted: './other', found: other })],
-    ['a bare name as bin is looked up on PATH', () => ({ bin: 'fakebin', env: { PATH: binDir } }), () => ({ source: 'flag', wanted: 'fakebin', found: join(binDir, 'fakebin') })],
+    [
+      'a bare name as bin is looked up on PATH',
+      () => ({ bin: 'fakebin', env: { PATH: binDir } }),
+      () => ({ source: 'flag', wanted: 'fakebin', found: join(binDir, 'fakebin') }),
+    ],
     ['a missing file', () => ({ bin: join(dir, 'missing'), env: {} }), () => ({ source: 'flag', wanted: join(dir, 'missing'), problem: 'does not exist' })],
     ['a non-executable file', () => ({ bin: plain, env: {} }), () => ({ source: 'flag', wanted: plain, problem: 'is not executable' })],
-    ['a non-executable file from the variable', () => ({ env: { RALPH_FAKE_BIN: plain } }), () => ({ source: 'env', wanted: plain, problem: 'is not executable' })],
+    [
+      'a non-executable file from the variable',
+      () => ({ env: { RALPH_FAKE_BIN: plain } }),
+      () => ({ source: 'env', wanted: plain, problem: 'is not executable' }),
+    ],
     ['a directory', () => ({ bin: binDir, env: {} }), () => ({ source: 'flag', wanted: binDir, problem: 'is not a file' })],
-    ['a name not on PATH', () => ({ bin: 'no-such-agent', env: { PATH: binDir } }), () => ({ source: 'flag', wanted: 'no-such-agent', problem: 'not found on PATH' })],
+    [
+      'a name not on PATH',
+      () => ({ bin: 'no-such-agent', env: { PATH: binDir } }),
+      () => ({ source: 'flag', wanted: 'no-such-agent', problem: 'not found on PATH' }),
+    ],
     ['the spec bin with no PATH at all', () => ({ env: {} }), () => ({ source: 'path', wanted: 'fakebin', problem: 'not found on PATH' })],
-    ['the spec bin only non-executable on PATH', () => ({ env: { PATH: lockedDir } }), () => ({ source: 'path', wanted: 'fakebin', problem: 'not found on PATH' })],
+    [
+      'the spec bin only non-executable on PATH',
+      () => ({ env: { PATH: lockedDir } }),
+      () => ({ source: 'path', wanted: 'fakebin', problem: 'not found on PATH' }),
+    ],
   ])('%s', (_what, input, expected) => {
     const { bin, env } = input();
     expect(findBinary(fakeSpec(), bin, env, dir)).toEqual(expected());
@@ -174,7 +219,9 @@ describe('CliAgent.invocation', () => {
       stdin: 'from the spec',
       cwd: '/srv',
     });
-    expect(spec.builds).toEqual([['Fix a.ts', { extraArgs: ['--x'], model: 'm1' }, { promptFile: '/tmp/ralph/prompt-1.md', cwd: '/srv', isRoot: process.getuid?.() === 0 }]]);
+    expect(spec.builds).toEqual([
+      ['Fix a.ts', { extraArgs: ['--x'], model: 'm1' }, { promptFile: '/tmp/ralph/prompt-1.md', cwd: '/srv', isRoot: process.getuid?.() === 0 }],
+    ]);
   });
 
   it.each<[string, () => NodeJS.ProcessEnv, () => string]>([
@@ -191,41 +238,165 @@ describe('CliAgent.parse', () => {
 
   type Case = [string, ParsedOutput, Partial<ProcessOutput>, Partial<AgentOptions>, AgentResult];
   it.each<Case>([
-    ['an ok run with every fact', { text: 'Done.\n\nFINDINGS: fixed it', isError: false, model: 'm-parsed', ...facts }, {}, {},
-      { ok: true, text: 'Done.\n\nFINDINGS: fixed it', finding: 'fixed it', explicit: true, agent: 'fake', model: 'm-parsed', ...facts }],
-    ['an ok run: the parsed model wins over --model', { text: 'FINDINGS: x', isError: false, model: 'm-parsed' }, {}, { model: 'm-opt' },
-      { ok: true, text: 'FINDINGS: x', finding: 'x', explicit: true, agent: 'fake', model: 'm-parsed' }],
-    ['an ok run: --model when the output names none', { text: 'FINDINGS: x', isError: false }, {}, { model: 'm-opt' },
-      { ok: true, text: 'FINDINGS: x', finding: 'x', explicit: true, agent: 'fake', model: 'm-opt' }],
-    ['an ok run with no facts: only the agent name', { text: 'first\n\nlast paragraph', isError: false }, {}, {},
-      { ok: true, text: 'first\n\nlast paragraph', finding: 'last paragraph', explicit: true, agent: 'fake' }],
-    ['an ok run with no text: nothing explicit to show (what counts after a stop)', { text: '', isError: false }, {}, {},
-      { ok: true, text: '', finding: '', explicit: false, agent: 'fake' }],
-    ['an error reported with exit code 0', { text: 'partial', isError: true, error: 'API overloaded', ...facts }, { exitCode: 0 }, {},
-      { ok: false, text: 'partial', finding: 'partial', reason: 'agent-error', error: 'API overloaded — fake reported an error: API overloaded\nlast output:\nraw stdout\nraw stderr', agent: 'fake', ...facts }],
-    ['an error reported with exit code 1', { text: '', isError: true, error: 'auth failed' }, { exitCode: 1 }, {},
-      { ok: false, text: '', finding: '', reason: 'agent-error', error: 'fake reported an error (exit code 1): auth failed\nlast output:\nraw stdout\nraw stderr', agent: 'fake' }],
-    ['an error without a message', { text: '', isError: true }, { exitCode: 0 }, {},
-      { ok: false, text: '', finding: '', reason: 'agent-error', error: 'fake reported an error: no message\nlast output:\nraw stdout\nraw stderr', agent: 'fake' }],
-    ['a usage limit', { text: '', isError: true, usageLimit: limit, ...facts }, { exitCode: 1 }, {},
-      { ok: false, text: '', finding: '', reason: 'usage-limit', error: `usage limit: ${limit.message}`, usageLimit: limit, agent: 'fake', ...facts }],
-    ['a usage limit with exit code 0 and no isError', { text: 'x', isError: false, usageLimit: { message: 'quota exceeded' } }, { exitCode: 0 }, {},
-      { ok: false, text: 'x', finding: 'x', reason: 'usage-limit', error: 'usage limit: quota exceeded', usageLimit: { message: 'quota exceeded' }, agent: 'fake' }],
+    [
+      'an ok run with every fact',
+      { text: 'Done.\n\nFINDINGS: fixed it', isError: false, model: 'm-parsed', ...facts },
+      {},
+      {},
+      { ok: true, text: 'Done.\n\nFINDINGS: fixed it', finding: 'fixed it', explicit: true, agent: 'fake', model: 'm-parsed', ...facts },
+    ],
+    [
+      'an ok run: the parsed model wins over --model',
+      { text: 'FINDINGS: x', isError: false, model: 'm-parsed' },
+      {},
+      { model: 'm-opt' },
+      { ok: true, text: 'FINDINGS: x', finding: 'x', explicit: true, agent: 'fake', model: 'm-parsed' },
+    ],
+    [
+      'an ok run: --model when the output names none',
+      { text: 'FINDINGS: x', isError: false },
+      {},
+      { model: 'm-opt' },
+      { ok: true, text: 'FINDINGS: x', finding: 'x', explicit: true, agent: 'fake', model: 'm-opt' },
+    ],
+    [
+      'an ok run with no facts: only the agent name',
+      { text: 'first\n\nlast paragraph', isError: false },
+      {},
+      {},
+      { ok: true, text: 'first\n\nlast paragraph', finding: 'last paragraph', explicit: true, agent: 'fake' },
+    ],
+    [
+      'an ok run with no text: nothing explicit to show (what counts after a stop)',
+      { text: '', isError: false },
+      {},
+      {},
+      { ok: true, text: '', finding: '', explicit: false, agent: 'fake' },
+    ],
+    [
+      'an error reported with exit code 0',
+      { text: 'partial', isError: true, error: 'API overloaded', ...facts },
+      { exitCode: 0 },
+      {},
+      {
+        ok: false,
+        text: 'partial',
+        finding: 'partial',
+        reason: 'agent-error',
+        error: 'API overloaded — fake reported an error: API overloaded\nlast output:\nraw stdout\nraw stderr',
+        agent: 'fake',
+        ...facts,
+      },
+    ],
+    [
+      'an error reported with exit code 1',
+      { text: '', isError: true, error: 'auth failed' },
+      { exitCode: 1 },
+      {},
+      {
+        ok: false,
+        text: '',
+        finding: '',
+        reason: 'agent-error',
+        error: 'fake reported an error (exit code 1): auth failed\nlast output:\nraw stdout\nraw stderr',
+        agent: 'fake',
+      },
+    ],
+    [
+      'an error without a message',
+      { text: '', isError: true },
+      { exitCode: 0 },
+      {},
+      {
+        ok: false,
+        text: '',
+        finding: '',
+        reason: 'agent-error',
+        error: 'fake reported an error: no message\nlast output:\nraw stdout\nraw stderr',
+        agent: 'fake',
+      },
+    ],
+    [
+      'a usage limit',
+      { text: '', isError: true, usageLimit: limit, ...facts },
+      { exitCode: 1 },
+      {},
+      { ok: false, text: '', finding: '', reason: 'usage-limit', error: `usage limit: ${limit.message}`, usageLimit: limit, agent: 'fake', ...facts },
+    ],
+    [
+      'a usage limit with exit code 0 and no isError',
+      { text: 'x', isError: false, usageLimit: { message: 'quota exceeded' } },
+      { exitCode: 0 },
+      {},
+      {
+        ok: false,
+        text: 'x',
+        finding: 'x',
+        reason: 'usage-limit',
+        error: 'usage limit: quota exceeded',
+        usageLimit: { message: 'quota exceeded' },
+        agent: 'fake',
+      },
+    ],
   ])('%s', (_what, parsed, over, options, expected) => {
-    const agent = new CliAgent(fakeSpec(() => parsed), { extraArgs: [], ...options }, { env: {} });
+    const agent = new CliAgent(
+      fakeSpec(() => parsed),
+      { extraArgs: [], ...options },
+      { env: {} },
+    );
     expect(agent.parse(output(over))).toEqual(expected);
   });
 
   it.each<[string, ParsedOutput, Partial<ProcessOutput>, AgentResult['reason'], string]>([
-    ['a timed-out run whose output shows a usage limit', { text: '', isError: true, usageLimit: limit }, { timedOut: true, exitCode: null, signal: 'SIGKILL' }, 'timeout', 'timed out after 5s (--task-timeout)'],
-    ['a timed-out run that reported an error', { text: '', isError: true, error: 'boom' }, { timedOut: true, exitCode: null, signal: 'SIGTERM' }, 'timeout', 'timed out after 5s'],
-    ['a timed-out run that looked fine', { text: 'FINDINGS: ok', isError: false }, { timedOut: true, exitCode: null, signal: 'SIGKILL' }, 'timeout', 'its process group was killed (SIGKILL)'],
-    ['a killed run whose output shows a usage limit', { text: '', isError: false, usageLimit: limit }, { exitCode: null, signal: 'SIGTERM' }, 'signal', 'agent was killed by SIGTERM'],
+    [
+      'a timed-out run whose output shows a usage limit',
+      { text: '', isError: true, usageLimit: limit },
+      { timedOut: true, exitCode: null, signal: 'SIGKILL' },
+      'timeout',
+      'timed out after 5s (--task-timeout)',
+    ],
+    [
+      'a timed-out run that reported an error',
+      { text: '', isError: true, error: 'boom' },
+      { timedOut: true, exitCode: null, signal: 'SIGTERM' },
+      'timeout',
+      'timed out after 5s',
+    ],
+    [
+      'a timed-out run that looked fine',
+      { text: 'FINDINGS: ok', isError: false },
+      { timedOut: true, exitCode: null, signal: 'SIGKILL' },
+      'timeout',
+      'its process group was killed (SIGKILL)',
+    ],
+    [
+      'a killed run whose output shows a usage limit',
+      { text: '', isError: false, usageLimit: limit },
+      { exitCode: null, signal: 'SIGTERM' },
+      'signal',
+      'agent was killed by SIGTERM',
+    ],
     ['a killed run', { text: 'FINDINGS: half', isError: false }, { exitCode: null, signal: 'SIGKILL' }, 'signal', 'agent was killed by SIGKILL'],
-    ['a spawn error', { text: '', isError: false }, { exitCode: null, spawnError: new Error('spawn fakebin ENOENT') }, 'spawn', 'could not start the agent: spawn fakebin ENOENT'],
-    ['a non-zero exit without a reported error', { text: 'FINDINGS: meh', isError: false }, { exitCode: 3, combinedTail: 'oops' }, 'exit', 'agent exited with code 3: oops'],
+    [
+      'a spawn error',
+      { text: '', isError: false },
+      { exitCode: null, spawnError: new Error('spawn fakebin ENOENT') },
+      'spawn',
+      'could not start the agent: spawn fakebin ENOENT',
+    ],
+    [
+      'a non-zero exit without a reported error',
+      { text: 'FINDINGS: meh', isError: false },
+      { exitCode: 3, combinedTail: 'oops' },
+      'exit',
+      'agent exited with code 3: oops',
+    ],
   ])('%s fails with reason %s', (_what, parsed, over, reason, message) => {
-    const agent = new CliAgent(fakeSpec(() => ({ ...parsed, costUsd: 0.5 })), { extraArgs: [] }, { env: {}, timeoutMs: 5_000, timeoutFlag: '--task-timeout' });
+    const agent = new CliAgent(
+      fakeSpec(() => ({ ...parsed, costUsd: 0.5 })),
+      { extraArgs: [] },
+      { env: {}, timeoutMs: 5_000, timeoutFlag: '--task-timeout' },
+    );
     const result = agent.parse(output(over));
     expect(result).toMatchObject({ ok: false, reason, agent: 'fake', costUsd: 0.5 });
     expect(result.error).toContain(message);
@@ -233,15 +404,20 @@ describe('CliAgent.parse', () => {
   });
 
   it.each<[string, boolean, ParsedOutput[], Array<[string, number | null]>]>([
-    ['re-parses stdout and stderr together after an error when the spec says so', true,
-      [{ text: '', isError: true, error: 'see stderr' }, { text: '', isError: true, error: 'quota from stderr' }],
-      [['raw stdout', 1], ['raw stdout\nraw stderr', 1]]],
-    ['parses once when the spec does not say so', false,
-      [{ text: '', isError: true, error: 'see stderr' }],
-      [['raw stdout', 1]]],
-    ['parses once when the first parse found no error', true,
-      [{ text: 'FINDINGS: fine', isError: false }],
-      [['raw stdout', 1]]],
+    [
+      're-parses stdout and stderr together after an error when the spec says so',
+      true,
+      [
+        { text: '', isError: true, error: 'see stderr' },
+        { text: '', isError: true, error: 'quota from stderr' },
+      ],
+      [
+        ['raw stdout', 1],
+        ['raw stdout\nraw stderr', 1],
+      ],
+    ],
+    ['parses once when the spec does not say so', false, [{ text: '', isError: true, error: 'see stderr' }], [['raw stdout', 1]]],
+    ['parses once when the first parse found no error', true, [{ text: 'FINDINGS: fine', isError: false }], [['raw stdout', 1]]],
   ])('%s', (_what, errorsOnStderr, answers, calls) => {
     const recorded = recordingSpec(answers, errorsOnStderr);
     new CliAgent(recorded.spec, { extraArgs: [] }, { env: {} }).parse(output({ exitCode: 1 }));
@@ -250,13 +426,25 @@ describe('CliAgent.parse', () => {
 
   it.each([0, 1])('parses stdout and stderr together from the start when the spec reads stderr (exit %i)', (exitCode) => {
     const calls: string[] = [];
-    const spec = fakeSpec((text) => { calls.push(text); return { text: '', isError: exitCode !== 0 }; }, { readsStderr: true });
+    const spec = fakeSpec(
+      (text) => {
+        calls.push(text);
+        return { text: '', isError: exitCode !== 0 };
+      },
+      { readsStderr: true },
+    );
     new CliAgent(spec, { extraArgs: [] }, { env: {} }).parse(output({ exitCode }));
     expect(calls).toEqual(['raw stdout\nraw stderr']);
   });
 
   it('uses the second parse when errors are on stderr', () => {
-    const recorded = recordingSpec([{ text: '', isError: true, error: 'see stderr' }, { text: '', isError: true, error: 'quota from stderr', usageLimit: { message: 'quota exceeded' } }], true);
+    const recorded = recordingSpec(
+      [
+        { text: '', isError: true, error: 'see stderr' },
+        { text: '', isError: true, error: 'quota from stderr', usageLimit: { message: 'quota exceeded' } },
+      ],
+      true,
+    );
     const result = new CliAgent(recorded.spec, { extraArgs: [] }, { env: {} }).parse(output({ exitCode: 1 }));
     expect(result).toMatchObject({ ok: false, reason: 'usage-limit', usageLimit: { message: 'quota exceeded' } });
   });
@@ -276,9 +464,19 @@ describe('createAgent', () => {
   });
 
   it('passes the options to the CLI agent', () => {
-    const agent = createAgent({ agent: 'codex', agentBin: '/opt/codex', model: 'gpt-5', agentArgs: '--a "b c"', sandbox: 'read-only', permissionMode: 'plan', allowedTools: 'Bash' }, { env: {} });
+    const agent = createAgent(
+      { agent: 'codex', agentBin: '/opt/codex', model: 'gpt-5', agentArgs: '--a "b c"', sandbox: 'read-only', permissionMode: 'plan', allowedTools: 'Bash' },
+      { env: {} },
+    );
     expect(agent).toBeInstanceOf(CliAgent);
-    expect((agent as CliAgent).options).toEqual({ extraArgs: ['--a', 'b c'], bin: '/opt/codex', model: 'gpt-5', sandbox: 'read-only', permissionMode: 'plan', allowedTools: 'Bash' });
+    expect((agent as CliAgent).options).toEqual({
+      extraArgs: ['--a', 'b c'],
+      bin: '/opt/codex',
+      model: 'gpt-5',
+      sandbox: 'read-only',
+      permissionMode: 'plan',
+      allowedTools: 'Bash',
+    });
   });
 
   it.each<[string, Parameters<typeof createAgent>[0], RegExp]>([

@@ -98,7 +98,11 @@ describe('checkCommandLine reports', () => {
 
   it.each([
     ['a missing relative path', './missing.sh', () => `${join(cwd, 'missing.sh')} does not exist`],
-    ['a relative path that is not executable', './not-exec.sh', () => `${join(cwd, 'not-exec.sh')} is not executable (try chmod +x ${join(cwd, 'not-exec.sh')})`],
+    [
+      'a relative path that is not executable',
+      './not-exec.sh',
+      () => `${join(cwd, 'not-exec.sh')} is not executable (try chmod +x ${join(cwd, 'not-exec.sh')})`,
+    ],
     ['a relative path to a directory', './scripts', () => `${join(cwd, 'scripts')} is not a file`],
     ['a missing path after an assignment', 'X=1 scripts/nope.sh', () => `${join(cwd, 'scripts', 'nope.sh')} does not exist`],
   ])('%s', (_what, command, problem) => {

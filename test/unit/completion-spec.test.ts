@@ -4,9 +4,16 @@ import { commandPaths, completionSpec } from '../../src/cli/completion/spec.js';
 
 function program(): Command {
   const p = new Command('tool').version('1.0.0', '-V, --version');
-  p.command('go').description('go somewhere\nsecond line')
-    .option('--file <file>', 'a file').option('--dir <dir>', 'a dir').option('--cmd <cmd>', 'a command').option('--n <n>', 'a number')
-    .addOption(new Option('--mode <mode>', 'a mode').choices(['a', 'b'])).option('--no-color', 'no colour').addOption(new Option('--hidden-one').hideHelp()).addArgument(new Argument('<what>').choices(['x', 'y']))
+  p.command('go')
+    .description('go somewhere\nsecond line')
+    .option('--file <file>', 'a file')
+    .option('--dir <dir>', 'a dir')
+    .option('--cmd <cmd>', 'a command')
+    .option('--n <n>', 'a number')
+    .addOption(new Option('--mode <mode>', 'a mode').choices(['a', 'b']))
+    .option('--no-color', 'no colour')
+    .addOption(new Option('--hidden-one').hideHelp())
+    .addArgument(new Argument('<what>').choices(['x', 'y']))
     .argument('[more...]');
   const sub = p.command('sub').description('has subcommands');
   sub.command('leaf').argument('<path>');
@@ -18,8 +25,13 @@ describe('completionSpec', () => {
 
   it('reads commands, subcommands and the implicit help command as --help lists them', () => {
     expect(commandPaths(spec).map((p) => p.path.join(' '))).toEqual(['', 'go', 'sub', 'sub leaf', 'sub help', 'help']);
-    expect(spec.options.map((o) => o.flags)).toEqual([['-V', '--version'], ['-h', '--help']]);
-    expect(spec.commands.find((c) => c.name === 'help')!.args).toEqual([{ name: 'command', value: { kind: 'choices', choices: ['go', 'sub'] }, variadic: false }]);
+    expect(spec.options.map((o) => o.flags)).toEqual([
+      ['-V', '--version'],
+      ['-h', '--help'],
+    ]);
+    expect(spec.commands.find((c) => c.name === 'help')!.args).toEqual([
+      { name: 'command', value: { kind: 'choices', choices: ['go', 'sub'] }, variadic: false },
+    ]);
   });
 
   it('knows what each option value and argument is', () => {
@@ -33,7 +45,10 @@ describe('completionSpec', () => {
     expect(value('--mode')).toEqual({ kind: 'choices', choices: ['a', 'b'] });
     expect(value('--no-color')).toBeUndefined();
     expect(go.options.flatMap((o) => o.flags)).not.toContain('--hidden-one');
-    expect(go.args).toEqual([{ name: 'what', value: { kind: 'choices', choices: ['x', 'y'] }, variadic: false }, { name: 'more', value: { kind: 'text' }, variadic: true }]);
+    expect(go.args).toEqual([
+      { name: 'what', value: { kind: 'choices', choices: ['x', 'y'] }, variadic: false },
+      { name: 'more', value: { kind: 'text' }, variadic: true },
+    ]);
     expect(spec.commands.find((c) => c.name === 'sub')!.commands[0]!.args[0]!.value).toEqual({ kind: 'file' });
   });
 });

@@ -50,33 +50,37 @@ describe('precedence: flags > env > config file > last run > defaults', () => {
 
 describe('the agent settings go together', () => {
   it.each<[string, Layer[], Record<string, unknown>]>([
-    ['a flag\'s --agent-cmd drops the last run\'s agent CLI with its model and binary',
+    [
+      "a flag's --agent-cmd drops the last run's agent CLI with its model and binary",
       [flag({ agentCmd: './a.sh' }), last({ agent: 'codex', model: 'gpt', agentBin: '/x/codex' })],
-      { agentCmd: './a.sh', agent: undefined, model: undefined, agentBin: undefined }],
-    ['a flag\'s --agent drops the last run\'s --agent-cmd',
-      [flag({ agent: 'codex' }), last({ agentCmd: './a.sh' })],
-      { agent: 'codex', agentCmd: undefined }],
-    ['the same agent keeps the last run\'s model',
-      [flag({ agent: 'codex' }), last({ agent: 'codex', model: 'gpt' })],
-      { agent: 'codex', model: 'gpt' }],
-    ['a model alone (no agent chosen) applies to the agent chosen elsewhere',
+      { agentCmd: './a.sh', agent: undefined, model: undefined, agentBin: undefined },
+    ],
+    ["a flag's --agent drops the last run's --agent-cmd", [flag({ agent: 'codex' }), last({ agentCmd: './a.sh' })], { agent: 'codex', agentCmd: undefined }],
+    ["the same agent keeps the last run's model", [flag({ agent: 'codex' }), last({ agent: 'codex', model: 'gpt' })], { agent: 'codex', model: 'gpt' }],
+    [
+      'a model alone (no agent chosen) applies to the agent chosen elsewhere',
       [env({ model: 'opus' }), file({ agent: 'claude', model: 'sonnet' })],
-      { agent: 'claude', model: 'opus' }],
-    ['a file without an agent lends its arguments to the flags\' agent',
+      { agent: 'claude', model: 'opus' },
+    ],
+    [
+      "a file without an agent lends its arguments to the flags' agent",
       [flag({ agent: 'codex' }), file({ agentArgs: '--fast' })],
-      { agent: 'codex', agentArgs: '--fast' }],
-    ['the config file\'s agent over the last run\'s',
+      { agent: 'codex', agentArgs: '--fast' },
+    ],
+    [
+      "the config file's agent over the last run's",
       [file({ agentCmd: './b.sh' }), last({ agentCmd: './a.sh', model: 'x' })],
-      { agentCmd: './b.sh', model: undefined }],
-    ['nothing chosen anywhere: no agent (the default agent then)',
-      [env({ model: 'm' })],
-      { agent: undefined, agentCmd: undefined, model: 'm' }],
+      { agentCmd: './b.sh', model: undefined },
+    ],
+    ['nothing chosen anywhere: no agent (the default agent then)', [env({ model: 'm' })], { agent: undefined, agentCmd: undefined, model: 'm' }],
   ])('%s', (_what, layers, expected) => {
     expect(resolve(...layers).values).toMatchObject(expected);
   });
 
   it('refuses to run again an agent command the last run recorded redacted, and says what to do', () => {
-    expect(() => resolve(last({ agentCmd: './a.sh --key [REDACTED:MY_KEY]' }))).toThrow(/the last run's agentCmd .*redacted.*give --agent-cmd again \(or set RALPH_AGENT_CMD, or "agentCmd" in ralph.config.json\)/);
+    expect(() => resolve(last({ agentCmd: './a.sh --key [REDACTED:MY_KEY]' }))).toThrow(
+      /the last run's agentCmd .*redacted.*give --agent-cmd again \(or set RALPH_AGENT_CMD, or "agentCmd" in ralph.config.json\)/,
+    );
     expect(resolve(flag({ agentCmd: './a.sh' }), last({ agentCmd: './a.sh [REDACTED:K]' })).values.agentCmd).toBe('./a.sh');
   });
 });
@@ -110,7 +114,10 @@ describe('environment variables', () => {
 
 describe('what a run records for the next one', () => {
   it('records the remembered settings that are not their defaults, by key, redacted', () => {
-    const recorded = settingsToRecord({ agentCmd: './a.sh sk-secret', workers: 3, taskTimeoutSec: 900, graceSec: 5, retries: 2, redact: [], dir: 'x', timeoutSec: 10 }, (t) => t.replace('sk-secret', '[REDACTED:K]'));
+    const recorded = settingsToRecord(
+      { agentCmd: './a.sh sk-secret', workers: 3, taskTimeoutSec: 900, graceSec: 5, retries: 2, redact: [], dir: 'x', timeoutSec: 10 },
+      (t) => t.replace('sk-secret', '[REDACTED:K]'),
+    );
     expect(recorded).toEqual({ agentCmd: './a.sh [REDACTED:K]', taskTimeout: 900, retries: 2 });
   });
 
@@ -134,7 +141,11 @@ describe('the settings table', () => {
   });
 
   it('has each key, flag and variable once', () => {
-    for (const pick of [(s: typeof SETTINGS[number]) => s.key, (s: typeof SETTINGS[number]) => s.flags.split(' ')[0], (s: typeof SETTINGS[number]) => s.env]) {
+    for (const pick of [
+      (s: (typeof SETTINGS)[number]) => s.key,
+      (s: (typeof SETTINGS)[number]) => s.flags.split(' ')[0],
+      (s: (typeof SETTINGS)[number]) => s.env,
+    ]) {
       const names = SETTINGS.map(pick).filter(Boolean);
       expect(new Set(names).size).toBe(names.length);
     }
@@ -143,7 +154,14 @@ describe('the settings table', () => {
 
 describe('a flag with no value (such as a later --bell or --no-color)', () => {
   const bell: Setting = { key: 'bell', flags: '--bell', description: 'ring', for: ['run'], kind: 'boolean', env: 'RALPH_BELL' };
-  it.each([['1', true], ['yes', true], ['TRUE', true], ['0', false], ['no', false], ['', false]])('RALPH_BELL=%j is %s', (text, value) => {
+  it.each([
+    ['1', true],
+    ['yes', true],
+    ['TRUE', true],
+    ['0', false],
+    ['no', false],
+    ['', false],
+  ])('RALPH_BELL=%j is %s', (text, value) => {
     expect(fromText(bell, text)).toBe(value);
     expect(envLayer([bell], { RALPH_BELL: text }).values).toEqual({ bell: value });
   });
@@ -162,9 +180,21 @@ describe('"prices" in the config file: an object, checked whole', () => {
   });
 
   it.each<[string, unknown, string]>([
-    ['a misspelt price', { m: { input: 1, ouput: 2 } }, 'ralph.config.json: "prices": "m": unknown price "ouput" (known: input, output, cache_read, cache_write).'],
-    ['a list', [1], 'ralph.config.json: "prices": expected an object of model prices in USD per million tokens, such as {"my-model": {"input": 3, "output": 15}}, got [1].'],
-    ['a price in text', { m: { input: '1', output: 2 } }, 'ralph.config.json: "prices": "m": "input" must be a number of USD per million tokens, 0 or more, got "1".'],
+    [
+      'a misspelt price',
+      { m: { input: 1, ouput: 2 } },
+      'ralph.config.json: "prices": "m": unknown price "ouput" (known: input, output, cache_read, cache_write).',
+    ],
+    [
+      'a list',
+      [1],
+      'ralph.config.json: "prices": expected an object of model prices in USD per million tokens, such as {"my-model": {"input": 3, "output": 15}}, got [1].',
+    ],
+    [
+      'a price in text',
+      { m: { input: '1', output: 2 } },
+      'ralph.config.json: "prices": "m": "input" must be a number of USD per million tokens, 0 or more, got "1".',
+    ],
   ])('refuses %s in one line naming the file and the key', (_what, value, message) => {
     expect(() => checkConfig({ prices: value }, '/p/ralph.config.json', '', '/p')).toThrow(message);
   });

@@ -5,11 +5,24 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
 
-const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 function anchors(file: string): Set<string> {
   const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '');
-  return new Set([...text.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')));
+  return new Set(
+    [...text.matchAll(/^#+ (.+)$/gm)].map((m) =>
+      m[1]!
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-'),
+    ),
+  );
 }
 
 describe('documentation links', () => {
@@ -21,7 +34,10 @@ describe('documentation links', () => {
       if (/^[a-z]+:/.test(target!)) continue; // https:, mailto:
       const [path, anchor] = target!.split('#');
       const into = path ? resolve(dirname(file), path) : file;
-      if (!existsSync(into)) { broken.push(target!); continue; }
+      if (!existsSync(into)) {
+        broken.push(target!);
+        continue;
+      }
       if (anchor && into.endsWith('.md') && !anchors(into).has(anchor)) broken.push(target!);
     }
     expect(broken).toEqual([]);

@@ -3,7 +3,15 @@ import { judge } from '../../src/doctor/checks.js';
 import type { Check, Facts, StateDirFacts } from '../../src/doctor/checks.js';
 import type { LockOwner } from '../../src/store/lock.js';
 
-const owner: LockOwner = { pid: 42, host: 'box', token: 't', acquired_at: '2024-05-01T12:00:00.000Z', refreshed_at: '2024-05-01T12:00:00.000Z', lease_ms: 30_000, purpose: 'claim' };
+const owner: LockOwner = {
+  pid: 42,
+  host: 'box',
+  token: 't',
+  acquired_at: '2024-05-01T12:00:00.000Z',
+  refreshed_at: '2024-05-01T12:00:00.000Z',
+  lease_ms: 30_000,
+  purpose: 'claim',
+};
 
 const healthy = (over: Partial<Facts> = {}): Facts => ({
   dir: '.ralph',
@@ -23,7 +31,11 @@ const levels = (checks: Check[], name: string) => of(checks, name).map((c) => c.
 
 describe('judge', () => {
   it('finds a healthy queue all ok', () => {
-    expect(judge(healthy()).map((c) => [c.check, c.level])).toEqual([['queue', 'ok'], ['lock', 'ok'], ['workers', 'ok']]);
+    expect(judge(healthy()).map((c) => [c.check, c.level])).toEqual([
+      ['queue', 'ok'],
+      ['lock', 'ok'],
+      ['workers', 'ok'],
+    ]);
   });
 
   it('reports the counts of a readable queue', () => {
@@ -57,14 +69,32 @@ describe('judge', () => {
 
   it.each<[string, Partial<Facts>, string, string]>([
     ['a stale lock with its reason', { lock: { state: 'stale', ageMs: 1, why: 'pid 9 is gone' } }, 'lock', 'stale lock: pid 9 is gone'],
-    ['a long-held lock with its age and holder', { lock: { state: 'held', owner, ageMs: 15_400 } }, 'lock',
-      'held for 15s by pid 42 on box (claim) since 2024-05-01T12:00:00.000Z; locks are normally held for milliseconds'],
-    ['a briefly held lock with its holder', { lock: { state: 'held', owner, ageMs: 5 } }, 'lock', 'held by pid 42 on box (claim) since 2024-05-01T12:00:00.000Z'],
+    [
+      'a long-held lock with its age and holder',
+      { lock: { state: 'held', owner, ageMs: 15_400 } },
+      'lock',
+      'held for 15s by pid 42 on box (claim) since 2024-05-01T12:00:00.000Z; locks are normally held for milliseconds',
+    ],
+    [
+      'a briefly held lock with its holder',
+      { lock: { state: 'held', owner, ageMs: 5 } },
+      'lock',
+      'held by pid 42 on box (claim) since 2024-05-01T12:00:00.000Z',
+    ],
     ['a free lock', {}, 'lock', 'free'],
     ['the live worker count', { liveWorkers: 3 }, 'workers', '3 live worker(s)'],
     ['waiting tasks', { counts: { pending: 4, claimed: 0, completed: 0, failed: 0 } }, 'workers', '4 task(s) pending but no live worker'],
-    ['stale claims with their workers', { staleClaims: [{ id: 'a', worker_id: 1, why: 'lease expired' }, { id: 'b', worker_id: undefined, why: 'worker died' }] }, 'claims',
-      '2 claimed task(s) whose worker stopped: a (worker 1: lease expired), b (worker ?: worker died)'],
+    [
+      'stale claims with their workers',
+      {
+        staleClaims: [
+          { id: 'a', worker_id: 1, why: 'lease expired' },
+          { id: 'b', worker_id: undefined, why: 'worker died' },
+        ],
+      },
+      'claims',
+      '2 claimed task(s) whose worker stopped: a (worker 1: lease expired), b (worker ?: worker died)',
+    ],
     ['the agent command found', { agentCmd: './agent.sh' }, 'agent', 'agent command found: ./agent.sh'],
     ['completed tasks without findings', { findingsCount: 0 }, 'results', '2 task(s) completed but .ralph/results.json has no findings'],
     ['at most five temp files', { tempFiles: ['1', '2', '3', '4', '5', '6'] }, 'temp files', '6 temporary file(s) left by crashed writers: 1, 2, 3, 4, 5'],
@@ -82,9 +112,14 @@ describe('judge', () => {
 
   it('shows a failed task with the first line of its error and its log lines', () => {
     const failed = [{ id: 'a', error: 'exit 1\nmore', log: '.ralph/worker-1.log', logLines: ['boom', 'bang'] }];
-    expect(of(judge(healthy({ failed })), 'failed task')).toEqual([{
-      level: 'warn', check: 'failed task', found: 'a: exit 1\n  .ralph/worker-1.log:\n    boom\n    bang', fix: 'Fix the cause, then `ralph queue retry --failed` and `ralph run`.',
-    }]);
+    expect(of(judge(healthy({ failed })), 'failed task')).toEqual([
+      {
+        level: 'warn',
+        check: 'failed task',
+        found: 'a: exit 1\n  .ralph/worker-1.log:\n    boom\n    bang',
+        fix: 'Fix the cause, then `ralph queue retry --failed` and `ralph run`.',
+      },
+    ]);
   });
 
   it('shows a failed task without log lines on one line', () => {
@@ -107,9 +142,24 @@ describe('judge', () => {
   it.each<[string, StateDirFacts, Check['level'], RegExp]>([
     ['writable with room', { freeBytes: 100 * MiB, snapshotBytes: 2 * MiB }, 'ok', /^\.ralph is writable; 100\.0 MiB free$/],
     ['writable, free space not known', {}, 'ok', /^\.ralph is writable$/],
-    ['on a read-only file system', { unwritable: { errno: 'EROFS', what: 'read-only file system', fix: 'remount it' } }, 'error', /cannot be written: read-only file system \(EROFS\)/],
-    ['without write permission', { unwritable: { errno: 'EACCES', what: 'permission denied', fix: 'chmod' } }, 'error', /cannot be written: permission denied \(EACCES\)/],
-    ['too full for the next compaction', { freeBytes: 8 * 1024, snapshotBytes: 20 * 1024 }, 'error', /nearly full file system: 8 KiB free, and writing the snapshots once more takes 20 KiB/],
+    [
+      'on a read-only file system',
+      { unwritable: { errno: 'EROFS', what: 'read-only file system', fix: 'remount it' } },
+      'error',
+      /cannot be written: read-only file system \(EROFS\)/,
+    ],
+    [
+      'without write permission',
+      { unwritable: { errno: 'EACCES', what: 'permission denied', fix: 'chmod' } },
+      'error',
+      /cannot be written: permission denied \(EACCES\)/,
+    ],
+    [
+      'too full for the next compaction',
+      { freeBytes: 8 * 1024, snapshotBytes: 20 * 1024 },
+      'error',
+      /nearly full file system: 8 KiB free, and writing the snapshots once more takes 20 KiB/,
+    ],
     ['with less than a MiB to spare after one', { freeBytes: 1 * MiB, snapshotBytes: 100 * 1024 }, 'error', /nearly full/],
   ])('the state dir %s', (_, stateDir, level, found) => {
     const [check] = of(judge(healthy({ stateDir })), 'state dir');
@@ -123,11 +173,20 @@ describe('judge', () => {
   });
 
   it('gives a fix for every warning and error', () => {
-    const checks = judge(healthy({
-      queueProblem: 'x', sessionProblems: ['s'], lock: { state: 'stale', ageMs: 1, why: 'w' }, counts: { pending: 1, claimed: 0, completed: 1, failed: 0 },
-      findingsCount: 0, staleClaims: [{ id: 'a', worker_id: 1, why: 'w' }], failed: [{ id: 'f', error: 'e', log: 'l', logLines: [] }], agentProblem: 'p', tempFiles: ['t'],
-      stateDir: { freeBytes: 0, snapshotBytes: 0 },
-    }));
+    const checks = judge(
+      healthy({
+        queueProblem: 'x',
+        sessionProblems: ['s'],
+        lock: { state: 'stale', ageMs: 1, why: 'w' },
+        counts: { pending: 1, claimed: 0, completed: 1, failed: 0 },
+        findingsCount: 0,
+        staleClaims: [{ id: 'a', worker_id: 1, why: 'w' }],
+        failed: [{ id: 'f', error: 'e', log: 'l', logLines: [] }],
+        agentProblem: 'p',
+        tempFiles: ['t'],
+        stateDir: { freeBytes: 0, snapshotBytes: 0 },
+      }),
+    );
     expect(checks.filter((c) => c.level !== 'ok' && !c.fix)).toEqual([]);
   });
 });

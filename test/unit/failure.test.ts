@@ -3,7 +3,14 @@ import { describeFailure } from '../../src/agents/failure.js';
 import type { ProcessOutput } from '../../src/agents/agent.js';
 
 const out = (over: Partial<ProcessOutput> = {}): ProcessOutput => ({
-  stdout: '', combinedTail: '', exitCode: 0, signal: null, timedOut: false, interrupted: false, durationMs: 10, ...over,
+  stdout: '',
+  combinedTail: '',
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  interrupted: false,
+  durationMs: 10,
+  ...over,
 });
 
 describe('describeFailure', () => {
@@ -19,10 +26,34 @@ describe('describeFailure', () => {
     ['a non-zero exit', { exitCode: 3 }, undefined, 'exit', 'agent exited with code 3 (no output)'],
     ['an exit without a code or signal', { exitCode: null }, undefined, 'exit', 'agent exited with code null (no output)'],
     ['a signal', { exitCode: null, signal: 'SIGTERM' }, undefined, 'signal', 'agent was killed by SIGTERM (no output)'],
-    ['a timeout in whole seconds', { timedOut: true, exitCode: null, signal: 'SIGKILL' }, 30_000, 'timeout', 'timed out after 30s (--task-timeout) (no output)\nits process group was killed (SIGKILL)'],
-    ['a timeout in fractional seconds', { timedOut: true, exitCode: null }, 1_500, 'timeout', 'timed out after 1.5s (--task-timeout) (no output)\nits process group was killed'],
-    ['a timeout without a known limit', { timedOut: true, exitCode: null }, undefined, 'timeout', 'timed out (--task-timeout) (no output)\nits process group was killed'],
-    ['an idle agent', { idleMs: 900_000, exitCode: null, signal: 'SIGTERM' }, 30_000, 'idle-timeout', 'printed nothing for 900s (--idle-timeout): taken for hung (no output)\nits process group was killed (SIGTERM)'],
+    [
+      'a timeout in whole seconds',
+      { timedOut: true, exitCode: null, signal: 'SIGKILL' },
+      30_000,
+      'timeout',
+      'timed out after 30s (--task-timeout) (no output)\nits process group was killed (SIGKILL)',
+    ],
+    [
+      'a timeout in fractional seconds',
+      { timedOut: true, exitCode: null },
+      1_500,
+      'timeout',
+      'timed out after 1.5s (--task-timeout) (no output)\nits process group was killed',
+    ],
+    [
+      'a timeout without a known limit',
+      { timedOut: true, exitCode: null },
+      undefined,
+      'timeout',
+      'timed out (--task-timeout) (no output)\nits process group was killed',
+    ],
+    [
+      'an idle agent',
+      { idleMs: 900_000, exitCode: null, signal: 'SIGTERM' },
+      30_000,
+      'idle-timeout',
+      'printed nothing for 900s (--idle-timeout): taken for hung (no output)\nits process group was killed (SIGTERM)',
+    ],
     ['a spawn error', { exitCode: null, spawnError: new Error('spawn ENOENT') }, undefined, 'spawn', 'could not start the agent: spawn ENOENT'],
   ])('describes %s', (_what, over, timeoutMs, reason, error) => {
     expect(describeFailure(out(over), timeoutMs)).toEqual({ reason, error });
@@ -37,8 +68,9 @@ describe('describeFailure', () => {
   });
 
   it('gives the one-line cause first, then the last output lines', () => {
-    expect(describeFailure(out({ exitCode: 1, combinedTail: 'starting\n\nerror: bad input\n' }), undefined)?.error)
-      .toBe('agent exited with code 1: error: bad input\nlast output:\nstarting\nerror: bad input');
+    expect(describeFailure(out({ exitCode: 1, combinedTail: 'starting\n\nerror: bad input\n' }), undefined)?.error).toBe(
+      'agent exited with code 1: error: bad input\nlast output:\nstarting\nerror: bad input',
+    );
   });
 
   it('leaves the excerpt out when the cause quotes its only line', () => {

@@ -1,9 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  CONFLICT_REDOS, asideBranchName, conflictPromptNote, conflictRedos, pruneDecision, redoesConflict, worktreeState,
-} from '../../src/queue/isolation.js';
+import { CONFLICT_REDOS, asideBranchName, conflictPromptNote, conflictRedos, pruneDecision, redoesConflict, worktreeState } from '../../src/queue/isolation.js';
 import { taskBranch } from '../../src/queue/branch-name.js';
 import type { ConflictPolicy, TaskGitResult, WorktreeFacts } from '../../src/queue/isolation.js';
 import { claimTask } from '../../src/queue/claim.js';
@@ -276,12 +274,33 @@ describe('worktreeState', () => {
 const ctx = (over: Partial<ReportContext> = {}): ReportContext => ({ token: 'tok-1', workerId: 3, now: NOW, retries: 0, backoffMs: () => 1_000, ...over });
 const SHA = 'feedfacefeedfacefeedfacefeedfacefeedface';
 const conflictGit: TaskGitResult = { branch: 'ralph/a', commit: SHA, merge: 'conflict', files_changed: ['src/a.ts', 'src/b.ts'], conflict_paths: ['src/a.ts'] };
-const run = (git?: TaskGitResult, over: Partial<RunOutcome> = {}): RunOutcome => ({ ok: true, finding: 'did it', exitCode: 0, signal: null, durationMs: 2_000, ...(git ? { git } : {}), ...over });
+const run = (git?: TaskGitResult, over: Partial<RunOutcome> = {}): RunOutcome => ({
+  ok: true,
+  finding: 'did it',
+  exitCode: 0,
+  signal: null,
+  durationMs: 2_000,
+  ...(git ? { git } : {}),
+  ...over,
+});
 const claimant = { workerId: 3, pid: 4242, host: 'host-b', token: 'tok-1', now: NOW, leaseMs: 60_000 };
 /** A task with git fields left by an earlier run, claimed again with token tok-1. */
-const reclaimed = (fields: Partial<Task> = {}) => claimTask(task('a', {
-  attempts: 1, branch: 'ralph/a', commit: 'old0old0old0', merge: 'conflict', files_changed: ['old.ts'], conflict_paths: ['old.ts'], note: 'old note', merged_into: 'oldbase', data: { x: 1 }, ...fields,
-}), claimant);
+const reclaimed = (fields: Partial<Task> = {}) =>
+  claimTask(
+    task('a', {
+      attempts: 1,
+      branch: 'ralph/a',
+      commit: 'old0old0old0',
+      merge: 'conflict',
+      files_changed: ['old.ts'],
+      conflict_paths: ['old.ts'],
+      note: 'old note',
+      merged_into: 'oldbase',
+      data: { x: 1 },
+      ...fields,
+    }),
+    claimant,
+  );
 
 describe('requeueAfterConflict refuses', () => {
   it.each<[string, Task | undefined, RunOutcome, string]>([
@@ -335,9 +354,22 @@ describe('requeueAfterConflict', () => {
 
   it('records an issue for the merge conflict carrying the git fields', () => {
     expect(result.issue).toMatchObject({
-      task_id: 'a', worker_id: 3, reason: 'merge-conflict', outcome: 'requeued', timestamp: NOW.toISOString(), attempt: 2,
-      exit_code: 0, signal: null, duration_ms: 2_000, agent: 'claude', cost_usd: 0.5,
-      branch: 'ralph/a', commit: SHA, merge: 'conflict', files_changed: ['src/a.ts', 'src/b.ts'], conflict_paths: ['src/a.ts'],
+      task_id: 'a',
+      worker_id: 3,
+      reason: 'merge-conflict',
+      outcome: 'requeued',
+      timestamp: NOW.toISOString(),
+      attempt: 2,
+      exit_code: 0,
+      signal: null,
+      duration_ms: 2_000,
+      agent: 'claude',
+      cost_usd: 0.5,
+      branch: 'ralph/a',
+      commit: SHA,
+      merge: 'conflict',
+      files_changed: ['src/a.ts', 'src/b.ts'],
+      conflict_paths: ['src/a.ts'],
     });
     expect(result.issue.error).toContain('src/a.ts');
     expect(result.issue.error).toContain('ralph/a');
@@ -345,8 +377,18 @@ describe('requeueAfterConflict', () => {
 
   it.each<[string, TaskGitResult, { branch: string; commit: string; paths: string[] }, string]>([
     ['no commit and no paths', { branch: 'ralph/a', merge: 'conflict' }, { branch: 'ralph/a', commit: '', paths: [] }, 'merge conflict in unknown files'],
-    ['empty paths', { branch: 'ralph/a', commit: 'c1', merge: 'conflict', conflict_paths: [] }, { branch: 'ralph/a', commit: 'c1', paths: [] }, 'merge conflict in unknown files'],
-    ['two paths', { branch: 'ralph/a', commit: 'c1', merge: 'conflict', conflict_paths: ['x', 'y'] }, { branch: 'ralph/a', commit: 'c1', paths: ['x', 'y'] }, 'merge conflict in x, y'],
+    [
+      'empty paths',
+      { branch: 'ralph/a', commit: 'c1', merge: 'conflict', conflict_paths: [] },
+      { branch: 'ralph/a', commit: 'c1', paths: [] },
+      'merge conflict in unknown files',
+    ],
+    [
+      'two paths',
+      { branch: 'ralph/a', commit: 'c1', merge: 'conflict', conflict_paths: ['x', 'y'] },
+      { branch: 'ralph/a', commit: 'c1', paths: ['x', 'y'] },
+      'merge conflict in x, y',
+    ],
   ])('copes with %s', (_what, git, conflict, error) => {
     const r = requeueAfterConflict(reclaimed(), run(git), ctx());
     expect(r?.task.conflict).toEqual(conflict);
@@ -415,15 +457,39 @@ describe('decideReport with a git result', () => {
 // summary.ts and markdown.ts
 
 const where = { dir: DIR, report: `${DIR}/R.md` };
-const isolatedRun = { started_at: at(-10_000), ended_at: NOW.toISOString(), workers: 2, stopped_by: 'completed', isolate: 'worktree' as const, base: 'main', merge: 'merge', on_conflict: 'keep' };
+const isolatedRun = {
+  started_at: at(-10_000),
+  ended_at: NOW.toISOString(),
+  workers: 2,
+  stopped_by: 'completed',
+  isolate: 'worktree' as const,
+  base: 'main',
+  merge: 'merge',
+  on_conflict: 'keep',
+};
 const isolated = (tasks: Task[]): QueueState => state(tasks, { meta: { active: false, worker_count: 2, run: isolatedRun } });
-const done = (id: string, fields: Partial<Task> = {}) => task(id, { status: 'completed', worker_id: 1, attempts: 1, duration_ms: 1_000, finding: 'ok', ...fields });
+const done = (id: string, fields: Partial<Task> = {}) =>
+  task(id, { status: 'completed', worker_id: 1, attempts: 1, duration_ms: 1_000, finding: 'ok', ...fields });
 
 const gitTasks = (): Task[] => [
   done('m1', { branch: 'ralph/m1', commit: 'aaaaaaaaaaaaaaaa1', merge: 'merged', files_changed: ['a.ts'], completed_at: at(-3_000), note: 'older note' }),
-  done('m2', { branch: 'ralph/m2', commit: 'bbbbbbbbbbbbbbbb2', merge: 'merged', files_changed: ['b.ts', 'c.ts'], completed_at: at(-1_000), note: 'latest note' }),
+  done('m2', {
+    branch: 'ralph/m2',
+    commit: 'bbbbbbbbbbbbbbbb2',
+    merge: 'merged',
+    files_changed: ['b.ts', 'c.ts'],
+    completed_at: at(-1_000),
+    note: 'latest note',
+  }),
   done('m0', { branch: 'ralph/m0', commit: 'dddddddddddddddd0', merge: 'merged', files_changed: [], completed_at: at(-5_000), note: 'oldest note' }),
-  done('c1', { branch: 'ralph/c1', commit: 'cccccccccccccccc3', merge: 'conflict', files_changed: ['x.ts', 'y.ts'], conflict_paths: ['x.ts'], completed_at: at(-2_000) }),
+  done('c1', {
+    branch: 'ralph/c1',
+    commit: 'cccccccccccccccc3',
+    merge: 'conflict',
+    files_changed: ['x.ts', 'y.ts'],
+    conflict_paths: ['x.ts'],
+    completed_at: at(-2_000),
+  }),
   done('s1', { branch: 'ralph/s1', commit: 'eeeeeeeeeeeeeeee4', merge: 'skipped', files_changed: ['s.ts'], completed_at: at(-4_000) }),
   task('f1', { status: 'failed', worker_id: 2, attempts: 1, error: 'boom', branch: 'ralph/f1', commit: 'ffffffffffffffff5' }),
   done('plain', { completed_at: at(-500) }),
@@ -438,7 +504,13 @@ describe('buildSummary git', () => {
 
   it('is present with run.isolate even without any task branch', () => {
     expect(buildSummary(isolated([done('a')]), [], where).git).toEqual({
-      base: 'main', merge_mode: 'merge', on_conflict: 'keep', counts: { merged: 0, conflict: 0, skipped: 0 }, tasks: [], conflicts: [], notes: [],
+      base: 'main',
+      merge_mode: 'merge',
+      on_conflict: 'keep',
+      counts: { merged: 0, conflict: 0, skipped: 0 },
+      tasks: [],
+      conflicts: [],
+      notes: [],
     });
   });
 
@@ -457,12 +529,27 @@ describe('buildSummary git', () => {
 
   it('lists only tasks with a branch', () => {
     expect(s.git?.tasks.map((t) => t.id)).toEqual(['m1', 'm2', 'm0', 'c1', 's1', 'f1']);
-    expect(s.git?.tasks.find((t) => t.id === 'f1')).toEqual({ id: 'f1', status: 'failed', branch: 'ralph/f1', commit: 'ffffffffffffffff5', merge: null, files_changed: [] });
+    expect(s.git?.tasks.find((t) => t.id === 'f1')).toEqual({
+      id: 'f1',
+      status: 'failed',
+      branch: 'ralph/f1',
+      commit: 'ffffffffffffffff5',
+      merge: null,
+      files_changed: [],
+    });
   });
 
   it('lists the conflicts', () => {
     expect(s.git?.conflicts).toEqual([
-      { id: 'c1', status: 'completed', branch: 'ralph/c1', commit: 'cccccccccccccccc3', merge: 'conflict', files_changed: ['x.ts', 'y.ts'], conflict_paths: ['x.ts'] },
+      {
+        id: 'c1',
+        status: 'completed',
+        branch: 'ralph/c1',
+        commit: 'cccccccccccccccc3',
+        merge: 'conflict',
+        files_changed: ['x.ts', 'y.ts'],
+        conflict_paths: ['x.ts'],
+      },
     ]);
   });
 
@@ -471,18 +558,30 @@ describe('buildSummary git', () => {
   });
 
   it.each<[string, Task[], string[]]>([
-    ['no note on the latest merged task (older notes are stale)', [
-      done('a', { branch: 'ralph/a', merge: 'merged', completed_at: at(-2_000), note: 'stale' }),
-      done('b', { branch: 'ralph/b', merge: 'merged', completed_at: at(-1_000) }),
-    ], []],
-    ['a note on a later conflicting task only', [
-      done('a', { branch: 'ralph/a', merge: 'merged', completed_at: at(-2_000), note: 'merged note' }),
-      done('b', { branch: 'ralph/b', merge: 'conflict', completed_at: at(-1_000), note: 'conflict note' }),
-    ], ['merged note']],
-    ['a merged task without completed_at', [
-      done('a', { branch: 'ralph/a', merge: 'merged', completed_at: at(-2_000), note: 'dated' }),
-      done('b', { branch: 'ralph/b', merge: 'merged', note: 'undated' }),
-    ], ['dated']],
+    [
+      'no note on the latest merged task (older notes are stale)',
+      [
+        done('a', { branch: 'ralph/a', merge: 'merged', completed_at: at(-2_000), note: 'stale' }),
+        done('b', { branch: 'ralph/b', merge: 'merged', completed_at: at(-1_000) }),
+      ],
+      [],
+    ],
+    [
+      'a note on a later conflicting task only',
+      [
+        done('a', { branch: 'ralph/a', merge: 'merged', completed_at: at(-2_000), note: 'merged note' }),
+        done('b', { branch: 'ralph/b', merge: 'conflict', completed_at: at(-1_000), note: 'conflict note' }),
+      ],
+      ['merged note'],
+    ],
+    [
+      'a merged task without completed_at',
+      [
+        done('a', { branch: 'ralph/a', merge: 'merged', completed_at: at(-2_000), note: 'dated' }),
+        done('b', { branch: 'ralph/b', merge: 'merged', note: 'undated' }),
+      ],
+      ['dated'],
+    ],
     ['no merged task', [done('a', { branch: 'ralph/a', merge: 'skipped', completed_at: at(-1), note: 'n' })], []],
   ])('notes with %s', (_what, tasks, notes) => {
     expect(buildSummary(isolated(tasks), [], where).git?.notes).toEqual(notes);
@@ -493,8 +592,6 @@ function report(st: QueueState): string {
   return renderReport(st, buildSummary(st, [session(1, 'idle', NOW.toISOString())], where));
 }
 
-
-
 describe('renderReport with isolation', () => {
   const md = report(isolated(gitTasks()));
   const tasks = section(md, 'Tasks');
@@ -503,7 +600,9 @@ describe('renderReport with isolation', () => {
   const col = (id: string, name: string) => cells(row(id))[cells(header).indexOf(name)];
 
   it('has the isolation line', () => {
-    expect(md.split('\n')).toContain('- Isolation: a git worktree per worker, a branch per task, merged into `main` (--merge merge, --on-conflict keep): 3 merged, 1 conflict(s), 1 not merged (--merge none)');
+    expect(md.split('\n')).toContain(
+      '- Isolation: a git worktree per worker, a branch per task, merged into `main` (--merge merge, --on-conflict keep): 3 merged, 1 conflict(s), 1 not merged (--merge none)',
+    );
   });
 
   it('has branch, commit, merge and files changed columns', () => {
@@ -567,6 +666,14 @@ describe('renderReport without isolation', () => {
   });
 
   it('keeps the plain task table', () => {
-    expect(cells(section(md, 'Tasks').find((l) => l.startsWith('| id '))!)).toEqual(['id', 'type', 'status', 'worker', 'attempts', 'duration', 'finding or cause']);
+    expect(cells(section(md, 'Tasks').find((l) => l.startsWith('| id '))!)).toEqual([
+      'id',
+      'type',
+      'status',
+      'worker',
+      'attempts',
+      'duration',
+      'finding or cause',
+    ]);
   });
 });

@@ -93,17 +93,32 @@ describe('reapClaim', () => {
 
     it('is failed at now', () => expect(next).toMatchObject({ status: 'failed', failed_at: NOW.toISOString() }));
     it('says why, how many attempts and where the log is', () => {
-      expect(next.error).toBe(`lease expired at ${at(-1)} without a heartbeat from worker 1; gave up after 3 attempt(s) (--max-attempts 3); see .ralph/worker-1.log`);
+      expect(next.error).toBe(
+        `lease expired at ${at(-1)} without a heartbeat from worker 1; gave up after 3 attempt(s) (--max-attempts 3); see .ralph/worker-1.log`,
+      );
     });
     it('reports the same error in the issue', () => expect(issue.error).toBe(next.error));
     it('loses its claim fields', () => expect(next).not.toHaveProperty('claim_token'));
   });
 
   it.each<[string, Task, Partial<ReapContext>, Record<string, unknown>]>([
-    ['a dead worker', claimed('a', { attempts: 1 }), { isAlive: dead },
-      { task_id: 'a', worker_id: 1, reason: 'worker-died', attempt: 1, exit_code: null, signal: null, timestamp: NOW.toISOString(), duration_ms: 30_000, outcome: 'requeued' }],
-    ['an expired lease', claimed('a', { attempts: 1, lease_expires_at: at(-1) }), {},
-      { reason: 'lease-expired', outcome: 'requeued' }],
+    [
+      'a dead worker',
+      claimed('a', { attempts: 1 }),
+      { isAlive: dead },
+      {
+        task_id: 'a',
+        worker_id: 1,
+        reason: 'worker-died',
+        attempt: 1,
+        exit_code: null,
+        signal: null,
+        timestamp: NOW.toISOString(),
+        duration_ms: 30_000,
+        outcome: 'requeued',
+      },
+    ],
+    ['an expired lease', claimed('a', { attempts: 1, lease_expires_at: at(-1) }), {}, { reason: 'lease-expired', outcome: 'requeued' }],
     ['a claim without claimed_at', claimed('a', { claimed_at: undefined }), { isAlive: dead }, { duration_ms: 0 }],
     ['a claimed_at in the future', claimed('a', { claimed_at: at(5_000) }), { isAlive: dead }, { duration_ms: 0 }],
     ['a claim without worker_id', claimed('a', { worker_id: undefined }), { isAlive: dead }, { worker_id: 0 }],
@@ -117,7 +132,11 @@ describe('reapAll', () => {
     ['an empty queue reaps nothing', [], []],
     ['live claims are left alone', [claimed('a'), claimed('b')], []],
     ['pending and finished tasks are left alone', [task('a', { lease_expires_at: at(-1) }), task('b', { status: 'completed' })], []],
-    ['every stale claim is reaped, in queue order', [claimed('a', { lease_expires_at: at(-1) }), claimed('b'), claimed('c', { lease_expires_at: at(-2) })], ['a', 'c']],
+    [
+      'every stale claim is reaped, in queue order',
+      [claimed('a', { lease_expires_at: at(-1) }), claimed('b'), claimed('c', { lease_expires_at: at(-2) })],
+      ['a', 'c'],
+    ],
   ])('%s', (_what, tasks, ids) => {
     expect(reapAll(tasks, ctx()).map((r) => r.task.id)).toEqual(ids);
   });

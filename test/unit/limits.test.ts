@@ -9,7 +9,11 @@ import { NOW, at, claimed, task } from './task-fixtures.js';
 const meta = (fields: Partial<QueueMeta> = {}): QueueMeta => ({ active: true, worker_count: 2, ...fields });
 
 const note = (until: string): UsageLimitNote => ({
-  agent: 'claude', message: "You've hit your limit", until, noticed_at: at(-1_000), worker_id: 3,
+  agent: 'claude',
+  message: "You've hit your limit",
+  until,
+  noticed_at: at(-1_000),
+  worker_id: 3,
 });
 
 const stop: ClaimStop = { reason: 'usage-limit', at: at(-5_000), detail: 'claude hit its usage limit' };
@@ -30,9 +34,19 @@ describe('claimBlock', () => {
     ['a usage limit ending exactly now', { usage_limit: note(NOW.toISOString()) }, {}, undefined],
     ['a usage limit with an unparsable until', { usage_limit: note('soon') }, {}, undefined],
     ['a usage limit with an empty until', { usage_limit: note('') }, {}, undefined],
-    ['an estimated cost at the budget (estimates count)', { cost_usd: 5, cost_estimated: true }, { maxCostUsd: 5 }, { kind: 'stopped', stop: budgetStop({ cost_usd: 5, cost_estimated: true }, 5, NOW) }],
+    [
+      'an estimated cost at the budget (estimates count)',
+      { cost_usd: 5, cost_estimated: true },
+      { maxCostUsd: 5 },
+      { kind: 'stopped', stop: budgetStop({ cost_usd: 5, cost_estimated: true }, 5, NOW) },
+    ],
     ['runs whose cost is unknown (they do not count)', { cost_unknown: 40 }, { maxCostUsd: 0.01 }, undefined],
-    ['a budget reached and a usage limit in force (the budget wins)', { cost_usd: 2, usage_limit: note(at(60_000)) }, { maxCostUsd: 2 }, { kind: 'stopped', stop: budgetStop({ cost_usd: 2 }, 2, NOW) }],
+    [
+      'a budget reached and a usage limit in force (the budget wins)',
+      { cost_usd: 2, usage_limit: note(at(60_000)) },
+      { maxCostUsd: 2 },
+      { kind: 'stopped', stop: budgetStop({ cost_usd: 2 }, 2, NOW) },
+    ],
   ])('%s', (_what, fields, settings, expected) => {
     expect(claimBlock(meta(fields), NOW, settings)).toEqual(expected);
   });
@@ -93,9 +107,19 @@ describe('addCost', () => {
 
   it.each<[string, Partial<QueueMeta>, AgentUsage | undefined, Partial<QueueMeta> | undefined]>([
     ['no usage (a plain --agent-cmd)', { cost_usd: 1 }, undefined, undefined],
-    ['an estimated cost: counted, and the total marked estimated', { cost_usd: 1 }, { cost_usd: 0.5, cost_estimated: true, tokens: { input: 9 } }, { cost_usd: 1.5, cost_estimated: true }],
+    [
+      'an estimated cost: counted, and the total marked estimated',
+      { cost_usd: 1 },
+      { cost_usd: 0.5, cost_estimated: true, tokens: { input: 9 } },
+      { cost_usd: 1.5, cost_estimated: true },
+    ],
     ['an estimated cost on a total already marked', { cost_usd: 1, cost_estimated: true }, { cost_usd: 0.5, cost_estimated: true }, { cost_usd: 1.5 }],
-    ['tokens without a cost: one more run whose cost is unknown', { cost_unknown: 2 }, { agent: 'codex', tokens: { input: 10, output: 2 } }, { cost_unknown: 3 }],
+    [
+      'tokens without a cost: one more run whose cost is unknown',
+      { cost_unknown: 2 },
+      { agent: 'codex', tokens: { input: 10, output: 2 } },
+      { cost_unknown: 3 },
+    ],
     ['an empty token count without a cost (nothing was spent that is known)', {}, { agent: 'codex', tokens: {} }, undefined],
   ])('%s', (_what, fields, usage, expected) => {
     expect(addCost(meta(fields), usage)).toEqual(expected);
@@ -106,17 +130,32 @@ describe('recordedCost (a run starts from the results)', () => {
   it.each<[string, AgentUsage[], ReturnType<typeof recordedCost>]>([
     ['no results', [], { cost_usd: 0, cost_estimated: false, cost_unknown: 0 }],
     ['reported costs', [{ cost_usd: 0.1 }, { cost_usd: 0.2 }], { cost_usd: 0.3, cost_estimated: false, cost_unknown: 0 }],
-    ['a reported, an estimated and an unknown cost', [{ cost_usd: 0.1 }, { cost_usd: 0.2, cost_estimated: true }, { tokens: { output: 5 } }], { cost_usd: 0.3, cost_estimated: true, cost_unknown: 1 }],
+    [
+      'a reported, an estimated and an unknown cost',
+      [{ cost_usd: 0.1 }, { cost_usd: 0.2, cost_estimated: true }, { tokens: { output: 5 } }],
+      { cost_usd: 0.3, cost_estimated: true, cost_unknown: 1 },
+    ],
   ])('%s', (_what, records, expected) => {
     expect(recordedCost(records)).toEqual(expected);
   });
 });
 
 const usage: AgentUsage = {
-  agent: 'claude', model: 'claude-sonnet-4', cost_usd: 0.042, tokens: { input: 1_200, output: 300, cache_read: 800 }, session_id: 'sess-1',
+  agent: 'claude',
+  model: 'claude-sonnet-4',
+  cost_usd: 0.042,
+  tokens: { input: 1_200, output: 300, cache_read: 800 },
+  session_id: 'sess-1',
 };
 const limited: RunOutcome = {
-  ok: false, finding: '', exitCode: 1, signal: null, durationMs: 2_500, reason: 'usage-limit', error: "usage limit: You've hit your limit", usage,
+  ok: false,
+  finding: '',
+  exitCode: 1,
+  signal: null,
+  durationMs: 2_500,
+  reason: 'usage-limit',
+  error: "usage limit: You've hit your limit",
+  usage,
 };
 const deferCtx = { token: 'tok-1', workerId: 3, now: NOW };
 
@@ -141,9 +180,21 @@ describe('deferForUsageLimit', () => {
   it('records the issue with reason usage-limit, outcome deferred and the usage facts', () => {
     const deferred = deferForUsageLimit(claimed('a', { attempts: 2 }), limited, deferCtx)!;
     expect(deferred.issue).toEqual({
-      task_id: 'a', worker_id: 3, error: "usage limit: You've hit your limit", reason: 'usage-limit', timestamp: NOW.toISOString(),
-      attempt: 2, exit_code: 1, signal: null, duration_ms: 2_500, outcome: 'deferred',
-      agent: 'claude', model: 'claude-sonnet-4', cost_usd: 0.042, tokens: { input: 1_200, output: 300, cache_read: 800 }, session_id: 'sess-1',
+      task_id: 'a',
+      worker_id: 3,
+      error: "usage limit: You've hit your limit",
+      reason: 'usage-limit',
+      timestamp: NOW.toISOString(),
+      attempt: 2,
+      exit_code: 1,
+      signal: null,
+      duration_ms: 2_500,
+      outcome: 'deferred',
+      agent: 'claude',
+      model: 'claude-sonnet-4',
+      cost_usd: 0.042,
+      tokens: { input: 1_200, output: 300, cache_read: 800 },
+      session_id: 'sess-1',
     });
   });
 
@@ -171,7 +222,16 @@ describe('deferForUsageLimit', () => {
 describe('decideReport copies the agent usage', () => {
   const ctx = (over: Partial<ReportContext> = {}): ReportContext => ({ token: 'tok-1', workerId: 1, now: NOW, retries: 0, backoffMs: () => 1_000, ...over });
   const ok: RunOutcome = { ok: true, finding: 'done', exitCode: 0, signal: null, durationMs: 900, usage };
-  const bad: RunOutcome = { ok: false, finding: '', exitCode: 1, signal: null, durationMs: 700, reason: 'agent-error', error: 'claude reported an error: overloaded', usage };
+  const bad: RunOutcome = {
+    ok: false,
+    finding: '',
+    exitCode: 1,
+    signal: null,
+    durationMs: 700,
+    reason: 'agent-error',
+    error: 'claude reported an error: overloaded',
+    usage,
+  };
 
   it.each(Object.entries(usage))('puts %s into the finding and the completed task', (key, value) => {
     const decision = decideReport(claimed('a'), ok, ctx());

@@ -59,8 +59,7 @@ describe('lastLines and stateAt', () => {
             expect(count).toBe(Math.min(n, all.length));
             const state = stateAt(fd, start, chunkSize);
             const rest = lines(Buffer.from(text).subarray(start).toString('utf8'));
-            expect({ chunkSize, n, finished, records: records(rest, state) })
-              .toEqual({ chunkSize, n, finished, records: all.slice(all.length - count) });
+            expect({ chunkSize, n, finished, records: records(rest, state) }).toEqual({ chunkSize, n, finished, records: all.slice(all.length - count) });
           }
         }
       }

@@ -11,11 +11,13 @@ function report(st: QueueState, stoppedBy?: 'timeout'): string {
   return renderReport(st, buildSummary(st, [session(1, 'idle', '2024-05-01T12:00:00.000Z')], { dir: DIR, report: `${DIR}/R.md`, stoppedBy }));
 }
 
+const rows = (text: string, name: string) =>
+  section(text, name).filter((l) => l.startsWith('| ') && !l.startsWith('| ---') && !l.startsWith('| id ') && !l.startsWith('| worker '));
 
-const rows = (text: string, name: string) => section(text, name).filter((l) => l.startsWith('| ') && !l.startsWith('| ---') && !l.startsWith('| id ') && !l.startsWith('| worker '));
-
-const done = (id: string, fields: Partial<Task> = {}) => task(id, { status: 'completed', worker_id: 1, attempts: 1, duration_ms: 1_500, finding: 'found it', ...fields });
-const failed = (id: string, fields: Partial<Task> = {}) => task(id, { status: 'failed', worker_id: 2, attempts: 3, error: 'agent exited with code 1\nsecond line', ...fields });
+const done = (id: string, fields: Partial<Task> = {}) =>
+  task(id, { status: 'completed', worker_id: 1, attempts: 1, duration_ms: 1_500, finding: 'found it', ...fields });
+const failed = (id: string, fields: Partial<Task> = {}) =>
+  task(id, { status: 'failed', worker_id: 2, attempts: 3, error: 'agent exited with code 1\nsecond line', ...fields });
 
 describe('renderReport header', () => {
   it.each<[string, QueueState, string]>([
@@ -27,13 +29,31 @@ describe('renderReport header', () => {
     ['why it stopped, with failures', state([done('a'), failed('b')]), '- Stopped because: no task left to run; 1 failed'],
     ['the counts', state([done('a'), done('b'), failed('c'), task('d')]), '- Tasks: 4: 2 completed, 1 failed, 1 pending, 0 claimed'],
     ['the throughput of this run', state([done('a'), failed('b')]), '- Throughput: 0.2 tasks/s (2 task(s) finished in this run)'],
-    ['the task durations', state([done('a', { duration_ms: 1_000 }), done('b', { duration_ms: 3_000 }), failed('c', { duration_ms: 60_000 })]), '- Task duration: p50 3s, p90 1m00s, max 1m00s (over 3 finished task(s))'],
-    ['an interrupted run\'s exit code', state([task('a')], { meta: { active: false, worker_count: 1, run: { started_at: '2024-05-01T11:59:50.000Z', ended_at: '2024-05-01T12:00:00.000Z', workers: 1, stopped_by: 'signal', signal: 'SIGINT' } } }), '- Result: interrupted (exit code 130)'],
+    [
+      'the task durations',
+      state([done('a', { duration_ms: 1_000 }), done('b', { duration_ms: 3_000 }), failed('c', { duration_ms: 60_000 })]),
+      '- Task duration: p50 3s, p90 1m00s, max 1m00s (over 3 finished task(s))',
+    ],
+    [
+      "an interrupted run's exit code",
+      state([task('a')], {
+        meta: {
+          active: false,
+          worker_count: 1,
+          run: { started_at: '2024-05-01T11:59:50.000Z', ended_at: '2024-05-01T12:00:00.000Z', workers: 1, stopped_by: 'signal', signal: 'SIGINT' },
+        },
+      }),
+      '- Result: interrupted (exit code 130)',
+    ],
     ['a successful result', state([done('a')]), '- Result: every task completed (exit code 0)'],
     ['an unsuccessful result', state([failed('a')]), '- Result: some tasks failed or are unfinished (exit code 1)'],
     ['an unknown start without a run', state([], { meta: { active: false, worker_count: 0 } }), '- Started: unknown (no run recorded)'],
     ['an unknown duration without a run', state([], { meta: { active: false, worker_count: 0 } }), '- Duration: unknown'],
-    ['a run still going', state([], { meta: { active: true, worker_count: 1, run: { started_at: '2024-05-01T11:00:00.000Z', workers: 1 } } }), '- Ended: still running or interrupted'],
+    [
+      'a run still going',
+      state([], { meta: { active: true, worker_count: 1, run: { started_at: '2024-05-01T11:00:00.000Z', workers: 1 } } }),
+      '- Ended: still running or interrupted',
+    ],
   ])('shows %s', (_what, st, line) => {
     expect(report(st).split('\n')).toContain(line);
   });
@@ -48,9 +68,21 @@ describe('renderReport header', () => {
   });
 
   it('has a table by task type: counts, p50 and max duration', () => {
-    const text = report(state([done('a', { type: 'lint', duration_ms: 1_000 }), done('b', { type: 'lint', duration_ms: 3_000 }), failed('c', { type: 'fix' }), task('d', { type: 'fix' })]));
-    const table = section(text, 'Summary').filter((l) => l.startsWith('| ') && !l.startsWith('| ---') && !l.startsWith('| type ')).map(cells);
-    expect(table).toEqual([['fix', '2', '0', '1', '1', '', ''], ['lint', '2', '2', '0', '0', '1s', '3s']]);
+    const text = report(
+      state([
+        done('a', { type: 'lint', duration_ms: 1_000 }),
+        done('b', { type: 'lint', duration_ms: 3_000 }),
+        failed('c', { type: 'fix' }),
+        task('d', { type: 'fix' }),
+      ]),
+    );
+    const table = section(text, 'Summary')
+      .filter((l) => l.startsWith('| ') && !l.startsWith('| ---') && !l.startsWith('| type '))
+      .map(cells);
+    expect(table).toEqual([
+      ['fix', '2', '0', '1', '1', '', ''],
+      ['lint', '2', '2', '0', '0', '1s', '3s'],
+    ]);
   });
 
   it('ends with a newline', () => {
@@ -66,7 +98,11 @@ describe('renderReport counts and tasks', () => {
   it.each<[string, Task, string[]]>([
     ['a completed task with its finding', done('a'), ['a', 'test', 'completed', '1', '1', '2s', 'found it']],
     ['a failed task with its one-line cause', failed('b'), ['b', 'test', 'failed', '2', '3', '', 'agent exited with code 1']],
-    ['a failed task recorded before causes came first', failed('b', { error: 'agent exited with code 1; last output:\nstarting\nboom' }), ['b', 'test', 'failed', '2', '3', '', 'agent exited with code 1: boom']],
+    [
+      'a failed task recorded before causes came first',
+      failed('b', { error: 'agent exited with code 1; last output:\nstarting\nboom' }),
+      ['b', 'test', 'failed', '2', '3', '', 'agent exited with code 1: boom'],
+    ],
     ['a pending task with empty cells', task('c'), ['c', 'test', 'pending', '', '0', '', '']],
     ['a claimed task with its worker', claimed('d'), ['d', 'test', 'claimed', '1', '1', '', '']],
   ])('shows %s', (_what, t, expected) => {
@@ -126,7 +162,10 @@ describe('renderReport failures', () => {
   });
 
   it('lists each failure with its one-line cause first', () => {
-    const lines = section(report(state([failed('bad'), failed('worse', { error: 'auth failure — claude reported an error: Invalid API key\nlast output:\nx' })])), 'Failures');
+    const lines = section(
+      report(state([failed('bad'), failed('worse', { error: 'auth failure — claude reported an error: Invalid API key\nlast output:\nx' })])),
+      'Failures',
+    );
     expect(lines.filter((l) => /^\| (bad|worse) /.test(l)).map(cells)).toEqual([
       ['bad', 'test', '2', '3', 'agent exited with code 1'],
       ['worse', 'test', '2', '3', 'auth failure — claude reported an error: Invalid API key'],
@@ -149,7 +188,10 @@ describe('renderReport failures', () => {
     expect(section(report(state([failed('a`b')])), 'Failures')).toContain("### `a'b` (`test`)");
   });
 
-  it.each([['a run without failures', state([done('a')])], ['an empty run', state([])]])('is left out for %s', (_what, st) => {
+  it.each([
+    ['a run without failures', state([done('a')])],
+    ['an empty run', state([])],
+  ])('is left out for %s', (_what, st) => {
     expect(report(st)).not.toContain('## Failures');
   });
 });
@@ -165,7 +207,9 @@ describe('renderReport at many tasks', () => {
   });
 
   it('names the ten slowest tasks, slowest first', () => {
-    const slowest = section(text, 'Slowest tasks').filter((l) => /^\| t\d{4} /.test(l)).map((l) => cells(l)[0]);
+    const slowest = section(text, 'Slowest tasks')
+      .filter((l) => /^\| t\d{4} /.test(l))
+      .map((l) => cells(l)[0]);
     expect(slowest).toEqual(Array.from({ length: 10 }, (_, i) => `t0${999 - i}`));
   });
 
@@ -177,11 +221,13 @@ describe('renderReport at many tasks', () => {
 describe('renderReport unfinished tasks', () => {
   it('lists pending and claimed tasks', () => {
     const lines = section(report(state([task('p', { attempts: 1 }), claimed('c', { worker_id: 3 }), done('d')])), 'Unfinished');
-    expect(lines).toEqual(expect.arrayContaining([
-      '2 task(s) were not finished when the run ended; `ralph run` again picks them up.',
-      '- `p` (`test`): pending, 1 attempt(s)',
-      '- `c` (`test`): claimed, last worker 3, 1 attempt(s)',
-    ]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '2 task(s) were not finished when the run ended; `ralph run` again picks them up.',
+        '- `p` (`test`): pending, 1 attempt(s)',
+        '- `c` (`test`): claimed, last worker 3, 1 attempt(s)',
+      ]),
+    );
   });
 
   it('is left out when every task finished', () => {
@@ -207,10 +253,12 @@ describe('renderReport workers', () => {
 
 describe('renderReport and hostile text', () => {
   it('shows control characters of ids, findings and errors escaped: a terminal that cats the report runs none of them', () => {
-    const text = report(state([
-      done('id\u001b[2J', { finding: 'title \u001b]0;pwned\u0007 nul \u0000 csi \u009b31m' }),
-      failed('f\u001b[31m', { error: 'exit 1\nlast output:\n\u001b]0;x\u0007\r\nend' }),
-    ]));
+    const text = report(
+      state([
+        done('id\u001b[2J', { finding: 'title \u001b]0;pwned\u0007 nul \u0000 csi \u009b31m' }),
+        failed('f\u001b[31m', { error: 'exit 1\nlast output:\n\u001b]0;x\u0007\r\nend' }),
+      ]),
+    );
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
     expect(text).toContain('| id\\x1b[2J |');
     expect(text).toContain('title \\x1b]0;pwned\\x07 nul \\x00 csi \\x9b31m');

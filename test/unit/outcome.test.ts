@@ -30,7 +30,15 @@ describe('decideReport on success', () => {
   if (decision.kind !== 'completed') throw new Error(`expected completed, got ${decision.kind}`);
 
   it('produces the finding', () => {
-    expect(decision.finding).toEqual({ task_id: 'a', worker_id: 7, finding: 'all good', timestamp: NOW.toISOString(), duration_ms: 1_234, exit_code: 0, attempt: 2 });
+    expect(decision.finding).toEqual({
+      task_id: 'a',
+      worker_id: 7,
+      finding: 'all good',
+      timestamp: NOW.toISOString(),
+      duration_ms: 1_234,
+      exit_code: 0,
+      attempt: 2,
+    });
   });
 
   it.each<[string, unknown]>([
@@ -91,8 +99,16 @@ describe('decideReport on failure', () => {
     const decision = decideReport(claimed('a'), { ...bad, exitCode: null, signal: 'SIGKILL', reason: 'timeout', error: 'timed out' }, ctx({ workerId: 4 }));
     if (decision.kind !== 'failed') throw new Error(decision.kind);
     expect(decision.issue).toEqual({
-      task_id: 'a', worker_id: 4, error: 'timed out', reason: 'timeout', timestamp: NOW.toISOString(), attempt: 1,
-      exit_code: null, signal: 'SIGKILL', duration_ms: 500, outcome: 'failed',
+      task_id: 'a',
+      worker_id: 4,
+      error: 'timed out',
+      reason: 'timeout',
+      timestamp: NOW.toISOString(),
+      attempt: 1,
+      exit_code: null,
+      signal: 'SIGKILL',
+      duration_ms: 500,
+      outcome: 'failed',
     });
   });
 
@@ -155,7 +171,16 @@ describe('retryBackoff', () => {
 });
 
 describe('retryTask', () => {
-  const failed = task('a', { status: 'failed', attempts: 3, error: 'boom', failed_at: at(-1), not_before: at(5), worker_id: 2, claim_token: 'stale', data: { x: 1 } });
+  const failed = task('a', {
+    status: 'failed',
+    attempts: 3,
+    error: 'boom',
+    failed_at: at(-1),
+    not_before: at(5),
+    worker_id: 2,
+    claim_token: 'stale',
+    data: { x: 1 },
+  });
 
   it('puts a failed task back to pending with attempts reset', () => {
     expect(retryTask(failed)).toMatchObject({ status: 'pending', attempts: 0, data: { x: 1 } });
@@ -174,7 +199,7 @@ describe('retryTask', () => {
   });
 });
 
-describe('decideReport: a task\'s cost is its last run\'s', () => {
+describe("decideReport: a task's cost is its last run's", () => {
   const before = claimed('a', { cost_usd: 0.3, cost_estimated: true });
   it.each<[string, RunOutcome, Record<string, unknown>]>([
     ['a reported cost replaces an estimate (no estimate mark left behind)', { ...ok, usage: { agent: 'claude', cost_usd: 0.1 } }, { cost_usd: 0.1 }],
@@ -183,6 +208,10 @@ describe('decideReport: a task\'s cost is its last run\'s', () => {
   ])('%s', (_what, outcome, cost) => {
     const decision = decideReport(before, outcome, ctx());
     if (decision.kind !== 'completed' && decision.kind !== 'failed') throw new Error(`unexpected ${decision.kind}`);
-    expect({ cost_usd: decision.task.cost_usd, cost_estimated: decision.task.cost_estimated }).toEqual({ cost_usd: undefined, cost_estimated: undefined, ...cost });
+    expect({ cost_usd: decision.task.cost_usd, cost_estimated: decision.task.cost_estimated }).toEqual({
+      cost_usd: undefined,
+      cost_estimated: undefined,
+      ...cost,
+    });
   });
 });

@@ -50,7 +50,7 @@ const TABLE: Record<string, Record<PermissionLevel, PermissionGrant | 'unsupport
   },
 };
 
-describe('--permissions: each CLI\'s own flags', () => {
+describe("--permissions: each CLI's own flags", () => {
   it('covers every agent', () => {
     expect(Object.keys(TABLE).sort()).toEqual(AGENTS.map((a) => a.name).sort());
   });
@@ -74,15 +74,40 @@ describe('--permissions in the built command', () => {
 
   it.each<[string, Partial<AgentOptions>, boolean, string[]]>([
     ['edit', { permissions: 'edit' }, false, ['--permission-mode', 'acceptEdits', '--disallowedTools', 'Bash']],
-    ['read-only, a model', { permissions: 'read-only', model: 'opus' }, false, ['--model', 'opus', '--permission-mode', 'dontAsk', '--disallowedTools', 'Bash,Edit,Write,NotebookEdit']],
+    [
+      'read-only, a model',
+      { permissions: 'read-only', model: 'opus' },
+      false,
+      ['--model', 'opus', '--permission-mode', 'dontAsk', '--disallowedTools', 'Bash,Edit,Write,NotebookEdit'],
+    ],
     // ralph's own claude flags take the place of the mode and of the allowed tools; what the level refuses stays refused.
     ['edit with --permission-mode', { permissions: 'edit', permissionMode: 'default' }, false, ['--permission-mode', 'default', '--disallowedTools', 'Bash']],
-    ['read-only with --allowed-tools', { permissions: 'read-only', allowedTools: 'Bash(git log:*)' }, false, ['--permission-mode', 'dontAsk', '--allowedTools', 'Bash(git log:*)', '--disallowedTools', 'Bash,Edit,Write,NotebookEdit']],
+    [
+      'read-only with --allowed-tools',
+      { permissions: 'read-only', allowedTools: 'Bash(git log:*)' },
+      false,
+      ['--permission-mode', 'dontAsk', '--allowedTools', 'Bash(git log:*)', '--disallowedTools', 'Bash,Edit,Write,NotebookEdit'],
+    ],
     ['auto as root with --permission-mode (no Bash allowance then)', { permissionMode: 'plan' }, true, ['--permission-mode', 'plan']],
     // A flag that allows or sets the mode in --agent-args replaces the mapping; one that only refuses adds to it.
-    ['read-only, --permission-mode in --agent-args', { permissions: 'read-only', extraArgs: ['--permission-mode=acceptEdits'] }, false, ['--permission-mode=acceptEdits']],
-    ['--allowedTools in --agent-args, with ralph\'s --permission-mode', { permissionMode: 'default', extraArgs: ['--allowedTools', 'Read'] }, false, ['--permission-mode', 'default', '--allowedTools', 'Read']],
-    ['edit, --disallowedTools in --agent-args', { permissions: 'edit', extraArgs: ['--disallowedTools', 'WebFetch'] }, false, ['--permission-mode', 'acceptEdits', '--disallowedTools', 'Bash', '--disallowedTools', 'WebFetch']],
+    [
+      'read-only, --permission-mode in --agent-args',
+      { permissions: 'read-only', extraArgs: ['--permission-mode=acceptEdits'] },
+      false,
+      ['--permission-mode=acceptEdits'],
+    ],
+    [
+      "--allowedTools in --agent-args, with ralph's --permission-mode",
+      { permissionMode: 'default', extraArgs: ['--allowedTools', 'Read'] },
+      false,
+      ['--permission-mode', 'default', '--allowedTools', 'Read'],
+    ],
+    [
+      'edit, --disallowedTools in --agent-args',
+      { permissions: 'edit', extraArgs: ['--disallowedTools', 'WebFetch'] },
+      false,
+      ['--permission-mode', 'acceptEdits', '--disallowedTools', 'Bash', '--disallowedTools', 'WebFetch'],
+    ],
   ])('claude: %s', (_what, over, isRoot, expected) => {
     expect(build(claude, over, isRoot).args).toEqual(['-p', '--output-format', 'stream-json', '--verbose', ...expected]);
   });
@@ -90,7 +115,11 @@ describe('--permissions in the built command', () => {
   it.each<[string, Partial<AgentOptions>, string[]]>([
     ['edit', { permissions: 'edit' }, ['--sandbox', 'workspace-write', '--disable', 'shell_tool', '--skip-git-repo-check']],
     ['read-only', { permissions: 'read-only' }, ['--sandbox', 'read-only', '--skip-git-repo-check']],
-    ['edit with the API\'s sandbox', { permissions: 'edit', sandbox: 'danger-full-access' }, ['--sandbox', 'danger-full-access', '--disable', 'shell_tool', '--skip-git-repo-check']],
+    [
+      "edit with the API's sandbox",
+      { permissions: 'edit', sandbox: 'danger-full-access' },
+      ['--sandbox', 'danger-full-access', '--disable', 'shell_tool', '--skip-git-repo-check'],
+    ],
     // Before, both --sandbox flags were passed.
     ['--sandbox in --agent-args', { permissions: 'edit', extraArgs: ['--sandbox', 'read-only'] }, ['--skip-git-repo-check', '--sandbox', 'read-only']],
     ['-s in --agent-args', { extraArgs: ['-s', 'danger-full-access'] }, ['--skip-git-repo-check', '-s', 'danger-full-access']],
@@ -107,8 +136,16 @@ describe('--permissions in the built command', () => {
 
   it.each<[string, Partial<AgentOptions>, string[]]>([
     ['read-only', { permissions: 'read-only' }, ['--allow-all-tools', '--deny-tool', 'shell', '--deny-tool', 'write']],
-    ['edit, another denial in --agent-args (added)', { permissions: 'edit', extraArgs: ['--deny-tool', 'write(.env)'] }, ['--allow-all-tools', '--deny-tool', 'shell', '--deny-tool', 'write(.env)']],
-    ['read-only, --allow-tool in --agent-args (replaces)', { permissions: 'read-only', extraArgs: ['--allow-tool', 'shell(git:*)'] }, ['--allow-tool', 'shell(git:*)']],
+    [
+      'edit, another denial in --agent-args (added)',
+      { permissions: 'edit', extraArgs: ['--deny-tool', 'write(.env)'] },
+      ['--allow-all-tools', '--deny-tool', 'shell', '--deny-tool', 'write(.env)'],
+    ],
+    [
+      'read-only, --allow-tool in --agent-args (replaces)',
+      { permissions: 'read-only', extraArgs: ['--allow-tool', 'shell(git:*)'] },
+      ['--allow-tool', 'shell(git:*)'],
+    ],
   ])('copilot: %s', (_what, over, expected) => {
     expect(build(copilot, over).args).toEqual(['-p', 'the prompt', ...expected]);
   });
@@ -123,14 +160,18 @@ describe('--permissions when the agent is chosen', () => {
   it.each<[string, string, RegExp]>([
     ['amp', 'edit', /^--permissions edit: Amp runs every tool without asking .*; with it use --permissions auto$/],
     ['amp', 'read-only', /^--permissions read-only: Amp .*; with it use --permissions auto$/],
-    ['cursor', 'edit', /^--permissions edit: Cursor Agent has no mode or flag that allows edits but refuses shell commands; with it use --permissions auto or read-only$/],
+    [
+      'cursor',
+      'edit',
+      /^--permissions edit: Cursor Agent has no mode or flag that allows edits but refuses shell commands; with it use --permissions auto or read-only$/,
+    ],
   ])('%s %s: refused before anything runs, in one line', (agent, permissions, message) => {
     const attempt = () => createAgent({ agent, permissions }, { env: {} });
     expect(attempt).toThrow(InputError);
     expect(attempt).toThrow(message);
   });
 
-  it('a direct build with such a level throws the same error (never runs with the CLI\'s defaults instead)', () => {
+  it("a direct build with such a level throws the same error (never runs with the CLI's defaults instead)", () => {
     expect(() => cursor.build('p', { extraArgs: [], permissions: 'edit' }, ctx())).toThrow(/^--permissions edit: Cursor Agent has no mode/);
     expect(() => cursor.build('p', { extraArgs: ['--force'], permissions: 'edit' }, ctx())).toThrow(InputError);
   });

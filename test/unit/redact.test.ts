@@ -18,12 +18,35 @@ const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl
 
 describe('looksSecret', () => {
   it.each([
-    ['ANTHROPIC_API_KEY', true], ['OPENAI_API_KEY', true], ['GITHUB_TOKEN', true], ['GH_TOKEN', true], ['AWS_SECRET_ACCESS_KEY', true],
-    ['AWS_SESSION_TOKEN', true], ['DB_PASSWORD', true], ['PGPASSWORD', true], ['MYSQL_PWD_PASSWD', true], ['CLIENT_SECRET', true],
-    ['SECRET', true], ['TOKEN', true], ['KEY', true], ['NPM_CONFIG__AUTH', true], ['GITLAB_PAT', true], ['GOOGLE_APPLICATION_CREDENTIALS', true],
-    ['SSH_PASSPHRASE', true], ['stripe_secret_key', true], ['APIKEY', true],
-    ['PATH', false], ['HOME', false], ['MAX_TOKENS', false], ['LESSKEY', false], ['KEYTIMEOUT', false], ['SSH_AUTH_SOCK', false],
-    ['RALPH_CLAIM_TOKEN', false], ['TOKENIZERS_PARALLELISM', false], ['XAUTHORITY', false], ['COLUMNS', false],
+    ['ANTHROPIC_API_KEY', true],
+    ['OPENAI_API_KEY', true],
+    ['GITHUB_TOKEN', true],
+    ['GH_TOKEN', true],
+    ['AWS_SECRET_ACCESS_KEY', true],
+    ['AWS_SESSION_TOKEN', true],
+    ['DB_PASSWORD', true],
+    ['PGPASSWORD', true],
+    ['MYSQL_PWD_PASSWD', true],
+    ['CLIENT_SECRET', true],
+    ['SECRET', true],
+    ['TOKEN', true],
+    ['KEY', true],
+    ['NPM_CONFIG__AUTH', true],
+    ['GITLAB_PAT', true],
+    ['GOOGLE_APPLICATION_CREDENTIALS', true],
+    ['SSH_PASSPHRASE', true],
+    ['stripe_secret_key', true],
+    ['APIKEY', true],
+    ['PATH', false],
+    ['HOME', false],
+    ['MAX_TOKENS', false],
+    ['LESSKEY', false],
+    ['KEYTIMEOUT', false],
+    ['SSH_AUTH_SOCK', false],
+    ['RALPH_CLAIM_TOKEN', false],
+    ['TOKENIZERS_PARALLELISM', false],
+    ['XAUTHORITY', false],
+    ['COLUMNS', false],
   ])('%s → %s', (name, expected) => {
     expect(looksSecret(name)).toBe(expected);
   });
@@ -33,17 +56,32 @@ describe('secretsFromEnv', () => {
   it('takes the values of secret-looking names of at least MIN_SECRET_LENGTH characters, and the named ones whatever they are', () => {
     expect(MIN_SECRET_LENGTH).toBe(8);
     const env = {
-      ANTHROPIC_API_KEY: ANTHROPIC, GITHUB_TOKEN: 'short', DEBUG_KEY: 'true', DB_PASSWORD: 'hunter22', EMPTY_SECRET: '',
-      BLANK_TOKEN: '         ', HOME: '/root/home/dir', CUSTOM: 'x1', UNSET_TOKEN: undefined, RALPH_CLAIM_TOKEN: 'a'.repeat(32),
+      ANTHROPIC_API_KEY: ANTHROPIC,
+      GITHUB_TOKEN: 'short',
+      DEBUG_KEY: 'true',
+      DB_PASSWORD: 'hunter22',
+      EMPTY_SECRET: '',
+      BLANK_TOKEN: '         ',
+      HOME: '/root/home/dir',
+      CUSTOM: 'x1',
+      UNSET_TOKEN: undefined,
+      RALPH_CLAIM_TOKEN: 'a'.repeat(32),
     };
     expect(secretsFromEnv(env, ['CUSTOM', 'NOT_SET'])).toEqual([
-      { name: 'ANTHROPIC_API_KEY', value: ANTHROPIC }, { name: 'DB_PASSWORD', value: 'hunter22' }, { name: 'CUSTOM', value: 'x1' },
+      { name: 'ANTHROPIC_API_KEY', value: ANTHROPIC },
+      { name: 'DB_PASSWORD', value: 'hunter22' },
+      { name: 'CUSTOM', value: 'x1' },
     ]);
   });
 });
 
 describe('Redactor', () => {
-  const redactor = new Redactor([{ name: 'ANTHROPIC_API_KEY', value: ANTHROPIC }, { name: 'DB_PASSWORD', value: 'p@ss"w\\rd.*' }, { name: 'LONGER', value: 'hunter22-and-more' }, { name: 'SHORTER', value: 'hunter22' }]);
+  const redactor = new Redactor([
+    { name: 'ANTHROPIC_API_KEY', value: ANTHROPIC },
+    { name: 'DB_PASSWORD', value: 'p@ss"w\\rd.*' },
+    { name: 'LONGER', value: 'hunter22-and-more' },
+    { name: 'SHORTER', value: 'hunter22' },
+  ]);
 
   it.each([
     ['an env value', `key=${ANTHROPIC}.`, 'key=[REDACTED:ANTHROPIC_API_KEY].'],
@@ -79,7 +117,11 @@ describe('Redactor', () => {
   });
 
   it('names the variables it redacts, never the values', () => {
-    const r = new Redactor([{ name: 'X_TOKEN', value: 'abcdefgh12' }, { name: 'A_KEY', value: 'abcdefgh34' }, { name: 'X_TOKEN', value: 'other-value' }]);
+    const r = new Redactor([
+      { name: 'X_TOKEN', value: 'abcdefgh12' },
+      { name: 'A_KEY', value: 'abcdefgh34' },
+      { name: 'X_TOKEN', value: 'other-value' },
+    ]);
     expect(r.names()).toEqual(['A_KEY', 'X_TOKEN']);
     expect(describeRedaction(r)).toBe('redacting the values of A_KEY, X_TOKEN and well-known token shapes from agent output, logs and reports');
     expect(describeRedaction(new Redactor([]))).toBe('redacting well-known token shapes from agent output, logs and reports');
@@ -92,7 +134,14 @@ describe('Redactor', () => {
 
   it('redacts every string of a JSON value, deeply, leaving numbers, booleans and keys', () => {
     const value = { id: 'a', n: 1, ok: true, nothing: null, list: [`x ${ANTHROPIC}`, 2], nested: { [ANTHROPIC.slice(0, 3)]: GH } };
-    expect(redactor.redactDeep(value)).toEqual({ id: 'a', n: 1, ok: true, nothing: null, list: ['x [REDACTED:ANTHROPIC_API_KEY]', 2], nested: { 'sk-': '[REDACTED:github-token]' } });
+    expect(redactor.redactDeep(value)).toEqual({
+      id: 'a',
+      n: 1,
+      ok: true,
+      nothing: null,
+      list: ['x [REDACTED:ANTHROPIC_API_KEY]', 2],
+      nested: { 'sk-': '[REDACTED:github-token]' },
+    });
   });
 
   it('finds which secret value a text holds (values only: a token shape alone is not a known secret)', () => {
@@ -101,24 +150,38 @@ describe('Redactor', () => {
   });
 
   it('redacts an agent result where it becomes an outcome: finding, error, usage-limit message, text', () => {
-    const result = redactResult({
-      ok: false, text: `all ${ANTHROPIC}`, finding: `found ${ANTHROPIC}`, error: `exit 3; last output:\n${GH}`, reason: 'exit',
-      usageLimit: { message: `limit for ${ANTHROPIC}`, resetsAt: '2026-01-01T00:00:00.000Z' }, costUsd: 1,
-    }, redactor);
+    const result = redactResult(
+      {
+        ok: false,
+        text: `all ${ANTHROPIC}`,
+        finding: `found ${ANTHROPIC}`,
+        error: `exit 3; last output:\n${GH}`,
+        reason: 'exit',
+        usageLimit: { message: `limit for ${ANTHROPIC}`, resetsAt: '2026-01-01T00:00:00.000Z' },
+        costUsd: 1,
+      },
+      redactor,
+    );
     expect(result).toEqual({
-      ok: false, text: 'all [REDACTED:ANTHROPIC_API_KEY]', finding: 'found [REDACTED:ANTHROPIC_API_KEY]', error: 'exit 3; last output:\n[REDACTED:github-token]',
-      reason: 'exit', usageLimit: { message: 'limit for [REDACTED:ANTHROPIC_API_KEY]', resetsAt: '2026-01-01T00:00:00.000Z' }, costUsd: 1,
+      ok: false,
+      text: 'all [REDACTED:ANTHROPIC_API_KEY]',
+      finding: 'found [REDACTED:ANTHROPIC_API_KEY]',
+      error: 'exit 3; last output:\n[REDACTED:github-token]',
+      reason: 'exit',
+      usageLimit: { message: 'limit for [REDACTED:ANTHROPIC_API_KEY]', resetsAt: '2026-01-01T00:00:00.000Z' },
+      costUsd: 1,
     });
   });
 });
 
-describe('files that would publish a secret (the loops\' handoff)', () => {
+describe("files that would publish a secret (the loops' handoff)", () => {
   const redactor = new Redactor([{ name: 'ANTHROPIC_API_KEY', value: ANTHROPIC }]);
   const files: Record<string, string> = { 'input.md': `use ${ANTHROPIC}\n`, 'ok.md': 'nothing\n', 'tokens.md': `${GH}\n`, 'data.json': `{"k":"${ANTHROPIC}"}` };
 
   it('names each file holding a known secret value, and whose (a token shape alone is no known secret)', () => {
     expect(secretsIn(['input.md', 'ok.md', 'tokens.md', 'gone.md', 'data.json'], (p) => files[p], redactor)).toEqual([
-      { path: 'input.md', name: 'ANTHROPIC_API_KEY' }, { path: 'data.json', name: 'ANTHROPIC_API_KEY' },
+      { path: 'input.md', name: 'ANTHROPIC_API_KEY' },
+      { path: 'data.json', name: 'ANTHROPIC_API_KEY' },
     ]);
     expect(secretsIn(['input.md'], (p) => files[p], new Redactor([]))).toEqual([]);
   });
@@ -127,10 +190,20 @@ describe('files that would publish a secret (the loops\' handoff)', () => {
     expect(() => refuseSecrets([], { refused: 'x', fix: 'y' })).not.toThrow();
     let error: unknown;
     try {
-      refuseSecrets([{ path: 'input.md', name: 'ANTHROPIC_API_KEY' }, { path: 'a b.txt', name: 'DB_PASSWORD' }], { refused: 'nothing was auto-committed', fix: 'Take the secret out of the file' });
-    } catch (e) { error = e; }
+      refuseSecrets(
+        [
+          { path: 'input.md', name: 'ANTHROPIC_API_KEY' },
+          { path: 'a b.txt', name: 'DB_PASSWORD' },
+        ],
+        { refused: 'nothing was auto-committed', fix: 'Take the secret out of the file' },
+      );
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(RalphError);
     expect((error as RalphError).exitCode).toBe(1);
-    expect((error as RalphError).message).toBe('handoff aborted, state not changed: nothing was auto-committed: input.md holds the value of ANTHROPIC_API_KEY; a b.txt holds the value of DB_PASSWORD (a secret). Take the secret out of the file, then rerun; the turn is resumed.');
+    expect((error as RalphError).message).toBe(
+      'handoff aborted, state not changed: nothing was auto-committed: input.md holds the value of ANTHROPIC_API_KEY; a b.txt holds the value of DB_PASSWORD (a secret). Take the secret out of the file, then rerun; the turn is resumed.',
+    );
   });
 });

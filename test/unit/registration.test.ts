@@ -5,8 +5,21 @@ import type { WorkerSession } from '../../src/store/sessions.js';
 const now = new Date('2026-05-01T12:00:00.000Z');
 const me = { pid: 500, host: 'here' };
 const session = (over: Partial<WorkerSession>): WorkerSession => ({
-  worker_id: 1, status: 'running', registered: now.toISOString(), last_heartbeat: now.toISOString(), iteration: 0, findings: [],
-  pid: 42, pid_start: '1000', host: 'here', current_task: null, agent_pgid: null, completed: 0, failed: 0, busy_ms: 0, ...over,
+  worker_id: 1,
+  status: 'running',
+  registered: now.toISOString(),
+  last_heartbeat: now.toISOString(),
+  iteration: 0,
+  findings: [],
+  pid: 42,
+  pid_start: '1000',
+  host: 'here',
+  current_task: null,
+  agent_pgid: null,
+  completed: 0,
+  failed: 0,
+  busy_ms: 0,
+  ...over,
 });
 // Process 42 started at tick 1000 runs here; 43 ran and is gone; 44 is a pid given to a new process (started at 2000).
 const alive = (pid: number, start: string | undefined) => (pid === 42 && (start ?? '1000') === '1000') || (pid === 44 && (start ?? '2000') === '2000');

@@ -32,13 +32,34 @@ describe('describeStop', () => {
     ['completed', meta(), counts(), { text: 'every task completed' }],
     ['completed', meta(), counts({ failed: 2 }), { text: 'no task left to run; 2 failed' }],
     ['timeout', meta(), counts({ pending: 2, claimed: 1 }), { text: 'the --timeout was reached; 3 unfinished task(s) went back to pending' }],
-    ['signal', meta({ run: run({ stopped_by: 'signal', signal: 'SIGTERM' }) }), counts(), { signal: 'SIGTERM', text: 'interrupted by SIGTERM; the tasks in flight went back to pending' }],
+    [
+      'signal',
+      meta({ run: run({ stopped_by: 'signal', signal: 'SIGTERM' }) }),
+      counts(),
+      { signal: 'SIGTERM', text: 'interrupted by SIGTERM; the tasks in flight went back to pending' },
+    ],
     ['signal', meta(), counts(), { text: 'interrupted by a signal; the tasks in flight went back to pending' }],
-    ['budget', meta({ cost_usd: 0.06, run: run({ max_cost_usd: 0.05 }) }), counts({ pending: 7 }),
-      { cost_usd: 0.06, max_cost_usd: 0.05, text: 'the budget was reached: $0.0600 of $0.05 (--max-cost-usd); the tasks in flight finished, no new task was claimed' }],
-    ['usage-limit', meta({ stop: { reason: 'usage-limit', at: at(-1), detail: 'codex: You\'ve hit your usage limit: try later', resets_at: '2024-05-01T15:00:00.000Z' } }), counts({ pending: 1 }),
-      { agent: 'codex', message: 'You\'ve hit your usage limit: try later', until: '2024-05-01T15:00:00.000Z',
-        text: `codex hit its usage limit (--on-usage-limit stop) until ${localAndUtc('2024-05-01T15:00:00.000Z')}: You've hit your usage limit: try later` }],
+    [
+      'budget',
+      meta({ cost_usd: 0.06, run: run({ max_cost_usd: 0.05 }) }),
+      counts({ pending: 7 }),
+      {
+        cost_usd: 0.06,
+        max_cost_usd: 0.05,
+        text: 'the budget was reached: $0.0600 of $0.05 (--max-cost-usd); the tasks in flight finished, no new task was claimed',
+      },
+    ],
+    [
+      'usage-limit',
+      meta({ stop: { reason: 'usage-limit', at: at(-1), detail: "codex: You've hit your usage limit: try later", resets_at: '2024-05-01T15:00:00.000Z' } }),
+      counts({ pending: 1 }),
+      {
+        agent: 'codex',
+        message: "You've hit your usage limit: try later",
+        until: '2024-05-01T15:00:00.000Z',
+        text: `codex hit its usage limit (--on-usage-limit stop) until ${localAndUtc('2024-05-01T15:00:00.000Z')}: You've hit your usage limit: try later`,
+      },
+    ],
     ['usage-limit', meta(), counts({ pending: 1 }), { text: 'an agent hit its usage limit (--on-usage-limit stop)' }],
     ['workers-exited', meta(), counts({ pending: 1 }), { text: 'every worker exited and could not be restarted; their logs say why' }],
     ['cannot-write', meta(), counts({ pending: 1 }), { text: expect.stringMatching(/^the state directory could not be written/) }],
@@ -48,8 +69,9 @@ describe('describeStop', () => {
 
   it('says when a usage limit still held claims back as the run ended', () => {
     const note = { agent: 'claude', message: 'limit', until: at(3_600_000), noticed_at: at(-5_000), worker_id: 1 };
-    expect(describeStop('timeout', meta({ usage_limit: note }), counts({ pending: 1 })).text)
-      .toBe(`the --timeout was reached; 1 unfinished task(s) went back to pending; claude's usage limit held new claims back until ${localAndUtc(note.until)}`);
+    expect(describeStop('timeout', meta({ usage_limit: note }), counts({ pending: 1 })).text).toBe(
+      `the --timeout was reached; 1 unfinished task(s) went back to pending; claude's usage limit held new claims back until ${localAndUtc(note.until)}`,
+    );
     expect(describeStop('timeout', meta({ usage_limit: { ...note, until: at(-1_000) } }), counts({ pending: 1 })).text).not.toContain('usage limit');
   });
 });
@@ -71,7 +93,17 @@ describe('endLines', () => {
   it('names the cost and tokens of this run, and the recorded total when earlier runs added to it', () => {
     const st = state([task('a', { status: 'completed' })], {
       findings: [
-        { task_id: 'a', worker_id: 1, finding: 'ok', timestamp: at(-1_000), duration_ms: 1, exit_code: 0, attempt: 1, cost_usd: 0.25, tokens: { input: 10, output: 2 } },
+        {
+          task_id: 'a',
+          worker_id: 1,
+          finding: 'ok',
+          timestamp: at(-1_000),
+          duration_ms: 1,
+          exit_code: 0,
+          attempt: 1,
+          cost_usd: 0.25,
+          tokens: { input: 10, output: 2 },
+        },
         { task_id: 'z', worker_id: 1, finding: 'ok', timestamp: at(-100_000), duration_ms: 1, exit_code: 0, attempt: 1, cost_usd: 1 },
       ],
     });
@@ -79,18 +111,38 @@ describe('endLines', () => {
   });
 
   it.each<[string, Array<Record<string, unknown>>, string]>([
-    ['an estimated cost', [{ agent: 'codex', model: 'gpt-5', cost_usd: 0.0042, cost_estimated: true, tokens: { input: 10, output: 2 } }],
-      'Cost: ~$0.0042 (estimated from tokens at list prices); tokens: 10 in, 2 out.'],
-    ['an unknown cost (never $0.00), and why', [{ agent: 'codex', model: 'gpt-99', tokens: { input: 10, output: 2 } }],
-      'Cost: unknown (not counted toward --max-cost-usd: model gpt-99 not in the price table (add it under "prices" in ralph.config.json)); tokens: 10 in, 2 out.'],
+    [
+      'an estimated cost',
+      [{ agent: 'codex', model: 'gpt-5', cost_usd: 0.0042, cost_estimated: true, tokens: { input: 10, output: 2 } }],
+      'Cost: ~$0.0042 (estimated from tokens at list prices); tokens: 10 in, 2 out.',
+    ],
+    [
+      'an unknown cost (never $0.00), and why',
+      [{ agent: 'codex', model: 'gpt-99', tokens: { input: 10, output: 2 } }],
+      'Cost: unknown (not counted toward --max-cost-usd: model gpt-99 not in the price table (add it under "prices" in ralph.config.json)); tokens: 10 in, 2 out.',
+    ],
   ])('says %s', (_what, usages, line) => {
-    const findings = usages.map((u, i) => ({ task_id: `t${i}`, worker_id: 1, finding: 'ok', timestamp: at(-1_000), duration_ms: 1, exit_code: 0, attempt: 1, ...u }));
+    const findings = usages.map((u, i) => ({
+      task_id: `t${i}`,
+      worker_id: 1,
+      finding: 'ok',
+      timestamp: at(-1_000),
+      duration_ms: 1,
+      exit_code: 0,
+      attempt: 1,
+      ...u,
+    }));
     const out = lines(state([task('t0', { status: 'completed' })], { findings }));
     expect(out).toContain(line);
   });
 
   it('lists ten failures with their one-line causes and logs, then how many more', () => {
-    const tasks = Array.from({ length: 12 }, (_, i) => failed(`t${i}`, i === 0 ? 'agent exited with code 3; last output:\nworking\nboom' : `API unreachable — claude reported an error: ECONNREFUSED\nlast output:\nx`));
+    const tasks = Array.from({ length: 12 }, (_, i) =>
+      failed(
+        `t${i}`,
+        i === 0 ? 'agent exited with code 3; last output:\nworking\nboom' : `API unreachable — claude reported an error: ECONNREFUSED\nlast output:\nx`,
+      ),
+    );
     const out = lines(state(tasks));
     expect(out[0]).toBe('Stopped: no task left to run; 12 failed.');
     const start = out.indexOf('Failed (12):');
@@ -108,6 +160,8 @@ describe('endLines', () => {
   });
 
   it('says when the report could not be written', () => {
-    expect(lines(state([]), 'cannot-write', { reportWritten: false }).at(-1)).toBe(`Report: ${DIR}/ORCHESTRATOR-REPORT.md could not be written — ended ${ended}`);
+    expect(lines(state([]), 'cannot-write', { reportWritten: false }).at(-1)).toBe(
+      `Report: ${DIR}/ORCHESTRATOR-REPORT.md could not be written — ended ${ended}`,
+    );
   });
 });

@@ -19,7 +19,18 @@ export function finding(task_id: string, worker_id: number, duration_ms: number)
 }
 
 export function issue(task_id: string, worker_id: number, outcome: Issue['outcome'], duration_ms?: number): Issue {
-  return { task_id, worker_id, error: 'e', reason: 'exit', timestamp: NOW.toISOString(), attempt: 1, exit_code: 1, signal: null, duration_ms: duration_ms as number, outcome };
+  return {
+    task_id,
+    worker_id,
+    error: 'e',
+    reason: 'exit',
+    timestamp: NOW.toISOString(),
+    attempt: 1,
+    exit_code: 1,
+    signal: null,
+    duration_ms: duration_ms as number,
+    outcome,
+  };
 }
 
 export function session(worker_id: number, status: string, last_heartbeat: string): WorkerSession {

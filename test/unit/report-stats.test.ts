@@ -90,32 +90,44 @@ describe('statsByType and slowestTasks', () => {
 
 describe('buildSummary after a resume', () => {
   const run = { started_at: at(-10_000), ended_at: NOW.toISOString(), workers: 1 };
-  const st = state([
-    task('old', { status: 'completed', worker_id: 1, completed_at: at(-100_000), duration_ms: 60_000 }),
-    task('new', { status: 'completed', worker_id: 1, completed_at: at(-1_000), duration_ms: 2_000 }),
-  ], {
-    meta: { active: false, worker_count: 1, run },
-    findings: [{ ...finding('old', 1, 60_000), timestamp: at(-100_000), cost_usd: 1 }, { ...finding('new', 1, 2_000), timestamp: at(-1_000), cost_usd: 0.5 }],
-    issues: [{ ...issue('x', 1, 'requeued', 30_000), timestamp: at(-200_000) }],
-  });
+  const st = state(
+    [
+      task('old', { status: 'completed', worker_id: 1, completed_at: at(-100_000), duration_ms: 60_000 }),
+      task('new', { status: 'completed', worker_id: 1, completed_at: at(-1_000), duration_ms: 2_000 }),
+    ],
+    {
+      meta: { active: false, worker_count: 1, run },
+      findings: [
+        { ...finding('old', 1, 60_000), timestamp: at(-100_000), cost_usd: 1 },
+        { ...finding('new', 1, 2_000), timestamp: at(-1_000), cost_usd: 0.5 },
+      ],
+      issues: [{ ...issue('x', 1, 'requeued', 30_000), timestamp: at(-200_000) }],
+    },
+  );
   const summary = buildSummary(st, [], { dir: DIR, report: `${DIR}/R.md` });
 
-  it('divides only this run\'s tasks by its duration', () => {
+  it("divides only this run's tasks by its duration", () => {
     expect([summary.finished_this_run, summary.tasks_per_second]).toEqual([1, 0.1]);
   });
 
-  it('credits the workers with this run\'s work only: none is busier than the run was long', () => {
+  it("credits the workers with this run's work only: none is busier than the run was long", () => {
     expect(summary.workers).toEqual([expect.objectContaining({ worker_id: 1, completed: 1, requeued: 0, busy_ms: 2_000, cost_usd: 0.5 })]);
   });
 
-  it('has this run\'s cost next to the recorded total', () => {
+  it("has this run's cost next to the recorded total", () => {
     expect([summary.run_usage.cost_usd, summary.usage.cost_usd]).toEqual([0.5, 1.5]);
   });
 
   it('lists every task for --json, with the cause of a failed one', () => {
-    const failed = buildSummary(state([task('f', { status: 'failed', attempts: 1, error: 'auth failure — x\nlast output:\ny' })]), [], { dir: DIR, report: 'R.md' });
+    const failed = buildSummary(state([task('f', { status: 'failed', attempts: 1, error: 'auth failure — x\nlast output:\ny' })]), [], {
+      dir: DIR,
+      report: 'R.md',
+    });
     expect(failed.tasks).toEqual([{ id: 'f', type: 'test', status: 'failed', worker_id: null, attempts: 1, duration_ms: null, cause: 'auth failure — x' }]);
-    expect(summary.tasks.map((t) => [t.id, t.status, t.duration_ms])).toEqual([['old', 'completed', 60_000], ['new', 'completed', 2_000]]);
+    expect(summary.tasks.map((t) => [t.id, t.status, t.duration_ms])).toEqual([
+      ['old', 'completed', 60_000],
+      ['new', 'completed', 2_000],
+    ]);
   });
 });
 

@@ -4,11 +4,18 @@ import type { AgentResult, ProcessOutput } from '../../src/agents/agent.js';
 import { CommandAgent } from '../../src/agents/command.js';
 
 const output = (over: Partial<ProcessOutput>): ProcessOutput => ({
-  stdout: '', combinedTail: '', exitCode: 0, signal: null, timedOut: false, interrupted: true, durationMs: 5, ...over,
+  stdout: '',
+  combinedTail: '',
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  interrupted: true,
+  durationMs: 5,
+  ...over,
 });
 const result = (over: Partial<AgentResult>): AgentResult => ({ ok: true, text: '', finding: 'done', explicit: true, ...over });
 
-describe('resultAfterStop: a stopped agent\'s result is recorded only when it finished its turn', () => {
+describe("resultAfterStop: a stopped agent's result is recorded only when it finished its turn", () => {
   it.each([
     ['exited 0 with an explicit result within the grace period', output({}), result({}), true],
     ['not stopped at all (the ordinary path decides)', output({ interrupted: false }), result({}), false],
@@ -22,7 +29,7 @@ describe('resultAfterStop: a stopped agent\'s result is recorded only when it fi
     expect(resultAfterStop(out, res)).toBe(expected);
   });
 
-  it('a command\'s result is explicit only with a FINDINGS: line', () => {
+  it("a command's result is explicit only with a FINDINGS: line", () => {
     const agent = new CommandAgent('./agent.sh');
     expect(agent.parse(output({ stdout: 'work\nFINDINGS: fixed it\n' }))).toMatchObject({ ok: true, finding: 'fixed it', explicit: true });
     expect(agent.parse(output({ stdout: 'some output, no marker\n' }))).toMatchObject({ ok: true, explicit: false });

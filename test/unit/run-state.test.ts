@@ -4,13 +4,26 @@ import type { LeftBehind } from '../../src/orchestrator/archive.js';
 import { workersWanted } from '../../src/orchestrator/slots.js';
 
 const left: LeftBehind = {
-  logs: [{ id: 1, name: 'worker-1.log', bytes: 100 }, { id: 2, name: 'worker-2.log', bytes: 9_000 }, { id: 3, name: 'worker-3.log', bytes: 50 }],
-  others: [{ id: 1, name: 'sessions/worker-1.session' }, { id: 3, name: 'sessions/worker-3.session' }, { id: 3, name: 'prompts/worker-3.prompt.md' }],
+  logs: [
+    { id: 1, name: 'worker-1.log', bytes: 100 },
+    { id: 2, name: 'worker-2.log', bytes: 9_000 },
+    { id: 3, name: 'worker-3.log', bytes: 50 },
+  ],
+  others: [
+    { id: 1, name: 'sessions/worker-1.session' },
+    { id: 3, name: 'sessions/worker-3.session' },
+    { id: 3, name: 'prompts/worker-3.prompt.md' },
+  ],
 };
 
 describe('what a starting run archives', () => {
   it.each<[string, boolean, number[], string[]]>([
-    ['--reset: every log, session and prompt', true, [], ['worker-1.log', 'worker-2.log', 'worker-3.log', 'sessions/worker-1.session', 'sessions/worker-3.session', 'prompts/worker-3.prompt.md']],
+    [
+      '--reset: every log, session and prompt',
+      true,
+      [],
+      ['worker-1.log', 'worker-2.log', 'worker-3.log', 'sessions/worker-1.session', 'sessions/worker-3.session', 'prompts/worker-3.prompt.md'],
+    ],
     ['--reset: but not those of a worker still alive', true, [3], ['worker-1.log', 'worker-2.log', 'sessions/worker-1.session']],
     ['a resume: only the logs grown past the limit', false, [], ['worker-2.log']],
     ['a resume: not even that when its worker is alive', false, [2], []],
@@ -22,7 +35,10 @@ describe('what a starting run archives', () => {
     [[], []],
     [['b', 'a', 'c'], []],
     [['2003', '2001', '2004', '2002'], ['2001']],
-    [['5', '1', '4', '2', '3'], ['1', '2']],
+    [
+      ['5', '1', '4', '2', '3'],
+      ['1', '2'],
+    ],
   ])('of archives %j, deletes %j (three are kept, the newest)', (names, deleted) => {
     expect(archivesToPrune(names)).toEqual(deleted);
   });

@@ -48,8 +48,21 @@ describe('an iteration summary of the loops', () => {
     const { renderSummary } = await import('../../src/loops/logs.js');
     const at = new Date('2026-01-01T00:00:00.000Z');
     const text = renderSummary({
-      actor: 'ralph', iteration: 1, branch: 'main', mode: 'sync', prompt: 'main', startedAt: at, endedAt: at, exitCode: 0, signal: null,
-      timedOut: false, ok: true, commits: [], filesChanged: [], finding: 'a\u001b[2Jb\nc\u0007', log: 'l.log',
+      actor: 'ralph',
+      iteration: 1,
+      branch: 'main',
+      mode: 'sync',
+      prompt: 'main',
+      startedAt: at,
+      endedAt: at,
+      exitCode: 0,
+      signal: null,
+      timedOut: false,
+      ok: true,
+      commits: [],
+      filesChanged: [],
+      finding: 'a\u001b[2Jb\nc\u0007',
+      log: 'l.log',
     });
     expect(text).toContain('a\\x1b[2Jb\nc\\x07');
     expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);

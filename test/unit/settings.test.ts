@@ -84,15 +84,42 @@ describe('workerArgv', () => {
 
   it('turns the defaults into flags', () => {
     expect(workerArgv({ agentCmd: 'a', ...WORKER_DEFAULTS })).toEqual([
-      '--agent-cmd', 'a', '--permissions', 'auto', '--on-usage-limit', 'wait', '--usage-limit-margin', '60', '--usage-limit-wait', '900',
-      '--task-timeout', '3600', '--idle-timeout', '900', '--grace', '5', '--lease', '60', '--max-attempts', '3', '--retries', '0', '--retry-backoff', '2',
-      '--isolate', 'none', '--merge', 'merge', '--on-conflict', 'keep',
+      '--agent-cmd',
+      'a',
+      '--permissions',
+      'auto',
+      '--on-usage-limit',
+      'wait',
+      '--usage-limit-margin',
+      '60',
+      '--usage-limit-wait',
+      '900',
+      '--task-timeout',
+      '3600',
+      '--idle-timeout',
+      '900',
+      '--grace',
+      '5',
+      '--lease',
+      '60',
+      '--max-attempts',
+      '3',
+      '--retries',
+      '0',
+      '--retry-backoff',
+      '2',
+      '--isolate',
+      'none',
+      '--merge',
+      'merge',
+      '--on-conflict',
+      'keep',
     ]);
   });
 
   it('passes the worktree isolation on to the workers, base branch included', () => {
-    expect(workerArgv({ agentCmd: 'a', ...WORKER_DEFAULTS, isolate: 'worktree', base: 'release/1.x', merge: 'rebase', onConflict: 'requeue' }).slice(-8)).toEqual([
-      '--isolate', 'worktree', '--base', 'release/1.x', '--merge', 'rebase', '--on-conflict', 'requeue',
-    ]);
+    expect(
+      workerArgv({ agentCmd: 'a', ...WORKER_DEFAULTS, isolate: 'worktree', base: 'release/1.x', merge: 'rebase', onConflict: 'requeue' }).slice(-8),
+    ).toEqual(['--isolate', 'worktree', '--base', 'release/1.x', '--merge', 'rebase', '--on-conflict', 'requeue']);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stepsMode } from '../../src/orchestrator/coordinator.js';
 
-describe('stepsMode: who applies the workers\' steps', () => {
+describe("stepsMode: who applies the workers' steps", () => {
   it.each([
     [1, 2, undefined, 'worker'],
     [2, 2, undefined, 'worker'],

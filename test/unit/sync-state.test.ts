@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { formatSyncState, handoffSubject, initialState, isHandoffSubject, markRunning, notMyTurn, other, parseSyncState, renewLease, runningSubject, stampHandoff } from '../../src/loops/sync-state.js';
+import {
+  formatSyncState,
+  handoffSubject,
+  initialState,
+  isHandoffSubject,
+  markRunning,
+  notMyTurn,
+  other,
+  parseSyncState,
+  renewLease,
+  runningSubject,
+  stampHandoff,
+} from '../../src/loops/sync-state.js';
 import { decideTurn } from '../../src/loops/turn-holder.js';
 import type { Actor, Self, SyncState, SyncStatus } from '../../src/loops/sync-state.js';
 
@@ -7,8 +19,15 @@ const NOW = new Date('2026-03-01T12:00:00.000Z');
 const at = (offsetMs: number) => new Date(NOW.getTime() + offsetMs).toISOString();
 
 const state = (over: Partial<SyncState> = {}): SyncState => ({
-  iteration: 3, expected_actor: 'galph', status: 'idle', last_update: '2026-03-01T11:00:00.000Z', lease_expires_at: null,
-  galph_commit: null, ralph_commit: null, holder: null, ...over,
+  iteration: 3,
+  expected_actor: 'galph',
+  status: 'idle',
+  last_update: '2026-03-01T11:00:00.000Z',
+  lease_expires_at: null,
+  galph_commit: null,
+  ralph_commit: null,
+  holder: null,
+  ...over,
 });
 /** The actor deciding: on host h1 as pid 100, with no other live process. */
 const self = (actor: Actor): Self => ({ actor, host: 'h1', pid: 100, token: `token-${actor}`, isAlive: () => false });
@@ -17,24 +36,98 @@ const json = (value: unknown) => JSON.stringify(value);
 
 describe('parseSyncState', () => {
   it.each<[string, string, SyncState]>([
-    ['the required fields only: the optional ones become null',
+    [
+      'the required fields only: the optional ones become null',
       json({ iteration: 1, expected_actor: 'galph', status: 'idle' }),
-      { iteration: 1, expected_actor: 'galph', status: 'idle', last_update: null, lease_expires_at: null, galph_commit: null, ralph_commit: null, holder: null }],
-    ['every field',
-      json({ iteration: 7, expected_actor: 'ralph', status: 'running-ralph', last_update: 'a', lease_expires_at: 'b', galph_commit: 'abc1234', ralph_commit: 'def5678' }),
-      { iteration: 7, expected_actor: 'ralph', status: 'running-ralph', last_update: 'a', lease_expires_at: 'b', galph_commit: 'abc1234', ralph_commit: 'def5678', holder: null }],
-    ['explicit nulls',
-      json({ iteration: 0, expected_actor: 'ralph', status: 'failed', last_update: null, lease_expires_at: null, galph_commit: null, ralph_commit: null, holder: null }),
-      { iteration: 0, expected_actor: 'ralph', status: 'failed', last_update: null, lease_expires_at: null, galph_commit: null, ralph_commit: null, holder: null }],
-    ['unknown extra fields are accepted and dropped',
+      {
+        iteration: 1,
+        expected_actor: 'galph',
+        status: 'idle',
+        last_update: null,
+        lease_expires_at: null,
+        galph_commit: null,
+        ralph_commit: null,
+        holder: null,
+      },
+    ],
+    [
+      'every field',
+      json({
+        iteration: 7,
+        expected_actor: 'ralph',
+        status: 'running-ralph',
+        last_update: 'a',
+        lease_expires_at: 'b',
+        galph_commit: 'abc1234',
+        ralph_commit: 'def5678',
+      }),
+      {
+        iteration: 7,
+        expected_actor: 'ralph',
+        status: 'running-ralph',
+        last_update: 'a',
+        lease_expires_at: 'b',
+        galph_commit: 'abc1234',
+        ralph_commit: 'def5678',
+        holder: null,
+      },
+    ],
+    [
+      'explicit nulls',
+      json({
+        iteration: 0,
+        expected_actor: 'ralph',
+        status: 'failed',
+        last_update: null,
+        lease_expires_at: null,
+        galph_commit: null,
+        ralph_commit: null,
+        holder: null,
+      }),
+      {
+        iteration: 0,
+        expected_actor: 'ralph',
+        status: 'failed',
+        last_update: null,
+        lease_expires_at: null,
+        galph_commit: null,
+        ralph_commit: null,
+        holder: null,
+      },
+    ],
+    [
+      'unknown extra fields are accepted and dropped',
       json({ iteration: 2, expected_actor: 'galph', status: 'complete', note: 'hi', extra: { a: 1 } }),
-      { iteration: 2, expected_actor: 'galph', status: 'complete', last_update: null, lease_expires_at: null, galph_commit: null, ralph_commit: null, holder: null }],
-    ['a holder',
+      {
+        iteration: 2,
+        expected_actor: 'galph',
+        status: 'complete',
+        last_update: null,
+        lease_expires_at: null,
+        galph_commit: null,
+        ralph_commit: null,
+        holder: null,
+      },
+    ],
+    [
+      'a holder',
       json({ iteration: 2, expected_actor: 'ralph', status: 'running-ralph', holder: { host: 'h', pid: 7, token: 't', since: 's' } }),
-      { iteration: 2, expected_actor: 'ralph', status: 'running-ralph', last_update: null, lease_expires_at: null, galph_commit: null, ralph_commit: null, holder: { host: 'h', pid: 7, token: 't', since: 's' } }],
-    ['what formatSyncState writes',
+      {
+        iteration: 2,
+        expected_actor: 'ralph',
+        status: 'running-ralph',
+        last_update: null,
+        lease_expires_at: null,
+        galph_commit: null,
+        ralph_commit: null,
+        holder: { host: 'h', pid: 7, token: 't', since: 's' },
+      },
+    ],
+    [
+      'what formatSyncState writes',
       formatSyncState(state({ status: 'waiting-ralph', expected_actor: 'ralph', galph_commit: 'abc' })),
-      state({ status: 'waiting-ralph', expected_actor: 'ralph', galph_commit: 'abc' })],
+      state({ status: 'waiting-ralph', expected_actor: 'ralph', galph_commit: 'abc' }),
+    ],
   ])('accepts %s', (_what, text, expected) => {
     expect(parseSyncState(text)).toEqual(expected);
   });
@@ -54,8 +147,16 @@ describe('parseSyncState', () => {
     ['a negative iteration', json({ iteration: -1, expected_actor: 'galph', status: 'idle' }), /^iteration: /],
     ['a fractional iteration', json({ iteration: 1.5, expected_actor: 'galph', status: 'idle' }), /^iteration: /],
     ['a commit that is a number', json({ iteration: 1, expected_actor: 'galph', status: 'idle', galph_commit: 5 }), /^galph_commit: /],
-    ['a holder without a token', json({ iteration: 1, expected_actor: 'galph', status: 'running-galph', holder: { host: 'h', pid: 7, since: 's' } }), /^holder\.token: /],
-    ['a holder with pid 0', json({ iteration: 1, expected_actor: 'galph', status: 'running-galph', holder: { host: 'h', pid: 0, token: 't', since: 's' } }), /^holder\.pid: /],
+    [
+      'a holder without a token',
+      json({ iteration: 1, expected_actor: 'galph', status: 'running-galph', holder: { host: 'h', pid: 7, since: 's' } }),
+      /^holder\.token: /,
+    ],
+    [
+      'a holder with pid 0',
+      json({ iteration: 1, expected_actor: 'galph', status: 'running-galph', holder: { host: 'h', pid: 0, token: 't', since: 's' } }),
+      /^holder\.pid: /,
+    ],
     ['a holder that is a string', json({ iteration: 1, expected_actor: 'galph', status: 'running-galph', holder: 'me' }), /^holder: /],
     ['JSON null', 'null', /^the file: /],
     ['a JSON array', '[]', /^the file: /],
@@ -113,7 +214,12 @@ describe('decideTurn', () => {
 
   it.each<[string, Partial<SyncState>, Actor, boolean]>([
     ['the other actor running with a lease in the past', { status: 'running-ralph', expected_actor: 'ralph', lease_expires_at: at(-1) }, 'galph', true],
-    ['the other actor (galph) running with a lease in the past', { status: 'running-galph', expected_actor: 'galph', lease_expires_at: at(-60_000) }, 'ralph', true],
+    [
+      'the other actor (galph) running with a lease in the past',
+      { status: 'running-galph', expected_actor: 'galph', lease_expires_at: at(-60_000) },
+      'ralph',
+      true,
+    ],
     ['the other actor running with a lease in the future', { status: 'running-ralph', expected_actor: 'ralph', lease_expires_at: at(1) }, 'galph', false],
     ['the other actor running with a lease ending exactly now', { status: 'running-ralph', expected_actor: 'ralph', lease_expires_at: at(0) }, 'galph', false],
     ['the other actor running without a lease', { status: 'running-ralph', expected_actor: 'ralph', lease_expires_at: null }, 'galph', false],
@@ -137,9 +243,9 @@ describe('decideTurn', () => {
     if (got.kind !== 'wait') return;
     expect(got.why).toBe(`waiting for ${them} (iteration 9, status running-${them}, since 2026-03-01T11:00:00.000Z)`);
     expect(got.expiredLease).toBe(
-      `${them}'s turn (iteration 9) started at 2026-03-01T11:00:00.000Z and its lease expired at ${lease}: `
-      + `${them} stopped renewing it (crashed, killed or disconnected). Restart ${command} on ${them}'s machine `
-      + `with the same flags; it resumes its turn. To give up that turn instead: \`ralph stamp-handoff ${them} fail\`.`,
+      `${them}'s turn (iteration 9) started at 2026-03-01T11:00:00.000Z and its lease expired at ${lease}: ` +
+        `${them} stopped renewing it (crashed, killed or disconnected). Restart ${command} on ${them}'s machine ` +
+        `with the same flags; it resumes its turn. To give up that turn instead: \`ralph stamp-handoff ${them} fail\`.`,
     );
   });
 
@@ -155,7 +261,9 @@ describe('decideTurn', () => {
   it('an expired lease with a holder names where it ran', () => {
     const holder = { host: 'h2', pid: 42, token: 't', since: at(-60_000) };
     const got = decideTurn(state({ status: 'running-ralph', expected_actor: 'ralph', lease_expires_at: at(-1), holder }), self('galph'), NOW);
-    expect(got.kind === 'wait' && got.expiredLease).toContain(`Restart \`ralph loop\` on ralph's machine (it ran as pid 42 on host h2, since ${at(-60_000)}) with the same flags`);
+    expect(got.kind === 'wait' && got.expiredLease).toContain(
+      `Restart \`ralph loop\` on ralph's machine (it ran as pid 42 on host h2, since ${at(-60_000)}) with the same flags`,
+    );
   });
 });
 
@@ -169,7 +277,11 @@ describe('markRunning and renewLease', () => {
     const copy = structuredClone(before);
     const running = markRunning(before, self(me), NOW, 90_000);
     expect(running).toEqual({
-      ...before, status: `running-${me}`, expected_actor: me, last_update: NOW.toISOString(), lease_expires_at: at(90_000),
+      ...before,
+      status: `running-${me}`,
+      expected_actor: me,
+      last_update: NOW.toISOString(),
+      lease_expires_at: at(90_000),
       holder: { host: 'h1', pid: 100, token: `token-${me}`, since: NOW.toISOString() },
     });
     expect(before).toEqual(copy); // pure
@@ -185,7 +297,8 @@ describe('markRunning and renewLease', () => {
 });
 
 describe('stampHandoff', () => {
-  const running = (me: Actor) => markRunning(state({ iteration: 4, galph_commit: 'g0', ralph_commit: 'r0' }), self(me), new Date(NOW.getTime() - 60_000), 300_000);
+  const running = (me: Actor) =>
+    markRunning(state({ iteration: 4, galph_commit: 'g0', ralph_commit: 'r0' }), self(me), new Date(NOW.getTime() - 60_000), 300_000);
   it.each<[Actor, boolean, Partial<SyncState>]>([
     ['galph', true, { expected_actor: 'ralph', status: 'waiting-ralph', iteration: 4, galph_commit: 'abc1234', ralph_commit: 'r0' }],
     ['ralph', true, { expected_actor: 'galph', status: 'complete', iteration: 5, galph_commit: 'g0', ralph_commit: 'abc1234' }],
@@ -200,7 +313,11 @@ describe('stampHandoff', () => {
   });
 
   it('a failure keeps the expected actor even when the file said otherwise', () => {
-    expect(stampHandoff(state({ expected_actor: 'galph', status: 'running-ralph' }), 'ralph', false, 'x', NOW)).toMatchObject({ expected_actor: 'ralph', status: 'failed', iteration: 3 });
+    expect(stampHandoff(state({ expected_actor: 'galph', status: 'running-ralph' }), 'ralph', false, 'x', NOW)).toMatchObject({
+      expected_actor: 'ralph',
+      status: 'failed',
+      iteration: 3,
+    });
   });
 
   it('a full round from the initial state', () => {
@@ -254,7 +371,12 @@ describe('isHandoffSubject', () => {
     expect(isHandoffSubject(subject)).toBe(expected);
   });
 
-  it.each<[Actor, boolean]>([['galph', true], ['galph', false], ['ralph', true], ['ralph', false]])('recognises every subject handoffSubject makes (%s ok=%s)', (me, ok) => {
+  it.each<[Actor, boolean]>([
+    ['galph', true],
+    ['galph', false],
+    ['ralph', true],
+    ['ralph', false],
+  ])('recognises every subject handoffSubject makes (%s ok=%s)', (me, ok) => {
     const stamped = stampHandoff(state(), me, ok, 'abc', NOW);
     expect(isHandoffSubject(handoffSubject(stamped, me, ok, 'abc'))).toBe(true);
     expect(isHandoffSubject(runningSubject(markRunning(state(), self(me), NOW, 1), me))).toBe(true);
@@ -266,9 +388,19 @@ describe('notMyTurn', () => {
     ['my turn, idle', {}, 'galph', undefined],
     ['my failed turn', { status: 'failed' }, 'galph', undefined],
     ['my own running turn', { status: 'running-galph' }, 'galph', undefined],
-    ['the other actor\'s turn', { expected_actor: 'ralph', status: 'waiting-ralph' }, 'galph', "it was ralph's turn (iteration 3, status waiting-ralph), not galph's"],
-    ['the other actor\'s running turn', { expected_actor: 'ralph', status: 'running-ralph' }, 'galph', "it was ralph's turn (iteration 3, status running-ralph), not galph's"],
-    ['ralph stamping galph\'s turn', {}, 'ralph', "it was galph's turn (iteration 3, status idle), not ralph's"],
+    [
+      "the other actor's turn",
+      { expected_actor: 'ralph', status: 'waiting-ralph' },
+      'galph',
+      "it was ralph's turn (iteration 3, status waiting-ralph), not galph's",
+    ],
+    [
+      "the other actor's running turn",
+      { expected_actor: 'ralph', status: 'running-ralph' },
+      'galph',
+      "it was ralph's turn (iteration 3, status running-ralph), not galph's",
+    ],
+    ["ralph stamping galph's turn", {}, 'ralph', "it was galph's turn (iteration 3, status idle), not ralph's"],
   ])('%s', (_what, over, me, expected) => {
     expect(notMyTurn(state(over), me)).toBe(expected);
   });

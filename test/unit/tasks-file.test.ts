@@ -16,7 +16,10 @@ function errorOf(text: string): string {
 }
 
 describe('parseTasksFile accepts', () => {
-  const two = [{ id: 'a', type: 't', data: { n: 1 } }, { id: 'b', type: 'u' }];
+  const two = [
+    { id: 'a', type: 't', data: { n: 1 } },
+    { id: 'b', type: 'u' },
+  ];
 
   it.each([
     ['a {"tasks":[…]} object', JSON.stringify({ tasks: two })],

@@ -11,19 +11,34 @@ const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'agents');
 const fixture = (agent: string, name: string) => readFileSync(join(FIXTURES, agent, name), 'utf8');
 const tokensOf = (agent: string, name: string, exitCode = 0) => agentSpec(agent).parse(fixture(agent, name), exitCode).tokens;
 
-describe('each CLI\'s counts in Ralph\'s meaning', () => {
+describe("each CLI's counts in Ralph's meaning", () => {
   it.each<[string, string, string, Tokens]>([
     // Anthropic's input_tokens leaves the cache out: 123 + 67 read + 8 written (the real claude binary).
     ['claude', 'real-text.jsonl', 'input_tokens 123, cache reads 67, cache writes 8', { input: 198, output: 45, cache_read: 67, cache_write: 8 }],
-    ['claude', 'tool-use.jsonl', 'input_tokens 26, cache reads 24850, cache writes 8670', { input: 33_546, output: 297, cache_read: 24_850, cache_write: 8_670 }],
+    [
+      'claude',
+      'tool-use.jsonl',
+      'input_tokens 26, cache reads 24850, cache writes 8670',
+      { input: 33_546, output: 297, cache_read: 24_850, cache_write: 8_670 },
+    ],
     // OpenAI's input_tokens holds the cached ones, output_tokens the reasoning (the real codex binary).
     ['codex', 'real-tool-use.jsonl', 'as printed', { input: 2_000, output: 400, cache_read: 600, cache_write: 80, reasoning: 128 }],
     // Gemini's prompt holds the cached tokens; its candidates leave the thoughts out (the real gemini binary:
     // the router's 50 + 10 and the main model's 2000 (600 cached) + 400 + 80 thoughts).
-    ['gemini', 'real-tool-call.txt', 'prompt + tool, candidates + thoughts, over both models', { input: 2_050, output: 490, cache_read: 600, reasoning: 80, total: 2_540 }],
+    [
+      'gemini',
+      'real-tool-call.txt',
+      'prompt + tool, candidates + thoughts, over both models',
+      { input: 2_050, output: 490, cache_read: 600, reasoning: 80, total: 2_540 },
+    ],
     ['gemini', 'multi-model.json', 'with tool-use prompt tokens', { input: 9_805, output: 128, cache_read: 4_000, reasoning: 78, total: 9_933 }],
     // opencode's input leaves the cache reads and writes out, its output the reasoning.
-    ['opencode', 'success.jsonl', 'input + cache read + cache write, output + reasoning', { input: 11_573 + 10_400 + 10_400 + 10_912, output: 179 + 12, cache_read: 21_312, cache_write: 10_400, reasoning: 12 }],
+    [
+      'opencode',
+      'success.jsonl',
+      'input + cache read + cache write, output + reasoning',
+      { input: 11_573 + 10_400 + 10_400 + 10_912, output: 179 + 12, cache_read: 21_312, cache_write: 10_400, reasoning: 12 },
+    ],
     // Copilot's ↑ holds the cached tokens, ↓ the reasoning (the real copilot binary).
     ['copilot', 'real-tool-use.txt', 'as printed', { input: 2_400, output: 68, cache_read: 200, reasoning: 14 }],
     // Amp's usage is Anthropic's: the cache left out of input_tokens.
@@ -36,7 +51,11 @@ describe('each CLI\'s counts in Ralph\'s meaning', () => {
 });
 
 describe('every recorded fixture: cache tokens are part of input, reasoning part of output', () => {
-  const cases = AGENTS.flatMap((spec) => readdirSync(join(FIXTURES, spec.name)).filter((n) => !n.endsWith('.md')).map((name) => [spec.name, name] as const));
+  const cases = AGENTS.flatMap((spec) =>
+    readdirSync(join(FIXTURES, spec.name))
+      .filter((n) => !n.endsWith('.md'))
+      .map((name) => [spec.name, name] as const),
+  );
   it.each(cases)('%s %s', (agent, name) => {
     const t = tokensOf(agent, name, 1);
     if (!t) return;

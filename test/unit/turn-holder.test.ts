@@ -9,8 +9,14 @@ const SINCE = at(-600_000);
 
 /** ralph's running turn of iteration 5, held by `holder`, its lease ending at `lease`. */
 const running = (holder: Holder | null, lease: string | null, actor: Actor = 'ralph'): SyncState => ({
-  iteration: 5, expected_actor: actor, status: `running-${actor}`, last_update: SINCE, lease_expires_at: lease,
-  galph_commit: null, ralph_commit: null, holder,
+  iteration: 5,
+  expected_actor: actor,
+  status: `running-${actor}`,
+  last_update: SINCE,
+  lease_expires_at: lease,
+  galph_commit: null,
+  ralph_commit: null,
+  holder,
 });
 const holder = (host: string, pid: number, token = 'their-token'): Holder => ({ host, pid, token, since: SINCE });
 /** Me: pid 100 on host h1; `alive` lists the other pids of h1 that are running. */
@@ -50,10 +56,11 @@ describe('judgeHolder: who may run a running-<me> turn', () => {
     const d = judgeHolder(running(holder('h1', 4242), at(60_000)), me([4242]), NOW);
     expect(d).toEqual({
       kind: 'held',
-      why: `ralph's turn (iteration 5) is held by another \`ralph loop\`: pid 4242 on host h1 (this host), since ${SINCE}. `
-        + 'Two engineers on one branch would run two agents on one turn, so this one does not start. '
-        + 'Wait for it to hand off, or stop it (kill 4242) and rerun: its turn is resumed. '
-        + 'If pid 4242 is no Ralph (a reboot reused it), give the turn up with `ralph stamp-handoff ralph fail` and rerun.',
+      why:
+        `ralph's turn (iteration 5) is held by another \`ralph loop\`: pid 4242 on host h1 (this host), since ${SINCE}. ` +
+        'Two engineers on one branch would run two agents on one turn, so this one does not start. ' +
+        'Wait for it to hand off, or stop it (kill 4242) and rerun: its turn is resumed. ' +
+        'If pid 4242 is no Ralph (a reboot reused it), give the turn up with `ralph stamp-handoff ralph fail` and rerun.',
     });
   });
 
@@ -61,16 +68,22 @@ describe('judgeHolder: who may run a running-<me> turn', () => {
     const d = judgeHolder(running(holder('h2', 4242), at(60_000), 'galph'), me([], 'galph'), NOW);
     expect(d).toEqual({
       kind: 'held',
-      why: `galph's turn (iteration 5) is held by another \`ralph supervisor\`: pid 4242 on host h2, since ${SINCE}; its lease runs until ${at(60_000)}. `
-        + 'Two supervisors on one branch would run two agents on one turn, so this one does not start. '
-        + `Wait for it to hand off, or stop it on h2; a turn whose lease has lapsed is taken over, so rerun after ${at(60_000)}. `
-        + 'To give the turn up now: `ralph stamp-handoff galph fail`.',
+      why:
+        `galph's turn (iteration 5) is held by another \`ralph supervisor\`: pid 4242 on host h2, since ${SINCE}; its lease runs until ${at(60_000)}. ` +
+        'Two supervisors on one branch would run two agents on one turn, so this one does not start. ' +
+        `Wait for it to hand off, or stop it on h2; a turn whose lease has lapsed is taken over, so rerun after ${at(60_000)}. ` +
+        'To give the turn up now: `ralph stamp-handoff galph fail`.',
     });
   });
 
   it.each<[string, Holder | null, number[], string]>([
     ['no holder', null, [], 'resuming my own turn of iteration 5 (status running-ralph from an earlier run that stopped)'],
-    ['a dead pid of this host', holder('h1', 4242), [], 'resuming my own turn of iteration 5 (status running-ralph from an earlier run, pid 4242, that stopped)'],
+    [
+      'a dead pid of this host',
+      holder('h1', 4242),
+      [],
+      'resuming my own turn of iteration 5 (status running-ralph from an earlier run, pid 4242, that stopped)',
+    ],
     ['another host, lapsed', holder('h2', 4242), [], `taking over ralph's turn of iteration 5 from pid 4242 on host h2, whose lease expired at ${at(-1)}`],
   ])('says what it does: %s', (_what, h, alive, note) => {
     expect(judgeHolder(running(h, at(-1)), me(alive), NOW)).toEqual({ kind: 'run', resume: true, note });
@@ -78,7 +91,13 @@ describe('judgeHolder: who may run a running-<me> turn', () => {
 
   it('asks about liveness only for a pid of this host', () => {
     const asked: number[] = [];
-    const self: Self = { ...me(), isAlive: (pid) => { asked.push(pid); return true; } };
+    const self: Self = {
+      ...me(),
+      isAlive: (pid) => {
+        asked.push(pid);
+        return true;
+      },
+    };
     judgeHolder(running(holder('h2', 7), at(60_000)), self, NOW);
     judgeHolder(running(holder('h1', 100), at(60_000)), self, NOW);
     expect(asked).toEqual([]);
@@ -88,7 +107,12 @@ describe('judgeHolder: who may run a running-<me> turn', () => {
 });
 
 describe('leaseLapsed and describeHolder', () => {
-  it.each<[string | null, boolean]>([[at(-1), true], [at(0), false], [at(1), false], [null, false]])('lease %s lapsed: %s', (lease, lapsed) => {
+  it.each<[string | null, boolean]>([
+    [at(-1), true],
+    [at(0), false],
+    [at(1), false],
+    [null, false],
+  ])('lease %s lapsed: %s', (lease, lapsed) => {
     expect(leaseLapsed(running(null, lease), NOW)).toBe(lapsed);
   });
 

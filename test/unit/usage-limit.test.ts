@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  detectUsageLimit,
-  isLimitLine,
-  parseDurationMs,
-  wallClockIn,
-  wallClockToUtc,
-  nextMidnightIn,
-  type WallClock,
-} from '../../src/agents/usage-limit.js';
+import { detectUsageLimit, isLimitLine, parseDurationMs, wallClockIn, wallClockToUtc, nextMidnightIn, type WallClock } from '../../src/agents/usage-limit.js';
 
 /** 2026-07-01T08:00:00Z: 10:00 in Berlin (CEST, +2), 04:00 in New York (EDT, -4), 17:00 in Tokyo. */
 const SUMMER = '2026-07-01T08:00:00Z';
@@ -40,7 +32,12 @@ describe('detectUsageLimit: clock times ("resets 1pm (Zone)")', () => {
     ['no zone: UTC by default', "You've hit your limit · resets 1pm", SUMMER, '2026-07-01T13:00:00.000Z'],
     ['no zone, already past in UTC', 'Weekly limit reached ∙ resets 5am', SUMMER, '2026-07-02T05:00:00.000Z'],
     ['"will reset at" (Claude)', 'Claude usage limit reached. Your limit will reset at 3pm (America/Los_Angeles).', SUMMER, '2026-07-01T22:00:00.000Z'],
-    ['"try again at" (Codex)', "You've hit your usage limit. To get more access now, send a request to your admin or try again at 12:16 PM.", SUMMER, '2026-07-01T12:16:00.000Z'],
+    [
+      '"try again at" (Codex)',
+      "You've hit your usage limit. To get more access now, send a request to your admin or try again at 12:16 PM.",
+      SUMMER,
+      '2026-07-01T12:16:00.000Z',
+    ],
   ])('%s', (_what, text, now, resetsAt) => {
     expect(detectUsageLimit(text, at(now))).toEqual({ message: text, resetsAt });
   });
@@ -54,8 +51,7 @@ describe('detectUsageLimit: clock times ("resets 1pm (Zone)")', () => {
   });
 
   it('lets an explicit zone win over the default one', () => {
-    expect(detectUsageLimit("You've hit your limit · resets 1pm (Europe/Berlin)", at(SUMMER), 'Asia/Tokyo')?.resetsAt)
-      .toBe('2026-07-01T11:00:00.000Z');
+    expect(detectUsageLimit("You've hit your limit · resets 1pm (Europe/Berlin)", at(SUMMER), 'Asia/Tokyo')?.resetsAt).toBe('2026-07-01T11:00:00.000Z');
   });
 
   it.each<[string, string, string | undefined]>([
@@ -74,13 +70,33 @@ describe('detectUsageLimit: clock times ("resets 1pm (Zone)")', () => {
 describe('detectUsageLimit: dates ("resets Apr 24, 4am (Zone)")', () => {
   it.each<[string, string, string, string]>([
     ['later this year', "You're out of extra usage · resets Apr 24, 4am (Asia/Tokyo)", '2026-04-20T00:00:00Z', '2026-04-23T19:00:00.000Z'],
-    ['past by less than a day: stays this year', "You're out of extra usage · resets Apr 24, 4am (Asia/Tokyo)", '2026-04-24T00:00:00Z', '2026-04-23T19:00:00.000Z'],
+    [
+      'past by less than a day: stays this year',
+      "You're out of extra usage · resets Apr 24, 4am (Asia/Tokyo)",
+      '2026-04-24T00:00:00Z',
+      '2026-04-23T19:00:00.000Z',
+    ],
     ['past by more than a day: next year', "You're out of extra usage · resets Apr 24, 4am (Asia/Tokyo)", SUMMER, '2027-04-23T19:00:00.000Z'],
-    ['the year as seen in the zone (already 2027 in Tokyo)', "You're out of extra usage · resets Jan 1, 4am (Asia/Tokyo)", '2026-12-31T20:00:00Z', '2026-12-31T19:00:00.000Z'],
-    ['a full month name, "at" and minutes', "You're out of extra usage · resets on April 24 at 4:30am (Asia/Tokyo)", '2026-04-20T00:00:00Z', '2026-04-23T19:30:00.000Z'],
+    [
+      'the year as seen in the zone (already 2027 in Tokyo)',
+      "You're out of extra usage · resets Jan 1, 4am (Asia/Tokyo)",
+      '2026-12-31T20:00:00Z',
+      '2026-12-31T19:00:00.000Z',
+    ],
+    [
+      'a full month name, "at" and minutes',
+      "You're out of extra usage · resets on April 24 at 4:30am (Asia/Tokyo)",
+      '2026-04-20T00:00:00Z',
+      '2026-04-23T19:30:00.000Z',
+    ],
     ['an ordinal day and no zone', "You're out of extra usage - resets Dec 3rd, 10pm", SUMMER, '2026-12-03T22:00:00.000Z'],
     ['a typographic apostrophe and summer time', 'You’re out of extra usage · resets Jul 4, 9am (America/New_York)', SUMMER, '2026-07-04T13:00:00.000Z'],
-    ['a date with its year (Codex 0.171.0)', 'You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro) or try again at Dec 8th, 2026 8:16 PM.', SUMMER, '2026-12-08T20:16:00.000Z'],
+    [
+      'a date with its year (Codex 0.171.0)',
+      'You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro) or try again at Dec 8th, 2026 8:16 PM.',
+      SUMMER,
+      '2026-12-08T20:16:00.000Z',
+    ],
     ['a year that is not this one', "You've hit your usage limit. Try again at Jan 2nd, 2027 9:05 AM.", SUMMER, '2027-01-02T09:05:00.000Z'],
   ])('%s', (_what, text, now, resetsAt) => {
     expect(detectUsageLimit(text, at(now))).toEqual({ message: text, resetsAt });
@@ -102,7 +118,11 @@ describe('detectUsageLimit: epoch and structured fields', () => {
     ['epoch seconds after "|"', 'Claude AI usage limit reached|1776000000', '2026-04-12T13:20:00.000Z'],
     ['epoch milliseconds after "|"', 'Claude AI usage limit reached|1776000000000', '2026-04-12T13:20:00.000Z'],
     ['epoch milliseconds with a fraction of a second', 'Claude AI usage limit reached|1776000000123', '2026-04-12T13:20:00.123Z'],
-    ['Codex resets_in_seconds (compact JSON)', '{"type":"error","error":{"type":"usage_limit_reached","plan_type":"plus","resets_in_seconds":3600}}', '2026-07-01T09:00:00.000Z'],
+    [
+      'Codex resets_in_seconds (compact JSON)',
+      '{"type":"error","error":{"type":"usage_limit_reached","plan_type":"plus","resets_in_seconds":3600}}',
+      '2026-07-01T09:00:00.000Z',
+    ],
     ['Codex resets_in_seconds (spaced JSON)', '{"type": "usage_limit_reached", "resets_in_seconds": 90}', '2026-07-01T08:01:30.000Z'],
     ['resets_at in epoch seconds', '{"error":{"type":"usage_limit_reached","resets_at":1776000000}}', '2026-04-12T13:20:00.000Z'],
     ['resets_at as an ISO time', '{"error":"rate_limit_exceeded","resets_at":"2026-07-01T10:00:00+02:00"}', '2026-07-01T08:00:00.000Z'],
@@ -136,7 +156,10 @@ describe('detectUsageLimit: relative times', () => {
 
 describe('detectUsageLimit: limits without a reset time', () => {
   it.each<[string, string]>([
-    ['Gemini RESOURCE_EXHAUSTED', '[API Error: {"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}]'],
+    [
+      'Gemini RESOURCE_EXHAUSTED',
+      '[API Error: {"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}]',
+    ],
     ['"Quota exceeded"', "Quota exceeded for quota metric 'Gemini 2.5 Pro Requests' and limit 'Requests per day'"],
     ['"rate limit exceeded"', 'Error: rate limit exceeded'],
     ['rate_limit_exceeded', '{"error":{"type":"rate_limit_exceeded"}}'],
@@ -156,10 +179,30 @@ describe('detectUsageLimit: limits without a reset time', () => {
 
 describe('detectUsageLimit: the message line', () => {
   it.each<[string, string, string, string | undefined]>([
-    ['the limit line among others', 'Starting task 3\nReading src/index.ts\n  You\'ve hit your limit · resets 1pm (Europe/Berlin)  \nagent exited with code 1\n', "You've hit your limit · resets 1pm (Europe/Berlin)", '2026-07-01T11:00:00.000Z'],
-    ['CRLF line ends', 'working…\r\nClaude AI usage limit reached|1776000000\r\ndone\r\n', 'Claude AI usage limit reached|1776000000', '2026-04-12T13:20:00.000Z'],
-    ['the reset time on the next line', 'Working…\nClaude usage limit reached.\n\nYour limit will reset at 3pm (America/Los_Angeles).\n', 'Claude usage limit reached.', '2026-07-01T22:00:00.000Z'],
-    ['a later limit line that says when', 'Error: RESOURCE_EXHAUSTED\nQuota exceeded. Please retry in 10s.', 'Quota exceeded. Please retry in 10s.', '2026-07-01T08:00:10.000Z'],
+    [
+      'the limit line among others',
+      "Starting task 3\nReading src/index.ts\n  You've hit your limit · resets 1pm (Europe/Berlin)  \nagent exited with code 1\n",
+      "You've hit your limit · resets 1pm (Europe/Berlin)",
+      '2026-07-01T11:00:00.000Z',
+    ],
+    [
+      'CRLF line ends',
+      'working…\r\nClaude AI usage limit reached|1776000000\r\ndone\r\n',
+      'Claude AI usage limit reached|1776000000',
+      '2026-04-12T13:20:00.000Z',
+    ],
+    [
+      'the reset time on the next line',
+      'Working…\nClaude usage limit reached.\n\nYour limit will reset at 3pm (America/Los_Angeles).\n',
+      'Claude usage limit reached.',
+      '2026-07-01T22:00:00.000Z',
+    ],
+    [
+      'a later limit line that says when',
+      'Error: RESOURCE_EXHAUSTED\nQuota exceeded. Please retry in 10s.',
+      'Quota exceeded. Please retry in 10s.',
+      '2026-07-01T08:00:10.000Z',
+    ],
     ['the first limit line when none says when', 'Error: RESOURCE_EXHAUSTED\nQuota exceeded for this project.', 'Error: RESOURCE_EXHAUSTED', undefined],
     ['a long line, clipped', long, `${long.slice(0, 299)}…`, '2026-07-01T11:00:00.000Z'],
   ])('%s', (_what, text, message, resetsAt) => {
@@ -174,8 +217,9 @@ describe('detectUsageLimit: the message line', () => {
   });
 
   it('does not throw on an invalid now', () => {
-    expect(detectUsageLimit('Rate limit exceeded. Try again in 5 minutes.', new Date(Number.NaN)))
-      .toEqual({ message: 'Rate limit exceeded. Try again in 5 minutes.' });
+    expect(detectUsageLimit('Rate limit exceeded. Try again in 5 minutes.', new Date(Number.NaN))).toEqual({
+      message: 'Rate limit exceeded. Try again in 5 minutes.',
+    });
   });
 });
 
@@ -189,7 +233,10 @@ describe('detectUsageLimit: not a limit', () => {
     ['code about a rate limiter', 'const limiter = new RateLimiter({ limit: 10 }); // retry after 5 seconds'],
     ['a "try again" without a limit', 'Network error. Please try again in 5 minutes.'],
     ['"hit the limit" of something else', 'The loop hit the limit of 100 iterations and stopped.'],
-    ['a JSON result without limit fields', '{"type":"result","subtype":"success","is_error":false,"usage":{"input_tokens":12,"output_tokens":5},"result":"FINDINGS: none","resets":0}'],
+    [
+      'a JSON result without limit fields',
+      '{"type":"result","subtype":"success","is_error":false,"usage":{"input_tokens":12,"output_tokens":5},"result":"FINDINGS: none","resets":0}',
+    ],
     ['a reset time without a limit', 'The cache resets 1pm (Europe/Berlin) every day; resets_in_seconds: 60'],
     ['usage docs', 'Usage: ralph run [--limit N] [--task-timeout 30s]'],
   ])('%s', (_what, text) => {
@@ -254,8 +301,7 @@ describe('wallClockIn', () => {
 });
 
 describe('wallClockToUtc', () => {
-  const wall = (year: number, month: number, day: number, hour: number, minute = 0): WallClock =>
-    ({ year, month, day, hour, minute, second: 0 });
+  const wall = (year: number, month: number, day: number, hour: number, minute = 0): WallClock => ({ year, month, day, hour, minute, second: 0 });
 
   it.each<[string, WallClock, string, string]>([
     ['summer time', wall(2026, 7, 1, 13), 'Europe/Berlin', '2026-07-01T11:00:00.000Z'],

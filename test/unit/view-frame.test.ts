@@ -11,10 +11,23 @@ import type { Issue, QueueState, Task } from '../../src/queue/types.js';
 import type { WorkerSession } from '../../src/store/sessions.js';
 
 const snapshot = (over: Partial<ViewSnapshot> = {}): ViewSnapshot => ({
-  at: '2026-05-01T12:00:00.000Z', dir: '.ralph', active: true, total: 40,
+  at: '2026-05-01T12:00:00.000Z',
+  dir: '.ralph',
+  active: true,
+  total: 40,
   counts: { pending: 24, claimed: 3, completed: 12, failed: 1 },
-  finished: 13, elapsed_ms: 65_000, tasks_per_second: 0.2, eta_ms: 130_000,
-  cost_usd: 0.42, cost_estimated: false, cost_unknown: 0, max_cost_usd: 5, usage_limit: null, stop: null, workers: [], ...over,
+  finished: 13,
+  elapsed_ms: 65_000,
+  tasks_per_second: 0.2,
+  eta_ms: 130_000,
+  cost_usd: 0.42,
+  cost_estimated: false,
+  cost_unknown: 0,
+  max_cost_usd: 5,
+  usage_limit: null,
+  stop: null,
+  workers: [],
+  ...over,
 });
 
 describe('totalsLine', () => {
@@ -38,7 +51,9 @@ describe('totalsLine', () => {
 
   it('tells a usage limit and a stop, and the cost without a budget', () => {
     const limit = snapshot({ usage_limit: { agent: 'claude', message: 'limit', until: '2026-05-01T14:05:00.000Z' }, max_cost_usd: null });
-    expect(totalsLine(limit, 200, plain)).toBe(`13/40 done · 1 failed · usage limit until ${clock('2026-05-01T14:05:00.000Z')} · 3 running · 24 pending · 0.2 tasks/s · 1m05s elapsed · ETA 2m10s · $0.42`);
+    expect(totalsLine(limit, 200, plain)).toBe(
+      `13/40 done · 1 failed · usage limit until ${clock('2026-05-01T14:05:00.000Z')} · 3 running · 24 pending · 0.2 tasks/s · 1m05s elapsed · ETA 2m10s · $0.42`,
+    );
     const stop = snapshot({ stop: { reason: 'budget', detail: 'x' }, cost_usd: 5.01 });
     expect(totalsLine(stop, 200, plain)).toContain('budget reached: no new tasks');
     expect(totalsLine(stop, 200, plain)).toContain('$5.01 of $5.00');
@@ -63,7 +78,14 @@ describe('totalsLine', () => {
 });
 
 describe('workerLine and liveFrame', () => {
-  const running: WorkerRow = { id: 2, state: 'running', task: 't-0042', for_ms: 133_000, last_output: 'tool Bash: npm test -- --run a long command line here', last_output_age_ms: 2_000 };
+  const running: WorkerRow = {
+    id: 2,
+    state: 'running',
+    task: 't-0042',
+    for_ms: 133_000,
+    last_output: 'tool Bash: npm test -- --run a long command line here',
+    last_output_age_ms: 2_000,
+  };
   it.each<[string, WorkerRow, number, string]>([
     ['running, with the last output line', running, 80, 'w2 t-0042 2m13s  tool Bash: npm test -- --run a long command line here'],
     ['running, cut to the width', running, 30, 'w2 t-0042 2m13s  tool Bash: n…'],
@@ -71,7 +93,12 @@ describe('workerLine and liveFrame', () => {
     ['a long task id is cut to leave room', { ...running, task: 'a-very-long-task-identifier-0001' }, 40, 'w2 a-very-long-tas… 2m13s  tool Bash: n…'],
     ['just started, nothing yet', { id: 1, state: 'running', task: 't1', for_ms: 800 }, 40, 'w1 t1 800ms'],
     ['silent for long', { id: 1, state: 'running', task: 't1', for_ms: 9_000 }, 40, 'w1 t1 9s  (no output yet)'],
-    ['waiting for a usage limit', { id: 3, state: 'waiting', until: '2026-05-01T14:05:00.000Z' }, 80, `w3 waiting for usage limit until ${clock('2026-05-01T14:05:00.000Z')}`],
+    [
+      'waiting for a usage limit',
+      { id: 3, state: 'waiting', until: '2026-05-01T14:05:00.000Z' },
+      80,
+      `w3 waiting for usage limit until ${clock('2026-05-01T14:05:00.000Z')}`,
+    ],
     ['idle', { id: 4, state: 'idle' }, 80, 'w4 idle'],
     ['gone', { id: 5, state: 'gone' }, 80, 'w5 gone (its process died)'],
     // A tab moves a terminal's cursor up to 8 columns: shown as one space, as it is counted.
@@ -95,7 +122,9 @@ describe('failureLine', () => {
   const f = { task: 't-0042', cause: 'agent exited with code 3; last output: boom', log: '.ralph/worker-2.log', retrying: false };
   it('on one line where it fits', () => {
     expect(failureLine(f, 100, plain)).toBe('✘ t-0042 failed: agent exited with code 3; last output: boom (log .ralph/worker-2.log)');
-    expect(failureLine({ ...f, retrying: true }, 120, plain)).toBe('✘ t-0042 failed, will retry: agent exited with code 3; last output: boom (log .ralph/worker-2.log)');
+    expect(failureLine({ ...f, retrying: true }, 120, plain)).toBe(
+      '✘ t-0042 failed, will retry: agent exited with code 3; last output: boom (log .ralph/worker-2.log)',
+    );
   });
   it('a tab in the task or the cause is a space', () => {
     expect(failureLine({ ...f, task: 't\t42', cause: 'boom\there' }, 100, plain)).toBe('✘ t 42 failed: boom here (log .ralph/worker-2.log)');
@@ -119,17 +148,41 @@ describe('oneLineCause', () => {
 });
 
 const task = (id: string, over: Partial<Task> = {}): Task => ({ id, type: 'x', status: 'pending', attempts: 0, ...over });
-const state = (tasks: Task[], over: Partial<QueueState> = {}): QueueState => ({ tasks, meta: { active: true, worker_count: 2 }, findings: [], issues: [], ...over });
+const state = (tasks: Task[], over: Partial<QueueState> = {}): QueueState => ({
+  tasks,
+  meta: { active: true, worker_count: 2 },
+  findings: [],
+  issues: [],
+  ...over,
+});
 const session = (id: number, over: Partial<WorkerSession> = {}): WorkerSession => ({
-  worker_id: id, status: 'running', registered: '', last_heartbeat: '', iteration: 0, findings: [], pid: 1, host: 'h',
-  current_task: null, agent_pgid: null, completed: 0, failed: 0, busy_ms: 0, ...over,
+  worker_id: id,
+  status: 'running',
+  registered: '',
+  last_heartbeat: '',
+  iteration: 0,
+  findings: [],
+  pid: 1,
+  host: 'h',
+  current_task: null,
+  agent_pgid: null,
+  completed: 0,
+  failed: 0,
+  busy_ms: 0,
+  ...over,
 });
 
 describe('buildSnapshot', () => {
   const now = Date.parse('2026-05-01T12:00:10.000Z');
   const base = {
-    now, dir: '.ralph', finished: 2, startedAt: now - 10_000, maxCostUsd: undefined, clean: (t: string) => t.replace(/\u001b/g, '\\x1b'),
-    counts: { pending: 1, claimed: 2, completed: 2, failed: 0 }, alive: () => true,
+    now,
+    dir: '.ralph',
+    finished: 2,
+    startedAt: now - 10_000,
+    maxCostUsd: undefined,
+    clean: (t: string) => t.replace(/\u001b/g, '\\x1b'),
+    counts: { pending: 1, claimed: 2, completed: 2, failed: 0 },
+    alive: () => true,
   };
   const tasks = [
     task('a', { status: 'claimed', worker_id: 1, claimed_at: '2026-05-01T12:00:07.000Z' }),
@@ -139,7 +192,9 @@ describe('buildSnapshot', () => {
 
   it('a row per worker: its task from the queue, for how long, its last output line once the session tells of that task', () => {
     const s = buildSnapshot({
-      ...base, state: state(tasks), workerIds: [1, 2, 3, 4],
+      ...base,
+      state: state(tasks),
+      workerIds: [1, 2, 3, 4],
       sessions: new Map([
         [1, session(1, { current_task: 'a', last_output: 'assistant: hi', last_output_at: '2026-05-01T12:00:08.000Z' })],
         [2, session(2, { current_task: 'old', last_output: 'of the task before' })],
@@ -158,18 +213,38 @@ describe('buildSnapshot', () => {
   it('a worker whose process died is gone; an idle one waits while a usage limit holds', () => {
     const until = '2026-05-01T12:05:00.000Z';
     const s = buildSnapshot({
-      ...base, state: state([task('c')], { meta: { active: true, worker_count: 2, usage_limit: { agent: 'claude', message: 'limit', until, noticed_at: '', worker_id: 1 } } }),
-      workerIds: [1, 2], sessions: new Map([[1, session(1, { status: 'idle' })], [2, session(2, { pid: 2 })]]), alive: (x) => x.pid !== 2,
+      ...base,
+      state: state([task('c')], {
+        meta: { active: true, worker_count: 2, usage_limit: { agent: 'claude', message: 'limit', until, noticed_at: '', worker_id: 1 } },
+      }),
+      workerIds: [1, 2],
+      sessions: new Map([
+        [1, session(1, { status: 'idle' })],
+        [2, session(2, { pid: 2 })],
+      ]),
+      alive: (x) => x.pid !== 2,
     });
-    expect(s.workers).toEqual([{ id: 1, state: 'waiting', until }, { id: 2, state: 'gone' }]);
+    expect(s.workers).toEqual([
+      { id: 1, state: 'waiting', until },
+      { id: 2, state: 'gone' },
+    ]);
     expect(s.usage_limit).toEqual({ agent: 'claude', message: 'limit', until });
   });
 });
 
 describe('EventFeed', () => {
   const issue = (task_id: string, outcome: Issue['outcome'], over: Partial<Issue> = {}): Issue => ({
-    task_id, worker_id: 2, error: 'agent exited with code 3; last output:\nboom', reason: 'exit', timestamp: '2026-05-01T12:00:00.000Z',
-    attempt: 1, exit_code: 3, signal: null, duration_ms: 5, outcome, ...over,
+    task_id,
+    worker_id: 2,
+    error: 'agent exited with code 3; last output:\nboom',
+    reason: 'exit',
+    timestamp: '2026-05-01T12:00:00.000Z',
+    attempt: 1,
+    exit_code: 3,
+    signal: null,
+    duration_ms: 5,
+    outcome,
+    ...over,
   });
   const options = { logOf: (id: number) => `.ralph/worker-${id}.log`, clean: (t: string) => t, now: () => Date.parse('2026-05-01T12:00:00.000Z') };
 
@@ -189,23 +264,32 @@ describe('EventFeed', () => {
     const issues = ['a', 'b', 'c', 'd'].map((id, i) => issue(id, 'failed', { timestamp: `2026-05-01T12:00:0${i}.000Z` }));
     const feed = new EventFeed(state([], { issues }), { ...options, since: '2026-05-01T12:00:01.000Z', backlog: 2 });
     const events = feed.next(state([], { issues }));
-    expect(events.map((e) => (e.kind === 'failure' ? e.failure.task : e.text))).toEqual(['1 earlier failure(s) of this run not shown (`ralph report` lists them)', 'c', 'd']);
+    expect(events.map((e) => (e.kind === 'failure' ? e.failure.task : e.text))).toEqual([
+      '1 earlier failure(s) of this run not shown (`ralph report` lists them)',
+      'c',
+      'd',
+    ]);
   });
 
   it('tells a usage limit, its end, and a stop', () => {
     const meta = { active: true, worker_count: 1 };
     const feed = new EventFeed(state([]), options);
-    const limited = state([], { meta: { ...meta, usage_limit: { agent: 'claude', message: 'hit the limit', until: '2026-05-01T14:05:00.000Z', noticed_at: '', worker_id: 1 } } });
-    expect(feed.next(limited)).toEqual([{ kind: 'notice', text: `usage limit (claude): hit the limit; claiming again at ${clock('2026-05-01T14:05:00.000Z')}`, warn: true }]);
+    const limited = state([], {
+      meta: { ...meta, usage_limit: { agent: 'claude', message: 'hit the limit', until: '2026-05-01T14:05:00.000Z', noticed_at: '', worker_id: 1 } },
+    });
+    expect(feed.next(limited)).toEqual([
+      { kind: 'notice', text: `usage limit (claude): hit the limit; claiming again at ${clock('2026-05-01T14:05:00.000Z')}`, warn: true },
+    ]);
     expect(feed.next(limited)).toEqual([]);
     expect(feed.next(state([], { meta: { ...meta, usage_limit: null } }))).toEqual([{ kind: 'notice', text: 'usage limit over: claiming again', warn: false }]);
-    expect(feed.next(state([], { meta: { ...meta, stop: { reason: 'budget', at: 'x', detail: 'recorded cost $5.01 reached --max-cost-usd 5' } } })))
-      .toEqual([{ kind: 'notice', text: 'no new tasks: recorded cost $5.01 reached --max-cost-usd 5', warn: true }]);
+    expect(feed.next(state([], { meta: { ...meta, stop: { reason: 'budget', at: 'x', detail: 'recorded cost $5.01 reached --max-cost-usd 5' } } }))).toEqual([
+      { kind: 'notice', text: 'no new tasks: recorded cost $5.01 reached --max-cost-usd 5', warn: true },
+    ]);
   });
 });
 
 describe('runWorkers', () => {
-  const claimed = (id: string, worker: number): Task => ({ id, type: 'w', status: 'claimed', worker_id: worker } as Task);
+  const claimed = (id: string, worker: number): Task => ({ id, type: 'w', status: 'claimed', worker_id: worker }) as Task;
   it('the workers the run started, and any other holding a task; not the rest of --workers', () => {
     expect(runWorkers([1, 2], state([]))).toEqual([1, 2]);
     expect(runWorkers([], state([]))).toEqual([]);
@@ -216,22 +300,39 @@ describe('runWorkers', () => {
 
 describe('runEndedAt and the elapsed time of a run that is over', () => {
   const started = '2026-05-01T12:00:00.000Z';
-  const meta = (run: Partial<QueueState['meta']['run']> = {}) => ({ active: false, worker_count: 2, run: { started_at: started, workers: 2, ...run } }) as QueueState['meta'];
+  const meta = (run: Partial<QueueState['meta']['run']> = {}) =>
+    ({ active: false, worker_count: 2, run: { started_at: started, workers: 2, ...run } }) as QueueState['meta'];
   it.each<[string, QueueState['meta'], boolean, WorkerSession[], number | undefined]>([
     ['going on', meta(), true, [], undefined],
     ['ended: its end', meta({ ended_at: '2026-05-01T12:00:42.000Z' }), false, [], Date.parse('2026-05-01T12:00:42.000Z')],
-    ['died: its workers\' last heartbeat', meta(), false, [session(1, { last_heartbeat: '2026-05-01T12:00:20.000Z' }), session(2, { last_heartbeat: '2026-05-01T12:00:30.000Z' })], Date.parse('2026-05-01T12:00:30.000Z')],
+    [
+      "died: its workers' last heartbeat",
+      meta(),
+      false,
+      [session(1, { last_heartbeat: '2026-05-01T12:00:20.000Z' }), session(2, { last_heartbeat: '2026-05-01T12:00:30.000Z' })],
+      Date.parse('2026-05-01T12:00:30.000Z'),
+    ],
     ['died: heartbeats of an earlier run do not count', meta(), false, [session(1, { last_heartbeat: '2026-05-01T11:00:00.000Z' })], undefined],
     ['no run at all', { active: false, worker_count: 0 } as QueueState['meta'], false, [], undefined],
   ])('%s', (_what, m, live, sessions, ended) => {
     expect(runEndedAt(m, live, sessions)).toBe(ended);
   });
 
-  it('the snapshot\'s elapsed time and rate stop at the end', () => {
+  it("the snapshot's elapsed time and rate stop at the end", () => {
     const now = Date.parse('2026-05-01T13:00:00.000Z');
     const s = buildSnapshot({
-      now, dir: '.ralph', state: state([]), counts: { pending: 0, claimed: 0, completed: 10, failed: 0 }, finished: 10,
-      startedAt: Date.parse(started), endedAt: Date.parse('2026-05-01T12:00:20.000Z'), workerIds: [], sessions: new Map(), alive: () => false, maxCostUsd: undefined, clean: (t) => t,
+      now,
+      dir: '.ralph',
+      state: state([]),
+      counts: { pending: 0, claimed: 0, completed: 10, failed: 0 },
+      finished: 10,
+      startedAt: Date.parse(started),
+      endedAt: Date.parse('2026-05-01T12:00:20.000Z'),
+      workerIds: [],
+      sessions: new Map(),
+      alive: () => false,
+      maxCostUsd: undefined,
+      clean: (t) => t,
     });
     expect(s.elapsed_ms).toBe(20_000);
     expect(s.tasks_per_second).toBe(0.5);

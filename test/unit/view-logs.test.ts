@@ -5,7 +5,7 @@ import { LogParser, formatRecord, localTime, matches, parseSince } from '../../s
 const T = '2026-05-01T12:00:00.000Z';
 
 describe('LogParser', () => {
-  it('knows which task each line of a worker\'s log belongs to', () => {
+  it("knows which task each line of a worker's log belongs to", () => {
     const parser = new LogParser(2);
     const lines = [
       `${T} worker 2 registered (pid 1 on h); agent: custom command`,
@@ -49,7 +49,7 @@ describe('LogParser', () => {
     ]);
   });
 
-  it('a line with U+2028 or U+2029 in it (an agent\'s output) is still one stamped line', () => {
+  it("a line with U+2028 or U+2029 in it (an agent's output) is still one stamped line", () => {
     const parser = new LogParser(1);
     parser.parse(`${T} ▶ task t (x) attempt 1`);
     expect(parser.parse(`${T} [out] one\u2028two\u2029three`)).toEqual({ time: T, worker: 1, task: 't', stream: 'out', text: 'one\u2028two\u2029three' });
@@ -121,7 +121,7 @@ describe('parseSince', () => {
 
 describe('formatRecord', () => {
   const now = new Date(T);
-  it('local time, worker, the line; an agent\'s event readable', () => {
+  it("local time, worker, the line; an agent's event readable", () => {
     const out = formatRecord({ time: T, worker: 3, task: 't', stream: 'out', text: '{"type":"mystery","status":"warming up"}' }, now, plain, (t) => t);
     expect(out).toBe(`${localTime(T, now)} w3 [out] mystery event: status warming up`);
     expect(localTime(T, now)).toMatch(/^\d\d:\d\d:\d\d$/);

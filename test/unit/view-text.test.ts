@@ -66,7 +66,12 @@ describe('displayWidth and fitWidth', () => {
 describe('wrapWidth', () => {
   it.each<[string, string, number, string[]]>([
     ['fits: one line', 'hello world', 20, ['hello world']],
-    ['after the last space that leaves the line half full', 'ralph: SIGINT: stopping workers; in-flight tasks go back', 24, ['ralph: SIGINT: stopping ', 'workers; in-flight ', 'tasks go back']],
+    [
+      'after the last space that leaves the line half full',
+      'ralph: SIGINT: stopping workers; in-flight tasks go back',
+      24,
+      ['ralph: SIGINT: stopping ', 'workers; in-flight ', 'tasks go back'],
+    ],
     ['where it is full when no space is near', 'abcdefghij klm', 4, ['abcd', 'efgh', 'ij ', 'klm']],
     ['wide characters never straddle the edge', '日本語日本語', 5, ['日本', '語日', '本語']],
     ['colour codes take no column and stay', '\u001b[33mabcdef\u001b[39m', 3, ['\u001b[33mabc', 'def\u001b[39m']],
@@ -103,14 +108,21 @@ describe('readableLine', () => {
     ['plain text, white space made one', 'compiling   src/a.ts\t(3 of 9)', 'compiling src/a.ts (3 of 9)'],
     ['colour codes dropped, raw', '\u001b[32mPASS\u001b[39m test/a.test.ts', 'PASS test/a.test.ts'],
     ['colour codes dropped, as logged', '\\x1b[31mFAIL\\x1b[39m test/b.test.ts', 'FAIL test/b.test.ts'],
-    ['an unknown event: its type and telling facts, ids left out', '{"type":"system","subtype":"api_retry","attempt":2,"max_retries":10,"error_status":529,"error":"overloaded","session_id":"abc","uuid":"u-1"}',
-      'system event: api_retry, error overloaded, attempt 2, max retries 10, error status 529'],
+    [
+      'an unknown event: its type and telling facts, ids left out',
+      '{"type":"system","subtype":"api_retry","attempt":2,"max_retries":10,"error_status":529,"error":"overloaded","session_id":"abc","uuid":"u-1"}',
+      'system event: api_retry, error overloaded, attempt 2, max retries 10, error status 529',
+    ],
     ['an event with a nested message', '{"type":"error","error":{"message":"rate limited","code":429}}', 'error event: error rate limited'],
     ['an event with nothing telling', '{"type":"ping","id":"x1"}', 'ping event'],
     ['no type at all', '{"status":"warming up","progress":0.5}', 'event: status warming up, progress 0.5'],
     ['not JSON after all', '{not json}', '{not json}'],
     ['JSON that is not an object stays as it is', '[1,2,3]', '[1,2,3]'],
-    ['tabs in an event\'s facts are spaces', '{"type":"progress","message":"col1\\tcol2\\t\\tcol3","error":{"message":"x\\ty"}}', 'progress event: col1 col2 col3, error x y'],
+    [
+      "tabs in an event's facts are spaces",
+      '{"type":"progress","message":"col1\\tcol2\\t\\tcol3","error":{"message":"x\\ty"}}',
+      'progress event: col1 col2 col3, error x y',
+    ],
   ])('%s', (_what, line, out) => {
     expect(readableLine(line)).toBe(out);
   });

@@ -8,8 +8,15 @@ import type { StepConfig, StepContext, StepRequest, StepResult } from '../../src
 import { tempDir } from '../helpers.js';
 
 const config: StepConfig = {
-  workerId: 1, leaseMs: 60_000, maxAttempts: 3, retries: 0, retryBackoffMs: 0,
-  onUsageLimit: 'wait', usageLimitMarginMs: 0, usageLimitWaitMs: 1000, agent: 'command',
+  workerId: 1,
+  leaseMs: 60_000,
+  maxAttempts: 3,
+  retries: 0,
+  retryBackoffMs: 0,
+  onUsageLimit: 'wait',
+  usageLimitMarginMs: 0,
+  usageLimitWaitMs: 1000,
+  agent: 'command',
 };
 
 /** A store, and the worker's step on it with `config` changed by `overrides`. */
@@ -22,7 +29,9 @@ function setup(overrides: Partial<StepConfig> = {}): { store: FileStore; step: (
 }
 
 async function withTasks(store: FileStore, ids: string[]): Promise<void> {
-  await store.transact((tx) => { for (const id of ids) tx.put({ id, type: 't', status: 'pending', attempts: 0 } as Task); });
+  await store.transact((tx) => {
+    for (const id of ids) tx.put({ id, type: 't', status: 'pending', attempts: 0 } as Task);
+  });
 }
 
 const ask = (token: string, extra: Partial<StepRequest> = {}): StepRequest => ({ pid: process.pid, host: 'here', token, stopping: false, ...extra });
@@ -68,7 +77,12 @@ describe('workerStep', () => {
     const { store, step } = setup();
     await withTasks(store, ['a']);
     const claimed = (await step(ask('t1'))).claimed!;
-    const report = { taskId: claimed.id, token: 't1', interrupted: false, outcome: { ok: false, finding: '', exitCode: 3, signal: null, durationMs: 5, reason: 'exit' as const, error: 'exit 3' } };
+    const report = {
+      taskId: claimed.id,
+      token: 't1',
+      interrupted: false,
+      outcome: { ok: false, finding: '', exitCode: 3, signal: null, durationMs: 5, reason: 'exit' as const, error: 'exit 3' },
+    };
     const result = await step(ask('t2', { report }));
     expect(result.decision?.kind).toBe('failed');
     expect(result.waitingUntilMs).toBeUndefined();
@@ -79,7 +93,12 @@ describe('workerStep', () => {
     const { store, step } = setup({ retries: 1, retryBackoffMs: 5_000 });
     await withTasks(store, ['a']);
     const claimed = (await step(ask('t1'))).claimed!;
-    const report = { taskId: claimed.id, token: 't1', interrupted: false, outcome: { ok: false, finding: '', exitCode: 3, signal: null, durationMs: 5, reason: 'exit' as const, error: 'exit 3' } };
+    const report = {
+      taskId: claimed.id,
+      token: 't1',
+      interrupted: false,
+      outcome: { ok: false, finding: '', exitCode: 3, signal: null, durationMs: 5, reason: 'exit' as const, error: 'exit 3' },
+    };
     const result = await step(ask('t2', { report }));
     const requeued = store.read().tasks[0]!;
     expect(requeued.status).toBe('pending');
@@ -101,20 +120,23 @@ describe('workerStep', () => {
     expect(state.issues).toEqual([]);
   });
 
-  it.each([false, true])('a step asked for again after its claim lapsed and was given up in that step gets nothing, and its release undoes nothing (stopping: %s)', async (stopping) => {
-    const { store, step } = setup({ leaseMs: 20, maxAttempts: 1 });
-    await withTasks(store, ['a']);
-    expect((await step(ask('t1'))).claimed?.id).toBe('a');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const again = await step(ask('t1', { stopping }));
-    // --max-attempts 1: the lapsed claim is given up by the reaper in that same step.
-    expect(store.read().tasks[0]).toMatchObject({ id: 'a', status: 'failed' });
-    expect(again.claimed).toBeUndefined();
-  });
+  it.each([false, true])(
+    'a step asked for again after its claim lapsed and was given up in that step gets nothing, and its release undoes nothing (stopping: %s)',
+    async (stopping) => {
+      const { store, step } = setup({ leaseMs: 20, maxAttempts: 1 });
+      await withTasks(store, ['a']);
+      expect((await step(ask('t1'))).claimed?.id).toBe('a');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const again = await step(ask('t1', { stopping }));
+      // --max-attempts 1: the lapsed claim is given up by the reaper in that same step.
+      expect(store.read().tasks[0]).toMatchObject({ id: 'a', status: 'failed' });
+      expect(again.claimed).toBeUndefined();
+    },
+  );
 
   it.each([
-    ['a pending task\'s backoff', 5_000, 30_000, 'backoff'],
-    ['another worker\'s lease', 30_000, 5_000, 'lease'],
+    ["a pending task's backoff", 5_000, 30_000, 'backoff'],
+    ["another worker's lease", 30_000, 5_000, 'lease'],
   ] as const)('an idle step wakes at the sooner of %s', async (_what, backoffMs, leaseMs, expected) => {
     const { store, step } = setup();
     const now = Date.now();
@@ -122,7 +144,17 @@ describe('workerStep', () => {
     const lease = new Date(now + leaseMs).toISOString();
     await store.transact((tx) => {
       tx.put({ id: 'waits', type: 't', status: 'pending', attempts: 1, not_before: backoff } as Task);
-      tx.put({ id: 'other', type: 't', status: 'claimed', attempts: 1, worker_id: 2, worker_pid: process.pid, worker_host: 'here', claim_token: 'x', lease_expires_at: lease } as Task);
+      tx.put({
+        id: 'other',
+        type: 't',
+        status: 'claimed',
+        attempts: 1,
+        worker_id: 2,
+        worker_pid: process.pid,
+        worker_host: 'here',
+        claim_token: 'x',
+        lease_expires_at: lease,
+      } as Task);
     });
     const result = await step(ask('t1'));
     expect(result.claimed).toBeUndefined();
@@ -136,7 +168,12 @@ describe('workerStep', () => {
     const claimed = (await step(ask('t1'))).claimed!;
     const until = new Date(Date.now() + 60_000).toISOString();
     await store.transact((tx) => tx.setMeta({ usage_limit: { agent: 'claude', message: 'limit', until, noticed_at: until, worker_id: 1 } }));
-    const report = { taskId: claimed.id, token: 't1', interrupted: false, outcome: { ok: false, finding: '', exitCode: 3, signal: null, durationMs: 5, reason: 'exit' as const, error: 'exit 3' } };
+    const report = {
+      taskId: claimed.id,
+      token: 't1',
+      interrupted: false,
+      outcome: { ok: false, finding: '', exitCode: 3, signal: null, durationMs: 5, reason: 'exit' as const, error: 'exit 3' },
+    };
     const result = await step(ask('t2', { report }));
     expect(result.block).toEqual({ kind: 'waiting', note: expect.objectContaining({ until }) });
     expect(result.waitingUntilMs).toBe(Date.parse(until));

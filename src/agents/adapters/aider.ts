@@ -30,7 +30,7 @@ export const aider = {
   cost: 'reported',
   formatNote:
     'plain text; the "Tokens: … sent, … received. Cost: $… message, $… session." report and the litellm error lines ' +
-    'follow aider\'s source (base_coder.py, exceptions.py); not run against the real binary here. The answer is the ' +
+    "follow aider's source (base_coder.py, exceptions.py); not run against the real binary here. The answer is the " +
     'whole output minus the usage lines (banner and "Applied edit" lines included).',
 
   /** The prompt is not passed: aider reads it from the prompt file. */
@@ -38,8 +38,12 @@ export const aider = {
     const model = options.model?.trim();
     return {
       args: [
-        '--message-file', ctx.promptFile,
-        '--yes-always', '--no-stream', '--no-pretty', '--no-fancy-input',
+        '--message-file',
+        ctx.promptFile,
+        '--yes-always',
+        '--no-stream',
+        '--no-pretty',
+        '--no-fancy-input',
         ...grantFor(aider, options, ctx).args,
         ...(model ? ['--model', model] : []),
         ...options.extraArgs,
@@ -108,13 +112,14 @@ function parseAider(stdout: string, exitCode: number | null, now: Date): ParsedO
   const apiError = lastLiteLlm > lastReport;
   const isError = exitCode !== 0 || apiError;
   const after = lines.slice(lastReport + 1).filter((l) => l.trim() !== '');
-  const error = !isError
-    ? undefined
-    : apiError
-      ? clip(lines[lastLiteLlm] ?? '', 300)
-      : lastLine(after.join('\n')) ?? `aider exited with code ${exitCode}`;
+  const error = !isError ? undefined : apiError ? clip(lines[lastLiteLlm] ?? '', 300) : (lastLine(after.join('\n')) ?? `aider exited with code ${exitCode}`);
   // aider's "sent" holds the cache writes but not the cache hits; Ralph's input holds both (Tokens).
-  const tokens = compact<Tokens>({ input: sums.input === undefined ? undefined : sumOf(sums.input, sums.cache_read), output: sums.output, cache_read: sums.cache_read, cache_write: sums.cache_write });
+  const tokens = compact<Tokens>({
+    input: sums.input === undefined ? undefined : sumOf(sums.input, sums.cache_read),
+    output: sums.output,
+    cache_read: sums.cache_read,
+    cache_write: sums.cache_write,
+  });
 
   return compact<ParsedOutput>({
     text,
@@ -156,4 +161,3 @@ function money(text: string | undefined): number | undefined {
 function round(value: number): number {
   return Math.round(value * 1e10) / 1e10;
 }
-

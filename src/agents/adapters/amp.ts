@@ -28,7 +28,7 @@ export const amp = {
   install: 'npm install -g @ampcode/cli',
   verified: { how: 'fixtures' },
   formatNote:
-    '`amp -x --stream-json` events as in Amp\'s announcement of the flag (Claude-Code-compatible: system/user/assistant/result); ' +
+    "`amp -x --stream-json` events as in Amp's announcement of the flag (Claude-Code-compatible: system/user/assistant/result); " +
     'error results assumed to follow Claude Code (is_error, subtype error_*, message in error or result); not run against the ' +
     'real binary here. Amp chooses models by mode, so --model is passed as --mode (smart, rush, deep…).',
 
@@ -67,7 +67,7 @@ function parseAmp(stdout: string, exitCode: number | null, now: Date): ParsedOut
     return compact<ParsedOutput>({
       text,
       isError,
-      error: isError ? lastLine(text) ?? `amp exited with code ${exitCode} without output` : undefined,
+      error: isError ? (lastLine(text) ?? `amp exited with code ${exitCode} without output`) : undefined,
       usageLimit: isError && text !== '' ? detectUsageLimit(tail(text), now) : undefined,
     });
   }
@@ -119,7 +119,7 @@ function parseAmp(stdout: string, exitCode: number | null, now: Date): ParsedOut
   return compact<ParsedOutput>({
     text: (resultText ?? lastText).trim(),
     isError,
-    error: isError ? firstLine(errorText.join('\n')) ?? subtype ?? 'amp reported an error' : undefined,
+    error: isError ? (firstLine(errorText.join('\n')) ?? subtype ?? 'amp reported an error') : undefined,
     costUsd: num(result.total_cost_usd) ?? num(result.cost_usd),
     tokens,
     sessionId: str(result.session_id) ?? sessionId,
@@ -205,11 +205,13 @@ function toolSummary(value: unknown): string {
 function resultContent(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    return content.map((b) => {
-      const block = obj(b);
-      return typeof block?.text === 'string' ? block.text : '';
-    }).filter((t) => t !== '').join(' ');
+    return content
+      .map((b) => {
+        const block = obj(b);
+        return typeof block?.text === 'string' ? block.text : '';
+      })
+      .filter((t) => t !== '')
+      .join(' ');
   }
   return content === undefined || content === null ? '' : JSON.stringify(content);
 }
-

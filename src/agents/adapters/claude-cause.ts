@@ -22,8 +22,12 @@ export function claudeCause(events: readonly Record<string, unknown>[], result: 
     const label = apiLabel(status, str(last.error)) ?? 'API error';
     const attempt = num(last.attempt);
     const of = num(last.max_retries);
-    const why = status === undefined ? (label === 'API unreachable' ? 'no connection' : str(last.error)) : `${status}${str(last.error) ? ` ${str(last.error)}` : ''}`;
-    return { label, detail: `Claude Code was retrying the API${attempt === undefined ? '' : ` (attempt ${attempt}${of === undefined ? '' : ` of ${of}`}${why ? `: ${why}` : ''})`}` };
+    const why =
+      status === undefined ? (label === 'API unreachable' ? 'no connection' : str(last.error)) : `${status}${str(last.error) ? ` ${str(last.error)}` : ''}`;
+    return {
+      label,
+      detail: `Claude Code was retrying the API${attempt === undefined ? '' : ` (attempt ${attempt}${of === undefined ? '' : ` of ${of}`}${why ? `: ${why}` : ''})`}`,
+    };
   }
   const started = events.some((e) => e.type === 'system' && e.subtype === 'init');
   const answered = events.some((e) => e.type === 'assistant' || e.type === 'user' || e.type === 'result');

@@ -35,7 +35,10 @@ export const claude = {
     const model = str(options.model);
     return {
       args: [
-        '-p', '--output-format', 'stream-json', '--verbose',
+        '-p',
+        '--output-format',
+        'stream-json',
+        '--verbose',
         ...(model ? ['--model', model] : []),
         ...claudePermissionArgs(options, ctx),
         ...options.extraArgs,
@@ -78,8 +81,7 @@ function parseClaude(stdout: string, now: Date): ParsedOutput {
     else if (type === 'rate_limit_event') {
       const info = obj(event, 'rate_limit_info');
       if (info?.status === 'rejected') rejected = info;
-    }
-    else if (type === 'assistant') {
+    } else if (type === 'assistant') {
       const message = obj(event, 'message');
       // Messages claude makes up itself (API errors, limits) name the model "<synthetic>".
       if (message?.model !== '<synthetic>') messageModel ??= str(message?.model);
@@ -109,7 +111,7 @@ function parseClaude(stdout: string, now: Date): ParsedOutput {
   // is_error first: usage limits and auth failures come as subtype "success" with is_error true.
   const isError = result.is_error === true || (subtype?.startsWith('error') ?? false);
   const errors = Array.isArray(result.errors) ? result.errors.filter((e): e is string => typeof e === 'string' && e.trim() !== '') : [];
-  const error = isError ? firstLine(resultText ?? '') ?? firstLine(errors.join('\n')) ?? subtype ?? 'claude reported an error' : undefined;
+  const error = isError ? (firstLine(resultText ?? '') ?? firstLine(errors.join('\n')) ?? subtype ?? 'claude reported an error') : undefined;
   return compact<ParsedOutput>({
     text: resultText ?? texts.join('\n\n'),
     isError,
@@ -118,7 +120,9 @@ function parseClaude(stdout: string, now: Date): ParsedOutput {
     tokens: tokensOf(obj(result, 'usage')),
     sessionId: str(result.session_id) ?? sessionId,
     model,
-    usageLimit: isError ? structuredLimit(result, rejected, resultText) ?? limitIn([resultText, ...errors].filter((t) => t !== undefined).join('\n'), now) : undefined,
+    usageLimit: isError
+      ? (structuredLimit(result, rejected, resultText) ?? limitIn([resultText, ...errors].filter((t) => t !== undefined).join('\n'), now))
+      : undefined,
     details: nonEmpty({ num_turns: num(result.num_turns), subtype, duration_ms: num(result.duration_ms) }),
     cause: isError ? claudeCause(events, result) : undefined,
   });
@@ -218,7 +222,10 @@ function renderRetry(event: Record<string, unknown>): string {
   const error = str(event.error);
   const delay = num(event.retry_delay_ms);
   const max = num(event.max_retries);
-  const what = status === undefined ? `API request failed${error && error !== 'unknown' ? ` (${error})` : ' (API unreachable?)'}` : `API error ${status}${error ? ` (${error})` : ''}`;
+  const what =
+    status === undefined
+      ? `API request failed${error && error !== 'unknown' ? ` (${error})` : ' (API unreachable?)'}`
+      : `API error ${status}${error ? ` (${error})` : ''}`;
   return `${what}; retry ${num(event.attempt) ?? '?'}${max === undefined ? '' : ` of ${max}`}${delay === undefined ? '' : ` in ${(delay / 1000).toFixed(1)}s`}`;
 }
 
@@ -226,11 +233,13 @@ function renderRetry(event: Record<string, unknown>): string {
 function resultContent(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    return content.map((b) => {
-      const block = obj(b);
-      return typeof block?.text === 'string' ? block.text : block?.type === 'image' ? '[image]' : '';
-    }).filter((t) => t !== '').join(' ');
+    return content
+      .map((b) => {
+        const block = obj(b);
+        return typeof block?.text === 'string' ? block.text : block?.type === 'image' ? '[image]' : '';
+      })
+      .filter((t) => t !== '')
+      .join(' ');
   }
   return content === undefined || content === null ? '' : JSON.stringify(content);
 }
-

@@ -54,7 +54,8 @@ export const codex = {
     return {
       // Not --full-auto (current versions reject it with exec --json); the sandbox says what it may do.
       args: [
-        'exec', '--json',
+        'exec',
+        '--json',
         ...grant,
         '--skip-git-repo-check',
         ...(model ? ['--model', model] : []),
@@ -88,7 +89,11 @@ function parseCodex(stdout: string, exitCode: number | null, now: Date, timeZone
   let message: string | undefined;
   let completedTurns = 0;
   const sums: Record<'input' | 'output' | 'cache_read' | 'cache_write' | 'reasoning', number | undefined> = {
-    input: undefined, output: undefined, cache_read: undefined, cache_write: undefined, reasoning: undefined,
+    input: undefined,
+    output: undefined,
+    cache_read: undefined,
+    cache_write: undefined,
+    reasoning: undefined,
   };
   /** Errors not (yet) followed by a completed turn: these make the run fail. */
   let pending: { message: string; source: unknown }[] = [];
@@ -192,9 +197,7 @@ function structuredLimit(value: unknown, now: Date, depth = 0): UsageLimitInfo |
   if (o.type === 'usage_limit_reached' || o.code === 'usage_limit_reached' || o.error_type === 'usage_limit_reached') {
     const at = num(o.resets_at);
     const inSeconds = num(o.resets_in_seconds);
-    const resetsAt = at !== undefined ? new Date(at > 1e12 ? at : at * 1000)
-      : inSeconds !== undefined ? new Date(now.getTime() + inSeconds * 1000)
-        : undefined;
+    const resetsAt = at !== undefined ? new Date(at > 1e12 ? at : at * 1000) : inSeconds !== undefined ? new Date(now.getTime() + inSeconds * 1000) : undefined;
     return compact<UsageLimitInfo>({
       message: clip(str(o.message) ?? 'usage limit reached', 300),
       resetsAt: resetsAt && !Number.isNaN(resetsAt.getTime()) ? resetsAt.toISOString() : undefined,
@@ -222,7 +225,10 @@ function readable(message: string): string {
     if (what) return clip(kind && kind !== 'error' ? `${kind}: ${what}` : what, 300);
     if (kind && kind !== 'error') return kind;
   }
-  const line = message.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  const line = message
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '');
   return clip(line ?? message, 300);
 }
 
@@ -268,7 +274,7 @@ function renderItem(item: Record<string, unknown> | undefined): string | undefin
       return typeof item.text === 'string' ? `thinking: ${clip(item.text, 200)}` : undefined;
     case 'command_execution': {
       const code = num(item.exit_code);
-      const outcome = code !== undefined ? `exit ${code}` : str(item.status) ?? 'done';
+      const outcome = code !== undefined ? `exit ${code}` : (str(item.status) ?? 'done');
       return `command: ${clip(commandOf(item), 300)} → ${outcome}`;
     }
     case 'file_change': {
@@ -297,4 +303,3 @@ function commandOf(item: Record<string, unknown> | undefined): string {
   if (Array.isArray(command)) return command.filter((c) => typeof c === 'string').join(' ');
   return '?';
 }
-

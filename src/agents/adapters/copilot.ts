@@ -71,8 +71,14 @@ const MODEL_LINE = /^\s*(\S+)\s+(\d.*?)\s*(?:\(Est\.[^)]*\))?\s*$/;
 /** "12.3k input", "1,234 input", "1.2m in", "0 cache read", "1.1m cached", "9.9k reasoning". */
 const TOKEN_PART = /(\d[\d,]*(?:\.\d+)?)\s*([kKmM])?\s+(input|in|output|out|cache read|cached|cache write|reasoning)\b/g;
 const TOKEN_KEYS: Record<string, keyof Tokens> = {
-  input: 'input', in: 'input', output: 'output', out: 'output',
-  'cache read': 'cache_read', cached: 'cache_read', 'cache write': 'cache_write', reasoning: 'reasoning',
+  input: 'input',
+  in: 'input',
+  output: 'output',
+  out: 'output',
+  'cache read': 'cache_read',
+  cached: 'cache_read',
+  'cache write': 'cache_write',
+  reasoning: 'reasoning',
 };
 /** Copilot's own words for an exhausted allowance or a rate limit (the shared recogniser comes first). */
 const COPILOT_LIMIT =
@@ -84,7 +90,8 @@ const SUMMARY_KEYS: Record<string, string> = { Changes: 'code_changes', Duration
 /** "● Response was interrupted due to a server error. Retrying...": Copilot retrying the model API. */
 const RETRY_NOTICE = /^\s*●\s+(.*\bRetrying\.\.\.)\s*$/;
 /** What Copilot prints when it is stopped (SIGTERM) mid-run: not the answer, not the failure. */
-const SHUTDOWN = /^\s*(?:Exiting(?:…|\.\.\.)?|●\s+Operation cancelled by user|Error executing prompt: Error: Cannot invoke native session after disposal has started)\s*$/;
+const SHUTDOWN =
+  /^\s*(?:Exiting(?:…|\.\.\.)?|●\s+Operation cancelled by user|Error executing prompt: Error: Cannot invoke native session after disposal has started)\s*$/;
 /** "↑ 2.4k (200 cached) • ↓ 68 (14 reasoning)". */
 const NEW_TOKENS: ReadonlyArray<[RegExp, keyof Tokens]> = [
   [/↑\s*(\d[\d,]*(?:\.\d+)?)\s*([kKmM])?/, 'input'],
@@ -129,13 +136,20 @@ function parseCopilot(output: string, exitCode: number | null, now: Date): Parse
   return compact<ParsedOutput>({
     text,
     isError,
-    error: isError ? errorLine ?? (retries.length > 0 ? `Copilot was retrying: ${retries.at(-1)}` : `copilot exited with code ${exitCode} without output`) : undefined,
+    error: isError
+      ? (errorLine ?? (retries.length > 0 ? `Copilot was retrying: ${retries.at(-1)}` : `copilot exited with code ${exitCode} without output`))
+      : undefined,
     tokens: Object.keys(sums).length > 0 ? sums : undefined,
     sessionId,
     model: distinct.length === 1 ? distinct[0] : undefined,
     usageLimit: isError ? copilotLimit(text, now) : undefined,
     details: Object.keys(details).length > 0 ? compact(details) : undefined,
-    cause: copilotCause(errorLine, retries, text, before.some((l) => SHUTDOWN.test(l))),
+    cause: copilotCause(
+      errorLine,
+      retries,
+      text,
+      before.some((l) => SHUTDOWN.test(l)),
+    ),
   });
 }
 
@@ -186,7 +200,11 @@ function readOldSummary(summary: readonly string[], details: Record<string, unkn
  */
 function errorLineOf(text: string): string | undefined {
   const lines = text.split('\n').map((l) => l.trim());
-  const error = lines.filter((l) => l !== '').slice(-15).reverse().find((l) => /^error:/i.test(l));
+  const error = lines
+    .filter((l) => l !== '')
+    .slice(-15)
+    .reverse()
+    .find((l) => /^error:/i.test(l));
   if (error !== undefined) return clip(error, 300);
   let end = lines.length;
   while (end > 0 && lines[end - 1] === '') end--;
@@ -217,7 +235,11 @@ function addCount(sums: Tokens, key: keyof Tokens, match: readonly (string | und
 
 /** The end of the output (where a failure is told): the shared recogniser, else Copilot's own words. */
 function copilotLimit(text: string, now: Date): UsageLimitInfo | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '').slice(-15);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .slice(-15);
   if (lines.length === 0) return undefined;
   const found = detectUsageLimit(lines.join('\n'), now);
   if (found) return found;
@@ -232,4 +254,3 @@ function tokenCount(digits: string, suffix: string | undefined): number | undefi
   const scale = suffix === undefined ? 1 : suffix.toLowerCase() === 'k' ? 1_000 : 1_000_000;
   return Math.round(value * scale);
 }
-

@@ -31,7 +31,7 @@ export const cursor = {
   verified: { how: 'fixtures' },
   cost: 'none',
   formatNote:
-    '`--output-format json` result object and stream-json events as in Cursor\'s CLI output-format reference; no cost or ' +
+    "`--output-format json` result object and stream-json events as in Cursor's CLI output-format reference; no cost or " +
     'token counts; failures print nothing on stdout. Not run against the real binary here. The prompt is passed as the ' +
     'last argument, as documented (so it is limited to 128 KiB and visible in `ps`).',
 
@@ -69,7 +69,7 @@ function parseCursor(stdout: string, exitCode: number | null, now: Date): Parsed
     return compact<ParsedOutput>({
       text: plain === '' ? '' : stripAnsi(stdout).trim(),
       isError,
-      error: isError ? lastLine(plain) ?? `cursor-agent exited with code ${exitCode} (its message is on stderr)` : undefined,
+      error: isError ? (lastLine(plain) ?? `cursor-agent exited with code ${exitCode} (its message is on stderr)`) : undefined,
       usageLimit: isError && plain !== '' ? detectUsageLimit(tail(plain), now) : undefined,
     });
   }
@@ -113,7 +113,7 @@ function parseCursor(stdout: string, exitCode: number | null, now: Date): Parsed
   return compact<ParsedOutput>({
     text: (resultText ?? sinceTool.join('')).trim(),
     isError,
-    error: isError ? firstLine(errorText) ?? subtype ?? 'cursor-agent reported an error' : undefined,
+    error: isError ? (firstLine(errorText) ?? subtype ?? 'cursor-agent reported an error') : undefined,
     sessionId: str(result.session_id) ?? sessionId,
     model,
     usageLimit: isError && errorText !== '' ? detectUsageLimit(errorText, now) : undefined,
@@ -131,10 +131,12 @@ function messageText(message: Record<string, unknown> | undefined): string {
   const content = message?.content;
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((b) => {
-    const block = obj(b);
-    return block?.type === 'text' && typeof block.text === 'string' ? block.text : '';
-  }).join('');
+  return content
+    .map((b) => {
+      const block = obj(b);
+      return block?.type === 'text' && typeof block.text === 'string' ? block.text : '';
+    })
+    .join('');
 }
 
 function renderCursorLine(line: string): string | undefined {
@@ -165,11 +167,7 @@ function renderCursorLine(line: string): string | undefined {
     }
     case 'result': {
       const ms = num(event.duration_ms);
-      const facts = [
-        str(event.subtype) ?? '?',
-        ...(event.is_error === true ? ['is_error'] : []),
-        ...(ms === undefined ? [] : [`${(ms / 1000).toFixed(1)}s`]),
-      ];
+      const facts = [str(event.subtype) ?? '?', ...(event.is_error === true ? ['is_error'] : []), ...(ms === undefined ? [] : [`${(ms / 1000).toFixed(1)}s`])];
       const text = typeof event.result === 'string' ? `: ${clip(event.result, 200)}` : '';
       return `result (${facts.join(', ')})${text}`;
     }
@@ -195,4 +193,3 @@ function toolSummary(call: Record<string, unknown> | undefined): string {
   const main = str(args.command) ?? str(args.path) ?? str(args.pattern) ?? str(args.globPattern) ?? str(args.query) ?? str(args.url);
   return clip(main ?? JSON.stringify(args), 300);
 }
-

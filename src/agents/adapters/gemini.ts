@@ -43,10 +43,12 @@ export const gemini = {
     const model = str(options.model);
     return {
       args: [
-        '--output-format', 'json',
+        '--output-format',
+        'json',
         ...(model ? ['--model', model] : []),
         ...grantFor(gemini, options, ctx).args,
-        '-p', GEMINI_PROMPT_HINT,
+        '-p',
+        GEMINI_PROMPT_HINT,
         ...options.extraArgs,
       ],
       // The working directory trusted (documented; older versions ignore it): else every headless run
@@ -78,7 +80,12 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
       isError: true,
       // Killed while retrying the API, or gemini's own message when it stopped before its document
       // (stderr: an untrusted folder, no auth method…).
-      error: text === '' ? 'no output' : cutOff ? 'the JSON document in the output is incomplete (truncated?)' : retry?.detail ?? ownError(text) ?? 'no JSON document in the output',
+      error:
+        text === ''
+          ? 'no output'
+          : cutOff
+            ? 'the JSON document in the output is incomplete (truncated?)'
+            : (retry?.detail ?? ownError(text) ?? 'no JSON document in the output'),
       usageLimit: text === '' ? undefined : detectUsageLimit(text, now),
       cause: retry,
     });
@@ -86,7 +93,7 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
 
   const response = typeof doc.response === 'string' ? doc.response : undefined;
   const error = obj(doc, 'error');
-  const errorMessage = error ? str(error.message) ?? str(error.type) ?? 'gemini reported an error' : undefined;
+  const errorMessage = error ? (str(error.message) ?? str(error.type) ?? 'gemini reported an error') : undefined;
   // A document without a response is a failed run whatever the exit code (gemini always writes one).
   const isError = error !== undefined || response === undefined;
   const { tokens, tokensByModel, model } = modelStats(obj(obj(doc, 'stats'), 'models'));
@@ -96,7 +103,7 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
     // Gemini may say it in its own words, without the time the API gave ("Please retry in 37.5s."):
     // that is then in its error report around the document.
     const said = detectUsageLimit(errorMessage ?? '', now);
-    const resetsAt = DAILY_QUOTA.test(errorMessage ?? '') ? nextMidnightIn(now.getTime(), QUOTA_DAY_ZONE) : said?.resetsAt ?? apiRetryDelay(stdout, now);
+    const resetsAt = DAILY_QUOTA.test(errorMessage ?? '') ? nextMidnightIn(now.getTime(), QUOTA_DAY_ZONE) : (said?.resetsAt ?? apiRetryDelay(stdout, now));
     usageLimit = compact<UsageLimitInfo>({ message: readable(errorMessage ?? '') ?? said?.message ?? 'quota exhausted', resetsAt });
   } else if (isError) {
     const text = [errorMessage, response, outsideText(stdout)].filter((t) => t !== undefined && t.trim() !== '').join('\n');
@@ -106,7 +113,7 @@ function parseGemini(stdout: string, now: Date): ParsedOutput {
   return compact<ParsedOutput>({
     text: response ?? '',
     isError,
-    error: isError ? readable(errorMessage ?? '') ?? 'no response in the output' : undefined,
+    error: isError ? (readable(errorMessage ?? '') ?? 'no response in the output') : undefined,
     tokens,
     tokensByModel,
     sessionId: str(doc.session_id) ?? str(doc.sessionId),
@@ -147,7 +154,14 @@ function isQuotaError(error: Record<string, unknown>): boolean {
  */
 function modelStats(models: Record<string, unknown> | undefined): { tokens?: Tokens; tokensByModel?: Record<string, Tokens>; model?: string } {
   if (!models) return {};
-  const sums: Record<keyof Tokens, number | undefined> = { input: undefined, output: undefined, cache_read: undefined, cache_write: undefined, reasoning: undefined, total: undefined };
+  const sums: Record<keyof Tokens, number | undefined> = {
+    input: undefined,
+    output: undefined,
+    cache_read: undefined,
+    cache_write: undefined,
+    reasoning: undefined,
+    total: undefined,
+  };
   const byModel: Record<string, Tokens> = {};
   let best: { name: string; total: number } | undefined;
   for (const [name, stats] of Object.entries(models)) {
@@ -248,14 +262,20 @@ const SAYS_ERROR = /\b(?:error|not|cannot|can't|failed|unable|invalid|refused|de
 
 /** Gemini's own message when it stopped before writing its document (stderr: trust, auth…). */
 function ownError(text: string): string | undefined {
-  const lines = stripAnsi(text).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !NOISE.test(l));
+  const lines = stripAnsi(text)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !NOISE.test(l));
   const line = lines.find((l) => SAYS_ERROR.test(l));
   return line === undefined ? undefined : firstLine(line);
 }
 
 /** The lines that cannot belong to the document (log lines before or after it). */
 function outsideText(stdout: string): string {
-  return stdout.split('\n').filter((l) => l.trim() !== '' && !/^[\s{}[\]"]/.test(l)).join('\n');
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/^[\s{}[\]"]/.test(l))
+    .join('\n');
 }
 
 /**

@@ -40,7 +40,7 @@ export const opencode = {
   cost: 'reported',
   formatNote:
     '`opencode run --format json` NDJSON events (step_start, text, tool_use, step_finish with cost and tokens, error) ' +
-    'as emitted by opencode\'s run command (packages/opencode/src/cli/cmd/run.ts), checked against the real binary; ' +
+    "as emitted by opencode's run command (packages/opencode/src/cli/cmd/run.ts), checked against the real binary; " +
     'its error log lines on stderr (--print-logs --log-level ERROR). The prompt is piped on stdin, which `opencode run` appends to the (empty) message.',
 
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
@@ -103,7 +103,12 @@ function parseOpencode(stdout: string, exitCode: number | null, now: Date): Pars
   let toolCalls = 0;
   let cost: number | undefined;
   const sums: Record<keyof Tokens, number | undefined> = {
-    input: undefined, output: undefined, cache_read: undefined, cache_write: undefined, reasoning: undefined, total: undefined,
+    input: undefined,
+    output: undefined,
+    cache_read: undefined,
+    cache_write: undefined,
+    reasoning: undefined,
+    total: undefined,
   };
   const add = (key: keyof Tokens, value: unknown): void => {
     const n = num(value);
@@ -162,11 +167,12 @@ function parseOpencode(stdout: string, exitCode: number | null, now: Date): Pars
   const failedExit = exitCode !== 0 && text === '';
   const isError = errors.length > 0 || failedExit;
   const plain = nonJsonText(stdout);
-  const error = errors.length > 0
-    ? clip(errors.map((e) => e.message).join('; '), 300)
-    : failedExit
-      ? lastLine(plain) ?? `opencode exited with code ${exitCode} without an answer`
-      : undefined;
+  const error =
+    errors.length > 0
+      ? clip(errors.map((e) => e.message).join('; '), 300)
+      : failedExit
+        ? (lastLine(plain) ?? `opencode exited with code ${exitCode} without an answer`)
+        : undefined;
   // opencode's input leaves the cache reads and writes out, its output the reasoning; Ralph's hold them (Tokens).
   const tokens = compact<Tokens>({ ...sums, input: sumOf(sums.input, sums.cache_read, sums.cache_write), output: sumOf(sums.output, sums.reasoning) });
 
@@ -192,7 +198,7 @@ function parsePlain(stdout: string, exitCode: number | null, now: Date): ParsedO
   return compact<ParsedOutput>({
     text,
     isError,
-    error: isError ? lastLine(text) ?? `opencode exited with code ${exitCode} without output` : undefined,
+    error: isError ? (lastLine(text) ?? `opencode exited with code ${exitCode} without output`) : undefined,
     usageLimit: isError && text !== '' ? detectUsageLimit(tail(text), now) : undefined,
   });
 }
@@ -287,4 +293,3 @@ function toolSummary(input: Record<string, unknown> | undefined): string {
   const main = str(input.command) ?? str(input.filePath) ?? str(input.path) ?? str(input.pattern) ?? str(input.url) ?? str(input.query);
   return clip(main ?? JSON.stringify(input), 300);
 }
-

@@ -20,13 +20,19 @@ export function clip(text: string, max: number): string {
 
 /** The first non-empty line, clipped to 300 characters. */
 export function firstLine(text: string): string | undefined {
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '');
   return line === undefined ? undefined : clip(line, 300);
 }
 
 /** The last non-empty line, clipped to 300 characters. */
 export function lastLine(text: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const last = lines[lines.length - 1];
   return last === undefined ? undefined : clip(last, 300);
 }
@@ -38,7 +44,11 @@ export function tail(text: string, lines = 15): string {
 
 /** The lines of stdout that are not JSON objects: a CLI's plain messages among its events. */
 export function nonJsonText(stdout: string): string {
-  return stripAnsi(stdout).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('{') && !l.endsWith('}')).join('\n');
+  return stripAnsi(stdout)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('{') && !l.endsWith('}'))
+    .join('\n');
 }
 
 /** Drops undefined fields; nothing at all when none is left. */

@@ -2,16 +2,20 @@ import type { Command } from 'commander';
 import { print, printJson } from '../output.js';
 
 export function registerAgents(program: Command): void {
-  program.command('agents')
+  program
+    .command('agents')
     .description('list the agent CLIs ralph can run (--agent NAME), how each is verified, and whether its binary is found')
     .option('--json', 'print a machine-readable list')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Each agent's binary is found from --agent-bin, else RALPH_<NAME>_BIN (e.g. RALPH_CLAUDE_BIN), else its
 usual name on PATH. Any other command line can be run with --agent-cmd.
 
 Example:
   $ ralph agents
-  $ RALPH_CLAUDE_BIN=~/bin/claude ralph agents --json`)
+  $ RALPH_CLAUDE_BIN=~/bin/claude ralph agents --json`,
+    )
     .action(async (flags: { json?: boolean }) => {
       const { listAgents } = await import('../../agents/registry.js');
       const { binVariable } = await import('../../agents/cli-agent.js');

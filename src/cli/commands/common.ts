@@ -20,14 +20,17 @@ export const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, S
 export async function untilStopped(body: (signal: AbortSignal) => Promise<void>): Promise<number> {
   const abort = new AbortController();
   let signalled: string | undefined;
-  const onSignal = (signal: NodeJS.Signals) => { signalled ??= signal; abort.abort(); };
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled ??= signal;
+    abort.abort();
+  };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   try {
     await body(abort.signal);
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
-  return signalled ? SIGNAL_EXIT[signalled] ?? 1 : 0;
+  return signalled ? (SIGNAL_EXIT[signalled] ?? 1) : 0;
 }
 
 /** The store of an existing queue, or the error that says how to create one. */

@@ -11,18 +11,24 @@ import { SETTINGS } from '../../config/table.js';
 const MARK = { ok: 'ok   ', warn: 'WARN ', error: 'ERROR' } as const;
 
 export function registerDoctor(program: Command, setExit: (code: number) => void): void {
-  const command = program.command('doctor')
+  const command = program
+    .command('doctor')
     .description('check the queue, lock, workers, failures and agent command, and say what to do')
     .option('--agent-cmd <cmd>', 'agent command to check (default: the agent `ralph run` would use: from the environment, the config file or the last run)')
     .addOption(new Option('--agent <name>', 'agent CLI to check (see `ralph agents`)').choices([...AGENT_NAMES]))
-    .option('--agent-bin <path>', 'the agent\'s binary')
+    .option('--agent-bin <path>', "the agent's binary")
     .option('--json', 'machine-readable output');
   dirOption(command);
   command.addHelpText('after', '\nExit code: 0 when nothing is an error, 1 otherwise.');
   command.action(async (flags: { dir: string; agentCmd?: string; agent?: string; agentBin?: string; json?: boolean }) => {
     const { effectiveSettings } = await import('../../config/effective.js');
     const agentSettings = SETTINGS.filter((s) => s.agent);
-    const effective = effectiveSettings(agentSettings, { flags: { ...agentChoice(flags), dir: flags.dir }, env: process.env, cwd: process.cwd(), lastRun: true });
+    const effective = effectiveSettings(agentSettings, {
+      flags: { ...agentChoice(flags), dir: flags.dir },
+      env: process.env,
+      cwd: process.cwd(),
+      lastRun: true,
+    });
     const checks = judge(gatherFacts(flags.dir, agentChoice(effective.values as AgentFlags)));
     const errors = checks.filter((c) => c.level === 'error').length;
     if (flags.json) printJson({ ok: errors === 0, checks });

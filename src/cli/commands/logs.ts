@@ -29,36 +29,52 @@ interface LogsFlags {
 const FOLLOW_MS = 250;
 
 export function registerLogs(program: Command, setExit: (code: number) => void): void {
-  const command = program.command('logs')
-    .description('print the workers\' logs merged in time order: what each worker did, and its agent\'s output in one readable line an event')
+  const command = program
+    .command('logs')
+    .description("print the workers' logs merged in time order: what each worker did, and its agent's output in one readable line an event")
     .option('-f, --follow', 'keep printing lines as they are logged, until Ctrl-C')
-    .option('--worker <n>', 'only this worker\'s log', positiveInt)
-    .option('--task <id>', 'only the lines of this task (its start, its agent\'s output, how it ended)')
-    .option('--since <when>', 'only lines from then on: 30s, 10m, 2h, 1d back, a time of day (14:05), or a date or date and time (2026-05-01, 2026-05-01T14:00) in local time unless it ends with Z or an offset')
+    .option('--worker <n>', "only this worker's log", positiveInt)
+    .option('--task <id>', "only the lines of this task (its start, its agent's output, how it ended)")
+    .option(
+      '--since <when>',
+      'only lines from then on: 30s, 10m, 2h, 1d back, a time of day (14:05), or a date or date and time (2026-05-01, 2026-05-01T14:00) in local time unless it ends with Z or an offset',
+    )
     .option('-n, --lines <n>', 'only the last N lines (default: all; 10 with --follow)', nonNegativeInt)
     .option('--json', 'one JSON record a line: {time, worker, task, stream, text}');
   dirOption(command);
-  command.addHelpText('after', `
+  command.addHelpText(
+    'after',
+    `
 Examples:
   $ ralph logs --task t-0042               # everything about one task
   $ ralph logs -f --worker 2               # follow one worker
-  $ ralph logs --since 10m --json | jq -r 'select(.stream == "err") | .text'`);
+  $ ralph logs --since 10m --json | jq -r 'select(.stream == "err") | .text'`,
+  );
   command.action(async (flags: LogsFlags) => {
     const filter: LogFilter = {};
     if (flags.worker !== undefined) filter.worker = flags.worker;
     if (flags.task !== undefined) filter.task = flags.task;
     if (flags.since !== undefined) {
       const since = parseSince(flags.since, new Date());
-      if (since === undefined) throw new InputError(`Expected --since to be a duration (30s, 10m, 2h, 1d), a time of day (14:05) or a date and time in local time (2026-05-01, 2026-05-01T14:00), one that exists, got \`${flags.since}\`.`);
+      if (since === undefined)
+        throw new InputError(
+          `Expected --since to be a duration (30s, 10m, 2h, 1d), a time of day (14:05) or a date and time in local time (2026-05-01, 2026-05-01T14:00), one that exists, got \`${flags.since}\`.`,
+        );
       filter.since = since;
     }
     if (flags.worker !== undefined) checkWorker(flags.dir, flags.worker, flags.follow === true);
-    else if (flags.task === undefined && logFiles(flags.dir).length === 0 && !flags.follow) note(`ralph: no worker logs in ${flags.dir} yet (they are written by \`ralph run\` and \`ralph worker\`)`);
+    else if (flags.task === undefined && logFiles(flags.dir).length === 0 && !flags.follow)
+      note(`ralph: no worker logs in ${flags.dir} yet (they are written by \`ralph run\` and \`ralph worker\`)`);
     const reader = new LogReader(flags.dir, filter);
     let shown = 0;
     const print = printer(flags.json === true);
-    const show: Show = (records) => { shown += records.length; return print(records); };
-    const checked = () => { if (shown === 0) checkTask(flags, reader.taskSeen); };
+    const show: Show = (records) => {
+      shown += records.length;
+      return print(records);
+    };
+    const checked = () => {
+      if (shown === 0) checkTask(flags, reader.taskSeen);
+    };
     if (flags.follow) {
       setExit(await follow(reader, filter, flags.lines ?? 10, show, checked));
       return;
@@ -115,17 +131,25 @@ async function showFirst(reader: LogReader, filter: LogFilter, count: number | u
     await reader.read(flush, show, signal);
   } else if (filter.since === undefined && filter.task === undefined) {
     let skip = reader.startAtLast(count, flush) - count;
-    await reader.read(flush, (records) => {
-      const drop = Math.max(0, Math.min(skip, records.length));
-      skip -= drop;
-      return drop < records.length ? show(records.slice(drop)) : undefined;
-    }, signal);
+    await reader.read(
+      flush,
+      (records) => {
+        const drop = Math.max(0, Math.min(skip, records.length));
+        skip -= drop;
+        return drop < records.length ? show(records.slice(drop)) : undefined;
+      },
+      signal,
+    );
   } else {
     let last: LogRecord[] = [];
-    await reader.read(flush, (records) => {
-      for (const record of records) last.push(record);
-      if (last.length > 2 * count + records.length) last = last.slice(last.length - count);
-    }, signal);
+    await reader.read(
+      flush,
+      (records) => {
+        for (const record of records) last.push(record);
+        if (last.length > 2 * count + records.length) last = last.slice(last.length - count);
+      },
+      signal,
+    );
     await show(last.slice(Math.max(0, last.length - count)));
   }
 }
@@ -141,7 +165,9 @@ function printer(json: boolean): Show {
     const now = new Date();
     const lines = records.map((r) => (json ? stringifyJson(redactor.redactDeep(r)) : formatRecord(r, now, paint, cleanText)));
     if (process.stdout.write(`${lines.join('\n')}\n`)) return undefined;
-    return new Promise((resolve) => { process.stdout.once('drain', resolve); });
+    return new Promise((resolve) => {
+      process.stdout.once('drain', resolve);
+    });
   };
 }
 
@@ -151,8 +177,13 @@ function printer(json: boolean): Show {
  */
 function follow(reader: LogReader, filter: LogFilter, count: number, show: Show, checked: () => void): Promise<number> {
   return untilStopped(async (signal) => {
-    const stopped = new Promise<void>((resolve) => { signal.addEventListener('abort', () => resolve(), { once: true }); });
-    const showing: Show = (records) => { const shown = show(records); return shown && Promise.race([shown, stopped]); };
+    const stopped = new Promise<void>((resolve) => {
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const showing: Show = (records) => {
+      const shown = show(records);
+      return shown && Promise.race([shown, stopped]);
+    };
     await showFirst(reader, filter, count, false, showing, signal);
     checked();
     while (!signal.aborted) {

@@ -4,7 +4,12 @@ import type { Command } from 'commander';
 import { RalphError } from '../../errors.js';
 import type { LoopOptions } from '../../loops/actor.js';
 import {
-  DEFAULT_DOCS_WHITELIST, DEFAULT_REPORT_EXTENSIONS, DEFAULT_TRACKED_OUTPUT_EXTENSIONS, DEFAULT_TRACKED_OUTPUT_GLOBS, parseExtensions, parseList,
+  DEFAULT_DOCS_WHITELIST,
+  DEFAULT_REPORT_EXTENSIONS,
+  DEFAULT_TRACKED_OUTPUT_EXTENSIONS,
+  DEFAULT_TRACKED_OUTPUT_GLOBS,
+  parseExtensions,
+  parseList,
 } from '../../loops/policies.js';
 import type { PolicyOptions } from '../../loops/policies.js';
 import type { Actor } from '../../loops/sync-state.js';
@@ -16,7 +21,6 @@ import { SIGNAL_EXIT, STOP_SIGNALS, agentChoice, ringBell } from './common.js';
 import type { EventFlags } from '../../events/run-watch.js';
 import { addSettings } from '../../config/cli.js';
 import { configureRedaction } from '../../redact/process.js';
-import { WORKER_DEFAULTS } from '../../orchestrator/settings.js';
 import type { AgentFlags } from './common.js';
 
 const MiB = 1024 * 1024;
@@ -68,7 +72,12 @@ interface LoopFlags extends AgentFlags, EventFlags {
 
 function commonOptions(command: Command): Command {
   // The agent, --redact, --grace and --agent-timeout: also from the environment and the config file.
-  return addSettings(command, 'loop', { descriptions: { agentCmd: 'your own agent command line, run with /bin/sh -c; the prompt arrives on stdin and in $RALPH_PROMPT_FILE, with $RALPH_ACTOR, $RALPH_ITERATION, $RALPH_BRANCH' } })
+  return addSettings(command, 'loop', {
+    descriptions: {
+      agentCmd:
+        'your own agent command line, run with /bin/sh -c; the prompt arrives on stdin and in $RALPH_PROMPT_FILE, with $RALPH_ACTOR, $RALPH_ITERATION, $RALPH_BRANCH',
+    },
+  })
     .option('--sync-via-git', 'take turns with the other actor through sync/state.json on the shared branch (default: run back to back locally)')
     .option('--sync-loops <n>', 'number of turns (iterations) to run', positiveInt, 20)
     .option('--poll-interval <seconds>', 'how often to fetch the branch while waiting for my turn', positiveSeconds, 5)
@@ -77,7 +86,12 @@ function commonOptions(command: Command): Command {
     .option('--logdir <path>', 'per-iteration logs and summaries go under <path>/<branch>/', 'logs')
     .option('--verbose', 'print state changes')
     .option('--heartbeat-secs <n>', 'print a heartbeat line this often while waiting', positiveSeconds)
-    .option('--lease-sec <seconds>', 'my turn\'s lease in sync/state.json (at least 3), renewed (pushed) every third of it while the agent runs', leaseSeconds, 300)
+    .option(
+      '--lease-sec <seconds>',
+      "my turn's lease in sync/state.json (at least 3), renewed (pushed) every third of it while the agent runs",
+      leaseSeconds,
+      300,
+    )
     .option('--auto-commit-reports', 'commit new or changed report files after my turn', true)
     .option('--no-auto-commit-reports', 'do not commit report files')
     .option('--report-extensions <list>', 'file types that count as reports', DEFAULT_REPORT_EXTENSIONS.join(','))
@@ -90,14 +104,26 @@ function commonOptions(command: Command): Command {
 
 function reportsPolicy(f: LoopFlags): PolicyOptions['reports'] {
   return {
-    enabled: f.autoCommitReports, extensions: parseExtensions(f.reportExtensions), pathGlobs: parseList(f.reportPathGlobs ?? ''),
-    maxFileBytes: f.maxReportFileBytes, maxTotalBytes: f.maxReportTotalBytes, forceAdd: f.forceAddReports,
+    enabled: f.autoCommitReports,
+    extensions: parseExtensions(f.reportExtensions),
+    pathGlobs: parseList(f.reportPathGlobs ?? ''),
+    maxFileBytes: f.maxReportFileBytes,
+    maxTotalBytes: f.maxReportTotalBytes,
+    forceAdd: f.forceAddReports,
   };
 }
 
-async function runActor(actor: Actor, f: LoopFlags, promptPath: string, promptName: string, policies: PolicyOptions, setExit: (code: ExitCode) => void): Promise<void> {
+async function runActor(
+  actor: Actor,
+  f: LoopFlags,
+  promptPath: string,
+  promptName: string,
+  policies: PolicyOptions,
+  setExit: (code: ExitCode) => void,
+): Promise<void> {
   configureRedaction(f.redact);
-  if (f.syncViaGit && !f.branch) throw new RalphError('RALPH_BAD_INPUT', '--sync-via-git needs --branch NAME (or ORCHESTRATION_BRANCH): the branch both machines share.');
+  if (f.syncViaGit && !f.branch)
+    throw new RalphError('RALPH_BAD_INPUT', '--sync-via-git needs --branch NAME (or ORCHESTRATION_BRANCH): the branch both machines share.');
   const abort = new AbortController();
   let signalled: string | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -111,24 +137,38 @@ async function runActor(actor: Actor, f: LoopFlags, promptPath: string, promptNa
   const { createAgent } = await import('../../agents/registry.js');
   const { runLoop } = await import('../../loops/actor.js');
   const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
-  const agent = createAgent(agentChoice(f), { ...(timeoutMs === undefined ? {} : { timeoutMs, timeoutFlag: '--agent-timeout' }), ...(f.prices ? { prices: f.prices } : {}) });
+  const agent = createAgent(agentChoice(f), {
+    ...(timeoutMs === undefined ? {} : { timeoutMs, timeoutFlag: '--agent-timeout' }),
+    ...(f.prices ? { prices: f.prices } : {}),
+  });
   const problem = agent.preflight(process.cwd());
   if (problem) throw new RalphError('RALPH_BAD_INPUT', `${problem}.`);
-  const hooks = f.onEvent.length === 0 ? undefined : await import('../../events/hooks.js').then((m) => new m.EventHooks(m.hookCommands(f.onEvent), { timeoutMs: f.onEventTimeout * 1000, say: note }));
+  const hooks =
+    f.onEvent.length === 0
+      ? undefined
+      : await import('../../events/hooks.js').then((m) => new m.EventHooks(m.hookCommands(f.onEvent), { timeoutMs: f.onEventTimeout * 1000, say: note }));
   const options: LoopOptions = {
-    actor, cwd: process.cwd(),
+    actor,
+    cwd: process.cwd(),
     agent,
-    promptPath, promptName,
+    promptPath,
+    promptName,
     ...(f.branch ? { branch: f.branch } : {}),
-    syncViaGit: f.syncViaGit === true, loops: f.syncLoops, pollMs: f.pollInterval * 1000,
+    syncViaGit: f.syncViaGit === true,
+    loops: f.syncLoops,
+    pollMs: f.pollInterval * 1000,
     ...(f.maxWaitSec === undefined ? {} : { maxWaitMs: f.maxWaitSec * 1000 }),
     leaseMs: f.leaseSec * 1000,
     ...(timeoutMs === undefined ? {} : { agentTimeoutMs: timeoutMs }),
     ...(f.idleTimeout > 0 ? { agentIdleMs: f.idleTimeout * 1000 } : {}),
-    graceMs: f.grace * 1000, logdir: f.logdir, verbose: f.verbose === true,
+    graceMs: f.grace * 1000,
+    logdir: f.logdir,
+    verbose: f.verbose === true,
     ...(f.heartbeatSecs === undefined ? {} : { heartbeatMs: f.heartbeatSecs * 1000 }),
-    policies, prepullRecovery: actor === 'galph' && f.prepullAutoCommitDocs !== false,
-    print, signal: abort.signal,
+    policies,
+    prepullRecovery: actor === 'galph' && f.prepullAutoCommitDocs !== false,
+    print,
+    signal: abort.signal,
     ...(hooks ? { emit: (event) => hooks.emit(event) } : {}),
   };
   const summary = await runLoop(options).finally(async () => {
@@ -155,7 +195,8 @@ Example:
   $ ${example}`;
 
 export function registerLoops(program: Command, setExit: (code: ExitCode) => void): void {
-  const supervisor = program.command('supervisor')
+  const supervisor = program
+    .command('supervisor')
     .description('run the supervisor ("galph"): its agent plans and writes instructions (input.md) for the engineer');
   commonOptions(supervisor)
     .option('--prompt-file <path>', 'the supervisor prompt', 'prompts/supervisor.md')
@@ -169,14 +210,21 @@ export function registerLoops(program: Command, setExit: (code: ExitCode) => voi
     .option('--tracked-output-extensions <list>', 'file types of tracked outputs', DEFAULT_TRACKED_OUTPUT_EXTENSIONS.join(','))
     .option('--max-tracked-output-file-bytes <n>', 'largest tracked output committed', nonNegativeInt, 32 * MiB)
     .option('--max-tracked-output-total-bytes <n>', 'most tracked-output bytes committed per turn', nonNegativeInt, 100 * MiB)
-    .option('--prepull-auto-commit-docs', 'when a pull is blocked by local changes, scrub submodules and commit tracked outputs and docs, retrying after each', true)
+    .option(
+      '--prepull-auto-commit-docs',
+      'when a pull is blocked by local changes, scrub submodules and commit tracked outputs and docs, retrying after each',
+      true,
+    )
     .option('--no-prepull-auto-commit-docs', 'fail at once when a pull is blocked by local changes')
     .addHelpText('after', AFTER('galph', "ralph supervisor --sync-via-git --branch feature/x --agent-cmd 'claude -p' --verbose"))
     .action(async (f: LoopFlags) => {
       const policies: PolicyOptions = {
         trackedOutputs: {
-          enabled: f.autoCommitTrackedOutputs !== false, globs: parseList(f.trackedOutputGlobs ?? ''), extensions: parseExtensions(f.trackedOutputExtensions ?? ''),
-          maxFileBytes: f.maxTrackedOutputFileBytes ?? 32 * MiB, maxTotalBytes: f.maxTrackedOutputTotalBytes ?? 100 * MiB,
+          enabled: f.autoCommitTrackedOutputs !== false,
+          globs: parseList(f.trackedOutputGlobs ?? ''),
+          extensions: parseExtensions(f.trackedOutputExtensions ?? ''),
+          maxFileBytes: f.maxTrackedOutputFileBytes ?? 32 * MiB,
+          maxTotalBytes: f.maxTrackedOutputTotalBytes ?? 100 * MiB,
         },
         docs: { enabled: f.autoCommitDocs !== false, whitelist: parseList(f.autocommitWhitelist ?? ''), maxBytes: f.maxAutocommitBytes ?? MiB },
         reports: reportsPolicy(f),
@@ -184,17 +232,20 @@ export function registerLoops(program: Command, setExit: (code: ExitCode) => voi
       await runActor('galph', f, resolve(f.promptFile ?? 'prompts/supervisor.md'), 'supervisor', policies, setExit);
     });
 
-  const loop = program.command('loop')
-    .description('run the engineer ("ralph"): its agent does the work the supervisor asked for');
+  const loop = program.command('loop').description('run the engineer ("ralph"): its agent does the work the supervisor asked for');
   commonOptions(loop)
     .option('--prompt <name>', 'the engineering prompt: prompts/<name>.md (main for features, debug for parity/trace loops)', 'main')
-    .addHelpText('after', `${AFTER('ralph', "ralph loop --sync-via-git --branch feature/x --prompt main --agent-cmd 'claude -p'")}
+    .addHelpText(
+      'after',
+      `${AFTER('ralph', "ralph loop --sync-via-git --branch feature/x --prompt main --agent-cmd 'claude -p'")}
 
 The engineer's agent commits its own work; afterwards report files are auto-committed, and any other
-dirty tracked file aborts the handoff (exit 1, state not flipped), so nothing unpublished is left behind.`)
+dirty tracked file aborts the handoff (exit 1, state not flipped), so nothing unpublished is left behind.`,
+    )
     .action(async (f: LoopFlags) => {
       const name = f.prompt ?? 'main';
-      if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new RalphError('RALPH_BAD_INPUT', `--prompt ${name}: expected a name such as main or debug (the file is prompts/<name>.md).`);
+      if (!/^[A-Za-z0-9._-]+$/.test(name))
+        throw new RalphError('RALPH_BAD_INPUT', `--prompt ${name}: expected a name such as main or debug (the file is prompts/<name>.md).`);
       await runActor('ralph', f, resolve('prompts', `${name}.md`), name, { reports: reportsPolicy(f) }, setExit);
     });
 }

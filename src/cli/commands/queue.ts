@@ -12,7 +12,8 @@ import { dirOption, openStore } from './common.js';
 export function registerQueue(program: Command): void {
   const queue = program.command('queue').description('look at and change the queue: add, list, retry');
 
-  const add = queue.command('add')
+  const add = queue
+    .command('add')
     .description('append tasks from a file (ids already queued are skipped); running workers pick them up')
     .argument('<file>', 'tasks file: {"tasks":[…]}, a JSON array, or JSON Lines')
     .option('--json', 'machine-readable output');
@@ -26,7 +27,8 @@ export function registerQueue(program: Command): void {
     else print(`Queued ${result.added} task(s)${result.skipped.length ? `; skipped ${result.skipped.length} already in the queue` : ''}.`);
   });
 
-  const list = queue.command('list')
+  const list = queue
+    .command('list')
     .description('list tasks')
     .option('--status <status>', `only tasks with this status (${TASK_STATUSES.join(', ')})`)
     .option('--json', 'machine-readable output');
@@ -34,13 +36,19 @@ export function registerQueue(program: Command): void {
     if (flags.status !== undefined && !TASK_STATUSES.includes(flags.status as TaskStatus)) {
       throw new InputError(`Expected --status to be one of ${TASK_STATUSES.join(', ')}, got \`${flags.status}\`.`);
     }
-    const tasks = openStore(flags.dir).read().tasks.filter((t) => flags.status === undefined || t.status === flags.status);
-    if (flags.json) { printJson(tasks); return; }
+    const tasks = openStore(flags.dir)
+      .read()
+      .tasks.filter((t) => flags.status === undefined || t.status === flags.status);
+    if (flags.json) {
+      printJson(tasks);
+      return;
+    }
     for (const line of columns(tasks.map(listRow))) print(line.trimEnd());
     if (tasks.length === 0) print('No tasks.');
   });
 
-  const retry = queue.command('retry')
+  const retry = queue
+    .command('retry')
     .description('put failed tasks back to pending: the given ids, or every failed task with --failed')
     .argument('[ids...]', 'ids of failed tasks')
     .option('--failed', 'every failed task')
@@ -50,7 +58,10 @@ export function registerQueue(program: Command): void {
     if (ids.length > 0 && flags.failed) throw new InputError('Give task ids or --failed, not both.');
     const result = await retryFailed(openStore(flags.dir), { ids, allFailed: flags.failed === true });
     if (flags.json) printJson(result);
-    else print(`Requeued ${result.retried.length} task(s)${result.retried.length ? `: ${result.retried.map(oneLine).join(', ')}` : ''}. Run \`ralph run\` to work on them.`);
+    else
+      print(
+        `Requeued ${result.retried.length} task(s)${result.retried.length ? `: ${result.retried.map(oneLine).join(', ')}` : ''}. Run \`ralph run\` to work on them.`,
+      );
   });
 }
 

@@ -5,18 +5,25 @@ import { print, printJson } from '../output.js';
 import { dirOption, openStore } from './common.js';
 
 export function registerReport(program: Command, setExit: (code: number) => void): void {
-  const command = program.command('report')
+  const command = program
+    .command('report')
     .description('rewrite <dir>/ORCHESTRATOR-REPORT.md from the state files (any time, also mid-run)')
     .option('--json', 'print the summary as JSON');
   dirOption(command);
-  command.addHelpText('after', `
+  command.addHelpText(
+    'after',
+    `
 Exit codes: 0 every task completed; 1 some failed or are unfinished (the report is written either
-way, as for \`ralph run\`); 2 no queue or unreadable state.`);
+way, as for \`ralph run\`); 2 no queue or unreadable state.`,
+  );
   command.action((flags: { dir: string; json?: boolean }) => {
     const store = openStore(flags.dir);
     const summary = writeReport(store);
     if (flags.json) printJson(summary);
-    else print(`Wrote ${summary.report}: ${summary.counts.completed} completed, ${summary.counts.failed} failed, ${summary.counts.pending + summary.counts.claimed} unfinished.`);
+    else
+      print(
+        `Wrote ${summary.report}: ${summary.counts.completed} completed, ${summary.counts.failed} failed, ${summary.counts.pending + summary.counts.claimed} unfinished.`,
+      );
     // Whether every task completed (0) or not (1); `exit_code` in the summary is what the run exited with.
     setExit(exitCodeFor(summary.counts));
   });

@@ -21,18 +21,23 @@ interface RunFlags extends WorkerFlags, EventFlags {
   bell?: boolean;
 }
 
-
 export function registerRun(program: Command, setExit: (code: number) => void): void {
-  const command = program.command('run')
+  const command = program
+    .command('run')
     .description('load tasks into the queue, run N workers until every task is done, write the report')
     .option('--tasks <file>', 'tasks to append: {"tasks":[…]}, a JSON array, or JSON Lines (omit to resume the queue)')
-    .option('--reset', 'empty the queue and results before loading tasks (the earlier run\'s logs, sessions and prompts go to <dir>/archive/), and start from the defaults, not the last run\'s settings')
+    .option(
+      '--reset',
+      "empty the queue and results before loading tasks (the earlier run's logs, sessions and prompts go to <dir>/archive/), and start from the defaults, not the last run's settings",
+    )
     .option('--json', 'print a machine-readable summary at the end');
   dirOption(command);
   // Settings not given take the environment's, the config file's, then the last run's (see `ralph config`).
   addSettings(command, 'run');
   workerOptions(command, { lastRun: (flags) => flags.reset !== true });
-  command.addHelpText('after', `
+  command.addHelpText(
+    'after',
+    `
 Examples:
   $ ralph run --tasks tasks.json --workers 4 --agent-cmd './my-agent.sh'
   $ ralph run --agent-cmd 'claude -p' --task-timeout 900 --retries 1     # resume the queue in .ralph/
@@ -43,13 +48,17 @@ package.json), then the last run of the queue: \`ralph config\` shows them.
 
 Exit codes: 0 every task completed, 1 some failed or unfinished, 2 bad usage or input,
 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM (in-flight tasks go back to pending, unless their agent
-finishes with its result within --grace).`);
+finishes with its result within --grace).`,
+  );
   command.action(async (flags: RunFlags) => {
     configureRedaction(flags.redact);
     const abort = new AbortController();
     let signalled: string | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
-      if (signalled) { note(`ralph: ${signal} again; still stopping workers, please wait`); return; }
+      if (signalled) {
+        note(`ralph: ${signal} again; still stopping workers, please wait`);
+        return;
+      }
       signalled = signal;
       note(`ralph: ${signal}: stopping workers; in-flight tasks go back to pending unless their agent finishes within --grace`);
       abort.abort(signal);
@@ -76,7 +85,7 @@ finishes with its result within --grace).`);
         throw error;
       });
       printEnd(result, flags.json);
-      const code = signalled ? SIGNAL_EXIT[signalled] ?? 1 : result.exit_code;
+      const code = signalled ? (SIGNAL_EXIT[signalled] ?? 1) : result.exit_code;
       setExit(code);
       await events?.finished(result, code);
       ringBell(flags.bell);

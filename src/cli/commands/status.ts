@@ -12,16 +12,20 @@ import { dirOption, openStore, untilStopped } from './common.js';
 import { positiveSeconds } from '../../config/parsers.js';
 
 export function registerStatus(program: Command, setExit: (code: number) => void): void {
-  const command = program.command('status')
+  const command = program
+    .command('status')
     .description('show the queue, the workers and the lock (safe to run while a run is going)')
     .option('--json', 'machine-readable output (with --watch: one JSON snapshot a line)')
-    .option('-w, --watch', 'keep showing the run\'s live view (totals, each worker, failures as they happen) until it ends or Ctrl-C')
+    .option('-w, --watch', "keep showing the run's live view (totals, each worker, failures as they happen) until it ends or Ctrl-C")
     .option('--interval <seconds>', 'with --watch: how often to look', positiveSeconds, 1);
   dirOption(command);
-  command.addHelpText('after', `
+  command.addHelpText(
+    'after',
+    `
 Examples:
   $ ralph status --watch                 # in another terminal while \`ralph run\` goes on
-  $ ralph status --watch --json | jq .counts`);
+  $ ralph status --watch --json | jq .counts`,
+  );
   command.action(async (flags: { dir: string; json?: boolean; watch?: boolean; interval: number }) => {
     if (flags.watch) {
       setExit(await watch(openStore(flags.dir), flags.json === true, flags.interval));
@@ -30,14 +34,20 @@ Examples:
     // A repository that runs the supervisor/engineer loops has their state, with or without a queue.
     const loops = readLoopsView(process.cwd());
     const now = new Date();
-    const loopsJson = loops && { ...loops, lease_expired: loops.state !== undefined && loops.state.status.startsWith('running-') && leaseLapsed(loops.state, now) };
+    const loopsJson = loops && {
+      ...loops,
+      lease_expired: loops.state?.status.startsWith('running-') && leaseLapsed(loops.state, now),
+    };
     if (loops && !new FileStore(flags.dir).exists()) {
       if (flags.json) printJson({ loops: loopsJson });
       else for (const line of loopsStatusLines(loops, now)) print(line);
       return;
     }
     const view = gatherStatus(openStore(flags.dir));
-    if (flags.json) { printJson(loops ? { ...view, loops: loopsJson } : view); return; }
+    if (flags.json) {
+      printJson(loops ? { ...view, loops: loopsJson } : view);
+      return;
+    }
     printStatus(view);
     if (loops) for (const line of loopsStatusLines(loops, now)) print(line);
   });
@@ -46,13 +56,21 @@ Examples:
 function printStatus(view: StatusView): void {
   const c = view.counts;
   const run = view.run ? (view.active ? ` — run active since ${view.run.started_at}` : ` — last run ended ${view.run.ended_at ?? '(interrupted)'}`) : '';
-  printPieces([[`${view.dir}: ${view.total} task(s): pending ${c.pending} · claimed ${c.claimed} · completed ${c.completed} · `], [`failed ${c.failed}`, c.failed > 0 ? 'red' : undefined], [run]]);
+  printPieces([
+    [`${view.dir}: ${view.total} task(s): pending ${c.pending} · claimed ${c.claimed} · completed ${c.completed} · `],
+    [`failed ${c.failed}`, c.failed > 0 ? 'red' : undefined],
+    [run],
+  ]);
   if (view.workers.length === 0) print('Workers: none registered');
   for (const w of view.workers) {
     const gone = !w.alive && w.status !== 'stopped';
     const state = w.alive ? w.status : gone ? `gone (${w.status} when last seen; pid ${w.pid} not running)` : 'stopped';
     const task = w.current_task ? ` on ${oneLine(w.current_task)}` : '';
-    printPieces([[`  worker ${w.worker_id}: `], [state, gone ? 'red' : undefined], [`${task}, ${w.iteration} task(s) run (completed or failed), heartbeat ${formatDuration(w.heartbeat_age_ms)} ago (pid ${w.pid} on ${oneLine(w.host)})`]]);
+    printPieces([
+      [`  worker ${w.worker_id}: `],
+      [state, gone ? 'red' : undefined],
+      [`${task}, ${w.iteration} task(s) run (completed or failed), heartbeat ${formatDuration(w.heartbeat_age_ms)} ago (pid ${w.pid} on ${oneLine(w.host)})`],
+    ]);
   }
   const lock = view.lock;
   if (lock.state === 'free') print('Lock: free');

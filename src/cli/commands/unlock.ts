@@ -7,7 +7,8 @@ import { print } from '../output.js';
 import { dirOption } from './common.js';
 
 export function registerUnlock(program: Command): void {
-  const command = program.command('unlock')
+  const command = program
+    .command('unlock')
     .description('explain and remove a stale <dir>/.lock (a live lock only with --force)')
     .option('--force', 'remove the lock even though its holder looks alive');
   dirOption(command);
@@ -21,10 +22,14 @@ export function registerUnlock(program: Command): void {
       return;
     }
     if (seen.state === 'held' && !flags.force) {
-      throw new RalphError('RALPH_LOCK_LIVE', `${lock.path} is held by ${describeOwner(seen.owner)}, which is alive; not removed. Stop that process first, or use --force if you are sure it is stuck.`, { exitCode: 1 });
+      throw new RalphError(
+        'RALPH_LOCK_LIVE',
+        `${lock.path} is held by ${describeOwner(seen.owner)}, which is alive; not removed. Stop that process first, or use --force if you are sure it is stuck.`,
+        { exitCode: 1 },
+      );
     }
     // Taken over, not just deleted: the holder's writes are fenced, should it still be running.
-    if (!await store.breakLock(seen)) {
+    if (!(await store.breakLock(seen))) {
       print(`${lock.path} changed hands while looking at it (a worker took it over); left as it is. Run \`ralph status\` to see who holds it.`);
       return;
     }

@@ -18,19 +18,23 @@ interface Flags extends WorkerFlags {
 }
 
 export function registerWorker(program: Command): void {
-  const command = program.command('worker')
+  const command = program
+    .command('worker')
     .description('run one worker on an existing queue (ralph run starts these; you can start more by hand)')
     .requiredOption('--id <n>', 'worker number; the log is <dir>/worker-<n>.log', positiveInt);
   dirOption(command);
   // Started by `ralph run`, a worker gets every setting as a flag; by hand, it takes the others from
   // the environment, the config file, and the run recorded in the queue (the one it joins).
   workerOptions(command, { lastRun: () => true, flagsOnly: () => process.channel !== undefined });
-  command.addHelpText('after', `
+  command.addHelpText(
+    'after',
+    `
 The worker claims tasks until it is stopped (SIGTERM/SIGINT) or, when no run is active, until no task
 is pending. Its log goes to <dir>/worker-<n>.log (and to the terminal when there is one).
 
 Example:
-  $ ralph worker --id 9 --agent-cmd ./my-agent.sh`);
+  $ ralph worker --id 9 --agent-cmd ./my-agent.sh`,
+  );
   command.action(async (flags: Flags) => {
     configureRedaction(flags.redact);
     // Started by `ralph run`: what the orchestrator set aside for the agents comes back first.
@@ -44,9 +48,8 @@ Example:
     const problem = agent.preflight(process.cwd());
     if (problem) throw new InputError(`${problem}.`);
     // git is loaded only by a worker that uses it.
-    const isolation = flags.isolate === 'worktree' || flags.base !== undefined
-      ? (await import('../../git/worktree.js')).resolveIsolation(process.cwd(), flags)
-      : undefined;
+    const isolation =
+      flags.isolate === 'worktree' || flags.base !== undefined ? (await import('../../git/worktree.js')).resolveIsolation(process.cwd(), flags) : undefined;
     const abort = new AbortController();
     const stop = () => abort.abort();
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, stop);

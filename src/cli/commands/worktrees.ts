@@ -19,36 +19,51 @@ interface Flags {
 }
 
 export function registerWorktrees(program: Command): void {
-  const worktrees = program.command('worktrees')
+  const worktrees = program
+    .command('worktrees')
     .description('the git worktrees and ralph/… branches of --isolate worktree: list their state, prune the merged ones');
-  const list = options(worktrees.command('list')
-    .description('each worker\'s worktree and each ralph/… branch: merged, unmerged commits, dirty, in use'));
-  list.addHelpText('after', `
+  const list = options(worktrees.command('list').description("each worker's worktree and each ralph/… branch: merged, unmerged commits, dirty, in use"));
+  list.addHelpText(
+    'after',
+    `
 Example:
   $ ralph worktrees list
   worker-1  ralph/fix-login      unmerged (2 commits), dirty   .ralph/worktrees/worker-1
-  worker-2  (detached)           merged                        .ralph/worktrees/worker-2`);
+  worker-2  (detached)           merged                        .ralph/worktrees/worker-2`,
+  );
   list.action((flags: Flags) => {
     const { view } = gather(flags);
-    if (flags.json) { printJson(view); return; }
+    if (flags.json) {
+      printJson(view);
+      return;
+    }
     printView(view);
   });
 
-  const prune = options(worktrees.command('prune')
-    .description('remove the worktrees that are clean, merged into the base and not in use, and the merged ralph/… branches; keep the rest and say why'));
-  prune.addHelpText('after', `
+  const prune = options(
+    worktrees
+      .command('prune')
+      .description('remove the worktrees that are clean, merged into the base and not in use, and the merged ralph/… branches; keep the rest and say why'),
+  );
+  prune.addHelpText(
+    'after',
+    `
 Nothing with work in it is ever removed: a worktree with uncommitted changes or commits that the base
 branch does not have, a worktree a live worker uses, and a branch with unmerged commits are kept.
 
 Example:
   $ ralph worktrees prune --dry-run     # what would go
-  $ ralph worktrees prune`);
+  $ ralph worktrees prune`,
+  );
   prune.option('--dry-run', 'say what would be removed and deleted, and change nothing');
   prune.action((flags: Flags & { dryRun?: boolean }) => {
     const { repo, view } = gather(flags);
     const dry = flags.dryRun === true;
     const result = pruneWorktrees(repo, view, dry);
-    if (flags.json) { printJson(dry ? { dry_run: true, ...result } : result); return; }
+    if (flags.json) {
+      printJson(dry ? { dry_run: true, ...result } : result);
+      return;
+    }
     // Aligned either way: "removed"/"kept    ", or "would remove"/"kept        ".
     const [removed, deleted, kept] = dry ? ['would remove', 'would delete branch', 'kept        '] : ['removed', 'deleted branch', 'kept   '];
     for (const r of result.removed) print(`${removed} ${r.path}`);
@@ -61,7 +76,8 @@ Example:
 }
 
 function options(command: Command): Command {
-  command.option('--base <branch>', 'what "merged" is measured against (default: the last run\'s base, else the branch checked out)')
+  command
+    .option('--base <branch>', 'what "merged" is measured against (default: the last run\'s base, else the branch checked out)')
     .option('--json', 'machine-readable output');
   return dirOption(command);
 }

@@ -8,12 +8,18 @@ function fq(text: string): string {
 
 function valueFlags(value: ValueKind): string {
   switch (value.kind) {
-    case 'file': return '-r -F';
-    case 'dir': return "-x -a '(__fish_complete_directories)'";
-    case 'command': return "-x -a '(__fish_complete_command)'";
-    case 'branch': return "-x -a '(git for-each-ref --format=\"%(refname:short)\" refs/heads 2>/dev/null)'";
-    case 'choices': return `-x -a ${fq(value.choices.join(' '))}`;
-    default: return '-x';
+    case 'file':
+      return '-r -F';
+    case 'dir':
+      return "-x -a '(__fish_complete_directories)'";
+    case 'command':
+      return "-x -a '(__fish_complete_command)'";
+    case 'branch':
+      return '-x -a \'(git for-each-ref --format="%(refname:short)" refs/heads 2>/dev/null)\'';
+    case 'choices':
+      return `-x -a ${fq(value.choices.join(' '))}`;
+    default:
+      return '-x';
   }
 }
 
@@ -36,7 +42,8 @@ export function fishScript(spec: CommandSpec): string {
       lines.push(`complete -c ${name} ${at()} ${flags}${o.value ? ` ${valueFlags(o.value)}` : ''} -d ${fq(o.description)}`);
     }
     s.args.forEach((a, i) => {
-      const what = a.value.kind === 'choices' ? `-a ${fq(a.value.choices.join(' '))}` : a.value.kind === 'file' ? '-F' : valueFlags(a.value).replace(/^-x |^-r /, '');
+      const what =
+        a.value.kind === 'choices' ? `-a ${fq(a.value.choices.join(' '))}` : a.value.kind === 'file' ? '-F' : valueFlags(a.value).replace(/^-x |^-r /, '');
       if (what !== '-x') lines.push(`complete -c ${name} ${at(a.variadic ? `${i}+` : String(i))} ${what} -d ${fq(a.name)}`);
     });
   }

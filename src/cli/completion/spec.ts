@@ -39,9 +39,14 @@ export function completionSpec(command: Command): CommandSpec {
     options: help.visibleOptions(command).map(optionSpec),
     args: command.registeredArguments.map(argSpec),
     // commander's implicit `help [command]` takes the name of a sibling command.
-    commands: commands.map((c) => (c.name() === 'help' && c.commands.length === 0
-      ? { ...completionSpec(c), args: [{ name: 'command', value: { kind: 'choices', choices: commands.map((s) => s.name()).filter((n) => n !== 'help') }, variadic: false }] }
-      : completionSpec(c))),
+    commands: commands.map((c) =>
+      c.name() === 'help' && c.commands.length === 0
+        ? {
+            ...completionSpec(c),
+            args: [{ name: 'command', value: { kind: 'choices', choices: commands.map((s) => s.name()).filter((n) => n !== 'help') }, variadic: false }],
+          }
+        : completionSpec(c),
+    ),
   };
 }
 

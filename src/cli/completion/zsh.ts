@@ -9,12 +9,18 @@ function described(text: string): string {
 
 function action(value: ValueKind, fn: string): string {
   switch (value.kind) {
-    case 'file': return '_files';
-    case 'dir': return '_files -/';
-    case 'command': return '_command_names -e';
-    case 'branch': return `${fn}_branches`;
-    case 'choices': return `(${value.choices.join(' ')})`;
-    default: return ' ';
+    case 'file':
+      return '_files';
+    case 'dir':
+      return '_files -/';
+    case 'command':
+      return '_command_names -e';
+    case 'branch':
+      return `${fn}_branches`;
+    case 'choices':
+      return `(${value.choices.join(' ')})`;
+    default:
+      return ' ';
   }
 }
 
@@ -27,10 +33,12 @@ export function zshScript(spec: CommandSpec): string {
   const fnName = (path: string[]) => `_${name}${path.map((p) => `__${p.replace(/[^A-Za-z0-9]/g, '_')}`).join('')}`;
   const functions = commandPaths(spec).map(({ path, spec: s }) => {
     const fn = fnName(path);
-    const specs = s.options.flatMap((o) => o.flags.map((flag) => {
-      const value = o.value ? `:${o.valueName ?? 'value'}:${action(o.value, `_${name}`)}` : '';
-      return `*${flag}[${described(o.description)}]${value}`;
-    }));
+    const specs = s.options.flatMap((o) =>
+      o.flags.map((flag) => {
+        const value = o.value ? `:${o.valueName ?? 'value'}:${action(o.value, `_${name}`)}` : '';
+        return `*${flag}[${described(o.description)}]${value}`;
+      }),
+    );
     if (s.commands.length > 0) {
       const list = s.commands.map((c) => sq(`${c.name}:${c.description}`)).join(' ');
       const dispatch = s.commands.map((c) => `      (${c.name}) ${fnName([...path, c.name])} ;;`).join('\n');
