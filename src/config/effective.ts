@@ -1,4 +1,5 @@
-import { FileStore } from '../store/file-store.js';
+import type { FileStore } from '../store/file-store.js';
+import { openStore } from '../store/open.js';
 import type { RunInfo } from '../queue/types.js';
 import { configLayer } from './file.js';
 import { lastRunValues } from './last-run.js';
@@ -36,7 +37,7 @@ export function effectiveSettings(settings: readonly Setting[], from: Sources): 
   if (from.lastRun) {
     // The queue the last run is recorded in is the one these settings (and the environment) name.
     const dir = resolveSettings(DIR, layers).values.dir as string;
-    const store = new FileStore(dir);
+    const store = openStore(dir);
     const run = lastRun(store);
     if (run) layers.push({ kind: 'last-run', where: store.paths.queue, values: lastRunValues(run) });
   }

@@ -7,18 +7,18 @@ import { countByStatus } from '../queue/counts.js';
 import { staleClaimReason } from '../queue/lease.js';
 import { sessionAlive } from '../report/status.js';
 import { leftoverTempFiles } from '../store/atomic-write.js';
-import { FileStore } from '../store/file-store.js';
+import type { FileStore } from '../store/file-store.js';
+import { openStore } from '../store/open.js';
 import { stateDirProblem, unwritable } from '../store/state-dir.js';
 import { HOST } from '../process/machine.js';
 import { isAlive } from '../process/alive.js';
-import { readSessionsLenient } from '../store/sessions.js';
 import { readLoopsView } from '../loops/view.js';
 import { SHOWN_FAILURES } from './checks.js';
 import type { Facts, StateDirFacts } from './checks.js';
 
 /** Looks at a state directory the way a person would, without changing anything. */
 export function gatherFacts(dir: string, choice: AgentChoice = {}): Facts {
-  const store = new FileStore(dir);
+  const store = openStore(dir);
   const problem = stateDirProblem(dir);
   if (problem) return { dir, sessionProblems: [], liveWorkers: 0, lock: { state: 'free' }, staleClaims: [], failed: [], tempFiles: [], stateDir: { problem } };
   const facts: Facts = {
@@ -31,7 +31,7 @@ export function gatherFacts(dir: string, choice: AgentChoice = {}): Facts {
     tempFiles: [],
     stateDir: stateDirFacts(store),
   };
-  const { sessions, problems } = readSessionsLenient(store.paths);
+  const { sessions, problems } = store.sessions.readLenient();
   facts.sessionProblems = problems;
   facts.liveWorkers = sessions.filter((s) => sessionAlive(s, Date.now(), 60_000)).length;
 

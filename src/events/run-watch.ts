@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { QueueState } from '../queue/types.js';
-import { FileStore } from '../store/file-store.js';
+import { openStore } from '../store/open.js';
 import { statePaths } from '../store/paths.js';
 import { EventHooks, hookCommands } from './hooks.js';
 import { NO_EVENTS_YET, nextEvents, runFinishedEvent } from './run-events.js';
@@ -44,7 +44,7 @@ export class RunEvents {
 
   /** The run is over: what its last moments recorded, then run-finished; waits for the hooks (at most their timeout). */
   async finished(summary: RunEndFacts, exitCode: number): Promise<void> {
-    const store = new FileStore(this.ctx.dir);
+    const store = openStore(this.ctx.dir);
     try {
       if (store.exists()) this.observe(store.read());
     } catch {

@@ -7,7 +7,7 @@ import { makePrivateDir } from '../process/private.js';
 import { HOST } from '../process/machine.js';
 import { isSameProcessAlive } from '../process/alive.js';
 import { holderOf } from '../worker/registration.js';
-import { readSessionsLenient } from '../store/sessions.js';
+import { FileSessions } from '../store/sessions.js';
 
 /** How many archives of earlier runs `<dir>/archive/` keeps: the oldest go first. */
 export const ARCHIVES_KEPT = 3;
@@ -88,7 +88,8 @@ export function archive(paths: StatePaths, names: readonly string[], now = new D
 export function archiveEarlierRun(paths: StatePaths, reset: boolean, silentMs: number, say: (line: string) => void): void {
   const me = { pid: process.pid, host: HOST };
   const live = new Set(
-    readSessionsLenient(paths)
+    new FileSessions(paths)
+      .readLenient()
       .sessions.filter((s) => holderOf(s, me, { alive: isSameProcessAlive, now: new Date(), silentMs }) !== undefined)
       .map((s) => s.worker_id),
   );

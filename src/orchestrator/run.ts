@@ -11,15 +11,14 @@ import type { QueueMeta, QueueState, RunInfo } from '../queue/types.js';
 import { redact } from '../redact/process.js';
 import { cleanupTempFiles } from '../store/atomic-write.js';
 import { cleanupStages } from '../store/stage.js';
-import { FileStore } from '../store/file-store.js';
+import type { FileStore } from '../store/file-store.js';
+import { openStore } from '../store/open.js';
 import { setAsideUnreadable } from '../store/set-aside.js';
 import { HOST } from '../process/machine.js';
 import { cachedIsAlive, isAlive } from '../process/alive.js';
 import type { RunSummary, StopReason } from '../report/summary.js';
 import { killReaped, reapStale } from '../worker/reaper.js';
-import { ChangeWatcher } from '../store/watch.js';
 import { isCannotWriteMessage } from '../worker/ipc-steps.js';
-import { readSession, readSessions } from '../store/sessions.js';
 import { runIsLive } from '../queue/liveness.js';
 import { loadPromptTemplate } from '../worker/template.js';
 import { appendTasks, loadTasksFile } from './boot.js';
@@ -74,7 +73,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const git = options.isolate === 'worktree' || options.base !== undefined ? await import('../git/worktree.js') : undefined;
   const isolation = git?.resolveIsolation(process.cwd(), options);
 
-  const store = new FileStore(options.dir);
+  const store = openStore(options.dir);
   if (!options.tasksFile && !store.exists()) {
     throw new InputError(`No queue at ${options.dir} and no --tasks given: pass --tasks FILE (or run \`ralph init\`).`);
   }
@@ -87,7 +86,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   if (store.exists()) {
     // A corrupt state file, or another live run, stops this one here, before anything is written.
     const current = store.read();
-    readSessions(store.paths);
+    store.sessions.readAll();
     refuseLiveRun(current.meta, options.dir);
   }
   store.ensure();
@@ -132,10 +131,11 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const settings: WorkerSettings = { ...options, ...(isolation ? { base: isolation.base } : {}) };
   const script = workerScript();
   // With many workers per core, the run applies its workers' steps (report, claim) for them.
-  const coordinator = steps === 'run' ? new Coordinator(store, { paths: store.paths, isAlive: cachedIsAlive(1000), host: HOST }) : undefined;
+  const coordinator = steps === 'run' ? new Coordinator(store, { sessions: store.sessions, isAlive: cachedIsAlive(1000), host: HOST }) : undefined;
   let cannotWrite: StateWriteError | undefined;
   const workers = new WorkerSlots(options.workers, {
     paths: store.paths,
+    sessions: store.sessions,
     say,
     silentMs,
     spawn: (id) => {
@@ -171,6 +171,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     (options.progress ?? process.stderr) as TerminalStream,
     {
       paths: store.paths,
+      sessions: store.sessions,
       workers: () => workers.slots.filter((s) => s.child !== undefined).map((s) => s.id),
       startedAt: startedAt.getTime(),
       maxCostUsd: options.maxCostUsd,
@@ -186,7 +187,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   // Near the end (no more tasks pending than there are workers to take them), the queue is watched:
   // the run is over as soon as the last task is. (Earlier, every claim and report would wake it for
   // nothing.)
-  const watcher = new ChangeWatcher(store.paths.journalDir, ['queue.ndjson']);
+  const watcher = store.watch();
 
   for (;;) {
     watcher.clear();
@@ -313,7 +314,7 @@ async function housekeeping(store: FileStore, tasks: ReturnType<FileStore['read'
   const ctx = () => ({ now: new Date(), host: HOST, maxAttempts, isAlive });
   const look = ctx();
   if (!tasks.some((t) => staleClaimReason(t, look) !== undefined)) return;
-  await store.transact((tx) => reapStale(tx, ctx(), store.paths), 'orchestrator reap');
+  await store.transact((tx) => reapStale(tx, ctx(), store.sessions), 'orchestrator reap');
 }
 
 /** Stops the workers; the last transaction also records how the run ended (`ended`). */
@@ -336,8 +337,8 @@ async function shutdown(
   for (const slot of stubborn) {
     say(`ralph: worker ${slot.id} did not stop in time; killing it`);
     slot.child!.kill('SIGKILL');
-    const session = readSession(store.paths, slot.id);
-    if (session?.current_token) killReaped(store.paths, slot.id, session.current_token);
+    const session = store.sessions.read(slot.id);
+    if (session?.current_token) killReaped(store.sessions, slot.id, session.current_token);
   }
   await Promise.all(stubborn.map((s) => s.exit));
   // Tasks still claimed by our (now dead) workers were interrupted, not failed: back to pending.

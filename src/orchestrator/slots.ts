@@ -3,8 +3,7 @@ import { isSameProcessAlive } from '../process/alive.js';
 import type { StatePaths } from '../store/paths.js';
 import { HOST } from '../process/machine.js';
 import { describeHolder, holderOf } from '../worker/registration.js';
-import { readSession } from '../store/sessions.js';
-import type { WorkerSession } from '../store/sessions.js';
+import type { Sessions, WorkerSession } from '../store/sessions.js';
 
 export const MAX_RESPAWNS = 3;
 
@@ -30,6 +29,7 @@ export interface Slot {
 
 export interface SlotsOptions {
   paths: StatePaths;
+  sessions: Sessions;
   /** Starts `ralph worker --id <id>`. */
   spawn: (id: number) => ChildProcess;
   say: (line: string) => void;
@@ -115,7 +115,7 @@ export class WorkerSlots {
   private holder(id: number): WorkerSession | undefined {
     let session: WorkerSession | undefined;
     try {
-      session = readSession(this.options.paths, id);
+      session = this.options.sessions.read(id);
     } catch {
       return undefined; // unreadable: the worker's own registration says what is wrong
     }

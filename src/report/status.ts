@@ -4,7 +4,6 @@ import type { FileStore } from '../store/file-store.js';
 import type { LockInspection } from '../store/lock.js';
 import { HOST } from '../process/machine.js';
 import { isAlive } from '../process/alive.js';
-import { readSessions } from '../store/sessions.js';
 import type { WorkerSession } from '../store/sessions.js';
 
 export interface WorkerView {
@@ -39,7 +38,7 @@ export function sessionAlive(session: WorkerSession, now: number, staleAfterMs: 
 export function gatherStatus(store: FileStore): StatusView {
   const state = store.read();
   const now = Date.now();
-  const workers = readSessions(store.paths).map((s) => ({
+  const workers = store.sessions.readAll().map((s) => ({
     worker_id: s.worker_id,
     status: s.status,
     alive: sessionAlive(s, now, 60_000),

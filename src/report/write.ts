@@ -1,7 +1,6 @@
 import { redact } from '../redact/process.js';
 import { writeFileAtomicSync } from '../store/atomic-write.js';
 import type { FileStore } from '../store/file-store.js';
-import { readSessionsLenient } from '../store/sessions.js';
 import { renderReport } from './markdown.js';
 import { buildSummary } from './summary.js';
 import type { RunSummary, StopReason } from './summary.js';
@@ -18,7 +17,7 @@ export function writeReport(store: FileStore, stoppedBy?: StopReason): RunSummar
 export function reportRun(store: FileStore, stoppedBy: StopReason | undefined, onSummary: (summary: RunSummary) => void): RunSummary {
   const state = store.read();
   // A broken session file costs its worker's row, not the report.
-  const { sessions, problems } = readSessionsLenient(store.paths);
+  const { sessions, problems } = store.sessions.readLenient();
   const summary = buildSummary(state, sessions, { dir: store.dir, report: store.paths.report, ...(stoppedBy ? { stoppedBy } : {}) });
   onSummary(summary);
   writeFileAtomicSync(store.paths.report, redact(renderReport(state, summary, problems)));

@@ -1,6 +1,10 @@
 // biome-ignore-all lint/style/noExcessiveLinesPerFile: the Store implementation's transactions, compaction and fencing share the state they guard; the pure parts are in cache, transaction, compaction and generations
 import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { CorruptStateError, RalphError, StateWriteError, asWriteError, isErrno } from '../errors.js';
+import { FileSessions } from './sessions.js';
+import { ChangeWatcher } from './watch.js';
+import type { QueueWatch } from './watch.js';
 import type { Finding, Issue, QueueState } from '../queue/types.js';
 import { writeFileAtomicSync } from './atomic-write.js';
 import { compactionDue } from './compaction.js';
@@ -50,6 +54,7 @@ export class FileStore implements Store {
   readonly dir: string;
   readonly paths: StatePaths;
   readonly lock: FileLock;
+  readonly sessions: FileSessions;
   private readonly compactEveryMs: number | undefined;
   private readonly maxJournalBytes: number;
   private readonly lazyResults: boolean;
@@ -60,6 +65,7 @@ export class FileStore implements Store {
   constructor(dir: string, options: FileStoreOptions = {}) {
     this.dir = dir;
     this.paths = statePaths(dir);
+    this.sessions = new FileSessions(this.paths);
     this.journalFile = new JournalFile(this.paths.journal);
     this.stage = new Stage(dir);
     this.lock = new FileLock(this.paths.lock, { ...leaseFromEnvironment(), ...options.lock });
@@ -269,6 +275,11 @@ export class FileStore implements Store {
   }
 
   /** Lets go of the open journal file and the lock's spare file (both made again when needed). */
+  /** Wakes on changes to the journal (inotify and friends), which every transaction appends to. */
+  watch(): QueueWatch {
+    return new ChangeWatcher(this.paths.journalDir, [basename(this.paths.journal)]);
+  }
+
   close(): void {
     this.journalFile.close();
     this.lock.dropSpare();

@@ -41,52 +41,68 @@ export interface WorkerSession {
 
 export const SESSION_HISTORY = 100;
 
-export function writeSession(paths: StatePaths, session: WorkerSession): void {
-  writeFileAtomicSync(paths.session(session.worker_id), `${stringifyJson(session, 2)}\n`);
+/**
+ * The workers' sessions: each one's registration, heartbeat, current task and counts. Part of the
+ * store (`store.sessions`), so that another backend keeps them where it keeps the queue.
+ */
+export interface Sessions {
+  read(workerId: number): WorkerSession | undefined;
+  /** Every session, in worker order; a broken one is an error. */
+  readAll(): WorkerSession[];
+  /** Every readable session, in worker order, and what was wrong with the others. */
+  readLenient(): { sessions: WorkerSession[]; problems: string[] };
+  write(session: WorkerSession): void;
 }
 
 const SESSION_FIX = 'delete it (when its worker is not running); the worker writes a new one when it starts';
 
-export function readSession(paths: StatePaths, workerId: number): WorkerSession | undefined {
-  const path = paths.session(workerId);
-  try {
-    const value = readJsonFile(path);
-    return value === undefined ? undefined : checkSession(value, path);
-  } catch (error) {
-    if (error instanceof CorruptStateError) throw new CorruptStateError(path, problemOf(error), { fix: SESSION_FIX, cause: error });
-    throw error;
-  }
-}
+/** `.ralph/sessions/worker-<N>.session`, one JSON file a worker, replaced atomically. */
+export class FileSessions implements Sessions {
+  constructor(private readonly paths: StatePaths) {}
 
-/** Every readable session file, in worker order, and what was wrong with the others. */
-export function readSessionsLenient(paths: StatePaths): { sessions: WorkerSession[]; problems: string[] } {
-  let names: string[];
-  try {
-    names = readdirSync(paths.sessions);
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return { sessions: [], problems: [] };
-    throw error;
+  write(session: WorkerSession): void {
+    writeFileAtomicSync(this.paths.session(session.worker_id), `${stringifyJson(session, 2)}\n`);
   }
-  const sessions: WorkerSession[] = [];
-  const problems: string[] = [];
-  for (const name of names) {
-    const match = /^worker-(\d+)\.session$/.exec(name);
-    if (!match) continue;
+
+  read(workerId: number): WorkerSession | undefined {
+    const path = this.paths.session(workerId);
     try {
-      const session = readSession(paths, Number(match[1]));
-      if (session) sessions.push(session);
+      const value = readJsonFile(path);
+      return value === undefined ? undefined : checkSession(value, path);
     } catch (error) {
-      problems.push(errorMessage(error));
+      if (error instanceof CorruptStateError) throw new CorruptStateError(path, problemOf(error), { fix: SESSION_FIX, cause: error });
+      throw error;
     }
   }
-  return { sessions: sessions.sort((a, b) => a.worker_id - b.worker_id), problems };
-}
 
-/** Every session file, in worker order; a broken one is an error. */
-export function readSessions(paths: StatePaths): WorkerSession[] {
-  const { sessions, problems } = readSessionsLenient(paths);
-  if (problems.length > 0) throw new RalphError('RALPH_CORRUPT_STATE', problems[0]!);
-  return sessions;
+  readLenient(): { sessions: WorkerSession[]; problems: string[] } {
+    let names: string[];
+    try {
+      names = readdirSync(this.paths.sessions);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return { sessions: [], problems: [] };
+      throw error;
+    }
+    const sessions: WorkerSession[] = [];
+    const problems: string[] = [];
+    for (const name of names) {
+      const match = /^worker-(\d+)\.session$/.exec(name);
+      if (!match) continue;
+      try {
+        const session = this.read(Number(match[1]));
+        if (session) sessions.push(session);
+      } catch (error) {
+        problems.push(errorMessage(error));
+      }
+    }
+    return { sessions: sessions.sort((a, b) => a.worker_id - b.worker_id), problems };
+  }
+
+  readAll(): WorkerSession[] {
+    const { sessions, problems } = this.readLenient();
+    if (problems.length > 0) throw new RalphError('RALPH_CORRUPT_STATE', problems[0]!);
+    return sessions;
+  }
 }
 
 function problemOf(error: CorruptStateError): string {

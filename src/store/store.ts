@@ -1,4 +1,6 @@
 import type { Finding, Issue, QueueMeta, QueueState, Task } from '../queue/types.js';
+import type { Sessions } from './sessions.js';
+import type { QueueWatch } from './watch.js';
 
 /**
  * Where the queue lives. The file store under `.ralph/` is the one implementation today; the
@@ -26,6 +28,12 @@ export interface Store {
    * with `everything` whenever anything is not yet in them; says whether it did.
    */
   compactIfDue(everything?: boolean): Promise<boolean>;
+  /** The workers' sessions (registration, heartbeat, current task, counts). */
+  readonly sessions: Sessions;
+  /** A watch on the queue's changes, for an idle worker or run to wait on (one each; close it when done). */
+  watch(): QueueWatch;
+  /** Lets go of what the store holds open (files, connections). */
+  close(): void;
 }
 
 export interface Transaction {

@@ -7,7 +7,23 @@ import type { FSWatcher } from 'node:fs';
  * otherwise be woken by every claim and report of every other worker, for nothing. A change seen
  * while armed is kept, so none is missed between looking at the queue and starting to wait.
  */
-export class ChangeWatcher {
+/**
+ * A watch on the queue (`store.watch()`): wakes an idle worker or run when the queue changes; without
+ * a notification, `wait` returns after its timeout (the caller polls).
+ */
+export interface QueueWatch {
+  /** Starts watching; true when it started just now (look at the queue once more before waiting). */
+  arm(): boolean;
+  readonly watching: boolean;
+  /** Forget changes seen so far (call right before reading the queue). */
+  clear(): void;
+  /** Resolves on the next change, after `timeoutMs`, or when `signal` aborts. */
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** Stops watching (until armed again). */
+  close(): void;
+}
+
+export class ChangeWatcher implements QueueWatch {
   private readonly dir: string;
   private readonly names: readonly string[];
   private watcher: FSWatcher | undefined;

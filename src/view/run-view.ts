@@ -4,8 +4,7 @@ import { redact } from '../redact/process.js';
 import { oneLine } from '../redact/sanitize.js';
 import { sessionAlive } from '../report/status.js';
 import type { StatePaths } from '../store/paths.js';
-import { readSession, readSessionsLenient } from '../store/sessions.js';
-import type { WorkerSession } from '../store/sessions.js';
+import type { Sessions, WorkerSession } from '../store/sessions.js';
 import { paintFor } from './color.js';
 import type { Paint } from './color.js';
 import { EventFeed } from './feed.js';
@@ -27,6 +26,7 @@ const SESSIONS_MS = 500;
 
 export interface ViewSource {
   paths: StatePaths;
+  sessions: Sessions;
   /** The ids of the workers the run has started (see runWorkers); or, watching from elsewhere, those the sessions tell of (see shownWorkers). */
   workers: (() => Iterable<number>) | 'sessions';
   startedAt: number | undefined;
@@ -144,12 +144,12 @@ export class RunView {
   readSessions(now: number): void {
     this.lastSessions = now;
     if (this.source.workers === 'sessions') {
-      this.sessions = new Map(readSessionsLenient(this.source.paths).sessions.map((s) => [s.worker_id, s]));
+      this.sessions = new Map(this.source.sessions.readLenient().sessions.map((s) => [s.worker_id, s]));
       return;
     }
     for (const id of this.workerIdsOf(this.latest?.state, now).slice(0, this.block?.rows ?? 0)) {
       try {
-        const session = readSession(this.source.paths, id);
+        const session = this.source.sessions.read(id);
         if (session) this.sessions.set(id, session);
       } catch {
         // Being replaced, or broken: the worker and `ralph status` say what is wrong with it.

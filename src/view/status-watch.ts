@@ -72,6 +72,7 @@ export async function watchStatus(store: FileStore, options: StatusWatchOptions)
   const run = first.meta.run;
   const source = {
     paths: store.paths,
+    sessions: store.sessions,
     workers: 'sessions' as const,
     startedAt: run ? Date.parse(run.started_at) : undefined,
     maxCostUsd: run?.max_cost_usd,

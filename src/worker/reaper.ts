@@ -4,19 +4,18 @@ import { describeTarget, killTargets, processesWithToken } from '../process/by-t
 import { reapAll } from '../queue/reap.js';
 import type { ReapContext, Reaped } from '../queue/lease.js';
 import type { Transaction } from '../store/store.js';
-import type { StatePaths } from '../store/paths.js';
+import type { Sessions } from '../store/sessions.js';
 import type { Logger } from '../process/log.js';
-import { readSession } from '../store/sessions.js';
 
 /**
  * Inside a transaction: every claim whose worker is gone goes back to pending (or fails), each
  * recorded as an issue, and the orphaned agent is killed before the change is committed, so that
  * no other worker can start the task while the old agent still runs.
  */
-export function reapStale(tx: Transaction, ctx: ReapContext, paths: StatePaths, log?: Logger): Reaped[] {
+export function reapStale(tx: Transaction, ctx: ReapContext, sessions: Sessions, log?: Logger): Reaped[] {
   const reaped = reapAll(tx.withStatus('claimed'), ctx);
   for (const r of reaped) {
-    killReaped(paths, r.issue.worker_id, r.token, log);
+    killReaped(sessions, r.issue.worker_id, r.token, log);
     tx.put(r.task);
     tx.addIssue(r.issue);
     log?.info(`task ${r.task.id}: ${r.issue.error}`);
@@ -30,13 +29,13 @@ export function reapStale(tx: Transaction, ctx: ReapContext, paths: StatePaths, 
  * every process carrying the claim's token in its environment (grandchildren that left the group
  * included) and their process groups.
  */
-export function killReaped(paths: StatePaths, workerId: number, token: string | undefined, log?: Logger): void {
+export function killReaped(sessions: Sessions, workerId: number, token: string | undefined, log?: Logger): void {
   const groups = token !== undefined ? processesWithToken(token) : new Set<number>();
   // Elsewhere, the process group the dead worker recorded (a pid that may have been reused since,
   // which is why Linux goes by the token only).
   if (process.platform !== 'linux') {
     try {
-      const session = readSession(paths, workerId);
+      const session = sessions.read(workerId);
       if (session && session.host === HOST && session.agent_pgid !== null && !isAlive(session.pid)) groups.add(-session.agent_pgid);
     } catch {
       /* an unreadable session: nothing more to learn */

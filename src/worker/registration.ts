@@ -2,7 +2,6 @@ import { RalphError } from '../errors.js';
 import { isSameProcessAlive } from '../process/alive.js';
 import type { FileStore } from '../store/file-store.js';
 import { HOST } from '../process/machine.js';
-import { readSession, writeSession } from '../store/sessions.js';
 import type { WorkerSession } from '../store/sessions.js';
 
 export interface Registrant {
@@ -47,12 +46,12 @@ export function describeHolder(holder: WorkerSession): string {
 export async function registerWorker(store: FileStore, session: WorkerSession, silentMs: number): Promise<void> {
   const id = session.worker_id;
   await store.transact(() => {
-    const holder = holderOf(readSession(store.paths, id), session, { alive: isSameProcessAlive, now: new Date(), silentMs });
+    const holder = holderOf(store.sessions.read(id), session, { alive: isSameProcessAlive, now: new Date(), silentMs });
     if (holder)
       throw new RalphError(
         'RALPH_WORKER_RUNNING',
         `Worker ${id} is already running (${describeHolder(holder)}); pick another --id, or stop that worker first.`,
       );
-    writeSession(store.paths, session);
+    store.sessions.write(session);
   }, `worker ${id} registration`);
 }

@@ -8,7 +8,7 @@ import { redoesConflict } from '../queue/isolation.js';
 import type { ConflictPolicy } from '../queue/isolation.js';
 import type { ClaimStop, Task, UsageLimitNote } from '../queue/types.js';
 import { runIsLive } from '../queue/liveness.js';
-import type { StatePaths } from '../store/paths.js';
+import type { Sessions } from '../store/sessions.js';
 import type { Transaction } from '../store/store.js';
 import { reapStale } from './reaper.js';
 
@@ -77,7 +77,7 @@ export interface StepResult {
 export type StepBlock = { kind: 'stopped'; stop: ClaimStop } | { kind: 'waiting'; note: UsageLimitNote };
 
 export interface StepContext {
-  paths: StatePaths;
+  sessions: Sessions;
   isAlive: (pid: number) => boolean;
   host: string;
 }
@@ -92,7 +92,7 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
     close: () => undefined,
   };
   const decision = request.report ? settle(tx, config, request.report) : undefined;
-  reapStale(tx, { now: tx.now, host: ctx.host, maxAttempts: config.maxAttempts, isAlive: ctx.isAlive }, ctx.paths, log);
+  reapStale(tx, { now: tx.now, host: ctx.host, maxAttempts: config.maxAttempts, isAlive: ctx.isAlive }, ctx.sessions, log);
   const block = claimBlock(tx.meta, tx.now, config.maxCostUsd === undefined ? {} : { maxCostUsd: config.maxCostUsd });
   if (block?.kind === 'stopped' && !tx.meta.stop) tx.setMeta({ stop: block.stop });
   const { token } = request;

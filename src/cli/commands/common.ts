@@ -1,5 +1,6 @@
 import { StateMissingError } from '../../errors.js';
-import { FileStore } from '../../store/file-store.js';
+import type { FileStore } from '../../store/file-store.js';
+import { openStore } from '../../store/open.js';
 import type { Command } from 'commander';
 import type { WorkerSettings } from '../../orchestrator/settings.js';
 import type { AgentChoice } from '../../agents/registry.js';
@@ -34,8 +35,8 @@ export async function untilStopped(body: (signal: AbortSignal) => Promise<void>)
 }
 
 /** The store of an existing queue, or the error that says how to create one. */
-export function openStore(dir: string): FileStore {
-  const store = new FileStore(dir);
+export function openExistingStore(dir: string): FileStore {
+  const store = openStore(dir);
   if (!store.exists()) throw new StateMissingError(dir);
   return store;
 }

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { Actor } from '../../loops/sync-state.js';
-import { FileStore } from '../../store/file-store.js';
+import { openStore } from '../../store/open.js';
 import { NotAGitRepositoryError } from '../../errors.js';
 import { runGit } from '../../git/run.js';
 import { ralphCommand } from '../invocation.js';
@@ -40,7 +40,7 @@ export function registerInit(program: Command): void {
       );
       return;
     }
-    const store = new FileStore(flags.dir);
+    const store = openStore(flags.dir);
     const existed = store.exists();
     store.ensure();
     print(existed ? `${flags.dir}/ already has a queue; left as it is.` : `Created ${flags.dir}/ (work-queue.json, results.json, sessions/).`);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InputError } from '../../errors.js';
 import { processRedactor } from '../../redact/process.js';
-import { FileStore } from '../../store/file-store.js';
+import { openStore } from '../../store/open.js';
 import { statePaths } from '../../store/paths.js';
 import { stringifyJson } from '../../redact/sanitize.js';
 import { paintFor } from '../../view/color.js';
@@ -111,7 +111,7 @@ function checkTask(flags: LogsFlags, seen: boolean): void {
     if (flags.since !== undefined && flags.lines !== 0) note(`ralph: task ${id} has no log lines since ${flags.since}`);
     return;
   }
-  const store = new FileStore(flags.dir);
+  const store = openStore(flags.dir);
   const task = store.exists() ? store.read().tasks.find((t) => t.id === flags.task) : undefined;
   if (task) note(`ralph: task ${id} is ${task.status} and has no log lines yet`);
   else unknown(`Task ${id} is not in the queue in ${flags.dir}, and no worker log there names it`, flags.follow === true);

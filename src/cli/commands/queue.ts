@@ -3,11 +3,11 @@ import { InputError } from '../../errors.js';
 import { retryFailed } from '../../orchestrator/retry.js';
 import { TASK_STATUSES } from '../../queue/types.js';
 import type { TaskStatus } from '../../queue/types.js';
-import { FileStore } from '../../store/file-store.js';
+import { openStore } from '../../store/open.js';
 import { oneLine } from '../../redact/sanitize.js';
 import { columns, print, printJson } from '../output.js';
 import type { Task } from '../../queue/types.js';
-import { dirOption, openStore } from './common.js';
+import { dirOption, openExistingStore } from './common.js';
 
 export function registerQueue(program: Command): void {
   const queue = program.command('queue').description('look at and change the queue: add, list, retry');
@@ -20,7 +20,7 @@ export function registerQueue(program: Command): void {
   dirOption(add).action(async (file: string, flags: { dir: string; json?: boolean }) => {
     const { appendTasks, loadTasksFile } = await import('../../orchestrator/boot.js');
     const tasks = loadTasksFile(file);
-    const store = new FileStore(flags.dir);
+    const store = openStore(flags.dir);
     store.ensure();
     const result = await appendTasks(store, tasks);
     if (flags.json) printJson(result);
@@ -36,7 +36,7 @@ export function registerQueue(program: Command): void {
     if (flags.status !== undefined && !TASK_STATUSES.includes(flags.status as TaskStatus)) {
       throw new InputError(`Expected --status to be one of ${TASK_STATUSES.join(', ')}, got \`${flags.status}\`.`);
     }
-    const tasks = openStore(flags.dir)
+    const tasks = openExistingStore(flags.dir)
       .read()
       .tasks.filter((t) => flags.status === undefined || t.status === flags.status);
     if (flags.json) {
@@ -56,7 +56,7 @@ export function registerQueue(program: Command): void {
   dirOption(retry).action(async (ids: string[], flags: { dir: string; failed?: boolean; json?: boolean }) => {
     if (ids.length === 0 && !flags.failed) throw new InputError('Name the task ids to retry, or pass --failed for every failed task.');
     if (ids.length > 0 && flags.failed) throw new InputError('Give task ids or --failed, not both.');
-    const result = await retryFailed(openStore(flags.dir), { ids, allFailed: flags.failed === true });
+    const result = await retryFailed(openExistingStore(flags.dir), { ids, allFailed: flags.failed === true });
     if (flags.json) printJson(result);
     else
       print(

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { exitCodeFor } from '../../report/stop.js';
 import { writeReport } from '../../report/write.js';
 import { print, printJson } from '../output.js';
-import { dirOption, openStore } from './common.js';
+import { dirOption, openExistingStore } from './common.js';
 
 export function registerReport(program: Command, setExit: (code: number) => void): void {
   const command = program
@@ -17,7 +17,7 @@ Exit codes: 0 every task completed; 1 some failed or are unfinished (the report 
 way, as for \`ralph run\`); 2 no queue or unreadable state.`,
   );
   command.action((flags: { dir: string; json?: boolean }) => {
-    const store = openStore(flags.dir);
+    const store = openExistingStore(flags.dir);
     const summary = writeReport(store);
     if (flags.json) printJson(summary);
     else

@@ -5,10 +5,11 @@ import type { StatusView } from '../../report/status.js';
 import { describeOwner } from '../../store/lock.js';
 import { oneLine } from '../../redact/sanitize.js';
 import { print, printJson, printPieces } from '../output.js';
-import { FileStore } from '../../store/file-store.js';
+import type { FileStore } from '../../store/file-store.js';
+import { openStore } from '../../store/open.js';
 import { leaseLapsed } from '../../loops/turn-holder.js';
 import { loopsStatusLines, readLoopsView } from '../../loops/view.js';
-import { dirOption, openStore, untilStopped } from './common.js';
+import { dirOption, openExistingStore, untilStopped } from './common.js';
 import { positiveSeconds } from '../../config/parsers.js';
 
 export function registerStatus(program: Command, setExit: (code: number) => void): void {
@@ -28,7 +29,7 @@ Examples:
   );
   command.action(async (flags: { dir: string; json?: boolean; watch?: boolean; interval: number }) => {
     if (flags.watch) {
-      setExit(await watch(openStore(flags.dir), flags.json === true, flags.interval));
+      setExit(await watch(openExistingStore(flags.dir), flags.json === true, flags.interval));
       return;
     }
     // A repository that runs the supervisor/engineer loops has their state, with or without a queue.
@@ -38,12 +39,12 @@ Examples:
       ...loops,
       lease_expired: loops.state?.status.startsWith('running-') && leaseLapsed(loops.state, now),
     };
-    if (loops && !new FileStore(flags.dir).exists()) {
+    if (loops && !openStore(flags.dir).exists()) {
       if (flags.json) printJson({ loops: loopsJson });
       else for (const line of loopsStatusLines(loops, now)) print(line);
       return;
     }
-    const view = gatherStatus(openStore(flags.dir));
+    const view = gatherStatus(openExistingStore(flags.dir));
     if (flags.json) {
       printJson(loops ? { ...view, loops: loopsJson } : view);
       return;

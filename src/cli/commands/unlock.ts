@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { RalphError } from '../../errors.js';
 import { describeOwner } from '../../store/lock.js';
-import { FileStore } from '../../store/file-store.js';
+import { openStore } from '../../store/open.js';
 import { checkStateDir } from '../../store/state-dir.js';
 import { print } from '../output.js';
 import { dirOption } from './common.js';
@@ -14,7 +14,7 @@ export function registerUnlock(program: Command): void {
   dirOption(command);
   command.action(async (flags: { dir: string; force?: boolean }) => {
     checkStateDir(flags.dir);
-    const store = new FileStore(flags.dir);
+    const store = openStore(flags.dir);
     const { lock } = store;
     const seen = lock.inspect();
     if (seen.state === 'free') {

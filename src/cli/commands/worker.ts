@@ -9,7 +9,7 @@ import { runWorker } from '../../worker/worker.js';
 import { IpcSteps, tellRunCannotWrite } from '../../worker/ipc-steps.js';
 import { restoreAgentEnv } from '../../orchestrator/worker-env.js';
 import { positiveInt } from '../../config/parsers.js';
-import { agentChoice, dirOption, openStore, workerOptions } from './common.js';
+import { agentChoice, dirOption, openExistingStore, workerOptions } from './common.js';
 import type { WorkerFlags } from './common.js';
 
 interface Flags extends WorkerFlags {
@@ -39,7 +39,7 @@ Example:
     configureRedaction(flags.redact);
     // Started by `ralph run`: what the orchestrator set aside for the agents comes back first.
     const { stepsViaRun } = restoreAgentEnv(process.env);
-    openStore(flags.dir);
+    openExistingStore(flags.dir);
     const template = loadPromptTemplate(flags.promptTemplate);
     // 0 is no limit.
     const timeoutMs = flags.taskTimeout > 0 ? flags.taskTimeout * 1000 : undefined;

@@ -5,10 +5,9 @@ import { GitError } from '../../git/run.js';
 import { resolveBase } from '../../git/worktree.js';
 import { inspectWorktrees, pruneWorktrees } from '../../git/worktrees-admin.js';
 import type { InUse, WorktreesView } from '../../git/worktrees-admin.js';
-import { FileStore } from '../../store/file-store.js';
+import { openStore } from '../../store/open.js';
 import { HOST } from '../../process/machine.js';
 import { isAlive } from '../../process/alive.js';
-import { readSessionsLenient } from '../../store/sessions.js';
 import { columns, print, printJson } from '../output.js';
 import { dirOption } from './common.js';
 
@@ -85,11 +84,11 @@ function options(command: Command): Command {
 function gather(flags: Flags): { repo: Repo; view: WorktreesView } {
   try {
     const repo = Repo.open(process.cwd(), 'Run `ralph worktrees` in the repository that `ralph run --isolate worktree` ran in.');
-    const store = new FileStore(flags.dir);
+    const store = openStore(flags.dir);
     const state = store.exists() ? store.read() : undefined;
     store.close();
     const base = resolveBase(repo, flags.base ?? state?.meta.run?.base);
-    const { sessions } = readSessionsLenient(store.paths);
+    const { sessions } = store.sessions.readLenient();
     const inUse: InUse = (name) => {
       const session = sessions.find((s) => `worker-${s.worker_id}` === name);
       if (!session || session.status === 'stopped' || session.host !== HOST || !isAlive(session.pid)) return undefined;
