@@ -1,23 +1,17 @@
-// biome-ignore-all lint/style/noExcessiveLinesPerFile: to be split into the pool, the monitor and shutdown (issue 15, point 1)
 import { availableParallelism } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAgent } from '../agents/load.js';
-import { budgetStop, recordedCost } from '../queue/limits.js';
+import { recordedCost } from '../queue/limits.js';
 import { InputError, StateWriteError } from '../errors.js';
-import { countByStatus, isSettled } from '../queue/counts.js';
-import { releaseInterrupted } from '../queue/outcome.js';
-import { staleClaimReason } from '../queue/lease.js';
+import { countByStatus } from '../queue/counts.js';
 import type { QueueMeta, QueueState, RunInfo } from '../queue/types.js';
 import { redact } from '../redact/process.js';
 import { cleanupTempFiles } from '../store/atomic-write.js';
 import { cleanupStages } from '../store/stage.js';
-import type { FileStore } from '../store/file-store.js';
 import { openStore } from '../store/open.js';
 import { setAsideUnreadable } from '../store/set-aside.js';
 import { HOST } from '../process/machine.js';
 import { cachedIsAlive, isAlive } from '../process/alive.js';
-import type { RunSummary, StopReason } from '../report/summary.js';
-import { killReaped, reapStale } from '../worker/reaper.js';
+import type { RunSummary } from '../report/summary.js';
 import { isCannotWriteMessage } from '../worker/ipc-steps.js';
 import { runIsLive } from '../queue/liveness.js';
 import { loadPromptTemplate } from '../worker/template.js';
@@ -29,7 +23,9 @@ import type { TerminalStream } from '../view/live-block.js';
 import { spawnWorker, workerScript } from './spawn.js';
 import { WorkerSlots, workersWanted } from './slots.js';
 import { archiveEarlierRun } from './archive.js';
-import type { Slot } from './slots.js';
+import { monitorRun } from './monitor.js';
+import type { WriteTrouble } from './monitor.js';
+import { recorder, stopWorkers } from './shutdown.js';
 import type { WorkerSettings } from './settings.js';
 import { settingsToRecord } from '../config/last-run.js';
 
@@ -132,7 +128,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const script = workerScript();
   // With many workers per core, the run applies its workers' steps (report, claim) for them.
   const coordinator = steps === 'run' ? new Coordinator(store, { sessions: store.sessions, isAlive: cachedIsAlive(1000), host: HOST }) : undefined;
-  let cannotWrite: StateWriteError | undefined;
+  const trouble: WriteTrouble = {};
   const workers = new WorkerSlots(options.workers, {
     paths: store.paths,
     sessions: store.sessions,
@@ -143,7 +139,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
       coordinator?.attach(child);
       // A worker that cannot write the state directory says so before it exits: the run stops.
       child.on('message', (message: unknown) => {
-        if (isCannotWriteMessage(message)) cannotWrite ??= new StateWriteError(message.path, message.errno);
+        if (isCannotWriteMessage(message)) trouble.cannotWrite ??= new StateWriteError(message.path, message.errno);
       });
       return child;
     },
@@ -159,7 +155,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     appended = await appendTasks(store, tasks);
   } catch (error) {
     if (!(error instanceof StateWriteError)) throw error;
-    cannotWrite = error;
+    trouble.cannotWrite = error;
   }
   if (options.tasksFile) {
     say(
@@ -179,100 +175,40 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     store.read(),
     { intervalMs: options.progressIntervalMs },
   );
-  const live = view.live;
-  const deadline = options.timeoutSec === undefined ? Infinity : startedAt.getTime() + options.timeoutSec * 1000;
-  let stoppedBy: StopReason = 'completed';
-  let lastHousekeeping = Date.now();
   const finishedBefore = before.completed + before.failed;
-  // Near the end (no more tasks pending than there are workers to take them), the queue is watched:
-  // the run is over as soon as the last task is. (Earlier, every claim and report would wake it for
-  // nothing.)
-  const watcher = store.watch();
-
-  for (;;) {
-    watcher.clear();
-    const state = store.read();
-    options.observe?.(state);
-    const counts = countByStatus(state.tasks);
-    const now = Date.now();
-    const settled = isSettled(counts);
-    view.update(state, counts, counts.completed + counts.failed - finishedBefore, now, settled);
-    if (settled) break;
-    // Claiming stopped for good (budget spent, usage limit with --on-usage-limit stop): the run ends
-    // once the tasks in flight are done.
-    const stop =
-      state.meta.stop ??
-      (options.maxCostUsd !== undefined && (state.meta.cost_usd ?? 0) >= options.maxCostUsd
-        ? budgetStop(state.meta, options.maxCostUsd, new Date())
-        : undefined);
-    if (stop && counts.claimed === 0) {
-      stoppedBy = stop.reason;
-      break;
-    }
-    if (options.signal?.aborted) {
-      stoppedBy = 'signal';
-      break;
-    }
-    if (now >= deadline) {
-      stoppedBy = 'timeout';
-      break;
-    }
-    if (cannotWrite) {
-      stoppedBy = 'cannot-write';
-      break;
-    }
-    if (!stop) workers.startUpTo(workersWanted(options.workers, counts)); // tasks added meanwhile (`ralph queue add`)
-    if (now - lastHousekeeping >= 1000) {
-      lastHousekeeping = now;
-      try {
-        await housekeeping(store, state.tasks, options.maxAttempts);
-        await store.compactIfDue();
-      } catch (error) {
-        if (!(error instanceof StateWriteError)) throw error;
-        cannotWrite ??= error;
-        stoppedBy = 'cannot-write';
-        break;
-      }
-      workers.tend(true);
-      if (workers.allGone()) {
-        stoppedBy = 'workers-exited';
-        break;
-      }
-    } else {
-      workers.tend(false); // a slot waiting for the worker that holds its id starts as soon as it can
-    }
-    const pause = live ? 250 : 100;
-    if (counts.pending > options.workers) watcher.close();
-    else if (watcher.arm()) continue; // changes from now on are seen: look once more before waiting
-    if (watcher.watching) await watcher.wait(pause, options.signal);
-    else await sleep(counts.pending === 0 ? 25 : pause, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
-  }
-  watcher.close();
+  const deadline = options.timeoutSec === undefined ? Infinity : startedAt.getTime() + options.timeoutSec * 1000;
+  const stoppedBy = await monitorRun(
+    store,
+    workers,
+    view,
+    {
+      workers: options.workers,
+      maxAttempts: options.maxAttempts,
+      ...(options.maxCostUsd === undefined ? {} : { maxCostUsd: options.maxCostUsd }),
+      deadline,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.observe ? { observe: options.observe } : {}),
+      finishedBefore,
+    },
+    trouble,
+  );
 
   workers.stopping = true;
-  // Once the state cannot be written, the workers are stopped all the same, what can still be
-  // recorded is, and the run ends with the first such error (exit 1): the files keep the last good state.
-  const recording = async (write: () => Promise<unknown> | unknown) => {
-    try {
-      await write();
-    } catch (error) {
-      if (!(error instanceof StateWriteError)) throw error;
-      cannotWrite ??= error;
-    }
-  };
+  // Once the state cannot be written, the run ends with the first such error (exit 1).
+  const recording = recorder(trouble);
   // The CLI aborts with the signal's name as the reason: the report says which one stopped the run.
   const signal = stoppedBy === 'signal' && typeof options.signal?.reason === 'string' ? { signal: options.signal.reason } : {};
-  await shutdown(
+  await stopWorkers(
     store,
     workers.slots,
-    options,
+    options.graceSec,
     say,
     () => ({
       active: false,
       run: {
         ...run,
         ended_at: new Date().toISOString(),
-        stopped_by: cannotWrite ? 'cannot-write' : stoppedBy,
+        stopped_by: trouble.cannotWrite ? 'cannot-write' : stoppedBy,
         ...signal,
         max_rss_kb: process.resourceUsage().maxRSS,
       },
@@ -286,14 +222,14 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   let summary!: RunSummary;
   let reportWritten = false;
   await recording(() => {
-    reportRun(store, cannotWrite ? 'cannot-write' : stoppedBy, (made) => {
+    reportRun(store, trouble.cannotWrite ? 'cannot-write' : stoppedBy, (made) => {
       summary = made;
     });
     reportWritten = true;
   });
   store.close();
   // What the run knows of how it ended goes with the error, for its final lines.
-  if (cannotWrite) throw cannotWrite.duringRun(summary === undefined ? undefined : { summary, reportWritten });
+  if (trouble.cannotWrite) throw trouble.cannotWrite.duringRun(summary === undefined ? undefined : { summary, reportWritten });
   // Such as: the user's checkout of the base branch was left behind (it had uncommitted changes).
   for (const note of summary.git?.notes ?? []) say(`ralph: ${note}`);
   return { ...summary, added: appended.added, skipped: appended.skipped.length };
@@ -306,53 +242,6 @@ function refuseLiveRun(meta: QueueMeta, dir: string): void {
       `another \`ralph run\` (pid ${other.pid} on ${other.host}) is using ${dir}; wait for it to finish, stop it, or add workers to it with \`ralph worker\`.`,
     );
   }
-}
-
-// Reap claims whose worker is gone (lease expired, or the worker process died), without waiting
-// for an idle worker to notice.
-async function housekeeping(store: FileStore, tasks: ReturnType<FileStore['read']>['tasks'], maxAttempts: number): Promise<void> {
-  const ctx = () => ({ now: new Date(), host: HOST, maxAttempts, isAlive });
-  const look = ctx();
-  if (!tasks.some((t) => staleClaimReason(t, look) !== undefined)) return;
-  await store.transact((tx) => reapStale(tx, ctx(), store.sessions), 'orchestrator reap');
-}
-
-/** Stops the workers; the last transaction also records how the run ended (`ended`). */
-async function shutdown(
-  store: FileStore,
-  slots: Slot[],
-  options: RunOptions,
-  say: (line: string) => void,
-  ended: () => Partial<QueueMeta>,
-  recording: (write: () => Promise<unknown>) => Promise<void>,
-): Promise<void> {
-  await recording(() => store.transact((tx) => tx.setMeta({ active: false }), 'run stopping'));
-  const live = slots.filter((s) => !s.exited && s.child);
-  for (const slot of live) slot.child!.kill('SIGTERM');
-  const patience = options.graceSec * 1000 + 3000;
-  const timer = new AbortController();
-  await Promise.race([Promise.all(live.map((s) => s.exit)), sleep(patience, undefined, { signal: timer.signal }).catch(() => undefined)]);
-  timer.abort();
-  const stubborn = live.filter((s) => !s.exited);
-  for (const slot of stubborn) {
-    say(`ralph: worker ${slot.id} did not stop in time; killing it`);
-    slot.child!.kill('SIGKILL');
-    const session = store.sessions.read(slot.id);
-    if (session?.current_token) killReaped(store.sessions, slot.id, session.current_token);
-  }
-  await Promise.all(stubborn.map((s) => s.exit));
-  // Tasks still claimed by our (now dead) workers were interrupted, not failed: back to pending.
-  const pids = new Set(slots.map((s) => s.child?.pid).filter((p): p is number => p !== undefined));
-  await recording(() =>
-    store.transact((tx) => {
-      for (const task of tx.tasks) {
-        if (task.status !== 'claimed' || task.worker_host !== HOST || !pids.has(task.worker_pid ?? -1)) continue;
-        const released = releaseInterrupted(task, task.claim_token ?? '');
-        if (released) tx.put(released);
-      }
-      tx.setMeta(ended());
-    }, 'run end'),
-  );
 }
 
 /** When tasks given again had failed before: they are not run again unless retried. */

@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StateWriteError } from '../errors.js';
+import { isAlive } from '../process/alive.js';
+import { HOST } from '../process/machine.js';
+import { countByStatus, isSettled } from '../queue/counts.js';
+import { staleClaimReason } from '../queue/lease.js';
+import { budgetStop } from '../queue/limits.js';
+import type { QueueState, Task } from '../queue/types.js';
+import type { StopReason } from '../report/summary.js';
+import type { FileStore } from '../store/file-store.js';
+import type { RunView } from '../view/run-view.js';
+import { reapStale } from '../worker/reaper.js';
+import type { WorkerSlots } from './slots.js';
+import { workersWanted } from './slots.js';
+
+/** The first failure to write the state directory, from wherever it was seen (a worker, the run). */
+export interface WriteTrouble {
+  cannotWrite?: StateWriteError;
+}
+
+export interface MonitorOptions {
+  workers: number;
+  maxAttempts: number;
+  maxCostUsd?: number;
+  /** When the run must stop (`--timeout`; Infinity: never). */
+  deadline: number;
+  signal?: AbortSignal;
+  /** Shown each state the run reads while it watches (events for `--on-event`). */
+  observe?: (state: QueueState) => void;
+  /** Tasks settled before this run started (the view counts this run's). */
+  finishedBefore: number;
+}
+
+/**
+ * Watches the queue while the workers work, until the run is over: every task settled, claiming
+ * stopped for good (budget, usage limit) with nothing in flight, a signal, the deadline, the state
+ * unwritable, or every worker gone. Meanwhile it keeps the view current, starts workers for tasks
+ * added, reaps claims of dead workers and compacts now and then. Says why it stopped.
+ */
+export async function monitorRun(store: FileStore, slots: WorkerSlots, view: RunView, options: MonitorOptions, trouble: WriteTrouble): Promise<StopReason> {
+  let lastHousekeeping = Date.now();
+  // Near the end (no more tasks pending than there are workers to take them), the queue is watched:
+  // the run is over as soon as the last task is. (Earlier, every claim and report would wake it for
+  // nothing.)
+  const watcher = store.watch();
+  try {
+    for (;;) {
+      watcher.clear();
+      const state = store.read();
+      options.observe?.(state);
+      const counts = countByStatus(state.tasks);
+      const now = Date.now();
+      const settled = isSettled(counts);
+      view.update(state, counts, counts.completed + counts.failed - options.finishedBefore, now, settled);
+      if (settled) return 'completed';
+      // Claiming stopped for good (budget spent, usage limit with --on-usage-limit stop): the run ends
+      // once the tasks in flight are done.
+      const stop =
+        state.meta.stop ??
+        (options.maxCostUsd !== undefined && (state.meta.cost_usd ?? 0) >= options.maxCostUsd
+          ? budgetStop(state.meta, options.maxCostUsd, new Date())
+          : undefined);
+      if (stop && counts.claimed === 0) return stop.reason;
+      if (options.signal?.aborted) return 'signal';
+      if (now >= options.deadline) return 'timeout';
+      if (trouble.cannotWrite) return 'cannot-write';
+      if (!stop) slots.startUpTo(workersWanted(options.workers, counts)); // tasks added meanwhile (`ralph queue add`)
+      if (now - lastHousekeeping >= 1000) {
+        lastHousekeeping = now;
+        try {
+          await housekeeping(store, state.tasks, options.maxAttempts);
+          await store.compactIfDue();
+        } catch (error) {
+          if (!(error instanceof StateWriteError)) throw error;
+          trouble.cannotWrite ??= error;
+          return 'cannot-write';
+        }
+        slots.tend(true);
+        if (slots.allGone()) return 'workers-exited';
+      } else {
+        slots.tend(false); // a slot waiting for the worker that holds its id starts as soon as it can
+      }
+      const pause = view.live ? 250 : 100;
+      if (counts.pending > options.workers) watcher.close();
+      else if (watcher.arm()) continue; // changes from now on are seen: look once more before waiting
+      if (watcher.watching) await watcher.wait(pause, options.signal);
+      else await sleep(counts.pending === 0 ? 25 : pause, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+    }
+  } finally {
+    watcher.close();
+  }
+}
+
+// Reap claims whose worker is gone (lease expired, or the worker process died), without waiting
+// for an idle worker to notice.
+async function housekeeping(store: FileStore, tasks: readonly Task[], maxAttempts: number): Promise<void> {
+  const ctx = () => ({ now: new Date(), host: HOST, maxAttempts, isAlive });
+  const look = ctx();
+  if (!tasks.some((t) => staleClaimReason(t, look) !== undefined)) return;
+  await store.transact((tx) => reapStale(tx, ctx(), store.sessions), 'orchestrator reap');
+}

@@ -1,0 +1,67 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StateWriteError } from '../errors.js';
+import { HOST } from '../process/machine.js';
+import { releaseInterrupted } from '../queue/outcome.js';
+import type { QueueMeta } from '../queue/types.js';
+import type { FileStore } from '../store/file-store.js';
+import { killReaped } from '../worker/reaper.js';
+import type { WriteTrouble } from './monitor.js';
+import type { Slot } from './slots.js';
+
+/**
+ * Once the state cannot be written, the workers are stopped all the same, what can still be recorded
+ * is, and the run ends with the first such error: the files keep the last good state. `write` is
+ * done, and a StateWriteError it throws kept in `trouble` instead.
+ */
+export function recorder(trouble: WriteTrouble): (write: () => Promise<unknown> | unknown) => Promise<void> {
+  return async (write) => {
+    try {
+      await write();
+    } catch (error) {
+      if (!(error instanceof StateWriteError)) throw error;
+      trouble.cannotWrite ??= error;
+    }
+  };
+}
+
+/**
+ * Stops the workers: claiming ends, each gets SIGTERM and `graceSec` (plus a margin) to give its task
+ * back, then SIGKILL with its agent killed by the claim's token. Tasks still claimed by them go back to
+ * pending; the last transaction also records how the run ended (`ended`).
+ */
+export async function stopWorkers(
+  store: FileStore,
+  slots: Slot[],
+  graceSec: number,
+  say: (line: string) => void,
+  ended: () => Partial<QueueMeta>,
+  recording: (write: () => Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  await recording(() => store.transact((tx) => tx.setMeta({ active: false }), 'run stopping'));
+  const live = slots.filter((s) => !s.exited && s.child);
+  for (const slot of live) slot.child!.kill('SIGTERM');
+  const patience = graceSec * 1000 + 3000;
+  const timer = new AbortController();
+  await Promise.race([Promise.all(live.map((s) => s.exit)), sleep(patience, undefined, { signal: timer.signal }).catch(() => undefined)]);
+  timer.abort();
+  const stubborn = live.filter((s) => !s.exited);
+  for (const slot of stubborn) {
+    say(`ralph: worker ${slot.id} did not stop in time; killing it`);
+    slot.child!.kill('SIGKILL');
+    const session = store.sessions.read(slot.id);
+    if (session?.current_token) killReaped(store.sessions, slot.id, session.current_token);
+  }
+  await Promise.all(stubborn.map((s) => s.exit));
+  // Tasks still claimed by our (now dead) workers were interrupted, not failed: back to pending.
+  const pids = new Set(slots.map((s) => s.child?.pid).filter((p): p is number => p !== undefined));
+  await recording(() =>
+    store.transact((tx) => {
+      for (const task of tx.tasks) {
+        if (task.status !== 'claimed' || task.worker_host !== HOST || !pids.has(task.worker_pid ?? -1)) continue;
+        const released = releaseInterrupted(task, task.claim_token ?? '');
+        if (released) tx.put(released);
+      }
+      tx.setMeta(ended());
+    }, 'run end'),
+  );
+}
