@@ -41,6 +41,8 @@ export interface GitRunOptions {
   input?: string;
   /** Added to the environment (after the relocating variables are dropped). */
   env?: Record<string, string>;
+  /** The most output taken (default 64 MiB). */
+  maxBuffer?: number;
 }
 
 /** Runs git in `cwd` from an argument array; English output, no prompts, no editor. Never throws for a non-zero exit. */
@@ -49,7 +51,7 @@ export function runGit(cwd: string, args: readonly string[], options: GitRunOpti
     cwd,
     encoding: 'utf8',
     input: options.input,
-    maxBuffer: 64 * 1024 * 1024,
+    maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
     env: { ...withoutGitLocation(process.env), LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no', ...options.env },
   });
   if (result.error) throw isErrno(result.error, 'ENOENT') ? new NoGitError(result.error) : new GitError(`could not run git: ${result.error.message}`);

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { RALPH_BRANCH_PREFIXES, pruneDecision, worktreeState } from '../queue/isolation.js';
 import type { WorktreeFacts } from '../queue/isolation.js';
 import type { Repo } from './repo.js';
-import { isInside, worktreesDir } from './worktree.js';
+import { isInside, worktreesDir } from './isolation.js';
 
 /** A worktree of a worker, as `ralph worktrees list` shows it. */
 export interface WorktreeView extends WorktreeFacts {

@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { runGit } from '../git/run.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InputError, NoGitError, NotAGitRepositoryError, RalphError, isErrno } from '../errors.js';
+import { InputError, NotAGitRepositoryError, RalphError, isErrno } from '../errors.js';
 
 export const ROLES = ['galph', 'ralph'] as const;
 export type Role = (typeof ROLES)[number];
@@ -276,32 +276,15 @@ function assertPrefixDir(cwd: string, logdir: string, prefix: string): void {
 }
 
 function git(cwd: string, args: readonly string[]): string {
-  try {
-    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) throw new NoGitError(error);
-    const stderr =
-      String((error as { stderr?: unknown }).stderr ?? '')
-        .trim()
-        .split('\n')[0] ?? '';
-    throw new RalphError('RALPH_GIT_FAILED', `\`git ${args.join(' ')}\` failed in ${cwd}: ${stderr || (error as Error).message}`, {
-      exitCode: 1,
-      cause: error,
-    });
-  }
+  const r = runGit(cwd, args, { maxBuffer: 256 * 1024 * 1024 });
+  if (r.code === 0) return r.stdout;
+  const stderr = r.stderr.trim().split('\n')[0] ?? '';
+  throw new RalphError('RALPH_GIT_FAILED', `\`git ${args.join(' ')}\` failed in ${cwd}: ${stderr || `exit ${r.code}`}`, { exitCode: 1 });
 }
 
 function assertGitRepository(cwd: string): void {
-  try {
-    execFileSync('git', ['rev-parse', '--git-dir'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) throw new NoGitError(error);
-    const said =
-      String((error as { stderr?: unknown }).stderr ?? '')
-        .trim()
-        .split('\n')[0] ?? '';
-    throw new NotAGitRepositoryError(cwd, said, 'Run `ralph tail-logs` in the repository the loops commit to.');
-  }
+  const r = runGit(cwd, ['rev-parse', '--git-dir']);
+  if (r.code !== 0) throw new NotAGitRepositoryError(cwd, r.stderr.trim().split('\n')[0] ?? '', 'Run `ralph tail-logs` in the repository the loops commit to.');
 }
 
 // One `git log` for every handoff subject on HEAD's history; --grep only narrows what git prints.

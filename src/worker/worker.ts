@@ -245,15 +245,17 @@ async function enterWorktree(
   log: Logger,
 ): Promise<{ worktree: NonNullable<TaskRoom['worktree']>; baseEnv: NodeJS.ProcessEnv }> {
   // Loaded only here: most workers never touch git, and every worker start counts.
-  const [{ Repo }, { withoutGitLocation }, { WorkerWorktree, gitLock, ignoreStateDir }, branchName] = await Promise.all([
+  const [{ Repo }, { withoutGitLocation }, { ignoreStateDir }, { gitLock }, { WorkerWorktree }, branchName] = await Promise.all([
     import('../git/repo.js'),
     import('../git/run.js'),
+    import('../git/isolation.js'),
+    import('../git/lock.js'),
     import('../git/worktree.js'),
     import('../queue/branch-name.js'),
   ]);
   const repo = Repo.open(cwd);
   ignoreStateDir(repo, stateDir);
-  const tree = new WorkerWorktree(repo, stateDir, workerId, base, gitLock(stateDir), log);
+  const tree = new WorkerWorktree(repo, stateDir, workerId, base, gitLock(repo.commonDir), log);
   await tree.ensure();
   return { worktree: { tree, branchOf: branchName.taskBranch }, baseEnv: withoutGitLocation(process.env) };
 }

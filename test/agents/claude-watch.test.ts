@@ -45,11 +45,17 @@ describe.runIf(claudeSupported)('the live view with the real Claude Code binary'
   it('a usage limit: the idle worker\'s row says "waiting" until when, the notice is told once, then the task runs', async () => {
     const dir = tempDir();
     writeTasks(dir, { tasks: [{ id: 'limited', type: 'noop' }] });
-    // The reset is set when the limit is replied: however long the start takes, it is still ahead.
+    // The limit is replied once `status --watch` has taken its first look (what it sees then is not
+    // told again), and its reset is set then: however long the start takes, it is still ahead.
     let limited = 0;
+    let watching!: () => void;
+    const watched = new Promise<void>((resolve) => {
+      watching = resolve;
+    });
     mock.setScript(
-      onMainLoop((): Reply => {
+      onMainLoop(async (): Promise<Reply> => {
         if (limited++ > 0) return { kind: 'text', text: 'FINDINGS: done after the limit' };
+        await watched;
         const resetsAt = Math.floor(Date.now() / 1000) + 4;
         return { kind: 'usage-limit', resetsAt, headers: usageLimitHeaders(resetsAt) };
       }),
@@ -59,7 +65,10 @@ describe.runIf(claudeSupported)('the live view with the real Claude Code binary'
       env: claudeEnv(mock.url, { subscriber: true }),
     });
     await waitFor('the worker', () => existsSync(join(dir, '.ralph', 'sessions', 'worker-1.session')), 30_000);
-    const watch = await ralph(['status', '--watch', '--json', '--interval', '0.25'], { cwd: dir });
+    const watcher = startRalph(['status', '--watch', '--json', '--interval', '0.25'], { cwd: dir });
+    watcher.child.stdout!.once('data', () => watching());
+    const watch = await watcher.done;
+    watching(); // (had it printed nothing, the run goes on and the checks below say what is missing)
     expect(watch.code).toBe(0);
     const snapshots = watch.stdout
       .trim()

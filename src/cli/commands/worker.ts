@@ -49,7 +49,7 @@ Example:
     if (problem) throw new InputError(`${problem}.`);
     // git is loaded only by a worker that uses it.
     const isolation =
-      flags.isolate === 'worktree' || flags.base !== undefined ? (await import('../../git/worktree.js')).resolveIsolation(process.cwd(), flags) : undefined;
+      flags.isolate === 'worktree' || flags.base !== undefined ? (await import('../../git/isolation.js')).resolveIsolation(process.cwd(), flags) : undefined;
     const abort = new AbortController();
     const stop = () => abort.abort();
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, stop);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { Repo } from '../../git/repo.js';
 import { GitError } from '../../git/run.js';
-import { resolveBase } from '../../git/worktree.js';
+import { resolveBase } from '../../git/isolation.js';
 import { inspectWorktrees, pruneWorktrees } from '../../git/worktrees-admin.js';
 import type { InUse, WorktreesView } from '../../git/worktrees-admin.js';
 import { openStore } from '../../store/open.js';

@@ -1,0 +1,91 @@
+import { realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import { makePrivateDir } from '../process/private.js';
+import type { MergeMode } from '../queue/isolation.js';
+import { writeStateGitignore } from '../store/state-ignore.js';
+import { Repo } from './repo.js';
+import { GitError } from './run.js';
+
+/*
+ * `--isolate worktree` as the CLI chooses it, and where it puts things: the worktrees under the state
+ * directory, the state directory kept out of git, the base branch checked.
+ */
+
+/** Where the worktrees of a state directory live: `<dir>/worktrees/worker-<N>`. */
+export function worktreesDir(stateDir: string): string {
+  return join(resolve(stateDir), 'worktrees');
+}
+
+export function workerWorktreePath(stateDir: string, workerId: number): string {
+  return join(worktreesDir(stateDir), `worker-${workerId}`);
+}
+
+/**
+ * A state directory inside the repository is kept out of git by a `.gitignore` of its own that
+ * ignores everything in it (`*`): queue files, logs and the worktrees never show up in `git status`
+ * and are never committed. Returns the file written, if one was.
+ */
+export function ignoreStateDir(repo: Repo, stateDir: string): string | undefined {
+  const dir = resolve(stateDir);
+  makePrivateDir(dir);
+  const inside = relative(repo.root, realpathSync(dir));
+  if (inside.startsWith('..') || isAbsolute(inside)) return undefined;
+  return writeStateGitignore(dir);
+}
+
+/**
+ * Refuses to go on when the repository cannot be isolated into: the base branch must exist.
+ * Returns the base branch to use (the given one, or the branch checked out in the repository).
+ */
+export function resolveBase(repo: Repo, base: string | undefined): string {
+  const name = base ?? repo.currentBranch();
+  if (name === undefined) {
+    throw new GitError(`--isolate worktree needs a base branch: HEAD in ${repo.root} is detached. Check out a branch or pass --base BRANCH.`);
+  }
+  if (repo.branchTip(name) === undefined) throw new GitError(`--base ${name}: there is no local branch of that name in ${repo.root}.`);
+  return name;
+}
+
+export function realpath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Is `path` strictly inside `dir` (symbolic links resolved)? */
+export function isInside(path: string, dir: string): boolean {
+  const rel = relative(realpath(dir), realpath(path));
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+export interface IsolationChoice {
+  isolate?: 'none' | 'worktree';
+  base?: string;
+  merge?: MergeMode;
+  onConflict?: 'keep' | 'requeue';
+}
+
+/**
+ * Checks an isolation choice before anything is started: `--base`, `--merge` and `--on-conflict`
+ * only mean something with `--isolate worktree`, which needs a repository with a commit and a base
+ * branch. Returns what the workers are given, or undefined without isolation. Throws InputError.
+ */
+export function resolveIsolation(
+  cwd: string,
+  choice: IsolationChoice,
+): { repo: Repo; base: string; merge: MergeMode; onConflict: 'keep' | 'requeue' } | undefined {
+  if (choice.isolate !== 'worktree') {
+    if (choice.base !== undefined) throw new InputError('--base only applies with --isolate worktree.');
+    return undefined;
+  }
+  try {
+    const repo = Repo.open(cwd);
+    return { repo, base: resolveBase(repo, choice.base), merge: choice.merge ?? 'merge', onConflict: choice.onConflict ?? 'keep' };
+  } catch (error) {
+    if (error instanceof GitError) throw new InputError(error.message);
+    throw error;
+  }
+}
