@@ -27,6 +27,18 @@ export function iterationFiles(branch: string, actor: Actor, iteration: number, 
   };
 }
 
+// The names iterationFiles makes, read back (`ralph tail-logs`).
+const ITERATION_FILE = {
+  logs: /^iter-(\d{5,})_(\d{8}_\d{6})(?:_.+)?\.log$/,
+  summaries: /^iter-(\d{5,})_(\d{8}_\d{6})(?:_.+)?-summary\.md$/,
+} as const;
+
+/** `iter-00017_20261121_153412_main.log` → { iter: 17, stamp: '20261121_153412' }; other names → undefined. */
+export function parseLogName(name: string, source: 'logs' | 'summaries'): { iter: number; stamp: string } | undefined {
+  const m = ITERATION_FILE[source].exec(name);
+  return m ? { iter: Number.parseInt(m[1]!, 10), stamp: m[2]! } : undefined;
+}
+
 export interface IterationSummary {
   actor: Actor;
   iteration: number;

@@ -5,18 +5,13 @@ import { DOMParser } from '@xmldom/xmldom';
 import type { Element } from '@xmldom/xmldom';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RalphError } from '../../src/errors.js';
-import {
-  cdata,
-  commitFor,
-  indexSyncCommits,
-  newestByIteration,
-  parseLogName,
-  parseRoles,
-  renderTailLogs,
-  selectIterations,
-  tailLogs,
-} from '../../src/loops/tail-logs.js';
-import type { LogFile, TailLogsOptions } from '../../src/loops/tail-logs.js';
+import { parseLogName } from '../../src/loops/logs.js';
+import { parseRoles } from '../../src/loops/tail-logs/options.js';
+import type { TailLogsOptions } from '../../src/loops/tail-logs/options.js';
+import { cdata, renderTailLogs } from '../../src/loops/tail-logs/render.js';
+import { commitFor, indexSyncCommits, newestByIteration, selectIterations } from '../../src/loops/tail-logs/select.js';
+import type { LogFile } from '../../src/loops/tail-logs/select.js';
+import { tailLogs } from '../../src/loops/tail-logs/tail-logs.js';
 import { ralph, tempDir } from '../helpers.js';
 
 function git(cwd: string, ...args: string[]): string {

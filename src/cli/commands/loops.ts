@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { RalphError } from '../../errors.js';
-import type { LoopOptions } from '../../loops/actor.js';
+import type { LoopOptions } from '../../loops/loop.js';
 import {
   DEFAULT_DOCS_WHITELIST,
   DEFAULT_REPORT_EXTENSIONS,
@@ -135,7 +135,7 @@ async function runActor(
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   // Loaded here, not at start-up: the other commands (a worker above all) start faster without git and the loops.
   const { createAgent } = await import('../../agents/registry.js');
-  const { runLoop } = await import('../../loops/actor.js');
+  const { runLoop } = await import('../../loops/loop.js');
   const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
   const agent = createAgent(agentChoice(f), {
     ...(timeoutMs === undefined ? {} : { timeoutMs, timeoutFlag: '--agent-timeout' }),

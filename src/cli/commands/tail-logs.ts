@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { TAIL_LOGS_DEFAULTS, parseList, parseRoles, tailLogs } from '../../loops/tail-logs.js';
-import type { Source } from '../../loops/tail-logs.js';
+import { TAIL_LOGS_DEFAULTS, parseList, parseRoles } from '../../loops/tail-logs/options.js';
+import type { Source } from '../../loops/tail-logs/options.js';
+import { tailLogs } from '../../loops/tail-logs/tail-logs.js';
 import { print } from '../output.js';
 
 interface TailLogsFlags {

@@ -1,0 +1,45 @@
+import type { AgentAdapter } from '../agents/agent.js';
+import type { RalphEvent } from '../events/run-events.js';
+import type { Git } from '../git/git.js';
+import type { PolicyOptions } from './policies.js';
+import type { Actor, Self } from './sync-state.js';
+
+export interface LoopOptions {
+  actor: Actor;
+  /** The repository (the current directory). */
+  cwd: string;
+  agent: AgentAdapter;
+  /** The prompt file, and its short name for log names (`main`, `debug`, `supervisor`). */
+  promptPath: string;
+  promptName: string;
+  /** --branch; required with sync, defaults to the current branch otherwise. */
+  branch?: string;
+  syncViaGit: boolean;
+  loops: number;
+  pollMs: number;
+  maxWaitMs?: number;
+  leaseMs: number;
+  agentTimeoutMs?: number;
+  /** `--idle-timeout`: the agent is killed as hung once silent this long. */
+  agentIdleMs?: number;
+  graceMs: number;
+  logdir: string;
+  verbose: boolean;
+  heartbeatMs?: number;
+  policies: PolicyOptions;
+  /** Galph: recover from a pull blocked by local changes (submodules, tracked outputs, docs). */
+  prepullRecovery: boolean;
+  /** Console output (state changes, agent output). */
+  print: (line: string) => void;
+  /** Told each event for `--on-event` (turn-finished, lease-expired); never waits. */
+  emit?: (event: RalphEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface LoopSummary {
+  turns: number;
+  failed: boolean;
+}
+
+/** What a loop's parts share while it runs: its options, the branch it works on, its clone, and itself as a turn holder. */
+export type LoopContext = LoopOptions & { branch: string; git: Git; self: Self };
