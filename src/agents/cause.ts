@@ -1,5 +1,5 @@
 import { isLimitLine } from './usage-limit.js';
-import { stripAnsi } from './parse/text.js';
+import { clip, stripAnsi } from './parse/text.js';
 
 /**
  * The one-line cause of a failed agent run: what happened (exit code, timeout, the CLI's own error),
@@ -144,6 +144,5 @@ function flat(text: string): string {
 
 /** On one line (whitespace runs made one space), cut at `max` characters. */
 export function clipLine(text: string, max: number): string {
-  const line = flat(text);
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  return clip(flat(text), max);
 }

@@ -3,6 +3,7 @@ import { extractFinding } from '../queue/finding.js';
 import { ralphEnv } from './agent.js';
 import type { AgentAdapter, AgentContext, AgentInvocation, AgentResult, ProcessOutput } from './agent.js';
 import type { AgentExtra } from './choice.js';
+import { parseSafely } from './cli-spec.js';
 import type { AgentOptions, CliSpec } from './cli-spec.js';
 import { executableProblem } from '../process/executable.js';
 import { describeAgentError, describeFailure } from './failure.js';
@@ -104,8 +105,10 @@ export class CliAgent implements AgentAdapter {
   }
 
   parse(output: ProcessOutput): AgentResult {
-    let parsed = this.spec.parse(this.spec.readsStderr ? output.combinedTail : output.stdout, output.exitCode);
-    if (parsed.isError && this.spec.errorsOnStderr) parsed = this.spec.parse(output.combinedTail, output.exitCode);
+    // Whatever the CLI printed, parsing never throws: an exception (not expected on any known input) is a failed result.
+    const parse = (text: string) => parseSafely(() => this.spec.parse(text, output.exitCode));
+    let parsed = parse(this.spec.readsStderr ? output.combinedTail : output.stdout);
+    if (parsed.isError && this.spec.errorsOnStderr) parsed = parse(output.combinedTail);
     const model = parsed.model ?? this.options.model;
     // A CLI that reports no cost: estimated from its tokens at the model's list price (each model's
     // at its own, when several answered), when listed.
@@ -125,7 +128,7 @@ export class CliAgent implements AgentAdapter {
     };
     const finding = extractFinding(parsed.text);
     // A timeout, a kill or a spawn error is what it is, never a usage limit.
-    const context = { render: (line: string) => this.spec.renderLine?.(line), ...(parsed.cause ? { diagnosis: parsed.cause } : {}) };
+    const context = { render: (line: string) => this.renderLine('stdout', line), ...(parsed.cause ? { diagnosis: parsed.cause } : {}) };
     const failure = describeFailure(output, this.timeoutMs, this.timeoutFlag, context);
     if (failure && failure.reason !== 'exit') return { ok: false, text: parsed.text, finding, reason: failure.reason, error: failure.error, ...facts };
     if (parsed.usageLimit) {
@@ -155,6 +158,11 @@ export class CliAgent implements AgentAdapter {
 
   renderLine(stream: 'stdout' | 'stderr', line: string): string | undefined {
     if (stream !== 'stdout' || !this.spec.renderLine) return undefined;
-    return this.spec.renderLine(line);
+    // A line the renderer cannot read is shown as it came.
+    try {
+      return this.spec.renderLine(line);
+    } catch {
+      return undefined;
+    }
   }
 }

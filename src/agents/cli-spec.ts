@@ -143,12 +143,16 @@ export interface CliSpec {
    * always reads both streams interleaved as they arrived (the process output's tail, its last 64 KiB).
    */
   readonly readsStderr?: boolean;
-  /** Reads the whole stdout of one run. Pure; tolerates malformed or truncated output. */
+  /**
+   * Reads the whole stdout of one run. Pure; tolerates malformed or truncated output (the runner,
+   * CliAgent, also turns an exception into a failed result, so that no spec needs its own net).
+   */
   parse(stdout: string, exitCode: number | null): ParsedOutput;
   /**
    * One stdout line as a readable worker-log line (stream-json events → "assistant: …",
    * "tool Bash: …"); undefined to log the line as it is; '' to leave it out. Plain-text and
    * single-document CLIs (aider, copilot, gemini) have none: their lines are logged as they are.
+   * A line it throws on is logged as it is (CliAgent catches it).
    */
   renderLine?(line: string): string | undefined;
 }

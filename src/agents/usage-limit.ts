@@ -1,3 +1,4 @@
+import { clip } from './parse/text.js';
 /** A usage or rate limit the agent ran into. */
 export interface UsageLimitInfo {
   /** When it lifts, if the agent said so (ISO-8601 UTC). */
@@ -110,13 +111,13 @@ export function detectUsageLimit(text: string, now: Date, defaultTimeZone = 'UTC
   // Best first: a limit line that says when, then one followed by a line that does, then any field in the text.
   for (const i of limitLines) {
     const resetsAt = parseReset(lines[i] ?? '', nowMs, defaultTimeZone);
-    if (resetsAt !== undefined) return { message: clip(lines[i] ?? ''), resetsAt };
+    if (resetsAt !== undefined) return { message: clip(lines[i] ?? '', MAX_MESSAGE), resetsAt };
   }
   for (const i of limitLines) {
     const resetsAt = parseFollowingLines(lines, i, nowMs, defaultTimeZone);
-    if (resetsAt !== undefined) return { message: clip(lines[i] ?? ''), resetsAt };
+    if (resetsAt !== undefined) return { message: clip(lines[i] ?? '', MAX_MESSAGE), resetsAt };
   }
-  const message = clip(lines[first] ?? '');
+  const message = clip(lines[first] ?? '', MAX_MESSAGE);
   const resetsAt = parseStructuredReset(text, nowMs);
   return resetsAt === undefined ? { message } : { message, resetsAt };
 }
@@ -327,9 +328,4 @@ function unitMs(unit: string): number {
 /** Date.toISOString, or undefined for an instant a Date cannot hold. */
 function toIso(ms: number): string | undefined {
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : undefined;
-}
-
-function clip(line: string): string {
-  const trimmed = line.trim();
-  return trimmed.length <= MAX_MESSAGE ? trimmed : `${trimmed.slice(0, MAX_MESSAGE - 1)}…`;
 }

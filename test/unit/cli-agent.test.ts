@@ -450,6 +450,30 @@ describe('CliAgent.parse', () => {
   });
 });
 
+describe("the runner's safety nets (no spec needs its own)", () => {
+  it('a parser that throws gives a failed run that says so, not an exception', () => {
+    const spec = fakeSpec(() => {
+      throw new TypeError("Cannot read properties of null (reading 'x')");
+    });
+    const result = new CliAgent(spec, { extraArgs: [] }, { env: {} }).parse(output());
+    expect(result).toMatchObject({ ok: false, reason: 'agent-error' });
+    expect(result.error).toContain("could not read the output: Cannot read properties of null (reading 'x')");
+  });
+
+  it('a line renderer that throws leaves the line as it came (undefined), and a failure excerpt still renders', () => {
+    const spec = fakeSpec(() => ({ text: '', isError: true, error: 'it broke' }), {
+      renderLine: (line) => {
+        if (line.includes('bad')) throw new RangeError('bad line');
+        return `shown: ${line}`;
+      },
+    });
+    const agent = new CliAgent(spec, { extraArgs: [] }, { env: {} });
+    expect(agent.renderLine('stdout', 'a bad line')).toBeUndefined();
+    expect(agent.renderLine('stdout', 'a good line')).toBe('shown: a good line');
+    expect(() => agent.parse(output({ exitCode: 1, combinedTail: 'a bad line\na good line' }))).not.toThrow();
+  });
+});
+
 describe('createAgent', () => {
   it.each<[string, Parameters<typeof createAgent>[0], string, unknown]>([
     ['--agent-cmd alone', { agentCmd: 'node agent.mjs' }, 'command', CommandAgent],

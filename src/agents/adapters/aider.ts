@@ -1,4 +1,3 @@
-import { parseSafely } from '../cli-spec.js';
 import { compact, sumOf } from '../parse/json.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
 import type { UsageLimitInfo } from '../usage-limit.js';
@@ -57,7 +56,7 @@ export const aider = {
   permissionFlags: AIDER_PERMISSIONS.flags,
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    return parseSafely(() => parseAider(stdout, exitCode, now));
+    return parseAider(stdout, exitCode, now);
   },
 } satisfies CliSpec;
 

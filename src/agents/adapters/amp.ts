@@ -1,4 +1,3 @@
-import { parseSafely } from '../cli-spec.js';
 import { compact, jsonLines, num, obj, str, sumOf, tryJson } from '../parse/json.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
 import { detectUsageLimit } from '../usage-limit.js';
@@ -46,15 +45,11 @@ export const amp = {
   permissionFlags: AMP_PERMISSIONS.flags,
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    return parseSafely(() => parseAmp(stdout, exitCode, now));
+    return parseAmp(stdout, exitCode, now);
   },
 
   renderLine(line: string): string | undefined {
-    try {
-      return renderAmpLine(line);
-    } catch {
-      return undefined;
-    }
+    return renderAmpLine(line);
   },
 } satisfies CliSpec;
 

@@ -1,4 +1,3 @@
-import { parseSafely } from '../cli-spec.js';
 import { compact, jsonLines, num, obj, str, sumOf, tryJson } from '../parse/json.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
 import type { UsageLimitInfo } from '../usage-limit.js';
@@ -54,15 +53,11 @@ export const claude = {
 
   /** The exit code adds nothing: the result event says how the run went, and without one it failed. */
   parse(stdout: string, _exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    return parseSafely(() => parseClaude(stdout, now));
+    return parseClaude(stdout, now);
   },
 
   renderLine(line: string): string | undefined {
-    try {
-      return renderClaudeLine(line);
-    } catch {
-      return undefined;
-    }
+    return renderClaudeLine(line);
   },
 } satisfies CliSpec;
 

@@ -1,4 +1,3 @@
-import { parseSafely } from '../cli-spec.js';
 import { compact, jsonLines, num, obj, str, tryJson } from '../parse/json.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
 import type { UsageLimitInfo } from '../usage-limit.js';
@@ -72,15 +71,11 @@ export const codex = {
   permissionFlags: CODEX_PERMISSIONS.flags,
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date(), timeZone: string = localTimeZone()): ParsedOutput {
-    return parseSafely(() => parseCodex(stdout, exitCode, now, timeZone));
+    return parseCodex(stdout, exitCode, now, timeZone);
   },
 
   renderLine(line: string): string | undefined {
-    try {
-      return renderCodexLine(line);
-    } catch {
-      return undefined;
-    }
+    return renderCodexLine(line);
   },
 } satisfies CliSpec;
 

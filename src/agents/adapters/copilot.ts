@@ -1,5 +1,4 @@
 import type { Diagnosis } from '../cause.js';
-import { parseSafely } from '../cli-spec.js';
 import { compact } from '../parse/json.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
 import type { UsageLimitInfo } from '../usage-limit.js';
@@ -53,7 +52,7 @@ export const copilot = {
 
   /** `output`: stdout and stderr interleaved (see readsStderr); a fixture of stdout alone works too. */
   parse(output: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    return parseSafely(() => parseCopilot(output, exitCode, now));
+    return parseCopilot(output, exitCode, now);
   },
 } satisfies CliSpec;
 

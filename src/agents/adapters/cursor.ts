@@ -1,4 +1,3 @@
-import { parseSafely } from '../cli-spec.js';
 import { compact, jsonLines, num, obj, str, tryJson } from '../parse/json.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput } from '../cli-spec.js';
 import { detectUsageLimit } from '../usage-limit.js';
@@ -48,15 +47,11 @@ export const cursor = {
   permissionFlags: CURSOR_PERMISSIONS.flags,
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    return parseSafely(() => parseCursor(stdout, exitCode, now));
+    return parseCursor(stdout, exitCode, now);
   },
 
   renderLine(line: string): string | undefined {
-    try {
-      return renderCursorLine(line);
-    } catch {
-      return undefined;
-    }
+    return renderCursorLine(line);
   },
 } satisfies CliSpec;
 

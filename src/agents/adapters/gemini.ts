@@ -1,4 +1,3 @@
-import { parseSafely } from '../cli-spec.js';
 import { compact, num, obj, str, sumOf, tryJson } from '../parse/json.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
 import type { UsageLimitInfo } from '../usage-limit.js';
@@ -63,7 +62,7 @@ export const gemini = {
 
   /** The exit code adds nothing: a run without a response (or with an error) failed either way. */
   parse(stdout: string, _exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    return parseSafely(() => parseGemini(stdout, now));
+    return parseGemini(stdout, now);
   },
 } satisfies CliSpec;
 

@@ -1,5 +1,4 @@
 import type { Diagnosis } from '../cause.js';
-import { parseSafely } from '../cli-spec.js';
 import { compact, jsonLines, num, obj, str, sumOf, tryJson } from '../parse/json.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
 import type { UsageLimitInfo } from '../usage-limit.js';
@@ -56,15 +55,11 @@ export const opencode = {
   permissionFlags: OPENCODE_PERMISSIONS.flags,
 
   parse(stdout: string, exitCode: number | null, now: Date = new Date()): ParsedOutput {
-    return parseSafely(() => parseOpencode(stdout, exitCode, now));
+    return parseOpencode(stdout, exitCode, now);
   },
 
   renderLine(line: string): string | undefined {
-    try {
-      return renderOpencodeLine(line) ?? renderLogLine(line);
-    } catch {
-      return undefined;
-    }
+    return renderOpencodeLine(line) ?? renderLogLine(line);
   },
 } satisfies CliSpec;
 
