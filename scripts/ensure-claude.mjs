@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the pinned Claude Code CLI is in a local cache and prints the absolute path of its
 // native binary as the last line on stdout. Used by the tests that run the real `claude` against
-// a local mock of the Anthropic Messages API (test/support/mock-anthropic.ts, claude-env.ts).
+// a local mock of the Anthropic Messages API (test/helpers/mock-anthropic.ts, claude-env.ts).
 //
 //   node scripts/ensure-claude.mjs            # prints e.g. /repo/.cache/claude-code-2.1.330/node_modules/@anthropic-ai/claude-code-linux-x64/claude
 //

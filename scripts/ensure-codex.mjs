@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the pinned OpenAI Codex CLI is in a local cache and prints the absolute path of its
 // native binary as the last line on stdout. Used by the tests that run the real `codex` against a
-// local mock of the Responses API (test/support/mock-responses.ts, codex-env.ts).
+// local mock of the Responses API (test/helpers/mock-responses.ts, codex-env.ts).
 //
 //   node scripts/ensure-codex.mjs   # prints e.g. /repo/.cache/codex-0.171.0/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex
 //

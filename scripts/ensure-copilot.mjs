@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the pinned GitHub Copilot CLI is in a local cache and prints the absolute path of its
 // native binary as the last line on stdout. Used by the tests that run the real `copilot` against a
-// local mock of an OpenAI-compatible Chat Completions API (test/support/mock-copilot-api.ts,
+// local mock of an OpenAI-compatible Chat Completions API (test/helpers/mock-chat-completions.ts,
 // copilot-env.ts).
 //
 //   node scripts/ensure-copilot.mjs           # prints e.g. /repo/.cache/copilot-1.0.102/node_modules/@github/copilot-linux-x64/copilot

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the pinned Gemini CLI is in a local cache and prints the absolute path of its entry
 // point (an executable Node script, `#!/usr/bin/env node`) as the last line on stdout. Used by the
-// tests that run the real `gemini` against a local mock of the Gemini API (test/support/mock-gemini.ts).
+// tests that run the real `gemini` against a local mock of the Gemini API (test/helpers/mock-gemini.ts).
 //
 //   node scripts/ensure-gemini.mjs   # prints e.g. /repo/.cache/gemini-cli-0.61.0/node_modules/@google/gemini-cli/bundle/gemini.js
 //   # run it: <that path> --output-format json -p '…'   (or: node <that path> …; Node >= 20)

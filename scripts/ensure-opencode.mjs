@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Makes sure the pinned opencode CLI is in a local cache and prints the absolute path of its native
 // binary as the last line on stdout. Used by the tests that run the real `opencode` against a local
-// mock of an OpenAI-compatible Chat Completions API (test/support/mock-chat-completions.ts,
+// mock of an OpenAI-compatible Chat Completions API (test/helpers/mock-chat-completions.ts,
 // opencode-env.ts).
 //
 //   node scripts/ensure-opencode.mjs          # prints e.g. /repo/.cache/opencode-1.18.33/node_modules/opencode-linux-x64/bin/opencode

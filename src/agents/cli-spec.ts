@@ -16,7 +16,7 @@ import type { UsageLimitInfo } from './usage-limit.js';
  * it. No token is counted twice, and the cost estimate (prices.ts) bills each part at its own price.
  * Claude Code's and Amp's `input_tokens` and opencode's `input` leave the cache out, aider's "sent"
  * its cache hits, opencode's `output` and Gemini's `candidates` the reasoning: their adapters add
- * them in (test/unit/token-meaning.test.ts, on the recorded fixtures).
+ * them in (test/agents/token-meaning.test.ts, on the recorded fixtures).
  */
 export interface Tokens {
   /** Every prompt token, cache reads and writes included. */

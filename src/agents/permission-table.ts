@@ -5,7 +5,7 @@ import type { AgentOptions } from './cli-spec.js';
 
 /**
  * What `--permissions` becomes for each agent CLI: the table of docs/agents.md, as the adapters use
- * it (test/unit/permissions.test.ts; the real-binary tests in test/agents/permissions-*real.test.ts).
+ * it (test/agents/permissions.test.ts; the real-binary tests in test/agents/permissions-*real.test.ts).
  * `flags`: the CLI's own flags that set its mode or allow tools; one of them in --agent-args replaces
  * the level's flags (a flag that only refuses more adds to them).
  */

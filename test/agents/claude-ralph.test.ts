@@ -4,11 +4,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { queueOf, ralph, resultsOf, tempDir, writeTasks } from '../helpers.js';
-import { git, twoClones } from '../e2e/loops-support.js';
-import { claudeBinary, claudeEnv, claudeSupported, cleanupClaudeHomes } from '../support/claude-env.js';
-import { closedPort, findToolResult, lastUserText, onMainLoop, startMockAnthropic, usageLimitHeaders } from '../support/mock-anthropic.js';
-import type { MockAnthropic, Reply } from '../support/mock-anthropic.js';
+import { queueOf, ralph, resultsOf, tempDir, writeTasks } from '../helpers/index.js';
+import { git, twoClones } from '../helpers/loops.js';
+import { claudeBinary, claudeEnv, claudeSupported, cleanupClaudeHomes } from '../helpers/claude-env.js';
+import { closedPort, findToolResult, lastUserText, onMainLoop, startMockAnthropic, usageLimitHeaders } from '../helpers/mock-anthropic.js';
+import type { MockAnthropic, Reply } from '../helpers/mock-anthropic.js';
 
 const USAGE = { input_tokens: 1000, output_tokens: 200, cache_read_input_tokens: 50, cache_creation_input_tokens: 30 };
 

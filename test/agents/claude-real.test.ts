@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLAUDE_PRINT_ARGS, CLAUDE_VERSION, claudeBinary, claudeEnv, claudeSupported, cleanupClaudeHomes, runClaude } from '../support/claude-env.js';
-import type { ClaudeEnvOptions, ClaudeRun } from '../support/claude-env.js';
+import { CLAUDE_PRINT_ARGS, CLAUDE_VERSION, claudeBinary, claudeEnv, claudeSupported, cleanupClaudeHomes, runClaude } from '../helpers/claude-env.js';
+import type { ClaudeEnvOptions, ClaudeRun } from '../helpers/claude-env.js';
 import {
   closedPort,
   findToolResult,
@@ -22,8 +22,8 @@ import {
   toolResultText,
   toolTurnThenText,
   USAGE_LIMIT_MESSAGE,
-} from '../support/mock-anthropic.js';
-import type { MockAnthropic, Script } from '../support/mock-anthropic.js';
+} from '../helpers/mock-anthropic.js';
+import type { MockAnthropic, Script } from '../helpers/mock-anthropic.js';
 
 const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'agents', 'claude');
 const record = process.env.RALPH_UPDATE_CLAUDE_FIXTURES === '1';

@@ -3,10 +3,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ralph, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
-import { claudeBinary, claudeEnv, claudeSupported, cleanupClaudeHomes } from '../support/claude-env.js';
-import { onMainLoop, startMockAnthropic, usageLimitHeaders } from '../support/mock-anthropic.js';
-import type { MockAnthropic, Reply } from '../support/mock-anthropic.js';
+import { ralph, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { claudeBinary, claudeEnv, claudeSupported, cleanupClaudeHomes } from '../helpers/claude-env.js';
+import { onMainLoop, startMockAnthropic, usageLimitHeaders } from '../helpers/mock-anthropic.js';
+import type { MockAnthropic, Reply } from '../helpers/mock-anthropic.js';
 
 describe.runIf(claudeSupported)('the live view with the real Claude Code binary', () => {
   let bin: string;

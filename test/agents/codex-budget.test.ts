@@ -5,10 +5,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { queueOf, ralph, resultsOf, tempDir, writeTasks } from '../helpers.js';
-import { cleanupCodexHomes, codexBinary, codexEnv, codexSupported } from '../support/codex-env.js';
-import { startMockResponses } from '../support/mock-responses.js';
-import type { MockResponses } from '../support/mock-responses.js';
+import { queueOf, ralph, resultsOf, tempDir, writeTasks } from '../helpers/index.js';
+import { cleanupCodexHomes, codexBinary, codexEnv, codexSupported } from '../helpers/codex-env.js';
+import { startMockResponses } from '../helpers/mock-responses.js';
+import type { MockResponses } from '../helpers/mock-responses.js';
 
 // One model turn per task: 100k tokens in (30k of them cache reads, 4k cache writes), 20k out.
 const USAGE = { input_tokens: 100_000, cached_tokens: 30_000, cache_write_tokens: 4_000, output_tokens: 20_000, reasoning_tokens: 6_400 };

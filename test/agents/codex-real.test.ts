@@ -3,12 +3,12 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { queueOf, ralph, resultsOf, tempDir, writeTasks } from '../helpers.js';
-import { parseEvents, runClaude } from '../support/claude-env.js';
-import { CODEX_EXEC_ARGS, CODEX_VERSION, cleanupCodexHomes, codexBinary, codexEnv, codexSupported } from '../support/codex-env.js';
-import type { CodexEnvOptions } from '../support/codex-env.js';
-import { closedPort, functionCallOutput, replySequence, startMockResponses, userText } from '../support/mock-responses.js';
-import type { MockResponses, Reply } from '../support/mock-responses.js';
+import { queueOf, ralph, resultsOf, tempDir, writeTasks } from '../helpers/index.js';
+import { parseEvents, runClaude } from '../helpers/claude-env.js';
+import { CODEX_EXEC_ARGS, CODEX_VERSION, cleanupCodexHomes, codexBinary, codexEnv, codexSupported } from '../helpers/codex-env.js';
+import type { CodexEnvOptions } from '../helpers/codex-env.js';
+import { closedPort, functionCallOutput, replySequence, startMockResponses, userText } from '../helpers/mock-responses.js';
+import type { MockResponses, Reply } from '../helpers/mock-responses.js';
 
 const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'agents', 'codex');
 const USAGE = { input_tokens: 1000, cached_tokens: 300, cache_write_tokens: 40, output_tokens: 200, reasoning_tokens: 64 };

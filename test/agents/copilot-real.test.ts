@@ -5,11 +5,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueOf, ralph, resultsOf, writeTasks } from '../helpers.js';
-import { closedPort } from '../support/mock-anthropic.js';
-import { COPILOT_TEST_KEY, cleanupCopilotHomes, copilotBinary, copilotEnv, copilotSupported, copilotWorkdir } from '../support/copilot-env.js';
-import { startMockChatCompletions, toolCallThenText } from '../support/mock-chat-completions.js';
-import type { ChatReply, ChatScript, MockChatCompletions } from '../support/mock-chat-completions.js';
+import { queueOf, ralph, resultsOf, writeTasks } from '../helpers/index.js';
+import { closedPort } from '../helpers/mock-anthropic.js';
+import { COPILOT_TEST_KEY, cleanupCopilotHomes, copilotBinary, copilotEnv, copilotSupported, copilotWorkdir } from '../helpers/copilot-env.js';
+import { startMockChatCompletions, toolCallThenText } from '../helpers/mock-chat-completions.js';
+import type { ChatReply, ChatScript, MockChatCompletions } from '../helpers/mock-chat-completions.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -9,12 +9,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueOf, ralph, resultsOf, writeTasks } from '../helpers.js';
-import { closedPort } from '../support/mock-anthropic.js';
-import { cleanupGeminiHomes, GEMINI_VERSION, geminiBinary, geminiEnv } from '../support/gemini-env.js';
+import { queueOf, ralph, resultsOf, writeTasks } from '../helpers/index.js';
+import { closedPort } from '../helpers/mock-anthropic.js';
+import { cleanupGeminiHomes, GEMINI_VERSION, geminiBinary, geminiEnv } from '../helpers/gemini-env.js';
 import { nextMidnightIn } from '../../src/agents/usage-limit.js';
-import { dailyQuota, functionResponses, startMockGemini } from '../support/mock-gemini.js';
-import type { GeminiScript, MockGemini } from '../support/mock-gemini.js';
+import { dailyQuota, functionResponses, startMockGemini } from '../helpers/mock-gemini.js';
+import type { GeminiScript, MockGemini } from '../helpers/mock-gemini.js';
 
 const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'agents', 'gemini');
 const record = process.env.RALPH_UPDATE_GEMINI_FIXTURES === '1';

@@ -1,15 +1,15 @@
 // Ralph driving the REAL opencode CLI (pinned 1.18.33, installed by scripts/ensure-opencode.mjs into a
 // cache) against the local Chat Completions mock, with a provider of its own in the config
-// (test/support/opencode-env.ts): `ralph run --agent opencode`, end to end. The runs are concurrent;
+// (test/helpers/opencode-env.ts): `ralph run --agent opencode`, end to end. The runs are concurrent;
 // the unreachable API waits for the task timeout (25 s: opencode takes 5–10 s to start under load).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueOf, ralph, resultsOf, writeTasks } from '../helpers.js';
-import { closedPort } from '../support/mock-anthropic.js';
-import { OPENCODE_TEST_KEY, cleanupOpencodeHomes, opencodeBinary, opencodeEnv, opencodeSupported, opencodeWorkdir } from '../support/opencode-env.js';
-import { startMockChatCompletions, toolCallThenText } from '../support/mock-chat-completions.js';
-import type { ChatReply, ChatScript, MockChatCompletions } from '../support/mock-chat-completions.js';
+import { queueOf, ralph, resultsOf, writeTasks } from '../helpers/index.js';
+import { closedPort } from '../helpers/mock-anthropic.js';
+import { OPENCODE_TEST_KEY, cleanupOpencodeHomes, opencodeBinary, opencodeEnv, opencodeSupported, opencodeWorkdir } from '../helpers/opencode-env.js';
+import { startMockChatCompletions, toolCallThenText } from '../helpers/mock-chat-completions.js';
+import type { ChatReply, ChatScript, MockChatCompletions } from '../helpers/mock-chat-completions.js';
 
 const SESSION = /^ses_[0-9A-Za-z]{26}$/;
 
@@ -119,7 +119,7 @@ describe.runIf(opencodeSupported).concurrent('ralph with the real opencode binar
     // The last error it logged is its main request's or its title request's (that one after the AI SDK's own
     // retries: "Failed after 3 attempts. Last error: …"). Its first error line comes ~4 s after it starts on an
     // idle machine; with a dozen agent CLIs starting at once on two cores it may not get that far in 25 s
-    // (test/unit/agent-opencode-real.test.ts reads the line it prints).
+    // (test/agents/agent-opencode-real.test.ts reads the line it prints).
     expect(cause, JSON.stringify(task.error)).toMatch(
       /^(?:API unreachable — timed out after 25s \(--task-timeout\): opencode: stream error: (?:Failed after \d+ attempts\. Last error: )?Cannot connect to API: Unable to connect\. Is the computer able to access the url\?|timed out after 25s \(--task-timeout\) \(no output\))$/,
     );

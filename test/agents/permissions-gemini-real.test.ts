@@ -1,6 +1,6 @@
 // `ralph run --permissions auto|edit|read-only` with the real Gemini CLI against its mock API
-// (test/support/permissions-suite.ts). ~10 s alone.
-import { PROBES } from '../support/permission-probes.js';
-import { permissionsSuite } from '../support/permissions-suite.js';
+// (test/helpers/permissions-suite.ts). ~10 s alone.
+import { PROBES } from '../helpers/permission-probes.js';
+import { permissionsSuite } from '../helpers/permissions-suite.js';
 
 permissionsSuite(PROBES.filter((p) => p.agent === 'gemini'));

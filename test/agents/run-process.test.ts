@@ -6,7 +6,7 @@ import type { RunProcessOptions } from '../../src/process/run.js';
 import { spawnBackend } from '../../src/process/spawn.js';
 import type { SpawnBackend } from '../../src/process/spawn.js';
 import type { AgentInvocation } from '../../src/agents/agent.js';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../helpers/index.js';
 
 // `npm ci` builds the native helper on Linux. Its absence there is a failure, not a skip, unless the
 // fallback was asked for on purpose (RALPH_SKIP_NATIVE=1 at install, or RALPH_SPAWN=node).

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueOf, ralph, resultsOf, script, tempDir, writeTasks } from '../helpers.js';
-import { FAKE_CLAUDE } from '../support/fake-claude.js';
+import { queueOf, ralph, resultsOf, script, tempDir, writeTasks } from '../helpers/index.js';
+import { FAKE_CLAUDE } from '../helpers/fake-claude.js';
 
 function setup(tasks: number): { dir: string; rec: string } {
   const dir = tempDir();

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueOf, ralph, script, tempDir, writeTasks } from '../helpers.js';
+import { queueOf, ralph, script, tempDir, writeTasks } from '../helpers/index.js';
 
 const OK_AGENT = 'echo "FINDINGS: done by $AGENT_NAME $RALPH_TASK_ID"';
 const config = (dir: string, value: unknown, name = 'ralph.config.json') =>

@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueOf, ralph, script, tempDir, writeTasks } from '../helpers.js';
-import { DIST, runFixture } from '../store/support.js';
+import { queueOf, ralph, script, tempDir, writeTasks } from '../helpers/index.js';
+import { DIST, runFixture } from '../helpers/store.js';
 
 const JOURNAL = join('.ralph', 'journal', 'queue.ndjson');
 

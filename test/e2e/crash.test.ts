@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/process/alive.js';
-import { queueOf, ralph, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
+import { queueOf, ralph, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
 function pidsIn(dir: string): number[] {
   return readdirSync(dir).map((f) => Number(readFileSync(join(dir, f), 'utf8').trim()));

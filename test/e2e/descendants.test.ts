@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { queueOf, ralph, script, tempDir, writeTasks } from '../helpers.js';
+import { queueOf, ralph, script, tempDir, writeTasks } from '../helpers/index.js';
 
 /** The pids of the processes whose environment holds one of the tokens. */
 function carrying(tokens: string[]): number[] {

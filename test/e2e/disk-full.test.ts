@@ -4,9 +4,9 @@
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueOf, ralph, resultsOf, script, tempDir, writeTasks } from '../helpers.js';
-import type { Result } from '../helpers.js';
-import { canLimitFileSize, canMountTmpfs, fileSizeLimit, fillUntil, mountTmpfs, unmount } from '../support/disk.js';
+import { queueOf, ralph, resultsOf, script, tempDir, writeTasks } from '../helpers/index.js';
+import type { Result } from '../helpers/index.js';
+import { canLimitFileSize, canMountTmpfs, fileSizeLimit, fillUntil, mountTmpfs, unmount } from '../helpers/disk.js';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`);
 

@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueOf, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
-import { FAKE_CLAUDE } from '../support/fake-claude.js';
-import { section } from '../support/markdown.js';
+import { queueOf, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { FAKE_CLAUDE } from '../helpers/fake-claude.js';
+import { section } from '../helpers/markdown.js';
 
 const reportOf = (dir: string) => readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
 const tasks = (ids: string[], type = 't') => ids.map((id) => ({ id, type }));

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, queueOf, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
-import { FAST, git, pushState, twoClones } from './loops-support.js';
+import { CLI, queueOf, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { FAST, git, pushState, twoClones } from '../helpers/loops.js';
 
 /** A stand-in for `claude -p --output-format stream-json`: the outcome and cost depend on the task id. */
 const FAKE_CLAUDE = String.raw`

@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ralph, script, tempDir, writeTasks } from '../helpers.js';
-import { DIST, firstLine, kill9, runFixture, startFixture } from '../store/support.js';
+import { ralph, script, tempDir, writeTasks } from '../helpers/index.js';
+import { DIST, firstLine, kill9, runFixture, startFixture } from '../helpers/store.js';
 
 const JOURNAL = join('.ralph', 'journal', 'queue.ndjson');
 

@@ -4,8 +4,8 @@
 import { copyFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ralph, script, tempDir, writeTasks } from '../helpers.js';
-import { DIST, runFixture } from '../store/support.js';
+import { ralph, script, tempDir, writeTasks } from '../helpers/index.js';
+import { DIST, runFixture } from '../helpers/store.js';
 
 const files = ['work-queue.json', 'results.json', 'journal/queue.ndjson'];
 /** A queue of tasks a and b, a copy of its work-queue.json taken then, and a run that completed both. */

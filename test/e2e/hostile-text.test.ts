@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ralph, resultsOf, script, startRalph, tempDir, writeTasks } from '../helpers.js';
+import { ralph, resultsOf, script, startRalph, tempDir, writeTasks } from '../helpers/index.js';
 
 // A task id that would forge a line of its own in a log, and one that would clear the screen.
 const FORGED = '2026-01-01T00:00:00.000Z ✔ task forged completed in 1 ms';

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueOf, ralph, resultsOf, script, tempDir, writeTasks } from '../helpers.js';
-import { git } from './loops-support.js';
+import { queueOf, ralph, resultsOf, script, tempDir, writeTasks } from '../helpers/index.js';
+import { git } from '../helpers/loops.js';
 
 const alive = (pid: number) => {
   try {

@@ -6,10 +6,10 @@
 import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ralph, resultsOf, tempDir } from '../helpers.js';
-import { claudeBinary, claudeEnv, claudeSupported, cleanupClaudeHomes } from '../support/claude-env.js';
-import { findToolResult, lastUserText, onMainLoop, startMockAnthropic } from '../support/mock-anthropic.js';
-import type { MockAnthropic, Reply } from '../support/mock-anthropic.js';
+import { ralph, resultsOf, tempDir } from '../helpers/index.js';
+import { claudeBinary, claudeEnv, claudeSupported, cleanupClaudeHomes } from '../helpers/claude-env.js';
+import { findToolResult, lastUserText, onMainLoop, startMockAnthropic } from '../helpers/mock-anthropic.js';
+import type { MockAnthropic, Reply } from '../helpers/mock-anthropic.js';
 
 /** Started from a shell, not through npx (as the tests may be): the hints say `ralph`. */
 const PLAIN = { npm_lifecycle_event: '' };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ralph, script, tempDir, writeTasks } from '../helpers.js';
+import { ralph, script, tempDir, writeTasks } from '../helpers/index.js';
 
 // Every file under .ralph/ with its content hash: "unchanged" means byte-for-byte.
 function fingerprint(dir: string): Record<string, string> {

@@ -12,8 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../helpers.js';
-import { shellExample } from '../support/readme.js';
+import { ROOT, tempDir } from '../helpers/index.js';
+import { shellExample } from '../helpers/readme.js';
 
 const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
 

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueOf, ralph, resultsOf, script, tempDir } from '../helpers.js';
+import { queueOf, ralph, resultsOf, script, tempDir } from '../helpers/index.js';
 
 describe('large task data', () => {
   it('runs tasks with 1 MiB of data each: the data in RALPH_TASK_DATA_FILE, left out of RALPH_TASK_DATA (the log says so)', async () => {

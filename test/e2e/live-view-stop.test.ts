@@ -2,8 +2,8 @@
 // is shown whole, however many rows it takes, and the last frame left on the screen tells the queue as
 // the run left it (the tasks in flight back to pending), not as it was before the workers stopped.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, queueOf, script, tempDir, waitFor, writeTasks } from '../helpers.js';
-import { Term, hasTmux } from '../support/tmux.js';
+import { CLI, queueOf, script, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { Term, hasTmux } from '../helpers/tmux.js';
 
 const terms: Term[] = [];
 afterEach(() => {

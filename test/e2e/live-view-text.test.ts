@@ -2,8 +2,8 @@
 // not make a row wider than the terminal, or each redraw leaves the wrapped rest behind (rows stack
 // up in the scrollback). Real runs in a real terminal (tmux).
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, ralph, script, tempDir, writeTasks } from '../helpers.js';
-import { Term, hasTmux } from '../support/tmux.js';
+import { CLI, ralph, script, tempDir, writeTasks } from '../helpers/index.js';
+import { Term, hasTmux } from '../helpers/tmux.js';
 
 const terms: Term[] = [];
 afterEach(() => {

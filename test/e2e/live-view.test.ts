@@ -5,8 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
-import { Term, hasTmux } from '../support/tmux.js';
+import { CLI, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { Term, hasTmux } from '../helpers/tmux.js';
 import { displayWidth } from '../../src/view/width.js';
 
 const TASKS = ['bad-1', ...Array.from({ length: 5 }, (_, i) => `t-${i + 1}`)];

@@ -3,7 +3,7 @@
 import { appendFileSync, mkdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startRalph, tempDir, waitFor } from '../helpers.js';
+import { startRalph, tempDir, waitFor } from '../helpers/index.js';
 
 const stamp = (second: number) => `2026-05-01T12:00:${String(second).padStart(2, '0')}.000Z`;
 const line = (second: number, text: string) => `${stamp(second)} ${text}\n`;

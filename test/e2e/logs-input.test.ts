@@ -3,7 +3,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ralph, startRalph, tempDir, waitFor } from '../helpers.js';
+import { ralph, startRalph, tempDir, waitFor } from '../helpers/index.js';
 
 const KOLKATA = { TZ: 'Asia/Kolkata' };
 

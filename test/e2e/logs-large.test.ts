@@ -4,7 +4,7 @@ import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ralph, startRalph, waitFor } from '../helpers.js';
+import { ralph, startRalph, waitFor } from '../helpers/index.js';
 
 const SMALL_HEAP = { NODE_OPTIONS: '--max-old-space-size=64' };
 const BIG = '2026-05-01T12:00:00.000Z';

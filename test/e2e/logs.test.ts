@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ralph, script, startRalph, waitFor, writeTasks } from '../helpers.js';
+import { ralph, script, startRalph, waitFor, writeTasks } from '../helpers/index.js';
 
 let dir: string;
 let agent: string;

@@ -3,9 +3,9 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, wr
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, deadPid, tempDir, waitFor } from '../helpers.js';
+import { CLI, deadPid, tempDir, waitFor } from '../helpers/index.js';
 import { isAlive } from '../../src/process/alive.js';
-import { FAST, git, handoffSubjects, ralphWithin, remoteRev, remoteState, runRalph, startWatched, twoClones, writeAgent } from './loops-support.js';
+import { FAST, git, handoffSubjects, ralphWithin, remoteRev, remoteState, runRalph, startWatched, twoClones, writeAgent } from '../helpers/loops.js';
 
 const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '20'];
 const sha = /[0-9a-f]{7,}$/;

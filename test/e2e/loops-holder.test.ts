@@ -2,9 +2,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers.js';
-import { FAST, cloneAs, gatedAgent, git, handoffSubjects, pushState, ralphWithin, remoteState, startWatched, twoClones, writeAgent } from './loops-support.js';
-import type { Setup } from './loops-support.js';
+import { waitFor } from '../helpers/index.js';
+import { FAST, cloneAs, gatedAgent, git, handoffSubjects, pushState, ralphWithin, remoteState, startWatched, twoClones, writeAgent } from '../helpers/loops.js';
+import type { Setup } from '../helpers/loops.js';
 
 const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '20'];
 const sha = / [0-9a-f]{7,}$/;

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir, waitFor } from '../helpers.js';
-import { FAST, gatedAgent, git, ralphWithin, remoteRev, remoteState, startWatched, twoClones, writeAgent } from './loops-support.js';
-import type { Setup } from './loops-support.js';
+import { tempDir, waitFor } from '../helpers/index.js';
+import { FAST, gatedAgent, git, ralphWithin, remoteRev, remoteState, startWatched, twoClones, writeAgent } from '../helpers/loops.js';
+import type { Setup } from '../helpers/loops.js';
 
 const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '20'];
 

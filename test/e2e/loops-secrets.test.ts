@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FAST, git, handoffSubjects, ralphWithin, remoteRev, remoteState, twoClones, writeAgent } from './loops-support.js';
+import { FAST, git, handoffSubjects, ralphWithin, remoteRev, remoteState, twoClones, writeAgent } from '../helpers/loops.js';
 
 const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '20'];
 const KEY = `sk-ant-api03-${'Lk7'.repeat(10)}-${Date.now().toString(36)}QQ`;

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers.js';
-import { FAST, gatedAgent, git, handoffSubjects, ralphWithin, remoteState, startWatched, twoClones } from './loops-support.js';
+import { waitFor } from '../helpers/index.js';
+import { FAST, gatedAgent, git, handoffSubjects, ralphWithin, remoteState, startWatched, twoClones } from '../helpers/loops.js';
 
 const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '20'];
 const CORRUPT = '{"iteration": 1, "expected_actor": "ra';

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, appendFileSync, constants, mkdirSync, symlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, ROOT, tempDir } from '../helpers.js';
-import { FAST, cloneAs, git, remoteRev, remoteState, twoClones } from './loops-support.js';
+import { CLI, ROOT, tempDir } from '../helpers/index.js';
+import { FAST, cloneAs, git, remoteRev, remoteState, twoClones } from '../helpers/loops.js';
 
 const SYNC = ['--sync-via-git', '--branch', 'main', ...FAST, '--max-wait-sec', '20', '--sync-loops', '1'];
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FAST, git, startRalph, twoClones } from './loops-support.js';
+import { FAST, git, startRalph, twoClones } from '../helpers/loops.js';
 
 const handoffs = (repo: string, ref = 'origin/main') =>
   git(repo, 'log', '--reverse', '--format=%s', ref)

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, queueOf, ralph, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
-import { isStopped } from '../store/support.js';
+import { CLI, queueOf, ralph, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { isStopped } from '../helpers/store.js';
 
 const tasks = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, type: 't' }));
 

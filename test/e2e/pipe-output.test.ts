@@ -2,7 +2,7 @@
 // drain before it exits (seen: `ralph queue list --json | jq` got the first 64 KiB).
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CLI, ralph, tempDir, writeTasks } from '../helpers.js';
+import { CLI, ralph, tempDir, writeTasks } from '../helpers/index.js';
 
 /** Runs the CLI with its stdout on a pipe that is not read for a while, then read to its end. */
 function slowlyRead(args: string[], cwd: string): Promise<{ code: number | null; stdout: string }> {

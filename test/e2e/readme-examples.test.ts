@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, tempDir } from '../helpers.js';
-import { shellExample } from '../support/readme.js';
+import { CLI, tempDir } from '../helpers/index.js';
+import { shellExample } from '../helpers/readme.js';
 
 /** Runs `script` with sh -e in `cwd`: `ralph` on PATH, git configured only by `gitConfig`. */
 function runExample(cwd: string, script: string, gitConfig: string) {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileLock } from '../../src/store/lock.js';
-import { queueOf, ralph, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
+import { queueOf, ralph, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
 describe('process control and shutdown', () => {
   it('gives an agent behind a wrapper script its --grace period after SIGTERM', async () => {

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueOf, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
+import { queueOf, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
 const QUICK = 'echo "agent ran $RALPH_TASK_ID"\necho "FINDINGS: done $RALPH_TASK_ID"';
 const tasks = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i + 1}`, type: 't' }));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueOf, ralph, resultsOf, script, tempDir, writeTasks } from '../helpers.js';
+import { queueOf, ralph, resultsOf, script, tempDir, writeTasks } from '../helpers/index.js';
 
 const RECORDING_AGENT = 'echo "$RALPH_TASK_ID" >> "$REC"\necho "FINDINGS: done $RALPH_TASK_ID"';
 

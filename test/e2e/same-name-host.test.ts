@@ -7,8 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
-import { startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
-import { DIST, FIXTURES, assertBuilt } from '../store/support.js';
+import { startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { DIST, FIXTURES, assertBuilt } from '../helpers/store.js';
 
 beforeAll(assertBuilt);
 

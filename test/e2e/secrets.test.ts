@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, queueOf, resultsOf, script, tempDir, writeTasks } from '../helpers.js';
-import type { Result } from '../helpers.js';
+import { CLI, queueOf, resultsOf, script, tempDir, writeTasks } from '../helpers/index.js';
+import type { Result } from '../helpers/index.js';
 
 // Shaped like the real thing, random enough that nothing else in the files can match by chance.
 const ANTHROPIC_KEY = `sk-ant-api03-${'Zq9'.repeat(10)}-${Date.now().toString(36)}AA`;

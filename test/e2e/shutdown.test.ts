@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/process/alive.js';
-import { queueOf, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
+import { queueOf, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
 const pidsIn = (dir: string) =>
   readdirSync(dir)

@@ -6,9 +6,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deadPid, ralph, script, tempDir, writeTasks } from '../helpers.js';
-import type { Result } from '../helpers.js';
-import { asNobody, canMountTmpfs, canRunAsNobody, mountTmpfs, remount, unmount } from '../support/disk.js';
+import { deadPid, ralph, script, tempDir, writeTasks } from '../helpers/index.js';
+import type { Result } from '../helpers/index.js';
+import { asNobody, canMountTmpfs, canRunAsNobody, mountTmpfs, remount, unmount } from '../helpers/disk.js';
 
 // Every command that writes to the state directory, as run from `cwd` with `--dir <dir>`.
 const WRITERS = (dir: string): string[][] => [

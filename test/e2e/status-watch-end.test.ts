@@ -2,7 +2,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { queueOf, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
+import { queueOf, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
 const stops: Array<() => void> = [];
 afterEach(() => {

@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
-import { Term, hasTmux } from '../support/tmux.js';
+import { CLI, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { Term, hasTmux } from '../helpers/tmux.js';
 
 const TOTALS = /^\d+\/6\b/;
 

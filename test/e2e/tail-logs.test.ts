@@ -12,7 +12,7 @@ import { cdata, renderTailLogs } from '../../src/loops/tail-logs/render.js';
 import { commitFor, indexSyncCommits, newestByIteration, selectIterations } from '../../src/loops/tail-logs/select.js';
 import type { LogFile } from '../../src/loops/tail-logs/select.js';
 import { tailLogs } from '../../src/loops/tail-logs/tail-logs.js';
-import { ralph, tempDir } from '../helpers.js';
+import { ralph, tempDir } from '../helpers/index.js';
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();

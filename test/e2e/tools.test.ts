@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/process/alive.js';
-import { deadPid, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
+import { deadPid, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
 function writeLock(dir: string, pid: number): string {
   const path = join(dir, '.ralph', '.lock');

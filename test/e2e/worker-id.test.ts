@@ -10,8 +10,8 @@ import { appendTasks } from '../../src/orchestrator/boot.js';
 import { processStartTime } from '../../src/process/stat.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { HOST } from '../../src/process/machine.js';
-import { queueOf, ralph, script, startRalph, tempDir, waitFor } from '../helpers.js';
-import type { Result } from '../helpers.js';
+import { queueOf, ralph, script, startRalph, tempDir, waitFor } from '../helpers/index.js';
+import type { Result } from '../helpers/index.js';
 
 /** Races per mode (with worktrees each race also merges a task: fewer; they failed at the first before). */
 const RACES = { plain: 20, worktree: 10 };

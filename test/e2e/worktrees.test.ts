@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queueOf, ralph, readJson, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers.js';
+import { queueOf, ralph, readJson, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
 function git(cwd: string, ...args: string[]): string {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8' });

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempFiles, writeFileAtomicSync } from '../../src/store/atomic-write.js';
 import { machineTag } from '../../src/process/machine.js';
-import { deadPid, tempDir } from '../helpers.js';
-import { DIST, assertBuilt, firstLine, kill9, startFixture } from './support.js';
+import { deadPid, tempDir } from '../helpers/index.js';
+import { DIST, assertBuilt, firstLine, kill9, startFixture } from '../helpers/store.js';
 
 beforeAll(assertBuilt);
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
 import type { Task } from '../../src/queue/types.js';
-import { tempDir } from '../helpers.js';
-import { stateFiles } from './support.js';
+import { tempDir } from '../helpers/index.js';
+import { stateFiles } from '../helpers/store.js';
 
 const MiB = 1 << 20;
 

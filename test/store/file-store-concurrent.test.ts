@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
 import type { Task } from '../../src/queue/types.js';
 import type { Transaction } from '../../src/store/store.js';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../helpers/index.js';
 
 describe('FileStore, several transactions of one process', () => {
   it('runs them one at a time and keeps every change', async () => {

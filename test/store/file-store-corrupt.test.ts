@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { CorruptStateError } from '../../src/errors.js';
 import { FileStore } from '../../src/store/file-store.js';
 import type { Task } from '../../src/queue/types.js';
-import { tempDir } from '../helpers.js';
-import { stateFiles } from './support.js';
+import { tempDir } from '../helpers/index.js';
+import { stateFiles } from '../helpers/store.js';
 
 type Name = 'queue' | 'results' | 'journal';
 const NAMES: Name[] = ['queue', 'results', 'journal'];

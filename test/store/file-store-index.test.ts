@@ -6,7 +6,7 @@ import { FileStore } from '../../src/store/file-store.js';
 import { inQueueOrder } from '../../src/queue/claim.js';
 import type { Task } from '../../src/queue/types.js';
 import type { Transaction } from '../../src/store/store.js';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../helpers/index.js';
 
 const STATUSES: Task['status'][] = ['pending', 'claimed', 'completed', 'failed'];
 

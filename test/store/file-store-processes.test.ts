@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTempFiles } from '../../src/store/atomic-write.js';
 import { FileStore } from '../../src/store/file-store.js';
 import type { QueueState } from '../../src/queue/types.js';
-import { tempDir, waitFor } from '../helpers.js';
-import { DIST, assertBuilt, kill9, startFixture, stateFiles } from './support.js';
-import type { Running } from './support.js';
+import { tempDir, waitFor } from '../helpers/index.js';
+import { DIST, assertBuilt, kill9, startFixture, stateFiles } from '../helpers/store.js';
+import type { Running } from '../helpers/store.js';
 
 beforeAll(assertBuilt);
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
 import type { Finding, Issue, QueueState, Task } from '../../src/queue/types.js';
-import { tempDir } from '../helpers.js';
-import { stateFiles, writeState } from './support.js';
+import { tempDir } from '../helpers/index.js';
+import { stateFiles, writeState } from '../helpers/store.js';
 
 const T = '2025-01-01T00:00:00.000Z';
 const task = (id: string, status: Task['status'] = 'pending'): Task => ({ id, type: 'test', status, attempts: status === 'pending' ? 0 : 1 });

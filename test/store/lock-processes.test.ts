@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FileLock } from '../../src/store/lock.js';
 import type { LockOwner } from '../../src/store/lock.js';
 import { LockTimeoutError } from '../../src/errors.js';
-import { deadPid, tempDir } from '../helpers.js';
-import { DIST, assertBuilt, firstLine, isStopped, kill9, runFixture, startFixture } from './support.js';
+import { deadPid, tempDir } from '../helpers/index.js';
+import { DIST, assertBuilt, firstLine, isStopped, kill9, runFixture, startFixture } from '../helpers/store.js';
 
 beforeAll(assertBuilt);
 

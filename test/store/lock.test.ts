@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FileLock } from '../../src/store/lock.js';
 import type { LockOwner } from '../../src/store/lock.js';
 import { LockTimeoutError } from '../../src/errors.js';
-import { deadPid, tempDir } from '../helpers.js';
+import { deadPid, tempDir } from '../helpers/index.js';
 
 const ownerIn = (path: string): LockOwner => JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
 const ago = (ms: number): string => new Date(Date.now() - ms).toISOString();

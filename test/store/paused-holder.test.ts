@@ -6,9 +6,9 @@ import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
 import type { StopPoint } from '../../src/store/faults.js';
-import { ralph, tempDir, waitFor } from '../helpers.js';
-import { DIST, assertBuilt, isStopped, startFixture } from './support.js';
-import type { Running } from './support.js';
+import { ralph, tempDir, waitFor } from '../helpers/index.js';
+import { DIST, assertBuilt, isStopped, startFixture } from '../helpers/store.js';
+import type { Running } from '../helpers/store.js';
 
 beforeAll(assertBuilt);
 

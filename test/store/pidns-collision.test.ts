@@ -8,8 +8,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
-import { ROOT, tempDir, waitFor } from '../helpers.js';
-import { DIST, assertBuilt, isStopped } from '../store/support.js';
+import { ROOT, tempDir, waitFor } from '../helpers/index.js';
+import { DIST, assertBuilt, isStopped } from '../helpers/store.js';
 
 beforeAll(assertBuilt);
 

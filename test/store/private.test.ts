@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../helpers/index.js';
 import { makePrivateDir, openPrivateAppend } from '../../src/process/private.js';
 import { writeFileAtomicSync } from '../../src/store/atomic-write.js';
 import { FileLock } from '../../src/store/lock.js';

@@ -6,9 +6,9 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
-import { tempDir } from '../helpers.js';
-import { canLimitFileSize, fileSizeLimit } from '../support/disk.js';
-import { DIST, FIXTURES, assertBuilt, stateFiles } from './support.js';
+import { tempDir } from '../helpers/index.js';
+import { canLimitFileSize, fileSizeLimit } from '../helpers/disk.js';
+import { DIST, FIXTURES, assertBuilt, stateFiles } from '../helpers/store.js';
 
 beforeAll(assertBuilt);
 

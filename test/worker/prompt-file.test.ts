@@ -4,7 +4,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PromptFile } from '../../src/worker/prompt-file.js';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../helpers/index.js';
 
 describe('PromptFile', () => {
   it('holds exactly the last text written', () => {

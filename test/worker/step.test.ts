@@ -5,7 +5,7 @@ import { FileStore } from '../../src/store/file-store.js';
 import type { Task } from '../../src/queue/types.js';
 import { workerStep } from '../../src/worker/step.js';
 import type { StepConfig, StepContext, StepRequest, StepResult } from '../../src/worker/step.js';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../helpers/index.js';
 
 const config: StepConfig = {
   workerId: 1,

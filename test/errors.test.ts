@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, StateWriteError, WRITE_ERRNOS, asWriteError } from '../../src/errors.js';
+import { InputError, StateWriteError, WRITE_ERRNOS, asWriteError } from '../src/errors.js';
 
 const errno = (code: string) => Object.assign(new Error(`${code}: failed, write`), { code });
 

@@ -2,7 +2,7 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { workerScript } from '../../src/orchestrator/spawn.js';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../helpers/index.js';
 
 function files(): { dir: string; bundle: string; entry: string; cli: string } {
   const dir = tempDir();

@@ -3,7 +3,7 @@ import { reapClaim, staleClaimReason, withoutClaim } from '../../src/queue/lease
 import type { ReapContext } from '../../src/queue/lease.js';
 import { reapAll } from '../../src/queue/reap.js';
 import type { Task } from '../../src/queue/types.js';
-import { NOW, at, claimed, task } from './task-fixtures.js';
+import { NOW, at, claimed, task } from '../helpers/task-fixtures.js';
 
 const alive = () => true;
 const dead = () => false;

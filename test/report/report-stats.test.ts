@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { busyWithin, durationStats, finishedDuring, inWindow, runWindow, slowestTasks, statsByType } from '../../src/report/stats.js';
 import { buildSummary } from '../../src/report/summary.js';
 import { localAndUtc, localTime } from '../../src/report/time.js';
-import { DIR, finding, issue, state } from './report-fixtures.js';
-import { NOW, at, task } from './task-fixtures.js';
+import { DIR, finding, issue, state } from '../helpers/report-fixtures.js';
+import { NOW, at, task } from '../helpers/task-fixtures.js';
 
 const window = { start: NOW.getTime() - 10_000, end: NOW.getTime() };
 

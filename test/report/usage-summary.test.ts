@@ -3,9 +3,9 @@ import { renderReport } from '../../src/report/markdown.js';
 import { buildSummary } from '../../src/report/summary.js';
 import type { StopReason, TokenTotals, Usage } from '../../src/report/summary.js';
 import type { AgentUsage, Finding, Issue, QueueState, Task } from '../../src/queue/types.js';
-import { DIR, finding, issue, session, state } from './report-fixtures.js';
-import { NOW, at, task } from './task-fixtures.js';
-import { cells, section } from '../support/markdown.js';
+import { DIR, finding, issue, session, state } from '../helpers/report-fixtures.js';
+import { NOW, at, task } from '../helpers/task-fixtures.js';
+import { cells, section } from '../helpers/markdown.js';
 import { localAndUtc } from '../../src/report/time.js';
 
 const where = { dir: DIR, report: `${DIR}/ORCHESTRATOR-REPORT.md` };

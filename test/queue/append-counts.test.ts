@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planAppend } from '../../src/queue/append.js';
 import { countByStatus, isSettled } from '../../src/queue/counts.js';
 import type { StatusCounts, Task, TaskInput } from '../../src/queue/types.js';
-import { NOW, claimed, task } from './task-fixtures.js';
+import { NOW, claimed, task } from '../helpers/task-fixtures.js';
 
 describe('planAppend', () => {
   it('adds a new task as pending with no attempts and the time it was added', () => {

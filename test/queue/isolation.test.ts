@@ -10,9 +10,9 @@ import type { ReportContext, RunOutcome } from '../../src/queue/outcome.js';
 import type { QueueState, Task } from '../../src/queue/types.js';
 import { renderReport } from '../../src/report/markdown.js';
 import { buildSummary } from '../../src/report/summary.js';
-import { DIR, session, state } from './report-fixtures.js';
-import { NOW, at, claimed, task } from './task-fixtures.js';
-import { cells, section } from '../support/markdown.js';
+import { DIR, session, state } from '../helpers/report-fixtures.js';
+import { NOW, at, claimed, task } from '../helpers/task-fixtures.js';
+import { cells, section } from '../helpers/markdown.js';
 
 const hash8 = (id: string) => createHash('sha256').update(id).digest('hex').slice(0, 8);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildSummary, exitCodeFor } from '../../src/report/summary.js';
 import type { StatusCounts } from '../../src/queue/types.js';
-import { DIR, finding, issue, session, state } from './report-fixtures.js';
-import { NOW, at, claimed, task } from './task-fixtures.js';
+import { DIR, finding, issue, session, state } from '../helpers/report-fixtures.js';
+import { NOW, at, claimed, task } from '../helpers/task-fixtures.js';
 
 const where = { dir: DIR, report: `${DIR}/ORCHESTRATOR-REPORT.md` };
 

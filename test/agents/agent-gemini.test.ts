@@ -160,7 +160,7 @@ describe('gemini: parse', () => {
         details: { tool_calls: 0, error_type: 'ApiError', error_code: 429 },
       },
     ],
-    // Recorded from the real Gemini CLI 0.61.0 against test/support/mock-gemini.ts (see the fixtures' README).
+    // Recorded from the real Gemini CLI 0.61.0 against test/helpers/mock-gemini.ts (see the fixtures' README).
     [
       'real-tool-call.txt',
       0,

@@ -5,8 +5,8 @@ import { describeStop, exitCodeFor } from '../../src/report/stop.js';
 import type { StopReason } from '../../src/report/stop.js';
 import { buildSummary } from '../../src/report/summary.js';
 import { localAndUtc } from '../../src/report/time.js';
-import { DIR, state } from './report-fixtures.js';
-import { NOW, at, task } from './task-fixtures.js';
+import { DIR, state } from '../helpers/report-fixtures.js';
+import { NOW, at, task } from '../helpers/task-fixtures.js';
 
 const counts = (over: Partial<StatusCounts> = {}): StatusCounts => ({ pending: 0, claimed: 0, completed: 3, failed: 0, ...over });
 const run = (over: Partial<NonNullable<QueueMeta['run']>> = {}) => ({ started_at: at(-10_000), ended_at: NOW.toISOString(), workers: 2, ...over });

@@ -1,7 +1,7 @@
 // The documentation's shell examples, as written, for tests that run them.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../helpers.js';
+import { ROOT } from './index.js';
 
 /** README.md and every .md file under docs/ (where parts of the README may move). */
 function documents(): string[] {

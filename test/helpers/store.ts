@@ -4,8 +4,8 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { statePaths } from '../../src/store/paths.js';
-import { ROOT, waitFor } from '../helpers.js';
-import type { Result } from '../helpers.js';
+import { ROOT, waitFor } from './index.js';
+import type { Result } from './index.js';
 
 export const DIST = join(ROOT, 'dist');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../src/report/markdown.js';
 import { buildSummary } from '../../src/report/summary.js';
 import type { QueueState, Task } from '../../src/queue/types.js';
-import { DIR, finding, issue, session, state } from './report-fixtures.js';
-import { claimed, task } from './task-fixtures.js';
-import { cells, section } from '../support/markdown.js';
+import { DIR, finding, issue, session, state } from '../helpers/report-fixtures.js';
+import { claimed, task } from '../helpers/task-fixtures.js';
+import { cells, section } from '../helpers/markdown.js';
 import { localTime } from '../../src/report/time.js';
 
 function report(st: QueueState, stoppedBy?: 'timeout'): string {

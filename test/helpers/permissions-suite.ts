@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueOf, ralph, writeTasks } from '../helpers.js';
+import { queueOf, ralph, writeTasks } from './index.js';
 import { cleanupClaudeHomes } from './claude-env.js';
 import { cleanupCodexHomes } from './codex-env.js';
 import { cleanupCopilotHomes } from './copilot-env.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeVerification } from '../../src/agents/cli-spec.js';
 import { AGENTS } from '../../src/agents/registry.js';
-import { ROOT } from '../helpers.js';
+import { ROOT } from '../helpers/index.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const agentsDoc = readFileSync(join(ROOT, 'docs', 'agents.md'), 'utf8');

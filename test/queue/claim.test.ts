@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { claimTask, holdsClaim, inQueueOrder, isReady, nextReadyAt, renewLease, selectNext } from '../../src/queue/claim.js';
 import type { Claimant } from '../../src/queue/claim.js';
 import type { Task } from '../../src/queue/types.js';
-import { NOW, at, claimed, task } from './task-fixtures.js';
+import { NOW, at, claimed, task } from '../helpers/task-fixtures.js';
 
 const p = (id: string, priority: unknown, fields: Partial<Task> = {}) => task(id, { data: { priority }, ...fields });
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ralph as runRalph, startRalph, tempDir } from '../helpers.js';
+import { ralph as runRalph, startRalph, tempDir } from './index.js';
 
 /** git with an argument array in `cwd`; returns trimmed stdout. */
 export function git(cwd: string, ...args: string[]): string {

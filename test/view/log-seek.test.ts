@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LogParser } from '../../src/view/log-records.js';
 import { lastLines, stateAt } from '../../src/view/log-seek.js';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../helpers/index.js';
 
 const t = (s: number) => `2026-05-01T12:00:${String(s).padStart(2, '0')}.000Z`;
 const LOG = [

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decideReport, releaseInterrupted, retryBackoff, retryTask } from '../../src/queue/outcome.js';
 import type { ReportContext, RunOutcome } from '../../src/queue/outcome.js';
 import type { Task } from '../../src/queue/types.js';
-import { NOW, at, claimed, task } from './task-fixtures.js';
+import { NOW, at, claimed, task } from '../helpers/task-fixtures.js';
 
 const ctx = (over: Partial<ReportContext> = {}): ReportContext => ({ token: 'tok-1', workerId: 1, now: NOW, retries: 0, backoffMs: () => 2_000, ...over });
 const ok: RunOutcome = { ok: true, finding: 'all good', exitCode: 0, signal: null, durationMs: 1_234 };

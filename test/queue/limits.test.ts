@@ -4,7 +4,7 @@ import type { ClaimBlock, LimitSettings } from '../../src/queue/limits.js';
 import { decideReport, deferForUsageLimit } from '../../src/queue/outcome.js';
 import type { ReportContext, RunOutcome } from '../../src/queue/outcome.js';
 import type { AgentUsage, ClaimStop, QueueMeta, Task, UsageLimitNote } from '../../src/queue/types.js';
-import { NOW, at, claimed, task } from './task-fixtures.js';
+import { NOW, at, claimed, task } from '../helpers/task-fixtures.js';
 
 const meta = (fields: Partial<QueueMeta> = {}): QueueMeta => ({ active: true, worker_count: 2, ...fields });
 
