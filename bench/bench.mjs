@@ -13,8 +13,8 @@ const { FileStore } = await import(join(ROOT, 'dist', 'store', 'file-store.js'))
 const { appendTasks } = await import(join(ROOT, 'dist', 'orchestrator', 'boot.js'));
 const { retryTask } = await import(join(ROOT, 'dist', 'queue', 'outcome.js'));
 const { workerStep } = await import(join(ROOT, 'dist', 'worker', 'step.js'));
-const { HOST } = await import(join(ROOT, 'dist', 'store', 'process.js'));
-const { spawnBackend } = await import(join(ROOT, 'dist', 'agents', 'spawn.js'));
+const { HOST } = await import(join(ROOT, 'dist', 'process', 'machine.js'));
+const { spawnBackend } = await import(join(ROOT, 'dist', 'process', 'spawn.js'));
 
 const scratch = [];
 function temp() {
@@ -46,7 +46,7 @@ function nodeSpawnFloor(tasks, workers, backend) {
   const t0 = performance.now();
   const per = Math.ceil(tasks / workers);
   const script = `${Array.from({ length: workers }, () => `"${process.execPath}" --input-type=module -e "$LOOP" ${per} &`).join(' ')} wait`;
-  const env = { ...process.env, LOOP: SPAWN_LOOP, SPAWN_MODULE: join(ROOT, 'dist', 'agents', 'spawn.js'), SPAWN_BACKEND: backend };
+  const env = { ...process.env, LOOP: SPAWN_LOOP, SPAWN_MODULE: join(ROOT, 'dist', 'process', 'spawn.js'), SPAWN_BACKEND: backend };
   const run = spawnSync('sh', ['-c', script], { env });
   if (run.status !== 0) throw new Error(`spawn floor failed: ${run.stderr}`);
   return tasks / ((performance.now() - t0) / 1000);
@@ -128,7 +128,7 @@ async function coordination(sizes = [100, 1000, 10000], ops = 1000) {
     const dir = join(temp(), '.ralph');
     const store = new FileStore(dir);
     store.ensure();
-    const context = { paths: store.paths, isAlive: () => true, host: HOST };
+    const context = { sessions: store.sessions, isAlive: () => true, host: HOST };
     await appendTasks(
       store,
       Array.from({ length: n }, (_, i) => ({ id: `t${i}`, type: 'noop', data: { i, note: 'a task of ordinary size with a little data' } })),

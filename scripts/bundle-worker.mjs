@@ -6,7 +6,7 @@
 // Without esbuild (a dev dependency) nothing is bundled and `ralph run` starts workers from
 // dist/cli/bin.js, as it does whenever the bundle is older than the build.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,38 +43,11 @@ await esbuild.build({
   logLevel: 'warning',
 });
 
-// The loader. A code cache is used only with the bundle it was made from: its first line records the
+// The loader (scripts/worker-loader.cjs). A code cache is used only with the bundle it was made from: its first line records the
 // bundle's size and modification time. (V8 itself checks little more than the source's length, and a
 // cache of other code would run that code.) A cache V8 rejects (another Node version) costs nothing
 // but the compile it was meant to save.
-writeFileSync(
-  loader,
-  `"use strict";
-// Written by scripts/bundle-worker.mjs: runs \`ralph worker\` from worker-bundle.cjs, with V8's code cache.
-const { readFileSync, statSync, writeFileSync } = require("node:fs");
-const { join } = require("node:path");
-const { Script } = require("node:vm");
-const { wrap } = require("node:module");
-const file = join(__dirname, "worker-bundle.cjs");
-const cacheFile = file + ".cache";
-const { size, mtimeMs } = statSync(file);
-const stamp = JSON.stringify({ size, mtimeMs });
-let cachedData;
-try {
-  const bytes = readFileSync(cacheFile);
-  const newline = bytes.indexOf(10);
-  if (newline > 0 && bytes.toString("utf8", 0, newline) === stamp) cachedData = bytes.subarray(newline + 1);
-} catch {}
-const script = new Script(wrap(readFileSync(file, "utf8")), { filename: file, cachedData });
-if (process.env.RALPH_DEBUG_CODE_CACHE) process.stderr.write("ralph worker: code cache " + (cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "used") + "\\n");
-// The build makes the cache from one short worker run: what a worker compiles on its way is in it.
-if (process.env.RALPH_BUILD_CODE_CACHE === cacheFile) {
-  process.on("exit", () => writeFileSync(cacheFile, Buffer.concat([Buffer.from(stamp + "\\n"), script.createCachedData()])));
-}
-const bundled = { exports: {}, filename: file, id: file, loaded: false };
-script.runInThisContext()(bundled.exports, require, bundled, file, __dirname);
-`,
-);
+copyFileSync(join(root, 'scripts', 'worker-loader.cjs'), loader);
 
 // A loader that cannot start a worker would stop every run: the build fails here instead.
 const check = spawnSync(process.execPath, [loader, '--version'], { encoding: 'utf8' });

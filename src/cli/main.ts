@@ -47,7 +47,9 @@ Run \`ralph <command> --help\` for each command's options.`,
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `ralph: ${text}` : text) });
   // `completion` describes every command, so it has them all registered, like `ralph --help`.
   const named = argv[2] === 'completion' ? [] : commands.filter(([names]) => names.includes(argv[2] ?? ''));
-  for (const [, load] of named.length > 0 ? named : commands) (await load())(program, setExit);
+  // `ralph --version` needs none of them.
+  const version = argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V');
+  for (const [, load] of version ? [] : named.length > 0 ? named : commands) (await load())(program, setExit);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -2,6 +2,7 @@ import type { PriceList } from '../agents/prices.js';
 import type { AgentChoice } from '../agents/registry.js';
 import { WORKER_SETTINGS, fieldOf, longFlag } from '../config/table.js';
 import type { ConflictPolicy, IsolateMode, MergeMode } from '../queue/isolation.js';
+import type { WorkerOptions } from '../worker/worker.js';
 
 /**
  * What every worker of a run is told; the orchestrator passes it on as `ralph worker` flags. Each
@@ -70,4 +71,44 @@ export function workerArgv(settings: WorkerSettings): string[] {
     else if (value !== undefined) argv.push(flag, String(value));
   }
   return argv;
+}
+
+/** What of WorkerOptions the settings give: timings in milliseconds, limits, the usage-limit policy. */
+export type WorkerTimings = Pick<
+  WorkerOptions,
+  | 'graceMs'
+  | 'leaseMs'
+  | 'maxAttempts'
+  | 'retries'
+  | 'retryBackoffMs'
+  | 'onUsageLimit'
+  | 'usageLimitMarginMs'
+  | 'usageLimitWaitMs'
+  | 'maxCostUsd'
+  | 'taskTimeoutMs'
+  | 'idleTimeoutMs'
+>;
+
+/**
+ * A worker's options from its settings: the one place where the settings' seconds (as the flags,
+ * the config file and the run's record give them) become the worker's milliseconds. A task or idle
+ * timeout of 0 is no limit.
+ */
+export function workerTimings(s: WorkerSettings): WorkerTimings {
+  const ms = (sec: number | undefined) => (sec === undefined || sec <= 0 ? undefined : sec * 1000);
+  const taskTimeoutMs = ms(s.taskTimeoutSec);
+  const idleTimeoutMs = ms(s.idleTimeoutSec);
+  return {
+    graceMs: s.graceSec * 1000,
+    leaseMs: s.leaseSec * 1000,
+    maxAttempts: s.maxAttempts,
+    retries: s.retries,
+    retryBackoffMs: s.retryBackoffSec * 1000,
+    onUsageLimit: s.onUsageLimit ?? WORKER_DEFAULTS.onUsageLimit,
+    usageLimitMarginMs: (s.usageLimitMarginSec ?? WORKER_DEFAULTS.usageLimitMarginSec) * 1000,
+    usageLimitWaitMs: (s.usageLimitWaitSec ?? WORKER_DEFAULTS.usageLimitWaitSec) * 1000,
+    ...(s.maxCostUsd === undefined ? {} : { maxCostUsd: s.maxCostUsd }),
+    ...(taskTimeoutMs === undefined ? {} : { taskTimeoutMs }),
+    ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
+  };
 }

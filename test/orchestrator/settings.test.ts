@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WORKER_DEFAULTS, workerArgv } from '../../src/orchestrator/settings.js';
+import { WORKER_DEFAULTS, workerArgv, workerTimings } from '../../src/orchestrator/settings.js';
 import type { WorkerSettings } from '../../src/orchestrator/settings.js';
 
 const full: WorkerSettings = {
@@ -121,5 +121,32 @@ describe('workerArgv', () => {
     expect(
       workerArgv({ agentCmd: 'a', ...WORKER_DEFAULTS, isolate: 'worktree', base: 'release/1.x', merge: 'rebase', onConflict: 'requeue' }).slice(-8),
     ).toEqual(['--isolate', 'worktree', '--base', 'release/1.x', '--merge', 'rebase', '--on-conflict', 'requeue']);
+  });
+});
+
+describe('workerTimings', () => {
+  const base: WorkerSettings = { graceSec: 5, leaseSec: 90, maxAttempts: 3, retries: 2, retryBackoffSec: 1.5 };
+
+  it("turns the settings' seconds into the worker's milliseconds, with the defaults of the usage-limit policy", () => {
+    expect(workerTimings({ ...base, taskTimeoutSec: 600, idleTimeoutSec: 120, maxCostUsd: 2 })).toEqual({
+      graceMs: 5000,
+      leaseMs: 90_000,
+      maxAttempts: 3,
+      retries: 2,
+      retryBackoffMs: 1500,
+      onUsageLimit: WORKER_DEFAULTS.onUsageLimit,
+      usageLimitMarginMs: WORKER_DEFAULTS.usageLimitMarginSec * 1000,
+      usageLimitWaitMs: WORKER_DEFAULTS.usageLimitWaitSec * 1000,
+      maxCostUsd: 2,
+      taskTimeoutMs: 600_000,
+      idleTimeoutMs: 120_000,
+    });
+  });
+
+  it.each([0, undefined])('a task or idle timeout of %s is no limit', (sec) => {
+    const timings = workerTimings({ ...base, taskTimeoutSec: sec, idleTimeoutSec: sec, onUsageLimit: 'stop', usageLimitMarginSec: 2, usageLimitWaitSec: 30 });
+    expect(timings).not.toHaveProperty('taskTimeoutMs');
+    expect(timings).not.toHaveProperty('idleTimeoutMs');
+    expect(timings).toMatchObject({ onUsageLimit: 'stop', usageLimitMarginMs: 2000, usageLimitWaitMs: 30_000 });
   });
 });

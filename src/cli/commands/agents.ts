@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { print, printJson } from '../output.js';
+import { listAgents } from '../../agents/registry.js';
+import { binVariable } from '../../agents/cli-agent.js';
+import { describeVerification } from '../../agents/cli-spec.js';
 
 export function registerAgents(program: Command): void {
   program
@@ -17,9 +20,6 @@ Example:
   $ RALPH_CLAUDE_BIN=~/bin/claude ralph agents --json`,
     )
     .action(async (flags: { json?: boolean }) => {
-      const { listAgents } = await import('../../agents/registry.js');
-      const { binVariable } = await import('../../agents/cli-agent.js');
-      const { describeVerification } = await import('../../agents/cli-spec.js');
       const rows = listAgents(process.env, process.cwd()).map(({ spec, lookup }) => ({
         name: spec.name,
         title: spec.title,

@@ -7,6 +7,7 @@ import { print, printJson } from '../output.js';
 import { agentChoice, dirOption } from './common.js';
 import type { AgentFlags } from './common.js';
 import { SETTINGS } from '../../config/table.js';
+import { effectiveSettings } from '../../config/effective.js';
 
 const MARK = { ok: 'ok   ', warn: 'WARN ', error: 'ERROR' } as const;
 
@@ -21,7 +22,6 @@ export function registerDoctor(program: Command, setExit: (code: number) => void
   dirOption(command);
   command.addHelpText('after', '\nExit code: 0 when nothing is an error, 1 otherwise.');
   command.action(async (flags: { dir: string; agentCmd?: string; agent?: string; agentBin?: string; json?: boolean }) => {
-    const { effectiveSettings } = await import('../../config/effective.js');
     const agentSettings = SETTINGS.filter((s) => s.agent);
     const effective = effectiveSettings(agentSettings, {
       flags: { ...agentChoice(flags), dir: flags.dir },

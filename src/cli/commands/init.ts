@@ -9,6 +9,7 @@ import { writeStateGitignore } from '../../store/state-ignore.js';
 import { print } from '../output.js';
 import { EXAMPLE_AGENT, EXAMPLE_AGENT_FILE, EXAMPLE_TASKS, writeIfAbsent } from './init-files.js';
 import { dirOption } from './common.js';
+import { scaffoldLoops } from '../../loops/scaffold.js';
 
 export function registerInit(program: Command): void {
   const command = program
@@ -23,7 +24,6 @@ export function registerInit(program: Command): void {
   dirOption(command);
   command.action(async (flags: { dir: string; tasks: string; loops?: boolean; start: Actor }) => {
     if (flags.loops) {
-      const { scaffoldLoops } = await import('../../loops/scaffold.js');
       // The loops commit and push every turn: a directory outside git would only fail later.
       const top = runGit(process.cwd(), ['rev-parse', '--show-toplevel']);
       if (top.code !== 0)

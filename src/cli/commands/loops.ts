@@ -22,6 +22,9 @@ import type { EventFlags } from '../../events/run-watch.js';
 import { addSettings } from '../../config/cli.js';
 import { configureRedaction } from '../../redact/process.js';
 import type { AgentFlags } from './common.js';
+import { createAgent } from '../../agents/registry.js';
+import { runLoop } from '../../loops/loop.js';
+import { EventHooks, hookCommands } from '../../events/hooks.js';
 
 const MiB = 1024 * 1024;
 // Each renewal is a push: a lease shorter than this would be renewed after it expired.
@@ -133,9 +136,6 @@ async function runActor(
     abort.abort();
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
-  // Loaded here, not at start-up: the other commands (a worker above all) start faster without git and the loops.
-  const { createAgent } = await import('../../agents/registry.js');
-  const { runLoop } = await import('../../loops/loop.js');
   const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
   const agent = createAgent(agentChoice(f), {
     ...(timeoutMs === undefined ? {} : { timeoutMs, timeoutFlag: '--agent-timeout' }),
@@ -143,10 +143,7 @@ async function runActor(
   });
   const problem = agent.preflight(process.cwd());
   if (problem) throw new RalphError('RALPH_BAD_INPUT', `${problem}.`);
-  const hooks =
-    f.onEvent.length === 0
-      ? undefined
-      : await import('../../events/hooks.js').then((m) => new m.EventHooks(m.hookCommands(f.onEvent), { timeoutMs: f.onEventTimeout * 1000, say: note }));
+  const hooks = f.onEvent.length === 0 ? undefined : new EventHooks(hookCommands(f.onEvent), { timeoutMs: f.onEventTimeout * 1000, say: note });
   const options: LoopOptions = {
     actor,
     cwd: process.cwd(),

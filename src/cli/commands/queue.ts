@@ -8,6 +8,7 @@ import { oneLine } from '../../redact/sanitize.js';
 import { columns, print, printJson } from '../output.js';
 import type { Task } from '../../queue/types.js';
 import { dirOption, openExistingStore } from './common.js';
+import { appendTasks, loadTasksFile } from '../../orchestrator/boot.js';
 
 export function registerQueue(program: Command): void {
   const queue = program.command('queue').description('look at and change the queue: add, list, retry');
@@ -18,7 +19,6 @@ export function registerQueue(program: Command): void {
     .argument('<file>', 'tasks file: {"tasks":[…]}, a JSON array, or JSON Lines')
     .option('--json', 'machine-readable output');
   dirOption(add).action(async (file: string, flags: { dir: string; json?: boolean }) => {
-    const { appendTasks, loadTasksFile } = await import('../../orchestrator/boot.js');
     const tasks = loadTasksFile(file);
     const store = openStore(flags.dir);
     store.ensure();

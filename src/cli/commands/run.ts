@@ -10,6 +10,7 @@ import { SIGNAL_EXIT, STOP_SIGNALS, dirOption, ringBell, toWorkerSettings, worke
 import type { WorkerFlags } from './common.js';
 import { RunEvents } from '../../events/run-watch.js';
 import type { EventFlags } from '../../events/run-watch.js';
+import { runOrchestration } from '../../orchestrator/run.js';
 
 interface RunFlags extends WorkerFlags, EventFlags {
   dir: string;
@@ -66,8 +67,6 @@ finishes with its result within --grace).`,
     const events = RunEvents.for(flags, flags.dir, flags.maxCostUsd, note);
     for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
     try {
-      // Loaded on use: workers start with this CLI too, and stay smaller (cheaper to fork) without it.
-      const { runOrchestration } = await import('../../orchestrator/run.js');
       const result = await runOrchestration({
         ...toWorkerSettings(flags),
         dir: flags.dir,

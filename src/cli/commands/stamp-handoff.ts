@@ -3,6 +3,9 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import type { Actor } from '../../loops/sync-state.js';
 import { note, print } from '../output.js';
+import { handoffByHand, openClone, refuseDirty } from '../../loops/handoff.js';
+import { STATE_PATH } from '../../loops/sync-state.js';
+import { repairState } from '../../loops/state-repair.js';
 
 interface Flags {
   branch?: string;
@@ -40,15 +43,11 @@ Example:
       if (flags.repair ? actor !== undefined : actor === undefined || result === undefined) {
         throw new InputError('stamp-handoff needs <actor> and <result> (`ralph stamp-handoff galph ok`), or --repair alone.');
       }
-      // Loaded here, not at start-up: git, the loops and zod are not needed by the other commands.
-      const { handoffByHand, openClone, refuseDirty } = await import('../../loops/handoff.js');
-      const { STATE_PATH } = await import('../../loops/sync-state.js');
       const cwd = process.cwd();
       const { git, branch } = openClone(cwd, flags.branch ?? process.env.ORCHESTRATION_BRANCH, (line) => print(`ralph: ${line}`));
       // Refused before anything is done, like a wrong branch: exit 2. (--repair keeps a bad local sync/state.json aside itself.)
       if (!flags.allowDirty) refuseDirty(git, flags.repair ? STATE_PATH : undefined);
       if (flags.repair) {
-        const { repairState } = await import('../../loops/state-repair.js');
         const repaired = await repairState({ git, branch, cwd, pull: flags.pull, push: flags.push });
         if (flags.json) return print(JSON.stringify(repaired, null, 2));
         for (const path of repaired.kept) print(`the bad ${STATE_PATH} is kept in ${path}`);

@@ -11,6 +11,7 @@ import { leaseLapsed } from '../../loops/turn-holder.js';
 import { loopsStatusLines, readLoopsView } from '../../loops/view.js';
 import { dirOption, openExistingStore, untilStopped } from './common.js';
 import { positiveSeconds } from '../../config/parsers.js';
+import { watchStatus } from '../../view/status-watch.js';
 
 export function registerStatus(program: Command, setExit: (code: number) => void): void {
   const command = program
@@ -81,6 +82,5 @@ function printStatus(view: StatusView): void {
 
 /** The live view until the run ends (exit 0) or a signal stops the watching (129/130/143). */
 async function watch(store: FileStore, json: boolean, intervalSec: number): Promise<number> {
-  const { watchStatus } = await import('../../view/status-watch.js');
   return untilStopped((signal) => watchStatus(store, { json, intervalMs: Math.max(100, intervalSec * 1000), signal, out: process.stdout }));
 }

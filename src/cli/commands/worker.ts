@@ -9,7 +9,8 @@ import { runWorker } from '../../worker/worker.js';
 import { IpcSteps, tellRunCannotWrite } from '../../worker/ipc-steps.js';
 import { restoreAgentEnv } from '../../orchestrator/worker-env.js';
 import { positiveInt } from '../../config/parsers.js';
-import { agentChoice, dirOption, openExistingStore, workerOptions } from './common.js';
+import { agentChoice, dirOption, openExistingStore, toWorkerSettings, workerOptions } from './common.js';
+import { workerTimings } from '../../orchestrator/settings.js';
 import type { WorkerFlags } from './common.js';
 
 interface Flags extends WorkerFlags {
@@ -41,9 +42,8 @@ Example:
     const { stepsViaRun } = restoreAgentEnv(process.env);
     openExistingStore(flags.dir);
     const template = loadPromptTemplate(flags.promptTemplate);
-    // 0 is no limit.
-    const timeoutMs = flags.taskTimeout > 0 ? flags.taskTimeout * 1000 : undefined;
-    const idleTimeoutMs = flags.idleTimeout > 0 ? flags.idleTimeout * 1000 : undefined;
+    const timings = workerTimings(toWorkerSettings(flags));
+    const timeoutMs = timings.taskTimeoutMs;
     const agent = await loadAgent(agentChoice(flags), { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(flags.prices ? { prices: flags.prices } : {}) });
     const problem = agent.preflight(process.cwd());
     if (problem) throw new InputError(`${problem}.`);
@@ -63,22 +63,12 @@ Example:
         agent,
         promptTemplate: template,
         log,
-        graceMs: flags.grace * 1000,
-        leaseMs: flags.lease * 1000,
-        maxAttempts: flags.maxAttempts,
-        retries: flags.retries,
-        retryBackoffMs: flags.retryBackoff * 1000,
-        onUsageLimit: flags.onUsageLimit,
-        usageLimitMarginMs: flags.usageLimitMargin * 1000,
-        usageLimitWaitMs: flags.usageLimitWait * 1000,
-        ...(flags.maxCostUsd === undefined ? {} : { maxCostUsd: flags.maxCostUsd }),
+        ...timings,
         signal: abort.signal,
         ...(stepsViaRun && process.send ? { steps: new IpcSteps() } : {}),
         // `ralph run` starts its workers with an IPC channel.
         ...(process.channel ? { runPid: process.ppid } : {}),
         ...(isolation ? { isolation: { base: isolation.base, merge: isolation.merge, onConflict: isolation.onConflict } } : {}),
-        ...(timeoutMs === undefined ? {} : { taskTimeoutMs: timeoutMs }),
-        ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
       });
     } catch (error) {
       log.info(`worker ${flags.id} failed: ${(error as Error).message}`);
