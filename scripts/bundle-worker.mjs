@@ -50,7 +50,7 @@ await esbuild.build({
 copyFileSync(join(root, 'scripts', 'worker-loader.cjs'), loader);
 
 // A loader that cannot start a worker would stop every run: the build fails here instead.
-const check = spawnSync(process.execPath, [loader, '--version'], { encoding: 'utf8' });
+const check = spawnSync(process.execPath, [loader, 'worker', '--help'], { encoding: 'utf8' });
 if (check.status !== 0) {
   console.error(`ralph build: ${loader} does not start: ${check.stderr || check.error}`);
   process.exit(1);

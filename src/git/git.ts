@@ -2,7 +2,7 @@ import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { NotAGitRepositoryError } from '../errors.js';
 import type { FileLock } from '../store/lock.js';
-import { gitLock } from './lock.js';
+import { loopsGitLock } from './lock.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PushRefusedError, classifyPushFailure } from './push-failure.js';
 import { GitError, checkGit, runGit } from './run.js';
@@ -19,8 +19,8 @@ const PUSH_ATTEMPTS = 5;
 
 /**
  * Git for the loops: every command from an argument array (never a shell string), English output,
- * no prompts. Mutating commands run under the git lock (lock.ts: `.git/orchestrator.lock`, one mutex for
- * every Ralph process on this clone, worktree merges included; stale-lock safe) and wait a bounded time for git's own `index.lock`.
+ * no prompts. Mutating commands run under `.git/orchestrator.lock` (lock.ts: one mutex for every Ralph
+ * process on this clone; stale-lock safe) and wait a bounded time for git's own `index.lock`.
  */
 export class Git {
   readonly cwd: string;
@@ -31,17 +31,17 @@ export class Git {
   constructor(cwd: string, log: (line: string) => void = () => {}) {
     this.cwd = cwd;
     this.log = log;
-    const top = this.run(['rev-parse', '--git-dir', '--git-common-dir']);
+    const top = this.run(['rev-parse', '--git-dir']);
     if (top.code !== 0)
       throw new NotAGitRepositoryError(
         cwd,
         top.stderr.trim().split('\n')[0] ?? '',
         'Run the loops and `ralph stamp-handoff` in a clone of the shared repository.',
       );
-    const [dir = '.git', common = dir] = top.stdout.trim().split('\n');
+    const dir = top.stdout.trim();
     this.gitDir = isAbsolute(dir) ? dir : join(cwd, dir);
     // Held around whole git steps (a push with its retries, a submodule update).
-    this.mutex = gitLock(isAbsolute(common) ? common : join(cwd, common));
+    this.mutex = loopsGitLock(this.gitDir);
   }
 
   /** Runs git; never throws for a non-zero exit. */

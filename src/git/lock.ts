@@ -1,13 +1,24 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FileLock } from '../store/lock.js';
 
-/**
- * The one git lock: `orchestrator.lock` in the repository's shared `.git` directory. Every Ralph
- * process that changes a clone's branches holds it around each git step: the loops' pull, push and
- * handoff commits, and a worker's branch creation, takeover and merge with `--isolate worktree`. So a
- * run's merge queue and a loop on the same clone never move a branch at the same time. Stale-lock
- * safe (a holder that died is taken over); a long lease, since a push with its retries is one step.
+/*
+ * Ralph's two git locks, both the stale-safe FileLock of the queue. They guard different things and
+ * are kept apart on purpose: the loops hold theirs across network steps (a pull on every poll, a
+ * push with its retries), which a worktree merge must never wait behind.
  */
-export function gitLock(commonDir: string): FileLock {
-  return new FileLock(join(commonDir, 'orchestrator.lock'), { leaseMs: 600_000, timeoutMs: 900_000 });
+
+/**
+ * The loops' lock: `orchestrator.lock` in the clone's git directory, held around each git step of a
+ * supervisor or engineer (pull, push, handoff commits). A long lease: a push with its retries is one step.
+ */
+export function loopsGitLock(gitDir: string): FileLock {
+  return new FileLock(join(gitDir, 'orchestrator.lock'), { leaseMs: 600_000, timeoutMs: 900_000 });
+}
+
+/**
+ * The merge queue's lock: `<state dir>/git.lock`, held by one worker at a time while it creates or
+ * takes over a task branch, or merges one (`--isolate worktree`). Local steps only.
+ */
+export function worktreeGitLock(stateDir: string): FileLock {
+  return new FileLock(join(resolve(stateDir), 'git.lock'), { leaseMs: 300_000, timeoutMs: 900_000 });
 }

@@ -43,6 +43,8 @@ export interface GitRunOptions {
   env?: Record<string, string>;
   /** The most output taken (default 64 MiB). */
   maxBuffer?: number;
+  /** Keep GIT_DIR and the other relocating variables of this process's environment (a reader that follows the user's setup). */
+  inheritLocation?: boolean;
 }
 
 /** Runs git in `cwd` from an argument array; English output, no prompts, no editor. Never throws for a non-zero exit. */
@@ -52,7 +54,14 @@ export function runGit(cwd: string, args: readonly string[], options: GitRunOpti
     encoding: 'utf8',
     input: options.input,
     maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
-    env: { ...withoutGitLocation(process.env), LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no', ...options.env },
+    env: {
+      ...(options.inheritLocation ? process.env : withoutGitLocation(process.env)),
+      LC_ALL: 'C',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_EDITOR: 'true',
+      GIT_MERGE_AUTOEDIT: 'no',
+      ...options.env,
+    },
   });
   if (result.error) throw isErrno(result.error, 'ENOENT') ? new NoGitError(result.error) : new GitError(`could not run git: ${result.error.message}`);
   return { code: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };

@@ -274,12 +274,12 @@ export class FileStore implements Store {
     return true;
   }
 
-  /** Lets go of the open journal file and the lock's spare file (both made again when needed). */
   /** Wakes on changes to the journal (inotify and friends), which every transaction appends to. */
   watch(): QueueWatch {
     return new ChangeWatcher(this.paths.journalDir, [basename(this.paths.journal)]);
   }
 
+  /** Lets go of the open journal file and the lock's spare file (both made again when needed). */
   close(): void {
     this.journalFile.close();
     this.lock.dropSpare();

@@ -2,12 +2,6 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 
 /**
- * Wakes an idle worker when the queue files change (inotify and friends), with a polling fallback
- * for file systems that do not report changes. It watches only while armed: a busy worker would
- * otherwise be woken by every claim and report of every other worker, for nothing. A change seen
- * while armed is kept, so none is missed between looking at the queue and starting to wait.
- */
-/**
  * A watch on the queue (`store.watch()`): wakes an idle worker or run when the queue changes; without
  * a notification, `wait` returns after its timeout (the caller polls).
  */
@@ -23,6 +17,12 @@ export interface QueueWatch {
   close(): void;
 }
 
+/**
+ * Wakes an idle worker when the queue files change (inotify and friends), with a polling fallback
+ * for file systems that do not report changes. It watches only while armed: a busy worker would
+ * otherwise be woken by every claim and report of every other worker, for nothing. A change seen
+ * while armed is kept, so none is missed between looking at the queue and starting to wait.
+ */
 export class ChangeWatcher implements QueueWatch {
   private readonly dir: string;
   private readonly names: readonly string[];

@@ -95,6 +95,19 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const cwd = options.cwd ?? process.cwd();
   const isolated = options.isolation ? await enterWorktree(cwd, stateDir, options.isolation.base, options.id, log) : undefined;
   const writer = new SessionWriter(session, store.sessions, log);
+  writer.save();
+  // What agents leave running after their task is found and killed (a child subreaper, or a scan).
+  const leftovers = new LeftoverSweeper();
+  const spawning = spawnBackend();
+  log.info(
+    `worker ${options.id} registered (pid ${process.pid} on ${HOST}); agent: ${options.agent.describe()}; started with ${spawning.backend}${spawning.why ? ` (${spawning.why})` : ''}, leftovers found by ${leftovers.mode}${options.steps ? `; steps applied by its run (pid ${process.ppid})` : ''}`,
+  );
+
+  const blocks = new BlockNotes(log);
+  const watcher = store.watch();
+  let cannotWrite: StateWriteError | undefined;
+  let pending: PendingReport | undefined;
+  let stoppedBy: WorkerSummary['stoppedBy'] = 'drained';
   const room: TaskRoom = {
     log,
     cwd,
@@ -106,22 +119,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     // at another repository or tree.
     baseEnv: isolated ? isolated.baseEnv : { ...process.env },
     writer,
+    // Its timer starts here, right before the loop whose end stops it: no error path leaves it beating.
     heartbeat: new Heartbeat(store, writer, { workerId: options.id, leaseMs: options.leaseMs, log }),
-    // What agents leave running after their task is found and killed (a child subreaper, or a scan).
-    leftovers: new LeftoverSweeper(),
+    leftovers,
     ...(isolated ? { worktree: isolated.worktree } : {}),
   };
-  writer.save();
-  const spawning = spawnBackend();
-  log.info(
-    `worker ${options.id} registered (pid ${process.pid} on ${HOST}); agent: ${options.agent.describe()}; started with ${spawning.backend}${spawning.why ? ` (${spawning.why})` : ''}, leftovers found by ${room.leftovers.mode}${options.steps ? `; steps applied by its run (pid ${process.ppid})` : ''}`,
-  );
-
-  const blocks = new BlockNotes(log);
-  const watcher = store.watch();
-  let cannotWrite: StateWriteError | undefined;
-  let pending: PendingReport | undefined;
-  let stoppedBy: WorkerSummary['stoppedBy'] = 'drained';
   try {
     for (;;) {
       const stopping = options.signal?.aborted === true || cannotWrite !== undefined;
@@ -245,7 +247,7 @@ async function enterWorktree(
   log: Logger,
 ): Promise<{ worktree: NonNullable<TaskRoom['worktree']>; baseEnv: NodeJS.ProcessEnv }> {
   // Loaded only here: most workers never touch git, and every worker start counts.
-  const [{ Repo }, { withoutGitLocation }, { ignoreStateDir }, { gitLock }, { WorkerWorktree }, branchName] = await Promise.all([
+  const [{ Repo }, { withoutGitLocation }, { ignoreStateDir }, { worktreeGitLock }, { WorkerWorktree }, branchName] = await Promise.all([
     import('../git/repo.js'),
     import('../git/run.js'),
     import('../git/isolation.js'),
@@ -255,7 +257,7 @@ async function enterWorktree(
   ]);
   const repo = Repo.open(cwd);
   ignoreStateDir(repo, stateDir);
-  const tree = new WorkerWorktree(repo, stateDir, workerId, base, gitLock(repo.commonDir), log);
+  const tree = new WorkerWorktree(repo, stateDir, workerId, base, worktreeGitLock(stateDir), log);
   await tree.ensure();
   return { worktree: { tree, branchOf: branchName.taskBranch }, baseEnv: withoutGitLocation(process.env) };
 }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, NotAGitRepositoryError, RalphError, isErrno } from '../../errors.js';
-import { runGit } from '../../git/run.js';
+import { GitError, runGit } from '../../git/run.js';
 import { parseLogName } from '../logs.js';
 import { resolveTailLogsOptions } from './options.js';
 import type { Resolved, Role, TailLogsOptions } from './options.js';
@@ -81,15 +81,22 @@ function assertPrefixDir(cwd: string, logdir: string, prefix: string): void {
   );
 }
 
+// git as the user's shell would run it (GIT_DIR and the like are followed): tail-logs only reads.
 function git(cwd: string, args: readonly string[]): string {
-  const r = runGit(cwd, args, { maxBuffer: 256 * 1024 * 1024 });
+  const failed = (said: string) => new RalphError('RALPH_GIT_FAILED', `\`git ${args.join(' ')}\` failed in ${cwd}: ${said}`, { exitCode: 1 });
+  let r: ReturnType<typeof runGit>;
+  try {
+    r = runGit(cwd, args, { maxBuffer: 256 * 1024 * 1024, inheritLocation: true });
+  } catch (error) {
+    if (error instanceof GitError) throw failed(error.message);
+    throw error;
+  }
   if (r.code === 0) return r.stdout;
-  const stderr = r.stderr.trim().split('\n')[0] ?? '';
-  throw new RalphError('RALPH_GIT_FAILED', `\`git ${args.join(' ')}\` failed in ${cwd}: ${stderr || `exit ${r.code}`}`, { exitCode: 1 });
+  throw failed(r.stderr.trim().split('\n')[0] || `exit ${r.code}`);
 }
 
 function assertGitRepository(cwd: string): void {
-  const r = runGit(cwd, ['rev-parse', '--git-dir']);
+  const r = runGit(cwd, ['rev-parse', '--git-dir'], { inheritLocation: true });
   if (r.code !== 0) throw new NotAGitRepositoryError(cwd, r.stderr.trim().split('\n')[0] ?? '', 'Run `ralph tail-logs` in the repository the loops commit to.');
 }
 
