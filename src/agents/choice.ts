@@ -1,11 +1,12 @@
 import { InputError } from '../errors.js';
 import type { AgentAdapter } from './agent.js';
+import type { OwnValues } from './own-flags.js';
 import { CommandAgent } from './command.js';
 import type { PriceList } from './prices.js';
 import { DEFAULT_PERMISSIONS } from './permissions.js';
 
-/** What the user chose on the command line about the agent. */
-export interface AgentChoice {
+/** What the user chose on the command line about the agent; the chosen CLI's own options (own-flags.ts) among them. */
+export interface AgentChoice extends OwnValues {
   /** `--agent-cmd`: the custom agent (a shell command line); wins over `agent`. */
   agentCmd?: string;
   /** `--agent NAME` (default claude). */
@@ -16,11 +17,6 @@ export interface AgentChoice {
   agentArgs?: string;
   /** `--permissions auto|edit|read-only` (default auto): what the agent may do, mapped to its CLI's flags. */
   permissions?: string;
-  /** claude's `--permission-mode` / `--allowedTools`. */
-  permissionMode?: string;
-  allowedTools?: string;
-  /** codex's `--sandbox` (API only: no flag sets it). */
-  sandbox?: string;
 }
 
 /** What the caller adds: the timeout (and the flag that set it, for messages), the environment, the user's prices. */

@@ -1,5 +1,6 @@
 import type { Diagnosis } from './cause.js';
 import type { PermissionGrant, PermissionLevel } from './permissions.js';
+import type { OwnValues } from './own-flags.js';
 import type { UsageLimitInfo } from './usage-limit.js';
 
 /**
@@ -43,12 +44,8 @@ export interface AgentOptions {
   extraArgs: string[];
   /** `--permissions` (default auto): what the agent may do, mapped by the spec's `permissions`. */
   permissions?: PermissionLevel;
-  /** claude: `--permission-mode`, in place of the one `permissions` maps to. */
-  permissionMode?: string;
-  /** claude: `--allowedTools` value (comma or space separated, passed as one argument), in place of the mapped one. */
-  allowedTools?: string;
-  /** codex: `--sandbox` value, in place of the one `permissions` maps to (API only). */
-  sandbox?: string;
+  /** The chosen CLI's own options (own-flags.ts): each spec reads those it declares there. */
+  own?: OwnValues;
 }
 
 /** What a spec needs to know about the run, besides the prompt. */

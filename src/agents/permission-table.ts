@@ -59,12 +59,9 @@ function grantArgs(grant: ClaudeGrant): string[] {
  * refused. A mode the user asked for is passed as it is: claude says if it refuses. A permission
  * flag in --agent-args replaces the grant: only what the user chose is passed then.
  */
-export function claudePermissionArgs(
-  options: Pick<AgentOptions, 'permissions' | 'permissionMode' | 'allowedTools' | 'extraArgs'>,
-  ctx: { isRoot: boolean },
-): string[] {
-  const mode = str(options.permissionMode);
-  const tools = str(options.allowedTools);
+export function claudePermissionArgs(options: Pick<AgentOptions, 'permissions' | 'own' | 'extraArgs'>, ctx: { isRoot: boolean }): string[] {
+  const mode = str(options.own?.permissionMode);
+  const tools = str(options.own?.allowedTools);
   if (hasPermissionFlag(options.extraArgs, CLAUDE_PERMISSION_FLAGS)) return grantArgs({ mode, allowed: tools });
   const grant = claudeGrant(options.permissions ?? DEFAULT_PERMISSIONS, ctx.isRoot);
   return grantArgs({ ...grant, mode: mode ?? grant.mode, allowed: tools ?? (mode ? undefined : grant.allowed) });

@@ -17,6 +17,7 @@ import { copilot } from './adapters/copilot.js';
 import { cursor } from './adapters/cursor.js';
 import { gemini } from './adapters/gemini.js';
 import { opencode } from './adapters/opencode.js';
+import { ownValues } from './own-flags.js';
 import { permissionLevel, permissionProblem } from './permissions.js';
 
 // One entry per name in names.ts (the compiler holds them to each other: a missing or extra adapter does not build).
@@ -53,9 +54,8 @@ export function createAgent(choice: AgentChoice, extra: AgentExtra = {}): AgentA
   if (choice.permissions !== undefined) options.permissions = permissions;
   if (choice.agentBin !== undefined) options.bin = choice.agentBin;
   if (choice.model !== undefined) options.model = choice.model;
-  if (choice.permissionMode !== undefined) options.permissionMode = choice.permissionMode;
-  if (choice.allowedTools !== undefined) options.allowedTools = choice.allowedTools;
-  if (choice.sandbox !== undefined) options.sandbox = choice.sandbox;
+  const own = ownValues(choice);
+  if (own) options.own = own;
   return new CliAgent(spec, options, extra);
 }
 

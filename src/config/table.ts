@@ -1,5 +1,6 @@
 // biome-ignore-all lint/style/noExcessiveLinesPerFile: one table of every setting, by design: one entry per flag, kept together so that each is declared once
 import { AGENT_NAMES } from '../agents/names.js';
+import { ALL_OWN_OPTIONS } from '../agents/own-flags.js';
 import { DEFAULT_PERMISSIONS, PERMISSION_LEVELS } from '../agents/permissions.js';
 import { nonNegativeInt, nonNegativeNumber, nonNegativeSeconds, parsePrices, positiveInt, positiveSeconds } from './parsers.js';
 import { CONFLICT_POLICIES, ISOLATE_MODES, MERGE_MODES } from '../queue/isolation.js';
@@ -131,24 +132,10 @@ export const SETTINGS: readonly Setting[] = [
     env: 'RALPH_PERMISSIONS',
     remember: true,
   },
-  {
-    key: 'permissionMode',
-    flags: '--permission-mode <mode>',
-    description: 'claude: --permission-mode, in place of the one --permissions maps to',
-    for: AGENT_USES,
-    kind: 'string',
-    remember: true,
-    agent: true,
-  },
-  {
-    key: 'allowedTools',
-    flags: '--allowed-tools <tools>',
-    description: 'claude: --allowedTools, in place of the one --permissions maps to',
-    for: AGENT_USES,
-    kind: 'string',
-    remember: true,
-    agent: true,
-  },
+  // Each agent CLI's own flags, as that CLI declares them (agents/own-flags.ts).
+  ...ALL_OWN_OPTIONS.filter((o) => o.flags !== undefined).map(
+    (o): Setting => ({ key: o.key, flags: o.flags!, description: o.description, for: AGENT_USES, kind: 'string', remember: true, agent: true }),
+  ),
   {
     key: 'redact',
     flags: '--redact <name>',

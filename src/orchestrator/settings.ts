@@ -1,4 +1,5 @@
 import type { PriceList } from '../agents/prices.js';
+import type { OwnApiKey } from '../agents/own-flags.js';
 import type { AgentChoice } from '../agents/registry.js';
 import { WORKER_SETTINGS, fieldOf, longFlag } from '../config/table.js';
 import type { ConflictPolicy, IsolateMode, MergeMode } from '../queue/isolation.js';
@@ -9,7 +10,7 @@ import type { WorkerOptions } from '../worker/worker.js';
  * field is a row of the settings table (src/config/table.ts) that `ralph worker` takes; its name
  * there is `field` (or `key`).
  */
-export interface WorkerSettings extends Omit<AgentChoice, 'sandbox'> {
+export interface WorkerSettings extends Omit<AgentChoice, OwnApiKey> {
   maxCostUsd?: number;
   /** `prices`: model prices over the shipped table (USD per million tokens). */
   prices?: PriceList;

@@ -27,7 +27,7 @@ describe('codex: build', () => {
     ['no options, as root (no difference)', {}, true, ['exec', '--json', '--sandbox', 'workspace-write', '--skip-git-repo-check', '-']],
     ['a model', { model: 'gpt-5-codex' }, false, ['exec', '--json', '--sandbox', 'workspace-write', '--skip-git-repo-check', '--model', 'gpt-5-codex', '-']],
     ['an empty model', { model: '' }, false, ['exec', '--json', '--sandbox', 'workspace-write', '--skip-git-repo-check', '-']],
-    ['a sandbox', { sandbox: 'danger-full-access' }, true, ['exec', '--json', '--sandbox', 'danger-full-access', '--skip-git-repo-check', '-']],
+    ['a sandbox', { own: { sandbox: 'danger-full-access' } }, true, ['exec', '--json', '--sandbox', 'danger-full-access', '--skip-git-repo-check', '-']],
     [
       'extra args (before the stdin marker)',
       { extraArgs: ['-c', 'model_reasoning_effort=high'] },
@@ -36,13 +36,13 @@ describe('codex: build', () => {
     ],
     [
       'claude-only options (ignored)',
-      { permissionMode: 'plan', allowedTools: 'Bash' },
+      { own: { permissionMode: 'plan', allowedTools: 'Bash' } },
       false,
       ['exec', '--json', '--sandbox', 'workspace-write', '--skip-git-repo-check', '-'],
     ],
     [
       'everything',
-      { model: 'o4-mini', sandbox: 'read-only', extraArgs: ['--color', 'never'] },
+      { model: 'o4-mini', extraArgs: ['--color', 'never'], own: { sandbox: 'read-only' } },
       false,
       ['exec', '--json', '--sandbox', 'read-only', '--skip-git-repo-check', '--model', 'o4-mini', '--color', 'never', '-'],
     ],

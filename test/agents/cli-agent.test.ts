@@ -497,9 +497,7 @@ describe('createAgent', () => {
       extraArgs: ['--a', 'b c'],
       bin: '/opt/codex',
       model: 'gpt-5',
-      sandbox: 'read-only',
-      permissionMode: 'plan',
-      allowedTools: 'Bash',
+      own: { sandbox: 'read-only', permissionMode: 'plan', allowedTools: 'Bash' },
     });
   });
 

@@ -81,14 +81,19 @@ describe('--permissions in the built command', () => {
       ['--model', 'opus', '--permission-mode', 'dontAsk', '--disallowedTools', 'Bash,Edit,Write,NotebookEdit'],
     ],
     // ralph's own claude flags take the place of the mode and of the allowed tools; what the level refuses stays refused.
-    ['edit with --permission-mode', { permissions: 'edit', permissionMode: 'default' }, false, ['--permission-mode', 'default', '--disallowedTools', 'Bash']],
+    [
+      'edit with --permission-mode',
+      { permissions: 'edit', own: { permissionMode: 'default' } },
+      false,
+      ['--permission-mode', 'default', '--disallowedTools', 'Bash'],
+    ],
     [
       'read-only with --allowed-tools',
-      { permissions: 'read-only', allowedTools: 'Bash(git log:*)' },
+      { permissions: 'read-only', own: { allowedTools: 'Bash(git log:*)' } },
       false,
       ['--permission-mode', 'dontAsk', '--allowedTools', 'Bash(git log:*)', '--disallowedTools', 'Bash,Edit,Write,NotebookEdit'],
     ],
-    ['auto as root with --permission-mode (no Bash allowance then)', { permissionMode: 'plan' }, true, ['--permission-mode', 'plan']],
+    ['auto as root with --permission-mode (no Bash allowance then)', { own: { permissionMode: 'plan' } }, true, ['--permission-mode', 'plan']],
     // A flag that allows or sets the mode in --agent-args replaces the mapping; one that only refuses adds to it.
     [
       'read-only, --permission-mode in --agent-args',
@@ -98,7 +103,7 @@ describe('--permissions in the built command', () => {
     ],
     [
       "--allowedTools in --agent-args, with ralph's --permission-mode",
-      { permissionMode: 'default', extraArgs: ['--allowedTools', 'Read'] },
+      { extraArgs: ['--allowedTools', 'Read'], own: { permissionMode: 'default' } },
       false,
       ['--permission-mode', 'default', '--allowedTools', 'Read'],
     ],
@@ -117,7 +122,7 @@ describe('--permissions in the built command', () => {
     ['read-only', { permissions: 'read-only' }, ['--sandbox', 'read-only', '--skip-git-repo-check']],
     [
       "edit with the API's sandbox",
-      { permissions: 'edit', sandbox: 'danger-full-access' },
+      { permissions: 'edit', own: { sandbox: 'danger-full-access' } },
       ['--sandbox', 'danger-full-access', '--disable', 'shell_tool', '--skip-git-repo-check'],
     ],
     // Before, both --sandbox flags were passed.

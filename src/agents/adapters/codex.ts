@@ -48,7 +48,7 @@ export const codex = {
   build(prompt: string, options: AgentOptions, ctx: BuildContext): BuiltCommand {
     const model = str(options.model);
     // The API's sandbox in place of the one the level maps to.
-    const sandbox = str(options.sandbox);
+    const sandbox = str(options.own?.sandbox);
     const grant = grantFor(codex, options, ctx).args.map((arg, i, all) => (sandbox && all[i - 1] === '--sandbox' ? sandbox : arg));
     return {
       // Not --full-auto (current versions reject it with exec --json); the sandbox says what it may do.

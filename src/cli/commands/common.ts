@@ -3,6 +3,8 @@ import type { FileStore } from '../../store/file-store.js';
 import { openStore } from '../../store/open.js';
 import type { Command } from 'commander';
 import type { WorkerSettings } from '../../orchestrator/settings.js';
+import { ownValues } from '../../agents/own-flags.js';
+import type { OwnApiKey } from '../../agents/own-flags.js';
 import type { AgentChoice } from '../../agents/registry.js';
 import type { PriceList } from '../../agents/prices.js';
 import type { ConflictPolicy, IsolateMode, MergeMode } from '../../queue/isolation.js';
@@ -56,15 +58,15 @@ export function workerOptions(command: Command, options: SettingsOptions): Comma
 }
 
 /** The agent flags as parsed by commander: named as the choice they make. */
-export type AgentFlags = Omit<AgentChoice, 'sandbox'>;
+export type AgentFlags = Omit<AgentChoice, OwnApiKey>;
 
 /** Only the agent flags that were given. */
 export function agentChoice(flags: AgentFlags): AgentChoice {
   const choice: AgentChoice = {};
-  for (const key of ['agent', 'agentCmd', 'agentBin', 'model', 'agentArgs', 'permissions', 'permissionMode', 'allowedTools'] as const) {
+  for (const key of ['agent', 'agentCmd', 'agentBin', 'model', 'agentArgs', 'permissions'] as const) {
     if (flags[key] !== undefined) choice[key] = flags[key];
   }
-  return choice;
+  return { ...choice, ...ownValues(flags) };
 }
 
 export interface WorkerFlags extends AgentFlags {
