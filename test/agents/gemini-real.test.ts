@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueOf, ralph, resultsOf, writeTasks } from '../helpers/index.js';
 import { closedPort } from '../helpers/mock-anthropic.js';
 import { cleanupGeminiHomes, GEMINI_VERSION, geminiBinary, geminiEnv } from '../helpers/gemini-env.js';
-import { nextMidnightIn } from '../../src/agents/usage-limit.js';
+import { nextMidnightIn } from '../../src/agents/wall-clock.js';
 import { dailyQuota, functionResponses, startMockGemini } from '../helpers/mock-gemini.js';
 import type { GeminiScript, MockGemini } from '../helpers/mock-gemini.js';
 

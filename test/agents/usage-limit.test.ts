@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectUsageLimit, isLimitLine, parseDurationMs, wallClockIn, wallClockToUtc, nextMidnightIn, type WallClock } from '../../src/agents/usage-limit.js';
+import { detectUsageLimit, isLimitLine, parseDurationMs } from '../../src/agents/usage-limit.js';
+import { wallClockIn, wallClockToUtc, nextMidnightIn, type WallClock } from '../../src/agents/wall-clock.js';
 
 /** 2026-07-01T08:00:00Z: 10:00 in Berlin (CEST, +2), 04:00 in New York (EDT, -4), 17:00 in Tokyo. */
 const SUMMER = '2026-07-01T08:00:00Z';

@@ -1,7 +1,8 @@
 import { compact, jsonLines, num, obj, str, tryJson } from '../parse/json.js';
 import type { AgentOptions, BuildContext, BuiltCommand, CliSpec, ParsedOutput, Tokens } from '../cli-spec.js';
 import type { UsageLimitInfo } from '../usage-limit.js';
-import { detectUsageLimit, localTimeZone } from '../usage-limit.js';
+import { detectUsageLimit } from '../usage-limit.js';
+import { localTimeZone } from '../wall-clock.js';
 import { clip, nonJsonText } from '../parse/text.js';
 import { grantFor } from '../permissions.js';
 import type { PermissionGrant, PermissionLevel } from '../permissions.js';
