@@ -1,5 +1,5 @@
 import { clip } from './parse/text.js';
-import { wallClockIn, wallClockToUtc } from './wall-clock.js';
+import { MAX_DATE_MS, wallClockIn, wallClockToUtc } from './wall-clock.js';
 
 /** A usage or rate limit the agent ran into. */
 export interface UsageLimitInfo {
@@ -13,8 +13,6 @@ export interface UsageLimitInfo {
 const MAX_MESSAGE = 300;
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
-/** Largest magnitude a JavaScript Date can hold. */
-const MAX_DATE_MS = 8.64e15;
 
 /**
  * Phrases that mean "you ran into a usage/rate limit" (one line each). Deliberately specific: words

@@ -1,7 +1,7 @@
 /** Wall clocks in time zones: what the clocks show at an instant, and the instant they show a time. Pure but for Intl. */
 
 /** Largest magnitude a JavaScript Date can hold. */
-const MAX_DATE_MS = 8.64e15;
+export const MAX_DATE_MS = 8.64e15;
 
 /** A wall-clock reading (month 1–12), as seen in some time zone. */
 export interface WallClock {
