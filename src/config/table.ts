@@ -47,9 +47,10 @@ export interface Setting {
   agent?: boolean;
 }
 
-const AGENT_USES: readonly Use[] = ['worker', 'loop'];
+const AGENT_USES = ['worker', 'loop'] as const satisfies readonly Use[];
 
-export const SETTINGS: readonly Setting[] = [
+// Typed `as const` so that the types below follow from it; read through SETTINGS.
+const TABLE = [
   { key: 'dir', flags: '--dir <dir>', description: 'state directory', for: ['state'], kind: 'string', default: '.ralph', env: 'RALPH_DIR', path: true },
   {
     key: 'workers',
@@ -353,7 +354,9 @@ export const SETTINGS: readonly Setting[] = [
     default: 30,
   },
   { key: 'bell', flags: '--bell', description: 'ring the terminal bell when done (only on a terminal)', for: ['run', 'loop'], kind: 'boolean', default: false },
-];
+] as const satisfies readonly Setting[];
+
+export const SETTINGS: readonly Setting[] = TABLE;
 
 export function settingsFor(use: Use): Setting[] {
   return SETTINGS.filter((s) => s.for.includes(use));
@@ -371,3 +374,31 @@ export function longFlag(setting: Setting): string {
 export function fieldOf(setting: Setting): string {
   return setting.field ?? setting.key;
 }
+
+// ---- the types the table gives -------------------------------------------------------------------
+
+/** The rows written in the table (not those made from the agents' own options, typed as any Setting). */
+type Row = (typeof TABLE)[number] extends infer R ? (R extends { key: infer K extends string } ? (string extends K ? never : R) : never) : never;
+/** The rows a command of this use takes. */
+type RowFor<U extends Use> = Row extends infer R ? (R extends { for: readonly (infer X)[] } ? (U extends X ? R : never) : never) : never;
+type KeyOf<R> = R extends { key: infer K extends string } ? K : never;
+type FieldName<R> = R extends { field: infer F extends string } ? F : KeyOf<R>;
+/** A value's type: what its parser returns, else one of its choices, else its kind's. */
+type ValueOf<R> = R extends { parse: (text: string) => infer P }
+  ? P
+  : R extends { choices: readonly (infer C)[] }
+    ? C
+    : R extends { kind: 'number' }
+      ? number
+      : R extends { kind: 'boolean' }
+        ? boolean
+        : R extends { kind: 'list' }
+          ? string[]
+          : string;
+
+/** The settings of a use by their field name (WorkerSettings' names: `graceSec`), each optional. */
+export type SettingsByField<U extends Use> = { [R in RowFor<U> as FieldName<R>]?: ValueOf<R> };
+/** The same by key (commander's and the config file's names: `grace`). */
+export type SettingsByKey<U extends Use> = { [R in RowFor<U> as KeyOf<R>]?: ValueOf<R> };
+/** The defaults of a use's settings that have one, by field name. */
+export type DefaultsByField<U extends Use> = { [R in Extract<RowFor<U>, { default: unknown }> as FieldName<R>]: ValueOf<R> };

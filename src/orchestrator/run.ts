@@ -26,6 +26,7 @@ import { archiveEarlierRun } from './archive.js';
 import { monitorRun } from './monitor.js';
 import type { WriteTrouble } from './monitor.js';
 import { recorder, stopWorkers } from './shutdown.js';
+import { workerTimings } from './settings.js';
 import type { WorkerSettings } from './settings.js';
 import { settingsToRecord } from '../config/last-run.js';
 
@@ -120,7 +121,9 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     };
   }, 'run start');
   const before = queued.counts;
-  const silentMs = Math.max(options.leaseSec * 1000, 30_000);
+  // The run's own uses of the workers' settings, with the defaults of those not given.
+  const timings = workerTimings(options);
+  const silentMs = Math.max(timings.leaseMs, 30_000);
   archiveEarlierRun(store.paths, options.reset === true, silentMs, say);
 
   // Every worker merges into the same base: the branch checked out now, unless --base said otherwise.
@@ -183,7 +186,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     view,
     {
       workers: options.workers,
-      maxAttempts: options.maxAttempts,
+      maxAttempts: timings.maxAttempts,
       ...(options.maxCostUsd === undefined ? {} : { maxCostUsd: options.maxCostUsd }),
       deadline,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -201,7 +204,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   await stopWorkers(
     store,
     workers.slots,
-    options.graceSec,
+    timings.graceMs,
     say,
     () => ({
       active: false,

@@ -1,62 +1,20 @@
-import type { PriceList } from '../agents/prices.js';
-import type { OwnApiKey } from '../agents/own-flags.js';
-import type { AgentChoice } from '../agents/registry.js';
+import type { OwnFlagKey } from '../agents/own-flags.js';
 import { WORKER_SETTINGS, fieldOf, longFlag } from '../config/table.js';
-import type { ConflictPolicy, IsolateMode, MergeMode } from '../queue/isolation.js';
+import type { DefaultsByField, SettingsByField } from '../config/table.js';
 import type { WorkerOptions } from '../worker/worker.js';
 
 /**
- * What every worker of a run is told; the orchestrator passes it on as `ralph worker` flags. Each
- * field is a row of the settings table (src/config/table.ts) that `ralph worker` takes; its name
- * there is `field` (or `key`).
+ * What every worker of a run is told; the orchestrator passes it on as `ralph worker` flags. The
+ * type follows from the settings table (src/config/table.ts): each row that `ralph worker` takes is
+ * a field, named `field` (or `key`), of the type its parser, choices or kind give, and optional (a
+ * setting not given has its default, WORKER_DEFAULTS). The chosen CLI's own flags come with them.
  */
-export interface WorkerSettings extends Omit<AgentChoice, OwnApiKey> {
-  maxCostUsd?: number;
-  /** `prices`: model prices over the shipped table (USD per million tokens). */
-  prices?: PriceList;
-  onUsageLimit?: 'wait' | 'stop' | 'fail';
-  usageLimitMarginSec?: number;
-  usageLimitWaitSec?: number;
-  promptTemplate?: string;
-  taskTimeoutSec?: number;
-  /** `--idle-timeout`: an agent silent this long is taken for hung (0: never). */
-  idleTimeoutSec?: number;
-  graceSec: number;
-  leaseSec: number;
-  maxAttempts: number;
-  retries: number;
-  retryBackoffSec: number;
-  /** `--isolate worktree`: a git worktree per worker and a branch per task. */
-  isolate?: IsolateMode;
-  /** The branch task branches start from and are merged into (default: the one checked out). */
-  base?: string;
-  merge?: MergeMode;
-  onConflict?: ConflictPolicy;
-  /** `--redact NAME`: more variables whose values are redacted (one flag each). */
-  redact?: string[];
-}
+export type WorkerSettings = SettingsByField<'worker'> & { [K in OwnFlagKey]?: string };
 
 /** The defaults of the settings that have one, by their WorkerSettings name (from the settings table). */
 export const WORKER_DEFAULTS = Object.fromEntries(
   WORKER_SETTINGS.filter((s) => s.default !== undefined && s.kind !== 'list').map((s) => [fieldOf(s), s.default]),
-) as Required<
-  Pick<
-    WorkerSettings,
-    | 'taskTimeoutSec'
-    | 'idleTimeoutSec'
-    | 'graceSec'
-    | 'leaseSec'
-    | 'maxAttempts'
-    | 'retries'
-    | 'retryBackoffSec'
-    | 'onUsageLimit'
-    | 'usageLimitMarginSec'
-    | 'usageLimitWaitSec'
-    | 'isolate'
-    | 'merge'
-    | 'onConflict'
-  >
->;
+) as Omit<DefaultsByField<'worker'>, 'redact'>;
 
 /** The `ralph worker` flags that give a worker these settings, in the order of the settings table. */
 export function workerArgv(settings: WorkerSettings): string[] {
@@ -92,19 +50,19 @@ export type WorkerTimings = Pick<
 
 /**
  * A worker's options from its settings: the one place where the settings' seconds (as the flags,
- * the config file and the run's record give them) become the worker's milliseconds. A task or idle
- * timeout of 0 is no limit.
+ * the config file and the run's record give them) become the worker's milliseconds, with the
+ * table's default for a setting not given. A task or idle timeout of 0 is no limit.
  */
 export function workerTimings(s: WorkerSettings): WorkerTimings {
-  const ms = (sec: number | undefined) => (sec === undefined || sec <= 0 ? undefined : sec * 1000);
-  const taskTimeoutMs = ms(s.taskTimeoutSec);
-  const idleTimeoutMs = ms(s.idleTimeoutSec);
+  const ms = (sec: number) => (sec <= 0 ? undefined : sec * 1000);
+  const taskTimeoutMs = ms(s.taskTimeoutSec ?? WORKER_DEFAULTS.taskTimeoutSec);
+  const idleTimeoutMs = ms(s.idleTimeoutSec ?? WORKER_DEFAULTS.idleTimeoutSec);
   return {
-    graceMs: s.graceSec * 1000,
-    leaseMs: s.leaseSec * 1000,
-    maxAttempts: s.maxAttempts,
-    retries: s.retries,
-    retryBackoffMs: s.retryBackoffSec * 1000,
+    graceMs: (s.graceSec ?? WORKER_DEFAULTS.graceSec) * 1000,
+    leaseMs: (s.leaseSec ?? WORKER_DEFAULTS.leaseSec) * 1000,
+    maxAttempts: s.maxAttempts ?? WORKER_DEFAULTS.maxAttempts,
+    retries: s.retries ?? WORKER_DEFAULTS.retries,
+    retryBackoffMs: (s.retryBackoffSec ?? WORKER_DEFAULTS.retryBackoffSec) * 1000,
     onUsageLimit: s.onUsageLimit ?? WORKER_DEFAULTS.onUsageLimit,
     usageLimitMarginMs: (s.usageLimitMarginSec ?? WORKER_DEFAULTS.usageLimitMarginSec) * 1000,
     usageLimitWaitMs: (s.usageLimitWaitSec ?? WORKER_DEFAULTS.usageLimitWaitSec) * 1000,

@@ -25,14 +25,14 @@ export function recorder(trouble: WriteTrouble): (write: () => Promise<unknown> 
 }
 
 /**
- * Stops the workers: claiming ends, each gets SIGTERM and `graceSec` (plus a margin) to give its task
+ * Stops the workers: claiming ends, each gets SIGTERM and `graceMs` (plus a margin) to give its task
  * back, then SIGKILL with its agent killed by the claim's token. Tasks still claimed by them go back to
  * pending; the last transaction also records how the run ended (`ended`).
  */
 export async function stopWorkers(
   store: FileStore,
   slots: Slot[],
-  graceSec: number,
+  graceMs: number,
   say: (line: string) => void,
   ended: () => Partial<QueueMeta>,
   recording: (write: () => Promise<unknown>) => Promise<void>,
@@ -40,7 +40,7 @@ export async function stopWorkers(
   await recording(() => store.transact((tx) => tx.setMeta({ active: false }), 'run stopping'));
   const live = slots.filter((s) => !s.exited && s.child);
   for (const slot of live) slot.child!.kill('SIGTERM');
-  const patience = graceSec * 1000 + 3000;
+  const patience = graceMs + 3000;
   const timer = new AbortController();
   await Promise.race([Promise.all(live.map((s) => s.exit)), sleep(patience, undefined, { signal: timer.signal }).catch(() => undefined)]);
   timer.abort();

@@ -143,10 +143,26 @@ describe('workerTimings', () => {
     });
   });
 
-  it.each([0, undefined])('a task or idle timeout of %s is no limit', (sec) => {
-    const timings = workerTimings({ ...base, taskTimeoutSec: sec, idleTimeoutSec: sec, onUsageLimit: 'stop', usageLimitMarginSec: 2, usageLimitWaitSec: 30 });
+  it('a task or idle timeout of 0 is no limit', () => {
+    const timings = workerTimings({ ...base, taskTimeoutSec: 0, idleTimeoutSec: 0, onUsageLimit: 'stop', usageLimitMarginSec: 2, usageLimitWaitSec: 30 });
     expect(timings).not.toHaveProperty('taskTimeoutMs');
     expect(timings).not.toHaveProperty('idleTimeoutMs');
     expect(timings).toMatchObject({ onUsageLimit: 'stop', usageLimitMarginMs: 2000, usageLimitWaitMs: 30_000 });
+  });
+
+  it("a setting not given has the table's default", () => {
+    expect(workerTimings({})).toEqual({
+      graceMs: WORKER_DEFAULTS.graceSec * 1000,
+      leaseMs: WORKER_DEFAULTS.leaseSec * 1000,
+      maxAttempts: WORKER_DEFAULTS.maxAttempts,
+      retries: WORKER_DEFAULTS.retries,
+      retryBackoffMs: WORKER_DEFAULTS.retryBackoffSec * 1000,
+      onUsageLimit: WORKER_DEFAULTS.onUsageLimit,
+      usageLimitMarginMs: WORKER_DEFAULTS.usageLimitMarginSec * 1000,
+      usageLimitWaitMs: WORKER_DEFAULTS.usageLimitWaitSec * 1000,
+      taskTimeoutMs: WORKER_DEFAULTS.taskTimeoutSec * 1000,
+      idleTimeoutMs: WORKER_DEFAULTS.idleTimeoutSec * 1000,
+    });
+    expect(WORKER_DEFAULTS).toMatchObject({ taskTimeoutSec: 3600, idleTimeoutSec: 900, leaseSec: 60, graceSec: 5 });
   });
 });

@@ -4,13 +4,12 @@ import { openStore } from '../../store/open.js';
 import type { Command } from 'commander';
 import type { WorkerSettings } from '../../orchestrator/settings.js';
 import { ownValues } from '../../agents/own-flags.js';
-import type { OwnApiKey } from '../../agents/own-flags.js';
+import type { OwnApiKey, OwnFlagKey } from '../../agents/own-flags.js';
 import type { AgentChoice } from '../../agents/registry.js';
-import type { PriceList } from '../../agents/prices.js';
-import type { ConflictPolicy, IsolateMode, MergeMode } from '../../queue/isolation.js';
 import { addSettings } from '../../config/cli.js';
 import type { SettingsOptions } from '../../config/cli.js';
 import { WORKER_SETTINGS, fieldOf } from '../../config/table.js';
+import type { SettingsByKey } from '../../config/table.js';
 
 /** The signals that stop a run or a loop, and the exit codes they end with. */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -69,28 +68,11 @@ export function agentChoice(flags: AgentFlags): AgentChoice {
   return { ...choice, ...ownValues(flags) };
 }
 
-export interface WorkerFlags extends AgentFlags {
-  redact: string[];
-  promptTemplate?: string;
-  /** Seconds; 0: no limit. */
-  taskTimeout: number;
-  /** Seconds; 0: never. */
-  idleTimeout: number;
-  grace: number;
-  lease: number;
-  maxAttempts: number;
-  retries: number;
-  retryBackoff: number;
-  maxCostUsd?: number;
-  prices?: PriceList;
-  onUsageLimit: 'wait' | 'stop' | 'fail';
-  usageLimitMargin: number;
-  usageLimitWait: number;
-  isolate: IsolateMode;
-  base?: string;
-  merge: MergeMode;
-  onConflict: ConflictPolicy;
-}
+/**
+ * The flags that `ralph run` and `ralph worker` share, as commander gives them (by key: `grace`,
+ * `taskTimeout`, in seconds): the settings table's type of them, and the chosen CLI's own flags.
+ */
+export type WorkerFlags = SettingsByKey<'worker'> & { [K in OwnFlagKey]?: string };
 
 /** The settings a run passes on to its workers, from its flags (named as in the settings table). */
 export function toWorkerSettings(flags: WorkerFlags): WorkerSettings {

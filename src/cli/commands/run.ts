@@ -52,7 +52,7 @@ Exit codes: 0 every task completed, 1 some failed or unfinished, 2 bad usage or 
 finishes with its result within --grace).`,
   );
   command.action(async (flags: RunFlags) => {
-    configureRedaction(flags.redact);
+    configureRedaction(flags.redact ?? []);
     const abort = new AbortController();
     let signalled: string | undefined;
     const onSignal = (signal: NodeJS.Signals) => {

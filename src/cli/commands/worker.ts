@@ -37,7 +37,7 @@ Example:
   $ ralph worker --id 9 --agent-cmd ./my-agent.sh`,
   );
   command.action(async (flags: Flags) => {
-    configureRedaction(flags.redact);
+    configureRedaction(flags.redact ?? []);
     // Started by `ralph run`: what the orchestrator set aside for the agents comes back first.
     const { stepsViaRun } = restoreAgentEnv(process.env);
     openExistingStore(flags.dir);
