@@ -49,7 +49,7 @@ describe('gemini: build', () => {
     ],
     [
       'claude and codex options (ignored)',
-      { permissionMode: 'plan', allowedTools: 'Bash', sandbox: 'read-only' },
+      { own: { permissionMode: 'plan', allowedTools: 'Bash', sandbox: 'read-only' } },
       false,
       ['--output-format', 'json', ...yolo, ...hint],
     ],
