@@ -375,30 +375,5 @@ export function fieldOf(setting: Setting): string {
   return setting.field ?? setting.key;
 }
 
-// ---- the types the table gives -------------------------------------------------------------------
-
-/** The rows written in the table (not those made from the agents' own options, typed as any Setting). */
-type Row = (typeof TABLE)[number] extends infer R ? (R extends { key: infer K extends string } ? (string extends K ? never : R) : never) : never;
-/** The rows a command of this use takes. */
-type RowFor<U extends Use> = Row extends infer R ? (R extends { for: readonly (infer X)[] } ? (U extends X ? R : never) : never) : never;
-type KeyOf<R> = R extends { key: infer K extends string } ? K : never;
-type FieldName<R> = R extends { field: infer F extends string } ? F : KeyOf<R>;
-/** A value's type: what its parser returns, else one of its choices, else its kind's. */
-type ValueOf<R> = R extends { parse: (text: string) => infer P }
-  ? P
-  : R extends { choices: readonly (infer C)[] }
-    ? C
-    : R extends { kind: 'number' }
-      ? number
-      : R extends { kind: 'boolean' }
-        ? boolean
-        : R extends { kind: 'list' }
-          ? string[]
-          : string;
-
-/** The settings of a use by their field name (WorkerSettings' names: `graceSec`), each optional. */
-export type SettingsByField<U extends Use> = { [R in RowFor<U> as FieldName<R>]?: ValueOf<R> };
-/** The same by key (commander's and the config file's names: `grace`). */
-export type SettingsByKey<U extends Use> = { [R in RowFor<U> as KeyOf<R>]?: ValueOf<R> };
-/** The defaults of a use's settings that have one, by field name. */
-export type DefaultsByField<U extends Use> = { [R in Extract<RowFor<U>, { default: unknown }> as FieldName<R>]: ValueOf<R> };
+/** The rows as written, each with its literal types (settings-types.ts derives the settings' types from them). */
+export type TableRow = (typeof TABLE)[number];

@@ -1,6 +1,6 @@
 import type { OwnFlagKey } from '../agents/own-flags.js';
 import { WORKER_SETTINGS, fieldOf, longFlag } from '../config/table.js';
-import type { DefaultsByField, SettingsByField } from '../config/table.js';
+import type { DefaultsByField, SettingsByField } from '../config/settings-types.js';
 import type { WorkerOptions } from '../worker/worker.js';
 
 /**

@@ -1,6 +1,7 @@
 // The PostgreSQL server the suite starts for the queue's second backend (issue 16): it runs on a fresh
 // machine with nothing installed, gives each test a database of its own, keeps the data across a
 // restart, and lets a test cut a connection from the server's side, as the fault tests will.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, withClient } from '../helpers/postgres.js';
 import type { TestPostgres } from '../helpers/postgres.js';
@@ -32,7 +33,7 @@ describe('the test PostgreSQL server', () => {
         await c.query('CREATE TABLE kept (n int)');
         await c.query('INSERT INTO kept VALUES (42)');
       });
-      const open = await import('pg').then((m) => new m.default.Client({ connectionString: url }));
+      const open = new pg.Client({ connectionString: url });
       await open.connect();
       const broken = new Promise<Error>((resolve) => open.on('error', resolve));
       await server.restart();
@@ -46,7 +47,7 @@ describe('the test PostgreSQL server', () => {
 
   it('lets a test terminate a connection from the server side (pg_terminate_backend)', async () => {
     const url = await server.database();
-    const victim = await import('pg').then((m) => new m.default.Client({ connectionString: url }));
+    const victim = new pg.Client({ connectionString: url });
     await victim.connect();
     const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
     const broken = new Promise<Error>((resolve) => victim.on('error', resolve));

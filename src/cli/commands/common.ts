@@ -9,7 +9,7 @@ import type { AgentChoice } from '../../agents/registry.js';
 import { addSettings } from '../../config/cli.js';
 import type { SettingsOptions } from '../../config/cli.js';
 import { WORKER_SETTINGS, fieldOf } from '../../config/table.js';
-import type { SettingsByKey } from '../../config/table.js';
+import type { SettingsByKey } from '../../config/settings-types.js';
 
 /** The signals that stop a run or a loop, and the exit codes they end with. */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

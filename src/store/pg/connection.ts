@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { RalphError } from '../../errors.js';
+import { RalphError, errorMessage } from '../../errors.js';
 
 /**
  * A queue on PostgreSQL, named by its URL (`postgres://role:password@host:port/database`). Nothing
@@ -64,8 +64,7 @@ function why(error: unknown, url: string): string {
 }
 
 function errorText(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0]?.trim() || 'unknown error';
+  return errorMessage(error).split('\n')[0]?.trim() || 'unknown error';
 }
 
 /** The text with the URL's password taken out, wherever it appears. */
