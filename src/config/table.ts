@@ -8,9 +8,9 @@ import { CONFLICT_POLICIES, ISOLATE_MODES, MERGE_MODES } from '../queue/isolatio
 /**
  * Which commands take a setting: `state` every command with `--dir`; `worker` both `ralph run` and
  * `ralph worker` (the run passes it on to its workers); `run` only `ralph run`; `loop` the supervisor
- * and the engineer.
+ * and the engineer; `queue` the commands that work on a queue in a database as well as under `--dir`.
  */
-export type Use = 'state' | 'run' | 'worker' | 'loop';
+export type Use = 'state' | 'queue' | 'run' | 'worker' | 'loop';
 
 /** How a value is written in the config file (JSON): a flag's or variable's text is parsed to it (an object's is JSON). */
 export type Kind = 'number' | 'string' | 'boolean' | 'list' | 'object';
@@ -52,6 +52,24 @@ const AGENT_USES = ['worker', 'loop'] as const satisfies readonly Use[];
 // Typed `as const` so that the types below follow from it; read through SETTINGS.
 const TABLE = [
   { key: 'dir', flags: '--dir <dir>', description: 'state directory', for: ['state'], kind: 'string', default: '.ralph', env: 'RALPH_DIR', path: true },
+  {
+    key: 'queue',
+    flags: '--queue <url>',
+    description:
+      "keep the queue in PostgreSQL (postgres://role:password@host/db) for workers on several machines; --dir then holds only this machine's logs and prompts (docs/postgres.md)",
+    for: ['queue'],
+    kind: 'string',
+    env: 'RALPH_QUEUE',
+  },
+  {
+    key: 'queueName',
+    flags: '--queue-name <name>',
+    description: 'which queue of the --queue database (several projects can share one)',
+    for: ['queue'],
+    kind: 'string',
+    default: 'default',
+    env: 'RALPH_QUEUE_NAME',
+  },
   {
     key: 'workers',
     flags: '--workers <n>',

@@ -7,7 +7,7 @@ import { makePrivateDir } from '../process/private.js';
 import { HOST } from '../process/machine.js';
 import { isSameProcessAlive } from '../process/alive.js';
 import { holderOf } from '../worker/registration.js';
-import { FileSessions } from '../store/sessions.js';
+import type { Sessions } from '../store/sessions.js';
 
 /** How many archives of earlier runs `<dir>/archive/` keeps: the oldest go first. */
 export const ARCHIVES_KEPT = 3;
@@ -85,10 +85,10 @@ export function archive(paths: StatePaths, names: readonly string[], now = new D
  * says so; a failure to is said too, and the run goes on. A worker that holds its id still (alive, or another host's, heard from within `silentMs`)
  * keeps its files.
  */
-export function archiveEarlierRun(paths: StatePaths, reset: boolean, silentMs: number, say: (line: string) => void): void {
+export function archiveEarlierRun(paths: StatePaths, sessions: Sessions, reset: boolean, silentMs: number, say: (line: string) => void): void {
   const me = { pid: process.pid, host: HOST };
   const live = new Set(
-    new FileSessions(paths)
+    sessions
       .readLenient()
       .sessions.filter((s) => holderOf(s, me, { alive: isSameProcessAlive, now: new Date(), silentMs }) !== undefined)
       .map((s) => s.worker_id),

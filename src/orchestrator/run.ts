@@ -124,7 +124,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   // The run's own uses of the workers' settings, with the defaults of those not given.
   const timings = workerTimings(options);
   const silentMs = Math.max(timings.leaseMs, 30_000);
-  archiveEarlierRun(store.paths, options.reset === true, silentMs, say);
+  archiveEarlierRun(store.paths, store.sessions, options.reset === true, silentMs, say);
 
   // Every worker merges into the same base: the branch checked out now, unless --base said otherwise.
   const settings: WorkerSettings = { ...options, ...(isolation ? { base: isolation.base } : {}) };

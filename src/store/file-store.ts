@@ -21,7 +21,7 @@ import { pause } from '../process/alive.js';
 import { makePrivateDir } from '../process/private.js';
 import { parseQueueSnapshot, parseResultsSnapshot, peekResultsStamp, readJsonFile, serializeQueue, serializeResults } from './snapshot.js';
 import { FencedError, Stage, removeStage } from './stage.js';
-import type { Store, Transaction } from './store.js';
+import type { Store, Transaction, TxScope } from './store.js';
 import { Results, applyEntry, isConsistent, journalHasEntries, midCompaction, openIndex, stateOf } from './cache.js';
 import type { Cache } from './cache.js';
 import { FileTransaction } from './transaction.js';
@@ -65,7 +65,7 @@ export class FileStore implements Store {
   constructor(dir: string, options: FileStoreOptions = {}) {
     this.dir = dir;
     this.paths = statePaths(dir);
-    this.sessions = new FileSessions(this.paths);
+    this.sessions = new FileSessions(this.paths, (body, purpose) => this.transact(body, purpose));
     this.journalFile = new JournalFile(this.paths.journal);
     this.stage = new Stage(dir);
     this.lock = new FileLock(this.paths.lock, { ...leaseFromEnvironment(), ...options.lock });
@@ -121,7 +121,11 @@ export class FileStore implements Store {
     }
   }
 
-  async transact<T>(body: (tx: Transaction) => T, purpose?: string): Promise<T> {
+  /** Nothing to bring in: `read()` reads the files on demand. */
+  async refresh(): Promise<void> {}
+
+  /** `scope` is not needed here: the state is in memory whole, read by the body as it goes. */
+  async transact<T>(body: (tx: Transaction) => T, purpose?: string, _scope?: TxScope): Promise<T> {
     const [result] = await this.transactEach([body], purpose);
     if (result!.status === 'rejected') throw result!.reason;
     return result!.value;

@@ -1,5 +1,7 @@
 import { FileStore } from './file-store.js';
 import type { FileStoreOptions } from './file-store.js';
+import type { Store } from './store.js';
+export { describeQueue } from './pg/url.js';
 
 /**
  * The one place a queue is opened: the state location (a `.ralph/` directory today) gives the store.
@@ -8,4 +10,20 @@ import type { FileStoreOptions } from './file-store.js';
  */
 export function openStore(location: string, options: FileStoreOptions = {}): FileStore {
   return new FileStore(location, options);
+}
+
+/** A queue in a database: its URL (with the credentials) and its name there. */
+export interface QueueLocation {
+  url: string;
+  name: string;
+}
+
+/**
+ * The queue of a command: in the database `queue` names, when given (its local files, logs and
+ * prompts, stay in `dir`), else the file store in `dir`. The database's driver is loaded only then.
+ */
+export async function openQueue(dir: string, queue: QueueLocation | undefined, options: FileStoreOptions & { create?: boolean } = {}): Promise<Store> {
+  if (!queue) return openStore(dir, options);
+  const { PgStore } = await import('./pg/pg-store.js');
+  return PgStore.open(queue.url, queue.name, dir, options.create ? { create: true } : {});
 }

@@ -52,13 +52,29 @@ export interface Sessions {
   /** Every readable session, in worker order, and what was wrong with the others. */
   readLenient(): { sessions: WorkerSession[]; problems: string[] };
   write(session: WorkerSession): void;
+  /**
+   * Writes `session` unless `check`, given the session of its id as it stands, throws: atomically, so
+   * that of several workers registering one id at once exactly one goes on.
+   */
+  register(session: WorkerSession, check: (previous: WorkerSession | undefined) => void): Promise<void>;
 }
 
 const SESSION_FIX = 'delete it (when its worker is not running); the worker writes a new one when it starts';
 
 /** `.ralph/sessions/worker-<N>.session`, one JSON file a worker, replaced atomically. */
 export class FileSessions implements Sessions {
-  constructor(private readonly paths: StatePaths) {}
+  constructor(
+    private readonly paths: StatePaths,
+    /** Runs a body under the queue's lock. */
+    private readonly locked: (body: () => void, purpose: string) => Promise<void>,
+  ) {}
+
+  register(session: WorkerSession, check: (previous: WorkerSession | undefined) => void): Promise<void> {
+    return this.locked(() => {
+      check(this.read(session.worker_id));
+      this.write(session);
+    }, `worker ${session.worker_id} registration`);
+  }
 
   write(session: WorkerSession): void {
     writeFileAtomicSync(this.paths.session(session.worker_id), `${stringifyJson(session, 2)}\n`);

@@ -12,10 +12,15 @@ export interface Store {
   exists(): boolean;
   /** Creates the directory and empty state files where missing; never overwrites. */
   ensure(): void;
-  /** A consistent view of the state, read without taking the lock. */
+  /** A consistent view of the state, read without taking the lock (a database's: as the last `refresh()` read it). */
   read(): QueueState;
-  /** Runs `body` under the lock on the current state and commits what it changed, atomically. */
-  transact<T>(body: (tx: Transaction) => T, purpose?: string): Promise<T>;
+  /** Brings what `read()` and the sessions' reads give up to date (the file store reads on demand: nothing to do). */
+  refresh(): Promise<void>;
+  /**
+   * Runs `body` under the lock on the current state and commits what it changed, atomically. `scope`
+   * says what the body reads when it is less than everything (a database then reads only that).
+   */
+  transact<T>(body: (tx: Transaction) => T, purpose?: string, scope?: TxScope): Promise<T>;
   /**
    * Runs each body as its own transaction, in turn, under one taking of the lock (each sees the
    * changes of those before it). A body that throws changes nothing; the others are committed.
@@ -32,8 +37,20 @@ export interface Store {
   readonly sessions: Sessions;
   /** A watch on the queue's changes, for an idle worker or run to wait on (one each; close it when done). */
   watch(): QueueWatch;
-  /** Lets go of what the store holds open (files, connections). */
-  close(): void;
+  /** Lets go of what the store holds open (files, connections); a database's writes in flight are waited for. */
+  close(): void | Promise<void>;
+}
+
+/**
+ * What a transaction's body reads, when it is less than every task and result: the tasks it gets by
+ * id, and with `step` a worker's step (the claims, and the pending tasks a claim chooses among:
+ * `withStatus('pending')` may then list only those). `lockMeta`: the body changes the recorded cost,
+ * so the queue's meta is taken first. Without a scope, the body may read everything.
+ */
+export interface TxScope {
+  ids?: readonly string[];
+  step?: boolean;
+  lockMeta?: boolean;
 }
 
 export interface Transaction {

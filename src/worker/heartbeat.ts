@@ -49,12 +49,16 @@ export class Heartbeat {
     this.renewing = true;
     const { log, leaseMs, workerId } = this.options;
     this.store
-      .transact((tx) => {
-        const task = tx.get(held.task.id);
-        if (!task || !holdsClaim(task, held.token)) return false;
-        tx.put(renewLease(task, tx.now, leaseMs));
-        return true;
-      }, `worker ${workerId} lease`)
+      .transact(
+        (tx) => {
+          const task = tx.get(held.task.id);
+          if (!task || !holdsClaim(task, held.token)) return false;
+          tx.put(renewLease(task, tx.now, leaseMs));
+          return true;
+        },
+        `worker ${workerId} lease`,
+        { ids: [held.task.id] },
+      )
       .then(
         (kept) => {
           if (!kept && this.held === held) {

@@ -1,6 +1,6 @@
 import { RalphError } from '../errors.js';
 import { isSameProcessAlive } from '../process/alive.js';
-import type { FileStore } from '../store/file-store.js';
+import type { Store } from '../store/store.js';
 import { HOST } from '../process/machine.js';
 import type { WorkerSession } from '../store/sessions.js';
 
@@ -43,15 +43,14 @@ export function describeHolder(holder: WorkerSession): string {
  * with one id at the same moment exactly one goes on; the others get an error naming its pid
  * (exit 2) before they have touched anything else.
  */
-export async function registerWorker(store: FileStore, session: WorkerSession, silentMs: number): Promise<void> {
+export async function registerWorker(store: Store, session: WorkerSession, silentMs: number): Promise<void> {
   const id = session.worker_id;
-  await store.transact(() => {
-    const holder = holderOf(store.sessions.read(id), session, { alive: isSameProcessAlive, now: new Date(), silentMs });
+  await store.sessions.register(session, (previous) => {
+    const holder = holderOf(previous, session, { alive: isSameProcessAlive, now: new Date(), silentMs });
     if (holder)
       throw new RalphError(
         'RALPH_WORKER_RUNNING',
         `Worker ${id} is already running (${describeHolder(holder)}); pick another --id, or stop that worker first.`,
       );
-    store.sessions.write(session);
-  }, `worker ${id} registration`);
+  });
 }

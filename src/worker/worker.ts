@@ -9,9 +9,10 @@ import { HOST } from '../process/machine.js';
 import { spawnBackend } from '../process/spawn.js';
 import { processStartTime } from '../process/stat.js';
 import type { UsageLimitPolicy } from '../queue/limits.js';
-import type { FileStore } from '../store/file-store.js';
-import { openStore } from '../store/open.js';
+import { describeQueue, openQueue } from '../store/open.js';
+import type { QueueLocation } from '../store/open.js';
 import type { WorkerSession } from '../store/sessions.js';
+import type { Store, TxScope } from '../store/store.js';
 import { newToken } from '../store/token.js';
 import { Heartbeat } from './heartbeat.js';
 import { BlockNotes, noteReport } from './notes.js';
@@ -26,7 +27,10 @@ import type { StepChannel, StepConfig, StepContext, StepRequest, StepResult } fr
 export type { IsolationOptions } from './run-task.js';
 
 export interface WorkerOptions {
+  /** The state directory: the queue's files, or with `queue` this machine's logs and prompts alone. */
   dir: string;
+  /** The queue in a database (`--queue`), instead of the files in `dir`. */
+  queue?: QueueLocation;
   id: number;
   agent: AgentAdapter;
   promptTemplate: string;
@@ -79,8 +83,8 @@ export interface WorkerSummary {
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
   // A worker reads the findings only to compact: its memory does not grow with them.
-  const store = openStore(options.dir, { lazyResults: true });
-  if (!store.exists()) throw new StateMissingError(options.dir);
+  const store = await openQueue(options.dir, options.queue, { lazyResults: true });
+  if (!store.exists()) throw new StateMissingError(options.queue ? describeQueue(options.queue) : options.dir);
   store.ensure(); // a queue from the shell implementation lacks prompts/ and journal/
   const log = options.log;
   const stateDir = resolve(options.dir);
@@ -196,8 +200,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         if (options.signal?.aborted) request = { ...request, stopping: true };
       }
     }
-    return store.transact((tx) => workerStep(tx, stepConfig, request, stepContext), `worker ${options.id}`);
+    return store.transact((tx) => workerStep(tx, stepConfig, request, stepContext), `worker ${options.id}`, stepScope(request));
   }
+}
+
+/** What a step reads: the claims and the next pending tasks, the task it reports, and the meta first when it records a cost. */
+export function stepScope(request: StepRequest): TxScope {
+  const report = request.report;
+  return { step: true, ...(report ? { ids: [report.taskId], lockMeta: report.outcome?.usage !== undefined || report.usageLimit !== undefined } : {}) };
 }
 
 function stepConfigOf(options: WorkerOptions): StepConfig {
@@ -263,7 +273,7 @@ async function enterWorktree(
 }
 
 /** The last session written (stopped, with its peak memory), the journal folded in when no run will, and the last log line. */
-async function stop(store: FileStore, writer: SessionWriter, byRun: boolean, stoppedBy: WorkerSummary['stoppedBy'], id: number, log: Logger): Promise<void> {
+async function stop(store: Store, writer: SessionWriter, byRun: boolean, stoppedBy: WorkerSummary['stoppedBy'], id: number, log: Logger): Promise<void> {
   const { session } = writer;
   session.status = 'stopped';
   session.current_task = null;
@@ -278,7 +288,7 @@ async function stop(store: FileStore, writer: SessionWriter, byRun: boolean, sto
   // are gone; a worker on its own does it now.
   if (!byRun && !startedByLiveRun(store))
     await store.compactIfDue(true).catch((error: unknown) => log.info(`could not compact the queue: ${errorMessage(error)}`));
-  store.close();
+  await store.close();
   const cpu = process.cpuUsage();
   log.info(
     `worker ${id} stopped (${stoppedBy === 'signal' ? 'asked to stop' : 'no work left'}): ${session.completed} completed, ${session.failed} failed; cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)}s, peak rss ${Math.round((session.max_rss_kb ?? 0) / 1024)} MiB`,
@@ -290,7 +300,7 @@ async function stop(store: FileStore, writer: SessionWriter, byRun: boolean, sto
  * IPC channel a run opens to each of its workers is still open. (Its parent's pid alone can still
  * name a run that is dying: a worker sees the channel close before it is given a new parent.)
  */
-function startedByLiveRun(store: FileStore): boolean {
+function startedByLiveRun(store: Store): boolean {
   if (!process.connected) return false;
   try {
     const run = store.read().meta.run;

@@ -1,21 +1,13 @@
 import pg from 'pg';
 import { RalphError, errorMessage } from '../../errors.js';
+import { describeQueueUrl } from './url.js';
+
+export { describeQueueUrl } from './url.js';
 
 /**
  * A queue on PostgreSQL, named by its URL (`postgres://role:password@host:port/database`). Nothing
  * here prints the URL as given: the password is left out of every message (`describeQueueUrl`).
  */
-
-/** The URL as it may be shown: without its password (or the URL's scheme and host alone when it cannot be parsed). */
-export function describeQueueUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return 'the --queue URL (it cannot be read as a URL)';
-  }
-}
 
 /** The queue's database cannot be used: unreachable, refused the credentials, or not PostgreSQL. Nothing was changed. */
 export class QueueUnreachableError extends RalphError {

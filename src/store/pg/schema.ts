@@ -9,13 +9,14 @@ import { RalphError } from '../../errors.js';
  *
  * Version 1: one row per queue (its meta), one per task (the task as the file store keeps it, with
  * the columns a claim orders and filters by), the results (findings and issues, in order), and the
- * workers' sessions.
+ * workers' sessions. `rev` counts a row's writes: a write is made only on the revision it read.
  */
 const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE ralph_queues (
     name text PRIMARY KEY,
     meta jsonb NOT NULL DEFAULT '{}'::jsonb,
+    rev bigint NOT NULL DEFAULT 0,
     created_at timestamptz NOT NULL DEFAULT now()
   );
   CREATE TABLE ralph_tasks (
@@ -23,14 +24,17 @@ const MIGRATIONS: readonly string[] = [
     id text NOT NULL,
     seq bigserial NOT NULL,
     status text NOT NULL,
-    priority integer NOT NULL DEFAULT 0,
+    priority double precision NOT NULL DEFAULT 0,
     not_before timestamptz,
     claim_token text,
     lease_expires_at timestamptz,
     task jsonb NOT NULL,
+    rev bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (queue, id)
   );
   CREATE INDEX ralph_tasks_pending ON ralph_tasks (queue, priority DESC, seq) WHERE status = 'pending';
+  CREATE INDEX ralph_tasks_waiting ON ralph_tasks (queue, not_before) WHERE status = 'pending' AND not_before IS NOT NULL;
+  CREATE INDEX ralph_tasks_status ON ralph_tasks (queue, status);
   CREATE INDEX ralph_tasks_claimed ON ralph_tasks (queue, lease_expires_at) WHERE status = 'claimed';
   CREATE TABLE ralph_results (
     queue text NOT NULL REFERENCES ralph_queues (name) ON DELETE CASCADE,

@@ -1,0 +1,17 @@
+// Apart from connection.ts, so that showing a queue's URL does not load the database driver.
+
+/** The URL as it may be shown: without its password (or the URL's scheme and host alone when it cannot be parsed). */
+export function describeQueueUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return 'the --queue URL (it cannot be read as a URL)';
+  }
+}
+
+/** A queue in a database, as it may be shown: its name, and its URL without the password. */
+export function describeQueue(queue: { url: string; name: string }): string {
+  return `queue ${JSON.stringify(queue.name)} at ${describeQueueUrl(queue.url)}`;
+}

@@ -1,0 +1,215 @@
+// The queue on a real PostgreSQL server (issue 16): PgStore behind the same Store interface as the
+// file store. Workers' steps (report + reap + claim) from several stores at once claim each task
+// once and record it once; a stale claim records nothing; claims follow priority; the budget is
+// shared; a change on one store wakes another's idle watch; a connection the server kills is retried.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { appendTasks } from '../../src/orchestrator/boot.js';
+import { PgStore } from '../../src/store/pg/pg-store.js';
+import { workerStep } from '../../src/worker/step.js';
+import type { StepConfig, StepRequest, StepResult } from '../../src/worker/step.js';
+import { stepScope } from '../../src/worker/worker.js';
+import { newToken } from '../../src/store/token.js';
+import { startPostgres, withClient } from '../helpers/postgres.js';
+import type { TestPostgres } from '../helpers/postgres.js';
+import type { Store } from '../../src/store/store.js';
+
+const config = (workerId: number, extra: Partial<StepConfig> = {}): StepConfig => ({
+  workerId,
+  leaseMs: 60_000,
+  maxAttempts: 3,
+  retries: 0,
+  retryBackoffMs: 0,
+  onUsageLimit: 'wait',
+  usageLimitMarginMs: 0,
+  usageLimitWaitMs: 1000,
+  agent: 'fake',
+  ...extra,
+});
+
+const ctx = { sessions: undefined as never, isAlive: () => true, host: 'test-host' };
+
+function step(store: Store, cfg: StepConfig, request: StepRequest): Promise<StepResult> {
+  return store.transact((tx) => workerStep(tx, cfg, request, { ...ctx, sessions: store.sessions }), `worker ${cfg.workerId}`, stepScope(request));
+}
+
+const ok = (taskId: string, token: string, cost?: number): StepRequest['report'] => ({
+  taskId,
+  token,
+  interrupted: false,
+  outcome: { ok: true, finding: `did ${taskId}`, exitCode: 0, signal: null, durationMs: 1, ...(cost === undefined ? {} : { usage: { cost_usd: cost } }) },
+});
+
+describe('the queue on PostgreSQL (PgStore)', () => {
+  let server: TestPostgres;
+  const dir = () => mkdtempSync(join(tmpdir(), 'ralph-pgstore-'));
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  async function fresh(name = 'default'): Promise<{ url: string; open: () => Promise<PgStore> }> {
+    const url = await server.database();
+    await (await PgStore.open(url, name, dir(), { create: true })).close();
+    return { url, open: () => PgStore.open(url, name, dir()) };
+  }
+
+  /** One worker's loop of steps until nothing is left; what it claimed. */
+  async function drain(store: Store, workerId: number, cfg: Partial<StepConfig> = {}): Promise<string[]> {
+    const claimed: string[] = [];
+    let report: StepRequest['report'];
+    for (;;) {
+      const token = newToken();
+      const result = await step(store, config(workerId, cfg), { pid: process.pid, host: 'test-host', token, stopping: false, ...(report ? { report } : {}) });
+      if (result.decision) expect(result.decision.kind).toBe('completed');
+      if (!result.claimed) return claimed;
+      claimed.push(result.claimed.id);
+      report = ok(result.claimed.id, token, cfg.maxCostUsd === undefined ? undefined : 1);
+    }
+  }
+
+  it('is opened only where `ralph queue init` made it, and holds what is appended', async () => {
+    const url = await server.database();
+    const missing = await PgStore.open(url, 'default', dir());
+    expect(missing.exists()).toBe(false);
+    expect(() => missing.ensure()).toThrow(/queue "default" at postgres:\/\/ralph_test@127\.0\.0\.1:\d+\/ralph_test_\d+_\d+/);
+    await missing.close();
+    const store = await PgStore.open(url, 'default', dir(), { create: true });
+    expect(
+      await appendTasks(store, [
+        { id: 'a', type: 't' },
+        { id: 'b', type: 't', data: { x: 1 } },
+      ]),
+    ).toEqual({ added: 2, skipped: [] });
+    expect(
+      await appendTasks(store, [
+        { id: 'b', type: 't' },
+        { id: 'c', type: 't' },
+      ]),
+    ).toEqual({ added: 1, skipped: ['b'] });
+    await store.refresh();
+    expect(store.read().tasks.map((t) => [t.id, t.status])).toEqual([
+      ['a', 'pending'],
+      ['b', 'pending'],
+      ['c', 'pending'],
+    ]);
+    await store.close();
+  });
+
+  it('claims each of 400 tasks once and records it once, with 12 workers on 3 stores at once', async () => {
+    const q = await fresh();
+    const loader = await q.open();
+    await appendTasks(
+      loader,
+      Array.from({ length: 400 }, (_, i) => ({ id: `t${i}`, type: 'noop' })),
+    );
+    const stores = await Promise.all([q.open(), q.open(), q.open()]);
+    const claims = (await Promise.all(Array.from({ length: 12 }, (_, w) => drain(stores[w % 3]!, w + 1)))).flat();
+    expect(claims.length).toBe(400);
+    expect(new Set(claims).size).toBe(400);
+    await loader.refresh();
+    const state = loader.read();
+    expect(state.tasks.every((t) => t.status === 'completed' && t.attempts === 1)).toBe(true);
+    expect(state.findings.length).toBe(400);
+    expect(new Set(state.findings.map((f) => f.task_id)).size).toBe(400);
+    for (const s of [loader, ...stores]) await s.close();
+  }, 60_000);
+
+  it('records nothing for a claim that was taken away (fencing), and the reaper counts the attempt', async () => {
+    const q = await fresh();
+    const a = await q.open();
+    const b = await q.open();
+    await appendTasks(a, [{ id: 'only', type: 't' }]);
+    const token = newToken();
+    const first = await step(a, config(1, { leaseMs: 50 }), { pid: 1, host: 'elsewhere', token, stopping: false });
+    expect(first.claimed?.id).toBe('only');
+    await new Promise((r) => setTimeout(r, 120));
+    // Worker 2 reaps the expired lease (as with the file store, a step claims what was pending when
+    // it began), and claims the task again with its next step.
+    const reaping = await step(b, config(2), { pid: 2, host: 'elsewhere', token: newToken(), stopping: false });
+    expect(reaping.notes.join('\n')).toMatch(/task only: lease expired/);
+    expect(reaping.open).toBe(true);
+    const token2 = newToken();
+    const second = await step(b, config(2), { pid: 2, host: 'elsewhere', token: token2, stopping: false });
+    expect(second.claimed?.id).toBe('only');
+    expect(second.claimed?.attempts).toBe(2);
+    // Worker 1 comes back with its report: refused, nothing recorded.
+    const late = await step(a, config(1), { pid: 1, host: 'elsewhere', token: newToken(), stopping: true, report: ok('only', token) });
+    expect(late.decision?.kind).toBe('refused');
+    const done = await step(b, config(2), { pid: 2, host: 'elsewhere', token: newToken(), stopping: true, report: ok('only', token2) });
+    expect(done.decision?.kind).toBe('completed');
+    await a.refresh();
+    expect(a.read().findings.map((f) => [f.task_id, f.worker_id])).toEqual([['only', 2]]);
+    expect(a.read().issues.map((i) => i.reason)).toEqual(['lease-expired']);
+    await a.close();
+    await b.close();
+  });
+
+  it('claims by priority, then in queue order; a task in backoff waits', async () => {
+    const q = await fresh();
+    const s = await q.open();
+    await appendTasks(s, [
+      { id: 'low', type: 't', data: { priority: 'low' } },
+      { id: 'plain1', type: 't' },
+      { id: 'high', type: 't', data: { priority: 'high' } },
+      { id: 'plain2', type: 't' },
+    ]);
+    expect(await drain(s, 1)).toEqual(['high', 'plain1', 'plain2', 'low']);
+    await s.close();
+  });
+
+  it('shares the budget: once the recorded cost reaches --max-cost-usd no store claims again', async () => {
+    const q = await fresh();
+    const loader = await q.open();
+    await appendTasks(
+      loader,
+      Array.from({ length: 40 }, (_, i) => ({ id: `t${i}`, type: 't' })),
+    );
+    const stores = await Promise.all([q.open(), q.open()]);
+    // Each task costs $1; the budget is $5; four workers have at most four tasks in flight.
+    const claims = (await Promise.all(Array.from({ length: 4 }, (_, w) => drain(stores[w % 2]!, w + 1, { maxCostUsd: 5 })))).flat();
+    await loader.refresh();
+    const { meta, findings } = loader.read();
+    expect(findings.length).toBe(claims.length);
+    expect(meta.cost_usd).toBe(claims.length);
+    expect(claims.length).toBeGreaterThanOrEqual(5);
+    expect(claims.length).toBeLessThanOrEqual(5 + 4);
+    expect(meta.stop?.reason).toBe('budget');
+    for (const s of [loader, ...stores]) await s.close();
+  }, 30_000);
+
+  it("wakes another store's idle watch within milliseconds of a task being added", async () => {
+    const q = await fresh();
+    const idle = await q.open();
+    const adder = await q.open();
+    const watch = idle.watch();
+    expect(watch.arm()).toBe(true);
+    // The LISTEN connection comes up in the background; its first notice says "look once more".
+    await watch.wait(5000);
+    watch.clear();
+    const started = Date.now();
+    const woken = watch.wait(10_000).then(() => Date.now() - started);
+    await appendTasks(adder, [{ id: 'new', type: 't' }]);
+    expect(await woken).toBeLessThan(2000);
+    watch.close();
+    await idle.close();
+    await adder.close();
+  });
+
+  it('goes on when the server terminates its connection (pg_terminate_backend)', async () => {
+    const q = await fresh();
+    const s = await q.open();
+    await appendTasks(s, [{ id: 'a', type: 't' }]);
+    await withClient(q.url, (c) =>
+      c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ralph' AND pid <> pg_backend_pid()"),
+    );
+    await appendTasks(s, [{ id: 'b', type: 't' }]);
+    await s.refresh();
+    expect(s.read().tasks.map((t) => t.id)).toEqual(['a', 'b']);
+    await s.close();
+  });
+});
