@@ -55,8 +55,14 @@ export class NoGitError extends RalphError {
 }
 
 export class StateMissingError extends RalphError {
-  constructor(dir: string) {
-    super('RALPH_NO_QUEUE', `No queue at ${dir}/work-queue.json. Create one with \`ralph init\` or \`ralph run --tasks FILE\`.`);
+  /** `dir`: a state directory; or `database`, a queue in a database as it may be shown (no password). */
+  constructor(dir: string, database?: string) {
+    super(
+      'RALPH_NO_QUEUE',
+      database === undefined
+        ? `No queue at ${dir}/work-queue.json. Create one with \`ralph init\` or \`ralph run --tasks FILE\`.`
+        : `No ${database}. Create it with \`ralph queue init --queue URL\` or \`ralph run --queue URL --tasks FILE\`.`,
+    );
   }
 }
 

@@ -58,15 +58,27 @@ async function applySettings(command: Command, entry: Registered): Promise<void>
   }
   // Loaded on use: the config file's loader, and the queue for the last run.
   const { effectiveSettings } = await import('./effective.js');
-  const effective = effectiveSettings(entry.settings, {
-    flags,
-    env: process.env,
-    cwd: process.cwd(),
-    lastRun: entry.options.lastRun?.(command.opts()) ?? false,
-    flagsOnly: entry.options.flagsOnly?.() ?? false,
-  });
-  for (const setting of entry.settings) {
-    const source = effective.sources[setting.key]!.kind;
-    command.setOptionValueWithSource(setting.key, effective.values[setting.key], source === 'flag' ? 'cli' : source);
+  // Where the queue is comes from the environment too when the rest must come as flags (a run's
+  // worker: a database's URL holds a password, which is kept off command lines), and never from the
+  // last run (which is in that queue).
+  const queue = entry.settings.filter((s) => s.for.includes('queue'));
+  const rest = entry.settings.filter((s) => !s.for.includes('queue'));
+  const base = { flags, env: process.env, cwd: process.cwd() };
+  const parts = [
+    {
+      settings: rest,
+      effective: effectiveSettings(rest, {
+        ...base,
+        lastRun: entry.options.lastRun?.(command.opts()) ?? false,
+        flagsOnly: entry.options.flagsOnly?.() ?? false,
+      }),
+    },
+    { settings: queue, effective: effectiveSettings(queue, { ...base, lastRun: false, flagsOnly: false }) },
+  ];
+  for (const { settings, effective } of parts) {
+    for (const setting of settings) {
+      const source = effective.sources[setting.key]!.kind;
+      command.setOptionValueWithSource(setting.key, effective.values[setting.key], source === 'flag' ? 'cli' : source);
+    }
   }
 }

@@ -7,7 +7,7 @@ import { staleClaimReason } from '../queue/lease.js';
 import { budgetStop } from '../queue/limits.js';
 import type { QueueState, Task } from '../queue/types.js';
 import type { StopReason } from '../report/summary.js';
-import type { FileStore } from '../store/file-store.js';
+import type { Store } from '../store/store.js';
 import type { RunView } from '../view/run-view.js';
 import { reapStale } from '../worker/reaper.js';
 import type { WorkerSlots } from './slots.js';
@@ -37,7 +37,7 @@ export interface MonitorOptions {
  * unwritable, or every worker gone. Meanwhile it keeps the view current, starts workers for tasks
  * added, reaps claims of dead workers and compacts now and then. Says why it stopped.
  */
-export async function monitorRun(store: FileStore, slots: WorkerSlots, view: RunView, options: MonitorOptions, trouble: WriteTrouble): Promise<StopReason> {
+export async function monitorRun(store: Store, slots: WorkerSlots, view: RunView, options: MonitorOptions, trouble: WriteTrouble): Promise<StopReason> {
   let lastHousekeeping = Date.now();
   // Near the end (no more tasks pending than there are workers to take them), the queue is watched:
   // the run is over as soon as the last task is. (Earlier, every claim and report would wake it for
@@ -46,6 +46,7 @@ export async function monitorRun(store: FileStore, slots: WorkerSlots, view: Run
   try {
     for (;;) {
       watcher.clear();
+      await store.refresh();
       const state = store.read();
       options.observe?.(state);
       const counts = countByStatus(state.tasks);
@@ -93,7 +94,7 @@ export async function monitorRun(store: FileStore, slots: WorkerSlots, view: Run
 
 // Reap claims whose worker is gone (lease expired, or the worker process died), without waiting
 // for an idle worker to notice.
-async function housekeeping(store: FileStore, tasks: readonly Task[], maxAttempts: number): Promise<void> {
+async function housekeeping(store: Store, tasks: readonly Task[], maxAttempts: number): Promise<void> {
   const ctx = () => ({ now: new Date(), host: HOST, maxAttempts, isAlive });
   const look = ctx();
   if (!tasks.some((t) => staleClaimReason(t, look) !== undefined)) return;

@@ -7,7 +7,9 @@ import type { QueueMeta, QueueState, RunInfo } from '../queue/types.js';
 import { redact } from '../redact/process.js';
 import { cleanupTempFiles } from '../store/atomic-write.js';
 import { cleanupStages } from '../store/stage.js';
-import { openStore } from '../store/open.js';
+import { describeQueue, openQueue } from '../store/open.js';
+import type { QueueLocation } from '../store/open.js';
+import { FileStore } from '../store/file-store.js';
 import { setAsideUnreadable } from '../store/set-aside.js';
 import { HOST } from '../process/machine.js';
 import { cachedIsAlive, isAlive } from '../process/alive.js';
@@ -32,6 +34,8 @@ import { settingsToRecord } from '../config/last-run.js';
 
 export interface RunOptions extends WorkerSettings {
   dir: string;
+  /** The queue in a database (`--queue`), for workers on several machines; `dir` then holds this machine's files. */
+  queue?: QueueLocation;
   tasksFile?: string;
   workers: number;
   reset?: boolean;
@@ -58,7 +62,8 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const say = options.say ?? ((line: string) => writeLine(process.stderr, line));
   // Everything that can be wrong with the input is found before .ralph/ is touched.
   const tasks = options.tasksFile === undefined ? [] : loadTasksFile(options.tasksFile);
-  const steps = stepsMode(options.workers, availableParallelism(), process.env.RALPH_STEPS);
+  // A database takes every worker's steps itself: there is no lock for the run to hold for them.
+  const steps = options.queue ? 'worker' : stepsMode(options.workers, availableParallelism(), process.env.RALPH_STEPS);
   loadPromptTemplate(options.promptTemplate);
   // What only some runs need is loaded only then: agent CLI adapters, git. Every millisecond before
   // the workers start is one in which a core idles.
@@ -70,21 +75,23 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const git = options.isolate === 'worktree' || options.base !== undefined ? await import('../git/isolation.js') : undefined;
   const isolation = git?.resolveIsolation(process.cwd(), options);
 
-  const store = openStore(options.dir);
+  const store = await openQueue(options.dir, options.queue, { create: options.tasksFile !== undefined });
+  const where = options.queue ? describeQueue(options.queue) : options.dir;
   if (!options.tasksFile && !store.exists()) {
-    throw new InputError(`No queue at ${options.dir} and no --tasks given: pass --tasks FILE (or run \`ralph init\`).`);
+    throw new InputError(`No queue at ${where} and no --tasks given: pass --tasks FILE (or run \`ralph ${options.queue ? 'queue ' : ''}init\`).`);
   }
   // --reset starts over even from state files that cannot be read: they are kept, set aside.
-  const setAside = options.reset && store.exists() ? await setAsideUnreadable(store) : undefined;
+  const setAside = options.reset && store instanceof FileStore && store.exists() ? await setAsideUnreadable(store) : undefined;
   if (setAside)
     say(
       `ralph: --reset: ${setAside.unreadable.file} could not be read; the state files are kept as ${setAside.kept.map(([, to]) => to).join(', ')}, and the queue starts over`,
     );
   if (store.exists()) {
     // A corrupt state file, or another live run, stops this one here, before anything is written.
+    await store.refresh();
     const current = store.read();
     store.sessions.readAll();
-    refuseLiveRun(current.meta, options.dir);
+    refuseLiveRun(current.meta, where);
   }
   store.ensure();
   if (isolation) {
@@ -111,7 +118,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   // usage-limit wait, was the last run's: its agent or policy may differ), with the recorded cost
   // recomputed from the results as they are now (after a --reset: zero).
   const queued = await store.transact((tx) => {
-    refuseLiveRun(tx.meta, options.dir);
+    refuseLiveRun(tx.meta, where);
     if (options.reset) tx.reset();
     tx.setMeta({ active: true, worker_count: options.workers, run, stop: null, usage_limit: null, ...recordedCost([...tx.findings, ...tx.issues]) });
     return {
@@ -132,13 +139,15 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   // With many workers per core, the run applies its workers' steps (report, claim) for them.
   const coordinator = steps === 'run' ? new Coordinator(store, { sessions: store.sessions, isAlive: cachedIsAlive(1000), host: HOST }) : undefined;
   const trouble: WriteTrouble = {};
+  const firstId = await store.sessions.issueIds(options.workers);
   const workers = new WorkerSlots(options.workers, {
+    firstId,
     paths: store.paths,
     sessions: store.sessions,
     say,
     silentMs,
     spawn: (id) => {
-      const child = spawnWorker(id, options.dir, store.paths.workerLog(id), settings, script, coordinator !== undefined);
+      const child = spawnWorker(id, options.dir, store.paths.workerLog(id), settings, script, coordinator !== undefined, options.queue);
       coordinator?.attach(child);
       // A worker that cannot write the state directory says so before it exits: the run stops.
       child.on('message', (message: unknown) => {
@@ -166,6 +175,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     );
   }
 
+  await store.refresh();
   const view = new RunView(
     (options.progress ?? process.stderr) as TerminalStream,
     {
@@ -219,6 +229,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     recording,
   );
   // The view's last frame: the queue as the run leaves it (the tasks in flight went back to pending).
+  await store.refresh();
   view.close(() => store.read(), finishedBefore);
   await recording(() => store.compact());
   const { reportRun } = await import('../report/write.js');
@@ -230,7 +241,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     });
     reportWritten = true;
   });
-  store.close();
+  await store.close();
   // What the run knows of how it ended goes with the error, for its final lines.
   if (trouble.cannotWrite) throw trouble.cannotWrite.duringRun(summary === undefined ? undefined : { summary, reportWritten });
   // Such as: the user's checkout of the base branch was left behind (it had uncommitted changes).

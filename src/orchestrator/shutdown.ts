@@ -3,7 +3,7 @@ import { StateWriteError } from '../errors.js';
 import { HOST } from '../process/machine.js';
 import { releaseInterrupted } from '../queue/outcome.js';
 import type { QueueMeta } from '../queue/types.js';
-import type { FileStore } from '../store/file-store.js';
+import type { Store } from '../store/store.js';
 import { killReaped } from '../worker/reaper.js';
 import type { WriteTrouble } from './monitor.js';
 import type { Slot } from './slots.js';
@@ -30,7 +30,7 @@ export function recorder(trouble: WriteTrouble): (write: () => Promise<unknown> 
  * pending; the last transaction also records how the run ended (`ended`).
  */
 export async function stopWorkers(
-  store: FileStore,
+  store: Store,
   slots: Slot[],
   graceMs: number,
   say: (line: string) => void,

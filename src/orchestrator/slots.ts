@@ -35,6 +35,8 @@ export interface SlotsOptions {
   say: (line: string) => void;
   /** A worker of another host that has been silent for this long no longer holds its id. */
   silentMs: number;
+  /** The first worker id (default 1): a queue in a database gives each machine's workers ids of their own. */
+  firstId?: number;
 }
 
 /**
@@ -51,7 +53,13 @@ export class WorkerSlots {
     count: number,
     private readonly options: SlotsOptions,
   ) {
-    this.slots = Array.from({ length: count }, (_, i) => ({ id: i + 1, child: undefined, exited: true, exit: Promise.resolve(), respawns: 0 }));
+    this.slots = Array.from({ length: count }, (_, i) => ({
+      id: (options.firstId ?? 1) + i,
+      child: undefined,
+      exited: true,
+      exit: Promise.resolve(),
+      respawns: 0,
+    }));
   }
 
   /**

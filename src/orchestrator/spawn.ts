@@ -6,6 +6,7 @@ import { openPrivateAppend } from '../process/private.js';
 import { workerArgv } from './settings.js';
 import { workerProcessEnv } from './worker-env.js';
 import type { WorkerSettings } from './settings.js';
+import type { QueueLocation } from '../store/open.js';
 
 export const CLI_PATH = fileURLToPath(new URL('../cli/bin.js', import.meta.url));
 const WORKER_BUNDLE = fileURLToPath(new URL('../cli/worker.cjs', import.meta.url));
@@ -28,12 +29,23 @@ export function workerScript(bundle = WORKER_BUNDLE, entry = WORKER_ENTRY, cli =
  * the IPC channel the worker sends its steps to the run (`stepsViaRun`, see coordinator.ts); it is
  * also a lifeline: when the orchestrator dies, the worker sees it disconnect and stops.
  */
-export function spawnWorker(id: number, dir: string, logPath: string, settings: WorkerSettings, script = workerScript(), stepsViaRun = false): ChildProcess {
+export function spawnWorker(
+  id: number,
+  dir: string,
+  logPath: string,
+  settings: WorkerSettings,
+  script = workerScript(),
+  stepsViaRun = false,
+  queue?: QueueLocation,
+): ChildProcess {
   const fd = openPrivateAppend(logPath);
+  // A database's URL holds its password: it goes in the environment, never on a command line (`ps`).
+  const env = workerProcessEnv(process.env, stepsViaRun);
+  if (queue) Object.assign(env, { RALPH_QUEUE: queue.url, RALPH_QUEUE_NAME: queue.name });
   try {
     return spawn(process.execPath, [script, 'worker', '--id', String(id), '--dir', dir, ...workerArgv(settings)], {
       stdio: ['ignore', fd, fd, 'ipc'],
-      env: workerProcessEnv(process.env, stepsViaRun),
+      env,
     });
   } finally {
     closeSync(fd);

@@ -1,6 +1,7 @@
 import { countByStatus } from '../queue/counts.js';
 import type { QueueMeta, StatusCounts } from '../queue/types.js';
-import type { FileStore } from '../store/file-store.js';
+import { FileStore } from '../store/file-store.js';
+import type { Store } from '../store/store.js';
 import type { LockInspection } from '../store/lock.js';
 import { HOST } from '../process/machine.js';
 import { isAlive } from '../process/alive.js';
@@ -25,7 +26,10 @@ export interface StatusView {
   active: boolean;
   run: QueueMeta['run'] | null;
   workers: WorkerView[];
-  lock: LockInspection;
+  /** The file store's lock (a queue in a database has none). */
+  lock?: LockInspection;
+  /** Where the queue is, when not in `dir`: a database's, without the password. */
+  queue?: string;
 }
 
 /** Whether a worker is alive, judged by its process (same host) or its heartbeat (elsewhere). */
@@ -35,7 +39,7 @@ export function sessionAlive(session: WorkerSession, now: number, staleAfterMs: 
   return now - Date.parse(session.last_heartbeat) <= staleAfterMs;
 }
 
-export function gatherStatus(store: FileStore): StatusView {
+export function gatherStatus(store: Store): StatusView {
   const state = store.read();
   const now = Date.now();
   const workers = store.sessions.readAll().map((s) => ({
@@ -55,6 +59,6 @@ export function gatherStatus(store: FileStore): StatusView {
     active: state.meta.active,
     run: state.meta.run ?? null,
     workers,
-    lock: store.lock.inspect(),
+    ...(store instanceof FileStore ? { lock: store.lock.inspect() } : { queue: store.location }),
   };
 }

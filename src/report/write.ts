@@ -1,12 +1,12 @@
 import { redact } from '../redact/process.js';
 import { writeFileAtomicSync } from '../store/atomic-write.js';
-import type { FileStore } from '../store/file-store.js';
+import type { Store } from '../store/store.js';
 import { renderReport } from './markdown.js';
 import { buildSummary } from './summary.js';
 import type { RunSummary, StopReason } from './summary.js';
 
 /** Rewrites `.ralph/ORCHESTRATOR-REPORT.md` from the state files and returns the summary. */
-export function writeReport(store: FileStore, stoppedBy?: StopReason): RunSummary {
+export function writeReport(store: Store, stoppedBy?: StopReason): RunSummary {
   return reportRun(store, stoppedBy, () => undefined);
 }
 
@@ -14,7 +14,7 @@ export function writeReport(store: FileStore, stoppedBy?: StopReason): RunSummar
  * The summary of the run from the state files, handed to `onSummary` before the report is written
  * from it: a report that cannot be written (a full disk) still leaves the run its summary to print.
  */
-export function reportRun(store: FileStore, stoppedBy: StopReason | undefined, onSummary: (summary: RunSummary) => void): RunSummary {
+export function reportRun(store: Store, stoppedBy: StopReason | undefined, onSummary: (summary: RunSummary) => void): RunSummary {
   const state = store.read();
   // A broken session file costs its worker's row, not the report.
   const { sessions, problems } = store.sessions.readLenient();

@@ -52,6 +52,10 @@ export interface FileStoreOptions {
  */
 export class FileStore implements Store {
   readonly dir: string;
+  /** The state directory, as `status` names the queue. */
+  get location(): string {
+    return this.dir;
+  }
   readonly paths: StatePaths;
   readonly lock: FileLock;
   readonly sessions: FileSessions;

@@ -57,6 +57,11 @@ export interface Sessions {
    * that of several workers registering one id at once exactly one goes on.
    */
   register(session: WorkerSession, check: (previous: WorkerSession | undefined) => void): Promise<void>;
+  /**
+   * The first of `count` worker ids for one machine's workers: 1 where the queue has one machine
+   * (ids are a run's own), else ids that no other machine's workers were given.
+   */
+  issueIds(count: number): Promise<number>;
 }
 
 const SESSION_FIX = 'delete it (when its worker is not running); the worker writes a new one when it starts';
@@ -68,6 +73,10 @@ export class FileSessions implements Sessions {
     /** Runs a body under the queue's lock. */
     private readonly locked: (body: () => void, purpose: string) => Promise<void>,
   ) {}
+
+  async issueIds(_count: number): Promise<number> {
+    return 1;
+  }
 
   register(session: WorkerSession, check: (previous: WorkerSession | undefined) => void): Promise<void> {
     return this.locked(() => {

@@ -1,4 +1,5 @@
 import type { Finding, Issue, QueueMeta, QueueState, Task } from '../queue/types.js';
+import type { StatePaths } from './paths.js';
 import type { Sessions } from './sessions.js';
 import type { QueueWatch } from './watch.js';
 
@@ -7,7 +8,11 @@ import type { QueueWatch } from './watch.js';
  * interface is what workers and the orchestrator use, so another backend can take its place.
  */
 export interface Store {
+  /** The state directory: the queue's files, or (a database's queue) this machine's logs, prompts and report. */
   readonly dir: string;
+  readonly paths: StatePaths;
+  /** Where the queue is, as it may be shown: the state directory, or a database's URL without the password. */
+  readonly location: string;
   /** Whether a queue exists here. */
   exists(): boolean;
   /** Creates the directory and empty state files where missing; never overwrites. */

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   dir: string;
   /** The queue in a database (`--queue`), instead of the files in `dir`. */
   queue?: QueueLocation;
+  /** The queue, already opened (else it is opened here, from `dir` and `queue`). */
+  store?: Store;
   id: number;
   agent: AgentAdapter;
   promptTemplate: string;
@@ -83,8 +85,8 @@ export interface WorkerSummary {
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
   // A worker reads the findings only to compact: its memory does not grow with them.
-  const store = await openQueue(options.dir, options.queue, { lazyResults: true });
-  if (!store.exists()) throw new StateMissingError(options.queue ? describeQueue(options.queue) : options.dir);
+  const store = options.store ?? (await openQueue(options.dir, options.queue, { lazyResults: true }));
+  if (!store.exists()) throw new StateMissingError(options.dir, options.queue ? describeQueue(options.queue) : undefined);
   store.ensure(); // a queue from the shell implementation lacks prompts/ and journal/
   const log = options.log;
   const stateDir = resolve(options.dir);

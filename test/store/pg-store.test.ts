@@ -212,4 +212,37 @@ describe('the queue on PostgreSQL (PgStore)', () => {
     expect(s.read().tasks.map((t) => t.id)).toEqual(['a', 'b']);
     await s.close();
   });
+
+  it("keeps a run's view current by reading only what changed, and reads everything again after a reset", async () => {
+    const q = await fresh();
+    const watcher = await q.open();
+    const loader = await q.open();
+    await appendTasks(
+      loader,
+      Array.from({ length: 200 }, (_, i) => ({ id: `t${i}`, type: 't' })),
+    );
+    const stores = await Promise.all([q.open(), q.open()]);
+    let looking = true;
+    const looks = (async () => {
+      let n = 0;
+      while (looking) {
+        await watcher.refresh();
+        n++;
+      }
+      return n;
+    })();
+    await Promise.all(Array.from({ length: 4 }, (_, w) => drain(stores[w % 2]!, w + 1)));
+    looking = false;
+    expect(await looks).toBeGreaterThan(3);
+    await watcher.refresh();
+    const whole = await q.open();
+    await whole.refresh();
+    expect(watcher.read()).toEqual(whole.read());
+    expect(watcher.read().findings.length).toBe(200);
+    await appendTasks(loader, [{ id: 'after-reset', type: 't' }], { reset: true });
+    await watcher.refresh();
+    expect(watcher.read().tasks.map((t) => t.id)).toEqual(['after-reset']);
+    expect(watcher.read().findings).toEqual([]);
+    for (const s of [watcher, loader, whole, ...stores]) await s.close();
+  }, 30_000);
 });

@@ -1,6 +1,9 @@
-import { StateMissingError } from '../../errors.js';
+import { InputError, StateMissingError } from '../../errors.js';
 import type { FileStore } from '../../store/file-store.js';
-import { openStore } from '../../store/open.js';
+import { describeQueue, openQueue, openStore } from '../../store/open.js';
+import type { QueueLocation } from '../../store/open.js';
+import type { Store } from '../../store/store.js';
+import { describeQueueUrl } from '../../store/pg/url.js';
 import type { Command } from 'commander';
 import type { WorkerSettings } from '../../orchestrator/settings.js';
 import { ownValues } from '../../agents/own-flags.js';
@@ -39,6 +42,45 @@ export async function untilStopped(body: (signal: AbortSignal) => Promise<void>)
 export function openExistingStore(dir: string): FileStore {
   const store = openStore(dir);
   if (!store.exists()) throw new StateMissingError(dir);
+  return store;
+}
+
+/** The queue flags as commander gives them. */
+export interface QueueFlags {
+  dir: string;
+  queue?: string;
+  queueName?: string;
+}
+
+/** `--queue URL` and `--queue-name NAME`: a queue in PostgreSQL instead of the files under `--dir`. */
+export function queueOption(command: Command): Command {
+  return addSettings(command, 'queue');
+}
+
+/** The database queue the flags name, if any; a URL that is not PostgreSQL's is refused in one line. */
+export function queueOf(flags: QueueFlags): QueueLocation | undefined {
+  if (flags.queue === undefined || flags.queue === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(flags.queue)) {
+    throw new InputError(
+      `--queue must be a PostgreSQL URL (postgres://role:password@host:port/database), not ${JSON.stringify(describeQueueUrl(flags.queue))}.`,
+    );
+  }
+  return { url: flags.queue, name: flags.queueName ?? 'default' };
+}
+
+/**
+ * The queue the flags name (a database's, or the files under `--dir`), which must exist; loaded for
+ * `read()` unless `load` is false (a worker reads only what its steps need).
+ */
+export async function openExistingQueue(flags: QueueFlags, { load = true } = {}): Promise<Store> {
+  const queue = queueOf(flags);
+  if (!queue) return openExistingStore(flags.dir);
+  const store = await openQueue(flags.dir, queue);
+  if (!store.exists()) {
+    await store.close();
+    throw new StateMissingError(flags.dir, describeQueue(queue));
+  }
+  if (load) await store.refresh();
   return store;
 }
 

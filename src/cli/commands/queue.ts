@@ -7,22 +7,40 @@ import { openStore } from '../../store/open.js';
 import { oneLine } from '../../redact/sanitize.js';
 import { columns, print, printJson } from '../output.js';
 import type { Task } from '../../queue/types.js';
-import { dirOption, openExistingStore } from './common.js';
+import { dirOption, openExistingQueue, queueOf, queueOption } from './common.js';
+import type { QueueFlags } from './common.js';
 import { appendTasks, loadTasksFile } from '../../orchestrator/boot.js';
 
 export function registerQueue(program: Command): void {
-  const queue = program.command('queue').description('look at and change the queue: add, list, retry');
+  const queue = program.command('queue').description('look at and change the queue: init, add, list, retry');
+
+  const init = queue
+    .command('init')
+    .description('make a queue in a PostgreSQL database (--queue URL), or bring its schema up to date; safe to run again')
+    .option('--json', 'machine-readable output');
+  queueOption(dirOption(init)).action(async (flags: QueueFlags & { json?: boolean }) => {
+    const location = queueOf(flags);
+    if (!location)
+      throw new InputError(
+        'Name the database with --queue postgres://role:password@host/db (or RALPH_QUEUE); a queue under --dir needs no init: `ralph run --tasks FILE` makes it.',
+      );
+    const { initDatabaseQueue } = await import('../../store/pg/init.js');
+    const made = await initDatabaseQueue(location);
+    if (flags.json) printJson(made);
+    else print(`${made.created ? 'Made' : 'Found'} ${made.queue} (schema version ${made.schema}).`);
+  });
 
   const add = queue
     .command('add')
     .description('append tasks from a file (ids already queued are skipped); running workers pick them up')
     .argument('<file>', 'tasks file: {"tasks":[…]}, a JSON array, or JSON Lines')
     .option('--json', 'machine-readable output');
-  dirOption(add).action(async (file: string, flags: { dir: string; json?: boolean }) => {
+  queueOption(dirOption(add)).action(async (file: string, flags: QueueFlags & { json?: boolean }) => {
     const tasks = loadTasksFile(file);
-    const store = openStore(flags.dir);
+    const location = queueOf(flags);
+    const store = location ? await openExistingQueue(flags, { load: false }) : openStore(flags.dir);
     store.ensure();
-    const result = await appendTasks(store, tasks);
+    const result = await appendTasks(store, tasks).finally(() => store.close());
     if (flags.json) printJson(result);
     else print(`Queued ${result.added} task(s)${result.skipped.length ? `; skipped ${result.skipped.length} already in the queue` : ''}.`);
   });
@@ -32,13 +50,13 @@ export function registerQueue(program: Command): void {
     .description('list tasks')
     .option('--status <status>', `only tasks with this status (${TASK_STATUSES.join(', ')})`)
     .option('--json', 'machine-readable output');
-  dirOption(list).action((flags: { dir: string; status?: string; json?: boolean }) => {
+  queueOption(dirOption(list)).action(async (flags: QueueFlags & { status?: string; json?: boolean }) => {
     if (flags.status !== undefined && !TASK_STATUSES.includes(flags.status as TaskStatus)) {
       throw new InputError(`Expected --status to be one of ${TASK_STATUSES.join(', ')}, got \`${flags.status}\`.`);
     }
-    const tasks = openExistingStore(flags.dir)
-      .read()
-      .tasks.filter((t) => flags.status === undefined || t.status === flags.status);
+    const store = await openExistingQueue(flags);
+    const tasks = store.read().tasks.filter((t) => flags.status === undefined || t.status === flags.status);
+    await store.close();
     if (flags.json) {
       printJson(tasks);
       return;
@@ -53,10 +71,11 @@ export function registerQueue(program: Command): void {
     .argument('[ids...]', 'ids of failed tasks')
     .option('--failed', 'every failed task')
     .option('--json', 'machine-readable output');
-  dirOption(retry).action(async (ids: string[], flags: { dir: string; failed?: boolean; json?: boolean }) => {
+  queueOption(dirOption(retry)).action(async (ids: string[], flags: QueueFlags & { failed?: boolean; json?: boolean }) => {
     if (ids.length === 0 && !flags.failed) throw new InputError('Name the task ids to retry, or pass --failed for every failed task.');
     if (ids.length > 0 && flags.failed) throw new InputError('Give task ids or --failed, not both.');
-    const result = await retryFailed(openExistingStore(flags.dir), { ids, allFailed: flags.failed === true });
+    const store = await openExistingQueue(flags, { load: false });
+    const result = await retryFailed(store, { ids, allFailed: flags.failed === true }).finally(() => store.close());
     if (flags.json) printJson(result);
     else
       print(

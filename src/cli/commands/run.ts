@@ -6,13 +6,14 @@ import { addSettings } from '../../config/cli.js';
 import { configureRedaction } from '../../redact/process.js';
 import { note, print, printJson } from '../output.js';
 import { RalphError } from '../../errors.js';
-import { SIGNAL_EXIT, STOP_SIGNALS, dirOption, ringBell, toWorkerSettings, workerOptions } from './common.js';
+import { SIGNAL_EXIT, STOP_SIGNALS, dirOption, queueOf, queueOption, ringBell, toWorkerSettings, workerOptions } from './common.js';
+import type { QueueFlags } from './common.js';
 import type { WorkerFlags } from './common.js';
 import { RunEvents } from '../../events/run-watch.js';
 import type { EventFlags } from '../../events/run-watch.js';
 import { runOrchestration } from '../../orchestrator/run.js';
 
-interface RunFlags extends WorkerFlags, EventFlags {
+interface RunFlags extends WorkerFlags, EventFlags, QueueFlags {
   dir: string;
   tasks?: string;
   workers: number;
@@ -33,6 +34,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     )
     .option('--json', 'print a machine-readable summary at the end');
   dirOption(command);
+  queueOption(command);
   // Settings not given take the environment's, the config file's, then the last run's (see `ralph config`).
   addSettings(command, 'run');
   workerOptions(command, { lastRun: (flags) => flags.reset !== true });
@@ -64,12 +66,14 @@ finishes with its result within --grace).`,
       note(`ralph: ${signal}: stopping workers; in-flight tasks go back to pending unless their agent finishes within --grace`);
       abort.abort(signal);
     };
+    const queue = queueOf(flags);
     const events = RunEvents.for(flags, flags.dir, flags.maxCostUsd, note);
     for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
     try {
       const result = await runOrchestration({
         ...toWorkerSettings(flags),
         dir: flags.dir,
+        ...(queue ? { queue } : {}),
         workers: flags.workers,
         ...(flags.tasks === undefined ? {} : { tasksFile: flags.tasks }),
         ...(flags.reset ? { reset: true } : {}),

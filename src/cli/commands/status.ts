@@ -9,7 +9,8 @@ import type { FileStore } from '../../store/file-store.js';
 import { openStore } from '../../store/open.js';
 import { leaseLapsed } from '../../loops/turn-holder.js';
 import { loopsStatusLines, readLoopsView } from '../../loops/view.js';
-import { dirOption, openExistingStore, untilStopped } from './common.js';
+import { dirOption, openExistingQueue, openExistingStore, queueOf, queueOption, untilStopped } from './common.js';
+import type { QueueFlags } from './common.js';
 import { positiveSeconds } from '../../config/parsers.js';
 import { watchStatus } from '../../view/status-watch.js';
 
@@ -21,6 +22,7 @@ export function registerStatus(program: Command, setExit: (code: number) => void
     .option('-w, --watch', "keep showing the run's live view (totals, each worker, failures as they happen) until it ends or Ctrl-C")
     .option('--interval <seconds>', 'with --watch: how often to look', positiveSeconds, 1);
   dirOption(command);
+  queueOption(command);
   command.addHelpText(
     'after',
     `
@@ -28,7 +30,19 @@ Examples:
   $ ralph status --watch                 # in another terminal while \`ralph run\` goes on
   $ ralph status --watch --json | jq .counts`,
   );
-  command.action(async (flags: { dir: string; json?: boolean; watch?: boolean; interval: number }) => {
+  command.action(async (flags: QueueFlags & { json?: boolean; watch?: boolean; interval: number }) => {
+    if (queueOf(flags)) {
+      // A queue in a database: every machine's workers and tasks.
+      const store = await openExistingQueue(flags);
+      try {
+        const view = gatherStatus(store);
+        if (flags.json) printJson(view);
+        else printStatus(view);
+      } finally {
+        await store.close();
+      }
+      return;
+    }
     if (flags.watch) {
       setExit(await watch(openExistingStore(flags.dir), flags.json === true, flags.interval));
       return;
@@ -59,7 +73,7 @@ function printStatus(view: StatusView): void {
   const c = view.counts;
   const run = view.run ? (view.active ? ` — run active since ${view.run.started_at}` : ` — last run ended ${view.run.ended_at ?? '(interrupted)'}`) : '';
   printPieces([
-    [`${view.dir}: ${view.total} task(s): pending ${c.pending} · claimed ${c.claimed} · completed ${c.completed} · `],
+    [`${view.queue ?? view.dir}: ${view.total} task(s): pending ${c.pending} · claimed ${c.claimed} · completed ${c.completed} · `],
     [`failed ${c.failed}`, c.failed > 0 ? 'red' : undefined],
     [run],
   ]);
@@ -75,6 +89,7 @@ function printStatus(view: StatusView): void {
     ]);
   }
   const lock = view.lock;
+  if (!lock) return;
   if (lock.state === 'free') print('Lock: free');
   else if (lock.state === 'held') print(`Lock: held by ${describeOwner(lock.owner)}`);
   else print(`Warning: stale lock ${view.dir}/.lock — ${lock.why}. Workers take it over by themselves; \`ralph unlock\` removes it now.`, 'yellow');

@@ -9,12 +9,13 @@ import { runWorker } from '../../worker/worker.js';
 import { IpcSteps, tellRunCannotWrite } from '../../worker/ipc-steps.js';
 import { restoreAgentEnv } from '../../orchestrator/worker-env.js';
 import { positiveInt } from '../../config/parsers.js';
-import { agentChoice, dirOption, openExistingStore, toWorkerSettings, workerOptions } from './common.js';
+import { agentChoice, dirOption, openExistingQueue, openExistingStore, queueOf, queueOption, toWorkerSettings, workerOptions } from './common.js';
+import type { QueueFlags } from './common.js';
 import { workerTimings } from '../../orchestrator/settings.js';
 import type { WorkerFlags } from './common.js';
 
-interface Flags extends WorkerFlags {
-  id: number;
+interface Flags extends WorkerFlags, QueueFlags {
+  id?: number;
   dir: string;
 }
 
@@ -22,8 +23,13 @@ export function registerWorker(program: Command): void {
   const command = program
     .command('worker')
     .description('run one worker on an existing queue (ralph run starts these; you can start more by hand)')
-    .requiredOption('--id <n>', 'worker number; the log is <dir>/worker-<n>.log', positiveInt);
+    .option(
+      '--id <n>',
+      'worker number; the log is <dir>/worker-<n>.log (with --queue: a number no other worker of the queue has, when not given)',
+      positiveInt,
+    );
   dirOption(command);
+  queueOption(command);
   // Started by `ralph run`, a worker gets every setting as a flag; by hand, it takes the others from
   // the environment, the config file, and the run recorded in the queue (the one it joins).
   workerOptions(command, { lastRun: () => true, flagsOnly: () => process.channel !== undefined });
@@ -40,7 +46,12 @@ Example:
     configureRedaction(flags.redact ?? []);
     // Started by `ralph run`: what the orchestrator set aside for the agents comes back first.
     const { stepsViaRun } = restoreAgentEnv(process.env);
-    openExistingStore(flags.dir);
+    const queue = queueOf(flags);
+    // The database's URL (and its password) is this worker's alone: agents do not inherit it.
+    delete process.env.RALPH_QUEUE;
+    if (!queue && flags.id === undefined) throw new InputError('Give the worker a number with --id N (each worker of a queue has its own).');
+    const store = queue ? await openExistingQueue(flags, { load: false }) : openExistingStore(flags.dir);
+    const id = flags.id ?? (await store.sessions.issueIds(1));
     const template = loadPromptTemplate(flags.promptTemplate);
     const timings = workerTimings(toWorkerSettings(flags));
     const timeoutMs = timings.taskTimeoutMs;
@@ -54,12 +65,13 @@ Example:
     const stop = () => abort.abort();
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, stop);
     process.on('disconnect', stop);
-    const log = fileLogger(statePaths(flags.dir).workerLog(flags.id), process.stdout.isTTY ? process.stdout : undefined);
+    const log = fileLogger(statePaths(flags.dir).workerLog(id), process.stdout.isTTY ? process.stdout : undefined);
     log.info(describeRedaction());
     try {
       await runWorker({
         dir: flags.dir,
-        id: flags.id,
+        ...(queue ? { queue, store } : {}),
+        id,
         agent,
         promptTemplate: template,
         log,
@@ -71,7 +83,7 @@ Example:
         ...(isolation ? { isolation: { base: isolation.base, merge: isolation.merge, onConflict: isolation.onConflict } } : {}),
       });
     } catch (error) {
-      log.info(`worker ${flags.id} failed: ${(error as Error).message}`);
+      log.info(`worker ${id} failed: ${(error as Error).message}`);
       if (error instanceof StateWriteError) await tellRunCannotWrite(error);
       throw error;
     } finally {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { StateMissingError } from '../../errors.js';
 import type { Sessions, WorkerSession } from '../sessions.js';
 
 /** Runs a body on a pooled client inside a transaction, retried over reconnects (PgStore's). */
@@ -66,6 +67,15 @@ export class PgSessions implements Sessions {
       await upsert(client, this.queue, session);
     }, `worker ${session.worker_id} registration`);
     this.cache.set(session.worker_id, structuredClone(session));
+  }
+
+  async issueIds(count: number): Promise<number> {
+    const { rows } = await this.pool.query<{ last: number }>(
+      'UPDATE ralph_queues SET workers_issued = workers_issued + $2 WHERE name = $1 RETURNING workers_issued AS last',
+      [this.queue, count],
+    );
+    if (!rows[0]) throw new StateMissingError('', `queue ${JSON.stringify(this.queue)} in the database`);
+    return rows[0].last - count + 1;
   }
 
   private async send(): Promise<void> {

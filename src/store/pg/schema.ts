@@ -9,7 +9,9 @@ import { RalphError } from '../../errors.js';
  *
  * Version 1: one row per queue (its meta), one per task (the task as the file store keeps it, with
  * the columns a claim orders and filters by), the results (findings and issues, in order), and the
- * workers' sessions. `rev` counts a row's writes: a write is made only on the revision it read.
+ * workers' sessions. `rev` counts a row's writes: a write is made only on the revision it read. `xid`
+ * is the transaction that wrote a row last, and `epoch` counts resets: a reader takes in what changed
+ * since it last looked (see refresh.ts).
  */
 const MIGRATIONS: readonly string[] = [
   `
@@ -17,6 +19,8 @@ const MIGRATIONS: readonly string[] = [
     name text PRIMARY KEY,
     meta jsonb NOT NULL DEFAULT '{}'::jsonb,
     rev bigint NOT NULL DEFAULT 0,
+    workers_issued integer NOT NULL DEFAULT 0,
+    epoch integer NOT NULL DEFAULT 0,
     created_at timestamptz NOT NULL DEFAULT now()
   );
   CREATE TABLE ralph_tasks (
@@ -30,8 +34,10 @@ const MIGRATIONS: readonly string[] = [
     lease_expires_at timestamptz,
     task jsonb NOT NULL,
     rev bigint NOT NULL DEFAULT 0,
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
     PRIMARY KEY (queue, id)
   );
+  CREATE INDEX ralph_tasks_xid ON ralph_tasks (queue, xid);
   CREATE INDEX ralph_tasks_pending ON ralph_tasks (queue, priority DESC, seq) WHERE status = 'pending';
   CREATE INDEX ralph_tasks_waiting ON ralph_tasks (queue, not_before) WHERE status = 'pending' AND not_before IS NOT NULL;
   CREATE INDEX ralph_tasks_status ON ralph_tasks (queue, status);
@@ -42,8 +48,10 @@ const MIGRATIONS: readonly string[] = [
     kind text NOT NULL CHECK (kind IN ('finding', 'issue')),
     task_id text NOT NULL,
     body jsonb NOT NULL,
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
     PRIMARY KEY (queue, seq)
   );
+  CREATE INDEX ralph_results_xid ON ralph_results (queue, xid);
   CREATE TABLE ralph_sessions (
     queue text NOT NULL REFERENCES ralph_queues (name) ON DELETE CASCADE,
     worker_id integer NOT NULL,

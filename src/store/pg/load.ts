@@ -1,0 +1,119 @@
+import type pg from 'pg';
+import { StateMissingError } from '../../errors.js';
+import type { Finding, Issue, QueueMeta, Task } from '../../queue/types.js';
+import type { TxScope } from '../store.js';
+import type { Loaded } from './loaded-tx.js';
+import { priorityRank } from '../../queue/priority.js';
+
+export const DEFAULT_META: QueueMeta = { active: false, worker_count: 0 };
+
+export interface LoadScope extends TxScope {
+  all: boolean;
+}
+
+interface Row {
+  k: string;
+  body: Task | QueueMeta | Finding | Issue;
+  rev: string;
+  at: Date | null;
+  /** The row's place: a task's or a result's seq (queue order). */
+  ord: string;
+}
+
+/**
+ * Reads what a transaction's scope names (see `Loaded`), in one statement: the queue's meta (taken
+ * first, FOR UPDATE, with `lockMeta`), and every task and result, or a worker's working set: the
+ * next ready tasks in claim order, locked (other workers skip them), one more pending task and the
+ * one whose backoff ends first (read only: whether work is left, and when to look again), the
+ * claims, and the tasks asked for by id.
+ */
+export async function load(client: pg.PoolClient, queue: string, scope: LoadScope): Promise<Loaded> {
+  const parts = [`(SELECT 'm' AS k, meta AS body, rev, now() AS at, 0::bigint AS ord FROM m)`];
+  if (scope.all) {
+    parts.push(`(SELECT 't', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1)`);
+    parts.push(`(SELECT kind, body, 0, NULL, seq FROM ralph_results WHERE queue = $1)`);
+  } else {
+    if (scope.step) {
+      parts.push(`(SELECT 'c', task, rev, NULL, seq FROM c)`);
+      parts.push(
+        `(SELECT 'p', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND status = 'pending' AND id NOT IN (SELECT id FROM c) ORDER BY priority DESC, seq LIMIT 1)`,
+      );
+      parts.push(
+        `(SELECT 'w', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND status = 'pending' AND not_before > now() ORDER BY not_before LIMIT 1)`,
+      );
+      parts.push(`(SELECT 'x', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND status = 'claimed')`);
+    }
+    if (scope.ids && scope.ids.length > 0) parts.push(`(SELECT 'i', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND id = ANY($2))`);
+  }
+  const ctes = [`m AS (SELECT meta, rev FROM ralph_queues WHERE name = $1${scope.lockMeta ? ' FOR UPDATE' : ''})`];
+  if (scope.step && !scope.all) {
+    ctes.push(`c AS (SELECT id, task, rev, priority, seq FROM ralph_tasks
+      WHERE queue = $1 AND status = 'pending' AND (not_before IS NULL OR not_before <= now())
+      ORDER BY priority DESC, seq LIMIT 2 FOR UPDATE SKIP LOCKED)`);
+  }
+  const params: unknown[] = [queue];
+  if (!scope.all && scope.ids && scope.ids.length > 0) params.push([...scope.ids]);
+  const text = `WITH ${ctes.join(', ')} ${parts.join(' UNION ALL ')}`;
+  // Named: the server plans each shape of the statement once per connection.
+  const { rows } = await client.query<Row>({
+    name: `ralph-load-${scope.all ? 'all' : `${scope.step ? 's' : ''}${params.length > 1 ? 'i' : ''}`}${scope.lockMeta ? 'm' : ''}`,
+    text,
+    values: params,
+  });
+  const head = rows[0]?.k === 'm' ? rows[0] : rows.find((r) => r.k === 'm');
+  if (!head?.at) throw new StateMissingError('', `queue ${JSON.stringify(queue)} in the database`);
+  const loaded: Loaded = {
+    all: scope.all,
+    meta: { ...DEFAULT_META, ...(head.body as QueueMeta) },
+    metaRev: Number(head.rev),
+    byId: new Map(),
+    pending: [],
+    claimed: [],
+    tasks: [],
+    findings: [],
+    issues: [],
+    now: head.at,
+  };
+  // Rows come in queue order (the statement's parts may interleave, so they are sorted here); the
+  // pending tasks a claim chooses among, in claim order.
+  rows.sort((a, b) => Number(a.ord) - Number(b.ord));
+  const pending = new Set<string>();
+  const kinds = new Map<string, string>();
+  for (const row of rows) {
+    if (row.k === 'm') continue;
+    if (row.k === 'finding') {
+      loaded.findings.push(row.body as Finding);
+      continue;
+    }
+    if (row.k === 'issue') {
+      loaded.issues.push(row.body as Issue);
+      continue;
+    }
+    const task = keep(loaded, row.body as Task, Number(row.rev));
+    if (row.k === 't') {
+      loaded.tasks.push(task);
+      if (task.status === 'pending') loaded.pending.push(task);
+      else if (task.status === 'claimed') loaded.claimed.push(task);
+    } else if (row.k === 'x') loaded.claimed.push(task);
+    else if (row.k !== 'i' && !pending.has(task.id)) {
+      pending.add(task.id);
+      kinds.set(task.id, row.k);
+      loaded.pending.push(task);
+    }
+  }
+  // The claimable ones first, in claim order: a task read only ('p', 'w') may be another worker's
+  // claim in the making, which a claim here would only conflict with.
+  if (!scope.all) {
+    const rank = (task: Task): number => (kinds.get(task.id) === 'c' ? 0 : 1);
+    loaded.pending.sort((a, b) => rank(a) - rank(b) || priorityRank(b.data) - priorityRank(a.data));
+  }
+  return loaded;
+}
+
+/** The task as first read in this load (a task listed twice is one object). */
+function keep(loaded: Loaded, task: Task, rev: number): Task {
+  const known = loaded.byId.get(task.id);
+  if (known) return known.task;
+  loaded.byId.set(task.id, { task, rev });
+  return task;
+}

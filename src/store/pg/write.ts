@@ -1,0 +1,91 @@
+import type pg from 'pg';
+import { priorityRank } from '../../queue/priority.js';
+import type { Task } from '../../queue/types.js';
+import type { LoadedTransaction } from './loaded-tx.js';
+import { CHANNEL } from './pg-watch.js';
+
+/** Another transaction changed a row this one read: run the body again on what is there now. */
+export class Conflict extends Error {}
+
+/** The columns a task's row is ordered and filtered by, from the task. */
+function columns(task: Task) {
+  const claimed = task.status === 'claimed';
+  return {
+    id: task.id,
+    status: task.status,
+    priority: priorityRank(task.data),
+    not_before: task.status === 'pending' ? (task.not_before ?? null) : null,
+    claim_token: claimed ? (task.claim_token ?? null) : null,
+    lease_expires_at: claimed ? (task.lease_expires_at ?? null) : null,
+    task,
+  };
+}
+
+const RECORD =
+  'id text, rev bigint, n integer, status text, priority float8, not_before timestamptz, claim_token text, lease_expires_at timestamptz, task jsonb';
+
+/**
+ * Writes what `tx` changed, in one statement (after a reset's deletes): the meta, the changed tasks,
+ * each only at the revision it was read at, the new tasks and the results in order; then Conflict
+ * when a row was not where it was read. A notification goes with it when an idle worker or a
+ * watching run has something new to look at (not for a claim or a lease renewal). Every row written
+ * carries the transaction's id (`xid`), which `refresh` reads changes by.
+ */
+export async function write(client: pg.PoolClient, queue: string, tx: LoadedTransaction): Promise<void> {
+  const { loaded } = tx;
+  let wake = tx.resetRequested;
+  if (tx.resetRequested) {
+    await client.query('DELETE FROM ralph_tasks WHERE queue = $1', [queue]);
+    await client.query('DELETE FROM ralph_results WHERE queue = $1', [queue]);
+    await client.query('UPDATE ralph_queues SET epoch = epoch + 1 WHERE name = $1', [queue]);
+  }
+  if (tx.metaChange && Object.keys(tx.metaChange).some((key) => !key.startsWith('cost_'))) wake = true;
+  const updates: Array<ReturnType<typeof columns> & { rev: number }> = [];
+  const inserts: Array<ReturnType<typeof columns> & { n: number }> = [];
+  for (const task of tx.puts.values()) {
+    const before = tx.resetRequested ? undefined : loaded.byId.get(task.id);
+    if (before) {
+      updates.push({ ...columns(task), rev: before.rev });
+      if (task.status !== 'claimed' && before.task.status !== task.status) wake = true;
+    } else {
+      inserts.push({ ...columns(task), n: inserts.length });
+      wake = true;
+    }
+  }
+  const results = [
+    ...tx.newFindings.map((body) => ({ kind: 'finding', task_id: body.task_id, body })),
+    ...tx.newIssues.map((body) => ({ kind: 'issue', task_id: body.task_id, body })),
+  ].map((r, n) => ({ ...r, n }));
+  const { rows } = await client.query<{ m: string; u: string; i: string }>({
+    name: 'ralph-write',
+    text: `WITH m AS (
+       UPDATE ralph_queues SET meta = meta || $2::jsonb, rev = rev + 1 WHERE name = $1 AND rev = $3 AND $2::jsonb IS NOT NULL RETURNING 1),
+     u AS (
+       UPDATE ralph_tasks r SET status = c.status, priority = c.priority, not_before = c.not_before, claim_token = c.claim_token,
+         lease_expires_at = c.lease_expires_at, task = c.task, rev = r.rev + 1, xid = pg_current_xact_id()
+       FROM jsonb_to_recordset($4::jsonb) AS c(${RECORD})
+       WHERE r.queue = $1 AND r.id = c.id AND r.rev = c.rev RETURNING 1),
+     i AS (
+       INSERT INTO ralph_tasks (queue, id, status, priority, not_before, claim_token, lease_expires_at, task)
+       SELECT $1, c.id, c.status, c.priority, c.not_before, c.claim_token, c.lease_expires_at, c.task
+       FROM jsonb_to_recordset($5::jsonb) AS c(${RECORD}) ORDER BY c.n
+       ON CONFLICT (queue, id) DO NOTHING RETURNING 1),
+     r AS (
+       INSERT INTO ralph_results (queue, kind, task_id, body)
+       SELECT $1, c.kind, c.task_id, c.body FROM jsonb_to_recordset($6::jsonb) AS c(kind text, task_id text, body jsonb, n integer) ORDER BY c.n RETURNING 1)
+     SELECT (SELECT count(*) FROM m) AS m, (SELECT count(*) FROM u) AS u, (SELECT count(*) FROM i) AS i, (SELECT count(*) FROM r) AS r,
+       CASE WHEN $7 THEN pg_notify('${CHANNEL}', $1) END AS notified`,
+    values: [
+      queue,
+      tx.metaChange ? JSON.stringify(tx.metaChange) : null,
+      loaded.metaRev,
+      JSON.stringify(updates),
+      JSON.stringify(inserts),
+      JSON.stringify(results),
+      wake,
+    ],
+  });
+  const done = rows[0]!;
+  // The notification is sent at commit only: one for a transaction that then fails is never sent.
+  if ((tx.metaChange && Number(done.m) !== 1) || Number(done.u) !== updates.length || Number(done.i) !== inserts.length) throw new Conflict();
+}

@@ -1,0 +1,196 @@
+// Many machines, one queue (issue 16): the real CLI against a real PostgreSQL server. A "machine" is
+// a directory of its own (its own --dir for logs and prompts) sharing nothing with the others but the
+// database URL. The fake agent records each start in a file outside every machine, so that a task run
+// twice is seen.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import type { Result } from '../helpers/index.js';
+import { startPostgres, withClient } from '../helpers/postgres.js';
+import type { TestPostgres } from '../helpers/postgres.js';
+
+interface Machine {
+  dir: string;
+}
+
+function machine(name: string, agent: string): Machine {
+  const dir = tempDir(`ralph-${name}-`);
+  script(dir, 'agent.sh', agent);
+  return { dir };
+}
+
+/** What the database says of every task and result (through a client of the test's own). */
+async function recorded(url: string) {
+  return withClient(url, async (c) => ({
+    tasks: (await c.query('SELECT id, status, task FROM ralph_tasks ORDER BY seq')).rows,
+    findings: (await c.query("SELECT task_id FROM ralph_results WHERE kind = 'finding' ORDER BY seq")).rows.map((r) => r.task_id as string),
+    issues: (await c.query("SELECT task_id, body FROM ralph_results WHERE kind = 'issue' ORDER BY seq")).rows,
+  }));
+}
+
+function startsIn(file: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return counts;
+  }
+  for (const id of text.split('\n').filter(Boolean)) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return counts;
+}
+
+const AGENT = 'printf "%s\\n" "$RALPH_TASK_ID" >> "$STARTS"\ncat > /dev/null\necho "did $RALPH_TASK_ID"\n';
+
+describe('a queue on PostgreSQL shared by several machines', () => {
+  let server: TestPostgres;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  /** Starts `n` workers on a machine, each `ralph worker --queue` (the URL from the environment). */
+  function workers(m: Machine, n: number, env: NodeJS.ProcessEnv): Array<Promise<Result>> {
+    return Array.from({ length: n }, () => startRalph(['worker', '--agent-cmd', './agent.sh'], { cwd: m.dir, env }).done);
+  }
+
+  async function runIsActive(url: string): Promise<boolean> {
+    return withClient(url, async (c) => (await c.query("SELECT meta->>'active' AS a FROM ralph_queues")).rows[0]?.a === 'true');
+  }
+
+  it('3 machines × 4 workers work 1,000 tasks: every task run once and recorded once; status shows every machine', async () => {
+    const url = await server.database();
+    const shared = tempDir('ralph-shared-');
+    const starts = join(shared, 'starts');
+    const env = { RALPH_QUEUE: url, STARTS: starts };
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => machine(n, AGENT)) as [Machine, Machine, Machine];
+    writeTasks(
+      a.dir,
+      Array.from({ length: 1000 }, (_, i) => ({ id: `t${i}`, type: 'noop' })),
+    );
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '4', '--agent-cmd', './agent.sh'], { cwd: a.dir, env });
+    await waitFor('the run to start', () => runIsActive(url).catch(() => false), 30_000, 50);
+    const others = [...workers(b, 4, env), ...workers(c, 4, env)];
+    const ran = await run.done;
+    expect(ran.stderr).toContain('Stopped: every task completed.');
+    expect(ran.code).toBe(0);
+    const joined = await Promise.all(others);
+    for (const w of joined) expect(w.code).toBe(0);
+    const db = await recorded(url);
+    expect(db.tasks.length).toBe(1000);
+    expect(db.tasks.every((t) => t.status === 'completed' && t.task.attempts === 1)).toBe(true);
+    expect(db.findings.length).toBe(1000);
+    expect(new Set(db.findings).size).toBe(1000);
+    expect(db.issues).toEqual([]);
+    const counts = startsIn(starts);
+    expect(counts.size).toBe(1000);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    // Every machine did some of the work, and `status` shows all twelve workers.
+    const byHostDir = new Set(db.tasks.map((t) => t.task.worker_id));
+    expect(byHostDir.size).toBe(12);
+    const status = await ralph(['status', '--queue', url, '--json'], { cwd: tempDir() });
+    expect(status.code).toBe(0);
+    const view = JSON.parse(status.stdout);
+    expect(view.counts).toEqual({ pending: 0, claimed: 0, completed: 1000, failed: 0 });
+    expect(view.workers.length).toBe(12);
+    expect(status.stdout).not.toContain('test-only-password');
+    // Each machine kept its own logs: four workers' logs each.
+    const logs = (m: Machine) => readFileSync(join(m.dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
+    expect(logs(a)).toContain('1000');
+  }, 240_000);
+
+  it("completes the task of a worker SIGKILLed on one machine on another machine's worker, recorded once", async () => {
+    const url = await server.database();
+    const shared = tempDir('ralph-shared-');
+    const starts = join(shared, 'starts');
+    const pids = join(shared, 'pids');
+    mkdirSync(pids);
+    // The first start of `slow` hangs (its worker is killed then); every other start is quick.
+    const agent = `printf "%s\\n" "$RALPH_TASK_ID" >> "$STARTS"
+cat > /dev/null
+if [ "$RALPH_TASK_ID" = slow ] && [ ! -e "$PIDS/slow-started" ]; then echo $$ > "$PIDS/slow-started"; sleep 300; fi
+echo "did $RALPH_TASK_ID"
+`;
+    const a = machine('a', agent);
+    const b = machine('b', agent);
+    const env = { RALPH_QUEUE: url, STARTS: starts, PIDS: pids };
+    expect((await ralph(['queue', 'init'], { cwd: a.dir, env })).code).toBe(0);
+    writeTasks(a.dir, [{ id: 'slow', type: 't' }]);
+    expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: a.dir, env })).code).toBe(0);
+    // Machine B's worker takes `slow` and is killed while its agent runs.
+    const victim = startRalph(['worker', '--agent-cmd', './agent.sh'], { cwd: b.dir, env });
+    await waitFor('the slow task to start', () => startsIn(starts).get('slow') === 1, 30_000);
+    victim.child.kill('SIGKILL');
+    await victim.done;
+    // Machine A joins: it reaps the dead worker's claim and runs the task again.
+    const rescuer = await ralph(['worker', '--agent-cmd', './agent.sh'], { cwd: a.dir, env });
+    expect(rescuer.code).toBe(0);
+    const db = await recorded(url);
+    expect(db.tasks.map((t) => [t.id, t.status, t.task.attempts])).toEqual([['slow', 'completed', 2]]);
+    expect(db.findings).toEqual(['slow']);
+    expect(db.issues.map((i) => i.body.reason)).toEqual(['worker-died']);
+    expect(startsIn(starts).get('slow')).toBe(2);
+    // The killed worker's agent was killed too (found by its claim token), not left running.
+    const orphan = Number(readFileSync(join(pids, 'slow-started'), 'utf8'));
+    await waitFor('the orphaned agent to be gone', () => {
+      try {
+        process.kill(orphan, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  }, 120_000);
+
+  for (const fault of ['the server restarted', 'its connections terminated (pg_terminate_backend)'] as const) {
+    it(`loses and doubles nothing when the database is cut off mid-run: ${fault}`, async () => {
+      const url = await server.database();
+      const shared = tempDir('ralph-shared-');
+      const starts = join(shared, 'starts');
+      // Each agent runs for a while: the cut comes while agents run, and their reports wait for the reconnect.
+      const a = machine('a', `printf "%s\\n" "$RALPH_TASK_ID" >> "$STARTS"\ncat > /dev/null\nsleep 0.4\necho "did $RALPH_TASK_ID"\n`);
+      const env = { RALPH_QUEUE: url, STARTS: starts };
+      writeTasks(
+        a.dir,
+        Array.from({ length: 24 }, (_, i) => ({ id: `t${i}`, type: 't' })),
+      );
+      const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '4', '--agent-cmd', './agent.sh'], { cwd: a.dir, env });
+      await waitFor('some tasks to start', () => startsIn(starts).size >= 6, 60_000);
+      if (fault === 'the server restarted') await server.restart();
+      else
+        await withClient(url, (c) =>
+          c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'ralph%' AND pid <> pg_backend_pid()"),
+        );
+      const ran = await run.done;
+      expect(ran.stderr).toContain('Stopped: every task completed.');
+      const db = await recorded(url);
+      expect(db.tasks.every((t) => t.status === 'completed')).toBe(true);
+      expect(db.findings.length).toBe(24);
+      expect(new Set(db.findings).size).toBe(24);
+      // An agent run may be repeated only when its claim was lost; none is here.
+      expect([...startsIn(starts).values()].every((n) => n === 1)).toBe(true);
+    }, 120_000);
+  }
+
+  it('says in one line, exit 2, when the database cannot be reached or refuses the credentials; never the password', async () => {
+    const dir = tempDir();
+    writeTasks(dir, [{ id: 'a', type: 't' }]);
+    const refused = await ralph(['run', '--queue', 'postgres://ralph:hunter2-secret@127.0.0.1:1/ralph', '--tasks', 'tasks.json', '--agent-cmd', 'true'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/cannot reach the queue at postgres:\/\/ralph@127\.0\.0\.1:1\/ralph: connection refused/);
+    const wrong = new URL(server.url);
+    wrong.password = 'hunter2-secret';
+    const denied = await ralph(['status', '--queue', wrong.toString()], { cwd: dir });
+    expect(denied.code).toBe(2);
+    expect(denied.stderr).toMatch(/refused the credentials/);
+    for (const out of [refused.stderr, refused.stdout, denied.stderr, denied.stdout]) expect(out).not.toContain('hunter2-secret');
+    const notPg = await ralph(['status', '--queue', 'mysql://x@y/z'], { cwd: dir });
+    expect(notPg.code).toBe(2);
+    expect(notPg.stderr).toMatch(/--queue must be a PostgreSQL URL/);
+    writeFileSync(join(dir, 'x'), '');
+  });
+});
