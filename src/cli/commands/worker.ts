@@ -51,6 +51,8 @@ Example:
     delete process.env.RALPH_QUEUE;
     if (!queue && flags.id === undefined) throw new InputError('Give the worker a number with --id N (each worker of a queue has its own).');
     const store = queue ? await openExistingQueue(flags, { load: false }) : openExistingStore(flags.dir);
+    // This machine's directory for the logs and prompts (a database's queue keeps nothing else there).
+    store.ensure();
     const id = flags.id ?? (await store.sessions.issueIds(1));
     const template = loadPromptTemplate(flags.promptTemplate);
     const timings = workerTimings(toWorkerSettings(flags));
