@@ -2,7 +2,7 @@
 // a directory of its own (its own --dir for logs and prompts) sharing nothing with the others but the
 // database URL. The fake agent records each start in a file outside every machine, so that a task run
 // twice is seen.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
@@ -52,9 +52,9 @@ describe('a queue on PostgreSQL shared by several machines', () => {
     await server?.stop();
   });
 
-  /** Starts `n` workers on a machine, each `ralph worker --queue` (the URL from the environment). */
+  /** Starts `n` workers on a machine: `ralph worker --workers n` (the queue's URL from the environment). */
   function workers(m: Machine, n: number, env: NodeJS.ProcessEnv): Array<Promise<Result>> {
-    return Array.from({ length: n }, () => startRalph(['worker', '--agent-cmd', './agent.sh'], { cwd: m.dir, env }).done);
+    return [startRalph(['worker', '--workers', String(n), '--agent-cmd', './agent.sh'], { cwd: m.dir, env }).done];
   }
 
   async function runIsActive(url: string): Promise<boolean> {
@@ -100,7 +100,10 @@ describe('a queue on PostgreSQL shared by several machines', () => {
     expect(view.counts).toEqual({ pending: 0, claimed: 0, completed: 1000, failed: 0 });
     expect(view.workers.length).toBe(12);
     expect(status.stdout).not.toContain('test-only-password');
-    // Each machine kept its own logs: four workers' logs each.
+    // Each machine kept its own logs: four workers' logs each, with ids no other machine has.
+    const ids = (m: Machine) => readdirSync(join(m.dir, '.ralph')).filter((f) => /^worker-\d+\.log$/.test(f));
+    expect([...ids(a), ...ids(b), ...ids(c)].length).toBe(12);
+    expect(new Set([...ids(a), ...ids(b), ...ids(c)]).size).toBe(12);
     const logs = (m: Machine) => readFileSync(join(m.dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
     expect(logs(a)).toContain('1000');
   }, 240_000);

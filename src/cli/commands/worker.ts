@@ -12,14 +12,16 @@ import { positiveInt } from '../../config/parsers.js';
 import { agentChoice, dirOption, openExistingQueue, openExistingStore, queueOf, queueOption, toWorkerSettings, workerOptions } from './common.js';
 import type { QueueFlags } from './common.js';
 import { workerTimings } from '../../orchestrator/settings.js';
+import { runWorkerGroup, withoutOptions } from '../../orchestrator/worker-group.js';
 import type { WorkerFlags } from './common.js';
 
 interface Flags extends WorkerFlags, QueueFlags {
   id?: number;
   dir: string;
+  workers?: number;
 }
 
-export function registerWorker(program: Command): void {
+export function registerWorker(program: Command, setExit: (code: number) => void): void {
   const command = program
     .command('worker')
     .description('run one worker on an existing queue (ralph run starts these; you can start more by hand)')
@@ -28,6 +30,7 @@ export function registerWorker(program: Command): void {
       'worker number; the log is <dir>/worker-<n>.log (with --queue: a number no other worker of the queue has, when not given)',
       positiveInt,
     );
+  command.option('--workers <n>', 'with --queue: start this many workers on this machine, each with an id of its own', positiveInt);
   dirOption(command);
   queueOption(command);
   // Started by `ralph run`, a worker gets every setting as a flag; by hand, it takes the others from
@@ -39,8 +42,9 @@ export function registerWorker(program: Command): void {
 The worker claims tasks until it is stopped (SIGTERM/SIGINT) or, when no run is active, until no task
 is pending. Its log goes to <dir>/worker-<n>.log (and to the terminal when there is one).
 
-Example:
-  $ ralph worker --id 9 --agent-cmd ./my-agent.sh`,
+Examples:
+  $ ralph worker --id 9 --agent-cmd ./my-agent.sh
+  $ ralph worker --queue postgres://ralph@db.internal/ralph --workers 4 --agent claude   # join a fleet`,
   );
   command.action(async (flags: Flags) => {
     configureRedaction(flags.redact ?? []);
@@ -53,6 +57,16 @@ Example:
     const store = queue ? await openExistingQueue(flags, { load: false }) : openExistingStore(flags.dir);
     // This machine's directory for the logs and prompts (a database's queue keeps nothing else there).
     store.ensure();
+    if (flags.workers !== undefined && flags.workers > 1) {
+      if (!queue) throw new InputError('--workers needs --queue: on one machine, `ralph run --workers N` starts the workers of a queue under --dir.');
+      if (flags.id !== undefined) throw new InputError('Give --id or --workers, not both: each worker of the group gets an id of its own.');
+      const first = await store.sessions.issueIds(flags.workers);
+      await store.close();
+      const ids = Array.from({ length: flags.workers }, (_, i) => first + i);
+      const argv = withoutOptions(process.argv.slice(3), ['--workers', '--queue', '--id']);
+      setExit(await runWorkerGroup(ids, argv, queue));
+      return;
+    }
     const id = flags.id ?? (await store.sessions.issueIds(1));
     const template = loadPromptTemplate(flags.promptTemplate);
     const timings = workerTimings(toWorkerSettings(flags));
