@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { queueOf, ralph, readJson, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 import type { Result } from '../helpers/index.js';
 import { startPostgres, withClient } from '../helpers/postgres.js';
 import type { TestPostgres } from '../helpers/postgres.js';
@@ -202,4 +202,36 @@ echo "did $RALPH_TASK_ID"
     expect(notPg.code).toBe(2);
     expect(notPg.stderr).toMatch(/--queue must be a PostgreSQL URL/);
   });
+
+  it('moves a file queue into the database (queue migrate) and writes it back as files (queue export), nothing lost', async () => {
+    const url = await server.database();
+    const dir = tempDir();
+    script(dir, 'agent.sh', 'cat > /dev/null\nif [ "$RALPH_TASK_ID" = bad ]; then echo "no good" >&2; exit 3; fi\necho "did $RALPH_TASK_ID"');
+    writeTasks(dir, [
+      { id: 'a', type: 't', data: { n: 1 } },
+      { id: 'bad', type: 't' },
+      { id: 'b', type: 't' },
+    ]);
+    expect((await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--retries', '0'], { cwd: dir })).code).toBe(1);
+    const before = { queue: queueOf(dir), results: resultsOf(dir) };
+    const moved = await ralph(['queue', 'migrate', '--to', url, '--json'], { cwd: dir });
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(JSON.parse(moved.stdout)).toMatchObject({ tasks: 3, findings: 2, issues: 1 });
+    expect(moved.stdout).not.toContain('test-only-password');
+    // A second move into the same queue is refused: it is not empty.
+    const again = await ralph(['queue', 'migrate', '--to', url], { cwd: dir });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already holds a queue \(3 task\(s\), 3 result\(s\)\); nothing was copied/);
+    const out = join(tempDir(), 'exported');
+    const exported = await ralph(['queue', 'export', '--queue', url, '--to', out], { cwd: dir });
+    expect(exported.code, exported.stderr).toBe(0);
+    const after = { queue: readJson(join(out, 'work-queue.json')), results: readJson(join(out, 'results.json')) };
+    expect(after.queue.tasks).toEqual(before.queue.tasks);
+    expect(after.results.findings).toEqual(before.results.findings);
+    expect(after.results.issues).toEqual(before.results.issues);
+    // And the database's queue goes on: the failed task retried and run there.
+    expect((await ralph(['queue', 'retry', '--failed', '--queue', url], { cwd: dir })).code).toBe(0);
+    const list = await ralph(['queue', 'list', '--queue', url, '--status', 'pending', '--json'], { cwd: dir });
+    expect(JSON.parse(list.stdout).map((t: { id: string }) => t.id)).toEqual(['bad']);
+  }, 60_000);
 });

@@ -3,16 +3,20 @@ import { InputError } from '../../errors.js';
 import { retryFailed } from '../../orchestrator/retry.js';
 import { TASK_STATUSES } from '../../queue/types.js';
 import type { TaskStatus } from '../../queue/types.js';
-import { openStore } from '../../store/open.js';
+import { openQueue, openStore } from '../../store/open.js';
 import { oneLine } from '../../redact/sanitize.js';
 import { columns, print, printJson } from '../output.js';
 import type { Task } from '../../queue/types.js';
-import { dirOption, openExistingQueue, queueOf, queueOption } from './common.js';
+import { dirOption, openExistingQueue, openExistingStore, queueOf, queueOption } from './common.js';
+import { copyQueue } from '../../store/copy.js';
+import { runIsLive } from '../../queue/liveness.js';
+import { HOST } from '../../process/machine.js';
+import { isAlive } from '../../process/alive.js';
 import type { QueueFlags } from './common.js';
 import { appendTasks, loadTasksFile } from '../../orchestrator/boot.js';
 
 export function registerQueue(program: Command): void {
-  const queue = program.command('queue').description('look at and change the queue: init, add, list, retry');
+  const queue = program.command('queue').description('look at and change the queue: init, add, list, retry, export, migrate');
 
   const init = queue
     .command('init')
@@ -28,6 +32,52 @@ export function registerQueue(program: Command): void {
     const made = await initDatabaseQueue(location);
     if (flags.json) printJson(made);
     else print(`${made.created ? 'Made' : 'Found'} ${made.queue} (schema version ${made.schema}).`);
+  });
+
+  const exportCommand = queue
+    .command('export')
+    .description("write a database's queue (--queue) as work-queue.json and results.json in a directory, as the file store keeps them")
+    .requiredOption('--to <dir>', 'the directory (made where missing; it must hold no queue yet)')
+    .option('--json', 'machine-readable output');
+  queueOption(dirOption(exportCommand)).action(async (flags: QueueFlags & { to: string; json?: boolean }) => {
+    if (!queueOf(flags)) throw new InputError('Name the database queue to export with --queue URL (a queue under --dir is already in files).');
+    const from = await openExistingQueue(flags);
+    try {
+      const to = openStore(flags.to);
+      to.ensure();
+      const copied = await copyQueue(from, to, { from: from.location, to: flags.to });
+      await to.compact();
+      to.close();
+      if (flags.json) printJson({ ...copied, to: flags.to });
+      else
+        print(`Exported ${copied.tasks} task(s) and ${copied.findings + copied.issues} result(s) to ${flags.to}/work-queue.json and ${flags.to}/results.json.`);
+    } finally {
+      await from.close();
+    }
+  });
+
+  const migrate = queue
+    .command('migrate')
+    .description('move a queue under a directory (--from, default .ralph) into a PostgreSQL database (--to URL); the directory is left as it was')
+    .option('--from <dir>', 'the state directory whose queue moves', '.ralph')
+    .requiredOption('--to <url>', 'the database (postgres://role:password@host/db); its queue (--queue-name) must be empty')
+    .option('--queue-name <name>', 'the queue in the database to move it into', 'default')
+    .option('--json', 'machine-readable output');
+  migrate.action(async (flags: { from: string; to: string; queueName: string; json?: boolean }) => {
+    const target = queueOf({ dir: flags.from, queue: flags.to, queueName: flags.queueName })!;
+    const from = openExistingStore(flags.from);
+    if (runIsLive(from.read().meta, HOST, isAlive)) throw new InputError(`A run is using ${flags.from}: let it finish (or stop it) before moving its queue.`);
+    const to = await openQueue(flags.from, target, { create: true });
+    try {
+      const copied = await copyQueue(from, to, { from: flags.from, to: to.location });
+      if (flags.json) printJson({ ...copied, to: to.location });
+      else
+        print(
+          `Moved ${copied.tasks} task(s) and ${copied.findings + copied.issues} result(s) to ${to.location}; ${flags.from} is unchanged. Use --queue from now on.`,
+        );
+    } finally {
+      await to.close();
+    }
   });
 
   const add = queue
