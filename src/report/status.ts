@@ -1,4 +1,3 @@
-import { countByStatus } from '../queue/counts.js';
 import type { QueueMeta, StatusCounts } from '../queue/types.js';
 import { FileStore } from '../store/file-store.js';
 import type { Store } from '../store/store.js';
@@ -39,8 +38,8 @@ export function sessionAlive(session: WorkerSession, now: number, staleAfterMs: 
   return now - Date.parse(session.last_heartbeat) <= staleAfterMs;
 }
 
-export function gatherStatus(store: Store): StatusView {
-  const state = store.read();
+export async function gatherStatus(store: Store): Promise<StatusView> {
+  const { counts, meta } = await store.overview();
   const now = Date.now();
   const workers = store.sessions.readAll().map((s) => ({
     worker_id: s.worker_id,
@@ -54,10 +53,10 @@ export function gatherStatus(store: Store): StatusView {
   }));
   return {
     dir: store.dir,
-    total: state.tasks.length,
-    counts: countByStatus(state.tasks),
-    active: state.meta.active,
-    run: state.meta.run ?? null,
+    total: counts.pending + counts.claimed + counts.completed + counts.failed,
+    counts,
+    active: meta.active,
+    run: meta.run ?? null,
     workers,
     ...(store instanceof FileStore ? { lock: store.lock.inspect() } : { queue: store.location }),
   };

@@ -21,7 +21,8 @@ import { pause } from '../process/alive.js';
 import { makePrivateDir } from '../process/private.js';
 import { parseQueueSnapshot, parseResultsSnapshot, peekResultsStamp, readJsonFile, serializeQueue, serializeResults } from './snapshot.js';
 import { FencedError, Stage, removeStage } from './stage.js';
-import type { Store, Transaction, TxScope } from './store.js';
+import type { QueueOverview, Store, Transaction, TxScope } from './store.js';
+import { countByStatus } from '../queue/counts.js';
 import { Results, applyEntry, isConsistent, journalHasEntries, midCompaction, openIndex, stateOf } from './cache.js';
 import type { Cache } from './cache.js';
 import { FileTransaction } from './transaction.js';
@@ -127,6 +128,11 @@ export class FileStore implements Store {
 
   /** Nothing to bring in: `read()` reads the files on demand. */
   async refresh(): Promise<void> {}
+
+  async overview(): Promise<QueueOverview> {
+    const state = this.read();
+    return { counts: countByStatus(state.tasks), meta: state.meta };
+  }
 
   /** `scope` is not needed here: the state is in memory whole, read by the body as it goes. */
   async transact<T>(body: (tx: Transaction) => T, purpose?: string, _scope?: TxScope): Promise<T> {

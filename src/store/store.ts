@@ -1,4 +1,4 @@
-import type { Finding, Issue, QueueMeta, QueueState, Task } from '../queue/types.js';
+import type { Finding, Issue, QueueMeta, QueueState, StatusCounts, Task } from '../queue/types.js';
 import type { StatePaths } from './paths.js';
 import type { Sessions } from './sessions.js';
 import type { QueueWatch } from './watch.js';
@@ -21,6 +21,11 @@ export interface Store {
   read(): QueueState;
   /** Brings what `read()` and the sessions' reads give up to date (the file store reads on demand: nothing to do). */
   refresh(): Promise<void>;
+  /**
+   * The tasks counted by status and the queue's meta, and the sessions brought up to date: what
+   * `status` shows, without reading every task (a database counts them itself).
+   */
+  overview(): Promise<QueueOverview>;
   /**
    * Runs `body` under the lock on the current state and commits what it changed, atomically. `scope`
    * says what the body reads when it is less than everything (a database then reads only that).
@@ -52,6 +57,11 @@ export interface Store {
  * `withStatus('pending')` may then list only those). `lockMeta`: the body changes the recorded cost,
  * so the queue's meta is taken first. Without a scope, the body may read everything.
  */
+export interface QueueOverview {
+  counts: StatusCounts;
+  meta: QueueMeta;
+}
+
 export interface TxScope {
   ids?: readonly string[];
   step?: boolean;

@@ -33,9 +33,9 @@ Examples:
   command.action(async (flags: QueueFlags & { json?: boolean; watch?: boolean; interval: number }) => {
     if (queueOf(flags)) {
       // A queue in a database: every machine's workers and tasks.
-      const store = await openExistingQueue(flags);
+      const store = await openExistingQueue(flags, { load: false });
       try {
-        const view = gatherStatus(store);
+        const view = await gatherStatus(store);
         if (flags.json) printJson(view);
         else printStatus(view);
       } finally {
@@ -59,7 +59,7 @@ Examples:
       else for (const line of loopsStatusLines(loops, now)) print(line);
       return;
     }
-    const view = gatherStatus(openExistingStore(flags.dir));
+    const view = await gatherStatus(openExistingStore(flags.dir));
     if (flags.json) {
       printJson(loops ? { ...view, loops: loopsJson } : view);
       return;

@@ -1,14 +1,14 @@
 import pg from 'pg';
 import { RalphError, StateMissingError } from '../../errors.js';
-import type { QueueState } from '../../queue/types.js';
+import type { QueueMeta, QueueState, StatusCounts, TaskStatus } from '../../queue/types.js';
 import { makePrivateDir } from '../../process/private.js';
 import { statePaths } from '../paths.js';
 import type { StatePaths } from '../paths.js';
-import type { Store, Transaction, TxScope } from '../store.js';
+import type { QueueOverview, Store, Transaction, TxScope } from '../store.js';
 import { QueueUnreachableError, connectQueue, describeQueueUrl } from './connection.js';
 import { describeQueue } from './url.js';
 import { LoadedTransaction } from './loaded-tx.js';
-import { load } from './load.js';
+import { DEFAULT_META, load } from './load.js';
 import { QueueMirror } from './mirror.js';
 import { Conflict, write } from './write.js';
 import { PgSessions } from './pg-sessions.js';
@@ -49,6 +49,11 @@ export class PgStore implements Store {
     this.paths = statePaths(dir);
     this.location = describeQueue({ url, name: queueName });
     this.pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'ralph', connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+    // The store's statements are few, named, and look rows up by queue and id: one plan each, made
+    // once a connection, serves every call (a custom plan per call cost more than running it).
+    this.pool.on('connect', (client) => {
+      client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
+    });
     // A pooled connection the server ends is reported on the next query; unheard, it would end the process.
     this.pool.on('error', () => undefined);
     this.mirror = new QueueMirror(queueName);
@@ -99,6 +104,28 @@ export class PgStore implements Store {
   async refresh(): Promise<void> {
     this.state = await this.withTransaction((client) => this.mirror.update(client), 'read', 'REPEATABLE READ READ ONLY');
     await this.sessions.refresh();
+  }
+
+  /** Counted by the database (one pass over the queue's rows there, nothing sent here but the counts), and the sessions read. */
+  async overview(): Promise<QueueOverview> {
+    const overview = await this.withTransaction(
+      async (client) => {
+        const { rows } = await client.query<{ status: TaskStatus | null; n: string; meta: QueueMeta }>(
+          `SELECT t.status, t.n, q.meta FROM ralph_queues q
+         LEFT JOIN (SELECT status, count(*) AS n FROM ralph_tasks WHERE queue = $1 GROUP BY status) t ON true
+         WHERE q.name = $1`,
+          [this.queueName],
+        );
+        if (rows.length === 0) throw new StateMissingError(this.dir, this.location);
+        const counts: StatusCounts = { pending: 0, claimed: 0, completed: 0, failed: 0 };
+        for (const row of rows) if (row.status && row.status in counts) counts[row.status] = Number(row.n);
+        return { counts, meta: { ...DEFAULT_META, ...rows[0]!.meta } };
+      },
+      'status',
+      'REPEATABLE READ READ ONLY',
+    );
+    await this.sessions.refresh();
+    return overview;
   }
 
   async transact<T>(body: (tx: Transaction) => T, purpose = 'transaction', scope?: TxScope): Promise<T> {

@@ -40,7 +40,6 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX ralph_tasks_xid ON ralph_tasks (queue, xid);
   CREATE INDEX ralph_tasks_pending ON ralph_tasks (queue, priority DESC, seq) WHERE status = 'pending';
   CREATE INDEX ralph_tasks_waiting ON ralph_tasks (queue, not_before) WHERE status = 'pending' AND not_before IS NOT NULL;
-  CREATE INDEX ralph_tasks_status ON ralph_tasks (queue, status);
   CREATE INDEX ralph_tasks_claimed ON ralph_tasks (queue, lease_expires_at) WHERE status = 'claimed';
   CREATE TABLE ralph_results (
     queue text NOT NULL REFERENCES ralph_queues (name) ON DELETE CASCADE,

@@ -56,36 +56,41 @@ export async function write(client: pg.PoolClient, queue: string, tx: LoadedTran
     ...tx.newFindings.map((body) => ({ kind: 'finding', task_id: body.task_id, body })),
     ...tx.newIssues.map((body) => ({ kind: 'issue', task_id: body.task_id, body })),
   ].map((r, n) => ({ ...r, n }));
-  const { rows } = await client.query<{ m: string; u: string; i: string }>({
-    name: 'ralph-write',
-    text: `WITH m AS (
-       UPDATE ralph_queues SET meta = meta || $2::jsonb, rev = rev + 1 WHERE name = $1 AND rev = $3 AND $2::jsonb IS NOT NULL RETURNING 1),
-     u AS (
-       UPDATE ralph_tasks r SET status = c.status, priority = c.priority, not_before = c.not_before, claim_token = c.claim_token,
+  // Only the parts this transaction needs, each shape a named statement (planned once a connection).
+  const ctes: string[] = [];
+  const values: unknown[] = [queue];
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  if (tx.metaChange) {
+    ctes.push(`m AS (UPDATE ralph_queues SET meta = meta || ${param(JSON.stringify(tx.metaChange))}::jsonb, rev = rev + 1
+       WHERE name = $1 AND rev = ${param(loaded.metaRev)} RETURNING 1)`);
+  }
+  if (updates.length > 0) {
+    ctes.push(`u AS (UPDATE ralph_tasks r SET status = c.status, priority = c.priority, not_before = c.not_before, claim_token = c.claim_token,
          lease_expires_at = c.lease_expires_at, task = c.task, rev = r.rev + 1, xid = pg_current_xact_id()
-       FROM jsonb_to_recordset($4::jsonb) AS c(${RECORD})
-       WHERE r.queue = $1 AND r.id = c.id AND r.rev = c.rev RETURNING 1),
-     i AS (
-       INSERT INTO ralph_tasks (queue, id, status, priority, not_before, claim_token, lease_expires_at, task)
+       FROM jsonb_to_recordset(${param(JSON.stringify(updates))}::jsonb) AS c(${RECORD})
+       WHERE r.queue = $1 AND r.id = c.id AND r.rev = c.rev RETURNING 1)`);
+  }
+  if (inserts.length > 0) {
+    ctes.push(`i AS (INSERT INTO ralph_tasks (queue, id, status, priority, not_before, claim_token, lease_expires_at, task)
        SELECT $1, c.id, c.status, c.priority, c.not_before, c.claim_token, c.lease_expires_at, c.task
-       FROM jsonb_to_recordset($5::jsonb) AS c(${RECORD}) ORDER BY c.n
-       ON CONFLICT (queue, id) DO NOTHING RETURNING 1),
-     r AS (
-       INSERT INTO ralph_results (queue, kind, task_id, body)
-       SELECT $1, c.kind, c.task_id, c.body FROM jsonb_to_recordset($6::jsonb) AS c(kind text, task_id text, body jsonb, n integer) ORDER BY c.n RETURNING 1)
-     SELECT (SELECT count(*) FROM m) AS m, (SELECT count(*) FROM u) AS u, (SELECT count(*) FROM i) AS i, (SELECT count(*) FROM r) AS r,
-       CASE WHEN $7 THEN pg_notify('${CHANNEL}', $1) END AS notified`,
-    values: [
-      queue,
-      tx.metaChange ? JSON.stringify(tx.metaChange) : null,
-      loaded.metaRev,
-      JSON.stringify(updates),
-      JSON.stringify(inserts),
-      JSON.stringify(results),
-      wake,
-    ],
-  });
-  const done = rows[0]!;
+       FROM jsonb_to_recordset(${param(JSON.stringify(inserts))}::jsonb) AS c(${RECORD}) ORDER BY c.n
+       ON CONFLICT (queue, id) DO NOTHING RETURNING 1)`);
+  }
+  if (results.length > 0) {
+    ctes.push(`r AS (INSERT INTO ralph_results (queue, kind, task_id, body)
+       SELECT $1, c.kind, c.task_id, c.body FROM jsonb_to_recordset(${param(JSON.stringify(results))}::jsonb) AS c(kind text, task_id text, body jsonb, n integer)
+       ORDER BY c.n RETURNING 1)`);
+  }
+  const count = (name: string): string => (ctes.some((c) => c.startsWith(`${name} AS`)) ? `(SELECT count(*) FROM ${name})` : '0');
   // The notification is sent at commit only: one for a transaction that then fails is never sent.
+  const text = `${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${count('m')} AS m, ${count('u')} AS u, ${count('i')} AS i${
+    wake ? `, pg_notify('${CHANNEL}', $1) AS notified` : ''
+  }`;
+  const shape = `${tx.metaChange ? 'm' : ''}${updates.length > 0 ? 'u' : ''}${inserts.length > 0 ? 'i' : ''}${results.length > 0 ? 'r' : ''}${wake ? 'n' : ''}`;
+  const { rows } = await client.query<{ m: string; u: string; i: string }>({ name: `ralph-write-${shape}`, text, values });
+  const done = rows[0]!;
   if ((tx.metaChange && Number(done.m) !== 1) || Number(done.u) !== updates.length || Number(done.i) !== inserts.length) throw new Conflict();
 }
