@@ -166,16 +166,17 @@ echo "did $RALPH_TASK_ID"
       const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '4', '--agent-cmd', './agent.sh'], { cwd: a.dir, env });
       await waitFor('some tasks to start', () => startsIn(starts).size >= 6, 60_000);
       // The cut comes mid-run: tasks are left to record.
-      expect((await recorded(url)).findings.length).toBeLessThan(20);
+      expect((await recorded(url)).findings.length, 'findings recorded before the cut').toBeLessThan(20);
       if (fault === 'the server restarted') await server.restart();
       else
         await withClient(url, (c) =>
           c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'ralph%' AND pid <> pg_backend_pid()"),
         );
       const ran = await run.done;
-      expect(ran.stdout).toContain('Stopped: every task completed.');
+      const said = `${ran.stdout}\n${ran.stderr}`;
+      expect(ran.stdout, said).toContain('Stopped: every task completed.');
       const db = await recorded(url);
-      expect(db.tasks.every((t) => t.status === 'completed')).toBe(true);
+      expect(db.tasks.every((t) => t.status === 'completed'), said).toBe(true);
       expect(db.findings.length).toBe(24);
       expect(new Set(db.findings).size).toBe(24);
       // An agent run may be repeated only when its claim was lost; none is here.

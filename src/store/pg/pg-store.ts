@@ -5,7 +5,7 @@ import { makePrivateDir } from '../../process/private.js';
 import { statePaths } from '../paths.js';
 import type { StatePaths } from '../paths.js';
 import type { QueueOverview, Store, Transaction, TxScope } from '../store.js';
-import { QueueUnreachableError, connectQueue, describeQueueUrl } from './connection.js';
+import { QueueUnreachableError, describeQueueUrl, unreachable } from './connection.js';
 import { describeQueue } from './url.js';
 import { LoadedTransaction } from './loaded-tx.js';
 import { DEFAULT_META, load } from './load.js';
@@ -15,6 +15,9 @@ import { PgSessions } from './pg-sessions.js';
 import { PgWatch } from './pg-watch.js';
 import { initQueue, migrate } from './schema.js';
 import { isTransient, retryDelay } from './retry.js';
+
+/** Tasks added by one transaction from which the table's statistics are brought up to date. */
+const ANALYZE_AFTER = 500;
 
 export interface PgStoreOptions {
   /** How long to keep trying while the database cannot be reached mid-run (default 10 min). */
@@ -65,22 +68,29 @@ export class PgStore implements Store {
    * creates the queue where missing. `exists()` then says whether the queue is there.
    */
   static async open(url: string, queueName: string, dir: string, options: PgStoreOptions & { create?: boolean } = {}): Promise<PgStore> {
-    const client = await connectQueue(url);
-    let present: boolean;
+    let store: PgStore;
     try {
-      if (options.create) {
-        await initQueue(client, queueName);
-        present = true;
-      } else {
-        await migrate(client);
-        const found = await client.query('SELECT 1 FROM ralph_queues WHERE name = $1', [queueName]);
-        present = found.rowCount === 1;
-      }
-    } finally {
-      await client.end().catch(() => undefined);
+      store = new PgStore(url, queueName, dir, options);
+    } catch (error) {
+      throw unreachable(url, error);
     }
-    const store = new PgStore(url, queueName, dir, options);
-    store.present = present;
+    let client: pg.PoolClient;
+    try {
+      client = await store.pool.connect();
+    } catch (error) {
+      await store.pool.end().catch(() => undefined);
+      throw unreachable(url, error);
+    }
+    try {
+      if (options.create) await initQueue(client, queueName);
+      else await migrate(client);
+      store.present = options.create === true || (await client.query('SELECT 1 FROM ralph_queues WHERE name = $1', [queueName])).rowCount === 1;
+    } catch (error) {
+      client.release();
+      await store.close();
+      throw error;
+    }
+    client.release();
     return store;
   }
 
@@ -131,13 +141,19 @@ export class PgStore implements Store {
   async transact<T>(body: (tx: Transaction) => T, purpose = 'transaction', scope?: TxScope): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.withTransaction(async (client) => {
+        let added = 0;
+        const result = await this.withTransaction(async (client) => {
           const loaded = await load(client, this.queueName, scope ? { ...scope, all: false } : { all: true });
           const tx = new LoadedTransaction(loaded);
-          const result = body(tx);
+          const value = body(tx);
           if (tx.changed) await write(client, this.queueName, tx);
-          return result;
+          added = tx.resetRequested ? tx.puts.size : [...tx.puts.keys()].filter((id) => !loaded.byId.has(id)).length;
+          return value;
         }, purpose);
+        // Many tasks added at once: the planner is told now (not at autovacuum's next round, up to a
+        // minute later), so that claims keep using the pending tasks' index, not a scan of them all.
+        if (added >= ANALYZE_AFTER) await this.pool.query('ANALYZE ralph_tasks').catch(() => undefined);
+        return result;
       } catch (error) {
         if (!(error instanceof Conflict) || attempt >= 100) throw error;
         await sleep(Math.random() * Math.min(50, 2 + attempt * 2));

@@ -80,7 +80,12 @@ export class SchemaNewerError extends RalphError {
  * Brings the database's schema up to SCHEMA_VERSION (creating it on an empty database) and says from
  * which version. Idempotent; safe to run from several processes at once.
  */
-export async function migrate(client: pg.Client): Promise<{ from: number; to: number }> {
+export async function migrate(client: pg.Client | pg.PoolClient): Promise<{ from: number; to: number }> {
+  // Up to date already (every start but the first): one read, no lock.
+  const current = await client.query<{ version: number }>('SELECT version FROM ralph_schema').catch(() => undefined);
+  const version = current?.rows[0]?.version;
+  if (version === SCHEMA_VERSION) return { from: version, to: version };
+  if (version !== undefined && version > SCHEMA_VERSION) throw new SchemaNewerError(version);
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK.toString()]);
@@ -103,7 +108,7 @@ export async function migrate(client: pg.Client): Promise<{ from: number; to: nu
  * `ralph queue init`: the schema brought up to date and the queue `name` created where missing (one
  * database holds several projects' queues). Says whether the queue is new.
  */
-export async function initQueue(client: pg.Client, name: string): Promise<{ created: boolean; schema: { from: number; to: number } }> {
+export async function initQueue(client: pg.Client | pg.PoolClient, name: string): Promise<{ created: boolean; schema: { from: number; to: number } }> {
   const schema = await migrate(client);
   const made = await client.query('INSERT INTO ralph_queues (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
   return { created: made.rowCount === 1, schema };

@@ -46,10 +46,12 @@ export async function write(client: pg.PoolClient, queue: string, tx: LoadedTran
     const before = tx.resetRequested ? undefined : loaded.byId.get(task.id);
     if (before) {
       updates.push({ ...columns(task), rev: before.rev });
-      if (task.status !== 'claimed' && before.task.status !== task.status) wake = true;
+      // A task to claim (added, requeued, released): idle workers wake for it. Nobody waits on a
+      // claim, a completion or a failure: an idle worker and a run see those when they next look.
+      if (task.status === 'pending' && before.task.status !== 'pending') wake = true;
     } else {
       inserts.push({ ...columns(task), n: inserts.length });
-      wake = true;
+      if (task.status === 'pending') wake = true;
     }
   }
   const results = [

@@ -1,0 +1,7 @@
+export interface EmbeddedPostgres {
+  /** The maintenance database's URL, with the credentials. */
+  url: string;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+export function startEmbeddedPostgres(options: { user: string; password: string }): Promise<EmbeddedPostgres>;
