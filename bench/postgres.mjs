@@ -14,8 +14,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
 const { PgStore } = await import(join(ROOT, 'dist', 'store', 'pg', 'pg-store.js'));
 const { appendTasks } = await import(join(ROOT, 'dist', 'orchestrator', 'boot.js'));
-const { workerStep } = await import(join(ROOT, 'dist', 'worker', 'step.js'));
-const { stepScope } = await import(join(ROOT, 'dist', 'worker', 'worker.js'));
+const { stepScope, workerStep } = await import(join(ROOT, 'dist', 'worker', 'step.js'));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const CONFIG = {
@@ -30,7 +29,8 @@ const CONFIG = {
   agent: 'command',
 };
 const OK = { ok: true, finding: 'ok', exitCode: 0, signal: null, durationMs: 1 };
-const tasks = (n, prefix = 't') => Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, type: 'noop', data: { i, note: 'a task of ordinary size with a little data' } }));
+const tasks = (n, prefix = 't') =>
+  Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, type: 'noop', data: { i, note: 'a task of ordinary size with a little data' } }));
 
 async function withClient(url, body) {
   const client = new pg.Client({ connectionString: url });
@@ -101,7 +101,12 @@ export async function postgresBench({ row, temp }) {
       const one = await steps(store, 400, 1);
       const eight = await steps(store, 400, 8);
       perTask[size] = { one, eight };
-      row(`postgres: claim + report with ${size} tasks queued, one worker (ms per task; loading them took ${loadSeconds.toFixed(1)} s)`, one.toFixed(2), '<= 2 ms', one <= 2 ? 'yes' : 'NO');
+      row(
+        `postgres: claim + report with ${size} tasks queued, one worker (ms per task; loading them took ${loadSeconds.toFixed(1)} s)`,
+        one.toFixed(2),
+        '<= 2 ms',
+        one <= 2 ? 'yes' : 'NO',
+      );
       row(`postgres: the same, eight workers at once (ms per task)`, eight.toFixed(2), '<= 2 ms', eight <= 2 ? 'yes' : 'NO');
       if (size === 100_000) Object.assign(big, { url, store });
       else await store.close();
@@ -119,7 +124,7 @@ export async function postgresBench({ row, temp }) {
     await sleep(4000);
     worker.kill('SIGTERM');
     await new Promise((r) => worker.on('exit', r));
-    const rss = await withClient(big.url, async (c) => (await c.query("SELECT session FROM ralph_sessions WHERE worker_id = 900")).rows[0]?.session);
+    const rss = await withClient(big.url, async (c) => (await c.query('SELECT session FROM ralph_sessions WHERE worker_id = 900')).rows[0]?.session);
     row(
       `postgres: peak RSS of a worker with 100,000 queued (MiB; it ran ${rss?.completed ?? '?'} tasks)`,
       ((rss?.max_rss_kb ?? 0) / 1024).toFixed(1),
@@ -150,7 +155,9 @@ export async function postgresBench({ row, temp }) {
     const url = await database(server.url);
     const store = await PgStore.open(url, 'default', temp(), { create: true });
     // A run of another host is live: idle workers wait for tasks instead of stopping.
-    await store.transact((tx) => tx.setMeta({ active: true, worker_count: 4, run: { started_at: new Date().toISOString(), workers: 4, pid: 1, host: 'elsewhere' } }));
+    await store.transact((tx) =>
+      tx.setMeta({ active: true, worker_count: 4, run: { started_at: new Date().toISOString(), workers: 4, pid: 1, host: 'elsewhere' } }),
+    );
     const machine = temp();
     const workers = Array.from({ length: 4 }, (_, i) =>
       spawn(process.execPath, [CLI, 'worker', '--queue', url, '--id', String(i + 1), '--agent-cmd', 'true', '--dir', join(machine, '.ralph')], {

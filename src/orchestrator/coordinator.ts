@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { InputError, errorMessage } from '../errors.js';
 import type { Store } from '../store/store.js';
-import { isStepMessage, workerStep } from '../worker/step.js';
+import { isStepMessage, stepScope, workerStep } from '../worker/step.js';
 import type { StepAnswer, StepContext, StepMessage } from '../worker/step.js';
 
 export type StepsMode = 'run' | 'worker';
@@ -72,6 +72,7 @@ export class Coordinator {
               workerStep(tx, message.config, message.request, this.context),
         ),
         "workers' steps",
+        batch.map(({ message }) => stepScope(message.request)),
       );
       batch.forEach(({ child, message }, i) => {
         const result = results[i]!;

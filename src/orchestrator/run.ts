@@ -62,8 +62,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const say = options.say ?? ((line: string) => writeLine(process.stderr, line));
   // Everything that can be wrong with the input is found before .ralph/ is touched.
   const tasks = options.tasksFile === undefined ? [] : loadTasksFile(options.tasksFile);
-  // A database takes every worker's steps itself: there is no lock for the run to hold for them.
-  const steps = options.queue ? 'worker' : stepsMode(options.workers, availableParallelism(), process.env.RALPH_STEPS);
+  const steps = stepsMode(options.workers, availableParallelism(), process.env.RALPH_STEPS);
   loadPromptTemplate(options.promptTemplate);
   // What only some runs need is loaded only then: agent CLI adapters, git. Every millisecond before
   // the workers start is one in which a core idles.

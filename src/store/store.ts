@@ -35,7 +35,11 @@ export interface Store {
    * Runs each body as its own transaction, in turn, under one taking of the lock (each sees the
    * changes of those before it). A body that throws changes nothing; the others are committed.
    */
-  transactEach<T>(bodies: ReadonlyArray<(tx: Transaction) => T>, purpose?: string): Promise<Array<PromiseSettledResult<T>>>;
+  transactEach<T>(
+    bodies: ReadonlyArray<(tx: Transaction) => T>,
+    purpose?: string,
+    scopes?: ReadonlyArray<TxScope | undefined>,
+  ): Promise<Array<PromiseSettledResult<T>>>;
   /** Rewrites the JSON snapshots so that they hold every change (also done now and then by itself). */
   compact(): Promise<void>;
   /**

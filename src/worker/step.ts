@@ -9,7 +9,7 @@ import type { ConflictPolicy } from '../queue/isolation.js';
 import type { ClaimStop, Task, UsageLimitNote } from '../queue/types.js';
 import { runIsLive } from '../queue/liveness.js';
 import type { Sessions } from '../store/sessions.js';
-import type { Transaction } from '../store/store.js';
+import type { Transaction, TxScope } from '../store/store.js';
 import { reapStale } from './reaper.js';
 
 /**
@@ -80,6 +80,12 @@ export interface StepContext {
   sessions: Sessions;
   isAlive: (pid: number) => boolean;
   host: string;
+}
+
+/** What a step reads: the claims and the next pending tasks, the task it reports, and the meta first when it records a cost. */
+export function stepScope(request: StepRequest): TxScope {
+  const report = request.report;
+  return { step: true, ...(report ? { ids: [report.taskId], lockMeta: report.outcome?.usage !== undefined || report.usageLimit !== undefined } : {}) };
 }
 
 /** The worker loop's transaction: one step, applied to `tx`. */

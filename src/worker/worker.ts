@@ -12,7 +12,7 @@ import type { UsageLimitPolicy } from '../queue/limits.js';
 import { describeQueue, openQueue } from '../store/open.js';
 import type { QueueLocation } from '../store/open.js';
 import type { WorkerSession } from '../store/sessions.js';
-import type { Store, TxScope } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { newToken } from '../store/token.js';
 import { Heartbeat } from './heartbeat.js';
 import { BlockNotes, noteReport } from './notes.js';
@@ -21,7 +21,7 @@ import { registerWorker } from './registration.js';
 import { runTask, stepReport } from './run-task.js';
 import type { IsolationOptions, PendingReport, TaskRoom } from './run-task.js';
 import { SessionWriter } from './session-writer.js';
-import { workerStep } from './step.js';
+import { stepScope, workerStep } from './step.js';
 import type { StepChannel, StepConfig, StepContext, StepRequest, StepResult } from './step.js';
 
 export type { IsolationOptions } from './run-task.js';
@@ -204,12 +204,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     }
     return store.transact((tx) => workerStep(tx, stepConfig, request, stepContext), `worker ${options.id}`, stepScope(request));
   }
-}
-
-/** What a step reads: the claims and the next pending tasks, the task it reports, and the meta first when it records a cost. */
-export function stepScope(request: StepRequest): TxScope {
-  const report = request.report;
-  return { step: true, ...(report ? { ids: [report.taskId], lockMeta: report.outcome?.usage !== undefined || report.usageLimit !== undefined } : {}) };
 }
 
 function stepConfigOf(options: WorkerOptions): StepConfig {

@@ -71,7 +71,12 @@ describe('a queue on PostgreSQL shared by several machines', () => {
       a.dir,
       Array.from({ length: 1000 }, (_, i) => ({ id: `t${i}`, type: 'noop' })),
     );
-    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '4', '--agent-cmd', './agent.sh'], { cwd: a.dir, env });
+    // Machine A's run applies its workers' steps for them (batched in one database transaction); B's
+    // and C's workers apply their own.
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '4', '--agent-cmd', './agent.sh'], {
+      cwd: a.dir,
+      env: { ...env, RALPH_STEPS: 'run' },
+    });
     for (let waited = 0; !(await runIsActive(url).catch(() => false)); waited += 50) {
       if (waited > 30_000) throw new Error('the run did not start');
       await new Promise((r) => setTimeout(r, 50));
@@ -163,7 +168,12 @@ echo "did $RALPH_TASK_ID"
         a.dir,
         Array.from({ length: 24 }, (_, i) => ({ id: `t${i}`, type: 't' })),
       );
-      const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '4', '--agent-cmd', './agent.sh'], { cwd: a.dir, env });
+      // The run applies its workers' steps in one case, the workers their own in the other.
+      const steps = fault === 'the server restarted' ? 'run' : 'worker';
+      const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '4', '--agent-cmd', './agent.sh'], {
+        cwd: a.dir,
+        env: { ...env, RALPH_STEPS: steps },
+      });
       await waitFor('some tasks to start', () => startsIn(starts).size >= 6, 60_000);
       // The cut comes mid-run: tasks are left to record.
       expect((await recorded(url)).findings.length, 'findings recorded before the cut').toBeLessThan(20);
@@ -176,7 +186,10 @@ echo "did $RALPH_TASK_ID"
       const said = `${ran.stdout}\n${ran.stderr}`;
       expect(ran.stdout, said).toContain('Stopped: every task completed.');
       const db = await recorded(url);
-      expect(db.tasks.every((t) => t.status === 'completed'), said).toBe(true);
+      expect(
+        db.tasks.every((t) => t.status === 'completed'),
+        said,
+      ).toBe(true);
       expect(db.findings.length).toBe(24);
       expect(new Set(db.findings).size).toBe(24);
       // An agent run may be repeated only when its claim was lost; none is here.

@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendTasks } from '../../src/orchestrator/boot.js';
 import { PgStore } from '../../src/store/pg/pg-store.js';
-import { workerStep } from '../../src/worker/step.js';
 import type { StepConfig, StepRequest, StepResult } from '../../src/worker/step.js';
-import { stepScope } from '../../src/worker/worker.js';
+import { stepScope, workerStep } from '../../src/worker/step.js';
 import { newToken } from '../../src/store/token.js';
 import { startPostgres, withClient } from '../helpers/postgres.js';
 import type { TestPostgres } from '../helpers/postgres.js';
@@ -245,4 +244,38 @@ describe('the queue on PostgreSQL (PgStore)', () => {
     expect(watcher.read().findings).toEqual([]);
     for (const s of [watcher, loader, whole, ...stores]) await s.close();
   }, 30_000);
+
+  it('applies a batch of bodies in one database transaction: each sees those before it, one that throws changes nothing', async () => {
+    const q = await fresh();
+    const s = await q.open();
+    await appendTasks(s, [
+      { id: 'a', type: 't' },
+      { id: 'b', type: 't' },
+      { id: 'c', type: 't' },
+    ]);
+    const requests = [1, 2, 3].map((w) => ({ pid: w, host: 'test-host', token: `tok${w}`, stopping: false }));
+    const results = await s.transactEach(
+      [
+        (tx) => workerStep(tx, config(1), requests[0]!, { ...ctx, sessions: s.sessions }),
+        (tx) => {
+          workerStep(tx, config(2), requests[1]!, { ...ctx, sessions: s.sessions });
+          throw new Error('this body fails after claiming');
+        },
+        (tx) => workerStep(tx, config(3), requests[2]!, { ...ctx, sessions: s.sessions }),
+      ],
+      'batch',
+      requests.map((r) => stepScope(r)),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const claimed = results.map((r) => (r.status === 'fulfilled' ? r.value.claimed?.id : undefined));
+    // The third body saw the first's claim (it took the next task), not the failed body's.
+    expect(claimed).toEqual(['a', undefined, 'b']);
+    await s.refresh();
+    expect(s.read().tasks.map((t) => [t.id, t.status, t.worker_id ?? null])).toEqual([
+      ['a', 'claimed', 1],
+      ['b', 'claimed', 3],
+      ['c', 'pending', null],
+    ]);
+    await s.close();
+  });
 });

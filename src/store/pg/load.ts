@@ -9,6 +9,8 @@ export const DEFAULT_META: QueueMeta = { active: false, worker_count: 0 };
 
 export interface LoadScope extends TxScope {
   all: boolean;
+  /** How many ready tasks to take as candidates (locked): one more than the claims a batch may make. */
+  claims?: number;
 }
 
 interface Row {
@@ -28,6 +30,7 @@ interface Row {
  * claims, and the tasks asked for by id.
  */
 export async function load(client: pg.PoolClient, queue: string, scope: LoadScope): Promise<Loaded> {
+  const candidates = Math.max(2, Math.min(64, Math.floor(scope.claims ?? 2)));
   const parts = [`(SELECT 'm' AS k, meta AS body, rev, now() AS at, 0::bigint AS ord FROM m)`];
   if (scope.all) {
     parts.push(`(SELECT 't', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1)`);
@@ -49,14 +52,14 @@ export async function load(client: pg.PoolClient, queue: string, scope: LoadScop
   if (scope.step && !scope.all) {
     ctes.push(`c AS (SELECT id, task, rev, priority, seq FROM ralph_tasks
       WHERE queue = $1 AND status = 'pending' AND (not_before IS NULL OR not_before <= now())
-      ORDER BY priority DESC, seq LIMIT 2 FOR UPDATE SKIP LOCKED)`);
+      ORDER BY priority DESC, seq LIMIT ${candidates} FOR UPDATE SKIP LOCKED)`);
   }
   const params: unknown[] = [queue];
   if (!scope.all && scope.ids && scope.ids.length > 0) params.push([...scope.ids]);
   const text = `WITH ${ctes.join(', ')} ${parts.join(' UNION ALL ')}`;
   // Named: the server plans each shape of the statement once per connection.
   const { rows } = await client.query<Row>({
-    name: `ralph-load-${scope.all ? 'all' : `${scope.step ? 's' : ''}${params.length > 1 ? 'i' : ''}`}${scope.lockMeta ? 'm' : ''}`,
+    name: `ralph-load-${scope.all ? 'all' : `${scope.step ? `s${candidates}` : ''}${params.length > 1 ? 'i' : ''}`}${scope.lockMeta ? 'm' : ''}`,
     text,
     values: params,
   });

@@ -106,6 +106,17 @@ export class LoadedTransaction implements Transaction {
     this.newIssues.length = 0;
   }
 
+  /** A transaction that starts where this one is (its changes included), to run the next body of a batch on. */
+  child(): LoadedTransaction {
+    const next = new LoadedTransaction(this.loaded);
+    next.resetRequested = this.resetRequested;
+    for (const [id, task] of this.puts) next.puts.set(id, task);
+    next.newFindings.push(...this.newFindings);
+    next.newIssues.push(...this.newIssues);
+    if (this.metaChange) next.metaChange = { ...this.metaChange };
+    return next;
+  }
+
   /** Whether committing it changes anything. */
   get changed(): boolean {
     return this.resetRequested || this.puts.size > 0 || this.newFindings.length > 0 || this.newIssues.length > 0 || this.metaChange !== undefined;

@@ -9,6 +9,7 @@ import { QueueUnreachableError, describeQueueUrl, unreachable } from './connecti
 import { describeQueue } from './url.js';
 import { LoadedTransaction } from './loaded-tx.js';
 import { DEFAULT_META, load } from './load.js';
+import type { LoadScope } from './load.js';
 import { QueueMirror } from './mirror.js';
 import { Conflict, write } from './write.js';
 import { PgSessions } from './pg-sessions.js';
@@ -139,38 +140,55 @@ export class PgStore implements Store {
   }
 
   async transact<T>(body: (tx: Transaction) => T, purpose = 'transaction', scope?: TxScope): Promise<T> {
+    const [result] = await this.transactEach([body], purpose, [scope]);
+    if (result!.status === 'rejected') throw result!.reason;
+    return result!.value;
+  }
+
+  /**
+   * The bodies in turn, in ONE database transaction (each sees the changes of those before it; one
+   * that throws changes nothing), read with the union of their scopes and written in one statement:
+   * how a run applies its workers' steps, a few round trips for a batch of them.
+   */
+  async transactEach<T>(
+    bodies: ReadonlyArray<(tx: Transaction) => T>,
+    purpose = 'transaction',
+    scopes: ReadonlyArray<TxScope | undefined> = [],
+  ): Promise<Array<PromiseSettledResult<T>>> {
+    if (bodies.length === 0) return [];
+    const scope = unionScope(bodies.length, scopes);
     for (let attempt = 0; ; attempt++) {
       try {
         let added = 0;
-        const result = await this.withTransaction(async (client) => {
-          const loaded = await load(client, this.queueName, scope ? { ...scope, all: false } : { all: true });
-          const tx = new LoadedTransaction(loaded);
-          const value = body(tx);
-          if (tx.changed) await write(client, this.queueName, tx);
-          added = tx.resetRequested ? tx.puts.size : [...tx.puts.keys()].filter((id) => !loaded.byId.has(id)).length;
-          return value;
+        const results = await this.withTransaction(async (client) => {
+          const loaded = await load(client, this.queueName, scope);
+          let done = new LoadedTransaction(loaded);
+          const settled: Array<PromiseSettledResult<T>> = [];
+          for (const body of bodies) {
+            const tx = bodies.length === 1 ? done : done.child();
+            try {
+              settled.push({ status: 'fulfilled', value: body(tx) });
+              done = tx;
+            } catch (reason) {
+              // A body that throws alone (not in a batch) rolls the transaction back.
+              if (bodies.length === 1) throw reason;
+              settled.push({ status: 'rejected', reason });
+            }
+          }
+          if (done.changed) await write(client, this.queueName, done);
+          added = done.resetRequested ? done.puts.size : [...done.puts.keys()].filter((id) => !loaded.byId.has(id)).length;
+          return settled;
         }, purpose);
         // Many tasks added at once: the planner is told now (not at autovacuum's next round, up to a
         // minute later), so that claims keep using the pending tasks' index, not a scan of them all.
         if (added >= ANALYZE_AFTER) await this.pool.query('ANALYZE ralph_tasks').catch(() => undefined);
-        return result;
+        return results;
       } catch (error) {
+        if (bodies.length === 1 && !(error instanceof Conflict)) return [{ status: 'rejected', reason: error }];
         if (!(error instanceof Conflict) || attempt >= 100) throw error;
         await sleep(Math.random() * Math.min(50, 2 + attempt * 2));
       }
     }
-  }
-
-  async transactEach<T>(bodies: ReadonlyArray<(tx: Transaction) => T>, purpose?: string): Promise<Array<PromiseSettledResult<T>>> {
-    const results: Array<PromiseSettledResult<T>> = [];
-    for (const body of bodies) {
-      try {
-        results.push({ status: 'fulfilled', value: await this.transact(body, purpose) });
-      } catch (reason) {
-        results.push({ status: 'rejected', reason });
-      }
-    }
-    return results;
   }
 
   /** Nothing to fold: the database is always up to date. */
@@ -231,6 +249,21 @@ export class PgStore implements Store {
       }
     }
   }
+}
+
+/** What a batch reads: everything if one body needs it, else every body's tasks, claims and candidates. */
+function unionScope(count: number, scopes: ReadonlyArray<TxScope | undefined>): LoadScope {
+  const given = Array.from({ length: count }, (_, i) => scopes[i]);
+  if (given.some((s) => s === undefined)) return { all: true };
+  const defined = given as TxScope[];
+  const steps = defined.filter((s) => s.step).length;
+  return {
+    all: false,
+    step: steps > 0,
+    claims: steps + 1,
+    ids: [...new Set(defined.flatMap((s) => s.ids ?? []))],
+    lockMeta: defined.some((s) => s.lockMeta),
+  };
 }
 
 function sleep(ms: number): Promise<void> {
