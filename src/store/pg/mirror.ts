@@ -23,8 +23,11 @@ export class QueueMirror {
   private tasks: Task[] = [];
   private readonly taskSeq = new Map<string, number>();
   private readonly index = new Map<string, number>();
-  private findings: Array<{ seq: number; body: Finding }> = [];
-  private issues: Array<{ seq: number; body: Issue }> = [];
+  private findings: Finding[] = [];
+  private issues: Issue[] = [];
+  /** The seq of each finding and issue, in the same order. */
+  private findingSeqs: number[] = [];
+  private issueSeqs: number[] = [];
   /** Results read at or after `xmin` (they may be read again): not to be added twice. */
   private recent = new Map<number, bigint>();
   private meta: QueueMeta = DEFAULT_META;
@@ -51,7 +54,7 @@ export class QueueMirror {
     this.epoch = row.epoch;
     this.take(rows, BigInt(row.xmin));
     this.xmin = row.xmin;
-    return { tasks: this.tasks, meta: this.meta, findings: this.findings.map((f) => f.body), issues: this.issues.map((i) => i.body) };
+    return { tasks: this.tasks, meta: this.meta, findings: this.findings, issues: this.issues };
   }
 
   private clear(): void {
@@ -60,6 +63,8 @@ export class QueueMirror {
     this.index.clear();
     this.findings = [];
     this.issues = [];
+    this.findingSeqs = [];
+    this.issueSeqs = [];
     this.recent.clear();
   }
 
@@ -67,7 +72,7 @@ export class QueueMirror {
     let reorderTasks = false;
     let reorderResults = false;
     const lastTaskSeq = this.tasks.length === 0 ? -1 : this.taskSeq.get(this.tasks[this.tasks.length - 1]!.id)!;
-    const lastResultSeq = Math.max(this.findings.at(-1)?.seq ?? -1, this.issues.at(-1)?.seq ?? -1);
+    const lastResultSeq = Math.max(this.findingSeqs.at(-1) ?? -1, this.issueSeqs.at(-1) ?? -1);
     for (const row of rows.slice().sort((a, b) => Number(a.seq) - Number(b.seq))) {
       const seq = Number(row.seq);
       if (row.k === 't') {
@@ -86,8 +91,13 @@ export class QueueMirror {
       if (this.recent.has(seq)) continue;
       this.recent.set(seq, BigInt(row.xid));
       if (seq < lastResultSeq) reorderResults = true;
-      if (row.k === 'finding') this.findings.push({ seq, body: row.body as Finding });
-      else this.issues.push({ seq, body: row.body as Issue });
+      if (row.k === 'finding') {
+        this.findings.push(row.body as Finding);
+        this.findingSeqs.push(seq);
+      } else {
+        this.issues.push(row.body as Issue);
+        this.issueSeqs.push(seq);
+      }
     }
     // A result written by a transaction older than this look's xmin is never read again.
     for (const [seq, xid] of this.recent) if (xid < xmin) this.recent.delete(seq);
@@ -97,8 +107,14 @@ export class QueueMirror {
       for (const [i, task] of this.tasks.entries()) this.index.set(task.id, i);
     }
     if (reorderResults) {
-      this.findings.sort((a, b) => a.seq - b.seq);
-      this.issues.sort((a, b) => a.seq - b.seq);
+      [this.findings, this.findingSeqs] = inOrder(this.findings, this.findingSeqs);
+      [this.issues, this.issueSeqs] = inOrder(this.issues, this.issueSeqs);
     }
   }
+}
+
+/** Items and their seqs, both put in seq order. */
+function inOrder<T>(items: T[], seqs: number[]): [T[], number[]] {
+  const order = seqs.map((seq, i) => [seq, i] as const).sort((a, b) => a[0] - b[0]);
+  return [order.map(([, i]) => items[i]!), order.map(([seq]) => seq)];
 }

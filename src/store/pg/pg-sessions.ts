@@ -6,7 +6,8 @@ import type { Sessions, WorkerSession } from '../sessions.js';
 export type WithTransaction = <T>(body: (client: pg.PoolClient) => Promise<T>, purpose: string) => Promise<T>;
 
 /**
- * The workers' sessions in the queue's database, one row a worker. Reads come from what the last
+ * The workers' sessions in the queue's database, one row a worker (without the file store's history
+ * of a worker's last findings: those are in the results). Reads come from what the last
  * `refresh()` read (and this process's own writes), so that they stay synchronous as the file
  * store's are; writes are sent in the background, the latest one of a worker winning, and `flush()`
  * waits for them.
@@ -37,7 +38,9 @@ export class PgSessions implements Sessions {
   }
 
   write(session: WorkerSession): void {
-    const copy = structuredClone(session);
+    // Without the history of findings: the database keeps every finding in its results already, and
+    // a session is written a few times a second.
+    const copy = structuredClone({ ...session, findings: [] });
     this.cache.set(session.worker_id, copy);
     this.unsent.set(session.worker_id, copy);
     this.sending ??= this.send();

@@ -17,6 +17,9 @@ import { PgWatch } from './pg-watch.js';
 import { initQueue, migrate } from './schema.js';
 import { isTransient, retryDelay } from './retry.js';
 
+/** How often `refresh` reads the sessions again (a run's view and monitor refresh several times a second). */
+const SESSIONS_EVERY_MS = 500;
+
 /** Tasks added by one transaction from which the table's statistics are brought up to date. */
 const ANALYZE_AFTER = 500;
 
@@ -42,6 +45,7 @@ export class PgStore implements Store {
   private state: QueueState | undefined;
   private readonly mirror: QueueMirror;
   private present = false;
+  private sessionsReadAt = 0;
 
   private constructor(
     private readonly url: string,
@@ -114,7 +118,12 @@ export class PgStore implements Store {
   /** Reads what changed since the last refresh (everything, the first time), and the sessions. */
   async refresh(): Promise<void> {
     this.state = await this.withTransaction((client) => this.mirror.update(client), 'read', 'REPEATABLE READ READ ONLY');
-    await this.sessions.refresh();
+    // The sessions change a few times a second each: read again at most twice a second.
+    const now = Date.now();
+    if (now - this.sessionsReadAt >= SESSIONS_EVERY_MS) {
+      this.sessionsReadAt = now;
+      await this.sessions.refresh();
+    }
   }
 
   /** Counted by the database (one pass over the queue's rows there, nothing sent here but the counts), and the sessions read. */
