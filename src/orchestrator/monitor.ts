@@ -29,6 +29,8 @@ export interface MonitorOptions {
   observe?: (state: QueueState) => void;
   /** Tasks settled before this run started (the view counts this run's). */
   finishedBefore: number;
+  /** Writes the run's heartbeat this often (a database's queue: how workers on other hosts tell the run is alive). */
+  heartbeatMs?: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export interface MonitorOptions {
  */
 export async function monitorRun(store: Store, slots: WorkerSlots, view: RunView, options: MonitorOptions, trouble: WriteTrouble): Promise<StopReason> {
   let lastHousekeeping = Date.now();
+  let lastHeartbeat = Date.now();
   // Near the end (no more tasks pending than there are workers to take them), the queue is watched:
   // the run is over as soon as the last task is. (Earlier, every claim and report would wake it for
   // nothing.)
@@ -71,6 +74,16 @@ export async function monitorRun(store: Store, slots: WorkerSlots, view: RunView
         try {
           await housekeeping(store, state.tasks, options.maxAttempts);
           await store.compactIfDue();
+          if (options.heartbeatMs !== undefined && now - lastHeartbeat >= options.heartbeatMs) {
+            lastHeartbeat = now;
+            await store.transact(
+              (tx) => {
+                if (tx.meta.run) tx.setMeta({ run: { ...tx.meta.run, heartbeat_at: tx.now.toISOString() } });
+              },
+              'run heartbeat',
+              {},
+            );
+          }
         } catch (error) {
           if (!(error instanceof StateWriteError)) throw error;
           trouble.cannotWrite ??= error;

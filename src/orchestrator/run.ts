@@ -51,6 +51,9 @@ export interface RunOptions extends WorkerSettings {
   observe?: (state: QueueState) => void;
 }
 
+/** How often a run on a database's queue says it is alive (see RUN_SILENT_MS). */
+const RUN_HEARTBEAT_MS = 10_000;
+
 export interface RunResult extends RunSummary {
   added: number;
   skipped: number;
@@ -102,6 +105,8 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
 
   const startedAt = new Date();
   const run: RunInfo = { started_at: startedAt.toISOString(), workers: options.workers, pid: process.pid, host: HOST };
+  // On a database's queue, workers on other hosts tell the run is alive by its heartbeat.
+  if (options.queue) run.heartbeat_at = run.started_at;
   // Recorded in work-queue.json and the report: a key written into the command line stays out of both.
   if (options.agentCmd !== undefined) run.agent_cmd = redact(options.agentCmd);
   else run.agent = agent.name;
@@ -201,6 +206,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.observe ? { observe: options.observe } : {}),
       finishedBefore,
+      ...(options.queue ? { heartbeatMs: RUN_HEARTBEAT_MS } : {}),
     },
     trouble,
   );

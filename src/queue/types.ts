@@ -51,6 +51,8 @@ export interface RunInfo {
   host?: string;
   /** Peak resident memory of the orchestrator process. */
   max_rss_kb?: number;
+  /** When the run last said it is alive (a run on a database's queue, every few seconds): how other hosts tell it is gone. */
+  heartbeat_at?: string;
   /** `--isolate worktree`: the base branch, the merge mode and the conflict policy. */
   isolate?: 'worktree';
   base?: string;

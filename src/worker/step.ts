@@ -132,7 +132,7 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   const open =
     (block?.kind !== 'stopped' && (pendingTasks.some(stillPending) || claimedTasks.some(stillPending))) ||
     claimedTasks.some((t) => t.status === 'claimed' && t.claim_token !== token);
-  const result: StepResult = { live: runIsLive(tx.meta, ctx.host, ctx.isAlive), open, notes };
+  const result: StepResult = { live: runIsLive(tx.meta, ctx.host, ctx.isAlive, tx.now), open, notes };
   if (decision) result.decision = decision;
   if (claimed) result.claimed = claimed;
   if (waitingUntil) result.waitingUntilMs = waitingUntil.getTime();
