@@ -5,7 +5,7 @@ import { CorruptStateError, RalphError, StateWriteError, asWriteError, isErrno }
 import { FileSessions } from './sessions.js';
 import { ChangeWatcher } from './watch.js';
 import type { QueueWatch } from './watch.js';
-import type { Finding, Issue, QueueState } from '../queue/types.js';
+import type { Finding, Issue, QueueState, Task } from '../queue/types.js';
 import { writeFileAtomicSync } from './atomic-write.js';
 import { compactionDue } from './compaction.js';
 import { stopPoint } from './faults.js';
@@ -21,7 +21,7 @@ import { pause } from '../process/alive.js';
 import { makePrivateDir } from '../process/private.js';
 import { parseQueueSnapshot, parseResultsSnapshot, peekResultsStamp, readJsonFile, serializeQueue, serializeResults } from './snapshot.js';
 import { FencedError, Stage, removeStage } from './stage.js';
-import type { QueueOverview, Store, Transaction, TxScope } from './store.js';
+import type { QueueOverview, Store, TaskQuery, Transaction, TxScope } from './store.js';
 import { countByStatus } from '../queue/counts.js';
 import { Results, applyEntry, isConsistent, journalHasEntries, midCompaction, openIndex, stateOf } from './cache.js';
 import type { Cache } from './cache.js';
@@ -128,6 +128,12 @@ export class FileStore implements Store {
 
   /** Nothing to bring in: `read()` reads the files on demand. */
   async refresh(): Promise<void> {}
+
+  async listTasks(query: TaskQuery): Promise<Task[]> {
+    const matching = this.read().tasks.filter((t) => query.status === undefined || t.status === query.status);
+    const from = query.offset ?? 0;
+    return matching.slice(from, query.limit === undefined ? undefined : from + query.limit);
+  }
 
   async overview(): Promise<QueueOverview> {
     const state = this.read();

@@ -1,4 +1,4 @@
-import type { Finding, Issue, QueueMeta, QueueState, StatusCounts, Task } from '../queue/types.js';
+import type { Finding, Issue, QueueMeta, QueueState, StatusCounts, Task, TaskStatus } from '../queue/types.js';
 import type { StatePaths } from './paths.js';
 import type { Sessions } from './sessions.js';
 import type { QueueWatch } from './watch.js';
@@ -26,6 +26,8 @@ export interface Store {
    * `status` shows, without reading every task (a database counts them itself).
    */
   overview(): Promise<QueueOverview>;
+  /** Tasks in queue order, those of one status only when given, a page of them (`offset`, `limit`). */
+  listTasks(query: TaskQuery): Promise<Task[]>;
   /**
    * Runs `body` under the lock on the current state and commits what it changed, atomically. `scope`
    * says what the body reads when it is less than everything (a database then reads only that).
@@ -64,6 +66,12 @@ export interface Store {
 export interface QueueOverview {
   counts: StatusCounts;
   meta: QueueMeta;
+}
+
+export interface TaskQuery {
+  status?: TaskStatus;
+  offset?: number;
+  limit?: number;
 }
 
 export interface TxScope {

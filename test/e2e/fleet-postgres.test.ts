@@ -41,7 +41,9 @@ function startsIn(file: string): Map<string, number> {
   return counts;
 }
 
-const AGENT = 'printf "%s\\n" "$RALPH_TASK_ID" >> "$STARTS"\ncat > /dev/null\necho "did $RALPH_TASK_ID"\n';
+// It also notes a database URL in its environment: the password must not reach agents.
+const AGENT =
+  'printf "%s\\n" "$RALPH_TASK_ID" >> "$STARTS"\nif [ -n "$RALPH_QUEUE" ]; then echo "$RALPH_TASK_ID" >> "$STARTS.leaked"; fi\ncat > /dev/null\necho "did $RALPH_TASK_ID"\n';
 
 describe('a queue on PostgreSQL shared by several machines', () => {
   let server: TestPostgres;
@@ -95,6 +97,7 @@ describe('a queue on PostgreSQL shared by several machines', () => {
     expect(db.issues).toEqual([]);
     const counts = startsIn(starts);
     expect(counts.size).toBe(1000);
+    expect(startsIn(`${starts}.leaked`).size, 'agents that saw RALPH_QUEUE').toBe(0);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     // Every machine did some of the work, and `status` shows all twelve workers.
     const byHostDir = new Set(db.tasks.map((t) => t.task.worker_id));
@@ -109,8 +112,13 @@ describe('a queue on PostgreSQL shared by several machines', () => {
     const ids = (m: Machine) => readdirSync(join(m.dir, '.ralph')).filter((f) => /^worker-\d+\.log$/.test(f));
     expect([...ids(a), ...ids(b), ...ids(c)].length).toBe(12);
     expect(new Set([...ids(a), ...ids(b), ...ids(c)]).size).toBe(12);
-    const logs = (m: Machine) => readFileSync(join(m.dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
-    expect(logs(a)).toContain('1000');
+    const report = (m: Machine) => readFileSync(join(m.dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
+    expect(report(a)).toContain('1000');
+    // Any machine can write the report of the whole fleet's work.
+    const written = await ralph(['report', '--json'], { cwd: b.dir, env });
+    expect(written.code, written.stderr).toBe(0);
+    expect(JSON.parse(written.stdout).counts).toEqual({ pending: 0, claimed: 0, completed: 1000, failed: 0 });
+    expect(report(b)).not.toContain('test-only-password');
   }, 240_000);
 
   it("completes the task of a worker SIGKILLed on one machine on another machine's worker, recorded once", async () => {
@@ -228,9 +236,14 @@ echo "did $RALPH_TASK_ID"
     ]);
     expect((await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh', '--retries', '0'], { cwd: dir })).code).toBe(1);
     const before = { queue: queueOf(dir), results: resultsOf(dir) };
+    const page = async (...where: string[]) =>
+      JSON.parse((await ralph(['queue', 'list', '--limit', '2', '--offset', '1', '--json', ...where], { cwd: dir })).stdout);
+    expect((await page()).map((t: { id: string }) => t.id)).toEqual(['bad', 'b']);
     const moved = await ralph(['queue', 'migrate', '--to', url, '--json'], { cwd: dir });
     expect(moved.code, moved.stderr).toBe(0);
     expect(JSON.parse(moved.stdout)).toMatchObject({ tasks: 3, findings: 2, issues: 1 });
+    // A page of the database's queue, read there (in queue order, as the file store's).
+    expect(await page('--queue', url)).toEqual(before.queue.tasks.slice(1, 3));
     expect(moved.stdout).not.toContain('test-only-password');
     // A second move into the same queue is refused: it is not empty.
     const again = await ralph(['queue', 'migrate', '--to', url], { cwd: dir });

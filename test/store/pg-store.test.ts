@@ -278,4 +278,39 @@ describe('the queue on PostgreSQL (PgStore)', () => {
     ]);
     await s.close();
   });
+
+  it("holds back every store's claims while a usage limit one worker ran into is in force", async () => {
+    const q = await fresh();
+    const a = await q.open();
+    const b = await q.open();
+    await appendTasks(a, [
+      { id: 'x', type: 't' },
+      { id: 'y', type: 't' },
+    ]);
+    const token = newToken();
+    const first = await step(a, config(1), { pid: 1, host: 'test-host', token, stopping: false });
+    expect(first.claimed?.id).toBe('x');
+    const resetsAt = new Date(Date.now() + 3_600_000).toISOString();
+    const limited = await step(a, config(1), {
+      pid: 1,
+      host: 'test-host',
+      token: newToken(),
+      stopping: false,
+      report: {
+        taskId: 'x',
+        token,
+        interrupted: false,
+        usageLimit: { message: 'usage limit reached', resetsAt },
+        outcome: { ok: false, finding: '', exitCode: 1, signal: null, durationMs: 1, reason: 'usage-limit', error: 'usage limit reached' },
+      },
+    });
+    expect(limited.decision?.kind).toBe('deferred');
+    // Another machine's worker: nothing claimed, told to wait until the reset.
+    const other = await step(b, config(2), { pid: 2, host: 'test-host', token: newToken(), stopping: false });
+    expect(other.claimed).toBeUndefined();
+    expect(other.block).toMatchObject({ kind: 'waiting', note: { agent: 'fake', resets_at: resetsAt } });
+    expect(other.waitingUntilMs).toBeGreaterThan(Date.now() + 3_000_000);
+    await a.close();
+    await b.close();
+  });
 });

@@ -9,6 +9,7 @@ import { columns, print, printJson } from '../output.js';
 import type { Task } from '../../queue/types.js';
 import { dirOption, openExistingQueue, openExistingStore, queueOf, queueOption } from './common.js';
 import { copyQueue } from '../../store/copy.js';
+import { nonNegativeInt, positiveInt } from '../../config/parsers.js';
 import { runIsLive } from '../../queue/liveness.js';
 import { HOST } from '../../process/machine.js';
 import { isAlive } from '../../process/alive.js';
@@ -99,13 +100,19 @@ export function registerQueue(program: Command): void {
     .command('list')
     .description('list tasks')
     .option('--status <status>', `only tasks with this status (${TASK_STATUSES.join(', ')})`)
+    .option('--limit <n>', 'at most this many (a page)', positiveInt)
+    .option('--offset <n>', 'skip this many first (the next page: --offset plus --limit)', nonNegativeInt)
     .option('--json', 'machine-readable output');
-  queueOption(dirOption(list)).action(async (flags: QueueFlags & { status?: string; json?: boolean }) => {
+  queueOption(dirOption(list)).action(async (flags: QueueFlags & { status?: string; json?: boolean; limit?: number; offset?: number }) => {
     if (flags.status !== undefined && !TASK_STATUSES.includes(flags.status as TaskStatus)) {
       throw new InputError(`Expected --status to be one of ${TASK_STATUSES.join(', ')}, got \`${flags.status}\`.`);
     }
-    const store = await openExistingQueue(flags);
-    const tasks = store.read().tasks.filter((t) => flags.status === undefined || t.status === flags.status);
+    const store = await openExistingQueue(flags, { load: false });
+    const tasks = await store.listTasks({
+      ...(flags.status === undefined ? {} : { status: flags.status as TaskStatus }),
+      ...(flags.offset === undefined ? {} : { offset: flags.offset }),
+      ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+    });
     await store.close();
     if (flags.json) {
       printJson(tasks);

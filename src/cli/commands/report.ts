@@ -2,23 +2,27 @@ import type { Command } from 'commander';
 import { exitCodeFor } from '../../report/stop.js';
 import { writeReport } from '../../report/write.js';
 import { print, printJson } from '../output.js';
-import { dirOption, openExistingStore } from './common.js';
+import { dirOption, openExistingQueue, queueOf, queueOption } from './common.js';
+import type { QueueFlags } from './common.js';
 
 export function registerReport(program: Command, setExit: (code: number) => void): void {
   const command = program
     .command('report')
     .description('rewrite <dir>/ORCHESTRATOR-REPORT.md from the state files (any time, also mid-run)')
     .option('--json', 'print the summary as JSON');
-  dirOption(command);
+  queueOption(dirOption(command));
   command.addHelpText(
     'after',
     `
 Exit codes: 0 every task completed; 1 some failed or are unfinished (the report is written either
 way, as for \`ralph run\`); 2 no queue or unreadable state.`,
   );
-  command.action((flags: { dir: string; json?: boolean }) => {
-    const store = openExistingStore(flags.dir);
+  command.action(async (flags: QueueFlags & { json?: boolean }) => {
+    // A database's queue: the report of every machine's work, written to this machine's --dir.
+    const store = await openExistingQueue(flags);
+    if (queueOf(flags)) store.ensure();
     const summary = writeReport(store);
+    await store.close();
     if (flags.json) printJson(summary);
     else
       print(

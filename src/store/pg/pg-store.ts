@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { RalphError, StateMissingError } from '../../errors.js';
-import type { QueueMeta, QueueState, StatusCounts, TaskStatus } from '../../queue/types.js';
+import type { QueueMeta, QueueState, StatusCounts, Task, TaskStatus } from '../../queue/types.js';
 import { makePrivateDir } from '../../process/private.js';
 import { statePaths } from '../paths.js';
 import type { StatePaths } from '../paths.js';
-import type { QueueOverview, Store, Transaction, TxScope } from '../store.js';
+import type { QueueOverview, Store, TaskQuery, Transaction, TxScope } from '../store.js';
 import { QueueUnreachableError, describeQueueUrl, unreachable } from './connection.js';
 import { describeQueue } from './url.js';
 import { LoadedTransaction } from './loaded-tx.js';
@@ -124,6 +124,15 @@ export class PgStore implements Store {
       this.sessionsReadAt = now;
       await this.sessions.refresh();
     }
+  }
+
+  /** Read by the database a page at a time: `queue list` on a queue of any size. */
+  async listTasks(query: TaskQuery): Promise<Task[]> {
+    const { rows } = await this.pool.query<{ task: Task }>(
+      `SELECT task FROM ralph_tasks WHERE queue = $1 AND ($2::text IS NULL OR status = $2) ORDER BY seq OFFSET $3 LIMIT $4`,
+      [this.queueName, query.status ?? null, query.offset ?? 0, query.limit ?? null],
+    );
+    return rows.map((r) => r.task);
   }
 
   /** Counted by the database (one pass over the queue's rows there, nothing sent here but the counts), and the sessions read. */
