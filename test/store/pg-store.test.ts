@@ -313,4 +313,21 @@ describe('the queue on PostgreSQL (PgStore)', () => {
     await a.close();
     await b.close();
   });
+
+  it.each(['committed', 'rolled back'] as const)('records a report and its cost once when the answer to its COMMIT is lost (the COMMIT %s)', async (fault) => {
+    const q = await fresh();
+    const s = await q.open();
+    await appendTasks(s, [{ id: 'a', type: 't' }]);
+    const token = newToken();
+    expect((await step(s, config(1), { pid: 1, host: 'test-host', token, stopping: false })).claimed?.id).toBe('a');
+    PgStore.faults.commits = [fault];
+    const reported = await step(s, config(1), { pid: 1, host: 'test-host', token: newToken(), stopping: true, report: ok('a', token, 2) });
+    expect(PgStore.faults.commits).toEqual([]);
+    // Committed: the answer stands; rolled back: the step ran again. Either way, once.
+    expect(reported.decision?.kind).toBe('completed');
+    await s.refresh();
+    expect(s.read().findings.map((f) => f.task_id)).toEqual(['a']);
+    expect(s.read().meta.cost_usd).toBe(2);
+    await s.close();
+  });
 });

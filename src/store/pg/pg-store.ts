@@ -36,6 +36,9 @@ export interface PgStoreOptions {
  * workers never wait on each other's claims. Local files (logs, prompts, the report) stay in `dir`.
  */
 export class PgStore implements Store {
+  /** Faults the tests inject: the next COMMITs' answers lost, after the COMMIT was made or rolled back. */
+  static faults: { commits?: Array<'committed' | 'rolled back'> } = {};
+
   readonly dir: string;
   readonly paths: StatePaths;
   readonly sessions: PgSessions;
@@ -178,7 +181,7 @@ export class PgStore implements Store {
     for (let attempt = 0; ; attempt++) {
       try {
         let added = 0;
-        const results = await this.withTransaction(async (client) => {
+        const results = await this.withTransaction(async (client, mark) => {
           const loaded = await load(client, this.queueName, scope);
           let done = new LoadedTransaction(loaded);
           const settled: Array<PromiseSettledResult<T>> = [];
@@ -193,7 +196,7 @@ export class PgStore implements Store {
               settled.push({ status: 'rejected', reason });
             }
           }
-          if (done.changed) await write(client, this.queueName, done);
+          if (done.changed) mark.xid = await write(client, this.queueName, done);
           added = done.resetRequested ? done.puts.size : [...done.puts.keys()].filter((id) => !loaded.byId.has(id)).length;
           return settled;
         }, purpose);
@@ -232,22 +235,29 @@ export class PgStore implements Store {
 
   /**
    * Runs `body` in a transaction on a pooled connection. A connection lost on the way (the server
-   * restarted, the connection terminated) is retried with backoff for up to `reconnectMs`; the
-   * body runs again from the start, so it must be safe to repeat (each of the store's is: a step
-   * asked for again claims nothing more, and a report already recorded is refused).
+   * restarted, the connection terminated) is retried with backoff for up to `reconnectMs`, the body
+   * run again from the start. A COMMIT whose answer was lost is not run again blindly: the body notes
+   * its transaction's id (`mark.xid`, from the write) and the server is asked, once back, whether that
+   * transaction committed; if it did, its result stands (a report is not recorded, nor its cost
+   * counted, twice).
    */
-  private async withTransaction<T>(body: (client: pg.PoolClient) => Promise<T>, purpose: string, mode = ''): Promise<T> {
+  private async withTransaction<T>(body: (client: pg.PoolClient, mark: CommitMark) => Promise<T>, purpose: string, mode = ''): Promise<T> {
     const started = Date.now();
     const limit = this.options.reconnectMs ?? 600_000;
+    const giveUp = (error: unknown): never => {
+      throw new QueueUnreachableError(
+        `lost the queue at ${describeQueueUrl(this.url)} during ${purpose} and could not reconnect within ${Math.round(limit / 1000)}s`,
+        { cause: error },
+      );
+    };
     for (let attempt = 0; ; attempt++) {
       let client: pg.PoolClient | undefined;
+      const mark: CommitMark = {};
+      let result: T;
       try {
         client = await this.pool.connect();
         await client.query(mode ? `BEGIN ISOLATION LEVEL ${mode}` : 'BEGIN');
-        const result = await body(client);
-        await client.query('COMMIT');
-        client.release();
-        return result;
+        result = await body(client, mark);
       } catch (error) {
         if (client) {
           const broken = isTransient(error);
@@ -255,18 +265,47 @@ export class PgStore implements Store {
           client.release(broken ? true : undefined);
         }
         if (!isTransient(error)) throw error;
-        if (Date.now() - started > limit) {
-          throw new QueueUnreachableError(
-            `lost the queue at ${describeQueueUrl(this.url)} during ${purpose} and could not reconnect within ${Math.round(limit / 1000)}s`,
-            {
-              cause: error,
-            },
-          );
-        }
+        if (Date.now() - started > limit) giveUp(error);
+        await sleep(retryDelay(attempt));
+        continue;
+      }
+      try {
+        // A test's fault: the COMMIT is made (or rolled back) but its answer is lost with the connection.
+        const fault = PgStore.faults.commits?.shift();
+        await client.query(fault === 'rolled back' ? 'ROLLBACK' : 'COMMIT');
+        if (fault) throw Object.assign(new Error('Connection terminated unexpectedly'), { code: '57P01' });
+        client.release();
+        return result;
+      } catch (error) {
+        client.release(true);
+        if (!isTransient(error)) throw error;
+        if (mark.xid !== undefined && (await this.committed(mark.xid, started, limit, giveUp))) return result;
+        if (Date.now() - started > limit) giveUp(error);
         await sleep(retryDelay(attempt));
       }
     }
   }
+
+  /** Whether transaction `xid` committed, asked until the server answers (a COMMIT's answer was lost). */
+  private async committed(xid: string, started: number, limit: number, giveUp: (error: unknown) => never): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { rows } = await this.pool.query<{ status: string | null }>('SELECT pg_xact_status($1::xid8) AS status', [xid]);
+        const status = rows[0]?.status;
+        if (status === 'committed') return true;
+        if (status !== 'in progress') return false;
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        if (Date.now() - started > limit) giveUp(error);
+      }
+      await sleep(retryDelay(attempt));
+    }
+  }
+}
+
+/** The id of a transaction that wrote, noted before its COMMIT (see withTransaction). */
+interface CommitMark {
+  xid?: string;
 }
 
 /** What a batch reads: everything if one body needs it, else every body's tasks, claims and candidates. */

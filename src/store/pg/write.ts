@@ -29,9 +29,10 @@ const RECORD =
  * each only at the revision it was read at, the new tasks and the results in order; then Conflict
  * when a row was not where it was read. A notification goes with it when an idle worker or a
  * watching run has something new to look at (not for a claim or a lease renewal). Every row written
- * carries the transaction's id (`xid`), which `refresh` reads changes by.
+ * carries the transaction's id (`xid`), which `refresh` reads changes by; it is returned, so that a
+ * COMMIT whose answer is lost can be looked up.
  */
-export async function write(client: pg.PoolClient, queue: string, tx: LoadedTransaction): Promise<void> {
+export async function write(client: pg.PoolClient, queue: string, tx: LoadedTransaction): Promise<string> {
   const { loaded } = tx;
   let wake = tx.resetRequested;
   if (tx.resetRequested) {
@@ -88,11 +89,12 @@ export async function write(client: pg.PoolClient, queue: string, tx: LoadedTran
   }
   const count = (name: string): string => (ctes.some((c) => c.startsWith(`${name} AS`)) ? `(SELECT count(*) FROM ${name})` : '0');
   // The notification is sent at commit only: one for a transaction that then fails is never sent.
-  const text = `${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${count('m')} AS m, ${count('u')} AS u, ${count('i')} AS i${
+  const text = `${ctes.length > 0 ? `WITH ${ctes.join(', ')} ` : ''}SELECT ${count('m')} AS m, ${count('u')} AS u, ${count('i')} AS i, pg_current_xact_id()::text AS xid${
     wake ? `, pg_notify('${CHANNEL}', $1) AS notified` : ''
   }`;
   const shape = `${tx.metaChange ? 'm' : ''}${updates.length > 0 ? 'u' : ''}${inserts.length > 0 ? 'i' : ''}${results.length > 0 ? 'r' : ''}${wake ? 'n' : ''}`;
-  const { rows } = await client.query<{ m: string; u: string; i: string }>({ name: `ralph-write-${shape}`, text, values });
+  const { rows } = await client.query<{ m: string; u: string; i: string; xid: string }>({ name: `ralph-write-${shape}`, text, values });
   const done = rows[0]!;
   if ((tx.metaChange && Number(done.m) !== 1) || Number(done.u) !== updates.length || Number(done.i) !== inserts.length) throw new Conflict();
+  return done.xid;
 }
