@@ -64,21 +64,14 @@ async function applySettings(command: Command, entry: Registered): Promise<void>
   const queue = entry.settings.filter((s) => s.for.includes('queue'));
   const rest = entry.settings.filter((s) => !s.for.includes('queue'));
   const base = { flags, env: process.env, cwd: process.cwd() };
-  const parts = [
-    {
-      settings: rest,
-      effective: effectiveSettings(rest, {
-        ...base,
-        lastRun: entry.options.lastRun?.(command.opts()) ?? false,
-        flagsOnly: entry.options.flagsOnly?.() ?? false,
-      }),
-    },
-    { settings: queue, effective: effectiveSettings(queue, { ...base, lastRun: false, flagsOnly: false }) },
-  ];
-  for (const { settings, effective } of parts) {
+  const apply = (settings: readonly Setting[], effective: ReturnType<typeof effectiveSettings>) => {
     for (const setting of settings) {
       const source = effective.sources[setting.key]!.kind;
       command.setOptionValueWithSource(setting.key, effective.values[setting.key], source === 'flag' ? 'cli' : source);
     }
-  }
+  };
+  // The queue first: whether the last run is read depends on where the queue is.
+  apply(queue, effectiveSettings(queue, { ...base, lastRun: false, flagsOnly: false }));
+  const lastRun = entry.options.lastRun?.(command.opts()) ?? false;
+  apply(rest, effectiveSettings(rest, { ...base, lastRun, flagsOnly: entry.options.flagsOnly?.() ?? false }));
 }

@@ -108,8 +108,9 @@ export async function monitorRun(store: Store, slots: WorkerSlots, view: RunView
 // Reap claims whose worker is gone (lease expired, or the worker process died), without waiting
 // for an idle worker to notice.
 async function housekeeping(store: Store, tasks: readonly Task[], maxAttempts: number): Promise<void> {
-  const ctx = () => ({ now: new Date(), host: HOST, maxAttempts, isAlive });
-  const look = ctx();
+  const look = { now: new Date(), host: HOST, maxAttempts, isAlive };
   if (!tasks.some((t) => staleClaimReason(t, look) !== undefined)) return;
-  await store.transact((tx) => reapStale(tx, ctx(), store.sessions), 'orchestrator reap');
+  // Decided on the transaction's clock (a database's), as the leases were set: this machine's clock
+  // running ahead would take live claims away.
+  await store.transact((tx) => reapStale(tx, { ...look, now: tx.now }, store.sessions), 'orchestrator reap', { claimed: true });
 }

@@ -105,8 +105,6 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
 
   const startedAt = new Date();
   const run: RunInfo = { started_at: startedAt.toISOString(), workers: options.workers, pid: process.pid, host: HOST };
-  // On a database's queue, workers on other hosts tell the run is alive by its heartbeat.
-  if (options.queue) run.heartbeat_at = run.started_at;
   // Recorded in work-queue.json and the report: a key written into the command line stays out of both.
   if (options.agentCmd !== undefined) run.agent_cmd = redact(options.agentCmd);
   else run.agent = agent.name;
@@ -124,6 +122,8 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const queued = await store.transact((tx) => {
     refuseLiveRun(tx.meta, where);
     if (options.reset) tx.reset();
+    // On a database's queue, workers on other hosts tell the run is alive by its heartbeat (the database's clock).
+    if (options.queue) run.heartbeat_at = tx.now.toISOString();
     tx.setMeta({ active: true, worker_count: options.workers, run, stop: null, usage_limit: null, ...recordedCost([...tx.findings, ...tx.issues]) });
     return {
       counts: countByStatus(tx.tasks),

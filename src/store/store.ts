@@ -77,6 +77,8 @@ export interface TaskQuery {
 export interface TxScope {
   ids?: readonly string[];
   step?: boolean;
+  /** The claims alone (`withStatus('claimed')`), to reap. */
+  claimed?: boolean;
   lockMeta?: boolean;
 }
 

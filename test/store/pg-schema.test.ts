@@ -99,5 +99,8 @@ describe('the queue schema on PostgreSQL', () => {
   it('shows a URL without its password', () => {
     expect(describeQueueUrl('postgres://ralph:p%40ss@db.internal:5433/ralph?sslmode=require')).toBe('postgres://ralph@db.internal:5433/ralph?sslmode=require');
     expect(describeQueueUrl('not a url :: secret')).toBe('the --queue URL (it cannot be read as a URL)');
+    expect(describeQueueUrl('postgres://ralph@db/ralph?password=hunter2&sslmode=verify-full&sslpassword=k3y')).toBe(
+      'postgres://ralph@db/ralph?password=***&sslmode=verify-full&sslpassword=***',
+    );
   });
 });

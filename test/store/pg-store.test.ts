@@ -330,4 +330,44 @@ describe('the queue on PostgreSQL (PgStore)', () => {
     expect(s.read().meta.cost_usd).toBe(2);
     await s.close();
   });
+
+  it('registers a worker id once when two machines register it at the same moment', async () => {
+    const q = await fresh();
+    const [a, b] = await Promise.all([q.open(), q.open()]);
+    const session = (host: string) => ({
+      worker_id: 7,
+      status: 'idle' as const,
+      registered: new Date().toISOString(),
+      last_heartbeat: new Date().toISOString(),
+      iteration: 0,
+      findings: [],
+      pid: 1234,
+      host,
+      current_task: null,
+      agent_pgid: null,
+      completed: 0,
+      failed: 0,
+      busy_ms: 0,
+    });
+    const check = (me: string) => (previous: { host: string } | undefined) => {
+      if (previous && previous.host !== me) throw new Error(`held by ${previous.host}`);
+    };
+    const results = await Promise.allSettled([a.sessions.register(session('a'), check('a')), b.sessions.register(session('b'), check('b'))]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    await a.close();
+    await b.close();
+  });
+
+  it('refuses the report of a task a reset took away (the step goes on; nothing recorded)', async () => {
+    const q = await fresh();
+    const s = await q.open();
+    await appendTasks(s, [{ id: 'old', type: 't' }]);
+    const token = newToken();
+    expect((await step(s, config(1), { pid: 1, host: 'test-host', token, stopping: false })).claimed?.id).toBe('old');
+    await appendTasks(s, [{ id: 'new', type: 't' }], { reset: true });
+    const late = await step(s, config(1), { pid: 1, host: 'test-host', token: newToken(), stopping: false, report: ok('old', token) });
+    expect(late.decision?.kind).toBe('refused');
+    expect(late.claimed?.id).toBe('new');
+    await s.close();
+  });
 });

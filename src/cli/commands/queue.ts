@@ -61,11 +61,16 @@ export function registerQueue(program: Command): void {
     .command('migrate')
     .description('move a queue under a directory (--from, default .ralph) into a PostgreSQL database (--to URL); the directory is left as it was')
     .option('--from <dir>', 'the state directory whose queue moves', '.ralph')
-    .requiredOption('--to <url>', 'the database (postgres://role:password@host/db); its queue (--queue-name) must be empty')
+    .option(
+      '--to <url>',
+      'the database (postgres://role:password@host/db; default: RALPH_QUEUE, which keeps the password off the command line); its queue (--queue-name) must be empty',
+    )
     .option('--queue-name <name>', 'the queue in the database to move it into', 'default')
     .option('--json', 'machine-readable output');
-  migrate.action(async (flags: { from: string; to: string; queueName: string; json?: boolean }) => {
-    const target = queueOf({ dir: flags.from, queue: flags.to, queueName: flags.queueName })!;
+  migrate.action(async (flags: { from: string; to?: string; queueName: string; json?: boolean }) => {
+    const url = flags.to ?? process.env.RALPH_QUEUE;
+    if (!url) throw new InputError('Name the database with --to postgres://role:password@host/db (or RALPH_QUEUE).');
+    const target = queueOf({ dir: flags.from, queue: url, queueName: flags.queueName })!;
     const from = openExistingStore(flags.from);
     if (runIsLive(from.read().meta, HOST, isAlive)) throw new InputError(`A run is using ${flags.from}: let it finish (or stop it) before moving its queue.`);
     const to = await openQueue(flags.from, target, { create: true });

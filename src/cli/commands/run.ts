@@ -37,7 +37,8 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
   queueOption(command);
   // Settings not given take the environment's, the config file's, then the last run's (see `ralph config`).
   addSettings(command, 'run');
-  workerOptions(command, { lastRun: (flags) => flags.reset !== true });
+  // The last run is read from the file queue under --dir; a database's queue does not offer one yet.
+  workerOptions(command, { lastRun: (flags) => flags.reset !== true && !flags.queue });
   command.addHelpText(
     'after',
     `

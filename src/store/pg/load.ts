@@ -44,8 +44,8 @@ export async function load(client: pg.PoolClient, queue: string, scope: LoadScop
       parts.push(
         `(SELECT 'w', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND status = 'pending' AND not_before > now() ORDER BY not_before LIMIT 1)`,
       );
-      parts.push(`(SELECT 'x', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND status = 'claimed')`);
     }
+    if (scope.step || scope.claimed) parts.push(`(SELECT 'x', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND status = 'claimed')`);
     if (scope.ids && scope.ids.length > 0) parts.push(`(SELECT 'i', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND id = ANY($2))`);
   }
   const ctes = [`m AS (SELECT meta, rev FROM ralph_queues WHERE name = $1${scope.lockMeta ? ' FOR UPDATE' : ''})`];
@@ -59,7 +59,7 @@ export async function load(client: pg.PoolClient, queue: string, scope: LoadScop
   const text = `WITH ${ctes.join(', ')} ${parts.join(' UNION ALL ')}`;
   // Named: the server plans each shape of the statement once per connection.
   const { rows } = await client.query<Row>({
-    name: `ralph-load-${scope.all ? 'all' : `${scope.step ? `s${candidates}` : ''}${params.length > 1 ? 'i' : ''}`}${scope.lockMeta ? 'm' : ''}`,
+    name: `ralph-load-${scope.all ? 'all' : `${scope.step ? `s${candidates}` : scope.claimed ? 'x' : ''}${params.length > 1 ? 'i' : ''}`}${scope.lockMeta ? 'm' : ''}`,
     text,
     values: params,
   });
@@ -76,6 +76,7 @@ export async function load(client: pg.PoolClient, queue: string, scope: LoadScop
     findings: [],
     issues: [],
     now: head.at,
+    ...(scope.ids && !scope.all ? { asked: new Set(scope.ids) } : {}),
   };
   // Rows come in queue order (the statement's parts may interleave, so they are sorted here); the
   // pending tasks a claim chooses among, in claim order.

@@ -17,6 +17,8 @@ export interface Loaded {
   metaRev: number;
   /** Every task read, by id. */
   byId: Map<string, LoadedTask>;
+  /** The ids the scope asked for (one not in `byId` is not in the queue). */
+  asked?: ReadonlySet<string>;
   /** The pending and claimed tasks read, in claim order (pending) and queue order (claimed). */
   pending: Task[];
   claimed: Task[];
@@ -82,7 +84,7 @@ export class LoadedTransaction implements Transaction {
     if (put || this.resetRequested) return put;
     const found = this.loaded.byId.get(id);
     if (found) return found.task;
-    if (!this.loaded.all) throw new OutOfScopeError(`this transaction did not load task ${JSON.stringify(id)}`);
+    if (!this.loaded.all && !this.loaded.asked?.has(id)) throw new OutOfScopeError(`this transaction did not load task ${JSON.stringify(id)}`);
     return undefined;
   }
 

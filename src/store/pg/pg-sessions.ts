@@ -53,7 +53,10 @@ export class PgSessions implements Sessions {
 
   /** Reads every session of the queue (what `read` and `readAll` then give). */
   async refresh(): Promise<void> {
-    const { rows } = await this.pool.query<{ session: WorkerSession }>('SELECT session FROM ralph_sessions WHERE queue = $1 ORDER BY worker_id', [this.queue]);
+    const { rows } = await this.transaction(
+      (client) => client.query<{ session: WorkerSession }>('SELECT session FROM ralph_sessions WHERE queue = $1 ORDER BY worker_id', [this.queue]),
+      'read the sessions',
+    );
     const own = new Map(this.unsent);
     this.cache.clear();
     for (const row of rows) this.cache.set(row.session.worker_id, row.session);
@@ -62,7 +65,9 @@ export class PgSessions implements Sessions {
 
   async register(session: WorkerSession, check: (previous: WorkerSession | undefined) => void): Promise<void> {
     await this.transaction(async (client) => {
-      const { rows } = await client.query<{ session: WorkerSession }>('SELECT session FROM ralph_sessions WHERE queue = $1 AND worker_id = $2 FOR UPDATE', [
+      // A row not there yet cannot be locked: the id is, for this transaction.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1), $2)', [`ralph_sessions:${this.queue}`, session.worker_id]);
+      const { rows } = await client.query<{ session: WorkerSession }>('SELECT session FROM ralph_sessions WHERE queue = $1 AND worker_id = $2', [
         this.queue,
         session.worker_id,
       ]);
@@ -73,9 +78,13 @@ export class PgSessions implements Sessions {
   }
 
   async issueIds(count: number): Promise<number> {
-    const { rows } = await this.pool.query<{ last: number }>(
-      'UPDATE ralph_queues SET workers_issued = workers_issued + $2 WHERE name = $1 RETURNING workers_issued AS last',
-      [this.queue, count],
+    const { rows } = await this.transaction(
+      (client) =>
+        client.query<{ last: number }>('UPDATE ralph_queues SET workers_issued = workers_issued + $2 WHERE name = $1 RETURNING workers_issued AS last', [
+          this.queue,
+          count,
+        ]),
+      'issue worker ids',
     );
     if (!rows[0]) throw new StateMissingError('', `queue ${JSON.stringify(this.queue)} in the database`);
     return rows[0].last - count + 1;

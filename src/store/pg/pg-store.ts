@@ -131,9 +131,15 @@ export class PgStore implements Store {
 
   /** Read by the database a page at a time: `queue list` on a queue of any size. */
   async listTasks(query: TaskQuery): Promise<Task[]> {
-    const { rows } = await this.pool.query<{ task: Task }>(
-      `SELECT task FROM ralph_tasks WHERE queue = $1 AND ($2::text IS NULL OR status = $2) ORDER BY seq OFFSET $3 LIMIT $4`,
-      [this.queueName, query.status ?? null, query.offset ?? 0, query.limit ?? null],
+    const { rows } = await this.withTransaction(
+      (client) =>
+        client.query<{ task: Task }>('SELECT task FROM ralph_tasks WHERE queue = $1 AND ($2::text IS NULL OR status = $2) ORDER BY seq OFFSET $3 LIMIT $4', [
+          this.queueName,
+          query.status ?? null,
+          query.offset ?? 0,
+          query.limit ?? null,
+        ]),
+      'list tasks',
     );
     return rows.map((r) => r.task);
   }
@@ -317,6 +323,7 @@ function unionScope(count: number, scopes: ReadonlyArray<TxScope | undefined>): 
   return {
     all: false,
     step: steps > 0,
+    claimed: defined.some((s) => s.claimed),
     claims: steps + 1,
     ids: [...new Set(defined.flatMap((s) => s.ids ?? []))],
     lockMeta: defined.some((s) => s.lockMeta),

@@ -5,6 +5,8 @@ export function describeQueueUrl(url: string): string {
   try {
     const parsed = new URL(url);
     parsed.password = '';
+    // The driver also takes a password (and a key's) as parameters.
+    for (const name of [...parsed.searchParams.keys()]) if (/pass|secret|key/i.test(name) && name !== 'sslkey') parsed.searchParams.set(name, '***');
     return parsed.toString();
   } catch {
     return 'the --queue URL (it cannot be read as a URL)';
