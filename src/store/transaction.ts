@@ -1,21 +1,18 @@
 import type { Finding, Issue, QueueMeta, Task } from '../queue/types.js';
 import type { Cache } from './cache.js';
 import type { JournalEntry } from './journal.js';
+import { StagedChanges } from './staged.js';
 import type { Transaction } from './store.js';
 import { diffTask } from './task-change.js';
 import type { TaskChange } from './task-change.js';
 
 /** One transaction's view of a FileStore's cache, and what it changes (its journal line). */
-export class FileTransaction implements Transaction {
+export class FileTransaction extends StagedChanges implements Transaction {
   readonly now: Date;
-  resetRequested = false;
   private readonly cache: Cache;
-  private readonly puts = new Map<string, Task>();
-  private readonly newFindings: Finding[] = [];
-  private readonly newIssues: Issue[] = [];
-  private metaChange: Partial<QueueMeta> | undefined;
 
   constructor(cache: Cache, now: Date) {
+    super();
     this.cache = cache;
     this.now = now;
   }
@@ -58,26 +55,6 @@ export class FileTransaction implements Transaction {
     if (put || this.resetRequested) return put;
     const at = this.cache.index.get(id);
     return at === undefined ? undefined : this.cache.state.tasks[at];
-  }
-
-  put(task: Task): void {
-    this.puts.set(task.id, task);
-  }
-  addFinding(finding: Finding): void {
-    this.newFindings.push(finding);
-  }
-  addIssue(issue: Issue): void {
-    this.newIssues.push(issue);
-  }
-  setMeta(meta: Partial<QueueMeta>): void {
-    this.metaChange = { ...this.metaChange, ...meta };
-  }
-
-  reset(): void {
-    this.resetRequested = true;
-    this.puts.clear();
-    this.newFindings.length = 0;
-    this.newIssues.length = 0;
   }
 
   /** What this transaction changed, as its journal line; undefined when it changed nothing after all. */

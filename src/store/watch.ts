@@ -27,8 +27,7 @@ export class ChangeWatcher implements QueueWatch {
   private readonly dir: string;
   private readonly names: readonly string[];
   private watcher: FSWatcher | undefined;
-  private dirty = false;
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   constructor(dir: string, names: readonly string[]) {
     this.dir = dir;
@@ -60,10 +59,43 @@ export class ChangeWatcher implements QueueWatch {
 
   /** Forget changes seen so far (call right before reading the queue). */
   clear(): void {
-    this.dirty = false;
+    this.wakeup.clear();
   }
 
   /** Resolves on the next change, after `timeoutMs`, or when `signal` aborts. */
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.wakeup.wait(timeoutMs, signal);
+  }
+
+  /** Stops watching (until armed again). */
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private signal(): void {
+    this.wakeup.fire();
+  }
+}
+
+/**
+ * A change seen and the wait for one: what each QueueWatch wakes its idle worker or run with. A
+ * change seen before the wait starts is kept (`fire`), until `clear`.
+ */
+export class Wakeup {
+  private dirty = false;
+  private wake: (() => void) | undefined;
+
+  clear(): void {
+    this.dirty = false;
+  }
+
+  fire(): void {
+    this.dirty = true;
+    this.wake?.();
+  }
+
+  /** Resolves on the next change (or at once, after one not cleared), after `timeoutMs`, or when `signal` aborts. */
   wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.dirty || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
@@ -77,16 +109,5 @@ export class ChangeWatcher implements QueueWatch {
       signal?.addEventListener('abort', done);
       this.wake = done;
     });
-  }
-
-  /** Stops watching (until armed again). */
-  close(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
-  }
-
-  private signal(): void {
-    this.dirty = true;
-    this.wake?.();
   }
 }

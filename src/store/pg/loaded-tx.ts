@@ -1,4 +1,5 @@
 import type { Finding, Issue, QueueMeta, Task } from '../../queue/types.js';
+import { StagedChanges } from '../staged.js';
 import type { Transaction } from '../store.js';
 
 /** A task row as read, with the revision a write of it must find. */
@@ -38,15 +39,11 @@ export class OutOfScopeError extends Error {}
  * in claim order), another pending one when there is one, and the one whose backoff ends first: enough
  * to claim, to tell whether work is left and when to look again, without reading the whole queue.
  */
-export class LoadedTransaction implements Transaction {
+export class LoadedTransaction extends StagedChanges implements Transaction {
   readonly now: Date;
-  resetRequested = false;
-  readonly puts = new Map<string, Task>();
-  readonly newFindings: Finding[] = [];
-  readonly newIssues: Issue[] = [];
-  metaChange: Partial<QueueMeta> | undefined;
 
   constructor(readonly loaded: Loaded) {
+    super();
     this.now = loaded.now;
   }
 
@@ -86,26 +83,6 @@ export class LoadedTransaction implements Transaction {
     if (found) return found.task;
     if (!this.loaded.all && !this.loaded.asked?.has(id)) throw new OutOfScopeError(`this transaction did not load task ${JSON.stringify(id)}`);
     return undefined;
-  }
-
-  put(task: Task): void {
-    this.puts.set(task.id, task);
-  }
-  addFinding(finding: Finding): void {
-    this.newFindings.push(finding);
-  }
-  addIssue(issue: Issue): void {
-    this.newIssues.push(issue);
-  }
-  setMeta(meta: Partial<QueueMeta>): void {
-    this.metaChange = { ...this.metaChange, ...meta };
-  }
-
-  reset(): void {
-    this.resetRequested = true;
-    this.puts.clear();
-    this.newFindings.length = 0;
-    this.newIssues.length = 0;
   }
 
   /** A transaction that starts where this one is (its changes included), to run the next body of a batch on. */

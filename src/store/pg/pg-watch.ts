@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { Wakeup } from '../watch.js';
 import type { QueueWatch } from '../watch.js';
 
 /** The channel every queue of a database notifies on; the payload is the queue's name. */
@@ -12,9 +13,8 @@ export const CHANNEL = 'ralph_queue';
 export class PgWatch implements QueueWatch {
   private client: pg.Client | undefined;
   private connecting = false;
-  private dirty = false;
   private armed = false;
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   constructor(
     private readonly url: string,
@@ -33,22 +33,11 @@ export class PgWatch implements QueueWatch {
   }
 
   clear(): void {
-    this.dirty = false;
+    this.wakeup.clear();
   }
 
   wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.dirty || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener('abort', done);
-      this.wake = done;
-    });
+    return this.wakeup.wait(timeoutMs, signal);
   }
 
   /** Stops waking (the connection stays for the next arm, until `end`). */
@@ -91,8 +80,6 @@ export class PgWatch implements QueueWatch {
   }
 
   private signal(): void {
-    if (!this.armed) return;
-    this.dirty = true;
-    this.wake?.();
+    if (this.armed) this.wakeup.fire();
   }
 }
