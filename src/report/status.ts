@@ -24,6 +24,8 @@ export interface StatusView {
   counts: StatusCounts;
   active: boolean;
   run: QueueMeta['run'] | null;
+  /** The recorded cost of every agent run so far (every machine's, on a database's queue), estimates included. */
+  cost_usd: number;
   workers: WorkerView[];
   /** The file store's lock (a queue in a database has none). */
   lock?: LockInspection;
@@ -57,6 +59,7 @@ export async function gatherStatus(store: Store): Promise<StatusView> {
     counts,
     active: meta.active,
     run: meta.run ?? null,
+    cost_usd: meta.cost_usd ?? 0,
     workers,
     ...(store instanceof FileStore ? { lock: store.lock.inspect() } : { queue: store.location }),
   };

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendTasks } from '../../src/orchestrator/boot.js';
 import { PgStore } from '../../src/store/pg/pg-store.js';
+import { gatherStatus } from '../../src/report/status.js';
 import type { StepConfig, StepRequest, StepResult } from '../../src/worker/step.js';
 import { stepScope, workerStep } from '../../src/worker/step.js';
 import { newToken } from '../../src/store/token.js';
@@ -178,6 +179,9 @@ describe('the queue on PostgreSQL (PgStore)', () => {
     expect(claims.length).toBeGreaterThanOrEqual(5);
     expect(claims.length).toBeLessThanOrEqual(5 + 4);
     expect(meta.stop?.reason).toBe('budget');
+    // `status` shows the cost every machine recorded, counted by the database.
+    const view = await gatherStatus(loader);
+    expect(view).toMatchObject({ cost_usd: claims.length, counts: { completed: claims.length, pending: 40 - claims.length } });
     for (const s of [loader, ...stores]) await s.close();
   }, 30_000);
 

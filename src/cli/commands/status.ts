@@ -75,6 +75,7 @@ function printStatus(view: StatusView): void {
   printPieces([
     [`${view.queue ?? view.dir}: ${view.total} task(s): pending ${c.pending} · claimed ${c.claimed} · completed ${c.completed} · `],
     [`failed ${c.failed}`, c.failed > 0 ? 'red' : undefined],
+    [view.cost_usd > 0 ? ` — cost $${view.cost_usd.toFixed(2)}` : ''],
     [run],
   ]);
   if (view.workers.length === 0) print('Workers: none registered');
