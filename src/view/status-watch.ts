@@ -6,7 +6,7 @@ import { StateMissingError } from '../errors.js';
 import type { WorkerSession } from '../store/sessions.js';
 import { processRedactor } from '../redact/process.js';
 import { stringifyJson } from '../redact/sanitize.js';
-import type { FileStore } from '../store/file-store.js';
+import type { Store } from '../store/store.js';
 import { isAlive } from '../process/alive.js';
 import { HOST } from '../process/machine.js';
 import { EventFeed } from './feed.js';
@@ -47,8 +47,9 @@ export function runEndedAt(meta: QueueMeta, live: boolean, sessions: readonly Wo
 }
 
 /** The queue as it is now; a queue removed meanwhile is told as missing (exit 2), like one never made. */
-function readWatched(store: FileStore): QueueState {
+async function readWatched(store: Store): Promise<QueueState> {
   try {
+    await store.refresh();
     return store.read();
   } catch (error) {
     let gone = false;
@@ -67,8 +68,8 @@ function readWatched(store: FileStore): QueueState {
  * looked at every `intervalMs` until the run ends (or at once, without a run) or the signal aborts.
  * Reads only: the queue and the workers' sessions, never the lock.
  */
-export async function watchStatus(store: FileStore, options: StatusWatchOptions): Promise<void> {
-  const first = store.read();
+export async function watchStatus(store: Store, options: StatusWatchOptions): Promise<void> {
+  const first = await readWatched(store);
   const run = first.meta.run;
   const source = {
     paths: store.paths,
@@ -85,7 +86,7 @@ export async function watchStatus(store: FileStore, options: StatusWatchOptions)
     : undefined;
   try {
     for (;;) {
-      const state = readWatched(store);
+      const state = await readWatched(store);
       const now = Date.now();
       const counts = countByStatus(state.tasks);
       const over = !runIsLive(state.meta, HOST, isAlive) || options.signal.aborted;

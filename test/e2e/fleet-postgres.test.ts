@@ -261,4 +261,28 @@ echo "did $RALPH_TASK_ID"
     const list = await ralph(['queue', 'list', '--queue', url, '--status', 'pending', '--json'], { cwd: dir });
     expect(JSON.parse(list.stdout).map((t: { id: string }) => t.id)).toEqual(['bad']);
   }, 60_000);
+
+  it('ralph status --watch --queue follows a run of another directory until it ends', async () => {
+    const url = await server.database();
+    const a = machine('a', 'cat > /dev/null\nsleep 0.3\necho done');
+    writeTasks(
+      a.dir,
+      Array.from({ length: 6 }, (_, i) => ({ id: `w${i}`, type: 't' })),
+    );
+    const env = { RALPH_QUEUE: url };
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: a.dir, env });
+    for (let waited = 0; !(await runIsActive(url).catch(() => false)); waited += 50) {
+      if (waited > 30_000) throw new Error('the run did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const watched = await ralph(['status', '--watch', '--json', '--interval', '0.2'], { cwd: tempDir(), env });
+    expect(watched.code, watched.stderr).toBe(0);
+    const lines = watched.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(2);
+    expect(lines.at(-1).counts).toMatchObject({ completed: 6, pending: 0, claimed: 0 });
+    expect((await run.done).code).toBe(0);
+  }, 60_000);
 });

@@ -5,7 +5,7 @@ import type { StatusView } from '../../report/status.js';
 import { describeOwner } from '../../store/lock.js';
 import { oneLine } from '../../redact/sanitize.js';
 import { print, printJson, printPieces } from '../output.js';
-import type { FileStore } from '../../store/file-store.js';
+import type { Store } from '../../store/store.js';
 import { openStore } from '../../store/open.js';
 import { leaseLapsed } from '../../loops/turn-holder.js';
 import { loopsStatusLines, readLoopsView } from '../../loops/view.js';
@@ -31,6 +31,15 @@ Examples:
   $ ralph status --watch --json | jq .counts`,
   );
   command.action(async (flags: QueueFlags & { json?: boolean; watch?: boolean; interval: number }) => {
+    if (flags.watch) {
+      const store = queueOf(flags) ? await openExistingQueue(flags, { load: false }) : openExistingStore(flags.dir);
+      try {
+        setExit(await watch(store, flags.json === true, flags.interval));
+      } finally {
+        await store.close();
+      }
+      return;
+    }
     if (queueOf(flags)) {
       // A queue in a database: every machine's workers and tasks.
       const store = await openExistingQueue(flags, { load: false });
@@ -41,10 +50,6 @@ Examples:
       } finally {
         await store.close();
       }
-      return;
-    }
-    if (flags.watch) {
-      setExit(await watch(openExistingStore(flags.dir), flags.json === true, flags.interval));
       return;
     }
     // A repository that runs the supervisor/engineer loops has their state, with or without a queue.
@@ -97,6 +102,6 @@ function printStatus(view: StatusView): void {
 }
 
 /** The live view until the run ends (exit 0) or a signal stops the watching (129/130/143). */
-async function watch(store: FileStore, json: boolean, intervalSec: number): Promise<number> {
+async function watch(store: Store, json: boolean, intervalSec: number): Promise<number> {
   return untilStopped((signal) => watchStatus(store, { json, intervalMs: Math.max(100, intervalSec * 1000), signal, out: process.stdout }));
 }
