@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueOf, ralph, readJson, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 import type { Result } from '../helpers/index.js';
 import { startPostgres, withClient } from '../helpers/postgres.js';
+import { FAKE_CLAUDE } from '../helpers/fake-claude.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 
 interface Machine {
@@ -285,4 +286,37 @@ echo "did $RALPH_TASK_ID"
     expect(lines.at(-1).counts).toMatchObject({ completed: 6, pending: 0, claimed: 0 });
     expect((await run.done).code).toBe(0);
   }, 60_000);
+
+  it('holds two machines to one budget: once the recorded cost reaches --max-cost-usd, no machine claims again', async () => {
+    const url = await server.database();
+    const [a, b] = ['a', 'b'].map((n) => machine(n, '')) as [Machine, Machine];
+    // The fake Claude Code, a moment slower: B's workers join while A's are still at work.
+    for (const m of [a, b]) {
+      script(m.dir, 'claude-fast', FAKE_CLAUDE);
+      script(m.dir, 'claude', 'sleep 0.3\nexec ./claude-fast "$@"');
+    }
+    writeTasks(
+      a.dir,
+      Array.from({ length: 30 }, (_, i) => ({ id: `c${i}`, type: 't' })),
+    );
+    // Each run costs $1 and takes a moment; the budget is $4; 2 + 2 workers have at most 4 runs in flight.
+    const env = { RALPH_QUEUE: url, MODE: 'ok', COST: '1' };
+    const agent = ['--agent-bin', './claude', '--max-cost-usd', '4'];
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', ...agent], { cwd: a.dir, env: { ...env, REC: join(a.dir, 'rec') } });
+    for (let waited = 0; !(await runIsActive(url).catch(() => false)); waited += 50) {
+      if (waited > 30_000) throw new Error('the run did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const joined = await ralph(['worker', '--workers', '2', ...agent], { cwd: b.dir, env: { ...env, REC: join(b.dir, 'rec') } });
+    const ran = await run.done;
+    expect(ran.stdout, ran.stderr).toMatch(/^Stopped: the budget was reached: \$\d+\.0000 of \$4 \(--max-cost-usd\)/m);
+    // B's workers stop claiming too (a worker ends as having no more work; it does not fail).
+    expect(joined.code, joined.stderr).toBe(0);
+    const db = await recorded(url);
+    const cost = await withClient(url, async (c) => Number((await c.query("SELECT meta->>'cost_usd' AS c FROM ralph_queues")).rows[0].c));
+    expect(cost).toBe(db.findings.length);
+    expect(cost).toBeGreaterThanOrEqual(4);
+    expect(cost).toBeLessThanOrEqual(4 + 3);
+    expect(db.tasks.filter((t) => t.status === 'pending').length).toBe(30 - db.findings.length);
+  }, 90_000);
 });
