@@ -5,7 +5,7 @@ import { makePrivateDir } from '../../process/private.js';
 import { statePaths } from '../paths.js';
 import type { StatePaths } from '../paths.js';
 import type { QueueOverview, Store, TaskQuery, Transaction, TxScope } from '../store.js';
-import { QueueUnreachableError, describeQueueUrl, unreachable } from './connection.js';
+import { unreachable } from './connection.js';
 import { describeQueue } from './url.js';
 import { LoadedTransaction } from './loaded-tx.js';
 import { DEFAULT_META, load } from './load.js';
@@ -14,8 +14,9 @@ import { QueueMirror } from './mirror.js';
 import { Conflict, write } from './write.js';
 import { PgSessions } from './pg-sessions.js';
 import { PgWatch } from './pg-watch.js';
+import { TRANSACTION_FAULTS, inTransaction } from './transaction.js';
+import type { CommitMark } from './transaction.js';
 import { initQueue, migrate } from './schema.js';
-import { isTransient, retryDelay } from './retry.js';
 
 /** How often `refresh` reads the sessions again (a run's view and monitor refresh several times a second). */
 const SESSIONS_EVERY_MS = 500;
@@ -37,7 +38,7 @@ export interface PgStoreOptions {
  */
 export class PgStore implements Store {
   /** Faults the tests inject: the next COMMITs' answers lost, after the COMMIT was made or rolled back. */
-  static faults: { commits?: Array<'committed' | 'rolled back'> } = {};
+  static readonly faults = TRANSACTION_FAULTS;
 
   readonly dir: string;
   readonly paths: StatePaths;
@@ -239,79 +240,10 @@ export class PgStore implements Store {
     await this.pool.end().catch(() => undefined);
   }
 
-  /**
-   * Runs `body` in a transaction on a pooled connection. A connection lost on the way (the server
-   * restarted, the connection terminated) is retried with backoff for up to `reconnectMs`, the body
-   * run again from the start. A COMMIT whose answer was lost is not run again blindly: the body notes
-   * its transaction's id (`mark.xid`, from the write) and the server is asked, once back, whether that
-   * transaction committed; if it did, its result stands (a report is not recorded, nor its cost
-   * counted, twice).
-   */
-  private async withTransaction<T>(body: (client: pg.PoolClient, mark: CommitMark) => Promise<T>, purpose: string, mode = ''): Promise<T> {
-    const started = Date.now();
-    const limit = this.options.reconnectMs ?? 600_000;
-    const giveUp = (error: unknown): never => {
-      throw new QueueUnreachableError(
-        `lost the queue at ${describeQueueUrl(this.url)} during ${purpose} and could not reconnect within ${Math.round(limit / 1000)}s`,
-        { cause: error },
-      );
-    };
-    for (let attempt = 0; ; attempt++) {
-      let client: pg.PoolClient | undefined;
-      const mark: CommitMark = {};
-      let result: T;
-      try {
-        client = await this.pool.connect();
-        await client.query(mode ? `BEGIN ISOLATION LEVEL ${mode}` : 'BEGIN');
-        result = await body(client, mark);
-      } catch (error) {
-        if (client) {
-          const broken = isTransient(error);
-          if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-          client.release(broken ? true : undefined);
-        }
-        if (!isTransient(error)) throw error;
-        if (Date.now() - started > limit) giveUp(error);
-        await sleep(retryDelay(attempt));
-        continue;
-      }
-      try {
-        // A test's fault: the COMMIT is made (or rolled back) but its answer is lost with the connection.
-        const fault = PgStore.faults.commits?.shift();
-        await client.query(fault === 'rolled back' ? 'ROLLBACK' : 'COMMIT');
-        if (fault) throw Object.assign(new Error('Connection terminated unexpectedly'), { code: '57P01' });
-        client.release();
-        return result;
-      } catch (error) {
-        client.release(true);
-        if (!isTransient(error)) throw error;
-        if (mark.xid !== undefined && (await this.committed(mark.xid, started, limit, giveUp))) return result;
-        if (Date.now() - started > limit) giveUp(error);
-        await sleep(retryDelay(attempt));
-      }
-    }
+  /** A transaction on the pool, reconnecting (see transaction.ts). */
+  private withTransaction<T>(body: (client: pg.PoolClient, mark: CommitMark) => Promise<T>, purpose: string, mode = ''): Promise<T> {
+    return inTransaction(this.pool, { url: this.url, reconnectMs: this.options.reconnectMs ?? 600_000 }, body, purpose, mode);
   }
-
-  /** Whether transaction `xid` committed, asked until the server answers (a COMMIT's answer was lost). */
-  private async committed(xid: string, started: number, limit: number, giveUp: (error: unknown) => never): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { rows } = await this.pool.query<{ status: string | null }>('SELECT pg_xact_status($1::xid8) AS status', [xid]);
-        const status = rows[0]?.status;
-        if (status === 'committed') return true;
-        if (status !== 'in progress') return false;
-      } catch (error) {
-        if (!isTransient(error)) throw error;
-        if (Date.now() - started > limit) giveUp(error);
-      }
-      await sleep(retryDelay(attempt));
-    }
-  }
-}
-
-/** The id of a transaction that wrote, noted before its COMMIT (see withTransaction). */
-interface CommitMark {
-  xid?: string;
 }
 
 /** What a batch reads: everything if one body needs it, else every body's tasks, claims and candidates. */
