@@ -374,4 +374,33 @@ describe('the queue on PostgreSQL (PgStore)', () => {
     expect(late.claimed?.id).toBe('new');
     await s.close();
   });
+
+  it('goes on while the server keeps terminating its connections, also between two statements of a transaction', async () => {
+    const q = await fresh();
+    const loader = await q.open();
+    await appendTasks(
+      loader,
+      Array.from({ length: 150 }, (_, i) => ({ id: `k${i}`, type: 't' })),
+    );
+    const stores = await Promise.all([q.open(), q.open()]);
+    let cutting = true;
+    const cuts = (async () => {
+      let n = 0;
+      while (cutting) {
+        await withClient(q.url, (c) =>
+          c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ralph' AND pid <> pg_backend_pid()"),
+        );
+        n++;
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      return n;
+    })();
+    const claims = (await Promise.all(Array.from({ length: 4 }, (_, w) => drain(stores[w % 2]!, w + 1)))).flat();
+    cutting = false;
+    expect(await cuts).toBeGreaterThan(5);
+    expect(new Set(claims).size).toBe(150);
+    await loader.refresh();
+    expect(loader.read().findings.length).toBe(150);
+    for (const s of [loader, ...stores]) await s.close();
+  }, 60_000);
 });

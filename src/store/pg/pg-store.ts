@@ -64,6 +64,9 @@ export class PgStore implements Store {
     // The store's statements are few, named, and look rows up by queue and id: one plan each, made
     // once a connection, serves every call (a custom plan per call cost more than running it).
     this.pool.on('connect', (client) => {
+      // A checked-out client the server ends between two queries reports it as an event: without a
+      // listener it would end the process (the next query then fails, and is retried).
+      client.on('error', () => undefined);
       client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
     });
     // A pooled connection the server ends is reported on the next query; unheard, it would end the process.
