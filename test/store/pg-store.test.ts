@@ -403,4 +403,25 @@ describe('the queue on PostgreSQL (PgStore)', () => {
     expect(loader.read().findings.length).toBe(150);
     for (const s of [loader, ...stores]) await s.close();
   }, 60_000);
+
+  it('claims past a higher-priority task another worker is claiming, without waiting on it', async () => {
+    const q = await fresh();
+    const s = await q.open();
+    await appendTasks(s, [
+      { id: 'urgent', type: 't', data: { priority: 'high' } },
+      { id: 'plain', type: 't' },
+    ]);
+    // Another worker's claim in the making: its transaction holds the urgent task's row.
+    await withClient(q.url, async (other) => {
+      await other.query('BEGIN');
+      await other.query("SELECT 1 FROM ralph_tasks WHERE id = 'urgent' FOR UPDATE");
+      const claimed = await Promise.race([
+        step(s, config(1), { pid: 1, host: 'test-host', token: newToken(), stopping: false }).then((r) => r.claimed?.id),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3000)),
+      ]);
+      await other.query('ROLLBACK');
+      expect(claimed).toBe('plain');
+    });
+    await s.close();
+  });
 });

@@ -39,7 +39,9 @@ export async function load(client: pg.PoolClient, queue: string, scope: LoadScop
     if (scope.step) {
       parts.push(`(SELECT 'c', task, rev, NULL, seq FROM c)`);
       parts.push(
-        `(SELECT 'p', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND status = 'pending' AND id NOT IN (SELECT id FROM c) ORDER BY priority DESC, seq LIMIT 1)`,
+        // Never above the candidates: a higher one is another worker's claim in the making, which a claim here would only conflict with.
+        `(SELECT 'p', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND status = 'pending' AND id NOT IN (SELECT id FROM c)
+          AND priority <= (SELECT min(priority) FROM c) ORDER BY priority DESC, seq LIMIT 1)`,
       );
       parts.push(
         `(SELECT 'w', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND status = 'pending' AND not_before > now() ORDER BY not_before LIMIT 1)`,
