@@ -3,9 +3,6 @@
 // once and record it once; a stale claim records nothing; claims follow priority; the budget is
 // shared; a change on one store wakes another's idle watch; a connection the server kills is retried.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { appendTasks } from '../../src/orchestrator/boot.js';
 import { PgStore } from '../../src/store/pg/pg-store.js';
 import { gatherStatus } from '../../src/report/status.js';
@@ -13,6 +10,7 @@ import type { StepConfig, StepRequest, StepResult } from '../../src/worker/step.
 import { stepScope, workerStep } from '../../src/worker/step.js';
 import { newToken } from '../../src/store/token.js';
 import { startPostgres, withClient } from '../helpers/postgres.js';
+import { tempDir } from '../helpers/index.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -44,7 +42,7 @@ const ok = (taskId: string, token: string, cost?: number): StepRequest['report']
 
 describe('the queue on PostgreSQL (PgStore)', () => {
   let server: TestPostgres;
-  const dir = () => mkdtempSync(join(tmpdir(), 'ralph-pgstore-'));
+  const dir = () => tempDir('ralph-pgstore-');
   beforeAll(async () => {
     server = await startPostgres();
   }, 120_000);
