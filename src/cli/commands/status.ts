@@ -32,7 +32,7 @@ Examples:
   );
   command.action(async (flags: QueueFlags & { json?: boolean; watch?: boolean; interval: number }) => {
     if (flags.watch) {
-      const store = queueOf(flags) ? await openExistingQueue(flags, { load: false }) : openExistingStore(flags.dir);
+      const store = await openExistingQueue(flags, { load: false });
       try {
         setExit(await watch(store, flags.json === true, flags.interval));
       } finally {

@@ -9,7 +9,7 @@ import { runWorker } from '../../worker/worker.js';
 import { IpcSteps, tellRunCannotWrite } from '../../worker/ipc-steps.js';
 import { restoreAgentEnv } from '../../orchestrator/worker-env.js';
 import { positiveInt } from '../../config/parsers.js';
-import { agentChoice, dirOption, openExistingQueue, openExistingStore, queueOf, queueOption, toWorkerSettings, workerOptions } from './common.js';
+import { agentChoice, dirOption, openExistingQueue, queueOf, queueOption, toWorkerSettings, workerOptions } from './common.js';
 import type { QueueFlags } from './common.js';
 import { workerTimings } from '../../orchestrator/settings.js';
 import { runWorkerGroup, withoutOptions } from '../../orchestrator/worker-group.js';
@@ -54,7 +54,7 @@ Examples:
     // The database's URL (and its password) is this worker's alone: agents do not inherit it.
     delete process.env.RALPH_QUEUE;
     if (!queue && flags.id === undefined) throw new InputError('Give the worker a number with --id N (each worker of a queue has its own).');
-    const store = queue ? await openExistingQueue(flags, { load: false }) : openExistingStore(flags.dir);
+    const store = await openExistingQueue(flags, { load: false });
     // This machine's directory for the logs and prompts (a database's queue keeps nothing else there).
     store.ensure();
     if (flags.workers !== undefined && flags.workers > 1) {
