@@ -326,6 +326,15 @@ const TABLE = [
     remember: true,
   },
   {
+    key: 'remote',
+    flags: '--remote <name>',
+    description:
+      "with --isolate worktree: the git remote (of every machine's clone) whose base branch tasks start from and are merged into by a push, never forced; task branches are pushed there too (default with --queue: origin)",
+    for: ['worker'],
+    kind: 'string',
+    remember: true,
+  },
+  {
     key: 'merge',
     flags: '--merge <how>',
     description: "with --isolate worktree: how a completed task's branch reaches the base branch (merge commit, rebase, or not at all)",

@@ -39,11 +39,17 @@ export function ignoreStateDir(repo: Repo, stateDir: string): string | undefined
  * Returns the base branch to use (the given one, or the branch checked out in the repository).
  */
 export function resolveBase(repo: Repo, base: string | undefined): string {
+  const name = baseName(repo, base);
+  if (repo.branchTip(name) === undefined) throw new GitError(`--base ${name}: there is no local branch of that name in ${repo.root}.`);
+  return name;
+}
+
+/** `--base`, or the branch checked out in the repository. */
+function baseName(repo: Repo, base: string | undefined): string {
   const name = base ?? repo.currentBranch();
   if (name === undefined) {
     throw new GitError(`--isolate worktree needs a base branch: HEAD in ${repo.root} is detached. Check out a branch or pass --base BRANCH.`);
   }
-  if (repo.branchTip(name) === undefined) throw new GitError(`--base ${name}: there is no local branch of that name in ${repo.root}.`);
   return name;
 }
 
@@ -66,26 +72,56 @@ export interface IsolationChoice {
   base?: string;
   merge?: MergeMode;
   onConflict?: 'keep' | 'requeue';
+  /** `--remote NAME`: the base and the task branches on that remote of the clone. */
+  remote?: string;
+}
+
+/** What workers are given for `--isolate worktree`. */
+export interface ResolvedIsolation {
+  repo: Repo;
+  base: string;
+  merge: MergeMode;
+  onConflict: 'keep' | 'requeue';
+  /** The remote the base branch is on, shared by workers on several machines. */
+  remote?: string;
 }
 
 /**
- * Checks an isolation choice before anything is started: `--base`, `--merge` and `--on-conflict`
- * only mean something with `--isolate worktree`, which needs a repository with a commit and a base
- * branch. Returns what the workers are given, or undefined without isolation. Throws InputError.
+ * Checks an isolation choice before anything is started: `--base`, `--merge`, `--on-conflict` and
+ * `--remote` only mean something with `--isolate worktree`, which needs a repository with a commit
+ * and a base branch. Workers of a queue in a database (`shared`) work on a base branch of a remote
+ * (`--remote`, default `origin`), which must have it. Returns what the workers are given, or
+ * undefined without isolation. Throws InputError.
  */
-export function resolveIsolation(
-  cwd: string,
-  choice: IsolationChoice,
-): { repo: Repo; base: string; merge: MergeMode; onConflict: 'keep' | 'requeue' } | undefined {
+export function resolveIsolation(cwd: string, choice: IsolationChoice, shared = false): ResolvedIsolation | undefined {
   if (choice.isolate !== 'worktree') {
     if (choice.base !== undefined) throw new InputError('--base only applies with --isolate worktree.');
+    if (choice.remote !== undefined) throw new InputError('--remote only applies with --isolate worktree.');
     return undefined;
   }
   try {
     const repo = Repo.open(cwd);
-    return { repo, base: resolveBase(repo, choice.base), merge: choice.merge ?? 'merge', onConflict: choice.onConflict ?? 'keep' };
+    const merge = choice.merge ?? 'merge';
+    const onConflict = choice.onConflict ?? 'keep';
+    const remote = choice.remote ?? (shared ? 'origin' : undefined);
+    if (remote === undefined) return { repo, base: resolveBase(repo, choice.base), merge, onConflict };
+    return { repo, base: resolveRemoteBase(repo, remote, choice.base), merge, onConflict, remote };
   } catch (error) {
     if (error instanceof GitError) throw new InputError(error.message);
     throw error;
   }
+}
+
+/** The base branch on a remote: the remote must be one of the clone's, and have the branch (by default the one checked out now). */
+export function resolveRemoteBase(repo: Repo, remote: string, base: string | undefined): string {
+  if (repo.run(['remote', 'get-url', remote]).code !== 0) {
+    throw new GitError(
+      `--isolate worktree on a shared queue works through the git remote ${JSON.stringify(remote)}, which ${repo.root} does not have; clone the repository from the shared remote, or name one with --remote NAME.`,
+    );
+  }
+  const name = baseName(repo, base);
+  const listed = repo.run(['ls-remote', '--heads', remote, `refs/heads/${name}`]);
+  if (listed.code !== 0) throw new GitError(`cannot reach the git remote ${remote}: ${listed.stderr.trim().split('\n')[0] ?? ''}`);
+  if (listed.stdout.trim() === '') throw new GitError(`--base ${name}: the remote ${remote} has no branch of that name; push it there first.`);
+  return name;
 }

@@ -4,8 +4,10 @@ import { makePrivateDir } from '../process/private.js';
 import { taskBranch } from '../queue/branch-name.js';
 import type { MergeMode, TaskGitResult } from '../queue/isolation.js';
 import type { FileLock } from '../store/lock.js';
+import type { MergeLock } from '../store/store.js';
 import { isInside, realpath, workerWorktreePath, worktreesDir } from './isolation.js';
 import { BaseMerge } from './merge.js';
+import type { RemoteBase } from './remote.js';
 import type { Repo, WorktreeEntry } from './repo.js';
 import { GitError } from './run.js';
 import { WorkSaver } from './save-work.js';
@@ -22,16 +24,30 @@ export interface FinishOptions {
   setAsideOnConflict: boolean;
 }
 
+/** A base branch on a shared remote, for workers on several machines (`--isolate worktree` with `--remote`). */
+export interface SharedBase {
+  remote: RemoteBase;
+  /** Held around a merge, one at a time across every machine (the queue's database lock). */
+  lock?: MergeLock;
+}
+
 /**
  * One worker's worktree: created once and reused for every task of the worker. Each task gets its
  * branch `ralph/<id>` from the tip of the base branch (or the branch of an earlier attempt, with the
  * commits it made); whatever the agent leaves uncommitted is committed; the branch is merged into the
  * base branch under the git lock. Nothing here deletes a branch or throws away a change.
+ *
+ * With a `shared` base (workers on several machines, each in its own clone), the base is the
+ * remote's: a task branch starts from the remote's base tip (or from the remote's task branch, for
+ * a retry that another machine may have begun), is published to the remote after every attempt, and
+ * is merged by a push of the base, never forced, under a lock shared by every machine.
  */
 export class WorkerWorktree {
   readonly path: string;
   private readonly saver: WorkSaver;
   private readonly merging: BaseMerge;
+  /** With a shared base: the remote's tip of each task branch as this clone last saw or made it. */
+  private readonly published = new Map<string, string | undefined>();
 
   constructor(
     readonly repo: Repo,
@@ -40,6 +56,7 @@ export class WorkerWorktree {
     readonly base: string,
     private readonly lock: FileLock,
     private readonly log: Logger,
+    private readonly shared?: SharedBase,
   ) {
     this.path = workerWorktreePath(stateDir, workerId);
     this.saver = new WorkSaver(repo, stateDir, workerId, this.path, log);
@@ -67,7 +84,7 @@ export class WorkerWorktree {
         throw new GitError(`${this.path} exists but is not a worktree of ${this.repo.root}; move it away (it may hold work) and start again.`);
       }
       makePrivateDir(dirname(this.path));
-      const tip = this.baseTip();
+      const tip = this.shared ? this.shared.remote.fetchBase() : this.baseTip();
       this.repo.check(['worktree', 'add', '--quiet', '--detach', this.path, tip], this.repo.root, `creating the worktree ${this.path}`);
       this.log.info(`worktree ${this.path} created at ${this.base} (${tip.slice(0, 12)})`);
     });
@@ -82,92 +99,184 @@ export class WorkerWorktree {
   async begin(taskId: string, resume: boolean): Promise<{ branch: string; kept: number; note?: string }> {
     const branch = taskBranch(taskId);
     return this.exclusive(`begin ${taskId}`, () => {
-      const mine = this.entry();
-      if (!mine) throw new GitError(`the worktree ${this.path} is gone; restart the worker to recreate it`);
       const notes: string[] = [];
-      const saved = this.saver.saveLeftovers(mine.path, 'left by an interrupted task');
-      if (saved) notes.push(saved);
-      const baseTip = this.baseTip();
-      const tip = this.repo.branchTip(branch);
-      const holder = tip === undefined ? undefined : this.repo.worktrees().find((w) => w.branch === branch);
-      if (holder && realpath(holder.path) !== realpath(this.path)) {
-        if (!isInside(holder.path, worktreesDir(this.stateDir))) {
-          throw new GitError(
-            `the branch ${branch} is checked out in ${holder.path}, which is not a Ralph worktree; check out another branch there so that the task can use it`,
-          );
-        }
-        // An earlier attempt's worker died with the branch checked out: save what it left, then free it.
-        const rescued = this.saver.saveLeftovers(holder.path, 'left by an interrupted attempt');
-        if (rescued) notes.push(rescued);
-        this.repo.check(['checkout', '--quiet', '--detach'], holder.path, `freeing ${branch} in ${holder.path}`);
-      }
-      const unmerged = tip === undefined ? 0 : this.repo.ahead(baseTip, tip);
-      if (tip !== undefined && unmerged > 0 && resume) {
-        if (this.repo.currentBranch(this.path) !== branch) this.repo.check(['checkout', '--quiet', branch], this.path, `checking out ${branch}`);
-        notes.unshift(`resumed ${branch} with ${unmerged} commit(s) of an earlier attempt`);
-        return { branch, kept: unmerged, note: notes.join('; ') };
-      }
-      if (tip !== undefined && unmerged > 0) {
-        this.detach();
-        const aside = this.saver.setAside('previous', branch);
-        notes.push(`an earlier ${branch} with ${unmerged} unmerged commit(s) is kept as ${aside}`);
-      }
-      // A new branch, or one whose commits are all in the base already: from the base tip.
-      this.repo.check(['checkout', '--quiet', '--no-track', '-B', branch, baseTip], this.path, `creating the branch ${branch}`);
-      return { branch, kept: 0, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
+      this.freeBranch(branch, notes);
+      const begun = this.shared ? this.beginShared(branch, resume, notes) : this.beginLocal(branch, resume, notes);
+      return { branch, kept: begun.kept, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
     });
   }
 
-  /** Commits what the agent left, merges the branch (unless `none`), and detaches the worktree. */
+  /** What this worktree left uncommitted is saved, and the branch is freed from the worktree of a worker that died with it checked out. */
+  private freeBranch(branch: string, notes: string[]): void {
+    const mine = this.entry();
+    if (!mine) throw new GitError(`the worktree ${this.path} is gone; restart the worker to recreate it`);
+    const saved = this.saver.saveLeftovers(mine.path, 'left by an interrupted task');
+    if (saved) notes.push(saved);
+    const holder = this.repo.branchTip(branch) === undefined ? undefined : this.repo.worktrees().find((w) => w.branch === branch);
+    if (!holder || realpath(holder.path) === realpath(this.path)) return;
+    if (!isInside(holder.path, worktreesDir(this.stateDir))) {
+      throw new GitError(
+        `the branch ${branch} is checked out in ${holder.path}, which is not a Ralph worktree; check out another branch there so that the task can use it`,
+      );
+    }
+    // An earlier attempt's worker died with the branch checked out: save what it left, then free it.
+    const rescued = this.saver.saveLeftovers(holder.path, 'left by an interrupted attempt');
+    if (rescued) notes.push(rescued);
+    this.repo.check(['checkout', '--quiet', '--detach'], holder.path, `freeing ${branch} in ${holder.path}`);
+  }
+
+  private beginLocal(branch: string, resume: boolean, notes: string[]): { kept: number } {
+    const baseTip = this.baseTip();
+    const tip = this.repo.branchTip(branch);
+    const unmerged = tip === undefined ? 0 : this.repo.ahead(baseTip, tip);
+    if (tip !== undefined && unmerged > 0 && resume) {
+      if (this.repo.currentBranch(this.path) !== branch) this.repo.check(['checkout', '--quiet', branch], this.path, `checking out ${branch}`);
+      notes.unshift(`resumed ${branch} with ${unmerged} commit(s) of an earlier attempt`);
+      return { kept: unmerged };
+    }
+    if (tip !== undefined && unmerged > 0) {
+      this.detach();
+      const aside = this.saver.setAside('previous', branch);
+      notes.push(`an earlier ${branch} with ${unmerged} unmerged commit(s) is kept as ${aside}`);
+    }
+    // A new branch, or one whose commits are all in the base already: from the base tip.
+    this.startBranch(branch, baseTip);
+    return { kept: 0 };
+  }
+
+  /**
+   * The same with the base on a shared remote: the remote's task branch (published by an attempt on
+   * any machine) is what a retry resumes. Local commits the remote never got are resumed when the
+   * remote has no such branch, else kept aside; so is an earlier run's unmerged branch on the remote.
+   */
+  private beginShared(branch: string, resume: boolean, notes: string[]): { kept: number } {
+    const { remote } = this.shared!;
+    const baseTip = remote.fetchBase();
+    let published = remote.fetch(branch);
+    const local = this.repo.branchTip(branch);
+    const unpublished = local === undefined ? 0 : this.repo.ahead(published ?? baseTip, local);
+    if (resume && published === undefined && unpublished > 0) {
+      this.repo.check(['checkout', '--quiet', branch], this.path, `checking out ${branch}`);
+      this.published.set(branch, undefined);
+      notes.unshift(`resumed ${branch} with ${unpublished} commit(s) of an earlier attempt on this machine`);
+      return { kept: unpublished };
+    }
+    if (unpublished > 0) {
+      this.detach();
+      const aside = this.saver.setAside('previous', branch);
+      notes.push(`${unpublished} commit(s) of an earlier ${branch} that ${remote.remote} never got are kept here as ${aside}`);
+    }
+    if (published !== undefined) {
+      const unmerged = this.repo.ahead(baseTip, published);
+      if (resume && unmerged > 0) {
+        this.startBranch(branch, published);
+        this.published.set(branch, published);
+        notes.unshift(`resumed ${branch} from ${remote.remote} with ${unmerged} commit(s) of an earlier attempt`);
+        return { kept: unmerged };
+      }
+      if (unmerged > 0) {
+        const aside = remote.setAside('previous', branch, published);
+        notes.push(`an earlier ${branch} on ${remote.remote} with ${unmerged} unmerged commit(s) is kept there as ${aside}`);
+        published = undefined;
+      }
+    }
+    this.startBranch(branch, baseTip);
+    this.published.set(branch, published);
+    return { kept: 0 };
+  }
+
+  private startBranch(branch: string, at: string): void {
+    this.repo.check(['checkout', '--quiet', '--no-track', '-B', branch, at], this.path, `creating the branch ${branch}`);
+  }
+
+  /**
+   * Commits what the agent left, merges the branch (unless `none`), and detaches the worktree. With
+   * a shared base, the branch is published to the remote first (also after a failed or interrupted
+   * attempt, for the next attempt on any machine), and merged under the lock of every machine.
+   */
   async finish(options: FinishOptions): Promise<TaskGitResult> {
     const branch = taskBranch(options.taskId);
     const subject = `ralph: ${options.taskId} (${options.type})${options.ended === 'ok' ? '' : ` [${options.ended} attempt]`}`;
-    const result: TaskGitResult = { branch };
-    return this.exclusive(`merge ${options.taskId}`, () => {
+    return this.exclusive(`merge ${options.taskId}`, async () => {
       try {
         const problem = this.saver.collect(branch, subject, options.finding);
         if (problem) throw new GitError(problem);
-        // The user may commit to the base branch meanwhile: then the merge is made again on the new tip.
-        for (let attempt = 1; ; attempt++) {
-          const tip = this.repo.branchTip(branch);
-          if (tip === undefined) throw new GitError(`the branch ${branch} is gone from ${this.repo.root}`);
-          const baseTip = this.baseTip();
-          result.files_changed = this.repo.filesChanged(baseTip, tip);
-          if (this.repo.ahead(baseTip, tip) > 0) result.commit = tip;
-          if (options.ended !== 'ok') return result;
-          if (result.commit === undefined) {
-            result.merge = 'merged';
-            return result;
-          }
-          if (options.merge === 'none') {
-            result.merge = 'skipped';
-            return result;
-          }
-          const merged = options.merge === 'rebase' ? this.merging.rebase(branch, baseTip) : this.merging.mergeCommit(branch, tip, baseTip, options.taskId);
-          if ('conflict' in merged) {
-            result.merge = 'conflict';
-            result.conflict_paths = merged.conflict;
-            if (options.setAsideOnConflict) {
-              this.detach();
-              result.branch = this.saver.setAside('conflict', branch);
-            }
-            return result;
-          }
-          result.commit = this.repo.branchTip(branch) ?? tip;
-          const advanced = this.merging.advanceBase(baseTip, merged.commit);
-          if (advanced === 'moved') {
-            if (attempt < 3) continue;
-            throw new GitError(`${this.base} kept moving while ${branch} was being merged; the branch is kept, merge it by hand`);
-          }
-          result.merge = 'merged';
-          result.merged_into = merged.commit;
-          if (advanced) result.note = advanced;
-          return result;
+        if (this.shared) this.publish(branch);
+        const merging =
+          options.ended === 'ok' && options.merge !== 'none' ? await this.shared?.lock?.acquire(`worker ${this.workerId}: merge ${options.taskId}`) : undefined;
+        try {
+          return this.merge(branch, options);
+        } finally {
+          await merging?.release();
         }
       } finally {
         this.detach();
       }
     });
+  }
+
+  /** The merge of a collected branch onto the base; made again on the new tip when the base moved meanwhile. */
+  private merge(branch: string, options: FinishOptions): TaskGitResult {
+    const result: TaskGitResult = { branch };
+    const remote = this.shared?.remote;
+    for (let attempt = 1; ; attempt++) {
+      const tip = this.repo.branchTip(branch);
+      if (tip === undefined) throw new GitError(`the branch ${branch} is gone from ${this.repo.root}`);
+      const baseTip = remote ? remote.fetchBase() : this.baseTip();
+      result.files_changed = this.repo.filesChanged(baseTip, tip);
+      if (this.repo.ahead(baseTip, tip) > 0) result.commit = tip;
+      if (options.ended !== 'ok') return result;
+      if (result.commit === undefined) {
+        result.merge = 'merged';
+        return result;
+      }
+      if (options.merge === 'none') {
+        result.merge = 'skipped';
+        return result;
+      }
+      const merged = options.merge === 'rebase' ? this.merging.rebase(branch, baseTip) : this.merging.mergeCommit(branch, tip, baseTip, options.taskId);
+      if ('conflict' in merged) {
+        result.merge = 'conflict';
+        result.conflict_paths = merged.conflict;
+        if (options.setAsideOnConflict) {
+          this.detach();
+          result.branch = remote ? this.setAsideShared(branch, tip) : this.saver.setAside('conflict', branch);
+        }
+        if (remote) result.note = `the branch is kept on ${remote.remote}: ${remote.fetchHint(result.branch)}`;
+        return result;
+      }
+      result.commit = this.repo.branchTip(branch) ?? tip;
+      const advanced = remote ? remote.advance(merged.commit) : this.merging.advanceBase(baseTip, merged.commit);
+      if (advanced === 'moved') {
+        if (attempt < (remote ? 5 : 3)) continue;
+        throw new GitError(`${this.base} kept moving while ${branch} was being merged; the branch is kept, merge it by hand`);
+      }
+      // A rebased branch is published as merged (the lease: the tip published before the rebase).
+      if (remote && result.commit !== tip) this.publish(branch);
+      result.merge = 'merged';
+      result.merged_into = merged.commit;
+      if (advanced) result.note = advanced;
+      return result;
+    }
+  }
+
+  /** Publishes the task branch's tip to the remote, with a lease on the tip this clone last saw there. */
+  private publish(branch: string): void {
+    const remote = this.shared!.remote;
+    const tip = this.repo.branchTip(branch);
+    if (tip === undefined) return;
+    const expected = this.published.has(branch) ? this.published.get(branch) : remote.fetch(branch);
+    if (tip === expected) return;
+    remote.publish(branch, tip, expected);
+    this.published.set(branch, tip);
+  }
+
+  /** A conflicting branch kept under a `ralph-conflict/` name, here and on the remote, so that the task is redone afresh. */
+  private setAsideShared(branch: string, tip: string): string {
+    const name = this.shared!.remote.setAside('conflict', branch, tip);
+    this.repo.check(['branch', '-m', branch, name], this.path, `keeping ${branch} as ${name}`);
+    this.published.delete(branch);
+    return name;
   }
 
   private detach(): void {
@@ -185,10 +294,10 @@ export class WorkerWorktree {
     return this.repo.worktrees().find((w) => realpath(w.path) === want);
   }
 
-  private async exclusive<T>(purpose: string, body: () => T): Promise<T> {
+  private async exclusive<T>(purpose: string, body: () => T | Promise<T>): Promise<T> {
     const handle = await this.lock.acquire(`worker ${this.workerId}: ${purpose}`);
     try {
-      return body();
+      return await body();
     } finally {
       handle.release();
     }

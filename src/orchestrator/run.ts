@@ -75,7 +75,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const budgetNote = options.maxCostUsd === undefined ? undefined : agent.budgetNote?.();
   if (budgetNote) say(`ralph: --max-cost-usd: ${budgetNote}`);
   const git = options.isolate === 'worktree' || options.base !== undefined ? await import('../git/isolation.js') : undefined;
-  const isolation = git?.resolveIsolation(process.cwd(), options);
+  const isolation = git?.resolveIsolation(process.cwd(), options, options.queue !== undefined);
 
   const store = await openQueue(options.dir, options.queue, { create: options.tasksFile !== undefined });
   const where = options.queue ? describeQueue(options.queue) : options.dir;
@@ -111,9 +111,13 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   if (options.model !== undefined) run.model = options.model;
   if (options.maxCostUsd !== undefined) run.max_cost_usd = options.maxCostUsd;
   if (options.tasksFile) run.tasks_file = options.tasksFile;
-  if (isolation) Object.assign(run, { isolate: 'worktree', base: isolation.base, merge: isolation.merge, on_conflict: isolation.onConflict });
+  if (isolation) {
+    Object.assign(run, { isolate: 'worktree', base: isolation.base, merge: isolation.merge, on_conflict: isolation.onConflict });
+    if (isolation.remote) run.remote = isolation.remote;
+  }
+  const chosen = isolation ? { base: isolation.base, ...(isolation.remote ? { remote: isolation.remote } : {}) } : {};
   // What the next run of this queue uses when it is not told otherwise (a resume with no flags).
-  run.settings = settingsToRecord({ ...options, ...(isolation ? { base: isolation.base } : {}) }, redact);
+  run.settings = settingsToRecord({ ...options, ...chosen }, redact);
   // One transaction starts the run. The live-run check is made again under the lock, so that of two
   // runs started at once only one goes on. --reset empties queue and results here, before any worker
   // could claim what it removes. A new run starts claiming afresh (a budget or usage-limit stop, or a
@@ -138,7 +142,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   archiveEarlierRun(store.paths, store.sessions, options.reset === true, silentMs, say);
 
   // Every worker merges into the same base: the branch checked out now, unless --base said otherwise.
-  const settings: WorkerSettings = { ...options, ...(isolation ? { base: isolation.base } : {}) };
+  const settings: WorkerSettings = { ...options, ...chosen };
   const script = workerScript();
   // With many workers per core, the run applies its workers' steps (report, claim) for them.
   const coordinator = steps === 'run' ? new Coordinator(store, { sessions: store.sessions, isAlive: cachedIsAlive(1000), host: HOST }) : undefined;

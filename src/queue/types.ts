@@ -58,6 +58,8 @@ export interface RunInfo {
   base?: string;
   merge?: string;
   on_conflict?: string;
+  /** The git remote the base branch is on, when workers of several machines share it (`--remote`). */
+  remote?: string;
   /**
    * The run's settings that the next run of this queue uses when nothing else gives them (by
    * setting key, as in ralph.config.json; defaults left out; secrets redacted): see config/last-run.ts.

@@ -12,6 +12,8 @@ export interface GitTaskView {
 
 export interface GitSummary {
   base: string | null;
+  /** The remote the base branch is on (workers on several machines), or null for the local branch. */
+  remote: string | null;
   merge_mode: string | null;
   on_conflict: string | null;
   counts: { merged: number; conflict: number; skipped: number };
@@ -45,6 +47,7 @@ export function gitSummary(state: QueueState): GitSummary | null {
   const notes = typeof latest?.note === 'string' ? [latest.note] : [];
   return {
     base: run?.base ?? null,
+    remote: run?.remote ?? null,
     merge_mode: run?.merge ?? null,
     on_conflict: run?.on_conflict ?? null,
     counts: { merged: count('merged'), conflict: count('conflict'), skipped: count('skipped') },

@@ -49,20 +49,27 @@ export function gitSections(summary: RunSummary): string[] {
   const out: string[] = [];
   if (git.conflicts.length > 0) {
     const base = git.base ?? 'BASE';
+    const remote = git.remote;
     out.push('## Merge conflicts', '');
-    out.push(`These tasks completed, but their branch does not merge cleanly into \`${base}\`. The branches are kept; nothing was lost.`, '');
+    out.push(
+      `These tasks completed, but their branch does not merge cleanly into \`${base}\`${remote ? ` on the remote \`${remote}\`` : ''}. The branches are kept${remote ? ' there' : ''}; nothing was lost.`,
+      '',
+    );
     for (const c of git.conflicts) {
       out.push(`### ${inline(c.id)} on \`${c.branch}\``, '');
       out.push(
         `Conflicting files: ${(c.conflict_paths ?? []).map((p) => inline(p)).join(', ') || 'unknown'}${c.commit ? `; commit \`${c.commit.slice(0, 12)}\`` : ''}.`,
         '',
       );
+      // On a remote: fetched first, then the same commands on the remote-tracking branches.
+      const [b, branch] = remote ? [`${remote}/${base}`, `${remote}/${c.branch}`] : [base, c.branch];
       out.push(
         fence(
           [
-            `git log --oneline ${base}..${c.branch}   # the task's commits`,
-            `git diff ${base}...${c.branch}           # what the task changed`,
-            `git merge ${c.branch}                     # merge it by hand on ${base}, resolving the conflict`,
+            ...(remote ? [`git fetch ${remote} ${base} ${c.branch}   # the branch is kept on ${remote}`] : []),
+            `git log --oneline ${b}..${branch}   # the task's commits`,
+            `git diff ${b}...${branch}           # what the task changed`,
+            `git merge ${branch}                     # merge it by hand on ${base}, resolving the conflict`,
           ].join('\n'),
         ),
         '',

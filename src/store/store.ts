@@ -53,6 +53,11 @@ export interface Store {
   readonly sessions: Sessions;
   /** A watch on the queue's changes, for an idle worker or run to wait on (one each; close it when done). */
   watch(): QueueWatch;
+  /**
+   * A lock taken one at a time by every worker of the queue wherever it runs, for merges onto a base
+   * branch on a shared remote; absent where one machine's lock does (the file store).
+   */
+  mergeLock?(): MergeLock;
   /** Lets go of what the store holds open (files, connections); a database's writes in flight are waited for. */
   close(): void | Promise<void>;
 }
@@ -110,4 +115,9 @@ export interface Transaction {
   setMeta(meta: Partial<QueueMeta>): void;
   /** Empties the queue and the results. */
   reset(): void;
+}
+
+/** A lock across every process of a queue (see Store.mergeLock). */
+export interface MergeLock {
+  acquire(purpose: string): Promise<{ release(): void | Promise<void> }>;
 }

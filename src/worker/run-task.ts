@@ -36,6 +36,8 @@ export interface IsolationOptions {
   base: string;
   merge: MergeMode;
   onConflict: ConflictPolicy;
+  /** The base branch is on this git remote, shared by workers on several machines. */
+  remote?: string;
 }
 
 /** The worker's settings that running one task uses (a part of WorkerOptions). */

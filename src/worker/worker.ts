@@ -99,7 +99,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   // touch the prompt file or the worktree.
   await registerWorker(store, session, Math.max(options.leaseMs, 30_000));
   const cwd = options.cwd ?? process.cwd();
-  const isolated = options.isolation ? await enterWorktree(cwd, stateDir, options.isolation.base, options.id, log) : undefined;
+  const isolated = options.isolation ? await enterWorktree(cwd, stateDir, options.isolation, options.id, log, store) : undefined;
   const writer = new SessionWriter(session, store.sessions, log);
   writer.save();
   // What agents leave running after their task is found and killed (a child subreaper, or a scan).
@@ -248,22 +248,27 @@ function newSession(options: WorkerOptions): WorkerSession {
 async function enterWorktree(
   cwd: string,
   stateDir: string,
-  base: string,
+  isolation: IsolationOptions,
   workerId: number,
   log: Logger,
+  store: Store,
 ): Promise<{ worktree: NonNullable<TaskRoom['worktree']>; baseEnv: NodeJS.ProcessEnv }> {
   // Loaded only here: most workers never touch git, and every worker start counts.
-  const [{ Repo }, { withoutGitLocation }, { ignoreStateDir }, { worktreeGitLock }, { WorkerWorktree }, branchName] = await Promise.all([
+  const [{ Repo }, { withoutGitLocation }, { ignoreStateDir }, { worktreeGitLock }, { WorkerWorktree }, branchName, { RemoteBase }] = await Promise.all([
     import('../git/repo.js'),
     import('../git/run.js'),
     import('../git/isolation.js'),
     import('../git/lock.js'),
     import('../git/worktree.js'),
     import('../queue/branch-name.js'),
+    import('../git/remote.js'),
   ]);
   const repo = Repo.open(cwd);
   ignoreStateDir(repo, stateDir);
-  const tree = new WorkerWorktree(repo, stateDir, workerId, base, worktreeGitLock(stateDir), log);
+  const { base, remote } = isolation;
+  // On a shared remote, merges take turns across every machine: the queue's lock (a database's), else this machine's.
+  const shared = remote === undefined ? undefined : { remote: new RemoteBase(repo, remote, base), ...(store.mergeLock ? { lock: store.mergeLock() } : {}) };
+  const tree = new WorkerWorktree(repo, stateDir, workerId, base, worktreeGitLock(stateDir), log, shared);
   await tree.ensure();
   return { worktree: { tree, branchOf: branchName.taskBranch }, baseEnv: withoutGitLocation(process.env) };
 }

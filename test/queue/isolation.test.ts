@@ -505,6 +505,7 @@ describe('buildSummary git', () => {
   it('is present with run.isolate even without any task branch', () => {
     expect(buildSummary(isolated([done('a')]), [], where).git).toEqual({
       base: 'main',
+      remote: null,
       merge_mode: 'merge',
       on_conflict: 'keep',
       counts: { merged: 0, conflict: 0, skipped: 0 },

@@ -214,6 +214,42 @@ describe('the queue on PostgreSQL (PgStore)', () => {
     await s.close();
   });
 
+  it('the merge lock is held by one store at a time across stores, and let go when its holder loses its connection', async () => {
+    const q = await fresh();
+    const [one, two] = [await q.open(), await q.open()];
+    const held = await one.mergeLock().acquire('merge a');
+    let second = false;
+    const waiting = two
+      .mergeLock()
+      .acquire('merge b')
+      .then((handle) => {
+        second = true;
+        return handle;
+      });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(second).toBe(false);
+    await held.release();
+    const next = await waiting;
+    expect(second).toBe(true);
+    // Its holder's connection ends (a machine gone mid-merge): the server lets go, the next one goes on.
+    let thirdHeld = false;
+    const third = one
+      .mergeLock()
+      .acquire('merge c')
+      .then((handle) => {
+        thirdHeld = true;
+        return handle;
+      });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(thirdHeld).toBe(false);
+    await withClient(q.url, (c) =>
+      c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_advisory_lock%' AND state = 'idle' AND pid <> pg_backend_pid()"),
+    );
+    await (await third).release();
+    await next.release();
+    await Promise.all([one.close(), two.close()]);
+  });
+
   it("keeps a run's view current by reading only what changed, and reads everything again after a reset", async () => {
     const q = await fresh();
     const watcher = await q.open();

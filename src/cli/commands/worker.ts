@@ -57,6 +57,11 @@ Examples:
     const store = await openExistingQueue(flags, { load: false });
     // This machine's directory for the logs and prompts (a database's queue keeps nothing else there).
     store.ensure();
+    // git is loaded only by a worker that uses it; checked once, before a group of workers starts.
+    const isolation =
+      flags.isolate === 'worktree' || flags.base !== undefined || flags.remote !== undefined
+        ? (await import('../../git/isolation.js')).resolveIsolation(process.cwd(), flags, queue !== undefined)
+        : undefined;
     if (flags.workers !== undefined && flags.workers > 1) {
       if (!queue) throw new InputError('--workers needs --queue: on one machine, `ralph run --workers N` starts the workers of a queue under --dir.');
       if (flags.id !== undefined) throw new InputError('Give --id or --workers, not both: each worker of the group gets an id of its own.');
@@ -74,9 +79,6 @@ Examples:
     const agent = await loadAgent(agentChoice(flags), { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(flags.prices ? { prices: flags.prices } : {}) });
     const problem = agent.preflight(process.cwd());
     if (problem) throw new InputError(`${problem}.`);
-    // git is loaded only by a worker that uses it.
-    const isolation =
-      flags.isolate === 'worktree' || flags.base !== undefined ? (await import('../../git/isolation.js')).resolveIsolation(process.cwd(), flags) : undefined;
     const abort = new AbortController();
     const stop = () => abort.abort();
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, stop);
@@ -96,7 +98,16 @@ Examples:
         ...(stepsViaRun && process.send ? { steps: new IpcSteps() } : {}),
         // `ralph run` starts its workers with an IPC channel.
         ...(process.channel ? { runPid: process.ppid } : {}),
-        ...(isolation ? { isolation: { base: isolation.base, merge: isolation.merge, onConflict: isolation.onConflict } } : {}),
+        ...(isolation
+          ? {
+              isolation: {
+                base: isolation.base,
+                merge: isolation.merge,
+                onConflict: isolation.onConflict,
+                ...(isolation.remote ? { remote: isolation.remote } : {}),
+              },
+            }
+          : {}),
       });
     } catch (error) {
       log.info(`worker ${id} failed: ${(error as Error).message}`);

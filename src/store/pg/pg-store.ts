@@ -4,7 +4,8 @@ import type { QueueMeta, QueueState, StatusCounts, Task, TaskStatus } from '../.
 import { makePrivateDir } from '../../process/private.js';
 import { statePaths } from '../paths.js';
 import type { StatePaths } from '../paths.js';
-import type { QueueOverview, Store, TaskQuery, Transaction, TxScope } from '../store.js';
+import type { MergeLock, QueueOverview, Store, TaskQuery, Transaction, TxScope } from '../store.js';
+import { advisoryMergeLock } from './merge-lock.js';
 import { unreachable } from './connection.js';
 import { describeQueue } from './url.js';
 import { LoadedTransaction } from './loaded-tx.js';
@@ -236,6 +237,10 @@ export class PgStore implements Store {
   }
 
   /** Waits for the sessions' writes and closes the connections. */
+  mergeLock(): MergeLock {
+    return advisoryMergeLock(this.pool, this.queueName, { url: this.url, reconnectMs: this.options.reconnectMs ?? 600_000 });
+  }
+
   async close(): Promise<void> {
     for (const watch of this.watches) watch.end();
     this.watches.clear();

@@ -1,0 +1,105 @@
+// A worker's worktree with its base on a shared remote (workers on several machines): real clones of
+// a bare repository on disk, real git. What a retry on another machine takes over, and what an
+// attempt whose claim was taken over can no longer do.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RemoteBase } from '../../src/git/remote.js';
+import { Repo } from '../../src/git/repo.js';
+import { ignoreStateDir } from '../../src/git/isolation.js';
+import { worktreeGitLock } from '../../src/git/lock.js';
+import { WorkerWorktree } from '../../src/git/worktree.js';
+import { tempDir } from '../helpers/index.js';
+
+function git(cwd: string, ...args: string[]): string {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function sharedRemote(): string {
+  const work = tempDir('ralph-seed-');
+  git(work, 'init', '-q', '-b', 'main');
+  writeFileSync(join(work, 'a.txt'), 'seed\n');
+  git(work, 'add', '-A');
+  git(work, '-c', 'user.email=s@example.com', '-c', 'user.name=S', 'commit', '-q', '-m', 'seed');
+  const remote = join(tempDir('ralph-remote-'), 'project.git');
+  git(work, 'clone', '-q', '--bare', work, remote);
+  return remote;
+}
+
+/** A machine's clone and one worker's worktree in it, on the remote's main. */
+async function workerOn(remote: string, workerId: number): Promise<WorkerWorktree> {
+  const dir = join(tempDir('ralph-machine-'), 'clone');
+  git(tempDir(), 'clone', '-q', remote, dir);
+  const repo = Repo.open(dir);
+  const state = join(dir, '.ralph');
+  ignoreStateDir(repo, state);
+  const tree = new WorkerWorktree(
+    repo,
+    state,
+    workerId,
+    'main',
+    worktreeGitLock(state),
+    { info: () => undefined },
+    { remote: new RemoteBase(repo, 'origin', 'main') },
+  );
+  await tree.ensure();
+  return tree;
+}
+
+const finish = (tree: WorkerWorktree, ended: 'ok' | 'interrupted') =>
+  tree.finish({ taskId: 't1', type: 'edit', ended, finding: '', merge: 'merge', setAsideOnConflict: false });
+
+describe('WorkerWorktree on a shared remote', () => {
+  it('an interrupted attempt publishes its work; the retry on another machine resumes it and merges it onto the remote main', async () => {
+    const remote = sharedRemote();
+    const [a, b] = [await workerOn(remote, 1), await workerOn(remote, 2)];
+    expect((await a.begin('t1', false)).kept).toBe(0);
+    appendFileSync(join(a.path, 'a.txt'), 'first attempt\n');
+    const first = await finish(a, 'interrupted');
+    expect(first.merge).toBeUndefined();
+    expect(git(remote, 'rev-parse', 'ralph/t1')).toBe(first.commit);
+
+    const resumed = await b.begin('t1', true);
+    expect(resumed).toMatchObject({ branch: 'ralph/t1', kept: 1 });
+    expect(resumed.note).toContain('resumed ralph/t1 from origin with 1 commit(s)');
+    appendFileSync(join(b.path, 'a.txt'), 'second attempt\n');
+    const second = await finish(b, 'ok');
+    expect(second.merge).toBe('merged');
+    expect(git(remote, 'show', 'main:a.txt')).toBe('seed\nfirst attempt\nsecond attempt');
+    expect(git(remote, 'rev-parse', 'ralph/t1')).toBe(second.commit);
+  });
+
+  it('an attempt whose task was taken over by another machine cannot overwrite the branch the other published', async () => {
+    const remote = sharedRemote();
+    const [a, b] = [await workerOn(remote, 1), await workerOn(remote, 2)];
+    await a.begin('t1', false);
+    appendFileSync(join(a.path, 'a.txt'), 'stale attempt\n');
+    // Meanwhile A's claim expired; B's attempt 2 began (nothing published yet, so afresh) and published.
+    await b.begin('t1', true);
+    appendFileSync(join(b.path, 'a.txt'), 'attempt 2\n');
+    const taken = await finish(b, 'interrupted');
+    await expect(finish(a, 'ok')).rejects.toThrow(/ralph\/t1 on origin moved meanwhile/);
+    expect(git(remote, 'rev-parse', 'ralph/t1')).toBe(taken.commit);
+    expect(git(remote, 'rev-parse', 'main')).not.toContain(taken.commit);
+    expect(git(remote, 'show', 'main:a.txt')).toBe('seed');
+  });
+
+  it("a new task of an earlier run's id keeps that run's unmerged remote branch under ralph-previous/ and starts afresh", async () => {
+    const remote = sharedRemote();
+    const [a, b] = [await workerOn(remote, 1), await workerOn(remote, 2)];
+    await a.begin('t1', false);
+    appendFileSync(join(a.path, 'a.txt'), 'earlier run\n');
+    const earlier = await finish(a, 'interrupted');
+    const begun = await b.begin('t1', false);
+    expect(begun.kept).toBe(0);
+    expect(begun.note).toContain('kept there as ralph-previous/t1-1');
+    expect(git(remote, 'rev-parse', 'ralph-previous/t1-1')).toBe(earlier.commit);
+    expect(spawnSync('git', ['rev-parse', '--verify', '--quiet', 'refs/heads/ralph/t1'], { cwd: remote }).status).not.toBe(0);
+    appendFileSync(join(b.path, 'a.txt'), 'this run\n');
+    expect((await finish(b, 'ok')).merge).toBe('merged');
+    expect(git(remote, 'show', 'main:a.txt')).toBe('seed\nthis run');
+  });
+});
