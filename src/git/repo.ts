@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { NotAGitRepositoryError } from '../errors.js';
-import { GitError, checkGit, runGit } from './run.js';
+import { GitError, checkGit, runGit, runGitAsync } from './run.js';
 import type { GitResult, GitRunOptions } from './run.js';
 
 /** One entry of `git worktree list --porcelain`. */
@@ -47,6 +47,11 @@ export class Repo {
 
   run(args: readonly string[], cwd: string = this.root, options: GitRunOptions = {}): GitResult {
     return runGit(cwd, [...QUIET_CONFIG, ...args], options);
+  }
+
+  /** git that talks to a remote: without blocking, and given up after `timeoutMs`. */
+  runAsync(args: readonly string[], timeoutMs: number, cwd: string = this.root): Promise<GitResult> {
+    return runGitAsync(cwd, [...QUIET_CONFIG, ...args], timeoutMs);
   }
 
   check(args: readonly string[], cwd: string = this.root, what?: string, options: GitRunOptions = {}): string {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { NoGitError, RalphError, isErrno } from '../errors.js';
 
 export interface GitResult {
@@ -47,6 +47,17 @@ export interface GitRunOptions {
   inheritLocation?: boolean;
 }
 
+function gitEnv(options: GitRunOptions): NodeJS.ProcessEnv {
+  return {
+    ...(options.inheritLocation ? process.env : withoutGitLocation(process.env)),
+    LC_ALL: 'C',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_EDITOR: 'true',
+    GIT_MERGE_AUTOEDIT: 'no',
+    ...options.env,
+  };
+}
+
 /** Runs git in `cwd` from an argument array; English output, no prompts, no editor. Never throws for a non-zero exit. */
 export function runGit(cwd: string, args: readonly string[], options: GitRunOptions = {}): GitResult {
   const result = spawnSync('git', args, {
@@ -54,14 +65,7 @@ export function runGit(cwd: string, args: readonly string[], options: GitRunOpti
     encoding: 'utf8',
     input: options.input,
     maxBuffer: options.maxBuffer ?? 64 * 1024 * 1024,
-    env: {
-      ...(options.inheritLocation ? process.env : withoutGitLocation(process.env)),
-      LC_ALL: 'C',
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_EDITOR: 'true',
-      GIT_MERGE_AUTOEDIT: 'no',
-      ...options.env,
-    },
+    env: gitEnv(options),
   });
   if (result.error) throw isErrno(result.error, 'ENOENT') ? new NoGitError(result.error) : new GitError(`could not run git: ${result.error.message}`);
   return { code: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
@@ -72,4 +76,35 @@ export function checkGit(cwd: string, args: readonly string[], what?: string, op
   const r = runGit(cwd, args, options);
   if (r.code !== 0) throw new GitError(`${what ?? `git ${args.join(' ')}`} failed: ${(r.stderr || r.stdout).trim()}`);
   return r.stdout;
+}
+
+/**
+ * The same, without blocking the event loop (the worker's heartbeat goes on meanwhile), for git that
+ * talks to a remote: killed after `timeoutMs`, and then an exit code of 1 with the reason as stderr.
+ * A remote's ssh never asks for anything (BatchMode).
+ */
+export function runGitAsync(cwd: string, args: readonly string[], timeoutMs: number, options: GitRunOptions = {}): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const env = gitEnv(options);
+    if (env.GIT_SSH_COMMAND === undefined && env.GIT_SSH === undefined) env.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes';
+    const child = spawn('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(isErrno(error, 'ENOENT') ? new NoGitError(error) : new GitError(`could not run git: ${error.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (timedOut) resolve({ code: 1, stdout, stderr: `git ${args[0] ?? ''} gave no answer within ${Math.round(timeoutMs / 1000)} s` });
+      else resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
 }

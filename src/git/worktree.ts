@@ -22,6 +22,8 @@ export interface FinishOptions {
   merge: MergeMode;
   /** On a conflict, keep the branch under another name so that the task can be redone afresh. */
   setAsideOnConflict: boolean;
+  /** The attempt was stopped because its claim was taken over: with a shared base, its work is published aside. */
+  claimLost?: boolean;
 }
 
 /** A base branch on a shared remote, for workers on several machines (`--isolate worktree` with `--remote`). */
@@ -73,7 +75,7 @@ export class WorkerWorktree {
 
   /** Creates the worktree, or reuses the one an earlier worker with this id left (saving what it left uncommitted). */
   async ensure(): Promise<void> {
-    await this.exclusive('worktree', () => {
+    await this.exclusive('worktree', async () => {
       const entry = this.entry();
       if (entry && !entry.prunable) {
         this.saver.saveLeftovers(entry.path, 'left by a worker that stopped');
@@ -84,7 +86,7 @@ export class WorkerWorktree {
         throw new GitError(`${this.path} exists but is not a worktree of ${this.repo.root}; move it away (it may hold work) and start again.`);
       }
       makePrivateDir(dirname(this.path));
-      const tip = this.shared ? this.shared.remote.fetchBase() : this.baseTip();
+      const tip = this.shared ? await this.shared.remote.fetchBase() : this.baseTip();
       this.repo.check(['worktree', 'add', '--quiet', '--detach', this.path, tip], this.repo.root, `creating the worktree ${this.path}`);
       this.log.info(`worktree ${this.path} created at ${this.base} (${tip.slice(0, 12)})`);
     });
@@ -98,10 +100,10 @@ export class WorkerWorktree {
    */
   async begin(taskId: string, resume: boolean): Promise<{ branch: string; kept: number; note?: string }> {
     const branch = taskBranch(taskId);
-    return this.exclusive(`begin ${taskId}`, () => {
+    return this.exclusive(`begin ${taskId}`, async () => {
       const notes: string[] = [];
       this.freeBranch(branch, notes);
-      const begun = this.shared ? this.beginShared(branch, resume, notes) : this.beginLocal(branch, resume, notes);
+      const begun = this.shared ? await this.beginShared(branch, resume, notes) : this.beginLocal(branch, resume, notes);
       return { branch, kept: begun.kept, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
     });
   }
@@ -149,17 +151,18 @@ export class WorkerWorktree {
    * any machine) is what a retry resumes. Local commits the remote never got are resumed when the
    * remote has no such branch, else kept aside; so is an earlier run's unmerged branch on the remote.
    */
-  private beginShared(branch: string, resume: boolean, notes: string[]): { kept: number } {
+  private async beginShared(branch: string, resume: boolean, notes: string[]): Promise<{ kept: number }> {
     const { remote } = this.shared!;
-    const baseTip = remote.fetchBase();
-    let published = remote.fetch(branch);
+    const baseTip = await remote.fetchBase();
+    let published = await remote.fetch(branch);
     const local = this.repo.branchTip(branch);
     const unpublished = local === undefined ? 0 : this.repo.ahead(published ?? baseTip, local);
-    if (resume && published === undefined && unpublished > 0) {
+    // Commits here that continue what the remote has (a push that failed): the retry goes on from them.
+    if (resume && unpublished > 0 && (published === undefined || this.repo.isAncestor(published, local!))) {
       this.repo.check(['checkout', '--quiet', branch], this.path, `checking out ${branch}`);
-      this.published.set(branch, undefined);
-      notes.unshift(`resumed ${branch} with ${unpublished} commit(s) of an earlier attempt on this machine`);
-      return { kept: unpublished };
+      this.published.set(branch, published);
+      notes.unshift(`resumed ${branch} with ${this.repo.ahead(baseTip, local!)} commit(s) of an earlier attempt`);
+      return { kept: this.repo.ahead(baseTip, local!) };
     }
     if (unpublished > 0) {
       this.detach();
@@ -175,7 +178,7 @@ export class WorkerWorktree {
         return { kept: unmerged };
       }
       if (unmerged > 0) {
-        const aside = remote.setAside('previous', branch, published);
+        const aside = await remote.setAside('previous', branch, published);
         notes.push(`an earlier ${branch} on ${remote.remote} with ${unmerged} unmerged commit(s) is kept there as ${aside}`);
         published = undefined;
       }
@@ -192,37 +195,39 @@ export class WorkerWorktree {
   /**
    * Commits what the agent left, merges the branch (unless `none`), and detaches the worktree. With
    * a shared base, the branch is published to the remote first (also after a failed or interrupted
-   * attempt, for the next attempt on any machine), and merged under the lock of every machine.
+   * attempt, for the next attempt on any machine), and merged under the lock of every machine,
+   * taken before this clone's (never while holding it: the other workers here go on meanwhile).
    */
   async finish(options: FinishOptions): Promise<TaskGitResult> {
     const branch = taskBranch(options.taskId);
     const subject = `ralph: ${options.taskId} (${options.type})${options.ended === 'ok' ? '' : ` [${options.ended} attempt]`}`;
-    return this.exclusive(`merge ${options.taskId}`, async () => {
-      try {
-        const problem = this.saver.collect(branch, subject, options.finding);
-        if (problem) throw new GitError(problem);
-        if (this.shared) this.publish(branch);
-        const merging =
-          options.ended === 'ok' && options.merge !== 'none' ? await this.shared?.lock?.acquire(`worker ${this.workerId}: merge ${options.taskId}`) : undefined;
+    const merging =
+      options.ended === 'ok' && options.merge !== 'none' ? await this.shared?.lock?.acquire(`worker ${this.workerId}: merge ${options.taskId}`) : undefined;
+    try {
+      return await this.exclusive(`merge ${options.taskId}`, async () => {
         try {
-          return this.merge(branch, options);
+          const problem = this.saver.collect(branch, subject, options.finding);
+          if (problem) throw new GitError(problem);
+          if (this.shared && options.claimLost) return await this.saveTakenOver(branch);
+          if (this.shared) await this.publish(branch);
+          return await this.merge(branch, options);
         } finally {
-          await merging?.release();
+          this.detach();
         }
-      } finally {
-        this.detach();
-      }
-    });
+      });
+    } finally {
+      await merging?.release();
+    }
   }
 
   /** The merge of a collected branch onto the base; made again on the new tip when the base moved meanwhile. */
-  private merge(branch: string, options: FinishOptions): TaskGitResult {
+  private async merge(branch: string, options: FinishOptions): Promise<TaskGitResult> {
     const result: TaskGitResult = { branch };
     const remote = this.shared?.remote;
     for (let attempt = 1; ; attempt++) {
       const tip = this.repo.branchTip(branch);
       if (tip === undefined) throw new GitError(`the branch ${branch} is gone from ${this.repo.root}`);
-      const baseTip = remote ? remote.fetchBase() : this.baseTip();
+      const baseTip = remote ? await remote.fetchBase() : this.baseTip();
       result.files_changed = this.repo.filesChanged(baseTip, tip);
       if (this.repo.ahead(baseTip, tip) > 0) result.commit = tip;
       if (options.ended !== 'ok') return result;
@@ -240,40 +245,62 @@ export class WorkerWorktree {
         result.conflict_paths = merged.conflict;
         if (options.setAsideOnConflict) {
           this.detach();
-          result.branch = remote ? this.setAsideShared(branch, tip) : this.saver.setAside('conflict', branch);
+          result.branch = remote ? await this.setAsideShared(branch, tip) : this.saver.setAside('conflict', branch);
         }
         if (remote) result.note = `the branch is kept on ${remote.remote}: ${remote.fetchHint(result.branch)}`;
         return result;
       }
       result.commit = this.repo.branchTip(branch) ?? tip;
-      const advanced = remote ? remote.advance(merged.commit) : this.merging.advanceBase(baseTip, merged.commit);
+      const advanced = remote ? await remote.advance(merged.commit) : this.merging.advanceBase(baseTip, merged.commit);
       if (advanced === 'moved') {
+        // A rebase made for the old tip is undone: the next one starts from what the remote has.
+        if (remote && result.commit !== tip) this.startBranch(branch, tip);
         if (attempt < (remote ? 5 : 3)) continue;
         throw new GitError(`${this.base} kept moving while ${branch} was being merged; the branch is kept, merge it by hand`);
       }
-      // A rebased branch is published as merged (the lease: the tip published before the rebase).
-      if (remote && result.commit !== tip) this.publish(branch);
       result.merge = 'merged';
       result.merged_into = merged.commit;
       if (advanced) result.note = advanced;
+      // A rebased branch is published as merged (the lease: the tip published before the rebase).
+      // The work is in the base already: a failure here is told, not the task's.
+      if (remote && result.commit !== tip) {
+        await this.publish(branch).catch((error: unknown) => {
+          result.commit = tip;
+          result.note = `${branch} on ${remote.remote} still has the commits from before the rebase: ${(error as Error).message}`;
+        });
+      }
       return result;
     }
   }
 
   /** Publishes the task branch's tip to the remote, with a lease on the tip this clone last saw there. */
-  private publish(branch: string): void {
+  private async publish(branch: string): Promise<void> {
     const remote = this.shared!.remote;
     const tip = this.repo.branchTip(branch);
     if (tip === undefined) return;
-    const expected = this.published.has(branch) ? this.published.get(branch) : remote.fetch(branch);
+    const expected = this.published.has(branch) ? this.published.get(branch) : await remote.fetch(branch);
     if (tip === expected) return;
-    remote.publish(branch, tip, expected);
+    await remote.publish(branch, tip, expected);
     this.published.set(branch, tip);
   }
 
+  /**
+   * An attempt whose claim was taken over (its lease ran out) publishes its work under a
+   * `ralph-saved/` name of its own, never as the task's branch: that is the new attempt's.
+   */
+  private async saveTakenOver(branch: string): Promise<TaskGitResult> {
+    const tip = this.repo.branchTip(branch);
+    const published = this.published.get(branch);
+    this.published.delete(branch);
+    if (tip === undefined || tip === published || (published !== undefined && this.repo.isAncestor(tip, published))) return { branch };
+    const name = await this.shared!.remote.saveAside('saved', branch, tip);
+    this.log.info(`the claim on ${branch} was taken over: this attempt's work is kept on ${this.shared!.remote.remote} as ${name}`);
+    return { branch: name, commit: tip, note: `this attempt's claim was taken over; its work is kept as ${name}` };
+  }
+
   /** A conflicting branch kept under a `ralph-conflict/` name, here and on the remote, so that the task is redone afresh. */
-  private setAsideShared(branch: string, tip: string): string {
-    const name = this.shared!.remote.setAside('conflict', branch, tip);
+  private async setAsideShared(branch: string, tip: string): Promise<string> {
+    const name = await this.shared!.remote.setAside('conflict', branch, this.published.get(branch) ?? tip);
     this.repo.check(['branch', '-m', branch, name], this.path, `keeping ${branch} as ${name}`);
     this.published.delete(branch);
     return name;

@@ -74,7 +74,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   if (problem) throw new InputError(`${problem}.`);
   const budgetNote = options.maxCostUsd === undefined ? undefined : agent.budgetNote?.();
   if (budgetNote) say(`ralph: --max-cost-usd: ${budgetNote}`);
-  const git = options.isolate === 'worktree' || options.base !== undefined ? await import('../git/isolation.js') : undefined;
+  const git = options.isolate === 'worktree' || options.base !== undefined || options.remote !== undefined ? await import('../git/isolation.js') : undefined;
   const isolation = git?.resolveIsolation(process.cwd(), options, options.queue !== undefined);
 
   const store = await openQueue(options.dir, options.queue, { create: options.tasksFile !== undefined });

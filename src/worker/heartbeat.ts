@@ -5,6 +5,9 @@ import type { Task } from '../queue/types.js';
 import type { Store } from '../store/store.js';
 import type { SessionWriter } from './session-writer.js';
 
+/** Why the heartbeat stops an agent (the abort's reason): its claim was taken over. */
+export const CLAIM_LOST = 'claim lost';
+
 /** The claim a worker holds while its agent runs; aborting `abort` stops the agent. */
 export interface HeldClaim {
   task: Task;
@@ -63,7 +66,7 @@ export class Heartbeat {
         (kept) => {
           if (!kept && this.held === held) {
             log.info(`lost the claim on task ${held.task.id} (its lease was taken away); stopping its agent`);
-            held.abort.abort();
+            held.abort.abort(CLAIM_LOST);
           }
         },
         (error: unknown) => log.info(`lease renewal failed: ${errorMessage(error)}`),

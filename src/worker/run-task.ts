@@ -11,6 +11,7 @@ import type { ConflictPolicy, MergeMode, TaskGitResult } from '../queue/isolatio
 import type { RunOutcome } from '../queue/outcome.js';
 import { renderPrompt } from '../queue/prompt.js';
 import type { Task } from '../queue/types.js';
+import { CLAIM_LOST } from './heartbeat.js';
 import type { Heartbeat } from './heartbeat.js';
 import type { PromptFile } from './prompt-file.js';
 import { OUTPUT_WRITES_MS } from './session-writer.js';
@@ -129,6 +130,7 @@ export async function runTask(
       finding,
       merge: settings.isolation!.merge,
       setAsideOnConflict: ended === 'ok' && redoesConflict(task, settings.isolation!.onConflict),
+      claimLost: abort.signal.reason === CLAIM_LOST,
     });
   session.status = 'running';
   session.current_task = task.id;

@@ -2,7 +2,7 @@
 // a bare repository on disk, real git. What a retry on another machine takes over, and what an
 // attempt whose claim was taken over can no longer do.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RemoteBase } from '../../src/git/remote.js';
@@ -49,8 +49,20 @@ async function workerOn(remote: string, workerId: number): Promise<WorkerWorktre
   return tree;
 }
 
-const finish = (tree: WorkerWorktree, ended: 'ok' | 'interrupted') =>
-  tree.finish({ taskId: 't1', type: 'edit', ended, finding: '', merge: 'merge', setAsideOnConflict: false });
+const finish = (
+  tree: WorkerWorktree,
+  ended: 'ok' | 'interrupted',
+  more: { claimLost?: boolean; merge?: 'merge' | 'rebase'; setAsideOnConflict?: boolean } = {},
+) =>
+  tree.finish({
+    taskId: 't1',
+    type: 'edit',
+    ended,
+    finding: '',
+    merge: more.merge ?? 'merge',
+    setAsideOnConflict: more.setAsideOnConflict ?? false,
+    ...(more.claimLost ? { claimLost: true } : {}),
+  });
 
 describe('WorkerWorktree on a shared remote', () => {
   it('an interrupted attempt publishes its work; the retry on another machine resumes it and merges it onto the remote main', async () => {
@@ -83,8 +95,50 @@ describe('WorkerWorktree on a shared remote', () => {
     const taken = await finish(b, 'interrupted');
     await expect(finish(a, 'ok')).rejects.toThrow(/ralph\/t1 on origin moved meanwhile/);
     expect(git(remote, 'rev-parse', 'ralph/t1')).toBe(taken.commit);
-    expect(git(remote, 'rev-parse', 'main')).not.toContain(taken.commit);
     expect(git(remote, 'show', 'main:a.txt')).toBe('seed');
+  });
+
+  it('an attempt stopped because its claim was taken over publishes its work aside, even before the new attempt publishes', async () => {
+    const remote = sharedRemote();
+    const [a, b] = [await workerOn(remote, 1), await workerOn(remote, 2)];
+    await a.begin('t1', false);
+    await b.begin('t1', true);
+    appendFileSync(join(a.path, 'a.txt'), 'stale attempt\n');
+    const stale = await finish(a, 'interrupted', { claimLost: true });
+    expect(stale.branch).toBe('ralph-saved/t1-1');
+    expect(git(remote, 'show', 'ralph-saved/t1-1:a.txt')).toBe('seed\nstale attempt');
+    expect(spawnSync('git', ['rev-parse', '--verify', '--quiet', 'refs/heads/ralph/t1'], { cwd: remote }).status).not.toBe(0);
+    // The attempt that holds the claim publishes and merges as if the other had never run.
+    appendFileSync(join(b.path, 'a.txt'), 'attempt 2\n');
+    expect((await finish(b, 'ok')).merge).toBe('merged');
+    expect(git(remote, 'show', 'main:a.txt')).toBe('seed\nattempt 2');
+  });
+
+  it('--merge rebase: when the base moves under a rebased branch and then conflicts, the branch kept aside is the one the remote has', async () => {
+    const remote = sharedRemote();
+    const seed = git(remote, 'rev-parse', 'main');
+    // Someone else's commit, rewriting the line the task changes, lands on main just as the first merge is pushed.
+    const work = join(tempDir('ralph-other-'), 'clone');
+    git(tempDir(), 'clone', '-q', remote, work);
+    writeFileSync(join(work, 'a.txt'), 'rewritten by someone else\n');
+    git(work, '-c', 'user.email=o@example.com', '-c', 'user.name=O', 'commit', '-q', '-am', 'other');
+    const other = git(work, 'rev-parse', 'HEAD');
+    git(work, 'push', '-q', 'origin', 'HEAD:refs/heads/other');
+    const flag = join(tempDir(), 'raced');
+    const hook = join(remote, 'hooks', 'pre-receive');
+    writeFileSync(
+      hook,
+      `#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ] && [ ! -e "${flag}" ]; then touch "${flag}"; env -u GIT_QUARANTINE_PATH -u GIT_OBJECT_DIRECTORY -u GIT_ALTERNATE_OBJECT_DIRECTORIES git update-ref refs/heads/main ${other} ${seed}; fi\ndone\nexit 0\n`,
+    );
+    chmodSync(hook, 0o755);
+    const a = await workerOn(remote, 1);
+    await a.begin('t1', false);
+    appendFileSync(join(a.path, 'a.txt'), 'by the task\n');
+    const result = await finish(a, 'ok', { merge: 'rebase', setAsideOnConflict: true });
+    expect(result).toMatchObject({ merge: 'conflict', conflict_paths: ['a.txt'], branch: 'ralph-conflict/t1-1' });
+    expect(git(remote, 'rev-parse', 'main')).toBe(other);
+    expect(git(remote, 'show', 'ralph-conflict/t1-1:a.txt')).toBe('seed\nby the task');
+    expect(git(remote, 'rev-parse', 'ralph-conflict/t1-1')).toBe(result.commit);
   });
 
   it("a new task of an earlier run's id keeps that run's unmerged remote branch under ralph-previous/ and starts afresh", async () => {

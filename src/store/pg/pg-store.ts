@@ -236,11 +236,12 @@ export class PgStore implements Store {
     return watch;
   }
 
-  /** Waits for the sessions' writes and closes the connections. */
+  /** Merges onto a shared remote take turns across every machine: an advisory lock of the queue (merge-lock.ts). */
   mergeLock(): MergeLock {
     return advisoryMergeLock(this.pool, this.queueName, { url: this.url, reconnectMs: this.options.reconnectMs ?? 600_000 });
   }
 
+  /** Waits for the sessions' writes and closes the connections. */
   async close(): Promise<void> {
     for (const watch of this.watches) watch.end();
     this.watches.clear();
