@@ -12,6 +12,8 @@ export const SHOWN_FAILURES = 20;
 /** What doctor looked at; gathered by `gather.ts`, judged here without I/O. */
 export interface Facts {
   dir: string;
+  /** A queue in a database (`--queue`), as shown (no password): it has no lock file, no snapshots. */
+  database?: string;
   queueProblem?: string;
   /** There is no queue at all (`queueProblem` then says so). */
   queueMissing?: boolean;
@@ -21,9 +23,12 @@ export interface Facts {
   counts?: StatusCounts;
   findingsCount?: number;
   liveWorkers: number;
-  lock: LockInspection;
+  /** The file store's lock (a database's queue has none). */
+  lock?: LockInspection;
   staleClaims: Array<Pick<Task, 'id' | 'worker_id'> & { why: string }>;
   failed: Array<{ id: string; error: string; log: string; logLines: string[] }>;
+  /** How many tasks failed, when `failed` lists only the first of them (a database's queue). */
+  failedCount?: number;
   agentCmd?: string;
   agentProblem?: string;
   /** The agent is an agent CLI (`--agent`), not a command line of the user's. */
@@ -68,20 +73,24 @@ export function judge(f: Facts, now = new Date()): Check[] {
       level: 'error',
       check: 'queue',
       found: f.queueProblem,
-      fix: 'A missing queue: `ralph init` or `ralph run --tasks FILE` creates it. A damaged file: do what the message says; `ralph run --reset` starts over, keeping the damaged files as *.corrupt-<time>.',
+      fix: f.database
+        ? 'A missing queue: `ralph queue init --queue URL` (or `ralph run --queue URL --tasks FILE`) creates it. A database that cannot be reached: check the URL, the credentials and that the server is up.'
+        : 'A missing queue: `ralph init` or `ralph run --tasks FILE` creates it. A damaged file: do what the message says; `ralph run --reset` starts over, keeping the damaged files as *.corrupt-<time>.',
     });
   } else if (f.counts) {
     const c = f.counts;
     checks.push({
       level: 'ok',
       check: 'queue',
-      found: `${f.dir}/work-queue.json is readable: pending ${c.pending}, claimed ${c.claimed}, completed ${c.completed}, failed ${c.failed}`,
+      found: `${f.database ?? `${f.dir}/work-queue.json`} is readable: pending ${c.pending}, claimed ${c.claimed}, completed ${c.completed}, failed ${c.failed}`,
     });
   }
   for (const problem of f.sessionProblems)
     checks.push({ level: 'error', check: 'sessions', found: problem, fix: 'Delete the broken session file; the worker writes a new one when it starts.' });
 
-  if (f.lock.state === 'stale')
+  if (!f.lock) {
+    // A database's queue: no lock file to look at.
+  } else if (f.lock.state === 'stale')
     checks.push({
       level: 'warn',
       check: 'lock',
@@ -128,12 +137,13 @@ export function judge(f: Facts, now = new Date()): Check[] {
       fix: 'Fix the cause, then `ralph queue retry --failed` and `ralph run`.',
     });
   }
-  if (f.failed.length > SHOWN_FAILURES)
+  const failedCount = Math.max(f.failed.length, f.failedCount ?? 0);
+  if (failedCount > SHOWN_FAILURES)
     checks.push({
       level: 'warn',
       check: 'failed task',
-      found: `… and ${f.failed.length - SHOWN_FAILURES} more failed task(s)`,
-      fix: '`ralph queue list --status failed` lists them all.',
+      found: `… and ${failedCount - SHOWN_FAILURES} more failed task(s)`,
+      fix: `\`ralph queue list --status failed${f.database ? ' --queue URL' : ''}\` lists them all.`,
     });
   if (f.counts && f.counts.completed > 0 && f.findingsCount === 0) {
     checks.push({

@@ -8,7 +8,8 @@ import { staleClaimReason } from '../queue/lease.js';
 import { sessionAlive } from '../report/status.js';
 import { leftoverTempFiles } from '../store/atomic-write.js';
 import type { FileStore } from '../store/file-store.js';
-import { openStore } from '../store/open.js';
+import { describeQueue, openQueue, openStore } from '../store/open.js';
+import type { QueueLocation } from '../store/open.js';
 import { stateDirProblem, unwritable } from '../store/state-dir.js';
 import { HOST } from '../process/machine.js';
 import { isAlive } from '../process/alive.js';
@@ -35,7 +36,7 @@ export function gatherFacts(dir: string, choice: AgentChoice = {}): Facts {
   facts.sessionProblems = problems;
   facts.liveWorkers = sessions.filter((s) => sessionAlive(s, Date.now(), 60_000)).length;
 
-  let agent: AgentChoice | undefined = choice.agentCmd !== undefined || choice.agent !== undefined ? choice : undefined;
+  let agent = agentOf(choice, undefined);
   const loops = readLoopsView(process.cwd());
   if (loops) facts.loops = loops;
   if (!store.exists()) {
@@ -46,9 +47,7 @@ export function gatherFacts(dir: string, choice: AgentChoice = {}): Facts {
       const state = store.read();
       facts.counts = countByStatus(state.tasks);
       facts.findingsCount = state.findings.length;
-      const run = state.meta.run;
-      if (!agent && run?.agent_cmd !== undefined) agent = { agentCmd: run.agent_cmd };
-      else if (!agent && run?.agent !== undefined) agent = { agent: run.agent };
+      agent = agentOf(choice, state.meta.run);
       const ctx = { now: new Date(), host: HOST, maxAttempts: Infinity, isAlive };
       for (const t of state.tasks) {
         const why = staleClaimReason(t, ctx);
@@ -64,19 +63,73 @@ export function gatherFacts(dir: string, choice: AgentChoice = {}): Facts {
       facts.queueProblem = errorMessage(error);
     }
   }
-  if (agent) {
-    try {
-      const adapter = createAgent(agent);
-      facts.agentCmd = agent.agentCmd ?? adapter.describe();
-      if (agent.agentCmd === undefined) facts.agentIsCli = true;
-      const problem = adapter.preflight(process.cwd());
-      if (problem) facts.agentProblem = problem;
-    } catch (error) {
-      facts.agentProblem = errorMessage(error);
-    }
-  }
+  checkAgent(facts, agent);
   facts.spawn = spawnBackend();
   for (const where of [dir, store.paths.sessions, store.paths.journalDir, store.paths.prompts]) facts.tempFiles.push(...leftoverTempFiles(where));
+  return facts;
+}
+
+/** The agent doctor is to check (what it was given, else the one the queue's last run used). */
+function agentOf(choice: AgentChoice, run: { agent_cmd?: string; agent?: string } | undefined): AgentChoice | undefined {
+  if (choice.agentCmd !== undefined || choice.agent !== undefined) return choice;
+  if (run?.agent_cmd !== undefined) return { agentCmd: run.agent_cmd };
+  if (run?.agent !== undefined) return { agent: run.agent };
+  return undefined;
+}
+
+function checkAgent(facts: Facts, agent: AgentChoice | undefined): void {
+  if (!agent) return;
+  try {
+    const adapter = createAgent(agent);
+    facts.agentCmd = agent.agentCmd ?? adapter.describe();
+    if (agent.agentCmd === undefined) facts.agentIsCli = true;
+    const problem = adapter.preflight(process.cwd());
+    if (problem) facts.agentProblem = problem;
+  } catch (error) {
+    facts.agentProblem = errorMessage(error);
+  }
+}
+
+/**
+ * The same for a queue in a database (`--queue`): whether it can be reached and has the queue, its
+ * counts, every machine's workers, the claims whose worker is gone, the failures (read a page at a
+ * time, in the database), and this machine's agent. Changes nothing.
+ */
+export async function gatherDatabaseFacts(dir: string, queue: QueueLocation, choice: AgentChoice = {}): Promise<Facts> {
+  const facts: Facts = { dir, database: describeQueue(queue), sessionProblems: [], liveWorkers: 0, staleClaims: [], failed: [], tempFiles: [] };
+  let run: { agent_cmd?: string; agent?: string } | undefined;
+  try {
+    const store = await openQueue(dir, queue, { lazyResults: true });
+    try {
+      if (!store.exists()) {
+        facts.queueProblem = `${facts.database} has no queue yet`;
+        facts.queueMissing = true;
+      } else {
+        const { counts, meta } = await store.overview();
+        facts.counts = counts;
+        run = meta.run;
+        const now = Date.now();
+        facts.liveWorkers = store.sessions.readAll().filter((s) => sessionAlive(s, now, 60_000)).length;
+        const ctx = { now: new Date(now), host: HOST, maxAttempts: Infinity, isAlive };
+        for (const t of await store.listTasks({ status: 'claimed' })) {
+          const why = staleClaimReason(t, ctx);
+          if (why) facts.staleClaims.push({ id: t.id, worker_id: t.worker_id ?? null, why });
+        }
+        // One more than shown, to tell that there are more (their number is in the counts).
+        for (const t of await store.listTasks({ status: 'failed', limit: SHOWN_FAILURES })) {
+          const log = store.paths.workerLog(t.worker_id ?? 0);
+          facts.failed.push({ id: t.id, error: t.error ?? 'unknown error', log, logLines: logLinesFor(log, t.id) });
+        }
+        facts.failedCount = counts.failed;
+      }
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    facts.queueProblem = errorMessage(error);
+  }
+  checkAgent(facts, agentOf(choice, run));
+  facts.spawn = spawnBackend();
   return facts;
 }
 

@@ -16,7 +16,7 @@ export function pushWasRejected(output: string): boolean {
 }
 
 /** git's own words, on one line, with any password of a remote's URL left out. */
-function said(r: GitResult): string {
+export function said(r: GitResult): string {
   return redact((r.stderr || r.stdout).trim().split('\n').filter(Boolean).join(' / ')).replace(/(:\/\/[^/\s:@]+):[^/\s@]+@/g, '$1:***@');
 }
 

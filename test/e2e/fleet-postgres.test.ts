@@ -226,6 +226,41 @@ echo "did $RALPH_TASK_ID"
     expect(notPg.stderr).toMatch(/--queue must be a PostgreSQL URL/);
   });
 
+  it('ralph doctor --queue: the database unreachable, the queue missing, then the counts, the failures and the idle queue', async () => {
+    const dir = tempDir();
+    const unreachable = await ralph(['doctor', '--queue', 'postgres://ralph:hunter2-secret@127.0.0.1:1/ralph', '--agent-cmd', 'true'], { cwd: dir });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stdout).toMatch(/^ERROR queue: cannot reach the queue at postgres:\/\/ralph@127\.0\.0\.1:1\/ralph: connection refused/m);
+    expect(unreachable.stdout + unreachable.stderr).not.toContain('hunter2-secret');
+    const url = await server.database();
+    const env = { RALPH_QUEUE: url };
+    const missing = await ralph(['doctor', '--agent-cmd', 'true'], { cwd: dir, env });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/^ERROR queue: .* has no queue yet/m);
+    expect(missing.stdout).toContain('ralph queue init --queue URL');
+    script(dir, 'agent.sh', 'cat > /dev/null\nif [ "$RALPH_TASK_ID" = bad ]; then echo "it broke" >&2; exit 3; fi\necho did it');
+    writeTasks(dir, [
+      { id: 'good', type: 't' },
+      { id: 'bad', type: 't' },
+    ]);
+    const ran = await ralph(['run', '--tasks', 'tasks.json', '--agent-cmd', './agent.sh', '--max-attempts', '1'], { cwd: dir, env });
+    expect(ran.code, ran.stderr).toBe(1);
+    writeTasks(dir, [{ id: 'later', type: 't' }]);
+    expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir, env })).code).toBe(0);
+    const doctor = await ralph(['doctor', '--json'], { cwd: dir, env });
+    expect(doctor.code, doctor.stderr).toBe(0);
+    const checks = JSON.parse(doctor.stdout).checks as Array<{ level: string; check: string; found: string }>;
+    const found = (name: string) => checks.filter((c) => c.check === name).map((c) => `${c.level}: ${c.found.split('\n')[0]}`);
+    expect(found('queue')).toEqual([
+      expect.stringMatching(/^ok: queue "default" at postgres:\/\/ralph_test@.* is readable: pending 1, claimed 0, completed 1, failed 1$/),
+    ]);
+    expect(found('failed task')).toEqual([expect.stringMatching(/^warn: bad: .*exit(ed with)? (code )?3/)]);
+    expect(found('workers')).toEqual(['warn: 1 task(s) pending but no live worker']);
+    expect(found('agent')).toEqual(['ok: agent command found: ./agent.sh']);
+    expect(checks.some((c) => c.check === 'lock')).toBe(false);
+    expect(doctor.stdout).not.toContain('test-only-password');
+  });
+
   it('moves a file queue into the database (queue migrate) and writes it back as files (queue export), nothing lost', async () => {
     const url = await server.database();
     const dir = tempDir();

@@ -82,7 +82,7 @@ describe('--isolate worktree with workers on several machines (a queue on Postgr
     return withClient(url, async (c) => (await c.query('SELECT task FROM ralph_tasks ORDER BY seq')).rows.map((r) => r.task));
   }
 
-  it('3 machines × 4 workers, 12 disjoint tasks: every branch pushed and merged onto the remote main, the push race retried, no checkout touched', async () => {
+  it('3 machines × 2 workers, 12 disjoint tasks: every branch pushed and merged onto the remote main, the push race retried, no checkout touched', async () => {
     const url = await server.database();
     const shared = tempDir('ralph-shared-');
     const { remote, seed } = sharedRemote();
@@ -111,9 +111,9 @@ exit 0
     );
     const env = (m: string) => ({ RALPH_QUEUE: url, SHARED: shared, MACHINE: m });
     const wt = ['--isolate', 'worktree', '--agent-cmd', './agent.sh'];
-    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '4', '--json', ...wt], { cwd: a, env: env('a') });
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--json', ...wt], { cwd: a, env: env('a') });
     await untilActive(url);
-    const others = [b, c].map((m, i) => startRalph(['worker', '--workers', '4', ...wt], { cwd: m, env: env(i === 0 ? 'b' : 'c') }).done);
+    const others = [b, c].map((m, i) => startRalph(['worker', '--workers', '2', ...wt], { cwd: m, env: env(i === 0 ? 'b' : 'c') }).done);
     const ran: Result = await run.done;
     expect(ran.code, ran.stderr).toBe(0);
     for (const w of await Promise.all(others)) expect(w.code, w.stderr).toBe(0);
@@ -139,6 +139,16 @@ exit 0
     }
     const summary = JSON.parse(ran.stdout);
     expect(summary.git).toMatchObject({ base: 'main', remote: 'origin', counts: { merged: 12, conflict: 0, skipped: 0 } });
+    // Each machine's worktrees are measured against the remote's main: merged, so pruned.
+    const listed = await ralph(['worktrees', 'list', '--json'], { cwd: b, env: env('b') });
+    expect(listed.code, listed.stderr).toBe(0);
+    const view = JSON.parse(listed.stdout);
+    expect(view.base).toBe('origin/main');
+    expect(view.worktrees.length).toBe(2);
+    expect(view.worktrees.every((w: any) => w.state === 'merged')).toBe(true);
+    const pruned = await ralph(['worktrees', 'prune'], { cwd: b, env: env('b') });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.stdout.match(/^removed /gm)?.length).toBe(2);
   }, 120_000);
 
   it('a conflicting pair on two machines: one merges onto the remote main, the other stays on its remote branch and the report says how to fetch it', async () => {

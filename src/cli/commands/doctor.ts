@@ -2,10 +2,10 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { AGENT_NAMES } from '../../agents/names.js';
 import { judge } from '../../doctor/checks.js';
-import { gatherFacts } from '../../doctor/gather.js';
+import { gatherDatabaseFacts, gatherFacts } from '../../doctor/gather.js';
 import { print, printJson } from '../output.js';
-import { agentChoice, dirOption } from './common.js';
-import type { AgentFlags } from './common.js';
+import { agentChoice, dirOption, queueOf, queueOption } from './common.js';
+import type { AgentFlags, QueueFlags } from './common.js';
 import { SETTINGS } from '../../config/table.js';
 import { effectiveSettings } from '../../config/effective.js';
 
@@ -20,8 +20,12 @@ export function registerDoctor(program: Command, setExit: (code: number) => void
     .option('--agent-bin <path>', "the agent's binary")
     .option('--json', 'machine-readable output');
   dirOption(command);
-  command.addHelpText('after', '\nExit code: 0 when nothing is an error, 1 otherwise.');
-  command.action(async (flags: { dir: string; agentCmd?: string; agent?: string; agentBin?: string; json?: boolean }) => {
+  queueOption(command);
+  command.addHelpText(
+    'after',
+    "\nWith --queue (a queue in PostgreSQL): whether the database can be reached and has the queue, every machine's workers, claims whose worker is gone, the failures, and this machine's agent.\n\nExit code: 0 when nothing is an error, 1 otherwise.",
+  );
+  command.action(async (flags: QueueFlags & { agentCmd?: string; agent?: string; agentBin?: string; json?: boolean }) => {
     const agentSettings = SETTINGS.filter((s) => s.agent);
     const effective = effectiveSettings(agentSettings, {
       flags: { ...agentChoice(flags), dir: flags.dir },
@@ -29,7 +33,9 @@ export function registerDoctor(program: Command, setExit: (code: number) => void
       cwd: process.cwd(),
       lastRun: true,
     });
-    const checks = judge(gatherFacts(flags.dir, agentChoice(effective.values as AgentFlags)));
+    const choice = agentChoice(effective.values as AgentFlags);
+    const queue = queueOf(flags);
+    const checks = judge(queue ? await gatherDatabaseFacts(flags.dir, queue, choice) : gatherFacts(flags.dir, choice));
     const errors = checks.filter((c) => c.level === 'error').length;
     if (flags.json) printJson({ ok: errors === 0, checks });
     else {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { Repo } from '../../git/repo.js';
 import { GitError } from '../../git/run.js';
+import { said } from '../../git/remote.js';
 import { resolveBase } from '../../git/isolation.js';
 import { inspectWorktrees, pruneWorktrees } from '../../git/worktrees-admin.js';
 import type { InUse, WorktreesView } from '../../git/worktrees-admin.js';
@@ -9,10 +10,12 @@ import { openStore } from '../../store/open.js';
 import { HOST } from '../../process/machine.js';
 import { isAlive } from '../../process/alive.js';
 import { columns, print, printJson } from '../output.js';
-import { dirOption } from './common.js';
+import { dirOption, openExistingQueue, queueOf, queueOption } from './common.js';
+import type { QueueFlags } from './common.js';
+import type { RunInfo } from '../../queue/types.js';
+import type { WorkerSession } from '../../store/sessions.js';
 
-interface Flags {
-  dir: string;
+interface Flags extends QueueFlags {
   base?: string;
   json?: boolean;
 }
@@ -30,8 +33,8 @@ Example:
   worker-1  ralph/fix-login      unmerged (2 commits), dirty   .ralph/worktrees/worker-1
   worker-2  (detached)           merged                        .ralph/worktrees/worker-2`,
   );
-  list.action((flags: Flags) => {
-    const { view } = gather(flags);
+  list.action(async (flags: Flags) => {
+    const { view } = await gather(flags);
     if (flags.json) {
       printJson(view);
       return;
@@ -55,8 +58,8 @@ Example:
   $ ralph worktrees prune`,
   );
   prune.option('--dry-run', 'say what would be removed and deleted, and change nothing');
-  prune.action((flags: Flags & { dryRun?: boolean }) => {
-    const { repo, view } = gather(flags);
+  prune.action(async (flags: Flags & { dryRun?: boolean }) => {
+    const { repo, view } = await gather(flags);
     const dry = flags.dryRun === true;
     const result = pruneWorktrees(repo, view, dry);
     if (flags.json) {
@@ -76,19 +79,23 @@ Example:
 
 function options(command: Command): Command {
   command
-    .option('--base <branch>', 'what "merged" is measured against (default: the last run\'s base, else the branch checked out)')
+    .option('--base <branch>', 'what "merged" is measured against (default: the last run\'s base, on its remote when it had one; else the branch checked out)')
     .option('--json', 'machine-readable output');
-  return dirOption(command);
+  return queueOption(dirOption(command));
 }
 
-function gather(flags: Flags): { repo: Repo; view: WorktreesView } {
+async function gather(flags: Flags): Promise<{ repo: Repo; view: WorktreesView }> {
+  const repo = (() => {
+    try {
+      return Repo.open(process.cwd(), 'Run `ralph worktrees` in the repository that `ralph run --isolate worktree` ran in.');
+    } catch (error) {
+      throw asInput(error);
+    }
+  })();
+  const { run, sessions } = await lastRun(flags);
   try {
-    const repo = Repo.open(process.cwd(), 'Run `ralph worktrees` in the repository that `ralph run --isolate worktree` ran in.');
-    const store = openStore(flags.dir);
-    const state = store.exists() ? store.read() : undefined;
-    store.close();
-    const base = resolveBase(repo, flags.base ?? state?.meta.run?.base);
-    const { sessions } = store.sessions.readLenient();
+    // Workers of several machines merged onto their remote's base: measured against it, fetched now.
+    const base = flags.base === undefined && run?.remote && run.base ? remoteBase(repo, run.remote, run.base) : resolveBase(repo, flags.base ?? run?.base);
     const inUse: InUse = (name) => {
       const session = sessions.find((s) => `worker-${s.worker_id}` === name);
       if (!session || session.status === 'stopped' || session.host !== HOST || !isAlive(session.pid)) return undefined;
@@ -96,9 +103,39 @@ function gather(flags: Flags): { repo: Repo; view: WorktreesView } {
     };
     return { repo, view: inspectWorktrees(repo, flags.dir, base, inUse) };
   } catch (error) {
-    if (error instanceof GitError) throw new InputError(error.message.replace('--isolate worktree needs', '`ralph worktrees` needs'));
-    throw error;
+    throw asInput(error);
   }
+}
+
+/** The last run of the queue (the files under --dir, or a database's) and its workers' sessions. */
+async function lastRun(flags: Flags): Promise<{ run: RunInfo | undefined; sessions: WorkerSession[] }> {
+  if (!queueOf(flags)) {
+    const store = openStore(flags.dir);
+    const state = store.exists() ? store.read() : undefined;
+    store.close();
+    return { run: state?.meta.run, sessions: store.sessions.readLenient().sessions };
+  }
+  const store = await openExistingQueue(flags, { load: false });
+  try {
+    const { meta } = await store.overview();
+    return { run: meta.run, sessions: store.sessions.readAll() };
+  } finally {
+    await store.close();
+  }
+}
+
+/** `<remote>/<base>`, brought up to date (what this clone last fetched of it, when the remote cannot be reached). */
+function remoteBase(repo: Repo, remote: string, base: string): string {
+  const tracking = `refs/remotes/${remote}/${base}`;
+  const fetched = repo.run(['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${base}:${tracking}`]);
+  if (fetched.code !== 0 && repo.run(['rev-parse', '--verify', '--quiet', tracking]).code !== 0) {
+    throw new GitError(`cannot fetch ${base} from the remote ${remote}: ${said(fetched)}`);
+  }
+  return `${remote}/${base}`;
+}
+
+function asInput(error: unknown): unknown {
+  return error instanceof GitError ? new InputError(error.message.replace('--isolate worktree needs', '`ralph worktrees` needs')) : error;
 }
 
 function printView(view: WorktreesView): void {
