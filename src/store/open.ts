@@ -1,6 +1,7 @@
 import { FileStore } from './file-store.js';
 import type { FileStoreOptions } from './file-store.js';
 import type { Store } from './store.js';
+import { loadPg } from './pg-driver.js';
 export { describeQueue } from './pg/url.js';
 
 /**
@@ -24,6 +25,6 @@ export interface QueueLocation {
  */
 export async function openQueue(dir: string, queue: QueueLocation | undefined, options: FileStoreOptions & { create?: boolean } = {}): Promise<Store> {
   if (!queue) return openStore(dir, options);
-  const { PgStore } = await import('./pg/pg-store.js');
+  const { PgStore } = await loadPg(() => import('./pg/pg-store.js'));
   return PgStore.open(queue.url, queue.name, dir, options.create ? { create: true } : {});
 }

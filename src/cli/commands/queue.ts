@@ -15,6 +15,7 @@ import { HOST } from '../../process/machine.js';
 import { isAlive } from '../../process/alive.js';
 import type { QueueFlags } from './common.js';
 import { appendTasks, loadTasksFile } from '../../orchestrator/boot.js';
+import { loadPg } from '../../store/pg-driver.js';
 
 export function registerQueue(program: Command): void {
   const queue = program.command('queue').description('look at and change the queue: init, add, list, retry, export, migrate');
@@ -29,7 +30,7 @@ export function registerQueue(program: Command): void {
       throw new InputError(
         'Name the database with --queue postgres://role:password@host/db (or RALPH_QUEUE); a queue under --dir needs no init: `ralph run --tasks FILE` makes it.',
       );
-    const { initDatabaseQueue } = await import('../../store/pg/init.js');
+    const { initDatabaseQueue } = await loadPg(() => import('../../store/pg/init.js'));
     const made = await initDatabaseQueue(location);
     if (flags.json) printJson(made);
     else print(`${made.created ? 'Made' : 'Found'} ${made.queue} (schema version ${made.schema}).`);
