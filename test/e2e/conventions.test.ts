@@ -1,17 +1,8 @@
-// CLI conventions: one exit code per failure, hints said once, help and list lines that read well,
-// `init` ignoring its state directory, `worktrees prune --dry-run`, stamp-handoff's warning, and
-// status/doctor in a repository that only runs the loops. Real CLI, real git, temp directories.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ralph, readJson, script, tempDir, writeTasks } from '../helpers/index.js';
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.trim();
-}
+import { git } from '../helpers/git.js';
 
 /** A git repository on main with one commit and a user identity. */
 function repo(): string {

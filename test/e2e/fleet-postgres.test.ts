@@ -4,12 +4,11 @@
 // twice is seen.
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { queueOf, ralph, readJson, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 import type { Result } from '../helpers/index.js';
-import { startPostgres, withClient } from '../helpers/postgres.js';
+import { usePostgres, withClient } from '../helpers/postgres.js';
 import { FAKE_CLAUDE } from '../helpers/fake-claude.js';
-import type { TestPostgres } from '../helpers/postgres.js';
 
 interface Machine {
   dir: string;
@@ -47,13 +46,7 @@ const AGENT =
   'printf "%s\\n" "$RALPH_TASK_ID" >> "$STARTS"\nif [ -n "$RALPH_QUEUE" ]; then echo "$RALPH_TASK_ID" >> "$STARTS.leaked"; fi\ncat > /dev/null\necho "did $RALPH_TASK_ID"\n';
 
 describe('a queue on PostgreSQL shared by several machines', () => {
-  let server: TestPostgres;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = usePostgres();
 
   /** Starts `n` workers on a machine: `ralph worker --workers n` (the queue's URL from the environment). */
   function workers(m: Machine, n: number, env: NodeJS.ProcessEnv): Array<Promise<Result>> {
@@ -65,7 +58,7 @@ describe('a queue on PostgreSQL shared by several machines', () => {
   }
 
   it('3 machines × 4 workers work 1,000 tasks: every task run once and recorded once; status shows every machine', async () => {
-    const url = await server.database();
+    const url = await server().database();
     const shared = tempDir('ralph-shared-');
     const starts = join(shared, 'starts');
     const env = { RALPH_QUEUE: url, STARTS: starts };
@@ -123,7 +116,7 @@ describe('a queue on PostgreSQL shared by several machines', () => {
   }, 240_000);
 
   it("completes the task of a worker SIGKILLed on one machine on another machine's worker, recorded once", async () => {
-    const url = await server.database();
+    const url = await server().database();
     const shared = tempDir('ralph-shared-');
     const starts = join(shared, 'starts');
     const pids = join(shared, 'pids');
@@ -167,7 +160,7 @@ echo "did $RALPH_TASK_ID"
 
   for (const fault of ['the server restarted', 'its connections terminated (pg_terminate_backend)'] as const) {
     it(`loses and doubles nothing when the database is cut off mid-run: ${fault}`, async () => {
-      const url = await server.database();
+      const url = await server().database();
       const shared = tempDir('ralph-shared-');
       const starts = join(shared, 'starts');
       // Each agent runs for a while: the cut comes while agents run, and their reports wait for the reconnect.
@@ -186,7 +179,7 @@ echo "did $RALPH_TASK_ID"
       await waitFor('some tasks to start', () => startsIn(starts).size >= 6, 60_000);
       // The cut comes mid-run: tasks are left to record.
       expect((await recorded(url)).findings.length, 'findings recorded before the cut').toBeLessThan(20);
-      if (fault === 'the server restarted') await server.restart();
+      if (fault === 'the server restarted') await server().restart();
       else
         await withClient(url, (c) =>
           c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'ralph%' AND pid <> pg_backend_pid()"),
@@ -215,7 +208,7 @@ echo "did $RALPH_TASK_ID"
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(refused.stderr).toMatch(/cannot reach the queue at postgres:\/\/ralph@127\.0\.0\.1:1\/ralph: connection refused/);
-    const wrong = new URL(server.url);
+    const wrong = new URL(server().url);
     wrong.password = 'hunter2-secret';
     const denied = await ralph(['status', '--queue', wrong.toString()], { cwd: dir });
     expect(denied.code).toBe(2);
@@ -232,7 +225,7 @@ echo "did $RALPH_TASK_ID"
     expect(unreachable.code).toBe(1);
     expect(unreachable.stdout).toMatch(/^ERROR queue: cannot reach the queue at postgres:\/\/ralph@127\.0\.0\.1:1\/ralph: connection refused/m);
     expect(unreachable.stdout + unreachable.stderr).not.toContain('hunter2-secret');
-    const url = await server.database();
+    const url = await server().database();
     const env = { RALPH_QUEUE: url };
     const missing = await ralph(['doctor', '--agent-cmd', 'true'], { cwd: dir, env });
     expect(missing.code).toBe(1);
@@ -262,7 +255,7 @@ echo "did $RALPH_TASK_ID"
   });
 
   it('moves a file queue into the database (queue migrate) and writes it back as files (queue export), nothing lost', async () => {
-    const url = await server.database();
+    const url = await server().database();
     const dir = tempDir();
     script(dir, 'agent.sh', 'cat > /dev/null\nif [ "$RALPH_TASK_ID" = bad ]; then echo "no good" >&2; exit 3; fi\necho "did $RALPH_TASK_ID"');
     writeTasks(dir, [
@@ -299,7 +292,7 @@ echo "did $RALPH_TASK_ID"
   }, 60_000);
 
   it('ralph status --watch --queue follows a run of another directory until it ends', async () => {
-    const url = await server.database();
+    const url = await server().database();
     const a = machine('a', 'cat > /dev/null\nsleep 0.3\necho done');
     writeTasks(
       a.dir,
@@ -323,7 +316,7 @@ echo "did $RALPH_TASK_ID"
   }, 60_000);
 
   it('holds two machines to one budget: once the recorded cost reaches --max-cost-usd, no machine claims again', async () => {
-    const url = await server.database();
+    const url = await server().database();
     const [a, b] = ['a', 'b'].map((n) => machine(n, '')) as [Machine, Machine];
     // The fake Claude Code, a moment slower: B's workers join while A's are still at work.
     for (const m of [a, b]) {

@@ -1,25 +1,10 @@
-// --isolate worktree on several machines (issue 16): a queue on a real PostgreSQL server, a bare git
-// repository on disk as the shared remote, and one clone of it per "machine" (its own directory, its
-// own .ralph). Task branches are pushed to the remote, merged onto the remote's main one at a time
-// across machines, by pushes that are never forced; the clones' own checkouts are never touched.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ralph, script, startRalph, tempDir, writeTasks } from '../helpers/index.js';
 import type { Result } from '../helpers/index.js';
-import { startPostgres, withClient } from '../helpers/postgres.js';
-import type { TestPostgres } from '../helpers/postgres.js';
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function gitOk(cwd: string, ...args: string[]): boolean {
-  return spawnSync('git', args, { cwd, encoding: 'utf8' }).status === 0;
-}
+import { usePostgres, withClient } from '../helpers/postgres.js';
+import { git, gitOk } from '../helpers/git.js';
 
 // Edits its task's own file, or (type `clash`) the one line of shared.txt after both clashing tasks
 // have started (so both start from the same tip). Each start is noted with the machine it ran on.
@@ -59,13 +44,7 @@ function machine(remote: string, name: string): string {
 }
 
 describe('--isolate worktree with workers on several machines (a queue on PostgreSQL, a shared git remote)', () => {
-  let server: TestPostgres;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = usePostgres();
 
   async function runIsActive(url: string): Promise<boolean> {
     return withClient(url, async (c) => (await c.query("SELECT meta->>'active' AS a FROM ralph_queues")).rows[0]?.a === 'true');
@@ -83,7 +62,7 @@ describe('--isolate worktree with workers on several machines (a queue on Postgr
   }
 
   it('3 machines × 2 workers, 12 disjoint tasks: every branch pushed and merged onto the remote main, the push race retried, no checkout touched', async () => {
-    const url = await server.database();
+    const url = await server().database();
     const shared = tempDir('ralph-shared-');
     const { remote, seed } = sharedRemote();
     // Someone else pushes to main while the fleet merges: the remote's hook moves main (to a commit
@@ -152,7 +131,7 @@ exit 0
   }, 120_000);
 
   it('a conflicting pair on two machines: one merges onto the remote main, the other stays on its remote branch and the report says how to fetch it', async () => {
-    const url = await server.database();
+    const url = await server().database();
     const shared = tempDir('ralph-shared-');
     const { remote, seed } = sharedRemote();
     const [a, b] = ['a', 'b'].map((n) => machine(remote, n)) as [string, string];
@@ -194,7 +173,7 @@ exit 0
   }, 120_000);
 
   it('refuses in one line before any worker starts when the clone has no such remote, or the remote has no such base branch', async () => {
-    const url = await server.database();
+    const url = await server().database();
     const { remote } = sharedRemote();
     const a = machine(remote, 'a');
     writeTasks(a, [{ id: 't0', type: 'edit' }]);

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
@@ -13,10 +12,7 @@ import { commitFor, indexSyncCommits, newestByIteration, selectIterations } from
 import type { LogFile } from '../../src/loops/tail-logs/select.js';
 import { tailLogs } from '../../src/loops/tail-logs/tail-logs.js';
 import { ralph, tempDir } from '../helpers/index.js';
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
+import { git } from '../helpers/git.js';
 
 function write(dir: string, path: string, content: string): void {
   mkdirSync(dirname(join(dir, path)), { recursive: true });

@@ -1,20 +1,8 @@
-// --isolate worktree end to end: real git repositories in temp dirs, real `ralph run` processes and
-// agent scripts that edit files (and sometimes commit) in their worktree.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { queueOf, ralph, readJson, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function gitOk(cwd: string, ...args: string[]): boolean {
-  return spawnSync('git', args, { cwd, encoding: 'utf8' }).status === 0;
-}
+import { git, gitOk } from '../helpers/git.js';
 
 /** A repository on branch main with seed files f0..f(n-1), the agent scripts committed, and a user identity. */
 function repo(seed = 12): string {

@@ -11,12 +11,7 @@ import { ignoreStateDir } from '../../src/git/isolation.js';
 import { worktreeGitLock } from '../../src/git/lock.js';
 import { WorkerWorktree } from '../../src/git/worktree.js';
 import { tempDir } from '../helpers/index.js';
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.trim();
-}
+import { git } from '../helpers/git.js';
 
 function sharedRemote(): string {
   const work = tempDir('ralph-seed-');

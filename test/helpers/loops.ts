@@ -1,17 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ralph as runRalph, startRalph, tempDir } from './index.js';
 
-/** git with an argument array in `cwd`; returns trimmed stdout. */
-export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' },
-  }).trim();
-}
+import { git } from './git.js';
+
+export { git };
 
 export interface Setup {
   root: string;

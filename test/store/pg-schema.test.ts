@@ -1,26 +1,19 @@
 // The queue's schema on a real PostgreSQL server (issue 16): created on an empty database, idempotent,
 // migrated once when several machines start at once, a newer schema refused; and a database that
 // cannot be used said in one line that never shows the URL's password.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { QueueUnreachableError, connectQueue, describeQueueUrl } from '../../src/store/pg/connection.js';
 import { SCHEMA_VERSION, SchemaNewerError, initQueue, migrate } from '../../src/store/pg/schema.js';
-import { startPostgres, withClient } from '../helpers/postgres.js';
-import type { TestPostgres } from '../helpers/postgres.js';
+import { usePostgres, withClient } from '../helpers/postgres.js';
 
 describe('the queue schema on PostgreSQL', () => {
-  let server: TestPostgres;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = usePostgres();
 
   const tables = (url: string) =>
     withClient(url, async (c) => (await c.query("SELECT tablename FROM pg_tables WHERE tablename LIKE 'ralph_%' ORDER BY 1")).rows.map((r) => r.tablename));
 
   it('is made on an empty database, and a second init changes nothing', async () => {
-    const url = await server.database();
+    const url = await server().database();
     const client = await connectQueue(url);
     try {
       expect(await initQueue(client, 'default')).toEqual({ created: true, schema: { from: 0, to: SCHEMA_VERSION } });
@@ -35,7 +28,7 @@ describe('the queue schema on PostgreSQL', () => {
   });
 
   it('is migrated once when eight processes start at once', async () => {
-    const url = await server.database();
+    const url = await server().database();
     const clients = await Promise.all(Array.from({ length: 8 }, () => connectQueue(url)));
     try {
       const results = await Promise.all(clients.map((c) => migrate(c)));
@@ -49,7 +42,7 @@ describe('the queue schema on PostgreSQL', () => {
   });
 
   it('refuses a schema a newer Ralph wrote, and changes nothing', async () => {
-    const url = await server.database();
+    const url = await server().database();
     await withClient(url, async (c) => {
       await migrate(c);
       await c.query('UPDATE ralph_schema SET version = $1', [SCHEMA_VERSION + 1]);
@@ -68,8 +61,8 @@ describe('the queue schema on PostgreSQL', () => {
   });
 
   it('says in one line why a database cannot be used, never with the password', async () => {
-    const url = new URL(server.url);
-    const wrong = new URL(server.url);
+    const url = new URL(server().url);
+    const wrong = new URL(server().url);
     wrong.password = 'not-the-s3cret-pw';
     const refused = await connectQueue(wrong.toString()).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(QueueUnreachableError);
@@ -80,7 +73,7 @@ describe('the queue schema on PostgreSQL', () => {
     expect(message).not.toContain('not-the-s3cret-pw');
     expect(message).not.toContain('\n');
 
-    const closed = new URL(server.url);
+    const closed = new URL(server().url);
     closed.port = '1'; // nothing listens on port 1
     const unreachable = await connectQueue(closed.toString()).catch((error: unknown) => error);
     expect((unreachable as Error).message).toBe(
@@ -88,7 +81,7 @@ describe('the queue schema on PostgreSQL', () => {
     );
     expect((unreachable as Error).message).not.toContain(url.password);
 
-    const missing = new URL(server.url);
+    const missing = new URL(server().url);
     missing.pathname = '/no_such_database';
     const noDatabase = await connectQueue(missing.toString()).catch((error: unknown) => error);
     expect((noDatabase as Error).message).toMatch(

@@ -2,21 +2,14 @@
 // machine with nothing installed, gives each test a database of its own, keeps the data across a
 // restart, and lets a test cut a connection from the server's side, as the fault tests will.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, withClient } from '../helpers/postgres.js';
-import type { TestPostgres } from '../helpers/postgres.js';
+import { describe, expect, it } from 'vitest';
+import { usePostgres, withClient } from '../helpers/postgres.js';
 
 describe('the test PostgreSQL server', () => {
-  let server: TestPostgres;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = usePostgres();
 
   it('gives each test a database of its own', async () => {
-    const [a, b] = [await server.database(), await server.database()];
+    const [a, b] = [await server().database(), await server().database()];
     expect(a).not.toBe(b);
     await withClient(a, (c) => c.query('CREATE TABLE marks (n int)'));
     const inB = await withClient(b, (c) => c.query("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'marks'"));
@@ -28,7 +21,7 @@ describe('the test PostgreSQL server', () => {
   it.skipIf(process.env.RALPH_TEST_PG_URL !== undefined)(
     'keeps the data across a restart, and a connection open during it fails',
     async () => {
-      const url = await server.database();
+      const url = await server().database();
       await withClient(url, async (c) => {
         await c.query('CREATE TABLE kept (n int)');
         await c.query('INSERT INTO kept VALUES (42)');
@@ -36,7 +29,7 @@ describe('the test PostgreSQL server', () => {
       const open = new pg.Client({ connectionString: url });
       await open.connect();
       const broken = new Promise<Error>((resolve) => open.on('error', resolve));
-      await server.restart();
+      await server().restart();
       expect((await broken).message).toMatch(/terminat|connection/i);
       const after = await withClient(url, (c) => c.query('SELECT n FROM kept'));
       expect(after.rows).toEqual([{ n: 42 }]);
@@ -46,7 +39,7 @@ describe('the test PostgreSQL server', () => {
   );
 
   it('lets a test terminate a connection from the server side (pg_terminate_backend)', async () => {
-    const url = await server.database();
+    const url = await server().database();
     const victim = new pg.Client({ connectionString: url });
     await victim.connect();
     const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
