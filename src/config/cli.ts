@@ -73,5 +73,9 @@ async function applySettings(command: Command, entry: Registered): Promise<void>
   // The queue first: whether the last run is read depends on where the queue is.
   apply(queue, effectiveSettings(queue, { ...base, lastRun: false, flagsOnly: false }));
   const lastRun = entry.options.lastRun?.(command.opts()) ?? false;
-  apply(rest, effectiveSettings(rest, { ...base, lastRun, flagsOnly: entry.options.flagsOnly?.() ?? false }));
+  const flagsOnly = entry.options.flagsOnly?.() ?? false;
+  // A queue in a database keeps its last run there: read before the settings are resolved.
+  const { queue: url, queueName } = command.opts() as { queue?: string; queueName?: string };
+  const lastRunOf = lastRun && !flagsOnly && url ? await (await import('../store/open.js')).readLastRun({ url, name: queueName ?? 'default' }) : undefined;
+  apply(rest, effectiveSettings(rest, { ...base, lastRun, flagsOnly, ...(lastRunOf ? { lastRunOf } : {}) }));
 }

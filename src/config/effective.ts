@@ -18,6 +18,8 @@ export interface Sources {
   lastRun: boolean;
   /** Only the flags count: a worker started by `ralph run` was given every setting as a flag. */
   flagsOnly?: boolean;
+  /** The last run, read already (from a queue in a database); else it is read from the files under the state directory. */
+  lastRunOf?: { run: RunInfo | undefined; where: string };
 }
 
 export interface Effective extends Resolved {
@@ -34,7 +36,9 @@ export function effectiveSettings(settings: readonly Setting[], from: Sources): 
   layers.push(envLayer([...new Set([...DIR, ...settings])], from.env));
   const file = configLayer(from.cwd);
   if (file) layers.push(file);
-  if (from.lastRun) {
+  if (from.lastRun && from.lastRunOf) {
+    if (from.lastRunOf.run) layers.push({ kind: 'last-run', where: from.lastRunOf.where, values: lastRunValues(from.lastRunOf.run) });
+  } else if (from.lastRun) {
     // The queue the last run is recorded in is the one these settings (and the environment) name.
     const dir = resolveSettings(DIR, layers).values.dir as string;
     const store = openStore(dir);

@@ -2,7 +2,11 @@ import { FileStore } from './file-store.js';
 import type { FileStoreOptions } from './file-store.js';
 import type { Store } from './store.js';
 import { loadPg } from './pg-driver.js';
-export { describeQueue } from './pg/url.js';
+import { tmpdir } from 'node:os';
+import type { RunInfo } from '../queue/types.js';
+import { describeQueue } from './pg/url.js';
+
+export { describeQueue };
 
 /**
  * The one place a queue is opened: the state location (a `.ralph/` directory today) gives the store.
@@ -27,4 +31,24 @@ export async function openQueue(dir: string, queue: QueueLocation | undefined, o
   if (!queue) return openStore(dir, options);
   const { PgStore } = await loadPg(() => import('./pg/pg-store.js'));
   return PgStore.open(queue.url, queue.name, dir, options.create ? { create: true } : {});
+}
+
+/**
+ * The last run recorded in a queue in a database, for the settings of a command that joins it (a
+ * worker started by hand) or resumes it; nothing when the database cannot be read or has no queue
+ * (the command then says why, once it opens the queue itself).
+ */
+export async function readLastRun(queue: QueueLocation): Promise<{ run: RunInfo | undefined; where: string } | undefined> {
+  if (!/^postgres(ql)?:\/\//.test(queue.url)) return undefined;
+  try {
+    const { PgStore } = await loadPg(() => import('./pg/pg-store.js'));
+    const store = await PgStore.open(queue.url, queue.name, tmpdir());
+    try {
+      return store.exists() ? { run: (await store.overview()).meta.run, where: describeQueue(queue) } : undefined;
+    } finally {
+      await store.close();
+    }
+  } catch {
+    return undefined;
+  }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { queueOf, ralph, readJson, resultsOf, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 import type { Result } from '../helpers/index.js';
-import { usePostgres, withClient } from '../helpers/postgres.js';
+import { untilRunActive, usePostgres, withClient } from '../helpers/postgres.js';
 import { FAKE_CLAUDE } from '../helpers/fake-claude.js';
 
 interface Machine {
@@ -53,10 +53,6 @@ describe('a queue on PostgreSQL shared by several machines', () => {
     return [startRalph(['worker', '--workers', String(n), '--agent-cmd', './agent.sh'], { cwd: m.dir, env }).done];
   }
 
-  async function runIsActive(url: string): Promise<boolean> {
-    return withClient(url, async (c) => (await c.query("SELECT meta->>'active' AS a FROM ralph_queues")).rows[0]?.a === 'true');
-  }
-
   it('3 machines × 4 workers work 1,000 tasks: every task run once and recorded once; status shows every machine', async () => {
     const url = await server().database();
     const shared = tempDir('ralph-shared-');
@@ -73,10 +69,7 @@ describe('a queue on PostgreSQL shared by several machines', () => {
       cwd: a.dir,
       env: { ...env, RALPH_STEPS: 'run' },
     });
-    for (let waited = 0; !(await runIsActive(url).catch(() => false)); waited += 50) {
-      if (waited > 30_000) throw new Error('the run did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilRunActive(url);
     const others = [...workers(b, 4, env), ...workers(c, 4, env)];
     const ran = await run.done;
     expect(ran.stdout).toContain('Stopped: every task completed.');
@@ -219,6 +212,31 @@ echo "did $RALPH_TASK_ID"
     expect(notPg.stderr).toMatch(/--queue must be a PostgreSQL URL/);
   });
 
+  it('a worker started by hand on another machine takes the settings of the run it joins from the database (its agent)', async () => {
+    const url = await server().database();
+    const shared = tempDir('ralph-shared-');
+    const agent = 'printf "%s\\n" "$RALPH_TASK_ID" >> "$STARTS"\ncat > /dev/null\nsleep 0.2\necho "did $RALPH_TASK_ID"\n';
+    const [a, b] = [machine('a', agent), machine('b', agent)];
+    writeTasks(
+      a.dir,
+      Array.from({ length: 12 }, (_, i) => ({ id: `t${i}`, type: 'noop' })),
+    );
+    const env = { RALPH_QUEUE: url, STARTS: join(shared, 'starts') };
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh', '--max-attempts', '7'], { cwd: a.dir, env });
+    await untilRunActive(url);
+    // No agent given: the run's, as recorded in the database.
+    const joined = await ralph(['worker'], { cwd: b.dir, env });
+    expect(joined.code, joined.stderr).toBe(0);
+    expect((await run.done).code).toBe(0);
+    const log = readdirSync(join(b.dir, '.ralph')).find((f) => /^worker-\d+\.log$/.test(f))!;
+    const text = readFileSync(join(b.dir, '.ralph', log), 'utf8');
+    expect(text).toContain('agent: sh -c "./agent.sh"');
+    expect(text).toMatch(/stopped \(no work left\): [1-9]\d* completed/);
+    const db = await recorded(url);
+    expect(db.tasks.every((t) => t.status === 'completed')).toBe(true);
+    expect(new Set(db.tasks.map((t) => t.task.worker_id)).size).toBe(2);
+  });
+
   it('ralph doctor --queue: the database unreachable, the queue missing, then the counts, the failures and the idle queue', async () => {
     const dir = tempDir();
     const unreachable = await ralph(['doctor', '--queue', 'postgres://ralph:hunter2-secret@127.0.0.1:1/ralph', '--agent-cmd', 'true'], { cwd: dir });
@@ -300,10 +318,7 @@ echo "did $RALPH_TASK_ID"
     );
     const env = { RALPH_QUEUE: url };
     const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: a.dir, env });
-    for (let waited = 0; !(await runIsActive(url).catch(() => false)); waited += 50) {
-      if (waited > 30_000) throw new Error('the run did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilRunActive(url);
     const watched = await ralph(['status', '--watch', '--json', '--interval', '0.2'], { cwd: tempDir(), env });
     expect(watched.code, watched.stderr).toBe(0);
     const lines = watched.stdout
@@ -331,10 +346,7 @@ echo "did $RALPH_TASK_ID"
     const env = { RALPH_QUEUE: url, MODE: 'ok', COST: '1' };
     const agent = ['--agent-bin', './claude', '--max-cost-usd', '4'];
     const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', ...agent], { cwd: a.dir, env: { ...env, REC: join(a.dir, 'rec') } });
-    for (let waited = 0; !(await runIsActive(url).catch(() => false)); waited += 50) {
-      if (waited > 30_000) throw new Error('the run did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilRunActive(url);
     const joined = await ralph(['worker', '--workers', '2', ...agent], { cwd: b.dir, env: { ...env, REC: join(b.dir, 'rec') } });
     const ran = await run.done;
     expect(ran.stdout, ran.stderr).toMatch(/^Stopped: the budget was reached: \$\d+\.0000 of \$4 \(--max-cost-usd\)/m);

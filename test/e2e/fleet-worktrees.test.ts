@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ralph, script, startRalph, tempDir, writeTasks } from '../helpers/index.js';
 import type { Result } from '../helpers/index.js';
-import { usePostgres, withClient } from '../helpers/postgres.js';
+import { untilRunActive, usePostgres, withClient } from '../helpers/postgres.js';
 import { git, gitOk } from '../helpers/git.js';
 
 // Edits its task's own file, or (type `clash`) the one line of shared.txt after both clashing tasks
@@ -46,17 +46,6 @@ function machine(remote: string, name: string): string {
 describe('--isolate worktree with workers on several machines (a queue on PostgreSQL, a shared git remote)', () => {
   const server = usePostgres();
 
-  async function runIsActive(url: string): Promise<boolean> {
-    return withClient(url, async (c) => (await c.query("SELECT meta->>'active' AS a FROM ralph_queues")).rows[0]?.a === 'true');
-  }
-
-  async function untilActive(url: string): Promise<void> {
-    for (let waited = 0; !(await runIsActive(url).catch(() => false)); waited += 50) {
-      if (waited > 30_000) throw new Error('the run did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
   async function tasksOf(url: string): Promise<Array<Record<string, any>>> {
     return withClient(url, async (c) => (await c.query('SELECT task FROM ralph_tasks ORDER BY seq')).rows.map((r) => r.task));
   }
@@ -91,7 +80,7 @@ exit 0
     const env = (m: string) => ({ RALPH_QUEUE: url, SHARED: shared, MACHINE: m });
     const wt = ['--isolate', 'worktree', '--agent-cmd', './agent.sh'];
     const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '2', '--json', ...wt], { cwd: a, env: env('a') });
-    await untilActive(url);
+    await untilRunActive(url);
     const others = [b, c].map((m, i) => startRalph(['worker', '--workers', '2', ...wt], { cwd: m, env: env(i === 0 ? 'b' : 'c') }).done);
     const ran: Result = await run.done;
     expect(ran.code, ran.stderr).toBe(0);
@@ -142,7 +131,7 @@ exit 0
     const env = (m: string) => ({ RALPH_QUEUE: url, SHARED: shared, MACHINE: m });
     const wt = ['--isolate', 'worktree', '--agent-cmd', './agent.sh'];
     const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '1', ...wt], { cwd: a, env: env('a') });
-    await untilActive(url);
+    await untilRunActive(url);
     const other = startRalph(['worker', ...wt], { cwd: b, env: env('b') }).done;
     const ran = await run.done;
     expect(ran.code, ran.stderr).toBe(0);

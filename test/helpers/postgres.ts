@@ -64,3 +64,12 @@ export function usePostgres(): () => TestPostgres {
     return server;
   };
 }
+
+/** Waits until a run has started on the queue in the database at `url` (its meta says active). */
+export async function untilRunActive(url: string, timeoutMs = 30_000): Promise<void> {
+  const active = () => withClient(url, async (c) => (await c.query("SELECT meta->>'active' AS a FROM ralph_queues")).rows[0]?.a === 'true');
+  for (let waited = 0; !(await active().catch(() => false)); waited += 50) {
+    if (waited > timeoutMs) throw new Error('the run did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

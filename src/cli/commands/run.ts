@@ -38,7 +38,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
   // Settings not given take the environment's, the config file's, then the last run's (see `ralph config`).
   addSettings(command, 'run');
   // The last run is read from the file queue under --dir; a database's queue does not offer one yet.
-  workerOptions(command, { lastRun: (flags) => flags.reset !== true && !flags.queue });
+  workerOptions(command, { lastRun: (flags) => flags.reset !== true });
   command.addHelpText(
     'after',
     `

@@ -35,7 +35,7 @@ export function registerWorker(program: Command, setExit: (code: number) => void
   queueOption(command);
   // Started by `ralph run`, a worker gets every setting as a flag; by hand, it takes the others from
   // the environment, the config file, and the run recorded in the queue (the one it joins).
-  workerOptions(command, { lastRun: (flags) => !flags.queue, flagsOnly: () => process.channel !== undefined });
+  workerOptions(command, { lastRun: () => true, flagsOnly: () => process.channel !== undefined });
   command.addHelpText(
     'after',
     `
