@@ -76,6 +76,11 @@ async function applySettings(command: Command, entry: Registered): Promise<void>
   const flagsOnly = entry.options.flagsOnly?.() ?? false;
   // A queue in a database keeps its last run there: read before the settings are resolved.
   const { queue: url, queueName } = command.opts() as { queue?: string; queueName?: string };
-  const lastRunOf = lastRun && !flagsOnly && url ? await (await import('../store/open.js')).readLastRun({ url, name: queueName ?? 'default' }) : undefined;
+  // Nothing read (no such queue yet, or the database cannot be reached): no last run, and never the
+  // one of a file queue that happens to be under --dir.
+  const lastRunOf =
+    lastRun && !flagsOnly && url
+      ? ((await (await import('../store/open.js')).readLastRun({ url, name: queueName ?? 'default' })) ?? { run: undefined, where: '' })
+      : undefined;
   apply(rest, effectiveSettings(rest, { ...base, lastRun, flagsOnly, ...(lastRunOf ? { lastRunOf } : {}) }));
 }

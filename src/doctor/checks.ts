@@ -111,7 +111,9 @@ export function judge(f: Facts, now = new Date()): Check[] {
       level: 'warn',
       check: 'workers',
       found: `${f.counts.pending} task(s) pending but no live worker`,
-      fix: 'Start a run with `ralph run --agent-cmd CMD` (or add workers with `ralph worker --id N --agent-cmd CMD`).',
+      fix: f.database
+        ? 'Start workers on any machine with `ralph worker --queue URL --workers N` (or a run with `ralph run --queue URL`).'
+        : 'Start a run with `ralph run --agent-cmd CMD` (or add workers with `ralph worker --id N --agent-cmd CMD`).',
     });
   } else {
     checks.push({ level: 'ok', check: 'workers', found: `${f.liveWorkers} live worker(s)` });
@@ -134,7 +136,7 @@ export function judge(f: Facts, now = new Date()): Check[] {
       level: 'warn',
       check: 'failed task',
       found: `${t.id}: ${t.error.split('\n')[0]}${lines}`,
-      fix: 'Fix the cause, then `ralph queue retry --failed` and `ralph run`.',
+      fix: `Fix the cause, then \`ralph queue retry --failed${f.database ? ' --queue URL' : ''}\` and \`ralph run${f.database ? ' --queue URL' : ''}\`.`,
     });
   }
   const failedCount = Math.max(f.failed.length, f.failedCount ?? 0);

@@ -93,7 +93,8 @@ function checkAgent(facts: Facts, agent: AgentChoice | undefined): void {
 /**
  * The same for a queue in a database (`--queue`): whether it can be reached and has the queue, its
  * counts, every machine's workers, the claims whose worker is gone, the failures (read a page at a
- * time, in the database), and this machine's agent. Changes nothing.
+ * time, in the database), and this machine's agent. Changes nothing in the queue (opening it brings
+ * an older schema up to date, as every command does).
  */
 export async function gatherDatabaseFacts(dir: string, queue: QueueLocation, choice: AgentChoice = {}): Promise<Facts> {
   const facts: Facts = { dir, database: describeQueue(queue), sessionProblems: [], liveWorkers: 0, staleClaims: [], failed: [], tempFiles: [] };

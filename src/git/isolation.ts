@@ -6,6 +6,7 @@ import type { MergeMode } from '../queue/isolation.js';
 import { writeStateGitignore } from '../store/state-ignore.js';
 import { Repo } from './repo.js';
 import { GitError } from './run.js';
+import { said } from './remote.js';
 
 /*
  * `--isolate worktree` as the CLI chooses it, and where it puts things: the worktrees under the state
@@ -121,7 +122,7 @@ export function resolveRemoteBase(repo: Repo, remote: string, base: string | und
   }
   const name = baseName(repo, base);
   const listed = repo.run(['ls-remote', '--heads', remote, `refs/heads/${name}`]);
-  if (listed.code !== 0) throw new GitError(`cannot reach the git remote ${remote}: ${listed.stderr.trim().split('\n')[0] ?? ''}`);
+  if (listed.code !== 0) throw new GitError(`cannot reach the git remote ${remote}: ${said(listed)}`);
   if (listed.stdout.trim() === '') throw new GitError(`--base ${name}: the remote ${remote} has no branch of that name; push it there first.`);
   return name;
 }

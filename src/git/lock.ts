@@ -18,7 +18,8 @@ export function loopsGitLock(gitDir: string): FileLock {
 /**
  * The merge queue's lock: `<state dir>/git.lock`, held by one worker at a time while it creates or
  * takes over a task branch, or merges one (`--isolate worktree`). Local steps, and with a base on a
- * shared remote the fetches and pushes of those steps (each given up after two minutes).
+ * shared remote the fetches and pushes of those steps (each try given up after two minutes, three
+ * tries at most).
  */
 export function worktreeGitLock(stateDir: string): FileLock {
   return new FileLock(join(resolve(stateDir), 'git.lock'), { leaseMs: 300_000, timeoutMs: 900_000 });

@@ -17,6 +17,11 @@ export interface WorktreeEntry {
 /** Keeps every git that Ralph itself runs from packing or collecting while workers run side by side. */
 const QUIET_CONFIG = ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-c', 'advice.detachedHead=false'];
 
+/** A transfer slower than 1 KB/s for a minute is dropped (https). */
+const NETWORK_CONFIG = ['-c', 'http.lowSpeedLimit=1000', '-c', 'http.lowSpeedTime=60'];
+/** ssh for Ralph's own fetches and pushes: no prompts, and a dead connection found within a minute. */
+const NETWORK_SSH = 'ssh -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4';
+
 /** A repository with at least one commit, found from a directory inside it. */
 export class Repo {
   /** The top of the working tree the repository was found from. */
@@ -24,6 +29,7 @@ export class Repo {
   /** The shared `.git` directory (also for a linked worktree). */
   readonly commonDir: string;
   private identity: Record<string, string> | undefined;
+  private ssh: Record<string, string> | undefined;
 
   private constructor(root: string, commonDir: string) {
     this.root = root;
@@ -49,9 +55,17 @@ export class Repo {
     return runGit(cwd, [...QUIET_CONFIG, ...args], options);
   }
 
-  /** git that talks to a remote: without blocking, and given up after `timeoutMs`. */
+  /**
+   * git that talks to a remote: without blocking, and given up after `timeoutMs`. A connection
+   * that stalls is dropped (http low-speed limit; ssh keepalives) and ssh never asks for anything,
+   * unless the user set up ssh for git already (GIT_SSH_COMMAND, GIT_SSH, core.sshCommand).
+   */
   runAsync(args: readonly string[], timeoutMs: number, cwd: string = this.root): Promise<GitResult> {
-    return runGitAsync(cwd, [...QUIET_CONFIG, ...args], timeoutMs);
+    this.ssh ??=
+      process.env.GIT_SSH_COMMAND !== undefined || process.env.GIT_SSH !== undefined || this.run(['config', '--get', 'core.sshCommand']).code === 0
+        ? {}
+        : { GIT_SSH_COMMAND: NETWORK_SSH };
+    return runGitAsync(cwd, [...QUIET_CONFIG, ...NETWORK_CONFIG, ...args], timeoutMs, { env: this.ssh });
   }
 
   check(args: readonly string[], cwd: string = this.root, what?: string, options: GitRunOptions = {}): string {

@@ -80,31 +80,40 @@ export function checkGit(cwd: string, args: readonly string[], what?: string, op
 
 /**
  * The same, without blocking the event loop (the worker's heartbeat goes on meanwhile), for git that
- * talks to a remote: killed after `timeoutMs`, and then an exit code of 1 with the reason as stderr.
- * A remote's ssh never asks for anything (BatchMode).
+ * talks to a remote. After `timeoutMs` its whole process group is killed (ssh and the https helper
+ * with it) and the answer is an exit code of 1 with the reason as stderr, at once: a helper that
+ * still holds the pipes open does not hold the caller.
  */
 export function runGitAsync(cwd: string, args: readonly string[], timeoutMs: number, options: GitRunOptions = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const env = gitEnv(options);
-    if (env.GIT_SSH_COMMAND === undefined && env.GIT_SSH === undefined) env.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes';
-    const child = spawn('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('git', args, { cwd, env: gitEnv(options), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    let timedOut = false;
+    let settled = false;
+    const settle = (result: GitResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
     const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      settle({ code: 1, stdout, stderr: `git ${args[0] ?? ''} gave no answer within ${Math.round(timeoutMs / 1000)} s` });
     }, timeoutMs);
     child.on('error', (error) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       reject(isErrno(error, 'ENOENT') ? new NoGitError(error) : new GitError(`could not run git: ${error.message}`));
     });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (timedOut) resolve({ code: 1, stdout, stderr: `git ${args[0] ?? ''} gave no answer within ${Math.round(timeoutMs / 1000)} s` });
-      else resolve({ code: code ?? 1, stdout, stderr });
-    });
+    child.on('close', (code) => settle({ code: code ?? 1, stdout, stderr }));
   });
 }

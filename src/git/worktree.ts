@@ -201,8 +201,14 @@ export class WorkerWorktree {
   async finish(options: FinishOptions): Promise<TaskGitResult> {
     const branch = taskBranch(options.taskId);
     const subject = `ralph: ${options.taskId} (${options.type})${options.ended === 'ok' ? '' : ` [${options.ended} attempt]`}`;
-    const merging =
-      options.ended === 'ok' && options.merge !== 'none' ? await this.shared?.lock?.acquire(`worker ${this.workerId}: merge ${options.taskId}`) : undefined;
+    const lock = options.ended === 'ok' && options.merge !== 'none' && !options.claimLost ? this.shared?.lock : undefined;
+    // A lock that cannot be had (the database lost for long) does not keep the work from being
+    // committed and published: the merge alone is given up.
+    let lockError: unknown;
+    const merging = await lock?.acquire(`worker ${this.workerId}: merge ${options.taskId}`).catch((error: unknown) => {
+      lockError = error;
+      return undefined;
+    });
     try {
       return await this.exclusive(`merge ${options.taskId}`, async () => {
         try {
@@ -210,6 +216,7 @@ export class WorkerWorktree {
           if (problem) throw new GitError(problem);
           if (this.shared && options.claimLost) return await this.saveTakenOver(branch);
           if (this.shared) await this.publish(branch);
+          if (lockError !== undefined) throw lockError;
           return await this.merge(branch, options);
         } finally {
           this.detach();
@@ -293,6 +300,8 @@ export class WorkerWorktree {
     const published = this.published.get(branch);
     this.published.delete(branch);
     if (tip === undefined || tip === published || (published !== undefined && this.repo.isAncestor(tip, published))) return { branch };
+    // No commit of its own (nothing was done, or all of it is in the base already): nothing to keep.
+    if (this.repo.isAncestor(tip, await this.shared!.remote.fetchBase())) return { branch };
     const name = await this.shared!.remote.saveAside('saved', branch, tip);
     this.log.info(`the claim on ${branch} was taken over: this attempt's work is kept on ${this.shared!.remote.remote} as ${name}`);
     return { branch: name, commit: tip, note: `this attempt's claim was taken over; its work is kept as ${name}` };

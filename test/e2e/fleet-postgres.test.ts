@@ -237,6 +237,21 @@ echo "did $RALPH_TASK_ID"
     expect(new Set(db.tasks.map((t) => t.task.worker_id)).size).toBe(2);
   });
 
+  it("a run on a database's queue never takes the settings of a file queue's last run under --dir", async () => {
+    const url = await server().database();
+    const dir = tempDir();
+    script(dir, 'agent.sh', 'cat > /dev/null\necho ran >> "$0.ran"\necho did it');
+    writeTasks(dir, [{ id: 'a', type: 't' }]);
+    const local = await ralph(['run', '--tasks', 'tasks.json', '--agent-cmd', './agent.sh'], { cwd: dir });
+    expect(local.code, local.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'agent.sh.ran'), 'utf8')).toBe('ran\n');
+    // No agent named: the default agent (whose binary is not there), not the file queue's ./agent.sh.
+    const onDb = await ralph(['run', '--tasks', 'tasks.json', '--agent-bin', join(dir, 'no-such-claude')], { cwd: dir, env: { RALPH_QUEUE: url } });
+    expect(onDb.code).toBe(2);
+    expect(onDb.stderr).toMatch(/claude/i);
+    expect(readFileSync(join(dir, 'agent.sh.ran'), 'utf8')).toBe('ran\n');
+  });
+
   it('ralph doctor --queue: the database unreachable, the queue missing, then the counts, the failures and the idle queue', async () => {
     const dir = tempDir();
     const unreachable = await ralph(['doctor', '--queue', 'postgres://ralph:hunter2-secret@127.0.0.1:1/ralph', '--agent-cmd', 'true'], { cwd: dir });

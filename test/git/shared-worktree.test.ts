@@ -11,7 +11,7 @@ import { ignoreStateDir } from '../../src/git/isolation.js';
 import { worktreeGitLock } from '../../src/git/lock.js';
 import { WorkerWorktree } from '../../src/git/worktree.js';
 import { tempDir } from '../helpers/index.js';
-import { git } from '../helpers/git.js';
+import { git, gitOk } from '../helpers/git.js';
 
 function sharedRemote(): string {
   const work = tempDir('ralph-seed-');
@@ -134,6 +134,40 @@ describe('WorkerWorktree on a shared remote', () => {
     expect(git(remote, 'rev-parse', 'main')).toBe(other);
     expect(git(remote, 'show', 'ralph-conflict/t1-1:a.txt')).toBe('seed\nby the task');
     expect(git(remote, 'rev-parse', 'ralph-conflict/t1-1')).toBe(result.commit);
+  });
+
+  it('a merge lock that cannot be had still leaves the work committed and published, and the worktree free', async () => {
+    const remote = sharedRemote();
+    const dir = join(tempDir('ralph-machine-'), 'clone');
+    git(tempDir(), 'clone', '-q', remote, dir);
+    const repo = Repo.open(dir);
+    const state = join(dir, '.ralph');
+    ignoreStateDir(repo, state);
+    const lock = { acquire: () => Promise.reject(new Error('lost the queue while waiting for the merge lock')) };
+    const tree = new WorkerWorktree(
+      repo,
+      state,
+      1,
+      'main',
+      worktreeGitLock(state),
+      { info: () => undefined },
+      { remote: new RemoteBase(repo, 'origin', 'main'), lock },
+    );
+    await tree.ensure();
+    await tree.begin('t1', false);
+    appendFileSync(join(tree.path, 'a.txt'), 'work\n');
+    await expect(finish(tree, 'ok')).rejects.toThrow(/merge lock/);
+    expect(git(remote, 'show', 'ralph/t1:a.txt')).toBe('seed\nwork');
+    expect(git(remote, 'show', 'main:a.txt')).toBe('seed');
+    expect(gitOk(tree.path, 'symbolic-ref', '-q', 'HEAD')).toBe(false);
+  });
+
+  it('a taken-over attempt that made no commit of its own leaves no branch behind', async () => {
+    const remote = sharedRemote();
+    const a = await workerOn(remote, 1);
+    await a.begin('t1', false);
+    expect(await finish(a, 'interrupted', { claimLost: true })).toEqual({ branch: 'ralph/t1' });
+    expect(git(remote, 'for-each-ref', '--format=%(refname)', 'refs/heads/ralph-saved', 'refs/heads/ralph')).toBe('');
   });
 
   it("a new task of an earlier run's id keeps that run's unmerged remote branch under ralph-previous/ and starts afresh", async () => {

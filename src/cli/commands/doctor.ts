@@ -26,15 +26,16 @@ export function registerDoctor(program: Command, setExit: (code: number) => void
     "\nWith --queue (a queue in PostgreSQL): whether the database can be reached and has the queue, every machine's workers, claims whose worker is gone, the failures, and this machine's agent.\n\nExit code: 0 when nothing is an error, 1 otherwise.",
   );
   command.action(async (flags: QueueFlags & { agentCmd?: string; agent?: string; agentBin?: string; json?: boolean }) => {
+    const queue = queueOf(flags);
     const agentSettings = SETTINGS.filter((s) => s.agent);
+    // A database's last run is read with the queue (gatherDatabaseFacts), not the files under --dir.
     const effective = effectiveSettings(agentSettings, {
       flags: { ...agentChoice(flags), dir: flags.dir },
       env: process.env,
       cwd: process.cwd(),
-      lastRun: true,
+      lastRun: !queue,
     });
     const choice = agentChoice(effective.values as AgentFlags);
-    const queue = queueOf(flags);
     const checks = judge(queue ? await gatherDatabaseFacts(flags.dir, queue, choice) : gatherFacts(flags.dir, choice));
     const errors = checks.filter((c) => c.level === 'error').length;
     if (flags.json) printJson({ ok: errors === 0, checks });

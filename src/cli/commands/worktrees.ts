@@ -95,7 +95,8 @@ async function gather(flags: Flags): Promise<{ repo: Repo; view: WorktreesView }
   const { run, sessions } = await lastRun(flags);
   try {
     // Workers of several machines merged onto their remote's base: measured against it, fetched now.
-    const base = flags.base === undefined && run?.remote && run.base ? remoteBase(repo, run.remote, run.base) : resolveBase(repo, flags.base ?? run?.base);
+    const base =
+      flags.base === undefined && run?.remote && run.base ? await remoteBase(repo, run.remote, run.base) : resolveBase(repo, flags.base ?? run?.base);
     const inUse: InUse = (name) => {
       const session = sessions.find((s) => `worker-${s.worker_id}` === name);
       if (!session || session.status === 'stopped' || session.host !== HOST || !isAlive(session.pid)) return undefined;
@@ -125,9 +126,9 @@ async function lastRun(flags: Flags): Promise<{ run: RunInfo | undefined; sessio
 }
 
 /** `<remote>/<base>`, brought up to date (what this clone last fetched of it, when the remote cannot be reached). */
-function remoteBase(repo: Repo, remote: string, base: string): string {
+async function remoteBase(repo: Repo, remote: string, base: string): Promise<string> {
   const tracking = `refs/remotes/${remote}/${base}`;
-  const fetched = repo.run(['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${base}:${tracking}`]);
+  const fetched = await repo.runAsync(['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${base}:${tracking}`], 60_000);
   if (fetched.code !== 0 && repo.run(['rev-parse', '--verify', '--quiet', tracking]).code !== 0) {
     throw new GitError(`cannot fetch ${base} from the remote ${remote}: ${said(fetched)}`);
   }
