@@ -161,8 +161,9 @@ export class WorkerWorktree {
     if (resume && unpublished > 0 && (published === undefined || this.repo.isAncestor(published, local!))) {
       this.repo.check(['checkout', '--quiet', branch], this.path, `checking out ${branch}`);
       this.published.set(branch, published);
-      notes.unshift(`resumed ${branch} with ${this.repo.ahead(baseTip, local!)} commit(s) of an earlier attempt`);
-      return { kept: this.repo.ahead(baseTip, local!) };
+      const kept = this.repo.ahead(baseTip, local!);
+      notes.unshift(`resumed ${branch} with ${kept} commit(s) of an earlier attempt`);
+      return { kept };
     }
     if (unpublished > 0) {
       this.detach();
