@@ -5,6 +5,7 @@ import { loadPg } from './pg-driver.js';
 import { tmpdir } from 'node:os';
 import type { RunInfo } from '../queue/types.js';
 import { describeQueue } from './pg/url.js';
+import { RalphError } from '../errors.js';
 
 export { describeQueue };
 
@@ -35,8 +36,7 @@ export async function openQueue(dir: string, queue: QueueLocation | undefined, o
 
 /**
  * The last run recorded in a queue in a database, for the settings of a command that joins it (a
- * worker started by hand) or resumes it; nothing when the database cannot be read or has no queue
- * (the command then says why, once it opens the queue itself).
+ * worker started by hand) or resumes it; nothing when the database has no such queue yet.
  */
 export async function readLastRun(queue: QueueLocation): Promise<{ run: RunInfo | undefined; where: string } | undefined> {
   if (!/^postgres(ql)?:\/\//.test(queue.url)) return undefined;
@@ -48,7 +48,10 @@ export async function readLastRun(queue: QueueLocation): Promise<{ run: RunInfo 
     } finally {
       await store.close();
     }
-  } catch {
+  } catch (error) {
+    // The database cannot be reached, refuses the credentials, or has a newer schema: said now, in
+    // the one line the command would say it in once it opens the queue (after waiting again).
+    if (error instanceof RalphError) throw error;
     return undefined;
   }
 }
