@@ -61,7 +61,7 @@ function summaryLines(summary: RunSummary, priced: boolean): string[] {
   const git = summary.git;
   if (git) {
     out.push(
-      `- Isolation: a git worktree per worker, a branch per task${git.base ? `, merged into \`${git.base}\`` : ''}${git.merge_mode ? ` (--merge ${git.merge_mode}, --on-conflict ${git.on_conflict ?? 'keep'})` : ''}: ` +
+      `- Isolation: a git worktree per worker, a branch per task${git.base ? `, merged into \`${git.base}\`${git.remote ? ` on the remote \`${git.remote}\` (each machine in its own clone)` : ''}` : ''}${git.merge_mode ? ` (--merge ${git.merge_mode}, --on-conflict ${git.on_conflict ?? 'keep'})` : ''}: ` +
         `${git.counts.merged} merged, ${git.counts.conflict} conflict(s), ${git.counts.skipped} not merged (--merge none)`,
     );
   }

@@ -153,6 +153,9 @@ exit 0
     expect(loser.note).toBe(`the branch is kept on origin: git fetch origin ${loser.branch}:${loser.branch}`);
     // The report's instructions work from a fresh clone of the remote.
     const report = readFileSync(join(a, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
+    expect(report).toContain(
+      '- Isolation: a git worktree per worker, a branch per task, merged into `main` on the remote `origin` (each machine in its own clone)',
+    );
     expect(report).toContain('## Merge conflicts');
     expect(report).toContain(`git fetch origin main ${loser.branch}`);
     const user = machine(remote, 'user');
