@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, w
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { OK_OUTCOME, stepConfig } from './lib/step.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
@@ -111,18 +112,7 @@ async function throughput(tasks = 1000, workers = 8, rounds = 5) {
 // 2. Coordination cost: claim + report through the real store, no agent, on queues of N tasks.
 async function coordination(sizes = [100, 1000, 10000], ops = 1000) {
   console.error(`coordination: claim + report as a worker's step does it (one transaction), ${ops} tasks per queue size`);
-  const config = {
-    workerId: 1,
-    leaseMs: 60_000,
-    maxAttempts: 3,
-    retries: 0,
-    retryBackoffMs: 0,
-    onUsageLimit: 'wait',
-    usageLimitMarginMs: 0,
-    usageLimitWaitMs: 60_000,
-    agent: 'command',
-  };
-  const ok = { ok: true, finding: 'ok', exitCode: 0, signal: null, durationMs: 1 };
+  const config = stepConfig(60_000);
   const rates = {};
   for (const n of sizes) {
     const dir = join(temp(), '.ralph');
@@ -143,7 +133,7 @@ async function coordination(sizes = [100, 1000, 10000], ops = 1000) {
       let last;
       for (let i = 0; i <= batch; i++) {
         const token = `tok${step++}`;
-        const report = last ? { taskId: last.id, token: last.claim_token, interrupted: false, outcome: ok } : undefined;
+        const report = last ? { taskId: last.id, token: last.claim_token, interrupted: false, outcome: OK_OUTCOME } : undefined;
         const stopping = i === batch;
         const result = await store.transact((tx) =>
           workerStep(tx, config, { pid: process.pid, host: HOST, token, stopping, ...(report ? { report } : {}) }, context),

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmbeddedPostgres, withClient } from '../scripts/lib/embedded-postgres.mjs';
+import { OK_OUTCOME, stepConfig } from './lib/step.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
@@ -16,18 +17,6 @@ const { appendTasks } = await import(join(ROOT, 'dist', 'orchestrator', 'boot.js
 const { stepScope, workerStep } = await import(join(ROOT, 'dist', 'worker', 'step.js'));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const CONFIG = {
-  workerId: 1,
-  leaseMs: 600_000,
-  maxAttempts: 3,
-  retries: 0,
-  retryBackoffMs: 0,
-  onUsageLimit: 'wait',
-  usageLimitMarginMs: 0,
-  usageLimitWaitMs: 60_000,
-  agent: 'command',
-};
-const OK = { ok: true, finding: 'ok', exitCode: 0, signal: null, durationMs: 1 };
 const tasks = (n, prefix = 't') =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, type: 'noop', data: { i, note: 'a task of ordinary size with a little data' } }));
 
@@ -53,9 +42,9 @@ async function steps(store, ops, workers) {
         const token = `tok${w}-${n++}`;
         const stopping = left-- <= 0;
         const request = { pid: process.pid, host: 'bench', token, stopping, ...(report ? { report } : {}) };
-        const result = await store.transact((tx) => workerStep(tx, { ...CONFIG, workerId: w + 1 }, request, context), 'bench', stepScope(request));
+        const result = await store.transact((tx) => workerStep(tx, stepConfig(600_000, w + 1), request, context), 'bench', stepScope(request));
         if (stopping || !result.claimed) return;
-        report = { taskId: result.claimed.id, token, interrupted: false, outcome: OK };
+        report = { taskId: result.claimed.id, token, interrupted: false, outcome: OK_OUTCOME };
       }
     }),
   );
