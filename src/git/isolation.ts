@@ -94,7 +94,7 @@ export interface ResolvedIsolation {
  * (`--remote`, default `origin`), which must have it. Returns what the workers are given, or
  * undefined without isolation. Throws InputError.
  */
-export function resolveIsolation(cwd: string, choice: IsolationChoice, shared = false): ResolvedIsolation | undefined {
+export async function resolveIsolation(cwd: string, choice: IsolationChoice, shared = false): Promise<ResolvedIsolation | undefined> {
   if (choice.isolate !== 'worktree') {
     if (choice.base !== undefined) throw new InputError('--base only applies with --isolate worktree.');
     if (choice.remote !== undefined) throw new InputError('--remote only applies with --isolate worktree.');
@@ -106,7 +106,7 @@ export function resolveIsolation(cwd: string, choice: IsolationChoice, shared = 
     const onConflict = choice.onConflict ?? 'keep';
     const remote = choice.remote ?? (shared ? 'origin' : undefined);
     if (remote === undefined) return { repo, base: resolveBase(repo, choice.base), merge, onConflict };
-    return { repo, base: resolveRemoteBase(repo, remote, choice.base), merge, onConflict, remote };
+    return { repo, base: await resolveRemoteBase(repo, remote, choice.base), merge, onConflict, remote };
   } catch (error) {
     if (error instanceof GitError) throw new InputError(error.message);
     throw error;
@@ -114,14 +114,14 @@ export function resolveIsolation(cwd: string, choice: IsolationChoice, shared = 
 }
 
 /** The base branch on a remote: the remote must be one of the clone's, and have the branch (by default the one checked out now). */
-export function resolveRemoteBase(repo: Repo, remote: string, base: string | undefined): string {
+export async function resolveRemoteBase(repo: Repo, remote: string, base: string | undefined): Promise<string> {
   if (repo.run(['remote', 'get-url', remote]).code !== 0) {
     throw new GitError(
       `--isolate worktree on a shared queue works through the git remote ${JSON.stringify(remote)}, which ${repo.root} does not have; clone the repository from the shared remote, or name one with --remote NAME.`,
     );
   }
   const name = baseName(repo, base);
-  const listed = repo.run(['ls-remote', '--heads', remote, `refs/heads/${name}`]);
+  const listed = await repo.runAsync(['ls-remote', '--heads', remote, `refs/heads/${name}`], 60_000);
   if (listed.code !== 0) throw new GitError(`cannot reach the git remote ${remote}: ${said(listed)}`);
   if (listed.stdout.trim() === '') throw new GitError(`--base ${name}: the remote ${remote} has no branch of that name; push it there first.`);
   return name;

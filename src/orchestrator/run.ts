@@ -75,7 +75,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const budgetNote = options.maxCostUsd === undefined ? undefined : agent.budgetNote?.();
   if (budgetNote) say(`ralph: --max-cost-usd: ${budgetNote}`);
   const git = options.isolate === 'worktree' || options.base !== undefined || options.remote !== undefined ? await import('../git/isolation.js') : undefined;
-  const isolation = git?.resolveIsolation(process.cwd(), options, options.queue !== undefined);
+  const isolation = await git?.resolveIsolation(process.cwd(), options, options.queue !== undefined);
 
   const store = await openQueue(options.dir, options.queue, { create: options.tasksFile !== undefined });
   const where = options.queue ? describeQueue(options.queue) : options.dir;

@@ -60,7 +60,7 @@ Examples:
     // git is loaded only by a worker that uses it; checked once, before a group of workers starts.
     const isolation =
       flags.isolate === 'worktree' || flags.base !== undefined || flags.remote !== undefined
-        ? (await import('../../git/isolation.js')).resolveIsolation(process.cwd(), flags, queue !== undefined)
+        ? await (await import('../../git/isolation.js')).resolveIsolation(process.cwd(), flags, queue !== undefined)
         : undefined;
     if (flags.workers !== undefined && flags.workers > 1) {
       if (!queue) throw new InputError('--workers needs --queue: on one machine, `ralph run --workers N` starts the workers of a queue under --dir.');
