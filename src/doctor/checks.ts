@@ -130,13 +130,15 @@ export function judge(f: Facts, now = new Date()): Check[] {
       fix: 'Any live worker or `ralph run` puts them back to pending (attempts count); start one to resume.',
     });
   }
+  // The commands that say what to do name the database's queue when it is one.
+  const onQueue = f.database ? ' --queue URL' : '';
   for (const t of f.failed.slice(0, SHOWN_FAILURES)) {
     const lines = t.logLines.length > 0 ? `\n  ${t.log}:\n${t.logLines.map((l) => `    ${l}`).join('\n')}` : '';
     checks.push({
       level: 'warn',
       check: 'failed task',
       found: `${t.id}: ${t.error.split('\n')[0]}${lines}`,
-      fix: `Fix the cause, then \`ralph queue retry --failed${f.database ? ' --queue URL' : ''}\` and \`ralph run${f.database ? ' --queue URL' : ''}\`.`,
+      fix: `Fix the cause, then \`ralph queue retry --failed${onQueue}\` and \`ralph run${onQueue}\`.`,
     });
   }
   const failedCount = Math.max(f.failed.length, f.failedCount ?? 0);
@@ -145,7 +147,7 @@ export function judge(f: Facts, now = new Date()): Check[] {
       level: 'warn',
       check: 'failed task',
       found: `… and ${failedCount - SHOWN_FAILURES} more failed task(s)`,
-      fix: `\`ralph queue list --status failed${f.database ? ' --queue URL' : ''}\` lists them all.`,
+      fix: `\`ralph queue list --status failed${onQueue}\` lists them all.`,
     });
   if (f.counts && f.counts.completed > 0 && f.findingsCount === 0) {
     checks.push({

@@ -8,6 +8,8 @@ import { staleClaimReason } from '../queue/lease.js';
 import { sessionAlive } from '../report/status.js';
 import { leftoverTempFiles } from '../store/atomic-write.js';
 import type { FileStore } from '../store/file-store.js';
+import type { StatePaths } from '../store/paths.js';
+import type { Task } from '../queue/types.js';
 import { describeQueue, openQueue, openStore } from '../store/open.js';
 import type { QueueLocation } from '../store/open.js';
 import { stateDirProblem, unwritable } from '../store/state-dir.js';
@@ -48,17 +50,9 @@ export function gatherFacts(dir: string, choice: AgentChoice = {}): Facts {
       facts.counts = countByStatus(state.tasks);
       facts.findingsCount = state.findings.length;
       agent = agentOf(choice, state.meta.run);
-      const ctx = { now: new Date(), host: HOST, maxAttempts: Infinity, isAlive };
-      for (const t of state.tasks) {
-        const why = staleClaimReason(t, ctx);
-        if (why) facts.staleClaims.push({ id: t.id, worker_id: t.worker_id ?? null, why });
-        if (t.status === 'failed') {
-          const log = store.paths.workerLog(t.worker_id ?? 0);
-          // Only the failures doctor shows get their log read.
-          const logLines = facts.failed.length < SHOWN_FAILURES ? logLinesFor(log, t.id) : [];
-          facts.failed.push({ id: t.id, error: t.error ?? 'unknown error', log, logLines });
-        }
-      }
+      facts.staleClaims = staleClaims(state.tasks, new Date());
+      // Only the failures doctor shows get their log read.
+      facts.failed = state.tasks.filter((t) => t.status === 'failed').map((t, i) => failure(t, store.paths, i < SHOWN_FAILURES));
     } catch (error) {
       facts.queueProblem = errorMessage(error);
     }
@@ -111,16 +105,9 @@ export async function gatherDatabaseFacts(dir: string, queue: QueueLocation, cho
         run = meta.run;
         const now = Date.now();
         facts.liveWorkers = store.sessions.readAll().filter((s) => sessionAlive(s, now, 60_000)).length;
-        const ctx = { now: new Date(now), host: HOST, maxAttempts: Infinity, isAlive };
-        for (const t of await store.listTasks({ status: 'claimed' })) {
-          const why = staleClaimReason(t, ctx);
-          if (why) facts.staleClaims.push({ id: t.id, worker_id: t.worker_id ?? null, why });
-        }
-        // One more than shown, to tell that there are more (their number is in the counts).
-        for (const t of await store.listTasks({ status: 'failed', limit: SHOWN_FAILURES })) {
-          const log = store.paths.workerLog(t.worker_id ?? 0);
-          facts.failed.push({ id: t.id, error: t.error ?? 'unknown error', log, logLines: logLinesFor(log, t.id) });
-        }
+        facts.staleClaims = staleClaims(await store.listTasks({ status: 'claimed' }), new Date(now));
+        // Only the failures shown are read; how many there are in all is in the counts.
+        facts.failed = (await store.listTasks({ status: 'failed', limit: SHOWN_FAILURES })).map((t) => failure(t, store.paths, true));
         facts.failedCount = counts.failed;
       }
     } finally {
@@ -132,6 +119,21 @@ export async function gatherDatabaseFacts(dir: string, queue: QueueLocation, cho
   checkAgent(facts, agentOf(choice, run));
   facts.spawn = spawnBackend();
   return facts;
+}
+
+/** The claimed tasks among `tasks` whose claim is stale (its worker gone, its lease run out), as doctor lists them. */
+function staleClaims(tasks: readonly Task[], now: Date): Facts['staleClaims'] {
+  const ctx = { now, host: HOST, maxAttempts: Infinity, isAlive };
+  return tasks.flatMap((t) => {
+    const why = staleClaimReason(t, ctx);
+    return why ? [{ id: t.id, worker_id: t.worker_id ?? null, why }] : [];
+  });
+}
+
+/** A failed task as doctor shows it, with the lines of its last run from its worker's log when `withLog`. */
+function failure(t: Task, paths: StatePaths, withLog: boolean): Facts['failed'][number] {
+  const log = paths.workerLog(t.worker_id ?? 0);
+  return { id: t.id, error: t.error ?? 'unknown error', log, logLines: withLog ? logLinesFor(log, t.id) : [] };
 }
 
 // The lines of the task's last run in a worker log: from its "▶ task <id>" line to the outcome.

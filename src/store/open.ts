@@ -4,7 +4,7 @@ import type { Store } from './store.js';
 import { loadPg } from './pg-driver.js';
 import { tmpdir } from 'node:os';
 import type { RunInfo } from '../queue/types.js';
-import { describeQueue } from './pg/url.js';
+import { describeQueue, isPostgresUrl } from './pg/url.js';
 import { RalphError } from '../errors.js';
 
 export { describeQueue };
@@ -39,7 +39,7 @@ export async function openQueue(dir: string, queue: QueueLocation | undefined, o
  * worker started by hand) or resumes it; nothing when the database has no such queue yet.
  */
 export async function readLastRun(queue: QueueLocation): Promise<{ run: RunInfo | undefined; where: string } | undefined> {
-  if (!/^postgres(ql)?:\/\//.test(queue.url)) return undefined;
+  if (!isPostgresUrl(queue.url)) return undefined;
   try {
     const { PgStore } = await loadPg(() => import('./pg/pg-store.js'));
     const store = await PgStore.open(queue.url, queue.name, tmpdir());

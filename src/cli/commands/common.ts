@@ -3,7 +3,7 @@ import type { FileStore } from '../../store/file-store.js';
 import { describeQueue, openQueue, openStore } from '../../store/open.js';
 import type { QueueLocation } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
-import { describeQueueUrl } from '../../store/pg/url.js';
+import { describeQueueUrl, isPostgresUrl } from '../../store/pg/url.js';
 import type { Command } from 'commander';
 import type { WorkerSettings } from '../../orchestrator/settings.js';
 import { ownValues } from '../../agents/own-flags.js';
@@ -60,7 +60,7 @@ export function queueOption(command: Command): Command {
 /** The database queue the flags name, if any; a URL that is not PostgreSQL's is refused in one line. */
 export function queueOf(flags: QueueFlags): QueueLocation | undefined {
   if (flags.queue === undefined || flags.queue === '') return undefined;
-  if (!/^postgres(ql)?:\/\//.test(flags.queue)) {
+  if (!isPostgresUrl(flags.queue)) {
     throw new InputError(
       `--queue must be a PostgreSQL URL (postgres://role:password@host:port/database), not ${JSON.stringify(describeQueueUrl(flags.queue))}.`,
     );

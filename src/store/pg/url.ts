@@ -17,3 +17,8 @@ export function describeQueueUrl(url: string): string {
 export function describeQueue(queue: { url: string; name: string }): string {
   return `queue ${JSON.stringify(queue.name)} at ${describeQueueUrl(queue.url)}`;
 }
+
+/** Whether a `--queue` names a PostgreSQL database (the only kind of database queue there is). */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
