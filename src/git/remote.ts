@@ -66,9 +66,9 @@ export class RemoteBase {
   async publish(branch: string, commit: string, expected: string | undefined): Promise<void> {
     const r = await this.push([`--force-with-lease=refs/heads/${branch}:${expected ?? ''}`, `${commit}:refs/heads/${branch}`]);
     if (r.code === 0) return;
-    // Refused: by another attempt's push, or by this one's own, tried again after its answer was lost.
-    if (pushWasRejected(`${r.stderr}${r.stdout}`) && (await this.fetch(branch).catch(() => undefined)) === commit) return;
     if (pushWasRejected(`${r.stderr}${r.stdout}`)) {
+      // Refused: by another attempt's push, or by this one's own, tried again after its answer was lost.
+      if ((await this.fetch(branch).catch(() => undefined)) === commit) return;
       throw new GitError(
         `${branch} on ${this.remote} moved meanwhile (another attempt of the task published there); this attempt's work is kept on the local ${branch}`,
       );
