@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadAgent } from '../../agents/load.js';
 import { InputError, StateWriteError } from '../../errors.js';
 import { configureRedaction, describeRedaction } from '../../redact/process.js';
+import { leanHeap } from '../../process/lean-heap.js';
 import { fileLogger } from '../../process/log.js';
 import { statePaths } from '../../store/paths.js';
 import { loadPromptTemplate } from '../../worker/template.js';
@@ -47,6 +48,7 @@ Examples:
   $ ralph worker --queue postgres://ralph@db.internal/ralph --workers 4 --agent claude   # join a fleet`,
   );
   command.action(async (flags: Flags) => {
+    leanHeap();
     configureRedaction(flags.redact ?? []);
     // Started by `ralph run`: what the orchestrator set aside for the agents comes back first.
     const { stepsViaRun } = restoreAgentEnv(process.env);
