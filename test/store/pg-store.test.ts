@@ -283,6 +283,43 @@ describe('the queue on PostgreSQL (PgStore)', () => {
     for (const s of [watcher, loader, whole, ...stores]) await s.close();
   }, 30_000);
 
+  it('reads and writes a step by the indexes, not by a scan of the queue (the generic plans every call uses)', async () => {
+    const q = await fresh();
+    const s = await q.open();
+    await appendTasks(
+      s,
+      Array.from({ length: 3000 }, (_, i) => ({ id: `t${i}`, type: 't' })),
+    );
+    await s.close();
+    const { LoadedTransaction } = await import('../../src/store/pg/loaded-tx.js');
+    const { load } = await import('../../src/store/pg/load.js');
+    const { write } = await import('../../src/store/pg/write.js');
+    await withClient(q.url, async (client) => {
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      await client.query('BEGIN');
+      const first = new LoadedTransaction(await load(client as never, 'default', { all: false, step: true, claims: 2 }));
+      workerStep(first, config(1), { pid: 1, host: 'test-host', token: 'tok1', stopping: false }, ctx);
+      await write(client as never, 'default', first);
+      // A worker's step: it reports one task and claims the next (an update of each, a finding added).
+      const statements: Array<{ name?: string; text: string; values?: unknown[] }> = [];
+      const recording = { query: (config: { name?: string; text: string; values?: unknown[] }) => (statements.push(config), client.query(config)) };
+      const second = new LoadedTransaction(await load(recording as never, 'default', { all: false, step: true, claims: 2, ids: ['t0'] }));
+      workerStep(second, config(1), { pid: 1, host: 'test-host', token: 'tok2', stopping: false, report: ok('t0', 'tok1') }, ctx);
+      await write(recording as never, 'default', second);
+      expect(statements.map((st) => st.name)).toEqual(['ralph-load-s2i', 'ralph-write-ur']);
+      const literal = (value: unknown): string =>
+        Array.isArray(value) ? `ARRAY[${value.map(literal).join(', ')}]` : typeof value === 'number' ? String(value) : client.escapeLiteral(String(value));
+      for (const statement of statements) {
+        // The statement as prepared on this connection, with its generic plan.
+        const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE "${statement.name}"(${statement.values!.map(literal).join(', ')})`);
+        const plan = JSON.stringify(rows[0]['QUERY PLAN']);
+        expect(plan).toContain('"Relation Name":"ralph_tasks"');
+        expect(plan, statement.name).not.toContain('"Node Type":"Seq Scan"');
+      }
+      await client.query('ROLLBACK');
+    });
+  });
+
   it('applies a batch of bodies in one database transaction: each sees those before it, one that throws changes nothing', async () => {
     const q = await fresh();
     const s = await q.open();

@@ -74,7 +74,7 @@ export async function write(client: pg.PoolClient, queue: string, tx: LoadedTran
     ctes.push(`u AS (UPDATE ralph_tasks r SET status = c.status, priority = c.priority, not_before = c.not_before, claim_token = c.claim_token,
          lease_expires_at = c.lease_expires_at, task = c.task, rev = r.rev + 1, xid = pg_current_xact_id()
        FROM jsonb_to_recordset(${param(JSON.stringify(updates))}::jsonb) AS c(${RECORD})
-       WHERE r.queue = $1 AND r.id = c.id AND r.rev = c.rev RETURNING 1)`);
+       WHERE r.queue = $1 AND r.id = ANY(${param(updates.map((u) => u.id))}::text[]) AND r.id = c.id AND r.rev = c.rev RETURNING 1)`);
   }
   if (inserts.length > 0) {
     ctes.push(`i AS (INSERT INTO ralph_tasks (queue, id, status, priority, not_before, claim_token, lease_expires_at, task)
