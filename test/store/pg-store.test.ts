@@ -302,7 +302,12 @@ describe('the queue on PostgreSQL (PgStore)', () => {
       await write(client as never, 'default', first);
       // A worker's step: it reports one task and claims the next (an update of each, a finding added).
       const statements: Array<{ name?: string; text: string; values?: unknown[] }> = [];
-      const recording = { query: (config: { name?: string; text: string; values?: unknown[] }) => (statements.push(config), client.query(config)) };
+      const recording = {
+        query: (config: { name?: string; text: string; values?: unknown[] }) => {
+          statements.push(config);
+          return client.query(config);
+        },
+      };
       const second = new LoadedTransaction(await load(recording as never, 'default', { all: false, step: true, claims: 2, ids: ['t0'] }));
       workerStep(second, config(1), { pid: 1, host: 'test-host', token: 'tok2', stopping: false, report: ok('t0', 'tok1') }, ctx);
       await write(recording as never, 'default', second);
