@@ -37,7 +37,9 @@ export async function stopWorkers(
   ended: () => Partial<QueueMeta>,
   recording: (write: () => Promise<unknown>) => Promise<void>,
 ): Promise<void> {
-  await recording(() => store.transact((tx) => tx.setMeta({ active: false }), 'run stopping'));
+  // Each reads what it needs alone (a database's queue: not every task and result, which on a large
+  // queue would hold up the end of the run).
+  await recording(() => store.transact((tx) => tx.setMeta({ active: false }), 'run stopping', {}));
   const live = slots.filter((s) => !s.exited && s.child);
   for (const slot of live) slot.child!.kill('SIGTERM');
   const patience = graceMs + 3000;
@@ -56,12 +58,12 @@ export async function stopWorkers(
   const pids = new Set(slots.map((s) => s.child?.pid).filter((p): p is number => p !== undefined));
   await recording(() =>
     store.transact((tx) => {
-      for (const task of tx.tasks) {
+      for (const task of tx.withStatus('claimed')) {
         if (task.status !== 'claimed' || task.worker_host !== HOST || !pids.has(task.worker_pid ?? -1)) continue;
         const released = releaseInterrupted(task, task.claim_token ?? '');
         if (released) tx.put(released);
       }
       tx.setMeta(ended());
-    }, 'run end'),
+    }, 'run end', { claimed: true }),
   );
 }
