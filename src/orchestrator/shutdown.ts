@@ -57,13 +57,17 @@ export async function stopWorkers(
   // Tasks still claimed by our (now dead) workers were interrupted, not failed: back to pending.
   const pids = new Set(slots.map((s) => s.child?.pid).filter((p): p is number => p !== undefined));
   await recording(() =>
-    store.transact((tx) => {
-      for (const task of tx.withStatus('claimed')) {
-        if (task.status !== 'claimed' || task.worker_host !== HOST || !pids.has(task.worker_pid ?? -1)) continue;
-        const released = releaseInterrupted(task, task.claim_token ?? '');
-        if (released) tx.put(released);
-      }
-      tx.setMeta(ended());
-    }, 'run end', { claimed: true }),
+    store.transact(
+      (tx) => {
+        for (const task of tx.withStatus('claimed')) {
+          if (task.status !== 'claimed' || task.worker_host !== HOST || !pids.has(task.worker_pid ?? -1)) continue;
+          const released = releaseInterrupted(task, task.claim_token ?? '');
+          if (released) tx.put(released);
+        }
+        tx.setMeta(ended());
+      },
+      'run end',
+      { claimed: true },
+    ),
   );
 }
