@@ -9,6 +9,7 @@ export const COMMANDS: CommandTable = [
   [['status'], async () => (await import('./commands/status.js')).registerStatus],
   [['logs'], async () => (await import('./commands/logs.js')).registerLogs],
   [['report'], async () => (await import('./commands/report.js')).registerReport],
+  [['dashboard'], async () => (await import('./commands/dashboard.js')).registerDashboard],
   [['queue'], async () => (await import('./commands/queue.js')).registerQueue],
   [['config'], async () => (await import('./commands/config.js')).registerConfig],
   [['doctor'], async () => (await import('./commands/doctor.js')).registerDoctor],

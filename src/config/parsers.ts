@@ -14,6 +14,7 @@ function parseNumber(kind: string, test: (n: number) => boolean, integer: boolea
 
 export const positiveInt = parseNumber('a positive integer', (n) => n > 0, true);
 export const nonNegativeInt = parseNumber('a non-negative integer', (n) => n >= 0, true);
+export const portNumber = parseNumber('a port number (0 to 65535)', (n) => n >= 0 && n <= 65535, true);
 export const positiveSeconds = parseNumber('a positive number of seconds', (n) => n > 0, false);
 export const nonNegativeSeconds = parseNumber('a non-negative number of seconds', (n) => n >= 0, false);
 export const nonNegativeNumber = parseNumber('a non-negative number', (n) => n >= 0, false);

@@ -1,0 +1,89 @@
+import { Hono } from 'hono';
+import type { Context, Next } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { streamSSE } from 'hono/streaming';
+import type { TaskStatus } from '../queue/types.js';
+import type { Store } from '../store/store.js';
+import type { LiveHub } from './hub.js';
+import { PAGE_HTML, PAGE_SCRIPT } from './page.js';
+import { tokenMatches } from './token.js';
+
+const COOKIE = 'ralph_dashboard';
+const STATUSES: readonly TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
+const MAX_PAGE = 500;
+
+/** Sent with every answer: nothing but this server's own script and data, no framing, no referrer (the URL has the token). */
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-store',
+};
+
+/**
+ * The dashboard's HTTP app: the page, its script, and JSON endpoints a script may use as well
+ * (`/api/status` is what `ralph status --json` prints; `/api/tasks` pages through the queue;
+ * `/api/events` is a server-sent event stream of status snapshots, fed by one watch on the queue).
+ * Every request needs the token: `?token=` (the page then keeps it in a same-site cookie), or
+ * `Authorization: Bearer TOKEN`.
+ */
+export function dashboardApp(store: Store, hub: LiveHub, token: string): Hono {
+  const app = new Hono();
+  app.use('*', async (c: Context, next: Next) => {
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+  });
+  app.use('*', async (c: Context, next: Next) => {
+    const fromQuery = c.req.query('token');
+    const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
+    const given = fromQuery ?? bearer ?? getCookie(c, COOKIE);
+    if (!tokenMatches(given, token)) return c.json({ error: 'unauthorized: open the URL `ralph dashboard` printed (it carries the token)' }, 401);
+    // Changes are POSTs from this page only: a request another site makes the browser send has another Origin.
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !sameOrigin(c)) return c.json({ error: 'cross-site request refused' }, 403);
+    if (fromQuery !== undefined) setCookie(c, COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/' });
+    await next();
+  });
+
+  app.get('/', (c) => c.html(PAGE_HTML));
+  app.get('/app.js', (c) => c.body(PAGE_SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
+  app.get('/api/status', async (c) => c.json((await hub.current()).status));
+  app.get('/api/tasks', async (c) => {
+    const status = c.req.query('status');
+    if (status !== undefined && !STATUSES.includes(status as TaskStatus)) return c.json({ error: `status must be one of ${STATUSES.join(', ')}` }, 400);
+    const offset = whole(c.req.query('offset'), 0);
+    const asked = whole(c.req.query('limit'), 100);
+    if (offset === undefined || asked === undefined) return c.json({ error: 'offset and limit must be whole numbers' }, 400);
+    const limit = Math.min(MAX_PAGE, asked);
+    const tasks = await store.listTasks({ ...(status ? { status: status as TaskStatus } : {}), offset, limit });
+    return c.json({ offset, limit, tasks });
+  });
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      let id = 0;
+      let queued: Promise<void> = Promise.resolve();
+      const unsubscribe = hub.subscribe((snapshot) => {
+        queued = queued.then(() => stream.writeSSE({ event: 'status', id: String(++id), data: JSON.stringify(snapshot) })).catch(() => undefined);
+      });
+      await new Promise<void>((resolve) => stream.onAbort(resolve));
+      unsubscribe();
+    }),
+  );
+  return app;
+}
+
+function whole(text: string | undefined, fallback: number): number | undefined {
+  if (text === undefined || text === '') return fallback;
+  return /^\d{1,9}$/.test(text) ? Number(text) : undefined;
+}
+
+function sameOrigin(c: Context): boolean {
+  const origin = c.req.header('origin');
+  if (!origin) return false;
+  try {
+    return new URL(origin).host === new URL(c.req.url).host;
+  } catch {
+    return false;
+  }
+}

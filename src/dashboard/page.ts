@@ -1,0 +1,41 @@
+// The dashboard's page until its front end is built (issue 17): counts and workers, live. Every
+// piece of queue text goes in through textContent, never as HTML.
+
+export const PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>ralph dashboard</title></head>
+<body>
+<h1>ralph</h1>
+<p id="where"></p>
+<table id="counts"><tbody></tbody></table>
+<h2>Workers</h2>
+<table id="workers"><thead><tr><th>id</th><th>host</th><th>state</th><th>task</th><th>heartbeat</th></tr></thead><tbody></tbody></table>
+<p id="updated"></p>
+<script src="/app.js"></script>
+</body>
+</html>
+`;
+
+export const PAGE_SCRIPT = `'use strict';
+function cell(row, text) { const td = document.createElement('td'); td.textContent = text; row.appendChild(td); }
+function show(snapshot) {
+  const s = snapshot.status;
+  document.getElementById('where').textContent = (s.queue || s.dir) + (s.active ? ' · a run is active' : '');
+  const counts = document.querySelector('#counts tbody');
+  counts.replaceChildren();
+  for (const name of ['pending', 'claimed', 'completed', 'failed']) {
+    const row = document.createElement('tr'); row.dataset.status = name;
+    cell(row, name); cell(row, String(s.counts[name])); counts.appendChild(row);
+  }
+  const workers = document.querySelector('#workers tbody');
+  workers.replaceChildren();
+  for (const w of s.workers) {
+    const row = document.createElement('tr');
+    cell(row, String(w.worker_id)); cell(row, w.host); cell(row, w.alive ? w.status : 'dead');
+    cell(row, w.current_task || ''); cell(row, Math.round(w.heartbeat_age_ms / 1000) + ' s ago');
+    workers.appendChild(row);
+  }
+  document.getElementById('updated').textContent = 'as of ' + snapshot.at;
+}
+new EventSource('/api/events').addEventListener('status', (event) => show(JSON.parse(event.data)));
+`;

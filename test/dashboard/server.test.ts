@@ -1,0 +1,138 @@
+// `ralph dashboard` (issue 17), over HTTP against the real CLI on a real queue: every request needs
+// the token (compared in constant time; 401 without it), the JSON endpoints answer what `ralph
+// status --json` and the queue say, task text comes back as data, a change reaches an open event
+// stream without a reload, another --host needs a --token, and POSTs from another site are refused.
+import type { ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ralph, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  base: string;
+  token: string;
+}
+
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) child.kill('SIGINT');
+});
+
+async function serve(cwd: string, args: string[] = []): Promise<Served> {
+  const { child } = startRalph(['dashboard', '--json', ...args], { cwd });
+  running.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const url = await waitFor('the dashboard prints its address', () => {
+    try {
+      return (JSON.parse(out) as { url: string }).url;
+    } catch {
+      return undefined;
+    }
+  });
+  const parsed = new URL(url);
+  return { child, url, base: parsed.origin, token: parsed.searchParams.get('token')! };
+}
+
+async function queueWith(tasks: unknown[]): Promise<string> {
+  const dir = tempDir('ralph-dashboard-');
+  writeTasks(dir, tasks);
+  const added = await ralph(['queue', 'add', 'tasks.json'], { cwd: dir });
+  expect(added.code, added.stderr).toBe(0);
+  return dir;
+}
+
+const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+
+describe('ralph dashboard', () => {
+  it('needs the token on every request; with it, answers what the queue holds, its text as data', async () => {
+    const hostile = '<img src=x onerror=alert(1)>';
+    const dir = await queueWith([
+      { id: 'a', type: 't' },
+      { id: hostile, type: 't', data: { note: '<script>alert(2)</script>' } },
+      ...Array.from({ length: 248 }, (_, i) => ({ id: `n${i}`, type: 't' })),
+    ]);
+    const d = await serve(dir);
+    expect(d.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}$/);
+    for (const path of ['/', '/app.js', '/api/status', '/api/tasks', '/api/events']) {
+      expect((await fetch(d.base + path)).status, path).toBe(401);
+      expect((await fetch(`${d.base}${path}?token=wrong-${d.token}`)).status, path).toBe(401);
+    }
+    // The page: the token in its URL once, a cookie from then on; strict headers.
+    const page = await fetch(d.url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    const cookie = page.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+    expect((await fetch(`${d.base}/api/status`, { headers: { cookie: cookie.split(';')[0]! } })).status).toBe(200);
+
+    const status = (await (await fetch(`${d.base}/api/status`, bearer(d.token))).json()) as { counts: Record<string, number>; total: number };
+    const cli = JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout) as { counts: unknown; total: number };
+    expect(status.counts).toEqual(cli.counts);
+    expect(status.total).toBe(250);
+
+    const page3 = (await (await fetch(`${d.base}/api/tasks?offset=200&limit=100`, bearer(d.token))).json()) as { tasks: Array<{ id: string }> };
+    expect(page3.tasks.map((t) => t.id)).toEqual(Array.from({ length: 50 }, (_, i) => `n${i + 198}`));
+    const first = await fetch(`${d.base}/api/tasks?limit=2`, bearer(d.token));
+    expect(first.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await first.json()) as { tasks: Array<{ id: string }> }).tasks.map((t) => t.id)).toEqual(['a', hostile]);
+    expect((await fetch(`${d.base}/api/tasks?status=nonsense`, bearer(d.token))).status).toBe(400);
+    expect((await fetch(`${d.base}/api/tasks?limit=-1`, bearer(d.token))).status).toBe(400);
+  });
+
+  it('sends each change to an open event stream, without a reload', async () => {
+    const dir = await queueWith([{ id: 'a', type: 't' }]);
+    const d = await serve(dir);
+    const response = await fetch(`${d.base}/api/events`, bearer(d.token));
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const pendingSeen = async (n: number) =>
+      waitFor(`an event with ${n} pending`, async () => {
+        const { value } = await reader.read();
+        text += decoder.decode(value);
+        return text.includes(`"pending":${n}`);
+      });
+    await pendingSeen(1);
+    writeTasks(dir, [{ id: 'b', type: 't' }], 'more.json');
+    expect((await ralph(['queue', 'add', 'more.json'], { cwd: dir })).code).toBe(0);
+    await pendingSeen(2);
+    await reader.cancel();
+  });
+
+  it('refuses POSTs from another site', async () => {
+    const dir = await queueWith([{ id: 'a', type: 't' }]);
+    const d = await serve(dir);
+    const other = await fetch(`${d.base}/api/status`, { method: 'POST', headers: { authorization: `Bearer ${d.token}`, origin: 'http://evil.example' } });
+    expect(other.status).toBe(403);
+  });
+
+  it('needs a --token of its own to listen on another address than loopback; says so in one line', async () => {
+    const dir = await queueWith([{ id: 'a', type: 't' }]);
+    const refused = await ralph(['dashboard', '--host', '0.0.0.0'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toContain('--token');
+    const short = await ralph(['dashboard', '--token', 'short'], { cwd: dir });
+    expect(short.code).toBe(2);
+    const none = await ralph(['dashboard'], { cwd: tempDir('ralph-dashboard-') });
+    expect(none.code).toBe(2);
+    expect(none.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('takes a token of its own, and stops on Ctrl-C', async () => {
+    const dir = await queueWith([{ id: 'a', type: 't' }]);
+    const token = 'a-token-of-my-own-choosing';
+    const d = await serve(dir, ['--token', token]);
+    expect(d.token).toBe(token);
+    expect((await fetch(`${d.base}/api/status`, bearer(token))).status).toBe(200);
+    const exited = new Promise<number | null>((resolve) => d.child.on('exit', (code) => resolve(code)));
+    d.child.kill('SIGINT');
+    expect(await exited).toBe(130);
+  });
+});
