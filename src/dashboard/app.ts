@@ -5,7 +5,7 @@ import { streamSSE } from 'hono/streaming';
 import type { TaskStatus } from '../queue/types.js';
 import type { Store } from '../store/store.js';
 import type { LiveHub } from './hub.js';
-import { PAGE_HTML, PAGE_SCRIPT } from './page.js';
+import type { PageFiles } from './page.js';
 import { tokenMatches } from './token.js';
 
 const COOKIE = 'ralph_dashboard';
@@ -29,7 +29,7 @@ const SECURITY_HEADERS: Record<string, string> = {
  * Every request needs the token: `?token=` (the page then keeps it in a same-site cookie), or
  * `Authorization: Bearer TOKEN`.
  */
-export function dashboardApp(store: Store, hub: LiveHub, token: string): Hono {
+export function dashboardApp(store: Store, hub: LiveHub, token: string, page: PageFiles): Hono {
   const app = new Hono();
   app.use('*', async (c: Context, next: Next) => {
     await next();
@@ -46,8 +46,9 @@ export function dashboardApp(store: Store, hub: LiveHub, token: string): Hono {
     await next();
   });
 
-  app.get('/', (c) => c.html(PAGE_HTML));
-  app.get('/app.js', (c) => c.body(PAGE_SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
+  app.get('/', (c) => c.html(page.html));
+  app.get('/app.js', (c) => c.body(page.script, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
+  app.get('/app.css', (c) => c.body(page.css, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
   app.get('/api/status', async (c) => c.json((await hub.current()).status));
   app.get('/api/tasks', async (c) => {
     const status = c.req.query('status');

@@ -1,22 +1,48 @@
-// The dashboard's page until its front end is built (issue 17): counts and workers, live. Every
-// piece of queue text goes in through textContent, never as HTML.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-export const PAGE_HTML = `<!doctype html>
+/** What the dashboard serves at `/`, `/app.js` and `/app.css`. */
+export interface PageFiles {
+  html: string;
+  script: string;
+  css: string;
+}
+
+const BUILT = fileURLToPath(new URL('../web/', import.meta.url));
+
+/**
+ * The page built from web/dashboard/ (Preact, bundled by scripts/build-web.mjs into dist/web/), or,
+ * when the build had no esbuild, a minimal page of counts and workers. Every piece of queue text goes
+ * in as text (Preact's rendering, or textContent), never as HTML.
+ */
+export function pageFiles(dir = BUILT): PageFiles {
+  try {
+    return { html: html('<div id="app"></div>', true), script: readFileSync(`${dir}app.js`, 'utf8'), css: readFileSync(`${dir}app.css`, 'utf8') };
+  } catch {
+    return { html: html(MINIMAL_BODY, false), script: MINIMAL_SCRIPT, css: '' };
+  }
+}
+
+function html(body: string, styled: boolean): string {
+  return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>ralph dashboard</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>ralph dashboard</title>${styled ? '<link rel="stylesheet" href="/app.css">' : ''}</head>
 <body>
-<h1>ralph</h1>
-<p id="where"></p>
-<table id="counts"><tbody></tbody></table>
-<h2>Workers</h2>
-<table id="workers"><thead><tr><th>id</th><th>host</th><th>state</th><th>task</th><th>heartbeat</th></tr></thead><tbody></tbody></table>
-<p id="updated"></p>
+${body}
 <script src="/app.js"></script>
 </body>
 </html>
 `;
+}
 
-export const PAGE_SCRIPT = `'use strict';
+const MINIMAL_BODY = `<h1>ralph</h1>
+<p id="where"></p>
+<table id="counts"><tbody></tbody></table>
+<h2>Workers</h2>
+<table id="workers"><thead><tr><th>id</th><th>host</th><th>state</th><th>task</th><th>heartbeat</th></tr></thead><tbody></tbody></table>
+<p id="updated"></p>`;
+
+const MINIMAL_SCRIPT = `'use strict';
 function cell(row, text) { const td = document.createElement('td'); td.textContent = text; row.appendChild(td); }
 function show(snapshot) {
   const s = snapshot.status;

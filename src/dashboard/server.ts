@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Store } from '../store/store.js';
 import { dashboardApp } from './app.js';
 import { LiveHub } from './hub.js';
+import { pageFiles } from './page.js';
 import { newDashboardToken } from './token.js';
 
 export interface DashboardOptions {
@@ -25,7 +26,7 @@ export interface Dashboard {
 export async function startDashboard(store: Store, options: DashboardOptions): Promise<Dashboard> {
   const token = options.token ?? newDashboardToken();
   const hub = new LiveHub(store, options.onError ? { onError: options.onError } : {});
-  const app = dashboardApp(store, hub, token);
+  const app = dashboardApp(store, hub, token, pageFiles());
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(started));
     started.once('error', reject);

@@ -1,4 +1,4 @@
-import type { QueueMeta, StatusCounts } from '../queue/types.js';
+import type { ClaimStop, QueueMeta, StatusCounts, UsageLimitNote } from '../queue/types.js';
 import { FileStore } from '../store/file-store.js';
 import type { Store } from '../store/store.js';
 import type { LockInspection } from '../store/lock.js';
@@ -27,6 +27,10 @@ export interface StatusView {
   /** The recorded cost of every agent run so far (every machine's, on a database's queue), estimates included. */
   cost_usd: number;
   workers: WorkerView[];
+  /** Why claiming stopped for good (the budget, a usage limit with --on-usage-limit stop), if it did. */
+  stop: ClaimStop | null;
+  /** A usage limit that holds claims back until its time, if one does. */
+  usage_limit: UsageLimitNote | null;
   /** The file store's lock (a queue in a database has none). */
   lock?: LockInspection;
   /** Where the queue is, when not in `dir`: a database's, without the password. */
@@ -61,6 +65,8 @@ export async function gatherStatus(store: Store): Promise<StatusView> {
     run: meta.run ?? null,
     cost_usd: meta.cost_usd ?? 0,
     workers,
+    stop: meta.stop ?? null,
+    usage_limit: meta.usage_limit ?? null,
     ...(store instanceof FileStore ? { lock: store.lock.inspect() } : { queue: store.location }),
   };
 }

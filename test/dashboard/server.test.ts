@@ -92,12 +92,14 @@ describe('ralph dashboard', () => {
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
     let text = '';
-    const pendingSeen = async (n: number) =>
-      waitFor(`an event with ${n} pending`, async () => {
-        const { value } = await reader.read();
-        text += decoder.decode(value);
-        return text.includes(`"pending":${n}`);
-      });
+    // Reads the stream until an event says `n` tasks are pending (the test's timeout ends it otherwise).
+    const pendingSeen = async (n: number): Promise<void> => {
+      while (!text.includes(`"pending":${n}`)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the event stream ended before an event with ${n} pending: ${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    };
     await pendingSeen(1);
     writeTasks(dir, [{ id: 'b', type: 't' }], 'more.json');
     expect((await ralph(['queue', 'add', 'more.json'], { cwd: dir })).code).toBe(0);

@@ -1,0 +1,98 @@
+// The dashboard in a real headless Chromium (issue 17), during a real run with a fake agent: tasks
+// move from pending to completed without a reload, a failed task shows under Needs attention with
+// its cause, a task whose id and error are HTML renders as text (no element made, no script run),
+// and a page without the token gets 401. Screenshots go to test-artifacts/dashboard/.
+import type { ChildProcess } from 'node:child_process';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshotPath } from '../helpers/browser.js';
+import { ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+
+const HOSTILE = '<img src=x onerror="window.__pwned=1">';
+
+describe('ralph dashboard in a browser', () => {
+  let browser: Browser;
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGINT');
+    await browser?.close();
+  });
+
+  async function dashboard(cwd: string): Promise<string> {
+    const { child } = startRalph(['dashboard', '--json'], { cwd });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    return waitFor('the dashboard prints its address', () => out.match(/"url": "([^"]+)"/)?.[1]);
+  }
+
+  it('follows a run live: tasks complete without a reload, a failure needs attention, hostile text stays text', async () => {
+    const dir = tempDir('ralph-dashboard-browser-');
+    // Each task takes a moment; the one of type "fail" fails, with HTML in its error.
+    script(dir, 'agent.sh', `sleep 0.3\nif [ "$RALPH_TASK_TYPE" = fail ]; then echo '${HOSTILE} broke' >&2; exit 3; fi\necho "FINDINGS: did $RALPH_TASK_ID"`);
+    writeTasks(dir, [...Array.from({ length: 12 }, (_, i) => ({ id: `task-${i}`, type: 'work' })), { id: HOSTILE, type: 'fail' }]);
+    expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
+    const url = await dashboard(dir);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(url);
+    const count = async (status: string) => Number(await page.textContent(`.card[data-status="${status}"] .n`));
+    await page.waitForSelector('.card[data-status="pending"]');
+    expect(await count('pending')).toBe(13);
+    expect(await count('completed')).toBe(0);
+    await page.screenshot({ path: screenshotPath('before-run') });
+
+    const run = startRalph(['run', '--workers', '2', '--agent-cmd', './agent.sh', '--retries', '0'], { cwd: dir });
+    children.push(run.child);
+    // Live: the same page (no reload) shows tasks completing while the run goes on, then all done.
+    await page.waitForFunction(() => {
+      const n = Number(document.querySelector('.card[data-status="completed"] .n')?.textContent);
+      return n > 0 && n < 12;
+    });
+    await page.screenshot({ path: screenshotPath('during-run') });
+    await page.waitForFunction(() => document.querySelector('.card[data-status="completed"] .n')?.textContent === '12', undefined, { timeout: 30_000 });
+    const ran = await run.done;
+    expect(ran.code, ran.stderr).toBe(1); // one task failed
+    await page.waitForFunction(() => document.querySelector('.card[data-status="failed"] .n')?.textContent === '1');
+    expect(await count('pending')).toBe(0);
+
+    // Needs attention: the failed task, its id and cause as text.
+    const failed = page.locator('.attention li.failed');
+    await failed.waitFor();
+    expect(await failed.locator('.id').textContent()).toBe(HOSTILE);
+    expect(await failed.textContent()).toContain(`${HOSTILE} broke`);
+    // The tasks table shows it too; nowhere did the HTML become an element or run.
+    await page.locator('.tasks tr[data-task]').first().waitFor();
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(dialogs).toEqual([]);
+    await page.screenshot({ path: screenshotPath('after-run'), fullPage: true });
+
+    // Filtering the tasks by status.
+    await page.selectOption('select[aria-label="status"]', 'failed');
+    await page.waitForFunction(() => document.querySelectorAll('.tasks tbody tr').length === 1);
+    expect(await page.locator('.tasks tbody tr td.id').textContent()).toBe(HOSTILE);
+    await page.close();
+  });
+
+  it('gives a page without the token 401', async () => {
+    const dir = tempDir('ralph-dashboard-browser-');
+    writeTasks(dir, [{ id: 'a', type: 't' }]);
+    expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
+    const url = new URL(await dashboard(dir));
+    const page = await browser.newPage();
+    const response = await page.goto(url.origin);
+    expect(response?.status()).toBe(401);
+    expect(await page.locator('#app').count()).toBe(0);
+    await page.close();
+  });
+});

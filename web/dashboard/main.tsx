@@ -1,0 +1,266 @@
+// The dashboard's page: live from /api/events (one status snapshot per change), the tasks a page at
+// a time from /api/tasks. Preact renders every piece of queue text as text, never as HTML.
+import { render } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { Snapshot, StatusView, Task, TaskStatus } from './types';
+
+const STATUSES: TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
+const PAGE = 100;
+
+async function getJson<T>(path: string): Promise<T> {
+  const response = await fetch(path, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  return (await response.json()) as T;
+}
+
+/** The latest snapshot, and the rate of completions over the last minute of them. */
+function useLive(): { snapshot: Snapshot | undefined; live: boolean; rate: number | undefined } {
+  const [snapshot, setSnapshot] = useState<Snapshot>();
+  const [live, setLive] = useState(false);
+  const [history, setHistory] = useState<Array<{ t: number; done: number }>>([]);
+  useEffect(() => {
+    const events = new EventSource('/api/events');
+    events.onopen = () => setLive(true);
+    events.onerror = () => setLive(false);
+    events.addEventListener('status', (event) => {
+      const next = JSON.parse((event as MessageEvent<string>).data) as Snapshot;
+      setSnapshot(next);
+      setLive(true);
+      const t = Date.parse(next.at);
+      const done = next.status.counts.completed + next.status.counts.failed;
+      setHistory((h) => [...h.filter((p) => t - p.t <= 60_000), { t, done }]);
+    });
+    return () => events.close();
+  }, []);
+  const rate = useMemo(() => {
+    const first = history[0];
+    const last = history[history.length - 1];
+    if (!first || !last || last.t - first.t < 1000) return undefined;
+    return ((last.done - first.done) * 1000) / (last.t - first.t);
+  }, [history]);
+  return { snapshot, live, rate };
+}
+
+function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+function firstLine(text: string | undefined): string {
+  return (
+    (text ?? '')
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? ''
+  );
+}
+
+function Overview({ status, rate }: { status: StatusView; rate: number | undefined }) {
+  const left = status.counts.pending + status.counts.claimed;
+  const budget = status.run?.max_cost_usd;
+  return (
+    <section class="overview" aria-label="overview">
+      {STATUSES.map((name) => (
+        <div class={`card ${name}`} data-status={name} key={name}>
+          <div class="n">{status.counts[name]}</div>
+          <div class="label">{name}</div>
+        </div>
+      ))}
+      <div class="card">
+        <div class="n">{rate === undefined ? '–' : rate.toFixed(1)}</div>
+        <div class="label">tasks/s</div>
+      </div>
+      <div class="card">
+        <div class="n">{rate && rate > 0 && left > 0 ? duration((left / rate) * 1000) : '–'}</div>
+        <div class="label">ETA</div>
+      </div>
+      <div class="card cost">
+        <div class="n">${status.cost_usd.toFixed(2)}</div>
+        <div class="label">{budget === undefined ? 'cost' : `of $${budget.toFixed(2)} budget`}</div>
+        {budget !== undefined && (
+          <div class="bar">
+            <div style={{ width: `${Math.min(100, (status.cost_usd / budget) * 100)}%` }} />
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function Countdown({ until }: { until: string }) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return <span class="countdown">{duration(Date.parse(until) - now)}</span>;
+}
+
+function Attention({ status, failed }: { status: StatusView; failed: Task[] }) {
+  const dead = status.workers.filter((w) => !w.alive && w.status !== 'stopped');
+  const items = [
+    ...(status.stop
+      ? [
+          <li key="stop" class="stop">
+            Claiming stopped ({status.stop.reason}): {status.stop.detail}
+          </li>,
+        ]
+      : []),
+    ...(status.usage_limit
+      ? [
+          <li key="limit" class="limit">
+            {status.usage_limit.agent} hit its usage limit ({firstLine(status.usage_limit.message)}); claims resume in{' '}
+            <Countdown until={status.usage_limit.until} />
+          </li>,
+        ]
+      : []),
+    ...dead.map((w) => (
+      <li key={`dead-${w.worker_id}`} class="dead">
+        Worker {w.worker_id} on {w.host} is dead{w.current_task ? ` (task ${w.current_task})` : ''}
+      </li>
+    )),
+    ...failed.map((t) => (
+      <li key={`failed-${t.id}`} class="failed" data-task={t.id}>
+        <span class="id">{t.id}</span> failed after {t.attempts} attempt{t.attempts === 1 ? '' : 's'}: {firstLine(t.error) || 'no error given'}
+      </li>
+    )),
+  ];
+  return (
+    <section class="attention" aria-label="needs attention">
+      <h2>Needs attention</h2>
+      {items.length === 0 ? <p class="none">Nothing.</p> : <ul>{items}</ul>}
+    </section>
+  );
+}
+
+function Workers({ status }: { status: StatusView }) {
+  return (
+    <section aria-label="workers">
+      <h2>Workers</h2>
+      <table class="workers">
+        <thead>
+          <tr>
+            <th>id</th>
+            <th>host</th>
+            <th>state</th>
+            <th>task</th>
+            <th>heartbeat</th>
+          </tr>
+        </thead>
+        <tbody>
+          {status.workers.map((w) => (
+            <tr key={`${w.host}-${w.worker_id}`} data-worker={w.worker_id}>
+              <td>{w.worker_id}</td>
+              <td>{w.host}</td>
+              <td>{w.alive ? (w.current_task ? 'working' : w.status) : w.status === 'stopped' ? 'stopped' : 'dead'}</td>
+              <td>{w.current_task ?? ''}</td>
+              <td>{duration(w.heartbeat_age_ms)} ago</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Tasks({ version }: { version: string }) {
+  const [status, setStatus] = useState<TaskStatus | ''>('');
+  const [offset, setOffset] = useState(0);
+  const [tasks, setTasks] = useState<Task[]>([]);
+  useEffect(() => {
+    const query = new URLSearchParams({ offset: String(offset), limit: String(PAGE), ...(status ? { status } : {}) });
+    getJson<{ tasks: Task[] }>(`/api/tasks?${query}`).then(
+      (page) => setTasks(page.tasks),
+      () => undefined,
+    );
+  }, [status, offset, version]);
+  return (
+    <section aria-label="tasks">
+      <h2>Tasks</h2>
+      <div class="controls">
+        <select
+          aria-label="status"
+          value={status}
+          onChange={(e) => {
+            setStatus((e.currentTarget as HTMLSelectElement).value as TaskStatus | '');
+            setOffset(0);
+          }}
+        >
+          <option value="">all</option>
+          {STATUSES.map((s) => (
+            <option value={s} key={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+          previous
+        </button>
+        <span class="range">{tasks.length === 0 ? 'none' : `${offset + 1}–${offset + tasks.length}`}</span>
+        <button type="button" disabled={tasks.length < PAGE} onClick={() => setOffset(offset + PAGE)}>
+          next
+        </button>
+      </div>
+      <table class="tasks">
+        <thead>
+          <tr>
+            <th>id</th>
+            <th>type</th>
+            <th>status</th>
+            <th>attempts</th>
+            <th>worker</th>
+            <th>finding / error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {tasks.map((t) => (
+            <tr key={t.id} data-task={t.id} class={t.status}>
+              <td class="id">{t.id}</td>
+              <td>{t.type}</td>
+              <td class="status">{t.status}</td>
+              <td>{t.attempts}</td>
+              <td>{t.worker_id ?? ''}</td>
+              <td>{firstLine(t.status === 'failed' ? t.error : t.finding)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function App() {
+  const { snapshot, live, rate } = useLive();
+  const [failed, setFailed] = useState<Task[]>([]);
+  const counts = snapshot?.status.counts;
+  // The tasks on show are read again when the counts change (not on every heartbeat).
+  const version = counts ? STATUSES.map((s) => counts[s]).join('/') : '';
+  useEffect(() => {
+    if (!counts || counts.failed === 0) return setFailed([]);
+    getJson<{ tasks: Task[] }>('/api/tasks?status=failed&limit=20').then(
+      (page) => setFailed(page.tasks),
+      () => undefined,
+    );
+  }, [version]);
+  if (!snapshot) return <p class="loading">Connecting…</p>;
+  const s = snapshot.status;
+  const state = s.active ? 'a run is active' : s.run?.stopped_by ? `the last run stopped: ${s.run.stopped_by}` : 'no run is active';
+  return (
+    <main>
+      <header>
+        <h1>ralph</h1>
+        <span class="where">{s.queue ?? s.dir}</span>
+        <span class="state">{state}</span>
+        <span class={live ? 'live' : 'live off'}>{live ? 'live' : 'reconnecting…'}</span>
+      </header>
+      <Overview status={s} rate={rate} />
+      <Attention status={s} failed={failed} />
+      <Workers status={s} />
+      <Tasks version={version} />
+    </main>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,43 @@
+// What the dashboard's server sends (src/report/status.ts, src/queue/types.ts): the fields the page shows.
+
+export type TaskStatus = 'pending' | 'claimed' | 'completed' | 'failed';
+
+export interface WorkerView {
+  worker_id: number;
+  status: string;
+  alive: boolean;
+  pid: number;
+  host: string;
+  current_task: string | null;
+  heartbeat_age_ms: number;
+}
+
+export interface StatusView {
+  dir: string;
+  queue?: string;
+  total: number;
+  counts: Record<TaskStatus, number>;
+  active: boolean;
+  run: { started_at: string; ended_at?: string; stopped_by?: string; max_cost_usd?: number; workers: number } | null;
+  cost_usd: number;
+  workers: WorkerView[];
+  stop: { reason: string; detail: string; at: string } | null;
+  usage_limit: { agent: string; message: string; until: string } | null;
+}
+
+export interface Snapshot {
+  at: string;
+  status: StatusView;
+}
+
+export interface Task {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  attempts: number;
+  worker_id?: number | null;
+  duration_ms?: number;
+  finding?: string;
+  error?: string;
+  cost_usd?: number;
+}
