@@ -2,6 +2,12 @@
 // Copied to dist/cli/worker.cjs by scripts/bundle-worker.mjs: runs `ralph worker` from worker-bundle.cjs,
 // with V8's code cache. Plain CommonJS, run as it is (not compiled).
 const { readFileSync, statSync, writeFileSync } = require('node:fs');
+// The worker's lean heap (src/process/lean-heap.ts: the same two flags), set before the bundle is
+// compiled: V8 takes a code cache only when the flags in force are those it was made under, and
+// the worker whose run makes the cache has set them by then.
+const { setFlagsFromString } = require('node:v8');
+setFlagsFromString('--semi-space-growth-factor=1');
+setFlagsFromString('--heap-growing-percent=100');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
 const { wrap } = require('node:module');
