@@ -1,7 +1,13 @@
 import { Hono } from 'hono';
 import type { Context, Next } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
+import { RalphError, errorMessage } from '../errors.js';
+import { appendTasks } from '../orchestrator/boot.js';
+import { setPaused } from '../orchestrator/pause.js';
+import { retryFailed } from '../orchestrator/retry.js';
+import { parseTasksFile } from '../queue/tasks-file.js';
 import type { TaskStatus } from '../queue/types.js';
 import type { Store } from '../store/store.js';
 import type { LiveHub } from './hub.js';
@@ -11,6 +17,7 @@ import { tokenMatches } from './token.js';
 const COOKIE = 'ralph_dashboard';
 const STATUSES: readonly TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
 const MAX_PAGE = 500;
+const MAX_TASKS_FILE = 16 << 20;
 
 /** Sent with every answer: nothing but this server's own script and data, no framing, no referrer (the URL has the token). */
 const SECURITY_HEADERS: Record<string, string> = {
@@ -60,6 +67,21 @@ export function dashboardApp(store: Store, hub: LiveHub, token: string, page: Pa
     const tasks = await store.listTasks({ ...(status ? { status: status as TaskStatus } : {}), offset, limit });
     return c.json({ offset, limit, tasks });
   });
+  // Actions: the same functions as `ralph queue retry`, `add`, `pause` and `resume`.
+  app.post('/api/tasks/:id/retry', (c) => act(c, async () => retryFailed(store, { ids: [c.req.param('id')], allFailed: false })));
+  app.post('/api/pause', (c) => act(c, () => setPaused(store, true)));
+  app.post('/api/resume', (c) => act(c, () => setPaused(store, false)));
+  app.post(
+    '/api/tasks',
+    bodyLimit({ maxSize: MAX_TASKS_FILE, onError: (c) => c.json({ error: `a tasks file of at most ${MAX_TASKS_FILE / (1 << 20)} MiB` }, 413) }),
+    async (c) => {
+      const text = await c.req.text();
+      return act(c, async () => {
+        const result = await appendTasks(store, parseTasksFile(text, 'the file sent'));
+        return { added: result.added, skipped: result.skipped.length };
+      });
+    },
+  );
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {
       let id = 0;
@@ -72,6 +94,15 @@ export function dashboardApp(store: Store, hub: LiveHub, token: string, page: Pa
     }),
   );
   return app;
+}
+
+/** An action's answer: its result, or its error in one line (400 for what the user can fix). */
+async function act(c: Context, action: () => Promise<unknown>): Promise<Response> {
+  try {
+    return c.json((await action()) as object);
+  } catch (error) {
+    return c.json({ error: errorMessage(error) }, error instanceof RalphError && error.exitCode === 2 ? 400 : 500);
+  }
 }
 
 function whole(text: string | undefined, fallback: number): number | undefined {

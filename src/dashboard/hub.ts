@@ -28,9 +28,9 @@ export class LiveHub {
     private readonly options: { minGapMs?: number; everyMs?: number; onError?: (message: string) => void } = {},
   ) {}
 
-  /** The latest snapshot (read now if none yet). */
+  /** The latest snapshot: the live one while pages are open, else read now. */
   async current(): Promise<Snapshot> {
-    return this.latest ?? (await this.read());
+    return this.listeners.size > 0 && this.latest ? this.latest : await this.read();
   }
 
   /** Calls `listener` with each new snapshot (the latest first, when there is one); returns the unsubscribe. */

@@ -8,8 +8,8 @@ export interface LimitSettings {
   maxCostUsd?: number;
 }
 
-/** Why a worker may not claim now: a budget or usage-limit stop (for good), or a limit to wait out. */
-export type ClaimBlock = { kind: 'stopped'; stop: ClaimStop } | { kind: 'waiting'; until: Date; note: UsageLimitNote };
+/** Why a worker may not claim now: a budget or usage-limit stop (for good), claiming paused by hand, or a limit to wait out. */
+export type ClaimBlock = { kind: 'stopped'; stop: ClaimStop } | { kind: 'paused'; since: string } | { kind: 'waiting'; until: Date; note: UsageLimitNote };
 
 /** Whether claiming is blocked by the run's budget, a stop, or a usage limit still in force. Pure. */
 export function claimBlock(meta: Readonly<QueueMeta>, now: Date, settings: LimitSettings): ClaimBlock | undefined {
@@ -17,6 +17,7 @@ export function claimBlock(meta: Readonly<QueueMeta>, now: Date, settings: Limit
   if (settings.maxCostUsd !== undefined && (meta.cost_usd ?? 0) >= settings.maxCostUsd) {
     return { kind: 'stopped', stop: budgetStop(meta, settings.maxCostUsd, now) };
   }
+  if (meta.paused) return { kind: 'paused', since: meta.paused.at };
   const note = meta.usage_limit;
   if (note) {
     const until = new Date(note.until);

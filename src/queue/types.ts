@@ -114,6 +114,8 @@ export interface QueueMeta {
   usage_limit?: UsageLimitNote | null;
   /** Set when claiming stopped for good; a new `ralph run` clears it (null). */
   stop?: ClaimStop | null;
+  /** Claiming paused by hand (`ralph queue pause`, the dashboard) until resumed; null clears it. */
+  paused?: { at: string } | null;
 }
 
 export interface Finding extends AgentUsage {

@@ -31,6 +31,8 @@ export interface StatusView {
   stop: ClaimStop | null;
   /** A usage limit that holds claims back until its time, if one does. */
   usage_limit: UsageLimitNote | null;
+  /** Since when claiming is paused by hand (`ralph queue pause`), if it is. */
+  paused_at: string | null;
   /** The file store's lock (a queue in a database has none). */
   lock?: LockInspection;
   /** Where the queue is, when not in `dir`: a database's, without the password. */
@@ -67,6 +69,7 @@ export async function gatherStatus(store: Store): Promise<StatusView> {
     workers,
     stop: meta.stop ?? null,
     usage_limit: meta.usage_limit ?? null,
+    paused_at: meta.paused?.at ?? null,
     ...(store instanceof FileStore ? { lock: store.lock.inspect() } : { queue: store.location }),
   };
 }

@@ -38,7 +38,7 @@ export function serializeQueue(state: QueueState, generation: number, now: Date,
     updated_at: now.toISOString(),
   };
   if (state.meta.run) tail.run = state.meta.run;
-  for (const key of ['cost_usd', 'usage_limit', 'stop'] as const) {
+  for (const key of ['cost_usd', 'usage_limit', 'stop', 'paused'] as const) {
     if (state.meta[key] !== undefined && state.meta[key] !== null) tail[key] = state.meta[key];
   }
   // Written only when they say something: a run starts with them false and 0.
@@ -120,6 +120,8 @@ export function parseQueueSnapshot(value: unknown, path: string): QueueSnapshot 
   if (typeof raw.cost_unknown === 'number' && Number.isInteger(raw.cost_unknown) && raw.cost_unknown > 0) meta.cost_unknown = raw.cost_unknown;
   if (raw.usage_limit !== null && typeof raw.usage_limit === 'object') meta.usage_limit = raw.usage_limit as QueueMeta['usage_limit'];
   if (raw.stop !== null && typeof raw.stop === 'object') meta.stop = raw.stop as QueueMeta['stop'];
+  if (raw.paused !== null && typeof raw.paused === 'object' && typeof (raw.paused as { at?: unknown }).at === 'string')
+    meta.paused = { at: (raw.paused as { at: string }).at };
   return { tasks, meta, ...stamp(raw) };
 }
 

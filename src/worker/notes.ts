@@ -14,8 +14,10 @@ export class BlockNotes {
   constructor(private readonly log: Logger) {}
 
   note(block: StepBlock | undefined): void {
-    const key = block === undefined ? '' : block.kind === 'stopped' ? `stop ${block.stop.reason}` : `wait ${block.note.until}`;
+    const key =
+      block === undefined ? '' : block.kind === 'stopped' ? `stop ${block.stop.reason}` : block.kind === 'paused' ? 'paused' : `wait ${block.note.until}`;
     if (key === this.last) return;
+    const before = this.last;
     this.last = key;
     if (block?.kind === 'stopped')
       this.log.info(`claiming no more tasks: ${block.stop.reason === 'budget' ? 'the budget is spent' : 'stopped by a usage limit'} (${block.stop.detail})`);
@@ -23,7 +25,8 @@ export class BlockNotes {
       this.log.info(
         `usage limit (${block.note.agent}): "${block.note.message}"; claiming again at ${block.note.until}${block.note.resets_at ? ` (resets ${block.note.resets_at})` : ' (no reset time given: fallback wait)'}`,
       );
-    else if (key === '' && this.seen) this.log.info('usage limit over: claiming again');
+    else if (block?.kind === 'paused') this.log.info(`claiming paused since ${block.since} (ralph queue resume, or the dashboard, resumes it)`);
+    else if (key === '' && this.seen) this.log.info(before === 'paused' ? 'claiming resumed' : 'usage limit over: claiming again');
     this.seen = true;
   }
 }

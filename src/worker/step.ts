@@ -74,7 +74,7 @@ export interface StepResult {
   notes: string[];
 }
 
-export type StepBlock = { kind: 'stopped'; stop: ClaimStop } | { kind: 'waiting'; note: UsageLimitNote };
+export type StepBlock = { kind: 'stopped'; stop: ClaimStop } | { kind: 'paused'; since: string } | { kind: 'waiting'; note: UsageLimitNote };
 
 export interface StepContext {
   sessions: Sessions;
@@ -136,7 +136,7 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   if (decision) result.decision = decision;
   if (claimed) result.claimed = claimed;
   if (waitingUntil) result.waitingUntilMs = waitingUntil.getTime();
-  if (block) result.block = block.kind === 'stopped' ? { kind: 'stopped', stop: block.stop } : { kind: 'waiting', note: block.note };
+  if (block) result.block = block.kind === 'waiting' ? { kind: 'waiting', note: block.note } : block;
   return result;
 }
 

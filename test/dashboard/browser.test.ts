@@ -1,6 +1,6 @@
 // The dashboard in a real headless Chromium (issue 17), during a real run with a fake agent: tasks
 // move from pending to completed without a reload, a failed task shows under Needs attention with
-// its cause, a task whose id and error are HTML renders as text (no element made, no script run),
+// its cause and a retry from the page reruns it, claiming pauses and resumes from the page, a task whose id and error are HTML renders as text (no element made, no script run),
 // and a page without the token gets 401. Screenshots go to test-artifacts/dashboard/.
 import type { ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
@@ -81,6 +81,24 @@ describe('ralph dashboard in a browser', () => {
     await page.selectOption('select[aria-label="status"]', 'failed');
     await page.waitForFunction(() => document.querySelectorAll('.tasks tbody tr').length === 1);
     expect(await page.locator('.tasks tbody tr td.id').textContent()).toBe(HOSTILE);
+
+    // Retry from the page: the task goes back to pending; the next run reruns it (the agent now succeeds).
+    script(dir, 'agent.sh', 'echo "FINDINGS: did $RALPH_TASK_ID"');
+    await failed.locator('button.retry').click();
+    await page.waitForFunction(() => document.querySelector('.card[data-status="failed"] .n')?.textContent === '0');
+    expect(await count('pending')).toBe(1);
+    const rerun = await ralph(['run', '--workers', '1', '--agent-cmd', './agent.sh'], { cwd: dir });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    await page.waitForFunction(() => document.querySelector('.card[data-status="completed"] .n')?.textContent === '13');
+
+    // Pause and resume claiming from the page.
+    await page.locator('button.pause').click();
+    await page.locator('.attention li.paused').waitFor();
+    expect(JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout).paused_at).toEqual(expect.any(String));
+    await page.screenshot({ path: screenshotPath('paused') });
+    await page.locator('button.pause').click();
+    await page.locator('.attention li.paused').waitFor({ state: 'detached' });
+    expect(JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout).paused_at).toBeNull();
     await page.close();
   });
 

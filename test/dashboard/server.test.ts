@@ -107,6 +107,41 @@ describe('ralph dashboard', () => {
     await reader.cancel();
   });
 
+  it('acts as the CLI does: pause and resume claiming, add tasks from a file (a bad one refused in one line)', async () => {
+    const dir = await queueWith([{ id: 'a', type: 't' }]);
+    const d = await serve(dir);
+    const act = (path: string, body?: string) =>
+      fetch(d.base + path, { method: 'POST', headers: { authorization: `Bearer ${d.token}`, origin: d.base }, ...(body === undefined ? {} : { body }) });
+    // Asked before and after: the answer is the queue as it is now, with no page open too.
+    expect(((await (await fetch(`${d.base}/api/status`, bearer(d.token))).json()) as { paused_at: string | null }).paused_at).toBeNull();
+    expect(await (await act('/api/pause')).json()).toEqual({ changed: true, paused: true });
+    const status = (await (await fetch(`${d.base}/api/status`, bearer(d.token))).json()) as { paused_at: string | null };
+    expect(status.paused_at).toEqual(expect.any(String));
+    expect((await ralph(['status'], { cwd: dir })).stdout).toContain('Claiming paused since');
+    expect(await (await act('/api/pause')).json()).toEqual({ changed: false, paused: true });
+    expect(await (await act('/api/resume')).json()).toEqual({ changed: true, paused: false });
+    expect((await ralph(['status'], { cwd: dir })).stdout).not.toContain('Claiming paused');
+
+    const added = await act(
+      '/api/tasks',
+      JSON.stringify([
+        { id: 'a', type: 't' },
+        { id: 'b', type: 't' },
+      ]),
+    );
+    expect(await added.json()).toEqual({ added: 1, skipped: 1 });
+    const bad = await act('/api/tasks', '[{"id": "c"}');
+    expect(bad.status).toBe(400);
+    const why = ((await bad.json()) as { error: string }).error;
+    expect(why).toContain('the file sent');
+    expect(why.split('\n')).toHaveLength(1);
+    const retryPending = await act('/api/tasks/b/retry');
+    expect(retryPending.status).toBe(400);
+    expect(((await retryPending.json()) as { error: string }).error).toContain('is pending, not failed');
+    const list = JSON.parse((await ralph(['queue', 'list', '--json'], { cwd: dir })).stdout) as Array<{ id: string }>;
+    expect(list.map((t) => t.id)).toEqual(['a', 'b']);
+  });
+
   it('refuses POSTs from another site', async () => {
     const dir = await queueWith([{ id: 'a', type: 't' }]);
     const d = await serve(dir);

@@ -40,6 +40,21 @@ describe('claimBlock', () => {
       { maxCostUsd: 5 },
       { kind: 'stopped', stop: budgetStop({ cost_usd: 5, cost_estimated: true }, 5, NOW) },
     ],
+    ['claiming paused by hand', { paused: { at: at(-1_000) } }, {}, { kind: 'paused', since: at(-1_000) }],
+    [
+      'paused, and a usage limit in force (paused shows)',
+      { paused: { at: at(-1_000) }, usage_limit: note(at(60_000)) },
+      {},
+      { kind: 'paused', since: at(-1_000) },
+    ],
+    ['paused, and a recorded stop (the stop wins: it is for good)', { paused: { at: at(-1_000) }, stop }, {}, { kind: 'stopped', stop }],
+    [
+      'paused, and the budget reached (the budget wins)',
+      { paused: { at: at(-1_000) }, cost_usd: 3 },
+      { maxCostUsd: 2 },
+      { kind: 'stopped', stop: budgetStop({ cost_usd: 3 }, 2, NOW) },
+    ],
+    ['a pause cleared (null)', { paused: null }, {}, undefined],
     ['runs whose cost is unknown (they do not count)', { cost_unknown: 40 }, { maxCostUsd: 0.01 }, undefined],
     [
       'a budget reached and a usage limit in force (the budget wins)',

@@ -6,6 +6,7 @@ import type { Task } from '../../src/queue/types.js';
 import { workerStep } from '../../src/worker/step.js';
 import type { StepConfig, StepContext, StepRequest, StepResult } from '../../src/worker/step.js';
 import { tempDir } from '../helpers/index.js';
+import { setPaused } from '../../src/orchestrator/pause.js';
 
 const config: StepConfig = {
   workerId: 1,
@@ -47,6 +48,20 @@ describe('workerStep', () => {
     expect(store.read().tasks.map((t) => t.status)).toEqual(['claimed', 'pending']);
     expect(first.live).toBe(false);
     expect(first.open).toBe(true);
+  });
+
+  it('claims nothing while claiming is paused, stays around for the pending tasks, and claims once resumed', async () => {
+    const { store, step } = setup();
+    await withTasks(store, ['a']);
+    await setPaused(store, true);
+    const paused = await step(ask('t1'));
+    expect(paused.claimed).toBeUndefined();
+    expect(paused.block).toEqual({ kind: 'paused', since: store.read().meta.paused!.at });
+    expect(paused.open).toBe(true);
+    await setPaused(store, false);
+    const resumed = await step(ask('t2'));
+    expect(resumed.claimed?.id).toBe('a');
+    expect(resumed.block).toBeUndefined();
   });
 
   it('asked again while stopping, gives the claim made with that token back (attempt not counted)', async () => {

@@ -7,6 +7,18 @@ import type { Snapshot, StatusView, Task, TaskStatus } from './types';
 const STATUSES: TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
 const PAGE = 100;
 
+/** An action (a POST to this server); its answer, or an Error with the server's one-line reason. */
+async function post<T>(path: string, body?: string): Promise<T> {
+  const response = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    ...(body === undefined ? {} : { body, headers: { 'Content-Type': 'application/json' } }),
+  });
+  const answer = (await response.json().catch(() => ({}))) as T & { error?: string };
+  if (!response.ok) throw new Error(answer.error ?? `${path}: ${response.status}`);
+  return answer;
+}
+
 async function getJson<T>(path: string): Promise<T> {
   const response = await fetch(path, { credentials: 'same-origin' });
   if (!response.ok) throw new Error(`${path}: ${response.status}`);
@@ -98,9 +110,21 @@ function Countdown({ until }: { until: string }) {
   return <span class="countdown">{duration(Date.parse(until) - now)}</span>;
 }
 
-function Attention({ status, failed }: { status: StatusView; failed: Task[] }) {
+function Attention({ status, failed, say }: { status: StatusView; failed: Task[]; say: (text: string) => void }) {
+  const retry = (id: string) =>
+    post<{ retried: string[] }>(`/api/tasks/${encodeURIComponent(id)}/retry`).then(
+      () => say(`${id}: back to pending`),
+      (error: Error) => say(error.message),
+    );
   const dead = status.workers.filter((w) => !w.alive && w.status !== 'stopped');
   const items = [
+    ...(status.paused_at
+      ? [
+          <li key="paused" class="paused">
+            Claiming is paused (since {status.paused_at}): no worker takes a new task.
+          </li>,
+        ]
+      : []),
     ...(status.stop
       ? [
           <li key="stop" class="stop">
@@ -123,7 +147,10 @@ function Attention({ status, failed }: { status: StatusView; failed: Task[] }) {
     )),
     ...failed.map((t) => (
       <li key={`failed-${t.id}`} class="failed" data-task={t.id}>
-        <span class="id">{t.id}</span> failed after {t.attempts} attempt{t.attempts === 1 ? '' : 's'}: {firstLine(t.error) || 'no error given'}
+        <span class="id">{t.id}</span> failed after {t.attempts} attempt{t.attempts === 1 ? '' : 's'}: {firstLine(t.error) || 'no error given'}{' '}
+        <button type="button" class="retry" onClick={() => retry(t.id)}>
+          retry
+        </button>
       </li>
     )),
   ];
@@ -231,8 +258,39 @@ function Tasks({ version }: { version: string }) {
   );
 }
 
+function Actions({ status, say }: { status: StatusView; say: (text: string) => void }) {
+  const paused = status.paused_at !== null;
+  const toggle = () =>
+    post(paused ? '/api/resume' : '/api/pause').then(
+      () => say(paused ? 'Claiming resumed.' : 'Claiming paused.'),
+      (error: Error) => say(error.message),
+    );
+  const add = async (input: HTMLInputElement) => {
+    const file = input.files?.[0];
+    if (!file) return;
+    try {
+      const result = await post<{ added: number; skipped: number }>('/api/tasks', await file.text());
+      say(`Queued ${result.added} task(s) from ${file.name}${result.skipped ? `; skipped ${result.skipped} already in the queue` : ''}.`);
+    } catch (error) {
+      say((error as Error).message);
+    }
+    input.value = '';
+  };
+  return (
+    <div class="actions">
+      <button type="button" class="pause" onClick={toggle}>
+        {paused ? 'resume claiming' : 'pause claiming'}
+      </button>
+      <label class="add">
+        add tasks from a file <input type="file" accept=".json,.jsonl,application/json" onChange={(e) => add(e.currentTarget as HTMLInputElement)} />
+      </label>
+    </div>
+  );
+}
+
 function App() {
   const { snapshot, live, rate } = useLive();
+  const [message, setMessage] = useState('');
   const [failed, setFailed] = useState<Task[]>([]);
   const counts = snapshot?.status.counts;
   // The tasks on show are read again when the counts change (not on every heartbeat).
@@ -255,8 +313,14 @@ function App() {
         <span class="state">{state}</span>
         <span class={live ? 'live' : 'live off'}>{live ? 'live' : 'reconnecting…'}</span>
       </header>
+      <Actions status={s} say={setMessage} />
+      {message && (
+        <p class="message" role="status">
+          {message}
+        </p>
+      )}
       <Overview status={s} rate={rate} />
-      <Attention status={s} failed={failed} />
+      <Attention status={s} failed={failed} say={setMessage} />
       <Workers status={s} />
       <Tasks version={version} />
     </main>

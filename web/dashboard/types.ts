@@ -23,6 +23,7 @@ export interface StatusView {
   workers: WorkerView[];
   stop: { reason: string; detail: string; at: string } | null;
   usage_limit: { agent: string; message: string; until: string } | null;
+  paused_at: string | null;
 }
 
 export interface Snapshot {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { setPaused } from '../../orchestrator/pause.js';
 import { InputError } from '../../errors.js';
 import { retryFailed } from '../../orchestrator/retry.js';
 import { TASK_STATUSES } from '../../queue/types.js';
@@ -18,7 +19,7 @@ import { appendTasks, loadTasksFile } from '../../orchestrator/boot.js';
 import { loadPg } from '../../store/pg-driver.js';
 
 export function registerQueue(program: Command): void {
-  const queue = program.command('queue').description('look at and change the queue: init, add, list, retry, export, migrate');
+  const queue = program.command('queue').description('look at and change the queue: init, add, list, retry, pause, resume, export, migrate');
 
   const init = queue
     .command('init')
@@ -101,6 +102,24 @@ export function registerQueue(program: Command): void {
     if (flags.json) printJson(result);
     else print(`Queued ${result.added} task(s)${result.skipped.length ? `; skipped ${result.skipped.length} already in the queue` : ''}.`);
   });
+
+  for (const paused of [true, false]) {
+    const command = queue
+      .command(paused ? 'pause' : 'resume')
+      .description(
+        paused
+          ? 'stop every worker (of every machine) from claiming tasks until `ralph queue resume`; tasks already running go on'
+          : 'let workers claim tasks again after `ralph queue pause`',
+      )
+      .option('--json', 'machine-readable output');
+    queueOption(dirOption(command)).action(async (flags: QueueFlags & { json?: boolean }) => {
+      const store = await openExistingQueue(flags, { load: false });
+      const result = await setPaused(store, paused).finally(() => store.close());
+      if (flags.json) printJson(result);
+      else if (!result.changed) print(paused ? 'Claiming was already paused.' : 'Claiming was not paused.');
+      else print(paused ? 'Claiming paused: no worker takes a new task until `ralph queue resume`.' : 'Claiming resumed.');
+    });
+  }
 
   const list = queue
     .command('list')

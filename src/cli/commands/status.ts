@@ -83,6 +83,7 @@ function printStatus(view: StatusView): void {
     [view.cost_usd > 0 ? ` — cost $${view.cost_usd.toFixed(2)}` : ''],
     [run],
   ]);
+  if (view.paused_at) print(`Claiming paused since ${view.paused_at}: \`ralph queue resume\` lets workers claim again.`, 'yellow');
   if (view.workers.length === 0) print('Workers: none registered');
   for (const w of view.workers) {
     const gone = !w.alive && w.status !== 'stopped';

@@ -1,0 +1,39 @@
+// `ralph queue pause` / `resume` (issue 17's actions, the same code as the dashboard's buttons): a
+// live run's workers claim nothing while the queue is paused, and go on as soon as it is resumed.
+import { describe, expect, it } from 'vitest';
+import { ralph, readJson, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+describe('ralph queue pause / resume', () => {
+  it('holds back every claim of a live run until resumed; the worker log says so', async () => {
+    const dir = tempDir('ralph-pause-');
+    script(dir, 'agent.sh', 'echo "FINDINGS: did $RALPH_TASK_ID"');
+    writeTasks(dir, [
+      { id: 'a', type: 't' },
+      { id: 'b', type: 't' },
+    ]);
+    expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
+    const paused = await ralph(['queue', 'pause'], { cwd: dir });
+    expect(paused.stdout).toContain('Claiming paused');
+    const run = startRalph(['run', '--workers', '2', '--agent-cmd', './agent.sh'], { cwd: dir });
+    const log = join(dir, '.ralph', 'worker-1.log');
+    await waitFor('the worker says claiming is paused', () => {
+      try {
+        return readFileSync(log, 'utf8').includes('claiming paused since');
+      } catch {
+        return false;
+      }
+    });
+    // Paused: nothing claimed, the run goes on waiting.
+    const status = JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout) as { counts: { pending: number }; paused_at: string | null };
+    expect(status.counts.pending).toBe(2);
+    expect(status.paused_at).toEqual(expect.any(String));
+    expect(run.child.exitCode).toBeNull();
+    expect((await ralph(['queue', 'resume'], { cwd: dir })).stdout).toContain('Claiming resumed');
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(readJson(join(dir, '.ralph', 'work-queue.json')).tasks.map((t: { status: string }) => t.status)).toEqual(['completed', 'completed']);
+    expect(readFileSync(log, 'utf8')).toContain('claiming resumed');
+  });
+});
