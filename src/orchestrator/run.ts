@@ -49,6 +49,8 @@ export interface RunOptions extends WorkerSettings {
   say?: (line: string) => void;
   /** Shown each state the run reads while it watches (events for `--on-event`). */
   observe?: (state: QueueState) => void;
+  /** Called once the run has started (its workers started, its tasks queued): `--dashboard` starts there. */
+  started?: () => Promise<void>;
 }
 
 /** How often a run on a database's queue says it is alive (see RUN_SILENT_MS). */
@@ -196,6 +198,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     store.read(),
     { intervalMs: options.progressIntervalMs },
   );
+  await options.started?.();
   const finishedBefore = before.completed + before.failed;
   const deadline = options.timeoutSec === undefined ? Infinity : startedAt.getTime() + options.timeoutSec * 1000;
   const stoppedBy = await monitorRun(

@@ -4,7 +4,7 @@
 // stream without a reload, another --host needs a --token, and POSTs from another site are refused.
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ralph, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
 interface Served {
   child: ChildProcess;
@@ -140,6 +140,28 @@ describe('ralph dashboard', () => {
     expect(((await retryPending.json()) as { error: string }).error).toContain('is pending, not failed');
     const list = JSON.parse((await ralph(['queue', 'list', '--json'], { cwd: dir })).stdout) as Array<{ id: string }>;
     expect(list.map((t) => t.id)).toEqual(['a', 'b']);
+  });
+
+  it('ralph run --dashboard serves the page for the duration of the run', async () => {
+    const dir = tempDir('ralph-dashboard-');
+    script(dir, 'agent.sh', 'sleep 0.4\necho "FINDINGS: ok"');
+    writeTasks(dir, [
+      { id: 'a', type: 't' },
+      { id: 'b', type: 't' },
+      { id: 'c', type: 't' },
+    ]);
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh', '--dashboard'], { cwd: dir });
+    let err = '';
+    run.child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const url = new URL(await waitFor('the run prints the dashboard', () => err.match(/dashboard at (\S+)/)?.[1]));
+    const token = url.searchParams.get('token')!;
+    const status = (await (await fetch(`${url.origin}/api/status`, bearer(token))).json()) as { active: boolean; total: number };
+    expect(status).toMatchObject({ active: true, total: 3 });
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(0);
+    await expect(fetch(`${url.origin}/api/status`, bearer(token))).rejects.toThrow();
   });
 
   it('refuses POSTs from another site', async () => {

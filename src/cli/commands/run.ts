@@ -6,7 +6,7 @@ import { addSettings } from '../../config/cli.js';
 import { configureRedaction } from '../../redact/process.js';
 import { note, print, printJson } from '../output.js';
 import { RalphError } from '../../errors.js';
-import { SIGNAL_EXIT, STOP_SIGNALS, dirOption, queueOf, queueOption, ringBell, toWorkerSettings, workerOptions } from './common.js';
+import { SIGNAL_EXIT, STOP_SIGNALS, dirOption, openExistingQueue, queueOf, queueOption, ringBell, toWorkerSettings, workerOptions } from './common.js';
 import type { QueueFlags } from './common.js';
 import type { WorkerFlags } from './common.js';
 import { RunEvents } from '../../events/run-watch.js';
@@ -21,6 +21,7 @@ interface RunFlags extends WorkerFlags, EventFlags, QueueFlags {
   timeout?: number;
   json?: boolean;
   bell?: boolean;
+  dashboard?: boolean;
 }
 
 export function registerRun(program: Command, setExit: (code: number) => void): void {
@@ -32,7 +33,8 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
       '--reset',
       "empty the queue and results before loading tasks (the earlier run's logs, sessions and prompts go to <dir>/archive/), and start from the defaults, not the last run's settings",
     )
-    .option('--json', 'print a machine-readable summary at the end');
+    .option('--json', 'print a machine-readable summary at the end')
+    .option('--dashboard', 'also serve the live web page of `ralph dashboard` while the run goes (its address is printed)');
   dirOption(command);
   queueOption(command);
   // Settings not given take the environment's, the config file's, then the last run's (see `ralph config`).
@@ -70,6 +72,7 @@ finishes with its result within --grace).`,
     const queue = queueOf(flags);
     const events = RunEvents.for(flags, flags.dir, flags.maxCostUsd, note);
     for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+    let dashboard: { close(): Promise<void> } | undefined;
     try {
       const result = await runOrchestration({
         ...toWorkerSettings(flags),
@@ -81,6 +84,13 @@ finishes with its result within --grace).`,
         ...(flags.timeout === undefined ? {} : { timeoutSec: flags.timeout }),
         signal: abort.signal,
         ...(events ? { observe: (state) => events.observe(state) } : {}),
+        ...(flags.dashboard
+          ? {
+              started: async () => {
+                dashboard = await startRunDashboard(flags);
+              },
+            }
+          : {}),
       }).catch(async (error: unknown) => {
         // The state directory could not be written: what is known of the end is printed, then the error.
         if (error instanceof StateWriteError && error.ended) printEnd(error.ended.summary as RunSummary, flags.json, error.ended.reportWritten);
@@ -95,8 +105,27 @@ finishes with its result within --grace).`,
       ringBell(flags.bell);
     } finally {
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+      await dashboard?.close();
     }
   });
+}
+
+/** `--dashboard`: `ralph dashboard` on the run's queue (a store of its own) until the run ends. */
+async function startRunDashboard(flags: RunFlags): Promise<{ close(): Promise<void> }> {
+  const [{ startDashboard }, store] = await Promise.all([import('../../dashboard/server.js'), openExistingQueue(flags, { load: false })]);
+  try {
+    const dashboard = await startDashboard(store, { host: '127.0.0.1', port: 0, onError: (message) => note(`ralph dashboard: ${message}`) });
+    note(`ralph: dashboard at ${dashboard.url}`);
+    return {
+      async close() {
+        await dashboard.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }
 
 /** The run's final lines (report/end.ts), or the same facts as JSON. */
