@@ -360,7 +360,7 @@ async function writeAmplification() {
 
 console.error(`ralph benchmark on ${cpus().length} cores, node ${process.version}${TTY ? '; ralph run on a pseudo-terminal' : ''}`);
 try {
-  // `npm run bench -- orchestration` (or `worktree`, `coordination`, `writes`, `postgres`) runs only that part.
+  // `npm run bench -- orchestration` (or `worktree`, `coordination`, `writes`, `postgres`, `dashboard`) runs only that part.
   const only = process.argv[2];
   if (only === 'coordination') await coordination();
   if (only === undefined || only === 'writes') await writeAmplification();
@@ -373,6 +373,7 @@ try {
   }
   if (only === undefined || only === 'worktree') await worktreeOverhead();
   if (only === undefined || only === 'postgres') await (await import('./postgres.mjs')).postgresBench({ row, temp });
+  if (only === undefined || only === 'dashboard') await (await import('./dashboard.mjs')).dashboardBench({ row, temp });
   const width = [0, 1, 2, 3].map((i) => Math.max(...[['metric', 'value', 'target', 'met'], ...rows].map((r) => String(r[i]).length)));
   const line = (r) => `| ${r.map((c, i) => String(c).padEnd(width[i])).join(' | ')} |`;
   console.log(line(['metric', 'value', 'target', 'met']));
