@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { Context, Next } from 'hono';
-import { getCookie, setCookie } from 'hono/cookie';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { RalphError, errorMessage } from '../errors.js';
@@ -14,7 +13,6 @@ import type { LiveHub } from './hub.js';
 import type { PageFiles } from './page.js';
 import { tokenMatches } from './token.js';
 
-const COOKIE = 'ralph_dashboard';
 const STATUSES: readonly TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
 const MAX_PAGE = 500;
 const MAX_TASKS_FILE = 16 << 20;
@@ -33,8 +31,10 @@ const SECURITY_HEADERS: Record<string, string> = {
  * The dashboard's HTTP app: the page, its script, and JSON endpoints a script may use as well
  * (`/api/status` is what `ralph status --json` prints; `/api/tasks` pages through the queue;
  * `/api/events` is a server-sent event stream of status snapshots, fed by one watch on the queue).
- * Every request needs the token: `?token=` (the page then keeps it in a same-site cookie), or
- * `Authorization: Bearer TOKEN`.
+ * Every request needs the token. The page and its script and stylesheet take it in the query
+ * (`?token=`, as printed); the API takes it only as `Authorization: Bearer TOKEN`, which the page's
+ * script sends and which no other site can make a browser send. No cookie: one would go to every
+ * port of the host, other users' servers on it included.
  */
 export function dashboardApp(store: Store, hub: LiveHub, token: string, page: PageFiles): Hono {
   const app = new Hono();
@@ -43,17 +43,19 @@ export function dashboardApp(store: Store, hub: LiveHub, token: string, page: Pa
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
   });
   app.use('*', async (c: Context, next: Next) => {
-    const fromQuery = c.req.query('token');
-    const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
-    const given = fromQuery ?? bearer ?? getCookie(c, COOKIE);
-    if (!tokenMatches(given, token)) return c.json({ error: 'unauthorized: open the URL `ralph dashboard` printed (it carries the token)' }, 401);
-    // Changes are POSTs from this page only: a request another site makes the browser send has another Origin.
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !sameOrigin(c)) return c.json({ error: 'cross-site request refused' }, 403);
-    if (fromQuery !== undefined) setCookie(c, COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/' });
+    const api = c.req.path.startsWith('/api/');
+    const given = api ? c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1] : c.req.query('token');
+    if (!tokenMatches(given, token)) {
+      const how = api ? 'send "Authorization: Bearer TOKEN"' : 'open the URL `ralph dashboard` printed (it carries the token)';
+      return c.json({ error: `unauthorized: ${how}` }, 401);
+    }
+    // A change asked by a page of another site is refused (it could not carry the token anyway).
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.header('origin') !== undefined && !sameOrigin(c))
+      return c.json({ error: 'cross-site request refused' }, 403);
     await next();
   });
 
-  app.get('/', (c) => c.html(page.html));
+  app.get('/', (c) => c.html(page.html(token)));
   app.get('/app.js', (c) => c.body(page.script, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
   app.get('/app.css', (c) => c.body(page.css, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
   app.get('/api/status', async (c) => c.json((await hub.current()).status));
@@ -86,8 +88,12 @@ export function dashboardApp(store: Store, hub: LiveHub, token: string, page: Pa
     streamSSE(c, async (stream) => {
       let id = 0;
       let queued: Promise<void> = Promise.resolve();
-      const unsubscribe = hub.subscribe((snapshot) => {
-        queued = queued.then(() => stream.writeSSE({ event: 'status', id: String(++id), data: JSON.stringify(snapshot) })).catch(() => undefined);
+      const unsubscribe = hub.subscribe((event) => {
+        const message =
+          event.kind === 'status'
+            ? { event: 'status', id: String(++id), data: JSON.stringify(event.snapshot) }
+            : { event: 'problem', id: String(++id), data: JSON.stringify({ message: event.message }) };
+        queued = queued.then(() => stream.writeSSE(message)).catch(() => undefined);
       });
       await new Promise<void>((resolve) => stream.onAbort(resolve));
       unsubscribe();

@@ -9,12 +9,16 @@ export interface Snapshot {
   status: StatusView;
 }
 
-type Listener = (snapshot: Snapshot) => void;
+/** What an open page is sent: a new snapshot, or why the queue cannot be read now. */
+export type LiveEvent = { kind: 'status'; snapshot: Snapshot } | { kind: 'problem'; message: string };
+
+type Listener = (event: LiveEvent) => void;
 
 /**
  * The live feed of every open page: ONE watch on the queue and one read of it per change (at most
  * one every `minGapMs`, and one every `everyMs` without a change, for heartbeats' ages), whatever
  * the number of pages; each page is sent the new snapshot. Nothing is read while no page is open.
+ * A read counts the tasks (a database counts them itself): the queue is never loaded whole.
  */
 export class LiveHub {
   private readonly listeners = new Set<Listener>();
@@ -28,32 +32,37 @@ export class LiveHub {
     private readonly options: { minGapMs?: number; everyMs?: number; onError?: (message: string) => void } = {},
   ) {}
 
-  /** The latest snapshot: the live one while pages are open, else read now. */
+  /** The latest snapshot while pages are open (it is kept current), else one read now. */
   async current(): Promise<Snapshot> {
     return this.listeners.size > 0 && this.latest ? this.latest : await this.read();
   }
 
-  /** Calls `listener` with each new snapshot (the latest first, when there is one); returns the unsubscribe. */
+  /** Calls `listener` with each new snapshot (the latest first, when pages keep it current); returns the unsubscribe. */
   subscribe(listener: Listener): () => void {
+    if (this.latest && this.listeners.size > 0) listener({ kind: 'status', snapshot: this.latest });
     this.listeners.add(listener);
-    if (this.latest) listener(this.latest);
     this.loop ??= this.run();
     this.wake?.();
     return () => {
       this.listeners.delete(listener);
+      // Not kept current any more: a page that comes later is not shown an old one first.
+      if (this.listeners.size === 0) this.latest = undefined;
     };
   }
 
-  async close(): Promise<void> {
+  /** Stops the feed; a read in flight is not waited for longer than `waitMs`. */
+  async close(waitMs = 1000): Promise<void> {
     this.stopped = true;
     this.wake?.();
-    await this.loop;
+    await Promise.race([this.loop, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
   }
 
   private async read(): Promise<Snapshot> {
-    await this.store.refresh();
-    this.latest = { at: new Date().toISOString(), status: await gatherStatus(this.store) };
-    return this.latest;
+    return { at: new Date().toISOString(), status: await gatherStatus(this.store) };
+  }
+
+  private send(event: LiveEvent): void {
+    for (const listener of this.listeners) listener(event);
   }
 
   private async run(): Promise<void> {
@@ -75,10 +84,15 @@ export class LiveHub {
         const started = Date.now();
         try {
           const snapshot = await this.read();
-          for (const listener of this.listeners) listener(snapshot);
+          if (this.listeners.size > 0) this.latest = snapshot;
+          this.send({ kind: 'status', snapshot });
         } catch (error) {
-          this.options.onError?.(`could not read the queue: ${errorMessage(error)}`);
+          const message = `could not read the queue: ${errorMessage(error)}`;
+          this.latest = undefined;
+          this.options.onError?.(message);
+          this.send({ kind: 'problem', message });
         }
+        if (this.stopped) break;
         const abort = new AbortController();
         this.wake = () => abort.abort();
         await watch.wait(every, abort.signal);

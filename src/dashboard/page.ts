@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 /** What the dashboard serves at `/`, `/app.js` and `/app.css`. */
 export interface PageFiles {
-  html: string;
+  /** The page, its script and stylesheet asked for with the token (the page's script reads it from its own tag). */
+  html: (token: string) => string;
   script: string;
   css: string;
 }
@@ -17,23 +18,32 @@ const BUILT = fileURLToPath(new URL('../web/', import.meta.url));
  */
 export function pageFiles(dir = BUILT): PageFiles {
   try {
-    return { html: html('<div id="app"></div>', true), script: readFileSync(`${dir}app.js`, 'utf8'), css: readFileSync(`${dir}app.css`, 'utf8') };
+    const [script, css] = [readFileSync(`${dir}app.js`, 'utf8'), readFileSync(`${dir}app.css`, 'utf8')];
+    return { html: (token) => html('<div id="app"></div>', token, true), script, css };
   } catch {
-    return { html: html(MINIMAL_BODY, false), script: MINIMAL_SCRIPT, css: '' };
+    return { html: (token) => html(MINIMAL_BODY, token, false), script: MINIMAL_SCRIPT, css: '' };
   }
 }
 
-function html(body: string, styled: boolean): string {
+function html(body: string, token: string, styled: boolean): string {
+  const query = escapeAttribute(`?token=${encodeURIComponent(token)}`);
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>ralph dashboard</title>${styled ? '<link rel="stylesheet" href="/app.css">' : ''}</head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>ralph dashboard</title>${styled ? `<link rel="stylesheet" href="/app.css${query}">` : ''}</head>
 <body>
 ${body}
-<script src="/app.js"></script>
+<script id="ralph-app" src="/app.js${query}"></script>
 </body>
 </html>
 `;
 }
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The token, as the page's script finds it in its own tag's address. */
+export const TOKEN_OF_PAGE = "new URL(document.getElementById('ralph-app').src).searchParams.get('token')";
 
 const MINIMAL_BODY = `<h1>ralph</h1>
 <p id="where"></p>
@@ -63,5 +73,22 @@ function show(snapshot) {
   }
   document.getElementById('updated').textContent = 'as of ' + snapshot.at;
 }
-new EventSource('/api/events').addEventListener('status', (event) => show(JSON.parse(event.data)));
+const token = ${TOKEN_OF_PAGE};
+(async () => {
+  const response = await fetch('/api/events', { headers: { authorization: 'Bearer ' + token } });
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    text += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = text.indexOf('\n\n')) >= 0) {
+      const data = text.slice(0, end).split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
+      text = text.slice(end + 2);
+      if (data) show(JSON.parse(data));
+    }
+  }
+})();
 `;

@@ -135,9 +135,12 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
       counts: countByStatus(tx.tasks),
       ids: new Set(tx.tasks.map((t) => t.id)),
       failed: new Set(tx.tasks.filter((t) => t.status === 'failed').map((t) => t.id)),
+      paused: tx.meta.paused?.at,
     };
   }, 'run start');
   const before = queued.counts;
+  if (queued.paused)
+    say(`ralph: claiming has been paused since ${queued.paused}: no worker takes a task until \`ralph queue resume\` (or the dashboard's button)`);
   // The run's own uses of the workers' settings, with the defaults of those not given.
   const timings = workerTimings(options);
   const silentMs = Math.max(timings.leaseMs, 30_000);

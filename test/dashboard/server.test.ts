@@ -2,6 +2,7 @@
 // the token (compared in constant time; 401 without it), the JSON endpoints answer what `ralph
 // status --json` and the queue say, task text comes back as data, a change reaches an open event
 // stream without a reload, another --host needs a --token, and POSTs from another site are refused.
+import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
@@ -60,16 +61,19 @@ describe('ralph dashboard', () => {
       expect((await fetch(d.base + path)).status, path).toBe(401);
       expect((await fetch(`${d.base}${path}?token=wrong-${d.token}`)).status, path).toBe(401);
     }
-    // The page: the token in its URL once, a cookie from then on; strict headers.
+    // The page and its files take the token in the query; strict headers; no cookie (it would go to
+    // every port of the host). The API takes it only as a Bearer header, which no other site's page
+    // can make a browser send.
     const page = await fetch(d.url);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(page.headers.get('referrer-policy')).toBe('no-referrer');
-    const cookie = page.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/HttpOnly/i);
-    expect(cookie).toMatch(/SameSite=Strict/i);
-    expect((await fetch(`${d.base}/api/status`, { headers: { cookie: cookie.split(';')[0]! } })).status).toBe(200);
-
+    expect(page.headers.get('set-cookie')).toBeNull();
+    const html = await page.text();
+    const script = html.match(/<script id="ralph-app" src="([^"]+)"/)?.[1];
+    expect(script).toBe(`/app.js?token=${d.token}`);
+    expect((await fetch(d.base + script!.replace(/&amp;/g, '&'))).status).toBe(200);
+    expect((await fetch(`${d.base}/api/status?token=${d.token}`)).status).toBe(401);
     const status = (await (await fetch(`${d.base}/api/status`, bearer(d.token))).json()) as { counts: Record<string, number>; total: number };
     const cli = JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout) as { counts: unknown; total: number };
     expect(status.counts).toEqual(cli.counts);
@@ -164,11 +168,16 @@ describe('ralph dashboard', () => {
     await expect(fetch(`${url.origin}/api/status`, bearer(token))).rejects.toThrow();
   });
 
-  it('refuses POSTs from another site', async () => {
+  it('refuses POSTs from another site, and takes those of a script (no Origin)', async () => {
     const dir = await queueWith([{ id: 'a', type: 't' }]);
     const d = await serve(dir);
-    const other = await fetch(`${d.base}/api/status`, { method: 'POST', headers: { authorization: `Bearer ${d.token}`, origin: 'http://evil.example' } });
+    const other = await fetch(`${d.base}/api/pause`, { method: 'POST', headers: { authorization: `Bearer ${d.token}`, origin: 'http://evil.example' } });
     expect(other.status).toBe(403);
+    const noToken = await fetch(`${d.base}/api/pause?token=${d.token}`, { method: 'POST', headers: { origin: d.base } });
+    expect(noToken.status).toBe(401);
+    expect(JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout).paused_at).toBeNull();
+    const script = spawnSync('curl', ['-s', '-X', 'POST', '-H', `Authorization: Bearer ${d.token}`, `${d.base}/api/pause`], { encoding: 'utf8' });
+    expect(JSON.parse(script.stdout)).toEqual({ changed: true, paused: true });
   });
 
   it('needs a --token of its own to listen on another address than loopback; says so in one line', async () => {

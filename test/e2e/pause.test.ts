@@ -33,6 +33,8 @@ describe('ralph queue pause / resume', () => {
     expect((await ralph(['queue', 'resume'], { cwd: dir })).stdout).toContain('Claiming resumed');
     const done = await run.done;
     expect(done.code, done.stderr).toBe(0);
+    // The run said at its start why its workers would sit idle.
+    expect(done.stderr).toContain('claiming has been paused since');
     expect(readJson(join(dir, '.ralph', 'work-queue.json')).tasks.map((t: { status: string }) => t.status)).toEqual(['completed', 'completed']);
     expect(readFileSync(log, 'utf8')).toContain('claiming resumed');
   });

@@ -9,6 +9,7 @@ import { gatherStatus } from '../../src/report/status.js';
 import type { StepConfig, StepRequest, StepResult } from '../../src/worker/step.js';
 import { stepScope, workerStep } from '../../src/worker/step.js';
 import { newToken } from '../../src/store/token.js';
+import { setPaused } from '../../src/orchestrator/pause.js';
 import { startPostgres, withClient } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/index.js';
 import type { TestPostgres } from '../helpers/postgres.js';
@@ -497,6 +498,30 @@ describe('the queue on PostgreSQL (PgStore)', () => {
       ]);
       await other.query('ROLLBACK');
       expect(claimed).toBe('plain');
+    });
+    await s.close();
+  });
+
+  it('tells a paused worker that work is left while every pending task is locked by claims in the making', async () => {
+    const q = await fresh();
+    const s = await q.open();
+    await appendTasks(s, [
+      { id: 'a', type: 't' },
+      { id: 'b', type: 't' },
+    ]);
+    await setPaused(s, true);
+    // Other workers' steps in the making hold every pending row (they skip them, as this one does).
+    await withClient(q.url, async (other) => {
+      await other.query('BEGIN');
+      await other.query("SELECT 1 FROM ralph_tasks WHERE status = 'pending' FOR UPDATE");
+      const result = await Promise.race([
+        step(s, config(1), { pid: 1, host: 'test-host', token: newToken(), stopping: false }),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 3000)),
+      ]);
+      await other.query('ROLLBACK');
+      // No run is live: a worker told that nothing is open would stop ("no work left").
+      expect(result).toMatchObject({ open: true, live: false, block: { kind: 'paused' } });
+      expect(result?.claimed).toBeUndefined();
     });
     await s.close();
   });

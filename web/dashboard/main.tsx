@@ -7,12 +7,16 @@ import type { Snapshot, StatusView, Task, TaskStatus } from './types';
 const STATUSES: TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
 const PAGE = 100;
 
+/** The token: in the address of this script's own tag (the page was asked for with it). */
+const TOKEN = new URL((document.getElementById('ralph-app') as HTMLScriptElement).src).searchParams.get('token') ?? '';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
 /** An action (a POST to this server); its answer, or an Error with the server's one-line reason. */
 async function post<T>(path: string, body?: string): Promise<T> {
   const response = await fetch(path, {
     method: 'POST',
-    credentials: 'same-origin',
-    ...(body === undefined ? {} : { body, headers: { 'Content-Type': 'application/json' } }),
+    headers: { ...AUTH, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body }),
   });
   const answer = (await response.json().catch(() => ({}))) as T & { error?: string };
   if (!response.ok) throw new Error(answer.error ?? `${path}: ${response.status}`);
@@ -20,37 +24,90 @@ async function post<T>(path: string, body?: string): Promise<T> {
 }
 
 async function getJson<T>(path: string): Promise<T> {
-  const response = await fetch(path, { credentials: 'same-origin' });
+  const response = await fetch(path, { headers: AUTH });
   if (!response.ok) throw new Error(`${path}: ${response.status}`);
   return (await response.json()) as T;
 }
 
+/**
+ * The server's events, read with the token (an EventSource cannot send one): `onEvent` with each
+ * event's name and data; started again a second after the stream ends or fails, until `stop`.
+ */
+function follow(onEvent: (name: string, data: string) => void, onLive: (live: boolean) => void): () => void {
+  let stopped = false;
+  const abort = new AbortController();
+  const run = async () => {
+    while (!stopped) {
+      try {
+        const response = await fetch('/api/events', { headers: AUTH, signal: abort.signal });
+        if (!response.ok || !response.body) throw new Error(String(response.status));
+        onLive(true);
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let text = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += decoder.decode(value, { stream: true });
+          for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+            const lines = text.slice(0, end).split('\n');
+            text = text.slice(end + 2);
+            const name =
+              lines
+                .find((l) => l.startsWith('event:'))
+                ?.slice(6)
+                .trim() ?? 'message';
+            const data = lines
+              .filter((l) => l.startsWith('data:'))
+              .map((l) => l.slice(5).replace(/^ /, ''))
+              .join('\n');
+            onEvent(name, data);
+          }
+        }
+      } catch {
+        /* shown as not live; tried again below */
+      }
+      onLive(false);
+      if (!stopped) await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  };
+  void run();
+  return () => {
+    stopped = true;
+    abort.abort();
+  };
+}
+
 /** The latest snapshot, and the rate of completions over the last minute of them. */
-function useLive(): { snapshot: Snapshot | undefined; live: boolean; rate: number | undefined } {
+function useLive(): { snapshot: Snapshot | undefined; live: boolean; rate: number | undefined; problem: string } {
   const [snapshot, setSnapshot] = useState<Snapshot>();
   const [live, setLive] = useState(false);
   const [history, setHistory] = useState<Array<{ t: number; done: number }>>([]);
-  useEffect(() => {
-    const events = new EventSource('/api/events');
-    events.onopen = () => setLive(true);
-    events.onerror = () => setLive(false);
-    events.addEventListener('status', (event) => {
-      const next = JSON.parse((event as MessageEvent<string>).data) as Snapshot;
-      setSnapshot(next);
-      setLive(true);
-      const t = Date.parse(next.at);
-      const done = next.status.counts.completed + next.status.counts.failed;
-      setHistory((h) => [...h.filter((p) => t - p.t <= 60_000), { t, done }]);
-    });
-    return () => events.close();
-  }, []);
+  const [problem, setProblem] = useState('');
+  useEffect(
+    () =>
+      follow((name, data) => {
+        if (name === 'problem') {
+          setProblem((JSON.parse(data) as { message: string }).message);
+          return;
+        }
+        if (name !== 'status') return;
+        const next = JSON.parse(data) as Snapshot;
+        setProblem('');
+        setSnapshot(next);
+        const t = Date.parse(next.at);
+        const done = next.status.counts.completed + next.status.counts.failed;
+        setHistory((h) => [...h.filter((p) => t - p.t <= 60_000), { t, done }]);
+      }, setLive),
+    [],
+  );
   const rate = useMemo(() => {
     const first = history[0];
     const last = history[history.length - 1];
     if (!first || !last || last.t - first.t < 1000) return undefined;
     return ((last.done - first.done) * 1000) / (last.t - first.t);
   }, [history]);
-  return { snapshot, live, rate };
+  return { snapshot, live, rate, problem };
 }
 
 function duration(ms: number): string {
@@ -289,7 +346,7 @@ function Actions({ status, say }: { status: StatusView; say: (text: string) => v
 }
 
 function App() {
-  const { snapshot, live, rate } = useLive();
+  const { snapshot, live, rate, problem } = useLive();
   const [message, setMessage] = useState('');
   const [failed, setFailed] = useState<Task[]>([]);
   const counts = snapshot?.status.counts;
@@ -313,6 +370,11 @@ function App() {
         <span class="state">{state}</span>
         <span class={live ? 'live' : 'live off'}>{live ? 'live' : 'reconnecting…'}</span>
       </header>
+      {problem && (
+        <p class="problem" role="alert">
+          {problem}
+        </p>
+      )}
       <Actions status={s} say={setMessage} />
       {message && (
         <p class="message" role="status">

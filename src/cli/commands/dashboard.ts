@@ -23,21 +23,26 @@ export function registerDashboard(program: Command, setExit: (code: number) => v
     .description('serve a live web page of the queue (counts, workers) until Ctrl-C; prints its address with a token')
     .option('--host <host>', 'the address to listen on; another than 127.0.0.1 needs --token', '127.0.0.1')
     .option('--port <n>', 'the port (0: any free one)', portNumber, 0)
-    .option('--token <token>', 'the token every request must carry (default: a new random one)')
+    .option(
+      '--token <token>',
+      'the token every request must carry (default: RALPH_DASHBOARD_TOKEN, else a new random one); on the command line, other users of the machine can see it',
+    )
     .option('--open', 'also open the page in the browser')
     .option('--json', 'print the address as JSON ({"url": …}) instead of a sentence');
   queueOption(dirOption(command));
   command.addHelpText(
     'after',
     `
-The page and its JSON endpoints (/api/status, /api/tasks?status=&offset=&limit=, /api/events) need
-the token: open the printed URL (?token=…), or send "Authorization: Bearer TOKEN".
+Open the printed URL (it carries the token). The JSON endpoints (/api/status, /api/tasks?status=&
+offset=&limit=, /api/events, and the POSTs of docs/dashboard.md) take it as "Authorization: Bearer TOKEN".
 
 Examples:
   $ ralph dashboard
+  $ RALPH_DASHBOARD_TOKEN=$(openssl rand -hex 16) ralph dashboard --host 0.0.0.0
   $ curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:PORT/api/status`,
   );
   command.action(async (flags: Flags) => {
+    flags.token ??= process.env.RALPH_DASHBOARD_TOKEN || undefined;
     if (!LOOPBACK.has(flags.host) && flags.token === undefined)
       throw new InputError(`--host ${flags.host} lets other machines reach the dashboard: give it a --token of your own choosing as well.`);
     if (flags.token !== undefined && flags.token.length < 16) throw new InputError('--token must be at least 16 characters long.');
@@ -54,7 +59,7 @@ Examples:
           if (flags.json) printJson({ url: dashboard.url });
           else print(`ralph dashboard: serving ${store.location} at ${dashboard.url} (Ctrl-C to stop)`);
           if (flags.open) openBrowser(dashboard.url);
-          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+          if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
           await dashboard.close();
         }),
       );

@@ -87,7 +87,11 @@ finishes with its result within --grace).`,
         ...(flags.dashboard
           ? {
               started: async () => {
-                dashboard = await startRunDashboard(flags);
+                // A dashboard that cannot start is said, and the run goes on without it.
+                dashboard = await startRunDashboard(flags).catch((error: unknown) => {
+                  note(`ralph: the dashboard could not start: ${error instanceof Error ? error.message : String(error)}`);
+                  return undefined;
+                });
               },
             }
           : {}),

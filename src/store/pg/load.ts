@@ -40,8 +40,9 @@ export async function load(client: pg.PoolClient, queue: string, scope: LoadScop
       parts.push(`(SELECT 'c', task, rev, NULL, seq FROM c)`);
       parts.push(
         // Never above the candidates: a higher one is another worker's claim in the making, which a claim here would only conflict with.
+        // With no candidate (every ready task locked by others' claims in the making), any: work is left.
         `(SELECT 'p', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND status = 'pending' AND id NOT IN (SELECT id FROM c)
-          AND priority <= (SELECT min(priority) FROM c) ORDER BY priority DESC, seq LIMIT 1)`,
+          AND priority <= (SELECT coalesce(min(priority), 'infinity') FROM c) ORDER BY priority DESC, seq LIMIT 1)`,
       );
       parts.push(
         `(SELECT 'w', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND status = 'pending' AND not_before > now() ORDER BY not_before LIMIT 1)`,
