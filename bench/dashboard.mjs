@@ -11,7 +11,8 @@ const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
 const { FileStore } = await import(join(ROOT, 'dist', 'store', 'file-store.js'));
 const { appendTasks } = await import(join(ROOT, 'dist', 'orchestrator', 'boot.js'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const tasks = (n, prefix = 't') => Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, type: 'noop', data: { i, note: 'a task of ordinary size with a little data' } }));
+const tasks = (n, prefix = 't') =>
+  Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, type: 'noop', data: { i, note: 'a task of ordinary size with a little data' } }));
 
 async function queueOf(temp, n) {
   const dir = temp();
@@ -47,7 +48,10 @@ export async function dashboardBench({ row, temp }) {
   console.error('dashboard: ralph dashboard');
   const { chromium } = await import('playwright-core');
   const shipped = (await import('@sparticuz/chromium')).default;
-  const browser = await chromium.launch({ executablePath: process.env.RALPH_CHROMIUM || (await shipped.executablePath()), args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  const browser = await chromium.launch({
+    executablePath: process.env.RALPH_CHROMIUM || (await shipped.executablePath()),
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
   try {
     // 1. The first load of the page, 10,000 tasks queued: from navigation to the counts and the first page of tasks shown.
     const ten = await queueOf(temp, 10_000);
@@ -59,7 +63,9 @@ export async function dashboardBench({ row, temp }) {
         const page = await browser.newPage();
         const t0 = performance.now();
         await page.goto(d.url.toString());
-        await page.waitForFunction(() => document.querySelectorAll('.tasks tbody tr').length === 100 && document.querySelector('.card[data-status="pending"] .n'));
+        await page.waitForFunction(
+          () => document.querySelectorAll('.tasks tbody tr').length === 100 && document.querySelector('.card[data-status="pending"] .n'),
+        );
         loads.push(performance.now() - t0);
         await page.close();
       }
@@ -93,7 +99,8 @@ export async function dashboardBench({ row, temp }) {
       const page = await browser.newPage();
       await page.goto(big.url.toString());
       await page.waitForFunction(() => document.querySelectorAll('.tasks tbody tr').length === 100);
-      for (const offset of [0, 25_000, 50_000, 99_900]) await (await fetch(`${big.url.origin}/api/tasks?offset=${offset}&limit=500`, { headers: big.auth })).json();
+      for (const offset of [0, 25_000, 50_000, 99_900])
+        await (await fetch(`${big.url.origin}/api/tasks?offset=${offset}&limit=500`, { headers: big.auth })).json();
       await appendTasks(new FileStore(join(hundred, '.ralph')), [{ id: 'late', type: 'noop' }]);
       await page.waitForFunction(() => document.querySelector('.card[data-status="pending"] .n')?.textContent === '100001');
       await page.close();
