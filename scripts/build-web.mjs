@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Part of `npm run build`: bundles the dashboard's page (web/dashboard/main.tsx, Preact) into
 // dist/web/app.js and copies its stylesheet, which `ralph dashboard` serves (nothing is
-// fetched from elsewhere at run time). Without esbuild (a dev dependency) the dashboard serves its
-// minimal page instead.
+// fetched from elsewhere at run time). Without esbuild (a dev dependency) the dashboard's page says
+// it was not built; its JSON endpoints work all the same.
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ try {
   esbuild = await import('esbuild');
 } catch {
   rmSync(join(out, 'app.js'), { force: true });
-  console.error('ralph build: esbuild is not installed; the dashboard serves its minimal page');
+  console.error('ralph build: esbuild is not installed; the dashboard has no page (its JSON endpoints work)');
   process.exit(0);
 }
 mkdirSync(out, { recursive: true });
