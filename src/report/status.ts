@@ -16,6 +16,9 @@ export interface WorkerView {
   current_task: string | null;
   heartbeat_age_ms: number;
   iteration: number;
+  /** The current task's agent's last output line (redacted, one short line), and how long ago it came. */
+  last_output?: string;
+  last_output_age_ms?: number;
 }
 
 export interface StatusView {
@@ -46,6 +49,13 @@ export function sessionAlive(session: WorkerSession, now: number, staleAfterMs: 
   return now - Date.parse(session.last_heartbeat) <= staleAfterMs;
 }
 
+/** The agent's last output line of a worker busy with a task, and its age. */
+function lastOutput(session: WorkerSession, now: number): Pick<WorkerView, 'last_output' | 'last_output_age_ms'> {
+  if (!session.current_task || typeof session.last_output !== 'string') return {};
+  const at = typeof session.last_output_at === 'string' ? Date.parse(session.last_output_at) : NaN;
+  return { last_output: session.last_output, ...(Number.isNaN(at) ? {} : { last_output_age_ms: Math.max(0, now - at) }) };
+}
+
 export async function gatherStatus(store: Store): Promise<StatusView> {
   const { counts, meta } = await store.overview();
   const now = Date.now();
@@ -58,6 +68,7 @@ export async function gatherStatus(store: Store): Promise<StatusView> {
     current_task: s.current_task,
     heartbeat_age_ms: now - Date.parse(s.last_heartbeat),
     iteration: s.iteration,
+    ...lastOutput(s, now),
   }));
   return {
     dir: store.dir,

@@ -34,8 +34,13 @@ describe('ralph dashboard in a browser', () => {
   it('follows a run live: tasks complete without a reload, a failure needs attention, hostile text stays text', async () => {
     const dir = tempDir('ralph-dashboard-browser-');
     // Each task takes a moment; the one of type "fail" fails, with HTML in its error.
-    script(dir, 'agent.sh', `sleep 0.3\nif [ "$RALPH_TASK_TYPE" = fail ]; then echo '${HOSTILE} broke' >&2; exit 3; fi\necho "FINDINGS: did $RALPH_TASK_ID"`);
-    writeTasks(dir, [...Array.from({ length: 12 }, (_, i) => ({ id: `task-${i}`, type: 'work' })), { id: HOSTILE, type: 'fail' }]);
+    // The first says what it is doing and takes longer: its worker's row shows that line.
+    script(
+      dir,
+      'agent.sh',
+      `if [ "$RALPH_TASK_TYPE" = slow ]; then echo "working on $RALPH_TASK_ID"; sleep 3; fi\nsleep 0.3\nif [ "$RALPH_TASK_TYPE" = fail ]; then echo '${HOSTILE} broke' >&2; exit 3; fi\necho "FINDINGS: did $RALPH_TASK_ID"`,
+    );
+    writeTasks(dir, [...Array.from({ length: 12 }, (_, i) => ({ id: `task-${i}`, type: i === 0 ? 'slow' : 'work' })), { id: HOSTILE, type: 'fail' }]);
     expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
     const url = await dashboard(dir);
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -58,6 +63,7 @@ describe('ralph dashboard in a browser', () => {
       const n = Number(document.querySelector('.card[data-status="completed"] .n')?.textContent);
       return n > 0 && n < 12;
     });
+    await page.waitForFunction(() => [...document.querySelectorAll('.workers td.output')].some((td) => td.textContent?.includes('working on task-0')));
     await page.screenshot({ path: screenshotPath('during-run') });
     await page.waitForFunction(() => document.querySelector('.card[data-status="completed"] .n')?.textContent === '12', undefined, { timeout: 30_000 });
     const ran = await run.done;

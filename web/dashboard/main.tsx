@@ -2,10 +2,14 @@
 // a time from /api/tasks. Preact renders every piece of queue text as text, never as HTML.
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { Snapshot, StatusView, Task, TaskStatus } from './types';
+import type { Snapshot, StatusView, Task, TaskStatus, WorkerView } from './types';
 
 const STATUSES: TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
 const PAGE = 100;
+/** An agent that has printed nothing for this long shows as quiet, as in the terminal's live view. */
+const QUIET_MS = 60_000;
+
+const quiet = (w: WorkerView): boolean => w.alive && w.current_task !== null && (w.last_output_age_ms ?? 0) >= QUIET_MS;
 
 /** The token: in the address of this script's own tag (the page was asked for with it). */
 const TOKEN = new URL((document.getElementById('ralph-app') as HTMLScriptElement).src).searchParams.get('token') ?? '';
@@ -197,6 +201,11 @@ function Attention({ status, failed, say }: { status: StatusView; failed: Task[]
           </li>,
         ]
       : []),
+    ...status.workers.filter(quiet).map((w) => (
+      <li key={`quiet-${w.worker_id}`} class="quiet">
+        Worker {w.worker_id} on {w.host}: its agent has printed nothing for {duration(w.last_output_age_ms ?? 0)} (task {w.current_task})
+      </li>
+    )),
     ...dead.map((w) => (
       <li key={`dead-${w.worker_id}`} class="dead">
         Worker {w.worker_id} on {w.host} is dead{w.current_task ? ` (task ${w.current_task})` : ''}
@@ -230,6 +239,7 @@ function Workers({ status }: { status: StatusView }) {
             <th>host</th>
             <th>state</th>
             <th>task</th>
+            <th>last output</th>
             <th>heartbeat</th>
           </tr>
         </thead>
@@ -238,8 +248,12 @@ function Workers({ status }: { status: StatusView }) {
             <tr key={`${w.host}-${w.worker_id}`} data-worker={w.worker_id}>
               <td>{w.worker_id}</td>
               <td>{w.host}</td>
-              <td>{w.alive ? (w.current_task ? 'working' : w.status) : w.status === 'stopped' ? 'stopped' : 'dead'}</td>
+              <td>{w.alive ? (w.current_task ? (quiet(w) ? 'quiet' : 'working') : w.status) : w.status === 'stopped' ? 'stopped' : 'dead'}</td>
               <td>{w.current_task ?? ''}</td>
+              <td class="output">
+                {w.last_output ?? ''}
+                {w.last_output_age_ms !== undefined && <span class="age"> ({duration(w.last_output_age_ms)} ago)</span>}
+              </td>
               <td>{duration(w.heartbeat_age_ms)} ago</td>
             </tr>
           ))}
