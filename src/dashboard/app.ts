@@ -6,6 +6,7 @@ import { RalphError, errorMessage } from '../errors.js';
 import { appendTasks } from '../orchestrator/boot.js';
 import { setPaused } from '../orchestrator/pause.js';
 import { retryFailed } from '../orchestrator/retry.js';
+import { stopTask } from '../orchestrator/stop-task.js';
 import { parseTasksFile } from '../queue/tasks-file.js';
 import type { TaskStatus } from '../queue/types.js';
 import type { Store } from '../store/store.js';
@@ -69,8 +70,9 @@ export function dashboardApp(store: Store, hub: LiveHub, token: string, page: Pa
     const tasks = await store.listTasks({ ...(status ? { status: status as TaskStatus } : {}), offset, limit });
     return c.json({ offset, limit, tasks });
   });
-  // Actions: the same functions as `ralph queue retry`, `add`, `pause` and `resume`.
+  // Actions: the same functions as `ralph queue retry`, `stop`, `add`, `pause` and `resume`.
   app.post('/api/tasks/:id/retry', (c) => act(c, async () => retryFailed(store, { ids: [c.req.param('id')], allFailed: false })));
+  app.post('/api/tasks/:id/stop', (c) => act(c, () => stopTask(store, c.req.param('id'))));
   app.post('/api/pause', (c) => act(c, () => setPaused(store, true)));
   app.post('/api/resume', (c) => act(c, () => setPaused(store, false)));
   app.post(

@@ -28,7 +28,7 @@ export function staleClaimReason(task: Task, ctx: ReapContext): 'lease-expired' 
 
 /** Strips the fields that belong to one claim. */
 export function withoutClaim(task: Task): Task {
-  const { claim_token: _t, lease_expires_at: _l, worker_pid: _p, worker_host: _h, claimed_at: _c, ...rest } = task;
+  const { claim_token: _t, lease_expires_at: _l, worker_pid: _p, worker_host: _h, claimed_at: _c, stop_requested_at: _s, ...rest } = task;
   return rest;
 }
 

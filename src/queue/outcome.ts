@@ -87,8 +87,10 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
       },
     };
   }
-  const error = outcome.error ?? 'agent failed';
-  const retry = task.attempts <= ctx.retries;
+  // Stopped by hand: failed for good, whatever --retries allows.
+  const stopped = task.stop_requested_at !== undefined;
+  const error = `${stopped ? `stopped by hand at ${task.stop_requested_at}: ` : ''}${outcome.error ?? 'agent failed'}`;
+  const retry = task.attempts <= ctx.retries && !stopped;
   const issue: Issue = {
     task_id: task.id,
     worker_id: ctx.workerId,

@@ -29,6 +29,8 @@ export interface Task extends TaskInput {
   exit_code?: number | null;
   finding?: string;
   error?: string;
+  /** Set while claimed when someone asked to stop it (`ralph queue stop`, the dashboard): it then fails, not retried. */
+  stop_requested_at?: string;
   [extra: string]: unknown;
 }
 

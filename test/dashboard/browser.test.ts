@@ -6,7 +6,9 @@ import type { ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
-import { ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { groupAlive, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
 
@@ -105,6 +107,35 @@ describe('ralph dashboard in a browser', () => {
     await page.locator('button.pause').click();
     await page.locator('.attention li.paused').waitFor({ state: 'detached' });
     expect(JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout).paused_at).toBeNull();
+    await page.close();
+  });
+
+  it("stops a running task from the page: its agent's whole process group is killed and the task fails, not retried", async () => {
+    const dir = tempDir('ralph-dashboard-browser-');
+    // The agent records its process group, starts a child in it, and waits.
+    script(dir, 'agent.sh', 'ps -o pgid= -p $$ | tr -d " " > "$RALPH_TASK_ID.pgid"\nsleep 60 &\nsleep 60\necho "FINDINGS: not stopped"');
+    writeTasks(dir, [{ id: 'long', type: 't' }]);
+    expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
+    const url = await dashboard(dir);
+    const run = startRalph(['run', '--workers', '1', '--agent-cmd', './agent.sh', '--retries', '2'], { cwd: dir });
+    children.push(run.child);
+    const page = await browser.newPage();
+    await page.goto(url);
+    const stop = page.locator('.tasks tr[data-task="long"] button.stop');
+    await stop.waitFor({ timeout: 20_000 });
+    const pgid = Number(
+      await waitFor('the agent records its group', () => existsSync(join(dir, 'long.pgid')) && readFileSync(join(dir, 'long.pgid'), 'utf8').trim()),
+    );
+    expect(groupAlive(pgid)).toBe(true);
+    await stop.click();
+    await page.locator('.message', { hasText: 'long: stopped' }).waitFor();
+    const ran = await run.done;
+    expect(ran.code, ran.stderr).toBe(1);
+    expect(groupAlive(pgid)).toBe(false);
+    await page.waitForFunction(() => document.querySelector('.card[data-status="failed"] .n')?.textContent === '1');
+    const [task] = JSON.parse((await ralph(['queue', 'list', '--json'], { cwd: dir })).stdout) as Array<{ status: string; attempts: number; error: string }>;
+    expect(task).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(task!.error).toMatch(/^stopped by hand at /);
     await page.close();
   });
 

@@ -169,7 +169,7 @@ describe('ralph completion', () => {
     const cases: Array<[string, string[]]> = [
       ['ralph stamp-handoff galph ', ['fail', 'ok']],
       ['ralph run --agent c', ['claude', 'codex', 'copilot', 'cursor']],
-      ['ralph queue ', ['add', 'export', 'help', 'init', 'list', 'migrate', 'pause', 'resume', 'retry']],
+      ['ralph queue ', ['add', 'export', 'help', 'init', 'list', 'migrate', 'pause', 'resume', 'retry', 'stop']],
       ['ralph tail-logs --so', ['--source']],
       ['ralph run --tasks t', ['tasks.json']],
     ];

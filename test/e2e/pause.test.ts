@@ -1,5 +1,6 @@
-// `ralph queue pause` / `resume` (issue 17's actions, the same code as the dashboard's buttons): a
-// live run's workers claim nothing while the queue is paused, and go on as soon as it is resumed.
+// `ralph queue pause` / `resume` / `stop` (issue 17's actions, the same code as the dashboard's
+// buttons): a live run's workers claim nothing while the queue is paused, and go on as soon as it is
+// resumed; a stop of a task that is not running is refused in one line (the browser test stops one).
 import { describe, expect, it } from 'vitest';
 import { ralph, readJson, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 import { join } from 'node:path';
@@ -37,5 +38,20 @@ describe('ralph queue pause / resume', () => {
     expect(done.stderr).toContain('claiming has been paused since');
     expect(readJson(join(dir, '.ralph', 'work-queue.json')).tasks.map((t: { status: string }) => t.status)).toEqual(['completed', 'completed']);
     expect(readFileSync(log, 'utf8')).toContain('claiming resumed');
+  });
+
+  it('ralph queue stop refuses, in one line, a task that is not running or not there', async () => {
+    const dir = tempDir('ralph-stop-');
+    writeTasks(dir, [{ id: 'a', type: 't' }]);
+    expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
+    for (const [id, says] of [
+      ['a', 'is pending, not running'],
+      ['nope', 'is not in the queue'],
+    ] as const) {
+      const r = await ralph(['queue', 'stop', id], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(says);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
   });
 });

@@ -80,6 +80,19 @@ describe('decideReport on failure', () => {
     expect(decision.kind === 'requeued' && decision.task.not_before).toBe(at(delay));
   });
 
+  it('fails a task stopped by hand for good, whatever --retries allows, and says it was stopped', () => {
+    const stopped = claimed('a', { attempts: 1, stop_requested_at: at(-5_000) });
+    const killed: RunOutcome = { ...bad, exitCode: null, signal: 'SIGKILL', reason: 'signal', error: 'agent killed by SIGKILL' };
+    const decision = decideReport(stopped, killed, ctx({ retries: 3 }));
+    if (decision.kind !== 'failed') throw new Error(decision.kind);
+    expect(decision.task.error).toBe(`stopped by hand at ${at(-5_000)}: agent killed by SIGKILL`);
+    expect(decision.task).not.toHaveProperty('stop_requested_at');
+    expect(decision.issue.outcome).toBe('failed');
+    // An agent that finished its work before the stop reached it: completed, the mark gone.
+    const done = decideReport(stopped, ok, ctx({ retries: 3 }));
+    expect(done.kind === 'completed' && done.task).not.toHaveProperty('stop_requested_at');
+  });
+
   it('requeues as pending with the error as last_error, attempts kept and the claim gone', () => {
     const decision = decideReport(claimed('a', { attempts: 1 }), bad, ctx({ retries: 1 }));
     if (decision.kind !== 'requeued') throw new Error(decision.kind);

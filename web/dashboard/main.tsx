@@ -263,7 +263,12 @@ function Workers({ status }: { status: StatusView }) {
   );
 }
 
-function Tasks({ version }: { version: string }) {
+function Tasks({ version, say }: { version: string; say: (text: string) => void }) {
+  const stop = (id: string) =>
+    post<{ killed: string[] }>(`/api/tasks/${encodeURIComponent(id)}/stop`).then(
+      (r) => say(`${id}: stopped${r.killed.length ? ` (killed ${r.killed.join(', ')})` : ''}`),
+      (error: Error) => say(error.message),
+    );
   const [status, setStatus] = useState<TaskStatus | ''>('');
   const [offset, setOffset] = useState(0);
   const [tasks, setTasks] = useState<Task[]>([]);
@@ -320,7 +325,14 @@ function Tasks({ version }: { version: string }) {
               <td class="status">{t.status}</td>
               <td>{t.attempts}</td>
               <td>{t.worker_id ?? ''}</td>
-              <td>{firstLine(t.status === 'failed' ? t.error : t.finding)}</td>
+              <td>
+                {firstLine(t.status === 'failed' ? t.error : t.finding)}
+                {t.status === 'claimed' && (
+                  <button type="button" class="stop" onClick={() => stop(t.id)}>
+                    stop
+                  </button>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -398,7 +410,7 @@ function App() {
       <Overview status={s} rate={rate} />
       <Attention status={s} failed={failed} say={setMessage} />
       <Workers status={s} />
-      <Tasks version={version} />
+      <Tasks version={version} say={setMessage} />
     </main>
   );
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { setPaused } from '../../orchestrator/pause.js';
+import { stopTask } from '../../orchestrator/stop-task.js';
 import { InputError } from '../../errors.js';
 import { retryFailed } from '../../orchestrator/retry.js';
 import { TASK_STATUSES } from '../../queue/types.js';
@@ -19,7 +20,7 @@ import { appendTasks, loadTasksFile } from '../../orchestrator/boot.js';
 import { loadPg } from '../../store/pg-driver.js';
 
 export function registerQueue(program: Command): void {
-  const queue = program.command('queue').description('look at and change the queue: init, add, list, retry, pause, resume, export, migrate');
+  const queue = program.command('queue').description('look at and change the queue: init, add, list, retry, stop, pause, resume, export, migrate');
 
   const init = queue
     .command('init')
@@ -101,6 +102,23 @@ export function registerQueue(program: Command): void {
     const result = await appendTasks(store, tasks).finally(() => store.close());
     if (flags.json) printJson(result);
     else print(`Queued ${result.added} task(s)${result.skipped.length ? `; skipped ${result.skipped.length} already in the queue` : ''}.`);
+  });
+
+  const stop = queue
+    .command('stop')
+    .description("stop a running task: its agent's whole process group is killed, and the task fails (not retried); on the machine it runs on")
+    .argument('<id>', 'the id of a claimed task')
+    .option('--json', 'machine-readable output');
+  queueOption(dirOption(stop)).action(async (id: string, flags: QueueFlags & { json?: boolean }) => {
+    const store = await openExistingQueue(flags, { load: false });
+    const result = await stopTask(store, id).finally(() => store.close());
+    if (flags.json) printJson(result);
+    else
+      print(
+        result.killed.length > 0
+          ? `Stopped task ${id}: killed ${result.killed.join(', ')}; its worker records it as failed.`
+          : `Task ${id} is marked to stop; no process of its agent was found (it may be ending): its worker records it as failed.`,
+      );
   });
 
   for (const paused of [true, false]) {
