@@ -18,7 +18,7 @@ const MAY_IMPORT = {
   loops: ['errors.ts', 'queue', 'redact', 'process', 'store', 'agents', 'git', 'report', 'events'],
   config: ['errors.ts', 'queue', 'redact', 'process', 'store', 'agents'],
   orchestrator: ['errors.ts', 'queue', 'redact', 'process', 'store', 'agents', 'git', 'report', 'view', 'events', 'worker', 'config'],
-  dashboard: ['errors.ts', 'queue', 'redact', 'process', 'store', 'agents', 'git', 'report', 'view', 'events', 'worker', 'config', 'orchestrator'],
+  dashboard: ['errors.ts', 'queue', 'redact', 'process', 'store', 'agents', 'git', 'report', 'view', 'events', 'worker', 'config', 'orchestrator', 'loops'],
   doctor: ['errors.ts', 'queue', 'redact', 'process', 'store', 'agents', 'git', 'report', 'loops', 'config'],
 };
 

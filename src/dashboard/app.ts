@@ -37,7 +37,7 @@ const SECURITY_HEADERS: Record<string, string> = {
  * script sends and which no other site can make a browser send. No cookie: one would go to every
  * port of the host, other users' servers on it included.
  */
-export function dashboardApp(store: Store, hub: LiveHub, token: string, page: PageFiles): Hono {
+export function dashboardApp(store: Store | undefined, hub: LiveHub, token: string, page: PageFiles): Hono {
   const app = new Hono();
   app.use('*', async (c: Context, next: Next) => {
     await next();
@@ -59,6 +59,32 @@ export function dashboardApp(store: Store, hub: LiveHub, token: string, page: Pa
   app.get('/', (c) => c.html(page.html(token)));
   app.get('/app.js', (c) => c.body(page.script, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
   app.get('/app.css', (c) => c.body(page.css, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
+  app.get('/api/loops', async (c) => {
+    const { loops } = await hub.current();
+    return loops ? c.json(loops) : c.json({ error: 'no loops here (no sync/state.json)' }, 404);
+  });
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      let id = 0;
+      let queued: Promise<void> = Promise.resolve();
+      const unsubscribe = hub.subscribe((event) => {
+        const message =
+          event.kind === 'status'
+            ? { event: 'status', id: String(++id), data: JSON.stringify(event.snapshot) }
+            : { event: 'problem', id: String(++id), data: JSON.stringify({ message: event.message }) };
+        queued = queued.then(() => stream.writeSSE(message)).catch(() => undefined);
+      });
+      await new Promise<void>((resolve) => stream.onAbort(resolve));
+      unsubscribe();
+    }),
+  );
+  if (store) queueApi(app, store, hub);
+  else app.all('/api/*', (c) => c.json({ error: 'no queue here (only the loops)' }, 404));
+  return app;
+}
+
+/** The endpoints of the queue: its status, its tasks, and the actions on them. */
+function queueApi(app: Hono, store: Store, hub: LiveHub): void {
   app.get('/api/status', async (c) => c.json((await hub.current()).status));
   app.get('/api/tasks', async (c) => {
     const status = c.req.query('status');
@@ -86,22 +112,6 @@ export function dashboardApp(store: Store, hub: LiveHub, token: string, page: Pa
       });
     },
   );
-  app.get('/api/events', (c) =>
-    streamSSE(c, async (stream) => {
-      let id = 0;
-      let queued: Promise<void> = Promise.resolve();
-      const unsubscribe = hub.subscribe((event) => {
-        const message =
-          event.kind === 'status'
-            ? { event: 'status', id: String(++id), data: JSON.stringify(event.snapshot) }
-            : { event: 'problem', id: String(++id), data: JSON.stringify({ message: event.message }) };
-        queued = queued.then(() => stream.writeSSE(message)).catch(() => undefined);
-      });
-      await new Promise<void>((resolve) => stream.onAbort(resolve));
-      unsubscribe();
-    }),
-  );
-  return app;
 }
 
 /** An action's answer: its result, or its error in one line (400 for what the user can fix). */

@@ -1,12 +1,20 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
+import { loopsJson, readLoopsView } from '../loops/view.js';
+import type { LoopsJson, LoopsView } from '../loops/view.js';
+import { STATE_PATH } from '../loops/sync-state.js';
 import { gatherStatus } from '../report/status.js';
 import type { StatusView } from '../report/status.js';
 import type { Store } from '../store/store.js';
 
-/** One look at the queue, as every open page is sent it. */
+/** One look at the queue and the loops, as every open page is sent it. */
 export interface Snapshot {
   at: string;
-  status: StatusView;
+  /** The queue's status (none: a repository of the loops without a queue). */
+  status: StatusView | null;
+  /** The supervisor/engineer loops of the directory, when it has them (`sync/state.json`). */
+  loops: LoopsJson | null;
 }
 
 /** What an open page is sent: a new snapshot, or why the queue cannot be read now. */
@@ -27,8 +35,12 @@ export class LiveHub {
   private stopped = false;
   private wake: (() => void) | undefined;
 
+  private loops: { stamp: string; view: LoopsView | undefined } | undefined;
+
+  /** `store`: the queue (none: only the loops of `cwd`). */
   constructor(
-    private readonly store: Store,
+    private readonly store: Store | undefined,
+    private readonly cwd: string,
     private readonly options: { minGapMs?: number; everyMs?: number; onError?: (message: string) => void } = {},
   ) {}
 
@@ -58,7 +70,22 @@ export class LiveHub {
   }
 
   private async read(): Promise<Snapshot> {
-    return { at: new Date().toISOString(), status: await gatherStatus(this.store) };
+    const now = new Date();
+    const loops = this.readLoops();
+    return { at: now.toISOString(), status: this.store ? await gatherStatus(this.store) : null, loops: loops ? loopsJson(loops, now) : null };
+  }
+
+  /** The loops' state, read again (with the branch, a git call) only when the state file changed. */
+  private readLoops(): LoopsView | undefined {
+    let stamp = '';
+    try {
+      const { mtimeMs, size } = statSync(join(this.cwd, STATE_PATH));
+      stamp = `${mtimeMs}/${size}`;
+    } catch {
+      /* no loops here (or not any more) */
+    }
+    if (this.loops?.stamp !== stamp) this.loops = { stamp, view: stamp ? readLoopsView(this.cwd) : undefined };
+    return this.loops.view;
   }
 
   private send(event: LiveEvent): void {
@@ -66,9 +93,10 @@ export class LiveHub {
   }
 
   private async run(): Promise<void> {
-    const watch = this.store.watch();
+    const watch = this.store?.watch() ?? { arm: () => false, clear: () => undefined, close: () => undefined, wait: pause };
     const minGap = this.options.minGapMs ?? 200;
-    const every = this.options.everyMs ?? 2000;
+    // Without a queue to watch, the loops' state is looked at every second.
+    const every = this.options.everyMs ?? (this.store ? 2000 : 1000);
     try {
       while (!this.stopped) {
         if (this.listeners.size === 0) {
@@ -104,4 +132,19 @@ export class LiveHub {
       watch.close();
     }
   }
+}
+
+/** Waits `ms`, or until `signal` aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }

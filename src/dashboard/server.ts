@@ -12,6 +12,8 @@ export interface DashboardOptions {
   port: number;
   /** Default: a new random one. */
   token?: string;
+  /** Where the loops' `sync/state.json` is looked for (default: this process's directory). */
+  cwd?: string;
   onError?: (message: string) => void;
 }
 
@@ -22,10 +24,10 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-/** Serves the dashboard of `store` until closed. */
-export async function startDashboard(store: Store, options: DashboardOptions): Promise<Dashboard> {
+/** Serves the dashboard of `store` (none: only the loops of the directory) until closed. */
+export async function startDashboard(store: Store | undefined, options: DashboardOptions): Promise<Dashboard> {
   const token = options.token ?? newDashboardToken();
-  const hub = new LiveHub(store, options.onError ? { onError: options.onError } : {});
+  const hub = new LiveHub(store, options.cwd ?? process.cwd(), options.onError ? { onError: options.onError } : {});
   const app = dashboardApp(store, hub, token, pageFiles());
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(started));

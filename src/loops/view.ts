@@ -38,6 +38,13 @@ export function readLoopsView(cwd: string): LoopsView | undefined {
   return view;
 }
 
+/** The loops' view as `status --json` and the dashboard give it: with whether a running turn's lease has lapsed. */
+export type LoopsJson = LoopsView & { lease_expired: boolean };
+
+export function loopsJson(view: LoopsView, now: Date): LoopsJson {
+  return { ...view, lease_expired: view.state?.status.startsWith('running-') === true && leaseLapsed(view.state, now) };
+}
+
 /** "iteration 3, ralph's turn (running-ralph)". Pure. */
 export function describeTurn(state: SyncState): string {
   return `iteration ${state.iteration}, ${state.expected_actor}'s turn (${state.status})`;

@@ -6,7 +6,8 @@ import type { ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { git } from '../helpers/git.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { groupAlive, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
@@ -136,6 +137,39 @@ describe('ralph dashboard in a browser', () => {
     const [task] = JSON.parse((await ralph(['queue', 'list', '--json'], { cwd: dir })).stdout) as Array<{ status: string; attempts: number; error: string }>;
     expect(task).toMatchObject({ status: 'failed', attempts: 1 });
     expect(task!.error).toMatch(/^stopped by hand at /);
+    await page.close();
+  });
+
+  it("shows a loops repository's turn live: whose turn, the lease counting down, and an expired lease under attention", async () => {
+    const dir = tempDir('ralph-dashboard-loops-');
+    git(dir, 'init', '-q');
+    git(dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '--allow-empty', '-m', 'init');
+    expect((await ralph(['init', '--loops', '--start', 'ralph'], { cwd: dir })).code).toBe(0);
+    const url = await dashboard(dir); // no queue here: the loops alone
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.locator('td.turn[data-actor="ralph"]').waitFor();
+    expect(await page.locator('td.turn').textContent()).toBe('the engineer (ralph): idle');
+    expect(await page.locator('.overview').count()).toBe(0);
+    // The supervisor's turn begins (as a pull from the other machine would bring it).
+    const statePath = join(dir, 'sync', 'state.json');
+    const state = JSON.parse(readFileSync(statePath, 'utf8'));
+    const running = {
+      ...state,
+      expected_actor: 'galph',
+      status: 'running-galph',
+      holder: { host: 'other-host', pid: 4242, token: 'turn-token', since: new Date().toISOString() },
+    };
+    writeFileSync(statePath, JSON.stringify({ ...running, lease_expires_at: new Date(Date.now() + 600_000).toISOString() }));
+    await page.locator('td.turn[data-actor="galph"]').waitFor();
+    expect(await page.locator('td.turn').textContent()).toBe('the supervisor (galph): running-galph');
+    expect(await page.locator('table.loops').textContent()).toContain('pid 4242 on other-host');
+    expect(await page.locator('.countdown').textContent()).toMatch(/^(9|10)m/);
+    writeFileSync(statePath, JSON.stringify({ ...running, lease_expires_at: new Date(Date.now() - 5_000).toISOString() }));
+    await page.locator('.attention li.lease').waitFor();
+    await page.screenshot({ path: screenshotPath('loops') });
+    const status = await fetch(new URL('/api/status', url), { headers: { authorization: `Bearer ${new URL(url).searchParams.get('token')}` } });
+    expect(status.status).toBe(404);
     await page.close();
   });
 

@@ -2,7 +2,7 @@
 // a time from /api/tasks. Preact renders every piece of queue text as text, never as HTML.
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { Snapshot, StatusView, Task, TaskStatus, WorkerView } from './types';
+import type { LoopsView, Snapshot, StatusView, Task, TaskStatus, WorkerView } from './types';
 
 const STATUSES: TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
 const PAGE = 100;
@@ -99,6 +99,7 @@ function useLive(): { snapshot: Snapshot | undefined; live: boolean; rate: numbe
         const next = JSON.parse(data) as Snapshot;
         setProblem('');
         setSnapshot(next);
+        if (!next.status) return;
         const t = Date.parse(next.at);
         const done = next.status.counts.completed + next.status.counts.failed;
         setHistory((h) => [...h.filter((p) => t - p.t <= 60_000), { t, done }]);
@@ -341,6 +342,57 @@ function Tasks({ version, say }: { version: string; say: (text: string) => void 
   );
 }
 
+/** The supervisor/engineer loops: whose turn, the iteration, the lease counting down, who holds the turn. */
+function Loops({ loops }: { loops: LoopsView }) {
+  const s = loops.state;
+  return (
+    <section class="loops" aria-label="loops">
+      <h2>Loops</h2>
+      {!s ? (
+        <p class="problem">
+          {loops.path} cannot be read as a sync state ({loops.problem ?? 'unreadable'}): <code>ralph stamp-handoff --repair</code> restores it.
+        </p>
+      ) : (
+        <table class="loops">
+          <tbody>
+            <tr>
+              <th>turn</th>
+              <td class="turn" data-actor={s.expected_actor}>
+                {s.expected_actor === 'galph' ? 'the supervisor (galph)' : 'the engineer (ralph)'}: {s.status}
+              </td>
+            </tr>
+            <tr>
+              <th>iteration</th>
+              <td>{s.iteration}</td>
+            </tr>
+            {s.holder && (
+              <tr>
+                <th>running</th>
+                <td>
+                  pid {s.holder.pid} on {s.holder.host}, since {s.holder.since}
+                </td>
+              </tr>
+            )}
+            {s.status.startsWith('running-') && s.lease_expires_at && (
+              <tr>
+                <th>lease</th>
+                <td>{loops.lease_expired ? `expired at ${s.lease_expires_at}` : <Countdown until={s.lease_expires_at} />}</td>
+              </tr>
+            )}
+            <tr>
+              <th>last update</th>
+              <td>
+                {s.last_update ?? 'unknown'}
+                {loops.branch ? ` on ${loops.branch}` : ''}
+              </td>
+            </tr>
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 function Actions({ status, say }: { status: StatusView; say: (text: string) => void }) {
   const paused = status.paused_at !== null;
   const toggle = () =>
@@ -375,7 +427,7 @@ function App() {
   const { snapshot, live, rate, problem } = useLive();
   const [message, setMessage] = useState('');
   const [failed, setFailed] = useState<Task[]>([]);
-  const counts = snapshot?.status.counts;
+  const counts = snapshot?.status?.counts;
   // The tasks on show are read again when the counts change (not on every heartbeat).
   const version = counts ? STATUSES.map((s) => counts[s]).join('/') : '';
   useEffect(() => {
@@ -387,12 +439,13 @@ function App() {
   }, [version]);
   if (!snapshot) return <p class="loading">Connecting…</p>;
   const s = snapshot.status;
-  const state = s.active ? 'a run is active' : s.run?.stopped_by ? `the last run stopped: ${s.run.stopped_by}` : 'no run is active';
+  const loops = snapshot.loops;
+  const state = !s ? 'no queue here' : s.active ? 'a run is active' : s.run?.stopped_by ? `the last run stopped: ${s.run.stopped_by}` : 'no run is active';
   return (
     <main>
       <header>
         <h1>ralph</h1>
-        <span class="where">{s.queue ?? s.dir}</span>
+        <span class="where">{s ? (s.queue ?? s.dir) : (loops?.path ?? '')}</span>
         <span class="state">{state}</span>
         <span class={live ? 'live' : 'live off'}>{live ? 'live' : 'reconnecting…'}</span>
       </header>
@@ -401,16 +454,30 @@ function App() {
           {problem}
         </p>
       )}
-      <Actions status={s} say={setMessage} />
       {message && (
         <p class="message" role="status">
           {message}
         </p>
       )}
-      <Overview status={s} rate={rate} />
-      <Attention status={s} failed={failed} say={setMessage} />
-      <Workers status={s} />
-      <Tasks version={version} say={setMessage} />
+      {loops?.lease_expired && (
+        <section class="attention" aria-label="loops need attention">
+          <ul>
+            <li class="lease">
+              The loops' lease expired at {loops.state?.lease_expires_at}: the turn's actor stopped renewing it (crashed, killed or disconnected).
+            </li>
+          </ul>
+        </section>
+      )}
+      {loops && <Loops loops={loops} />}
+      {s && (
+        <>
+          <Actions status={s} say={setMessage} />
+          <Overview status={s} rate={rate} />
+          <Attention status={s} failed={failed} say={setMessage} />
+          <Workers status={s} />
+          <Tasks version={version} say={setMessage} />
+        </>
+      )}
     </main>
   );
 }

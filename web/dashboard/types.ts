@@ -28,9 +28,27 @@ export interface StatusView {
   paused_at: string | null;
 }
 
+export interface LoopsView {
+  path: string;
+  branch?: string;
+  problem?: string;
+  lease_expired: boolean;
+  state?: {
+    iteration: number;
+    expected_actor: string;
+    status: string;
+    last_update: string | null;
+    lease_expires_at: string | null;
+    galph_commit: string | null;
+    ralph_commit: string | null;
+    holder: { host: string; pid: number; since: string } | null;
+  };
+}
+
 export interface Snapshot {
   at: string;
-  status: StatusView;
+  status: StatusView | null;
+  loops: LoopsView | null;
 }
 
 export interface Task {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { InputError } from '../../errors.js';
+import { InputError, StateMissingError } from '../../errors.js';
+import { readLoopsView } from '../../loops/view.js';
 import { portNumber } from '../../config/parsers.js';
 import { startDashboard } from '../../dashboard/server.js';
 import { print, printJson } from '../output.js';
@@ -20,7 +21,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 export function registerDashboard(program: Command, setExit: (code: number) => void): void {
   const command = program
     .command('dashboard')
-    .description('serve a live web page of the queue (counts, workers) until Ctrl-C; prints its address with a token')
+    .description('serve a live web page of the queue, and of the loops of this repository, until Ctrl-C; prints its address with a token')
     .option('--host <host>', 'the address to listen on; another than 127.0.0.1 needs --token', '127.0.0.1')
     .option('--port <n>', 'the port (0: any free one)', portNumber, 0)
     .option(
@@ -46,7 +47,11 @@ Examples:
     if (!LOOPBACK.has(flags.host) && flags.token === undefined)
       throw new InputError(`--host ${flags.host} lets other machines reach the dashboard: give it a --token of your own choosing as well.`);
     if (flags.token !== undefined && flags.token.length < 16) throw new InputError('--token must be at least 16 characters long.');
-    const store = await openExistingQueue(flags, { load: false });
+    // A repository of the supervisor/engineer loops may have no queue: then the page shows the loops alone.
+    const store = await openExistingQueue(flags, { load: false }).catch((error: unknown) => {
+      if (error instanceof StateMissingError && readLoopsView(process.cwd())) return undefined;
+      throw error;
+    });
     try {
       setExit(
         await untilStopped(async (signal) => {
@@ -57,14 +62,14 @@ Examples:
             onError: (message) => process.stderr.write(`ralph dashboard: ${message}\n`),
           });
           if (flags.json) printJson({ url: dashboard.url });
-          else print(`ralph dashboard: serving ${store.location} at ${dashboard.url} (Ctrl-C to stop)`);
+          else print(`ralph dashboard: serving ${store?.location ?? 'the loops of this repository'} at ${dashboard.url} (Ctrl-C to stop)`);
           if (flags.open) openBrowser(dashboard.url);
           if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
           await dashboard.close();
         }),
       );
     } finally {
-      await store.close();
+      await store?.close();
     }
   });
 }

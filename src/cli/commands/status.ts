@@ -7,8 +7,7 @@ import { oneLine } from '../../redact/sanitize.js';
 import { print, printJson, printPieces } from '../output.js';
 import type { Store } from '../../store/store.js';
 import { openStore } from '../../store/open.js';
-import { leaseLapsed } from '../../loops/turn-holder.js';
-import { loopsStatusLines, readLoopsView } from '../../loops/view.js';
+import { loopsJson, loopsStatusLines, readLoopsView } from '../../loops/view.js';
 import { dirOption, openExistingQueue, openExistingStore, queueOf, queueOption, untilStopped } from './common.js';
 import type { QueueFlags } from './common.js';
 import { positiveSeconds } from '../../config/parsers.js';
@@ -55,18 +54,15 @@ Examples:
     // A repository that runs the supervisor/engineer loops has their state, with or without a queue.
     const loops = readLoopsView(process.cwd());
     const now = new Date();
-    const loopsJson = loops && {
-      ...loops,
-      lease_expired: loops.state?.status.startsWith('running-') && leaseLapsed(loops.state, now),
-    };
+    const loopsView = loops && loopsJson(loops, now);
     if (loops && !openStore(flags.dir).exists()) {
-      if (flags.json) printJson({ loops: loopsJson });
+      if (flags.json) printJson({ loops: loopsView });
       else for (const line of loopsStatusLines(loops, now)) print(line);
       return;
     }
     const view = await gatherStatus(openExistingStore(flags.dir));
     if (flags.json) {
-      printJson(loops ? { ...view, loops: loopsJson } : view);
+      printJson(loops ? { ...view, loops: loopsView } : view);
       return;
     }
     printStatus(view);
