@@ -10,6 +10,8 @@ import { stopTask } from '../orchestrator/stop-task.js';
 import { parseTasksFile } from '../queue/tasks-file.js';
 import type { TaskStatus } from '../queue/types.js';
 import type { Store } from '../store/store.js';
+import { LogReader } from '../view/log-files.js';
+import type { LogRecord } from '../view/log-records.js';
 import type { LiveHub } from './hub.js';
 import type { PageFiles } from './page.js';
 import { tokenMatches } from './token.js';
@@ -17,6 +19,8 @@ import { tokenMatches } from './token.js';
 const STATUSES: readonly TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
 const MAX_PAGE = 500;
 const MAX_TASKS_FILE = 16 << 20;
+/** A task's log as the page shows it: its last lines. */
+const MAX_LOG_LINES = 2000;
 
 /** Sent with every answer: nothing but this server's own script and data, no framing, no referrer (the URL has the token). */
 const SECURITY_HEADERS: Record<string, string> = {
@@ -86,6 +90,19 @@ export function dashboardApp(store: Store | undefined, hub: LiveHub, token: stri
 /** The endpoints of the queue: its status, its tasks, and the actions on them. */
 function queueApi(app: Hono, store: Store, hub: LiveHub): void {
   app.get('/api/status', async (c) => c.json((await hub.current()).status));
+  app.get('/api/tasks/:id', async (c) => {
+    const detail = await store.taskDetail(c.req.param('id'));
+    return detail ? c.json(detail) : c.json({ error: `task ${JSON.stringify(c.req.param('id'))} is not in the queue` }, 404);
+  });
+  // The task's lines in this machine's worker logs (what `ralph logs --task` prints): its start, its agent's output, its end.
+  app.get('/api/tasks/:id/log', async (c) => {
+    const records: LogRecord[] = [];
+    await new LogReader(store.dir, { task: c.req.param('id') }).read(true, (batch) => {
+      records.push(...batch);
+      if (records.length > MAX_LOG_LINES) records.splice(0, records.length - MAX_LOG_LINES);
+    });
+    return c.json({ lines: records });
+  });
   app.get('/api/tasks', async (c) => {
     const status = c.req.query('status');
     if (status !== undefined && !STATUSES.includes(status as TaskStatus)) return c.json({ error: `status must be one of ${STATUSES.join(', ')}` }, 400);

@@ -21,7 +21,7 @@ import { pause } from '../process/alive.js';
 import { makePrivateDir } from '../process/private.js';
 import { parseQueueSnapshot, parseResultsSnapshot, peekResultsStamp, readJsonFile, serializeQueue, serializeResults } from './snapshot.js';
 import { FencedError, Stage, removeStage } from './stage.js';
-import type { QueueOverview, Store, TaskQuery, Transaction, TxScope } from './store.js';
+import type { QueueOverview, Store, TaskDetail, TaskQuery, Transaction, TxScope } from './store.js';
 import { countByStatus } from '../queue/counts.js';
 import { Results, applyEntry, isConsistent, journalHasEntries, midCompaction, openIndex, stateOf } from './cache.js';
 import type { Cache } from './cache.js';
@@ -133,6 +133,13 @@ export class FileStore implements Store {
     const matching = this.read().tasks.filter((t) => query.status === undefined || t.status === query.status);
     const from = query.offset ?? 0;
     return matching.slice(from, query.limit === undefined ? undefined : from + query.limit);
+  }
+
+  async taskDetail(id: string): Promise<TaskDetail | undefined> {
+    const state = this.read();
+    const task = state.tasks.find((t) => t.id === id);
+    if (!task) return undefined;
+    return { task, findings: state.findings.filter((f) => f.task_id === id), issues: state.issues.filter((i) => i.task_id === id) };
   }
 
   async overview(): Promise<QueueOverview> {

@@ -28,6 +28,8 @@ export interface Store {
   overview(): Promise<QueueOverview>;
   /** Tasks in queue order, those of one status only when given, a page of them (`offset`, `limit`). */
   listTasks(query: TaskQuery): Promise<Task[]>;
+  /** One task with its findings and issues (every attempt's), or undefined when it is not in the queue. */
+  taskDetail(id: string): Promise<TaskDetail | undefined>;
   /**
    * Runs `body` under the lock on the current state and commits what it changed, atomically. `scope`
    * says what the body reads when it is less than everything (a database then reads only that).
@@ -71,6 +73,12 @@ export interface Store {
 export interface QueueOverview {
   counts: StatusCounts;
   meta: QueueMeta;
+}
+
+export interface TaskDetail {
+  task: Task;
+  findings: Finding[];
+  issues: Issue[];
 }
 
 export interface TaskQuery {

@@ -67,6 +67,10 @@ describe('ralph dashboard in a browser', () => {
       return n > 0 && n < 12;
     });
     await page.waitForFunction(() => [...document.querySelectorAll('.workers td.output')].some((td) => td.textContent?.includes('working on task-0')));
+    // The running task's own page: its output as it runs.
+    await page.locator('.tasks tr[data-task="task-0"] button.link').click();
+    await page.locator('.task-panel pre.log', { hasText: 'working on task-0' }).waitFor();
+    expect(await page.locator('.task-panel h3', { hasText: 'Output' }).textContent()).toBe('Output (as it runs)');
     await page.screenshot({ path: screenshotPath('during-run') });
     await page.waitForFunction(() => document.querySelector('.card[data-status="completed"] .n')?.textContent === '12', undefined, { timeout: 30_000 });
     const ran = await run.done;
@@ -79,6 +83,16 @@ describe('ralph dashboard in a browser', () => {
     await failed.waitFor();
     expect(await failed.locator('.id').textContent()).toBe(HOSTILE);
     expect(await failed.textContent()).toContain(`${HOSTILE} broke`);
+    // The first task's page, once it is done: its finding, and the attempt that completed it.
+    await page.locator('.task-panel table.facts', { hasText: 'did task-0' }).waitFor();
+    expect(await page.locator('.task-panel ul.attempts').textContent()).toContain('completed: did task-0');
+    await page.locator('.task-panel button.close').click();
+    // The failed one's page: its error and its output, as text.
+    await page.locator(`.tasks tr[data-task="${HOSTILE.replace(/"/g, '\\"')}"] button.link`).click();
+    await page.locator('.task-panel pre.log', { hasText: `${HOSTILE} broke` }).waitFor();
+    expect(await page.locator('.task-panel table.facts').textContent()).toContain(`${HOSTILE} broke`);
+    await page.screenshot({ path: screenshotPath('task') });
+    await page.locator('.task-panel button.close').click();
     // The tasks table shows it too; nowhere did the HTML become an element or run.
     await page.locator('.tasks tr[data-task]').first().waitFor();
     expect(await page.locator('img').count()).toBe(0);

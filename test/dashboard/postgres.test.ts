@@ -62,6 +62,13 @@ describe('ralph dashboard on a queue in PostgreSQL', () => {
     expect((await ralph(['status', '--queue', url], { cwd: there })).stdout).toContain('Claiming paused since');
     const tasks = await (await fetch(`${page.origin}/api/tasks?status=pending`, { headers: auth })).json();
     expect((tasks as { tasks: Array<{ id: string }> }).tasks.map((t) => t.id)).toEqual(['a', 'b']);
+    // One task's page reads it by its key (and its results), not the queue.
+    const detail = (await (await fetch(`${page.origin}/api/tasks/b`, { headers: auth })).json()) as {
+      task: { id: string; status: string };
+      findings: unknown[];
+    };
+    expect(detail).toMatchObject({ task: { id: 'b', status: 'pending' }, findings: [], issues: [] });
+    expect((await fetch(`${page.origin}/api/tasks/nope`, { headers: auth })).status).toBe(404);
     await reader.cancel();
     expect(out + err + text).not.toContain(password);
   });

@@ -2,7 +2,7 @@
 // a time from /api/tasks. Preact renders every piece of queue text as text, never as HTML.
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { LoopsView, Snapshot, StatusView, Task, TaskStatus, WorkerView } from './types';
+import type { LogLine, LoopsView, Snapshot, StatusView, Task, TaskDetail, TaskStatus, WorkerView } from './types';
 
 const STATUSES: TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
 const PAGE = 100;
@@ -264,7 +264,124 @@ function Workers({ status }: { status: StatusView }) {
   );
 }
 
-function Tasks({ version, say }: { version: string; say: (text: string) => void }) {
+/** One task: its fields, every attempt's result, and its lines in this machine's logs (read again each second while it runs). */
+function TaskPanel({ id, version, close }: { id: string; version: string; close: () => void }) {
+  const [detail, setDetail] = useState<TaskDetail>();
+  const [lines, setLines] = useState<LogLine[]>([]);
+  const [missing, setMissing] = useState('');
+  const running = detail?.task.status === 'claimed';
+  useEffect(() => {
+    let gone = false;
+    const look = () => {
+      const path = `/api/tasks/${encodeURIComponent(id)}`;
+      getJson<TaskDetail>(path).then(
+        (d) => {
+          if (gone) return;
+          setDetail(d);
+          setMissing('');
+        },
+        (error: Error) => !gone && setMissing(error.message),
+      );
+      getJson<{ lines: LogLine[] }>(`${path}/log`).then(
+        (l) => !gone && setLines(l.lines),
+        () => undefined,
+      );
+    };
+    look();
+    const timer = running ? setInterval(look, 1000) : undefined;
+    return () => {
+      gone = true;
+      if (timer) clearInterval(timer);
+    };
+  }, [id, version, running]);
+  const t = detail?.task;
+  const facts: Array<[string, string | undefined]> = t
+    ? [
+        ['status', t.status],
+        ['type', t.type],
+        ['attempts', String(t.attempts)],
+        ['worker', t.worker_id == null ? undefined : `${t.worker_id}${t.worker_host ? ` on ${t.worker_host}` : ''}`],
+        ['claimed', t.claimed_at],
+        ['completed', t.completed_at],
+        ['failed', t.failed_at],
+        ['duration', t.duration_ms === undefined ? undefined : duration(t.duration_ms)],
+        ['agent', [t.agent, t.model].filter(Boolean).join(' ') || undefined],
+        ['cost', t.cost_usd === undefined ? undefined : `$${t.cost_usd.toFixed(4)}`],
+        [
+          'tokens',
+          t.tokens
+            ? Object.entries(t.tokens)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')
+            : undefined,
+        ],
+        ['branch', t.branch],
+        ['commit', t.commit],
+        ['merge', t.merge ? `${t.merge}${t.merged_into ? ` into ${t.merged_into}` : ''}` : undefined],
+        ['files changed', t.files_changed?.join(', ')],
+        ['conflicts', t.conflict_paths?.join(', ')],
+        ['finding', t.finding],
+        ['error', t.error ?? t.last_error],
+        ['data', t.data === undefined ? undefined : JSON.stringify(t.data)],
+      ]
+    : [];
+  return (
+    <section class="task-panel" aria-label="task">
+      <h2>
+        Task <span class="id">{id}</span>{' '}
+        <button type="button" class="close" onClick={close}>
+          close
+        </button>
+      </h2>
+      {missing && <p class="problem">{missing}</p>}
+      {t && (
+        <table class="facts">
+          <tbody>
+            {facts
+              .filter(([, v]) => v !== undefined && v !== '')
+              .map(([k, v]) => (
+                <tr key={k}>
+                  <th>{k}</th>
+                  <td>{v}</td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      )}
+      {detail && detail.issues.length + detail.findings.length > 0 && (
+        <>
+          <h3>Attempts</h3>
+          <ul class="attempts">
+            {detail.issues.map((i) => (
+              <li key={`i-${i.timestamp}`} class="issue">
+                attempt {i.attempt} ({i.timestamp}): {i.outcome ?? i.reason}: {firstLine(i.error)}
+              </li>
+            ))}
+            {detail.findings.map((f) => (
+              <li key={`f-${f.timestamp}`} class="finding">
+                attempt {f.attempt ?? '?'} ({f.timestamp}): completed: {firstLine(f.finding)}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <h3>Output{running ? ' (as it runs)' : ''}</h3>
+      {lines.length === 0 ? (
+        <p class="none">No lines of it in this machine's worker logs{t?.worker_host ? ` (it ran on ${t.worker_host})` : ''}.</p>
+      ) : (
+        <pre class="log">
+          {lines.map((l, i) => (
+            <div key={i} class={l.stream ?? 'worker'}>
+              {l.time.slice(11, 23)} {l.text}
+            </div>
+          ))}
+        </pre>
+      )}
+    </section>
+  );
+}
+
+function Tasks({ version, say, open }: { version: string; say: (text: string) => void; open: (id: string) => void }) {
   const stop = (id: string) =>
     post<{ killed: string[] }>(`/api/tasks/${encodeURIComponent(id)}/stop`).then(
       (r) => say(`${id}: stopped${r.killed.length ? ` (killed ${r.killed.join(', ')})` : ''}`),
@@ -321,7 +438,11 @@ function Tasks({ version, say }: { version: string; say: (text: string) => void 
         <tbody>
           {tasks.map((t) => (
             <tr key={t.id} data-task={t.id} class={t.status}>
-              <td class="id">{t.id}</td>
+              <td class="id">
+                <button type="button" class="link" onClick={() => open(t.id)}>
+                  {t.id}
+                </button>
+              </td>
               <td>{t.type}</td>
               <td class="status">{t.status}</td>
               <td>{t.attempts}</td>
@@ -426,6 +547,7 @@ function Actions({ status, say }: { status: StatusView; say: (text: string) => v
 function App() {
   const { snapshot, live, rate, problem } = useLive();
   const [message, setMessage] = useState('');
+  const [selected, setSelected] = useState<string>();
   const [failed, setFailed] = useState<Task[]>([]);
   const counts = snapshot?.status?.counts;
   // The tasks on show are read again when the counts change (not on every heartbeat).
@@ -475,7 +597,8 @@ function App() {
           <Overview status={s} rate={rate} />
           <Attention status={s} failed={failed} say={setMessage} />
           <Workers status={s} />
-          <Tasks version={version} say={setMessage} />
+          {selected !== undefined && <TaskPanel id={selected} version={version} close={() => setSelected(undefined)} />}
+          <Tasks version={version} say={setMessage} open={setSelected} />
         </>
       )}
     </main>

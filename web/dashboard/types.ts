@@ -57,8 +57,52 @@ export interface Task {
   status: TaskStatus;
   attempts: number;
   worker_id?: number | null;
+  worker_host?: string;
+  claimed_at?: string;
+  completed_at?: string;
+  failed_at?: string;
   duration_ms?: number;
   finding?: string;
   error?: string;
+  last_error?: string;
+  data?: unknown;
+  agent?: string;
+  model?: string;
   cost_usd?: number;
+  tokens?: Record<string, number>;
+  branch?: string;
+  commit?: string;
+  merge?: string;
+  merged_into?: string;
+  files_changed?: string[];
+  conflict_paths?: string[];
+}
+
+export interface Issue {
+  attempt: number;
+  timestamp: string;
+  reason: string;
+  outcome?: string;
+  error: string;
+  worker_id: number;
+}
+
+export interface Finding {
+  attempt?: number;
+  timestamp: string;
+  finding: string;
+  worker_id: number;
+}
+
+export interface TaskDetail {
+  task: Task;
+  findings: Finding[];
+  issues: Issue[];
+}
+
+export interface LogLine {
+  time: string;
+  worker: number;
+  stream: 'out' | 'err' | null;
+  text: string;
 }

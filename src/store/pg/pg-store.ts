@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { RalphError, StateMissingError } from '../../errors.js';
-import type { QueueMeta, QueueState, StatusCounts, Task, TaskStatus } from '../../queue/types.js';
+import type { Finding, Issue, QueueMeta, QueueState, StatusCounts, Task, TaskStatus } from '../../queue/types.js';
 import { makePrivateDir } from '../../process/private.js';
 import { statePaths } from '../paths.js';
 import type { StatePaths } from '../paths.js';
-import type { MergeLock, QueueOverview, Store, TaskQuery, Transaction, TxScope } from '../store.js';
+import type { MergeLock, QueueOverview, Store, TaskDetail, TaskQuery, Transaction, TxScope } from '../store.js';
 import { advisoryMergeLock } from './merge-lock.js';
 import { unreachable } from './connection.js';
 import { describeQueue } from './url.js';
@@ -147,6 +147,27 @@ export class PgStore implements Store {
       'list tasks',
     );
     return rows.map((r) => r.task);
+  }
+
+  /** One task and its results, by the primary key and the results' task: nothing else is read. */
+  async taskDetail(id: string): Promise<TaskDetail | undefined> {
+    return this.withTransaction(
+      async (client) => {
+        const { rows } = await client.query<{ task: Task }>('SELECT task FROM ralph_tasks WHERE queue = $1 AND id = $2', [this.queueName, id]);
+        if (!rows[0]) return undefined;
+        const results = await client.query<{ kind: string; body: Finding | Issue }>(
+          'SELECT kind, body FROM ralph_results WHERE queue = $1 AND task_id = $2 ORDER BY seq',
+          [this.queueName, id],
+        );
+        return {
+          task: rows[0].task,
+          findings: results.rows.filter((r) => r.kind === 'finding').map((r) => r.body as Finding),
+          issues: results.rows.filter((r) => r.kind === 'issue').map((r) => r.body as Issue),
+        };
+      },
+      'task',
+      'REPEATABLE READ READ ONLY',
+    );
   }
 
   /** Counted by the database (one pass over the queue's rows there, nothing sent here but the counts), and the sessions read. */
