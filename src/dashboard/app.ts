@@ -9,6 +9,8 @@ import { retryFailed } from '../orchestrator/retry.js';
 import { stopTask } from '../orchestrator/stop-task.js';
 import { parseTasksFile } from '../queue/tasks-file.js';
 import type { TaskStatus } from '../queue/types.js';
+import { TASK_SORTS } from '../queue/task-query.js';
+import type { TaskSort } from '../queue/task-query.js';
 import type { Store } from '../store/store.js';
 import { LogReader } from '../view/log-files.js';
 import type { LogRecord } from '../view/log-records.js';
@@ -110,7 +112,20 @@ function queueApi(app: Hono, store: Store, hub: LiveHub): void {
     const asked = whole(c.req.query('limit'), 100);
     if (offset === undefined || asked === undefined) return c.json({ error: 'offset and limit must be whole numbers' }, 400);
     const limit = Math.min(MAX_PAGE, asked);
-    const tasks = await store.listTasks({ ...(status ? { status: status as TaskStatus } : {}), offset, limit });
+    const sort = c.req.query('sort');
+    if (sort !== undefined && !TASK_SORTS.includes(sort as TaskSort)) return c.json({ error: `sort must be one of ${TASK_SORTS.join(', ')}` }, 400);
+    const worker = c.req.query('worker');
+    if (worker !== undefined && worker !== '' && whole(worker, 0) === undefined) return c.json({ error: 'worker must be a whole number' }, 400);
+    const [type, text] = [c.req.query('type'), c.req.query('text')];
+    const tasks = await store.listTasks({
+      ...(status ? { status: status as TaskStatus } : {}),
+      ...(type ? { type } : {}),
+      ...(worker ? { worker: Number(worker) } : {}),
+      ...(text ? { text } : {}),
+      ...(sort ? { sort: sort as TaskSort } : {}),
+      offset,
+      limit,
+    });
     return c.json({ offset, limit, tasks });
   });
   // Actions: the same functions as `ralph queue retry`, `stop`, `add`, `pause` and `resume`.

@@ -22,6 +22,7 @@ import { makePrivateDir } from '../process/private.js';
 import { parseQueueSnapshot, parseResultsSnapshot, peekResultsStamp, readJsonFile, serializeQueue, serializeResults } from './snapshot.js';
 import { FencedError, Stage, removeStage } from './stage.js';
 import type { QueueOverview, Store, TaskDetail, TaskQuery, Transaction, TxScope } from './store.js';
+import { selects, sortTasks } from '../queue/task-query.js';
 import { countByStatus } from '../queue/counts.js';
 import { Results, applyEntry, isConsistent, journalHasEntries, midCompaction, openIndex, stateOf } from './cache.js';
 import type { Cache } from './cache.js';
@@ -130,7 +131,10 @@ export class FileStore implements Store {
   async refresh(): Promise<void> {}
 
   async listTasks(query: TaskQuery): Promise<Task[]> {
-    const matching = this.read().tasks.filter((t) => query.status === undefined || t.status === query.status);
+    const matching = sortTasks(
+      this.read().tasks.filter((t) => selects(t, query)),
+      query.sort,
+    );
     const from = query.offset ?? 0;
     return matching.slice(from, query.limit === undefined ? undefined : from + query.limit);
   }

@@ -1,4 +1,5 @@
-import type { Finding, Issue, QueueMeta, QueueState, StatusCounts, Task, TaskStatus } from '../queue/types.js';
+import type { Finding, Issue, QueueMeta, QueueState, StatusCounts, Task } from '../queue/types.js';
+import type { TaskFilter } from '../queue/task-query.js';
 import type { StatePaths } from './paths.js';
 import type { Sessions } from './sessions.js';
 import type { QueueWatch } from './watch.js';
@@ -26,7 +27,7 @@ export interface Store {
    * `status` shows, without reading every task (a database counts them itself).
    */
   overview(): Promise<QueueOverview>;
-  /** Tasks in queue order, those of one status only when given, a page of them (`offset`, `limit`). */
+  /** Tasks as the query selects and orders them (default: all, in queue order), a page of them (`offset`, `limit`). */
   listTasks(query: TaskQuery): Promise<Task[]>;
   /** One task with its findings and issues (every attempt's), or undefined when it is not in the queue. */
   taskDetail(id: string): Promise<TaskDetail | undefined>;
@@ -81,8 +82,7 @@ export interface TaskDetail {
   issues: Issue[];
 }
 
-export interface TaskQuery {
-  status?: TaskStatus;
+export interface TaskQuery extends TaskFilter {
   offset?: number;
   limit?: number;
 }

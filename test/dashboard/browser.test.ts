@@ -104,6 +104,15 @@ describe('ralph dashboard in a browser', () => {
     await page.selectOption('select[aria-label="status"]', 'failed');
     await page.waitForFunction(() => document.querySelectorAll('.tasks tbody tr').length === 1);
     expect(await page.locator('.tasks tbody tr td.id').textContent()).toBe(HOSTILE);
+    // Text in the id, sorted by id (the same query as `ralph queue list --text task-1 --sort id`).
+    await page.selectOption('select[aria-label="status"]', '');
+    await page.fill('input[aria-label="text"]', 'TASK-1');
+    await page.selectOption('select[aria-label="sort"]', 'id');
+    await page.waitForFunction(() => document.querySelectorAll('.tasks tbody tr').length === 3);
+    expect(await page.locator('.tasks tbody tr td.id').allTextContents()).toEqual(['task-1', 'task-10', 'task-11']);
+    const cli = JSON.parse((await ralph(['queue', 'list', '--text', 'TASK-1', '--sort', 'id', '--json'], { cwd: dir })).stdout) as Array<{ id: string }>;
+    expect(cli.map((t) => t.id)).toEqual(['task-1', 'task-10', 'task-11']);
+    await page.fill('input[aria-label="text"]', '');
 
     // Retry from the page: the task goes back to pending; the next run reruns it (the agent now succeeds).
     script(dir, 'agent.sh', 'echo "FINDINGS: did $RALPH_TASK_ID"');

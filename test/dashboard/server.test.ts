@@ -86,6 +86,10 @@ describe('ralph dashboard', () => {
     expect(((await first.json()) as { tasks: Array<{ id: string }> }).tasks.map((t) => t.id)).toEqual(['a', hostile]);
     expect((await fetch(`${d.base}/api/tasks?status=nonsense`, bearer(d.token))).status).toBe(400);
     expect((await fetch(`${d.base}/api/tasks?limit=-1`, bearer(d.token))).status).toBe(400);
+    expect((await fetch(`${d.base}/api/tasks?sort=sideways`, bearer(d.token))).status).toBe(400);
+    expect((await fetch(`${d.base}/api/tasks?worker=two`, bearer(d.token))).status).toBe(400);
+    const found = (await (await fetch(`${d.base}/api/tasks?text=N24&sort=id`, bearer(d.token))).json()) as { tasks: Array<{ id: string }> };
+    expect(found.tasks.map((t) => t.id)).toEqual(['n24', 'n240', 'n241', 'n242', 'n243', 'n244', 'n245', 'n246', 'n247']);
   });
 
   it('sends each change to an open event stream, without a reload', async () => {

@@ -10,6 +10,9 @@ import type { StepConfig, StepRequest, StepResult } from '../../src/worker/step.
 import { stepScope, workerStep } from '../../src/worker/step.js';
 import { newToken } from '../../src/store/token.js';
 import { setPaused } from '../../src/orchestrator/pause.js';
+import { selects, sortTasks } from '../../src/queue/task-query.js';
+import type { TaskQuery } from '../../src/store/store.js';
+import { QUERIES, QUERY_TASKS } from '../helpers/query-tasks.js';
 import { startPostgres, withClient } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/index.js';
 import type { TestPostgres } from '../helpers/postgres.js';
@@ -523,6 +526,28 @@ describe('the queue on PostgreSQL (PgStore)', () => {
       expect(result).toMatchObject({ open: true, live: false, block: { kind: 'paused' } });
       expect(result?.claimed).toBeUndefined();
     });
+    await s.close();
+  });
+
+  it('selects, orders and pages tasks in SQL as the file store does in memory (queue list, the dashboard)', async () => {
+    const q = await fresh();
+    const s = await q.open();
+    await s.transact((tx) => {
+      for (const task of QUERY_TASKS) tx.put(task);
+    });
+    for (const query of QUERIES) {
+      const filter = query as TaskQuery;
+      const all = sortTasks(
+        QUERY_TASKS.filter((t) => selects(t, filter)),
+        filter.sort,
+      );
+      const from = filter.offset ?? 0;
+      const expected = all.slice(from, filter.limit === undefined ? undefined : from + filter.limit).map((t) => t.id);
+      expect(
+        (await s.listTasks(filter)).map((t) => t.id),
+        JSON.stringify(query),
+      ).toEqual(expected);
+    }
     await s.close();
   });
 });

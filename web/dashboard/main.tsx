@@ -388,15 +388,34 @@ function Tasks({ version, say, open }: { version: string; say: (text: string) =>
       (error: Error) => say(error.message),
     );
   const [status, setStatus] = useState<TaskStatus | ''>('');
+  const [filters, setFilters] = useState({ type: '', worker: '', text: '', sort: 'queue' });
   const [offset, setOffset] = useState(0);
   const [tasks, setTasks] = useState<Task[]>([]);
+  const [problem, setProblem] = useState('');
   useEffect(() => {
-    const query = new URLSearchParams({ offset: String(offset), limit: String(PAGE), ...(status ? { status } : {}) });
-    getJson<{ tasks: Task[] }>(`/api/tasks?${query}`).then(
-      (page) => setTasks(page.tasks),
-      () => undefined,
-    );
-  }, [status, offset, version]);
+    const given = Object.fromEntries(Object.entries({ ...filters, status }).filter(([, v]) => v !== '' && v !== 'queue'));
+    const query = new URLSearchParams({ offset: String(offset), limit: String(PAGE), ...given });
+    // Typing in a box asks once it pauses; only the last answer is shown.
+    let current = true;
+    const timer = setTimeout(() => {
+      getJson<{ tasks: Task[] }>(`/api/tasks?${query}`).then(
+        (page) => {
+          if (!current) return;
+          setTasks(page.tasks);
+          setProblem('');
+        },
+        (error: Error) => current && setProblem(error.message),
+      );
+    }, 150);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [status, filters, offset, version]);
+  const filter = (name: keyof typeof filters) => (e: Event) => {
+    setFilters({ ...filters, [name]: (e.currentTarget as HTMLInputElement).value });
+    setOffset(0);
+  };
   return (
     <section aria-label="tasks">
       <h2>Tasks</h2>
@@ -416,6 +435,22 @@ function Tasks({ version, say, open }: { version: string; say: (text: string) =>
             </option>
           ))}
         </select>
+        <input aria-label="type" placeholder="type" value={filters.type} onInput={filter('type')} size={10} />
+        <input aria-label="worker" placeholder="worker" value={filters.worker} onInput={filter('worker')} size={6} inputMode="numeric" />
+        <input aria-label="text" placeholder="id, finding or error" value={filters.text} onInput={filter('text')} size={22} />
+        <select aria-label="sort" value={filters.sort} onChange={filter('sort')}>
+          {[
+            ['queue', 'queue order'],
+            ['id', 'by id'],
+            ['attempts', 'most attempts'],
+            ['duration', 'longest'],
+            ['finished', 'recently finished'],
+          ].map(([value, label]) => (
+            <option value={value} key={value}>
+              {label}
+            </option>
+          ))}
+        </select>
         <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
           previous
         </button>
@@ -424,6 +459,7 @@ function Tasks({ version, say, open }: { version: string; say: (text: string) =>
           next
         </button>
       </div>
+      {problem && <p class="problem">{problem}</p>}
       <table class="tasks">
         <thead>
           <tr>

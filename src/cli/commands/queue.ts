@@ -4,6 +4,8 @@ import { stopTask } from '../../orchestrator/stop-task.js';
 import { InputError } from '../../errors.js';
 import { retryFailed } from '../../orchestrator/retry.js';
 import { TASK_STATUSES } from '../../queue/types.js';
+import { TASK_SORTS } from '../../queue/task-query.js';
+import type { TaskSort } from '../../queue/task-query.js';
 import type { TaskStatus } from '../../queue/types.js';
 import { openQueue, openStore } from '../../store/open.js';
 import { oneLine } from '../../redact/sanitize.js';
@@ -143,27 +145,42 @@ export function registerQueue(program: Command): void {
     .command('list')
     .description('list tasks')
     .option('--status <status>', `only tasks with this status (${TASK_STATUSES.join(', ')})`)
+    .option('--type <type>', 'only tasks of this type')
+    .option('--worker <n>', 'only tasks this worker ran or runs', positiveInt)
+    .option('--text <text>', 'only tasks whose id, finding or error holds this text (any case)')
+    .option('--sort <order>', `the order: ${TASK_SORTS.join(', ')} (default queue)`)
     .option('--limit <n>', 'at most this many (a page)', positiveInt)
     .option('--offset <n>', 'skip this many first (the next page: --offset plus --limit)', nonNegativeInt)
     .option('--json', 'machine-readable output');
-  queueOption(dirOption(list)).action(async (flags: QueueFlags & { status?: string; json?: boolean; limit?: number; offset?: number }) => {
-    if (flags.status !== undefined && !TASK_STATUSES.includes(flags.status as TaskStatus)) {
-      throw new InputError(`Expected --status to be one of ${TASK_STATUSES.join(', ')}, got \`${flags.status}\`.`);
-    }
-    const store = await openExistingQueue(flags, { load: false });
-    const tasks = await store.listTasks({
-      ...(flags.status === undefined ? {} : { status: flags.status as TaskStatus }),
-      ...(flags.offset === undefined ? {} : { offset: flags.offset }),
-      ...(flags.limit === undefined ? {} : { limit: flags.limit }),
-    });
-    await store.close();
-    if (flags.json) {
-      printJson(tasks);
-      return;
-    }
-    for (const line of columns(tasks.map(listRow))) print(line.trimEnd());
-    if (tasks.length === 0) print('No tasks.');
-  });
+  queueOption(dirOption(list)).action(
+    async (
+      flags: QueueFlags & { status?: string; type?: string; worker?: number; text?: string; sort?: string; json?: boolean; limit?: number; offset?: number },
+    ) => {
+      if (flags.status !== undefined && !TASK_STATUSES.includes(flags.status as TaskStatus)) {
+        throw new InputError(`Expected --status to be one of ${TASK_STATUSES.join(', ')}, got \`${flags.status}\`.`);
+      }
+      if (flags.sort !== undefined && !TASK_SORTS.includes(flags.sort as TaskSort)) {
+        throw new InputError(`Expected --sort to be one of ${TASK_SORTS.join(', ')}, got \`${flags.sort}\`.`);
+      }
+      const store = await openExistingQueue(flags, { load: false });
+      const tasks = await store.listTasks({
+        ...(flags.status === undefined ? {} : { status: flags.status as TaskStatus }),
+        ...(flags.type === undefined ? {} : { type: flags.type }),
+        ...(flags.worker === undefined ? {} : { worker: flags.worker }),
+        ...(flags.text === undefined ? {} : { text: flags.text }),
+        ...(flags.sort === undefined ? {} : { sort: flags.sort as TaskSort }),
+        ...(flags.offset === undefined ? {} : { offset: flags.offset }),
+        ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+      });
+      await store.close();
+      if (flags.json) {
+        printJson(tasks);
+        return;
+      }
+      for (const line of columns(tasks.map(listRow))) print(line.trimEnd());
+      if (tasks.length === 0) print('No tasks.');
+    },
+  );
 
   const retry = queue
     .command('retry')

@@ -5,6 +5,7 @@ import { makePrivateDir } from '../../process/private.js';
 import { statePaths } from '../paths.js';
 import type { StatePaths } from '../paths.js';
 import type { MergeLock, QueueOverview, Store, TaskDetail, TaskQuery, Transaction, TxScope } from '../store.js';
+import type { TaskSort } from '../../queue/task-query.js';
 import { advisoryMergeLock } from './merge-lock.js';
 import { unreachable } from './connection.js';
 import { describeQueue } from './url.js';
@@ -18,6 +19,15 @@ import { PgWatch } from './pg-watch.js';
 import { TRANSACTION_FAULTS, inTransaction } from './transaction.js';
 import type { CommitMark } from './transaction.js';
 import { initQueue, migrate } from './schema.js';
+
+/** The orders of queue/task-query.ts (`sortTasks`) in SQL; each ends with queue order. */
+const SQL_ORDER: Record<TaskSort, string> = {
+  queue: '',
+  id: 'id COLLATE "C",',
+  attempts: "(task->>'attempts')::int DESC,",
+  duration: "coalesce((task->>'duration_ms')::float8, -1) DESC,",
+  finished: "coalesce(task->>'completed_at', task->>'failed_at', '') COLLATE \"C\" DESC,",
+};
 
 /** How often `refresh` reads the sessions again (a run's view and monitor refresh several times a second). */
 const SESSIONS_EVERY_MS = 500;
@@ -134,16 +144,26 @@ export class PgStore implements Store {
     }
   }
 
-  /** Read by the database a page at a time: `queue list` on a queue of any size. */
+  /** Selected, ordered and paged by the database (as queue/task-query.ts does in memory): `queue list` and the dashboard on a queue of any size. */
   async listTasks(query: TaskQuery): Promise<Task[]> {
     const { rows } = await this.withTransaction(
       (client) =>
-        client.query<{ task: Task }>('SELECT task FROM ralph_tasks WHERE queue = $1 AND ($2::text IS NULL OR status = $2) ORDER BY seq OFFSET $3 LIMIT $4', [
-          this.queueName,
-          query.status ?? null,
-          query.offset ?? 0,
-          query.limit ?? null,
-        ]),
+        client.query<{ task: Task }>(
+          `SELECT task FROM ralph_tasks WHERE queue = $1 AND ($2::text IS NULL OR status = $2)
+             AND ($3::text IS NULL OR task->>'type' = $3) AND ($4::int IS NULL OR (task->>'worker_id')::int = $4)
+             AND ($5::text IS NULL OR strpos(lower(id), $5) > 0 OR strpos(lower(coalesce(task->>'finding', '')), $5) > 0
+                  OR strpos(lower(coalesce(task->>'error', task->>'last_error', '')), $5) > 0)
+           ORDER BY ${SQL_ORDER[query.sort ?? 'queue']} seq OFFSET $6 LIMIT $7`,
+          [
+            this.queueName,
+            query.status ?? null,
+            query.type ?? null,
+            query.worker ?? null,
+            query.text ? query.text.toLowerCase() : null,
+            query.offset ?? 0,
+            query.limit ?? null,
+          ],
+        ),
       'list tasks',
     );
     return rows.map((r) => r.task);
