@@ -3,7 +3,7 @@
 // dist/web/app.js and copies its stylesheet, which `ralph dashboard` serves (nothing is
 // fetched from elsewhere at run time). Without esbuild (a dev dependency) the dashboard's page says
 // it was not built; its JSON endpoints work all the same.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +18,7 @@ try {
   process.exit(0);
 }
 mkdirSync(out, { recursive: true });
+rmSync(join(out, 'app.css'), { force: true });
 await esbuild.build({
   entryPoints: [join(root, 'web', 'dashboard', 'main.tsx')],
   outfile: join(out, 'app.js'),
@@ -30,4 +31,7 @@ await esbuild.build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-copyFileSync(join(root, 'web', 'dashboard', 'app.css'), join(out, 'app.css'));
+// The stylesheet: what the bundle imports (uPlot's, written next to app.js by esbuild) and the page's own.
+const imported = join(out, 'app.css');
+const theirs = existsSync(imported) ? readFileSync(imported, 'utf8') : '';
+writeFileSync(imported, `${theirs}\n${readFileSync(join(root, 'web', 'dashboard', 'app.css'), 'utf8')}`);

@@ -46,7 +46,7 @@ describe('ralph dashboard in a browser', () => {
     writeTasks(dir, [...Array.from({ length: 12 }, (_, i) => ({ id: `task-${i}`, type: i === 0 ? 'slow' : 'work' })), { id: HOSTILE, type: 'fail' }]);
     expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
     const url = await dashboard(dir);
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, locale: 'en-US' });
     const dialogs: string[] = [];
     page.on('dialog', (d) => {
       dialogs.push(d.message());
@@ -71,6 +71,8 @@ describe('ralph dashboard in a browser', () => {
     await page.locator('.tasks tr[data-task="task-0"] button.link').click();
     await page.locator('.task-panel pre.log', { hasText: 'working on task-0' }).waitFor();
     expect(await page.locator('.task-panel h3', { hasText: 'Output' }).textContent()).toBe('Output (as it runs)');
+    // The charts of the rate and the cost over the time the page has been open.
+    for (const chart of ['tasks/s', 'cost']) await page.locator(`.chart[data-chart="${chart}"] canvas`).waitFor();
     await page.screenshot({ path: screenshotPath('during-run') });
     await page.waitForFunction(() => document.querySelector('.card[data-status="completed"] .n')?.textContent === '12', undefined, { timeout: 30_000 });
     const ran = await run.done;
@@ -143,10 +145,12 @@ describe('ralph dashboard in a browser', () => {
     const url = await dashboard(dir);
     const run = startRalph(['run', '--workers', '1', '--agent-cmd', './agent.sh', '--retries', '2'], { cwd: dir });
     children.push(run.child);
-    const page = await browser.newPage();
+    // A browser whose language uPlot refuses (Chromium started with LANG=C says this): the page works, without charts.
+    const page = await browser.newPage({ locale: 'en-US@posix' });
     await page.goto(url);
     const stop = page.locator('.tasks tr[data-task="long"] button.stop');
     await stop.waitFor({ timeout: 20_000 });
+    expect(await page.locator('.chart p.none').first().textContent()).toMatch(/^no charts in this browser/);
     const pgid = Number(
       await waitFor('the agent records its group', () => existsSync(join(dir, 'long.pgid')) && readFileSync(join(dir, 'long.pgid'), 'utf8').trim()),
     );

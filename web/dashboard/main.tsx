@@ -1,7 +1,9 @@
 // The dashboard's page: live from /api/events (one status snapshot per change), the tasks a page at
 // a time from /api/tasks. Preact renders every piece of queue text as text, never as HTML.
 import { render } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
 import type { LogLine, LoopsView, Snapshot, StatusView, Task, TaskDetail, TaskStatus, WorkerView } from './types';
 
 const STATUSES: TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
@@ -83,10 +85,20 @@ function follow(onEvent: (name: string, data: string) => void, onLive: (live: bo
 }
 
 /** The latest snapshot, and the rate of completions over the last minute of them. */
-function useLive(): { snapshot: Snapshot | undefined; live: boolean; rate: number | undefined; problem: string } {
+/** A point of the page's history: when, how many tasks were done (completed or failed), the cost so far. */
+interface Point {
+  t: number;
+  done: number;
+  cost: number;
+}
+
+/** How long the page keeps its history (the charts' span). */
+const HISTORY_MS = 10 * 60_000;
+
+function useLive(): { snapshot: Snapshot | undefined; live: boolean; rate: number | undefined; problem: string; history: Point[] } {
   const [snapshot, setSnapshot] = useState<Snapshot>();
   const [live, setLive] = useState(false);
-  const [history, setHistory] = useState<Array<{ t: number; done: number }>>([]);
+  const [history, setHistory] = useState<Point[]>([]);
   const [problem, setProblem] = useState('');
   useEffect(
     () =>
@@ -102,17 +114,19 @@ function useLive(): { snapshot: Snapshot | undefined; live: boolean; rate: numbe
         if (!next.status) return;
         const t = Date.parse(next.at);
         const done = next.status.counts.completed + next.status.counts.failed;
-        setHistory((h) => [...h.filter((p) => t - p.t <= 60_000), { t, done }]);
+        const cost = next.status.cost_usd;
+        setHistory((h) => [...h.filter((p) => t - p.t <= HISTORY_MS), { t, done, cost }]);
       }, setLive),
     [],
   );
   const rate = useMemo(() => {
-    const first = history[0];
+    const last60 = history.filter((p) => (history[history.length - 1]?.t ?? 0) - p.t <= 60_000);
+    const first = last60[0];
     const last = history[history.length - 1];
     if (!first || !last || last.t - first.t < 1000) return undefined;
     return ((last.done - first.done) * 1000) / (last.t - first.t);
   }, [history]);
-  return { snapshot, live, rate, problem };
+  return { snapshot, live, rate, problem, history };
 }
 
 function duration(ms: number): string {
@@ -128,6 +142,66 @@ function firstLine(text: string | undefined): string {
       .split('\n')
       .find((line) => line.trim() !== '')
       ?.trim() ?? ''
+  );
+}
+
+/**
+ * uPlot, loaded when first drawn: it reads the browser's language when loaded, and a browser started
+ * with LANG=C says `en-US@posix`, which its number format refuses. Then the charts are left out, not
+ * the page.
+ */
+let charting: Promise<typeof uPlot> | undefined;
+const loadCharting = () => {
+  charting ??= import('uplot').then((m) => m.default);
+  return charting;
+};
+
+/** One line chart (uPlot) of `values` over `times` (seconds), with a dashed limit line when given. */
+function Chart({ title, times, values, limit, unit }: { title: string; times: number[]; values: number[]; limit?: number; unit: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | undefined>(undefined);
+  const [broken, setBroken] = useState('');
+  const data = () => [times, values, ...(limit !== undefined ? [times.map(() => limit)] : [])] as uPlot.AlignedData;
+  useEffect(() => {
+    let gone = false;
+    loadCharting().then(
+      (UPlot) => {
+        if (gone || !box.current) return;
+        const series: uPlot.Series[] = [{}, { label: title, stroke: '#2f6fd6', width: 2, value: (_u, v) => (v == null ? '–' : `${v.toFixed(2)} ${unit}`) }];
+        if (limit !== undefined) series.push({ label: 'budget', stroke: '#c4302b', dash: [6, 4], width: 1 });
+        plot.current = new UPlot({ width: box.current.clientWidth || 520, height: 160, series, scales: { x: { time: true } } }, data(), box.current);
+      },
+      (error: Error) => setBroken(`no charts in this browser (${error.message})`),
+    );
+    return () => {
+      gone = true;
+      plot.current?.destroy();
+      plot.current = undefined;
+    };
+  }, [limit !== undefined]);
+  useEffect(() => {
+    plot.current?.setData(data());
+  }, [times, values, limit]);
+  return (
+    <div class="chart" data-chart={title}>
+      <div class="chart-title">{title}</div>
+      {broken ? <p class="none">{broken}</p> : <div ref={box} />}
+    </div>
+  );
+}
+
+/** Tasks/s (over the last 10 s at each point) and the cost, over the time this page has been open. */
+function Charts({ history, budget }: { history: Point[]; budget: number | undefined }) {
+  const times = history.map((p) => p.t / 1000);
+  const rates = history.map((p) => {
+    const before = history.find((q) => p.t - q.t <= 10_000) ?? p;
+    return p.t > before.t ? ((p.done - before.done) * 1000) / (p.t - before.t) : 0;
+  });
+  return (
+    <section class="charts" aria-label="charts">
+      <Chart title="tasks/s" unit="/s" times={times} values={rates} />
+      <Chart title="cost" unit="$" times={times} values={history.map((p) => p.cost)} {...(budget === undefined ? {} : { limit: budget })} />
+    </section>
   );
 }
 
@@ -581,7 +655,7 @@ function Actions({ status, say }: { status: StatusView; say: (text: string) => v
 }
 
 function App() {
-  const { snapshot, live, rate, problem } = useLive();
+  const { snapshot, live, rate, problem, history } = useLive();
   const [message, setMessage] = useState('');
   const [selected, setSelected] = useState<string>();
   const [failed, setFailed] = useState<Task[]>([]);
@@ -631,6 +705,7 @@ function App() {
         <>
           <Actions status={s} say={setMessage} />
           <Overview status={s} rate={rate} />
+          <Charts history={history} budget={s.run?.max_cost_usd} />
           <Attention status={s} failed={failed} say={setMessage} />
           <Workers status={s} />
           {selected !== undefined && <TaskPanel id={selected} version={version} close={() => setSelected(undefined)} />}
