@@ -74,7 +74,14 @@ describe('ralph dashboard in a browser', () => {
     // The charts of the rate and the cost over the time the page has been open.
     for (const chart of ['tasks/s', 'cost']) await page.locator(`.chart[data-chart="${chart}"] canvas`).waitFor();
     await page.screenshot({ path: screenshotPath('during-run') });
-    await page.waitForFunction(() => document.querySelector('.card[data-status="completed"] .n')?.textContent === '12', undefined, { timeout: 30_000 });
+    await page
+      .waitForFunction(() => document.querySelector('.card[data-status="completed"] .n')?.textContent === '12', undefined, { timeout: 30_000 })
+      .catch(async (error: Error) => {
+        // What the page and the queue said then, for whoever reads the failure.
+        const shown = await page.evaluate(() => document.querySelector('main')?.textContent?.slice(0, 400));
+        const queue = (await ralph(['status'], { cwd: dir })).stdout;
+        throw new Error(`${error.message}\npage: ${shown}\nqueue: ${queue}`);
+      });
     const ran = await run.done;
     expect(ran.code, ran.stderr).toBe(1); // one task failed
     await page.waitForFunction(() => document.querySelector('.card[data-status="failed"] .n')?.textContent === '1');

@@ -39,13 +39,22 @@ async function getJson<T>(path: string): Promise<T> {
  * The server's events, read with the token (an EventSource cannot send one): `onEvent` with each
  * event's name and data; started again a second after the stream ends or fails, until `stop`.
  */
+/** See follow(). */
+const STALL_MS = 8000;
+
 function follow(onEvent: (name: string, data: string) => void, onLive: (live: boolean) => void): () => void {
   let stopped = false;
   const abort = new AbortController();
   const run = async () => {
     while (!stopped) {
+      // The server sends something every 2 s: a stream silent for longer than STALL_MS has stalled
+      // (a proxy, a sleeping laptop), and is opened again rather than left showing old numbers.
+      const attempt = new AbortController();
+      const onAbort = () => attempt.abort();
+      abort.signal.addEventListener('abort', onAbort);
+      let watchdog = setTimeout(onAbort, STALL_MS);
       try {
-        const response = await fetch('/api/events', { headers: AUTH, signal: abort.signal });
+        const response = await fetch('/api/events', { headers: AUTH, signal: attempt.signal });
         if (!response.ok || !response.body) throw new Error(String(response.status));
         onLive(true);
         const reader = response.body.getReader();
@@ -54,6 +63,8 @@ function follow(onEvent: (name: string, data: string) => void, onLive: (live: bo
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
+          clearTimeout(watchdog);
+          watchdog = setTimeout(onAbort, STALL_MS);
           text += decoder.decode(value, { stream: true });
           for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
             const lines = text.slice(0, end).split('\n');
@@ -72,6 +83,9 @@ function follow(onEvent: (name: string, data: string) => void, onLive: (live: bo
         }
       } catch {
         /* shown as not live; tried again below */
+      } finally {
+        clearTimeout(watchdog);
+        abort.signal.removeEventListener('abort', onAbort);
       }
       onLive(false);
       if (!stopped) await new Promise((resolve) => setTimeout(resolve, 1000));
