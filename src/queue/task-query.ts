@@ -35,6 +35,8 @@ const finishedAt = (task: Task): string => task.completed_at ?? task.failed_at ?
  * orders the same in SQL.
  */
 export function sortTasks(tasks: readonly Task[], sort: TaskSort = 'queue'): Task[] {
+  // Queue order is the order given: nothing to copy (100,000 tasks a page read, on the file store).
+  if (sort === 'queue') return tasks as Task[];
   const order = tasks.map((task, i) => ({ task, i }));
   const by: Record<TaskSort, (a: Task, b: Task) => number> = {
     queue: () => 0,

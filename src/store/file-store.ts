@@ -131,10 +131,9 @@ export class FileStore implements Store {
   async refresh(): Promise<void> {}
 
   async listTasks(query: TaskQuery): Promise<Task[]> {
-    const matching = sortTasks(
-      this.read().tasks.filter((t) => selects(t, query)),
-      query.sort,
-    );
+    const { tasks } = this.read();
+    const unfiltered = query.status === undefined && query.type === undefined && query.worker === undefined && !query.text;
+    const matching = sortTasks(unfiltered ? tasks : tasks.filter((t) => selects(t, query)), query.sort);
     const from = query.offset ?? 0;
     return matching.slice(from, query.limit === undefined ? undefined : from + query.limit);
   }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { InputError, StateMissingError } from '../../errors.js';
 import { readLoopsView } from '../../loops/view.js';
+import { leanHeap } from '../../process/lean-heap.js';
 import { portNumber } from '../../config/parsers.js';
 import { startDashboard } from '../../dashboard/server.js';
 import { print, printJson } from '../output.js';
@@ -43,6 +44,8 @@ Examples:
   $ curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:PORT/api/status`,
   );
   command.action(async (flags: Flags) => {
+    // A long-lived process that mostly waits, as a worker is: its heap kept near what it holds.
+    leanHeap();
     flags.token ??= process.env.RALPH_DASHBOARD_TOKEN || undefined;
     if (!LOOPBACK.has(flags.host) && flags.token === undefined)
       throw new InputError(`--host ${flags.host} lets other machines reach the dashboard: give it a --token of your own choosing as well.`);
