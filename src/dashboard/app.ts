@@ -116,12 +116,13 @@ function queueApi(app: Hono, store: Store, hub: LiveHub): void {
     if (sort !== undefined && !TASK_SORTS.includes(sort as TaskSort)) return c.json({ error: `sort must be one of ${TASK_SORTS.join(', ')}` }, 400);
     const worker = c.req.query('worker');
     if (worker !== undefined && worker !== '' && whole(worker, 0) === undefined) return c.json({ error: 'worker must be a whole number' }, 400);
-    const [type, text] = [c.req.query('type'), c.req.query('text')];
+    const [type, text, merge] = [c.req.query('type'), c.req.query('text'), c.req.query('merge')];
     const tasks = await store.listTasks({
       ...(status ? { status: status as TaskStatus } : {}),
       ...(type ? { type } : {}),
       ...(worker ? { worker: Number(worker) } : {}),
       ...(text ? { text } : {}),
+      ...(merge ? { merge } : {}),
       ...(sort ? { sort: sort as TaskSort } : {}),
       offset,
       limit,

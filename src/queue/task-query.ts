@@ -11,6 +11,8 @@ export interface TaskFilter {
   worker?: number;
   /** Found, ignoring case, in the id, the finding or the error. */
   text?: string;
+  /** How its branch's merge went (`--isolate worktree`): `conflict` lists the tasks whose branch did not merge. */
+  merge?: string;
   sort?: TaskSort;
 }
 
@@ -19,6 +21,7 @@ export function selects(task: Task, filter: TaskFilter): boolean {
   if (filter.status !== undefined && task.status !== filter.status) return false;
   if (filter.type !== undefined && task.type !== filter.type) return false;
   if (filter.worker !== undefined && task.worker_id !== filter.worker) return false;
+  if (filter.merge !== undefined && task.merge !== filter.merge) return false;
   if (filter.text) {
     const needle = filter.text.toLowerCase();
     const error = task.error ?? (typeof task.last_error === 'string' ? task.last_error : '');

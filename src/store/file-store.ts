@@ -132,7 +132,7 @@ export class FileStore implements Store {
 
   async listTasks(query: TaskQuery): Promise<Task[]> {
     const { tasks } = this.read();
-    const unfiltered = query.status === undefined && query.type === undefined && query.worker === undefined && !query.text;
+    const unfiltered = query.status === undefined && query.type === undefined && query.worker === undefined && !query.text && query.merge === undefined;
     const matching = sortTasks(unfiltered ? tasks : tasks.filter((t) => selects(t, query)), query.sort);
     const from = query.offset ?? 0;
     return matching.slice(from, query.limit === undefined ? undefined : from + query.limit);

@@ -5,6 +5,8 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileStore } from '../../src/store/file-store.js';
+import type { Task } from '../../src/queue/types.js';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { git } from '../helpers/git.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -204,6 +206,25 @@ describe('ralph dashboard in a browser', () => {
     await page.screenshot({ path: screenshotPath('loops') });
     const status = await fetch(new URL('/api/status', url), { headers: { authorization: `Bearer ${new URL(url).searchParams.get('token')}` } });
     expect(status.status).toBe(404);
+    await page.close();
+  });
+
+  it('lists a task whose branch did not merge under attention, with the paths in conflict', async () => {
+    const dir = tempDir('ralph-dashboard-browser-');
+    // As a worker records it under --isolate worktree with --on-conflict keep (store/ as the CLI's).
+    const store = new FileStore(join(dir, '.ralph'));
+    store.ensure();
+    await store.transact((tx) => {
+      tx.put({ id: 'clash', type: 't', status: 'completed', attempts: 1, branch: 'ralph/clash', merge: 'conflict', conflict_paths: ['src/a.ts'] } as Task);
+      tx.put({ id: 'fine', type: 't', status: 'completed', attempts: 1, branch: 'ralph/fine', merge: 'merged' } as Task);
+    });
+    const url = await dashboard(dir);
+    const page = await browser.newPage();
+    await page.goto(url);
+    const item = page.locator('.attention li.conflict');
+    await item.waitFor();
+    expect(await item.count()).toBe(1);
+    expect(await item.textContent()).toBe('clash: its branch ralph/clash did not merge (completed); conflicts in src/a.ts');
     await page.close();
   });
 

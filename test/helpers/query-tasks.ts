@@ -10,6 +10,16 @@ export const QUERY_TASKS: Task[] = [
   task('d-build', { type: 'build', status: 'claimed', attempts: 2, worker_id: 1 }),
   task('e-docs', { type: 'docs', status: 'pending', attempts: 1, last_error: 'flaky network' }),
   task('f-test', { type: 'test', status: 'completed', attempts: 1, worker_id: 2, duration_ms: 500, completed_at: at(-2_000), finding: 'ok' }),
+  task('g-merge', {
+    type: 'build',
+    status: 'failed',
+    attempts: 1,
+    worker_id: 1,
+    failed_at: at(-500),
+    error: 'merge conflict',
+    branch: 'ralph/g-merge',
+    merge: 'conflict',
+  }),
 ];
 
 /** Queries whose answers the two stores must agree on: each filter alone and together, each order. */
@@ -27,4 +37,5 @@ export const QUERIES = [
   { sort: 'duration' },
   { sort: 'finished' },
   { type: 'test', sort: 'finished', offset: 1, limit: 1 },
+  { merge: 'conflict' },
 ] as const;

@@ -260,7 +260,7 @@ function Countdown({ until }: { until: string }) {
   return <span class="countdown">{duration(Date.parse(until) - now)}</span>;
 }
 
-function Attention({ status, failed, say }: { status: StatusView; failed: Task[]; say: (text: string) => void }) {
+function Attention({ status, failed, conflicts, say }: { status: StatusView; failed: Task[]; conflicts: Task[]; say: (text: string) => void }) {
   const retry = (id: string) =>
     post<{ retried: string[] }>(`/api/tasks/${encodeURIComponent(id)}/retry`).then(
       () => say(`${id}: back to pending`),
@@ -300,6 +300,14 @@ function Attention({ status, failed, say }: { status: StatusView; failed: Task[]
         Worker {w.worker_id} on {w.host} is dead{w.current_task ? ` (task ${w.current_task})` : ''}
       </li>
     )),
+    ...conflicts
+      .filter((t) => !failed.some((f) => f.id === t.id))
+      .map((t) => (
+        <li key={`conflict-${t.id}`} class="conflict" data-task={t.id}>
+          <span class="id">{t.id}</span>: its branch {t.branch ?? ''} did not merge ({t.status})
+          {t.conflict_paths?.length ? `; conflicts in ${t.conflict_paths.join(', ')}` : ''}
+        </li>
+      )),
     ...failed.map((t) => (
       <li key={`failed-${t.id}`} class="failed" data-task={t.id}>
         <span class="id">{t.id}</span> failed after {t.attempts} attempt{t.attempts === 1 ? '' : 's'}: {firstLine(t.error) || 'no error given'}{' '}
@@ -683,6 +691,14 @@ function App() {
       () => undefined,
     );
   }, [version]);
+  const [conflicts, setConflicts] = useState<Task[]>([]);
+  useEffect(() => {
+    if (!counts) return;
+    getJson<{ tasks: Task[] }>('/api/tasks?merge=conflict&limit=20').then(
+      (page) => setConflicts(page.tasks),
+      () => undefined,
+    );
+  }, [version]);
   if (!snapshot) return <p class="loading">Connecting…</p>;
   const s = snapshot.status;
   const loops = snapshot.loops;
@@ -720,7 +736,7 @@ function App() {
           <Actions status={s} say={setMessage} />
           <Overview status={s} rate={rate} />
           <Charts history={history} budget={s.run?.max_cost_usd} />
-          <Attention status={s} failed={failed} say={setMessage} />
+          <Attention status={s} failed={failed} conflicts={conflicts} say={setMessage} />
           <Workers status={s} />
           {selected !== undefined && <TaskPanel id={selected} version={version} close={() => setSelected(undefined)} />}
           <Tasks version={version} say={setMessage} open={setSelected} />

@@ -153,6 +153,7 @@ export class PgStore implements Store {
              AND ($3::text IS NULL OR task->>'type' = $3) AND ($4::int IS NULL OR (task->>'worker_id')::int = $4)
              AND ($5::text IS NULL OR strpos(lower(id), $5) > 0 OR strpos(lower(coalesce(task->>'finding', '')), $5) > 0
                   OR strpos(lower(coalesce(task->>'error', task->>'last_error', '')), $5) > 0)
+             AND ($8::text IS NULL OR task->>'merge' = $8)
            ORDER BY ${SQL_ORDER[query.sort ?? 'queue']} seq OFFSET $6 LIMIT $7`,
           [
             this.queueName,
@@ -162,6 +163,7 @@ export class PgStore implements Store {
             query.text ? query.text.toLowerCase() : null,
             query.offset ?? 0,
             query.limit ?? null,
+            query.merge ?? null,
           ],
         ),
       'list tasks',
