@@ -1,7 +1,6 @@
 import { InputError } from '../errors.js';
 import { HOST } from '../process/machine.js';
 import { describeTarget, killTargets, processesWithToken } from '../process/by-token.js';
-import { holdsClaim } from '../queue/claim.js';
 import type { Store } from '../store/store.js';
 
 export interface StopTaskResult {
@@ -25,7 +24,7 @@ export async function stopTask(store: Store, id: string): Promise<StopTaskResult
       if (task.status !== 'claimed' || !task.claim_token) throw new InputError(`Task ${JSON.stringify(id)} is ${task.status}, not running: nothing to stop.`);
       if (task.worker_host !== undefined && task.worker_host !== HOST)
         throw new InputError(`Task ${JSON.stringify(id)} runs on ${task.worker_host}: stop it there (\`ralph queue stop\` on that machine).`);
-      if (holdsClaim(task, task.claim_token) && task.stop_requested_at === undefined) tx.put({ ...task, stop_requested_at: tx.now.toISOString() });
+      if (task.stop_requested_at === undefined) tx.put({ ...task, stop_requested_at: tx.now.toISOString() });
       return { token: task.claim_token, worker: task.worker_id ?? null };
     },
     'queue stop',

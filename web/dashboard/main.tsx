@@ -676,29 +676,28 @@ function Actions({ status, say }: { status: StatusView; say: (text: string) => v
   );
 }
 
+/** The tasks `query` selects (none when it is undefined), read again with each `version` of the counts. */
+function useTaskList(query: string | undefined, version: string): Task[] {
+  const [tasks, setTasks] = useState<Task[]>([]);
+  useEffect(() => {
+    if (query === undefined) return setTasks([]);
+    getJson<{ tasks: Task[] }>(`/api/tasks?${query}`).then(
+      (page) => setTasks(page.tasks),
+      () => undefined,
+    );
+  }, [query, version]);
+  return tasks;
+}
+
 function App() {
   const { snapshot, live, rate, problem, history } = useLive();
   const [message, setMessage] = useState('');
   const [selected, setSelected] = useState<string>();
-  const [failed, setFailed] = useState<Task[]>([]);
   const counts = snapshot?.status?.counts;
   // The tasks on show are read again when the counts change (not on every heartbeat).
   const version = counts ? STATUSES.map((s) => counts[s]).join('/') : '';
-  useEffect(() => {
-    if (!counts || counts.failed === 0) return setFailed([]);
-    getJson<{ tasks: Task[] }>('/api/tasks?status=failed&limit=20').then(
-      (page) => setFailed(page.tasks),
-      () => undefined,
-    );
-  }, [version]);
-  const [conflicts, setConflicts] = useState<Task[]>([]);
-  useEffect(() => {
-    if (!counts) return;
-    getJson<{ tasks: Task[] }>('/api/tasks?merge=conflict&limit=20').then(
-      (page) => setConflicts(page.tasks),
-      () => undefined,
-    );
-  }, [version]);
+  const failed = useTaskList(counts && counts.failed > 0 ? 'status=failed&limit=20' : undefined, version);
+  const conflicts = useTaskList(counts ? 'merge=conflict&limit=20' : undefined, version);
   if (!snapshot) return <p class="loading">Connecting…</p>;
   const s = snapshot.status;
   const loops = snapshot.loops;
