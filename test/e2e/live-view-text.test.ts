@@ -12,7 +12,11 @@ afterEach(() => {
 
 const TOTALS = /^\d+\/2\b/;
 
-/** Two tasks whose agents print `line` a few times, slowly; the run's live view in a 60-column terminal. */
+/**
+ * Two tasks whose agents print `line` a few times, slowly (2.4 s: a loaded machine's screen captures
+ * come slowly, and a fresh clone's run once saw none while the rows were up); the run's live view in
+ * a 60-column terminal.
+ */
 async function runPrinting(body: string, tasks = ['e-1', 'e-2'], width = 60): Promise<{ term: Term; status: number; rows: string[][] }> {
   const dir = tempDir('ralph-live-text-');
   writeTasks(dir, { tasks: tasks.map((id) => ({ id, type: 'work' })) });
@@ -21,7 +25,7 @@ async function runPrinting(body: string, tasks = ['e-1', 'e-2'], width = 60): Pr
     'agent.sh',
     `
 i=0
-while [ $i -lt 5 ]; do
+while [ $i -lt 8 ]; do
 ${body}
   sleep 0.3
   i=$((i+1))
