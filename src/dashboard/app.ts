@@ -11,6 +11,7 @@ import { parseTasksFile } from '../queue/tasks-file.js';
 import type { TaskStatus } from '../queue/types.js';
 import { TASK_SORTS } from '../queue/task-query.js';
 import type { TaskSort } from '../queue/task-query.js';
+import { bucketSize, historyPoints } from '../report/history.js';
 import type { Store } from '../store/store.js';
 import { LogReader } from '../view/log-files.js';
 import type { LogRecord } from '../view/log-records.js';
@@ -21,6 +22,9 @@ import { tokenMatches } from './token.js';
 const STATUSES: readonly TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
 const MAX_PAGE = 500;
 const MAX_TASKS_FILE = 16 << 20;
+const HOUR_MS = 3_600_000;
+/** The charts go back at most this far (a run started long ago). */
+const WEEK_MS = 7 * 24 * HOUR_MS;
 /** A task's log as the page shows it: its last lines. */
 const MAX_LOG_LINES = 2000;
 
@@ -92,6 +96,17 @@ export function dashboardApp(store: Store | undefined, hub: LiveHub, token: stri
 /** The endpoints of the queue: its status, its tasks, and the actions on them. */
 function queueApi(app: Hono, store: Store, hub: LiveHub): void {
   app.get('/api/status', async (c) => c.json((await hub.current()).status));
+  // The charts' past: tasks done and money spent since the run began (the last hour without a run), at most 240 points.
+  app.get('/api/history', async (c) => {
+    const { counts, meta } = await store.overview();
+    const now = Date.now();
+    const started = Date.parse(meta.run?.started_at ?? '');
+    const from = Number.isNaN(started) || started >= now ? now - HOUR_MS : Math.max(started, now - WEEK_MS);
+    const bucketMs = bucketSize(from, now);
+    const buckets = await store.finishSeries(new Date(from), bucketMs);
+    const totals = { done: counts.completed + counts.failed, cost: meta.cost_usd ?? 0 };
+    return c.json({ from: new Date(from).toISOString(), bucket_ms: bucketMs, points: historyPoints(buckets, totals, from, now, bucketMs) });
+  });
   app.get('/api/tasks/:id', async (c) => {
     const detail = await store.taskDetail(c.req.param('id'));
     return detail ? c.json(detail) : c.json({ error: `task ${JSON.stringify(c.req.param('id'))} is not in the queue` }, 404);

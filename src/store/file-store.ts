@@ -24,6 +24,8 @@ import { FencedError, Stage, removeStage } from './stage.js';
 import type { QueueOverview, Store, TaskDetail, TaskQuery, Transaction, TxScope } from './store.js';
 import { selects, sortTasks } from '../queue/task-query.js';
 import { countByStatus } from '../queue/counts.js';
+import { countSeries } from '../report/history.js';
+import type { SeriesBucket } from '../report/history.js';
 import { Results, applyEntry, isConsistent, journalHasEntries, midCompaction, openIndex, stateOf } from './cache.js';
 import type { Cache } from './cache.js';
 import { FileTransaction } from './transaction.js';
@@ -143,6 +145,11 @@ export class FileStore implements Store {
     const task = state.tasks.find((t) => t.id === id);
     if (!task) return undefined;
     return { task, findings: state.findings.filter((f) => f.task_id === id), issues: state.issues.filter((i) => i.task_id === id) };
+  }
+
+  async finishSeries(from: Date, bucketMs: number): Promise<SeriesBucket[]> {
+    const state = this.read();
+    return countSeries(state.tasks, [...state.findings, ...state.issues], from.getTime(), bucketMs);
   }
 
   async overview(): Promise<QueueOverview> {

@@ -1,5 +1,6 @@
 import type { Finding, Issue, QueueMeta, QueueState, StatusCounts, Task } from '../queue/types.js';
 import type { TaskFilter } from '../queue/task-query.js';
+import type { SeriesBucket } from '../report/history.js';
 import type { StatePaths } from './paths.js';
 import type { Sessions } from './sessions.js';
 import type { QueueWatch } from './watch.js';
@@ -31,6 +32,8 @@ export interface Store {
   listTasks(query: TaskQuery): Promise<Task[]>;
   /** One task with its findings and issues (every attempt's), or undefined when it is not in the queue. */
   taskDetail(id: string): Promise<TaskDetail | undefined>;
+  /** Tasks finished and money spent since `from`, counted per `bucketMs` (the dashboard's charts; see report/history.ts). */
+  finishSeries(from: Date, bucketMs: number): Promise<SeriesBucket[]>;
   /**
    * Runs `body` under the lock on the current state and commits what it changed, atomically. `scope`
    * says what the body reads when it is less than everything (a database then reads only that).

@@ -92,6 +92,32 @@ describe('ralph dashboard', () => {
     expect(found.tasks.map((t) => t.id)).toEqual(['n24', 'n240', 'n241', 'n242', 'n243', 'n244', 'n245', 'n246', 'n247']);
   });
 
+  it("gives the charts' past: tasks done since the run began, ending at today's totals", async () => {
+    const dir = tempDir('ralph-dashboard-');
+    writeTasks(
+      dir,
+      Array.from({ length: 6 }, (_, i) => ({ id: `h${i}`, type: 't' })),
+    );
+    const run = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', 'true'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    const d = await serve(dir);
+    const history = (await (await fetch(`${d.base}/api/history`, bearer(d.token))).json()) as {
+      from: string;
+      bucket_ms: number;
+      points: Array<{ t: number; done: number; cost: number }>;
+    };
+    const status = JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout) as { run: { started_at: string } };
+    expect(history.from).toBe(status.run.started_at);
+    expect(history.bucket_ms).toBe(2000);
+    const { points } = history;
+    expect(points[0]).toEqual({ t: Date.parse(history.from), done: 0, cost: 0 });
+    expect(points.at(-1)).toMatchObject({ done: 6, cost: 0 });
+    for (let i = 1; i < points.length; i++) {
+      expect(points[i]!.t).toBeGreaterThan(points[i - 1]!.t);
+      expect(points[i]!.done).toBeGreaterThanOrEqual(points[i - 1]!.done);
+    }
+  });
+
   it('sends each change to an open event stream, without a reload', async () => {
     const dir = await queueWith([{ id: 'a', type: 't' }]);
     const d = await serve(dir);

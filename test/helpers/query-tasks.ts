@@ -1,6 +1,6 @@
 // Tasks of every kind a list can select and order (test/queue/task-query.test.ts; the database's
 // queue is checked against the same ones in test/store/pg-store.test.ts).
-import type { Task } from '../../src/queue/types.js';
+import type { Finding, Issue, Task } from '../../src/queue/types.js';
 import { at, task } from './task-fixtures.js';
 
 export const QUERY_TASKS: Task[] = [
@@ -39,3 +39,35 @@ export const QUERIES = [
   { type: 'test', sort: 'finished', offset: 1, limit: 1 },
   { merge: 'conflict' },
 ] as const;
+
+/**
+ * Tasks and results whose history (report/history.ts) the two stores must agree on, 10 s from
+ * `NOW - 10 s` in buckets of 2 s: finishes at 6.5, 8.2 and 9 s, costs at 6.5 (0.5) and 8.2 (0.25)
+ * seconds, and what either store leaves out: a finish before the window, a cost without a number.
+ */
+export const HISTORY_TASKS: Task[] = [
+  task('h1', { status: 'completed', completed_at: at(-3_500) }),
+  task('h2', { status: 'failed', failed_at: at(-1_800) }),
+  task('h3', { status: 'completed', completed_at: at(-1_000) }),
+  task('h4', { status: 'completed', completed_at: at(-60_000) }),
+  task('h5', { status: 'pending', completed_at: at(-1_000) }),
+];
+
+export const HISTORY_RESULTS: Array<Finding | Issue> = [
+  { task_id: 'h1', worker_id: 1, finding: 'ok', timestamp: at(-3_500), duration_ms: 1, exit_code: 0, attempt: 1, cost_usd: 0.5 },
+  {
+    task_id: 'h2',
+    worker_id: 1,
+    error: 'boom',
+    reason: 'exit',
+    timestamp: at(-1_800),
+    attempt: 1,
+    exit_code: 1,
+    signal: null,
+    duration_ms: 1,
+    outcome: 'failed',
+    cost_usd: 0.25,
+  },
+  { task_id: 'h3', worker_id: 1, finding: 'ok', timestamp: at(-1_000), duration_ms: 1, exit_code: 0, attempt: 1 },
+  { task_id: 'h4', worker_id: 1, finding: 'ok', timestamp: at(-60_000), duration_ms: 1, exit_code: 0, attempt: 1, cost_usd: 4 },
+];

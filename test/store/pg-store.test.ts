@@ -2,6 +2,7 @@
 // file store. Workers' steps (report + reap + claim) from several stores at once claim each task
 // once and record it once; a stale claim records nothing; claims follow priority; the budget is
 // shared; a change on one store wakes another's idle watch; a connection the server kills is retried.
+import type { Finding, Issue } from '../../src/queue/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendTasks } from '../../src/orchestrator/boot.js';
 import { PgStore } from '../../src/store/pg/pg-store.js';
@@ -12,7 +13,9 @@ import { newToken } from '../../src/store/token.js';
 import { setPaused } from '../../src/orchestrator/pause.js';
 import { selects, sortTasks } from '../../src/queue/task-query.js';
 import type { TaskQuery } from '../../src/store/store.js';
-import { QUERIES, QUERY_TASKS } from '../helpers/query-tasks.js';
+import { HISTORY_RESULTS, HISTORY_TASKS, QUERIES, QUERY_TASKS } from '../helpers/query-tasks.js';
+import { NOW } from '../helpers/task-fixtures.js';
+import { countSeries } from '../../src/report/history.js';
 import { startPostgres, withClient } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/index.js';
 import type { TestPostgres } from '../helpers/postgres.js';
@@ -548,6 +551,23 @@ describe('the queue on PostgreSQL (PgStore)', () => {
         JSON.stringify(query),
       ).toEqual(expected);
     }
+    await s.close();
+  });
+
+  it("counts the dashboard charts' history in SQL as the file store does in memory", async () => {
+    const q = await fresh();
+    const s = await q.open();
+    await s.transact((tx) => {
+      for (const task of HISTORY_TASKS) tx.put(task);
+      for (const result of HISTORY_RESULTS) {
+        if ('finding' in result) tx.addFinding(result as Finding);
+        else tx.addIssue(result as Issue);
+      }
+    });
+    const from = NOW.getTime() - 10_000;
+    const expected = countSeries(HISTORY_TASKS, HISTORY_RESULTS, from, 2000);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(await s.finishSeries(new Date(from), 2000)).toEqual(expected);
     await s.close();
   });
 });

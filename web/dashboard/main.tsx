@@ -106,14 +106,22 @@ interface Point {
   cost: number;
 }
 
-/** How long the page keeps its history (the charts' span). */
-const HISTORY_MS = 10 * 60_000;
+/** The most points the page keeps (one every 2 s or so: about two hours of them); older ones are thinned. */
+const MAX_POINTS = 4000;
+
+/** Keeps the newest half whole and every other point of the older half, once there are too many. */
+function thin(points: Point[]): Point[] {
+  if (points.length <= MAX_POINTS) return points;
+  const half = points.length - MAX_POINTS / 2;
+  return [...points.slice(0, half).filter((_, i) => i % 2 === 0), ...points.slice(half)];
+}
 
 function useLive(): { snapshot: Snapshot | undefined; live: boolean; rate: number | undefined; problem: string; history: Point[] } {
   const [snapshot, setSnapshot] = useState<Snapshot>();
   const [live, setLive] = useState(false);
   const [history, setHistory] = useState<Point[]>([]);
   const [problem, setProblem] = useState('');
+  const seeded = useRef(false);
   useEffect(
     () =>
       follow((name, data) => {
@@ -129,7 +137,15 @@ function useLive(): { snapshot: Snapshot | undefined; live: boolean; rate: numbe
         const t = Date.parse(next.at);
         const done = next.status.counts.completed + next.status.counts.failed;
         const cost = next.status.cost_usd;
-        setHistory((h) => [...h.filter((p) => t - p.t <= HISTORY_MS), { t, done, cost }]);
+        setHistory((h) => thin([...h, { t, done, cost }]));
+        // The charts' past, from the queue: since the run began (the server's /api/history), once.
+        if (!seeded.current) {
+          seeded.current = true;
+          getJson<{ points: Point[] }>('/api/history').then(
+            ({ points }) => setHistory((h) => [...points.filter((p) => p.t < (h[0]?.t ?? Infinity)), ...h]),
+            () => undefined,
+          );
+        }
       }, setLive),
     [],
   );
@@ -204,12 +220,15 @@ function Chart({ title, times, values, limit, unit }: { title: string; times: nu
   );
 }
 
-/** Tasks/s (over the last 10 s at each point) and the cost, over the time this page has been open. */
+/** Tasks/s (over the 10 s before each point) and the cost, since the run began (the server's history, then the live figures). */
 function Charts({ history, budget }: { history: Point[]; budget: number | undefined }) {
   const times = history.map((p) => p.t / 1000);
-  const rates = history.map((p) => {
-    const before = history.find((q) => p.t - q.t <= 10_000) ?? p;
-    return p.t > before.t ? ((p.done - before.done) * 1000) / (p.t - before.t) : 0;
+  // At each point, over the 10 s before it (or since the point before it, where they are further apart).
+  const rates = history.map((p, i) => {
+    let j = i - 1;
+    while (j > 0 && p.t - history[j]!.t < 10_000) j--;
+    const before = history[j];
+    return before && p.t > before.t ? ((p.done - before.done) * 1000) / (p.t - before.t) : 0;
   });
   return (
     <section class="charts" aria-label="charts">

@@ -5,7 +5,8 @@ import { makePrivateDir } from '../../process/private.js';
 import { statePaths } from '../paths.js';
 import type { StatePaths } from '../paths.js';
 import type { MergeLock, QueueOverview, Store, TaskDetail, TaskQuery, Transaction, TxScope } from '../store.js';
-import type { TaskSort } from '../../queue/task-query.js';
+import type { SeriesBucket } from '../../report/history.js';
+import { selectFinishSeries, selectTaskDetail, selectTasks } from './reads.js';
 import { advisoryMergeLock } from './merge-lock.js';
 import { unreachable } from './connection.js';
 import { describeQueue } from './url.js';
@@ -19,15 +20,6 @@ import { PgWatch } from './pg-watch.js';
 import { TRANSACTION_FAULTS, inTransaction } from './transaction.js';
 import type { CommitMark } from './transaction.js';
 import { initQueue, migrate } from './schema.js';
-
-/** The orders of queue/task-query.ts (`sortTasks`) in SQL; each ends with queue order. */
-const SQL_ORDER: Record<TaskSort, string> = {
-  queue: '',
-  id: 'id COLLATE "C",',
-  attempts: "(task->>'attempts')::int DESC,",
-  duration: "coalesce((task->>'duration_ms')::float8, -1) DESC,",
-  finished: "coalesce(task->>'completed_at', task->>'failed_at', '') COLLATE \"C\" DESC,",
-};
 
 /** How often `refresh` reads the sessions again (a run's view and monitor refresh several times a second). */
 const SESSIONS_EVERY_MS = 500;
@@ -146,50 +138,15 @@ export class PgStore implements Store {
 
   /** Selected, ordered and paged by the database (as queue/task-query.ts does in memory): `queue list` and the dashboard on a queue of any size. */
   async listTasks(query: TaskQuery): Promise<Task[]> {
-    const { rows } = await this.withTransaction(
-      (client) =>
-        client.query<{ task: Task }>(
-          `SELECT task FROM ralph_tasks WHERE queue = $1 AND ($2::text IS NULL OR status = $2)
-             AND ($3::text IS NULL OR task->>'type' = $3) AND ($4::int IS NULL OR (task->>'worker_id')::int = $4)
-             AND ($5::text IS NULL OR strpos(lower(id), $5) > 0 OR strpos(lower(coalesce(task->>'finding', '')), $5) > 0
-                  OR strpos(lower(coalesce(task->>'error', task->>'last_error', '')), $5) > 0)
-             AND ($8::text IS NULL OR task->>'merge' = $8)
-           ORDER BY ${SQL_ORDER[query.sort ?? 'queue']} seq OFFSET $6 LIMIT $7`,
-          [
-            this.queueName,
-            query.status ?? null,
-            query.type ?? null,
-            query.worker ?? null,
-            query.text ? query.text.toLowerCase() : null,
-            query.offset ?? 0,
-            query.limit ?? null,
-            query.merge ?? null,
-          ],
-        ),
-      'list tasks',
-    );
-    return rows.map((r) => r.task);
+    return this.withTransaction((client) => selectTasks(client, this.queueName, query), 'list tasks');
   }
 
-  /** One task and its results, by the primary key and the results' task: nothing else is read. */
   async taskDetail(id: string): Promise<TaskDetail | undefined> {
-    return this.withTransaction(
-      async (client) => {
-        const { rows } = await client.query<{ task: Task }>('SELECT task FROM ralph_tasks WHERE queue = $1 AND id = $2', [this.queueName, id]);
-        if (!rows[0]) return undefined;
-        const results = await client.query<{ kind: string; body: Finding | Issue }>(
-          'SELECT kind, body FROM ralph_results WHERE queue = $1 AND task_id = $2 ORDER BY seq',
-          [this.queueName, id],
-        );
-        return {
-          task: rows[0].task,
-          findings: results.rows.filter((r) => r.kind === 'finding').map((r) => r.body as Finding),
-          issues: results.rows.filter((r) => r.kind === 'issue').map((r) => r.body as Issue),
-        };
-      },
-      'task',
-      'REPEATABLE READ READ ONLY',
-    );
+    return this.withTransaction((client) => selectTaskDetail(client, this.queueName, id), 'task', 'REPEATABLE READ READ ONLY');
+  }
+
+  async finishSeries(from: Date, bucketMs: number): Promise<SeriesBucket[]> {
+    return this.withTransaction((client) => selectFinishSeries(client, this.queueName, from, bucketMs), 'history', 'REPEATABLE READ READ ONLY');
   }
 
   /** Counted by the database (one pass over the queue's rows there, nothing sent here but the counts), and the sessions read. */
