@@ -1,19 +1,11 @@
-import { costOf } from '../queue/limits.js';
-import type { Finding, Issue, Task } from '../queue/types.js';
-import { finishedAt } from './stats.js';
+import { bucketOf } from '../queue/series.js';
+import type { SeriesBucket } from '../queue/series.js';
 
 /**
  * The queue's history for the dashboard's charts: how many tasks were done (completed or failed for
- * good) and what had been spent, at each step of a window. Pure; the stores count the buckets (the
- * file store with `countSeries`, a database in SQL), this turns them into points.
+ * good) and what had been spent, at each step of a window. Pure; the stores count the buckets
+ * (queue/series.ts), this turns them into points.
  */
-
-/** What finished and what was spent in one bucket of time, by the bucket's start (ms since the epoch). */
-export interface SeriesBucket {
-  t: number;
-  finished: number;
-  cost: number;
-}
 
 /** A point of the history: at `t`, `done` tasks done and `cost` spent so far (the queue's totals, not the window's). */
 export interface HistoryPoint {
@@ -28,32 +20,6 @@ export const HISTORY_BUCKETS = 240;
 /** The window's buckets: from `from` to `now`, at least 2 s each, at most HISTORY_BUCKETS of them. */
 export function bucketSize(from: number, now: number): number {
   return Math.max(2000, Math.ceil(Math.max(0, now - from) / HISTORY_BUCKETS / 1000) * 1000);
-}
-
-/** The start of the bucket `at` falls in, or undefined when it is before the window. */
-export function bucketOf(at: number, from: number, bucketMs: number): number | undefined {
-  if (!Number.isFinite(at) || at < from) return undefined;
-  return from + Math.floor((at - from) / bucketMs) * bucketMs;
-}
-
-/** The buckets of tasks finished and of money spent (every attempt's cost, by when it was recorded) since `from`. */
-export function countSeries(tasks: readonly Task[], results: ReadonlyArray<Finding | Issue>, from: number, bucketMs: number): SeriesBucket[] {
-  const buckets = new Map<number, SeriesBucket>();
-  const at = (t: number) => {
-    let bucket = buckets.get(t);
-    if (!bucket) buckets.set(t, (bucket = { t, finished: 0, cost: 0 }));
-    return bucket;
-  };
-  for (const task of tasks) {
-    const t = bucketOf(Date.parse(finishedAt(task) ?? ''), from, bucketMs);
-    if (t !== undefined) at(t).finished += 1;
-  }
-  for (const result of results) {
-    const cost = costOf(result);
-    const t = cost === undefined ? undefined : bucketOf(Date.parse(result.timestamp), from, bucketMs);
-    if (t !== undefined) at(t).cost += cost!;
-  }
-  return [...buckets.values()].sort((a, b) => a.t - b.t);
 }
 
 /**

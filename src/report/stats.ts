@@ -1,3 +1,4 @@
+import { finishedAt } from '../queue/series.js';
 import type { AgentUsage, RunInfo, Task } from '../queue/types.js';
 import { UsageTally } from './costs.js';
 import type { CostTotals } from './costs.js';
@@ -35,13 +36,6 @@ export function busyWithin(iso: unknown, durationMs: number | undefined, window:
   const end = typeof iso === 'string' ? Date.parse(iso) : NaN;
   if (Number.isNaN(end)) return 0;
   return Math.max(0, Math.min(end, window.end) - Math.max(end - duration, window.start));
-}
-
-/** When a task finished (completed or failed for good), if it did. */
-export function finishedAt(task: Task): string | undefined {
-  if (task.status === 'completed') return task.completed_at;
-  if (task.status === 'failed') return task.failed_at;
-  return undefined;
 }
 
 /** The tasks that finished during the run (what its throughput counts). */

@@ -1,6 +1,6 @@
 import type { Finding, Issue, QueueMeta, QueueState, StatusCounts, Task } from '../queue/types.js';
 import type { TaskFilter } from '../queue/task-query.js';
-import type { SeriesBucket } from '../report/history.js';
+import type { SeriesBucket } from '../queue/series.js';
 import type { StatePaths } from './paths.js';
 import type { Sessions } from './sessions.js';
 import type { QueueWatch } from './watch.js';

@@ -41,7 +41,7 @@ export const QUERIES = [
 ] as const;
 
 /**
- * Tasks and results whose history (report/history.ts) the two stores must agree on, 10 s from
+ * Tasks and results whose history (queue/series.ts) the two stores must agree on, 10 s from
  * `NOW - 10 s` in buckets of 2 s: finishes at 6.5, 8.2 and 9 s, costs at 6.5 (0.5) and 8.2 (0.25)
  * seconds, and what either store leaves out: a finish before the window, a cost without a number.
  */

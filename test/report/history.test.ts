@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bucketOf, bucketSize, countSeries, historyPoints } from '../../src/report/history.js';
+import { bucketSize, historyPoints } from '../../src/report/history.js';
+import { bucketOf, countSeries } from '../../src/queue/series.js';
 import type { Finding } from '../../src/queue/types.js';
 import { HISTORY_RESULTS, HISTORY_TASKS } from '../helpers/query-tasks.js';
 import { NOW, at, task } from '../helpers/task-fixtures.js';

@@ -15,7 +15,7 @@ import { selects, sortTasks } from '../../src/queue/task-query.js';
 import type { TaskQuery } from '../../src/store/store.js';
 import { HISTORY_RESULTS, HISTORY_TASKS, QUERIES, QUERY_TASKS } from '../helpers/query-tasks.js';
 import { NOW } from '../helpers/task-fixtures.js';
-import { countSeries } from '../../src/report/history.js';
+import { countSeries } from '../../src/queue/series.js';
 import { startPostgres, withClient } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/index.js';
 import type { TestPostgres } from '../helpers/postgres.js';

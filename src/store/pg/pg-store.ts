@@ -1,11 +1,11 @@
 import pg from 'pg';
 import { RalphError, StateMissingError } from '../../errors.js';
-import type { Finding, Issue, QueueMeta, QueueState, StatusCounts, Task, TaskStatus } from '../../queue/types.js';
+import type { QueueMeta, QueueState, StatusCounts, Task, TaskStatus } from '../../queue/types.js';
 import { makePrivateDir } from '../../process/private.js';
 import { statePaths } from '../paths.js';
 import type { StatePaths } from '../paths.js';
 import type { MergeLock, QueueOverview, Store, TaskDetail, TaskQuery, Transaction, TxScope } from '../store.js';
-import type { SeriesBucket } from '../../report/history.js';
+import type { SeriesBucket } from '../../queue/series.js';
 import { selectFinishSeries, selectTaskDetail, selectTasks } from './reads.js';
 import { advisoryMergeLock } from './merge-lock.js';
 import { unreachable } from './connection.js';

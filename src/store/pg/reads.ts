@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { TaskSort } from '../../queue/task-query.js';
 import type { Finding, Issue, Task } from '../../queue/types.js';
-import type { SeriesBucket } from '../../report/history.js';
+import type { SeriesBucket } from '../../queue/series.js';
 import type { TaskDetail, TaskQuery } from '../store.js';
 
 /** The read models' queries on a database's queue (what `queue list`, the dashboard's tasks, a task's page and its charts read). */
@@ -56,7 +56,7 @@ export async function selectTaskDetail(client: pg.PoolClient, queue: string, id:
 // An ISO time as Ralph writes them; anything else (a hand-edited record) is left out rather than failing the cast.
 const ISO = `'^\\d{4}-\\d\\d-\\d\\dT'`;
 
-/** report/history.ts `countSeries`, counted by the database: one pass over the finished tasks and the results since `from`. */
+/** queue/series.ts `countSeries`, counted by the database: one pass over the finished tasks and the results since `from`. */
 export async function selectFinishSeries(client: pg.PoolClient, queue: string, from: Date, bucketMs: number): Promise<SeriesBucket[]> {
   const { rows } = await client.query<{ t: string; finished: number; cost: number }>(
     `WITH f AS (
