@@ -11,6 +11,7 @@ import { parseTasksFile } from '../queue/tasks-file.js';
 import type { TaskStatus } from '../queue/types.js';
 import { TASK_SORTS } from '../queue/task-query.js';
 import type { TaskSort } from '../queue/task-query.js';
+import { recentIterations } from '../loops/recent.js';
 import { bucketSize, historyPoints } from '../report/history.js';
 import type { Store } from '../store/store.js';
 import { LogReader } from '../view/log-files.js';
@@ -47,7 +48,13 @@ const SECURITY_HEADERS: Record<string, string> = {
  * script sends and which no other site can make a browser send. No cookie: one would go to every
  * port of the host, other users' servers on it included.
  */
-export function dashboardApp(store: Store | undefined, hub: LiveHub, token: string, page: PageFiles): Hono {
+export function dashboardApp(
+  store: Store | undefined,
+  hub: LiveHub,
+  token: string,
+  page: PageFiles,
+  loopsDir: LoopsDir = { cwd: process.cwd(), logdir: 'logs' },
+): Hono {
   const app = new Hono();
   app.use('*', async (c: Context, next: Next) => {
     await next();
@@ -73,6 +80,15 @@ export function dashboardApp(store: Store | undefined, hub: LiveHub, token: stri
     const { loops } = await hub.current();
     return loops ? c.json(loops) : c.json({ error: 'no loops here (no sync/state.json)' }, 404);
   });
+  // The last iterations' summaries of the branch checked out, newest first, each with its [SYNC …] handoff commit.
+  app.get('/api/loops/iterations', async (c) => {
+    const { loops } = await hub.current();
+    if (!loops) return c.json({ error: 'no loops here (no sync/state.json)' }, 404);
+    const count = whole(c.req.query('count'), 5);
+    if (count === undefined) return c.json({ error: 'count must be a whole number' }, 400);
+    const iterations = loops.branch ? recentIterations(loopsDir.cwd, { logdir: loopsDir.logdir, branch: loops.branch, count: Math.min(count, 50) }) : [];
+    return c.json({ branch: loops.branch ?? null, logdir: loopsDir.logdir, iterations });
+  });
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {
       let id = 0;
@@ -91,6 +107,12 @@ export function dashboardApp(store: Store | undefined, hub: LiveHub, token: stri
   if (store) queueApi(app, store, hub);
   else app.all('/api/*', (c) => c.json({ error: 'no queue here (only the loops)' }, 404));
   return app;
+}
+
+/** Where the loops are: the repository, and their logs' directory in it (`--logdir`). */
+export interface LoopsDir {
+  cwd: string;
+  logdir: string;
 }
 
 /** The endpoints of the queue: its status, its tasks, and the actions on them. */

@@ -14,6 +14,8 @@ export interface DashboardOptions {
   token?: string;
   /** Where the loops' `sync/state.json` is looked for (default: this process's directory). */
   cwd?: string;
+  /** The loops' log directory in `cwd` (their `--logdir`; default `logs`). */
+  logdir?: string;
   onError?: (message: string) => void;
 }
 
@@ -27,8 +29,9 @@ export interface Dashboard {
 /** Serves the dashboard of `store` (none: only the loops of the directory) until closed. */
 export async function startDashboard(store: Store | undefined, options: DashboardOptions): Promise<Dashboard> {
   const token = options.token ?? newDashboardToken();
-  const hub = new LiveHub(store, options.cwd ?? process.cwd(), options.onError ? { onError: options.onError } : {});
-  const app = dashboardApp(store, hub, token, pageFiles());
+  const cwd = options.cwd ?? process.cwd();
+  const hub = new LiveHub(store, cwd, options.onError ? { onError: options.onError } : {});
+  const app = dashboardApp(store, hub, token, pageFiles(), { cwd, logdir: options.logdir ?? 'logs' });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(started));
     started.once('error', reject);

@@ -104,3 +104,27 @@ export function renderSummary(s: IterationSummary): string {
   ];
   return safeText(lines.join('\n'));
 }
+
+/** What the dashboard shows of an iteration's summary (renderSummary's fields, read back). */
+export interface SummaryFacts {
+  prompt?: string;
+  started?: string;
+  duration?: string;
+  /** `ok` or `fail`, with the one-line error after a failure. */
+  result?: string;
+  agent?: string;
+  finding?: string;
+}
+
+/** renderSummary's text read back: its `- key: value` lines and the Finding section. Pure. */
+export function parseSummary(text: string): SummaryFacts {
+  const facts: SummaryFacts = {};
+  const field = (key: string): string | undefined => new RegExp(`^- ${key}: (.*)$`, 'm').exec(text)?.[1];
+  for (const key of ['prompt', 'started', 'duration', 'result', 'agent'] as const) {
+    const value = field(key);
+    if (value !== undefined) facts[key] = value;
+  }
+  const finding = /^## Finding\n\n([\s\S]*)$/m.exec(text)?.[1]?.trim();
+  if (finding && finding !== '(none)') facts.finding = finding;
+  return facts;
+}

@@ -181,11 +181,27 @@ describe('ralph dashboard in a browser', () => {
     git(dir, 'init', '-q');
     git(dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '--allow-empty', '-m', 'init');
     expect((await ralph(['init', '--loops', '--start', 'ralph'], { cwd: dir })).code).toBe(0);
+    // One engineer iteration on this machine: its summary is listed under the last iterations.
+    const agent = script(tempDir('ralph-agent-'), 'engineer.sh', 'echo "FINDINGS: wrote <b>the parser</b>"');
+    const env = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
+    const turn = await ralph(['loop', '--sync-loops', '1', '--poll-interval', '0.2', '--agent-cmd', agent], { cwd: dir, env });
+    expect(turn.code, turn.stderr).toBe(0);
     const url = await dashboard(dir); // no queue here: the loops alone
     const page = await browser.newPage();
     await page.goto(url);
     await page.locator('td.turn[data-actor="ralph"]').waitFor();
     expect(await page.locator('td.turn').textContent()).toBe('the engineer (ralph): idle');
+    const iteration = page.locator('tr.iteration[data-actor="ralph"][data-iteration="1"]');
+    await iteration.waitFor();
+    expect(await iteration.locator('td').allTextContents()).toEqual([
+      '1',
+      'engineer (ralph)',
+      'ok',
+      'main',
+      expect.stringMatching(/^\d+\.\ds$/),
+      'wrote <b>the parser</b>',
+      '',
+    ]);
     expect(await page.locator('.overview').count()).toBe(0);
     // The supervisor's turn begins (as a pull from the other machine would bring it).
     const statePath = join(dir, 'sync', 'state.json');

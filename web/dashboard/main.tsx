@@ -4,7 +4,7 @@ import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { LogLine, LoopsView, Snapshot, StatusView, Task, TaskDetail, TaskStatus, WorkerView } from './types';
+import type { IterationView, LogLine, LoopsView, Snapshot, StatusView, Task, TaskDetail, TaskStatus, WorkerView } from './types';
 
 const STATUSES: TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
 const PAGE = 100;
@@ -661,7 +661,56 @@ function Loops({ loops }: { loops: LoopsView }) {
           </tbody>
         </table>
       )}
+      {s && <Iterations turn={`${s.iteration}/${s.status}/${s.last_update}`} />}
     </section>
+  );
+}
+
+/** The last iterations, newest first: each actor's summary (result, prompt, finding) and the [SYNC …] commit that handed the turn over. */
+function Iterations({ turn }: { turn: string }) {
+  const [iterations, setIterations] = useState<IterationView[] | undefined>();
+  // Read again when the turn changes (a handoff), not at every snapshot.
+  useEffect(() => {
+    getJson<{ iterations: IterationView[] }>('/api/loops/iterations').then(
+      (answer) => setIterations(answer.iterations),
+      () => undefined,
+    );
+  }, [turn]);
+  if (!iterations) return null;
+  return (
+    <div class="iterations">
+      <h3>Last iterations</h3>
+      {iterations.length === 0 ? (
+        <p class="none">No iteration summaries yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>iteration</th>
+              <th>actor</th>
+              <th>result</th>
+              <th>prompt</th>
+              <th>took</th>
+              <th>finding</th>
+              <th>handoff</th>
+            </tr>
+          </thead>
+          <tbody>
+            {iterations.map((it) => (
+              <tr key={it.file} class="iteration" data-actor={it.actor} data-iteration={it.iteration}>
+                <td>{it.iteration}</td>
+                <td>{it.actor === 'galph' ? 'supervisor (galph)' : 'engineer (ralph)'}</td>
+                <td class={it.result?.startsWith('ok') ? 'ok' : 'bad'}>{it.result ?? '?'}</td>
+                <td>{it.prompt ?? ''}</td>
+                <td>{it.duration ?? ''}</td>
+                <td title={it.finding ?? ''}>{firstLine(it.finding)}</td>
+                <td class="sync">{it.commit ? `${it.commit.sha} ${it.commit.subject}` : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
   );
 }
 

@@ -45,6 +45,20 @@ export interface LoopsView {
   };
 }
 
+/** One iteration of the loops, from its summary (src/loops/recent.ts IterationView). */
+export interface IterationView {
+  actor: 'galph' | 'ralph';
+  iteration: number;
+  file: string;
+  prompt?: string;
+  started?: string;
+  duration?: string;
+  result?: string;
+  agent?: string;
+  finding?: string;
+  commit?: { sha: string; subject: string; status?: 'ok' | 'fail' };
+}
+
 export interface Snapshot {
   at: string;
   status: StatusView | null;

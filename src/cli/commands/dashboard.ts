@@ -15,6 +15,7 @@ interface Flags extends QueueFlags {
   token?: string;
   open?: boolean;
   json?: boolean;
+  logdir: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -30,6 +31,7 @@ export function registerDashboard(program: Command, setExit: (code: number) => v
       'the token every request must carry (default: RALPH_DASHBOARD_TOKEN, else a new random one); on the command line, other users of the machine can see it',
     )
     .option('--open', 'also open the page in the browser')
+    .option('--logdir <dir>', "the supervisor/engineer loops' log directory (their --logdir), for their last iterations", 'logs')
     .option('--json', 'print the address as JSON ({"url": …}) instead of a sentence');
   queueOption(dirOption(command));
   command.addHelpText(
@@ -62,6 +64,7 @@ Examples:
             host: flags.host,
             port: flags.port,
             ...(flags.token ? { token: flags.token } : {}),
+            logdir: flags.logdir,
             onError: (message) => process.stderr.write(`ralph dashboard: ${message}\n`),
           });
           if (flags.json) printJson({ url: dashboard.url });
