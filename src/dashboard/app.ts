@@ -11,13 +11,16 @@ import { parseTasksFile } from '../queue/tasks-file.js';
 import type { TaskStatus } from '../queue/types.js';
 import { TASK_SORTS } from '../queue/task-query.js';
 import type { TaskSort } from '../queue/task-query.js';
+import { taskDiff } from '../git/task-diff.js';
 import { recentIterations } from '../loops/recent.js';
+import { redact } from '../redact/process.js';
 import { bucketSize, historyPoints } from '../report/history.js';
 import type { Store } from '../store/store.js';
 import { LogReader } from '../view/log-files.js';
 import type { LogRecord } from '../view/log-records.js';
 import type { LiveHub } from './hub.js';
 import type { PageFiles } from './page.js';
+import { taskPrompt } from './task-prompt.js';
 import { tokenMatches } from './token.js';
 
 const STATUSES: readonly TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
@@ -53,7 +56,7 @@ export function dashboardApp(
   hub: LiveHub,
   token: string,
   page: PageFiles,
-  loopsDir: LoopsDir = { cwd: process.cwd(), logdir: 'logs' },
+  workspace: Workspace = { cwd: process.cwd(), logdir: 'logs' },
 ): Hono {
   const app = new Hono();
   app.use('*', async (c: Context, next: Next) => {
@@ -86,8 +89,8 @@ export function dashboardApp(
     if (!loops) return c.json({ error: 'no loops here (no sync/state.json)' }, 404);
     const count = whole(c.req.query('count'), 5);
     if (count === undefined) return c.json({ error: 'count must be a whole number' }, 400);
-    const iterations = loops.branch ? recentIterations(loopsDir.cwd, { logdir: loopsDir.logdir, branch: loops.branch, count: Math.min(count, 50) }) : [];
-    return c.json({ branch: loops.branch ?? null, logdir: loopsDir.logdir, iterations });
+    const iterations = loops.branch ? recentIterations(workspace.cwd, { logdir: workspace.logdir, branch: loops.branch, count: Math.min(count, 50) }) : [];
+    return c.json({ branch: loops.branch ?? null, logdir: workspace.logdir, iterations });
   });
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {
@@ -104,19 +107,19 @@ export function dashboardApp(
       unsubscribe();
     }),
   );
-  if (store) queueApi(app, store, hub);
+  if (store) queueApi(app, store, hub, workspace);
   else app.all('/api/*', (c) => c.json({ error: 'no queue here (only the loops)' }, 404));
   return app;
 }
 
-/** Where the loops are: the repository, and their logs' directory in it (`--logdir`). */
-export interface LoopsDir {
+/** Where the dashboard runs: the repository (tasks' diffs, the loops, a relative prompt template), and the loops' logs in it (`--logdir`). */
+export interface Workspace {
   cwd: string;
   logdir: string;
 }
 
 /** The endpoints of the queue: its status, its tasks, and the actions on them. */
-function queueApi(app: Hono, store: Store, hub: LiveHub): void {
+function queueApi(app: Hono, store: Store, hub: LiveHub, workspace: Workspace): void {
   app.get('/api/status', async (c) => c.json((await hub.current()).status));
   // The charts' past: tasks done and money spent since the run began (the last hour without a run), at most 240 points.
   app.get('/api/history', async (c) => {
@@ -131,7 +134,7 @@ function queueApi(app: Hono, store: Store, hub: LiveHub): void {
   });
   app.get('/api/tasks/:id', async (c) => {
     const detail = await store.taskDetail(c.req.param('id'));
-    return detail ? c.json(detail) : c.json({ error: `task ${JSON.stringify(c.req.param('id'))} is not in the queue` }, 404);
+    return detail ? c.json(detail) : notInQueue(c);
   });
   // The task's lines in this machine's worker logs (what `ralph logs --task` prints): its start, its agent's output, its end.
   app.get('/api/tasks/:id/log', async (c) => {
@@ -141,6 +144,17 @@ function queueApi(app: Hono, store: Store, hub: LiveHub): void {
       if (records.length > MAX_LOG_LINES) records.splice(0, records.length - MAX_LOG_LINES);
     });
     return c.json({ lines: records });
+  });
+  // The prompt its agent is given (rendered now from the run's template) and, under --isolate worktree, the changes it made.
+  app.get('/api/tasks/:id/prompt', async (c) => {
+    const [detail, { meta }] = await Promise.all([store.taskDetail(c.req.param('id')), store.overview()]);
+    return detail ? c.json(taskPrompt(detail.task, meta.run ?? undefined, workspace.cwd)) : notInQueue(c);
+  });
+  app.get('/api/tasks/:id/diff', async (c) => {
+    const [detail, { meta }] = await Promise.all([store.taskDetail(c.req.param('id')), store.overview()]);
+    if (!detail) return notInQueue(c);
+    const diff = await taskDiff(workspace.cwd, detail.task, meta.run?.base);
+    return c.json('diff' in diff ? { ...diff, diff: redact(diff.diff) } : diff);
   });
   app.get('/api/tasks', async (c) => {
     const status = c.req.query('status');
@@ -182,6 +196,10 @@ function queueApi(app: Hono, store: Store, hub: LiveHub): void {
       });
     },
   );
+}
+
+function notInQueue(c: Context): Response {
+  return c.json({ error: `task ${JSON.stringify(c.req.param('id'))} is not in the queue` }, 404);
 }
 
 /** An action's answer: its result, or its error in one line (400 for what the user can fix). */

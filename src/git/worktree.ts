@@ -236,6 +236,7 @@ export class WorkerWorktree {
       const tip = this.repo.branchTip(branch);
       if (tip === undefined) throw new GitError(`the branch ${branch} is gone from ${this.repo.root}`);
       const baseTip = remote ? await remote.fetchBase() : this.baseTip();
+      result.base_tip = baseTip;
       result.files_changed = this.repo.filesChanged(baseTip, tip);
       if (this.repo.ahead(baseTip, tip) > 0) result.commit = tip;
       if (options.ended !== 'ok') return result;

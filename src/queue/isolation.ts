@@ -21,6 +21,8 @@ export interface TaskGitResult {
   merge?: MergeOutcome;
   /** The base-branch commit that contains the task's work once merged. */
   merged_into?: string;
+  /** The base branch's tip the branch was merged onto (or did not merge onto): `base_tip..merged_into` is what the task brought. */
+  base_tip?: string;
   files_changed?: string[];
   conflict_paths?: string[];
   /** Something the user should know (a checkout left alone, work saved from an earlier attempt). */

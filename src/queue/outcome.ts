@@ -22,7 +22,7 @@ export interface RunOutcome {
 }
 
 /** The fields a run's git result sets on a task; a later run replaces them all. */
-const GIT_FIELDS = ['branch', 'commit', 'merge', 'merged_into', 'files_changed', 'conflict_paths', 'note'] as const;
+const GIT_FIELDS = ['branch', 'commit', 'merge', 'merged_into', 'base_tip', 'files_changed', 'conflict_paths', 'note'] as const;
 
 function withoutGit(task: Task): Task {
   const rest: Task = { ...task };

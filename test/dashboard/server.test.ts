@@ -5,6 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { git } from '../helpers/git.js';
 import { ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
 interface Served {
@@ -116,6 +119,69 @@ describe('ralph dashboard', () => {
       expect(points[i]!.t).toBeGreaterThan(points[i - 1]!.t);
       expect(points[i]!.done).toBeGreaterThanOrEqual(points[i - 1]!.done);
     }
+  });
+
+  it("shows a task's prompt, from the run's template, and under --isolate worktree the changes it made", async () => {
+    const dir = tempDir('ralph-dashboard-wt-');
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'config', 'user.email', 'test@example.com');
+    git(dir, 'config', 'user.name', 'Test');
+    writeFileSync(join(dir, 'shared.txt'), 'one line\n');
+    // Both tasks wait for each other before they write: they begin on the same base, and the second to merge conflicts.
+    script(
+      dir,
+      'agent.sh',
+      String.raw`
+touch "$RALPH_DIR/../started-$RALPH_TASK_ID"
+i=0; while [ "$(ls "$RALPH_DIR/.." | grep -c '^started-')" -lt 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+echo "written by $RALPH_TASK_ID" > shared.txt
+echo "FINDINGS: wrote it"`,
+    );
+    writeFileSync(join(dir, 'prompt.md'), 'Do {{data.what}} for {{id}}.\n');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'seed');
+    writeTasks(dir, [
+      { id: 'a', type: 'edit', data: { what: 'the first edit' } },
+      { id: 'b', type: 'edit', data: { what: 'the second edit' } },
+    ]);
+    const ran = await ralph(
+      ['run', '--tasks', 'tasks.json', '--isolate', 'worktree', '--workers', '2', '--agent-cmd', './agent.sh', '--prompt-template', 'prompt.md'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(ran.code, ran.stderr).toBe(0);
+    const d = await serve(dir);
+    const get = async (path: string) => {
+      const response = await fetch(`${d.base}${path}`, bearer(d.token));
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const tasks = ((await get('/api/tasks')).body.tasks as Array<{ id: string; merge: string; commit: string }>).sort((x, y) => x.merge.localeCompare(y.merge));
+    const [conflict, merged] = tasks as [{ id: string; merge: string; commit: string }, { id: string; merge: string; commit: string }];
+    expect([conflict.merge, merged.merge]).toEqual(['conflict', 'merged']);
+
+    expect((await get(`/api/tasks/${merged.id}/prompt`)).body).toEqual({
+      prompt: `Do the ${merged.id === 'a' ? 'first' : 'second'} edit for ${merged.id}.\n`,
+      template: join(dir, 'prompt.md'),
+    });
+    const mergedDiff = (await get(`/api/tasks/${merged.id}/diff`)).body;
+    expect(mergedDiff.of).toMatch(/^what it brought onto main \([0-9a-f]{12}\.\.[0-9a-f]{12}\)$/);
+    expect(mergedDiff.diff).toContain(`-one line\n+written by ${merged.id}\n`);
+    // The branch kept: what it would bring, since it left main.
+    const kept = (await get(`/api/tasks/${conflict.id}/diff`)).body;
+    expect(kept.of).toBe(`ralph/${conflict.id} (${conflict.commit.slice(0, 12)}) since it left main`);
+    expect(kept.diff).toContain(`-one line\n+written by ${conflict.id}\n`);
+    expect(kept.truncated).toBe(false);
+
+    expect((await get('/api/tasks/nope/prompt')).status).toBe(404);
+    expect((await get('/api/tasks/nope/diff')).status).toBe(404);
+    // Not a worktree task: no diff to show, said so; a template gone: said so in one line.
+    writeTasks(dir, [{ id: 'plain', type: 't' }], 'more.json');
+    expect((await ralph(['queue', 'add', 'more.json'], { cwd: dir })).code).toBe(0);
+    expect((await get('/api/tasks/plain/diff')).body).toEqual({ none: 'not a worktree task (--isolate worktree): it has no branch' });
+    rmSync(join(dir, 'prompt.md'));
+    const gone = (await get('/api/tasks/plain/prompt')).body.none as string;
+    expect(gone).toMatch(/^Prompt template .*prompt\.md cannot be read \(ENOENT\)\.$/);
   });
 
   it('sends each change to an open event stream, without a reload', async () => {

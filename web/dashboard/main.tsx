@@ -410,6 +410,13 @@ function TaskPanel({ id, version, close }: { id: string; version: string; close:
     };
   }, [id, version, running]);
   const t = detail?.task;
+  const base = `/api/tasks/${encodeURIComponent(id)}`;
+  const prompt = useAnswer<{ prompt?: string; template?: string; none?: string }>(`${base}/prompt`, id);
+  // The diff once the task has a branch, read again when its state changes (a merge).
+  const diff = useAnswer<{ diff?: string; of?: string; truncated?: boolean; none?: string }>(
+    t?.branch ? `${base}/diff` : undefined,
+    `${t?.status}/${t?.merge}/${t?.commit}`,
+  );
   const facts: Array<[string, string | undefined]> = t
     ? [
         ['status', t.status],
@@ -478,6 +485,40 @@ function TaskPanel({ id, version, close }: { id: string; version: string; close:
               </li>
             ))}
           </ul>
+        </>
+      )}
+      {prompt && (
+        <details class="prompt">
+          <summary>Prompt{prompt.template ? ` (${prompt.template === 'default' ? "Ralph's default template" : prompt.template}, rendered now)` : ''}</summary>
+          {prompt.none ? <p class="problem">{prompt.none}</p> : <pre class="prompt">{prompt.prompt}</pre>}
+        </details>
+      )}
+      {diff && (
+        <>
+          <h3>Changes{diff.of ? `: ${diff.of}` : ''}</h3>
+          {diff.none ? (
+            <p class="none">{diff.none}</p>
+          ) : (
+            <pre class="diff">
+              {(diff.diff ?? '').split('\n').map((line, i) => (
+                <div
+                  key={i}
+                  class={
+                    line.startsWith('+') && !line.startsWith('+++')
+                      ? 'add'
+                      : line.startsWith('-') && !line.startsWith('---')
+                        ? 'del'
+                        : line.startsWith('@@')
+                          ? 'hunk'
+                          : ''
+                  }
+                >
+                  {line}
+                </div>
+              ))}
+              {diff.truncated && <div class="hunk">… (cut at 512 KiB)</div>}
+            </pre>
+          )}
         </>
       )}
       <h3>Output{running ? ' (as it runs)' : ''}</h3>
@@ -745,16 +786,25 @@ function Actions({ status, say }: { status: StatusView; say: (text: string) => v
 }
 
 /** The tasks `query` selects (none when it is undefined), read again with each `version` of the counts. */
-function useTaskList(query: string | undefined, version: string): Task[] {
-  const [tasks, setTasks] = useState<Task[]>([]);
+/** The JSON at `path` (none: nothing), read again when `key` changes. */
+function useAnswer<T>(path: string | undefined, key: string): T | undefined {
+  const [answer, setAnswer] = useState<T>();
   useEffect(() => {
-    if (query === undefined) return setTasks([]);
-    getJson<{ tasks: Task[] }>(`/api/tasks?${query}`).then(
-      (page) => setTasks(page.tasks),
+    let gone = false;
+    if (path === undefined) return setAnswer(undefined);
+    getJson<T>(path).then(
+      (a) => !gone && setAnswer(a),
       () => undefined,
     );
-  }, [query, version]);
-  return tasks;
+    return () => {
+      gone = true;
+    };
+  }, [path, key]);
+  return answer;
+}
+
+function useTaskList(query: string | undefined, version: string): Task[] {
+  return useAnswer<{ tasks: Task[] }>(query === undefined ? undefined : `/api/tasks?${query}`, version)?.tasks ?? [];
 }
 
 function App() {
