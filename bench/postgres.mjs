@@ -98,6 +98,21 @@ export async function postgresBench({ row, temp }) {
     const statusSeconds = (performance.now() - s0) / 1000;
     if (status.status !== 0) throw new Error(`ralph status failed: ${status.stderr}`);
     row('postgres: ralph status on 100,000 tasks (s, the whole command)', statusSeconds.toFixed(2), '<= 1 s', statusSeconds <= 1 ? 'yes' : 'NO');
+    // A page of the tasks as the dashboard and `queue list` ask for it, at 100,000 (sorted, filtered, far in).
+    const lister = await PgStore.open(queues[100_000], 'default', temp());
+    const pageMs = [];
+    for (const query of [{ sort: 'duration' }, { text: 't4' }, { status: 'pending', sort: 'id' }, { sort: 'finished', offset: 50_000 }]) {
+      const p0 = performance.now();
+      await lister.listTasks({ ...query, limit: 100 });
+      pageMs.push(performance.now() - p0);
+    }
+    await lister.close();
+    row(
+      'postgres: a page of 100 tasks of 100,000, sorted, filtered by text, by status, 50,000 in (ms, the slowest)',
+      Math.max(...pageMs).toFixed(0),
+      '<= 500 ms',
+      Math.max(...pageMs) <= 500 ? 'yes' : 'NO',
+    );
     // A worker started by hand (as on another machine), running no-op tasks as fast as it can for 4 s.
     const peak = async (url) => {
       const worker = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--id', '900', '--agent-cmd', 'true'], { cwd: temp(), stdio: 'ignore' });
