@@ -28,7 +28,15 @@ async function finishHalf(store) {
   await store.transact((tx) => {
     for (const [i, task] of tx.tasks.entries()) {
       if (i % 2 === 0) continue;
-      tx.put({ ...task, status: 'completed', attempts: 1, worker_id: 1 + (i % 8), duration_ms: (i * 7919) % 100_000, completed_at: new Date(at - i).toISOString(), finding: `did ${task.id}` });
+      tx.put({
+        ...task,
+        status: 'completed',
+        attempts: 1,
+        worker_id: 1 + (i % 8),
+        duration_ms: (i * 7919) % 100_000,
+        completed_at: new Date(at - i).toISOString(),
+        finding: `did ${task.id}`,
+      });
     }
   });
   await store.compact();

@@ -26,9 +26,8 @@ import { tokenMatches } from './token.js';
 const STATUSES: readonly TaskStatus[] = ['pending', 'claimed', 'completed', 'failed'];
 const MAX_PAGE = 500;
 const MAX_TASKS_FILE = 16 << 20;
-const HOUR_MS = 3_600_000;
 /** The charts go back at most this far (a run started long ago). */
-const WEEK_MS = 7 * 24 * HOUR_MS;
+const WEEK_MS = 7 * 24 * 3_600_000;
 /** A task's log as the page shows it: its last lines. */
 const MAX_LOG_LINES = 2000;
 
@@ -121,16 +120,19 @@ export interface Workspace {
 /** The endpoints of the queue: its status, its tasks, and the actions on them. */
 function queueApi(app: Hono, store: Store, hub: LiveHub, workspace: Workspace): void {
   app.get('/api/status', async (c) => c.json((await hub.current()).status));
-  // The charts' past: tasks done and money spent since the run began (the last hour without a run), at most 240 points.
+  // The charts' past: tasks done and money spent from the start of the queue's last run to its end (or now), at most 240 points.
   app.get('/api/history', async (c) => {
     const { counts, meta } = await store.overview();
     const now = Date.now();
     const started = Date.parse(meta.run?.started_at ?? '');
-    const from = Number.isNaN(started) || started >= now ? now - HOUR_MS : Math.max(started, now - WEEK_MS);
-    const bucketMs = bucketSize(from, now);
+    if (Number.isNaN(started) || started >= now) return c.json({ from: null, bucket_ms: null, points: [] });
+    const ended = Date.parse(meta.run?.ended_at ?? '');
+    const end = Number.isNaN(ended) || ended > now ? now : Math.max(started, ended);
+    const from = Math.max(started, end - WEEK_MS);
+    const bucketMs = bucketSize(from, end);
     const buckets = await store.finishSeries(new Date(from), bucketMs);
     const totals = { done: counts.completed + counts.failed, cost: meta.cost_usd ?? 0 };
-    return c.json({ from: new Date(from).toISOString(), bucket_ms: bucketMs, points: historyPoints(buckets, totals, from, now, bucketMs) });
+    return c.json({ from: new Date(from).toISOString(), bucket_ms: bucketMs, points: historyPoints(buckets, totals, { from, end, now, bucketMs }) });
   });
   app.get('/api/tasks/:id', async (c) => {
     const detail = await store.taskDetail(c.req.param('id'));

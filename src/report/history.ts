@@ -23,23 +23,30 @@ export function bucketSize(from: number, now: number): number {
 }
 
 /**
- * The points from `from` to `now`, one at the end of each bucket: today's totals (`done`, `cost`)
- * less what finished or was spent after it. A history so made ends exactly where the live figures
- * are, whatever finished before the window or without saying when.
+ * The points from `from` to `end` (the run's end, or now while it runs), one at the end of each
+ * bucket, and one at `now` after a run that ended: today's totals (`done`, `cost`) less what
+ * finished or was spent after each. A history so made ends exactly where the live figures are,
+ * whatever finished before the window or without saying when.
  */
 export function historyPoints(
   buckets: readonly SeriesBucket[],
   totals: { done: number; cost: number },
-  from: number,
-  now: number,
-  bucketMs: number,
+  window: { from: number; end: number; now: number; bucketMs: number },
 ): HistoryPoint[] {
+  const { from, end, now, bucketMs } = window;
   const byStart = new Map(buckets.map((b) => [b.t, b]));
-  const points: HistoryPoint[] = [];
   let done = totals.done;
   let cost = totals.cost;
-  for (let start = bucketOf(now, from, bucketMs) ?? from; start >= from; start -= bucketMs) {
-    points.push({ t: Math.min(now, start + bucketMs), done, cost: Math.max(0, cost) });
+  const points: HistoryPoint[] = now > end ? [{ t: now, done, cost }] : [];
+  const last = bucketOf(Math.min(end, now), from, bucketMs) ?? from;
+  // What came after the window (a worker after the run, by hand) is taken off first.
+  for (const bucket of buckets) {
+    if (bucket.t <= last) continue;
+    done -= bucket.finished;
+    cost -= bucket.cost;
+  }
+  for (let start = last; start >= from; start -= bucketMs) {
+    points.push({ t: Math.min(end, now, start + bucketMs), done: Math.max(0, done), cost: Math.max(0, cost) });
     const bucket = byStart.get(start);
     done -= bucket?.finished ?? 0;
     cost -= bucket?.cost ?? 0;

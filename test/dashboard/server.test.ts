@@ -96,24 +96,24 @@ describe('ralph dashboard', () => {
   });
 
   it("gives the charts' past: tasks done since the run began, ending at today's totals", async () => {
-    const dir = tempDir('ralph-dashboard-');
-    writeTasks(
-      dir,
-      Array.from({ length: 6 }, (_, i) => ({ id: `h${i}`, type: 't' })),
-    );
-    const run = await ralph(['run', '--tasks', 'tasks.json', '--workers', '2', '--agent-cmd', 'true'], { cwd: dir });
-    expect(run.code, run.stderr).toBe(0);
+    const dir = await queueWith(Array.from({ length: 6 }, (_, i) => ({ id: `h${i}`, type: 't' })));
     const d = await serve(dir);
+    // No run yet: no past to show (the page draws what it sees from now on).
+    expect(await (await fetch(`${d.base}/api/history`, bearer(d.token))).json()).toEqual({ from: null, bucket_ms: null, points: [] });
+    const run = await ralph(['run', '--workers', '2', '--agent-cmd', 'true'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
     const history = (await (await fetch(`${d.base}/api/history`, bearer(d.token))).json()) as {
       from: string;
       bucket_ms: number;
       points: Array<{ t: number; done: number; cost: number }>;
     };
-    const status = JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout) as { run: { started_at: string } };
+    const status = JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout) as { run: { started_at: string; ended_at: string } };
     expect(history.from).toBe(status.run.started_at);
     expect(history.bucket_ms).toBe(2000);
     const { points } = history;
     expect(points[0]).toEqual({ t: Date.parse(history.from), done: 0, cost: 0 });
+    // The run's end, then now: the totals.
+    expect(points.at(-2)).toEqual({ t: Date.parse(status.run.ended_at), done: 6, cost: 0 });
     expect(points.at(-1)).toMatchObject({ done: 6, cost: 0 });
     for (let i = 1; i < points.length; i++) {
       expect(points[i]!.t).toBeGreaterThan(points[i - 1]!.t);

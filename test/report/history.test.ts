@@ -47,7 +47,7 @@ describe("the dashboard charts' history", () => {
       { t: from + 2000, finished: 2, cost: 0.5 },
       { t: from + 6000, finished: 1, cost: 0.25 },
     ];
-    expect(historyPoints(buckets, { done: 10, cost: 2 }, from, from + 7000, 2000)).toEqual([
+    expect(historyPoints(buckets, { done: 10, cost: 2 }, { from, end: from + 7000, now: from + 7000, bucketMs: 2000 })).toEqual([
       { t: from, done: 7, cost: 1.25 },
       { t: from + 2000, done: 7, cost: 1.25 },
       { t: from + 4000, done: 9, cost: 1.75 },
@@ -56,12 +56,30 @@ describe("the dashboard charts' history", () => {
     ]);
   });
 
+  it("ends at the end of a run that ended, and then at now, with what came after taken off the run's points", () => {
+    const buckets = [
+      { t: from, finished: 1, cost: 0 },
+      { t: from + 2000, finished: 2, cost: 1 },
+      { t: from + 60_000, finished: 4, cost: 0 },
+    ];
+    expect(historyPoints(buckets, { done: 7, cost: 1 }, { from, end: from + 3000, now: from + 3_600_000, bucketMs: 2000 })).toEqual([
+      { t: from, done: 0, cost: 0 },
+      { t: from + 2000, done: 1, cost: 0 },
+      { t: from + 3000, done: 3, cost: 1 },
+      { t: from + 3_600_000, done: 7, cost: 1 },
+    ]);
+  });
+
   it('gives a flat line for a quiet window, and never goes below nothing', () => {
-    expect(historyPoints([], { done: 3, cost: 0 }, from, from + 3000, 2000)).toEqual([
+    expect(historyPoints([], { done: 3, cost: 0 }, { from, end: from + 3000, now: from + 3000, bucketMs: 2000 })).toEqual([
       { t: from, done: 3, cost: 0 },
       { t: from + 2000, done: 3, cost: 0 },
       { t: from + 3000, done: 3, cost: 0 },
     ]);
-    expect(historyPoints([{ t: from, finished: 5, cost: 9 }], { done: 1, cost: 1 }, from, from + 1000, 2000)[0]).toEqual({ t: from, done: 0, cost: 0 });
+    expect(historyPoints([{ t: from, finished: 5, cost: 9 }], { done: 1, cost: 1 }, { from, end: from + 1000, now: from + 1000, bucketMs: 2000 })[0]).toEqual({
+      t: from,
+      done: 0,
+      cost: 0,
+    });
   });
 });
