@@ -16,6 +16,8 @@ export interface WorkerView {
   current_task: string | null;
   heartbeat_age_ms: number;
   iteration: number;
+  /** How long the current task's agent has run. */
+  task_age_ms?: number;
   /** The current task's agent's last output line (redacted, one short line), and how long ago it came. */
   last_output?: string;
   last_output_age_ms?: number;
@@ -49,6 +51,12 @@ export function sessionAlive(session: WorkerSession, now: number, staleAfterMs: 
   return now - Date.parse(session.last_heartbeat) <= staleAfterMs;
 }
 
+/** How long a worker busy with a task has been at it. */
+function taskAge(session: WorkerSession, now: number): Pick<WorkerView, 'task_age_ms'> {
+  const at = session.current_task && typeof session.task_started_at === 'string' ? Date.parse(session.task_started_at) : NaN;
+  return Number.isNaN(at) ? {} : { task_age_ms: Math.max(0, now - at) };
+}
+
 /** The agent's last output line of a worker busy with a task, and its age. */
 function lastOutput(session: WorkerSession, now: number): Pick<WorkerView, 'last_output' | 'last_output_age_ms'> {
   if (!session.current_task || typeof session.last_output !== 'string') return {};
@@ -68,6 +76,7 @@ export async function gatherStatus(store: Store): Promise<StatusView> {
     current_task: s.current_task,
     heartbeat_age_ms: now - Date.parse(s.last_heartbeat),
     iteration: s.iteration,
+    ...taskAge(s, now),
     ...lastOutput(s, now),
   }));
   return {

@@ -23,6 +23,8 @@ export interface WorkerSession {
   /** The pid of the `ralph run` that started this worker (absent for a worker started by hand). */
   run_pid?: number;
   current_task: string | null;
+  /** When the current task's agent started (absent from a worker older than this field). */
+  task_started_at?: string | null;
   /** Process group of the agent running now, so that a reaper can kill it if this worker dies. */
   agent_pgid: number | null;
   /** The current task's agent's last output line (redacted, one short line) and when it came: for the live view. */

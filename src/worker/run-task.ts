@@ -134,6 +134,7 @@ export async function runTask(
     });
   session.status = 'running';
   session.current_task = task.id;
+  session.task_started_at = new Date().toISOString();
   session.current_token = token;
   writer.lastOutput.reset(session);
   const sweeper = room.leftovers.forTask(token);

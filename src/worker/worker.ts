@@ -167,6 +167,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       if (session.status !== 'idle' || session.current_task !== null) {
         session.status = 'idle';
         session.current_task = null;
+        session.task_started_at = null;
         writer.touch();
       }
       if (!step.live && !step.open) break;
@@ -278,6 +279,7 @@ async function stop(store: Store, writer: SessionWriter, byRun: boolean, stopped
   const { session } = writer;
   session.status = 'stopped';
   session.current_task = null;
+  session.task_started_at = null;
   session.current_token = null;
   session.agent_pgid = null;
   session.stopped_at = new Date().toISOString();

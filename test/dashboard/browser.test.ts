@@ -9,7 +9,9 @@ import { FileStore } from '../../src/store/file-store.js';
 import type { Task } from '../../src/queue/types.js';
 import { launchBrowser, screenshotPath } from '../helpers/browser.js';
 import { git } from '../helpers/git.js';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { groupAlive, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
@@ -164,6 +166,9 @@ describe('ralph dashboard in a browser', () => {
       await waitFor('the agent records its group', () => existsSync(join(dir, 'long.pgid')) && readFileSync(join(dir, 'long.pgid'), 'utf8').trim()),
     );
     expect(groupAlive(pgid)).toBe(true);
+    // The worker's row, once its session says so (at the next snapshot): working on it, for how long.
+    await page.locator('.workers tr[data-worker="1"] td.state', { hasText: 'working' }).waitFor();
+    expect(await page.locator('.workers tr[data-worker="1"] td').nth(3).textContent()).toMatch(/^long for \d+(ms|s)/);
     await stop.click();
     await page.locator('.message', { hasText: 'long: stopped' }).waitFor();
     const ran = await run.done;
@@ -241,6 +246,58 @@ describe('ralph dashboard in a browser', () => {
     await item.waitFor();
     expect(await item.count()).toBe(1);
     expect(await item.textContent()).toBe('clash: its branch ralph/clash did not merge (completed); conflicts in src/a.ts');
+    await page.close();
+  });
+
+  it("tells each worker's state: working, stalled, waiting for a usage limit, stopped or dead", async () => {
+    const dir = tempDir('ralph-dashboard-browser-');
+    const store = new FileStore(join(dir, '.ralph'));
+    store.ensure();
+    const now = Date.now();
+    const ago = (ms: number) => new Date(now - ms).toISOString();
+    await store.transact((tx) => {
+      tx.setMeta({
+        usage_limit: { agent: 'claude', message: 'limit reached', until: new Date(now + 3_600_000).toISOString(), noticed_at: ago(0), worker_id: 3 },
+      });
+    });
+    // Sessions as workers of this machine write them: the live ones are this test's process, a dead one a process gone.
+    const gone = spawnSync('true').pid!;
+    const session = (worker_id: number, fields: Record<string, unknown>) =>
+      store.sessions.write({
+        worker_id,
+        status: 'running',
+        registered: ago(600_000),
+        last_heartbeat: ago(1000),
+        iteration: 1,
+        findings: [],
+        pid: process.pid,
+        host: hostname(),
+        current_task: null,
+        agent_pgid: null,
+        completed: 0,
+        failed: 0,
+        busy_ms: 0,
+        ...fields,
+      });
+    session(1, { current_task: 'busy', task_started_at: ago(5000), last_output: 'compiling', last_output_at: ago(2000) });
+    session(2, { current_task: 'silent', task_started_at: ago(300_000), last_output: 'thinking', last_output_at: ago(120_000) });
+    session(3, { status: 'idle' });
+    session(4, { status: 'stopped' });
+    session(5, { pid: gone, current_task: 'orphan' });
+    const url = await dashboard(dir);
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.locator('.workers tr[data-worker="5"]').waitFor();
+    const rows = await page.locator('.workers tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows.map((r) => [r[0], r[2], r[3]])).toEqual([
+      ['1', 'working', expect.stringMatching(/^busy for [56]s$/)],
+      ['2', 'stalled', expect.stringMatching(/^silent for 5m [0-9]s$/)],
+      ['3', 'waiting for a usage limit', ''],
+      ['4', 'stopped', ''],
+      ['5', 'dead', 'orphan'],
+    ]);
+    await page.locator('.attention li.quiet').waitFor();
+    await page.screenshot({ path: screenshotPath('workers'), fullPage: true });
     await page.close();
   });
 

@@ -344,7 +344,15 @@ function Attention({ status, failed, conflicts, say }: { status: StatusView; fai
   );
 }
 
+/** working, stalled (no output for a minute), idle, waiting for a usage limit, stopped or dead. */
+function workerState(w: WorkerView, waiting: boolean): string {
+  if (!w.alive) return w.status === 'stopped' ? 'stopped' : 'dead';
+  if (w.current_task) return quiet(w) ? 'stalled' : 'working';
+  return waiting ? 'waiting for a usage limit' : w.status;
+}
+
 function Workers({ status }: { status: StatusView }) {
+  const waiting = status.usage_limit !== null && Date.parse(status.usage_limit.until) > Date.now();
   return (
     <section aria-label="workers">
       <h2>Workers</h2>
@@ -364,8 +372,11 @@ function Workers({ status }: { status: StatusView }) {
             <tr key={`${w.host}-${w.worker_id}`} data-worker={w.worker_id}>
               <td>{w.worker_id}</td>
               <td>{w.host}</td>
-              <td>{w.alive ? (w.current_task ? (quiet(w) ? 'quiet' : 'working') : w.status) : w.status === 'stopped' ? 'stopped' : 'dead'}</td>
-              <td>{w.current_task ?? ''}</td>
+              <td class="state">{workerState(w, waiting)}</td>
+              <td>
+                {w.current_task ?? ''}
+                {w.current_task && w.task_age_ms !== undefined && <span class="age"> for {duration(w.task_age_ms)}</span>}
+              </td>
               <td class="output">
                 {w.last_output ?? ''}
                 {w.last_output_age_ms !== undefined && <span class="age"> ({duration(w.last_output_age_ms)} ago)</span>}

@@ -10,6 +10,7 @@ export interface WorkerView {
   host: string;
   current_task: string | null;
   heartbeat_age_ms: number;
+  task_age_ms?: number;
   last_output?: string;
   last_output_age_ms?: number;
 }
