@@ -13,10 +13,13 @@ import { TASK_SORTS } from '../queue/task-query.js';
 import type { TaskSort } from '../queue/task-query.js';
 import { taskDiff } from '../git/task-diff.js';
 import { recentIterations } from '../loops/recent.js';
-import { redact } from '../redact/process.js';
 import { bucketSize, historyPoints } from '../report/history.js';
 import type { Store } from '../store/store.js';
 import { LogReader } from '../view/log-files.js';
+import { runEndedAt } from '../view/status-watch.js';
+import { runIsLive } from '../queue/liveness.js';
+import { HOST } from '../process/machine.js';
+import { isAlive } from '../process/alive.js';
 import type { LogRecord } from '../view/log-records.js';
 import type { LiveHub } from './hub.js';
 import type { PageFiles } from './page.js';
@@ -87,8 +90,8 @@ export function dashboardApp(
     const { loops } = await hub.current();
     if (!loops) return c.json({ error: 'no loops here (no sync/state.json)' }, 404);
     const count = whole(c.req.query('count'), 5);
-    if (count === undefined) return c.json({ error: 'count must be a whole number' }, 400);
-    const iterations = loops.branch ? recentIterations(workspace.cwd, { logdir: workspace.logdir, branch: loops.branch, count: Math.min(count, 50) }) : [];
+    if (count === undefined || count < 1 || count > 50) return c.json({ error: 'count must be a whole number from 1 to 50' }, 400);
+    const iterations = loops.branch ? await recentIterations(workspace.cwd, { logdir: workspace.logdir, branch: loops.branch, count }) : [];
     return c.json({ branch: loops.branch ?? null, logdir: workspace.logdir, iterations });
   });
   app.get('/api/events', (c) =>
@@ -126,8 +129,9 @@ function queueApi(app: Hono, store: Store, hub: LiveHub, workspace: Workspace): 
     const now = Date.now();
     const started = Date.parse(meta.run?.started_at ?? '');
     if (Number.isNaN(started) || started >= now) return c.json({ from: null, bucket_ms: null, points: [] });
-    const ended = Date.parse(meta.run?.ended_at ?? '');
-    const end = Number.isNaN(ended) || ended > now ? now : Math.max(started, ended);
+    // A run that ended (or whose orchestrator was killed: its workers' last heartbeat) ends the window.
+    const ended = runEndedAt(meta, runIsLive(meta, HOST, isAlive), store.sessions.readAll());
+    const end = ended === undefined || ended > now ? now : Math.max(started, ended);
     const from = Math.max(started, end - WEEK_MS);
     const bucketMs = bucketSize(from, end);
     const buckets = await store.finishSeries(new Date(from), bucketMs);
@@ -150,13 +154,12 @@ function queueApi(app: Hono, store: Store, hub: LiveHub, workspace: Workspace): 
   // The prompt its agent is given (rendered now from the run's template) and, under --isolate worktree, the changes it made.
   app.get('/api/tasks/:id/prompt', async (c) => {
     const [detail, { meta }] = await Promise.all([store.taskDetail(c.req.param('id')), store.overview()]);
-    return detail ? c.json(taskPrompt(detail.task, meta.run ?? undefined, workspace.cwd)) : notInQueue(c);
+    return detail ? c.json(await taskPrompt(detail.task, meta.run ?? undefined, workspace.cwd)) : notInQueue(c);
   });
   app.get('/api/tasks/:id/diff', async (c) => {
     const [detail, { meta }] = await Promise.all([store.taskDetail(c.req.param('id')), store.overview()]);
     if (!detail) return notInQueue(c);
-    const diff = await taskDiff(workspace.cwd, detail.task, meta.run?.base);
-    return c.json('diff' in diff ? { ...diff, diff: redact(diff.diff) } : diff);
+    return c.json(await taskDiff(workspace.cwd, detail.task, meta.run?.base));
   });
   app.get('/api/tasks', async (c) => {
     const status = c.req.query('status');

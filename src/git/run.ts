@@ -5,6 +5,9 @@ export interface GitResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** runGitAsync: stdout reached `maxBuffer` (what came is kept, git is stopped), or git gave no answer in time. */
+  truncated?: boolean;
+  timedOut?: boolean;
 }
 
 export class GitError extends RalphError {
@@ -89,7 +92,25 @@ export function runGitAsync(cwd: string, args: readonly string[], timeoutMs: num
     const child = spawn('git', args, { cwd, env: gitEnv(options), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const stop = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
+    // With `maxBuffer`, no more than that is taken: git is stopped there and the answer says so.
+    const most = options.maxBuffer ?? Infinity;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (settled) return;
+      stdout += chunk;
+      if (stdout.length <= most) return;
+      stdout = stdout.slice(0, most);
+      stop();
+      settle({ code: 0, stdout, stderr, truncated: true });
+    });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     let settled = false;
     const settle = (result: GitResult) => {
@@ -99,14 +120,8 @@ export function runGitAsync(cwd: string, args: readonly string[], timeoutMs: num
       resolve(result);
     };
     const timer = setTimeout(() => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-      child.stdout.destroy();
-      child.stderr.destroy();
-      settle({ code: 1, stdout, stderr: `git ${args[0] ?? ''} gave no answer within ${Math.round(timeoutMs / 1000)} s` });
+      stop();
+      settle({ code: 1, stdout, stderr: `git ${args[0] ?? ''} gave no answer within ${Math.round(timeoutMs / 1000)} s`, timedOut: true });
     }, timeoutMs);
     child.on('error', (error) => {
       if (settled) return;

@@ -1,11 +1,12 @@
 import type { Task } from '../queue/types.js';
+import { redact } from '../redact/process.js';
 import { runGitAsync } from './run.js';
 
-/** What a task's page shows of its work under `--isolate worktree`: the diff, and what it is of. */
+/** What a task's page shows of its work under `--isolate worktree`: the diff (redacted), and what it is of. */
 export type TaskDiff = { diff: string; of: string; truncated: boolean } | { none: string };
 
-/** The most of a diff the page is sent. */
-export const MAX_DIFF_BYTES = 512 * 1024;
+/** The most of a diff the page is sent (characters; git is stopped past it). */
+export const MAX_DIFF_CHARS = 512 * 1024;
 const GIT_TIMEOUT_MS = 10_000;
 
 /**
@@ -30,11 +31,18 @@ export async function taskDiff(cwd: string, task: Task, base: string | undefined
     found ||= here && ref !== base && ref !== baseTip;
     return here;
   };
+  let slow: string | undefined;
   const diff = async (args: string[], of: string): Promise<TaskDiff | undefined> => {
-    const r = await git(['diff', '--no-color', '--no-ext-diff', '--end-of-options', ...args]);
+    // A little more than is shown is read, so that a secret across the cut is redacted whole; then cut at a line's end.
+    const r = await runGitAsync(cwd, ['-c', 'core.quotepath=off', 'diff', '--no-color', '--no-ext-diff', '--end-of-options', ...args], GIT_TIMEOUT_MS, {
+      maxBuffer: MAX_DIFF_CHARS + 4096,
+    });
+    if (r.timedOut) slow = r.stderr;
     if (r.code !== 0 || r.stdout === '') return undefined;
-    const truncated = Buffer.byteLength(r.stdout) > MAX_DIFF_BYTES;
-    return { diff: truncated ? Buffer.from(r.stdout).subarray(0, MAX_DIFF_BYTES).toString('utf8') : r.stdout, of, truncated };
+    const text = redact(r.stdout);
+    if (!r.truncated && text.length <= MAX_DIFF_CHARS) return { diff: text, of, truncated: false };
+    const cut = text.lastIndexOf('\n', MAX_DIFF_CHARS);
+    return { diff: text.slice(0, cut > 0 ? cut + 1 : MAX_DIFF_CHARS), of, truncated: true };
   };
   if (baseTip && (await has(baseTip))) {
     if (merged && (await has(merged))) {
@@ -62,6 +70,7 @@ export async function taskDiff(cwd: string, task: Task, base: string | undefined
     const shown = await diff([`${merged}^`, merged], `the commit ${merged.slice(0, 12)} it was merged as`);
     if (shown) return shown;
   }
+  if (slow) return { none: slow };
   if (found) return { none: 'its commits change nothing against the base' };
   const missing = [tip, merged].filter((c): c is string => c !== undefined);
   return { none: `${missing.map((c) => c.slice(0, 12)).join(' and ')} not in this repository (made on another machine? git fetch it first)` };

@@ -119,7 +119,9 @@ export interface SummaryFacts {
 /** renderSummary's text read back: its `- key: value` lines and the Finding section. Pure. */
 export function parseSummary(text: string): SummaryFacts {
   const facts: SummaryFacts = {};
-  const field = (key: string): string | undefined => new RegExp(`^- ${key}: (.*)$`, 'm').exec(text)?.[1];
+  // The fields are in the head, before the commits: a finding that holds such a line is not read as one.
+  const head = text.split('\n## ')[0] ?? '';
+  const field = (key: string): string | undefined => new RegExp(`^- ${key}: (.*)$`, 'm').exec(head)?.[1];
   for (const key of ['prompt', 'started', 'duration', 'result', 'agent'] as const) {
     const value = field(key);
     if (value !== undefined) facts[key] = value;

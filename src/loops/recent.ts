@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { runGit } from '../git/run.js';
+import { runGitAsync } from '../git/run.js';
 import { branchSlug, parseLogName, parseSummary } from './logs.js';
 import type { SummaryFacts } from './logs.js';
 import { ROLES } from './tail-logs/options.js';
@@ -18,44 +18,55 @@ export interface IterationView extends SummaryFacts {
   commit?: SyncCommit;
 }
 
+const GIT_TIMEOUT_MS = 5000;
+/** How far before the oldest iteration listed its handoff commits are looked for (another machine's clock). */
+const CLOCK_SLACK_MS = 86_400_000;
+
 /**
  * The last `count` iterations' summaries of the branch checked out in `cwd` (`<logdir>/<branch>/
  * galph-summaries/` and `ralph-summaries/`), newest first, each with its handoff commit: what
- * `ralph tail-logs --source summaries` reads, for the dashboard. Nothing (not an error) where
- * there are none.
+ * `ralph tail-logs --source summaries` reads, for the dashboard. Nothing (not an error) where there
+ * are none. Without blocking: the history is read back only to the oldest iteration listed, by a
+ * git given 5 s (then the commits are left out).
  */
-export function recentIterations(cwd: string, options: { logdir: string; branch: string; count: number }): IterationView[] {
+export async function recentIterations(cwd: string, options: { logdir: string; branch: string; count: number }): Promise<IterationView[]> {
   const dir = (role: Role) => join(options.logdir, branchSlug(options.branch), `${role}-summaries`);
-  const files: LogFile[] = ROLES.flatMap((role) => {
-    let names: string[];
-    try {
-      names = readdirSync(resolve(cwd, dir(role)));
-    } catch {
-      return [];
-    }
-    return names.flatMap((name) => {
-      const parsed = parseLogName(name, 'summaries');
-      return parsed ? [{ role, name, ...parsed }] : [];
-    });
-  });
+  const files: LogFile[] = (
+    await Promise.all(
+      ROLES.map(async (role) => {
+        const names = await readdir(resolve(cwd, dir(role))).catch(() => [] as string[]);
+        return names.flatMap((name) => {
+          const parsed = parseLogName(name, 'summaries');
+          return parsed ? [{ role, name, ...parsed }] : [];
+        });
+      }),
+    )
+  ).flat();
   const byIter = newestByIteration(files);
   const iters = selectIterations(byIter.keys(), { count: options.count }).reverse();
   if (iters.length === 0) return [];
-  const log = runGit(cwd, ['-c', 'log.showSignature=false', 'log', '--format=%h%x09%s', '--grep=^\\[SYNC i=', '-n', '500', 'HEAD', '--']);
+  const listed = iters.flatMap((iteration) => [...ROLES].reverse().flatMap((actor) => byIter.get(iteration)?.get(actor) ?? []));
+  const oldest = Math.min(...listed.map((f) => stampTime(f.stamp)));
+  const since = Number.isNaN(oldest) ? [] : [`--since=${new Date(oldest - CLOCK_SLACK_MS).toISOString()}`];
+  const log = await runGitAsync(
+    cwd,
+    ['-c', 'log.showSignature=false', 'log', '--format=%h%x09%s', '--grep=^\\[SYNC i=', ...since, 'HEAD', '--'],
+    GIT_TIMEOUT_MS,
+  );
   const commits = indexSyncCommits(log.code === 0 ? log.stdout : '');
-  return iters.flatMap((iteration) =>
-    [...ROLES].reverse().flatMap((actor): IterationView[] => {
-      const file = byIter.get(iteration)?.get(actor);
-      if (!file) return [];
-      const path = join(dir(actor), file.name);
-      let text = '';
-      try {
-        text = readFileSync(resolve(cwd, path), 'utf8');
-      } catch {
-        /* gone meanwhile: listed without its facts */
-      }
-      const commit = commitFor(commits, actor, iteration);
-      return [{ actor, iteration, file: path, ...parseSummary(text), ...(commit ? { commit } : {}) }];
+  return Promise.all(
+    listed.map(async (file): Promise<IterationView> => {
+      const path = join(dir(file.role), file.name);
+      // Gone meanwhile: listed without its facts.
+      const text = await readFile(resolve(cwd, path), 'utf8').catch(() => '');
+      const commit = commitFor(commits, file.role, file.iter);
+      return { actor: file.role, iteration: file.iter, file: path, ...parseSummary(text), ...(commit ? { commit } : {}) };
     }),
   );
+}
+
+/** `YYYYMMDD_HHMMSS` (UTC) → ms since the epoch. */
+function stampTime(stamp: string): number {
+  const m = /^(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)$/.exec(stamp);
+  return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
 }

@@ -20,6 +20,15 @@ export interface SeriesBucket {
   cost: number;
 }
 
+/** An ISO 8601 time with its zone as Ralph writes them; the same test in SQL (store/pg/reads.ts) leaves the rest out. */
+export const ISO_TIME = String.raw`^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$`;
+const ISO = new RegExp(ISO_TIME);
+
+/** `text` as ms since the epoch when it is such a time, else NaN. */
+export function timeOf(text: unknown): number {
+  return typeof text === 'string' && ISO.test(text) ? Date.parse(text) : NaN;
+}
+
 /** The start of the bucket `at` falls in, or undefined when it is before the window. */
 export function bucketOf(at: number, from: number, bucketMs: number): number | undefined {
   if (!Number.isFinite(at) || at < from) return undefined;
@@ -35,12 +44,12 @@ export function countSeries(tasks: readonly Task[], results: ReadonlyArray<Findi
     return bucket;
   };
   for (const task of tasks) {
-    const t = bucketOf(Date.parse(finishedAt(task) ?? ''), from, bucketMs);
+    const t = bucketOf(timeOf(finishedAt(task)), from, bucketMs);
     if (t !== undefined) at(t).finished += 1;
   }
   for (const result of results) {
     const cost = costOf(result);
-    const t = cost === undefined ? undefined : bucketOf(Date.parse(result.timestamp), from, bucketMs);
+    const t = cost === undefined ? undefined : bucketOf(timeOf(result.timestamp), from, bucketMs);
     if (t !== undefined) at(t).cost += cost!;
   }
   return [...buckets.values()].sort((a, b) => a.t - b.t);

@@ -39,18 +39,22 @@ export function historyPoints(
   let cost = totals.cost;
   const points: HistoryPoint[] = now > end ? [{ t: now, done, cost }] : [];
   const last = bucketOf(Math.min(end, now), from, bucketMs) ?? from;
-  // What came after the window (a worker after the run, by hand) is taken off first.
+  // What came after the window (a worker after the run, by hand) is taken off first, by whole
+  // buckets: what finished after the end but in its bucket counts at the end.
   for (const bucket of buckets) {
     if (bucket.t <= last) continue;
     done -= bucket.finished;
     cost -= bucket.cost;
   }
+  const add = (t: number) => {
+    if (points.at(-1)?.t !== t) points.push({ t, done: Math.max(0, done), cost: Math.max(0, cost) });
+  };
   for (let start = last; start >= from; start -= bucketMs) {
-    points.push({ t: Math.min(end, now, start + bucketMs), done: Math.max(0, done), cost: Math.max(0, cost) });
+    add(Math.min(end, now, start + bucketMs));
     const bucket = byStart.get(start);
     done -= bucket?.finished ?? 0;
     cost -= bucket?.cost ?? 0;
   }
-  points.push({ t: from, done: Math.max(0, done), cost: Math.max(0, cost) });
+  add(from);
   return points.reverse();
 }

@@ -290,8 +290,8 @@ describe('ralph dashboard in a browser', () => {
     await page.locator('.workers tr[data-worker="5"]').waitFor();
     const rows = await page.locator('.workers tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     expect(rows.map((r) => [r[0], r[2], r[3]])).toEqual([
-      ['1', 'working', expect.stringMatching(/^busy for [56]s$/)],
-      ['2', 'stalled', expect.stringMatching(/^silent for 5m [0-9]s$/)],
+      ['1', 'working', expect.stringMatching(/^busy for \d+s$/)],
+      ['2', 'stalled', expect.stringMatching(/^silent for 5m \d+s$/)],
       ['3', 'waiting for a usage limit', ''],
       ['4', 'stopped', ''],
       ['5', 'dead', 'orphan'],

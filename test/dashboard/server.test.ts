@@ -5,8 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FileStore } from '../../src/store/file-store.js';
+import type { Task } from '../../src/queue/types.js';
 import { git } from '../helpers/git.js';
 import { ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
@@ -173,6 +175,35 @@ echo "FINDINGS: wrote it"`,
     expect(kept.diff).toContain(`-one line\n+written by ${conflict.id}\n`);
     expect(kept.truncated).toBe(false);
 
+    // A branch with a big change, recorded as a worker would: the diff is cut at a line's end, and says so.
+    const mainTip = git(dir, 'rev-parse', 'main');
+    git(dir, 'checkout', '-q', '-b', 'ralph/big', mainTip);
+    writeFileSync(join(dir, 'big.txt'), Array.from({ length: 20_000 }, (_, i) => `line ${i} of a generated file`).join('\n'));
+    git(dir, 'add', 'big.txt');
+    git(dir, 'commit', '-q', '-m', 'big');
+    const bigTip = git(dir, 'rev-parse', 'HEAD');
+    git(dir, 'checkout', '-q', 'main');
+    const store = new FileStore(join(dir, '.ralph'));
+    await store.transact((tx) => {
+      tx.put({ id: 'big', type: 't', status: 'completed', attempts: 1, branch: 'ralph/big', commit: bigTip, base_tip: mainTip, merge: 'skipped' } as Task);
+      tx.put({
+        id: 'ghost',
+        type: 't',
+        status: 'completed',
+        attempts: 1,
+        branch: 'ralph/ghost',
+        commit: '0123456789abcdef0123456789abcdef01234567',
+        merge: 'merged',
+      } as Task);
+    });
+    const big = (await get('/api/tasks/big/diff')).body as { diff: string; truncated: boolean; of: string };
+    expect(big.truncated).toBe(true);
+    expect(big.of).toBe(`ralph/big (${bigTip.slice(0, 12)}) since it left main`);
+    expect(big.diff.length).toBeLessThanOrEqual(512 * 1024);
+    expect(big.diff.length).toBeGreaterThan(400 * 1024);
+    expect(big.diff.endsWith('\n')).toBe(true);
+    expect((await get('/api/tasks/ghost/diff')).body).toEqual({ none: '0123456789ab not in this repository (made on another machine? git fetch it first)' });
+
     expect((await get('/api/tasks/nope/prompt')).status).toBe(404);
     expect((await get('/api/tasks/nope/diff')).status).toBe(404);
     // Not a worktree task: no diff to show, said so; a template gone: said so in one line.
@@ -180,8 +211,14 @@ echo "FINDINGS: wrote it"`,
     expect((await ralph(['queue', 'add', 'more.json'], { cwd: dir })).code).toBe(0);
     expect((await get('/api/tasks/plain/diff')).body).toEqual({ none: 'not a worktree task (--isolate worktree): it has no branch' });
     rmSync(join(dir, 'prompt.md'));
-    const gone = (await get('/api/tasks/plain/prompt')).body.none as string;
-    expect(gone).toMatch(/^Prompt template .*prompt\.md cannot be read \(ENOENT\)\.$/);
+    expect((await get('/api/tasks/plain/prompt')).body).toEqual({ none: `the run's prompt template ${join(dir, 'prompt.md')} cannot be read (ENOENT)` });
+    // The path is the queue's data: a file outside the repository the dashboard serves is not read.
+    const outside = join(tempDir('ralph-elsewhere-'), 'secret.txt');
+    writeFileSync(outside, 'a private key');
+    symlinkSync(outside, join(dir, 'prompt.md'));
+    expect((await get('/api/tasks/plain/prompt')).body).toEqual({
+      none: `the run's prompt template ${join(dir, 'prompt.md')} is outside ${dir}, the directory the dashboard serves: not shown`,
+    });
   });
 
   it('sends each change to an open event stream, without a reload', async () => {

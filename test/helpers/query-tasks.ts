@@ -42,8 +42,9 @@ export const QUERIES = [
 
 /**
  * Tasks and results whose history (queue/series.ts) the two stores must agree on, 10 s from
- * `NOW - 10 s` in buckets of 2 s: finishes at 6.5, 8.2 and 9 s, costs at 6.5 (0.5) and 8.2 (0.25)
- * seconds, and what either store leaves out: a finish before the window, a cost without a number.
+ * `NOW - 10 s` in buckets of 2 s: finishes at 0 (the window's first instant), 4 (a bucket's first),
+ * 6.5, 8.2 and 9 s; costs at 6.5 (0.5) and 8.2 (0.25) s; and what both leave out: a finish before
+ * the window, a pending task, times that are not ISO times with a zone, a cost that is not a number.
  */
 export const HISTORY_TASKS: Task[] = [
   task('h1', { status: 'completed', completed_at: at(-3_500) }),
@@ -51,6 +52,11 @@ export const HISTORY_TASKS: Task[] = [
   task('h3', { status: 'completed', completed_at: at(-1_000) }),
   task('h4', { status: 'completed', completed_at: at(-60_000) }),
   task('h5', { status: 'pending', completed_at: at(-1_000) }),
+  task('h6', { status: 'completed', completed_at: at(-10_000) }),
+  task('h7', { status: 'failed', failed_at: at(-6_000) }),
+  task('h8', { status: 'completed', completed_at: 'yesterday' }),
+  task('h9', { status: 'completed', completed_at: '2024-13-01T00:00:00Z' }),
+  task('h10', { status: 'completed', completed_at: at(-1_000).replace('Z', '') }),
 ];
 
 export const HISTORY_RESULTS: Array<Finding | Issue> = [
@@ -70,4 +76,6 @@ export const HISTORY_RESULTS: Array<Finding | Issue> = [
   },
   { task_id: 'h3', worker_id: 1, finding: 'ok', timestamp: at(-1_000), duration_ms: 1, exit_code: 0, attempt: 1 },
   { task_id: 'h4', worker_id: 1, finding: 'ok', timestamp: at(-60_000), duration_ms: 1, exit_code: 0, attempt: 1, cost_usd: 4 },
+  { task_id: 'h6', worker_id: 1, finding: 'ok', timestamp: at(-10_000), duration_ms: 1, exit_code: 0, attempt: 1, cost_usd: '0.5' as unknown as number },
+  { task_id: 'h8', worker_id: 1, finding: 'ok', timestamp: 'yesterday', duration_ms: 1, exit_code: 0, attempt: 1, cost_usd: 2 },
 ];

@@ -39,6 +39,9 @@ describe("the loops' last iterations", () => {
       finding: 'did half of it\nthe rest is blocked',
     });
     expect(parseSummary('# not a summary')).toEqual({});
+    // A finding that holds a field's line does not stand for the field.
+    const spoofed = text.replace('did half of it', 'did half of it\n- result: ok');
+    expect(parseSummary(spoofed).result).toBe('fail (exit 1)');
   });
 
   it("lists each actor's iterations, newest first, with the commit that handed the turn over", async () => {
@@ -53,7 +56,7 @@ describe("the loops' last iterations", () => {
     // Each machine keeps its own logs; the history (the [SYNC] commits) is on both once pulled.
     git(s.a, 'pull', '--quiet', '--rebase', 'origin', 'main');
     git(s.b, 'pull', '--quiet', '--rebase', 'origin', 'main');
-    const [onA, onB] = [s.a, s.b].map((clone) => recentIterations(clone, { logdir: 'logs', branch: 'main', count: 5 }));
+    const [onA, onB] = await Promise.all([s.a, s.b].map((clone) => recentIterations(clone, { logdir: 'logs', branch: 'main', count: 5 })));
     expect(onA!.map((it) => `${it.iteration} ${it.actor}`)).toEqual(['2 galph', '1 galph']);
     expect(onB!.map((it) => `${it.iteration} ${it.actor}`)).toEqual(['2 ralph', '1 ralph']);
     for (const it of [...onA!, ...onB!]) {
@@ -71,7 +74,10 @@ describe("the loops' last iterations", () => {
     }
     // Both actors' summaries in one repository (the two loops on one machine): an iteration's engineer first.
     cpSync(join(s.b, 'logs', 'main', 'ralph-summaries'), join(s.a, 'logs', 'main', 'ralph-summaries'), { recursive: true });
-    expect(recentIterations(s.a, { logdir: 'logs', branch: 'main', count: 1 }).map((it) => `${it.iteration} ${it.actor}`)).toEqual(['2 ralph', '2 galph']);
-    expect(recentIterations(tempDir('ralph-no-loops-'), { logdir: 'logs', branch: 'main', count: 5 })).toEqual([]);
+    expect((await recentIterations(s.a, { logdir: 'logs', branch: 'main', count: 1 })).map((it) => `${it.iteration} ${it.actor}`)).toEqual([
+      '2 ralph',
+      '2 galph',
+    ]);
+    expect(await recentIterations(tempDir('ralph-no-loops-'), { logdir: 'logs', branch: 'main', count: 5 })).toEqual([]);
   });
 });

@@ -31,6 +31,8 @@ describe("the dashboard charts' history", () => {
   it("counts finished tasks by when they finished, and every attempt's cost by when it was recorded", () => {
     const buckets = countSeries(HISTORY_TASKS, HISTORY_RESULTS, from, 2000);
     expect(buckets).toEqual([
+      { t: from, finished: 1, cost: 0 },
+      { t: from + 4000, finished: 1, cost: 0 },
       { t: from + 6000, finished: 1, cost: 0.5 },
       { t: from + 8000, finished: 2, cost: 0.25 },
     ]);
@@ -68,6 +70,12 @@ describe("the dashboard charts' history", () => {
       { t: from + 3000, done: 3, cost: 1 },
       { t: from + 3_600_000, done: 7, cost: 1 },
     ]);
+  });
+
+  it('never gives two points at one time (a window of whole buckets, a run that ended as it began)', () => {
+    const times = (points: Array<{ t: number }>) => points.map((p) => p.t - from);
+    expect(times(historyPoints([], { done: 0, cost: 0 }, { from, end: from + 4000, now: from + 4000, bucketMs: 2000 }))).toEqual([0, 2000, 4000]);
+    expect(times(historyPoints([], { done: 0, cost: 0 }, { from, end: from, now: from + 5000, bucketMs: 2000 }))).toEqual([0, 5000]);
   });
 
   it('gives a flat line for a quiet window, and never goes below nothing', () => {

@@ -512,18 +512,7 @@ function TaskPanel({ id, version, close }: { id: string; version: string; close:
           ) : (
             <pre class="diff">
               {(diff.diff ?? '').split('\n').map((line, i) => (
-                <div
-                  key={i}
-                  class={
-                    line.startsWith('+') && !line.startsWith('+++')
-                      ? 'add'
-                      : line.startsWith('-') && !line.startsWith('---')
-                        ? 'del'
-                        : line.startsWith('@@')
-                          ? 'hunk'
-                          : ''
-                  }
-                >
+                <div key={i} class={diffLineClass(line)}>
                   {line}
                 </div>
               ))}
@@ -723,10 +712,14 @@ function Iterations({ turn }: { turn: string }) {
   const [iterations, setIterations] = useState<IterationView[] | undefined>();
   // Read again when the turn changes (a handoff), not at every snapshot.
   useEffect(() => {
+    let gone = false;
     getJson<{ iterations: IterationView[] }>('/api/loops/iterations').then(
-      (answer) => setIterations(answer.iterations),
+      (answer) => !gone && setIterations(answer.iterations),
       () => undefined,
     );
+    return () => {
+      gone = true;
+    };
   }, [turn]);
   if (!iterations) return null;
   return (
@@ -797,6 +790,13 @@ function Actions({ status, say }: { status: StatusView; say: (text: string) => v
 }
 
 /** The tasks `query` selects (none when it is undefined), read again with each `version` of the counts. */
+/** A diff line's colour: the file headers (`--- a/…`, `+++ b/…`) are not additions or removals. */
+function diffLineClass(line: string): string {
+  if (/^(\+\+\+|---) (a\/|b\/|\/dev\/null)/.test(line)) return 'file';
+  if (line.startsWith('@@')) return 'hunk';
+  return line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : '';
+}
+
 /** The JSON at `path` (none: nothing), read again when `key` changes. */
 function useAnswer<T>(path: string | undefined, key: string): T | undefined {
   const [answer, setAnswer] = useState<T>();
@@ -805,7 +805,8 @@ function useAnswer<T>(path: string | undefined, key: string): T | undefined {
     if (path === undefined) return setAnswer(undefined);
     getJson<T>(path).then(
       (a) => !gone && setAnswer(a),
-      () => undefined,
+      // Not the answer of another path (a task opened before) in its place.
+      () => !gone && setAnswer(undefined),
     );
     return () => {
       gone = true;
@@ -866,7 +867,7 @@ function App() {
           <Charts history={history} budget={s.run?.max_cost_usd} />
           <Attention status={s} failed={failed} conflicts={conflicts} say={setMessage} />
           <Workers status={s} />
-          {selected !== undefined && <TaskPanel id={selected} version={version} close={() => setSelected(undefined)} />}
+          {selected !== undefined && <TaskPanel key={selected} id={selected} version={version} close={() => setSelected(undefined)} />}
           <Tasks version={version} say={setMessage} open={setSelected} />
         </>
       )}

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { TaskSort } from '../../queue/task-query.js';
 import type { Finding, Issue, Task } from '../../queue/types.js';
+import { ISO_TIME } from '../../queue/series.js';
 import type { SeriesBucket } from '../../queue/series.js';
 import type { TaskDetail, TaskQuery } from '../store.js';
 
@@ -53,25 +54,26 @@ export async function selectTaskDetail(client: pg.PoolClient, queue: string, id:
   };
 }
 
-// An ISO time as Ralph writes them; anything else (a hand-edited record) is left out rather than failing the cast.
-const ISO = `'^\\d{4}-\\d\\d-\\d\\dT'`;
-
-/** queue/series.ts `countSeries`, counted by the database: one pass over the finished tasks and the results since `from`. */
+/**
+ * queue/series.ts `countSeries`, counted by the database: one pass over the finished tasks and the
+ * results since `from`; times that are not ISO_TIME are left out, as there (one that is but names no
+ * real day, a hand-edited 30 February, fails the cast).
+ */
 export async function selectFinishSeries(client: pg.PoolClient, queue: string, from: Date, bucketMs: number): Promise<SeriesBucket[]> {
   const { rows } = await client.query<{ t: string; finished: number; cost: number }>(
     `WITH f AS (
        SELECT extract(epoch FROM at::timestamptz) * 1000 AS at FROM (
          SELECT CASE status WHEN 'completed' THEN task->>'completed_at' ELSE task->>'failed_at' END AS at
-         FROM ralph_tasks WHERE queue = $1 AND status IN ('completed', 'failed')) x WHERE at ~ ${ISO}),
+         FROM ralph_tasks WHERE queue = $1 AND status IN ('completed', 'failed')) x WHERE at ~ $4),
      s AS (
        SELECT extract(epoch FROM (body->>'timestamp')::timestamptz) * 1000 AS at, (body->>'cost_usd')::float8 AS cost
-       FROM ralph_results WHERE queue = $1 AND jsonb_typeof(body->'cost_usd') = 'number' AND body->>'timestamp' ~ ${ISO})
+       FROM ralph_results WHERE queue = $1 AND jsonb_typeof(body->'cost_usd') = 'number' AND body->>'timestamp' ~ $4)
      SELECT b::bigint::text AS t, sum(finished)::int AS finished, sum(cost)::float8 AS cost FROM (
        SELECT $2::float8 + floor((at - $2::float8) / $3::float8) * $3::float8 AS b, 1 AS finished, 0::float8 AS cost FROM f WHERE at >= $2::float8
        UNION ALL
        SELECT $2::float8 + floor((at - $2::float8) / $3::float8) * $3::float8, 0, cost FROM s WHERE at >= $2::float8) x
      GROUP BY b ORDER BY b`,
-    [queue, from.getTime(), bucketMs],
+    [queue, from.getTime(), bucketMs, ISO_TIME],
   );
   return rows.map((r) => ({ t: Number(r.t), finished: r.finished, cost: r.cost }));
 }
