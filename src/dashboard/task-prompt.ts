@@ -3,8 +3,7 @@ import { open, realpath } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { lastRunValues } from '../config/last-run.js';
-import { conflictPromptNote } from '../queue/isolation.js';
-import { DEFAULT_PROMPT_TEMPLATE, renderPrompt } from '../queue/prompt.js';
+import { DEFAULT_PROMPT_TEMPLATE, taskPromptText } from '../queue/prompt.js';
 import type { RunInfo, Task } from '../queue/types.js';
 import { redact } from '../redact/process.js';
 
@@ -16,8 +15,8 @@ const MAX_TEMPLATE_BYTES = 1 << 20;
 
 /**
  * The prompt a worker gives the task's agent, rendered now from the template the queue's last run
- * recorded (`--prompt-template`; else the default one), with the note a task redone after a merge
- * conflict gets. Redacted as every text Ralph shows. The recorded path is the queue's data (on a
+ * recorded (`--prompt-template`; else the default one), with the notes of a task redone (after a
+ * merge conflict, after its verifier failed). Redacted as every text Ralph shows. The recorded path is the queue's data (on a
  * database, any machine's): only a regular file inside `cwd`, the repository the dashboard serves,
  * is read, and at most 1 MiB of it.
  */
@@ -30,8 +29,7 @@ export async function taskPrompt(task: Task, run: RunInfo | undefined, cwd: stri
     if ('none' in read) return read;
     [template, source] = [read.text, read.file];
   }
-  const note = run?.isolate === 'worktree' ? conflictPromptNote(task) : undefined;
-  return { prompt: redact(`${renderPrompt(template, task)}${note ? `\n${note}\n` : ''}`), template: source };
+  return { prompt: redact(taskPromptText(template, task, run?.isolate === 'worktree')), template: source };
 }
 
 async function readTemplate(path: string, cwd: string): Promise<{ text: string; file: string } | { none: string }> {

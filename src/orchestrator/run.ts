@@ -78,6 +78,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   if (budgetNote) say(`ralph: --max-cost-usd: ${budgetNote}`);
   const git = options.isolate === 'worktree' || options.base !== undefined || options.remote !== undefined ? await import('../git/isolation.js') : undefined;
   const isolation = await git?.resolveIsolation(process.cwd(), options, options.queue !== undefined);
+  if (options.requireChanges && !isolation) throw new InputError('--require-changes needs --isolate worktree: it fails a task whose branch has no commit.');
 
   const store = await openQueue(options.dir, options.queue, { create: options.tasksFile !== undefined });
   const where = options.queue ? describeQueue(options.queue) : options.dir;

@@ -3,6 +3,7 @@ import { conflictRedos } from './isolation.js';
 import type { ConflictNote, TaskGitResult } from './isolation.js';
 import { withoutClaim } from './lease.js';
 import type { AgentUsage, FailureReason, Finding, Issue, Task } from './types.js';
+import type { VerifyRecord } from './verify.js';
 
 /** What a worker learned from one agent run. */
 export interface RunOutcome {
@@ -19,10 +20,12 @@ export interface RunOutcome {
   usage?: AgentUsage;
   /** With `--isolate worktree`: the task's branch, commit, merge outcome and files changed. */
   git?: TaskGitResult;
+  /** With `--verify`: what the verifier found (absent when it did not run: the agent failed). */
+  verify?: VerifyRecord;
 }
 
-/** The fields a run's git result sets on a task; a later run replaces them all. */
-const GIT_FIELDS = ['branch', 'commit', 'merge', 'merged_into', 'base_tip', 'files_changed', 'conflict_paths', 'note'] as const;
+/** The fields a run's git result and verification set on a task; a later run replaces them all. */
+const GIT_FIELDS = ['branch', 'commit', 'merge', 'merged_into', 'base_tip', 'files_changed', 'conflict_paths', 'note', 'verify'] as const;
 
 function withoutGit(task: Task): Task {
   const rest: Task = { ...task };
@@ -70,6 +73,7 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
       attempt: task.attempts,
       ...outcome.usage,
       ...outcome.git,
+      ...verified(outcome),
     };
     const { error: _e, failed_at: _f, last_error: _l, ...clean } = withoutGit(base);
     return {
@@ -84,6 +88,7 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
         finding: outcome.finding,
         ...outcome.usage,
         ...outcome.git,
+        ...verified(outcome),
       },
     };
   }
@@ -104,10 +109,16 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
     outcome: retry ? 'requeued' : 'failed',
     ...outcome.usage,
     ...outcome.git,
+    ...verified(outcome),
   };
   if (retry) {
     const notBefore = new Date(ctx.now.getTime() + ctx.backoffMs(task.attempts)).toISOString();
-    return { kind: 'requeued', issue, task: { ...withoutGit(base), status: 'pending', not_before: notBefore, last_error: error, ...outcome.git } };
+    // A failed verification stays on the task: the retry's prompt carries what the verifier said.
+    return {
+      kind: 'requeued',
+      issue,
+      task: { ...withoutGit(base), status: 'pending', not_before: notBefore, last_error: error, ...outcome.git, ...verified(outcome) },
+    };
   }
   return {
     kind: 'failed',
@@ -121,8 +132,13 @@ export function decideReport(task: Task | undefined, outcome: RunOutcome, ctx: R
       error,
       ...outcome.usage,
       ...outcome.git,
+      ...verified(outcome),
     },
   };
+}
+
+function verified(outcome: RunOutcome): { verify?: VerifyRecord } {
+  return outcome.verify ? { verify: outcome.verify } : {};
 }
 
 /**

@@ -1,4 +1,6 @@
+import { conflictPromptNote } from './isolation.js';
 import type { Task } from './types.js';
+import { verifyPromptNote } from './verify.js';
 
 export const DEFAULT_PROMPT_TEMPLATE = `You are one worker in a pool of autonomous agents. Complete this task.
 
@@ -38,4 +40,14 @@ function lookup(value: unknown, path: string[]): unknown {
 function format(value: unknown): string {
   if (value === undefined || value === null) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * A task's whole prompt: the template rendered, then the notes of an attempt redone: after a merge
+ * conflict (`--isolate worktree`), after its verifier failed. What a worker gives the agent, and
+ * what the dashboard shows. Pure.
+ */
+export function taskPromptText(template: string, task: Task, isolated: boolean): string {
+  const notes = [isolated ? conflictPromptNote(task) : undefined, verifyPromptNote(task)].filter((n): n is string => n !== undefined);
+  return `${renderPrompt(template, task)}${notes.map((n) => `\n${n}\n`).join('')}`;
 }

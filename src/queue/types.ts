@@ -157,7 +157,9 @@ export type FailureReason =
   | 'usage-limit'
   | 'agent-error'
   | 'merge-conflict'
-  | 'git';
+  | 'git'
+  | 'verify'
+  | 'no-changes';
 
 /** The whole state of a queue directory, as the workers see it. */
 export interface QueueState {

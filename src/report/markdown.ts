@@ -65,6 +65,8 @@ function summaryLines(summary: RunSummary, priced: boolean): string[] {
         `${git.counts.merged} merged, ${git.counts.conflict} conflict(s), ${git.counts.skipped} not merged (--merge none)`,
     );
   }
+  const v = summary.verify;
+  if (v) out.push(`- Verified with ${v.commands.map((c) => `\`${c}\``).join(', ')}: ${v.passed} attempt(s) passed, ${v.failed} failed`);
   return out;
 }
 

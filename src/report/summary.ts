@@ -6,6 +6,8 @@ import type { WorkerSession } from '../store/sessions.js';
 import { busyWithin, durationOf, durationStats, finishedDuring, inWindow, runWindow, slowestTasks, statsByType } from './stats.js';
 import type { DurationStats, RunWindow, TypeStats } from './stats.js';
 import { describeStop, exitCodeFor } from './stop.js';
+import { verifySummary } from './verify-summary.js';
+import type { VerifySummary } from './verify-summary.js';
 import { gitSummary } from './git-summary.js';
 import type { GitSummary } from './git-summary.js';
 import type { StopReason, StopView } from './stop.js';
@@ -85,6 +87,8 @@ export interface RunSummary {
   run_usage: Usage;
   /** With `--isolate worktree` (or tasks that ran isolated): branches and merge outcomes. */
   git: GitSummary | null;
+  /** With `--verify`: the checks' results (null when nothing was verified). */
+  verify: VerifySummary | null;
   tasks: TaskRow[];
 }
 
@@ -143,6 +147,7 @@ export function buildSummary(
     usage: totalUsage(records),
     run_usage: totalUsage(records.filter((r) => inWindow(r.timestamp, window))),
     git: gitSummary(state),
+    verify: verifySummary(state),
     tasks: state.tasks.map(taskRow),
   };
 }

@@ -6,10 +6,10 @@ import { StateWriteError, errorMessage } from '../errors.js';
 import type { WorkerWorktree } from '../git/worktree.js';
 import type { LeftoverSweeper } from '../process/descendants.js';
 import type { Logger } from '../process/log.js';
-import { conflictPromptNote, redoesConflict } from '../queue/isolation.js';
+import { redoesConflict } from '../queue/isolation.js';
 import type { ConflictPolicy, MergeMode, TaskGitResult } from '../queue/isolation.js';
 import type { RunOutcome } from '../queue/outcome.js';
-import { renderPrompt } from '../queue/prompt.js';
+import { taskPromptText } from '../queue/prompt.js';
 import type { Task } from '../queue/types.js';
 import { CLAIM_LOST } from './heartbeat.js';
 import type { Heartbeat } from './heartbeat.js';
@@ -17,6 +17,9 @@ import type { PromptFile } from './prompt-file.js';
 import { OUTPUT_WRITES_MS } from './session-writer.js';
 import type { SessionWriter } from './session-writer.js';
 import type { StepReport } from './step.js';
+import { runVerify } from './verify.js';
+import type { VerifySettings } from './verify.js';
+import { verifyError } from '../queue/verify.js';
 
 /** What a worker reports on its next step about the task it ran. */
 export interface PendingReport {
@@ -51,6 +54,10 @@ export interface TaskSettings {
   graceMs: number;
   signal?: AbortSignal;
   isolation?: IsolationOptions;
+  /** `--verify`: the check run after an agent that finished, and how long it may take. */
+  verify?: VerifySettings;
+  /** `--require-changes` (with isolation): a task that commits nothing fails. */
+  requireChanges?: boolean;
 }
 
 /** What the worker set up once and every task uses. */
@@ -183,15 +190,36 @@ export async function runTask(
     if (result.error) outcome.error = result.error;
     const usage = usageOf(result);
     if (usage) outcome.usage = usage;
+    // The agent's word is checked before anything is merged: --verify's exit decides.
+    if (outcome.ok && settings.verify) {
+      const { record, interrupted } = await runVerify(settings.verify, invocation, {
+        baseEnv: room.baseEnv,
+        graceMs: settings.graceMs,
+        signal: abort.signal,
+        log,
+        taskId: task.id,
+      });
+      if (interrupted) {
+        log.info(`task ${task.id} interrupted while being verified; it goes back to pending`);
+        if (worktree) await finishGit('interrupted', '').catch((error: unknown) => log.info(`could not save the worktree: ${errorMessage(error)}`));
+        return { report: { task, token, interrupted: true } };
+      }
+      outcome.verify = record;
+      if (!record.ok) Object.assign(outcome, { ok: false, reason: 'verify', error: verifyError(record) });
+    }
     if (worktree) {
       try {
-        outcome.git = await finishGit(result.ok ? 'ok' : 'failed', result.finding);
+        outcome.git = await finishGit(outcome.ok ? 'ok' : 'failed', result.finding);
       } catch (error) {
         const message = `the agent's work is kept on ${branch ?? 'its branch'}, but committing or merging it failed: ${errorMessage(error)}`;
         log.info(`task ${task.id}: ${message}`);
         if (outcome.ok) Object.assign(outcome, { ok: false, reason: 'git', error: message });
         if (branch) outcome.git = { branch };
       }
+      // What was verified: the commit the check ran on, and what it changed.
+      if (outcome.verify && outcome.git?.commit) Object.assign(outcome.verify, { commit: outcome.git.commit, files_changed: outcome.git.files_changed ?? [] });
+      if (outcome.ok && settings.requireChanges && !outcome.git?.commit)
+        Object.assign(outcome, { ok: false, reason: 'no-changes', error: `the task left ${branch ?? 'its branch'} without a commit (--require-changes)` });
     }
     return { report: { task, token, outcome, interrupted: false, ...(result.usageLimit ? { usageLimit: result.usageLimit } : {}) } };
   } finally {
@@ -202,8 +230,7 @@ export async function runTask(
 /** The task's prompt and data written to the worker's files, and the agent's invocation for it. */
 function prepare(task: Task, settings: TaskSettings, room: TaskRoom, branch: string | undefined): AgentInvocation {
   const worktree = room.worktree?.tree;
-  const note = worktree ? conflictPromptNote(task) : undefined;
-  const prompt = `${renderPrompt(settings.promptTemplate, task)}${note ? `\n${note}\n` : ''}`;
+  const prompt = taskPromptText(settings.promptTemplate, task, worktree !== undefined);
   room.promptFile.write(prompt);
   room.dataFile.write(JSON.stringify(task.data ?? null));
   const invocation = settings.agent.invocation({

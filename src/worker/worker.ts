@@ -19,6 +19,7 @@ import { BlockNotes, noteReport } from './notes.js';
 import { PromptFile } from './prompt-file.js';
 import { registerWorker } from './registration.js';
 import { runTask, stepReport } from './run-task.js';
+import type { VerifySettings } from './verify.js';
 import type { IsolationOptions, PendingReport, TaskRoom } from './run-task.js';
 import { SessionWriter } from './session-writer.js';
 import { stepScope, workerStep } from './step.js';
@@ -61,6 +62,10 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   /** `--isolate worktree`: each task runs in this worker's worktree on its own branch, merged into `base`. */
   isolation?: IsolationOptions;
+  /** `--verify`: the check run after an agent that finished (its exit decides the task). */
+  verify?: VerifySettings;
+  /** `--require-changes` (with isolation): a task that commits nothing fails. */
+  requireChanges?: boolean;
   /**
    * Where the worker's steps (report, claim) are applied: by its run, over this channel. Without
    * one, or once it fails, the worker takes the lock and applies them itself.

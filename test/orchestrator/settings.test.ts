@@ -98,6 +98,8 @@ describe('workerArgv', () => {
       '3600',
       '--idle-timeout',
       '900',
+      '--verify-timeout',
+      '600',
       '--grace',
       '5',
       '--lease',

@@ -12,7 +12,7 @@ import { restoreAgentEnv } from '../../orchestrator/worker-env.js';
 import { positiveInt } from '../../config/parsers.js';
 import { agentChoice, dirOption, openExistingQueue, queueOf, queueOption, toWorkerSettings, workerOptions } from './common.js';
 import type { QueueFlags } from './common.js';
-import { workerTimings } from '../../orchestrator/settings.js';
+import { WORKER_DEFAULTS, workerTimings } from '../../orchestrator/settings.js';
 import { runWorkerGroup, withoutOptions } from '../../orchestrator/worker-group.js';
 import type { WorkerFlags } from './common.js';
 
@@ -74,6 +74,7 @@ Examples:
       setExit(await runWorkerGroup(ids, argv, queue));
       return;
     }
+    if (flags.requireChanges && !isolation) throw new InputError('--require-changes needs --isolate worktree: it fails a task whose branch has no commit.');
     const id = flags.id ?? (await store.sessions.issueIds(1));
     const template = loadPromptTemplate(flags.promptTemplate);
     const timings = workerTimings(toWorkerSettings(flags));
@@ -100,6 +101,8 @@ Examples:
         ...(stepsViaRun && process.send ? { steps: new IpcSteps() } : {}),
         // `ralph run` starts its workers with an IPC channel.
         ...(process.channel ? { runPid: process.ppid } : {}),
+        ...(flags.verify ? { verify: { command: flags.verify, timeoutMs: (flags.verifyTimeout ?? WORKER_DEFAULTS.verifyTimeoutSec) * 1000 } } : {}),
+        ...(flags.requireChanges ? { requireChanges: true } : {}),
         ...(isolation
           ? {
               isolation: {
