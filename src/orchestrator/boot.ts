@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputError, StateWriteError, isErrno } from '../errors.js';
+import { checkDependencies, dependenciesOf } from '../queue/dependencies.js';
 import { planAppend } from '../queue/append.js';
 import { parseTasksFile } from '../queue/tasks-file.js';
 import type { TaskInput } from '../queue/types.js';
@@ -24,11 +25,18 @@ export interface AppendResult {
 }
 
 /** Appends tasks as `pending` (ids already queued are skipped); `reset` empties queue and results first. */
-export async function appendTasks(store: Store, tasks: readonly TaskInput[], options: { reset?: boolean } = {}): Promise<AppendResult> {
+export async function appendTasks(store: Store, tasks: readonly TaskInput[], options: { reset?: boolean; source?: string } = {}): Promise<AppendResult> {
   const result = await store.transact((tx) => {
     if (options.reset) tx.reset();
-    const existing = new Set(options.reset ? [] : tx.tasks.map((t) => t.id));
+    const queued = options.reset ? [] : tx.tasks;
+    const existing = new Set(queued.map((t) => t.id));
     const plan = planAppend(existing, tasks, tx.now);
+    // Every id a new task depends on is queued or added with it, and no dependencies go round.
+    if (plan.added.some((t) => t.depends_on !== undefined)) {
+      checkDependencies(plan.added, new Map(queued.map((t) => [t.id, dependenciesOf(t)])), options.source ?? 'the tasks');
+      // A worker's claim then looks at each pending task's dependencies; a completion wakes idle workers.
+      if (!tx.meta.dependencies) tx.setMeta({ dependencies: true });
+    }
     for (const task of plan.added) tx.put(task);
     return { added: plan.added.length, skipped: plan.skipped };
   }, 'append tasks');

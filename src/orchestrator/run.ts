@@ -18,6 +18,7 @@ import { isCannotWriteMessage } from '../worker/ipc-steps.js';
 import { runIsLive } from '../queue/liveness.js';
 import { loadPromptTemplate } from '../worker/template.js';
 import { appendTasks, loadTasksFile } from './boot.js';
+import { checkDependencies } from '../queue/dependencies.js';
 import { Coordinator, stepsMode } from './coordinator.js';
 import { RunView } from '../view/run-view.js';
 import { writeLine } from '../view/live-block.js';
@@ -129,12 +130,19 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const queued = await store.transact((tx) => {
     refuseLiveRun(tx.meta, where);
     if (options.reset) tx.reset();
+    // Dependencies checked before anything starts (a task queued before cannot depend on one added now: no cycle through it).
+    const ids = new Set(tx.tasks.map((t) => t.id));
+    checkDependencies(
+      tasks.filter((t) => !ids.has(t.id)),
+      new Map([...ids].map((id) => [id, []])),
+      options.tasksFile ?? 'the tasks',
+    );
     // On a database's queue, workers on other hosts tell the run is alive by its heartbeat (the database's clock).
     if (options.queue) run.heartbeat_at = tx.now.toISOString();
     tx.setMeta({ active: true, worker_count: options.workers, run, stop: null, usage_limit: null, ...recordedCost([...tx.findings, ...tx.issues]) });
     return {
       counts: countByStatus(tx.tasks),
-      ids: new Set(tx.tasks.map((t) => t.id)),
+      ids,
       failed: new Set(tx.tasks.filter((t) => t.status === 'failed').map((t) => t.id)),
       paused: tx.meta.paused?.at,
     };
@@ -178,7 +186,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   workers.startUpTo(workersWanted(options.workers, before, newIds.size));
   let appended: Awaited<ReturnType<typeof appendTasks>> = { added: 0, skipped: [] };
   try {
-    appended = await appendTasks(store, tasks);
+    appended = await appendTasks(store, tasks, options.tasksFile ? { source: options.tasksFile } : {});
   } catch (error) {
     if (!(error instanceof StateWriteError)) throw error;
     trouble.cannotWrite = error;

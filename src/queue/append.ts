@@ -17,6 +17,7 @@ export function planAppend(existing: ReadonlySet<string>, inputs: readonly TaskI
     }
     const task: Task = { id: input.id, type: input.type, status: 'pending', attempts: 0, added_at: at };
     if (input.data !== undefined) task.data = input.data;
+    if (input.depends_on !== undefined && input.depends_on.length > 0) task.depends_on = [...input.depends_on];
     added.push(task);
   }
   return { added, skipped };

@@ -20,21 +20,22 @@ export function isReady(task: Task, now: Date): boolean {
  * (`not_before`) to wait for. When every pending task does, the first of them is the next to claim.
  */
 export function inQueueOrder(task: Task): boolean {
-  return task.not_before === undefined && priorityRank(task.data) === 0;
+  return task.not_before === undefined && priorityRank(task.data) === 0 && task.depends_on === undefined;
 }
 
 /**
  * Index of the task to claim next: the first ready `pending` task in queue order among those of the
- * highest priority; -1 when none is ready. One pass, no sort, so claiming stays cheap on big queues;
- * no pass at all when the caller knows that every pending task is `inQueueOrder`.
+ * highest priority, leaving out those `skip` says (waiting on a dependency); -1 when none is ready.
+ * One pass, no sort, so claiming stays cheap on big queues; no pass at all when the caller knows that
+ * every pending task is `inQueueOrder` and skips none.
  */
-export function selectNext(tasks: readonly Task[], now: Date, allInQueueOrder = false): number {
-  if (allInQueueOrder) return tasks.findIndex((task) => task.status === 'pending');
+export function selectNext(tasks: readonly Task[], now: Date, allInQueueOrder = false, skip?: (task: Task) => boolean): number {
+  if (allInQueueOrder && !skip) return tasks.findIndex((task) => task.status === 'pending');
   let best = -1;
   let bestRank = -Infinity;
   for (let i = 0; i < tasks.length; i++) {
     const task = tasks[i]!;
-    if (!isReady(task, now)) continue;
+    if (!isReady(task, now) || skip?.(task)) continue;
     const rank = priorityRank(task.data);
     if (rank > bestRank) {
       best = i;

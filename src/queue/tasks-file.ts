@@ -42,9 +42,19 @@ export function parseTasksFile(text: string, file: string): TaskInput[] {
     const earlier = seen.get(id);
     if (earlier !== undefined) throw new InputError(`${file}: ${where}: duplicate task id ${JSON.stringify(id)} (first at ${earlier}).`);
     seen.set(id, where);
-    tasks.push(data === undefined ? { id, type } : { id, type, data });
+    const deps = dependsOn(task.depends_on, id, `${file}: ${where}`);
+    tasks.push({ id, type, ...(data === undefined ? {} : { data }), ...(deps ? { depends_on: deps } : {}) });
   }
   return tasks;
+}
+
+/** A task's `depends_on`: absent, or a list of other tasks' ids (each once). */
+function dependsOn(value: unknown, id: string, where: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((d) => typeof d !== 'string' || d === ''))
+    throw new InputError(`${where}: \`depends_on\` must be a list of task ids, got ${describe(value)}.`);
+  if (value.includes(id)) throw new InputError(`${where}: task ${JSON.stringify(id)} depends on itself.`);
+  return value.length === 0 ? undefined : [...new Set(value as string[])];
 }
 
 function locateTasks(text: string, file: string): Located[] {

@@ -8,6 +8,8 @@ export interface TaskInput {
   id: string;
   type: string;
   data?: unknown;
+  /** Ids of tasks that must be completed before this one may be claimed. */
+  depends_on?: string[];
 }
 
 /** A task as it is kept in `.ralph/work-queue.json`. */
@@ -106,6 +108,8 @@ export interface QueueMeta {
   active: boolean;
   worker_count: number;
   run?: RunInfo;
+  /** Some task was added with `depends_on`: claims look at dependencies, and a completion wakes idle workers. */
+  dependencies?: boolean;
   /** Sum of cost_usd over every recorded agent run (findings and issues), estimates included. */
   cost_usd?: number;
   /** Some of cost_usd is Ralph's estimate from tokens (the agent reported no cost). */
@@ -159,7 +163,8 @@ export type FailureReason =
   | 'merge-conflict'
   | 'git'
   | 'verify'
-  | 'no-changes';
+  | 'no-changes'
+  | 'dependency-failed';
 
 /** The whole state of a queue directory, as the workers see it. */
 export interface QueueState {

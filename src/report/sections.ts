@@ -89,7 +89,9 @@ export function unfinishedSection(summary: RunSummary): string[] {
   if (unfinished.length === 0) return [];
   const out = ['## Unfinished', '', `${unfinished.length} task(s) were not finished when the run ended; \`ralph run\` again picks them up.`, ''];
   for (const u of unfinished.slice(0, MAX_LISTED))
-    out.push(`- ${inline(u.id)} (${inline(u.type)}): ${u.status}${u.worker_id != null ? `, last worker ${u.worker_id}` : ''}, ${u.attempts} attempt(s)`);
+    out.push(
+      `- ${inline(u.id)} (${inline(u.type)}): ${u.status}${u.worker_id != null ? `, last worker ${u.worker_id}` : ''}, ${u.attempts} attempt(s)${u.waiting_on ? `, waiting on ${u.waiting_on.map(inline).join(', ')}` : ''}`,
+    );
   if (unfinished.length > MAX_LISTED) out.push('', more(unfinished.length - MAX_LISTED, 'unfinished tasks', 'unfinished'));
   return [...out, ''];
 }

@@ -1,6 +1,6 @@
 import type { ClaimStop, QueueMeta, StatusCounts, UsageLimitNote } from '../queue/types.js';
 import { FileStore } from '../store/file-store.js';
-import type { Store } from '../store/store.js';
+import type { DependencyWait, Store } from '../store/store.js';
 import type { LockInspection } from '../store/lock.js';
 import { HOST } from '../process/machine.js';
 import { isAlive } from '../process/alive.js';
@@ -38,6 +38,8 @@ export interface StatusView {
   usage_limit: UsageLimitNote | null;
   /** Since when claiming is paused by hand (`ralph queue pause`), if it is. */
   paused_at: string | null;
+  /** Pending tasks waiting on others (`depends_on`), the first 20, each with what it waits on. */
+  waiting_on_dependencies: DependencyWait[];
   /** The file store's lock (a queue in a database has none). */
   lock?: LockInspection;
   /** Where the queue is, when not in `dir`: a database's, without the password. */
@@ -90,6 +92,7 @@ export async function gatherStatus(store: Store): Promise<StatusView> {
     stop: meta.stop ?? null,
     usage_limit: meta.usage_limit ?? null,
     paused_at: meta.paused?.at ?? null,
+    waiting_on_dependencies: meta.dependencies ? await store.waitingOnDependencies(20) : [],
     ...(store instanceof FileStore ? { lock: store.lock.inspect() } : { queue: store.location }),
   };
 }

@@ -1,5 +1,6 @@
 import { causeOf } from '../agents/cause.js';
 import { countByStatus } from '../queue/counts.js';
+import { dependencyState } from '../queue/dependencies.js';
 import { costOf, costUnknown } from '../queue/limits.js';
 import type { AgentUsage, QueueState, RunInfo, StatusCounts, Task } from '../queue/types.js';
 import type { WorkerSession } from '../store/sessions.js';
@@ -78,7 +79,8 @@ export interface RunSummary {
   slowest: TaskRow[];
   /** `cause`: the error's first line, what went wrong in one line; `error`: the cause and the log excerpt. */
   failures: Array<{ id: string; type: string; worker_id: number | null; attempts: number; cause: string; error: string; log: string | null }>;
-  unfinished: Array<{ id: string; type: string; status: string; worker_id: number | null; attempts: number }>;
+  /** `waiting_on`: a pending task's dependencies not completed yet. */
+  unfinished: Array<{ id: string; type: string; status: string; worker_id: number | null; attempts: number; waiting_on?: string[] }>;
   /** This run's workers: what they did during this run. */
   workers: WorkerStats[];
   /** Cost and tokens over every recorded agent run (findings and issues): what --max-cost-usd counts. */
@@ -107,6 +109,8 @@ export function buildSummary(
   const exit = exitCodeFor(counts, { reason: stoppedBy, signal: stop?.signal });
   const finished = finishedDuring(state.tasks, window);
   const records = [...state.findings, ...state.issues];
+  let index: Map<string, Task> | undefined;
+  const byId = () => (index ??= new Map(state.tasks.map((t) => [t.id, t])));
   return {
     ok: exit === 0,
     exit_code: exit,
@@ -136,13 +140,17 @@ export function buildSummary(
       })),
     unfinished: state.tasks
       .filter((t) => t.status === 'pending' || t.status === 'claimed')
-      .map((t) => ({
-        id: t.id,
-        type: t.type,
-        status: t.status,
-        worker_id: t.worker_id ?? null,
-        attempts: t.attempts,
-      })),
+      .map((t) => {
+        const deps = t.status === 'pending' && t.depends_on !== undefined ? dependencyState(t, (id) => byId().get(id)) : undefined;
+        return {
+          id: t.id,
+          type: t.type,
+          status: t.status,
+          worker_id: t.worker_id ?? null,
+          attempts: t.attempts,
+          ...(deps?.kind === 'waiting' ? { waiting_on: deps.on } : {}),
+        };
+      }),
     workers: workerStats(state, sessions, where.dir, window),
     usage: totalUsage(records),
     run_usage: totalUsage(records.filter((r) => inWindow(r.timestamp, window))),

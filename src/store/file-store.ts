@@ -21,7 +21,8 @@ import { pause } from '../process/alive.js';
 import { makePrivateDir } from '../process/private.js';
 import { parseQueueSnapshot, parseResultsSnapshot, peekResultsStamp, readJsonFile, serializeQueue, serializeResults } from './snapshot.js';
 import { FencedError, Stage, removeStage } from './stage.js';
-import type { QueueOverview, Store, TaskDetail, TaskQuery, Transaction, TxScope } from './store.js';
+import type { DependencyWait, QueueOverview, Store, TaskDetail, TaskQuery, Transaction, TxScope } from './store.js';
+import { waitingOn } from '../queue/dependencies.js';
 import { selects, sortTasks } from '../queue/task-query.js';
 import { countByStatus } from '../queue/counts.js';
 import { countSeries } from '../queue/series.js';
@@ -145,6 +146,13 @@ export class FileStore implements Store {
     const task = state.tasks.find((t) => t.id === id);
     if (!task) return undefined;
     return { task, findings: state.findings.filter((f) => f.task_id === id), issues: state.issues.filter((i) => i.task_id === id) };
+  }
+
+  async waitingOnDependencies(limit: number): Promise<DependencyWait[]> {
+    const state = this.read();
+    if (!state.meta.dependencies) return [];
+    const byId = new Map(state.tasks.map((t) => [t.id, t]));
+    return waitingOn(state.tasks, (id) => byId.get(id), limit);
   }
 
   async finishSeries(from: Date, bucketMs: number): Promise<SeriesBucket[]> {

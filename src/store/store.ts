@@ -32,6 +32,8 @@ export interface Store {
   listTasks(query: TaskQuery): Promise<Task[]>;
   /** One task with its findings and issues (every attempt's), or undefined when it is not in the queue. */
   taskDetail(id: string): Promise<TaskDetail | undefined>;
+  /** Pending tasks that wait on others (`depends_on` not all completed), in queue order, at most `limit`, each with what it waits on. */
+  waitingOnDependencies(limit: number): Promise<DependencyWait[]>;
   /** Tasks finished and money spent since `from`, counted per `bucketMs` (the dashboard's charts; see report/history.ts). */
   finishSeries(from: Date, bucketMs: number): Promise<SeriesBucket[]>;
   /**
@@ -83,6 +85,11 @@ export interface TaskDetail {
   task: Task;
   findings: Finding[];
   issues: Issue[];
+}
+
+export interface DependencyWait {
+  id: string;
+  waiting_on: string[];
 }
 
 export interface TaskQuery extends TaskFilter {

@@ -1,5 +1,6 @@
 import type { UsageLimitInfo } from '../agents/usage-limit.js';
 import { claimTask, nextWakeAt, selectNext } from '../queue/claim.js';
+import { dependencyState, failForDependency } from '../queue/dependencies.js';
 import { addCost, claimBlock, usageLimitUntil } from '../queue/limits.js';
 import type { UsageLimitPolicy } from '../queue/limits.js';
 import { MAX_DEFERRALS, decideReport, deferForUsageLimit, deferralsOf, releaseInterrupted, requeueAfterConflict, retryBackoff } from '../queue/outcome.js';
@@ -112,12 +113,28 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
     claimed = earlier;
   }
   const pendingTasks = tx.withStatus('pending');
+  // Tasks failed here because a task they depend on failed (or is gone).
+  const doomed = new Set<string>();
   if (!claimed && !request.stopping && !block) {
-    // `pendingTasks` holds this step's own changes, so the task chosen is pending as it stands.
-    const at = selectNext(pendingTasks, tx.now, tx.pendingInQueueOrder());
-    if (at >= 0) {
-      claimed = claimTask(pendingTasks[at]!, { workerId: config.workerId, pid: request.pid, host: request.host, token, now: tx.now, leaseMs: config.leaseMs });
+    const dependencies = (task: Task) => dependencyState(task, (id) => tx.get(id));
+    const skip = tx.meta.dependencies ? (task: Task) => doomed.has(task.id) || dependencies(task).kind === 'waiting' : undefined;
+    for (;;) {
+      // `pendingTasks` holds this step's own changes, so the task chosen is pending as it stands.
+      const at = selectNext(pendingTasks, tx.now, tx.pendingInQueueOrder(), skip);
+      if (at < 0) break;
+      const next = pendingTasks[at]!;
+      const deps = skip ? dependencies(next) : undefined;
+      if (deps?.kind === 'failed') {
+        const failed = failForDependency(next, deps, tx.now, config.workerId);
+        tx.put(failed.task);
+        tx.addIssue(failed.issue);
+        doomed.add(next.id);
+        notes.push(`✘ task ${next.id} failed: ${failed.issue.error}`);
+        continue;
+      }
+      claimed = claimTask(next, { workerId: config.workerId, pid: request.pid, host: request.host, token, now: tx.now, leaseMs: config.leaseMs });
       tx.put(claimed);
+      break;
     }
   }
   // The open tasks as this step leaves them. `pendingTasks` was listed before the claim (listing
@@ -128,7 +145,7 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   const waitingUntil = block?.kind === 'waiting' && (!wake || block.until < wake) ? block.until : wake;
   // Another worker's claim may still come back (lease expiry), so it keeps this worker around;
   // once claiming has stopped for good (budget, usage limit), pending tasks do not.
-  const stillPending = (t: Task): boolean => t.status === 'pending' && t.id !== claimed?.id;
+  const stillPending = (t: Task): boolean => t.status === 'pending' && t.id !== claimed?.id && !doomed.has(t.id);
   const open =
     (block?.kind !== 'stopped' && (pendingTasks.some(stillPending) || claimedTasks.some(stillPending))) ||
     claimedTasks.some((t) => t.status === 'claimed' && t.claim_token !== token);

@@ -101,7 +101,7 @@ export function registerQueue(program: Command): void {
     const location = queueOf(flags);
     const store = location ? await openExistingQueue(flags, { load: false }) : openStore(flags.dir);
     store.ensure();
-    const result = await appendTasks(store, tasks).finally(() => store.close());
+    const result = await appendTasks(store, tasks, { source: file }).finally(() => store.close());
     if (flags.json) printJson(result);
     else print(`Queued ${result.added} task(s)${result.skipped.length ? `; skipped ${result.skipped.length} already in the queue` : ''}.`);
   });

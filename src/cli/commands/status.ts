@@ -80,6 +80,10 @@ function printStatus(view: StatusView): void {
     [run],
   ]);
   if (view.paused_at) print(`Claiming paused since ${view.paused_at}: \`ralph queue resume\` lets workers claim again.`, 'yellow');
+  if (view.waiting_on_dependencies.length > 0)
+    print(
+      `Waiting on other tasks: ${view.waiting_on_dependencies.map((w) => `${w.id} (on ${w.waiting_on.join(', ')})`).join('; ')}${view.waiting_on_dependencies.length === 20 ? '; …' : ''}`,
+    );
   if (view.workers.length === 0) print('Workers: none registered');
   for (const w of view.workers) {
     const gone = !w.alive && w.status !== 'stopped';

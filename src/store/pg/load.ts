@@ -4,6 +4,7 @@ import type { Finding, Issue, QueueMeta, Task } from '../../queue/types.js';
 import type { TxScope } from '../store.js';
 import type { Loaded } from './loaded-tx.js';
 import { priorityRank } from '../../queue/priority.js';
+import { dependenciesOf } from '../../queue/dependencies.js';
 
 export const DEFAULT_META: QueueMeta = { active: false, worker_count: 0 };
 
@@ -53,8 +54,12 @@ export async function load(client: pg.PoolClient, queue: string, scope: LoadScop
   }
   const ctes = [`m AS (SELECT meta, rev FROM ralph_queues WHERE name = $1${scope.lockMeta ? ' FOR UPDATE' : ''})`];
   if (scope.step && !scope.all) {
-    ctes.push(`c AS (SELECT id, task, rev, priority, seq FROM ralph_tasks
+    // Not a task still waiting on a dependency (one pending or claimed): a claim could not take it. Each
+    // dependency is looked up by its key (a scalar subquery: not a join that would scan the queue).
+    ctes.push(`c AS (SELECT id, task, rev, priority, seq FROM ralph_tasks t
       WHERE queue = $1 AND status = 'pending' AND (not_before IS NULL OR not_before <= now())
+        AND NOT (task ? 'depends_on' AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.task->'depends_on') AS dep(id)
+          WHERE (SELECT d.status FROM ralph_tasks d WHERE d.queue = $1 AND d.id = dep.id) IN ('pending', 'claimed')))
       ORDER BY priority DESC, seq LIMIT ${candidates} FOR UPDATE SKIP LOCKED)`);
   }
   const params: unknown[] = [queue];
@@ -108,6 +113,8 @@ export async function load(client: pg.PoolClient, queue: string, scope: LoadScop
       loaded.pending.push(task);
     }
   }
+  // The tasks the pending ones depend on, read too (a claim looks at them); one not found is not in the queue.
+  if (!scope.all) await loadDependencies(client, queue, loaded);
   // The claimable ones first, in claim order: a task read only ('p', 'w') may be another worker's
   // claim in the making, which a claim here would only conflict with.
   if (!scope.all) {
@@ -123,4 +130,18 @@ function keep(loaded: Loaded, task: Task, rev: number): Task {
   if (known) return known.task;
   loaded.byId.set(task.id, { task, rev });
   return task;
+}
+
+/** Reads the tasks that the pending tasks loaded depend on and that are not loaded yet (a second round trip, only then). */
+async function loadDependencies(client: pg.PoolClient, queue: string, loaded: Loaded): Promise<void> {
+  const wanted = new Set<string>();
+  for (const task of loaded.pending) for (const id of dependenciesOf(task)) if (!loaded.byId.has(id)) wanted.add(id);
+  if (wanted.size === 0) return;
+  const { rows } = await client.query<{ task: Task; rev: string }>({
+    name: 'ralph-load-deps',
+    text: 'SELECT task, rev FROM ralph_tasks WHERE queue = $1 AND id = ANY($2)',
+    values: [queue, [...wanted]],
+  });
+  for (const row of rows) keep(loaded, row.task, Number(row.rev));
+  loaded.asked = new Set([...(loaded.asked ?? []), ...wanted]);
 }

@@ -4,9 +4,9 @@ import type { QueueMeta, QueueState, StatusCounts, Task, TaskStatus } from '../.
 import { makePrivateDir } from '../../process/private.js';
 import { statePaths } from '../paths.js';
 import type { StatePaths } from '../paths.js';
-import type { MergeLock, QueueOverview, Store, TaskDetail, TaskQuery, Transaction, TxScope } from '../store.js';
+import type { DependencyWait, MergeLock, QueueOverview, Store, TaskDetail, TaskQuery, Transaction, TxScope } from '../store.js';
 import type { SeriesBucket } from '../../queue/series.js';
-import { selectFinishSeries, selectTaskDetail, selectTasks } from './reads.js';
+import { selectDependencyWaits, selectFinishSeries, selectTaskDetail, selectTasks } from './reads.js';
 import { advisoryMergeLock } from './merge-lock.js';
 import { unreachable } from './connection.js';
 import { describeQueue } from './url.js';
@@ -143,6 +143,10 @@ export class PgStore implements Store {
 
   async taskDetail(id: string): Promise<TaskDetail | undefined> {
     return this.withTransaction((client) => selectTaskDetail(client, this.queueName, id), 'task', 'REPEATABLE READ READ ONLY');
+  }
+
+  async waitingOnDependencies(limit: number): Promise<DependencyWait[]> {
+    return this.withTransaction((client) => selectDependencyWaits(client, this.queueName, limit), 'dependencies', 'REPEATABLE READ READ ONLY');
   }
 
   async finishSeries(from: Date, bucketMs: number): Promise<SeriesBucket[]> {

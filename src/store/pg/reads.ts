@@ -3,7 +3,7 @@ import type { TaskSort } from '../../queue/task-query.js';
 import type { Finding, Issue, Task } from '../../queue/types.js';
 import { ISO_TIME } from '../../queue/series.js';
 import type { SeriesBucket } from '../../queue/series.js';
-import type { TaskDetail, TaskQuery } from '../store.js';
+import type { DependencyWait, TaskDetail, TaskQuery } from '../store.js';
 
 /** The read models' queries on a database's queue (what `queue list`, the dashboard's tasks, a task's page and its charts read). */
 
@@ -76,4 +76,17 @@ export async function selectFinishSeries(client: pg.PoolClient, queue: string, f
     [queue, from.getTime(), bucketMs, ISO_TIME],
   );
   return rows.map((r) => ({ t: Number(r.t), finished: r.finished, cost: r.cost }));
+}
+
+/** Pending tasks waiting on others (queue/dependencies.ts `waitingOn`), in SQL: each with its dependencies not completed yet. */
+export async function selectDependencyWaits(client: pg.PoolClient, queue: string, limit: number): Promise<DependencyWait[]> {
+  const { rows } = await client.query<DependencyWait>(
+    `SELECT t.id, array_agg(d.id ORDER BY w.n) AS waiting_on
+       FROM ralph_tasks t CROSS JOIN LATERAL jsonb_array_elements_text(t.task->'depends_on') WITH ORDINALITY AS w(id, n)
+       JOIN ralph_tasks d ON d.queue = t.queue AND d.id = w.id
+      WHERE t.queue = $1 AND t.status = 'pending' AND t.task ? 'depends_on' AND d.status IN ('pending', 'claimed')
+      GROUP BY t.id, t.seq ORDER BY t.seq LIMIT $2`,
+    [queue, limit],
+  );
+  return rows;
 }

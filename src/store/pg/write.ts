@@ -50,6 +50,8 @@ export async function write(client: pg.PoolClient, queue: string, tx: LoadedTran
       // A task to claim (added, requeued, released): idle workers wake for it. Nobody waits on a
       // claim, a completion or a failure: an idle worker and a run see those when they next look.
       if (task.status === 'pending' && before.task.status !== 'pending') wake = true;
+      // A completion may let tasks that depend on it be claimed.
+      if (task.status === 'completed' && before.task.status !== 'completed' && tx.meta.dependencies) wake = true;
     } else {
       inserts.push({ ...columns(task), n: inserts.length });
       if (task.status === 'pending') wake = true;
