@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InputError, StateWriteError, isErrno } from '../errors.js';
 import { checkDependencies, dependenciesOf } from '../queue/dependencies.js';
 import { planAppend } from '../queue/append.js';
 import { parseTasksFile } from '../queue/tasks-file.js';
+import { parsePrd } from '../queue/prd.js';
 import type { TaskInput } from '../queue/types.js';
 import type { Store } from '../store/store.js';
 
@@ -37,6 +39,7 @@ export async function appendTasks(store: Store, tasks: readonly TaskInput[], opt
       // A worker's claim then looks at each pending task's dependencies; a completion wakes idle workers.
       if (!tx.meta.dependencies) tx.setMeta({ dependencies: true });
     }
+    if (plan.added.some((t) => t.prd !== undefined) && !tx.meta.prd) tx.setMeta({ prd: true });
     for (const task of plan.added) tx.put(task);
     return { added: plan.added.length, skipped: plan.skipped };
   }, 'append tasks');
@@ -45,4 +48,19 @@ export async function appendTasks(store: Store, tasks: readonly TaskInput[], opt
     if (!(error instanceof StateWriteError)) throw error;
   });
   return result;
+}
+
+/** The stories of a prd.json that do not pass yet, as tasks that name the file (absolute: a run marks them there once completed). */
+export function loadPrdFile(path: string): { tasks: TaskInput[]; passing: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) throw new InputError(`PRD file ${path} not found.`);
+    if (isErrno(error, 'EISDIR')) throw new InputError(`PRD file ${path} is a directory; give a prd.json.`);
+    throw new InputError(`Cannot read PRD file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const file = resolve(path);
+  const { tasks, passing } = parsePrd(text, path);
+  return { tasks: tasks.map((t) => ({ ...t, prd: file })), passing };
 }

@@ -17,7 +17,8 @@ import type { RunSummary } from '../report/summary.js';
 import { isCannotWriteMessage } from '../worker/ipc-steps.js';
 import { runIsLive } from '../queue/liveness.js';
 import { loadPromptTemplate } from '../worker/template.js';
-import { appendTasks, loadTasksFile } from './boot.js';
+import { appendTasks, loadPrdFile, loadTasksFile } from './boot.js';
+import { PrdSync } from './prd-sync.js';
 import { checkDependencies } from '../queue/dependencies.js';
 import { Coordinator, stepsMode } from './coordinator.js';
 import { RunView } from '../view/run-view.js';
@@ -38,6 +39,8 @@ export interface RunOptions extends WorkerSettings {
   /** The queue in a database (`--queue`), for workers on several machines; `dir` then holds this machine's files. */
   queue?: QueueLocation;
   tasksFile?: string;
+  /** A prd.json instead of a tasks file: its stories that do not pass yet, marked passing as they complete. */
+  prdFile?: string;
   workers: number;
   reset?: boolean;
   timeoutSec?: number;
@@ -67,7 +70,11 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   // Above the live view while it is shown.
   const say = options.say ?? ((line: string) => writeLine(process.stderr, line));
   // Everything that can be wrong with the input is found before .ralph/ is touched.
-  const tasks = options.tasksFile === undefined ? [] : loadTasksFile(options.tasksFile);
+  if (options.prdFile !== undefined && options.tasksFile !== undefined) throw new InputError('Give --tasks or --prd, not both.');
+  const prd = options.prdFile === undefined ? undefined : loadPrdFile(options.prdFile);
+  const tasks = prd ? prd.tasks : options.tasksFile === undefined ? [] : loadTasksFile(options.tasksFile);
+  // Where the tasks come from, for the messages: the tasks file or the prd.json.
+  const source = options.prdFile ?? options.tasksFile;
   const steps = stepsMode(options.workers, availableParallelism(), process.env.RALPH_STEPS);
   loadPromptTemplate(options.promptTemplate);
   // What only some runs need is loaded only then: agent CLI adapters, git. Every millisecond before
@@ -81,10 +88,12 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const isolation = await git?.resolveIsolation(process.cwd(), options, options.queue !== undefined);
   if (options.requireChanges && !isolation) throw new InputError('--require-changes needs --isolate worktree: it fails a task whose branch has no commit.');
 
-  const store = await openQueue(options.dir, options.queue, { create: options.tasksFile !== undefined });
+  const store = await openQueue(options.dir, options.queue, { create: source !== undefined });
   const where = options.queue ? describeQueue(options.queue) : options.dir;
-  if (!options.tasksFile && !store.exists()) {
-    throw new InputError(`No queue at ${where} and no --tasks given: pass --tasks FILE (or run \`ralph ${options.queue ? 'queue ' : ''}init\`).`);
+  if (!source && !store.exists()) {
+    throw new InputError(
+      `No queue at ${where} and no --tasks given: pass --tasks FILE or --prd prd.json (or run \`ralph ${options.queue ? 'queue ' : ''}init\`).`,
+    );
   }
   // --reset starts over even from state files that cannot be read: they are kept, set aside.
   const setAside = options.reset && store instanceof FileStore && store.exists() ? await setAsideUnreadable(store) : undefined;
@@ -114,7 +123,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   else run.agent = agent.name;
   if (options.model !== undefined) run.model = options.model;
   if (options.maxCostUsd !== undefined) run.max_cost_usd = options.maxCostUsd;
-  if (options.tasksFile) run.tasks_file = options.tasksFile;
+  if (source) run.tasks_file = source;
   if (isolation) {
     Object.assign(run, { isolate: 'worktree', base: isolation.base, merge: isolation.merge, on_conflict: isolation.onConflict });
     if (isolation.remote) run.remote = isolation.remote;
@@ -135,7 +144,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     checkDependencies(
       tasks.filter((t) => !ids.has(t.id)),
       new Map([...ids].map((id) => [id, []])),
-      options.tasksFile ?? 'the tasks',
+      source ?? 'the tasks',
     );
     // On a database's queue, workers on other hosts tell the run is alive by its heartbeat (the database's clock).
     if (options.queue) run.heartbeat_at = tx.now.toISOString();
@@ -186,14 +195,14 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   workers.startUpTo(workersWanted(options.workers, before, newIds.size));
   let appended: Awaited<ReturnType<typeof appendTasks>> = { added: 0, skipped: [] };
   try {
-    appended = await appendTasks(store, tasks, options.tasksFile ? { source: options.tasksFile } : {});
+    appended = await appendTasks(store, tasks, source ? { source } : {});
   } catch (error) {
     if (!(error instanceof StateWriteError)) throw error;
     trouble.cannotWrite = error;
   }
-  if (options.tasksFile) {
+  if (source) {
     say(
-      `ralph: queued ${appended.added} task(s) from ${options.tasksFile}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue` : ''}${skippedFailedHint(appended.skipped, queued.failed)}`,
+      `ralph: queued ${appended.added} ${prd ? (appended.added === 1 ? 'story' : 'stories') : 'task(s)'} from ${source}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue (${appended.skipped.slice(0, 5).join(', ')}${appended.skipped.length > 5 ? ', …' : ''})` : ''}${prd && prd.passing.length > 0 ? `; ${prd.passing.length} pass already` : ''}${skippedFailedHint(appended.skipped, queued.failed)}`,
     );
   }
 
@@ -213,6 +222,8 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   await options.started?.();
   const finishedBefore = before.completed + before.failed;
   const deadline = options.timeoutSec === undefined ? Infinity : startedAt.getTime() + options.timeoutSec * 1000;
+  // prd.json stories marked passing as their tasks complete (a queue with none: nothing to do).
+  const stories = new PrdSync(say);
   const stoppedBy = await monitorRun(
     store,
     workers,
@@ -223,7 +234,10 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
       ...(options.maxCostUsd === undefined ? {} : { maxCostUsd: options.maxCostUsd }),
       deadline,
       ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.observe ? { observe: options.observe } : {}),
+      observe: (state) => {
+        stories.observe(state);
+        options.observe?.(state);
+      },
       finishedBefore,
       ...(options.queue ? { heartbeatMs: RUN_HEARTBEAT_MS } : {}),
     },
@@ -254,6 +268,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   );
   // The view's last frame: the queue as the run leaves it (the tasks in flight went back to pending).
   await store.refresh();
+  stories.observe(store.read());
   view.close(() => store.read(), finishedBefore);
   await recording(() => store.compact());
   const { reportRun } = await import('../report/write.js');

@@ -18,6 +18,8 @@ export function planAppend(existing: ReadonlySet<string>, inputs: readonly TaskI
     const task: Task = { id: input.id, type: input.type, status: 'pending', attempts: 0, added_at: at };
     if (input.data !== undefined) task.data = input.data;
     if (input.depends_on !== undefined && input.depends_on.length > 0) task.depends_on = [...input.depends_on];
+    if (input.priority !== undefined) task.priority = input.priority;
+    if (input.prd !== undefined) task.prd = input.prd;
     added.push(task);
   }
   return { added, skipped };

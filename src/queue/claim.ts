@@ -1,4 +1,4 @@
-import { priorityRank } from './priority.js';
+import { taskPriority } from './priority.js';
 import type { Task } from './types.js';
 
 export interface Claimant {
@@ -20,7 +20,7 @@ export function isReady(task: Task, now: Date): boolean {
  * (`not_before`) to wait for. When every pending task does, the first of them is the next to claim.
  */
 export function inQueueOrder(task: Task): boolean {
-  return task.not_before === undefined && priorityRank(task.data) === 0 && task.depends_on === undefined;
+  return task.not_before === undefined && taskPriority(task) === 0 && task.depends_on === undefined;
 }
 
 /**
@@ -36,7 +36,7 @@ export function selectNext(tasks: readonly Task[], now: Date, allInQueueOrder = 
   for (let i = 0; i < tasks.length; i++) {
     const task = tasks[i]!;
     if (!isReady(task, now) || skip?.(task)) continue;
-    const rank = priorityRank(task.data);
+    const rank = taskPriority(task);
     if (rank > bestRank) {
       best = i;
       bestRank = rank;

@@ -16,3 +16,8 @@ export function priorityRank(data: unknown): number {
   }
   return 0;
 }
+
+/** A task's rank in claim order: its own `priority` (a number) when it has one, else its data's. */
+export function taskPriority(task: { priority?: unknown; data?: unknown }): number {
+  return typeof task.priority === 'number' && Number.isFinite(task.priority) ? task.priority : priorityRank(task.data);
+}

@@ -10,6 +10,10 @@ export interface TaskInput {
   data?: unknown;
   /** Ids of tasks that must be completed before this one may be claimed. */
   depends_on?: string[];
+  /** The task's rank in claim order (higher first), over `data.priority`: a prd.json story's is its priority's opposite. */
+  priority?: number;
+  /** A prd.json story: the file (absolute) whose `passes` is set once the task completes. */
+  prd?: string;
 }
 
 /** A task as it is kept in `.ralph/work-queue.json`. */
@@ -110,6 +114,8 @@ export interface QueueMeta {
   run?: RunInfo;
   /** Some task was added with `depends_on`: claims look at dependencies, and a completion wakes idle workers. */
   dependencies?: boolean;
+  /** Some task came from a prd.json (`--prd`): a run marks its story as passing once it completes. */
+  prd?: boolean;
   /** Sum of cost_usd over every recorded agent run (findings and issues), estimates included. */
   cost_usd?: number;
   /** Some of cost_usd is Ralph's estimate from tokens (the agent reported no cost). */

@@ -45,6 +45,7 @@ export function serializeQueue(state: QueueState, generation: number, now: Date,
   if (state.meta.cost_estimated) tail.cost_estimated = true;
   if (state.meta.cost_unknown) tail.cost_unknown = state.meta.cost_unknown;
   if (state.meta.dependencies) tail.dependencies = true;
+  if (state.meta.prd) tail.prd = true;
   const rest = Object.entries(tail)
     .map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`)
     .join(',\n');
@@ -119,6 +120,7 @@ export function parseQueueSnapshot(value: unknown, path: string): QueueSnapshot 
   if (typeof raw.cost_usd === 'number' && Number.isFinite(raw.cost_usd)) meta.cost_usd = raw.cost_usd;
   if (raw.cost_estimated === true) meta.cost_estimated = true;
   if (raw.dependencies === true) meta.dependencies = true;
+  if (raw.prd === true) meta.prd = true;
   if (typeof raw.cost_unknown === 'number' && Number.isInteger(raw.cost_unknown) && raw.cost_unknown > 0) meta.cost_unknown = raw.cost_unknown;
   if (raw.usage_limit !== null && typeof raw.usage_limit === 'object') meta.usage_limit = raw.usage_limit as QueueMeta['usage_limit'];
   if (raw.stop !== null && typeof raw.stop === 'object') meta.stop = raw.stop as QueueMeta['stop'];

@@ -18,7 +18,7 @@ import { runIsLive } from '../../queue/liveness.js';
 import { HOST } from '../../process/machine.js';
 import { isAlive } from '../../process/alive.js';
 import type { QueueFlags } from './common.js';
-import { appendTasks, loadTasksFile } from '../../orchestrator/boot.js';
+import { appendTasks, loadPrdFile, loadTasksFile } from '../../orchestrator/boot.js';
 import { loadPg } from '../../store/pg-driver.js';
 
 export function registerQueue(program: Command): void {
@@ -94,10 +94,13 @@ export function registerQueue(program: Command): void {
   const add = queue
     .command('add')
     .description('append tasks from a file (ids already queued are skipped); running workers pick them up')
-    .argument('<file>', 'tasks file: {"tasks":[…]}, a JSON array, or JSON Lines')
+    .argument('[file]', 'tasks file: {"tasks":[…]}, a JSON array, or JSON Lines')
+    .option('--prd <file>', "a prd.json's user stories that do not pass yet, instead (a run marks each passing once completed)")
     .option('--json', 'machine-readable output');
-  queueOption(dirOption(add)).action(async (file: string, flags: QueueFlags & { json?: boolean }) => {
-    const tasks = loadTasksFile(file);
+  queueOption(dirOption(add)).action(async (given: string | undefined, flags: QueueFlags & { json?: boolean; prd?: string }) => {
+    if ((given === undefined) === (flags.prd === undefined)) throw new InputError('Give a tasks file or --prd prd.json (one of them).');
+    const file = (given ?? flags.prd)!;
+    const tasks = flags.prd ? loadPrdFile(flags.prd).tasks : loadTasksFile(file);
     const location = queueOf(flags);
     const store = location ? await openExistingQueue(flags, { load: false }) : openStore(flags.dir);
     store.ensure();

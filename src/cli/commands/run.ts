@@ -16,6 +16,7 @@ import { runOrchestration } from '../../orchestrator/run.js';
 interface RunFlags extends WorkerFlags, EventFlags, QueueFlags {
   dir: string;
   tasks?: string;
+  prd?: string;
   workers: number;
   reset?: boolean;
   timeout?: number;
@@ -29,6 +30,10 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .command('run')
     .description('load tasks into the queue, run N workers until every task is done, write the report')
     .option('--tasks <file>', 'tasks to append: {"tasks":[…]}, a JSON array, or JSON Lines (omit to resume the queue)')
+    .option(
+      '--prd <file>',
+      "a prd.json's user stories that do not pass yet, as tasks (in its priority order, its dependencies kept); each is marked passing in the file, and in progress.txt beside it, once completed",
+    )
     .option(
       '--reset',
       "empty the queue and results before loading tasks (the earlier run's logs, sessions and prompts go to <dir>/archive/), and start from the defaults, not the last run's settings",
@@ -48,6 +53,7 @@ Examples:
   $ ralph run --tasks tasks.json --workers 4 --agent-cmd './my-agent.sh'
   $ ralph run --agent-cmd 'claude -p' --task-timeout 900 --retries 1     # resume the queue in .ralph/
   $ ralph queue retry --failed && ralph run                             # again, with the last run's settings
+  $ ralph run --prd prd.json --agent claude --verify 'npm test'         # a prd.json's stories, each checked
 
 Settings not given as flags come from RALPH_* variables, ralph.config.json (or "ralph" in
 package.json), then the last run of the queue: \`ralph config\` shows them.
@@ -80,6 +86,7 @@ finishes with its result within --grace).`,
         ...(queue ? { queue } : {}),
         workers: flags.workers,
         ...(flags.tasks === undefined ? {} : { tasksFile: flags.tasks }),
+        ...(flags.prd === undefined ? {} : { prdFile: flags.prd }),
         ...(flags.reset ? { reset: true } : {}),
         ...(flags.timeout === undefined ? {} : { timeoutSec: flags.timeout }),
         signal: abort.signal,

@@ -3,7 +3,7 @@ import { StateMissingError } from '../../errors.js';
 import type { Finding, Issue, QueueMeta, Task } from '../../queue/types.js';
 import type { TxScope } from '../store.js';
 import type { Loaded } from './loaded-tx.js';
-import { priorityRank } from '../../queue/priority.js';
+import { taskPriority } from '../../queue/priority.js';
 import { dependenciesOf } from '../../queue/dependencies.js';
 
 export const DEFAULT_META: QueueMeta = { active: false, worker_count: 0 };
@@ -119,7 +119,7 @@ export async function load(client: pg.PoolClient, queue: string, scope: LoadScop
   // claim in the making, which a claim here would only conflict with.
   if (!scope.all) {
     const rank = (task: Task): number => (kinds.get(task.id) === 'c' ? 0 : 1);
-    loaded.pending.sort((a, b) => rank(a) - rank(b) || priorityRank(b.data) - priorityRank(a.data));
+    loaded.pending.sort((a, b) => rank(a) - rank(b) || taskPriority(b) - taskPriority(a));
   }
   return loaded;
 }

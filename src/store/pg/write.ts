@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { priorityRank } from '../../queue/priority.js';
+import { taskPriority } from '../../queue/priority.js';
 import type { Task } from '../../queue/types.js';
 import type { LoadedTransaction } from './loaded-tx.js';
 import { CHANNEL } from './pg-watch.js';
@@ -13,7 +13,7 @@ function columns(task: Task) {
   return {
     id: task.id,
     status: task.status,
-    priority: priorityRank(task.data),
+    priority: taskPriority(task),
     not_before: task.status === 'pending' ? (task.not_before ?? null) : null,
     claim_token: claimed ? (task.claim_token ?? null) : null,
     lease_expires_at: claimed ? (task.lease_expires_at ?? null) : null,

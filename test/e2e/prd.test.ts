@@ -1,0 +1,87 @@
+// `ralph run --prd prd.json` (issue 18): the Ralph-loop ecosystem's task format. Each user story that
+// does not pass yet is a task of type story (its data the story), claimed in the file's priority
+// order (lower first) after the stories it depends on; once completed (its --verify passed) the
+// story is marked `passes: true` in the file, nothing else of it changed, and progress.txt beside
+// it gets a line. Real runs with a fake agent.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { queueOf, ralph, script, tempDir } from '../helpers/index.js';
+
+// Written by hand, as people do: its own indentation, key order and a key Ralph knows nothing of.
+const PRD = `{
+    "project": "Shop",
+    "branchName": "ralph/checkout",
+    "userStories": [
+        { "id": "US-001", "title": "Cart total", "description": "Sum the cart", "acceptanceCriteria": ["total shown"], "priority": 2, "passes": false, "notes": "" },
+        { "id": "US-002", "title": "Add to cart", "description": "A button", "acceptanceCriteria": ["button"], "priority": 1, "passes": false, "notes": "" },
+        { "id": "US-003", "title": "Catalogue", "priority": 1, "passes": true, "notes": "done before" },
+        { "id": "US-004", "title": "Search", "priority": 1, "passes": false, "dependencies": ["US-003"] },
+        { "id": "US-005", "title": "Checkout", "priority": 0, "passes": false, "dependencies": ["US-001"] },
+        { "id": "US-006", "title": "Refunds", "priority": 3, "passes": false }
+    ],
+    "x-team": { "owner": "someone" }
+}
+`;
+
+describe('ralph run --prd', () => {
+  it("runs a prd.json's open stories in its order, checked by --verify, and marks each that passes in the file", async () => {
+    const dir = tempDir('ralph-prd-');
+    writeFileSync(join(dir, 'prd.json'), PRD);
+    // The agent records the order and does each story's work, except the refunds (its check fails).
+    script(
+      dir,
+      'agent.sh',
+      'echo "$RALPH_TASK_ID" >> order\nprintf "%s" "$RALPH_TASK_DATA" > "$RALPH_TASK_ID.data"\n[ "$RALPH_TASK_ID" != US-006 ] && touch "$RALPH_TASK_ID.done"\necho "FINDINGS: built $RALPH_TASK_ID"',
+    );
+    const run = await ralph(['run', '--prd', 'prd.json', '--workers', '1', '--agent-cmd', './agent.sh', '--verify', 'test -f "$RALPH_TASK_ID.done"'], {
+      cwd: dir,
+    });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('ralph: queued 5 stories from prd.json; 1 pass already');
+    // US-005 has the lowest priority number but waits for US-001; US-003 passed already.
+    expect(readFileSync(join(dir, 'order'), 'utf8').trim().split('\n')).toEqual(['US-002', 'US-004', 'US-001', 'US-005', 'US-006']);
+    // Each task's data is its story.
+    expect(JSON.parse(readFileSync(join(dir, 'US-001.data'), 'utf8'))).toEqual({
+      id: 'US-001',
+      title: 'Cart total',
+      description: 'Sum the cart',
+      acceptanceCriteria: ['total shown'],
+      priority: 2,
+      notes: '',
+    });
+    const tasks = Object.fromEntries(queueOf(dir).tasks.map((t: { id: string }) => [t.id, t]));
+    expect(tasks['US-005']).toMatchObject({ type: 'story', status: 'completed', depends_on: ['US-001'] });
+    expect(tasks['US-004'].depends_on).toBeUndefined();
+    expect(tasks['US-006']).toMatchObject({ status: 'failed' });
+    // The file: the four stories that passed marked so, and not one other byte changed.
+    const expected = PRD.replace(/("id": "US-00[1245]".*?"passes": )false/g, '$1true');
+    expect(readFileSync(join(dir, 'prd.json'), 'utf8')).toBe(expected);
+    const progress = readFileSync(join(dir, 'progress.txt'), 'utf8').trim().split('\n');
+    expect(progress).toHaveLength(4);
+    expect(progress.map((l) => l.split(' ')[1])).toEqual(['US-002', 'US-004', 'US-001', 'US-005']);
+    expect(progress[0]).toMatch(/^\d{4}-\d\d-\d\dT\S+Z US-002 \(Add to cart\) passes: built US-002$/);
+
+    // Again: nothing left to do but the refunds; the stories that pass are not queued again.
+    writeFileSync(join(dir, 'US-006.done'), '');
+    const queued = await ralph(['queue', 'add', '--prd', 'prd.json', '--json'], { cwd: dir });
+    expect(JSON.parse(queued.stdout)).toEqual({ added: 0, skipped: ['US-006'] });
+    expect((await ralph(['queue', 'retry', 'US-006'], { cwd: dir })).code).toBe(0);
+    const again = await ralph(['run', '--agent-cmd', './agent.sh', '--verify', 'test -f "$RALPH_TASK_ID.done"'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'prd.json'), 'utf8')).userStories.every((s: { passes: boolean }) => s.passes)).toBe(true);
+  });
+
+  it.each([
+    ['{"stories": []}', 'prd.json: expected a prd.json with a `userStories` list, as the Ralph loop writes it.'],
+    ['{"userStories": [{"id": "A", "priority": "high"}]}', 'prd.json: userStories[0]: `priority` must be a number (lower runs first).'],
+    ['{"userStories": [{"id": "A"}, {"id": "A"}]}', 'prd.json: userStories[1]: duplicate story id "A".'],
+    ['{"userStories": [{"id": "A", "dependencies": ["Z"]}]}', 'prd.json: task "A" depends on "Z", not in the file nor in the queue.'],
+  ])('refuses %s in one line', async (text, message) => {
+    const dir = tempDir('ralph-prd-');
+    writeFileSync(join(dir, 'prd.json'), text);
+    const run = await ralph(['run', '--prd', 'prd.json', '--agent-cmd', 'true'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(`ralph: ${message}`);
+  });
+});
