@@ -69,16 +69,7 @@ async function runAsync(ctx: LoopContext): Promise<LoopSummary> {
 
 async function runSync(ctx: LoopContext): Promise<LoopSummary> {
   const { git, branch, actor } = ctx;
-  await git.exclusive('recover', async () => {
-    const remote = await git.fetch(branch);
-    const unpushed = remote ? git.unpushed(branch) : [];
-    // A crash between the handoff commit and its push: push it now, do not redo the turn.
-    if (unpushed.some(isHandoffSubject)) {
-      ctx.print(`ralph ${actor}: found ${unpushed.length} unpushed commit(s) from an earlier run (${unpushed[0]}); pushing them`);
-      await pullOrRecover(ctx);
-      await git.push(branch, () => undefined);
-    }
-  });
+  await pushUnpushedHandoff(ctx);
   let turns = 0;
   let waitingSince = Date.now();
   let lastWhy = '';
@@ -155,7 +146,7 @@ function readLocalState(ctx: LoopContext): SyncState | undefined {
   }
 }
 
-function readState(ctx: LoopContext): SyncState {
+export function readState(ctx: Pick<LoopContext, 'cwd' | 'branch'>): SyncState {
   const path = join(ctx.cwd, STATE_PATH);
   let text: string;
   try {
@@ -170,4 +161,19 @@ function readState(ctx: LoopContext): SyncState {
   if ('problem' in parsed)
     throw new RalphError('RALPH_BAD_SYNC_STATE', `${STATE_PATH} is not a valid sync state (${parsed.problem}). ${REPAIR_ADVICE}; then rerun.`);
   return parsed;
+}
+
+/** A crash between a handoff commit and its push: push it now, rather than redo the turn. */
+export async function pushUnpushedHandoff(ctx: LoopContext): Promise<void> {
+  const { git, branch, actor } = ctx;
+  await git.exclusive('recover', async () => {
+    const remote = await git.fetch(branch);
+    const unpushed = remote ? git.unpushed(branch) : [];
+    // A crash between the handoff commit and its push: push it now, do not redo the turn.
+    if (unpushed.some(isHandoffSubject)) {
+      ctx.print(`ralph ${actor}: found ${unpushed.length} unpushed commit(s) from an earlier run (${unpushed[0]}); pushing them`);
+      await pullOrRecover(ctx);
+      await git.push(branch, () => undefined);
+    }
+  });
 }

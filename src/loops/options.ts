@@ -29,6 +29,8 @@ export interface LoopOptions {
   policies: PolicyOptions;
   /** Galph: recover from a pull blocked by local changes (submodules, tracked outputs, docs). */
   prepullRecovery: boolean;
+  /** `ralph pair --no-git`: nothing committed at all; `--commit-dry-run`: what would be is only said. Default: commit. */
+  commits?: 'yes' | 'no' | 'dry-run';
   /** Console output (state changes, agent output). */
   print: (line: string) => void;
   /** Told each event for `--on-event` (turn-finished, lease-expired); never waits. */

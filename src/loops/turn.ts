@@ -14,6 +14,7 @@ import { iterationFiles, renderSummary } from './logs.js';
 import type { LoopContext } from './options.js';
 import { refuseSecrets, secretsInCommits } from './secret-files.js';
 import { assertBranch } from './state-commit.js';
+import { STATE_PATH } from './sync-state.js';
 import type { SyncState } from './sync-state.js';
 import { autoCommit } from './working-tree.js';
 
@@ -160,7 +161,11 @@ export async function runTurn(ctx: LoopContext, iteration: number, mode: 'sync' 
         ),
       );
     };
-    if (plan.violations.length > 0) {
+    // Without commits (--no-git, --commit-dry-run) the files stay as they are: said, and handed over all the same.
+    if (plan.violations.length > 0 && (ctx.commits ?? 'yes') !== 'yes') {
+      const left = plan.violations.filter((path) => path !== STATE_PATH);
+      if (left.length > 0) say(`ralph ${actor}: left uncommitted (${ctx.commits === 'no' ? '--no-git' : '--commit-dry-run'}): ${left.join(', ')}`);
+    } else if (plan.violations.length > 0) {
       ok = false;
       error = `dirty tracked file(s) outside every auto-commit policy: ${plan.violations.join(', ')}`;
       writeSummary();

@@ -92,6 +92,11 @@ export async function autoCommit(ctx: LoopContext, why: string, policies: Policy
   ];
   for (const [name, paths] of groups) {
     if (paths.length === 0) continue;
+    if (ctx.commits === 'no') continue;
+    if (ctx.commits === 'dry-run') {
+      ctx.print(`ralph ${ctx.actor}: would auto-commit ${name} (--commit-dry-run): ${paths.join(', ')}`);
+      continue;
+    }
     const force = paths.filter((p) => plan.forceAdd.includes(p));
     const normal = paths.filter((p) => !plan.forceAdd.includes(p));
     if (normal.length) await git.mutateOrThrow(['add', '-A', '--', ...normal]);

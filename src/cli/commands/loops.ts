@@ -24,6 +24,9 @@ import { configureRedaction } from '../../redact/process.js';
 import type { AgentFlags } from './common.js';
 import { createAgent } from '../../agents/registry.js';
 import { runLoop } from '../../loops/loop.js';
+import type { LoopSummary } from '../../loops/options.js';
+import { runPair } from '../../loops/pair.js';
+import type { AgentAdapter } from '../../agents/agent.js';
 import { EventHooks, hookCommands } from '../../events/hooks.js';
 
 const MiB = 1024 * 1024;
@@ -116,14 +119,8 @@ function reportsPolicy(f: LoopFlags): PolicyOptions['reports'] {
   };
 }
 
-async function runActor(
-  actor: Actor,
-  f: LoopFlags,
-  promptPath: string,
-  promptName: string,
-  policies: PolicyOptions,
-  setExit: (code: ExitCode) => void,
-): Promise<void> {
+/** What a loop command (supervisor, loop, pair) sets up around its turns: redaction, signals, hooks, the shared options, the exit. */
+async function runLoopCommand(label: string, f: LoopFlags, setExit: (code: ExitCode) => void, run: (base: LoopBase) => Promise<LoopSummary>): Promise<void> {
   configureRedaction(f.redact);
   if (f.syncViaGit && !f.branch)
     throw new RalphError('RALPH_BAD_INPUT', '--sync-via-git needs --branch NAME (or ORCHESTRATION_BRANCH): the branch both machines share.');
@@ -132,24 +129,14 @@ async function runActor(
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) return;
     signalled = signal;
-    note(`\nralph ${actor}: ${signal}: stopping the agent; my turn stays mine and is resumed when I am restarted`);
+    note(`\nralph ${label}: ${signal}: stopping the agent; my turn stays mine and is resumed when I am restarted`);
     abort.abort();
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
-  const agent = createAgent(agentChoice(f), {
-    ...(timeoutMs === undefined ? {} : { timeoutMs, timeoutFlag: '--agent-timeout' }),
-    ...(f.prices ? { prices: f.prices } : {}),
-  });
-  const problem = agent.preflight(process.cwd());
-  if (problem) throw new RalphError('RALPH_BAD_INPUT', `${problem}.`);
   const hooks = f.onEvent.length === 0 ? undefined : new EventHooks(hookCommands(f.onEvent), { timeoutMs: f.onEventTimeout * 1000, say: note });
-  const options: LoopOptions = {
-    actor,
+  const base: LoopBase = {
     cwd: process.cwd(),
-    agent,
-    promptPath,
-    promptName,
     ...(f.branch ? { branch: f.branch } : {}),
     syncViaGit: f.syncViaGit === true,
     loops: f.syncLoops,
@@ -162,19 +149,91 @@ async function runActor(
     logdir: f.logdir,
     verbose: f.verbose === true,
     ...(f.heartbeatSecs === undefined ? {} : { heartbeatMs: f.heartbeatSecs * 1000 }),
-    policies,
-    prepullRecovery: actor === 'galph' && f.prepullAutoCommitDocs !== false,
     print,
     signal: abort.signal,
     ...(hooks ? { emit: (event) => hooks.emit(event) } : {}),
   };
-  const summary = await runLoop(options).finally(async () => {
+  const summary = await run(base).finally(async () => {
     await hooks?.drain();
     ringBell(f.bell);
   });
   if (signalled) setExit(SIGNAL_EXIT[signalled] ?? 1);
   else if (summary.failed) setExit(1);
-  print(`ralph ${actor}: ${summary.turns} turn(s) ${summary.failed ? 'ended with a failure' : 'done'}`);
+  print(`ralph ${label}: ${summary.turns} turn(s) ${summary.failed ? 'ended with a failure' : 'done'}`);
+}
+
+type LoopBase = Omit<LoopOptions, 'actor' | 'agent' | 'promptPath' | 'promptName' | 'policies' | 'prepullRecovery'>;
+
+/** The agent of a loop: the one the flags choose (`overrides` for a role of a pair), checked before anything starts. */
+function loopAgent(f: LoopFlags, overrides: Partial<AgentFlags> = {}): AgentAdapter {
+  const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
+  // A role's own agent or command replaces both of the shared ones.
+  const flags = overrides.agent !== undefined || overrides.agentCmd !== undefined ? { ...f, agent: undefined, agentCmd: undefined, ...overrides } : f;
+  const agent = createAgent(agentChoice(flags as AgentFlags), {
+    ...(timeoutMs === undefined ? {} : { timeoutMs, timeoutFlag: '--agent-timeout' }),
+    ...(f.prices ? { prices: f.prices } : {}),
+  });
+  const problem = agent.preflight(process.cwd());
+  if (problem) throw new RalphError('RALPH_BAD_INPUT', `${problem}.`);
+  return agent;
+}
+
+async function runActor(
+  actor: Actor,
+  f: LoopFlags,
+  promptPath: string,
+  promptName: string,
+  policies: PolicyOptions,
+  setExit: (code: ExitCode) => void,
+): Promise<void> {
+  const agent = loopAgent(f);
+  await runLoopCommand(actor, f, setExit, (base) =>
+    runLoop({ ...base, actor, agent, promptPath, promptName, policies, prepullRecovery: actor === 'galph' && f.prepullAutoCommitDocs !== false }),
+  );
+}
+
+/** The supervisor's prompt and what is auto-committed after its turns (ralph supervisor, ralph pair). */
+function supervisorOptions(command: Command): Command {
+  return command
+    .option('--prompt-file <path>', 'the supervisor prompt', 'prompts/supervisor.md')
+    .option('--auto-commit-docs', 'commit changed doc/meta files on the whitelist after my turn', true)
+    .option('--no-auto-commit-docs', 'do not commit doc/meta files')
+    .option('--autocommit-whitelist <globs>', 'doc/meta files committed after my turn', DEFAULT_DOCS_WHITELIST.join(','))
+    .option('--max-autocommit-bytes <n>', 'largest doc/meta file committed', nonNegativeInt, MiB)
+    .option('--auto-commit-tracked-outputs', 'commit modified tracked outputs such as fixtures', true)
+    .option('--no-auto-commit-tracked-outputs', 'do not commit tracked outputs')
+    .option('--tracked-output-globs <globs>', 'tracked outputs committed after my turn', DEFAULT_TRACKED_OUTPUT_GLOBS.join(','))
+    .option('--tracked-output-extensions <list>', 'file types of tracked outputs', DEFAULT_TRACKED_OUTPUT_EXTENSIONS.join(','))
+    .option('--max-tracked-output-file-bytes <n>', 'largest tracked output committed', nonNegativeInt, 32 * MiB)
+    .option('--max-tracked-output-total-bytes <n>', 'most tracked-output bytes committed per turn', nonNegativeInt, 100 * MiB)
+    .option(
+      '--prepull-auto-commit-docs',
+      'when a pull is blocked by local changes, scrub submodules and commit tracked outputs and docs, retrying after each',
+      true,
+    )
+    .option('--no-prepull-auto-commit-docs', 'fail at once when a pull is blocked by local changes');
+}
+
+function supervisorPolicies(f: LoopFlags): PolicyOptions {
+  return {
+    trackedOutputs: {
+      enabled: f.autoCommitTrackedOutputs !== false,
+      globs: parseList(f.trackedOutputGlobs ?? ''),
+      extensions: parseExtensions(f.trackedOutputExtensions ?? ''),
+      maxFileBytes: f.maxTrackedOutputFileBytes ?? 32 * MiB,
+      maxTotalBytes: f.maxTrackedOutputTotalBytes ?? 100 * MiB,
+    },
+    docs: { enabled: f.autoCommitDocs !== false, whitelist: parseList(f.autocommitWhitelist ?? ''), maxBytes: f.maxAutocommitBytes ?? MiB },
+    reports: reportsPolicy(f),
+  };
+}
+
+/** `--prompt NAME`: prompts/NAME.md, a plain name. */
+function engineerPrompt(f: LoopFlags): { path: string; name: string } {
+  const name = f.prompt ?? 'main';
+  if (!/^[A-Za-z0-9._-]+$/.test(name))
+    throw new RalphError('RALPH_BAD_INPUT', `--prompt ${name}: expected a name such as main or debug (the file is prompts/<name>.md).`);
+  return { path: resolve('prompts', `${name}.md`), name };
 }
 
 const AFTER = (name: string, example: string) => `
@@ -195,37 +254,10 @@ export function registerLoops(program: Command, setExit: (code: ExitCode) => voi
   const supervisor = program
     .command('supervisor')
     .description('run the supervisor ("galph"): its agent plans and writes instructions (input.md) for the engineer');
-  commonOptions(supervisor)
-    .option('--prompt-file <path>', 'the supervisor prompt', 'prompts/supervisor.md')
-    .option('--auto-commit-docs', 'commit changed doc/meta files on the whitelist after my turn', true)
-    .option('--no-auto-commit-docs', 'do not commit doc/meta files')
-    .option('--autocommit-whitelist <globs>', 'doc/meta files committed after my turn', DEFAULT_DOCS_WHITELIST.join(','))
-    .option('--max-autocommit-bytes <n>', 'largest doc/meta file committed', nonNegativeInt, MiB)
-    .option('--auto-commit-tracked-outputs', 'commit modified tracked outputs such as fixtures', true)
-    .option('--no-auto-commit-tracked-outputs', 'do not commit tracked outputs')
-    .option('--tracked-output-globs <globs>', 'tracked outputs committed after my turn', DEFAULT_TRACKED_OUTPUT_GLOBS.join(','))
-    .option('--tracked-output-extensions <list>', 'file types of tracked outputs', DEFAULT_TRACKED_OUTPUT_EXTENSIONS.join(','))
-    .option('--max-tracked-output-file-bytes <n>', 'largest tracked output committed', nonNegativeInt, 32 * MiB)
-    .option('--max-tracked-output-total-bytes <n>', 'most tracked-output bytes committed per turn', nonNegativeInt, 100 * MiB)
-    .option(
-      '--prepull-auto-commit-docs',
-      'when a pull is blocked by local changes, scrub submodules and commit tracked outputs and docs, retrying after each',
-      true,
-    )
-    .option('--no-prepull-auto-commit-docs', 'fail at once when a pull is blocked by local changes')
+  supervisorOptions(commonOptions(supervisor))
     .addHelpText('after', AFTER('galph', "ralph supervisor --sync-via-git --branch feature/x --agent-cmd 'claude -p' --verbose"))
     .action(async (f: LoopFlags) => {
-      const policies: PolicyOptions = {
-        trackedOutputs: {
-          enabled: f.autoCommitTrackedOutputs !== false,
-          globs: parseList(f.trackedOutputGlobs ?? ''),
-          extensions: parseExtensions(f.trackedOutputExtensions ?? ''),
-          maxFileBytes: f.maxTrackedOutputFileBytes ?? 32 * MiB,
-          maxTotalBytes: f.maxTrackedOutputTotalBytes ?? 100 * MiB,
-        },
-        docs: { enabled: f.autoCommitDocs !== false, whitelist: parseList(f.autocommitWhitelist ?? ''), maxBytes: f.maxAutocommitBytes ?? MiB },
-        reports: reportsPolicy(f),
-      };
+      const policies = supervisorPolicies(f);
       await runActor('galph', f, resolve(f.promptFile ?? 'prompts/supervisor.md'), 'supervisor', policies, setExit);
     });
 
@@ -240,9 +272,64 @@ The engineer's agent commits its own work; afterwards report files are auto-comm
 dirty tracked file aborts the handoff (exit 1, state not flipped), so nothing unpublished is left behind.`,
     )
     .action(async (f: LoopFlags) => {
-      const name = f.prompt ?? 'main';
-      if (!/^[A-Za-z0-9._-]+$/.test(name))
-        throw new RalphError('RALPH_BAD_INPUT', `--prompt ${name}: expected a name such as main or debug (the file is prompts/<name>.md).`);
-      await runActor('ralph', f, resolve('prompts', `${name}.md`), name, { reports: reportsPolicy(f) }, setExit);
+      const { path, name } = engineerPrompt(f);
+      await runActor('ralph', f, path, name, { reports: reportsPolicy(f) }, setExit);
     });
+
+  const pair = program
+    .command('pair')
+    .description('run the supervisor ("galph") and the engineer ("ralph") in turn in this one process, as sync/state.json says');
+  supervisorOptions(commonOptions(pair))
+    .option('--prompt <name>', "the engineer's prompt: prompts/<name>.md", 'main')
+    .option('--supervisor-cmd <cmd>', "the supervisor's own agent command line (default: --agent-cmd / --agent)")
+    .option('--engineer-cmd <cmd>', "the engineer's own agent command line (default: --agent-cmd / --agent)")
+    .option('--supervisor-agent <name>', "the supervisor's own agent CLI (claude, codex, …)")
+    .option('--engineer-agent <name>', "the engineer's own agent CLI")
+    .option('--no-git', 'commit nothing at all: the work and sync/state.json stay as files')
+    .option('--commit-dry-run', 'commit nothing, and say what would be committed')
+    .addHelpText(
+      'after',
+      `
+Turns: --sync-loops N in all (supervisor, engineer, supervisor, …), each as \`ralph supervisor\` or
+\`ralph loop\` makes it: the state marked running, the agent, auto-commits by that role's policies, the
+log and summary, the [SYNC …] handoff commit. With --sync-via-git each state commit is pushed too.
+Exit codes as \`ralph supervisor\`.
+
+Example:
+  $ ralph pair --sync-loops 6 --supervisor-agent claude --engineer-cmd './engineer.sh'`,
+    )
+    .action(async (f: LoopFlags & PairFlags) => {
+      if (f.git === false && f.commitDryRun) throw new RalphError('RALPH_BAD_INPUT', 'Give --no-git or --commit-dry-run, not both.');
+      if (f.git === false && f.syncViaGit) throw new RalphError('RALPH_BAD_INPUT', '--no-git commits nothing: it cannot --sync-via-git.');
+      const engineer = engineerPrompt(f);
+      const role = (cmd: string | undefined, agent: string | undefined): Partial<AgentFlags> =>
+        cmd !== undefined ? { agentCmd: cmd } : agent !== undefined ? { agent } : {};
+      const roles = {
+        galph: {
+          agent: loopAgent(f, role(f.supervisorCmd, f.supervisorAgent)),
+          promptPath: resolve(f.promptFile ?? 'prompts/supervisor.md'),
+          promptName: 'supervisor',
+          policies: supervisorPolicies(f),
+          prepullRecovery: f.prepullAutoCommitDocs !== false,
+        },
+        ralph: {
+          agent: loopAgent(f, role(f.engineerCmd, f.engineerAgent)),
+          promptPath: engineer.path,
+          promptName: engineer.name,
+          policies: { reports: reportsPolicy(f) },
+          prepullRecovery: false,
+        },
+      };
+      const commits = f.git === false ? 'no' : f.commitDryRun ? 'dry-run' : 'yes';
+      await runLoopCommand('pair', f, setExit, (base) => runPair({ ...base, roles, commits }));
+    });
+}
+
+interface PairFlags {
+  supervisorCmd?: string;
+  engineerCmd?: string;
+  supervisorAgent?: string;
+  engineerAgent?: string;
+  git?: boolean;
+  commitDryRun?: boolean;
 }

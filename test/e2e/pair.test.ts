@@ -1,0 +1,115 @@
+// `ralph pair` (issue 18): the supervisor and the engineer in one process, taking turns as
+// sync/state.json says, with the same state, logs, summaries, auto-commits and [SYNC …] handoff
+// commits as the two-process mode (so tail-logs reads its history); each role its own agent;
+// --no-git commits nothing, --commit-dry-run says what it would commit, --sync-via-git pushes each
+// handoff. Real git repositories (a bare one as the remote), fake agents.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { git, remoteRev, runRalph, twoClones } from '../helpers/loops.js';
+
+const FAST = ['--poll-interval', '0.2', '--grace', '1'];
+const handoffs = (repo: string, ref = 'HEAD') =>
+  git(repo, 'log', '--format=%s', ref)
+    .split('\n')
+    .filter((s) => s.startsWith('[SYNC') && !s.includes('status=running'))
+    .map((s) => s.replace(/ [0-9a-f]{7,}$/, ''))
+    .reverse();
+
+describe('ralph pair', () => {
+  it('runs supervisor, engineer, supervisor, engineer in one process, each with its own agent, committing as the two-process mode does', async () => {
+    const s = await twoClones();
+    const run = await runRalph(
+      ['pair', '--sync-loops', '4', ...FAST, '--supervisor-cmd', join(s.agents, 'galph.sh'), '--engineer-cmd', join(s.agents, 'ralph.sh')],
+      {
+        cwd: s.a,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('ralph pair: 4 turn(s) done');
+    expect(handoffs(s.a)).toEqual([
+      '[SYNC i=1] actor=galph → next=ralph status=ok',
+      '[SYNC i=2] actor=ralph → next=galph status=ok',
+      '[SYNC i=2] actor=galph → next=ralph status=ok',
+      '[SYNC i=3] actor=ralph → next=galph status=ok',
+    ]);
+    // Each role ran its own agent: the supervisor wrote input.md (auto-committed as a doc), the engineer committed its work.
+    expect(git(s.a, 'show', 'HEAD:input.md').endsWith('galph iteration 1 on main\ngalph iteration 2 on main')).toBe(true);
+    expect(git(s.a, 'show', 'HEAD:work/ralph-2.txt')).toBe('done 2');
+    expect(JSON.parse(readFileSync(join(s.a, 'sync', 'state.json'), 'utf8'))).toMatchObject({
+      iteration: 3,
+      expected_actor: 'galph',
+      status: 'complete',
+      holder: null,
+    });
+    expect(git(s.a, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+    // Logs and summaries where the two-process mode puts them; tail-logs reads them with their handoffs.
+    const tail = await runRalph(['tail-logs', 'main', '--source', 'summaries', '--count', '2', '--no-ls'], { cwd: s.a });
+    expect(tail.code, tail.stderr).toBe(0);
+    expect(tail.stdout).toContain('[SYNC i=3] actor=ralph → next=galph status=ok');
+    expect(tail.stdout).toContain('did step 2');
+    // Nothing was pushed: without --sync-via-git the pair works in this clone alone.
+    expect(handoffs(s.a, 'origin/main')).toEqual([]);
+  });
+
+  it('--sync-via-git pushes each handoff, so another machine can take a role over', async () => {
+    const s = await twoClones();
+    const run = await runRalph(
+      [
+        'pair',
+        '--sync-via-git',
+        '--branch',
+        'main',
+        '--sync-loops',
+        '2',
+        ...FAST,
+        '--supervisor-cmd',
+        join(s.agents, 'galph.sh'),
+        '--engineer-cmd',
+        join(s.agents, 'ralph.sh'),
+      ],
+      { cwd: s.a },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(handoffs(s.remote, 'main')).toEqual(['[SYNC i=1] actor=galph → next=ralph status=ok', '[SYNC i=2] actor=ralph → next=galph status=ok']);
+    expect(remoteRev(s.remote)).toBe(git(s.a, 'rev-parse', 'HEAD'));
+    // The supervisor's role is taken over on machine B.
+    const sup = await runRalph(['supervisor', '--sync-via-git', '--branch', 'main', '--sync-loops', '1', ...FAST, '--agent-cmd', join(s.agents, 'galph.sh')], {
+      cwd: s.b,
+    });
+    expect(sup.code, sup.stderr).toBe(0);
+    expect(handoffs(s.remote, 'main').at(-1)).toBe('[SYNC i=2] actor=galph → next=ralph status=ok');
+  });
+
+  it('--no-git commits nothing; --commit-dry-run says what it would commit', async () => {
+    for (const flag of ['--no-git', '--commit-dry-run']) {
+      const s = await twoClones();
+      const head = git(s.a, 'rev-parse', 'HEAD');
+      const run = await runRalph(
+        ['pair', flag, '--sync-loops', '2', ...FAST, '--supervisor-cmd', join(s.agents, 'galph.sh'), '--engineer-cmd', join(s.agents, 'ralph.sh')],
+        {
+          cwd: s.a,
+        },
+      );
+      expect(run.code, `${flag}: ${run.stderr}`).toBe(0);
+      // The engineer's agent commits its own work; nothing else is committed: no auto-commit, no handoff.
+      expect(handoffs(s.a)).toEqual([]);
+      expect(git(s.a, 'log', '--format=%s', `${head}..HEAD`)).toBe('ralph: step 1');
+      expect(JSON.parse(readFileSync(join(s.a, 'sync', 'state.json'), 'utf8'))).toMatchObject({ iteration: 2, expected_actor: 'galph', status: 'complete' });
+      expect(readFileSync(join(s.a, 'input.md'), 'utf8').endsWith('\ngalph iteration 1 on main\n')).toBe(true);
+      expect(git(s.a, 'status', '--porcelain')).toMatch(/^ ?M input\.md$/m);
+      expect(existsSync(join(s.a, 'logs', 'main', 'ralph-summaries'))).toBe(true);
+      if (flag === '--commit-dry-run') {
+        expect(run.stdout).toContain('ralph galph: would auto-commit docs (--commit-dry-run): input.md');
+        expect(run.stdout).toContain('ralph ralph: would commit sync/state.json (--commit-dry-run): [SYNC i=2] actor=ralph → next=galph status=ok');
+      } else expect(run.stdout).not.toContain('would commit');
+    }
+  });
+
+  it('refuses --no-git with --sync-via-git, in one line', async () => {
+    const s = await twoClones();
+    const run = await runRalph(['pair', '--no-git', '--sync-via-git', '--branch', 'main', '--agent-cmd', 'true'], { cwd: s.a });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe('ralph: --no-git commits nothing: it cannot --sync-via-git.');
+  });
+});
