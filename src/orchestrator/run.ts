@@ -202,7 +202,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   }
   if (source) {
     say(
-      `ralph: queued ${appended.added} ${prd ? (appended.added === 1 ? 'story' : 'stories') : 'task(s)'} from ${source}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue (${appended.skipped.slice(0, 5).join(', ')}${appended.skipped.length > 5 ? ', …' : ''})` : ''}${prd && prd.passing.length > 0 ? `; ${prd.passing.length} pass already` : ''}${skippedFailedHint(appended.skipped, queued.failed)}`,
+      `ralph: queued ${appended.added} ${prd ? (appended.added === 1 ? 'story' : 'stories') : 'task(s)'} from ${source}${appended.skipped.length ? `; skipped ${appended.skipped.length} already in the queue${prd ? ` (${appended.skipped.slice(0, 5).join(', ')}${appended.skipped.length > 5 ? ', …' : ''})` : ''}` : ''}${prd && prd.passing.length > 0 ? `; ${prd.passing.length} pass already` : ''}${skippedFailedHint(appended.skipped, queued.failed)}`,
     );
   }
 
