@@ -11,7 +11,8 @@ import { leaseExpiredEvent, turnFinishedEvent } from './loop-events.js';
 import type { LoopContext, LoopOptions } from './options.js';
 import { TurnHeldError, commitState, myRunningTurn, myTurn, remoteState } from './state-commit.js';
 import { REPAIR_ADVICE, STATE_PATH, handoffSubject, isHandoffSubject, markRunning, parseSyncState, runningSubject, stampHandoff } from './sync-state.js';
-import type { Self, SyncState } from './sync-state.js';
+import type { Actor, Self, SyncState } from './sync-state.js';
+import { annotate, reviewerPromptPath, turnPrompt } from './workflow.js';
 import { readPrompt, runTurn } from './turn.js';
 import { decideTurn } from './turn-holder.js';
 import { pullOrRecover } from './working-tree.js';
@@ -28,6 +29,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopSummary> {
   const git = new Git(options.cwd, (line) => options.print(`ralph ${options.actor}: ${line}`));
   const branch = checkStartBranch(git, options.branch);
   readPrompt(options.promptPath); // a missing prompt is an error before anything else happens
+  if (options.workflow?.name === 'review-cadence') readPrompt(reviewerPromptPath(options.cwd));
   // This process, as the holder of the turns it runs; a turn held by another live actor is never run here.
   const self: Self = { actor: options.actor, host: HOST, pid: process.pid, token: newToken(), isAlive };
   const ctx = { ...options, branch, git, self };
@@ -54,7 +56,7 @@ async function runAsync(ctx: LoopContext): Promise<LoopSummary> {
   for (let turn = 1; turn <= ctx.loops; turn++, iteration++) {
     if (ctx.signal?.aborted) return { turns: turn - 1, failed: true };
     ctx.print(`ralph ${ctx.actor}: iteration ${iteration} (${turn} of ${ctx.loops}, async)`);
-    const result = await runTurn(ctx, iteration, 'async', undefined);
+    const result = await runTurn(turnPrompt(ctx, iteration, ownPrompts(ctx)), iteration, 'async', undefined);
     if (!result.aborted)
       ctx.emit?.(
         turnFinishedEvent(
@@ -110,7 +112,8 @@ async function runSync(ctx: LoopContext): Promise<LoopSummary> {
     else if (ctx.verbose) ctx.print(`ralph ${actor}: my turn: iteration ${state.iteration}`);
     const running = markRunning(state, ctx.self, new Date(), ctx.leaseMs);
     await commitState(ctx, running, runningSubject(running, actor), { check: myTurn(ctx.self) });
-    const result = await runTurn(ctx, state.iteration, 'sync', running);
+    const turnCtx = turnPrompt(ctx, state.iteration, ownPrompts(ctx));
+    const result = await runTurn(turnCtx, state.iteration, 'sync', running);
     if (result.aborted) return { turns, failed: true };
     // Stamp only over my own running turn: never over a manual stamp or the other side's move.
     const remote = remoteState(git, branch);
@@ -122,7 +125,8 @@ async function runSync(ctx: LoopContext): Promise<LoopSummary> {
         { exitCode: 1 },
       );
     }
-    const stamped = stampHandoff(running, actor, result.ok, result.workCommit, new Date());
+    const handed = stampHandoff(running, actor, result.ok, result.workCommit, new Date());
+    const stamped = ctx.workflow ? annotate(handed, ctx.workflow, ownPrompts(ctx), turnCtx.promptName) : handed;
     await commitState(ctx, stamped, handoffSubject(stamped, actor, result.ok, result.workCommit), { check: myRunningTurn(ctx.self, state.iteration) });
     ctx.print(`ralph ${actor}: handed off: ${handoffSubject(stamped, actor, result.ok, result.workCommit)}`);
     ctx.emit?.(
@@ -176,4 +180,9 @@ export async function pushUnpushedHandoff(ctx: LoopContext): Promise<void> {
       await git.push(branch, () => undefined);
     }
   });
+}
+
+/** Each actor's own prompt, as far as this one knows: the supervisor's, and the engineer's (its --prompt when it is the engineer). */
+function ownPrompts(ctx: LoopContext): Record<Actor, string> {
+  return { galph: ctx.actor === 'galph' ? ctx.promptName : 'supervisor', ralph: ctx.actor === 'ralph' ? ctx.promptName : 'main' };
 }

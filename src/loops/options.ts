@@ -2,6 +2,7 @@ import type { AgentAdapter } from '../agents/agent.js';
 import type { RalphEvent } from '../events/run-events.js';
 import type { Git } from '../git/git.js';
 import type { PolicyOptions } from './policies.js';
+import type { Workflow } from './workflow.js';
 import type { Actor, Self } from './sync-state.js';
 
 export interface LoopOptions {
@@ -29,6 +30,8 @@ export interface LoopOptions {
   policies: PolicyOptions;
   /** Galph: recover from a pull blocked by local changes (submodules, tracked outputs, docs). */
   prepullRecovery: boolean;
+  /** `--workflow` / `--review-every`: which prompt each turn runs (workflow.ts); absent: the actor's own, always. */
+  workflow?: Workflow;
   /** `ralph pair --no-git`: nothing committed at all; `--commit-dry-run`: what would be is only said. Default: commit. */
   commits?: 'yes' | 'no' | 'dry-run';
   /** Console output (state changes, agent output). */

@@ -16,6 +16,7 @@ import type { StateCheck } from './state-commit.js';
 import { STATE_PATH, formatSyncState, handoffSubject, markRunning, runningSubject, stampHandoff } from './sync-state.js';
 import type { Actor, Self, SyncState } from './sync-state.js';
 import { decideTurn } from './turn-holder.js';
+import { annotate, reviewerPromptPath, turnPrompt } from './workflow.js';
 import { readPrompt, runTurn } from './turn.js';
 import { pullOrRecover } from './working-tree.js';
 
@@ -45,6 +46,8 @@ export async function runPair(options: PairOptions): Promise<LoopSummary> {
   const git = new Git(options.cwd, (line) => options.print(`ralph pair: ${line}`));
   const branch = checkStartBranch(git, options.branch);
   for (const role of Object.values(options.roles)) readPrompt(role.promptPath); // a missing prompt: an error before anything happens
+  if (options.workflow?.name === 'review-cadence') readPrompt(reviewerPromptPath(options.cwd));
+  const own = { galph: options.roles.galph.promptName, ralph: options.roles.ralph.promptName };
   // This process holds both roles' turns (one token: a turn it left running is its own to resume).
   const token = newToken();
   const contexts = {} as Record<Actor, LoopContext>;
@@ -71,9 +74,11 @@ export async function runPair(options: PairOptions): Promise<LoopSummary> {
     const running = markRunning(state, ctx.self, new Date(), options.leaseMs);
     await saveState(ctx, running, runningSubject(running, ctx.actor), myTurn(ctx.self));
     // The lease is renewed (pushed) only where another machine could take the turn over.
-    const result = await runTurn(ctx, state.iteration, 'sync', options.syncViaGit ? running : undefined);
+    const turnCtx = turnPrompt(ctx, state.iteration, own);
+    const result = await runTurn(turnCtx, state.iteration, 'sync', options.syncViaGit ? running : undefined);
     if (result.aborted) return { turns, failed: true };
-    const stamped = stampHandoff(running, ctx.actor, result.ok, result.workCommit, new Date());
+    const handed = stampHandoff(running, ctx.actor, result.ok, result.workCommit, new Date());
+    const stamped = options.workflow ? annotate(handed, options.workflow, own, turnCtx.promptName) : handed;
     const subject = handoffSubject(stamped, ctx.actor, result.ok, result.workCommit);
     await saveState(ctx, stamped, subject, myRunningTurn(ctx.self, state.iteration));
     options.print(`ralph ${ctx.actor}: handed off: ${subject}`);

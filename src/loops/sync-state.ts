@@ -46,6 +46,10 @@ const stateSchema = z
       })
       .nullable()
       .optional(),
+    workflow_name: z.string().optional(),
+    step_index: z.number().int().min(0).optional(),
+    expected_step: z.string().optional(),
+    last_prompt: z.string().optional(),
   })
   .passthrough();
 
@@ -60,6 +64,11 @@ export interface SyncState {
   ralph_commit: string | null;
   /** Who runs the `running-<actor>` turn; null in every other status (and in files of older versions). */
   holder: Holder | null;
+  /** With `--workflow`: its name, the next step's place in it and its prompt, and the prompt of the step before (workflow.ts). */
+  workflow_name?: string;
+  step_index?: number;
+  expected_step?: string;
+  last_prompt?: string;
 }
 
 export const STATE_PATH = 'sync/state.json';
@@ -91,6 +100,10 @@ export function parseSyncState(text: string): SyncState | { problem: string } {
     galph_commit: s.galph_commit ?? null,
     ralph_commit: s.ralph_commit ?? null,
     holder: s.holder ?? null,
+    ...(s.workflow_name === undefined ? {} : { workflow_name: s.workflow_name }),
+    ...(s.step_index === undefined ? {} : { step_index: s.step_index }),
+    ...(s.expected_step === undefined ? {} : { expected_step: s.expected_step }),
+    ...(s.last_prompt === undefined ? {} : { last_prompt: s.last_prompt }),
   };
 }
 

@@ -63,7 +63,7 @@ export async function runTurn(ctx: LoopContext, iteration: number, mode: 'sync' 
       cwd: ctx.cwd,
     });
     const token = newToken();
-    Object.assign(invocation.env, { RALPH_ACTOR: actor, RALPH_ITERATION: String(iteration), RALPH_BRANCH: ctx.branch });
+    Object.assign(invocation.env, { RALPH_ACTOR: actor, RALPH_ITERATION: String(iteration), RALPH_BRANCH: ctx.branch, RALPH_PROMPT_NAME: ctx.promptName });
     writeFileSync(agentRecord(ctx), `${JSON.stringify({ pid: process.pid, token, iteration, started_at: startedAt.toISOString() })}\n`);
     if (running) renewal = new LeaseRenewal(ctx, running, say);
     const stop = renewal ? eitherSignal(ctx.signal, renewal.lost) : undefined;

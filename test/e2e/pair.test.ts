@@ -3,10 +3,10 @@
 // commits as the two-process mode (so tail-logs reads its history); each role its own agent;
 // --no-git commits nothing, --commit-dry-run says what it would commit, --sync-via-git pushes each
 // handoff. Real git repositories (a bare one as the remote), fake agents.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { git, remoteRev, runRalph, twoClones } from '../helpers/loops.js';
+import { git, remoteRev, runRalph, twoClones, writeAgent } from '../helpers/loops.js';
 
 const FAST = ['--poll-interval', '0.2', '--grace', '1'];
 const handoffs = (repo: string, ref = 'HEAD') =>
@@ -104,6 +104,43 @@ describe('ralph pair', () => {
         expect(run.stdout).toContain('ralph ralph: would commit sync/state.json (--commit-dry-run): [SYNC i=2] actor=ralph → next=galph status=ok');
       } else expect(run.stdout).not.toContain('would commit');
     }
+  });
+
+  it('--workflow review-cadence: every second iteration both steps run prompts/reviewer.md, and sync/state.json says the next step', async () => {
+    const s = await twoClones();
+    writeFileSync(join(s.a, 'prompts', 'reviewer.md'), 'Review the last two iterations.\n');
+    git(s.a, 'add', 'prompts/reviewer.md');
+    git(s.a, 'commit', '--quiet', '-m', 'reviewer prompt');
+    // Each agent records which prompt it was given (RALPH_PROMPT_NAME) and its first line.
+    const agent = writeAgent(
+      s.agents,
+      'any.sh',
+      'echo "$RALPH_ACTOR $RALPH_ITERATION $RALPH_PROMPT_NAME $(head -n 1)" >> ../steps.txt\necho "FINDINGS: $RALPH_PROMPT_NAME"',
+    );
+    const run = await runRalph(['pair', '--workflow', 'review-cadence', '--review-every', '2', '--sync-loops', '6', ...FAST, '--agent-cmd', agent], {
+      cwd: s.a,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const steps = readFileSync(join(s.root, 'steps.txt'), 'utf8').trim().split('\n');
+    expect(steps.map((l) => l.split(' ').slice(0, 3).join(' '))).toEqual([
+      'galph 1 supervisor',
+      'ralph 1 main',
+      'galph 2 reviewer',
+      'ralph 2 reviewer',
+      'galph 3 supervisor',
+      'ralph 3 main',
+    ]);
+    expect(steps[2]).toBe('galph 2 reviewer Review the last two iterations.');
+    // The state keeps what older readers read, and says the workflow and what comes next: a review at 4.
+    const state = JSON.parse(readFileSync(join(s.a, 'sync', 'state.json'), 'utf8'));
+    expect(state).toMatchObject({ iteration: 4, expected_actor: 'galph', status: 'complete' });
+    expect(state).toMatchObject({ workflow_name: 'review-cadence', step_index: 6, expected_step: 'reviewer', last_prompt: 'main' });
+    // The logs name the prompt each engineer turn ran.
+    expect(readdirSync(join(s.a, 'logs', 'main', 'ralph')).map((n) => n.replace(/_\d{8}_\d{6}/, ''))).toEqual([
+      'iter-00001_main.log',
+      'iter-00002_reviewer.log',
+      'iter-00003_main.log',
+    ]);
   });
 
   it('refuses --no-git with --sync-via-git, in one line', async () => {

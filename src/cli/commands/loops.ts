@@ -13,6 +13,8 @@ import {
 } from '../../loops/policies.js';
 import type { PolicyOptions } from '../../loops/policies.js';
 import type { Actor } from '../../loops/sync-state.js';
+import { WORKFLOWS } from '../../loops/workflow.js';
+import type { WorkflowName } from '../../loops/workflow.js';
 import { note, print } from '../output.js';
 import { nonNegativeInt, positiveInt, positiveSeconds } from '../../config/parsers.js';
 import type { ExitCode } from '../main.js';
@@ -45,6 +47,8 @@ interface LoopFlags extends AgentFlags, EventFlags {
   bell?: boolean;
   syncViaGit?: boolean;
   syncLoops: number;
+  workflow?: WorkflowName;
+  reviewEvery?: number;
   pollInterval: number;
   maxWaitSec?: number;
   branch?: string;
@@ -86,6 +90,13 @@ function commonOptions(command: Command): Command {
   })
     .option('--sync-via-git', 'take turns with the other actor through sync/state.json on the shared branch (default: run back to back locally)')
     .option('--sync-loops <n>', 'number of turns (iterations) to run', positiveInt, 20)
+    .addOption(
+      new Option(
+        '--workflow <name>',
+        "standard: each iteration the supervisor's prompt, then the engineer's; review-cadence: every --review-every-th iteration both run prompts/reviewer.md (sync/state.json then says the workflow and the next step)",
+      ).choices(WORKFLOWS),
+    )
+    .option('--review-every <n>', 'with --workflow review-cadence (implied): every N-th iteration is a review', positiveInt)
     .option('--poll-interval <seconds>', 'how often to fetch the branch while waiting for my turn', positiveSeconds, 5)
     .option('--max-wait-sec <seconds>', 'give up (exit 1) after waiting this long for my turn (default: wait forever)', positiveSeconds)
     .addOption(new Option('--branch <name>', 'the branch to work on; abort if another is checked out').env('ORCHESTRATION_BRANCH'))
@@ -135,8 +146,12 @@ async function runLoopCommand(label: string, f: LoopFlags, setExit: (code: ExitC
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const timeoutMs = f.agentTimeout === undefined ? undefined : f.agentTimeout * 1000;
   const hooks = f.onEvent.length === 0 ? undefined : new EventHooks(hookCommands(f.onEvent), { timeoutMs: f.onEventTimeout * 1000, say: note });
+  if (f.workflow === 'standard' && f.reviewEvery !== undefined)
+    throw new RalphError('RALPH_BAD_INPUT', '--review-every goes with --workflow review-cadence, not standard.');
+  const workflowName = f.workflow ?? (f.reviewEvery !== undefined ? 'review-cadence' : undefined);
   const base: LoopBase = {
     cwd: process.cwd(),
+    ...(workflowName ? { workflow: { name: workflowName, reviewEvery: f.reviewEvery ?? 2 } } : {}),
     ...(f.branch ? { branch: f.branch } : {}),
     syncViaGit: f.syncViaGit === true,
     loops: f.syncLoops,
