@@ -179,7 +179,8 @@ describe('ralph completion', () => {
      */
     function completeAll(lines: string[]): string[][] {
       const out = (i: number) => join(dir, `zsh-out-${i}`);
-      // Each line is cleared with ^U (not ^C, whose SIGINT would flush what is typed next).
+      // Each line is cleared with ^U (not ^C, whose SIGINT would flush what is typed next). What the
+      // shell prints is read as it comes: a terminal whose output nobody reads fills, and the shell stops.
       const steps = lines
         .map(
           (
@@ -187,8 +188,9 @@ describe('ralph completion', () => {
             i,
           ) => `zpty -w z '_done() { : > ${out(i)}.done }; comppostfuncs=(_done); compadd() { local -a m; builtin compadd -O m "$@"; (( $#m )) && print -rl -- $m >> ${out(i)}; builtin compadd "$@" }'
 zpty -wn z ${sq(`${line}\t`)}
-for i in {1..200}; do [[ -e ${out(i)}.done ]] && break; sleep 0.05; done
-zpty -wn z $'\\C-u'`,
+for i in {1..200}; do [[ -e ${out(i)}.done ]] && break; zpty -rt z junk; sleep 0.05; done
+zpty -wn z $'\\C-u'
+while zpty -rt z junk; do :; done`,
         )
         .join('\n');
       const driver = join(dir, 'driver.zsh');
