@@ -127,7 +127,11 @@ async function runSync(ctx: LoopContext): Promise<LoopSummary> {
     }
     const handed = stampHandoff(running, actor, result.ok, result.workCommit, new Date());
     const stamped = ctx.workflow ? annotate(handed, ctx.workflow, ownPrompts(ctx), turnCtx.promptName) : handed;
-    await commitState(ctx, stamped, handoffSubject(stamped, actor, result.ok, result.workCommit), { check: myRunningTurn(ctx.self, state.iteration) });
+    // Dirty files tolerated (--tolerate-doc-dirty) are set aside while the handoff is rebased onto the remote.
+    await commitState(ctx, stamped, handoffSubject(stamped, actor, result.ok, result.workCommit), {
+      check: myRunningTurn(ctx.self, state.iteration),
+      autostash: ctx.tolerateDirty === true,
+    });
     ctx.print(`ralph ${actor}: handed off: ${handoffSubject(stamped, actor, result.ok, result.workCommit)}`);
     ctx.emit?.(
       turnFinishedEvent(

@@ -32,6 +32,10 @@ export interface LoopOptions {
   prepullRecovery: boolean;
   /** `--workflow` / `--review-every`: which prompt each turn runs (workflow.ts); absent: the actor's own, always. */
   workflow?: Workflow;
+  /** `--prompt-heartbeat-secs`: while the agent prints nothing, a line says so this often (undefined: never). */
+  promptHeartbeatMs?: number;
+  /** `--tolerate-doc-dirty`: dirty tracked files outside every auto-commit policy are reported, and the turn handed over all the same. */
+  tolerateDirty?: boolean;
   /** `ralph pair --no-git`: nothing committed at all; `--commit-dry-run`: what would be is only said. Default: commit. */
   commits?: 'yes' | 'no' | 'dry-run';
   /** Console output (state changes, agent output). */

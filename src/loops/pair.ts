@@ -105,7 +105,7 @@ export async function runPair(options: PairOptions): Promise<LoopSummary> {
 /** The state committed (and pushed with --sync-via-git), or only written (--no-git), or written and said (--commit-dry-run). */
 async function saveState(ctx: LoopContext, state: SyncState, subject: string, check: StateCheck): Promise<void> {
   const commits = ctx.commits ?? 'yes';
-  if (commits === 'yes') return commitState(ctx, state, subject, { push: ctx.syncViaGit, check });
+  if (commits === 'yes') return commitState(ctx, state, subject, { push: ctx.syncViaGit, check, autostash: ctx.tolerateDirty === true });
   const path = join(ctx.cwd, STATE_PATH);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, formatSyncState(state));

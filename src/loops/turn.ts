@@ -68,6 +68,14 @@ export async function runTurn(ctx: LoopContext, iteration: number, mode: 'sync' 
     if (running) renewal = new LeaseRenewal(ctx, running, say);
     const stop = renewal ? eitherSignal(ctx.signal, renewal.lost) : undefined;
     const signal = stop?.signal ?? ctx.signal;
+    // A quiet agent is visible: while it prints nothing, a line says so every --prompt-heartbeat-secs.
+    let lastLine = Date.now();
+    const beat = ctx.promptHeartbeatMs
+      ? setInterval(() => {
+          const quiet = Date.now() - lastLine;
+          if (quiet >= ctx.promptHeartbeatMs!) say(`ralph ${actor}: the agent is still working, quiet for ${Math.round(quiet / 1000)}s`);
+        }, ctx.promptHeartbeatMs)
+      : undefined;
     const { output, result: parsed } = await runAgent(ctx.agent, invocation, {
       token,
       graceMs: ctx.graceMs,
@@ -75,10 +83,11 @@ export async function runTurn(ctx: LoopContext, iteration: number, mode: 'sync' 
       ...(ctx.agentIdleMs === undefined ? {} : { idleTimeoutMs: ctx.agentIdleMs }),
       ...(signal ? { signal } : {}),
       onLine: (_stream, shown) => {
+        lastLine = Date.now();
         log.info(shown);
         ctx.print(shown);
       },
-    });
+    }).finally(() => clearInterval(beat));
     stop?.dispose();
     await renewal?.stop();
     rmSync(agentRecord(ctx), { force: true });
@@ -165,6 +174,10 @@ export async function runTurn(ctx: LoopContext, iteration: number, mode: 'sync' 
     if (plan.violations.length > 0 && (ctx.commits ?? 'yes') !== 'yes') {
       const left = plan.violations.filter((path) => path !== STATE_PATH);
       if (left.length > 0) say(`ralph ${actor}: left uncommitted (${ctx.commits === 'no' ? '--no-git' : '--commit-dry-run'}): ${left.join(', ')}`);
+    } else if (plan.violations.length > 0 && ctx.tolerateDirty) {
+      say(
+        `ralph ${actor}: dirty tracked file(s) outside every auto-commit policy, handed off all the same (--tolerate-doc-dirty): ${plan.violations.join(', ')}`,
+      );
     } else if (plan.violations.length > 0) {
       ok = false;
       error = `dirty tracked file(s) outside every auto-commit policy: ${plan.violations.join(', ')}`;

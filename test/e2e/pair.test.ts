@@ -143,6 +143,39 @@ describe('ralph pair', () => {
     ]);
   });
 
+  it('says when the agent has been quiet for a while, and --tolerate-doc-dirty hands off over a dirty file', async () => {
+    const s = await twoClones();
+    // The engineer thinks silently for 2.5 s, then leaves app.js changed (no policy commits it).
+    writeFileSync(join(s.a, 'app.js'), 'let a = 1;\n');
+    git(s.a, 'add', 'app.js');
+    git(s.a, 'commit', '--quiet', '-m', 'app');
+    const engineer = writeAgent(s.agents, 'quiet.sh', 'sleep 2.5\necho "let b = 2;" >> app.js\necho "FINDINGS: edited"');
+    const args = [
+      'pair',
+      '--sync-loops',
+      '2',
+      ...FAST,
+      '--supervisor-cmd',
+      join(s.agents, 'galph.sh'),
+      '--engineer-cmd',
+      engineer,
+      '--prompt-heartbeat-secs',
+      '1',
+    ];
+    const refused = await runRalph(args, { cwd: s.a });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('ralph ralph: handoff aborted: dirty tracked file(s) outside every auto-commit policy: app.js');
+    expect(refused.stdout).toMatch(/ralph ralph: the agent is still working, quiet for [12]s\n/);
+    const log = readdirSync(join(s.a, 'logs', 'main', 'ralph'))[0]!;
+    expect(readFileSync(join(s.a, 'logs', 'main', 'ralph', log), 'utf8')).toContain('the agent is still working, quiet for');
+    // Again, tolerating it: the turn is resumed and handed off, the file reported and left as it is.
+    const tolerated = await runRalph([...args, '--tolerate-doc-dirty'], { cwd: s.a });
+    expect(tolerated.code, tolerated.stderr).toBe(0);
+    expect(tolerated.stdout).toContain('handed off all the same (--tolerate-doc-dirty): app.js');
+    expect(handoffs(s.a)).toContain('[SYNC i=2] actor=ralph → next=galph status=ok');
+    expect(git(s.a, 'status', '--porcelain')).toMatch(/^ ?M app\.js$/m);
+  });
+
   it('refuses --no-git with --sync-via-git, in one line', async () => {
     const s = await twoClones();
     const run = await runRalph(['pair', '--no-git', '--sync-via-git', '--branch', 'main', '--agent-cmd', 'true'], { cwd: s.a });

@@ -55,6 +55,8 @@ interface LoopFlags extends AgentFlags, EventFlags {
   logdir: string;
   verbose?: boolean;
   heartbeatSecs?: number;
+  promptHeartbeatSecs: number;
+  tolerateDocDirty?: boolean;
   agentTimeout?: number;
   idleTimeout: number;
   grace: number;
@@ -103,6 +105,8 @@ function commonOptions(command: Command): Command {
     .option('--logdir <path>', 'per-iteration logs and summaries go under <path>/<branch>/', 'logs')
     .option('--verbose', 'print state changes')
     .option('--heartbeat-secs <n>', 'print a heartbeat line this often while waiting', positiveSeconds)
+    .option('--prompt-heartbeat-secs <n>', 'while the agent prints nothing, say so in the console and the log this often (0: never)', nonNegativeInt, 10)
+    .option('--tolerate-doc-dirty', 'report dirty tracked files outside every auto-commit policy and hand off anyway (default: abort the handoff)')
     .option(
       '--lease-sec <seconds>',
       "my turn's lease in sync/state.json (at least 3), renewed (pushed) every third of it while the agent runs",
@@ -164,6 +168,8 @@ async function runLoopCommand(label: string, f: LoopFlags, setExit: (code: ExitC
     logdir: f.logdir,
     verbose: f.verbose === true,
     ...(f.heartbeatSecs === undefined ? {} : { heartbeatMs: f.heartbeatSecs * 1000 }),
+    ...(f.promptHeartbeatSecs > 0 ? { promptHeartbeatMs: f.promptHeartbeatSecs * 1000 } : {}),
+    ...(f.tolerateDocDirty ? { tolerateDirty: true } : {}),
     print,
     signal: abort.signal,
     ...(hooks ? { emit: (event) => hooks.emit(event) } : {}),
