@@ -281,7 +281,8 @@ const TABLE = [
     for: ['worker'],
     kind: 'boolean',
     default: false,
-    remember: true,
+    // Not taken from the last run: a flag without a --no- form could not be turned off again.
+    remember: false,
   },
   {
     key: 'grace',

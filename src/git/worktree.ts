@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { makePrivateDir } from '../process/private.js';
 import { taskBranch } from '../queue/branch-name.js';
 import type { MergeMode, TaskGitResult } from '../queue/isolation.js';
+import { changedPaths, dropLeftovers } from './check-leftovers.js';
 import type { FileLock } from '../store/lock.js';
 import type { MergeLock } from '../store/store.js';
 import { isInside, realpath, workerWorktreePath, worktreesDir } from './isolation.js';
@@ -63,6 +64,16 @@ export class WorkerWorktree {
     this.path = workerWorktreePath(stateDir, workerId);
     this.saver = new WorkSaver(repo, stateDir, workerId, this.path, log);
     this.merging = new BaseMerge(repo, base, this.path, stateDir);
+  }
+
+  /** What is changed in the worktree now (before a --verify check: see check-leftovers.ts). */
+  changes(): Map<string, string> {
+    return changedPaths(this.repo, this.path);
+  }
+
+  /** Puts back what a check changed in the worktree since `before`; the paths put back. */
+  dropCheckLeftovers(before: ReadonlyMap<string, string>): string[] {
+    return dropLeftovers(this.repo, this.path, before);
   }
 
   /** Where in the worktree an agent runs: the same subdirectory as `cwd` in the repository, when it exists there. */

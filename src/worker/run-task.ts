@@ -192,6 +192,7 @@ export async function runTask(
     if (usage) outcome.usage = usage;
     // The agent's word is checked before anything is merged: --verify's exit decides.
     if (outcome.ok && settings.verify) {
+      const before = worktree?.changes();
       const { record, interrupted } = await runVerify(settings.verify, invocation, {
         baseEnv: room.baseEnv,
         graceMs: settings.graceMs,
@@ -204,6 +205,9 @@ export async function runTask(
         if (worktree) await finishGit('interrupted', '').catch((error: unknown) => log.info(`could not save the worktree: ${errorMessage(error)}`));
         return { report: { task, token, interrupted: true } };
       }
+      // What the check left (coverage, build output) is not the task's work: neither committed nor merged.
+      const dropped = worktree && before ? worktree.dropCheckLeftovers(before) : [];
+      if (dropped.length > 0) log.info(`task ${task.id}: what the check left is not committed: ${dropped.join(', ')}`);
       outcome.verify = record;
       if (!record.ok) Object.assign(outcome, { ok: false, reason: 'verify', error: verifyError(record) });
     }

@@ -82,7 +82,12 @@ echo "FINDINGS: did $RALPH_TASK_ID"`,
       'agent.sh',
       'if [ "$RALPH_TASK_ID" != idle ]; then echo "work of $RALPH_TASK_ID" > "$RALPH_TASK_ID.txt"; fi\n[ "$RALPH_TASK_ID" = good ] && touch good.ok\necho "FINDINGS: did it"',
     );
-    writeFileSync(join(dir, 'verify.sh'), `#!/bin/sh\n[ "$RALPH_TASK_ID" = idle ] && exit 0\npwd > "$RALPH_TASK_ID.where"\n${CHECK}\n`, { mode: 0o755 });
+    // The check notes where it ran (in the state directory) and leaves a file of its own, as test runners do.
+    writeFileSync(
+      join(dir, 'verify.sh'),
+      `#!/bin/sh\necho "covered" > coverage.out\n[ "$RALPH_TASK_ID" = idle ] && exit 0\npwd > "$RALPH_DIR/$RALPH_TASK_ID.where"\n${CHECK}\n`,
+      { mode: 0o755 },
+    );
     git(dir, 'add', '-A');
     git(dir, 'commit', '-q', '-m', 'seed');
     writeTasks(dir, [
@@ -112,17 +117,18 @@ echo "FINDINGS: did $RALPH_TASK_ID"`,
     expect(run.code, run.stderr).toBe(1);
     const tasks = Object.fromEntries(queueOf(dir).tasks.map((t: any) => [t.id, t]));
     expect(tasks.good).toMatchObject({ status: 'completed', merge: 'merged', verify: { ok: true, commit: tasks.good.commit } });
-    expect(tasks.good.verify.files_changed.sort()).toEqual(['good.ok', 'good.txt', 'good.where']);
+    expect(tasks.good.verify.files_changed.sort()).toEqual(['good.ok', 'good.txt']);
     expect(git(dir, 'show', 'main:good.txt')).toBe('work of good');
-    // The check ran in the task's worktree, not in the user's checkout.
-    expect(git(dir, 'show', 'main:good.where')).toMatch(/\.ralph\/worktrees\/worker-1$/);
+    // The check ran in the task's worktree, not in the user's checkout; what it left there is not the task's work.
+    expect(readFileSync(join(dir, '.ralph', 'good.where'), 'utf8').trim()).toMatch(/\.ralph\/worktrees\/worker-1$/);
+    expect(gitOk(dir, 'cat-file', '-e', 'main:coverage.out')).toBe(false);
     // Refused by the check: failed, nothing merged, its work kept on its branch.
     expect(tasks.bad).toMatchObject({ status: 'failed', error: 'verify failed: `./verify.sh` exit 3: missing bad.ok' });
     expect(tasks.bad.merge).toBeUndefined();
     expect(gitOk(dir, 'cat-file', '-e', 'main:bad.txt')).toBe(false);
     expect(git(dir, 'show', `${tasks.bad.commit}:bad.txt`)).toBe('work of bad');
-    expect(tasks.bad.verify).toMatchObject({ ok: false, commit: tasks.bad.commit, files_changed: ['bad.txt', 'bad.where'] });
-    // Passed its check, but changed nothing: --require-changes fails it.
+    expect(tasks.bad.verify).toMatchObject({ ok: false, commit: tasks.bad.commit, files_changed: ['bad.txt'] });
+    // Passed its check, but changed nothing (the check's own file does not count): --require-changes fails it.
     expect(tasks.idle).toMatchObject({ status: 'failed', error: 'the task left ralph/idle without a commit (--require-changes)' });
     expect(resultsOf(dir).issues.find((i: any) => i.task_id === 'idle').reason).toBe('no-changes');
   });
