@@ -222,8 +222,9 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   await options.started?.();
   const finishedBefore = before.completed + before.failed;
   const deadline = options.timeoutSec === undefined ? Infinity : startedAt.getTime() + options.timeoutSec * 1000;
-  // prd.json stories marked passing as their tasks complete (a queue with none: nothing to do).
-  const stories = new PrdSync(say);
+  // prd.json stories marked passing as their tasks complete in this run (a queue with none: nothing to do);
+  // a few seconds of slack for a database's clock.
+  const stories = new PrdSync(say, new Date(Date.parse(run.started_at) - 5000).toISOString());
   const stoppedBy = await monitorRun(
     store,
     workers,

@@ -20,6 +20,7 @@ export function planAppend(existing: ReadonlySet<string>, inputs: readonly TaskI
     if (input.depends_on !== undefined && input.depends_on.length > 0) task.depends_on = [...input.depends_on];
     if (input.priority !== undefined) task.priority = input.priority;
     if (input.prd !== undefined) task.prd = input.prd;
+    if (input.prd_story !== undefined) task.prd_story = input.prd_story;
     added.push(task);
   }
   return { added, skipped };

@@ -197,6 +197,7 @@ export function requeueAfterConflict(
     outcome: 'requeued',
     ...outcome.usage,
     ...git,
+    ...verified(outcome),
   };
   return { task: { ...withoutGit(withoutClaim(task)), status: 'pending', conflict, conflict_redos: conflictRedos(task) + 1 }, issue };
 }

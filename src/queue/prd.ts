@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
 import type { TaskInput } from './types.js';
 
@@ -49,9 +50,19 @@ export function parsePrd(text: string, file: string): PrdStories {
       id: s.id as string,
       type: 'story',
       data,
+      prd_story: storyFingerprint(s),
       ...(typeof s.priority === 'number' ? { priority: -s.priority } : {}),
       ...(deps.length > 0 ? { depends_on: deps } : {}),
     };
   });
   return { tasks, passing: [...passing] };
+}
+
+/**
+ * What a story says, in short: a task is marked done in a prd.json only while the story of its id
+ * there is still the one it was made from (not a new story that took over an old id).
+ */
+export function storyFingerprint(story: Record<string, unknown>): string {
+  const { passes: _p, ...rest } = story;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
 }

@@ -12,8 +12,9 @@ export interface TaskInput {
   depends_on?: string[];
   /** The task's rank in claim order (higher first), over `data.priority`: a prd.json story's is its priority's opposite. */
   priority?: number;
-  /** A prd.json story: the file (absolute) whose `passes` is set once the task completes. */
+  /** A prd.json story: the file (absolute) whose `passes` is set once the task completes, and the story's fingerprint. */
   prd?: string;
+  prd_story?: string;
 }
 
 /** A task as it is kept in `.ralph/work-queue.json`. */

@@ -146,7 +146,9 @@ export function workerStep(tx: Transaction, config: StepConfig, request: StepReq
   // Another worker's claim may still come back (lease expiry), so it keeps this worker around;
   // once claiming has stopped for good (budget, usage limit), pending tasks do not.
   const stillPending = (t: Task): boolean => t.status === 'pending' && t.id !== claimed?.id && !doomed.has(t.id);
+  // A task failed here for its dependency may have dependents this step did not read: look again.
   const open =
+    doomed.size > 0 ||
     (block?.kind !== 'stopped' && (pendingTasks.some(stillPending) || claimedTasks.some(stillPending))) ||
     claimedTasks.some((t) => t.status === 'claimed' && t.claim_token !== token);
   const result: StepResult = { live: runIsLive(tx.meta, ctx.host, ctx.isAlive, tx.now), open, notes };

@@ -154,6 +154,17 @@ describe('task dependencies on PostgreSQL', () => {
     expect(JSON.parse((await ralph(['status', '--queue', url, '--json'], { cwd: dir })).stdout).waiting_on_dependencies).toEqual([
       { id: 'later', waiting_on: ['first-more'] },
     ]);
+    // One worker: the task that waited on the one just completed comes before a lower one (its priority counts at once).
+    const order = tempDir('ralph-deps-pg-');
+    writeTasks(order, [
+      { id: 'base', type: 't', data: { priority: 6 } },
+      { id: 'after', type: 't', depends_on: ['base'], data: { priority: 9 } },
+      { id: 'filler', type: 't', data: { priority: 5 } },
+    ]);
+    const url2 = await server().database();
+    const ordered = await ralph(['run', '--queue', url2, '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', agent(order)], { cwd: order });
+    expect(ordered.code, ordered.stderr).toBe(0);
+    expect(readFileSync(join(order, 'events'), 'utf8').match(/start \S+/g)).toEqual(['start base', 'start after', 'start filler']);
     const reasons = await withClient(
       url,
       async (c) => (await c.query("SELECT task_id FROM ralph_results WHERE body->>'reason' = 'dependency-failed' ORDER BY task_id")).rows,

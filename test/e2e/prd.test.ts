@@ -3,7 +3,7 @@
 // order (lower first) after the stories it depends on; once completed (its --verify passed) the
 // story is marked `passes: true` in the file, nothing else of it changed, and progress.txt beside
 // it gets a line. Real runs with a fake agent.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { queueOf, ralph, script, tempDir } from '../helpers/index.js';
@@ -70,6 +70,36 @@ describe('ralph run --prd', () => {
     const again = await ralph(['run', '--agent-cmd', './agent.sh', '--verify', 'test -f "$RALPH_TASK_ID.done"'], { cwd: dir });
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'prd.json'), 'utf8')).userStories.every((s: { passes: boolean }) => s.passes)).toBe(true);
+  });
+
+  it('marks only what this run completed, only on the story its task was made from, keeping the file as it was', async () => {
+    const dir = tempDir('ralph-prd-');
+    const agent = script(dir, 'agent.sh', 'echo "$RALPH_TASK_ID" >> order\necho "FINDINGS: ok"');
+    // Four spaces, a story without `passes`, a BOM, a mode of its own, reached through a symlink.
+    const first =
+      '\uFEFF{\n    "userStories": [\n        { "id": "US-001", "title": "Old one" },\n        { "id": "US-002", "title": "Other", "passes": false }\n    ]\n}\n';
+    mkdirSync(join(dir, 'plans'));
+    writeFileSync(join(dir, 'plans', 'prd.json'), first, { mode: 0o664 });
+    chmodSync(join(dir, 'plans', 'prd.json'), 0o664);
+    symlinkSync(join('plans', 'prd.json'), join(dir, 'prd.json'));
+    const run = await ralph(['run', '--prd', 'prd.json', '--agent-cmd', agent], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(lstatSync(join(dir, 'prd.json')).isSymbolicLink()).toBe(true);
+    expect(statSync(join(dir, 'plans', 'prd.json')).mode & 0o777).toBe(0o664);
+    expect(readFileSync(join(dir, 'plans', 'prd.json'), 'utf8')).toBe(
+      '\uFEFF{\n    "userStories": [\n        {\n            "id": "US-001",\n            "title": "Old one",\n            "passes": true\n        },\n        { "id": "US-002", "title": "Other", "passes": true }\n    ]\n}\n',
+    );
+    // The next feature's prd.json starts its ids again: the stories queued before are not these.
+    writeFileSync(
+      join(dir, 'plans', 'prd.json'),
+      '{"userStories": [{"id": "US-001", "title": "New one", "passes": false}, {"id": "US-003", "title": "Third", "passes": false}]}',
+    );
+    const again = await ralph(['run', '--prd', 'prd.json', '--agent-cmd', agent], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('queued 1 story from prd.json; skipped 1 already in the queue (US-001)');
+    const stories = JSON.parse(readFileSync(join(dir, 'plans', 'prd.json'), 'utf8')).userStories;
+    expect(stories.map((s: { id: string; passes: boolean }) => `${s.id} ${s.passes}`)).toEqual(['US-001 false', 'US-003 true']);
+    expect(readFileSync(join(dir, 'order'), 'utf8').trim().split('\n')).toEqual(['US-001', 'US-002', 'US-003']);
   });
 
   it.each([

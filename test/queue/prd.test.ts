@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePrd } from '../../src/queue/prd.js';
+import { parsePrd, storyFingerprint } from '../../src/queue/prd.js';
 
 describe('a prd.json as tasks', () => {
   it("makes each story that does not pass a task: its data the story, its priority's opposite its rank, dependencies on passing stories met", () => {
@@ -12,11 +12,23 @@ describe('a prd.json as tasks', () => {
     };
     expect(parsePrd(JSON.stringify(prd), 'prd.json')).toEqual({
       tasks: [
-        { id: 'A', type: 'story', data: { id: 'A', title: 'a', priority: 2, notes: 'n' }, priority: -2, depends_on: ['C'] },
-        { id: 'C', type: 'story', data: { id: 'C', title: 'c' } },
+        {
+          id: 'A',
+          type: 'story',
+          data: { id: 'A', title: 'a', priority: 2, notes: 'n' },
+          priority: -2,
+          depends_on: ['C'],
+          prd_story: expect.stringMatching(/^[0-9a-f]{16}$/),
+        },
+        { id: 'C', type: 'story', data: { id: 'C', title: 'c' }, prd_story: storyFingerprint({ id: 'C', title: 'c' }) },
       ],
       passing: ['B'],
     });
+  });
+
+  it('fingerprints what a story says, not whether it passes', () => {
+    expect(storyFingerprint({ id: 'A', title: 'a', passes: false })).toBe(storyFingerprint({ id: 'A', title: 'a', passes: true }));
+    expect(storyFingerprint({ id: 'A', title: 'a' })).not.toBe(storyFingerprint({ id: 'A', title: 'b' }));
   });
 
   it.each([

@@ -82,7 +82,7 @@ function printStatus(view: StatusView): void {
   if (view.paused_at) print(`Claiming paused since ${view.paused_at}: \`ralph queue resume\` lets workers claim again.`, 'yellow');
   if (view.waiting_on_dependencies.length > 0)
     print(
-      `Waiting on other tasks: ${view.waiting_on_dependencies.map((w) => `${w.id} (on ${w.waiting_on.join(', ')})`).join('; ')}${view.waiting_on_dependencies.length === 20 ? '; …' : ''}`,
+      `Waiting on other tasks: ${view.waiting_on_dependencies.map((w) => `${oneLine(w.id)} (on ${w.waiting_on.map(oneLine).join(', ')})`).join('; ')}${view.waiting_on_dependencies.length === 20 ? '; …' : ''}`,
     );
   if (view.workers.length === 0) print('Workers: none registered');
   for (const w of view.workers) {

@@ -53,13 +53,15 @@ export async function load(client: pg.PoolClient, queue: string, scope: LoadScop
     if (scope.ids && scope.ids.length > 0) parts.push(`(SELECT 'i', task, rev, NULL, seq FROM ralph_tasks WHERE queue = $1 AND id = ANY($2))`);
   }
   const ctes = [`m AS (SELECT meta, rev FROM ralph_queues WHERE name = $1${scope.lockMeta ? ' FOR UPDATE' : ''})`];
+  // A task this step reports (it may complete now) does not hold back the tasks that wait on it: the step decides.
+  const reported = scope.ids && scope.ids.length > 0 ? ' AND d.id <> ALL($2)' : '';
   if (scope.step && !scope.all) {
     // Not a task still waiting on a dependency (one pending or claimed): a claim could not take it. Each
     // dependency is looked up by its key (a scalar subquery: not a join that would scan the queue).
     ctes.push(`c AS (SELECT id, task, rev, priority, seq FROM ralph_tasks t
       WHERE queue = $1 AND status = 'pending' AND (not_before IS NULL OR not_before <= now())
-        AND NOT (task ? 'depends_on' AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.task->'depends_on') AS dep(id)
-          WHERE (SELECT d.status FROM ralph_tasks d WHERE d.queue = $1 AND d.id = dep.id) IN ('pending', 'claimed')))
+        AND NOT (jsonb_typeof(task->'depends_on') = 'array' AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.task->'depends_on') AS dep(id)
+          WHERE (SELECT d.status FROM ralph_tasks d WHERE d.queue = $1 AND d.id = dep.id${reported}) IN ('pending', 'claimed')))
       ORDER BY priority DESC, seq LIMIT ${candidates} FOR UPDATE SKIP LOCKED)`);
   }
   const params: unknown[] = [queue];
