@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { loadAgent } from '../agents/load.js';
 import { recordedCost } from '../queue/limits.js';
@@ -87,6 +88,11 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   const git = options.isolate === 'worktree' || options.base !== undefined || options.remote !== undefined ? await import('../git/isolation.js') : undefined;
   const isolation = await git?.resolveIsolation(process.cwd(), options, options.queue !== undefined);
   if (options.requireChanges && !isolation) throw new InputError('--require-changes needs --isolate worktree: it fails a task whose branch has no commit.');
+  // Marking stories in a tracked prd.json would leave the checkout that the base branch moves in dirty.
+  if (options.prdFile !== undefined && isolation && isolation.repo.run(['ls-files', '--error-unmatch', '--', resolve(options.prdFile)]).code === 0)
+    throw new InputError(
+      `${options.prdFile} is tracked by git: under --isolate worktree the run cannot mark its stories in your checkout. Keep it untracked (say in .ralph/), or run without --isolate worktree.`,
+    );
 
   const store = await openQueue(options.dir, options.queue, { create: source !== undefined });
   const where = options.queue ? describeQueue(options.queue) : options.dir;

@@ -6,6 +6,7 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { git } from '../helpers/git.js';
 import { queueOf, ralph, script, tempDir } from '../helpers/index.js';
 
 // Written by hand, as people do: its own indentation, key order and a key Ralph knows nothing of.
@@ -100,6 +101,21 @@ describe('ralph run --prd', () => {
     const stories = JSON.parse(readFileSync(join(dir, 'plans', 'prd.json'), 'utf8')).userStories;
     expect(stories.map((s: { id: string; passes: boolean }) => `${s.id} ${s.passes}`)).toEqual(['US-001 false', 'US-003 true']);
     expect(readFileSync(join(dir, 'order'), 'utf8').trim().split('\n')).toEqual(['US-001', 'US-002', 'US-003']);
+  });
+
+  it('refuses a tracked prd.json under --isolate worktree (marking it would leave the checkout dirty), in one line', async () => {
+    const dir = tempDir('ralph-prd-');
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'config', 'user.email', 'test@example.com');
+    git(dir, 'config', 'user.name', 'Test');
+    writeFileSync(join(dir, 'prd.json'), '{"userStories": [{"id": "A", "passes": false}]}');
+    git(dir, 'add', 'prd.json');
+    git(dir, 'commit', '-q', '-m', 'prd');
+    const run = await ralph(['run', '--prd', 'prd.json', '--isolate', 'worktree', '--agent-cmd', 'true'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      'ralph: prd.json is tracked by git: under --isolate worktree the run cannot mark its stories in your checkout. Keep it untracked (say in .ralph/), or run without --isolate worktree.',
+    );
   });
 
   it.each([
