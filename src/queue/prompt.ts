@@ -14,13 +14,14 @@ FINDINGS: <a one-paragraph summary of what you did and found>
 `;
 
 /**
- * Fills a prompt template: `{{id}}`, `{{type}}`, `{{data}}` (pretty JSON) and `{{data.<path>}}`
- * (a string as it is, anything else as JSON, empty when absent). One pass, so values that themselves
+ * Fills a prompt template: `{{id}}`, `{{type}}`, `{{data}}` (pretty JSON), `{{data.<path>}}`
+ * (a string as it is, anything else as JSON, empty when absent) and `{{messages}}` (`ralph say`'s). One pass, so values that themselves
  * contain `{{…}}` are inserted verbatim and never expanded.
  */
-export function renderPrompt(template: string, task: Pick<Task, 'id' | 'type' | 'data'>): string {
+export function renderPrompt(template: string, task: Pick<Task, 'id' | 'type' | 'data'>, messages = ''): string {
   return template.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (whole, key: string) => {
     if (key === 'id') return task.id;
+    if (key === 'messages') return messages;
     if (key === 'type') return task.type;
     if (key === 'data') return JSON.stringify(task.data ?? null, null, 2);
     if (key.startsWith('data.')) return format(lookup(task.data, key.slice(5).split('.')));
@@ -47,7 +48,9 @@ function format(value: unknown): string {
  * conflict (`--isolate worktree`), after its verifier failed. What a worker gives the agent, and
  * what the dashboard shows. Pure.
  */
-export function taskPromptText(template: string, task: Task, isolated: boolean): string {
+export function taskPromptText(template: string, task: Task, isolated: boolean, messages = ''): string {
   const notes = [isolated ? conflictPromptNote(task) : undefined, verifyPromptNote(task)].filter((n): n is string => n !== undefined);
-  return `${renderPrompt(template, task)}${notes.map((n) => `\n${n}\n`).join('')}`;
+  // Messages (`ralph say`) where the template puts {{messages}}; the default template gives them under a heading.
+  if (messages !== '' && template === DEFAULT_PROMPT_TEMPLATE) notes.push(`Messages from the people running this:\n${messages}`);
+  return `${renderPrompt(template, task, messages)}${notes.map((n) => `\n${n}\n`).join('')}`;
 }

@@ -2,7 +2,7 @@ import { formatDuration, localTime } from './time.js';
 import type { QueueState } from '../queue/types.js';
 import { safeText } from '../redact/sanitize.js';
 import { cell, costNotes, costText, inline, tokens, usd, table } from './md.js';
-import { failureSection, gitSections, slowestSection, taskTable, unfinishedSection, workerSection } from './sections.js';
+import { failureSection, gitSections, messagesSection, slowestSection, taskTable, unfinishedSection, workerSection } from './sections.js';
 import type { RunSummary } from './summary.js';
 
 /** How many task types the summary's table names. */
@@ -27,6 +27,7 @@ export function renderReport(state: QueueState, summary: RunSummary, sessionProb
     ...failureSection(summary),
     ...gitSections(summary),
     ...unfinishedSection(summary),
+    ...messagesSection(summary),
     ...slowestSection(summary),
     ...workerSection(summary, priced),
     ...taskTable(state, summary, priced),

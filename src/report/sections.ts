@@ -193,3 +193,14 @@ function taskCostText(row: TaskRow | undefined): string {
   if (row?.cost_usd === undefined) return '';
   return costText({ cost_usd: row.cost_usd, cost_estimated: row.cost_estimated === true, runs_unknown_cost: 0 });
 }
+
+/** What was said to the agents during the queue's life (`ralph say`), oldest first. */
+export function messagesSection(summary: RunSummary): string[] {
+  const messages = summary.messages;
+  if (messages.length === 0) return [];
+  const out = ['## Messages to the agents', ''];
+  for (const m of messages.slice(-MAX_LISTED))
+    out.push(`- ${m.at}${m.to === undefined ? '' : ` to worker-${m.to}`}${m.from === 'user' ? '' : ` by ${m.from}`}: ${inline(m.text)}`);
+  if (messages.length > MAX_LISTED) out.push('', `(the last ${MAX_LISTED} of ${messages.length}; all of them in messages.jsonl)`);
+  return [...out, ''];
+}

@@ -1,6 +1,8 @@
 import type { ClaimStop, QueueMeta, StatusCounts, UsageLimitNote } from '../queue/types.js';
 import { FileStore } from '../store/file-store.js';
 import type { DependencyWait, Store } from '../store/store.js';
+import { readMessages } from '../store/messages.js';
+import type { Message } from '../queue/messages.js';
 import type { LockInspection } from '../store/lock.js';
 import { HOST } from '../process/machine.js';
 import { isAlive } from '../process/alive.js';
@@ -40,6 +42,8 @@ export interface StatusView {
   paused_at: string | null;
   /** Pending tasks waiting on others (`depends_on`), the first 20, each with what it waits on. */
   waiting_on_dependencies: DependencyWait[];
+  /** The last 10 messages to the agents (`ralph say`), oldest first. */
+  messages: Message[];
   /** The file store's lock (a queue in a database has none). */
   lock?: LockInspection;
   /** Where the queue is, when not in `dir`: a database's, without the password. */
@@ -93,6 +97,7 @@ export async function gatherStatus(store: Store): Promise<StatusView> {
     usage_limit: meta.usage_limit ?? null,
     paused_at: meta.paused?.at ?? null,
     waiting_on_dependencies: meta.dependencies ? await store.waitingOnDependencies(20) : [],
+    messages: readMessages(store.paths.messages).slice(-10),
     ...(store instanceof FileStore ? { lock: store.lock.inspect() } : { queue: store.location }),
   };
 }

@@ -1,6 +1,7 @@
 import { causeOf } from '../agents/cause.js';
 import { countByStatus } from '../queue/counts.js';
 import { dependencyState } from '../queue/dependencies.js';
+import type { Message } from '../queue/messages.js';
 import { costOf, costUnknown } from '../queue/limits.js';
 import type { AgentUsage, QueueState, RunInfo, StatusCounts, Task } from '../queue/types.js';
 import type { WorkerSession } from '../store/sessions.js';
@@ -91,13 +92,15 @@ export interface RunSummary {
   git: GitSummary | null;
   /** With `--verify`: the checks' results (null when nothing was verified). */
   verify: VerifySummary | null;
+  /** What was said to the agents (`ralph say`). */
+  messages: Message[];
   tasks: TaskRow[];
 }
 
 export function buildSummary(
   state: QueueState,
   sessions: readonly WorkerSession[],
-  where: { dir: string; report: string; stoppedBy?: StopReason },
+  where: { dir: string; report: string; stoppedBy?: StopReason; messages?: Message[] },
 ): RunSummary {
   const counts = countByStatus(state.tasks);
   const run = state.meta.run ?? null;
@@ -156,6 +159,7 @@ export function buildSummary(
     run_usage: totalUsage(records.filter((r) => inWindow(r.timestamp, window))),
     git: gitSummary(state),
     verify: verifySummary(state),
+    messages: where.messages ?? [],
     tasks: state.tasks.map(taskRow),
   };
 }

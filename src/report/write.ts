@@ -3,6 +3,7 @@ import { writeFileAtomicSync } from '../store/atomic-write.js';
 import type { Store } from '../store/store.js';
 import { renderReport } from './markdown.js';
 import { buildSummary } from './summary.js';
+import { readMessages } from '../store/messages.js';
 import type { RunSummary, StopReason } from './summary.js';
 
 /** Rewrites `.ralph/ORCHESTRATOR-REPORT.md` from the state files and returns the summary. */
@@ -18,7 +19,12 @@ export function reportRun(store: Store, stoppedBy: StopReason | undefined, onSum
   const state = store.read();
   // A broken session file costs its worker's row, not the report.
   const { sessions, problems } = store.sessions.readLenient();
-  const summary = buildSummary(state, sessions, { dir: store.dir, report: store.paths.report, ...(stoppedBy ? { stoppedBy } : {}) });
+  const summary = buildSummary(state, sessions, {
+    dir: store.dir,
+    report: store.paths.report,
+    messages: readMessages(store.paths.messages),
+    ...(stoppedBy ? { stoppedBy } : {}),
+  });
   onSummary(summary);
   writeFileAtomicSync(store.paths.report, redact(renderReport(state, summary, problems)));
   return summary;

@@ -12,6 +12,8 @@ export interface StatePaths {
   sessions: string;
   prompts: string;
   report: string;
+  /** `ralph say`: messages to the agents, one JSON line each. */
+  messages: string;
   session(workerId: number): string;
   workerLog(workerId: number): string;
 }
@@ -27,6 +29,7 @@ export function statePaths(dir: string): StatePaths {
     sessions: join(dir, 'sessions'),
     prompts: join(dir, 'prompts'),
     report: join(dir, 'ORCHESTRATOR-REPORT.md'),
+    messages: join(dir, 'messages.jsonl'),
     session: (id) => join(dir, 'sessions', `worker-${id}.session`),
     workerLog: (id) => join(dir, `worker-${id}.log`),
   };

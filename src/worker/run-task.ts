@@ -1,4 +1,6 @@
 import { TASK_DATA_ENV_MAX, resultAfterStop, usageOf } from '../agents/agent.js';
+import { renderMessages, unseenFor } from '../queue/messages.js';
+import { readMessages } from '../store/messages.js';
 import type { AgentAdapter, AgentInvocation } from '../agents/agent.js';
 import { runAgent } from '../agents/run-agent.js';
 import type { UsageLimitInfo } from '../agents/usage-limit.js';
@@ -75,6 +77,8 @@ export interface TaskRoom {
   leftovers: LeftoverSweeper;
   /** `--isolate worktree`: the worker's worktree, and the name of a task's branch. */
   worktree?: { tree: WorkerWorktree; branchOf: (taskId: string) => string };
+  /** `ralph say`'s messages: the log, and how many of its lines this worker has read. */
+  messages: { path: string; seen: number };
 }
 
 /**
@@ -234,7 +238,7 @@ export async function runTask(
 /** The task's prompt and data written to the worker's files, and the agent's invocation for it. */
 function prepare(task: Task, settings: TaskSettings, room: TaskRoom, branch: string | undefined): AgentInvocation {
   const worktree = room.worktree?.tree;
-  const prompt = taskPromptText(settings.promptTemplate, task, worktree !== undefined);
+  const prompt = taskPromptText(settings.promptTemplate, task, worktree !== undefined, newMessages(room, settings.id, task.id));
   room.promptFile.write(prompt);
   room.dataFile.write(JSON.stringify(task.data ?? null));
   const invocation = settings.agent.invocation({
@@ -256,4 +260,14 @@ function prepare(task: Task, settings: TaskSettings, room: TaskRoom, branch: str
     invocation.env.RALPH_BRANCH = branch;
   }
   return invocation;
+}
+
+/** The messages (`ralph say`) this worker has not given an agent yet, for its next prompt; said in its log. */
+function newMessages(room: TaskRoom, workerId: number, taskId: string): string {
+  const all = readMessages(room.messages.path);
+  const unseen = unseenFor(all, workerId, room.messages.seen);
+  room.messages.seen = all.length;
+  if (unseen.length === 0) return '';
+  room.log.info(`task ${taskId}: its prompt carries ${unseen.length} message(s): ${unseen.map((m) => JSON.stringify(m.text)).join(', ')}`);
+  return renderMessages(unseen);
 }

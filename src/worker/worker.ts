@@ -20,6 +20,7 @@ import { PromptFile } from './prompt-file.js';
 import { registerWorker } from './registration.js';
 import { runTask, stepReport } from './run-task.js';
 import type { VerifySettings } from './verify.js';
+import { statePaths } from '../store/paths.js';
 import type { IsolationOptions, PendingReport, TaskRoom } from './run-task.js';
 import { SessionWriter } from './session-writer.js';
 import { stepScope, workerStep } from './step.js';
@@ -125,6 +126,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     stateDir,
     promptFile: new PromptFile(join(stateDir, 'prompts', `worker-${options.id}.prompt.md`)),
     dataFile: new PromptFile(join(stateDir, 'prompts', `worker-${options.id}.data.json`)),
+    messages: { path: statePaths(stateDir).messages, seen: 0 },
     // The environment agents start from, copied once: reading process.env goes through the C++
     // environment on every key, and would on every task. In a worktree, nothing in it points git
     // at another repository or tree.

@@ -80,6 +80,8 @@ function printStatus(view: StatusView): void {
     [run],
   ]);
   if (view.paused_at) print(`Claiming paused since ${view.paused_at}: \`ralph queue resume\` lets workers claim again.`, 'yellow');
+  for (const m of view.messages)
+    print(`Said ${m.at}${m.to === undefined ? '' : ` to worker-${m.to}`}${m.from === 'user' ? '' : ` by ${m.from}`}: ${oneLine(m.text)}`);
   if (view.waiting_on_dependencies.length > 0)
     print(
       `Waiting on other tasks: ${view.waiting_on_dependencies.map((w) => `${oneLine(w.id)} (on ${w.waiting_on.map(oneLine).join(', ')})`).join('; ')}${view.waiting_on_dependencies.length === 20 ? '; …' : ''}`,
