@@ -35,3 +35,27 @@ export function parsePrices(text: string): Record<string, ModelPrice> {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
+
+/** An agent per name (the loops' roles or prompts). */
+export type AgentMap = Record<string, string>;
+
+/** `role=agent,…` (or a JSON object, as the config file gives it) → a map; a bad one throws in one line. */
+export function parseAgentMap(text: string): AgentMap {
+  const trimmed = text.trim();
+  const pairs: Array<[string, unknown]> = trimmed.startsWith('{')
+    ? Object.entries(JSON.parse(trimmed) as Record<string, unknown>)
+    : trimmed
+        .split(',')
+        .filter((p) => p.trim() !== '')
+        .map((p) => {
+          const at = p.indexOf('=');
+          if (at <= 0) throw new Error(`Expected name=agent pairs separated by commas, got \`${p.trim()}\`.`);
+          return [p.slice(0, at).trim(), p.slice(at + 1).trim()];
+        });
+  const map: AgentMap = {};
+  for (const [key, value] of pairs) {
+    if (typeof value !== 'string' || value === '') throw new Error(`Expected an agent name for \`${key}\`, got ${JSON.stringify(value)}.`);
+    map[key] = value;
+  }
+  return map;
+}

@@ -2,7 +2,7 @@
 import { AGENT_NAMES } from '../agents/names.js';
 import { ALL_OWN_OPTIONS } from '../agents/own-flags.js';
 import { DEFAULT_PERMISSIONS, PERMISSION_LEVELS } from '../agents/permissions.js';
-import { nonNegativeInt, nonNegativeNumber, nonNegativeSeconds, parsePrices, positiveInt, positiveSeconds } from './parsers.js';
+import { nonNegativeInt, parseAgentMap, nonNegativeNumber, nonNegativeSeconds, parsePrices, positiveInt, positiveSeconds } from './parsers.js';
 import { CONFLICT_POLICIES, ISOLATE_MODES, MERGE_MODES } from '../queue/isolation.js';
 
 /**
@@ -184,6 +184,22 @@ const TABLE = [
     kind: 'object',
     parse: parsePrices,
     remember: true,
+  },
+  {
+    key: 'agentRole',
+    flags: '--agent-role <map>',
+    description: "the loops: an agent CLI per role, supervisor=claude,engineer=codex (over --agent; a prompt's own agent, --agent-prompt, over this)",
+    for: ['loop'],
+    kind: 'object',
+    parse: parseAgentMap,
+  },
+  {
+    key: 'agentPrompt',
+    flags: '--agent-prompt <map>',
+    description: 'the loops: an agent CLI per prompt, reviewer.md=claude,main=codex (over --agent-role)',
+    for: ['loop'],
+    kind: 'object',
+    parse: parseAgentMap,
   },
   {
     key: 'onUsageLimit',

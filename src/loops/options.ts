@@ -36,6 +36,8 @@ export interface LoopOptions {
   promptHeartbeatMs?: number;
   /** `--tolerate-doc-dirty`: dirty tracked files outside every auto-commit policy are reported, and the turn handed over all the same. */
   tolerateDirty?: boolean;
+  /** `--agent-role` / `--agent-prompt`: another agent than `agent` for a turn of this role running this prompt. */
+  agentFor?: (actor: Actor, promptName: string) => AgentAdapter | undefined;
   /** `ralph pair --no-git`: nothing committed at all; `--commit-dry-run`: what would be is only said. Default: commit. */
   commits?: 'yes' | 'no' | 'dry-run';
   /** Console output (state changes, agent output). */

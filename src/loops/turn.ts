@@ -54,7 +54,9 @@ export async function runTurn(ctx: LoopContext, iteration: number, mode: 'sync' 
     say(`ralph ${actor}: iteration ${iteration} on ${ctx.branch} (${mode}), prompt ${relative(ctx.cwd, ctx.promptPath) || ctx.promptPath}`);
     if (cleared) log.info(cleared);
     const prompt = readPrompt(ctx.promptPath);
-    const invocation = ctx.agent.invocation({
+    // The agent of this role and prompt (--agent-role, --agent-prompt), else the loop's own.
+    const agent = ctx.agentFor?.(actor, ctx.promptName) ?? ctx.agent;
+    const invocation = agent.invocation({
       task: { id: `${actor}-${iteration}`, type: actor, data: { iteration, branch: ctx.branch }, attempt: 1 },
       prompt,
       promptFile: ctx.promptPath,
@@ -76,7 +78,7 @@ export async function runTurn(ctx: LoopContext, iteration: number, mode: 'sync' 
           if (quiet >= ctx.promptHeartbeatMs!) say(`ralph ${actor}: the agent is still working, quiet for ${Math.round(quiet / 1000)}s`);
         }, ctx.promptHeartbeatMs)
       : undefined;
-    const { output, result: parsed } = await runAgent(ctx.agent, invocation, {
+    const { output, result: parsed } = await runAgent(agent, invocation, {
       token,
       graceMs: ctx.graceMs,
       ...(ctx.agentTimeoutMs === undefined ? {} : { timeoutMs: ctx.agentTimeoutMs }),

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FAKE_CLAUDE } from '../helpers/fake-claude.js';
 import { git, remoteRev, runRalph, twoClones, writeAgent } from '../helpers/loops.js';
 
 const FAST = ['--poll-interval', '0.2', '--grace', '1'];
@@ -174,6 +175,28 @@ describe('ralph pair', () => {
     expect(tolerated.stdout).toContain('handed off all the same (--tolerate-doc-dirty): app.js');
     expect(handoffs(s.a)).toContain('[SYNC i=2] actor=ralph → next=galph status=ok');
     expect(git(s.a, 'status', '--porcelain')).toMatch(/^ ?M app\.js$/m);
+  });
+
+  it('runs the agent the config file gives a role and the one the command line gives a prompt (claude, a stand-in)', async () => {
+    const s = await twoClones();
+    writeFileSync(join(s.a, 'prompts', 'reviewer.md'), 'Review.\n');
+    writeFileSync(join(s.a, 'ralph.config.json'), JSON.stringify({ agentRole: { engineer: 'claude' } }));
+    git(s.a, 'add', '-A');
+    git(s.a, 'commit', '--quiet', '-m', 'reviewer prompt, config');
+    const claude = writeAgent(s.agents, 'claude', FAKE_CLAUDE);
+    const rec = join(s.root, 'claude-runs');
+    const plain = writeAgent(s.agents, 'plain.sh', 'echo "$RALPH_ACTOR-$RALPH_ITERATION $RALPH_PROMPT_NAME" >> ../plain-runs\necho "FINDINGS: plain"');
+    const run = await runRalph(
+      ['pair', '--workflow', 'review-cadence', '--sync-loops', '4', ...FAST, '--agent-cmd', plain, '--agent-prompt', 'reviewer.md=claude'],
+      {
+        cwd: s.a,
+        env: { RALPH_CLAUDE_BIN: claude, REC: rec, MODE: 'ok', COST: '0' },
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    // The supervisor's own turn ran the plain command; the engineer's turns and every review ran claude.
+    expect(readFileSync(join(s.root, 'plain-runs'), 'utf8')).toBe('galph-1 supervisor\n');
+    expect(readFileSync(rec, 'utf8')).toBe('ralph-1\ngalph-2\nralph-2\n');
   });
 
   it('refuses --no-git with --sync-via-git, in one line', async () => {

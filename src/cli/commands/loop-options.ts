@@ -3,6 +3,9 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { RalphError } from '../../errors.js';
 import type { LoopOptions } from '../../loops/loop.js';
+import { agentFor } from '../../loops/agent-map.js';
+import type { AgentMap, AgentMaps } from '../../loops/agent-map.js';
+import { configLayer } from '../../config/file.js';
 import {
   DEFAULT_DOCS_WHITELIST,
   DEFAULT_REPORT_EXTENSIONS,
@@ -41,6 +44,8 @@ const leaseSeconds = (value: string): number => {
 
 export interface LoopFlags extends AgentFlags, EventFlags {
   redact: string[];
+  agentRole?: AgentMap;
+  agentPrompt?: AgentMap;
   /** Model prices over the shipped table. */
   prices?: PriceList;
   bell?: boolean;
@@ -139,6 +144,7 @@ export async function runLoopCommand(
   f: LoopFlags,
   setExit: (code: ExitCode) => void,
   run: (base: LoopBase) => Promise<LoopSummary>,
+  agentFor?: LoopOptions['agentFor'],
 ): Promise<void> {
   configureRedaction(f.redact);
   if (f.syncViaGit && !f.branch)
@@ -175,6 +181,7 @@ export async function runLoopCommand(
     ...(f.promptHeartbeatSecs > 0 ? { promptHeartbeatMs: f.promptHeartbeatSecs * 1000 } : {}),
     ...(f.tolerateDocDirty ? { tolerateDirty: true } : {}),
     print,
+    ...(agentFor ? { agentFor } : {}),
     signal: abort.signal,
     ...(hooks ? { emit: (event) => hooks.emit(event) } : {}),
   };
@@ -203,6 +210,31 @@ export function loopAgent(f: LoopFlags, overrides: Partial<AgentFlags> = {}): Ag
   return agent;
 }
 
+/**
+ * The agents of `--agent-role` and `--agent-prompt` (from the command line, then the config file),
+ * made once each and checked before anything starts; undefined when neither is given. A role in
+ * `fixed` (ralph pair's --supervisor-cmd …) keeps its own agent unless a prompt's is named on the command line.
+ */
+export function agentResolver(f: LoopFlags, command: Command, fixed: readonly Actor[] = []): LoopOptions['agentFor'] {
+  const fromCli = (key: 'agentRole' | 'agentPrompt') => (command.getOptionValueSource(key) === 'cli' ? f[key] : undefined);
+  const file = configLayer(process.cwd())?.values;
+  const maps: AgentMaps = {
+    ...(fromCli('agentPrompt') ? { cliPrompts: fromCli('agentPrompt') } : {}),
+    ...(fromCli('agentRole') ? { cliRoles: fromCli('agentRole') } : {}),
+    ...(file?.agentPrompt ? { configPrompts: file.agentPrompt as AgentMap } : {}),
+    ...(file?.agentRole ? { configRoles: file.agentRole as AgentMap } : {}),
+  };
+  const named = [maps.cliPrompts, maps.cliRoles, maps.configPrompts, maps.configRoles].flatMap((m) => Object.values(m ?? {}));
+  if (named.length === 0) return undefined;
+  const agents = new Map(named.map((name) => [name, loopAgent(f, { agent: name })]));
+  return (actor, promptName) => {
+    const name = fixed.includes(actor)
+      ? agentFor(actor, promptName, { ...(maps.cliPrompts ? { cliPrompts: maps.cliPrompts } : {}) })
+      : agentFor(actor, promptName, maps);
+    return name === undefined ? undefined : agents.get(name);
+  };
+}
+
 export async function runActor(
   actor: Actor,
   f: LoopFlags,
@@ -210,10 +242,15 @@ export async function runActor(
   promptName: string,
   policies: PolicyOptions,
   setExit: (code: ExitCode) => void,
+  command: Command,
 ): Promise<void> {
   const agent = loopAgent(f);
-  await runLoopCommand(actor, f, setExit, (base) =>
-    runLoop({ ...base, actor, agent, promptPath, promptName, policies, prepullRecovery: actor === 'galph' && f.prepullAutoCommitDocs !== false }),
+  await runLoopCommand(
+    actor,
+    f,
+    setExit,
+    (base) => runLoop({ ...base, actor, agent, promptPath, promptName, policies, prepullRecovery: actor === 'galph' && f.prepullAutoCommitDocs !== false }),
+    agentResolver(f, command),
   );
 }
 

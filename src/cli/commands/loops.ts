@@ -25,9 +25,9 @@ export function registerLoops(program: Command, setExit: (code: ExitCode) => voi
     .description('run the supervisor ("galph"): its agent plans and writes instructions (input.md) for the engineer');
   supervisorOptions(commonOptions(supervisor))
     .addHelpText('after', AFTER('galph', "ralph supervisor --sync-via-git --branch feature/x --agent-cmd 'claude -p' --verbose"))
-    .action(async (f: LoopFlags) => {
+    .action(async (f: LoopFlags, command: Command) => {
       const policies = supervisorPolicies(f);
-      await runActor('galph', f, resolve(f.promptFile ?? 'prompts/supervisor.md'), 'supervisor', policies, setExit);
+      await runActor('galph', f, resolve(f.promptFile ?? 'prompts/supervisor.md'), 'supervisor', policies, setExit, command);
     });
 
   const loop = program.command('loop').description('run the engineer ("ralph"): its agent does the work the supervisor asked for');
@@ -40,9 +40,9 @@ export function registerLoops(program: Command, setExit: (code: ExitCode) => voi
 The engineer's agent commits its own work; afterwards report files are auto-committed, and any other
 dirty tracked file aborts the handoff (exit 1, state not flipped), so nothing unpublished is left behind.`,
     )
-    .action(async (f: LoopFlags) => {
+    .action(async (f: LoopFlags, command: Command) => {
       const { path, name } = engineerPrompt(f);
-      await runActor('ralph', f, path, name, { reports: reportsPolicy(f) }, setExit);
+      await runActor('ralph', f, path, name, { reports: reportsPolicy(f) }, setExit, command);
     });
   registerPair(program, setExit);
 }

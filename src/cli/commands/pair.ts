@@ -4,7 +4,16 @@ import { RalphError } from '../../errors.js';
 import { runPair } from '../../loops/pair.js';
 import type { ExitCode } from '../main.js';
 import type { AgentFlags } from './common.js';
-import { commonOptions, engineerPrompt, loopAgent, reportsPolicy, runLoopCommand, supervisorOptions, supervisorPolicies } from './loop-options.js';
+import {
+  agentResolver,
+  commonOptions,
+  engineerPrompt,
+  loopAgent,
+  reportsPolicy,
+  runLoopCommand,
+  supervisorOptions,
+  supervisorPolicies,
+} from './loop-options.js';
 import type { LoopFlags } from './loop-options.js';
 
 /** `ralph pair`: both actors in turn in one process (loops/pair.ts). */
@@ -31,7 +40,7 @@ Exit codes as \`ralph supervisor\`.
 Example:
   $ ralph pair --sync-loops 6 --supervisor-agent claude --engineer-cmd './engineer.sh'`,
     )
-    .action(async (f: LoopFlags & PairFlags) => {
+    .action(async (f: LoopFlags & PairFlags, command: Command) => {
       if (f.git === false && f.commitDryRun) throw new RalphError('RALPH_BAD_INPUT', 'Give --no-git or --commit-dry-run, not both.');
       if (f.git === false && f.syncViaGit) throw new RalphError('RALPH_BAD_INPUT', '--no-git commits nothing: it cannot --sync-via-git.');
       const engineer = engineerPrompt(f);
@@ -54,7 +63,12 @@ Example:
         },
       };
       const commits = f.git === false ? 'no' : f.commitDryRun ? 'dry-run' : 'yes';
-      await runLoopCommand('pair', f, setExit, (base) => runPair({ ...base, roles, commits }));
+      // A role given its own agent here keeps it, unless --agent-prompt names one for the prompt it runs.
+      const fixed = [
+        ...((f.supervisorCmd ?? f.supervisorAgent) ? (['galph'] as const) : []),
+        ...((f.engineerCmd ?? f.engineerAgent) ? (['ralph'] as const) : []),
+      ];
+      await runLoopCommand('pair', f, setExit, (base) => runPair({ ...base, roles, commits }), agentResolver(f, command, fixed));
     });
 }
 
