@@ -13,6 +13,7 @@ import { TurnHeldError, commitState, myRunningTurn, myTurn, remoteState } from '
 import { REPAIR_ADVICE, STATE_PATH, handoffSubject, isHandoffSubject, markRunning, parseSyncState, runningSubject, stampHandoff } from './sync-state.js';
 import type { Actor, Self, SyncState } from './sync-state.js';
 import { annotate, reviewerPromptPath, turnPrompt } from './workflow.js';
+import { routeTurn } from './router.js';
 import { readPrompt, runTurn } from './turn.js';
 import { decideTurn } from './turn-holder.js';
 import { pullOrRecover } from './working-tree.js';
@@ -30,6 +31,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopSummary> {
   const branch = checkStartBranch(git, options.branch);
   readPrompt(options.promptPath); // a missing prompt is an error before anything else happens
   if (options.workflow?.name === 'review-cadence') readPrompt(reviewerPromptPath(options.cwd));
+  if (options.router) readPrompt(options.router.promptPath);
   // This process, as the holder of the turns it runs; a turn held by another live actor is never run here.
   const self: Self = { actor: options.actor, host: HOST, pid: process.pid, token: newToken(), isAlive };
   const ctx = { ...options, branch, git, self };
@@ -56,7 +58,8 @@ async function runAsync(ctx: LoopContext): Promise<LoopSummary> {
   for (let turn = 1; turn <= ctx.loops; turn++, iteration++) {
     if (ctx.signal?.aborted) return { turns: turn - 1, failed: true };
     ctx.print(`ralph ${ctx.actor}: iteration ${iteration} (${turn} of ${ctx.loops}, async)`);
-    const result = await runTurn(turnPrompt(ctx, iteration, ownPrompts(ctx)), iteration, 'async', undefined);
+    const { ctx: turnCtx } = await routeTurn(turnPrompt(ctx, iteration, ownPrompts(ctx)), iteration);
+    const result = await runTurn(turnCtx, iteration, 'async', undefined);
     if (!result.aborted)
       ctx.emit?.(
         turnFinishedEvent(
@@ -110,9 +113,10 @@ async function runSync(ctx: LoopContext): Promise<LoopSummary> {
     lastWhy = '';
     if (decision.note) ctx.print(`ralph ${actor}: ${decision.note}`);
     else if (ctx.verbose) ctx.print(`ralph ${actor}: my turn: iteration ${state.iteration}`);
+    // The prompt of the turn (the workflow's, then the router's), decided before the state changes.
+    const { ctx: turnCtx, routed } = await routeTurn(turnPrompt(ctx, state.iteration, ownPrompts(ctx)), state.iteration);
     const running = markRunning(state, ctx.self, new Date(), ctx.leaseMs);
     await commitState(ctx, running, runningSubject(running, actor), { check: myTurn(ctx.self) });
-    const turnCtx = turnPrompt(ctx, state.iteration, ownPrompts(ctx));
     const result = await runTurn(turnCtx, state.iteration, 'sync', running);
     if (result.aborted) return { turns, failed: true };
     // Stamp only over my own running turn: never over a manual stamp or the other side's move.
@@ -126,7 +130,11 @@ async function runSync(ctx: LoopContext): Promise<LoopSummary> {
       );
     }
     const handed = stampHandoff(running, actor, result.ok, result.workCommit, new Date());
-    const stamped = ctx.workflow ? annotate(handed, ctx.workflow, ownPrompts(ctx), turnCtx.promptName) : handed;
+    const stamped = ctx.workflow
+      ? annotate(handed, ctx.workflow, ownPrompts(ctx), turnCtx.promptName)
+      : routed
+        ? { ...handed, last_prompt: turnCtx.promptName }
+        : handed;
     // Dirty files tolerated (--tolerate-doc-dirty) are set aside while the handoff is rebased onto the remote.
     await commitState(ctx, stamped, handoffSubject(stamped, actor, result.ok, result.workCommit), {
       check: myRunningTurn(ctx.self, state.iteration),

@@ -3,6 +3,7 @@ import type { RalphEvent } from '../events/run-events.js';
 import type { Git } from '../git/git.js';
 import type { PolicyOptions } from './policies.js';
 import type { Workflow } from './workflow.js';
+import type { RouterOptions } from './router-options.js';
 import type { Actor, Self } from './sync-state.js';
 
 export interface LoopOptions {
@@ -38,6 +39,8 @@ export interface LoopOptions {
   tolerateDirty?: boolean;
   /** `--agent-role` / `--agent-prompt`: another agent than `agent` for a turn of this role running this prompt. */
   agentFor?: (actor: Actor, promptName: string) => AgentAdapter | undefined;
+  /** `--router-prompt`: an agent run before a turn names the prompt it runs (router.ts). */
+  router?: RouterOptions;
   /** `ralph pair --no-git`: nothing committed at all; `--commit-dry-run`: what would be is only said. Default: commit. */
   commits?: 'yes' | 'no' | 'dry-run';
   /** Console output (state changes, agent output). */

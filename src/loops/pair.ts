@@ -17,6 +17,7 @@ import { STATE_PATH, formatSyncState, handoffSubject, markRunning, runningSubjec
 import type { Actor, Self, SyncState } from './sync-state.js';
 import { decideTurn } from './turn-holder.js';
 import { annotate, reviewerPromptPath, turnPrompt } from './workflow.js';
+import { routeTurn } from './router.js';
 import { readPrompt, runTurn } from './turn.js';
 import { pullOrRecover } from './working-tree.js';
 
@@ -47,6 +48,7 @@ export async function runPair(options: PairOptions): Promise<LoopSummary> {
   const branch = checkStartBranch(git, options.branch);
   for (const role of Object.values(options.roles)) readPrompt(role.promptPath); // a missing prompt: an error before anything happens
   if (options.workflow?.name === 'review-cadence') readPrompt(reviewerPromptPath(options.cwd));
+  if (options.router) readPrompt(options.router.promptPath);
   const own = { galph: options.roles.galph.promptName, ralph: options.roles.ralph.promptName };
   // This process holds both roles' turns (one token: a turn it left running is its own to resume).
   const token = newToken();
@@ -71,14 +73,19 @@ export async function runPair(options: PairOptions): Promise<LoopSummary> {
       });
     turns++;
     if (decision.note) options.print(`ralph ${ctx.actor}: ${decision.note}`);
+    // The prompt of the turn (the workflow's, then the router's), decided before the state changes.
+    const { ctx: turnCtx, routed } = await routeTurn(turnPrompt(ctx, state.iteration, own), state.iteration);
     const running = markRunning(state, ctx.self, new Date(), options.leaseMs);
     await saveState(ctx, running, runningSubject(running, ctx.actor), myTurn(ctx.self));
     // The lease is renewed (pushed) only where another machine could take the turn over.
-    const turnCtx = turnPrompt(ctx, state.iteration, own);
     const result = await runTurn(turnCtx, state.iteration, 'sync', options.syncViaGit ? running : undefined);
     if (result.aborted) return { turns, failed: true };
     const handed = stampHandoff(running, ctx.actor, result.ok, result.workCommit, new Date());
-    const stamped = options.workflow ? annotate(handed, options.workflow, own, turnCtx.promptName) : handed;
+    const stamped = options.workflow
+      ? annotate(handed, options.workflow, own, turnCtx.promptName)
+      : routed
+        ? { ...handed, last_prompt: turnCtx.promptName }
+        : handed;
     const subject = handoffSubject(stamped, ctx.actor, result.ok, result.workCommit);
     await saveState(ctx, stamped, subject, myRunningTurn(ctx.self, state.iteration));
     options.print(`ralph ${ctx.actor}: handed off: ${subject}`);

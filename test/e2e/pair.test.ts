@@ -199,6 +199,53 @@ describe('ralph pair', () => {
     expect(readFileSync(rec, 'utf8')).toBe('ralph-1\ngalph-2\nralph-2\n');
   });
 
+  it('asks the router before each turn for the prompt, and refuses an answer off the allowlist with the state unchanged', async () => {
+    const s = await twoClones();
+    writeFileSync(join(s.a, 'prompts', 'router.md'), 'Pick the next prompt.\n');
+    writeFileSync(join(s.a, 'prompts', 'debug.md'), 'Debug it.\n');
+    git(s.a, 'add', '-A');
+    git(s.a, 'commit', '--quiet', '-m', 'router and debug prompts');
+    // As the router, it names debug for the engineer and nothing for the supervisor (then ${'$'}ROUTE if set).
+    const agent = writeAgent(
+      s.agents,
+      'routed.sh',
+      String.raw`if [ "$RALPH_PROMPT_NAME" = router ]; then
+  if [ -n "$ROUTE" ]; then echo "$ROUTE"; elif [ "$RALPH_ACTOR" = ralph ]; then echo "thinking"; echo "debug.md"; fi
+  exit 0
+fi
+echo "$RALPH_ACTOR-$RALPH_ITERATION $RALPH_PROMPT_NAME $(head -n 1)" >> ../routed-runs
+echo "FINDINGS: done"`,
+    );
+    const args = [
+      'pair',
+      '--sync-loops',
+      '2',
+      ...FAST,
+      '--agent-cmd',
+      agent,
+      '--router-prompt',
+      'prompts/router.md',
+      '--router-allowlist',
+      'main.md,debug.md,supervisor',
+    ];
+    const run = await runRalph(args, { cwd: s.a });
+    expect(run.code, run.stderr).toBe(0);
+    const runs = readFileSync(join(s.root, 'routed-runs'), 'utf8').trim().split('\n');
+    expect(runs.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['galph-1 supervisor', 'ralph-1 debug']);
+    expect(runs[1]).toBe('ralph-1 debug Debug it.');
+    expect(run.stdout).toContain('ralph ralph: the router chose debug');
+    expect(JSON.parse(readFileSync(join(s.a, 'sync', 'state.json'), 'utf8'))).toMatchObject({ iteration: 2, last_prompt: 'debug' });
+    // A prompt not on the allowlist: the turn does not start, and nothing is committed.
+    const head = git(s.a, 'rev-parse', 'HEAD');
+    const refused = await runRalph(args, { cwd: s.a, env: { ROUTE: 'main-but-bigger.md' } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'the router named main-but-bigger, which is not on --router-allowlist (main, debug, supervisor); the turn did not start and sync/state.json is unchanged.',
+    );
+    expect(git(s.a, 'rev-parse', 'HEAD')).toBe(head);
+    expect(git(s.a, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+  });
+
   it('refuses --no-git with --sync-via-git, in one line', async () => {
     const s = await twoClones();
     const run = await runRalph(['pair', '--no-git', '--sync-via-git', '--branch', 'main', '--agent-cmd', 'true'], { cwd: s.a });

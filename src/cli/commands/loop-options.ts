@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { RalphError } from '../../errors.js';
 import type { LoopOptions } from '../../loops/loop.js';
 import { agentFor } from '../../loops/agent-map.js';
+import { ROUTER_MODES, promptNameOf } from '../../loops/router.js';
+import type { RouterMode } from '../../loops/router.js';
 import type { AgentMap, AgentMaps } from '../../loops/agent-map.js';
 import { configLayer } from '../../config/file.js';
 import {
@@ -45,6 +47,9 @@ const leaseSeconds = (value: string): number => {
 export interface LoopFlags extends AgentFlags, EventFlags {
   redact: string[];
   agentRole?: AgentMap;
+  routerPrompt?: string;
+  routerMode: RouterMode;
+  routerAllowlist?: string;
   agentPrompt?: AgentMap;
   /** Model prices over the shipped table. */
   prices?: PriceList;
@@ -103,6 +108,13 @@ export function commonOptions(command: Command): Command {
       ).choices(WORKFLOWS),
     )
     .option('--review-every <n>', 'with --workflow review-cadence (implied): every N-th iteration is a review', positiveInt)
+    .option('--router-prompt <file>', "before each turn, an agent run with this prompt names the prompt the turn runs (docs/loops.md: the router's contract)")
+    .addOption(
+      new Option('--router-mode <mode>', "default: the router overrides the actor's prompt, not a review step; first: any step; only: it must name one")
+        .choices(ROUTER_MODES)
+        .default('default'),
+    )
+    .option('--router-allowlist <names>', 'the prompts the router may name (main.md,debug.md; default: any in prompts/)')
     .option('--poll-interval <seconds>', 'how often to fetch the branch while waiting for my turn', positiveSeconds, 5)
     .option('--max-wait-sec <seconds>', 'give up (exit 1) after waiting this long for my turn (default: wait forever)', positiveSeconds)
     .addOption(new Option('--branch <name>', 'the branch to work on; abort if another is checked out').env('ORCHESTRATION_BRANCH'))
@@ -182,6 +194,15 @@ export async function runLoopCommand(
     ...(f.tolerateDocDirty ? { tolerateDirty: true } : {}),
     print,
     ...(agentFor ? { agentFor } : {}),
+    ...(f.routerPrompt
+      ? {
+          router: {
+            promptPath: resolve(f.routerPrompt),
+            mode: f.routerMode,
+            ...(f.routerAllowlist ? { allowlist: parseList(f.routerAllowlist).map(promptNameOf) } : {}),
+          },
+        }
+      : {}),
     signal: abort.signal,
     ...(hooks ? { emit: (event) => hooks.emit(event) } : {}),
   };
