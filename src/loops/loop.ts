@@ -30,7 +30,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopSummary> {
   const git = new Git(options.cwd, (line) => options.print(`ralph ${options.actor}: ${line}`));
   const branch = checkStartBranch(git, options.branch);
   readPrompt(options.promptPath); // a missing prompt is an error before anything else happens
-  if (options.workflow?.name === 'review-cadence') readPrompt(reviewerPromptPath(options.cwd));
+  if (options.workflow?.name === 'review-cadence') readPrompt(reviewerPromptPath(options));
   if (options.router) readPrompt(options.router.promptPath);
   // This process, as the holder of the turns it runs; a turn held by another live actor is never run here.
   const self: Self = { actor: options.actor, host: HOST, pid: process.pid, token: newToken(), isAlive };

@@ -39,6 +39,8 @@ export interface LoopOptions {
   tolerateDirty?: boolean;
   /** `--agent-role` / `--agent-prompt`: another agent than `agent` for a turn of this role running this prompt. */
   agentFor?: (actor: Actor, promptName: string) => AgentAdapter | undefined;
+  /** `--prompts-dir`: where the prompts are (default `prompts/` of the repository). */
+  promptsDir?: string;
   /** `--router-prompt`: an agent run before a turn names the prompt it runs (router.ts). */
   router?: RouterOptions;
   /** `ralph pair --no-git`: nothing committed at all; `--commit-dry-run`: what would be is only said. Default: commit. */

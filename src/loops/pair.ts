@@ -47,7 +47,7 @@ export async function runPair(options: PairOptions): Promise<LoopSummary> {
   const git = new Git(options.cwd, (line) => options.print(`ralph pair: ${line}`));
   const branch = checkStartBranch(git, options.branch);
   for (const role of Object.values(options.roles)) readPrompt(role.promptPath); // a missing prompt: an error before anything happens
-  if (options.workflow?.name === 'review-cadence') readPrompt(reviewerPromptPath(options.cwd));
+  if (options.workflow?.name === 'review-cadence') readPrompt(reviewerPromptPath(options));
   if (options.router) readPrompt(options.router.promptPath);
   const own = { galph: options.roles.galph.promptName, ralph: options.roles.ralph.promptName };
   // This process holds both roles' turns (one token: a turn it left running is its own to resume).

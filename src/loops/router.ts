@@ -4,7 +4,7 @@ import { runAgent } from '../agents/run-agent.js';
 import { RalphError } from '../errors.js';
 import { newToken } from '../store/token.js';
 import type { LoopContext } from './options.js';
-import { REVIEWER_PROMPT } from './workflow.js';
+import { REVIEWER_PROMPT, promptsDirOf } from './workflow.js';
 import type { RouterMode } from './router-options.js';
 
 export { ROUTER_MODES } from './router-options.js';
@@ -47,8 +47,8 @@ export function routeDecision(
 }
 
 /** Whether the router is asked before this turn: always, but (mode default) not over a review step. Pure. */
-export function routerAsked(mode: RouterMode, workflowChoice: string): boolean {
-  return mode !== 'default' || workflowChoice !== REVIEWER_PROMPT;
+export function routerAsked(mode: RouterMode, workflowChoice: string, reviewer = REVIEWER_PROMPT): boolean {
+  return mode !== 'default' || workflowChoice !== reviewer;
 }
 
 /**
@@ -59,7 +59,7 @@ export function routerAsked(mode: RouterMode, workflowChoice: string): boolean {
  */
 export async function routeTurn<T extends LoopContext>(ctx: T, iteration: number): Promise<{ ctx: T; routed: boolean }> {
   const router = ctx.router;
-  if (!router || !routerAsked(router.mode, ctx.promptName)) return { ctx, routed: false };
+  if (!router || !routerAsked(router.mode, ctx.promptName, ctx.workflow?.reviewer)) return { ctx, routed: false };
   const agent = ctx.agentFor?.(ctx.actor, 'router') ?? ctx.agent;
   const prompt = `${readFileSync(router.promptPath, 'utf8')}\n\nThis turn: ${ctx.actor === 'galph' ? 'the supervisor (galph)' : 'the engineer (ralph)'}, iteration ${iteration}, the workflow's choice: ${ctx.promptName}.\nAnswer with one line: the name of the prompt to run (for example ${ctx.promptName}).\n`;
   const invocation = agent.invocation({
@@ -78,7 +78,7 @@ export async function routeTurn<T extends LoopContext>(ctx: T, iteration: number
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   if (output.interrupted) throw new RalphError('RALPH_ROUTER', `ralph ${ctx.actor}: the router was stopped; the turn did not start`, { exitCode: 1 });
-  const exists = (name: string) => existsSync(join(ctx.cwd, 'prompts', `${name}.md`));
+  const exists = (name: string) => existsSync(join(promptsDirOf(ctx), `${name}.md`));
   const route = result.ok
     ? routeDecision(router.mode, result.text, ctx.promptName, router.allowlist, exists)
     : { error: `the router failed: ${result.error ?? 'unknown'}` };
@@ -86,5 +86,5 @@ export async function routeTurn<T extends LoopContext>(ctx: T, iteration: number
     throw new RalphError('RALPH_ROUTER', `ralph ${ctx.actor}: ${route.error}; the turn did not start and ${'sync/state.json'} is unchanged.`, { exitCode: 1 });
   ctx.print(`ralph ${ctx.actor}: the router chose ${route.prompt}${route.routed ? '' : " (it named none: the workflow's choice)"}`);
   if (route.prompt === ctx.promptName) return { ctx, routed: route.routed };
-  return { ctx: { ...ctx, promptPath: join(ctx.cwd, 'prompts', `${route.prompt}.md`), promptName: route.prompt }, routed: route.routed };
+  return { ctx: { ...ctx, promptPath: join(promptsDirOf(ctx), `${route.prompt}.md`), promptName: route.prompt }, routed: route.routed };
 }

@@ -13,13 +13,15 @@ export interface Workflow {
   name: WorkflowName;
   /** review-cadence: every this many iterations (at least 1). */
   reviewEvery: number;
+  /** The reviewer's prompt name (default `reviewer`: prompts/reviewer.md). */
+  reviewer?: string;
 }
 
 export const REVIEWER_PROMPT = 'reviewer';
 
 /** The prompt name of `actor`'s turn at `iteration`: its own (`own`), or the reviewer's on a review iteration. */
 export function stepPrompt(workflow: Workflow, actor: Actor, iteration: number, own: Record<Actor, string>): string {
-  return workflow.name === 'review-cadence' && iteration % workflow.reviewEvery === 0 ? REVIEWER_PROMPT : own[actor];
+  return workflow.name === 'review-cadence' && iteration % workflow.reviewEvery === 0 ? (workflow.reviewer ?? REVIEWER_PROMPT) : own[actor];
 }
 
 /** The 0-based place of `actor`'s turn at `iteration` in the sequence (galph, ralph, galph, …). */
@@ -38,17 +40,23 @@ export function annotate(state: SyncState, workflow: Workflow, own: Record<Actor
   };
 }
 
-/** The reviewer's prompt file of the repository in `cwd`. */
-export function reviewerPromptPath(cwd: string): string {
-  return join(cwd, 'prompts', `${REVIEWER_PROMPT}.md`);
+/** The directory of the loops' prompts (`--prompts-dir`, default `prompts/` of the repository). */
+export function promptsDirOf(ctx: { cwd: string; promptsDir?: string }): string {
+  return ctx.promptsDir ?? join(ctx.cwd, 'prompts');
+}
+
+/** The reviewer's prompt file. */
+export function reviewerPromptPath(ctx: { cwd: string; promptsDir?: string; workflow?: Workflow }): string {
+  return join(promptsDirOf(ctx), `${ctx.workflow?.reviewer ?? REVIEWER_PROMPT}.md`);
 }
 
 /** The prompt of a turn, where the workflow says another than the actor's own: its path and name. */
-export function turnPrompt<T extends { promptPath: string; promptName: string; cwd: string; actor: Actor; workflow?: Workflow }>(
+export function turnPrompt<T extends { promptPath: string; promptName: string; cwd: string; promptsDir?: string; actor: Actor; workflow?: Workflow }>(
   ctx: T,
   iteration: number,
   own: Record<Actor, string>,
 ): T {
-  if (!ctx.workflow || stepPrompt(ctx.workflow, ctx.actor, iteration, own) !== REVIEWER_PROMPT) return ctx;
-  return { ...ctx, promptPath: reviewerPromptPath(ctx.cwd), promptName: REVIEWER_PROMPT };
+  const reviewer = ctx.workflow?.reviewer ?? REVIEWER_PROMPT;
+  if (!ctx.workflow || stepPrompt(ctx.workflow, ctx.actor, iteration, own) !== reviewer) return ctx;
+  return { ...ctx, promptPath: reviewerPromptPath(ctx), promptName: reviewer };
 }

@@ -3,7 +3,7 @@
 // commits as the two-process mode (so tail-logs reads its history); each role its own agent;
 // --no-git commits nothing, --commit-dry-run says what it would commit, --sync-via-git pushes each
 // handoff. Real git repositories (a bare one as the remote), fake agents.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAKE_CLAUDE } from '../helpers/fake-claude.js';
@@ -244,6 +244,47 @@ echo "FINDINGS: done"`,
     );
     expect(git(s.a, 'rev-parse', 'HEAD')).toBe(head);
     expect(git(s.a, 'status', '--porcelain', '--untracked-files=no')).toBe('');
+  });
+
+  it("takes the design implementation's orchestration.yaml (found upward; flags win; unknown keys said)", async () => {
+    const s = await twoClones();
+    mkdirSync(join(s.a, 'agent-prompts'));
+    writeFileSync(join(s.a, 'agent-prompts', 'plan.md'), 'Plan the next step.\n');
+    writeFileSync(join(s.a, 'agent-prompts', 'work.md'), 'Do the next step.\n');
+    writeFileSync(join(s.a, 'agent-prompts', 'review.md'), 'Review.\n');
+    // In the directory above the repository: found by searching upward.
+    writeFileSync(
+      join(s.root, 'orchestration.yaml'),
+      [
+        'prompts_dir: agent-prompts',
+        'supervisor_prompt: plan.md',
+        'main_prompt: work.md',
+        'reviewer_prompt: review.md',
+        'logs_dir: run-logs',
+        'workflow:',
+        '  name: review-cadence',
+        '  review_every_n: 2',
+        'telemetry: on',
+        '',
+      ].join('\n'),
+    );
+    git(s.a, 'add', '-A');
+    git(s.a, 'commit', '--quiet', '-m', 'prompts');
+    const agent = writeAgent(s.agents, 'yaml.sh', 'echo "$RALPH_ACTOR-$RALPH_ITERATION $RALPH_PROMPT_NAME $(head -n 1)" >> ../yaml-runs\necho "FINDINGS: ok"');
+    const run = await runRalph(['pair', '--sync-loops', '4', ...FAST, '--agent-cmd', agent], { cwd: s.a });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('orchestration.yaml: not used (unknown here): telemetry');
+    expect(readFileSync(join(s.root, 'yaml-runs'), 'utf8')).toBe(
+      'galph-1 supervisor Plan the next step.\nralph-1 work Do the next step.\ngalph-2 review Review.\nralph-2 review Review.\n',
+    );
+    expect(readdirSync(join(s.a, 'run-logs', 'main', 'ralph')).map((n) => n.replace(/_\d{8}_\d{6}/, ''))).toEqual([
+      'iter-00001_work.log',
+      'iter-00002_review.log',
+    ]);
+    // A flag wins over the file.
+    const flagged = await runRalph(['pair', '--sync-loops', '1', ...FAST, '--agent-cmd', agent, '--logdir', 'other-logs'], { cwd: s.a });
+    expect(flagged.code, flagged.stderr).toBe(0);
+    expect(readdirSync(join(s.a, 'other-logs', 'main'))).toEqual(['galph', 'galph-summaries']);
   });
 
   it('refuses --no-git with --sync-via-git, in one line', async () => {

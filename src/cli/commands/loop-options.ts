@@ -3,11 +3,9 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { RalphError } from '../../errors.js';
 import type { LoopOptions } from '../../loops/loop.js';
-import { agentFor } from '../../loops/agent-map.js';
 import { ROUTER_MODES, promptNameOf } from '../../loops/router.js';
 import type { RouterMode } from '../../loops/router.js';
-import type { AgentMap, AgentMaps } from '../../loops/agent-map.js';
-import { configLayer } from '../../config/file.js';
+import type { AgentMap } from '../../loops/agent-map.js';
 import {
   DEFAULT_DOCS_WHITELIST,
   DEFAULT_REPORT_EXTENSIONS,
@@ -17,7 +15,6 @@ import {
   parseList,
 } from '../../loops/policies.js';
 import type { PolicyOptions } from '../../loops/policies.js';
-import type { Actor } from '../../loops/sync-state.js';
 import { WORKFLOWS } from '../../loops/workflow.js';
 import type { WorkflowName } from '../../loops/workflow.js';
 import { note, print } from '../output.js';
@@ -30,7 +27,6 @@ import { addSettings } from '../../config/cli.js';
 import { configureRedaction } from '../../redact/process.js';
 import type { AgentFlags } from './common.js';
 import { createAgent } from '../../agents/registry.js';
-import { runLoop } from '../../loops/loop.js';
 import type { LoopSummary } from '../../loops/options.js';
 import type { AgentAdapter } from '../../agents/agent.js';
 import { EventHooks, hookCommands } from '../../events/hooks.js';
@@ -48,6 +44,8 @@ export interface LoopFlags extends AgentFlags, EventFlags {
   redact: string[];
   agentRole?: AgentMap;
   routerPrompt?: string;
+  promptsDir: string;
+  reviewerPrompt: string;
   routerMode: RouterMode;
   routerAllowlist?: string;
   agentPrompt?: AgentMap;
@@ -108,6 +106,8 @@ export function commonOptions(command: Command): Command {
       ).choices(WORKFLOWS),
     )
     .option('--review-every <n>', 'with --workflow review-cadence (implied): every N-th iteration is a review', positiveInt)
+    .option('--prompts-dir <dir>', "the loops' prompts: <dir>/supervisor.md, <dir>/<--prompt>.md, <dir>/reviewer.md", 'prompts')
+    .option('--reviewer-prompt <name>', "the reviewer's prompt of --workflow review-cadence: <prompts-dir>/<name>.md", 'reviewer')
     .option('--router-prompt <file>', "before each turn, an agent run with this prompt names the prompt the turn runs (docs/loops.md: the router's contract)")
     .addOption(
       new Option('--router-mode <mode>', "default: the router overrides the actor's prompt, not a review step; first: any step; only: it must name one")
@@ -177,7 +177,9 @@ export async function runLoopCommand(
   const workflowName = f.workflow ?? (f.reviewEvery !== undefined ? 'review-cadence' : undefined);
   const base: LoopBase = {
     cwd: process.cwd(),
-    ...(workflowName ? { workflow: { name: workflowName, reviewEvery: f.reviewEvery ?? 2 } } : {}),
+    ...(workflowName
+      ? { workflow: { name: workflowName, reviewEvery: f.reviewEvery ?? 2, ...(f.reviewerPrompt !== 'reviewer' ? { reviewer: f.reviewerPrompt } : {}) } }
+      : {}),
     ...(f.branch ? { branch: f.branch } : {}),
     syncViaGit: f.syncViaGit === true,
     loops: f.syncLoops,
@@ -194,6 +196,7 @@ export async function runLoopCommand(
     ...(f.tolerateDocDirty ? { tolerateDirty: true } : {}),
     print,
     ...(agentFor ? { agentFor } : {}),
+    promptsDir: resolve(f.promptsDir),
     ...(f.routerPrompt
       ? {
           router: {
@@ -229,50 +232,6 @@ export function loopAgent(f: LoopFlags, overrides: Partial<AgentFlags> = {}): Ag
   const problem = agent.preflight(process.cwd());
   if (problem) throw new RalphError('RALPH_BAD_INPUT', `${problem}.`);
   return agent;
-}
-
-/**
- * The agents of `--agent-role` and `--agent-prompt` (from the command line, then the config file),
- * made once each and checked before anything starts; undefined when neither is given. A role in
- * `fixed` (ralph pair's --supervisor-cmd …) keeps its own agent unless a prompt's is named on the command line.
- */
-export function agentResolver(f: LoopFlags, command: Command, fixed: readonly Actor[] = []): LoopOptions['agentFor'] {
-  const fromCli = (key: 'agentRole' | 'agentPrompt') => (command.getOptionValueSource(key) === 'cli' ? f[key] : undefined);
-  const file = configLayer(process.cwd())?.values;
-  const maps: AgentMaps = {
-    ...(fromCli('agentPrompt') ? { cliPrompts: fromCli('agentPrompt') } : {}),
-    ...(fromCli('agentRole') ? { cliRoles: fromCli('agentRole') } : {}),
-    ...(file?.agentPrompt ? { configPrompts: file.agentPrompt as AgentMap } : {}),
-    ...(file?.agentRole ? { configRoles: file.agentRole as AgentMap } : {}),
-  };
-  const named = [maps.cliPrompts, maps.cliRoles, maps.configPrompts, maps.configRoles].flatMap((m) => Object.values(m ?? {}));
-  if (named.length === 0) return undefined;
-  const agents = new Map(named.map((name) => [name, loopAgent(f, { agent: name })]));
-  return (actor, promptName) => {
-    const name = fixed.includes(actor)
-      ? agentFor(actor, promptName, { ...(maps.cliPrompts ? { cliPrompts: maps.cliPrompts } : {}) })
-      : agentFor(actor, promptName, maps);
-    return name === undefined ? undefined : agents.get(name);
-  };
-}
-
-export async function runActor(
-  actor: Actor,
-  f: LoopFlags,
-  promptPath: string,
-  promptName: string,
-  policies: PolicyOptions,
-  setExit: (code: ExitCode) => void,
-  command: Command,
-): Promise<void> {
-  const agent = loopAgent(f);
-  await runLoopCommand(
-    actor,
-    f,
-    setExit,
-    (base) => runLoop({ ...base, actor, agent, promptPath, promptName, policies, prepullRecovery: actor === 'galph' && f.prepullAutoCommitDocs !== false }),
-    agentResolver(f, command),
-  );
 }
 
 /** The supervisor's prompt and what is auto-committed after its turns (ralph supervisor, ralph pair). */
@@ -316,5 +275,12 @@ export function engineerPrompt(f: LoopFlags): { path: string; name: string } {
   const name = f.prompt ?? 'main';
   if (!/^[A-Za-z0-9._-]+$/.test(name))
     throw new RalphError('RALPH_BAD_INPUT', `--prompt ${name}: expected a name such as main or debug (the file is prompts/<name>.md).`);
-  return { path: resolve('prompts', `${name}.md`), name };
+  return { path: resolve(f.promptsDir, `${name}.md`), name };
+}
+
+/** The supervisor's prompt: --prompt-file, else supervisor.md in --prompts-dir. */
+export function supervisorPrompt(f: LoopFlags, command: Command): string {
+  return command.getOptionValueSource('promptFile') === 'default' || f.promptFile === undefined
+    ? resolve(f.promptsDir, 'supervisor.md')
+    : resolve(f.promptFile);
 }

@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ExitCode } from '../main.js';
-import { commonOptions, engineerPrompt, reportsPolicy, runActor, supervisorOptions, supervisorPolicies } from './loop-options.js';
+import { commonOptions, engineerPrompt, reportsPolicy, supervisorOptions, supervisorPolicies, supervisorPrompt } from './loop-options.js';
 import type { LoopFlags } from './loop-options.js';
+import { applyOrchestration, runActor } from './loop-config.js';
 import { registerPair } from './pair.js';
 
 const AFTER = (name: string, example: string) => `
@@ -26,8 +26,9 @@ export function registerLoops(program: Command, setExit: (code: ExitCode) => voi
   supervisorOptions(commonOptions(supervisor))
     .addHelpText('after', AFTER('galph', "ralph supervisor --sync-via-git --branch feature/x --agent-cmd 'claude -p' --verbose"))
     .action(async (f: LoopFlags, command: Command) => {
+      applyOrchestration(f, command);
       const policies = supervisorPolicies(f);
-      await runActor('galph', f, resolve(f.promptFile ?? 'prompts/supervisor.md'), 'supervisor', policies, setExit, command);
+      await runActor('galph', f, supervisorPrompt(f, command), 'supervisor', policies, setExit, command);
     });
 
   const loop = program.command('loop').description('run the engineer ("ralph"): its agent does the work the supervisor asked for');
@@ -41,6 +42,7 @@ The engineer's agent commits its own work; afterwards report files are auto-comm
 dirty tracked file aborts the handoff (exit 1, state not flipped), so nothing unpublished is left behind.`,
     )
     .action(async (f: LoopFlags, command: Command) => {
+      applyOrchestration(f, command);
       const { path, name } = engineerPrompt(f);
       await runActor('ralph', f, path, name, { reports: reportsPolicy(f) }, setExit, command);
     });

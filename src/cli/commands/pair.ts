@@ -1,11 +1,10 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RalphError } from '../../errors.js';
 import { runPair } from '../../loops/pair.js';
 import type { ExitCode } from '../main.js';
 import type { AgentFlags } from './common.js';
+import { agentResolver, applyOrchestration } from './loop-config.js';
 import {
-  agentResolver,
   commonOptions,
   engineerPrompt,
   loopAgent,
@@ -13,6 +12,7 @@ import {
   runLoopCommand,
   supervisorOptions,
   supervisorPolicies,
+  supervisorPrompt,
 } from './loop-options.js';
 import type { LoopFlags } from './loop-options.js';
 
@@ -41,6 +41,7 @@ Example:
   $ ralph pair --sync-loops 6 --supervisor-agent claude --engineer-cmd './engineer.sh'`,
     )
     .action(async (f: LoopFlags & PairFlags, command: Command) => {
+      applyOrchestration(f, command);
       if (f.git === false && f.commitDryRun) throw new RalphError('RALPH_BAD_INPUT', 'Give --no-git or --commit-dry-run, not both.');
       if (f.git === false && f.syncViaGit) throw new RalphError('RALPH_BAD_INPUT', '--no-git commits nothing: it cannot --sync-via-git.');
       const engineer = engineerPrompt(f);
@@ -49,7 +50,7 @@ Example:
       const roles = {
         galph: {
           agent: loopAgent(f, role(f.supervisorCmd, f.supervisorAgent)),
-          promptPath: resolve(f.promptFile ?? 'prompts/supervisor.md'),
+          promptPath: supervisorPrompt(f, command),
           promptName: 'supervisor',
           policies: supervisorPolicies(f),
           prepullRecovery: f.prepullAutoCommitDocs !== false,
