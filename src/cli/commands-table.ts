@@ -10,6 +10,7 @@ export const COMMANDS: CommandTable = [
   [['logs'], async () => (await import('./commands/logs.js')).registerLogs],
   [['report'], async () => (await import('./commands/report.js')).registerReport],
   [['say'], async () => (await import('./commands/say.js')).registerSay],
+  [['ctl'], async () => (await import('./commands/ctl.js')).registerCtl],
   [['dashboard'], async () => (await import('./commands/dashboard.js')).registerDashboard],
   [['queue'], async () => (await import('./commands/queue.js')).registerQueue],
   [['config'], async () => (await import('./commands/config.js')).registerConfig],

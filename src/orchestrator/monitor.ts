@@ -12,6 +12,9 @@ import type { RunView } from '../view/run-view.js';
 import { reapStale } from '../worker/reaper.js';
 import type { WorkerSlots } from './slots.js';
 import { workersWanted } from './slots.js';
+import { answerRequests } from './control.js';
+import type { ControlAnswer, ControlCommand } from './control.js';
+import { setPaused } from './pause.js';
 
 /** The first failure to write the state directory, from wherever it was seen (a worker, the run). */
 export interface WriteTrouble {
@@ -68,7 +71,10 @@ export async function monitorRun(store: Store, slots: WorkerSlots, view: RunView
       if (options.signal?.aborted) return 'signal';
       if (now >= options.deadline) return 'timeout';
       if (trouble.cannotWrite) return 'cannot-write';
-      if (!stop) slots.startUpTo(workersWanted(options.workers, counts)); // tasks added meanwhile (`ralph queue add`)
+      if (!stop) slots.startUpTo(workersWanted(slots.target, counts)); // tasks added meanwhile (`ralph queue add`)
+      // `ralph ctl` requests, and workers beyond a lowered target stopped as they go idle.
+      await answerRequests(store.paths, (request) => control(store, slots, request));
+      if (slots.running().length > slots.target) slots.trim(idleIn(store));
       if (now - lastHousekeeping >= 1000) {
         lastHousekeeping = now;
         try {
@@ -113,4 +119,64 @@ async function housekeeping(store: Store, tasks: readonly Task[], maxAttempts: n
   // Decided on the transaction's clock (a database's), as the leases were set: this machine's clock
   // running ahead would take live claims away.
   await store.transact((tx) => reapStale(tx, { ...look, now: tx.now }, store.sessions), 'orchestrator reap', { claimed: true });
+}
+
+/** Whether worker `id` has no task now, as its session says. */
+function idleIn(store: Store): (id: number) => boolean {
+  const sessions = new Map(store.sessions.readAll().map((s) => [s.worker_id, s]));
+  return (id) => !sessions.get(id)?.current_task;
+}
+
+/** What `ralph ctl` asks of the run (control.ts): its workers, scaling, stopping one, pausing and resuming claims. */
+async function control(store: Store, slots: WorkerSlots, request: ControlCommand): Promise<ControlAnswer> {
+  const view = (): Pick<ControlAnswer, 'workers' | 'target'> => {
+    const sessions = new Map(store.sessions.readAll().map((s) => [s.worker_id, s]));
+    const running = new Set(slots.running().map((s) => s.id));
+    return {
+      target: slots.target,
+      workers: slots.slots
+        .filter((s) => s.child !== undefined)
+        .map((s) => ({ id: s.id, pid: s.child?.pid ?? null, running: running.has(s.id), task: sessions.get(s.id)?.current_task ?? null })),
+    };
+  };
+  switch (request.command) {
+    case 'status':
+      return { ok: true, message: `${slots.running().length} worker(s) running, aiming at ${slots.target}`, ...view() };
+    case 'scale': {
+      if (!Number.isInteger(request.workers) || request.workers < 1) return { ok: false, message: 'scale: give a whole number of workers, at least 1' };
+      const before = slots.target;
+      slots.target = request.workers;
+      const stopped = slots.trim(idleIn(store));
+      const busy = Math.max(0, slots.running().length - slots.target);
+      return {
+        ok: true,
+        message: `aiming at ${request.workers} worker(s) (was ${before})${stopped.length ? `; stopped idle worker(s) ${stopped.join(', ')}` : ''}${busy ? `; ${busy} more stop once their task is done` : ''}`,
+        ...view(),
+      };
+    }
+    case 'stop-worker': {
+      const stopped = slots.retire(request.worker);
+      // One worker fewer from now on: it is not replaced (`ralph ctl scale` raises the target again).
+      if (stopped) slots.target = Math.max(0, slots.target - 1);
+      return {
+        ok: stopped,
+        message: stopped
+          ? `worker ${request.worker} stopping (its task, if any, goes back to pending); aiming at ${slots.target} worker(s)`
+          : `worker ${request.worker} is not running in this run`,
+        ...view(),
+      };
+    }
+    case 'pause':
+    case 'resume': {
+      const result = await setPaused(store, request.command === 'pause');
+      return {
+        ok: true,
+        message: result.changed
+          ? `claiming ${request.command === 'pause' ? 'paused' : 'resumed'}`
+          : `claiming was already ${request.command === 'pause' ? 'paused' : 'going'}`,
+      };
+    }
+    default:
+      return { ok: false, message: `unknown request ${JSON.stringify((request as { command?: unknown }).command)}` };
+  }
 }

@@ -48,18 +48,53 @@ export class WorkerSlots {
   readonly slots: Slot[];
   /** Set once the run stops its workers: exits are expected then, and nothing is started. */
   stopping = false;
+  /** How many workers the run aims at: `--workers`, changed by `ralph ctl scale`. */
+  target: number;
+  /** Workers asked to stop (scaled down, or `ralph ctl stop-worker`): their slot is free again once they exit. */
+  private readonly retiring = new Set<number>();
 
   constructor(
     count: number,
     private readonly options: SlotsOptions,
   ) {
-    this.slots = Array.from({ length: count }, (_, i) => ({
-      id: (options.firstId ?? 1) + i,
-      child: undefined,
-      exited: true,
-      exit: Promise.resolve(),
-      respawns: 0,
-    }));
+    this.target = count;
+    this.slots = [];
+    this.grow(count);
+  }
+
+  /** Slots up to `count` of them (the ids that follow). */
+  grow(count: number): void {
+    while (this.slots.length < count)
+      this.slots.push({ id: (this.options.firstId ?? 1) + this.slots.length, child: undefined, exited: true, exit: Promise.resolve(), respawns: 0 });
+  }
+
+  /** The workers running now (not those asked to stop). */
+  running(): Slot[] {
+    return this.slots.filter((s) => s.child !== undefined && !s.exited && !this.retiring.has(s.id));
+  }
+
+  /** Asks worker `id` to stop (SIGTERM: a task it runs goes back to pending); its slot can be started again once it exited. False: not running. */
+  retire(id: number): boolean {
+    const slot = this.slots.find((s) => s.id === id);
+    if (!slot?.child || slot.exited || this.retiring.has(id)) return false;
+    this.retiring.add(id);
+    slot.child.kill('SIGTERM');
+    void slot.exit.then(() => {
+      this.retiring.delete(id);
+      slot.child = undefined;
+    });
+    return true;
+  }
+
+  /** Stops workers beyond `target`, highest ids first, among those `idle` says have no task. */
+  trim(idle: (id: number) => boolean): number[] {
+    const stopped: number[] = [];
+    const running = this.running();
+    for (const slot of [...running].reverse()) {
+      if (running.length - stopped.length <= this.target) break;
+      if (idle(slot.id) && this.retire(slot.id)) stopped.push(slot.id);
+    }
+    return stopped;
   }
 
   /**
@@ -68,6 +103,7 @@ export class WorkerSlots {
    */
   startUpTo(count: number): void {
     if (this.stopping) return;
+    this.grow(count);
     let started = this.slots.filter((s) => s.child !== undefined || s.waitingFor !== undefined).length;
     for (const slot of this.slots) {
       if (started >= count) return;
@@ -85,7 +121,7 @@ export class WorkerSlots {
     for (const slot of this.slots) {
       if (this.stopping || !slot.exited) continue;
       if (slot.waitingFor !== undefined) this.startOrWait(slot);
-      else if (respawn && slot.child && slot.child.exitCode !== 0 && slot.respawns < MAX_RESPAWNS) this.startOrWait(slot, true);
+      else if (respawn && slot.child && slot.child.exitCode !== 0 && !this.retiring.has(slot.id) && slot.respawns < MAX_RESPAWNS) this.startOrWait(slot, true);
     }
   }
 
@@ -113,7 +149,7 @@ export class WorkerSlots {
     slot.exit = new Promise((resolve) =>
       child.on('exit', (code, signal) => {
         slot.exited = true;
-        if (code !== 0 && !this.stopping)
+        if (code !== 0 && !this.stopping && !this.retiring.has(slot.id))
           this.options.say(`ralph: worker ${slot.id} exited (${signal ?? `code ${code}`}); see ${this.options.paths.workerLog(slot.id)}`);
         resolve();
       }),

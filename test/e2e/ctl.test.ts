@@ -1,0 +1,79 @@
+// `ralph ctl` (issue 18): steering a live run through its state directory: status, scale up and
+// down (an idle worker stops at once, a busy one once its task is done), stop one worker (its task
+// back to pending), pause and resume claims; refused in one line when no run is live.
+import { describe, expect, it } from 'vitest';
+import { queueOf, ralph, script, startRalph, tempDir, writeTasks } from '../helpers/index.js';
+
+const ctl = async (dir: string, ...args: string[]) => {
+  const r = await ralph(['ctl', ...args, '--json'], { cwd: dir });
+  return { code: r.code, answer: r.stdout ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };
+};
+const running = (answer: { workers: Array<{ running: boolean }> }) => answer.workers.filter((w) => w.running).length;
+/** Waits until the asynchronous `probe` says yes (20 s at most). */
+async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 20_000; !(await probe()); ) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('ralph ctl', () => {
+  it('is refused, in one line, when no run is live', async () => {
+    const dir = tempDir('ralph-ctl-');
+    writeTasks(dir, [{ id: 'a', type: 't' }]);
+    expect((await ralph(['queue', 'add', 'tasks.json'], { cwd: dir })).code).toBe(0);
+    const r = await ralph(['ctl', 'status'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^ralph: No run is live on \S+: `ralph ctl` steers a running `ralph run`\.$/);
+  });
+
+  it('scales a live run up and down, stops one worker, pauses and resumes claiming', async () => {
+    const dir = tempDir('ralph-ctl-');
+    writeTasks(
+      dir,
+      Array.from({ length: 80 }, (_, i) => ({ id: `t${i}`, type: 't' })),
+    );
+    script(dir, 'agent.sh', 'sleep 0.3\necho "FINDINGS: ok"');
+    const run = startRalph(['run', '--tasks', 'tasks.json', '--workers', '1', '--agent-cmd', './agent.sh'], { cwd: dir });
+    try {
+      await until('the run is live', async () => (await ctl(dir, 'status')).code === 0);
+      const first = await ctl(dir, 'status');
+      expect(first.answer).toMatchObject({ ok: true, target: 1 });
+      expect(running(first.answer)).toBe(1);
+
+      expect((await ctl(dir, 'scale', '3')).answer).toMatchObject({ ok: true, target: 3 });
+      await until('three workers', async () => running((await ctl(dir, 'status')).answer) === 3);
+
+      const down = await ctl(dir, 'scale', '1');
+      expect(down.answer.message).toMatch(/^aiming at 1 worker\(s\) \(was 3\)/);
+      await until('one worker again', async () => running((await ctl(dir, 'status')).answer) === 1);
+
+      const paused = await ctl(dir, 'pause');
+      expect(paused.answer).toMatchObject({ ok: true, message: 'claiming paused' });
+      const stopped = await ctl(dir, 'stop-worker', '2');
+      expect(stopped.code).toBe(1);
+      expect(stopped.answer.message).toBe('worker 2 is not running in this run');
+      const alone = (await ctl(dir, 'status')).answer.workers.find((w: { running: boolean }) => w.running).id;
+      expect((await ctl(dir, 'stop-worker', `worker-${alone}`)).answer).toMatchObject({ ok: true, target: 0 });
+      await until('no worker running', async () => running((await ctl(dir, 'status')).answer) === 0);
+      // Paused, no worker: nothing moves. Resumed and scaled: the run finishes.
+      const left = JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout).counts;
+      expect(left.pending).toBeGreaterThan(0);
+      expect(left.claimed).toBe(0);
+      expect((await ctl(dir, 'resume')).answer).toMatchObject({ ok: true, message: 'claiming resumed' });
+      expect((await ctl(dir, 'scale', '4')).code).toBe(0);
+      const done = await run.done;
+      expect(done.code, done.stderr).toBe(0);
+      expect(queueOf(dir).tasks.every((t: { status: string }) => t.status === 'completed')).toBe(true);
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+  }, 60_000);
+
+  it('refuses a bad number in one line', async () => {
+    const dir = tempDir('ralph-ctl-');
+    const r = await ralph(['ctl', 'scale', 'many'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('ralph: scale many: expected a whole number of workers, at least 1.');
+  });
+});
