@@ -21,8 +21,16 @@ export interface WriteTrouble {
   cannotWrite?: StateWriteError;
 }
 
+/** Autoscaling: as many workers as busy ones and pending tasks, from `min` to `max`; an idle one beyond `min` stops after `idleMs`. */
+export interface Autoscale {
+  min: number;
+  max: number;
+  idleMs: number;
+}
+
 export interface MonitorOptions {
   workers: number;
+  autoscale?: Autoscale;
   maxAttempts: number;
   maxCostUsd?: number;
   /** When the run must stop (`--timeout`; Infinity: never). */
@@ -49,6 +57,7 @@ export async function monitorRun(store: Store, slots: WorkerSlots, view: RunView
   // the run is over as soon as the last task is. (Earlier, every claim and report would wake it for
   // nothing.)
   const watcher = store.watch();
+  const idle = new IdleWorkers(store, slots);
   try {
     for (;;) {
       watcher.clear();
@@ -71,10 +80,11 @@ export async function monitorRun(store: Store, slots: WorkerSlots, view: RunView
       if (options.signal?.aborted) return 'signal';
       if (now >= options.deadline) return 'timeout';
       if (trouble.cannotWrite) return 'cannot-write';
+      if (options.autoscale) idle.scale(options.autoscale, counts, now);
       if (!stop) slots.startUpTo(workersWanted(slots.target, counts)); // tasks added meanwhile (`ralph queue add`)
       // `ralph ctl` requests, and workers beyond a lowered target stopped as they go idle.
       await answerRequests(store.paths, (request) => control(store, slots, request));
-      if (slots.running().length > slots.target) slots.trim(idleIn(store));
+      if (slots.running().length > slots.target) slots.trim(options.autoscale ? (id) => idle.longerThan(id, options.autoscale!.idleMs, now) : idleIn(store));
       if (now - lastHousekeeping >= 1000) {
         lastHousekeeping = now;
         try {
@@ -178,5 +188,36 @@ async function control(store: Store, slots: WorkerSlots, request: ControlCommand
     }
     default:
       return { ok: false, message: `unknown request ${JSON.stringify((request as { command?: unknown }).command)}` };
+  }
+}
+
+/**
+ * Autoscaling's view of the workers: since when each has had no task (from its session), and the
+ * target that follows: busy workers plus pending tasks, between `min` and `max`.
+ */
+class IdleWorkers {
+  private readonly since = new Map<number, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly slots: WorkerSlots,
+  ) {}
+
+  scale(auto: Autoscale, counts: { pending: number }, now: number): void {
+    const sessions = new Map(this.store.sessions.readAll().map((s) => [s.worker_id, s]));
+    let busy = 0;
+    for (const slot of this.slots.running()) {
+      if (sessions.get(slot.id)?.current_task) {
+        busy += 1;
+        this.since.delete(slot.id);
+      } else if (!this.since.has(slot.id)) this.since.set(slot.id, now);
+    }
+    this.slots.target = Math.max(auto.min, Math.min(auto.max, busy + counts.pending));
+  }
+
+  /** Idle (no task) for at least `ms`. */
+  longerThan(id: number, ms: number, now: number): boolean {
+    const since = this.since.get(id);
+    return since !== undefined && now - since >= ms;
   }
 }

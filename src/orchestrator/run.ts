@@ -20,6 +20,7 @@ import { runIsLive } from '../queue/liveness.js';
 import { loadPromptTemplate } from '../worker/template.js';
 import { appendTasks, loadPrdFile, loadTasksFile } from './boot.js';
 import { PrdSync } from './prd-sync.js';
+import type { Autoscale } from './monitor.js';
 import { checkDependencies } from '../queue/dependencies.js';
 import { Coordinator, stepsMode } from './coordinator.js';
 import { RunView } from '../view/run-view.js';
@@ -43,6 +44,8 @@ export interface RunOptions extends WorkerSettings {
   /** A prd.json instead of a tasks file: its stories that do not pass yet, marked passing as they complete. */
   prdFile?: string;
   workers: number;
+  /** `--max-workers` (then `workers`) and `--min-workers`: idle workers beyond `min` stop after `idleMs`. */
+  autoscale?: Autoscale;
   reset?: boolean;
   timeoutSec?: number;
   /** Where progress goes (default: stderr); a TTY gets the live view (view/run-view.ts). */
@@ -237,6 +240,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     view,
     {
       workers: options.workers,
+      ...(options.autoscale ? { autoscale: options.autoscale } : {}),
       maxAttempts: timings.maxAttempts,
       ...(options.maxCostUsd === undefined ? {} : { maxCostUsd: options.maxCostUsd }),
       deadline,

@@ -70,6 +70,38 @@ describe('ralph ctl', () => {
     }
   }, 60_000);
 
+  it('autoscales: workers start for pending tasks up to --max-workers, and idle ones stop after --worker-idle-timeout down to --min-workers', async () => {
+    const dir = tempDir('ralph-ctl-');
+    writeTasks(dir, [{ id: 'long', type: 't' }, ...Array.from({ length: 4 }, (_, i) => ({ id: `s${i}`, type: 't' }))]);
+    script(dir, 'agent.sh', 'if [ "$RALPH_TASK_ID" = long ]; then sleep 5; else sleep 0.2; fi\necho "FINDINGS: ok"');
+    const run = startRalph(
+      ['run', '--tasks', 'tasks.json', '--max-workers', '3', '--min-workers', '1', '--worker-idle-timeout', '1', '--agent-cmd', './agent.sh'],
+      {
+        cwd: dir,
+      },
+    );
+    try {
+      await until('three workers', async () => (await ctl(dir, 'status')).code === 0 && running((await ctl(dir, 'status')).answer) === 3);
+      // The short tasks done, two workers idle for a second: they stop; the one with the long task does not.
+      await until('one worker left', async () => running((await ctl(dir, 'status')).answer) === 1);
+      const left = (await ctl(dir, 'status')).answer.workers.find((w: { running: boolean }) => w.running);
+      expect(left.task).toBe('long');
+      // More tasks: workers start again for them.
+      writeTasks(
+        dir,
+        Array.from({ length: 3 }, (_, i) => ({ id: `m${i}`, type: 't' })),
+        'more.json',
+      );
+      expect((await ralph(['queue', 'add', 'more.json'], { cwd: dir })).code).toBe(0);
+      await until('workers for the new tasks', async () => running((await ctl(dir, 'status')).answer) >= 2);
+      const done = await run.done;
+      expect(done.code, done.stderr).toBe(0);
+      expect(queueOf(dir).tasks.every((t: { status: string }) => t.status === 'completed')).toBe(true);
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+  }, 60_000);
+
   it('refuses a bad number in one line', async () => {
     const dir = tempDir('ralph-ctl-');
     const r = await ralph(['ctl', 'scale', 'many'], { cwd: dir });

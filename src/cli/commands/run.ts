@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { InputError } from '../../errors.js';
 import { StateWriteError } from '../../errors.js';
 import { endLines } from '../../report/end.js';
 import type { RunSummary } from '../../report/summary.js';
@@ -18,6 +19,9 @@ interface RunFlags extends WorkerFlags, EventFlags, QueueFlags {
   tasks?: string;
   prd?: string;
   workers: number;
+  minWorkers?: number;
+  maxWorkers?: number;
+  workerIdleTimeout: number;
   reset?: boolean;
   timeout?: number;
   json?: boolean;
@@ -64,6 +68,7 @@ finishes with its result within --grace).`,
   );
   command.action(async (flags: RunFlags) => {
     configureRedaction(flags.redact ?? []);
+    if (flags.minWorkers !== undefined && flags.maxWorkers === undefined) throw new InputError('--min-workers goes with --max-workers (autoscaling).');
     const abort = new AbortController();
     let signalled: string | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -84,7 +89,11 @@ finishes with its result within --grace).`,
         ...toWorkerSettings(flags),
         dir: flags.dir,
         ...(queue ? { queue } : {}),
-        workers: flags.workers,
+        // Autoscaling (--max-workers): up to that many workers, idle ones stopped down to --min-workers.
+        workers: flags.maxWorkers ?? flags.workers,
+        ...(flags.maxWorkers === undefined
+          ? {}
+          : { autoscale: { min: Math.min(flags.minWorkers ?? 1, flags.maxWorkers), max: flags.maxWorkers, idleMs: flags.workerIdleTimeout * 1000 } }),
         ...(flags.tasks === undefined ? {} : { tasksFile: flags.tasks }),
         ...(flags.prd === undefined ? {} : { prdFile: flags.prd }),
         ...(flags.reset ? { reset: true } : {}),
