@@ -28,6 +28,15 @@ export function controlDir(paths: StatePaths): string {
   return join(paths.dir, 'control');
 }
 
+/** How long `ralph ctl` waits for an answer; a request older than that is not acted on. */
+const ANSWER_MS = 10_000;
+const STALE_MS = ANSWER_MS;
+
+/** Empties the control directory (a run starting: what is there is not for it). */
+export function clearRequests(paths: StatePaths): void {
+  rmSync(controlDir(paths), { recursive: true, force: true });
+}
+
 /** The run's side: the requests waiting, each answered by `act`. */
 export async function answerRequests(paths: StatePaths, act: (request: ControlCommand) => Promise<ControlAnswer>): Promise<void> {
   const dir = controlDir(paths);
@@ -41,8 +50,9 @@ export async function answerRequests(paths: StatePaths, act: (request: ControlCo
     const id = name.slice(0, -'.request.json'.length);
     let answer: ControlAnswer;
     try {
-      const request = JSON.parse(readFileSync(join(dir, name), 'utf8')) as ControlCommand;
-      answer = await act(request);
+      const request = JSON.parse(readFileSync(join(dir, name), 'utf8')) as ControlCommand & { sent_at?: number };
+      // One older than ralph ctl waits for was given up: not done now, behind its back.
+      answer = typeof request.sent_at === 'number' && Date.now() - request.sent_at > STALE_MS ? { ok: false, message: 'request too old' } : await act(request);
     } catch (error) {
       answer = { ok: false, message: errorMessage(error) };
     }
@@ -53,11 +63,11 @@ export async function answerRequests(paths: StatePaths, act: (request: ControlCo
 }
 
 /** `ralph ctl`'s side: the request sent, its answer awaited (undefined: none within `timeoutMs`). */
-export async function sendRequest(paths: StatePaths, request: ControlCommand, timeoutMs = 10_000): Promise<ControlAnswer | undefined> {
+export async function sendRequest(paths: StatePaths, request: ControlCommand, timeoutMs = ANSWER_MS): Promise<ControlAnswer | undefined> {
   const dir = controlDir(paths);
   mkdirSync(dir, { recursive: true });
   const id = `${process.pid}-${Date.now()}`;
-  writeFileSync(join(dir, `${id}.tmp`), JSON.stringify(request));
+  writeFileSync(join(dir, `${id}.tmp`), JSON.stringify({ ...request, sent_at: Date.now() }));
   renameSync(join(dir, `${id}.tmp`), join(dir, `${id}.request.json`));
   const answerPath = join(dir, `${id}.answer.json`);
   for (const until = Date.now() + timeoutMs; Date.now() < until; ) {

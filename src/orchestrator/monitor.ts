@@ -31,6 +31,8 @@ export interface Autoscale {
 export interface MonitorOptions {
   workers: number;
   autoscale?: Autoscale;
+  /** On a database's queue: how many worker ids the run was given (`ralph ctl scale` goes no higher). */
+  issuedIds?: number;
   maxAttempts: number;
   maxCostUsd?: number;
   /** When the run must stop (`--timeout`; Infinity: never). */
@@ -57,7 +59,7 @@ export async function monitorRun(store: Store, slots: WorkerSlots, view: RunView
   // the run is over as soon as the last task is. (Earlier, every claim and report would wake it for
   // nothing.)
   const watcher = store.watch();
-  const idle = new IdleWorkers(store, slots);
+  const idle = new IdleWorkers(slots);
   try {
     for (;;) {
       watcher.clear();
@@ -80,11 +82,19 @@ export async function monitorRun(store: Store, slots: WorkerSlots, view: RunView
       if (options.signal?.aborted) return 'signal';
       if (now >= options.deadline) return 'timeout';
       if (trouble.cannotWrite) return 'cannot-write';
-      if (options.autoscale) idle.scale(options.autoscale, counts, now);
+      // Who has a claim now, from the queue itself (a session says so only later).
+      const claims = claimHolders(state.tasks);
+      if (options.autoscale) idle.scale(options.autoscale, claims, counts, now);
+      // `ralph ctl` requests first: workers a raised target wants are started right below.
+      await answerRequests(store.paths, (request) => control(store, slots, request, claims, options));
       if (!stop) slots.startUpTo(workersWanted(slots.target, counts)); // tasks added meanwhile (`ralph queue add`)
-      // `ralph ctl` requests, and workers beyond a lowered target stopped as they go idle.
-      await answerRequests(store.paths, (request) => control(store, slots, request));
-      if (slots.running().length > slots.target) slots.trim(options.autoscale ? (id) => idle.longerThan(id, options.autoscale!.idleMs, now) : idleIn(store));
+      // Workers beyond a lowered target stopped: idle ones at once (autoscaling: once idle long
+      // enough), busy ones once their task is done (not when autoscaling).
+      if (slots.running().length > slots.target)
+        slots.trim(
+          options.autoscale ? (id) => !claims.has(id) && idle.longerThan(id, options.autoscale!.idleMs, now) : (id) => !claims.has(id),
+          !options.autoscale,
+        );
       if (now - lastHousekeeping >= 1000) {
         lastHousekeeping = now;
         try {
@@ -106,7 +116,8 @@ export async function monitorRun(store: Store, slots: WorkerSlots, view: RunView
           return 'cannot-write';
         }
         slots.tend(true);
-        if (slots.allGone()) return 'workers-exited';
+        // Every worker gone, none wanted (`ralph ctl stop-worker` of the last): the run waits for `ctl scale`.
+        if (slots.allGone() && slots.target > 0) return 'workers-exited';
       } else {
         slots.tend(false); // a slot waiting for the worker that holds its id starts as soon as it can
       }
@@ -131,14 +142,23 @@ async function housekeeping(store: Store, tasks: readonly Task[], maxAttempts: n
   await store.transact((tx) => reapStale(tx, { ...look, now: tx.now }, store.sessions), 'orchestrator reap', { claimed: true });
 }
 
-/** Whether worker `id` has no task now, as its session says. */
-function idleIn(store: Store): (id: number) => boolean {
-  const sessions = new Map(store.sessions.readAll().map((s) => [s.worker_id, s]));
-  return (id) => !sessions.get(id)?.current_task;
+/** The ids of the workers holding a claim now. */
+function claimHolders(tasks: readonly Task[]): Set<number> {
+  const holders = new Set<number>();
+  for (const task of tasks) if (task.status === 'claimed' && typeof task.worker_id === 'number') holders.add(task.worker_id);
+  return holders;
 }
 
 /** What `ralph ctl` asks of the run (control.ts): its workers, scaling, stopping one, pausing and resuming claims. */
-async function control(store: Store, slots: WorkerSlots, request: ControlCommand): Promise<ControlAnswer> {
+async function control(
+  store: Store,
+  slots: WorkerSlots,
+  request: ControlCommand,
+  claims: ReadonlySet<number>,
+  options: MonitorOptions,
+): Promise<ControlAnswer> {
+  if (options.autoscale && (request.command === 'scale' || request.command === 'stop-worker'))
+    return { ok: false, message: `the run autoscales (--max-workers ${options.autoscale.max}): it does not take ${request.command}` };
   const view = (): Pick<ControlAnswer, 'workers' | 'target'> => {
     const sessions = new Map(store.sessions.readAll().map((s) => [s.worker_id, s]));
     const running = new Set(slots.running().map((s) => s.id));
@@ -154,13 +174,16 @@ async function control(store: Store, slots: WorkerSlots, request: ControlCommand
       return { ok: true, message: `${slots.running().length} worker(s) running, aiming at ${slots.target}`, ...view() };
     case 'scale': {
       if (!Number.isInteger(request.workers) || request.workers < 1) return { ok: false, message: 'scale: give a whole number of workers, at least 1' };
+      // On a database's queue the run was given ids for --workers: another machine's may follow them.
+      if (options.issuedIds !== undefined && request.workers > options.issuedIds)
+        return { ok: false, message: `scale: on a database's queue this run has worker ids for ${options.issuedIds} (its --workers); start it with more` };
       const before = slots.target;
       slots.target = request.workers;
-      const stopped = slots.trim(idleIn(store));
+      const stopped = slots.trim((id) => !claims.has(id), true);
       const busy = Math.max(0, slots.running().length - slots.target);
       return {
         ok: true,
-        message: `aiming at ${request.workers} worker(s) (was ${before})${stopped.length ? `; stopped idle worker(s) ${stopped.join(', ')}` : ''}${busy ? `; ${busy} more stop once their task is done` : ''}`,
+        message: `aiming at ${request.workers} worker(s) (was ${before})${stopped.length ? `; stopping worker(s) ${stopped.join(', ')} (a task in hand is finished first)` : ''}${busy ? `; ${busy} more stop once their task is done` : ''}`,
         ...view(),
       };
     }
@@ -198,20 +221,20 @@ async function control(store: Store, slots: WorkerSlots, request: ControlCommand
 class IdleWorkers {
   private readonly since = new Map<number, number>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly slots: WorkerSlots,
-  ) {}
+  constructor(private readonly slots: WorkerSlots) {}
 
-  scale(auto: Autoscale, counts: { pending: number }, now: number): void {
-    const sessions = new Map(this.store.sessions.readAll().map((s) => [s.worker_id, s]));
+  scale(auto: Autoscale, claims: ReadonlySet<number>, counts: { pending: number }, now: number): void {
     let busy = 0;
+    const running = new Set<number>();
     for (const slot of this.slots.running()) {
-      if (sessions.get(slot.id)?.current_task) {
+      running.add(slot.id);
+      if (claims.has(slot.id)) {
         busy += 1;
         this.since.delete(slot.id);
       } else if (!this.since.has(slot.id)) this.since.set(slot.id, now);
     }
+    // A worker gone is forgotten: one started again in its slot is new.
+    for (const id of this.since.keys()) if (!running.has(id)) this.since.delete(id);
     this.slots.target = Math.max(auto.min, Math.min(auto.max, busy + counts.pending));
   }
 

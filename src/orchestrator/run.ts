@@ -20,6 +20,7 @@ import { runIsLive } from '../queue/liveness.js';
 import { loadPromptTemplate } from '../worker/template.js';
 import { appendTasks, loadPrdFile, loadTasksFile } from './boot.js';
 import { PrdSync } from './prd-sync.js';
+import { clearRequests } from './control.js';
 import type { Autoscale } from './monitor.js';
 import { checkDependencies } from '../queue/dependencies.js';
 import { Coordinator, stepsMode } from './coordinator.js';
@@ -231,6 +232,8 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
   await options.started?.();
   const finishedBefore = before.completed + before.failed;
   const deadline = options.timeoutSec === undefined ? Infinity : startedAt.getTime() + options.timeoutSec * 1000;
+  // `ralph ctl` requests left from before this run (a ctl killed while it waited) are not this run's.
+  clearRequests(store.paths);
   // prd.json stories marked passing as their tasks complete in this run (a queue with none: nothing to do);
   // a few seconds of slack for a database's clock.
   const stories = new PrdSync(say, new Date(Date.parse(run.started_at) - 5000).toISOString());
@@ -241,6 +244,7 @@ export async function runOrchestration(options: RunOptions): Promise<RunResult> 
     {
       workers: options.workers,
       ...(options.autoscale ? { autoscale: options.autoscale } : {}),
+      ...(options.queue ? { issuedIds: options.workers } : {}),
       maxAttempts: timings.maxAttempts,
       ...(options.maxCostUsd === undefined ? {} : { maxCostUsd: options.maxCostUsd }),
       deadline,

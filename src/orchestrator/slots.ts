@@ -73,12 +73,17 @@ export class WorkerSlots {
     return this.slots.filter((s) => s.child !== undefined && !s.exited && !this.retiring.has(s.id));
   }
 
-  /** Asks worker `id` to stop (SIGTERM: a task it runs goes back to pending); its slot can be started again once it exited. False: not running. */
-  retire(id: number): boolean {
+  /**
+   * Asks worker `id` to stop: at once (SIGTERM: a task it runs goes back to pending), or `gently`
+   * (it finishes the task in hand and claims no other). Its slot can be started again once it
+   * exited. False: not running.
+   */
+  retire(id: number, gently = false): boolean {
     const slot = this.slots.find((s) => s.id === id);
     if (!slot?.child || slot.exited || this.retiring.has(id)) return false;
     this.retiring.add(id);
-    slot.child.kill('SIGTERM');
+    if (gently && slot.child.connected) slot.child.send({ kind: 'ralph-drain' }, () => undefined);
+    else slot.child.kill('SIGTERM');
     void slot.exit.then(() => {
       this.retiring.delete(id);
       slot.child = undefined;
@@ -86,13 +91,20 @@ export class WorkerSlots {
     return true;
   }
 
-  /** Stops workers beyond `target`, highest ids first, among those `idle` says have no task. */
-  trim(idle: (id: number) => boolean): number[] {
+  /**
+   * Stops workers beyond `target`, highest ids first: those `idle` says may go at once; with
+   * `busyToo`, the others once their task is done (never one with a claim at once).
+   */
+  trim(idle: (id: number) => boolean, busyToo = false): number[] {
     const stopped: number[] = [];
-    const running = this.running();
-    for (const slot of [...running].reverse()) {
+    const running = [...this.running()].reverse();
+    for (const slot of running) {
       if (running.length - stopped.length <= this.target) break;
       if (idle(slot.id) && this.retire(slot.id)) stopped.push(slot.id);
+    }
+    for (const slot of busyToo ? running : []) {
+      if (running.length - stopped.length <= this.target) break;
+      if (!stopped.includes(slot.id) && this.retire(slot.id, true)) stopped.push(slot.id);
     }
     return stopped;
   }

@@ -77,8 +77,8 @@ export interface TaskRoom {
   leftovers: LeftoverSweeper;
   /** `--isolate worktree`: the worker's worktree, and the name of a task's branch. */
   worktree?: { tree: WorkerWorktree; branchOf: (taskId: string) => string };
-  /** `ralph say`'s messages: the log, and how many of its lines this worker has read. */
-  messages: { path: string; seen: number };
+  /** `ralph say`'s messages: the log, how many of its lines this worker id has read, and how that is kept. */
+  messages: { path: string; seen: number; save?: (seen: number) => void };
 }
 
 /**
@@ -196,7 +196,7 @@ export async function runTask(
     if (usage) outcome.usage = usage;
     // The agent's word is checked before anything is merged: --verify's exit decides.
     if (outcome.ok && settings.verify) {
-      const before = worktree?.changes();
+      const before = leftoversBefore(worktree, log);
       const { record, interrupted } = await runVerify(settings.verify, invocation, {
         baseEnv: room.baseEnv,
         graceMs: settings.graceMs,
@@ -210,7 +210,7 @@ export async function runTask(
         return { report: { task, token, interrupted: true } };
       }
       // What the check left (coverage, build output) is not the task's work: neither committed nor merged.
-      const dropped = worktree && before ? worktree.dropCheckLeftovers(before) : [];
+      const dropped = dropLeftovers(worktree, before, log);
       if (dropped.length > 0) log.info(`task ${task.id}: what the check left is not committed: ${dropped.join(', ')}`);
       outcome.verify = record;
       if (!record.ok) Object.assign(outcome, { ok: false, reason: 'verify', error: verifyError(record) });
@@ -265,9 +265,32 @@ function prepare(task: Task, settings: TaskSettings, room: TaskRoom, branch: str
 /** The messages (`ralph say`) this worker has not given an agent yet, for its next prompt; said in its log. */
 function newMessages(room: TaskRoom, workerId: number, taskId: string): string {
   const all = readMessages(room.messages.path);
-  const unseen = unseenFor(all, workerId, room.messages.seen);
+  // A log that was emptied (or replaced) starts over.
+  const unseen = unseenFor(all, workerId, room.messages.seen > all.length ? 0 : room.messages.seen);
+  if (room.messages.seen !== all.length) room.messages.save?.(all.length);
   room.messages.seen = all.length;
   if (unseen.length === 0) return '';
   room.log.info(`task ${taskId}: its prompt carries ${unseen.length} message(s): ${unseen.map((m) => JSON.stringify(m.text)).join(', ')}`);
   return renderMessages(unseen);
+}
+
+/** What is changed in the worktree before a check (undefined: not isolated, or git could not say). */
+function leftoversBefore(worktree: WorkerWorktree | undefined, log: Logger): Map<string, string> | undefined {
+  try {
+    return worktree?.changes();
+  } catch (error) {
+    log.info(`could not note the worktree before the check: ${errorMessage(error)}`);
+    return undefined;
+  }
+}
+
+/** What the check left, put back; a path git cannot put back is said and left (it may then be committed). */
+function dropLeftovers(worktree: WorkerWorktree | undefined, before: Map<string, string> | undefined, log: Logger): string[] {
+  if (!worktree || !before) return [];
+  try {
+    return worktree.dropCheckLeftovers(before);
+  } catch (error) {
+    log.info(`could not put back what the check left: ${errorMessage(error)}`);
+    return [];
+  }
 }

@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AgentAdapter } from '../agents/agent.js';
 import { StateMissingError, errorMessage } from '../errors.js';
@@ -61,6 +62,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Stops the worker: no new claims, and a running agent is interrupted. */
   signal?: AbortSignal;
+  /** Finish the task in hand, then stop: claim nothing more (its run scaling down, `ralph ctl`). */
+  drain?: AbortSignal;
   /** `--isolate worktree`: each task runs in this worker's worktree on its own branch, merged into `base`. */
   isolation?: IsolationOptions;
   /** `--verify`: the check run after an agent that finished (its exit decides the task). */
@@ -126,7 +129,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     stateDir,
     promptFile: new PromptFile(join(stateDir, 'prompts', `worker-${options.id}.prompt.md`)),
     dataFile: new PromptFile(join(stateDir, 'prompts', `worker-${options.id}.data.json`)),
-    messages: { path: statePaths(stateDir).messages, seen: 0 },
+    messages: { path: statePaths(stateDir).messages, seen: readSeen(stateDir, options.id), save: (n) => saveSeen(stateDir, options.id, n) },
     // The environment agents start from, copied once: reading process.env goes through the C++
     // environment on every key, and would on every task. In a worktree, nothing in it points git
     // at another repository or tree.
@@ -139,7 +142,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   };
   try {
     for (;;) {
-      const stopping = options.signal?.aborted === true || cannotWrite !== undefined;
+      const stopping = options.signal?.aborted === true || options.drain?.aborted === true || cannotWrite !== undefined;
       const report = pending;
       // Told to stop with nothing to report: nothing to write either.
       if (stopping && !report) {
@@ -317,5 +320,27 @@ function startedByLiveRun(store: Store): boolean {
     return run?.pid === process.ppid && run.host === HOST && process.ppid !== 1;
   } catch {
     return false;
+  }
+}
+
+/** How many lines of messages.jsonl this worker id has given its agents (kept across its runs, in prompts/). */
+function seenPath(stateDir: string, id: number): string {
+  return join(stateDir, 'prompts', `worker-${id}.messages-seen`);
+}
+
+function readSeen(stateDir: string, id: number): number {
+  try {
+    const n = Number(readFileSync(seenPath(stateDir, id), 'utf8').trim());
+    return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function saveSeen(stateDir: string, id: number, n: number): void {
+  try {
+    writeFileSync(seenPath(stateDir, id), `${n}\n`);
+  } catch {
+    /* not kept: the next worker of this id gives the messages once more */
   }
 }

@@ -55,13 +55,16 @@ describe('ralph ctl', () => {
       expect(stopped.answer.message).toBe('worker 2 is not running in this run');
       const alone = (await ctl(dir, 'status')).answer.workers.find((w: { running: boolean }) => w.running).id;
       expect((await ctl(dir, 'stop-worker', `worker-${alone}`)).answer).toMatchObject({ ok: true, target: 0 });
-      await until('no worker running', async () => running((await ctl(dir, 'status')).answer) === 0);
+      // The worker stops; its task goes back to pending.
+      const counts = async () => JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout).counts;
+      await until('no worker and no claim', async () => running((await ctl(dir, 'status')).answer) === 0 && (await counts()).claimed === 0);
       // Paused, no worker: nothing moves. Resumed and scaled: the run finishes.
-      const left = JSON.parse((await ralph(['status', '--json'], { cwd: dir })).stdout).counts;
+      const left = await counts();
       expect(left.pending).toBeGreaterThan(0);
       expect(left.claimed).toBe(0);
       expect((await ctl(dir, 'resume')).answer).toMatchObject({ ok: true, message: 'claiming resumed' });
-      expect((await ctl(dir, 'scale', '4')).code).toBe(0);
+      const up = await ctl(dir, 'scale', '4');
+      expect(up.code, JSON.stringify(up)).toBe(0);
       const done = await run.done;
       expect(done.code, done.stderr).toBe(0);
       expect(queueOf(dir).tasks.every((t: { status: string }) => t.status === 'completed')).toBe(true);
@@ -86,6 +89,10 @@ describe('ralph ctl', () => {
       await until('one worker left', async () => running((await ctl(dir, 'status')).answer) === 1);
       const left = (await ctl(dir, 'status')).answer.workers.find((w: { running: boolean }) => w.running);
       expect(left.task).toBe('long');
+      // An autoscaling run does not take scale or stop-worker: it would undo them.
+      const refused = await ctl(dir, 'scale', '2');
+      expect(refused.code).toBe(1);
+      expect(refused.answer.message).toBe('the run autoscales (--max-workers 3): it does not take scale');
       // More tasks: workers start again for them.
       writeTasks(
         dir,

@@ -40,6 +40,14 @@ describe('ralph say', () => {
       'the parser is done',
     ]);
     expect((await ralph(['logs', '--task', 'a'], { cwd: dir })).stdout).toContain('task a: its prompt carries 1 message(s): "focus on milestone 1.2"');
+    // A new run's worker of the same id has given those already: a new task hears only what is new.
+    writeTasks(dir, [{ id: 'c', type: 't' }], 'more.json');
+    expect((await ralph(['say', 'one more thing'], { cwd: dir })).code).toBe(0);
+    const again = await ralph(['run', '--tasks', 'more.json', '--workers', '1', '--agent-cmd', './agent.sh'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    const c = readFileSync(join(dir, 'prompt-c.txt'), 'utf8');
+    expect(c).toContain('\nMessages from the people running this:\n- one more thing\n');
+    expect(c).not.toContain('focus on milestone');
     const report = readFileSync(join(dir, '.ralph', 'ORCHESTRATOR-REPORT.md'), 'utf8');
     expect(report).toContain('## Messages to the agents');
     expect(report).toMatch(/- \S+ by worker-1: `the parser is done`\n/);

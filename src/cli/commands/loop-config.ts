@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { configLayer } from '../../config/file.js';
+import { parseAgentMap } from '../../config/parsers.js';
 import { RalphError } from '../../errors.js';
 import { agentFor } from '../../loops/agent-map.js';
 import type { AgentMap, AgentMaps } from '../../loops/agent-map.js';
@@ -36,8 +37,8 @@ export function agentResolver(f: LoopFlags, command: Command, fixed: readonly Ac
   const maps: AgentMaps = {
     ...(fromCli('agentPrompt') ? { cliPrompts: fromCli('agentPrompt') } : {}),
     ...(fromCli('agentRole') ? { cliRoles: fromCli('agentRole') } : {}),
-    ...(file?.agentPrompt ? { configPrompts: file.agentPrompt as AgentMap } : {}),
-    ...(file?.agentRole ? { configRoles: file.agentRole as AgentMap } : {}),
+    ...(file?.agentPrompt ? { configPrompts: asMap(file.agentPrompt) } : {}),
+    ...(file?.agentRole ? { configRoles: asMap(file.agentRole) } : {}),
   };
   const named = [maps.cliPrompts, maps.cliRoles, maps.configPrompts, maps.configRoles].flatMap((m) => Object.values(m ?? {}));
   if (named.length === 0) return undefined;
@@ -81,6 +82,8 @@ export function applyOrchestration(f: LoopFlags, command: Command): void {
   for (const [key, value] of Object.entries(mapped.values)) {
     const source = command.getOptionValueSource(key);
     if (source !== undefined && source !== 'default') continue;
+    // An agent command given anywhere else is the agent: the file's agent name does not join it.
+    if (key === 'agent' && command.getOptionValueSource('agentCmd') !== undefined && command.getOptionValueSource('agentCmd') !== 'default') continue;
     if (key === 'agentRole' || key === 'agentPrompt') {
       orchestrationMaps.set(command, { ...orchestrationMaps.get(command), [key]: value });
       continue;
@@ -111,4 +114,9 @@ export async function runActor(
     (base) => runLoop({ ...base, actor, agent, promptPath, promptName, policies, prepullRecovery: actor === 'galph' && f.prepullAutoCommitDocs !== false }),
     agentResolver(f, command),
   );
+}
+
+/** A map as the config file gives it: an object, or the `name=agent,…` text. */
+function asMap(value: unknown): AgentMap {
+  return typeof value === 'string' ? parseAgentMap(value) : (value as AgentMap);
 }

@@ -84,6 +84,11 @@ Examples:
     if (problem) throw new InputError(`${problem}.`);
     const abort = new AbortController();
     const stop = () => abort.abort();
+    // Its run scaling down: finish the task in hand, then stop.
+    const drain = new AbortController();
+    process.on('message', (message: unknown) => {
+      if ((message as { kind?: unknown } | null)?.kind === 'ralph-drain') drain.abort();
+    });
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, stop);
     process.on('disconnect', stop);
     const log = fileLogger(statePaths(flags.dir).workerLog(id), process.stdout.isTTY ? process.stdout : undefined);
@@ -98,6 +103,7 @@ Examples:
         log,
         ...timings,
         signal: abort.signal,
+        drain: drain.signal,
         ...(stepsViaRun && process.send ? { steps: new IpcSteps() } : {}),
         // `ralph run` starts its workers with an IPC channel.
         ...(process.channel ? { runPid: process.ppid } : {}),

@@ -60,8 +60,8 @@ export async function load(client: pg.PoolClient, queue: string, scope: LoadScop
     // dependency is looked up by its key (a scalar subquery: not a join that would scan the queue).
     ctes.push(`c AS (SELECT id, task, rev, priority, seq FROM ralph_tasks t
       WHERE queue = $1 AND status = 'pending' AND (not_before IS NULL OR not_before <= now())
-        AND NOT (jsonb_typeof(task->'depends_on') = 'array' AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.task->'depends_on') AS dep(id)
-          WHERE (SELECT d.status FROM ralph_tasks d WHERE d.queue = $1 AND d.id = dep.id${reported}) IN ('pending', 'claimed')))
+        AND NOT CASE WHEN jsonb_typeof(task->'depends_on') = 'array' THEN EXISTS (SELECT 1 FROM jsonb_array_elements_text(t.task->'depends_on') AS dep(id)
+          WHERE (SELECT d.status FROM ralph_tasks d WHERE d.queue = $1 AND d.id = dep.id${reported}) IN ('pending', 'claimed')) ELSE false END
       ORDER BY priority DESC, seq LIMIT ${candidates} FOR UPDATE SKIP LOCKED)`);
   }
   const params: unknown[] = [queue];

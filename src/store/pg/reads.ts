@@ -82,7 +82,7 @@ export async function selectFinishSeries(client: pg.PoolClient, queue: string, f
 export async function selectDependencyWaits(client: pg.PoolClient, queue: string, limit: number): Promise<DependencyWait[]> {
   const { rows } = await client.query<DependencyWait>(
     `SELECT t.id, array_agg(d.id ORDER BY w.n) AS waiting_on
-       FROM ralph_tasks t CROSS JOIN LATERAL jsonb_array_elements_text(t.task->'depends_on') WITH ORDINALITY AS w(id, n)
+       FROM ralph_tasks t CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.task->'depends_on') = 'array' THEN t.task->'depends_on' ELSE '[]'::jsonb END) WITH ORDINALITY AS w(id, n)
        JOIN ralph_tasks d ON d.queue = t.queue AND d.id = w.id
       WHERE t.queue = $1 AND t.status = 'pending' AND jsonb_typeof(t.task->'depends_on') = 'array' AND d.status IN ('pending', 'claimed')
       GROUP BY t.id, t.seq ORDER BY t.seq LIMIT $2`,
