@@ -76,7 +76,8 @@ describe('ralph ctl', () => {
   it('autoscales: workers start for pending tasks up to --max-workers, and idle ones stop after --worker-idle-timeout down to --min-workers', async () => {
     const dir = tempDir('ralph-ctl-');
     writeTasks(dir, [{ id: 'long', type: 't' }, ...Array.from({ length: 4 }, (_, i) => ({ id: `s${i}`, type: 't' }))]);
-    script(dir, 'agent.sh', 'if [ "$RALPH_TASK_ID" = long ]; then sleep 5; else sleep 0.2; fi\necho "FINDINGS: ok"');
+    // The short tasks keep three workers busy for about three seconds, the long one for eight.
+    script(dir, 'agent.sh', 'if [ "$RALPH_TASK_ID" = long ]; then sleep 8; else sleep 1.5; fi\necho "FINDINGS: ok"');
     const run = startRalph(
       ['run', '--tasks', 'tasks.json', '--max-workers', '3', '--min-workers', '1', '--worker-idle-timeout', '1', '--agent-cmd', './agent.sh'],
       {
@@ -84,7 +85,10 @@ describe('ralph ctl', () => {
       },
     );
     try {
-      await until('three workers', async () => (await ctl(dir, 'status')).code === 0 && running((await ctl(dir, 'status')).answer) === 3);
+      await until('three workers', async () => {
+        const status = await ctl(dir, 'status');
+        return status.code === 0 && running(status.answer) === 3;
+      });
       // The short tasks done, two workers idle for a second: they stop; the one with the long task does not.
       await until('one worker left', async () => running((await ctl(dir, 'status')).answer) === 1);
       const left = (await ctl(dir, 'status')).answer.workers.find((w: { running: boolean }) => w.running);
