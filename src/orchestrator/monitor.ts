@@ -90,9 +90,11 @@ export async function monitorRun(store: Store, slots: WorkerSlots, view: RunView
       if (!stop) slots.startUpTo(workersWanted(slots.target, counts)); // tasks added meanwhile (`ralph queue add`)
       // Workers beyond a lowered target stopped: idle ones at once (autoscaling: once idle long
       // enough), busy ones once their task is done (not when autoscaling).
+      // (Autoscaling stops no idle worker while tasks are pending: it is about to claim one. At the
+      // start of a run, before its tasks are added, every worker is idle.)
       if (slots.running().length > slots.target)
         slots.trim(
-          options.autoscale ? (id) => !claims.has(id) && idle.longerThan(id, options.autoscale!.idleMs, now) : (id) => !claims.has(id),
+          options.autoscale ? (id) => counts.pending === 0 && !claims.has(id) && idle.longerThan(id, options.autoscale!.idleMs, now) : (id) => !claims.has(id),
           !options.autoscale,
         );
       if (now - lastHousekeeping >= 1000) {
