@@ -2,7 +2,9 @@ import { Hono } from 'hono';
 import type { Context, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
-import { RalphError, errorMessage } from '../errors.js';
+import { InputError, RalphError, errorMessage } from '../errors.js';
+import { askRun } from '../orchestrator/control.js';
+import type { ControlAnswer } from '../orchestrator/control.js';
 import { appendTasks } from '../orchestrator/boot.js';
 import { setPaused } from '../orchestrator/pause.js';
 import { retryFailed } from '../orchestrator/retry.js';
@@ -188,6 +190,17 @@ function queueApi(app: Hono, store: Store, hub: LiveHub, workspace: Workspace): 
   // Actions: the same functions as `ralph queue retry`, `stop`, `add`, `pause` and `resume`.
   app.post('/api/tasks/:id/retry', (c) => act(c, async () => retryFailed(store, { ids: [c.req.param('id')], allFailed: false })));
   app.post('/api/tasks/:id/stop', (c) => act(c, () => stopTask(store, c.req.param('id'))));
+  // The live run's workers, through the same calls as `ralph ctl` (refused, 400, when no run is live here).
+  app.post('/api/run/scale', async (c) => {
+    const workers = whole(c.req.query('workers'), -1);
+    if (workers === undefined || workers < 1) return c.json({ error: 'workers must be a whole number, at least 1' }, 400);
+    return act(c, () => runAnswer(askRun(store, { command: 'scale', workers })));
+  });
+  app.post('/api/run/stop-worker', async (c) => {
+    const worker = whole(c.req.query('worker'), -1);
+    if (worker === undefined || worker < 1) return c.json({ error: 'worker must be a worker id' }, 400);
+    return act(c, () => runAnswer(askRun(store, { command: 'stop-worker', worker })));
+  });
   app.post('/api/pause', (c) => act(c, () => setPaused(store, true)));
   app.post('/api/resume', (c) => act(c, () => setPaused(store, false)));
   app.post(
@@ -207,12 +220,19 @@ function notInQueue(c: Context): Response {
   return c.json({ error: `task ${JSON.stringify(c.req.param('id'))} is not in the queue` }, 404);
 }
 
+/** The run's answer to a request; one it refused is an error in one line (400). */
+async function runAnswer(answer: Promise<ControlAnswer>): Promise<ControlAnswer> {
+  const given = await answer;
+  if (!given.ok) throw new InputError(given.message);
+  return given;
+}
+
 /** An action's answer: its result, or its error in one line (400 for what the user can fix). */
 async function act(c: Context, action: () => Promise<unknown>): Promise<Response> {
   try {
     return c.json((await action()) as object);
   } catch (error) {
-    return c.json({ error: errorMessage(error) }, error instanceof RalphError && error.exitCode === 2 ? 400 : 500);
+    return c.json({ error: errorMessage(error) }, error instanceof RalphError && (error.exitCode === 2 || error.code === 'RALPH_NO_RUN') ? 400 : 500);
   }
 }
 

@@ -1,6 +1,10 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorMessage } from '../errors.js';
+import { RalphError, errorMessage } from '../errors.js';
+import { isAlive } from '../process/alive.js';
+import { HOST } from '../process/machine.js';
+import { runIsLive } from '../queue/liveness.js';
+import type { Store } from '../store/store.js';
 import type { StatePaths } from '../store/paths.js';
 
 /**
@@ -81,4 +85,22 @@ export async function sendRequest(paths: StatePaths, request: ControlCommand, ti
   }
   rmSync(join(dir, `${id}.request.json`), { force: true });
   return undefined;
+}
+
+/**
+ * A request to the live run of `store`'s queue on this machine (what `ralph ctl` and the dashboard
+ * send), and its answer; refused (exit 1) when no run is live here or it does not answer.
+ */
+export async function askRun(store: Store, request: ControlCommand): Promise<ControlAnswer> {
+  await store.refresh();
+  const { meta } = await store.overview();
+  if (!runIsLive(meta, HOST, isAlive))
+    throw new RalphError('RALPH_NO_RUN', `No run is live on ${store.location}: \`ralph ctl\` steers a running \`ralph run\`.`, { exitCode: 1 });
+  if (meta.run?.host !== undefined && meta.run.host !== HOST)
+    throw new RalphError('RALPH_NO_RUN', `The run is on ${meta.run.host}: run \`ralph ctl\` there (it goes through the run's state directory).`, {
+      exitCode: 1,
+    });
+  const answer = await sendRequest(store.paths, request);
+  if (!answer) throw new RalphError('RALPH_NO_ANSWER', `The run (pid ${meta.run?.pid ?? '?'}) did not answer within 10 s.`, { exitCode: 1 });
+  return answer;
 }

@@ -785,6 +785,25 @@ function Actions({ status, say }: { status: StatusView; say: (text: string) => v
       <label class="add">
         add tasks from a file <input type="file" accept=".json,.jsonl,application/json" onChange={(e) => add(e.currentTarget as HTMLInputElement)} />
       </label>
+      {status.active && (
+        <form
+          class="scale"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const n = (e.currentTarget.elements.namedItem('workers') as HTMLInputElement).value;
+            // The same call as `ralph ctl scale N`.
+            post<{ message: string }>(`/api/run/scale?workers=${encodeURIComponent(n)}`).then(
+              (answer) => say(`The run: ${answer.message}.`),
+              (error: Error) => say(error.message),
+            );
+          }}
+        >
+          <label>
+            workers <input name="workers" type="number" min="1" size={3} value={String(status.workers.filter((w) => w.alive).length || 1)} />
+          </label>
+          <button type="submit">set</button>
+        </form>
+      )}
     </div>
   );
 }

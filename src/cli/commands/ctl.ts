@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { InputError, RalphError } from '../../errors.js';
-import { sendRequest } from '../../orchestrator/control.js';
-import type { ControlAnswer, ControlCommand } from '../../orchestrator/control.js';
-import { isAlive } from '../../process/alive.js';
-import { HOST } from '../../process/machine.js';
-import { runIsLive } from '../../queue/liveness.js';
+import { InputError } from '../../errors.js';
+import { askRun } from '../../orchestrator/control.js';
+import type { ControlCommand } from '../../orchestrator/control.js';
 import { parseRecipient } from '../../queue/messages.js';
 import { print, printJson } from '../output.js';
 import type { QueueFlags } from './common.js';
@@ -20,7 +17,9 @@ export function registerCtl(program: Command, setExit: (code: number) => void): 
     command.action(async (...given: unknown[]) => {
       const values = given.slice(0, args.length) as string[];
       const flags = given[args.length] as QueueFlags & { json?: boolean };
-      const answer = await ask(flags, toRequest(values));
+      const request = toRequest(values); // a bad value is said before the queue is looked for
+      const store = await openExistingQueue(flags, { load: false });
+      const answer = await askRun(store, request).finally(() => store.close());
       if (flags.json) printJson(answer);
       else {
         print(answer.message);
@@ -42,24 +41,4 @@ export function registerCtl(program: Command, setExit: (code: number) => void): 
   });
   add('pause', 'no worker of any machine claims a task until resumed', [], () => ({ command: 'pause' }));
   add('resume', 'claiming goes on', [], () => ({ command: 'resume' }));
-}
-
-/** The request, answered by the live run of this queue on this machine; refused in one line otherwise. */
-async function ask(flags: QueueFlags, request: ControlCommand): Promise<ControlAnswer> {
-  const store = await openExistingQueue(flags, { load: false });
-  try {
-    await store.refresh();
-    const { meta } = await store.overview();
-    if (!runIsLive(meta, HOST, isAlive))
-      throw new RalphError('RALPH_NO_RUN', `No run is live on ${store.location}: \`ralph ctl\` steers a running \`ralph run\`.`, { exitCode: 1 });
-    if (meta.run?.host !== undefined && meta.run.host !== HOST)
-      throw new RalphError('RALPH_NO_RUN', `The run is on ${meta.run.host}: run \`ralph ctl\` there (it goes through the run's state directory).`, {
-        exitCode: 1,
-      });
-    const answer = await sendRequest(store.paths, request);
-    if (!answer) throw new RalphError('RALPH_NO_ANSWER', `The run (pid ${meta.run?.pid ?? '?'}) did not answer within 10 s.`, { exitCode: 1 });
-    return answer;
-  } finally {
-    await store.close();
-  }
 }
