@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileStore } from '../../src/store/file-store.js';
 import type { Task } from '../../src/queue/types.js';
@@ -222,7 +222,7 @@ echo "FINDINGS: wrote it"`,
   });
 
   it('scales the live run and stops one of its workers through the same calls as ralph ctl; refused without a run', async () => {
-    const dir = await queueWith(Array.from({ length: 30 }, (_, i) => ({ id: `w${i}`, type: 't' })));
+    const dir = await queueWith(Array.from({ length: 10 }, (_, i) => ({ id: `w${i}`, type: 't' })));
     const d = await serve(dir);
     const postTo = async (path: string) => {
       const response = await fetch(`${d.base}${path}`, { method: 'POST', ...bearer(d.token) });
@@ -230,19 +230,25 @@ echo "FINDINGS: wrote it"`,
     };
     expect(await postTo('/api/run/scale?workers=2')).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^No run is live on /) } });
     expect((await postTo('/api/run/scale?workers=zero')).status).toBe(400);
-    script(dir, 'agent.sh', 'sleep 0.3\necho "FINDINGS: ok"');
+    // Claiming paused: the run stays live, its tasks waiting, while it is steered.
+    expect((await postTo('/api/pause')).status).toBe(200);
+    script(dir, 'agent.sh', 'echo "FINDINGS: ok"');
     const run = startRalph(['run', '--workers', '1', '--agent-cmd', './agent.sh'], { cwd: dir });
     running.push(run.child);
-    await waitFor('the run is live', () => existsSync(join(dir, '.ralph', 'worker-1.log')));
     let scaled = await postTo('/api/run/scale?workers=2');
-    for (let i = 0; scaled.status !== 200 && i < 50; i++) {
+    for (const until = Date.now() + 30_000; scaled.status !== 200 && Date.now() < until; ) {
       await new Promise((r) => setTimeout(r, 100));
       scaled = await postTo('/api/run/scale?workers=2');
     }
     expect(scaled).toMatchObject({ status: 200, body: { target: 2, message: expect.stringMatching(/^aiming at 2 worker\(s\) \(was 1\)/) } });
     expect(await postTo('/api/run/stop-worker?worker=9')).toMatchObject({ status: 400, body: { error: 'worker 9 is not running in this run' } });
-    const stopped = await postTo('/api/run/stop-worker?worker=1');
+    let stopped = await postTo('/api/run/stop-worker?worker=1');
+    for (const until = Date.now() + 10_000; stopped.status !== 200 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 100)); // worker 1 is being started
+      stopped = await postTo('/api/run/stop-worker?worker=1');
+    }
     expect(stopped).toMatchObject({ status: 200, body: { target: 1 } });
+    expect((await postTo('/api/resume')).status).toBe(200);
     const done = await run.done;
     expect(done.code, done.stderr).toBe(0);
   });

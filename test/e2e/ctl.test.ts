@@ -2,16 +2,18 @@
 // down (an idle worker stops at once, a busy one once its task is done), stop one worker (its task
 // back to pending), pause and resume claims; refused in one line when no run is live.
 import { describe, expect, it } from 'vitest';
-import { queueOf, ralph, script, startRalph, tempDir, writeTasks } from '../helpers/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { queueOf, ralph, script, startRalph, tempDir, waitFor, writeTasks } from '../helpers/index.js';
 
 const ctl = async (dir: string, ...args: string[]) => {
   const r = await ralph(['ctl', ...args, '--json'], { cwd: dir });
   return { code: r.code, answer: r.stdout ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };
 };
 const running = (answer: { workers: Array<{ running: boolean }> }) => answer.workers.filter((w) => w.running).length;
-/** Waits until the asynchronous `probe` says yes (20 s at most). */
+/** Waits until the asynchronous `probe` says yes (30 s at most). */
 async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
-  for (const deadline = Date.now() + 20_000; !(await probe()); ) {
+  for (const deadline = Date.now() + 30_000; !(await probe()); ) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -85,10 +87,9 @@ describe('ralph ctl', () => {
       },
     );
     try {
-      await until('three workers', async () => {
-        const status = await ctl(dir, 'status');
-        return status.code === 0 && running(status.answer) === 3;
-      });
+      // A worker for each task to do, up to three (their logs say they started).
+      await waitFor('a third worker', () => existsSync(join(dir, '.ralph', 'worker-3.log')), 30_000);
+      expect(existsSync(join(dir, '.ralph', 'worker-4.log'))).toBe(false);
       // The short tasks done, two workers idle for a second: they stop; the one with the long task does not.
       await until('one worker left', async () => running((await ctl(dir, 'status')).answer) === 1);
       const left = (await ctl(dir, 'status')).answer.workers.find((w: { running: boolean }) => w.running);
