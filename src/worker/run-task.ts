@@ -1,6 +1,4 @@
 import { TASK_DATA_ENV_MAX, resultAfterStop, usageOf } from '../agents/agent.js';
-import { renderMessages, unseenFor } from '../queue/messages.js';
-import { readMessages } from '../store/messages.js';
 import type { AgentAdapter, AgentInvocation } from '../agents/agent.js';
 import { runAgent } from '../agents/run-agent.js';
 import type { UsageLimitInfo } from '../agents/usage-limit.js';
@@ -19,6 +17,7 @@ import type { PromptFile } from './prompt-file.js';
 import { OUTPUT_WRITES_MS } from './session-writer.js';
 import type { SessionWriter } from './session-writer.js';
 import type { StepReport } from './step.js';
+import type { MessageInbox } from './message-inbox.js';
 import { runVerify } from './verify.js';
 import type { VerifySettings } from './verify.js';
 import { verifyError } from '../queue/verify.js';
@@ -77,8 +76,8 @@ export interface TaskRoom {
   leftovers: LeftoverSweeper;
   /** `--isolate worktree`: the worker's worktree, and the name of a task's branch. */
   worktree?: { tree: WorkerWorktree; branchOf: (taskId: string) => string };
-  /** `ralph say`'s messages: the log, how many of its lines this worker id has read, and how that is kept. */
-  messages: { path: string; seen: number; save?: (seen: number) => void };
+  /** `ralph say`'s messages this worker has not given an agent yet. */
+  messages: MessageInbox;
 }
 
 /**
@@ -238,7 +237,7 @@ export async function runTask(
 /** The task's prompt and data written to the worker's files, and the agent's invocation for it. */
 function prepare(task: Task, settings: TaskSettings, room: TaskRoom, branch: string | undefined): AgentInvocation {
   const worktree = room.worktree?.tree;
-  const prompt = taskPromptText(settings.promptTemplate, task, worktree !== undefined, newMessages(room, settings.id, task.id));
+  const prompt = taskPromptText(settings.promptTemplate, task, worktree !== undefined, room.messages.next(task.id, room.log));
   room.promptFile.write(prompt);
   room.dataFile.write(JSON.stringify(task.data ?? null));
   const invocation = settings.agent.invocation({
@@ -260,18 +259,6 @@ function prepare(task: Task, settings: TaskSettings, room: TaskRoom, branch: str
     invocation.env.RALPH_BRANCH = branch;
   }
   return invocation;
-}
-
-/** The messages (`ralph say`) this worker has not given an agent yet, for its next prompt; said in its log. */
-function newMessages(room: TaskRoom, workerId: number, taskId: string): string {
-  const all = readMessages(room.messages.path);
-  // A log that was emptied (or replaced) starts over.
-  const unseen = unseenFor(all, workerId, room.messages.seen > all.length ? 0 : room.messages.seen);
-  if (room.messages.seen !== all.length) room.messages.save?.(all.length);
-  room.messages.seen = all.length;
-  if (unseen.length === 0) return '';
-  room.log.info(`task ${taskId}: its prompt carries ${unseen.length} message(s): ${unseen.map((m) => JSON.stringify(m.text)).join(', ')}`);
-  return renderMessages(unseen);
 }
 
 /** What is changed in the worktree before a check (undefined: not isolated, or git could not say). */

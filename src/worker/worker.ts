@@ -1,4 +1,3 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AgentAdapter } from '../agents/agent.js';
 import { StateMissingError, errorMessage } from '../errors.js';
@@ -21,7 +20,7 @@ import { PromptFile } from './prompt-file.js';
 import { registerWorker } from './registration.js';
 import { runTask, stepReport } from './run-task.js';
 import type { VerifySettings } from './verify.js';
-import { statePaths } from '../store/paths.js';
+import { MessageInbox } from './message-inbox.js';
 import type { IsolationOptions, PendingReport, TaskRoom } from './run-task.js';
 import { SessionWriter } from './session-writer.js';
 import { stepScope, workerStep } from './step.js';
@@ -129,7 +128,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     stateDir,
     promptFile: new PromptFile(join(stateDir, 'prompts', `worker-${options.id}.prompt.md`)),
     dataFile: new PromptFile(join(stateDir, 'prompts', `worker-${options.id}.data.json`)),
-    messages: { path: statePaths(stateDir).messages, seen: readSeen(stateDir, options.id), save: (n) => saveSeen(stateDir, options.id, n) },
+    messages: new MessageInbox(stateDir, options.id),
     // The environment agents start from, copied once: reading process.env goes through the C++
     // environment on every key, and would on every task. In a worktree, nothing in it points git
     // at another repository or tree.
@@ -320,27 +319,5 @@ function startedByLiveRun(store: Store): boolean {
     return run?.pid === process.ppid && run.host === HOST && process.ppid !== 1;
   } catch {
     return false;
-  }
-}
-
-/** How many lines of messages.jsonl this worker id has given its agents (kept across its runs, in prompts/). */
-function seenPath(stateDir: string, id: number): string {
-  return join(stateDir, 'prompts', `worker-${id}.messages-seen`);
-}
-
-function readSeen(stateDir: string, id: number): number {
-  try {
-    const n = Number(readFileSync(seenPath(stateDir, id), 'utf8').trim());
-    return Number.isSafeInteger(n) && n >= 0 ? n : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function saveSeen(stateDir: string, id: number, n: number): void {
-  try {
-    writeFileSync(seenPath(stateDir, id), `${n}\n`);
-  } catch {
-    /* not kept: the next worker of this id gives the messages once more */
   }
 }
